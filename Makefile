@@ -1,0 +1,59 @@
+# ipclab top-level Makefile: set-up, labs, grader and the project's own tests.
+#
+#   make                         build the ipclab command (build/ipclab)
+#   make check LAB=01            build lab 01 from labs/01-*/src and run its tests
+#   make check LAB=01 SUBMISSION=solutions    ... from solutions/01-*/src instead
+#   make test                    the project's own test suite (what CI runs)
+#   make deps                    install missing Debian packages
+#   make format / format-check   clang-format every C file / check only
+#   make cppcheck                static analysis of labs, solutions and grader
+#   make clean
+
+ROOT       := $(abspath .)
+LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
+C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
+
+.PHONY: all deps ipclab check test format format-check cppcheck clean list-labs
+
+all: ipclab
+
+deps:
+	@scripts/deps.sh
+
+ipclab: deps
+	@$(MAKE) -s -C grader WERROR=1
+
+# LAB=01 -> labs/01-pipes; SUBMISSION=DIR -> DIR/01-pipes/src, DIR/labs/01-pipes/src or DIR.
+LAB_DIR     = $(firstword $(wildcard labs/$(LAB)-*) $(wildcard labs/0$(LAB)-*))
+LAB_SLUG    = $(notdir $(LAB_DIR))
+SUB_SRC     = $(firstword $(wildcard $(SUBMISSION)/$(LAB_SLUG)/src) \
+                          $(wildcard $(SUBMISSION)/labs/$(LAB_SLUG)/src) $(SUBMISSION))
+SUB_TAG     = $(if $(SUBMISSION),$(subst /,_,$(SUBMISSION)),src)
+
+check: deps
+	@test -n "$(LAB)" || { echo "usage: make check LAB=NN [SUBMISSION=DIR]" >&2; exit 2; }
+	@test -n "$(LAB_DIR)" || { echo "ipclab: no lab '$(LAB)' under labs/" >&2; exit 2; }
+	@$(MAKE) -s -C $(LAB_DIR) check WERROR=1 \
+	    BUILD_DIR=$(ROOT)/build/check/$(LAB_SLUG)/$(SUB_TAG) \
+	    $(if $(SUBMISSION),SRC_DIR=$(abspath $(SUB_SRC)))
+
+test: deps ipclab
+	@tests/run-all.sh
+
+list-labs:
+	@for l in $(LABS); do echo $$l; done
+
+format:
+	clang-format -i $(C_SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format: clean"
+
+cppcheck:
+	@cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	    --inline-suppr --suppress=missingIncludeSystem --suppress='unknownMacro:*/tests/*' \
+	    -D__GNUC__ -D_GNU_SOURCE $(addprefix -I,$(wildcard labs/*/include) labs/support grader) \
+	    labs solutions grader && echo "cppcheck: clean"
+
+clean:
+	rm -rf build $(addsuffix /build,$(LABS))

@@ -1,0 +1,59 @@
+/* manifest.h - reads a lab's lab.ini: title, student files, tests, points, hints. */
+#ifndef IPCLAB_MANIFEST_H
+#define IPCLAB_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MANIFEST_MAX_HINTS 4
+
+/* Per-test options (the `options =` list in a [test ...] section). */
+enum test_option {
+    OPT_NO_VALGRIND =
+        1 << 0,          /* meaningless under memcheck: verdict from native run only */
+    OPT_HIDDEN = 1 << 1, /* not shipped to students; reported as hidden */
+    OPT_PERF = 1 << 2,   /* a performance gate: needs >= 2 CPUs, no valgrind */
+};
+
+/* One [test suite/name] section. */
+struct manifest_test {
+    char *name;                      /* "suite/name" (<= 44 chars, inih's limit) */
+    double points;                   /* points when it passes */
+    char *hints[MANIFEST_MAX_HINTS]; /* hint, hint2, ... (NULL when absent) */
+    int nhints;                      /* number of hints given */
+    unsigned options;                /* OR of enum test_option */
+};
+
+/* A whole lab.ini. */
+struct manifest {
+    char *dir;            /* the lab directory the manifest was read from */
+    char *id;             /* "01" (from the directory name) */
+    char *slug;           /* "01-pipes" (the directory name) */
+    char *title;          /* [lab] title */
+    char **student_files; /* [lab] student_files, split on spaces/commas */
+    size_t nstudent_files;
+    int timeout;                 /* [lab] timeout: seconds per test (default 10) */
+    struct manifest_test *tests; /* in file order */
+    size_t ntests;
+};
+
+/*
+ * manifest_load - parse LAB_DIR/lab.ini into *m.
+ *
+ * Returns 0, or -1 after printing "manifest: FILE:LINE: what is wrong" to
+ * stderr (unknown keys, bad numbers, tests without points are errors, so a
+ * typo never silently changes a grade). Free with manifest_free().
+ */
+int manifest_load(const char *lab_dir, struct manifest *m);
+
+/* manifest_free - release everything manifest_load allocated. */
+void manifest_free(struct manifest *m);
+
+/* manifest_find_test - the test named "suite/name", or NULL. */
+const struct manifest_test *manifest_find_test(const struct manifest *m,
+                                               const char *name);
+
+/* manifest_max_points - the sum of every test's points. */
+double manifest_max_points(const struct manifest *m);
+
+#endif /* IPCLAB_MANIFEST_H */

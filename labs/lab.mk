@@ -1,0 +1,77 @@
+# lab.mk - shared build and test rules for every lab.
+#
+# A lab's Makefile sets two lists and includes this file:
+#   STUDENT_SRCS = pipes.c            (files the student edits, in src/)
+#   TEST_SRCS    = test_pipes.c       (Criterion tests, in tests/)
+#   include ../lab.mk
+#
+# Variables a caller may override:
+#   SRC_DIR    where the student files are read from (default: src/)
+#   BUILD_DIR  where objects and the test binary go (default: build/)
+#   WERROR=1   turn warnings into errors (CI and the grader set it)
+#   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
+#
+# Targets: all (the test binary), check (run the tests), valgrind (run them
+# under memcheck, one log per process in $(BUILD_DIR)/vg/), list, clean.
+
+LAB_DIR   := $(abspath $(dir $(firstword $(MAKEFILE_LIST))))
+SUPPORT   := $(abspath $(LAB_DIR)/../support)
+SRC_DIR   ?= $(LAB_DIR)/src
+BUILD_DIR ?= $(LAB_DIR)/build
+
+CC      ?= cc
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+CSTD    := -std=c11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Wpedantic -Wvla -Wmissing-prototypes
+CFLAGS  := $(CSTD) $(WARN) -g -O1 -pthread -I$(LAB_DIR)/include -I$(SUPPORT) \
+           $(if $(filter 1,$(WERROR)),-Werror) \
+           $(if $(filter 1,$(SAN)),$(SANFLAGS))
+WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
+           -Wl,--wrap=criterion_internal_test_main \
+           -Wl,--wrap=criterion_internal_test_teardown
+LDLIBS  := -lcriterion -ljansson -lrt -pthread \
+           $(if $(filter 1,$(SAN)),$(SANFLAGS))
+
+SUPPORT_SRCS := support.c probe.c results.c
+STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
+TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o))
+SUPPORT_OBJS := $(addprefix $(BUILD_DIR)/support/,$(SUPPORT_SRCS:.c=.o))
+TEST_BIN     := $(BUILD_DIR)/run-tests
+HEADERS      := $(wildcard $(LAB_DIR)/include/*.h $(SUPPORT)/*.h)
+
+# Test runner options: CRITERION_FLAGS="--filter=pipe/*" narrows a run.
+CRITERION_FLAGS ?=
+VALGRIND := valgrind --trace-children=yes --trace-children-skip='/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*' --leak-check=full --show-leak-kinds=definite,indirect,possible \
+            --errors-for-leak-kinds=definite,indirect,possible \
+            --suppressions=$(SUPPORT)/valgrind.supp --log-file=$(BUILD_DIR)/vg/%p.log
+
+.PHONY: all check valgrind list clean
+all: $(TEST_BIN)
+
+$(TEST_BIN): $(STUDENT_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
+	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)
+
+$(BUILD_DIR)/student/%.o: $(SRC_DIR)/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD_DIR)/tests/%.o: $(LAB_DIR)/tests/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD_DIR)/support/%.o: $(SUPPORT)/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+check: $(TEST_BIN)
+	$(TEST_BIN) $(CRITERION_FLAGS)
+
+valgrind: $(TEST_BIN)
+	@rm -rf $(BUILD_DIR)/vg && mkdir -p $(BUILD_DIR)/vg
+	$(VALGRIND) $(TEST_BIN) $(CRITERION_FLAGS)
+
+list: $(TEST_BIN)
+	@$(TEST_BIN) --list
+
+clean:
+	rm -rf $(BUILD_DIR)

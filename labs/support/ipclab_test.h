@@ -1,0 +1,152 @@
+/* ipclab_test.h - test-support library shared by every lab's Criterion tests. */
+#ifndef IPCLAB_TEST_H
+#define IPCLAB_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Unique names.
+ *
+ * Every name a test gives to a kernel object (a path, a POSIX IPC name, a
+ * SysV key) comes from here, so tests run in parallel, and several graders
+ * run at once, without ever meeting each other's objects. Names embed the
+ * test process's pid and a per-process counter.
+ */
+
+/*
+ * ipct_name - write "<prefix>ipclab-<pid>-<seq>-<tag>" into buf.
+ *
+ * Use prefix "/" for POSIX shared memory, semaphores and message queues, ""
+ * for a file name. Returns buf; aborts the test if buf is too small.
+ */
+char *ipct_name(char *buf, size_t len, const char *prefix, const char *tag);
+
+/*
+ * ipct_tmpdir - the calling test's private temporary directory.
+ *
+ * Created on first use (mode 0700, under $TMPDIR or /tmp) and removed with
+ * everything in it when the test ends. Returns a path valid until then.
+ */
+const char *ipct_tmpdir(void);
+
+/*
+ * ipct_path - write "<tmpdir>/<name>" into buf and return buf.
+ *
+ * The file itself is not created. Aborts the test if buf is too small.
+ */
+char *ipct_path(char *buf, size_t len, const char *name);
+
+/*
+ * ipct_key - a SysV IPC key no other test process uses.
+ *
+ * Made with ftok(3) on a fresh file in the test's tmpdir. Two calls in one
+ * test return different keys.
+ */
+key_t ipct_key(void);
+
+/*
+ * File descriptors.
+ */
+
+#define IPCT_MAX_FDS 1024
+
+/* A snapshot of the open file descriptors of the calling process. */
+struct ipct_fdset {
+    int count;             /* number of entries used in fds[] */
+    int fds[IPCT_MAX_FDS]; /* open descriptors, ascending */
+};
+
+/* ipct_fd_snapshot - record the calling process's open fds into *set. */
+void ipct_fd_snapshot(struct ipct_fdset *set);
+
+/*
+ * ipct_fds_leaked - count fds open now that were not open in *before.
+ *
+ * If desc is not NULL, a readable list ("fd 5 -> pipe:[1234]") is written
+ * there (truncated to len).
+ */
+int ipct_fds_leaked(const struct ipct_fdset *before, char *desc, size_t len);
+
+/* ipct_fd_is_open - true if fd is an open descriptor of this process. */
+bool ipct_fd_is_open(int fd);
+
+/*
+ * ipct_fd_target - readlink of /proc/self/fd/FD into buf ("pipe:[1234]").
+ *
+ * Returns buf, or "?" in buf if the fd is not open.
+ */
+char *ipct_fd_target(int fd, char *buf, size_t len);
+
+/*
+ * Child processes.
+ */
+
+/*
+ * ipct_children_left - number of children of this process that still exist
+ * (running or zombie). Does not reap them.
+ */
+int ipct_children_left(void);
+
+/*
+ * ipct_fork - fork a peer process for a test.
+ *
+ * The child gets SIGKILL if the test process dies, has SIGPIPE at its
+ * default action, and must leave with _exit(): never return into the test
+ * and never call cr_assert (report through the exit status or a pipe).
+ * Returns the child's pid in the parent and 0 in the child; aborts the test
+ * if fork(2) fails.
+ */
+pid_t ipct_fork(void);
+
+/*
+ * ipct_wait - wait for pid for at most timeout_ms milliseconds.
+ *
+ * Returns 0 and stores the wait status in *status once pid has ended.
+ * On timeout the child is killed with SIGKILL and reaped, and -1 is returned
+ * with errno = ETIMEDOUT.
+ */
+int ipct_wait(pid_t pid, int *status, int timeout_ms);
+
+/*
+ * ipct_wait_exit - wait (with timeout) for pid and return its exit code,
+ * or -1 if it timed out or was killed by a signal (the reason is logged).
+ */
+int ipct_wait_exit(pid_t pid, int timeout_ms);
+
+/*
+ * ipct_run - run argv[0] (searched in PATH) with stdin fed from in/inlen,
+ * stdout captured into out (at most outcap-1 bytes, NUL-terminated) and the
+ * wait status in *status. The whole exchange is limited to timeout_ms.
+ *
+ * Returns the number of bytes captured, or -1 with errno set (ETIMEDOUT on
+ * timeout, after killing the child).
+ */
+ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,
+                 size_t outcap, int *status, int timeout_ms);
+
+/*
+ * ipct_readable_within - true if fd becomes readable (or at EOF) within
+ * timeout_ms milliseconds. Lets a test check for EOF without risking a hang.
+ */
+bool ipct_readable_within(int fd, int timeout_ms);
+
+/*
+ * ipct_drain - read fd until EOF into buf (at most cap bytes), waiting at
+ * most timeout_ms in total. Returns the bytes read, or -1 with errno set
+ * (ETIMEDOUT if EOF did not come in time).
+ */
+ssize_t ipct_drain(int fd, void *buf, size_t cap, int timeout_ms);
+
+/* True when the test binary runs under valgrind (shrink iteration counts). */
+bool ipct_under_valgrind(void);
+
+/*
+ * IPCT_CHILD_CHECK - in a forked child: if cond is false, print where and
+ * _exit(100 + line % 100). The parent sees a non-zero exit code.
+ */
+#define IPCT_CHILD_CHECK(cond) ipct_child_check_((cond), #cond, __FILE__, __LINE__)
+void ipct_child_check_(bool ok, const char *expr, const char *file, int line);
+
+#endif /* IPCLAB_TEST_H */

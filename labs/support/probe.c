@@ -1,0 +1,313 @@
+/* probe.c - records what each test leaves behind (fds, children, IPC objects). */
+#define _XOPEN_SOURCE 700
+#include "probe.h"
+#include "ipclab_test.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <valgrind/valgrind.h>
+
+#define MAX_IPC      512 /* IPC objects remembered per snapshot */
+#define IPC_NAME_MAX 96  /* "posix-shm:/name" etc. */
+
+/* A snapshot of every IPC object visible to this process. */
+struct ipc_snapshot {
+    int count;
+    char names[MAX_IPC][IPC_NAME_MAX];
+};
+
+static struct ipct_fdset fds_before;   /* taken after .init */
+static struct ipc_snapshot ipc_before; /* taken before .init */
+static char probe_tmpdir[256];         /* set by ipct_tmpdir() */
+static json_t *fd_leaks;               /* filled after the test body */
+
+void __real_criterion_internal_test_setup(void);
+void __real_criterion_internal_test_main(void (*fn)(void));
+void __real_criterion_internal_test_teardown(void);
+void __wrap_criterion_internal_test_setup(void);
+void __wrap_criterion_internal_test_main(void (*fn)(void));
+void __wrap_criterion_internal_test_teardown(void);
+
+void ipct_probe_set_tmpdir(const char *path)
+{
+    snprintf(probe_tmpdir, sizeof probe_tmpdir, "%s", path);
+}
+
+/* Add "kind:name" to the snapshot unless it is full. */
+static void snap_add(struct ipc_snapshot *s, const char *kind, const char *name)
+{
+    if (s->count < MAX_IPC)
+        snprintf(s->names[s->count++], IPC_NAME_MAX, "%s:%s", kind, name);
+}
+
+/* Record each SysV object listed in /proc/sysvipc/FILE as "kind:key=K,id=I". */
+static void snap_sysv(struct ipc_snapshot *s, const char *file, const char *kind)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/sysvipc/%s", file);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    if (fgets(line, sizeof line, f) != NULL) { /* skip the header */
+        while (fgets(line, sizeof line, f) != NULL) {
+            long long key;
+            long id;
+            if (sscanf(line, "%lld %ld", &key, &id) == 2) {
+                char name[64];
+                snprintf(name, sizeof name, "key=0x%08llx,id=%ld", key & 0xffffffffLL,
+                         id);
+                snap_add(s, kind, name);
+            }
+        }
+    }
+    fclose(f);
+}
+
+/* Record every entry of DIR whose name does not start with skip_prefix. */
+static void snap_dir(struct ipc_snapshot *s, const char *dirpath, const char *skip_prefix)
+{
+    DIR *dir = opendir(dirpath);
+    if (dir == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (skip_prefix != NULL &&
+            strncmp(e->d_name, skip_prefix, strlen(skip_prefix)) == 0)
+            continue;
+        char name[IPC_NAME_MAX];
+        if (strncmp(e->d_name, "sem.", 4) == 0) {
+            snprintf(name, sizeof name, "/%.80s", e->d_name + 4);
+            snap_add(s, "posix-sem", name);
+        } else {
+            snprintf(name, sizeof name, "/%.80s", e->d_name);
+            snap_add(s, strcmp(dirpath, "/dev/mqueue") == 0 ? "posix-mq" : "posix-shm",
+                     name);
+        }
+    }
+    closedir(dir);
+}
+
+/* Take a snapshot of every IPC object this process can see. */
+static void snap_ipc(struct ipc_snapshot *s)
+{
+    s->count = 0;
+    snap_sysv(s, "msg", "sysv-msg");
+    snap_sysv(s, "shm", "sysv-shm");
+    snap_sysv(s, "sem", "sysv-sem");
+    snap_dir(s, "/dev/shm", "bxf_arena");
+    snap_dir(s, "/dev/mqueue", NULL);
+}
+
+static bool snap_has(const struct ipc_snapshot *s, const char *name)
+{
+    for (int i = 0; i < s->count; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return true;
+    return false;
+}
+
+int ipct_probe_count_children(char *desc, size_t len)
+{
+    int count = 0;
+    size_t used = 0;
+    if (desc != NULL && len > 0)
+        desc[0] = '\0';
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+        return -1;
+    struct dirent *t;
+    while ((t = readdir(tasks)) != NULL) {
+        if (t->d_name[0] == '.')
+            continue;
+        char path[128];
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/children", t->d_name);
+        FILE *f = fopen(path, "re");
+        if (f == NULL)
+            continue;
+        long pid;
+        while (fscanf(f, "%ld", &pid) == 1) {
+            count++;
+            if (desc == NULL || used >= len)
+                continue;
+            char stat_path[64], stat[256] = "", comm[64] = "?";
+            char state = '?';
+            snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", pid);
+            FILE *sf = fopen(stat_path, "re");
+            if (sf != NULL) {
+                if (fgets(stat, sizeof stat, sf) != NULL) {
+                    char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+                    if (open != NULL && close != NULL && close > open) {
+                        snprintf(comm, sizeof comm, "%.*s", (int)(close - open - 1),
+                                 open + 1);
+                        state = close[2];
+                    }
+                }
+                fclose(sf);
+            }
+            int n = snprintf(desc + used, len - used, "%s%ld %c %s", used ? ", " : "",
+                             pid, state, comm);
+            if (n > 0)
+                used += (size_t)n;
+        }
+        fclose(f);
+    }
+    closedir(tasks);
+    return count;
+}
+
+/* Kill and reap every child this process still has. */
+static void kill_children(void)
+{
+    char list[4096];
+    if (ipct_probe_count_children(list, sizeof list) <= 0)
+        return;
+    for (char *p = list; *p != '\0';) {
+        long pid = strtol(p, &p, 10);
+        if (pid > 0) {
+            kill((pid_t)pid, SIGKILL);
+            while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+        p = strchr(p, ',');
+        if (p == NULL)
+            break;
+        p++;
+    }
+}
+
+/* nftw callback: remove one entry (children before parents). */
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Append FIFOs and sockets found under dir to arr as {"kind", "path"}. */
+static void scan_tmpdir(const char *dir, json_t *arr)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            scan_tmpdir(path, arr);
+        else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+            json_array_append_new(arr, json_pack("{s:s, s:s}", "kind",
+                                                 S_ISFIFO(st.st_mode) ? "fifo" : "socket",
+                                                 "name", path));
+    }
+    closedir(d);
+}
+
+/* Append one JSON line describing this test to $IPCLAB_PROBE_FILE. */
+static void write_record(json_t *record)
+{
+    const char *file = getenv("IPCLAB_PROBE_FILE");
+    if (file == NULL || file[0] == '\0')
+        return;
+    char *text = json_dumps(record, JSON_COMPACT);
+    if (text == NULL)
+        return;
+    int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        dprintf(fd, "%s\n", text);
+        close(fd);
+    }
+    free(text);
+}
+
+void __wrap_criterion_internal_test_setup(void)
+{
+    const struct criterion_test *t = criterion_current_test;
+    if (RUNNING_ON_VALGRIND)
+        VALGRIND_PRINTF("IPCLAB-TEST %s/%s\n", t->category, t->name);
+    snap_ipc(&ipc_before);
+    __real_criterion_internal_test_setup();
+    ipct_fd_snapshot(&fds_before);
+}
+
+void __wrap_criterion_internal_test_main(void (*fn)(void))
+{
+    __real_criterion_internal_test_main(fn);
+    /* Compare fds before .fini, which may close fixtures opened by .init. */
+    struct ipct_fdset now;
+    ipct_fd_snapshot(&now);
+    fd_leaks = json_array();
+    for (int i = 0; i < now.count; i++) {
+        bool known = false;
+        for (int j = 0; j < fds_before.count && !known; j++)
+            known = fds_before.fds[j] == now.fds[i];
+        if (!known) {
+            char target[256];
+            ipct_fd_target(now.fds[i], target, sizeof target);
+            json_array_append_new(
+                fd_leaks, json_pack("{s:i, s:s}", "fd", now.fds[i], "target", target));
+        }
+    }
+}
+
+void __wrap_criterion_internal_test_teardown(void)
+{
+    __real_criterion_internal_test_teardown();
+    const struct criterion_test *t = criterion_current_test;
+
+    char children[4096];
+    int nchildren = ipct_probe_count_children(children, sizeof children);
+
+    json_t *ipc = json_array();
+    struct ipc_snapshot *after = malloc(sizeof *after);
+    if (after != NULL) {
+        snap_ipc(after);
+        for (int i = 0; i < after->count; i++)
+            if (!snap_has(&ipc_before, after->names[i])) {
+                char *colon = strchr(after->names[i], ':');
+                *colon = '\0';
+                json_array_append_new(ipc, json_pack("{s:s, s:s}", "kind",
+                                                     after->names[i], "name", colon + 1));
+            }
+        free(after);
+    }
+    if (probe_tmpdir[0] != '\0')
+        scan_tmpdir(probe_tmpdir, ipc);
+
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s", t->category, t->name);
+    json_t *record =
+        json_pack("{s:s, s:i, s:o, s:i, s:s, s:o}", "test", name, "pid", (int)getpid(),
+                  "fds", fd_leaks ? fd_leaks : json_array(), "children",
+                  nchildren < 0 ? 0 : nchildren, "children_desc", children, "ipc", ipc);
+    fd_leaks = NULL;
+    if (record != NULL) {
+        write_record(record);
+        json_decref(record);
+    }
+
+    kill_children();
+    if (probe_tmpdir[0] != '\0') {
+        nftw(probe_tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        probe_tmpdir[0] = '\0';
+    }
+}

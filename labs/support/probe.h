@@ -1,0 +1,29 @@
+/* probe.h - per-test resource probe run inside every Criterion test worker. */
+#ifndef IPCLAB_PROBE_H
+#define IPCLAB_PROBE_H
+
+#include <stddef.h>
+
+/*
+ * The probe wraps Criterion's per-test entry points (link with
+ * -Wl,--wrap=criterion_internal_test_setup,--wrap=criterion_internal_test_main,
+ * --wrap=criterion_internal_test_teardown). Around each test it:
+ *   - marks the valgrind log with "IPCLAB-TEST suite/name" (under valgrind);
+ *   - diffs open fds (after .init, after the test body);
+ *   - diffs SysV IPC objects, /dev/shm, /dev/mqueue (before .init, after .fini);
+ *   - lists child processes still alive or unreaped after .fini;
+ *   - lists FIFOs and sockets left in the test's tmpdir;
+ * then appends one JSON object per test to $IPCLAB_PROBE_FILE (if set),
+ * kills and reaps leftover children, and removes the test's tmpdir.
+ */
+
+/* ipct_probe_set_tmpdir - tell the probe which directory to scan and remove. */
+void ipct_probe_set_tmpdir(const char *path);
+
+/*
+ * ipct_probe_count_children - count this process's children (running or
+ * zombie) without reaping them; list "pid state comm" entries into desc.
+ */
+int ipct_probe_count_children(char *desc, size_t len);
+
+#endif /* IPCLAB_PROBE_H */

@@ -1,0 +1,65 @@
+/* results.c - writes every test's verdict as JSON (Criterion's own JSON is not valid). */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Verdict word for one test: passed, failed, crashed, timeout or skipped. */
+static const char *verdict(const struct criterion_test_stats *t)
+{
+    if (t->timed_out)
+        return "timeout";
+    if (t->crashed)
+        return "crashed";
+    if (t->test_status == CR_STATUS_SKIPPED)
+        return "skipped";
+    if (t->test_status == CR_STATUS_FAILED || t->failed_asserts > 0)
+        return "failed";
+    return "passed";
+}
+
+/* Messages of the failed assertions, one per line, with file:line. */
+static json_t *failure_messages(const struct criterion_test_stats *t)
+{
+    json_t *arr = json_array();
+    for (const struct criterion_assert_stats *a = t->asserts; a != NULL; a = a->next) {
+        if (a->passed)
+            continue;
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:i}", "message", a->message ? a->message : "",
+                           "file", a->file ? a->file : "", "line", (int)a->line));
+    }
+    return arr;
+}
+
+/*
+ * After every test has run, write one JSON document to $IPCLAB_RESULTS_FILE:
+ * {"tests": [{"name": "suite/test", "status": ..., "signal": N, "exit_code": N,
+ *  "time": s, "asserts_passed": N, "asserts_failed": N, "message": ...,
+ *  "failures": [{"message", "file", "line"}]}]}
+ */
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    const char *path = getenv("IPCLAB_RESULTS_FILE");
+    if (path == NULL || path[0] == '\0')
+        return;
+    json_t *tests = json_array();
+    for (struct criterion_suite_stats *s = stats->suites; s != NULL; s = s->next)
+        for (struct criterion_test_stats *t = s->tests; t != NULL; t = t->next) {
+            char name[512];
+            snprintf(name, sizeof name, "%s/%s", t->test->category, t->test->name);
+            json_array_append_new(
+                tests,
+                json_pack("{s:s, s:s, s:i, s:i, s:f, s:i, s:i, s:s, s:o}", "name", name,
+                          "status", verdict(t), "signal", t->signal, "exit_code",
+                          t->exit_code, "time", (double)t->elapsed_time, "asserts_passed",
+                          t->passed_asserts, "asserts_failed", t->failed_asserts,
+                          "message", t->message ? t->message : "", "failures",
+                          failure_messages(t)));
+        }
+    json_t *doc = json_pack("{s:o}", "tests", tests);
+    if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
+        fprintf(stderr, "ipclab: cannot write results to '%s'\n", path);
+    json_decref(doc);
+}

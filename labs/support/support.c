@@ -1,0 +1,305 @@
+/* support.c - unique names, temp dirs, fd and child checks, peers for lab tests. */
+#include "ipclab_test.h"
+#include "probe.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <valgrind/valgrind.h>
+
+static unsigned name_seq; /* per-process counter for ipct_name */
+static char tmpdir[256];  /* this test's private directory, "" until made */
+
+char *ipct_name(char *buf, size_t len, const char *prefix, const char *tag)
+{
+    int n =
+        snprintf(buf, len, "%sipclab-%ld-%u-%s", prefix, (long)getpid(), name_seq++, tag);
+    if (n < 0 || (size_t)n >= len)
+        cr_assert_fail("ipct_name: buffer of %zu bytes too small for '%s'", len, tag);
+    return buf;
+}
+
+const char *ipct_tmpdir(void)
+{
+    if (tmpdir[0] == '\0') {
+        const char *base = getenv("TMPDIR");
+        if (base == NULL || base[0] == '\0')
+            base = "/tmp";
+        snprintf(tmpdir, sizeof tmpdir, "%s/ipclab-%ld-XXXXXX", base, (long)getpid());
+        if (mkdtemp(tmpdir) == NULL) {
+            int err = errno;
+            tmpdir[0] = '\0';
+            cr_assert_fail("mkdtemp under '%s': %s", base, strerror(err));
+        }
+        ipct_probe_set_tmpdir(tmpdir);
+    }
+    return tmpdir;
+}
+
+char *ipct_path(char *buf, size_t len, const char *name)
+{
+    int n = snprintf(buf, len, "%s/%s", ipct_tmpdir(), name);
+    if (n < 0 || (size_t)n >= len)
+        cr_assert_fail("ipct_path: buffer of %zu bytes too small for '%s'", len, name);
+    return buf;
+}
+
+key_t ipct_key(void)
+{
+    char path[320];
+    char tag[32];
+    snprintf(tag, sizeof tag, "key%u", name_seq);
+    ipct_path(path, sizeof path, ipct_name(tag, sizeof tag, "", "key"));
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        cr_assert_fail("open('%s'): %s", path, strerror(errno));
+    close(fd);
+    key_t key = ftok(path, 'I');
+    if (key == -1)
+        cr_assert_fail("ftok('%s'): %s", path, strerror(errno));
+    return key;
+}
+
+void ipct_fd_snapshot(struct ipct_fdset *set)
+{
+    set->count = 0;
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        cr_assert_fail("opendir('/proc/self/fd'): %s", strerror(errno));
+    int self = dirfd(dir);
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && set->count < IPCT_MAX_FDS) {
+        if (entry->d_name[0] == '.')
+            continue;
+        int fd = atoi(entry->d_name);
+        if (fd != self)
+            set->fds[set->count++] = fd;
+    }
+    closedir(dir);
+    /* readdir order is ascending on procfs, but do not rely on it. */
+    for (int i = 1; i < set->count; i++)
+        for (int j = i; j > 0 && set->fds[j - 1] > set->fds[j]; j--) {
+            int t = set->fds[j];
+            set->fds[j] = set->fds[j - 1];
+            set->fds[j - 1] = t;
+        }
+}
+
+bool ipct_fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1;
+}
+
+char *ipct_fd_target(int fd, char *buf, size_t len)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, len - 1);
+    if (n < 0)
+        n = snprintf(buf, len, "?");
+    else
+        buf[n] = '\0';
+    return buf;
+}
+
+int ipct_fds_leaked(const struct ipct_fdset *before, char *desc, size_t len)
+{
+    struct ipct_fdset now;
+    ipct_fd_snapshot(&now);
+    int leaked = 0;
+    size_t used = 0;
+    if (desc != NULL && len > 0)
+        desc[0] = '\0';
+    for (int i = 0; i < now.count; i++) {
+        bool known = false;
+        for (int j = 0; j < before->count && !known; j++)
+            known = before->fds[j] == now.fds[i];
+        if (known)
+            continue;
+        leaked++;
+        if (desc != NULL && used < len) {
+            char target[256];
+            int n =
+                snprintf(desc + used, len - used, "%sfd %d -> %s", used ? ", " : "",
+                         now.fds[i], ipct_fd_target(now.fds[i], target, sizeof target));
+            if (n > 0)
+                used += (size_t)n;
+        }
+    }
+    return leaked;
+}
+
+int ipct_children_left(void)
+{
+    return ipct_probe_count_children(NULL, 0);
+}
+
+pid_t ipct_fork(void)
+{
+    pid_t parent = getpid();
+    fflush(NULL); /* buffered output must not be written twice */
+    pid_t pid = fork();
+    if (pid < 0)
+        cr_assert_fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(99); /* the test died between fork and prctl */
+        signal(SIGPIPE, SIG_DFL);
+    }
+    return pid;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ipct_wait(pid_t pid, int *status, int timeout_ms)
+{
+    /*
+     * A pidfd would let us poll for the exit; it is not in glibc 2.36's
+     * headers for every arch, so poll waitpid(WNOHANG) with a short backoff.
+     */
+    long long deadline = now_ms() + timeout_ms;
+    int delay_us = 50;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (now_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+                ;
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        usleep((useconds_t)delay_us);
+        if (delay_us < 5000)
+            delay_us *= 2;
+    }
+}
+
+int ipct_wait_exit(pid_t pid, int timeout_ms)
+{
+    int status;
+    if (ipct_wait(pid, &status, timeout_ms) < 0) {
+        cr_log_error("child %ld did not finish within %d ms (killed)", (long)pid,
+                     timeout_ms);
+        return -1;
+    }
+    if (WIFSIGNALED(status)) {
+        cr_log_error("child %ld was killed by signal %d (%s)", (long)pid,
+                     WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+bool ipct_readable_within(int fd, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    return r == 1;
+}
+
+ssize_t ipct_drain(int fd, void *buf, size_t cap, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    size_t got = 0;
+    static char scratch[4096]; /* discards bytes past cap */
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0 || !ipct_readable_within(fd, (int)left)) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        char *dst = got < cap ? (char *)buf + got : scratch;
+        size_t room = got < cap ? cap - got : sizeof scratch;
+        ssize_t n = read(fd, dst, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return (ssize_t)(got < cap ? got : cap);
+        got += (size_t)n;
+    }
+}
+
+ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,
+                 size_t outcap, int *status, int timeout_ms)
+{
+    int to_child[2], from_child[2];
+    if (pipe2(to_child, O_CLOEXEC) < 0)
+        return -1;
+    if (pipe2(from_child, O_CLOEXEC) < 0) {
+        close(to_child[0]);
+        close(to_child[1]);
+        return -1;
+    }
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        if (dup2(to_child[0], STDIN_FILENO) < 0 || dup2(from_child[1], STDOUT_FILENO) < 0)
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    /* Feed stdin without blocking forever: the input is small, and a child
+       that does not read it gets EPIPE'd rather than wedging us. */
+    signal(SIGPIPE, SIG_IGN);
+    size_t off = 0;
+    while (off < inlen) {
+        ssize_t n = write(to_child[1], (const char *)in + off, inlen - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    close(to_child[1]);
+    ssize_t got = ipct_drain(from_child[0], out, outcap - 1, timeout_ms);
+    int err = errno;
+    close(from_child[0]);
+    int wait_rc = ipct_wait(pid, status, got < 0 ? 0 : timeout_ms);
+    if (got < 0 || wait_rc < 0) {
+        errno = got < 0 ? err : ETIMEDOUT;
+        out[0] = '\0';
+        return -1;
+    }
+    out[got] = '\0';
+    return got;
+}
+
+bool ipct_under_valgrind(void)
+{
+    return RUNNING_ON_VALGRIND != 0;
+}
+
+void ipct_child_check_(bool ok, const char *expr, const char *file, int line)
+{
+    if (ok)
+        return;
+    dprintf(STDERR_FILENO, "%s:%d: child check failed: %s\n", file, line, expr);
+    _exit(100 + line % 100);
+}

@@ -1,0 +1,212 @@
+#!/bin/bash
+# lab-check.sh - prove one lab sound: skeleton, solution, manifest, broken variants.
+# Usage: tests/lab-check.sh labs/NN-name
+#
+# Checks, each printed as "PASS <lab> <check>" or "FAIL <lab> <check>: why":
+#   skeleton-builds      the untouched skeleton compiles with -Werror
+#   skeleton-todos       every student file has a TODO(labNN) marker
+#   skeleton-fails       every test fails, all within 30 s, nothing hangs
+#   manifest-matches     lab.ini and the test binary list the same tests
+#   solution-passes      the reference solution passes every test
+#   solution-clean       ... leaving no fd, child process or IPC object behind
+#   solution-valgrind    ... with zero memcheck errors and zero leaks
+#   broken/<variant>     each deliberately broken variant fails the tests it names
+# Exit status: 0 when every check passed.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LAB_DIR=$(cd "$1" && pwd)
+SLUG=$(basename "$LAB_DIR")
+NUM=${SLUG%%-*}
+SOL_DIR="$ROOT/solutions/$SLUG/src"
+BROKEN_DIR="$ROOT/tests/broken/$SLUG"
+WORK="$ROOT/build/test/$SLUG"
+IPCLAB="$ROOT/build/ipclab"
+ISOLATE="$ROOT/tests/lib/isolate.sh"
+SKELETON_BUDGET=30
+
+failures=0
+pass() { echo "PASS $SLUG $1"; }
+fail() {
+    echo "FAIL $SLUG $1: $2"
+    failures=$((failures + 1))
+}
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+export TMPDIR="$WORK/tmp"
+mkdir -p "$TMPDIR"
+
+# build NAME SRC_DIR: build the test binary into $WORK/NAME; log in NAME.build.log
+build() {
+    make -s -C "$LAB_DIR" all WERROR=1 SRC_DIR="$2" BUILD_DIR="$WORK/$1" \
+        >"$WORK/$1.build.log" 2>&1
+}
+
+# run NAME [criterion flags]: run $WORK/NAME's tests in isolation, one job,
+# writing $WORK/NAME.results.json and $WORK/NAME.probe.jsonl.
+run() {
+    local name=$1
+    shift
+    rm -f "$WORK/$name.probe.jsonl" "$WORK/$name.results.json"
+    IPCLAB_RESULTS_FILE="$WORK/$name.results.json" IPCLAB_PROBE_FILE="$WORK/$name.probe.jsonl" \
+        timeout -k 5 300 "$ISOLATE" "$WORK/$name/run-tests" --jobs 1 "$@" \
+        >"$WORK/$name.run.log" 2>&1
+}
+
+# statuses NAME: "test status" lines from NAME's results.
+statuses() {
+    jq -r '.tests[] | "\(.name) \(.status)"' "$WORK/$1.results.json" 2>/dev/null | sort
+}
+
+# --- manifest ---------------------------------------------------------------
+manifest_tests=$("$IPCLAB" manifest "$LAB_DIR" 2>"$WORK/manifest.err" | sort)
+if [ -z "$manifest_tests" ]; then
+    fail manifest-matches "lab.ini does not load: $(cat "$WORK/manifest.err")"
+fi
+
+# --- skeleton ---------------------------------------------------------------
+if build skeleton "$LAB_DIR/src"; then
+    pass skeleton-builds
+else
+    fail skeleton-builds "$(head -20 "$WORK/skeleton.build.log")"
+fi
+
+missing_todo=""
+for f in $("$IPCLAB" manifest --student-files "$LAB_DIR"); do
+    grep -q "TODO(lab$NUM)" "$LAB_DIR/src/$f" || missing_todo="$missing_todo $f"
+done
+if [ -z "$missing_todo" ]; then
+    pass skeleton-todos
+else
+    fail skeleton-todos "no TODO(lab$NUM) in:$missing_todo"
+fi
+
+if [ -x "$WORK/skeleton/run-tests" ]; then
+    start=$(date +%s.%N)
+    run skeleton
+    elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+    passing=$(statuses skeleton | awk '$2 == "passed" {print $1}')
+    total=$(statuses skeleton | wc -l)
+    if [ "$total" -eq 0 ]; then
+        fail skeleton-fails "no results (runner died?): $(tail -5 "$WORK/skeleton.run.log")"
+    elif [ -n "$passing" ]; then
+        fail skeleton-fails "tests pass on the untouched skeleton: $(echo $passing)"
+    elif [ "$(echo "$elapsed > $SKELETON_BUDGET" | bc)" = 1 ]; then
+        fail skeleton-fails "took ${elapsed}s (budget ${SKELETON_BUDGET}s)"
+    else
+        pass "skeleton-fails ($total tests, $(printf %.1f "$elapsed")s)"
+    fi
+fi
+
+# --- solution ---------------------------------------------------------------
+if ! build solution "$SOL_DIR"; then
+    fail solution-builds "$(head -20 "$WORK/solution.build.log")"
+    echo "$failures"
+    exit 1
+fi
+
+binary_tests=$("$WORK/solution/run-tests" --list 2>&1 |
+    awk '/^[A-Za-z_0-9]+: [0-9]+ tests?$/ {s=$1; sub(":", "", s); next}
+         /(├──|└──)/ {print s "/" $2}' | sort)
+if [ -n "$manifest_tests" ] && [ "$manifest_tests" = "$binary_tests" ]; then
+    pass "manifest-matches ($(echo "$manifest_tests" | wc -l) tests)"
+elif [ -n "$manifest_tests" ]; then
+    fail manifest-matches "differences (< lab.ini, > test binary):
+$(diff <(echo "$manifest_tests") <(echo "$binary_tests") | grep '^[<>]')"
+fi
+
+run solution
+not_passed=$(statuses solution | awk '$2 != "passed"')
+if [ -z "$(statuses solution)" ]; then
+    fail solution-passes "no results: $(tail -5 "$WORK/solution.run.log")"
+elif [ -n "$not_passed" ]; then
+    fail solution-passes "$(echo "$not_passed" | head -10)
+$(grep -A3 -E '\[FAIL\]|CRASH|TIMEOUT' "$WORK/solution.run.log" | head -20)"
+else
+    pass "solution-passes ($(statuses solution | wc -l) tests)"
+fi
+left=$(jq -c 'select((.fds | length) > 0 or .children > 0 or (.ipc | length) > 0)' \
+    "$WORK/solution.probe.jsonl" 2>/dev/null)
+if [ ! -s "$WORK/solution.probe.jsonl" ]; then
+    fail solution-clean "the probe wrote nothing"
+elif [ -n "$left" ]; then
+    fail solution-clean "left behind: $left"
+else
+    pass solution-clean
+fi
+
+# Valgrind: one log per process; any error or leak fails, named by its test.
+vg="$WORK/vg"
+mkdir -p "$vg"
+if [ "${IPCLAB_SKIP_VALGRIND:-}" = 1 ]; then
+    echo "SKIP $SLUG solution-valgrind (IPCLAB_SKIP_VALGRIND=1)"
+else
+    novg=$("$IPCLAB" manifest --no-valgrind "$LAB_DIR" | paste -sd'|')
+    filter=()
+    [ -n "$novg" ] && filter=(--filter="!(${novg})")
+    timeout -k 5 900 "$ISOLATE" valgrind --trace-children=yes \
+        --trace-children-skip='/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*' \
+        --leak-check=full --show-leak-kinds=definite,indirect,possible \
+        --errors-for-leak-kinds=definite,indirect,possible \
+        --suppressions="$ROOT/labs/support/valgrind.supp" --log-file="$vg/%p.log" \
+        "$WORK/solution/run-tests" "${filter[@]}" >"$WORK/valgrind.run.log" 2>&1
+    bad=$(grep -l -E 'ERROR SUMMARY: [1-9]' "$vg"/*.log 2>/dev/null)
+    nlogs=$(ls "$vg" | wc -l)
+    if [ "$nlogs" -eq 0 ]; then
+        fail solution-valgrind "no valgrind logs written"
+    elif [ -n "$bad" ]; then
+        why=""
+        for log in $bad; do
+            why="$why
+  $(grep -m1 -o 'IPCLAB-TEST .*' "$log" || echo "(child process, see $log)"): $(grep -m1 -E 'ERROR SUMMARY' "$log")"
+        done
+        fail solution-valgrind "memcheck errors or leaks:$why"
+    elif grep -q -E 'FAIL|CRASH|TIMEOUT' "$WORK/valgrind.run.log" &&
+        grep -q -E 'Failing: [1-9]|Crashing: [1-9]' "$WORK/valgrind.run.log"; then
+        fail solution-valgrind "tests fail under valgrind: $(grep -E '\[FAIL\]' "$WORK/valgrind.run.log" | head -5)"
+    else
+        pass "solution-valgrind ($nlogs processes, 0 errors, 0 leaks)"
+    fi
+fi
+
+# --- broken variants ----------------------------------------------------------
+if [ ! -d "$BROKEN_DIR" ]; then
+    fail broken "no broken variants under tests/broken/$SLUG"
+else
+    for variant in "$BROKEN_DIR"/*/; do
+        v=$(basename "$variant")
+        src="$WORK/broken-$v.src"
+        mkdir -p "$src"
+        cp "$SOL_DIR"/* "$src"/
+        find "$variant" -maxdepth 1 -name '*.c' -exec cp {} "$src"/ \;
+        if [ ! -s "$variant/expect" ]; then
+            fail "broken/$v" "no expect file"
+            continue
+        fi
+        if ! build "broken-$v" "$src"; then
+            fail "broken/$v" "does not build: $(head -5 "$WORK/broken-$v.build.log")"
+            continue
+        fi
+        run "broken-$v"
+        results=$(statuses "broken-$v")
+        missed=""
+        while read -r want; do
+            case "$want" in '' | '#'*) continue ;; esac
+            # shellcheck disable=SC2254
+            hit=$(echo "$results" | while read -r t s; do
+                case "$t" in $want) [ "$s" != passed ] && echo "$t" ;; esac
+            done)
+            [ -z "$hit" ] && missed="$missed $want"
+        done <"$variant/expect"
+        if [ -z "$results" ]; then
+            fail "broken/$v" "no results: $(tail -5 "$WORK/broken-$v.run.log")"
+        elif [ -n "$missed" ]; then
+            fail "broken/$v" "these tests should fail but passed:$missed"
+        else
+            pass "broken/$v"
+        fi
+    done
+fi
+
+exit $((failures > 0))
