@@ -126,7 +126,7 @@ $(grep -A3 -E '\[FAIL\]|CRASH|TIMEOUT' "$WORK/solution.run.log" | head -20)"
 else
     pass "solution-passes ($(statuses solution | wc -l) tests)"
 fi
-left=$(jq -c 'select((.fds | length) > 0 or .children > 0 or (.ipc | length) > 0)' \
+left=$(jq -c 'select(.event == "end") | select((.fds | length) > 0 or .children > 0 or (.ipc | length) > 0)' \
     "$WORK/solution.probe.jsonl" 2>/dev/null)
 if [ ! -s "$WORK/solution.probe.jsonl" ]; then
     fail solution-clean "the probe wrote nothing"

@@ -244,6 +244,16 @@ void __wrap_criterion_internal_test_setup(void)
     const struct criterion_test *t = criterion_current_test;
     if (RUNNING_ON_VALGRIND)
         VALGRIND_PRINTF("IPCLAB-TEST %s/%s\n", t->category, t->name);
+    /* A start record lets a watcher map this worker's pid to its test
+       (the grader inspects a test that is about to time out). */
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s", t->category, t->name);
+    json_t *start = json_pack("{s:s, s:s, s:i}", "event", "start", "test", name, "pid",
+                              (int)getpid());
+    if (start != NULL) {
+        write_record(start);
+        json_decref(start);
+    }
     snap_ipc(&ipc_before);
     __real_criterion_internal_test_setup();
     ipct_fd_snapshot(&fds_before);

@@ -13,8 +13,13 @@
  *   - diffs SysV IPC objects, /dev/shm, /dev/mqueue (before .init, after .fini);
  *   - lists child processes still alive or unreaped after .fini;
  *   - lists FIFOs and sockets left in the test's tmpdir;
- * then appends one JSON object per test to $IPCLAB_PROBE_FILE (if set),
- * kills and reaps leftover children, and removes the test's tmpdir.
+ * It appends JSON lines to $IPCLAB_PROBE_FILE (if set): at setup
+ *   {"event":"start","test":"suite/name","pid":N}
+ * and after .fini
+ *   {"event":"end","test":..,"pid":N,"fds":[{"fd","target"}],"children":N,
+ *    "children_desc":"pid state comm, ...","ipc":[{"kind","name"}]}
+ * (kinds: sysv-msg, sysv-shm, sysv-sem, posix-shm, posix-sem, posix-mq, fifo,
+ * socket), then kills and reaps leftover children and removes the tmpdir.
  */
 
 /* ipct_probe_set_tmpdir - tell the probe which directory to scan and remove. */
