@@ -305,10 +305,10 @@ void __wrap_criterion_internal_test_teardown(void)
 
     char name[512];
     snprintf(name, sizeof name, "%s/%s", t->category, t->name);
-    json_t *record =
-        json_pack("{s:s, s:i, s:o, s:i, s:s, s:o}", "test", name, "pid", (int)getpid(),
-                  "fds", fd_leaks ? fd_leaks : json_array(), "children",
-                  nchildren < 0 ? 0 : nchildren, "children_desc", children, "ipc", ipc);
+    json_t *record = json_pack(
+        "{s:s, s:s, s:i, s:o, s:i, s:s, s:o}", "event", "end", "test", name, "pid",
+        (int)getpid(), "fds", fd_leaks ? fd_leaks : json_array(), "children",
+        nchildren < 0 ? 0 : nchildren, "children_desc", children, "ipc", ipc);
     fd_leaks = NULL;
     if (record != NULL) {
         write_record(record);
