@@ -21,9 +21,11 @@ static void wait_until_zombie(pid_t pid)
 {
     siginfo_t info;
     int r;
+    /* $begin waitid_nowait */
     do
         r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT);
     while (r < 0 && errno == EINTR);
+    /* $end waitid_nowait */
     cr_assert_eq(r, 0, "waitid(%d): %s", (int)pid, strerror(errno));
 }
 

@@ -165,6 +165,7 @@ int parallel_sum(const long *values, size_t n, unsigned workers, long *result)
             err = errno;
             break;
         }
+        /* $begin find_the_bug */
         pid_t pid = fork();
         if (pid < 0) {
             err = errno;
@@ -182,6 +183,7 @@ int parallel_sum(const long *values, size_t n, unsigned workers, long *result)
         pids[started] = pid;
         readers[started] = fds[0];
         started++;
+        /* $end find_the_bug */
     }
 
     /* Collect every child we started, even after a failure: no zombies. */
