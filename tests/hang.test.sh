@@ -1,0 +1,141 @@
+#!/bin/bash
+# hang.test.sh - the "why it hung" explainer (grader/hang.c) against real hangs.
+# Usage: tests/hang.test.sh            (HANG_REPEAT=N runs every scenario N times, default 20)
+#
+# Builds tests/hang/scenario.c with grader/hang.c and grader/procfs.c, runs
+# every scenario (each makes a test hang for real in a known way, waits until
+# every process sleeps in the expected call, and prints hang_explain()'s
+# sentence), and checks that the sentence names the right cause, pids and
+# fds. Prints one PASS/FAIL line per scenario, one for the repeat loop and
+# one for a valgrind run. FIFOs and sockets live in a temporary directory;
+# IPC objects in a private IPC namespace when tests/lib/isolate.sh can make
+# one; both are removed on exit, even after a failure.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/build/test/hang"
+REPEAT=${HANG_REPEAT:-20}
+mkdir -p "$OUT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-hang.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 1' INT TERM
+
+CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wvla -Wmissing-prototypes -Werror -g -O2"
+if ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/scenario" "$ROOT/tests/hang/scenario.c" \
+    "$ROOT/grader/hang.c" "$ROOT/grader/procfs.c" -pthread 2>"$OUT/build.log"; then
+    echo "FAIL hang: scenario build: $(head -3 "$OUT/build.log")"
+    exit 1
+fi
+
+# Prefer a private IPC namespace and /dev/shm (nothing can leak out of it).
+ISOLATE=()
+if note=$("$ROOT/tests/lib/isolate.sh" true 2>&1) && [ -z "$note" ]; then
+    ISOLATE=("$ROOT/tests/lib/isolate.sh")
+fi
+
+# run MODE: run one scenario in a fresh directory; sets $out, $sentence and role_* variables.
+run() {
+    local mode=$1 dir
+    dir=$(mktemp -d "$WORK/$mode.XXXXXX")
+    out=$(timeout 30 "${ISOLATE[@]}" "$OUT/scenario" "$mode" "$dir" 2>&1)
+    status=$?
+    sentence=$(printf '%s\n' "$out" | sed -n 's/^sentence: //p')
+    unset "${!role_@}"
+    while IFS='=' read -r name pid; do
+        printf -v "role_${name}" '%s' "$pid"
+    done < <(printf '%s\n' "$out" | sed -n 's/^role //p')
+    rm -rf "$dir"
+}
+
+# expect MODE REGEX: the sentence must match the extended regex.
+check() {
+    local mode=$1 re=$2
+    if [ "$status" -eq 0 ] && printf '%s\n' "$sentence" | grep -Eq -- "$re"; then
+        return 0
+    fi
+    {
+        echo "--- $mode (status $status), wanted: $re"
+        printf '%s\n' "$out"
+    } >>"$OUT/failures.log"
+    return 1
+}
+
+P='pipe:\[[0-9]+\]'
+
+# expected MODE: the regex the sentence of MODE must match (uses the role_* pids).
+expected() {
+    case $1 in
+    leak)
+        echo "^the reader \(pid ${role_reader:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in its own process \(fd 4\): close it before reading" ;;
+    leak-parent)
+        echo "^the reader \(pid ${role_reader:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in its parent \(pid ${role_parent:-X}, fd 4\), which is blocked in waitpid\(\)" ;;
+    leak-sibling)
+        echo "^the reader \(pid ${role_reader:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in a sibling \(pid ${role_writer:-X}, forked by your code, fd 4\), which is blocked in pause\(\)" ;;
+    twopipe)
+        echo "^deadlock: pid ${role_parent:-X} waits in write\(\) on $P \(fd 4\), which is full \(65536 of 65536 bytes\), while the process that reads it, its child \(pid ${role_child:-X}, fd 3\), waits in write\(\) on $P \(fd 6\), also full \(65536 of 65536 bytes\), which only pid ${role_parent:-X} reads \(fd 5\)" ;;
+    readread)
+        echo "^deadlock: pid ${role_parent:-X} waits in read\(\) on $P \(fd 5\) for its child \(pid ${role_child:-X}\) to write, while pid ${role_child:-X} waits in read\(\) on $P \(fd 3\) for pid ${role_parent:-X} to write" ;;
+    fifo-read)
+        echo "^pid ${role_opener:-X} waits in open\(\) of the FIFO '[^']*/fifo' for reading, and no process has it open for writing \(its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)\): opening a FIFO for reading blocks until a process opens it for writing.*O_NONBLOCK" ;;
+    fifo-write)
+        echo "^pid ${role_opener:-X} waits in open\(\) of the FIFO '[^']*/fifo' for writing, and no process has it open for reading .*O_NONBLOCK" ;;
+    sem)
+        echo "^pid ${role_waiter:-X} waits in sem_wait\(\) on the POSIX named semaphore '/ipclab-hang-[0-9]+' \(value 0\), and no other process of the test is in a position to post it: its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)" ;;
+    privsem)
+        echo "^pid ${role_waiter:-X} waits on a futex \(a semaphore or mutex\) at 0x[0-9a-f]+ in its private memory .*pshared = 1" ;;
+    sysvsem)
+        echo "^pid ${role_waiter:-X} waits in semop\(\) on SysV semaphore set [0-9]+ \(semaphore 0, wants -1, value 0\), and no other process of the test is in a position to post it: its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)" ;;
+    msgrcv)
+        echo "^pid ${role_receiver:-X} waits in msgrcv\(\) on SysV message queue [0-9]+, which has no message \(0 in the queue\), and no other process of the test is in a position to send to it: its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)" ;;
+    waitpid)
+        echo "^pid ${role_parent:-X} waits in waitpid\(\) for its child pid ${role_sleeper:-X}, which never exits: pid ${role_sleeper:-X} waits in pause\(\) for a signal" ;;
+    accept)
+        echo "^pid ${role_server:-X} waits in accept\(\) on socket:\[[0-9]+\] \(fd 3, a unix stream socket bound to '[^']*/sock'\), and no other process of the test is in a position to connect to it" ;;
+    esac
+}
+
+MODES="leak leak-parent leak-sibling twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept"
+: >"$OUT/failures.log"
+: >"$OUT/sentences.txt"
+
+for mode in $MODES; do
+    run "$mode"
+    echo "$mode: $sentence" >>"$OUT/sentences.txt"
+    if check "$mode" "$(expected "$mode")"; then
+        echo "PASS hang $mode: $sentence"
+    else
+        echo "FAIL hang $mode: got '$sentence' (see build/test/hang/failures.log)"
+    fi
+done
+
+# Stability: every scenario again, REPEAT times; any miss is a failure.
+fails=0 runs=0
+for ((i = 1; i < REPEAT; i++)); do
+    for mode in $MODES; do
+        run "$mode"
+        runs=$((runs + 1))
+        check "$mode" "$(expected "$mode")" || fails=$((fails + 1))
+    done
+done
+if [ "$REPEAT" -le 1 ]; then
+    echo "SKIP hang stability: HANG_REPEAT=$REPEAT"
+elif [ "$fails" -eq 0 ]; then
+    echo "PASS hang stability: $runs more runs, every sentence as expected"
+else
+    echo "FAIL hang stability: $fails of $runs runs gave another sentence (build/test/hang/failures.log)"
+fi
+
+# Memory: one scenario with the explainer under memcheck (the children run under it too).
+if command -v valgrind >/dev/null; then
+    dir=$(mktemp -d "$WORK/vg.XXXXXX")
+    if timeout 120 "${ISOLATE[@]}" valgrind -q --error-exitcode=3 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect --log-file="$OUT/valgrind.log" \
+        "$OUT/scenario" leak-parent "$dir" >"$OUT/valgrind.out" 2>&1 &&
+        ! grep -q 'ERROR SUMMARY: [1-9]' "$OUT/valgrind.log" &&
+        grep -q '^sentence: the reader' "$OUT/valgrind.out"; then
+        echo "PASS hang valgrind: no memory errors or leaks in hang_explain"
+    else
+        echo "FAIL hang valgrind: see build/test/hang/valgrind.log"
+    fi
+else
+    echo "SKIP hang valgrind: valgrind not installed"
+fi
