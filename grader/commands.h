@@ -6,6 +6,8 @@
 
 /* Each subcommand gets argv starting at its own name; returns the exit status. */
 int cmd_manifest(int argc, char **argv);
+int cmd_grade_all(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /*
  * course_root - the course checkout this binary belongs to: $IPCLAB_ROOT if

@@ -20,6 +20,8 @@ struct command {
 
 static const struct command commands[] = {
     {"manifest", cmd_manifest, "print what a lab's manifest says (for scripts)"},
+    {"grade-all", cmd_grade_all, "grade a whole class in parallel, resumably"},
+    {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook"},
 };
 
 const char *course_root(void)
