@@ -8,6 +8,7 @@
 int cmd_manifest(int argc, char **argv);
 int cmd_grade_all(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_why_hung(int argc, char **argv);
 
 /*
  * course_root - the course checkout this binary belongs to: $IPCLAB_ROOT if

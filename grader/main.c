@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"manifest", cmd_manifest, "print what a lab's manifest says (for scripts)"},
     {"grade-all", cmd_grade_all, "grade a whole class in parallel, resumably"},
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook"},
+    {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why"},
 };
 
 const char *course_root(void)
