@@ -1,0 +1,856 @@
+/* test_unixsock.c - Criterion tests for lab 07 (Unix domain sockets). */
+#include "ipclab_test.h"
+#include "unixsock.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TestSuite(boundaries, .timeout = 5);
+TestSuite(listener, .timeout = 5);
+TestSuite(fdpass, .timeout = 10);
+TestSuite(peercred, .timeout = 10);
+TestSuite(server, .timeout = 10);
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* A socket path in this test's private directory (short: sun_path is 108 bytes). */
+static char *sock_path(char *buf, size_t len, const char *name)
+{
+    ipct_path(buf, len, name);
+    cr_assert_lt(strlen(buf), sizeof((struct sockaddr_un *)0)->sun_path,
+                 "test bug: tmpdir '%s' is too long for a socket path", ipct_tmpdir());
+    return buf;
+}
+
+/* A listening stream socket at path, made by the test itself (not by us_listen). */
+static int test_listen(const char *path, int type)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+    cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0, "bind('%s'): %s",
+                 path, strerror(errno));
+    cr_assert_eq(listen(fd, 16), 0, "listen: %s", strerror(errno));
+    return fd;
+}
+
+/* Connect a stream socket to path; -1 (errno set) on failure. For children too. */
+static int test_connect(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+/* Leave a stale socket file at path: bound, then closed without unlink. */
+static void make_stale(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0, "bind: %s",
+                 strerror(errno));
+    close(fd);
+}
+
+/* Write all of buf (children and parent). 0 or -1. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+/* Read exactly len bytes within timeout_ms each step. 0, or -1 on EOF/error/timeout. */
+static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+    size_t got = 0;
+    while (got < len) {
+        if (!ipct_readable_within(fd, timeout_ms))
+            return -1;
+        ssize_t r = read(fd, (char *)buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* ---- count_reads --------------------------------------------------------- */
+
+static const char *const three[] = {"one", "two", "three"};
+
+/* $begin boundaries_side_by_side */
+Test(boundaries, stream_merges_messages)
+{
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_STREAM, three, 3, 4096, sizes, 8);
+    cr_assert_eq(reads, 1,
+                 "a byte stream has no boundaries: expected 1 read, got %d (%s)", reads,
+                 reads < 0 ? strerror(errno) : "ok");
+    cr_assert_eq(sizes[0], 11, "all 11 bytes come in one read, got %zu", sizes[0]);
+}
+
+Test(boundaries, seqpacket_keeps_boundaries)
+{
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_SEQPACKET, three, 3, 4096, sizes, 8);
+    cr_assert_eq(reads, 3, "one read per message: expected 3, got %d", reads);
+    cr_assert(sizes[0] == 3 && sizes[1] == 3 && sizes[2] == 5,
+              "sizes %zu %zu %zu, expected 3 3 5", sizes[0], sizes[1], sizes[2]);
+}
+/* $end boundaries_side_by_side */
+
+Test(boundaries, dgram_keeps_boundaries)
+{
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_DGRAM, three, 3, 4096, sizes, 8);
+    cr_assert_eq(reads, 3, "one read per datagram: expected 3, got %d", reads);
+    cr_assert(sizes[0] == 3 && sizes[1] == 3 && sizes[2] == 5,
+              "sizes %zu %zu %zu, expected 3 3 5", sizes[0], sizes[1], sizes[2]);
+}
+
+static const char *const long_short[] = {"abcdefghij", "xy"};
+
+Test(boundaries, stream_splits_long_message)
+{
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_STREAM, long_short, 2, 4, sizes, 8);
+    cr_assert_eq(reads, 3, "12 bytes through a 4-byte buffer: expected 3 reads, got %d",
+                 reads);
+    cr_assert(sizes[0] == 4 && sizes[1] == 4 && sizes[2] == 4, "sizes %zu %zu %zu",
+              sizes[0], sizes[1], sizes[2]);
+}
+
+Test(boundaries, dgram_truncates_long_message)
+{
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_DGRAM, long_short, 2, 4, sizes, 8);
+    cr_assert_eq(reads, 2,
+                 "the rest of a datagram is discarded: expected 2 reads, got %d", reads);
+    cr_assert(sizes[0] == 4 && sizes[1] == 2, "sizes %zu %zu, expected 4 2", sizes[0],
+              sizes[1]);
+}
+
+Test(boundaries, seqpacket_truncates_long_message)
+{
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_SEQPACKET, long_short, 2, 4, sizes, 8);
+    cr_assert_eq(reads, 2, "the rest of a packet is discarded: expected 2 reads, got %d",
+                 reads);
+    cr_assert(sizes[0] == 4 && sizes[1] == 2, "sizes %zu %zu, expected 4 2", sizes[0],
+              sizes[1]);
+}
+
+Test(boundaries, empty_datagram_is_a_message)
+{
+    static const char *const msgs[] = {"", "x"};
+    size_t sizes[8] = {9, 9};
+    cr_assert_eq(count_reads(SOCK_DGRAM, msgs, 2, 16, sizes, 8), 2,
+                 "an empty datagram is still a datagram: 2 reads expected");
+    cr_assert(sizes[0] == 0 && sizes[1] == 1);
+    cr_assert_eq(count_reads(SOCK_STREAM, msgs, 2, 16, sizes, 8), 1,
+                 "an empty send on a stream sends nothing: 1 read expected");
+}
+
+Test(boundaries, reads_past_max_are_counted)
+{
+    static const char *const msgs[] = {"abcdef"};
+    size_t sizes[1] = {0};
+    cr_assert_eq(count_reads(SOCK_STREAM, msgs, 1, 2, sizes, 1), 3);
+    cr_assert_eq(sizes[0], 2);
+}
+
+Test(boundaries, bad_arguments_are_einval)
+{
+    size_t sizes[8];
+    struct {
+        int type;
+        size_t n, rbuf;
+    } bad[] = {{99, 3, 16},
+               {SOCK_STREAM, 3, 0},
+               {SOCK_STREAM, 3, US_MAX_READ + 1},
+               {SOCK_RAW, 3, 16},
+               {SOCK_STREAM, 9, 16}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        cr_assert_eq(count_reads(bad[i].type, three, bad[i].n, bad[i].rbuf, sizes, 8), -1,
+                     "case %zu must fail", i);
+        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+    }
+    errno = 0;
+    cr_assert_eq(count_reads(SOCK_STREAM, NULL, 1, 16, sizes, 8), -1);
+    cr_assert_eq(errno, EINVAL);
+}
+
+Test(boundaries, closes_both_sockets)
+{
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    size_t sizes[8];
+    cr_assert_eq(count_reads(SOCK_SEQPACKET, three, 3, 4096, sizes, 8), 3);
+    char leaked[512];
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0, "left open: %s",
+                 leaked);
+}
+
+/* ---- us_listen / us_connect ---------------------------------------------- */
+
+Test(listener, stream_connect_accept)
+{
+    char path[128];
+    sock_path(path, sizeof path, "srv.sock");
+    int lfd = us_listen(path, SOCK_STREAM, 4);
+    cr_assert_geq(lfd, 0, "us_listen: %s", strerror(errno));
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "no socket file at '%s'", path);
+    cr_assert(S_ISSOCK(st.st_mode), "'%s' is not a socket", path);
+    int c = us_connect(path, SOCK_STREAM);
+    cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
+    int s = accept(lfd, NULL, NULL);
+    cr_assert_geq(s, 0, "accept: %s", strerror(errno));
+    cr_assert_eq(write_all(c, "ping", 4), 0);
+    char buf[4];
+    cr_assert_eq(read_exact(s, buf, 4, 2000), 0);
+    cr_assert_eq(memcmp(buf, "ping", 4), 0);
+    cr_assert(fcntl(lfd, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
+    cr_assert(fcntl(c, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
+    close(s);
+    close(c);
+    close(lfd);
+    unlink(path);
+}
+
+Test(listener, seqpacket_listener)
+{
+    char path[128];
+    sock_path(path, sizeof path, "seq.sock");
+    int lfd = us_listen(path, SOCK_SEQPACKET, 4);
+    cr_assert_geq(lfd, 0, "us_listen: %s", strerror(errno));
+    int c = us_connect(path, SOCK_SEQPACKET);
+    cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
+    int s = accept(lfd, NULL, NULL);
+    cr_assert_geq(s, 0);
+    cr_assert_eq(send(c, "ab", 2, 0), 2);
+    cr_assert_eq(send(c, "cde", 3, 0), 3);
+    char buf[16];
+    cr_assert_eq(recv(s, buf, sizeof buf, 0), 2,
+                 "a SOCK_SEQPACKET connection keeps "
+                 "message boundaries");
+    cr_assert_eq(recv(s, buf, sizeof buf, 0), 3);
+    close(s);
+    close(c);
+    close(lfd);
+    unlink(path);
+}
+
+/* $begin stale_socket */
+Test(listener, stale_file_is_replaced)
+{
+    char path[128];
+    sock_path(path, sizeof path, "stale.sock");
+    make_stale(path); /* a server bound here, then died without unlink */
+    int lfd = us_listen(path, SOCK_STREAM, 4);
+    cr_assert_geq(lfd, 0, "a stale socket file must be replaced, got %s",
+                  strerror(errno));
+    int c = us_connect(path, SOCK_STREAM);
+    cr_assert_geq(c, 0, "nobody listens at the new socket: %s", strerror(errno));
+    close(c);
+    close(lfd);
+    unlink(path);
+}
+
+Test(listener, live_server_is_not_stolen)
+{
+    char path[128];
+    sock_path(path, sizeof path, "live.sock");
+    int first = us_listen(path, SOCK_STREAM, 4);
+    cr_assert_geq(first, 0, "us_listen: %s", strerror(errno));
+    struct stat before, after;
+    cr_assert_eq(stat(path, &before), 0);
+    errno = 0;
+    int second = us_listen(path, SOCK_STREAM, 4);
+    cr_assert_eq(second, -1, "a second server took over a live server's path");
+    cr_assert_eq(errno, EADDRINUSE, "errno %s, expected EADDRINUSE", strerror(errno));
+    cr_assert_eq(stat(path, &after), 0, "the live server's socket file was removed");
+    cr_assert_eq(before.st_ino, after.st_ino, "the live server's file was replaced");
+    close(first);
+    unlink(path);
+}
+/* $end stale_socket */
+
+Test(listener, regular_file_is_not_removed)
+{
+    char path[128];
+    sock_path(path, sizeof path, "data.txt");
+    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    errno = 0;
+    cr_assert_eq(us_listen(path, SOCK_STREAM, 4), -1);
+    cr_assert_eq(errno, EADDRINUSE, "errno %s, expected EADDRINUSE", strerror(errno));
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "a regular file was deleted: only stale sockets go");
+    cr_assert(S_ISREG(st.st_mode));
+}
+
+Test(listener, too_long_path_is_enametoolong)
+{
+    /* 108 bytes + NUL does not fit in sun_path; the path is in our tmpdir so a
+       solution that cuts it short binds a file the test cleans up. */
+    char longpath[200];
+    size_t dirlen = strlen(ipct_tmpdir());
+    cr_assert_lt(dirlen + 2, 108, "test bug: tmpdir too long");
+    snprintf(longpath, sizeof longpath, "%s/", ipct_tmpdir());
+    memset(longpath + dirlen + 1, 'a', 108 - dirlen - 1);
+    longpath[108] = '\0';
+    errno = 0;
+    cr_assert_eq(us_listen(longpath, SOCK_STREAM, 4), -1, "a 108-byte path was accepted");
+    cr_assert_eq(errno, ENAMETOOLONG, "errno %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(us_connect(longpath, SOCK_STREAM), -1);
+    cr_assert_eq(errno, ENAMETOOLONG, "errno %s", strerror(errno));
+    char abstract[200];
+    abstract[0] = '@';
+    memset(abstract + 1, 'b', 108);
+    abstract[109] = '\0'; /* 1 NUL + 108 name bytes > 108 */
+    errno = 0;
+    cr_assert_eq(us_listen(abstract, SOCK_STREAM, 4), -1);
+    cr_assert_eq(errno, ENAMETOOLONG, "abstract: errno %s", strerror(errno));
+}
+
+Test(listener, longest_path_fits)
+{
+    char path[128];
+    size_t dirlen = strlen(ipct_tmpdir());
+    cr_assert_lt(dirlen + 2, 108, "test bug: tmpdir too long");
+    snprintf(path, sizeof path, "%s/", ipct_tmpdir());
+    memset(path + dirlen + 1, 'p', 107 - dirlen - 1);
+    path[107] = '\0'; /* 107 bytes + NUL = exactly sun_path */
+    int lfd = us_listen(path, SOCK_STREAM, 4);
+    cr_assert_geq(lfd, 0, "a 107-byte path fits in sun_path: %s", strerror(errno));
+    int c = us_connect(path, SOCK_STREAM);
+    cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
+    close(c);
+    close(lfd);
+    cr_assert_eq(unlink(path), 0, "the socket was not bound at the full path");
+}
+
+Test(listener, abstract_name_leaves_no_file)
+{
+    char name[80], at[84];
+    ipct_name(name, sizeof name, "", "abs");
+    snprintf(at, sizeof at, "@%s", name);
+    int lfd = us_listen(at, SOCK_STREAM, 4);
+    cr_assert_geq(lfd, 0, "us_listen('%s'): %s", at, strerror(errno));
+    struct sockaddr_un addr;
+    socklen_t len = sizeof addr;
+    cr_assert_eq(getsockname(lfd, (struct sockaddr *)&addr, &len), 0);
+    cr_assert_eq(addr.sun_path[0], '\0', "an abstract name starts with a NUL byte");
+    cr_assert_eq(len, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name),
+                 "address length must count the name exactly (no padding): %u", len);
+    cr_assert_eq(memcmp(addr.sun_path + 1, name, strlen(name)), 0);
+    cr_assert_eq(access(name, F_OK), -1, "an abstract socket creates no file");
+    int c = us_connect(at, SOCK_STREAM);
+    cr_assert_geq(c, 0, "us_connect('%s'): %s", at, strerror(errno));
+    close(c);
+    close(lfd);
+}
+
+Test(listener, connect_errors)
+{
+    char path[128];
+    sock_path(path, sizeof path, "none.sock");
+    errno = 0;
+    cr_assert_eq(us_connect(path, SOCK_STREAM), -1);
+    cr_assert_eq(errno, ENOENT, "no file there: errno %s", strerror(errno));
+    make_stale(path);
+    errno = 0;
+    cr_assert_eq(us_connect(path, SOCK_STREAM), -1);
+    cr_assert_eq(errno, ECONNREFUSED, "a stale socket: errno %s", strerror(errno));
+    unlink(path);
+}
+
+Test(listener, bad_arguments_are_einval)
+{
+    char path[128];
+    sock_path(path, sizeof path, "bad.sock");
+    const char *paths[] = {NULL, "", "@"};
+    for (size_t i = 0; i < 3; i++) {
+        errno = 0;
+        cr_assert_eq(us_listen(paths[i], SOCK_STREAM, 4), -1);
+        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+        errno = 0;
+        cr_assert_eq(us_connect(paths[i], SOCK_STREAM), -1);
+        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+    }
+    errno = 0;
+    cr_assert_eq(us_listen(path, SOCK_DGRAM, 4), -1, "a datagram socket cannot listen");
+    cr_assert_eq(errno, EINVAL);
+    cr_assert_eq(access(path, F_OK), -1, "a failed us_listen left a file");
+}
+
+/* ---- send_fds / recv_fds ------------------------------------------------- */
+
+/* Create a file in the tmpdir holding text; return an O_RDONLY fd on it. */
+static int file_with(const char *name, const char *text)
+{
+    char path[128];
+    ipct_path(path, sizeof path, name);
+    int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0, "open: %s", strerror(errno));
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
+/* $begin pass_file */
+Test(fdpass, receiver_reads_passed_file)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* receiver: gets an fd, reads the file, sends the text back */
+        close(sv[0]);
+        int fds[US_MAX_FDS];
+        size_t nfds = 0;
+        char tag, text[64];
+        IPCT_CHILD_CHECK(recv_fds(sv[1], &tag, 1, fds, US_MAX_FDS, &nfds) == 1);
+        IPCT_CHILD_CHECK(nfds == 1);
+        ssize_t n = read(fds[0], text, sizeof text);
+        IPCT_CHILD_CHECK(n > 0);
+        IPCT_CHILD_CHECK(write_all(sv[1], text, (size_t)n) == 0);
+        _exit(0);
+    }
+    close(sv[1]);
+    int file = file_with("secret.txt", "top secret");
+    char path[128];
+    unlink(ipct_path(path, sizeof path, "secret.txt")); /* no name left to open */
+    cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
+    close(file);
+    char got[11] = "";
+    cr_assert_eq(read_exact(sv[0], got, 10, 5000), 0, "the receiver sent nothing back");
+    cr_assert_str_eq(got, "top secret");
+    close(sv[0]);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+}
+/* $end pass_file */
+
+Test(fdpass, several_fds_in_one_message)
+{
+    int sv[2], p[3][2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(pipe2(p[i], O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* writes "0", "1", "2" into the three pipes it receives */
+        close(sv[0]);
+        for (int i = 0; i < 3; i++)
+            close(p[i][1]);
+        int fds[US_MAX_FDS];
+        size_t nfds = 0;
+        char tag;
+        IPCT_CHILD_CHECK(recv_fds(sv[1], &tag, 1, fds, US_MAX_FDS, &nfds) == 1);
+        IPCT_CHILD_CHECK(nfds == 3);
+        for (size_t i = 0; i < nfds; i++) {
+            char c = (char)('0' + i);
+            IPCT_CHILD_CHECK(write(fds[i], &c, 1) == 1);
+            close(fds[i]);
+        }
+        _exit(0);
+    }
+    close(sv[1]);
+    int ends[3] = {p[0][1], p[1][1], p[2][1]};
+    cr_assert_eq(send_fds(sv[0], ends, 3, "P", 1), 1, "send_fds: %s", strerror(errno));
+    for (int i = 0; i < 3; i++)
+        close(p[i][1]);
+    for (int i = 0; i < 3; i++) {
+        char buf[4];
+        ssize_t n = ipct_drain(p[i][0], buf, sizeof buf, 5000);
+        cr_assert_eq(n, 1, "pipe %d: expected 1 byte, got %zd", i, n);
+        cr_assert_eq(buf[0], '0' + i, "the fds arrived out of order");
+        close(p[i][0]);
+    }
+    close(sv[0]);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+}
+
+Test(fdpass, offset_is_shared)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    int file = file_with("shared.txt", "0123456789");
+    cr_assert_eq(send_fds(sv[0], &file, 1, "x", 1), 1, "send_fds: %s", strerror(errno));
+    int fds[US_MAX_FDS];
+    size_t nfds = 0;
+    char tag;
+    cr_assert_eq(recv_fds(sv[1], &tag, 1, fds, US_MAX_FDS, &nfds), 1);
+    cr_assert_eq(nfds, 1);
+    cr_assert_neq(fds[0], file, "the receiver gets a new descriptor number");
+    char buf[5];
+    cr_assert_eq(read(fds[0], buf, 5), 5);
+    cr_assert_eq(lseek(file, 0, SEEK_CUR), 5,
+                 "both fds share one open file description, hence one offset");
+    cr_assert(fcntl(fds[0], F_GETFD) & FD_CLOEXEC, "receive with MSG_CMSG_CLOEXEC");
+    close(fds[0]);
+    close(file);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(fdpass, data_comes_with_fds)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    int fds_out[2] = {sv[0], sv[1]};
+    cr_assert_eq(send_fds(sv[0], fds_out, 2, "hello", 5), 5);
+    char buf[16];
+    int fds[US_MAX_FDS];
+    size_t nfds = 0;
+    cr_assert_eq(recv_fds(sv[1], buf, sizeof buf, fds, US_MAX_FDS, &nfds), 5);
+    cr_assert_eq(memcmp(buf, "hello", 5), 0);
+    cr_assert_eq(nfds, 2);
+    close(fds[0]);
+    close(fds[1]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(fdpass, message_without_fds)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    cr_assert_eq(write(sv[0], "hi", 2), 2);
+    char buf[8];
+    int fds[US_MAX_FDS];
+    size_t nfds = 99;
+    cr_assert_eq(recv_fds(sv[1], buf, sizeof buf, fds, US_MAX_FDS, &nfds), 2,
+                 "recv_fds: %s", strerror(errno));
+    cr_assert_eq(nfds, 0, "no fds came: *nfds must be 0");
+    close(sv[0]);
+    cr_assert_eq(recv_fds(sv[1], buf, sizeof buf, fds, US_MAX_FDS, &nfds), 0,
+                 "end of file is 0");
+    cr_assert_eq(nfds, 0);
+    close(sv[1]);
+}
+
+Test(fdpass, too_many_fds_is_emsgsize)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    int three_fds[3] = {0, 1, 2};
+    cr_assert_eq(send_fds(sv[0], three_fds, 3, "x", 1), 1);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    int fds[2];
+    size_t nfds = 0;
+    char tag;
+    errno = 0;
+    cr_assert_eq(recv_fds(sv[1], &tag, 1, fds, 2, &nfds), -1, "3 fds do not fit in 2");
+    cr_assert_eq(errno, EMSGSIZE, "errno %s", strerror(errno));
+    char leaked[512];
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "fds that arrived must be closed: %s", leaked);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(fdpass, closed_fd_is_ebadf)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    close(p[0]);
+    close(p[1]);
+    errno = 0;
+    cr_assert_eq(send_fds(sv[0], &p[0], 1, "x", 1), -1);
+    cr_assert_eq(errno, EBADF, "errno %s", strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(fdpass, bad_arguments_are_einval)
+{
+    int fd = 0, fds[US_MAX_FDS + 1] = {0};
+    size_t nfds;
+    char buf[4];
+    struct {
+        const int *fds;
+        size_t n;
+        const char *data;
+        size_t len;
+    } bad[] = {{NULL, 1, "x", 1},
+               {&fd, 0, "x", 1},
+               {fds, US_MAX_FDS + 1, "x", 1},
+               {&fd, 1, NULL, 1},
+               {&fd, 1, "x", 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        cr_assert_eq(send_fds(0, bad[i].fds, bad[i].n, bad[i].data, bad[i].len), -1,
+                     "case %zu", i);
+        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+    }
+    errno = 0;
+    cr_assert_eq(recv_fds(0, NULL, 4, fds, 1, &nfds), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(recv_fds(0, buf, 4, fds, 1, NULL), -1);
+    cr_assert_eq(errno, EINVAL);
+}
+
+/* ---- accept_peer --------------------------------------------------------- */
+
+/* Fork a client that connects to path, then waits for end of file. */
+static pid_t client_waiting_for_eof(const char *path)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        int fd = test_connect(path);
+        IPCT_CHILD_CHECK(fd >= 0);
+        char c;
+        IPCT_CHILD_CHECK(ipct_readable_within(fd, 8000));
+        IPCT_CHILD_CHECK(read(fd, &c, 1) == 0);
+        _exit(0);
+    }
+    return pid;
+}
+
+Test(peercred, credentials_of_client)
+{
+    char path[128];
+    sock_path(path, sizeof path, "cred.sock");
+    int lfd = test_listen(path, SOCK_STREAM);
+    pid_t pid = client_waiting_for_eof(path);
+    struct ucred cred = {0};
+    int fd = accept_peer(lfd, getuid(), &cred);
+    cr_assert_geq(fd, 0, "accept_peer: %s", strerror(errno));
+    cr_assert_eq(cred.pid, pid, "SO_PEERCRED gives the client's pid %d, got %d", (int)pid,
+                 (int)cred.pid);
+    cr_assert_eq(cred.uid, getuid());
+    cr_assert_eq(cred.gid, getgid());
+    cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC, "accept with SOCK_CLOEXEC");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the client never saw end of file");
+    close(lfd);
+    unlink(path);
+}
+
+/* $begin peercred_refuse */
+Test(peercred, wrong_uid_is_refused)
+{
+    char path[128];
+    sock_path(path, sizeof path, "deny.sock");
+    int lfd = test_listen(path, SOCK_STREAM);
+    pid_t pid = client_waiting_for_eof(path);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    struct ucred cred = {0};
+    errno = 0;
+    int fd = accept_peer(lfd, getuid() + 1, &cred); /* only another user may come in */
+    cr_assert_eq(fd, -1, "a client with the wrong uid was admitted");
+    cr_assert_eq(errno, EACCES, "errno %s, expected EACCES", strerror(errno));
+    cr_assert_eq(cred.pid, pid, "*cred is filled even for a refused client");
+    char leaked[256];
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "the refused connection is still open: %s", leaked);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "the refused client must read end of file");
+    close(lfd);
+    unlink(path);
+}
+/* $end peercred_refuse */
+
+Test(peercred, accept_errors_are_reported)
+{
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(s, 0);
+    errno = 0;
+    cr_assert_eq(accept_peer(s, getuid(), NULL), -1, "the socket does not listen");
+    cr_assert_eq(errno, EINVAL, "errno %s", strerror(errno));
+    close(s);
+    errno = 0;
+    cr_assert_eq(accept_peer(s, getuid(), NULL), -1);
+    cr_assert_eq(errno, EBADF, "errno %s", strerror(errno));
+}
+
+/* ---- echo_server --------------------------------------------------------- */
+
+struct server {
+    pid_t pid;
+    int stop; /* write end of the stop pipe */
+    char path[128];
+};
+
+/* $begin start_server */
+/* Run echo_server in a child on a fresh socket; the test keeps only the stop pipe. */
+static void start_server(struct server *srv)
+{
+    sock_path(srv->path, sizeof srv->path, "echo.sock");
+    int lfd = test_listen(srv->path, SOCK_STREAM);
+    int stop[2];
+    cr_assert_eq(pipe2(stop, O_CLOEXEC), 0);
+    srv->pid = ipct_fork();
+    if (srv->pid == 0) {
+        close(stop[1]);
+        int rc = echo_server(lfd, stop[0]);
+        close(lfd);
+        close(stop[0]);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(lfd); /* if the server dies, clients see it at once */
+    close(stop[0]);
+    srv->stop = stop[1];
+}
+
+/* Close the stop pipe: the server must return 0; remove its socket file. */
+static void stop_server(struct server *srv)
+{
+    close(srv->stop);
+    cr_assert_eq(ipct_wait_exit(srv->pid, 5000), 0, "echo_server did not stop cleanly");
+    unlink(srv->path);
+}
+/* $end start_server */
+
+/* Send msg, expect its uppercase echo within 5 s. 0 or -1 (children too). */
+static int roundtrip(int fd, const char *msg)
+{
+    char want[128], got[128];
+    size_t len = strlen(msg);
+    for (size_t i = 0; i <= len; i++)
+        want[i] = (msg[i] >= 'a' && msg[i] <= 'z') ? (char)(msg[i] - 'a' + 'A') : msg[i];
+    if (write_all(fd, msg, len) < 0 || read_exact(fd, got, len, 5000) < 0)
+        return -1;
+    return memcmp(got, want, len) == 0 ? 0 : -1;
+}
+
+Test(server, echoes_uppercase)
+{
+    struct server srv;
+    start_server(&srv);
+    int c = test_connect(srv.path);
+    cr_assert_geq(c, 0, "connect: %s (did the server die?)", strerror(errno));
+    cr_assert_eq(roundtrip(c, "hello, World 42"), 0, "no or wrong echo");
+    close(c);
+    stop_server(&srv);
+}
+
+/* $begin idle_client */
+Test(server, idle_client_does_not_block_others)
+{
+    struct server srv;
+    start_server(&srv);
+    int idle = test_connect(srv.path);
+    cr_assert_geq(idle, 0, "connect: %s", strerror(errno));
+    int busy = test_connect(srv.path);
+    cr_assert_geq(busy, 0, "connect: %s", strerror(errno));
+    cr_assert_eq(roundtrip(busy, "abc"), 0,
+                 "the server waits on the idle client: poll every fd instead");
+    cr_assert_eq(roundtrip(idle, "late"), 0, "the idle client is served when it speaks");
+    close(idle);
+    close(busy);
+    stop_server(&srv);
+}
+/* $end idle_client */
+
+Test(server, concurrent_clients)
+{
+    struct server srv;
+    start_server(&srv);
+    enum { NCLIENTS = 8 };
+    int rounds = ipct_under_valgrind() ? 3 : 20;
+    int gate[2];
+    cr_assert_eq(pipe2(gate, O_CLOEXEC), 0);
+    pid_t kids[NCLIENTS];
+    for (int k = 0; k < NCLIENTS; k++) {
+        kids[k] = ipct_fork();
+        if (kids[k] == 0) {
+            close(gate[1]);
+            int fd = test_connect(srv.path);
+            IPCT_CHILD_CHECK(fd >= 0);
+            char c;
+            IPCT_CHILD_CHECK(read(gate[0], &c, 1) == 0); /* all connected: go */
+            for (int r = 0; r < rounds; r++) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "client %d round %d", k, r);
+                IPCT_CHILD_CHECK(roundtrip(fd, msg) == 0);
+            }
+            close(fd);
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (int k = 0; k < NCLIENTS; k++)
+        cr_assert_eq(ipct_wait_exit(kids[k], 8000), 0, "client %d failed", k);
+    stop_server(&srv);
+}
+
+Test(server, departed_client_does_not_kill_server)
+{
+    struct server srv;
+    start_server(&srv);
+    int gone = test_connect(srv.path);
+    cr_assert_geq(gone, 0, "connect: %s", strerror(errno));
+    /* Send without ever reading the echo until our send buffer is full: the
+       server now holds data it has not echoed yet, and will echo it to a
+       closed socket (EPIPE, or SIGPIPE without MSG_NOSIGNAL). */
+    static char junk[65536];
+    memset(junk, 'q', sizeof junk);
+    for (;;) {
+        ssize_t w = send(gone, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && errno == EAGAIN)
+            break;
+        cr_assert_gt(w, 0, "send: %s", strerror(errno));
+    }
+    close(gone);
+    int c = test_connect(srv.path);
+    cr_assert_geq(c, 0, "connect: %s", strerror(errno));
+    cr_assert_eq(roundtrip(c, "still there?"), 0,
+                 "the server died or hangs after a client left (SIGPIPE?)");
+    close(c);
+    stop_server(&srv);
+}
+
+Test(server, stop_closes_clients)
+{
+    struct server srv;
+    start_server(&srv);
+    int c = test_connect(srv.path);
+    cr_assert_geq(c, 0, "connect: %s", strerror(errno));
+    cr_assert_eq(roundtrip(c, "x"), 0);
+    stop_server(&srv);
+    char buf[1];
+    cr_assert(ipct_readable_within(c, 2000), "the client never saw end of file");
+    cr_assert_eq(read(c, buf, 1), 0);
+    close(c);
+}
