@@ -1,0 +1,1060 @@
+/* test_fifos.c - Criterion tests for lab 02 (FIFOs). */
+#include "fifos.h"
+#include "ipclab_test.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+TestSuite(create, .timeout = 5);
+TestSuite(open, .timeout = 5);
+TestSuite(session, .timeout = 5);
+TestSuite(log_write, .timeout = 5);
+TestSuite(log_serve, .timeout = 10);
+TestSuite(rpc, .timeout = 10);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* A fresh path for a FIFO in the test's private directory. */
+static char *fifo_path(char *buf, size_t len, const char *tag)
+{
+    char name[64];
+    return ipct_path(buf, len, ipct_name(name, sizeof name, "", tag));
+}
+
+static void make_fifo(const char *path)
+{
+    cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo '%s': %s", path, strerror(errno));
+}
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* True while pid exists and has not exited (a zombie counts as ended). */
+static bool child_running(pid_t pid)
+{
+    siginfo_t info = {0};
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+        return false;
+    return info.si_pid == 0;
+}
+
+/*
+ * $begin blocked_in
+ * blocked_in - wait until process pid sleeps inside system call nr.
+ *
+ * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
+ * number of the call it is blocked in). Returns false if pid ends first or
+ * timeout_ms passes. This is how a test sees "the open is waiting for a
+ * writer" without guessing with sleep().
+ * $end blocked_in
+ */
+static bool blocked_in(pid_t pid, long nr, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited++) {
+        if (!child_running(pid))
+            return false;
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        char state = '?';
+        if (f != NULL) {
+            if (fgets(buf, sizeof buf, f) != NULL) {
+                const char *p = strrchr(buf, ')');
+                if (p != NULL && p[1] == ' ')
+                    state = p[2];
+            }
+            fclose(f);
+        }
+        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+        f = fopen(path, "r");
+        long cur = -2;
+        if (f != NULL) {
+            if (fscanf(f, "%ld", &cur) != 1)
+                cur = -2;
+            fclose(f);
+        }
+        if (state == 'S' && cur == nr)
+            return true;
+        pause_ms(1);
+    }
+    return false;
+}
+
+/*
+ * Open path for writing once a process (the server child pid) reads it:
+ * non-blocking attempts while pid runs, so a server that failed at once
+ * makes the test fail at once instead of hanging in open(2).
+ */
+static int writer_when_ready(const char *path, pid_t pid, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited++) {
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) {
+            int fl = fcntl(fd, F_GETFL);
+            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+            return fd;
+        }
+        if ((errno != ENXIO && errno != ENOENT) || !child_running(pid))
+            return -1;
+        pause_ms(1);
+    }
+    return -1;
+}
+
+/* Kill (if still running) and reap a child; used on the failure paths. */
+static void stop_child(pid_t pid)
+{
+    int status;
+    kill(pid, SIGKILL);
+    ipct_wait(pid, &status, 5000);
+}
+
+/* A child's answer: the function's return value and errno, through a pipe. */
+struct answer {
+    long ret;
+    int err;
+    char data[256];
+    size_t len;
+};
+
+static void send_answer(int fd, long ret, const void *data, size_t len)
+{
+    struct answer a = {.ret = ret, .err = errno, .len = len};
+    if (len > sizeof a.data)
+        len = a.len = sizeof a.data;
+    if (data != NULL)
+        memcpy(a.data, data, len);
+    IPCT_CHILD_CHECK(write(fd, &a, sizeof a) == (ssize_t)sizeof a);
+}
+
+/* Read a child's answer (false if it died without sending one). */
+static bool get_answer(int fd, struct answer *a, int timeout_ms)
+{
+    if (!ipct_readable_within(fd, timeout_ms))
+        return false;
+    return read(fd, a, sizeof *a) == (ssize_t)sizeof *a;
+}
+
+/* ---- fifo_create ------------------------------------------------------- */
+
+Test(create, creates_a_fifo)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "new");
+    int r = fifo_create(path, 0600);
+    cr_assert_eq(r, 0, "fifo_create returned %d (%s)", r, strerror(errno));
+    struct stat st;
+    cr_assert_eq(lstat(path, &st), 0, "no file at '%s' after fifo_create", path);
+    cr_assert(S_ISFIFO(st.st_mode), "'%s' is not a FIFO (mode %o)", path, st.st_mode);
+    cr_assert_eq(st.st_mode & 0777, 0600, "mode should be 0600, got %o",
+                 st.st_mode & 0777);
+    unlink(path);
+}
+
+Test(create, existing_fifo_returns_1)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "old");
+    make_fifo(path);
+    errno = 0;
+    int r = fifo_create(path, 0600);
+    cr_assert_eq(r, 1, "an existing FIFO is not an error: expected 1, got %d (%s)", r,
+                 strerror(errno));
+    unlink(path);
+}
+
+Test(create, regular_file_is_eexist)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "file");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "data", 4), 4);
+    close(fd);
+    errno = 0;
+    cr_assert_eq(fifo_create(path, 0600), -1,
+                 "a regular file at the path must be an error");
+    cr_assert_eq(errno, EEXIST, "errno should be EEXIST, got %s", strerror(errno));
+    struct stat st;
+    cr_assert_eq(lstat(path, &st), 0, "the regular file was removed");
+    cr_assert(S_ISREG(st.st_mode) && st.st_size == 4, "the regular file was changed");
+    unlink(path);
+}
+
+Test(create, directory_is_eexist)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "dir");
+    cr_assert_eq(mkdir(path, 0700), 0);
+    errno = 0;
+    cr_assert_eq(fifo_create(path, 0600), -1);
+    cr_assert_eq(errno, EEXIST, "errno should be EEXIST, got %s", strerror(errno));
+    rmdir(path);
+}
+
+Test(create, missing_dir_is_enoent)
+{
+    char path[300], dir[256];
+    fifo_path(dir, sizeof dir, "nodir");
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    errno = 0;
+    cr_assert_eq(fifo_create(path, 0600), -1);
+    cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(fifo_create(NULL, 0600), -1);
+    cr_assert_eq(errno, EINVAL, "NULL path: errno should be EINVAL, got %s",
+                 strerror(errno));
+}
+
+/* ---- fifo_open --------------------------------------------------------- */
+
+Test(open, nb_reader_opens_without_writer)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "nbr");
+    make_fifo(path);
+    int fd = fifo_open(path, O_RDONLY, false);
+    cr_assert_geq(fd, 0, "a non-blocking reader must open at once: %s", strerror(errno));
+    char c;
+    cr_assert_eq(read(fd, &c, 1), 0, "no writer ever: read should report EOF (0)");
+    close(fd);
+    unlink(path);
+}
+
+Test(open, nb_writer_without_reader_enxio)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "nbw");
+    make_fifo(path);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    errno = 0;
+    int fd = fifo_open(path, O_WRONLY, false);
+    cr_assert_eq(fd, -1, "no reader: a non-blocking writer open must fail");
+    cr_assert_eq(errno, ENXIO, "errno should be ENXIO, got %s", strerror(errno));
+    char desc[256];
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+                 desc);
+    unlink(path);
+}
+
+Test(open, nb_writer_with_reader_succeeds)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "nbwr");
+    make_fifo(path);
+    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
+    int wfd = fifo_open(path, O_WRONLY, false);
+    cr_assert_geq(wfd, 0, "a reader is there: the writer must open (%s)",
+                  strerror(errno));
+    cr_assert_eq(write(wfd, "x", 1), 1);
+    char c = 0;
+    cr_assert_eq(read(rfd, &c, 1), 1);
+    cr_assert_eq(c, 'x');
+    close(wfd);
+    close(rfd);
+    unlink(path);
+}
+
+Test(open, nb_fds_end_up_blocking)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "nbfl");
+    make_fifo(path);
+    int rfd = fifo_open(path, O_RDONLY, false);
+    cr_assert_geq(rfd, 0, "fifo_open(O_RDONLY, false): %s", strerror(errno));
+    int wfd = fifo_open(path, O_WRONLY, false);
+    cr_assert_geq(wfd, 0, "fifo_open(O_WRONLY, false): %s", strerror(errno));
+    cr_assert_eq(fcntl(rfd, F_GETFL) & O_NONBLOCK, 0, "the reader still has O_NONBLOCK");
+    cr_assert_eq(fcntl(wfd, F_GETFL) & O_NONBLOCK, 0, "the writer still has O_NONBLOCK");
+    cr_assert_neq(fcntl(rfd, F_GETFD) & FD_CLOEXEC, 0, "the reader lacks FD_CLOEXEC");
+    cr_assert_neq(fcntl(wfd, F_GETFD) & FD_CLOEXEC, 0, "the writer lacks FD_CLOEXEC");
+    close(wfd);
+    close(rfd);
+    unlink(path);
+}
+
+Test(open, reader_waits_for_writer)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "rdv");
+    make_fifo(path);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        int fd = fifo_open(path, O_RDONLY, true);
+        char buf[16] = {0};
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+        send_answer(ans[1], fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
+        _exit(0);
+    }
+    close(ans[1]);
+    bool waited = blocked_in(pid, SYS_openat, 3000);
+    if (!waited) {
+        stop_child(pid);
+        close(ans[0]);
+        cr_assert_fail("the reader did not wait in open(2) for a writer");
+    }
+    int wfd = open(path, O_WRONLY | O_CLOEXEC);
+    cr_assert_geq(wfd, 0);
+    cr_assert_eq(write(wfd, "hi", 2), 2);
+    close(wfd);
+    struct answer a;
+    bool got = get_answer(ans[0], &a, 3000);
+    close(ans[0]);
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert(got, "the reader sent no answer");
+    cr_assert_eq(a.ret, 2, "the reader got %ld (%s)", a.ret, strerror(a.err));
+    cr_assert_eq(memcmp(a.data, "hi", 2), 0);
+    unlink(path);
+}
+
+Test(open, bad_access_is_einval)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "acc");
+    make_fifo(path);
+    errno = 0;
+    cr_assert_eq(fifo_open(path, O_RDWR, false), -1, "O_RDWR is not a valid access here");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(fifo_open(NULL, O_RDONLY, false), -1);
+    cr_assert_eq(errno, EINVAL, "NULL path: errno should be EINVAL, got %s",
+                 strerror(errno));
+    unlink(path);
+}
+
+Test(open, missing_path_is_enoent)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "none");
+    errno = 0;
+    cr_assert_eq(fifo_open(path, O_RDONLY, false), -1);
+    cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+}
+
+/* ---- fifo_read_session ------------------------------------------------- */
+
+/* A writer child: open path (blocking), write text, close, _exit(0). */
+static pid_t spawn_writer(const char *path, const char *text)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        IPCT_CHILD_CHECK(fd >= 0);
+        size_t len = strlen(text);
+        IPCT_CHILD_CHECK(write(fd, text, len) == (ssize_t)len);
+        IPCT_CHILD_CHECK(close(fd) == 0);
+        _exit(0);
+    }
+    return pid;
+}
+
+Test(session, returns_what_was_written)
+{
+    char path[256], buf[64] = {0};
+    fifo_path(path, sizeof path, "ses");
+    make_fifo(path);
+    pid_t pid = spawn_writer(path, "hello fifo");
+    ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    if (n < 0)
+        stop_child(pid);
+    cr_assert_eq(n, 10, "expected 10 bytes, got %zd (%s)", n, strerror(errno));
+    cr_assert_eq(memcmp(buf, "hello fifo", 10), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0, "the writer failed");
+    unlink(path);
+}
+
+Test(session, closes_its_fd)
+{
+    char path[256], buf[64];
+    fifo_path(path, sizeof path, "sfd");
+    make_fifo(path);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    pid_t pid = spawn_writer(path, "abc");
+    ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    if (n < 0)
+        stop_child(pid);
+    cr_assert_eq(n, 3, "got %zd (%s)", n, strerror(errno));
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    char desc[256];
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+                 desc);
+    unlink(path);
+}
+
+Test(session, reopens_for_next_session)
+{
+    /* A reopen-on-EOF server: one session per writer, one after the other. */
+    char path[256];
+    fifo_path(path, sizeof path, "reo");
+    make_fifo(path);
+    const char *texts[] = {"first", "second", "third"};
+    for (int i = 0; i < 3; i++) {
+        char buf[32] = {0};
+        pid_t pid = spawn_writer(path, texts[i]);
+        ssize_t n = fifo_read_session(path, buf, sizeof buf);
+        if (n < 0)
+            stop_child(pid);
+        cr_assert_eq(n, (ssize_t)strlen(texts[i]), "session %d: got %zd (%s)", i, n,
+                     strerror(errno));
+        cr_assert_str_eq(buf, texts[i]);
+        cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    }
+    unlink(path);
+}
+
+Test(session, extra_bytes_are_drained)
+{
+    char path[256], buf[4];
+    fifo_path(path, sizeof path, "cap");
+    make_fifo(path);
+    static char big[100000]; /* more than the pipe holds: the writer must wait */
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    pid_t pid = spawn_writer(path, big); /* fails if the reader stops early */
+    ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    if (n < 0)
+        stop_child(pid);
+    cr_assert_eq(n, 4, "cap is 4: expected 4 bytes, got %zd (%s)", n, strerror(errno));
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0,
+                 "the writer failed: read to EOF, discarding bytes past cap");
+    errno = 0;
+    cr_assert_eq(fifo_read_session(path, NULL, 5), -1);
+    cr_assert_eq(errno, EINVAL, "NULL buf: errno should be EINVAL, got %s",
+                 strerror(errno));
+    unlink(path);
+}
+
+/* Run fifo_read_session in a child that sends its answer through a pipe. */
+static pid_t spawn_session(const char *path, int *ans_fd)
+{
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        char buf[64];
+        ssize_t n = fifo_read_session(path, buf, sizeof buf);
+        send_answer(ans[1], n, buf, n > 0 ? (size_t)n : 0);
+        _exit(0);
+    }
+    close(ans[1]);
+    *ans_fd = ans[0];
+    return pid;
+}
+
+Test(session, waits_for_first_writer)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "wfw");
+    make_fifo(path);
+    int ans;
+    pid_t pid = spawn_session(path, &ans);
+    if (!blocked_in(pid, SYS_openat, 3000)) {
+        stop_child(pid);
+        close(ans);
+        cr_assert_fail("the session did not wait in open(2) for its first writer");
+    }
+    int wfd = open(path, O_WRONLY | O_CLOEXEC);
+    cr_assert_geq(wfd, 0);
+    cr_assert_eq(write(wfd, "late", 4), 4);
+    close(wfd);
+    struct answer a;
+    bool got = get_answer(ans, &a, 3000);
+    close(ans);
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert(got && a.ret == 4, "expected the 4 bytes of the late writer");
+    unlink(path);
+}
+
+Test(session, eof_only_after_last_writer)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "eof");
+    make_fifo(path);
+    int ans;
+    pid_t pid = spawn_session(path, &ans);
+    int w1 = writer_when_ready(path, pid, 3000);
+    if (w1 < 0) {
+        stop_child(pid);
+        close(ans);
+        cr_assert_fail("the session never opened the FIFO for reading");
+    }
+    int w2 = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(w2, 0);
+    cr_assert_eq(write(w1, "one,", 4), 4);
+    close(w1);
+    /* Wait until the reader took "one," and sleeps in read(2) again. */
+    int queued = 1;
+    for (int i = 0; i < 3000 && queued > 0; i++) {
+        cr_assert_eq(ioctl(w2, FIONREAD, &queued), 0);
+        if (queued > 0)
+            pause_ms(1);
+    }
+    bool still_reading = blocked_in(pid, SYS_read, 3000);
+    if (still_reading)
+        cr_assert_eq(write(w2, "two", 3), 3);
+    close(w2);
+    struct answer a;
+    bool got = get_answer(ans, &a, 3000);
+    close(ans);
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert(still_reading, "the session ended while a writer still had the FIFO open");
+    cr_assert(got && a.ret == 7, "expected \"one,two\" (7 bytes), got %ld",
+              got ? a.ret : -1);
+    cr_assert_eq(memcmp(a.data, "one,two", 7), 0);
+    unlink(path);
+}
+
+/* ---- log_write --------------------------------------------------------- */
+
+Test(log_write, sends_one_line)
+{
+    char path[256], buf[64] = {0};
+    fifo_path(path, sizeof path, "lw");
+    make_fifo(path);
+    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    int r = log_write(path, "started\n", false);
+    cr_assert_eq(r, 0, "log_write failed: %s", strerror(errno));
+    char desc[256];
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+                 desc);
+    cr_assert_eq(read(rfd, buf, sizeof buf), 8);
+    cr_assert_str_eq(buf, "started\n");
+    close(rfd);
+    unlink(path);
+}
+
+Test(log_write, no_logger_is_enxio)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "nolog");
+    make_fifo(path);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    errno = 0;
+    cr_assert_eq(log_write(path, "anyone?\n", false), -1,
+                 "no logger: log_write(wait=false) must fail, not hang or succeed");
+    cr_assert_eq(errno, ENXIO, "errno should be ENXIO, got %s", strerror(errno));
+    char desc[256];
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+                 desc);
+    unlink(path);
+}
+
+Test(log_write, waits_for_logger)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "wlog");
+    make_fifo(path);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        int r = log_write(path, "patient\n", true);
+        send_answer(ans[1], r, NULL, 0);
+        _exit(0);
+    }
+    close(ans[1]);
+    if (!blocked_in(pid, SYS_openat, 3000)) {
+        stop_child(pid);
+        close(ans[0]);
+        cr_assert_fail("log_write(wait=true) did not wait in open(2) for the logger");
+    }
+    int rfd = open(path, O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
+    char buf[64] = {0};
+    ssize_t n = ipct_drain(rfd, buf, sizeof buf - 1, 3000);
+    close(rfd);
+    struct answer a;
+    bool got = get_answer(ans[0], &a, 3000);
+    close(ans[0]);
+    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert(got && a.ret == 0, "log_write failed");
+    cr_assert_eq(n, 8);
+    cr_assert_str_eq(buf, "patient\n");
+    unlink(path);
+}
+
+Test(log_write, not_one_line_is_einval)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "inv");
+    make_fifo(path);
+    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
+    const char *bad[] = {"no newline", "two\nlines\n", ""};
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        cr_assert_eq(log_write(path, bad[i], false), -1, "\"%s\" is not one line",
+                     bad[i]);
+        cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    }
+    errno = 0;
+    cr_assert_eq(log_write(NULL, "x\n", false), -1);
+    cr_assert_eq(errno, EINVAL);
+    int queued = -1;
+    cr_assert_eq(ioctl(rfd, FIONREAD, &queued), 0);
+    cr_assert_eq(queued, 0, "nothing may be written for a rejected line");
+    close(rfd);
+    unlink(path);
+}
+
+Test(log_write, longest_line_is_pipe_buf)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "long");
+    make_fifo(path);
+    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
+    static char line[PIPE_BUF + 2];
+    memset(line, 'L', PIPE_BUF);
+    line[PIPE_BUF - 1] = '\n'; /* exactly PIPE_BUF bytes: accepted */
+    cr_assert_eq(log_write(path, line, false), 0, "a PIPE_BUF line is valid: %s",
+                 strerror(errno));
+    static char got[PIPE_BUF + 2];
+    cr_assert_eq(read(rfd, got, sizeof got), PIPE_BUF);
+    line[PIPE_BUF - 1] = 'L';
+    line[PIPE_BUF] = '\n'; /* PIPE_BUF + 1 bytes: too long to be atomic */
+    errno = 0;
+    cr_assert_eq(log_write(path, line, false), -1);
+    cr_assert_eq(errno, EMSGSIZE, "errno should be EMSGSIZE, got %s", strerror(errno));
+    close(rfd);
+    unlink(path);
+}
+
+Test(log_write, missing_fifo_is_enoent)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "gone");
+    errno = 0;
+    cr_assert_eq(log_write(path, "x\n", false), -1);
+    cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+}
+
+/* ---- log_serve --------------------------------------------------------- */
+
+struct logger {
+    char path[256]; /* the service FIFO */
+    char out[256];  /* the log file it copies lines to */
+    pid_t pid;      /* the log_serve child */
+    int ans;        /* its answer pipe */
+    int ctl;        /* our own writer: rendezvous done, sends the shutdown */
+};
+
+static void start_logger(struct logger *lg, bool precreate)
+{
+    fifo_path(lg->path, sizeof lg->path, "logger");
+    fifo_path(lg->out, sizeof lg->out, "log.txt");
+    if (precreate)
+        make_fifo(lg->path);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    int out = open(lg->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(out, 0);
+    lg->pid = ipct_fork();
+    if (lg->pid == 0) {
+        close(ans[0]);
+        long r = log_serve(lg->path, out);
+        send_answer(ans[1], r, NULL, 0);
+        _exit(0);
+    }
+    close(out);
+    close(ans[1]);
+    lg->ans = ans[0];
+    lg->ctl = writer_when_ready(lg->path, lg->pid, 3000);
+    if (lg->ctl < 0) {
+        stop_child(lg->pid);
+        close(lg->ans);
+        cr_assert_fail("log_serve never opened its FIFO for reading");
+    }
+}
+
+/* Send the shutdown line; return log_serve's result. */
+static long stop_logger(struct logger *lg)
+{
+    size_t len = strlen(LOG_SHUTDOWN);
+    cr_assert_eq(write(lg->ctl, LOG_SHUTDOWN, len), (ssize_t)len);
+    struct answer a;
+    bool got = get_answer(lg->ans, &a, 8000);
+    close(lg->ans);
+    close(lg->ctl);
+    if (!got)
+        stop_child(lg->pid);
+    else
+        cr_assert_eq(ipct_wait_exit(lg->pid, 3000), 0);
+    cr_assert(got, "log_serve did not stop at the shutdown line");
+    errno = a.err;
+    return a.ret;
+}
+
+static char *read_log(const struct logger *lg, size_t *len)
+{
+    int fd = open(lg->out, O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    char *buf = malloc((size_t)st.st_size + 1);
+    cr_assert_not_null(buf);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        cr_assert_gt(n, 0);
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    close(fd);
+    *len = got;
+    return buf;
+}
+
+Test(log_serve, copies_lines_and_counts)
+{
+    struct logger lg;
+    start_logger(&lg, true);
+    cr_assert_eq(log_write(lg.path, "alpha\n", false), 0, "%s", strerror(errno));
+    cr_assert_eq(log_write(lg.path, "beta\n", false), 0, "%s", strerror(errno));
+    long n = stop_logger(&lg);
+    cr_assert_eq(n, 2, "two lines were logged, log_serve returned %ld", n);
+    size_t len;
+    char *log = read_log(&lg, &len);
+    cr_assert_str_eq(log, "alpha\nbeta\n");
+    free(log);
+}
+
+Test(log_serve, splits_and_joins_reads)
+{
+    /* One write may hold several lines, and a line may come in pieces. */
+    struct logger lg;
+    start_logger(&lg, true);
+    cr_assert_eq(write(lg.ctl, "a\nb\nhal", 7), 7);
+    cr_assert_eq(write(lg.ctl, "f line\n", 7), 7);
+    long n = stop_logger(&lg);
+    cr_assert_eq(n, 3, "three lines were sent, log_serve counted %ld", n);
+    size_t len;
+    char *log = read_log(&lg, &len);
+    cr_assert_str_eq(log, "a\nb\nhalf line\n");
+    free(log);
+}
+
+Test(log_serve, survives_writers_leaving)
+{
+    /* Keep-alive: after the last writer leaves, new writers still get in. */
+    struct logger lg;
+    start_logger(&lg, true);
+    for (int i = 0; i < 5; i++) {
+        pid_t w = ipct_fork();
+        if (w == 0) {
+            char line[32];
+            snprintf(line, sizeof line, "writer %d\n", i);
+            _exit(log_write(lg.path, line, false) == 0 ? 0 : 1);
+        }
+        cr_assert_eq(ipct_wait_exit(w, 3000), 0, "writer %d got an error (ENXIO?)", i);
+    }
+    close(lg.ctl); /* no writer at all is left but the service itself */
+    /* The service must still be waiting for lines, not gone after an EOF. */
+    bool alive = blocked_in(lg.pid, SYS_read, 3000);
+    lg.ctl = alive ? open(lg.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    int err = alive ? errno : EPIPE;
+    if (lg.ctl < 0) {
+        stop_child(lg.pid);
+        close(lg.ans);
+        cr_assert_fail("after every writer left, opening a writer failed: %s",
+                       strerror(err));
+    }
+    long n = stop_logger(&lg);
+    cr_assert_eq(n, 5, "expected 5 lines, got %ld", n);
+}
+
+/* The line number seq of writer w: variable length, up to PIPE_BUF bytes. */
+static size_t make_line(char *buf, int w, int seq)
+{
+    size_t len = 16 + (size_t)((w * 977 + seq * 131) % (PIPE_BUF - 16));
+    if (seq % 7 == 0)
+        len = PIPE_BUF;
+    int head = snprintf(buf, len, "w%02d n%04d ", w, seq);
+    for (size_t i = (size_t)head; i < len - 1; i++)
+        buf[i] = (char)('a' + (w + seq) % 26);
+    buf[len - 1] = '\n';
+    buf[len] = '\0';
+    return len;
+}
+
+Test(log_serve, many_writers_no_torn_lines, .timeout = 30)
+{
+    struct logger lg;
+    start_logger(&lg, true);
+    int writers = ipct_under_valgrind() ? 3 : 8;
+    int per = ipct_under_valgrind() ? 8 : 60;
+    pid_t pids[8];
+    for (int w = 0; w < writers; w++) {
+        pids[w] = ipct_fork();
+        if (pids[w] == 0) {
+            static char line[PIPE_BUF + 1];
+            for (int s = 0; s < per; s++) {
+                make_line(line, w, s);
+                IPCT_CHILD_CHECK(log_write(lg.path, line, false) == 0);
+            }
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < writers; w++)
+        cr_assert_eq(ipct_wait_exit(pids[w], 20000), 0, "writer %d failed", w);
+    long n = stop_logger(&lg);
+    cr_assert_eq(n, (long)writers * per, "expected %d lines, log_serve counted %ld",
+                 writers * per, n);
+    size_t len;
+    char *log = read_log(&lg, &len);
+    int next[8] = {0};
+    static char want[PIPE_BUF + 1];
+    char *p = log;
+    long lines = 0;
+    while (p < log + len) {
+        char *nl = memchr(p, '\n', (size_t)(log + len - p));
+        cr_assert_not_null(nl, "the log ends in the middle of a line");
+        int w = -1, s = -1;
+        cr_assert_eq(sscanf(p, "w%d n%d ", &w, &s), 2, "line %ld is torn", lines);
+        cr_assert(w >= 0 && w < writers && s == next[w],
+                  "line %ld: writer %d line %d out of order or repeated", lines, w, s);
+        size_t wl = make_line(want, w, s);
+        cr_assert((size_t)(nl - p + 1) == wl && memcmp(p, want, wl) == 0,
+                  "line %ld (writer %d, #%d) is torn or mixed with another", lines, w, s);
+        next[w]++;
+        lines++;
+        p = nl + 1;
+    }
+    free(log);
+    cr_assert_eq(lines, (long)writers * per, "lines were lost");
+}
+
+Test(log_serve, unlinks_fifo_on_shutdown)
+{
+    struct logger lg;
+    start_logger(&lg, true);
+    long n = stop_logger(&lg);
+    cr_assert_eq(n, 0, "no line was logged, got %ld (%s)", n, strerror(errno));
+    struct stat st;
+    cr_assert_eq(lstat(lg.path, &st), -1, "the FIFO is still there after shutdown");
+    cr_assert_eq(errno, ENOENT);
+}
+
+Test(log_serve, creates_missing_fifo)
+{
+    struct logger lg;
+    start_logger(&lg, false);
+    cr_assert_eq(log_write(lg.path, "made it\n", false), 0, "%s", strerror(errno));
+    cr_assert_eq(stop_logger(&lg), 1);
+    errno = 0;
+    cr_assert_eq(log_serve(NULL, 1), -1);
+    cr_assert_eq(errno, EINVAL, "NULL path: errno should be EINVAL, got %s",
+                 strerror(errno));
+}
+
+/* ---- rpc_call / rpc_serve ---------------------------------------------- */
+
+struct server {
+    char path[256];
+    pid_t pid;
+    int ans;
+    int ctl;
+};
+
+static void start_server(struct server *sv)
+{
+    fifo_path(sv->path, sizeof sv->path, "srv");
+    make_fifo(sv->path);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    sv->pid = ipct_fork();
+    if (sv->pid == 0) {
+        close(ans[0]);
+        long r = rpc_serve(sv->path);
+        send_answer(ans[1], r, NULL, 0);
+        _exit(0);
+    }
+    close(ans[1]);
+    sv->ans = ans[0];
+    sv->ctl = writer_when_ready(sv->path, sv->pid, 3000);
+    if (sv->ctl < 0) {
+        stop_child(sv->pid);
+        close(sv->ans);
+        cr_assert_fail("rpc_serve never opened its FIFO for reading");
+    }
+}
+
+static long stop_server(struct server *sv)
+{
+    struct rpc_request req = {.op = RPC_SHUTDOWN, .pid = getpid()};
+    cr_assert_eq(write(sv->ctl, &req, sizeof req), (ssize_t)sizeof req);
+    struct answer a;
+    bool got = get_answer(sv->ans, &a, 8000);
+    close(sv->ans);
+    close(sv->ctl);
+    if (!got)
+        stop_child(sv->pid);
+    else
+        cr_assert_eq(ipct_wait_exit(sv->pid, 3000), 0);
+    cr_assert(got, "rpc_serve did not stop at RPC_SHUTDOWN");
+    errno = a.err;
+    return a.ret;
+}
+
+Test(rpc, one_call_gets_the_square)
+{
+    struct server sv;
+    start_server(&sv);
+    char reply[256];
+    fifo_path(reply, sizeof reply, "reply");
+    long result = 0;
+    int r = rpc_call(sv.path, reply, 12, &result);
+    int err = errno;
+    long served = stop_server(&sv);
+    cr_assert_eq(r, 0, "rpc_call failed: %s", strerror(err));
+    cr_assert_eq(result, 144);
+    cr_assert_eq(served, 1, "rpc_serve should count 1 answer, got %ld", served);
+}
+
+Test(rpc, reply_fifo_is_removed)
+{
+    struct server sv;
+    start_server(&sv);
+    char reply[256];
+    fifo_path(reply, sizeof reply, "reply");
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    long result = 0;
+    int r = rpc_call(sv.path, reply, 3, &result);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    struct stat st;
+    bool exists = lstat(reply, &st) == 0;
+    stop_server(&sv);
+    cr_assert_eq(r, 0, "rpc_call failed: %s", strerror(err));
+    cr_assert_not(exists, "the reply FIFO was not unlinked");
+    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
+}
+
+Test(rpc, clients_get_their_own_answers, .timeout = 30)
+{
+    struct server sv;
+    start_server(&sv);
+    int clients = ipct_under_valgrind() ? 3 : 6;
+    int calls = ipct_under_valgrind() ? 4 : 40;
+    pid_t pids[6];
+    for (int c = 0; c < clients; c++) {
+        pids[c] = ipct_fork();
+        if (pids[c] == 0) {
+            char reply[256], tag[32];
+            snprintf(tag, sizeof tag, "reply%d", c);
+            fifo_path(reply, sizeof reply, tag);
+            for (int i = 0; i < calls; i++) {
+                long v = 1000L * (c + 1) + i, result = -1;
+                IPCT_CHILD_CHECK(rpc_call(sv.path, reply, v, &result) == 0);
+                IPCT_CHILD_CHECK(result == v * v);
+            }
+            _exit(0);
+        }
+    }
+    int bad = 0;
+    for (int c = 0; c < clients; c++)
+        if (ipct_wait_exit(pids[c], 25000) != 0)
+            bad++;
+    long served = stop_server(&sv);
+    cr_assert_eq(bad, 0, "%d clients got an error or someone else's answer", bad);
+    cr_assert_eq(served, (long)clients * calls, "expected %d answers, got %ld",
+                 clients * calls, served);
+}
+
+Test(rpc, no_server_is_enxio)
+{
+    char path[256], reply[256];
+    fifo_path(path, sizeof path, "srv");
+    fifo_path(reply, sizeof reply, "reply");
+    make_fifo(path);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    long result;
+    errno = 0;
+    cr_assert_eq(rpc_call(path, reply, 2, &result), -1, "no server: rpc_call must fail");
+    cr_assert_eq(errno, ENXIO, "errno should be ENXIO, got %s", strerror(errno));
+    struct stat st;
+    cr_assert_neq(lstat(reply, &st), 0, "the reply FIFO was left behind");
+    char desc[256];
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+                 desc);
+    unlink(path);
+}
+
+Test(rpc, existing_reply_path_is_eexist)
+{
+    char path[256], reply[256];
+    fifo_path(path, sizeof path, "srv");
+    fifo_path(reply, sizeof reply, "taken");
+    int fd = open(reply, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    long result;
+    errno = 0;
+    cr_assert_eq(rpc_call(path, reply, 2, &result), -1);
+    cr_assert_eq(errno, EEXIST, "errno should be EEXIST, got %s", strerror(errno));
+    struct stat st;
+    cr_assert_eq(lstat(reply, &st), 0, "someone else's file at reply_path was removed");
+    unlink(reply);
+    errno = 0;
+    cr_assert_eq(rpc_call(path, NULL, 2, &result), -1);
+    cr_assert_eq(errno, EINVAL, "NULL reply_path: errno should be EINVAL, got %s",
+                 strerror(errno));
+}
+
+Test(rpc, server_skips_a_vanished_client)
+{
+    struct server sv;
+    start_server(&sv);
+    struct rpc_request ghost = {.op = RPC_SQUARE, .pid = 1, .value = 5};
+    fifo_path(ghost.reply_path, sizeof ghost.reply_path, "ghost");
+    cr_assert_eq(write(sv.ctl, &ghost, sizeof ghost), (ssize_t)sizeof ghost);
+    char reply[256];
+    fifo_path(reply, sizeof reply, "reply");
+    long result = 0;
+    int r = rpc_call(sv.path, reply, 7, &result);
+    int err = errno;
+    long served = stop_server(&sv);
+    cr_assert_eq(r, 0, "the server stopped serving after a vanished client: %s",
+                 strerror(err));
+    cr_assert_eq(result, 49);
+    cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
+}
+
+Test(rpc, server_unlinks_on_shutdown)
+{
+    struct server sv;
+    start_server(&sv);
+    long served = stop_server(&sv);
+    cr_assert_eq(served, 0, "expected 0 answers, got %ld (%s)", served, strerror(errno));
+    struct stat st;
+    cr_assert_neq(lstat(sv.path, &st), 0, "the server FIFO is still there");
+}
