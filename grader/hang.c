@@ -218,6 +218,7 @@ struct hthread {
     char state;
     struct procfs_syscall sc;
     char wchan[64];
+    int inferred; /* sc was guessed from wchan: only sc.nr (and an fd) are known */
 };
 
 /* One process of the test and the diagnosis made for it. */
@@ -360,6 +361,17 @@ static int cmp_fd(const void *a, const void *b)
     return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
+/*
+ * no_syscall_file - act as if /proc/PID/syscall were unreadable, as it is
+ * under Yama ptrace_scope >= 1 for a process that is not our descendant.
+ * Set IPCLAB_HANG_NO_SYSCALL=1 to test the wchan fallback.
+ */
+static int no_syscall_file(void)
+{
+    const char *v = getenv("IPCLAB_HANG_NO_SYSCALL");
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
 /* Read the threads of p: state, system call and wchan of each. */
 static void scan_threads(struct hctx *c, struct hproc *p)
 {
@@ -390,6 +402,8 @@ static void scan_threads(struct hctx *c, struct hproc *p)
             continue;
         t->state = st.state;
         procfs_read_syscall(p->pid, tid, &t->sc);
+        if (no_syscall_file())
+            t->sc.status = PROCFS_SC_UNKNOWN;
         procfs_read_wchan(p->pid, tid, t->wchan, sizeof t->wchan);
         p->nth++;
     }
@@ -404,6 +418,8 @@ static void scan_threads(struct hctx *c, struct hproc *p)
         }
 }
 
+static void infer_from_wchan(const struct hproc *p, struct hthread *t);
+
 /* Read every process of the test, then the pipe/socket fds of all of /proc. */
 static void scan_all(struct hctx *c)
 {
@@ -416,6 +432,8 @@ static void scan_all(struct hctx *c)
         scan_fds(c, p->pid, p);
         if (p->nfds > 1)
             qsort(p->fds, p->nfds, sizeof p->fds[0], cmp_fd);
+        for (size_t j = 0; j < p->nth; j++)
+            infer_from_wchan(p, &p->th[j]);
     }
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -850,6 +868,14 @@ static int diag_open(struct hctx *c, struct hproc *p, struct hthread *t, struct 
     const struct sc_info *si = sc_lookup(t->sc.nr);
     int fifo_wait = strstr(t->wchan, "wait_for_partner") != NULL ||
                     strstr(t->wchan, "fifo_open") != NULL;
+    if (t->inferred) {
+        sb_printf(b, "pid %d waits in open() of a FIFO (", (int)p->pid);
+        others_phrase(c, p, b);
+        sb_printf(b, "): opening a FIFO for reading blocks until a process opens it for "
+                     "writing, and the other way round; open the other end in another "
+                     "process, or use O_NONBLOCK (or O_RDWR)");
+        return RANK_PATTERN;
+    }
     char path[PATH_MAX];
     int flags;
     open_path(p, t, si->kind == K_OPENAT, path, sizeof path, &flags);
@@ -906,6 +932,25 @@ static size_t sharers(struct hctx *c, struct hproc *w, const struct procfs_map *
     return n;
 }
 
+/* Finish a "nobody can release it" sentence: every other process is stuck. */
+static int nobody_can(struct hctx *c, struct hproc *p, struct sbuf *b, const char *verb,
+                      const char *advice)
+{
+    struct sbuf o = {0};
+    int running = others_phrase(c, p, &o);
+    if (o.failed)
+        c->oom = 1;
+    if (running) {
+        sb_printf(b, " (%s)", o.s ? o.s : "");
+        free(o.s);
+        return RANK_FACT;
+    }
+    sb_printf(b, ", and no other process of the test is in a position to %s it: %s; %s",
+              verb, o.s ? o.s : "", advice);
+    free(o.s);
+    return RANK_PATTERN;
+}
+
 /*
  * shm_name - the current name in /dev/shm of the file behind mapping m of
  * pid, found by inode (sem_open maps a temporary file, then links it to
@@ -942,6 +987,13 @@ static int diag_futex(struct hctx *c, struct hproc *p, struct hthread *t, struct
     unsigned int word[2] = {0, 0};
     int peeked = procfs_peek(p->pid, addr, word, sizeof word) == 0;
     (void)op;
+    if (t->inferred) {
+        sb_printf(b,
+                  "pid %d waits on a futex (sem_wait(), a mutex or a condition variable)",
+                  (int)p->pid);
+        return nobody_can(c, p, b, "wake",
+                          "post or unlock it where the resource is released");
+    }
     /* pthread_join waits on the thread's tid word until the thread exits. */
     for (size_t i = 0; peeked && i < p->nth; i++)
         if (p->th[i].tid != t->tid && (pid_t)word[0] == p->th[i].tid) {
@@ -1038,29 +1090,16 @@ static int same_ipc_ns(pid_t pid)
            a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-/* Finish a "nobody can release it" sentence: every other process is stuck. */
-static int nobody_can(struct hctx *c, struct hproc *p, struct sbuf *b, const char *verb,
-                      const char *advice)
-{
-    struct sbuf o = {0};
-    int running = others_phrase(c, p, &o);
-    if (o.failed)
-        c->oom = 1;
-    if (running) {
-        sb_printf(b, " (%s)", o.s ? o.s : "");
-        free(o.s);
-        return RANK_FACT;
-    }
-    sb_printf(b, ", and no other process of the test is in a position to %s it: %s; %s",
-              verb, o.s ? o.s : "", advice);
-    free(o.s);
-    return RANK_PATTERN;
-}
-
 /* Pattern: semop on a SysV semaphore that nobody will raise. */
 static int diag_semop(struct hctx *c, struct hproc *p, struct hthread *t, struct sbuf *b)
 {
     int semid = (int)t->sc.args[0];
+    if (t->inferred) {
+        sb_printf(b, "pid %d waits in semop() on a SysV semaphore", (int)p->pid);
+        return nobody_can(c, p, b, "post",
+                          "raise it with semop(+1) where the resource is "
+                          "released, or give it the right initial value");
+    }
     struct sembuf ops[8];
     size_t nops = t->sc.args[2] < 8 ? (size_t)t->sc.args[2] : 8;
     int have_ops =
@@ -1094,7 +1133,15 @@ static int diag_msg(struct hctx *c, struct hproc *p, struct hthread *t, int rcv,
     int msqid = (int)t->sc.args[0];
     long type = (long)t->sc.args[3];
     struct msqid_ds ds;
-    int stat_ok = same_ipc_ns(p->pid) && msgctl(msqid, IPC_STAT, &ds) == 0;
+    int stat_ok =
+        !t->inferred && same_ipc_ns(p->pid) && msgctl(msqid, IPC_STAT, &ds) == 0;
+    if (t->inferred) {
+        sb_printf(b, "pid %d waits in %s() on a SysV message queue, which is %s",
+                  (int)p->pid, rcv ? "msgrcv" : "msgsnd", rcv ? "empty" : "full");
+        return nobody_can(c, p, b, rcv ? "send to" : "receive from",
+                          rcv ? "send before receiving, or receive with IPC_NOWAIT"
+                              : "receive as you send, or send with IPC_NOWAIT");
+    }
     if (rcv) {
         sb_printf(
             b, "pid %d waits in msgrcv() on SysV message queue %d, which has no message",
@@ -1284,6 +1331,39 @@ static void socket_where(pid_t pid, ino_t ino, char *buf, size_t len)
     }
 }
 
+/*
+ * socket_listens - is socket inode ino (in pid's network namespace) a
+ * listening socket? Unix sockets carry __SO_ACCEPTCON (0x10000) in the
+ * Flags column of net/unix, TCP ones state 0A in net/tcp. Returns 1 or 0.
+ */
+static int socket_listens(pid_t pid, ino_t ino)
+{
+    static const char *const tables[] = {"unix", "tcp", "tcp6"};
+    char path[64], line[512];
+    int listens = 0, found = 0;
+    for (size_t i = 0; i < 3 && !found; i++) {
+        snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, tables[i]);
+        FILE *f = fopen(path, "re");
+        while (f != NULL && !found && fgets(line, sizeof line, f) != NULL) {
+            unsigned long inode = 0, flags = 0;
+            unsigned int st = 0;
+            if (i == 0)
+                found =
+                    sscanf(line, "%*s %*s %*s %lx %*x %*x %lu", &flags, &inode) == 2 &&
+                    inode == (unsigned long)ino;
+            else
+                found = sscanf(line, "%*s %*s %*s %x %*s %*s %*s %*s %*s %lu", &st,
+                               &inode) == 2 &&
+                        inode == (unsigned long)ino;
+            if (found)
+                listens = i == 0 ? (flags & 0x10000) != 0 : st == 0x0A;
+        }
+        if (f != NULL)
+            fclose(f);
+    }
+    return listens;
+}
+
 /* Waits on a socket: accept with no client, recv with no data, send on a full socket. */
 static int diag_socket(struct hctx *c, struct hproc *p, struct hthread *t, struct hfd *f,
                        struct sbuf *b)
@@ -1382,6 +1462,94 @@ static void diag_fact(struct hproc *p, struct hthread *t, struct sbuf *b)
         sb_printf(b,
                   "; its system call is unreadable (run the grader as the same user or "
                   "as root)");
+}
+
+/*
+ * the_fd - the fd of p a thread most likely sleeps on: the only pipe or FIFO
+ * open for reading (want O_RDONLY) that is empty, or for writing (O_WRONLY)
+ * that is full, or the only (listening, if listening) socket (want -1).
+ * Returns it, or -1 if none or several fit.
+ */
+static int the_fd(const struct hproc *p, int want, int listening)
+{
+    int found = -1, count = 0;
+    for (size_t i = 0; i < p->nfds; i++) {
+        const struct hfd *f = &p->fds[i];
+        int match;
+        if (want < 0) {
+            match = f->type == S_IFSOCK && socket_listens(p->pid, f->ino) == listening;
+        } else {
+            int queued, size;
+            match = f->type == S_IFIFO && (f->acc == want || f->acc == O_RDWR);
+            if (match && pipe_fill(p->pid, f, &queued, &size) == 0)
+                match = want == O_RDONLY ? queued == 0 : queued >= size;
+        }
+        if (match) {
+            found = f->fd;
+            count++;
+        }
+    }
+    return count == 1 ? found : -1;
+}
+
+/*
+ * infer_from_wchan - when /proc/PID/syscall is unreadable, guess the system
+ * call from the kernel function the thread sleeps in, and its fd from the
+ * process's fds when only one fits. Sets t->inferred; leaves t alone when
+ * wchan says nothing we know.
+ */
+static void infer_from_wchan(const struct hproc *p, struct hthread *t)
+{
+    static const struct {
+        const char *wchan; /* a substring of the kernel function ("=": all of it) */
+        long nr;
+        int fd_kind; /* 0: no fd, else O_RDONLY + 1, O_WRONLY + 1, 8 listening socket,
+                        9 other socket */
+    } guesses[] = {
+        {"pipe_read", SYS_read, O_RDONLY + 1},
+        {"pipe_write", SYS_write, O_WRONLY + 1},
+        {"wait_for_partner", SYS_openat, 0},
+        {"fifo_open", SYS_openat, 0},
+        {"futex", SYS_futex, 0},
+        {"=do_wait", SYS_wait4, 0},
+        {"msgrcv", SYS_msgrcv, 0},
+        {"msgsnd", SYS_msgsnd, 0},
+        {"semtimedop", SYS_semtimedop, 0},
+        {"nanosleep", SYS_nanosleep, 0},
+#ifdef SYS_pause
+        {"pause", SYS_pause, 0},
+#endif
+        {"sigsuspend", SYS_rt_sigsuspend, 0},
+        {"sigtimedwait", SYS_rt_sigtimedwait, 0},
+        {"accept", SYS_accept, 8},
+        {"wait_for_more_packets", SYS_accept, 8},
+        {"unix_stream_read", SYS_recvfrom, 9},
+        {"unix_stream_data_wait", SYS_recvfrom, 9},
+        {"wait_for_more_packets", SYS_recvfrom, 9},
+        {"sk_wait_data", SYS_recvfrom, 9},
+    };
+    if (t->sc.status != PROCFS_SC_UNKNOWN || t->wchan[0] == '\0')
+        return;
+    for (size_t i = 0; i < sizeof guesses / sizeof guesses[0]; i++) {
+        const char *w = guesses[i].wchan;
+        if (w[0] == '=' ? strcmp(t->wchan, w + 1) != 0 : strstr(t->wchan, w) == NULL)
+            continue;
+        memset(&t->sc, 0, sizeof t->sc);
+        t->sc.status = PROCFS_SC_BLOCKED;
+        t->sc.nr = guesses[i].nr;
+        t->sc.args[0] = (unsigned long)-1;
+        int kind = guesses[i].fd_kind;
+        if (kind != 0) {
+            int fd = kind >= 8 ? the_fd(p, -1, kind == 8) : the_fd(p, kind - 1, 0);
+            if (fd < 0) {
+                t->sc.status = PROCFS_SC_UNKNOWN; /* which fd is not clear */
+                continue;
+            }
+            t->sc.args[0] = (unsigned long)fd;
+        }
+        t->inferred = 1;
+        return;
+    }
 }
 
 /* Diagnose one thread: returns a rank and writes the sentence to b. */
