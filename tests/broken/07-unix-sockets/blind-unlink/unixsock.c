@@ -97,29 +97,6 @@ static int make_addr(const char *path, struct sockaddr_un *addr, socklen_t *addr
     return 0;
 }
 
-/*
- * Is the socket file at addr stale (nobody listening)? 1 if so, 0 if a
- * server answers or the path is not a socket, -1 on error.
- */
-static int socket_file_is_stale(const struct sockaddr_un *addr, socklen_t addrlen,
-                                int type)
-{
-    struct stat st;
-    if (lstat(addr->sun_path, &st) < 0)
-        return errno == ENOENT ? 1 : -1; /* gone meanwhile: just retry bind */
-    if (!S_ISSOCK(st.st_mode))
-        return 0;
-    int probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-    if (probe < 0)
-        return -1;
-    int r = connect(probe, (const struct sockaddr *)addr, addrlen);
-    int err = errno;
-    close(probe);
-    if (r == 0)
-        return 0; /* a live server accepted the probe */
-    return err == ECONNREFUSED ? 1 : 0;
-}
-
 int us_listen(const char *path, int type, int backlog)
 {
     struct sockaddr_un addr;
@@ -130,27 +107,16 @@ int us_listen(const char *path, int type, int backlog)
         errno = EINVAL;
         return -1;
     }
+    /* $begin find_the_bug */
     int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    /* Remove the socket file if it already exists, then bind. */
     if (path[0] != '@')
-        unlink(
-            addr.sun_path); /* the source notes' "remove socket if it already exists" */
-    if (bind(fd, (struct sockaddr *)&addr, addrlen) < 0) {
-        if (errno != EADDRINUSE || path[0] == '@')
-            goto fail;
-        int stale = socket_file_is_stale(&addr, addrlen, type);
-        if (stale < 0)
-            goto fail;
-        if (stale == 0) {
-            errno = EADDRINUSE;
-            goto fail;
-        }
-        if (unlink(addr.sun_path) < 0 && errno != ENOENT)
-            goto fail;
-        if (bind(fd, (struct sockaddr *)&addr, addrlen) < 0)
-            goto fail;
-    }
+        unlink(addr.sun_path);
+    if (bind(fd, (struct sockaddr *)&addr, addrlen) < 0)
+        goto fail;
+    /* $end find_the_bug */
     if (listen(fd, backlog) < 0) {
         if (path[0] != '@')
             unlink(addr.sun_path); /* we made it: do not leave it behind */
