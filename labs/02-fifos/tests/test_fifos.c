@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-TestSuite(create, .timeout = 5);
-TestSuite(open, .timeout = 5);
-TestSuite(session, .timeout = 5);
-TestSuite(log_write, .timeout = 5);
+TestSuite(create, .timeout = 10);
+TestSuite(open, .timeout = 10);
+TestSuite(session, .timeout = 10);
+TestSuite(log_write, .timeout = 10);
 TestSuite(log_serve, .timeout = 10);
 TestSuite(rpc, .timeout = 10);
 
@@ -52,15 +52,14 @@ static bool child_running(pid_t pid)
     return info.si_pid == 0;
 }
 
+/* $begin blocked_in */
 /*
- * $begin blocked_in
  * blocked_in - wait until process pid sleeps inside system call nr.
  *
  * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
  * number of the call it is blocked in). Returns false if pid ends first or
  * timeout_ms passes. This is how a test sees "the open is waiting for a
  * writer" without guessing with sleep().
- * $end blocked_in
  */
 static bool blocked_in(pid_t pid, long nr, int timeout_ms)
 {
@@ -93,6 +92,7 @@ static bool blocked_in(pid_t pid, long nr, int timeout_ms)
     }
     return false;
 }
+/* $end blocked_in */
 
 /*
  * Open path for writing once a process (the server child pid) reads it:
@@ -289,6 +289,7 @@ Test(open, nb_fds_end_up_blocking)
     unlink(path);
 }
 
+/* $begin rendezvous */
 Test(open, reader_waits_for_writer)
 {
     char path[256];
@@ -306,7 +307,7 @@ Test(open, reader_waits_for_writer)
         _exit(0);
     }
     close(ans[1]);
-    bool waited = blocked_in(pid, SYS_openat, 3000);
+    bool waited = blocked_in(pid, SYS_openat, 5000);
     if (!waited) {
         stop_child(pid);
         close(ans[0]);
@@ -317,14 +318,15 @@ Test(open, reader_waits_for_writer)
     cr_assert_eq(write(wfd, "hi", 2), 2);
     close(wfd);
     struct answer a;
-    bool got = get_answer(ans[0], &a, 3000);
+    bool got = get_answer(ans[0], &a, 5000);
     close(ans[0]);
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "the reader sent no answer");
     cr_assert_eq(a.ret, 2, "the reader got %ld (%s)", a.ret, strerror(a.err));
     cr_assert_eq(memcmp(a.data, "hi", 2), 0);
     unlink(path);
 }
+/* $end rendezvous */
 
 Test(open, bad_access_is_einval)
 {
@@ -378,7 +380,7 @@ Test(session, returns_what_was_written)
         stop_child(pid);
     cr_assert_eq(n, 10, "expected 10 bytes, got %zd (%s)", n, strerror(errno));
     cr_assert_eq(memcmp(buf, "hello fifo", 10), 0);
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0, "the writer failed");
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
     unlink(path);
 }
 
@@ -394,7 +396,7 @@ Test(session, closes_its_fd)
     if (n < 0)
         stop_child(pid);
     cr_assert_eq(n, 3, "got %zd (%s)", n, strerror(errno));
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     char desc[256];
     cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
                  desc);
@@ -417,7 +419,7 @@ Test(session, reopens_for_next_session)
         cr_assert_eq(n, (ssize_t)strlen(texts[i]), "session %d: got %zd (%s)", i, n,
                      strerror(errno));
         cr_assert_str_eq(buf, texts[i]);
-        cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     }
     unlink(path);
 }
@@ -435,7 +437,7 @@ Test(session, extra_bytes_are_drained)
     if (n < 0)
         stop_child(pid);
     cr_assert_eq(n, 4, "cap is 4: expected 4 bytes, got %zd (%s)", n, strerror(errno));
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0,
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
                  "the writer failed: read to EOF, discarding bytes past cap");
     errno = 0;
     cr_assert_eq(fifo_read_session(path, NULL, 5), -1);
@@ -469,7 +471,7 @@ Test(session, waits_for_first_writer)
     make_fifo(path);
     int ans;
     pid_t pid = spawn_session(path, &ans);
-    if (!blocked_in(pid, SYS_openat, 3000)) {
+    if (!blocked_in(pid, SYS_openat, 5000)) {
         stop_child(pid);
         close(ans);
         cr_assert_fail("the session did not wait in open(2) for its first writer");
@@ -479,9 +481,9 @@ Test(session, waits_for_first_writer)
     cr_assert_eq(write(wfd, "late", 4), 4);
     close(wfd);
     struct answer a;
-    bool got = get_answer(ans, &a, 3000);
+    bool got = get_answer(ans, &a, 5000);
     close(ans);
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got && a.ret == 4, "expected the 4 bytes of the late writer");
     unlink(path);
 }
@@ -493,7 +495,7 @@ Test(session, eof_only_after_last_writer)
     make_fifo(path);
     int ans;
     pid_t pid = spawn_session(path, &ans);
-    int w1 = writer_when_ready(path, pid, 3000);
+    int w1 = writer_when_ready(path, pid, 5000);
     if (w1 < 0) {
         stop_child(pid);
         close(ans);
@@ -510,14 +512,14 @@ Test(session, eof_only_after_last_writer)
         if (queued > 0)
             pause_ms(1);
     }
-    bool still_reading = blocked_in(pid, SYS_read, 3000);
+    bool still_reading = blocked_in(pid, SYS_read, 5000);
     if (still_reading)
         cr_assert_eq(write(w2, "two", 3), 3);
     close(w2);
     struct answer a;
-    bool got = get_answer(ans, &a, 3000);
+    bool got = get_answer(ans, &a, 5000);
     close(ans);
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(still_reading, "the session ended while a writer still had the FIFO open");
     cr_assert(got && a.ret == 7, "expected \"one,two\" (7 bytes), got %ld",
               got ? a.ret : -1);
@@ -579,7 +581,7 @@ Test(log_write, waits_for_logger)
         _exit(0);
     }
     close(ans[1]);
-    if (!blocked_in(pid, SYS_openat, 3000)) {
+    if (!blocked_in(pid, SYS_openat, 5000)) {
         stop_child(pid);
         close(ans[0]);
         cr_assert_fail("log_write(wait=true) did not wait in open(2) for the logger");
@@ -587,12 +589,12 @@ Test(log_write, waits_for_logger)
     int rfd = open(path, O_RDONLY | O_CLOEXEC);
     cr_assert_geq(rfd, 0);
     char buf[64] = {0};
-    ssize_t n = ipct_drain(rfd, buf, sizeof buf - 1, 3000);
+    ssize_t n = ipct_drain(rfd, buf, sizeof buf - 1, 5000);
     close(rfd);
     struct answer a;
-    bool got = get_answer(ans[0], &a, 3000);
+    bool got = get_answer(ans[0], &a, 5000);
     close(ans[0]);
-    cr_assert_eq(ipct_wait_exit(pid, 3000), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got && a.ret == 0, "log_write failed");
     cr_assert_eq(n, 8);
     cr_assert_str_eq(buf, "patient\n");
@@ -685,7 +687,7 @@ static void start_logger(struct logger *lg, bool precreate)
     close(out);
     close(ans[1]);
     lg->ans = ans[0];
-    lg->ctl = writer_when_ready(lg->path, lg->pid, 3000);
+    lg->ctl = writer_when_ready(lg->path, lg->pid, 5000);
     if (lg->ctl < 0) {
         stop_child(lg->pid);
         close(lg->ans);
@@ -705,7 +707,7 @@ static long stop_logger(struct logger *lg)
     if (!got)
         stop_child(lg->pid);
     else
-        cr_assert_eq(ipct_wait_exit(lg->pid, 3000), 0);
+        cr_assert_eq(ipct_wait_exit(lg->pid, 5000), 0);
     cr_assert(got, "log_serve did not stop at the shutdown line");
     errno = a.err;
     return a.ret;
@@ -772,11 +774,11 @@ Test(log_serve, survives_writers_leaving)
             snprintf(line, sizeof line, "writer %d\n", i);
             _exit(log_write(lg.path, line, false) == 0 ? 0 : 1);
         }
-        cr_assert_eq(ipct_wait_exit(w, 3000), 0, "writer %d got an error (ENXIO?)", i);
+        cr_assert_eq(ipct_wait_exit(w, 5000), 0, "writer %d got an error (ENXIO?)", i);
     }
     close(lg.ctl); /* no writer at all is left but the service itself */
     /* The service must still be waiting for lines, not gone after an EOF. */
-    bool alive = blocked_in(lg.pid, SYS_read, 3000);
+    bool alive = blocked_in(lg.pid, SYS_read, 5000);
     lg.ctl = alive ? open(lg.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     int err = alive ? errno : EPIPE;
     if (lg.ctl < 0) {
@@ -897,7 +899,7 @@ static void start_server(struct server *sv)
     }
     close(ans[1]);
     sv->ans = ans[0];
-    sv->ctl = writer_when_ready(sv->path, sv->pid, 3000);
+    sv->ctl = writer_when_ready(sv->path, sv->pid, 5000);
     if (sv->ctl < 0) {
         stop_child(sv->pid);
         close(sv->ans);
@@ -916,7 +918,7 @@ static long stop_server(struct server *sv)
     if (!got)
         stop_child(sv->pid);
     else
-        cr_assert_eq(ipct_wait_exit(sv->pid, 3000), 0);
+        cr_assert_eq(ipct_wait_exit(sv->pid, 5000), 0);
     cr_assert(got, "rpc_serve did not stop at RPC_SHUTDOWN");
     errno = a.err;
     return a.ret;

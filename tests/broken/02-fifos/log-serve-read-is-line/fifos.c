@@ -234,19 +234,17 @@ long log_serve(const char *path, int out_fd)
     size_t used = 0;
     long lines = 0;
     for (;;) {
-        ssize_t n = read_retry(fd, buf + used, sizeof buf - used);
-        if (n < 0)
+        /* $begin find_the_bug */
+        ssize_t n = read_retry(fd, buf, LOG_LINE_MAX);
+        if (n <= 0)
             goto fail;
-        if (n == 0) { /* cannot happen while we hold a write end */
-            errno = EIO;
-            goto fail;
-        }
-        if (buf[used + (size_t)n - 1] == '\n' && (size_t)n == strlen(LOG_SHUTDOWN) &&
-            memcmp(buf + used, LOG_SHUTDOWN, (size_t)n) == 0)
+        if ((size_t)n == strlen(LOG_SHUTDOWN) &&
+            memcmp(buf, LOG_SHUTDOWN, (size_t)n) == 0)
             goto done;
-        if (write_all(out_fd, buf + used, (size_t)n) < 0)
+        if (write_all(out_fd, buf, (size_t)n) < 0)
             goto fail;
         lines++;
+        /* $end find_the_bug */
         continue;
         used += (size_t)n;
         size_t start = 0;
