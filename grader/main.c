@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
     {"manifest", cmd_manifest, "print what a lab's manifest says (for scripts)"},
+    {"grade", cmd_grade, "grade one submission of one lab (sandbox, valgrind, score)"},
     {"grade-all", cmd_grade_all, "grade a whole class in parallel, resumably"},
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook"},
     {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why"},

@@ -1,0 +1,360 @@
+/* passes.c - runs the build, the native pass and the valgrind shards in sandboxes. */
+#include "passes.h"
+#include "collect.h"
+#include "commands.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "vglog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SHARDS 16
+
+const char *pass_grade_id(void)
+{
+    static char id[64];
+    if (id[0] == '\0') {
+        unsigned r = 0;
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (read(fd, &r, sizeof r) != sizeof r)
+                r = (unsigned)now_seconds();
+            close(fd);
+        }
+        snprintf(id, sizeof id, "%ld-%08x", (long)getpid(), r);
+    }
+    return id;
+}
+
+/* The environment every sandboxed command gets (static strings, rebuilt per call). */
+static char **base_env(const struct grade *g, const char *extra1, const char *extra2)
+{
+    static char tmp[4200], root[4200], id[128], e1[4200], e2[4200];
+    static char *env[16];
+    snprintf(tmp, sizeof tmp, "TMPDIR=%s/tmp", g->work);
+    snprintf(root, sizeof root, "IPCLAB_ROOT=%s", course_root());
+    snprintf(id, sizeof id, "IPCLAB_GRADE_ID=%s", pass_grade_id());
+    int k = 0;
+    env[k++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+    env[k++] = "LC_ALL=C";
+    env[k++] = "HOME=/nonexistent";
+    env[k++] = tmp;
+    env[k++] = root;
+    env[k++] = id;
+    if (extra1 != NULL) {
+        snprintf(e1, sizeof e1, "%s", extra1);
+        env[k++] = e1;
+    }
+    if (extra2 != NULL) {
+        snprintf(e2, sizeof e2, "%s", extra2);
+        env[k++] = e2;
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* Start argv in the sandbox with opts; on failure record an infrastructure error. */
+static int start(struct grade *g, struct proc *p, const char *label, char *const argv[],
+                 struct proc_opts *o)
+{
+    char **full = sandbox_argv(&g->sb, g->work, argv);
+    o->drop_uid = true;
+    if (o->cwd == NULL)
+        o->cwd = g->work;
+    int rc = full != NULL ? proc_start(p, label, full, o) : -1;
+    if (rc < 0 && g->infra_error == NULL)
+        g->infra_error = xasprintf("cannot start the %s: %s", label, strerror(errno));
+    free(full);
+    return rc;
+}
+
+void pass_build(struct grade *g)
+{
+    char src[4200], build[4200];
+    snprintf(src, sizeof src, "SRC_DIR=%s/src", g->work);
+    snprintf(build, sizeof build, "BUILD_DIR=%s/build", g->work);
+    char *argv[] = {
+        "make",     "-s", "--no-print-directory", "-C", g->lab_dir, "all", src, build,
+        "WERROR=1", NULL};
+    struct proc_opts o = {.env = base_env(g, NULL, NULL),
+                          .lim = {.cpu_seconds = 300,
+                                  .as_mb = 4096,
+                                  .fsize_mb = 256,
+                                  .nproc = 256,
+                                  .nofile = 1024},
+                          .wall_seconds = 180,
+                          .out_cap = 32 * 1024};
+    double t0 = now_seconds();
+    struct proc p;
+    if (start(g, &p, "build", argv, &o) < 0)
+        return;
+    proc_wait_all(&p, 1, NULL, NULL);
+    g->build_seconds = now_seconds() - t0;
+    g->build_ok = !p.killed && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
+    if (p.killed)
+        g->build_log =
+            xasprintf("%s\n(the build was stopped after %g s)", p.out, o.wall_seconds);
+    else
+        g->build_log = xasprintf("%s%s", p.out,
+                                 p.total > p.len ? "\n(compiler output truncated)" : "");
+    proc_free(&p);
+}
+
+/* Seconds a pass of n tests may take (each test up to its timeout), capped. */
+static double pass_budget(const struct grade *g, size_t n, double per_test)
+{
+    double t = 20 + (double)n * per_test;
+    return t < g->pol.max_wall_seconds ? t : g->pol.max_wall_seconds;
+}
+
+void pass_native(struct grade *g)
+{
+    char timeout[32], wall[32];
+    double budget = pass_budget(g, g->m.ntests, g->m.timeout + 3);
+    snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
+    snprintf(wall, sizeof wall, "%g", budget - 5);
+    char self[4200];
+    snprintf(self, sizeof self, "%s/build/ipclab", course_root());
+    char *argv[] = {self, "grade", "--inner-native", g->work, timeout, wall, NULL};
+    struct proc_opts o = {.env = base_env(g, NULL, NULL),
+                          .lim = {.cpu_seconds = (long)budget,
+                                  .as_mb = 2048,
+                                  .fsize_mb = 64,
+                                  .nproc = 256,
+                                  .nofile = 1024},
+                          .wall_seconds = budget,
+                          .out_cap = 16 * 1024};
+    double t0 = now_seconds();
+    struct proc p;
+    if (start(g, &p, "native test run", argv, &o) < 0)
+        return;
+    proc_wait_all(&p, 1, NULL, NULL);
+    g->native_seconds = now_seconds() - t0;
+    if (p.killed || !WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
+        char st[64];
+        g->runner_note =
+            xasprintf("the native test run %s%s%.200s",
+                      p.killed ? "hit the whole-run time limit"
+                               : proc_describe_status(p.status, st, sizeof st),
+                      p.len ? ": " : "", p.out);
+    }
+    proc_free(&p);
+    collect_native(g);
+}
+
+/* A test to shard: its index and an estimated cost under valgrind. */
+struct job {
+    size_t test;
+    double cost;
+};
+
+/* Sort by decreasing cost (longest first, for greedy balancing). */
+static int by_cost(const void *a, const void *b)
+{
+    double d = ((const struct job *)b)->cost - ((const struct job *)a)->cost;
+    return (d > 0) - (d < 0);
+}
+
+void pass_valgrind(struct grade *g, int jobs)
+{
+    size_t n = 0;
+    struct job *js = calloc(g->m.ntests + 1, sizeof *js);
+    for (size_t i = 0; js != NULL && i < g->m.ntests; i++) {
+        const struct test_result *r = &g->tests[i];
+        if (r->verdict != V_PASSED || (r->mt->options & (OPT_NO_VALGRIND | OPT_PERF)))
+            continue;
+        /* ~0.9 s start-up per test under memcheck, plus ~50x its native time. */
+        js[n++] = (struct job){i, 0.9 + 50 * r->time};
+    }
+    if (n == 0) {
+        free(js);
+        return;
+    }
+    qsort(js, n, sizeof *js, by_cost);
+    int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
+    if ((size_t)shards > n)
+        shards = (int)n;
+    double load[MAX_SHARDS] = {0};
+    char *filter[MAX_SHARDS] = {0};
+    size_t count[MAX_SHARDS] = {0};
+    for (size_t k = 0; k < n; k++) {
+        int best = 0;
+        for (int s = 1; s < shards; s++)
+            if (load[s] < load[best])
+                best = s;
+        load[best] += js[k].cost;
+        count[best]++;
+        char *f = xasprintf("%s%s", filter[best] ? filter[best] : "",
+                            g->tests[js[k].test].mt->name);
+        free(filter[best]);
+        filter[best] = xasprintf("%s|", f);
+        free(f);
+    }
+    struct proc ps[MAX_SHARDS];
+    bool started[MAX_SHARDS] = {false};
+    char supp[4200];
+    snprintf(supp, sizeof supp, "--suppressions=%s/labs/support/valgrind.supp",
+             course_root());
+    double t0 = now_seconds();
+    int running = 0;
+    for (int s = 0; s < shards; s++) {
+        char dir[4200], log[4300], results[4300], bin[4200];
+        snprintf(dir, sizeof dir, "%s/vg%d", g->work, s);
+        if (mkdir(dir, 0755) < 0 || (geteuid() == 0 && chown(dir, 65534, 65534) < 0))
+            continue;
+        snprintf(log, sizeof log, "--log-file=%s/%%p.log", dir);
+        snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", dir);
+        snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
+        filter[s][strlen(filter[s]) - 1] = '\0'; /* the last '|' */
+        char *filt = xasprintf("--filter=@(%s)", filter[s]);
+        char *argv[] = {"valgrind",
+                        "--trace-children=yes",
+                        "--trace-children-skip=/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*",
+                        "--leak-check=full",
+                        "--show-leak-kinds=definite",
+                        "--errors-for-leak-kinds=none",
+                        "--num-callers=12",
+                        supp,
+                        log,
+                        bin,
+                        filt,
+                        NULL};
+        struct proc_opts o = {.env = base_env(g, results, NULL),
+                              .lim = {.cpu_seconds = g->pol.max_wall_seconds,
+                                      .fsize_mb = 64,
+                                      .nproc = 256,
+                                      .nofile = 1024},
+                              .wall_seconds = pass_budget(g, count[s], 15),
+                              .out_cap = 16 * 1024};
+        if (start(g, &ps[s], "valgrind run", argv, &o) == 0) {
+            started[s] = true;
+            running++;
+        }
+        free(filt);
+    }
+    /* proc_wait_all wants a dense array: started shards come first. */
+    struct proc live[MAX_SHARDS];
+    int nl = 0;
+    for (int s = 0; s < shards; s++)
+        if (started[s])
+            live[nl++] = ps[s];
+    proc_wait_all(live, (size_t)nl, NULL, NULL);
+    g->valgrind_seconds = now_seconds() - t0;
+    g->valgrind_shards = running;
+    for (int s = 0; s < nl; s++) {
+        if (live[s].killed) {
+            char *note = xasprintf("%s%sa valgrind shard hit its time limit (its tests "
+                                   "have no memory data)",
+                                   g->runner_note ? g->runner_note : "",
+                                   g->runner_note ? "; " : "");
+            free(g->runner_note);
+            g->runner_note = note;
+        }
+    }
+    for (int s = 0; s < shards; s++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/vg%d", g->work, s);
+        if (started[s] && vglog_collect(g, dir) == 0) {
+            char *note =
+                xasprintf("%s%svalgrind wrote no logs (%.200s)",
+                          g->runner_note ? g->runner_note : "",
+                          g->runner_note ? "; " : "", ps[s].out ? ps[s].out : "");
+            free(g->runner_note);
+            g->runner_note = note;
+        }
+        free(filter[s]);
+    }
+    for (int s = 0; s < nl; s++)
+        proc_free(&live[s]);
+    free(js);
+}
+
+/* True if /proc/PID/environ contains needle (an exact "NAME=value" entry). */
+static bool environ_has(const char *pid, const char *needle)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%.20s/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    static char buf[1 << 16];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    size_t want = strlen(needle);
+    for (ssize_t i = 0; i < n;) {
+        if ((size_t)(n - i) >= want && memcmp(buf + i, needle, want + 1) == 0)
+            return true;
+        i += (ssize_t)strlen(buf + i) + 1;
+    }
+    return false;
+}
+
+/* Remove one IPC object the probe reported ("sysv-shm", "key=...,id=N"...). */
+static void remove_ipc(const char *kind, const char *name)
+{
+    const char *id = strstr(name, "id=");
+    int num = id ? atoi(id + 3) : -1;
+    if (strcmp(kind, "sysv-msg") == 0 && num >= 0)
+        msgctl(num, IPC_RMID, NULL);
+    else if (strcmp(kind, "sysv-shm") == 0 && num >= 0)
+        shmctl(num, IPC_RMID, NULL);
+    else if (strcmp(kind, "sysv-sem") == 0 && num >= 0)
+        semctl(num, 0, IPC_RMID);
+    else if (strcmp(kind, "posix-shm") == 0)
+        shm_unlink(name);
+    else if (strcmp(kind, "posix-mq") == 0)
+        mq_unlink(name);
+    else if (strcmp(kind, "posix-sem") == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "/dev/shm/sem.%s", name + (name[0] == '/'));
+        unlink(path);
+    }
+}
+
+void pass_cleanup_host(struct grade *g)
+{
+    if (g->sb.on)
+        return;
+    char needle[128];
+    snprintf(needle, sizeof needle, "IPCLAB_GRADE_ID=%s", pass_grade_id());
+    /* Twice: a process may fork while the first sweep runs. */
+    for (int round = 0; round < 2; round++) {
+        DIR *d = opendir("/proc");
+        if (d == NULL)
+            return;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+                atol(e->d_name) != (long)getpid() && environ_has(e->d_name, needle))
+                kill((pid_t)atol(e->d_name), SIGKILL);
+        closedir(d);
+    }
+    for (size_t i = 0; g->tests != NULL && i < g->m.ntests; i++) {
+        size_t k;
+        json_t *o;
+        json_array_foreach(g->tests[i].ipc, k, o)
+        {
+            const char *kind = json_string_value(json_object_get(o, "kind"));
+            const char *name = json_string_value(json_object_get(o, "name"));
+            if (kind != NULL && name != NULL)
+                remove_ipc(kind, name);
+        }
+    }
+}

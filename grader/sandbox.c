@@ -1,0 +1,100 @@
+/* sandbox.c - bubblewrap command lines for running a submission in isolation. */
+#include "sandbox.h"
+#include "proc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The bwrap options, before the bind of the work directory. */
+static const char *const bwrap_opts[] = {"bwrap",
+                                         "--unshare-user",
+                                         "--unshare-ipc",
+                                         "--unshare-pid",
+                                         "--unshare-net",
+                                         "--unshare-uts",
+                                         "--unshare-cgroup-try",
+                                         "--die-with-parent",
+                                         "--new-session",
+                                         "--hostname",
+                                         "ipclab-sandbox",
+                                         "--ro-bind",
+                                         "/",
+                                         "/",
+                                         "--dev",
+                                         "/dev",
+                                         "--tmpfs",
+                                         "/dev/shm",
+                                         "--mqueue",
+                                         "/dev/mqueue",
+                                         "--proc",
+                                         "/proc",
+                                         "--tmpfs",
+                                         "/tmp",
+                                         "--tmpfs",
+                                         "/var/tmp",
+                                         NULL};
+
+char **sandbox_argv(const struct sandbox_info *si, const char *work, char *const argv[])
+{
+    size_t nopts = sizeof bwrap_opts / sizeof bwrap_opts[0] - 1, nargs = 0;
+    while (argv[nargs] != NULL)
+        nargs++;
+    char **out = calloc(nopts + nargs + 8, sizeof *out);
+    if (out == NULL)
+        return NULL;
+    size_t k = 0;
+    if (si->on) {
+        for (size_t i = 0; i < nopts; i++)
+            out[k++] = (char *)bwrap_opts[i];
+        out[k++] = "--bind";
+        out[k++] = (char *)work;
+        out[k++] = (char *)work;
+        out[k++] = "--chdir";
+        out[k++] = (char *)work;
+        out[k++] = "--";
+    }
+    for (size_t i = 0; i < nargs; i++)
+        out[k++] = argv[i];
+    out[k] = NULL;
+    return out;
+}
+
+bool sandbox_probe(struct sandbox_info *si, const char *work, bool want)
+{
+    si->uid_dropped = geteuid() == 0;
+    si->on = false;
+    if (!want || getenv("IPCLAB_NO_SANDBOX") != NULL) {
+        snprintf(si->note, sizeof si->note, "isolation off (--no-sandbox)");
+        return false;
+    }
+    si->on = true;
+    char *cmd[] = {"true", NULL};
+    char **argv = sandbox_argv(si, work, cmd);
+    struct proc_opts o = {
+        .cwd = work, .drop_uid = true, .wall_seconds = 10, .out_cap = 512};
+    struct proc p;
+    si->on = false;
+    if (argv != NULL && proc_start(&p, "sandbox probe", argv, &o) == 0) {
+        proc_wait_all(&p, 1, NULL, NULL);
+        if (!p.killed && p.status == 0) {
+            si->on = true;
+            snprintf(si->note, sizeof si->note,
+                     "bubblewrap: private IPC, PID, network (loopback), /dev/shm, "
+                     "/tmp; host read-only; uid %s",
+                     si->uid_dropped ? "nobody" : "unchanged (not root)");
+        } else {
+            char *nl = strchr(p.out, '\n');
+            if (nl != NULL)
+                *nl = '\0';
+            snprintf(si->note, sizeof si->note,
+                     "isolation off: bubblewrap does not work here (%.180s)", p.out);
+        }
+        proc_free(&p);
+    } else {
+        snprintf(si->note, sizeof si->note, "isolation off: cannot start bubblewrap");
+    }
+    free(argv);
+    return si->on;
+}
