@@ -991,8 +991,9 @@ static int diag_futex(struct hctx *c, struct hproc *p, struct hthread *t, struct
         sb_printf(b,
                   "pid %d waits on a futex (sem_wait(), a mutex or a condition variable)",
                   (int)p->pid);
-        return nobody_can(c, p, b, "wake",
-                          "post or unlock it where the resource is released");
+        int rank = nobody_can(c, p, b, "wake",
+                              "post or unlock it where the resource is released");
+        return rank > RANK_FACT ? RANK_FACT : rank; /* not even sure it is a semaphore */
     }
     /* pthread_join waits on the thread's tid word until the thread exits. */
     for (size_t i = 0; peeked && i < p->nth; i++)
@@ -1004,9 +1005,8 @@ static int diag_futex(struct hctx *c, struct hproc *p, struct hthread *t, struct
             else
                 snprintf(doing, sizeof doing, "%s",
                          p->th[i].state == 'R' ? "is running" : "is blocked");
-            sb_printf(
-                b, "pid %d (thread %d) waits in pthread_join() for thread %d, which %s",
-                (int)p->pid, (int)t->tid, (int)p->th[i].tid, doing);
+            sb_printf(b, "pid %d waits in pthread_join() for thread %d, which %s",
+                      (int)p->pid, (int)p->th[i].tid, doing);
             return RANK_CHAIN;
         }
     int shared = mapped && m.perms[3] == 's';
@@ -1048,9 +1048,9 @@ static int diag_futex(struct hctx *c, struct hproc *p, struct hthread *t, struct
         return RANK_PATTERN;
     } else {
         sb_printf(b,
-                  "pid %d (thread %d) waits on a futex (a mutex, condition variable or "
-                  "semaphore) at %#lx",
-                  (int)p->pid, (int)t->tid, addr);
+                  "pid %d waits on a futex (a mutex, condition variable or semaphore) at "
+                  "%#lx",
+                  (int)p->pid, addr);
         return RANK_FACT;
     }
     if (peeked && word[0] == 0)
@@ -1631,6 +1631,25 @@ static int diagnose_thread(struct hctx *c, struct hproc *p, struct hthread *t,
 }
 
 /*
+ * name_thread - in a sentence about a thread other than the main one, turn
+ * the first "pid P" into "thread T of pid P" (sets c->oom on failure).
+ */
+static void name_thread(const struct hproc *p, const struct hthread *t, struct sbuf *b)
+{
+    char pat[32];
+    int n = snprintf(pat, sizeof pat, "pid %d", (int)p->pid);
+    char *at = b->s;
+    while (at != NULL && (at = strstr(at, pat)) != NULL && isdigit((unsigned char)at[n]))
+        at += n;
+    if (at == NULL || b->failed)
+        return;
+    struct sbuf out = {0};
+    sb_printf(&out, "%.*sthread %d of %s", (int)(at - b->s), b->s, (int)t->tid, at);
+    free(b->s);
+    *b = out;
+}
+
+/*
  * diagnose - fill p->rank, p->sentence and p->doing, once. A wait chain
  * (waitpid for a child) needs the child's diagnosis first: children are
  * diagnosed on demand, and c->visiting stops cycles.
@@ -1659,9 +1678,12 @@ static void diagnose(struct hctx *c, struct hproc *p)
                   (int)p->pid, (int)p->st.ppid);
         best_rank = RANK_NONE;
     }
-    for (size_t i = 0; best_rank < 0 && i < p->nth; i++) {
+    int exited = best_rank >= 0;
+    for (size_t i = 0; !exited && i < p->nth; i++) {
         struct sbuf b = {0};
         int r = diagnose_thread(c, p, &p->th[i], &b);
+        if (p->th[i].tid != p->pid)
+            name_thread(p, &p->th[i], &b);
         if (r > best_rank) {
             free(best.s);
             best = b;
@@ -1670,7 +1692,7 @@ static void diagnose(struct hctx *c, struct hproc *p)
             free(b.s);
         }
         /* Another thread's diagnosis only wins if it is sharper. */
-        if (i == 0 && r >= RANK_CHAIN)
+        if (r >= RANK_PATTERN)
             break;
     }
     if (best_rank < 0)

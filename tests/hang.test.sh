@@ -89,12 +89,14 @@ expected() {
         echo "^pid ${role_receiver:-X} waits in msgrcv\(\) on SysV message queue [0-9]+, which has no message \(0 in the queue\), and no other process of the test is in a position to send to it: its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)" ;;
     waitpid)
         echo "^pid ${role_parent:-X} waits in waitpid\(\) for its child pid ${role_sleeper:-X}, which never exits: pid ${role_sleeper:-X} waits in pause\(\) for a signal" ;;
+    thread)
+        echo "^the reader \(thread ${role_reader:-X} of pid ${role_parent:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in its own process \(fd 4\): close it before reading" ;;
     accept)
         echo "^pid ${role_server:-X} waits in accept\(\) on socket:\[[0-9]+\] \(fd 3, a unix stream socket bound to '[^']*/sock'\), and no other process of the test is in a position to connect to it" ;;
     esac
 }
 
-MODES="leak leak-parent leak-sibling twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept"
+MODES="leak leak-parent leak-sibling twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept thread"
 : >"$OUT/failures.log"
 : >"$OUT/sentences.txt"
 
@@ -115,7 +117,7 @@ fallback() {
     fifo-read | fifo-write)
         echo "^pid ${role_opener:-X} waits in open\(\) of a FIFO \(its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)\): opening a FIFO for reading blocks until" ;;
     sem | privsem)
-        echo "^pid ${role_waiter:-X} waits on a futex \(sem_wait\(\), a mutex or a condition variable\), and no other process of the test is in a position to wake it: its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)" ;;
+        echo "^pid ${role_parent:-X} waits in waitpid\(\) for its child pid ${role_waiter:-X}, which never exits: pid ${role_waiter:-X} waits on a futex \(sem_wait\(\), a mutex or a condition variable\), and no other process of the test is in a position to wake it" ;;
     sysvsem)
         echo "^pid ${role_waiter:-X} waits in semop\(\) on a SysV semaphore, and no other process of the test is in a position to post it" ;;
     msgrcv)

@@ -19,8 +19,10 @@
  */
 #include "hang.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -314,6 +316,29 @@ static void test_accept(void)
     wait(NULL);
 }
 
+/* The reading thread of test_thread: names itself and reads to EOF. */
+static void *reader_thread(void *arg)
+{
+    prctl(PR_SET_NAME, "reader");
+    read_to_eof(*(int *)arg);
+    return NULL;
+}
+
+/* A thread reads a pipe whose write end its own process keeps; main joins it. */
+static void test_thread(void)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        die_child("pipe");
+    expect_fd(p[0], 3);
+    expect_fd(p[1], 4);
+    pthread_t t;
+    errno = pthread_create(&t, NULL, reader_thread, &p[0]);
+    if (errno != 0)
+        die_child("pthread_create");
+    pthread_join(t, NULL); /* BUG: p[1] is still open, the thread never sees EOF */
+}
+
 /* One mode: what the test does, and which call each role must sleep in. */
 struct mode {
     const char *name;
@@ -349,14 +374,17 @@ static const struct mode modes[] = {
     {"msgrcv", test_msgrcv, {"parent", "receiver"}, {SYS_wait4, SYS_msgrcv}},
     {"waitpid", test_waitpid, {"parent", "sleeper"}, {SYS_wait4, SYS_pause}},
     {"accept", test_accept, {"parent", "server"}, {SYS_wait4, -2}},
+    {"thread", test_thread, {"parent", "reader"}, {SYS_futex, SYS_read}},
 };
 
-/* Is process pid asleep in system call nr? (-1: semop or semtimedop; -2: accept or
- * accept4) */
-static int sleeps_in(pid_t pid, long nr)
+/*
+ * sleeps_in - is the task at dir (/proc/PID/task/TID) asleep in system call
+ * nr? (-1: semop or semtimedop; -2: accept or accept4)
+ */
+static int sleeps_in(const char *dir, long nr)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    char path[600], buf[512];
+    snprintf(path, sizeof path, "%s/stat", dir);
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return 0;
@@ -366,7 +394,7 @@ static int sleeps_in(pid_t pid, long nr)
     char *paren = strrchr(buf, ')');
     if (paren == NULL || paren[1] != ' ' || paren[2] != 'S')
         return 0;
-    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    snprintf(path, sizeof path, "%s/syscall", dir);
     f = fopen(path, "re");
     if (f == NULL)
         return 0;
@@ -382,10 +410,10 @@ static int sleeps_in(pid_t pid, long nr)
 }
 
 /* The name of pid ("reader"), into buf. */
-static void comm_of(pid_t pid, char *buf, size_t len)
+static void comm_of(const char *dir, char *buf, size_t len)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    char path[600];
+    snprintf(path, sizeof path, "%s/comm", dir);
     buf[0] = '\0';
     FILE *f = fopen(path, "re");
     if (f == NULL)
@@ -397,22 +425,45 @@ static void comm_of(pid_t pid, char *buf, size_t len)
 }
 
 /*
+ * find_role - look through every thread of pids[0..n) for one named role;
+ * if print, print "role NAME=TID" for every thread instead. Returns 1 if a
+ * thread named role sleeps in call nr.
+ */
+static int find_role(const pid_t *pids, size_t n, const char *role, long nr, int print)
+{
+    int ok = 0;
+    for (size_t i = 0; i < n && !ok; i++) {
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%d/task", (int)pids[i]);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d != NULL && !ok && (e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char task[320], comm[32];
+            snprintf(task, sizeof task, "%s/%s", dir, e->d_name);
+            comm_of(task, comm, sizeof comm);
+            if (print)
+                printf("role %s=%s\n", comm, e->d_name);
+            else
+                ok = strcmp(comm, role) == 0 && sleeps_in(task, nr);
+        }
+        if (d != NULL)
+            closedir(d);
+    }
+    return ok;
+}
+
+/*
  * settled - is every role of m present in the tree and asleep in its call?
  * Fills pids/n with the tree.
  */
 static int settled(const struct mode *m, pid_t root, pid_t *pids, size_t *n)
 {
     *n = hang_process_tree(root, pids, 16);
-    for (size_t r = 0; r < 3 && m->roles[r] != NULL; r++) {
-        int ok = 0;
-        for (size_t i = 0; i < *n && !ok; i++) {
-            char comm[32];
-            comm_of(pids[i], comm, sizeof comm);
-            ok = strcmp(comm, m->roles[r]) == 0 && sleeps_in(pids[i], m->calls[r]);
-        }
-        if (!ok)
+    for (size_t r = 0; r < 3 && m->roles[r] != NULL; r++)
+        if (!find_role(pids, *n, m->roles[r], m->calls[r], 0))
             return 0;
-    }
     return 1;
 }
 
@@ -475,11 +526,7 @@ int main(int argc, char **argv)
         nanosleep(&tick, NULL); /* polls the state; it is not the synchronisation */
     if (!ok)
         printf("setup: timed out waiting for every process to block\n");
-    for (size_t i = 0; i < n; i++) {
-        char comm[32];
-        comm_of(pids[i], comm, sizeof comm);
-        printf("role %s=%d\n", comm, (int)pids[i]);
-    }
+    find_role(pids, n, NULL, 0, 1);
     char *details = NULL;
     char *sentence = hang_explain(pids, n, &details);
     printf("sentence: %s\n", sentence ? sentence : "(null)");
