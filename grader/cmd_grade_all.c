@@ -23,6 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* How many --grade-opt options one run takes. */
+#define MAX_GRADE_OPTS 16
+
 /* One entry of SUBMISSIONS/. */
 struct student {
     char *name;      /* the entry's name without an archive suffix */
@@ -42,6 +45,8 @@ struct run {
     unsigned jobs;      /* -j */
     double timeout;     /* --timeout: wall seconds per student, 0 for none */
     bool quiet, force;  /* --quiet, --force */
+    char *extra[MAX_GRADE_OPTS]; /* --grade-opt values, passed on to each grade */
+    size_t nextra;
     struct class_meta meta;
     struct student *s; /* this shard's students, sorted by name */
     size_t n;
@@ -49,27 +54,30 @@ struct run {
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: ipclab grade-all --lab NN --out DIR [-j N] [--shard K/N] [--timeout "
-        "SECS]\n"
-        "                        [--force] [--quiet] SUBMISSIONS/\n"
-        "\n"
-        "Grades every entry of SUBMISSIONS/ (a directory, or a .tar.gz, .tgz, .tar or\n"
-        ".zip archive, per student; the student is the entry's name) with\n"
-        "`ipclab grade`, N at a time (default: one per CPU), and writes:\n"
-        "  DIR/gradebook.csv              one row per student, sorted by name\n"
-        "  DIR/summary.json               histogram, per-test pass rates, deductions\n"
-        "  DIR/students/NAME/             results.json (Gradescope), report.txt,\n"
-        "                                 full.json, row.csv\n"
-        "Re-running with the same DIR skips students already graded (--force\n"
-        "re-grades them); Ctrl-C stops cleanly. --shard K/N grades only the K-th of\n"
-        "N parts of the sorted class; combine the parts with `ipclab merge`.\n"
-        "--timeout stops one student's grading after SECS seconds (default 1800).\n"
-        "\n"
-        "Exit status: 0 every student graded, 1 some could not be graded (listed at\n"
-        "the end; a re-run retries them), 2 grade-all could not run, 128+N on signal "
-        "N.\n");
+    static const char *const text[] = {
+        "usage: ipclab grade-all --lab NN --out DIR [-j N] [--shard K/N]",
+        "                        [--timeout SECS] [--force] [--quiet]",
+        "                        [--grade-opt OPT]... SUBMISSIONS/",
+        "",
+        "Grades every entry of SUBMISSIONS/ (a directory, or a .tar.gz, .tgz, .tar or",
+        ".zip archive, per student; the student is the entry's name) with",
+        "`ipclab grade`, N at a time (default: one per CPU), and writes:",
+        "  DIR/gradebook.csv      one row per student, sorted by name",
+        "  DIR/summary.json       histogram, per-test pass rates, common deductions",
+        "  DIR/students/NAME/     results.json (Gradescope), report.txt, full.json,",
+        "                         row.csv",
+        "Re-running with the same DIR skips the students already graded (--force",
+        "grades them again); Ctrl-C stops cleanly. --shard K/N grades only the K-th",
+        "of N parts of the sorted class; combine the parts with `ipclab merge`.",
+        "--timeout stops one student's grading after SECS seconds (default 1800).",
+        "--grade-opt OPT adds OPT to every `ipclab grade` command (repeatable), for",
+        "example --grade-opt=--no-valgrind for a quick first pass.",
+        "",
+        "Exit status: 0 every student graded, 1 some could not be graded (listed at",
+        "the end; a re-run retries them), 2 grade-all could not run, 128+N on signal N.",
+    };
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        fprintf(out, "%s\n", text[i]);
 }
 
 /* parse_shard - "K/N" with 1 <= K <= N into *k, *n. Returns 0 or -1. */
@@ -263,23 +271,15 @@ static int start_student(struct run *r, struct pool *pool, struct student *s)
                                         "report.txt", "grade.log"};
     for (int i = 0; i < 5; i++)
         fs_path(p[i], sizeof p[i], "%s/%s", out, names[i]);
-    char *argv[] = {"ipclab",
-                    "grade",
-                    "--lab",
-                    (char *)r->lab,
-                    "--submission",
-                    sub,
-                    "--json",
-                    p[0],
-                    "--csv",
-                    p[1],
-                    "--report-json",
-                    p[2],
-                    "--student",
-                    s->name,
-                    "--jobs",
-                    "1",
-                    NULL};
+    char *fixed[] = {"ipclab",       "grade", "--lab",         (char *)r->lab,
+                     "--submission", sub,     "--json",        p[0],
+                     "--csv",        p[1],    "--report-json", p[2],
+                     "--student",    s->name, "--jobs",        "1"};
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    char *argv[NFIXED + MAX_GRADE_OPTS + 1];
+    memcpy(argv, fixed, sizeof fixed);
+    memcpy(argv + NFIXED, r->extra, r->nextra * sizeof *argv);
+    argv[NFIXED + r->nextra] = NULL;
     if (pool_start(pool, r->exe, argv, p[3], p[4], r->timeout, s) < 0) {
         set_reason(s, "cannot start '%s': %s", r->exe, strerror(errno));
         goto fail;
@@ -551,6 +551,7 @@ static int parse_args(struct run *r, int argc, char **argv, const char **out_arg
                                          {"shard", required_argument, NULL, 's'},
                                          {"timeout", required_argument, NULL, 't'},
                                          {"force", no_argument, NULL, 'f'},
+                                         {"grade-opt", required_argument, NULL, 'g'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -591,6 +592,13 @@ static int parse_args(struct run *r, int argc, char **argv, const char **out_arg
             break;
         case 'f':
             r->force = true;
+            break;
+        case 'g':
+            if (r->nextra == MAX_GRADE_OPTS) {
+                fprintf(stderr, "ipclab: at most %d --grade-opt\n", MAX_GRADE_OPTS);
+                return 2;
+            }
+            r->extra[r->nextra++] = optarg;
             break;
         case 'q':
             r->quiet = true;
