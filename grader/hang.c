@@ -12,7 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <sched.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -209,7 +216,8 @@ struct holder {
     int fd;
     dev_t dev;
     ino_t ino;
-    int acc; /* access mode, -1 unknown */
+    int acc;     /* access mode, -1 unknown */
+    mode_t type; /* S_IFIFO or S_IFSOCK */
 };
 
 /* One thread of a process of the test. */
@@ -326,7 +334,7 @@ static void scan_fds(struct hctx *c, pid_t pid, struct hproc *p)
             continue;
         int acc = interesting || p != NULL ? procfs_fd_access(pid, fd) : -1;
         if (interesting) {
-            struct holder h = {pid, fd, st.st_dev, st.st_ino, acc};
+            struct holder h = {pid, fd, st.st_dev, st.st_ino, acc, type};
             add_holder(c, &h);
         }
         if (p == NULL)
@@ -608,7 +616,7 @@ static int holder_fds(struct hctx *c, pid_t pid, dev_t dev, ino_t ino, int want_
         if (want_write ? !writes : !reads)
             continue;
         int n = snprintf(buf + used, len - used, "%s%d%s", count ? ", " : "", h->fd,
-                         h->acc == O_RDWR ? " opened O_RDWR" : "");
+                         h->acc == O_RDWR && h->type == S_IFIFO ? " opened O_RDWR" : "");
         if (n > 0 && used + (size_t)n < len)
             used += (size_t)n;
         count++;
@@ -1080,14 +1088,90 @@ static int diag_futex(struct hctx *c, struct hproc *p, struct hthread *t, struct
     return RANK_PATTERN;
 }
 
-/* Is process pid in the same IPC namespace as we are (so its SysV ids mean the same)? */
-static int same_ipc_ns(pid_t pid)
+/* Is process pid in the same namespace ns ("ipc", "net") as we are? */
+static int same_ns(pid_t pid, const char *ns)
 {
-    char path[64];
+    char mine[64], theirs[64];
     struct stat a, b;
-    snprintf(path, sizeof path, "/proc/%d/ns/ipc", (int)pid);
-    return stat("/proc/self/ns/ipc", &a) == 0 && stat(path, &b) == 0 &&
-           a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+    snprintf(mine, sizeof mine, "/proc/self/ns/%s", ns);
+    snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", (int)pid, ns);
+    return stat(mine, &a) == 0 && stat(theirs, &b) == 0 && a.st_ino == b.st_ino &&
+           a.st_dev == b.st_dev;
+}
+
+/*
+ * in_ns - run fn(arg, out, max) in pid's namespace ns ("ipc" or "net"):
+ * directly when we share it, else in a child that joins it with setns()
+ * (needs CAP_SYS_ADMIN, so in practice root) and sends its result back
+ * through a pipe. fn must only make system calls (the child of a threaded
+ * grader may do nothing else). Returns the bytes fn produced, or -1.
+ */
+static ssize_t in_ns(pid_t pid, const char *ns, int nstype,
+                     ssize_t (*fn)(const void *arg, void *out, size_t max),
+                     const void *arg, void *out, size_t max)
+{
+    if (same_ns(pid, ns))
+        return fn(arg, out, max);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns);
+    int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0)
+        return -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        close(nsfd);
+        return -1;
+    }
+    pid_t child = fork();
+    if (child == 0) {
+        close(p[0]);
+        if (setns(nsfd, nstype) < 0)
+            _exit(1);
+        ssize_t n = fn(arg, out, max);
+        for (ssize_t done = 0; n > 0 && done < n;) {
+            ssize_t w = write(p[1], (char *)out + done, (size_t)(n - done));
+            if (w <= 0)
+                _exit(1);
+            done += w;
+        }
+        _exit(n < 0);
+    }
+    close(nsfd);
+    close(p[1]);
+    size_t got = 0;
+    while (child > 0 && got < max) {
+        ssize_t r = read(p[0], (char *)out + got, max - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(p[0]);
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        return got > 0 ? (ssize_t)got : -1;
+    return (ssize_t)got;
+}
+
+/* in_ns callbacks for SysV objects: arg is an int[2] (id, number). */
+static ssize_t sem_value(const void *arg, void *out, size_t max)
+{
+    const int *a = arg;
+    int v = semctl(a[0], a[1], GETVAL);
+    if (v < 0 || max < sizeof v)
+        return -1;
+    memcpy(out, &v, sizeof v);
+    return (ssize_t)sizeof v;
+}
+
+static ssize_t msq_stat(const void *arg, void *out, size_t max)
+{
+    const int *a = arg;
+    if (max < sizeof(struct msqid_ds) || msgctl(a[0], IPC_STAT, out) < 0)
+        return -1;
+    return (ssize_t)sizeof(struct msqid_ds);
 }
 
 /* Pattern: semop on a SysV semaphore that nobody will raise. */
@@ -1115,8 +1199,9 @@ static int diag_semop(struct hctx *c, struct hproc *p, struct hthread *t, struct
             }
         sb_printf(b, " (semaphore %u, %s %d", op->sem_num,
                   op->sem_op == 0 ? "waiting for zero" : "wants", op->sem_op);
-        int val = same_ipc_ns(p->pid) ? semctl(semid, op->sem_num, GETVAL) : -1;
-        if (val >= 0)
+        int arg[2] = {semid, op->sem_num}, val = -1;
+        if (in_ns(p->pid, "ipc", CLONE_NEWIPC, sem_value, arg, &val, sizeof val) ==
+            (ssize_t)sizeof val)
             sb_printf(b, ", value %d", val);
         sb_printf(b, ")");
     }
@@ -1134,7 +1219,8 @@ static int diag_msg(struct hctx *c, struct hproc *p, struct hthread *t, int rcv,
     long type = (long)t->sc.args[3];
     struct msqid_ds ds;
     int stat_ok =
-        !t->inferred && same_ipc_ns(p->pid) && msgctl(msqid, IPC_STAT, &ds) == 0;
+        !t->inferred && in_ns(p->pid, "ipc", CLONE_NEWIPC, msq_stat, (int[2]){msqid, 0},
+                              &ds, sizeof ds) == (ssize_t)sizeof ds;
     if (t->inferred) {
         sb_printf(b, "pid %d waits in %s() on a SysV message queue, which is %s",
                   (int)p->pid, rcv ? "msgrcv" : "msgsnd", rcv ? "empty" : "full");
@@ -1364,6 +1450,78 @@ static int socket_listens(pid_t pid, ino_t ino)
     return listens;
 }
 
+/* A unix socket and the socket at the other end of its connection. */
+struct upeer {
+    uint32_t ino;
+    uint32_t peer;
+};
+
+/*
+ * unix_peers - an in_ns callback: ask sock_diag (NETLINK_SOCK_DIAG) for the
+ * peer of unix socket inode *(uint32_t *)arg. Writes one struct upeer.
+ */
+static ssize_t unix_peers(const void *arg, void *out, size_t max)
+{
+    uint32_t want = *(const uint32_t *)arg;
+    int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (s < 0 || max < sizeof(struct upeer))
+        return -1;
+    struct {
+        struct nlmsghdr nlh;
+        struct unix_diag_req r;
+    } req;
+    memset(&req, 0, sizeof req);
+    req.nlh.nlmsg_len = sizeof req;
+    req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.r.sdiag_family = AF_UNIX;
+    req.r.udiag_states = ~0U;
+    req.r.udiag_show = UDIAG_SHOW_PEER;
+    struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
+    ssize_t found = -1;
+    if (sendto(s, &req, sizeof req, 0, (struct sockaddr *)&nl, sizeof nl) < 0)
+        goto done;
+    long buf[4096]; /* long: nlmsghdr alignment */
+    for (int end = 0; !end;) {
+        ssize_t n = recv(s, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+                end = 1;
+                break;
+            }
+            struct unix_diag_msg *m = NLMSG_DATA(h);
+            if (m->udiag_ino != want)
+                continue;
+            int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+            for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len);
+                 a = RTA_NEXT(a, len))
+                if (a->rta_type == UNIX_DIAG_PEER) {
+                    struct upeer u = {want, 0};
+                    memcpy(&u.peer, RTA_DATA(a), sizeof u.peer);
+                    memcpy(out, &u, sizeof u);
+                    found = (ssize_t)sizeof u;
+                }
+        }
+    }
+done:
+    close(s);
+    return found;
+}
+
+/* The inode of the socket connected to unix socket f of pid, or 0. */
+static ino_t unix_peer_of(pid_t pid, const struct hfd *f)
+{
+    uint32_t want = (uint32_t)f->ino;
+    struct upeer u;
+    if (in_ns(pid, "net", CLONE_NEWNET, unix_peers, &want, &u, sizeof u) !=
+        (ssize_t)sizeof u)
+        return 0;
+    return u.peer;
+}
+
 /* Waits on a socket: accept with no client, recv with no data, send on a full socket. */
 static int diag_socket(struct hctx *c, struct hproc *p, struct hthread *t, struct hfd *f,
                        struct sbuf *b)
@@ -1371,6 +1529,39 @@ static int diag_socket(struct hctx *c, struct hproc *p, struct hthread *t, struc
     const struct sc_info *si = sc_lookup(t->sc.nr);
     char where[256];
     socket_where(p->pid, f->ino, where, sizeof where);
+    int reads = si->kind == K_READ || si->kind == K_RECV;
+    int writes = si->kind == K_WRITE || si->kind == K_SEND;
+    ino_t peer = reads || writes ? unix_peer_of(p->pid, f) : 0;
+    pid_t holders[32];
+    size_t nh = peer ? holder_pids(c, f->dev, peer, 0, holders, 32) : 0;
+    if (nh > 0) {
+        int self = 0, running = 0;
+        for (size_t i = 0; i < nh; i++) {
+            struct hproc *h = proc_find(c, holders[i]);
+            self |= holders[i] == p->pid;
+            running |= h == NULL || (h != p && !is_blocked(h));
+        }
+        sb_printf(
+            b, "%s (pid %d) waits in %s() on %s (fd %d%s%s), but its peer socket:[%lu] ",
+            reads ? "the reader" : "the writer", (int)p->pid, si->name, f->target, f->fd,
+            where[0] ? ", " : "", where, (unsigned long)peer);
+        sb_printf(b, "is %s in ", reads ? "still open" : "open, and not read,");
+        list_holders(c, p, f->dev, peer, 0, b, 1);
+        if (running)
+            return RANK_FACT;
+        if (writes)
+            sb_printf(
+                b, ": the socket buffer is full and no one reads; read while you write "
+                   "(poll(), or one process or thread per direction)");
+        else if (self && nh == 1)
+            sb_printf(b, ": close it before reading, or the read never sees end of file");
+        else
+            sb_printf(b,
+                      ": no one will send, and a read sees end of file only when every "
+                      "copy of the other end is closed; close the ends you do not use "
+                      "right after fork()");
+        return RANK_PATTERN;
+    }
     sb_printf(b, "pid %d waits in %s() on %s (fd %d%s%s)", (int)p->pid, si->name,
               f->target, f->fd, where[0] ? ", " : "", where);
     pid_t others[32];
@@ -1379,16 +1570,14 @@ static int diag_socket(struct hctx *c, struct hproc *p, struct hthread *t, struc
         sb_printf(b, "; the same socket is open in ");
         list_holders(c, p, f->dev, f->ino, 0, b, 1);
     }
-    const char *verb = si->kind == K_ACCEPT ? "connect to"
-                       : si->kind == K_SEND ? "read"
-                                            : "write to";
+    const char *verb = si->kind == K_ACCEPT ? "connect to" : writes ? "read" : "write to";
     const char *advice =
         si->kind == K_ACCEPT
             ? "a server's accept() waits until a client connects; start the client (or "
               "connect) before waiting"
-        : si->kind == K_SEND ? "read what the peer sends as you write"
-                             : "make sure the peer sends, or shuts down its end "
-                               "(shutdown(SHUT_WR), close) so that recv returns 0";
+        : writes ? "read what the peer sends as you write"
+                 : "make sure the peer sends, or shuts down its end "
+                   "(shutdown(SHUT_WR), close) so that recv returns 0";
     return nobody_can(c, p, b, verb, advice);
 }
 
