@@ -1,0 +1,1062 @@
+/* test_msgqueues.c - Criterion tests for lab 03 (System V and POSIX message queues). */
+#include "ipclab_test.h"
+#include "msgqueues.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- cleanup: every queue a test makes is removed, pass or fail -------- */
+
+static int sysv_ids[32];
+static int n_sysv;
+static char mq_names[8][96];
+static int n_names;
+static mqd_t mq_fds[8];
+static int n_fds;
+
+/* Remember a System V queue id so that .fini removes it. */
+static int track_id(int id)
+{
+    if (id >= 0 && n_sysv < 32)
+        sysv_ids[n_sysv++] = id;
+    return id;
+}
+
+static mqd_t track_mqd(mqd_t q)
+{
+    if (q != (mqd_t)-1 && n_fds < 8)
+        mq_fds[n_fds++] = q;
+    return q;
+}
+
+/* A fresh POSIX queue name, unlinked by .fini. */
+static const char *mq_name(const char *tag)
+{
+    cr_assert_lt(n_names, 8);
+    return ipct_name(mq_names[n_names++], sizeof mq_names[0], "/", tag);
+}
+
+static void cleanup(void)
+{
+    for (int i = 0; i < n_fds; i++)
+        mq_close(mq_fds[i]);
+    for (int i = 0; i < n_names; i++)
+        mq_unlink(mq_names[i]);
+    for (int i = 0; i < n_sysv; i++)
+        msgctl(sysv_ids[i], IPC_RMID, NULL);
+    n_fds = n_names = n_sysv = 0;
+}
+
+TestSuite(sysv_queue, .timeout = 10, .fini = cleanup);
+TestSuite(sysv_msg, .timeout = 10, .fini = cleanup);
+TestSuite(posix, .timeout = 10, .fini = cleanup);
+TestSuite(notify, .timeout = 10, .fini = cleanup);
+TestSuite(jobq, .timeout = 10, .fini = cleanup);
+TestSuite(rr, .timeout = 20, .fini = cleanup);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* A private System V queue made by the test itself (not by student code). */
+static int raw_queue(void)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0, "msgget: %s", strerror(errno));
+    return track_id(id);
+}
+
+struct raw_msg {
+    long mtype;
+    char mtext[256];
+};
+
+static void raw_send(int id, long type, const char *text)
+{
+    struct raw_msg m = {.mtype = type};
+    size_t len = strlen(text);
+    memcpy(m.mtext, text, len);
+    cr_assert_eq(msgsnd(id, &m, len, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+}
+
+static struct msqid_ds raw_stat(int id)
+{
+    struct msqid_ds ds;
+    cr_assert_eq(msgctl(id, IPC_STAT, &ds), 0, "msgctl IPC_STAT: %s", strerror(errno));
+    return ds;
+}
+
+/* A POSIX queue made by the test itself, opened O_RDWR, blocking. */
+static mqd_t raw_mq(const char *name, long maxmsg, long msgsize)
+{
+    struct mq_attr attr = {.mq_maxmsg = maxmsg, .mq_msgsize = msgsize};
+    mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+    cr_assert_neq(q, (mqd_t)-1, "mq_open '%s': %s", name, strerror(errno));
+    return track_mqd(q);
+}
+
+static long proc_limit(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot read %s", path);
+    long v = -1;
+    cr_assert_eq(fscanf(f, "%ld", &v), 1);
+    fclose(f);
+    return v;
+}
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool child_running(pid_t pid)
+{
+    siginfo_t info = {0};
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+        return false;
+    return info.si_pid == 0;
+}
+
+/* Wait until pid sleeps in system call nr (see lab 02's blocked_in). */
+static bool blocked_in(pid_t pid, long nr, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited++) {
+        if (!child_running(pid))
+            return false;
+        char path[64], buf[256];
+        char state = '?';
+        long cur = -2;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            if (fgets(buf, sizeof buf, f) != NULL) {
+                const char *p = strrchr(buf, ')');
+                if (p != NULL && p[1] == ' ')
+                    state = p[2];
+            }
+            fclose(f);
+        }
+        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+        f = fopen(path, "r");
+        if (f != NULL) {
+            if (fscanf(f, "%ld", &cur) != 1)
+                cur = -2;
+            fclose(f);
+        }
+        if (state == 'S' && cur == nr)
+            return true;
+        pause_ms(1);
+    }
+    return false;
+}
+
+static void stop_child(pid_t pid)
+{
+    int status;
+    kill(pid, SIGKILL);
+    ipct_wait(pid, &status, 5000);
+}
+
+/* ---- 1. sysv_queue ----------------------------------------------------- */
+
+static void make_file(char *path, size_t len, const char *tag)
+{
+    char name[64];
+    ipct_path(path, len, ipct_name(name, sizeof name, "", tag));
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+}
+
+Test(sysv_queue, key_comes_from_ftok)
+{
+    char path[256];
+    make_file(path, sizeof path, "keyfile");
+    key_t k = sysv_key(path, 'Q');
+    cr_assert_neq(k, (key_t)-1, "sysv_key failed: %s", strerror(errno));
+    cr_assert_eq(k, ftok(path, 'Q'), "the key must be ftok(path, proj)");
+    cr_assert_neq(sysv_key(path, 'R'), k, "another project id gives another key");
+    unlink(path);
+}
+
+Test(sysv_queue, key_errors)
+{
+    char path[256], name[64];
+    ipct_path(path, sizeof path, ipct_name(name, sizeof name, "", "absent"));
+    errno = 0;
+    cr_assert_eq(sysv_key(path, 'Q'), (key_t)-1);
+    cr_assert_eq(errno, ENOENT, "missing file: errno should be ENOENT, got %s",
+                 strerror(errno));
+    make_file(path, sizeof path, "keyfile");
+    errno = 0;
+    cr_assert_eq(sysv_key(path, 0), (key_t)-1, "proj 0 must be rejected");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(sysv_key(path, 0x100), (key_t)-1, "ftok uses 8 bits: 0x100 is 0");
+    cr_assert_eq(errno, EINVAL);
+    unlink(path);
+}
+
+Test(sysv_queue, private_queues_are_distinct)
+{
+    int a = track_id(sysv_create(IPC_PRIVATE, false));
+    int b = track_id(sysv_create(IPC_PRIVATE, false));
+    cr_assert_geq(a, 0, "sysv_create(IPC_PRIVATE) failed: %s", strerror(errno));
+    cr_assert_geq(b, 0);
+    cr_assert_neq(a, b, "IPC_PRIVATE must make a new queue every time");
+    struct msqid_ds ds = raw_stat(a);
+    cr_assert_eq(ds.msg_perm.mode & 0777, 0600, "permissions should be 0600, got %o",
+                 ds.msg_perm.mode & 0777);
+}
+
+Test(sysv_queue, same_key_same_queue)
+{
+    key_t k = ipct_key();
+    int a = track_id(sysv_create(k, false));
+    cr_assert_geq(a, 0, "sysv_create failed: %s", strerror(errno));
+    int b = track_id(sysv_create(k, false));
+    cr_assert_eq(a, b, "the same key must find the same queue (%d vs %d)", a, b);
+}
+
+Test(sysv_queue, exclusive_existing_is_eexist)
+{
+    key_t k = ipct_key();
+    int a = track_id(sysv_create(k, true));
+    cr_assert_geq(a, 0, "the first exclusive create must work: %s", strerror(errno));
+    errno = 0;
+    int b = track_id(sysv_create(k, true));
+    cr_assert_eq(b, -1, "IPC_CREAT | IPC_EXCL on an existing key must fail");
+    cr_assert_eq(errno, EEXIST, "errno should be EEXIST, got %s", strerror(errno));
+}
+
+Test(sysv_queue, info_counts_data_bytes)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "0123456789");
+    raw_send(id, 2, "abcde");
+    struct sysv_info info = {0};
+    cr_assert_eq(sysv_info(id, &info), 0, "sysv_info failed: %s", strerror(errno));
+    cr_assert_eq(info.messages, 2);
+    cr_assert_eq(info.bytes, 15, "15 data bytes (mtypes are not counted), got %zu",
+                 info.bytes);
+    long mnb = proc_limit("/proc/sys/kernel/msgmnb");
+    cr_assert_eq(info.max_bytes, (size_t)mnb, "a new queue holds msgmnb = %ld bytes",
+                 mnb);
+    cr_assert_eq(info.last_sender, getpid());
+    errno = 0;
+    cr_assert_eq(sysv_info(id, NULL), -1);
+    cr_assert_eq(errno, EINVAL);
+}
+
+Test(sysv_queue, remove_makes_it_gone)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0);
+    int r = sysv_remove(id);
+    if (r != 0)
+        track_id(id);
+    cr_assert_eq(r, 0, "sysv_remove failed: %s", strerror(errno));
+    struct msqid_ds ds;
+    cr_assert_eq(msgctl(id, IPC_STAT, &ds), -1, "the queue still exists");
+    errno = 0;
+    cr_assert_eq(sysv_remove(id), -1, "removing twice must fail");
+    cr_assert(errno == EINVAL || errno == EIDRM, "errno should be EINVAL, got %s",
+              strerror(errno));
+    struct sysv_info info;
+    cr_assert_eq(sysv_info(id, &info), -1);
+}
+
+Test(sysv_queue, remove_wakes_blocked_receiver)
+{
+    int id = raw_queue();
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct raw_msg m;
+        ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, 0);
+        _exit(n < 0 && errno == EIDRM ? 0 : 1);
+    }
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    int r = waiting ? sysv_remove(id) : -1;
+    if (r != 0)
+        stop_child(pid);
+    cr_assert(waiting, "the receiver never blocked in msgrcv");
+    cr_assert_eq(r, 0, "sysv_remove failed: %s", strerror(errno));
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the blocked receiver did not get EIDRM");
+}
+
+/* ---- 2. sysv_msg ------------------------------------------------------- */
+
+Test(sysv_msg, size_excludes_mtype)
+{
+    int id = raw_queue();
+    cr_assert_eq(sysv_send(id, 7, "hello", 5, false), 0, "sysv_send failed: %s",
+                 strerror(errno));
+    struct msqid_ds ds = raw_stat(id);
+    cr_assert_eq(ds.msg_qnum, 1);
+    cr_assert_eq(ds.__msg_cbytes, 5,
+                 "msgsnd's size is the data only: expected 5, got %lu",
+                 (unsigned long)ds.__msg_cbytes);
+    struct raw_msg m;
+    cr_assert_eq(msgrcv(id, &m, 5, 0, IPC_NOWAIT), 5);
+    cr_assert_eq(m.mtype, 7);
+    cr_assert_eq(memcmp(m.mtext, "hello", 5), 0);
+}
+
+Test(sysv_msg, recv_returns_data_and_type)
+{
+    int id = raw_queue();
+    raw_send(id, 3, "abc");
+    char buf[16] = {0};
+    long type = 0;
+    ssize_t n = sysv_recv(id, 0, buf, sizeof buf, &type, 0);
+    cr_assert_eq(n, 3, "expected 3 data bytes, got %zd (%s)", n, strerror(errno));
+    cr_assert_eq(type, 3);
+    cr_assert_str_eq(buf, "abc");
+}
+
+/* Receive one message with sysv_recv and check its type and text. */
+static void expect_msg(int id, long msgtyp, int flags, long want_type, const char *want)
+{
+    char buf[64] = {0};
+    long type = 0;
+    ssize_t n = sysv_recv(id, msgtyp, buf, sizeof buf - 1, &type, flags);
+    cr_assert_eq(n, (ssize_t)strlen(want),
+                 "msgtyp %ld: expected \"%s\", got %zd bytes (%s)", msgtyp, want, n,
+                 n < 0 ? strerror(errno) : buf);
+    cr_assert_eq(type, want_type, "msgtyp %ld: expected type %ld, got %ld", msgtyp,
+                 want_type, type);
+    cr_assert_str_eq(buf, want);
+}
+
+Test(sysv_msg, msgtyp_zero_takes_first)
+{
+    int id = raw_queue();
+    raw_send(id, 3, "three");
+    raw_send(id, 1, "one");
+    expect_msg(id, 0, 0, 3, "three");
+    expect_msg(id, 0, 0, 1, "one");
+}
+
+Test(sysv_msg, msgtyp_positive_takes_that_type)
+{
+    int id = raw_queue();
+    raw_send(id, 3, "three");
+    raw_send(id, 1, "one");
+    raw_send(id, 2, "two");
+    expect_msg(id, 2, 0, 2, "two");
+    expect_msg(id, 1, 0, 1, "one");
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+}
+
+Test(sysv_msg, msgtyp_negative_takes_lowest)
+{
+    int id = raw_queue();
+    raw_send(id, 3, "three");
+    raw_send(id, 1, "one");
+    raw_send(id, 2, "two");
+    raw_send(id, 1, "one again");
+    expect_msg(id, -2, 0, 1, "one");
+    expect_msg(id, -2, 0, 1, "one again");
+    expect_msg(id, -2, 0, 2, "two");
+    errno = 0;
+    char buf[16];
+    cr_assert_eq(sysv_recv(id, -2, buf, sizeof buf, NULL, IPC_NOWAIT), -1,
+                 "only type 3 is left, above |-2|");
+    cr_assert_eq(errno, ENOMSG);
+}
+
+Test(sysv_msg, msg_except_skips_type)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "a");
+    raw_send(id, 1, "b");
+    raw_send(id, 2, "c");
+    expect_msg(id, 1, MSG_EXCEPT, 2, "c");
+    cr_assert_eq(raw_stat(id).msg_qnum, 2);
+}
+
+Test(sysv_msg, nowait_empty_is_enomsg)
+{
+    int id = raw_queue();
+    char buf[8];
+    errno = 0;
+    cr_assert_eq(sysv_recv(id, 0, buf, sizeof buf, NULL, IPC_NOWAIT), -1);
+    cr_assert_eq(errno, ENOMSG, "errno should be ENOMSG, got %s", strerror(errno));
+    raw_send(id, 4, "x");
+    errno = 0;
+    cr_assert_eq(sysv_recv(id, 5, buf, sizeof buf, NULL, IPC_NOWAIT), -1,
+                 "no message of type 5");
+    cr_assert_eq(errno, ENOMSG);
+}
+
+Test(sysv_msg, too_big_is_e2big_and_kept)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "0123456789");
+    char buf[4];
+    errno = 0;
+    cr_assert_eq(sysv_recv(id, 0, buf, sizeof buf, NULL, IPC_NOWAIT), -1,
+                 "10 bytes do not fit in 4 without MSG_NOERROR");
+    cr_assert_eq(errno, E2BIG, "errno should be E2BIG, got %s", strerror(errno));
+    cr_assert_eq(raw_stat(id).msg_qnum, 1, "the message must stay in the queue");
+}
+
+Test(sysv_msg, noerror_truncates)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "0123456789");
+    char buf[4];
+    ssize_t n = sysv_recv(id, 0, buf, sizeof buf, NULL, IPC_NOWAIT | MSG_NOERROR);
+    cr_assert_eq(n, 4, "MSG_NOERROR truncates to cap: expected 4, got %zd (%s)", n,
+                 strerror(errno));
+    cr_assert_eq(memcmp(buf, "0123", 4), 0);
+    cr_assert_eq(raw_stat(id).msg_qnum, 0, "the rest of the message is discarded");
+}
+
+Test(sysv_msg, send_errors_are_einval)
+{
+    int id = raw_queue();
+    errno = 0;
+    cr_assert_eq(sysv_send(id, 0, "x", 1, true), -1, "mtype must be > 0");
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(sysv_send(id, -3, "x", 1, true), -1, "mtype must be > 0");
+    cr_assert_eq(errno, EINVAL);
+    long msgmax = proc_limit("/proc/sys/kernel/msgmax");
+    char *big = calloc(1, (size_t)msgmax + 1);
+    cr_assert_not_null(big);
+    errno = 0;
+    int r = sysv_send(id, 1, big, (size_t)msgmax + 1, true);
+    int err = errno;
+    free(big);
+    cr_assert_eq(r, -1, "a message of msgmax + 1 = %ld bytes must be refused",
+                 msgmax + 1);
+    cr_assert_eq(err, EINVAL, "errno should be EINVAL, got %s", strerror(err));
+    cr_assert_eq(raw_stat(id).msg_qnum, 0);
+}
+
+Test(sysv_msg, full_queue_nowait_is_eagain)
+{
+    int id = raw_queue();
+    struct msqid_ds ds = raw_stat(id);
+    ds.msg_qbytes = 64; /* lowering the capacity needs no privilege */
+    cr_assert_eq(msgctl(id, IPC_SET, &ds), 0, "IPC_SET: %s", strerror(errno));
+    char data[40] = {0};
+    cr_assert_eq(sysv_send(id, 1, data, sizeof data, true), 0, "%s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(sysv_send(id, 1, data, sizeof data, true), -1,
+                 "80 bytes do not fit in 64: a nowait send must fail");
+    cr_assert_eq(errno, EAGAIN, "errno should be EAGAIN, got %s", strerror(errno));
+}
+
+Test(sysv_msg, bad_flags_are_einval)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "x");
+    char buf[8];
+    errno = 0;
+    cr_assert_eq(sysv_recv(id, 0, buf, sizeof buf, NULL, 040000 /* MSG_COPY */), -1);
+    cr_assert_eq(errno, EINVAL,
+                 "only IPC_NOWAIT, MSG_NOERROR and MSG_EXCEPT are allowed");
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+}
+
+/* ---- 3. posix ---------------------------------------------------------- */
+
+Test(posix, create_sets_attributes)
+{
+    const char *name = mq_name("attr");
+    mqd_t q = track_mqd(pq_create(name, 4, 128));
+    cr_assert_neq(q, (mqd_t)-1, "pq_create failed: %s", strerror(errno));
+    struct mq_attr attr;
+    cr_assert_eq(mq_getattr(q, &attr), 0);
+    cr_assert_eq(attr.mq_maxmsg, 4);
+    cr_assert_eq(attr.mq_msgsize, 128);
+    cr_assert_eq(attr.mq_curmsgs, 0);
+    cr_assert_eq(attr.mq_flags & O_NONBLOCK, 0, "the queue should be blocking");
+    cr_assert_eq(mq_send(q, "x", 1, 0), 0, "the queue must be open for writing");
+    char buf[128];
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 1, "and for reading");
+}
+
+Test(posix, bad_names_are_einval)
+{
+    char longname[NAME_MAX + 3];
+    longname[0] = '/';
+    memset(longname + 1, 'n', NAME_MAX + 1);
+    longname[NAME_MAX + 2] = '\0';
+    const char *bad[] = {"noslash", "/a/b", "/", longname};
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        mqd_t q = track_mqd(pq_create(bad[i], 2, 16));
+        cr_assert_eq(q, (mqd_t)-1, "\"%.20s\" is not a valid queue name", bad[i]);
+        cr_assert_eq(errno, EINVAL, "\"%.20s\": errno should be EINVAL, got %s", bad[i],
+                     strerror(errno));
+    }
+}
+
+Test(posix, existing_is_eexist)
+{
+    const char *name = mq_name("twice");
+    raw_mq(name, 2, 16);
+    errno = 0;
+    mqd_t q = track_mqd(pq_create(name, 2, 16));
+    cr_assert_eq(q, (mqd_t)-1, "the queue exists: pq_create must fail");
+    cr_assert_eq(errno, EEXIST, "errno should be EEXIST, got %s", strerror(errno));
+}
+
+Test(posix, limits_past_proc_are_einval)
+{
+    long msg_max = proc_limit("/proc/sys/fs/mqueue/msg_max");
+    long msgsize_max = proc_limit("/proc/sys/fs/mqueue/msgsize_max");
+    const char *name = mq_name("limits");
+    struct {
+        long maxmsg, msgsize;
+    } bad[] = {{msg_max + 1, 16}, {1, msgsize_max + 1}, {0, 16}, {2, 0}};
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        mqd_t q = track_mqd(pq_create(name, bad[i].maxmsg, bad[i].msgsize));
+        cr_assert_eq(q, (mqd_t)-1,
+                     "maxmsg %ld, msgsize %ld is past the limits (%ld, %ld)",
+                     bad[i].maxmsg, bad[i].msgsize, msg_max, msgsize_max);
+        cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    }
+    mqd_t q = track_mqd(pq_create(name, msg_max, 16));
+    cr_assert_neq(q, (mqd_t)-1, "maxmsg = msg_max (%ld) is allowed: %s", msg_max,
+                  strerror(errno));
+}
+
+Test(posix, remove_unlinks_the_name)
+{
+    const char *name = mq_name("rm");
+    errno = 0;
+    cr_assert_eq(pq_remove(name), -1, "no such queue yet");
+    cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+    mqd_t q = raw_mq(name, 2, 16);
+    cr_assert_eq(pq_remove(name), 0, "pq_remove failed: %s", strerror(errno));
+    cr_assert_eq(mq_open(name, O_RDWR), (mqd_t)-1, "the name is still there");
+    cr_assert_eq(errno, ENOENT);
+    /* An open descriptor keeps the queue itself alive. */
+    cr_assert_eq(mq_send(q, "still", 5, 0), 0);
+    char buf[16];
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 5);
+}
+
+Test(posix, highest_priority_first)
+{
+    mqd_t q = raw_mq(mq_name("prio"), 8, 32);
+    cr_assert_eq(mq_send(q, "p1", 2, 1), 0);
+    cr_assert_eq(mq_send(q, "p5", 2, 5), 0);
+    cr_assert_eq(mq_send(q, "p3", 2, 3), 0);
+    cr_assert_eq(mq_send(q, "p5b", 3, 5), 0);
+    const char *want[] = {"p5", "p5b", "p3", "p1"};
+    unsigned want_prio[] = {5, 5, 3, 1};
+    for (int i = 0; i < 4; i++) {
+        char buf[32] = {0};
+        unsigned prio = 99;
+        ssize_t n = pq_receive(q, buf, sizeof buf, &prio, -1);
+        cr_assert_eq(n, (ssize_t)strlen(want[i]), "message %d: got %zd (%s)", i, n,
+                     strerror(errno));
+        cr_assert_str_eq(buf, want[i]);
+        cr_assert_eq(prio, want_prio[i]);
+    }
+}
+
+Test(posix, send_uses_priority)
+{
+    mqd_t q = raw_mq(mq_name("send"), 4, 16);
+    cr_assert_eq(pq_send(q, "low", 3, 2), 0, "pq_send failed: %s", strerror(errno));
+    cr_assert_eq(pq_send(q, "high", 4, 7), 0);
+    char buf[16] = {0};
+    unsigned prio;
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, &prio), 4);
+    cr_assert_eq(prio, 7);
+    cr_assert_str_eq(buf, "high");
+    errno = 0;
+    char big[17] = {0};
+    cr_assert_eq(pq_send(q, big, sizeof big, 0), -1, "17 bytes > mq_msgsize 16");
+    cr_assert_eq(errno, EMSGSIZE, "errno should be EMSGSIZE, got %s", strerror(errno));
+}
+
+Test(posix, small_buffer_is_emsgsize)
+{
+    mqd_t q = raw_mq(mq_name("small"), 2, 64);
+    cr_assert_eq(mq_send(q, "tiny", 4, 0), 0);
+    char buf[10];
+    errno = 0;
+    cr_assert_eq(pq_receive(q, buf, sizeof buf, NULL, 0), -1,
+                 "the buffer must hold mq_msgsize (64) bytes, even for a 4-byte message");
+    cr_assert_eq(errno, EMSGSIZE, "errno should be EMSGSIZE, got %s", strerror(errno));
+    struct mq_attr attr;
+    cr_assert_eq(mq_getattr(q, &attr), 0);
+    cr_assert_eq(attr.mq_curmsgs, 1, "the message must stay in the queue");
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+Test(posix, timed_receive_times_out)
+{
+    mqd_t q = raw_mq(mq_name("timed"), 2, 16);
+    char buf[16];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    errno = 0;
+    ssize_t n = pq_receive(q, buf, sizeof buf, NULL, 150);
+    long elapsed = ms_since(&t0);
+    cr_assert_eq(n, -1, "an empty queue: the receive must time out");
+    cr_assert_eq(errno, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(errno));
+    cr_assert_geq(elapsed, 140, "returned after %ld ms, before the 150 ms timeout",
+                  elapsed);
+    cr_assert_eq(mq_send(q, "now", 3, 0), 0);
+    cr_assert_eq(pq_receive(q, buf, sizeof buf, NULL, 5000), 3,
+                 "a waiting message comes at once");
+}
+
+Test(posix, nonblock_empty_is_eagain)
+{
+    mqd_t q = raw_mq(mq_name("nb"), 2, 16);
+    cr_assert_eq(pq_set_nonblock(q, true), 0, "it was blocking: expected 0 (%s)",
+                 strerror(errno));
+    struct mq_attr attr;
+    cr_assert_eq(mq_getattr(q, &attr), 0);
+    cr_assert_neq(attr.mq_flags & O_NONBLOCK, 0, "mq_flags lacks O_NONBLOCK");
+    char buf[16];
+    errno = 0;
+    cr_assert_eq(pq_receive(q, buf, sizeof buf, NULL, -1), -1);
+    cr_assert_eq(errno, EAGAIN, "errno should be EAGAIN, got %s", strerror(errno));
+    cr_assert_eq(pq_set_nonblock(q, false), 1, "it was non-blocking: expected 1");
+    cr_assert_eq(mq_getattr(q, &attr), 0);
+    cr_assert_eq(attr.mq_flags & O_NONBLOCK, 0);
+}
+
+Test(posix, nonblock_full_send_is_eagain)
+{
+    mqd_t q = raw_mq(mq_name("full"), 2, 16);
+    struct mq_attr nb = {.mq_flags = O_NONBLOCK};
+    cr_assert_eq(mq_setattr(q, &nb, NULL), 0);
+    cr_assert_eq(pq_send(q, "1", 1, 0), 0, "%s", strerror(errno));
+    cr_assert_eq(pq_send(q, "2", 1, 0), 0, "%s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_send(q, "3", 1, 0), -1, "mq_maxmsg is 2: the third send must fail");
+    cr_assert_eq(errno, EAGAIN, "errno should be EAGAIN, got %s", strerror(errno));
+}
+
+/* ---- 4. notify --------------------------------------------------------- */
+
+/* Block SIGUSR1 so that a notification waits, pending, for sigtimedwait. */
+static void block_usr1(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    cr_assert_eq(sigprocmask(SIG_BLOCK, &set, NULL), 0);
+}
+
+/* Take a pending SIGUSR1 within timeout_ms; false if none came. */
+static bool got_usr1(int timeout_ms, siginfo_t *info)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+    int r;
+    do
+        r = sigtimedwait(&set, info, &ts);
+    while (r < 0 && errno == EINTR);
+    return r == SIGUSR1;
+}
+
+Test(notify, signal_on_arrival)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("ntf"), 4, 16);
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "pq_notify_signal failed: %s",
+                 strerror(errno));
+    cr_assert_eq(mq_send(q, "ping", 4, 0), 0);
+    siginfo_t info;
+    cr_assert(got_usr1(5000, &info),
+              "no SIGUSR1 after a message reached the empty queue");
+    cr_assert_eq(info.si_code, SI_MESGQ, "the signal should come from the queue");
+    cr_assert_eq(info.si_value.sival_int, (int)q, "si_value should carry the descriptor");
+}
+
+Test(notify, second_registration_is_ebusy)
+{
+    mqd_t q = raw_mq(mq_name("busy"), 4, 16);
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "%s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), -1, "only one registration per queue");
+    cr_assert_eq(errno, EBUSY, "errno should be EBUSY, got %s", strerror(errno));
+    cr_assert_eq(pq_notify_signal(q, 0), 0, "signo 0 cancels: %s", strerror(errno));
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "after cancelling, registering works");
+    cr_assert_eq(pq_notify_signal(q, 0), 0);
+}
+
+Test(notify, one_shot_needs_reregistration)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("once"), 4, 16);
+    char buf[16];
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "%s", strerror(errno));
+    cr_assert_eq(mq_send(q, "m1", 2, 0), 0);
+    cr_assert(got_usr1(5000, NULL), "the first message must be notified");
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 2);
+    /* The registration was used up: m2 arrives in silence. */
+    cr_assert_eq(mq_send(q, "m2", 2, 0), 0);
+    cr_assert_not(got_usr1(200, NULL), "a second notification came without registering");
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 2);
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "registering again: %s",
+                 strerror(errno));
+    cr_assert_eq(mq_send(q, "m3", 2, 0), 0);
+    cr_assert(got_usr1(5000, NULL), "after registering again, m3 must be notified");
+}
+
+Test(notify, consume_takes_waiting_messages)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("wait"), 4, 16);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mq_send(q, "w", 1, 0), 0);
+    /* Messages already queued never cause a notification: drain first. */
+    long n = pq_consume_notified(q, SIGUSR1, 3, 2000);
+    cr_assert_eq(n, 3, "expected the 3 waiting messages, got %ld (%s)", n,
+                 strerror(errno));
+}
+
+Test(notify, consume_gets_every_burst)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("burst"), 8, 16);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        for (int burst = 0; burst < 4; burst++) {
+            for (int i = 0; i < 3; i++)
+                IPCT_CHILD_CHECK(mq_send(q, "b", 1, 0) == 0);
+            /* Let the consumer empty the queue before the next burst. */
+            struct mq_attr attr;
+            int waited = 0;
+            do {
+                IPCT_CHILD_CHECK(mq_getattr(q, &attr) == 0);
+                if (attr.mq_curmsgs > 0)
+                    pause_ms(1);
+            } while (attr.mq_curmsgs > 0 && ++waited < 8000);
+            IPCT_CHILD_CHECK(attr.mq_curmsgs == 0);
+        }
+        _exit(0);
+    }
+    long n = pq_consume_notified(q, SIGUSR1, 12, 5000);
+    int err = errno;
+    if (n != 12)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the producer failed");
+    cr_assert_eq(n, 12, "expected 12 messages in 4 bursts, got %ld (%s)", n,
+                 strerror(err));
+}
+
+Test(notify, consume_times_out)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("quiet"), 4, 16);
+    errno = 0;
+    cr_assert_eq(pq_consume_notified(q, SIGUSR1, 1, 100), -1, "nothing ever arrives");
+    cr_assert_eq(errno, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0,
+                 "the registration must be cancelled on the way out (%s)",
+                 strerror(errno));
+}
+
+/* ---- 5. jobq ----------------------------------------------------------- */
+
+static struct job mkjob(int prio, const char *name)
+{
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.priority = prio;
+    snprintf(j.name, sizeof j.name, "%s", name);
+    return j;
+}
+
+/* The same five jobs for both queues. */
+static const struct {
+    int prio;
+    const char *name;
+} jobs[] = {
+    {5, "backup"}, {1, "page-oncall"}, {9, "reindex"}, {1, "restart-db"}, {3, "email"}};
+
+Test(jobq, sysv_lowest_type_first)
+{
+    int id = raw_queue();
+    for (int i = 0; i < 5; i++) {
+        struct job j = mkjob(jobs[i].prio, jobs[i].name);
+        cr_assert_eq(jobq_sysv_push(id, &j), 0, "push: %s", strerror(errno));
+    }
+    const char *want[] = {"page-oncall", "restart-db", "email", "backup", "reindex"};
+    for (int i = 0; i < 5; i++) {
+        struct job j;
+        cr_assert_eq(jobq_sysv_pop(id, &j, true), 0, "pop %d: %s", i, strerror(errno));
+        cr_assert_str_eq(j.name, want[i], "System V: lowest type first, got %s at %d",
+                         j.name, i);
+    }
+    struct job j;
+    errno = 0;
+    cr_assert_eq(jobq_sysv_pop(id, &j, true), -1);
+    cr_assert_eq(errno, ENOMSG, "empty queue with nowait: ENOMSG, got %s",
+                 strerror(errno));
+}
+
+Test(jobq, posix_highest_prio_first)
+{
+    mqd_t q = raw_mq(mq_name("jobs"), 8, sizeof(struct job));
+    for (int i = 0; i < 5; i++) {
+        struct job j = mkjob(jobs[i].prio, jobs[i].name);
+        cr_assert_eq(jobq_posix_push(q, &j), 0, "push: %s", strerror(errno));
+    }
+    const char *want[] = {"reindex", "backup", "email", "page-oncall", "restart-db"};
+    for (int i = 0; i < 5; i++) {
+        struct job j;
+        cr_assert_eq(jobq_posix_pop(q, &j), 0, "pop %d: %s", i, strerror(errno));
+        cr_assert_str_eq(j.name, want[i], "POSIX: highest priority first, got %s at %d",
+                         j.name, i);
+    }
+}
+
+Test(jobq, sysv_ignores_types_past_max)
+{
+    int id = raw_queue();
+    raw_send(id, JOB_PRIO_MAX + 1, "not a job");
+    struct job j;
+    errno = 0;
+    cr_assert_eq(jobq_sysv_pop(id, &j, true), -1, "type %d is not a job priority",
+                 JOB_PRIO_MAX + 1);
+    cr_assert_eq(errno, ENOMSG, "errno should be ENOMSG, got %s", strerror(errno));
+    struct job k = mkjob(JOB_PRIO_MAX, "last");
+    cr_assert_eq(jobq_sysv_push(id, &k), 0);
+    cr_assert_eq(jobq_sysv_pop(id, &j, true), 0, "%s", strerror(errno));
+    cr_assert_str_eq(j.name, "last");
+}
+
+Test(jobq, posix_pop_follows_msgsize)
+{
+    mqd_t q = raw_mq(mq_name("wide"), 4, 256);
+    struct job j = mkjob(2, "wide");
+    cr_assert_eq(jobq_posix_push(q, &j), 0, "%s", strerror(errno));
+    struct job out;
+    cr_assert_eq(jobq_posix_pop(q, &out), 0,
+                 "mq_msgsize is 256: the receive buffer must be that big (%s)",
+                 strerror(errno));
+    cr_assert_str_eq(out.name, "wide");
+    struct mq_attr nb = {.mq_flags = O_NONBLOCK};
+    cr_assert_eq(mq_setattr(q, &nb, NULL), 0);
+    errno = 0;
+    cr_assert_eq(jobq_posix_pop(q, &out), -1);
+    cr_assert_eq(errno, EAGAIN, "empty non-blocking queue: EAGAIN, got %s",
+                 strerror(errno));
+}
+
+Test(jobq, bad_priority_is_einval)
+{
+    int id = raw_queue();
+    mqd_t q = raw_mq(mq_name("badprio"), 4, sizeof(struct job));
+    int bad[] = {0, JOB_PRIO_MAX + 1, -1};
+    for (int i = 0; i < 3; i++) {
+        struct job j = mkjob(bad[i], "bad");
+        errno = 0;
+        cr_assert_eq(jobq_sysv_push(id, &j), -1, "priority %d is out of range", bad[i]);
+        cr_assert_eq(errno, EINVAL);
+        errno = 0;
+        cr_assert_eq(jobq_posix_push(q, &j), -1, "priority %d is out of range", bad[i]);
+        cr_assert_eq(errno, EINVAL);
+    }
+    cr_assert_eq(raw_stat(id).msg_qnum, 0);
+}
+
+Test(jobq, sysv_pop_waits_for_a_job)
+{
+    int id = raw_queue();
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct job j;
+        IPCT_CHILD_CHECK(jobq_sysv_pop(id, &j, false) == 0);
+        IPCT_CHILD_CHECK(strcmp(j.name, "late") == 0);
+        _exit(0);
+    }
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    if (!waiting)
+        stop_child(pid);
+    cr_assert(waiting, "pop without nowait must block in msgrcv");
+    struct job j = mkjob(4, "late");
+    cr_assert_eq(jobq_sysv_push(id, &j), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the waiting pop did not get the job");
+}
+
+/* ---- 6. rr ------------------------------------------------------------- */
+
+static pid_t start_rr(int id, int *ans_fd)
+{
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        long r[2];
+        r[0] = rr_serve(id);
+        r[1] = errno;
+        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(ans[1]);
+    *ans_fd = ans[0];
+    return pid;
+}
+
+/* Stop the server with RR_SHUTDOWN and return what rr_serve returned. */
+static long stop_rr(int id, pid_t pid, int ans, int *err)
+{
+    struct {
+        long mtype;
+        struct rr_request req;
+    } m;
+    memset(&m, 0, sizeof m);
+    m.mtype = RR_SERVER_TYPE;
+    m.req.op = RR_SHUTDOWN;
+    m.req.pid = getpid();
+    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0);
+    long r[2] = {-2, 0};
+    bool got = ipct_readable_within(ans, 8000) && read(ans, r, sizeof r) == sizeof r;
+    close(ans);
+    if (!got)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(got, "rr_serve did not stop at RR_SHUTDOWN");
+    *err = (int)r[1];
+    return r[0];
+}
+
+Test(rr, one_call_gets_the_square)
+{
+    int id = raw_queue();
+    int ans, err;
+    pid_t pid = start_rr(id, &ans);
+    long result = 0;
+    int r = rr_call(id, 12, &result);
+    int cerr = errno;
+    long served = stop_rr(id, pid, ans, &err);
+    cr_assert_eq(r, 0, "rr_call failed: %s", strerror(cerr));
+    cr_assert_eq(result, 144);
+    cr_assert_eq(served, 1, "rr_serve should count 1 answer, got %ld (%s)", served,
+                 strerror(err));
+    cr_assert_eq(raw_stat(id).msg_qnum, 0, "messages were left in the queue");
+}
+
+Test(rr, clients_get_their_own_answers, .timeout = 30)
+{
+    int id = raw_queue();
+    int ans, err;
+    pid_t pid = start_rr(id, &ans);
+    int clients = ipct_under_valgrind() ? 3 : 6;
+    int calls = ipct_under_valgrind() ? 5 : 50;
+    pid_t pids[6];
+    for (int c = 0; c < clients; c++) {
+        pids[c] = ipct_fork();
+        if (pids[c] == 0) {
+            for (int i = 0; i < calls; i++) {
+                long v = 1000L * (c + 1) + i, result = -1;
+                IPCT_CHILD_CHECK(rr_call(id, v, &result) == 0);
+                IPCT_CHILD_CHECK(result == v * v);
+            }
+            _exit(0);
+        }
+    }
+    int bad = 0;
+    for (int c = 0; c < clients; c++)
+        if (ipct_wait_exit(pids[c], 25000) != 0)
+            bad++;
+    long served = stop_rr(id, pid, ans, &err);
+    cr_assert_eq(bad, 0, "%d clients got an error or someone else's answer", bad);
+    cr_assert_eq(served, (long)clients * calls, "expected %d answers, got %ld",
+                 clients * calls, served);
+    cr_assert_eq(raw_stat(id).msg_qnum, 0, "messages were left in the queue");
+}
+
+Test(rr, server_skips_unknown_op)
+{
+    int id = raw_queue();
+    int ans, err;
+    struct {
+        long mtype;
+        struct rr_request req;
+    } m;
+    memset(&m, 0, sizeof m);
+    m.mtype = RR_SERVER_TYPE;
+    m.req.op = 99;
+    m.req.pid = getpid();
+    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0);
+    pid_t pid = start_rr(id, &ans);
+    long result = 0;
+    int r = rr_call(id, 5, &result);
+    int cerr = errno;
+    long served = stop_rr(id, pid, ans, &err);
+    cr_assert_eq(r, 0, "rr_call failed: %s", strerror(cerr));
+    cr_assert_eq(result, 25, "got %ld: was the reply to the unknown op taken?", result);
+    cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
+}
+
+Test(rr, serve_ends_with_eidrm_on_removal)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0);
+    int ans;
+    pid_t pid = start_rr(id, &ans);
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    msgctl(id, IPC_RMID, NULL);
+    long r[2] = {-2, 0};
+    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
+    close(ans);
+    if (!got)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(waiting, "rr_serve did not wait in msgrcv for requests");
+    cr_assert(got, "rr_serve did not return when its queue was removed");
+    cr_assert_eq(r[0], -1);
+    cr_assert_eq(r[1], EIDRM, "errno should be EIDRM, got %s", strerror((int)r[1]));
+}
+
+Test(rr, call_errors)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0);
+    cr_assert_eq(msgctl(id, IPC_RMID, NULL), 0);
+    long result;
+    errno = 0;
+    cr_assert_eq(rr_call(id, 3, &result), -1, "the queue is gone");
+    cr_assert(errno == EINVAL || errno == EIDRM, "errno should be EINVAL, got %s",
+              strerror(errno));
+    int live = raw_queue();
+    errno = 0;
+    cr_assert_eq(rr_call(live, 3, NULL), -1);
+    cr_assert_eq(errno, EINVAL, "NULL result: errno should be EINVAL, got %s",
+                 strerror(errno));
+    cr_assert_eq(raw_stat(live).msg_qnum, 0, "nothing may be sent when result is NULL");
+}
