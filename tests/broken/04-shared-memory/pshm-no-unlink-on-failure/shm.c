@@ -80,6 +80,7 @@ static bool valid_shm_name(const char *name)
     return name != NULL && name[0] == '/';
 }
 
+/* $begin find_the_bug */
 void *pshm_create(const char *name, size_t size)
 {
     int fd;
@@ -111,6 +112,7 @@ fail:
     errno = saved;
     return NULL;
 }
+/* $end find_the_bug */
 
 void *pshm_open(const char *name, size_t *size)
 {
