@@ -549,6 +549,47 @@ static int is_blocked(const struct hproc *p)
            p->st.state == 't' || p->st.state == 'Z' || p->st.state == 'X';
 }
 
+/*
+ * thread_stuck - can thread t do nothing until another process acts? True
+ * for a sleep in a call that waits on another process (read, write,
+ * waitpid, a semaphore, a queue, pause, ...); false when it runs, or waits
+ * in poll(), select(), epoll or a sleep, which end by themselves.
+ */
+static int thread_stuck(const struct hthread *t)
+{
+    if (t->state == 'R' || t->sc.status != PROCFS_SC_BLOCKED)
+        return t->state == 'Z' || t->state == 'X';
+    const struct sc_info *si = sc_lookup(t->sc.nr);
+    if (si == NULL)
+        return 0;
+    switch (si->kind) {
+    case K_OTHER:
+    case K_POLL:
+    case K_SELECT:
+    case K_EPOLL:
+    case K_SLEEP:
+    case K_CLOCKSLEEP:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/*
+ * is_stuck - can process p do nothing (so it will not write, post or send)
+ * until someone else acts? Every thread but except (NULL: none excepted)
+ * must be stuck; a process that has exited is stuck for good.
+ */
+static int is_stuck(const struct hproc *p, const struct hthread *except)
+{
+    if (!p->alive || p->st.state == 'Z' || p->st.state == 'X')
+        return 1;
+    for (size_t i = 0; i < p->nth; i++)
+        if (&p->th[i] != except && !thread_stuck(&p->th[i]))
+            return 0;
+    return 1;
+}
+
 /* A short phrase for what p does now: "is blocked in waitpid()", "has exited". */
 static void doing_phrase(struct hproc *p, char *buf, size_t len)
 {
@@ -589,7 +630,7 @@ static int others_phrase(struct hctx *c, const struct hproc *w, struct sbuf *b)
         char rel[96], doing[96];
         relation(c, w, o->pid, rel, sizeof rel);
         doing_phrase(o, doing, sizeof doing);
-        if (!is_blocked(o) && o->st.state != 'Z')
+        if (!is_stuck(o, NULL))
             running++;
         sb_printf(b, "%s%s %s", count ? ", " : "", rel, doing);
         count++;
@@ -728,11 +769,12 @@ static int diag_pipe_read(struct hctx *c, struct hproc *p, struct hthread *t,
     int self = 0, running = 0, outside = 0;
     for (size_t i = 0; i < nw; i++) {
         struct hproc *h = proc_find(c, writers[i]);
-        if (writers[i] == p->pid)
+        if (writers[i] == p->pid) {
             self = 1;
-        else if (h == NULL)
+            running |= !is_stuck(p, t); /* another thread of its own may write */
+        } else if (h == NULL)
             outside = 1;
-        else if (!is_blocked(h))
+        else if (!is_stuck(h, NULL))
             running = 1;
     }
     if (nw == 0) {
@@ -850,7 +892,7 @@ static int diag_pipe_write(struct hctx *c, struct hproc *p, struct hthread *t,
     int anyone_reads = 0;
     for (size_t i = 0; i < nr; i++) {
         struct hproc *r = proc_find(c, readers[i]);
-        if (r == NULL || (r != p && !is_blocked(r)))
+        if (r == NULL || (r != p && !is_stuck(r, NULL)))
             anyone_reads = 1;
     }
     if (anyone_reads)
@@ -1078,7 +1120,7 @@ static int diag_futex(struct hctx *c, struct hproc *p, struct hthread *t, struct
         char rel[96], doing[96];
         relation(c, p, sh[i]->pid, rel, sizeof rel);
         doing_phrase(sh[i], doing, sizeof doing);
-        running |= !is_blocked(sh[i]);
+        running |= !is_stuck(sh[i], NULL);
         sb_printf(b, "%s%s %s", i ? ", " : "", rel, doing);
     }
     if (running)
@@ -1539,7 +1581,7 @@ static int diag_socket(struct hctx *c, struct hproc *p, struct hthread *t, struc
         for (size_t i = 0; i < nh; i++) {
             struct hproc *h = proc_find(c, holders[i]);
             self |= holders[i] == p->pid;
-            running |= h == NULL || (h != p && !is_blocked(h));
+            running |= h == NULL || !is_stuck(h, h == p ? t : NULL);
         }
         sb_printf(
             b, "%s (pid %d) waits in %s() on %s (fd %d%s%s), but its peer socket:[%lu] ",

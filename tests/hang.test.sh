@@ -192,3 +192,37 @@ if command -v valgrind >/dev/null; then
 else
     echo "SKIP hang valgrind: valgrind not installed"
 fi
+
+# The command: `ipclab why-hung PID` on a process that blocks opening a FIFO. Built on
+# its own (cmd_why_hung.c with a two-line main) so that it is tested even while other
+# parts of the grader are mid-change; the registration is checked in main.c.
+if ! grep -q '{"why-hung", cmd_why_hung,' "$ROOT/grader/main.c"; then
+    echo "FAIL hang command: why-hung is not registered in grader/main.c"
+elif ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/why-hung" "$ROOT/tests/hang/cmd_main.c" \
+    "$ROOT/grader/cmd_why_hung.c" "$ROOT/grader/hang.c" "$ROOT/grader/procfs.c" 2>"$OUT/cmd-build.log"; then
+    echo "FAIL hang command: build: $(head -3 "$OUT/cmd-build.log")"
+else
+    IPCLAB="$OUT/why-hung"
+    mkfifo "$WORK/cmd.fifo"
+    cat "$WORK/cmd.fifo" >/dev/null 2>&1 &
+    pid=$!
+    for ((i = 0; i < 2000; i++)); do # poll until it sleeps in open(); not a fixed delay
+        read -r nr _ <"/proc/$pid/syscall" 2>/dev/null || nr=
+        [ "$nr" = 257 ] || [ "$nr" = 2 ] && break
+        sleep 0.005
+    done
+    brief=$("$IPCLAB" --brief "$pid" 2>&1)
+    full=$("$IPCLAB" --tree "$pid" 2>&1)
+    "$IPCLAB" nonsense >/dev/null 2>&1
+    bad=$?
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if printf '%s\n' "$brief" | grep -Eq "^pid $pid waits in open\(\) of the FIFO '[^']*/cmd.fifo' for reading, and no process has it open for writing" &&
+        [ "$(printf '%s\n' "$brief" | wc -l)" -eq 1 ] &&
+        printf '%s\n' "$full" | grep -q "^pid $pid (cat), state S" && [ "$bad" -eq 2 ]; then
+        echo "PASS hang command: ipclab why-hung prints the sentence, then the details"
+    else
+        printf 'brief: %s\nfull: %s\nbad pid status: %s\n' "$brief" "$full" "$bad" >>"$OUT/failures.log"
+        echo "FAIL hang command: got '$brief' (see build/test/hang/failures.log)"
+    fi
+fi
