@@ -97,6 +97,23 @@ static void read_results(struct grade *g, const char *path)
     json_decref(doc);
 }
 
+/*
+ * Remove Criterion's own objects (BoxFort's /dev/shm/bxfi_* and bxf_*) from
+ * a probe's IPC list: without a private /dev/shm, other test runners on the
+ * host create them at any moment.
+ */
+static void drop_framework_objects(json_t *ipc)
+{
+    for (size_t i = json_array_size(ipc); i-- > 0;) {
+        json_t *o = json_array_get(ipc, i);
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (kind != NULL && name != NULL && strcmp(kind, "posix-shm") == 0 &&
+            strncmp(name, "/bxf", 4) == 0)
+            json_array_remove(ipc, i);
+    }
+}
+
 /* Read probe.jsonl: end records carry what each test left behind. */
 static void read_probe(struct grade *g, const char *path)
 {
@@ -115,6 +132,7 @@ static void read_probe(struct grade *g, const char *path)
             json_decref(r->ipc);
             r->fds = json_incref(json_object_get(rec, "fds"));
             r->ipc = json_incref(json_object_get(rec, "ipc"));
+            drop_framework_objects(r->ipc);
             r->children = (int)json_integer_value(json_object_get(rec, "children"));
             free(r->children_desc);
             r->children_desc =
@@ -159,6 +177,35 @@ static void read_watch(struct grade *g, const char *path)
         r->message = xasprintf("the test did not finish within %d s and ignored "
                                "Criterion's timeout: the grader's watchdog killed it",
                                g->m.timeout);
+    }
+    json_t *o;
+    json_object_foreach(json_object_get(doc, "orphans"), name, o)
+    {
+        struct test_result *r = find(g, name);
+        if (r == NULL)
+            continue;
+        int n = (int)json_integer_value(json_object_get(o, "count"));
+        const char *desc = json_string_value(json_object_get(o, "desc"));
+        char *d = xasprintf(
+            "%s%s%d orphaned (outside the test's process tree): %s",
+            r->children_desc && r->children_desc[0] ? r->children_desc : "",
+            r->children_desc && r->children_desc[0] ? "; " : "", n, desc ? desc : "?");
+        free(r->children_desc);
+        r->children_desc = d;
+        r->children += n;
+    }
+    json_object_foreach(json_object_get(doc, "runner_killers"), name, o)
+    {
+        struct test_result *r = find(g, name);
+        if (r == NULL)
+            continue;
+        r->verdict = V_CRASHED;
+        r->signal = 0;
+        free(r->message);
+        r->message = xasprintf("the test runner died while this test ran (%s): does "
+                               "your code kill other processes, e.g. kill(-1, ...) or "
+                               "kill(0, ...)? The other tests were run again without it",
+                               json_string_value(o) ? json_string_value(o) : "?");
     }
     if (json_is_true(json_object_get(doc, "runner_killed")))
         g->runner_note = xasprintf("the test runner was killed after the whole-run "

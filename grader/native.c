@@ -3,6 +3,7 @@
 #include "hang.h"
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_TREE 256
@@ -49,13 +51,18 @@ struct active {
 /* State of the watcher, passed to the proc_wait_all tick. */
 struct watch {
     const char *probe_path;
-    long offset; /* bytes of the probe file already read */
-    char partial[8192];
+    long offset;    /* bytes of the probe file already read */
     double timeout; /* per-test seconds */
+    pid_t runner;   /* the Criterion runner of this round */
+    bool init;      /* we are PID 1 of a sandbox: reap and sweep orphans */
     struct active cur;
     bool have_cur;
-    json_t *hangs;  /* test -> {summary, details} */
-    json_t *killed; /* [test] */
+    bool cur_ended;  /* the current test wrote its end record */
+    char last[512];  /* the test that ran last (for orphans found after it) */
+    json_t *hangs;   /* test -> {summary, details} */
+    json_t *killed;  /* [test] */
+    json_t *orphans; /* test -> {count, desc} */
+    json_t *started; /* test -> true, every test that wrote a start record */
 };
 
 static double mono(void)
@@ -63,6 +70,120 @@ static double mono(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parent pid and state of pid from /proc/PID/stat; -1 if it is gone. */
+static pid_t parent_of(pid_t pid, char *state)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    pid_t ppid = -1;
+    if (fgets(buf, sizeof buf, f) != NULL) {
+        char *close = strrchr(buf, ')');
+        int pp;
+        if (close != NULL && sscanf(close + 2, "%c %d", state, &pp) == 2)
+            ppid = (pid_t)pp;
+    }
+    fclose(f);
+    return ppid;
+}
+
+/* True if SIGKILL is already pending for pid (it is dying). */
+static bool dying(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return true;
+    bool yes = false;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, "ShdPnd:", 7) == 0 || strncmp(line, "SigPnd:", 7) == 0)
+            yes = yes || (strtoull(line + 7, NULL, 16) & (1ULL << (SIGKILL - 1)));
+    fclose(f);
+    return yes;
+}
+
+/*
+ * As PID 1 of the sandbox: kill every process that is not ours, the
+ * runner's, or a descendant of the runner (a test's orphans, a fork bomb's
+ * children), and reap zombies. Those still alive and not already dying are
+ * counted against the test that ran last.
+ */
+static void sweep(struct watch *w)
+{
+    if (!w->init)
+        return;
+    int found = 0;
+    char desc[1024] = "";
+    size_t used = 0;
+    for (int pass = 0; pass < 20; pass++) {
+        DIR *d = opendir("/proc");
+        if (d == NULL)
+            return;
+        int killed = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            pid_t pid = (pid_t)atoi(e->d_name);
+            if (pid <= 1 || pid == getpid())
+                continue;
+            char state = '?';
+            pid_t p = pid, pp;
+            bool ours = false;
+            for (int depth = 0; depth < 4096 && p > 1; depth++) {
+                if (p == w->runner) {
+                    ours = true;
+                    break;
+                }
+                char st;
+                pp = parent_of(p, &st);
+                if (p == pid)
+                    state = st;
+                p = pp;
+            }
+            if (ours || state == 'Z' || state == '?')
+                continue;
+            if (pass == 0 && !dying(pid)) {
+                found++;
+                if (used < sizeof desc - 32)
+                    used += (size_t)snprintf(desc + used, sizeof desc - used, "%s%d %c",
+                                             used ? ", " : "", (int)pid, state);
+            }
+            kill(pid, SIGKILL);
+            killed++;
+        }
+        closedir(d);
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        if (killed == 0)
+            break;
+        usleep(2000);
+    }
+    if (found > 0 && w->last[0] != '\0') {
+        json_t *prev = json_object_get(w->orphans, w->last);
+        int before = prev ? (int)json_integer_value(json_object_get(prev, "count")) : 0;
+        json_object_set_new(
+            w->orphans, w->last,
+            json_pack("{s:i, s:s}", "count", before + found, "desc", desc));
+    }
+}
+
+/* Reap orphaned zombies that were reparented to us (PID 1), never the runner. */
+static void reap_orphans(struct watch *w)
+{
+    if (!w->init)
+        return;
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0 ||
+            si.si_pid == w->runner)
+            return;
+        waitpid(si.si_pid, NULL, 0);
+    }
 }
 
 /* Handle one JSON line of the probe file. */
@@ -76,13 +197,18 @@ static void on_record(struct watch *w, const char *line)
     pid_t pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
     if (ev != NULL && test != NULL) {
         if (strcmp(ev, "start") == 0) {
+            sweep(w); /* whatever the previous test left outside the runner */
             memset(&w->cur, 0, sizeof w->cur);
             snprintf(w->cur.test, sizeof w->cur.test, "%s", test);
+            snprintf(w->last, sizeof w->last, "%s", test);
             w->cur.pid = pid;
             w->cur.seen = mono();
             w->have_cur = true;
+            w->cur_ended = false;
+            json_object_set_new(w->started, test, json_true());
         } else if (strcmp(ev, "end") == 0 && w->have_cur && w->cur.pid == pid) {
             w->have_cur = false;
+            w->cur_ended = true;
             /* It finished after all: an explanation would be wrong. */
             json_object_del(w->hangs, test);
         }
@@ -113,6 +239,7 @@ static void read_probe(struct watch *w)
 static void tick(void *arg)
 {
     struct watch *w = arg;
+    reap_orphans(w);
     read_probe(w);
     if (!w->have_cur)
         return;
@@ -144,6 +271,29 @@ static void tick(void *arg)
     }
 }
 
+/* "!(a|b|c)": a Criterion filter that leaves out every key of skip. */
+static char *exclude_filter(json_t *skip)
+{
+    char *out = NULL;
+    const char *name;
+    json_t *v;
+    json_object_foreach(skip, name, v)
+    {
+        char *n = NULL;
+        if (asprintf(&n, "%s%s%s", out ? out : "", out ? "|" : "", name) < 0)
+            n = NULL;
+        free(out);
+        out = n;
+        if (out == NULL)
+            return NULL;
+    }
+    char *f = NULL;
+    if (out != NULL && asprintf(&f, "--filter=!(%s)", out) < 0)
+        f = NULL;
+    free(out);
+    return f;
+}
+
 int native_inner(int argc, char **argv)
 {
     if (argc != 5) {
@@ -152,9 +302,11 @@ int native_inner(int argc, char **argv)
     }
     const char *work = argv[2];
     double timeout = atof(argv[3]), wall = atof(argv[4]);
-    char bin[4096], results[4096], probe[4096], tmp[4096], outp[4096], watchp[4096];
+    char bin[4096], results_path[4096], results[4200], probe[4096], tmp[4200], outp[4200],
+        watchp[4200];
     snprintf(bin, sizeof bin, "%s/build/run-tests", work);
-    snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/native/results.json", work);
+    snprintf(results_path, sizeof results_path, "%s/native/results.json", work);
+    snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s", results_path);
     snprintf(probe, sizeof probe, "%s/native/probe.jsonl", work);
     snprintf(tmp, sizeof tmp, "TMPDIR=%s/tmp", work);
     snprintf(outp, sizeof outp, "%s/native/runner.out", work);
@@ -164,33 +316,69 @@ int native_inner(int argc, char **argv)
     char *env[] = {
         results,    probe_env,           tmp, "PATH=/usr/local/bin:/usr/bin:/bin",
         "LC_ALL=C", "HOME=/nonexistent", NULL};
-    char *args[] = {bin, "--jobs", "1", "--full-stats", NULL};
-    struct proc_opts o = {
-        .cwd = work, .env = env, .wall_seconds = wall, .out_cap = 256 * 1024};
     struct watch w = {.probe_path = probe,
                       .timeout = timeout > 0 ? timeout : 10,
+                      .init = getpid() == 1,
                       .hangs = json_object(),
-                      .killed = json_array()};
+                      .killed = json_object(),
+                      .orphans = json_object(),
+                      .started = json_object()};
+    json_decref(w.killed);
+    w.killed = json_array();
+    json_t *killers = json_object(); /* test -> runner status, for rerun rounds */
     proc_install_signals();
-    struct proc p;
-    if (proc_start(&p, "tests", args, &o) < 0) {
-        fprintf(stderr, "ipclab: cannot run the tests: %s\n", strerror(errno));
-        return 2;
+    double deadline = mono() + wall;
+    char status[64] = "not started";
+    bool runner_killed = false;
+    unsigned long long out_bytes = 0;
+    FILE *out = fopen(outp, "we");
+    /*
+     * A test that kills the runner (kill(-1, SIGKILL), or killing its parent)
+     * loses its own verdict, not everyone else's: the tests are run again
+     * without it, at most 4 times.
+     */
+    for (int round = 0; round < 5; round++) {
+        char *filter = json_object_size(killers) > 0 ? exclude_filter(killers) : NULL;
+        char *args[] = {bin, "--jobs", "1", "--full-stats", filter, NULL};
+        struct proc_opts o = {.cwd = work,
+                              .env = env,
+                              .wall_seconds = deadline - mono(),
+                              .out_cap = 256 * 1024};
+        unlink(results_path);
+        struct proc p;
+        if (o.wall_seconds < 1 || proc_start(&p, "tests", args, &o) < 0) {
+            free(filter);
+            break;
+        }
+        w.runner = p.pid;
+        w.have_cur = false;
+        w.last[0] = '\0';
+        proc_wait_all(&p, 1, tick, &w);
+        read_probe(&w);
+        w.runner = 0;
+        sweep(&w);
+        free(filter);
+        proc_describe_status(p.status, status, sizeof status);
+        runner_killed = p.killed;
+        out_bytes += p.total;
+        if (out != NULL)
+            fwrite(p.out, 1, p.len, out);
+        proc_free(&p);
+        if (runner_killed || access(results_path, F_OK) == 0)
+            break;
+        /* The runner died without reporting: blame the test that was running. */
+        if (!w.have_cur || json_object_get(killers, w.cur.test) != NULL)
+            break;
+        json_object_set_new(killers, w.cur.test, json_string(status));
     }
-    proc_wait_all(&p, 1, tick, &w);
-    read_probe(&w);
-    char status[64];
-    proc_describe_status(p.status, status, sizeof status);
-    FILE *f = fopen(outp, "we");
-    if (f != NULL) {
-        fwrite(p.out, 1, p.len, f);
-        fclose(f);
-    }
-    json_t *doc = json_pack("{s:o, s:o, s:s, s:b, s:I}", "hangs", w.hangs, "killed",
-                            w.killed, "runner_status", status, "runner_killed", p.killed,
-                            "output_bytes", (json_int_t)p.total);
+    if (out != NULL)
+        fclose(out);
+    json_t *doc = json_pack("{s:o, s:o, s:o, s:o, s:s, s:b, s:I}", "hangs", w.hangs,
+                            "killed", w.killed, "orphans", w.orphans, "runner_killers",
+                            killers, "runner_status", status, "runner_killed",
+                            runner_killed, "output_bytes", (json_int_t)out_bytes);
+    json_decref(w.started);
     int rc = json_dump_file(doc, watchp, JSON_INDENT(1)) == 0 ? 0 : 2;
     json_decref(doc);
-    proc_free(&p);
     return rc;
 }

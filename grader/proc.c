@@ -63,7 +63,7 @@ static void limit(int resource, long value, long unit)
 }
 
 /* Child side of proc_start: never returns. Reports failures on the pipe. */
-static void child(int wfd, char *const argv[], const struct proc_opts *o)
+static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t parent)
 {
     setpgid(0, 0);
     struct sigaction sa;
@@ -101,7 +101,7 @@ static void child(int wfd, char *const argv[], const struct proc_opts *o)
     /* RLIMIT_NPROC is not enforced for root: set it after dropping the uid. */
     limit(RLIMIT_NPROC, o->lim.nproc, 1);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1)
+    if (getppid() != parent) /* the grader died before PDEATHSIG was set */
         _exit(126);
     if (o->env != NULL)
         execvpe(argv[0], argv, o->env);
@@ -126,6 +126,7 @@ int proc_start(struct proc *p, const char *label, char *const argv[],
     if (pipe2(fds, O_CLOEXEC) < 0)
         goto fail;
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -134,7 +135,7 @@ int proc_start(struct proc *p, const char *label, char *const argv[],
     }
     if (pid == 0) {
         close(fds[0]);
-        child(fds[1], argv, opts);
+        child(fds[1], argv, opts, parent);
     }
     close(fds[1]);
     setpgid(pid, pid); /* both sides set it: no race with an early kill */

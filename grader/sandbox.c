@@ -36,12 +36,15 @@ static const char *const bwrap_opts[] = {"bwrap",
                                          "/var/tmp",
                                          NULL};
 
-char **sandbox_argv(const struct sandbox_info *si, const char *work, char *const argv[])
+char **sandbox_argv(const struct sandbox_info *si, const char *work,
+                    const struct sandbox_opts *o, char *const argv[])
 {
-    size_t nopts = sizeof bwrap_opts / sizeof bwrap_opts[0] - 1, nargs = 0;
+    size_t nopts = sizeof bwrap_opts / sizeof bwrap_opts[0] - 1, nargs = 0, nro = 0;
     while (argv[nargs] != NULL)
         nargs++;
-    char **out = calloc(nopts + nargs + 8, sizeof *out);
+    while (o != NULL && o->ro != NULL && o->ro[nro] != NULL)
+        nro++;
+    char **out = calloc(nopts + nargs + 3 * nro + 10, sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
@@ -51,6 +54,13 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work, char *const
         out[k++] = "--bind";
         out[k++] = (char *)work;
         out[k++] = (char *)work;
+        for (size_t i = 0; i < nro; i++) {
+            out[k++] = "--ro-bind";
+            out[k++] = (char *)o->ro[i];
+            out[k++] = (char *)o->ro[i];
+        }
+        if (o != NULL && o->as_pid_1)
+            out[k++] = "--as-pid-1";
         out[k++] = "--chdir";
         out[k++] = (char *)work;
         out[k++] = "--";
@@ -71,7 +81,7 @@ bool sandbox_probe(struct sandbox_info *si, const char *work, bool want)
     }
     si->on = true;
     char *cmd[] = {"true", NULL};
-    char **argv = sandbox_argv(si, work, cmd);
+    char **argv = sandbox_argv(si, work, NULL, cmd);
     struct proc_opts o = {
         .cwd = work, .drop_uid = true, .wall_seconds = 10, .out_cap = 512};
     struct proc p;

@@ -12,14 +12,23 @@
  */
 bool sandbox_probe(struct sandbox_info *si, const char *work, bool want);
 
+/* Per-command choices for sandbox_argv. */
+struct sandbox_opts {
+    const char *const *ro; /* NULL-terminated: paths under work bound read-only */
+    bool as_pid_1;         /* the command is PID 1 of its namespace (reaps orphans,
+                              immune to kill(-1)) instead of bwrap's own init */
+};
+
 /*
  * sandbox_argv - the argv that runs argv inside the sandbox when si->on (or
  * argv itself, copied, when off): new user, IPC (own mqueue mount), PID, UTS
- * and network (loopback only) namespaces, a private /dev/shm, /tmp and /proc,
- * the host read-only, work (and only work) writable and the current
- * directory. Returns a malloc'd NULL-terminated array (strings not copied;
- * free the array only), or NULL when memory runs out.
+ * and network (loopback only) namespaces, a private /dev/shm, /tmp and /proc
+ * (each tmpfs at most 512 MiB), the host read-only, work writable (except
+ * o->ro) and the current directory. o may be NULL. Returns a malloc'd
+ * NULL-terminated array (strings not copied: free the array only, and keep
+ * o's strings alive while it is used), or NULL when memory runs out.
  */
-char **sandbox_argv(const struct sandbox_info *si, const char *work, char *const argv[]);
+char **sandbox_argv(const struct sandbox_info *si, const char *work,
+                    const struct sandbox_opts *o, char *const argv[]);
 
 #endif /* IPCLAB_SANDBOX_H */
