@@ -881,6 +881,18 @@ static int diag_pipe_write(struct hctx *c, struct hproc *p, struct hthread *t,
         free(who.s);
         return RANK_PATTERN;
     }
+    if (nr == 1 && readers[0] == p->pid) {
+        char fds[96];
+        holder_fds(c, p->pid, f->dev, f->ino, 0, fds, sizeof fds);
+        sb_printf(
+            b,
+            "the writer (pid %d) waits in %s() on %s (fd %d), which is %s, and the only "
+            "read end left is in its own process (fd %s): no one will read it, and "
+            "while that end is open the writer never gets SIGPIPE or EPIPE; close the "
+            "read end in the writer right after fork()",
+            (int)p->pid, call, obj, f->fd, fill, fds);
+        return is_stuck(p, t) ? RANK_PATTERN : RANK_FACT;
+    }
     sb_printf(b,
               "pid %d waits in %s() on %s (fd %d), which is %s; its read end is held by ",
               (int)p->pid, call, obj, f->fd, fill);
@@ -892,7 +904,7 @@ static int diag_pipe_write(struct hctx *c, struct hproc *p, struct hthread *t,
     int anyone_reads = 0;
     for (size_t i = 0; i < nr; i++) {
         struct hproc *r = proc_find(c, readers[i]);
-        if (r == NULL || (r != p && !is_stuck(r, NULL)))
+        if (r == NULL || !is_stuck(r, r == p ? t : NULL))
             anyone_reads = 1;
     }
     if (anyone_reads)

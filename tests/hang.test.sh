@@ -71,6 +71,8 @@ expected() {
         echo "^the reader \(pid ${role_reader:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in its parent \(pid ${role_parent:-X}, fd 4\), which is blocked in waitpid\(\)" ;;
     leak-sibling)
         echo "^the reader \(pid ${role_reader:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in a sibling \(pid ${role_writer:-X}, forked by your code, fd 4\), which is blocked in pause\(\)" ;;
+    leak-read)
+        echo "^the writer \(pid ${role_writer:-X}\) waits in write\(\) on $P \(fd 4\), which is full \(65536 of 65536 bytes\), and the only read end left is in its own process \(fd 3\): no one will read it, and while that end is open the writer never gets SIGPIPE" ;;
     twopipe)
         echo "^deadlock: pid ${role_parent:-X} waits in write\(\) on $P \(fd 4\), which is full \(65536 of 65536 bytes\), while the process that reads it, its child \(pid ${role_child:-X}, fd 3\), waits in write\(\) on $P \(fd 6\), also full \(65536 of 65536 bytes\), which only pid ${role_parent:-X} reads \(fd 5\)" ;;
     readread)
@@ -99,7 +101,7 @@ expected() {
     esac
 }
 
-MODES="leak leak-parent leak-sibling twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept thread socketpair"
+MODES="leak leak-parent leak-sibling leak-read twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept thread socketpair"
 # The same, with the test in its own IPC, network and mount namespaces (as in the
 # grader's sandbox) and the explainer outside: needs root, for unshare and setns.
 NS_MODES="sysvsem@ns msgrcv@ns sem@ns socketpair@ns accept@ns"

@@ -167,6 +167,23 @@ static void test_leak_sibling(void)
         ;
 }
 
+/* The writer keeps its read end; the reader went away: no SIGPIPE, the writer blocks. */
+static void test_leak_read(void)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        die_child("pipe");
+    expect_fd(p[0], 3);
+    expect_fd(p[1], 4);
+    if (fork_role("writer") == 0) {
+        write_big(p[1]); /* BUG: p[0] is still open here */
+        _exit(0);
+    }
+    close(p[0]); /* the only real reader gives up at once */
+    close(p[1]);
+    wait(NULL);
+}
+
 /* Both sides write a lot before reading: each pipe fills, both block. */
 static void test_twopipe(void)
 {
@@ -385,6 +402,7 @@ static const struct mode modes[] = {
      test_leak_sibling,
      {"parent", "writer", "reader"},
      {SYS_wait4, SYS_pause, SYS_read}},
+    {"leak-read", test_leak_read, {"parent", "writer"}, {SYS_wait4, SYS_write}},
     {"twopipe", test_twopipe, {"parent", "child"}, {SYS_write, SYS_write}},
     {"readread", test_readread, {"parent", "child"}, {SYS_read, SYS_read}},
     {"fifo-read", fifo_read, {"parent", "opener"}, {SYS_wait4, SYS_openat}},
