@@ -7,13 +7,14 @@
 #   make deps                    install missing Debian packages
 #   make format / format-check   clang-format every C file / check only
 #   make cppcheck                static analysis of labs, solutions and grader
+#   make gradescope LAB=01       Gradescope autograder zip: build/gradescope/ipclab-01.zip
 #   make clean
 
 ROOT       := $(abspath .)
 LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
-.PHONY: all deps ipclab check test format format-check cppcheck clean list-labs
+.PHONY: all deps ipclab check test format format-check cppcheck clean list-labs gradescope
 
 all: ipclab
 
@@ -39,6 +40,11 @@ check: deps
 
 test: deps ipclab
 	@tests/run-all.sh
+
+gradescope: deps
+	@test -n "$(LAB)" || { echo "usage: make gradescope LAB=NN" >&2; exit 2; }
+	@test -n "$(LAB_DIR)" || { echo "ipclab: no lab '$(LAB)' under labs/" >&2; exit 2; }
+	@grader/gradescope/build.sh $(LAB_DIR) build/gradescope
 
 list-labs:
 	@for l in $(LABS); do echo $$l; done

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config valgrind libcriterion-dev libinih-dev libjansson-dev
-libarchive-dev libxml2-dev libxml2-utils bubblewrap jq clang-format cppcheck"
+libarchive-dev libxml2-dev libxml2-utils bubblewrap jq clang-format cppcheck zip unzip"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -1,0 +1,35 @@
+#!/bin/sh
+# build.sh - build the Gradescope autograder zip of one lab (`make gradescope LAB=NN`).
+# Usage: grader/gradescope/build.sh labs/NN-name OUT_DIR
+#
+# OUT_DIR/ipclab-NN.zip holds, at its top level as Gradescope wants:
+#   setup.sh         installs the Debian packages (scripts/deps.sh) and builds ipclab
+#   run_autograder   grades /autograder/submission into /autograder/results/results.json
+#   the course tree it needs: Makefile, scripts/, grader/, labs/{lab.mk,support,NN-name}
+# and never solutions/, the project's tests or build products.
+set -eu
+[ $# -eq 2 ] || { echo "usage: $0 labs/NN-name OUT_DIR" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+LAB_DIR=$(cd "$1" && pwd)
+SLUG=$(basename "$LAB_DIR")
+NUM=${SLUG%%-*}
+mkdir -p "$2"
+OUT=$(cd "$2" && pwd)
+STAGE="$OUT/ipclab-$NUM"
+ZIP="$OUT/ipclab-$NUM.zip"
+
+rm -rf "$STAGE" "$ZIP"
+mkdir -p "$STAGE/labs"
+# The course tree, without build products (tar keeps modes; --exclude skips them).
+(cd "$ROOT" && tar -cf - --exclude=build --exclude='*.o' Makefile README.md scripts grader \
+    labs/lab.mk labs/support "labs/$SLUG") | (cd "$STAGE" && tar -xf -)
+rm -rf "$STAGE/grader/gradescope"
+sed "s/@LAB@/$NUM/g" "$HERE/run_autograder" >"$STAGE/run_autograder"
+cp "$HERE/setup.sh" "$STAGE/setup.sh"
+chmod 755 "$STAGE/run_autograder" "$STAGE/setup.sh"
+# Fixed timestamps and sorted names: the same tree gives the same zip.
+find "$STAGE" -exec touch -h -d '2000-01-01 00:00:00' {} +
+(cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | zip -q -X -@ "$ZIP")
+rm -rf "$STAGE"
+echo "gradescope: $ZIP (lab $SLUG)"

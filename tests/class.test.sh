@@ -1,0 +1,238 @@
+#!/bin/bash
+# class.test.sh - class-scale grading: grade-all, resume, -j1 = -j2, shard + merge,
+# unsafe archives, and the Gradescope bundle run against a fake /autograder.
+# Usage: tests/class.test.sh    (run by tests/run-all.sh; prints PASS/FAIL/SKIP lines)
+#
+# The class is a few copies of lab CLASS_LAB's solution, skeleton and one broken
+# variant, as directories, .tar.gz and .zip. What is tested here is the class
+# machinery, not `ipclab grade` itself, so grading skips valgrind unless
+# CLASS_VALGRIND=1 (a valgrind pass costs 30 s or more per student).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+IPCLAB="$ROOT/build/ipclab"
+LAB=${CLASS_LAB:-00}
+W="$ROOT/build/test/class"
+GRADE_OPTS=(--grade-opt=--no-valgrind)
+[ "${CLASS_VALGRIND:-0}" = 1 ] && GRADE_OPTS=()
+export NO_COLOR=1
+
+pass() { echo "PASS class $1"; }
+fail() { echo "FAIL class $1: $2"; }
+check() { # check NAME WHY COMMAND...: PASS when COMMAND succeeds, else FAIL with WHY
+    local name=$1 why=$2
+    shift 2
+    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
+}
+
+for tool in jq zip unzip tar; do
+    command -v "$tool" >/dev/null || { echo "SKIP class: $tool is not installed (make deps)"; exit 0; }
+done
+if ! "$IPCLAB" grade --help >/dev/null 2>&1; then
+    echo "SKIP class: build/ipclab has no grade command (make ipclab)"
+    exit 0
+fi
+LAB_DIR=$(ls -d "$ROOT"/labs/"$LAB"-* 2>/dev/null | head -n 1)
+SLUG=$(basename "$LAB_DIR")
+SOL="$ROOT/solutions/$SLUG/src"
+SKEL="$LAB_DIR/src"
+BROKEN=$(ls -d "$ROOT/tests/broken/$SLUG"/*/ 2>/dev/null | head -n 1)
+if [ ! -d "$SOL" ] || [ -z "$BROKEN" ]; then
+    echo "SKIP class: lab $LAB has no solution or broken variant"
+    exit 0
+fi
+MAX=$("$IPCLAB" manifest --points "$LAB" | awk '{s += $2} END {print s}')
+NTESTS=$("$IPCLAB" manifest --tests "$LAB" | wc -l)
+
+rm -rf "$W"
+mkdir -p "$W/subs" "$W/pack"
+
+# --- the class --------------------------------------------------------------
+# ada: solution, a directory in the src/ layout     bo: skeleton, flat directory
+# cy: solution .tar.gz wrapped in cy/NN-name/src/    di: skeleton, flat .zip
+# ed: solution .zip wrapped in one folder            fay: broken variant .tgz
+mkdir -p "$W/subs/ada/src" "$W/subs/bo"
+cp "$SOL"/*.c "$W/subs/ada/src/"
+cp "$SKEL"/*.c "$W/subs/bo/"
+mkdir -p "$W/pack/cy/$SLUG/src" "$W/pack/di" "$W/pack/ed/work" "$W/pack/fay"
+cp "$SOL"/*.c "$W/pack/cy/$SLUG/src/"
+cp "$SKEL"/*.c "$W/pack/di/"
+cp "$SOL"/*.c "$W/pack/ed/work/"
+cp "$SOL"/*.c "$W/pack/fay/"
+cp "$BROKEN"/*.c "$W/pack/fay/"
+(cd "$W/pack" && tar -czf "$W/subs/cy.tar.gz" cy)
+(cd "$W/pack/di" && zip -q "$W/subs/di.zip" ./*.c)
+(cd "$W/pack/ed" && zip -qr "$W/subs/ed.zip" work)
+(cd "$W/pack/fay" && tar -czf "$W/subs/fay.tgz" ./*.c)
+STUDENTS="ada bo cy di ed fay"
+N=6
+
+# grade_all OUT [ARGS...]: grade the class into $W/OUT; log in $W/OUT.log
+grade_all() {
+    local out=$1
+    shift
+    "$IPCLAB" grade-all --lab "$LAB" "$W/subs" --out "$W/$out" "${GRADE_OPTS[@]}" "$@" \
+        >"$W/$out.log" 2>&1
+}
+# complete OUT: every student of OUT has all four outputs and nothing is half-done
+complete() {
+    local s f
+    [ ! -e "$W/$1/.work" ] || return 1
+    for s in "$W/$1"/students/*/; do
+        for f in results.json report.txt full.json row.csv; do
+            [ -s "$s/$f" ] || return 1
+        done
+    done
+}
+# score OUT NAME: a student's score from results.json
+score() { jq -r '.score' "$W/$1/students/$2/results.json"; }
+
+# --- 1. one run grades everyone -----------------------------------------------
+grade_all j2 -j2
+rc=$?
+rows=$(($(wc -l <"$W/j2/gradebook.csv") - 1))
+check grade-all-runs "exit $rc, $rows rows (want 0 and $N): $(tail -3 "$W/j2.log")" \
+    test "$rc" -eq 0 -a "$rows" -eq "$N"
+check grade-all-outputs "a student directory is incomplete" complete j2
+scores="$(score j2 ada) $(score j2 bo) $(score j2 cy) $(score j2 di) $(score j2 ed)"
+check grade-all-scores "ada bo cy di ed scored $scores, want $MAX 0 $MAX 0 $MAX" \
+    test "$scores" = "$MAX 0 $MAX 0 $MAX"
+fay=$(score j2 fay)
+check grade-all-broken-variant "fay scored $fay of $MAX, want less" \
+    awk -v s="$fay" -v m="$MAX" 'BEGIN { exit !(s < m) }'
+order=$(tail -n +2 "$W/j2/gradebook.csv" | cut -d, -f1 | tr '\n' ' ')
+check gradebook-sorted "rows are '$order'" test "$order" = "$STUDENTS "
+check gradebook-columns "header is not student,lab,score,max_score + $NTESTS tests" \
+    test "$(head -1 "$W/j2/gradebook.csv" | tr ',' '\n' | sed -n 5,$((4 + NTESTS))p |
+        paste -sd,)" = "$("$IPCLAB" manifest --tests "$LAB" | paste -sd,)"
+check progress-lines "not one [k/$N] line per student" \
+    test "$(grep -c "^\[ *[0-9]*/$N\]" "$W/j2.log")" -eq "$N"
+check histogram "no histogram of $N students" grep -q "Score histogram ($N students)" "$W/j2.log"
+check summary-json "summary.json lacks tests, histogram or pass rates" \
+    jq -e --argjson n "$N" --argjson t "$NTESTS" '.graded == $n and (.tests | length) == $t
+        and ([.histogram[].students] | add) == $n
+        and all(.tests[]; .pass_rate >= 0 and .pass_rate <= 1)' "$W/j2/summary.json"
+
+# --- 2. parallel = serial -----------------------------------------------------
+grade_all j1 -j1
+check j1-equals-j2-gradebook "gradebook.csv differs between -j1 and -j2" \
+    cmp -s "$W/j1/gradebook.csv" "$W/j2/gradebook.csv"
+check j1-equals-j2-summary "summary.json differs between -j1 and -j2" \
+    cmp -s "$W/j1/summary.json" "$W/j2/summary.json"
+
+# --- 3. interrupted, then resumed ---------------------------------------------
+"$IPCLAB" grade-all --lab "$LAB" "$W/subs" --out "$W/resume" -j1 "${GRADE_OPTS[@]}" \
+    >"$W/resume.1.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do # at most 60 s for the first student
+    [ -n "$(ls "$W/resume/students" 2>/dev/null)" ] && break
+    sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+left=$(pgrep -f -- "$W/resume/" | wc -l)
+done1=$(ls "$W/resume/students" | wc -l)
+check interrupt-stops-cleanly "exit $rc (want 130), $left grade processes left, .work or partial outputs" \
+    test "$rc" -eq 130 -a "$left" -eq 0 -a "$done1" -ge 1 -a "$done1" -lt "$N"
+check interrupt-no-partial "partial outputs after the interrupt" complete resume
+check interrupt-no-gradebook "a gradebook was written by the interrupted run" \
+    test ! -e "$W/resume/gradebook.csv"
+grade_all resume -j2
+check resume-skips-finished "the re-run did not skip the $done1 finished students" \
+    grep -q "$((N - done1)) to grade, $done1 already graded" "$W/resume.log"
+check resume-same-gradebook "the resumed gradebook differs from the one-go run" \
+    cmp -s "$W/resume/gradebook.csv" "$W/j2/gradebook.csv"
+
+# --- 4. shards and merge ------------------------------------------------------
+grade_all s1 --shard 1/2 -j1 &
+grade_all s2 --shard 2/2 -j1
+wait
+n1=$(($(wc -l <"$W/s1/gradebook.csv") - 1))
+n2=$(($(wc -l <"$W/s2/gradebook.csv") - 1))
+check shard-split "shards hold $n1 + $n2 students, want 3 + 3" test "$n1" -eq 3 -a "$n2" -eq 3
+"$IPCLAB" merge --out "$W/merged" "$W/s2" "$W/s1" >"$W/merge.log" 2>&1
+rc=$?
+check merge-equals-unsharded "exit $rc; merged gradebook or summary differs from the unsharded run" \
+    test "$rc" -eq 0 -a "$(cat "$W/merged/gradebook.csv" "$W/merged/summary.json" | md5sum)" \
+    = "$(cat "$W/j2/gradebook.csv" "$W/j2/summary.json" | md5sum)"
+check merge-histogram "merge printed no histogram" grep -q "Score histogram ($N students)" "$W/merge.log"
+"$IPCLAB" merge --out "$W/dup" "$W/s1" "$W/s1" >"$W/dup.log" 2>&1
+rc=$?
+check merge-refuses-duplicates "merging a shard twice exited $rc (want 2)" test "$rc" -eq 2
+cp -r "$W/s2" "$W/other"
+jq '.slug = "99-other" | .lab = "99"' "$W/s2/grade-all.json" >"$W/other/grade-all.json"
+"$IPCLAB" merge --out "$W/mixed" "$W/s1" "$W/other" >"$W/mixed.log" 2>&1
+rc=$?
+check merge-refuses-other-lab "merging two labs exited $rc (want 2)" test "$rc" -eq 2
+cp -r "$W/s2" "$W/badhdr"
+for f in "$W"/badhdr/students/*/row.csv; do sed -i '1s/$/,extra/' "$f"; done
+"$IPCLAB" merge --out "$W/mixed2" "$W/s1" "$W/badhdr" >"$W/mixed2.log" 2>&1
+rc=$?
+check merge-refuses-other-header "merging different gradebook headers exited $rc (want 2)" \
+    test "$rc" -eq 2
+
+# --- 5. unsafe archives are refused, nothing escapes ---------------------------
+mkdir -p "$W/evil/subs" "$W/evil/pack"
+(
+    cd "$W/evil/pack" || exit 1
+    cp "$SOL"/*.c .
+    echo escaped >x.c
+    tar -czPf ../subs/dotdot.tar.gz --transform 's,^,../../,' x.c 2>/dev/null
+    tar -cPf ../subs/absolute.tar "$W/evil/pack/x.c" 2>/dev/null
+    truncate -s 70M big.c && tar -czf ../subs/bomb.tar.gz big.c && rm big.c
+    ln -s /etc/passwd passwd.c && tar -czf ../subs/links.tar.gz ./*.c passwd.c
+    echo "not an archive" >../subs/garbage.zip
+)
+"$IPCLAB" grade-all --lab "$LAB" "$W/evil/subs" --out "$W/evil/out" "${GRADE_OPTS[@]}" \
+    >"$W/evil.log" 2>&1
+rc=$?
+bad=$(jq -r '[.ungraded[].student] | join(" ")' "$W/evil/out/summary.json")
+check archives-unsafe-refused "exit $rc, refused '$bad' (want 1 and absolute bomb dotdot garbage)" \
+    test "$rc" -eq 1 -a "$bad" = "absolute bomb dotdot garbage"
+check archives-nothing-escapes "a file landed outside the work directory" \
+    test ! -e "$W/x.c" -a ! -e "$W/evil/x.c" -a ! -e "$ROOT/build/x.c"
+check archives-links-skipped "the archive with a symlink was not graded as a normal one" \
+    test "$(score evil/out links)" = "$MAX"
+
+# --- 6. the Gradescope bundle, against a fake /autograder -----------------------
+if make -s -C "$ROOT" gradescope LAB="$LAB" >"$W/gradescope.log" 2>&1; then
+    ZIP="$ROOT/build/gradescope/ipclab-$LAB.zip"
+    listing=$(unzip -Z1 "$ZIP")
+    check gradescope-zip-contents "zip lacks setup.sh/run_autograder or ships solutions" \
+        sh -c 'printf "%s\n" "$1" | grep -qx setup.sh && printf "%s\n" "$1" |
+            grep -qx run_autograder && ! printf "%s\n" "$1" | grep -q "^solutions/"' sh "$listing"
+    AG="$W/autograder"
+    mkdir -p "$AG/source" "$AG/submission" "$AG/results"
+    unzip -q "$ZIP" -d "$AG/source"
+    cp "$AG/source/run_autograder" "$AG/run_autograder" # what Gradescope does
+    if sh "$AG/source/setup.sh" >"$W/setup.log" 2>&1; then
+        pass gradescope-setup
+    else
+        fail gradescope-setup "$(tail -3 "$W/setup.log")"
+    fi
+    # run_as NAME FILES...: grade FILES as a Gradescope submission; results in $AG/NAME.json
+    run_as() {
+        local name=$1
+        shift
+        rm -rf "$AG/submission" "$AG/results" && mkdir -p "$AG/submission" "$AG/results"
+        [ $# -gt 0 ] && cp "$@" "$AG/submission/"
+        AUTOGRADER_ROOT="$AG" IPCLAB_GRADE_OPTS="${GRADE_OPTS[*]#--grade-opt=}" \
+            "$AG/run_autograder" >"$W/ag-$name.log" 2>&1
+        cp "$AG/results/results.json" "$AG/$name.json" 2>/dev/null
+    }
+    run_as solution "$SOL"/*.c
+    check gradescope-solution "results.json is not a full-marks Gradescope result" \
+        jq -e --argjson m "$MAX" --argjson t "$NTESTS" '.score == $m and (.tests | length) == $t
+            and all(.tests[]; (.name | type) == "string" and .score == .max_score
+                and .status == "passed" and (.visibility | type) == "string")' \
+        "$AG/solution.json"
+    run_as skeleton "$SKEL"/*.c
+    check gradescope-skeleton "skeleton's results.json does not score 0 with every test failed" \
+        jq -e '.score == 0 and all(.tests[]; .status == "failed")' "$AG/skeleton.json"
+    run_as empty
+    check gradescope-empty "an empty submission gave no valid results.json" \
+        jq -e '.score == 0 and (.output | type) == "string"' "$AG/empty.json"
+else
+    fail gradescope-build "$(tail -3 "$W/gradescope.log")"
+fi
+exit 0
