@@ -500,22 +500,23 @@ static void obj_name(const struct hfd *f, char *buf, size_t len)
 static void relation(struct hctx *c, const struct hproc *w, pid_t pid, char *buf,
                      size_t len)
 {
-    struct hproc *h = proc_find(c, pid);
-    if (pid == w->pid)
+    const struct hproc *h = proc_find(c, pid);
+    struct procfs_stat st;
+    if (pid == w->pid) {
         snprintf(buf, len, "its own process");
-    else if (pid == w->st.ppid)
-        snprintf(buf, len, "its parent (pid %d)", (int)pid);
-    else if (h != NULL && h->st.ppid == w->pid)
-        snprintf(buf, len, "its child (pid %d)", (int)pid);
-    else if (h != NULL && h->st.ppid == w->st.ppid && proc_find(c, w->st.ppid) != NULL)
-        snprintf(buf, len, "a sibling (pid %d, forked by your code)", (int)pid);
-    else if (h != NULL)
-        snprintf(buf, len, "pid %d (another process of the test)", (int)pid);
-    else {
-        struct procfs_stat st;
+    } else if (h == NULL) {
         if (procfs_read_stat(pid, 0, &st) < 0)
             snprintf(st.comm, sizeof st.comm, "?");
-        snprintf(buf, len, "pid %d (%s, outside the test)", (int)pid, st.comm);
+        snprintf(buf, len, "pid %d (%s, %soutside the test)", (int)pid, st.comm,
+                 pid == w->st.ppid ? "its parent, " : "");
+    } else if (pid == w->st.ppid) {
+        snprintf(buf, len, "its parent (pid %d)", (int)pid);
+    } else if (h->st.ppid == w->pid) {
+        snprintf(buf, len, "its child (pid %d)", (int)pid);
+    } else if (h->st.ppid == w->st.ppid && proc_find(c, w->st.ppid) != NULL) {
+        snprintf(buf, len, "a sibling (pid %d, forked by your code)", (int)pid);
+    } else {
+        snprintf(buf, len, "pid %d (another process of the test)", (int)pid);
     }
 }
 

@@ -93,6 +93,8 @@ expected() {
         echo "^pid ${role_parent:-X} waits in waitpid\(\) for its child pid ${role_sleeper:-X}, which never exits: pid ${role_sleeper:-X} waits in pause\(\) for a signal" ;;
     thread)
         echo "^the reader \(thread ${role_reader:-X} of pid ${role_parent:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in its own process \(fd 4\): close it before reading" ;;
+    stdin)
+        echo "^pid ${role_parent:-X} waits in read\(\) on its standard input \($P\), whose write end is held by pid [0-9]+ \(scenario, its parent, outside the test, fd 4\): a test gets no input" ;;
     socketpair)
         echo "^the reader \(pid ${role_reader:-X}\) waits in read\(\) on socket:\[[0-9]+\] \(fd 4, a unix stream socket\), but its peer socket:\[[0-9]+\] is still open in its own process \(fd 3\): close it before reading" ;;
     *@ns) expected "${1%@ns}" ;;
@@ -101,7 +103,7 @@ expected() {
     esac
 }
 
-MODES="leak leak-parent leak-sibling leak-read twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept thread socketpair"
+MODES="leak leak-parent leak-sibling leak-read twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept thread stdin socketpair"
 # The same, with the test in its own IPC, network and mount namespaces (as in the
 # grader's sandbox) and the explainer outside: needs root, for unshare and setns.
 NS_MODES="sysvsem@ns msgrcv@ns sem@ns socketpair@ns accept@ns"

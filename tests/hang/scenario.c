@@ -414,6 +414,7 @@ static const struct mode modes[] = {
     {"waitpid", test_waitpid, {"parent", "sleeper"}, {SYS_wait4, SYS_pause}},
     {"accept", test_accept, {"parent", "server"}, {SYS_wait4, -2}},
     {"thread", test_thread, {"parent", "reader"}, {SYS_futex, SYS_read}},
+    {"stdin", NULL, {"parent"}, {SYS_read}},
     {"socketpair", test_socketpair, {"parent", "reader"}, {SYS_wait4, SYS_read}},
 };
 
@@ -556,6 +557,13 @@ int main(int argc, char **argv)
         return 2;
     }
     fflush(stdout);
+    /* Mode stdin: the test's standard input is a pipe this observer (outside the
+       test, like Criterion's runner) keeps open and never writes. */
+    int input[2] = {-1, -1};
+    if (m->run == NULL && pipe(input) < 0) {
+        perror("scenario: pipe");
+        return 2;
+    }
     pid_t root = fork();
     if (root < 0) {
         perror("scenario: fork");
@@ -567,9 +575,19 @@ int main(int argc, char **argv)
                        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
                        mount("tmpfs", "/dev/shm", "tmpfs", 0, "mode=1777") < 0))
             die_child("unshare");
+        if (m->run == NULL) {
+            if (dup2(input[0], 0) < 0)
+                die_child("dup2");
+            close(input[0]);
+            close(input[1]);
+            read_to_eof(0);
+            _exit(0);
+        }
         m->run();
         _exit(0);
     }
+    if (input[0] >= 0)
+        close(input[0]); /* keeps only the write end, as Criterion's runner does */
     pid_t pids[16];
     size_t n = 0;
     int ok = 0;
@@ -596,6 +614,8 @@ int main(int argc, char **argv)
         kill(pids[i], SIGKILL);
     while (wait(NULL) > 0 || errno == EINTR)
         ;
+    if (input[1] >= 0)
+        close(input[1]);
     cleanup();
     return ok ? 0 : 1;
 }
