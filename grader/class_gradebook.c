@@ -124,57 +124,47 @@ static int dump_atomic(const char *path, const json_t *json)
     return rc;
 }
 
-/* deduction_label - a deduction's kind as a string (its first string field), or NULL. */
-static const char *deduction_label(const json_t *d)
-{
-    static const char *const keys[] = {"kind", "type", "category", "reason", "message"};
-    if (json_is_string(d))
-        return json_string_value(d);
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const json_t *v = json_object_get(d, keys[i]);
-        if (json_is_string(v))
-            return json_string_value(v);
-    }
-    return NULL;
-}
-
-/* count_deductions_in - add each label of array list to seen (one student: once each). */
-static void count_deductions_in(const json_t *list, json_t *seen)
-{
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        const char *label = deduction_label(json_array_get(list, i));
-        if (label != NULL)
-            json_object_set_new(seen, label, json_true());
-    }
-}
-
 /*
- * count_deductions - add one to counts[label] for each kind of deduction in
- * a student's full.json ("deductions" at the top or in any test), so a
- * label counts students, not occurrences.
+ * count_deductions - fold one student's full.json "deductions" (objects
+ * with category, title and points, as `ipclab grade` writes them) into
+ * counts: per category, how many students lost points to it, the points
+ * they lost in all, and its title. A category counts a student once.
  */
 static void count_deductions(const json_t *full, json_t *counts)
 {
+    const json_t *list = json_object_get(full, "deductions");
     json_t *seen = json_object();
     if (seen == NULL)
         return;
-    count_deductions_in(json_object_get(full, "deductions"), seen);
-    const json_t *tests = json_object_get(full, "tests");
-    for (size_t i = 0; i < json_array_size(tests); i++)
-        count_deductions_in(json_object_get(json_array_get(tests, i), "deductions"),
-                            seen);
-    for (void *it = json_object_iter(seen); it != NULL;
-         it = json_object_iter_next(seen, it)) {
-        const char *label = json_object_iter_key(it);
-        json_int_t n = json_integer_value(json_object_get(counts, label));
-        json_object_set_new(counts, label, json_integer(n + 1));
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *d = json_array_get(list, i);
+        const char *cat = json_string_value(json_object_get(d, "category"));
+        if (cat == NULL)
+            continue;
+        json_t *c = json_object_get(counts, cat);
+        if (c == NULL) {
+            const char *title = json_string_value(json_object_get(d, "title"));
+            c = json_pack("{s:s, s:s, s:i, s:f}", "category", cat, "title",
+                          title != NULL ? title : cat, "students", 0, "points", 0.0);
+            if (c == NULL || json_object_set_new(counts, cat, c) < 0)
+                continue;
+        }
+        double pts = json_number_value(json_object_get(c, "points")) +
+                     json_number_value(json_object_get(d, "points"));
+        json_object_set_new(c, "points", json_real(pts));
+        if (json_object_get(seen, cat) == NULL) {
+            json_object_set_new(seen, cat, json_true());
+            json_int_t n = json_integer_value(json_object_get(c, "students"));
+            json_object_set_new(c, "students", json_integer(n + 1));
+        }
     }
     json_decref(seen);
 }
 
 /*
- * add_tests - fold one student's results.json tests into agg (an array of
- * per-test objects, in order of first appearance) indexed by name in index.
+ * add_tests - fold one student's results.json tests worth points into agg
+ * (an array of per-test objects, in order of first appearance) indexed by
+ * name in index.
  */
 static void add_tests(const json_t *results, json_t *agg, json_t *index)
 {
@@ -182,8 +172,8 @@ static void add_tests(const json_t *results, json_t *agg, json_t *index)
     for (size_t i = 0; i < json_array_size(tests); i++) {
         const json_t *t = json_array_get(tests, i);
         const char *name = json_string_value(json_object_get(t, "name"));
-        if (name == NULL)
-            continue;
+        if (name == NULL || !(json_number_value(json_object_get(t, "max_score")) > 0))
+            continue; /* a deduction shown as a test: counted under deductions */
         const json_t *pos = json_object_get(index, name);
         json_t *a;
         if (pos != NULL) {
@@ -229,7 +219,7 @@ static void finish_tests(json_t *agg)
     }
 }
 
-/* cmp_deduction - order {label, students} objects by students desc, then label. */
+/* cmp_deduction - order deduction objects by students desc, then category. */
 static int cmp_deduction(const void *a, const void *b)
 {
     const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
@@ -237,12 +227,13 @@ static int cmp_deduction(const void *a, const void *b)
     json_int_t ny = json_integer_value(json_object_get(y, "students"));
     if (nx != ny)
         return nx > ny ? -1 : 1;
-    return strcmp(json_string_value(json_object_get(x, "deduction")),
-                  json_string_value(json_object_get(y, "deduction")));
+    return strcmp(json_string_value(json_object_get(x, "category")),
+                  json_string_value(json_object_get(y, "category")));
 }
 
-/* top_deductions - the TOP_DEDUCTIONS most common of counts, as a new array. */
-static json_t *top_deductions(const json_t *counts)
+/* top_deductions - the TOP_DEDUCTIONS most common categories of counts, as a new array.
+ */
+static json_t *top_deductions(json_t *counts)
 {
     size_t n = json_object_size(counts), k = 0;
     json_t **items = calloc(n + 1, sizeof *items);
@@ -251,16 +242,12 @@ static json_t *top_deductions(const json_t *counts)
         free(items);
         return out;
     }
-    for (void *it = json_object_iter((json_t *)counts); it != NULL;
-         it = json_object_iter_next((json_t *)counts, it))
-        items[k++] = json_pack("{s:s, s:O}", "deduction", json_object_iter_key(it),
-                               "students", json_object_iter_value(it));
+    for (void *it = json_object_iter(counts); it != NULL;
+         it = json_object_iter_next(counts, it))
+        items[k++] = json_object_iter_value(it);
     qsort(items, k, sizeof *items, cmp_deduction);
-    for (size_t i = 0; i < k; i++) {
-        if (i < TOP_DEDUCTIONS)
-            json_array_append(out, items[i]);
-        json_decref(items[i]);
-    }
+    for (size_t i = 0; i < k && i < TOP_DEDUCTIONS; i++)
+        json_array_append(out, items[i]);
     free(items);
     return out;
 }
