@@ -49,6 +49,7 @@ static const char *mq_name(const char *tag)
     return ipct_name(mq_names[n_names++], sizeof mq_names[0], "/", tag);
 }
 
+/* Close, unlink and remove everything tracked (also run as each suite's .fini). */
 static void cleanup(void)
 {
     for (int i = 0; i < n_fds; i++)
@@ -299,6 +300,7 @@ Test(sysv_queue, remove_wakes_blocked_receiver)
 
 /* ---- 2. sysv_msg ------------------------------------------------------- */
 
+/* $begin size_excludes_mtype */
 Test(sysv_msg, size_excludes_mtype)
 {
     int id = raw_queue();
@@ -314,6 +316,7 @@ Test(sysv_msg, size_excludes_mtype)
     cr_assert_eq(m.mtype, 7);
     cr_assert_eq(memcmp(m.mtext, "hello", 5), 0);
 }
+/* $end size_excludes_mtype */
 
 Test(sysv_msg, recv_returns_data_and_type)
 {
@@ -490,6 +493,7 @@ Test(posix, create_sets_attributes)
     cr_assert_eq(mq_send(q, "x", 1, 0), 0, "the queue must be open for writing");
     char buf[128];
     cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 1, "and for reading");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, bad_names_are_einval)
@@ -506,6 +510,7 @@ Test(posix, bad_names_are_einval)
         cr_assert_eq(errno, EINVAL, "\"%.20s\": errno should be EINVAL, got %s", bad[i],
                      strerror(errno));
     }
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, existing_is_eexist)
@@ -516,6 +521,7 @@ Test(posix, existing_is_eexist)
     mqd_t q = track_mqd(pq_create(name, 2, 16));
     cr_assert_eq(q, (mqd_t)-1, "the queue exists: pq_create must fail");
     cr_assert_eq(errno, EEXIST, "errno should be EEXIST, got %s", strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, limits_past_proc_are_einval)
@@ -537,6 +543,7 @@ Test(posix, limits_past_proc_are_einval)
     mqd_t q = track_mqd(pq_create(name, msg_max, 16));
     cr_assert_neq(q, (mqd_t)-1, "maxmsg = msg_max (%ld) is allowed: %s", msg_max,
                   strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, remove_unlinks_the_name)
@@ -553,6 +560,7 @@ Test(posix, remove_unlinks_the_name)
     cr_assert_eq(mq_send(q, "still", 5, 0), 0);
     char buf[16];
     cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 5);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, highest_priority_first)
@@ -573,6 +581,7 @@ Test(posix, highest_priority_first)
         cr_assert_str_eq(buf, want[i]);
         cr_assert_eq(prio, want_prio[i]);
     }
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, send_uses_priority)
@@ -589,6 +598,7 @@ Test(posix, send_uses_priority)
     char big[17] = {0};
     cr_assert_eq(pq_send(q, big, sizeof big, 0), -1, "17 bytes > mq_msgsize 16");
     cr_assert_eq(errno, EMSGSIZE, "errno should be EMSGSIZE, got %s", strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, small_buffer_is_emsgsize)
@@ -603,6 +613,7 @@ Test(posix, small_buffer_is_emsgsize)
     struct mq_attr attr;
     cr_assert_eq(mq_getattr(q, &attr), 0);
     cr_assert_eq(attr.mq_curmsgs, 1, "the message must stay in the queue");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 static long ms_since(const struct timespec *t0)
@@ -628,6 +639,7 @@ Test(posix, timed_receive_times_out)
     cr_assert_eq(mq_send(q, "now", 3, 0), 0);
     cr_assert_eq(pq_receive(q, buf, sizeof buf, NULL, 5000), 3,
                  "a waiting message comes at once");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, nonblock_empty_is_eagain)
@@ -645,6 +657,7 @@ Test(posix, nonblock_empty_is_eagain)
     cr_assert_eq(pq_set_nonblock(q, false), 1, "it was non-blocking: expected 1");
     cr_assert_eq(mq_getattr(q, &attr), 0);
     cr_assert_eq(attr.mq_flags & O_NONBLOCK, 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(posix, nonblock_full_send_is_eagain)
@@ -657,6 +670,7 @@ Test(posix, nonblock_full_send_is_eagain)
     errno = 0;
     cr_assert_eq(pq_send(q, "3", 1, 0), -1, "mq_maxmsg is 2: the third send must fail");
     cr_assert_eq(errno, EAGAIN, "errno should be EAGAIN, got %s", strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 /* ---- 4. notify --------------------------------------------------------- */
@@ -696,6 +710,7 @@ Test(notify, signal_on_arrival)
               "no SIGUSR1 after a message reached the empty queue");
     cr_assert_eq(info.si_code, SI_MESGQ, "the signal should come from the queue");
     cr_assert_eq(info.si_value.sival_int, (int)q, "si_value should carry the descriptor");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(notify, second_registration_is_ebusy)
@@ -708,8 +723,10 @@ Test(notify, second_registration_is_ebusy)
     cr_assert_eq(pq_notify_signal(q, 0), 0, "signo 0 cancels: %s", strerror(errno));
     cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "after cancelling, registering works");
     cr_assert_eq(pq_notify_signal(q, 0), 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
+/* $begin one_shot */
 Test(notify, one_shot_needs_reregistration)
 {
     block_usr1();
@@ -727,7 +744,9 @@ Test(notify, one_shot_needs_reregistration)
                  strerror(errno));
     cr_assert_eq(mq_send(q, "m3", 2, 0), 0);
     cr_assert(got_usr1(5000, NULL), "after registering again, m3 must be notified");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
+/* $end one_shot */
 
 Test(notify, consume_takes_waiting_messages)
 {
@@ -739,6 +758,7 @@ Test(notify, consume_takes_waiting_messages)
     long n = pq_consume_notified(q, SIGUSR1, 3, 2000);
     cr_assert_eq(n, 3, "expected the 3 waiting messages, got %ld (%s)", n,
                  strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(notify, consume_gets_every_burst)
@@ -770,6 +790,7 @@ Test(notify, consume_gets_every_burst)
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the producer failed");
     cr_assert_eq(n, 12, "expected 12 messages in 4 bursts, got %ld (%s)", n,
                  strerror(err));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(notify, consume_times_out)
@@ -783,6 +804,7 @@ Test(notify, consume_times_out)
     cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0,
                  "the registration must be cancelled on the way out (%s)",
                  strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 /* ---- 5. jobq ----------------------------------------------------------- */
@@ -838,6 +860,7 @@ Test(jobq, posix_highest_prio_first)
         cr_assert_str_eq(j.name, want[i], "POSIX: highest priority first, got %s at %d",
                          j.name, i);
     }
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(jobq, sysv_ignores_types_past_max)
@@ -871,6 +894,7 @@ Test(jobq, posix_pop_follows_msgsize)
     cr_assert_eq(jobq_posix_pop(q, &out), -1);
     cr_assert_eq(errno, EAGAIN, "empty non-blocking queue: EAGAIN, got %s",
                  strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(jobq, bad_priority_is_einval)
@@ -888,6 +912,7 @@ Test(jobq, bad_priority_is_einval)
         cr_assert_eq(errno, EINVAL);
     }
     cr_assert_eq(raw_stat(id).msg_qnum, 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 Test(jobq, sysv_pop_waits_for_a_job)

@@ -1,0 +1,406 @@
+/* msgqueues.c - BROKEN on purpose: pq_remove calls mq_close on a fresh descriptor instead
+ * of mq_unlink */
+#include "msgqueues.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ===================================================================== */
+/*  Helpers (private to this file)                                        */
+/* ===================================================================== */
+
+/* A System V message: the mtype, then the data (a flexible array). */
+struct sysv_msg {
+    long mtype;
+    char mtext[];
+};
+
+/* Read one number from a /proc file such as /proc/sys/fs/mqueue/msg_max. */
+static int read_limit(const char *path, long *out)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    int ok = fscanf(f, "%ld", out) == 1;
+    fclose(f);
+    if (!ok) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* ===================================================================== */
+/*  Functions you implement                                              */
+/* ===================================================================== */
+
+key_t sysv_key(const char *path, int proj)
+{
+    if (path == NULL || (proj & 0xff) == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return ftok(path, proj);
+}
+
+int sysv_create(key_t key, bool exclusive)
+{
+    int flags = IPC_CREAT | 0600;
+    if (exclusive)
+        flags |= IPC_EXCL;
+    return msgget(key, flags);
+}
+
+int sysv_info(int id, struct sysv_info *out)
+{
+    if (out == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct msqid_ds ds;
+    if (msgctl(id, IPC_STAT, &ds) < 0)
+        return -1;
+    out->messages = (size_t)ds.msg_qnum;
+    out->bytes = (size_t)ds.__msg_cbytes;
+    out->max_bytes = (size_t)ds.msg_qbytes;
+    out->last_sender = ds.msg_lspid;
+    return 0;
+}
+
+int sysv_remove(int id)
+{
+    return msgctl(id, IPC_RMID, NULL);
+}
+
+int sysv_send(int id, long type, const void *data, size_t len, bool nowait)
+{
+    if (type < 1 || (data == NULL && len > 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct sysv_msg *m = malloc(sizeof *m + len);
+    if (m == NULL)
+        return -1;
+    m->mtype = type;
+    if (len > 0)
+        memcpy(m->mtext, data, len);
+    int r;
+    do /* the size is the data only: the mtype is not counted */
+        r = msgsnd(id, m, len, nowait ? IPC_NOWAIT : 0);
+    while (r < 0 && errno == EINTR);
+    int saved = errno;
+    free(m);
+    errno = saved;
+    return r;
+}
+
+ssize_t sysv_recv(int id, long msgtyp, void *buf, size_t cap, long *type, int flags)
+{
+    if ((flags & ~(IPC_NOWAIT | MSG_NOERROR | MSG_EXCEPT)) != 0 ||
+        (buf == NULL && cap > 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct sysv_msg *m = malloc(sizeof *m + cap);
+    if (m == NULL)
+        return -1;
+    ssize_t n;
+    do
+        n = msgrcv(id, m, cap, msgtyp, flags);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        goto fail;
+    if (n > 0)
+        memcpy(buf, m->mtext, (size_t)n);
+    if (type != NULL)
+        *type = m->mtype;
+    free(m);
+    return n;
+fail : {
+    int saved = errno;
+    free(m);
+    errno = saved;
+    return -1;
+}
+}
+
+/* True if name is "/x..." with no other '/' and at most NAME_MAX chars after it. */
+static bool valid_mq_name(const char *name)
+{
+    if (name == NULL || name[0] != '/')
+        return false;
+    size_t len = strlen(name + 1);
+    return len > 0 && len <= NAME_MAX && strchr(name + 1, '/') == NULL;
+}
+
+mqd_t pq_create(const char *name, long maxmsg, long msgsize)
+{
+    if (!valid_mq_name(name)) {
+        errno = EINVAL;
+        return (mqd_t)-1;
+    }
+    long msg_max, msgsize_max;
+    if (read_limit("/proc/sys/fs/mqueue/msg_max", &msg_max) < 0 ||
+        read_limit("/proc/sys/fs/mqueue/msgsize_max", &msgsize_max) < 0)
+        return (mqd_t)-1;
+    if (maxmsg < 1 || maxmsg > msg_max || msgsize < 1 || msgsize > msgsize_max) {
+        errno = EINVAL;
+        return (mqd_t)-1;
+    }
+    struct mq_attr attr = {.mq_maxmsg = maxmsg, .mq_msgsize = msgsize};
+    return mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+}
+
+int pq_remove(const char *name)
+{
+    if (name == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    mqd_t q = mq_open(name, O_RDONLY);
+    if (q == (mqd_t)-1)
+        return -1;
+    return mq_close(q);
+}
+
+int pq_send(mqd_t q, const void *data, size_t len, unsigned prio)
+{
+    int r;
+    do
+        r = mq_send(q, data, len, prio);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+ssize_t pq_receive(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_ms)
+{
+    ssize_t n;
+    if (timeout_ms < 0) {
+        do
+            n = mq_receive(q, buf, cap, prio);
+        while (n < 0 && errno == EINTR);
+        return n;
+    }
+    /* The deadline is absolute, so a retry after EINTR does not extend it. */
+    struct timespec deadline;
+    if (clock_gettime(CLOCK_REALTIME, &deadline) < 0)
+        return -1;
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    do
+        n = mq_timedreceive(q, buf, cap, prio, &deadline);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+int pq_set_nonblock(mqd_t q, bool on)
+{
+    struct mq_attr attr;
+    if (mq_getattr(q, &attr) < 0)
+        return -1;
+    int was = (attr.mq_flags & O_NONBLOCK) != 0;
+    attr.mq_flags = on ? O_NONBLOCK : 0; /* the only field mq_setattr uses */
+    if (mq_setattr(q, &attr, NULL) < 0)
+        return -1;
+    return was;
+}
+
+int pq_notify_signal(mqd_t q, int signo)
+{
+    if (signo == 0)
+        return mq_notify(q, NULL);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = signo;
+    sev.sigev_value.sival_int = (int)q;
+    return mq_notify(q, &sev);
+}
+
+long pq_consume_notified(mqd_t q, int signo, long count, int timeout_ms)
+{
+    if (count < 1 || signo <= 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct mq_attr attr;
+    if (mq_getattr(q, &attr) < 0)
+        return -1;
+    char *buf = malloc((size_t)attr.mq_msgsize);
+    if (buf == NULL)
+        return -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    long got = 0;
+    for (;;) {
+        /* Register first, then drain: a message that lands after the drain
+         * finds the queue empty and registered, so it is notified. */
+        if (pq_notify_signal(q, signo) < 0)
+            goto fail;
+        for (;;) {
+            ssize_t n = pq_receive(q, buf, (size_t)attr.mq_msgsize, NULL, 0);
+            if (n < 0) {
+                if (errno == ETIMEDOUT || errno == EAGAIN)
+                    break;
+                goto fail;
+            }
+            got++;
+        }
+        if (got >= count)
+            break;
+        struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+        int sig;
+        do
+            sig = sigtimedwait(&set, NULL, &ts);
+        while (sig < 0 && errno == EINTR);
+        if (sig < 0) {
+            if (errno == EAGAIN)
+                errno = ETIMEDOUT;
+            goto fail;
+        }
+    }
+    free(buf);
+    if (mq_notify(q, NULL) < 0)
+        return -1;
+    const struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+        ;
+    return got;
+fail : {
+    int saved = errno;
+    free(buf);
+    mq_notify(q, NULL); /* may fail if the registration was used: fine */
+    const struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+        ;
+    errno = saved;
+    return -1;
+}
+}
+
+int jobq_sysv_push(int id, const struct job *j)
+{
+    if (j == NULL || j->priority < 1 || j->priority > JOB_PRIO_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    return sysv_send(id, j->priority, j, sizeof *j, false);
+}
+
+int jobq_sysv_pop(int id, struct job *j, bool nowait)
+{
+    if (j == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* -JOB_PRIO_MAX: the lowest mtype <= JOB_PRIO_MAX, oldest first. */
+    ssize_t n = sysv_recv(id, -JOB_PRIO_MAX, j, sizeof *j, NULL, nowait ? IPC_NOWAIT : 0);
+    if (n < 0)
+        return -1;
+    if ((size_t)n != sizeof *j) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int jobq_posix_push(mqd_t q, const struct job *j)
+{
+    if (j == NULL || j->priority < 1 || j->priority > JOB_PRIO_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    return pq_send(q, j, sizeof *j, (unsigned)j->priority);
+}
+
+int jobq_posix_pop(mqd_t q, struct job *j)
+{
+    if (j == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* mq_receive insists on a buffer of at least mq_msgsize bytes. */
+    struct mq_attr attr;
+    if (mq_getattr(q, &attr) < 0)
+        return -1;
+    char *buf = malloc((size_t)attr.mq_msgsize);
+    if (buf == NULL)
+        return -1;
+    ssize_t n = pq_receive(q, buf, (size_t)attr.mq_msgsize, NULL, -1);
+    if (n < 0)
+        goto fail;
+    if ((size_t)n != sizeof *j) {
+        errno = EIO;
+        goto fail;
+    }
+    memcpy(j, buf, sizeof *j);
+    free(buf);
+    return 0;
+fail : {
+    int saved = errno;
+    free(buf);
+    errno = saved;
+    return -1;
+}
+}
+
+int rr_call(int id, long value, long *result)
+{
+    if (result == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct rr_request req;
+    memset(&req, 0, sizeof req); /* no uninitialised padding in the message */
+    req.op = RR_SQUARE;
+    req.pid = getpid();
+    req.value = value;
+    if (sysv_send(id, RR_SERVER_TYPE, &req, sizeof req, false) < 0)
+        return -1;
+    /* Only the message typed with our pid is ours. */
+    struct rr_reply rep;
+    ssize_t n = sysv_recv(id, (long)req.pid, &rep, sizeof rep, NULL, 0);
+    if (n < 0)
+        return -1;
+    if ((size_t)n != sizeof rep || rep.value != value) {
+        errno = EIO;
+        return -1;
+    }
+    *result = rep.result;
+    return 0;
+}
+
+long rr_serve(int id)
+{
+    long answered = 0;
+    for (;;) {
+        struct rr_request req;
+        ssize_t n = sysv_recv(id, RR_SERVER_TYPE, &req, sizeof req, NULL, MSG_NOERROR);
+        if (n < 0)
+            return -1;
+        if ((size_t)n != sizeof req)
+            continue; /* not a request: ignore it */
+        if (req.op == RR_SHUTDOWN)
+            return answered;
+        if (req.op != RR_SQUARE || req.pid <= 1)
+            continue;
+        struct rr_reply rep = {.value = req.value, .result = req.value * req.value};
+        if (sysv_send(id, (long)req.pid, &rep, sizeof rep, false) < 0)
+            return -1;
+        answered++;
+    }
+}
