@@ -52,6 +52,7 @@ struct run {
     size_t n;
 };
 
+/* usage - the command's help, on out. */
 static void usage(FILE *out)
 {
     static const char *const text[] = {
@@ -424,6 +425,7 @@ static int grade_pending(struct run *r, size_t todo)
             char result[512];
             bool full;
             bool ok = finish_student(r, s, &done, result, sizeof result, &full);
+            prog.running = pool.running;
             progress_student(&prog, s->name, result, ok && full, done.seconds);
         }
     }
@@ -619,6 +621,8 @@ static int parse_args(struct run *r, int argc, char **argv, const char **out_arg
     return -1;
 }
 
+/* cmd_grade_all - grade every student of SUBMISSIONS/ (see usage); returns the exit
+ * status. */
 int cmd_grade_all(int argc, char **argv)
 {
     struct run r;
@@ -647,11 +651,12 @@ int cmd_grade_all(int argc, char **argv)
     size_t todo = 0;
     char path[PATH_MAX];
     for (size_t i = 0; i < r.n; i++) {
-        r.s[i].skip = !r.force && gradebook_student_done(r.out, r.s[i].name);
-        if (!r.s[i].skip) {
-            todo++;
+        bool done = gradebook_student_done(r.out, r.s[i].name);
+        r.s[i].skip = done && !r.force;
+        todo += !r.s[i].skip;
+        if (!done) { /* not ours (we rename whole directories): clear it */
             fs_path(path, sizeof path, "%s/students/%s", r.out, r.s[i].name);
-            fs_rm_rf(path); /* incomplete, or --force */
+            fs_rm_rf(path);
         }
     }
     struct roster ro;

@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+/* usage - the command's help, on out. */
 static void usage(FILE *out)
 {
     fprintf(
@@ -139,6 +140,7 @@ static int read_inputs(char **dirs, int n, struct class_meta *meta, struct roste
     return meta->lab != NULL && meta->slug != NULL ? 0 : -1;
 }
 
+/* cmd_merge - merge shard directories into --out (see usage); returns the exit status. */
 int cmd_merge(int argc, char **argv)
 {
     static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
