@@ -87,10 +87,14 @@ static void read_results(struct grade *g, const char *path)
             if (r->signal > 0)
                 r->message = xasprintf("the test crashed: killed by SIG%s (%s)",
                                        abbrev ? abbrev : "?", strsignal(r->signal));
-            else
+            else if (r->exit_code != 0)
                 r->message = xasprintf("the test process exited with status %d before "
-                                       "the test finished",
+                                       "the test finished (exit() in your code?)",
                                        r->exit_code);
+            else
+                r->message = xasprintf("the test process ended before the test finished: "
+                                       "it crashed in its set-up or clean-up, or your code "
+                                       "called exit()");
         } else if (r->verdict == V_TIMEOUT)
             r->message = xasprintf("the test did not finish within %d s", g->m.timeout);
     }

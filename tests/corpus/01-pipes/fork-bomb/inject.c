@@ -1,0 +1,7 @@
+/* A fork bomb in one test. */
+#include <unistd.h>
+static void corpus_hostile(void)
+{
+    for (;;)
+        fork();
+}

@@ -1,0 +1,285 @@
+#!/bin/bash
+# grader.test.sh - the grading engine's own tests (run by tests/run-all.sh).
+#
+#   solutions/<lab>   full marks, zero deductions, for every lab present
+#   skeleton/<lab>    score 0, within 30 s
+#   outputs           results.json fields and types (jq), JUnit XML well-formed
+#                     (xmllint), the CSV row matches its header
+#   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
+#                     gets the outcome its `expect` file names, in bounded time,
+#                     and leaves the host clean (no process, IPC object or file)
+# Prints PASS/FAIL/SKIP lines. Environment: GRADER_TEST_QUICK=1 skips the
+# valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
+# ONLY="solutions skeleton outputs corpus" picks parts; CASES="a b" picks cases.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+IPCLAB="$ROOT/build/ipclab"
+OUT="$ROOT/build/test/grader"
+JOBS=${JOBS:-2}
+rm -rf "$OUT"
+mkdir -p "$OUT/tmp"
+chmod 755 "$OUT" "$OUT/tmp"
+# Work directories of the grades this script starts live here, so the
+# host-clean checks can tell them from other graders running on the machine.
+export TMPDIR="$OUT/tmp"
+failures=0
+
+pass() { echo "PASS grader $1"; }
+fail() {
+    echo "FAIL grader $1: $2"
+    failures=$((failures + 1))
+}
+skip() { echo "SKIP grader $1"; }
+
+[ -x "$IPCLAB" ] || make -s ipclab >/dev/null || { fail build "cannot build ipclab"; exit 1; }
+
+# Processes still running a grade of ours (cwd or binary under our TMPDIR).
+leftover_procs() {
+    local p
+    for p in /proc/[0-9]*; do
+        { readlink "$p/cwd"; readlink "$p/exe"; } 2>/dev/null | grep -q "^$TMPDIR" &&
+            echo "${p#/proc/}"
+    done
+}
+# IPC objects owned by nobody (the sandbox's uid on the host) and corpus names.
+ipc_snapshot() {
+    {
+        awk 'NR > 1 && $8 == 65534 {print FILENAME, $2}' /proc/sysvipc/msg /proc/sysvipc/shm /proc/sysvipc/sem 2>/dev/null
+        ls /dev/shm /dev/mqueue 2>/dev/null | grep -E 'corpus-leak|ipclab-' || true
+    } | sort
+}
+# host_clean NAME BEFORE: no process, IPC object or work directory left.
+host_clean() {
+    local name=$1 before=$2 procs after dirs
+    procs=$(leftover_procs)
+    after=$(ipc_snapshot)
+    dirs=$(ls "$TMPDIR" 2>/dev/null)
+    if [ -n "$procs" ]; then
+        fail "$name host-clean" "processes left: $procs"
+        kill -9 $procs 2>/dev/null
+    elif [ -n "$(comm -13 <(echo "$before") <(echo "$after"))" ]; then
+        fail "$name host-clean" "IPC objects left: $(comm -13 <(echo "$before") <(echo "$after") | head -5)"
+    elif [ -n "$dirs" ]; then
+        fail "$name host-clean" "files left in the work area: $dirs"
+        rm -rf "${TMPDIR:?}"/*
+    else
+        pass "$name host-clean"
+    fi
+}
+
+labs=$(ls -d labs/[0-9][0-9]-*/ 2>/dev/null | xargs -n1 basename)
+ONLY=${ONLY:-solutions skeleton outputs corpus}
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# --- solutions: full marks, zero deductions ----------------------------------
+vgopt=()
+[ "${GRADER_TEST_QUICK:-}" = 1 ] && vgopt=(--no-valgrind)
+for lab in $labs; do
+    want solutions || break
+    [ -d "solutions/$lab/src" ] || continue
+    num=${lab%%-*}
+    before=$(ipc_snapshot)
+    "$IPCLAB" grade --lab "$num" --submission solutions "${vgopt[@]}" -q \
+        --report-json "$OUT/sol-$lab.json" >"$OUT/sol-$lab.log" 2>&1
+    rc=$?
+    if [ ! -s "$OUT/sol-$lab.json" ]; then
+        fail "solutions/$lab" "no report (exit $rc): $(tail -3 "$OUT/sol-$lab.log")"
+    elif jq -e '.score == .max_score and (.deductions | length) == 0 and
+                ([.tests[] | select(.verdict != "passed")] | length) == 0' \
+        "$OUT/sol-$lab.json" >/dev/null && [ $rc -eq 0 ]; then
+        pass "solutions/$lab ($(jq -r '"\(.score)/\(.max_score) in \(.timing.total | floor) s"' "$OUT/sol-$lab.json"))"
+    else
+        fail "solutions/$lab" "exit $rc, $(jq -c '{score, max_score, not_passed: [.tests[] | select(.verdict != "passed") | "\(.name) \(.verdict)"], deductions: [.deductions[] | "\(.category) \(.test): \(.evidence)"]}' "$OUT/sol-$lab.json" | cut -c1-600)"
+    fi
+    host_clean "solutions/$lab" "$before"
+done
+
+# --- skeletons: 0, quickly ---------------------------------------------------
+for lab in $labs; do
+    want skeleton || break
+    num=${lab%%-*}
+    start=$(date +%s.%N)
+    "$IPCLAB" grade --lab "$num" --submission . -q --report-json "$OUT/skel-$lab.json" \
+        >"$OUT/skel-$lab.log" 2>&1
+    rc=$?
+    secs=$(echo "$(date +%s.%N) - $start" | bc)
+    if [ ! -s "$OUT/skel-$lab.json" ]; then
+        fail "skeleton/$lab" "no report (exit $rc): $(tail -3 "$OUT/skel-$lab.log")"
+    elif ! jq -e '.score == 0' "$OUT/skel-$lab.json" >/dev/null || [ $rc -ne 1 ]; then
+        fail "skeleton/$lab" "exit $rc, score $(jq .score "$OUT/skel-$lab.json")"
+    elif [ "$(echo "$secs > 30" | bc)" = 1 ]; then
+        fail "skeleton/$lab" "took ${secs}s (budget 30 s)"
+    else
+        pass "skeleton/$lab (0 in $(printf %.1f "$secs") s)"
+    fi
+done
+
+# --- outputs: Gradescope JSON, JUnit XML, CSV --------------------------------
+first=$(echo "$labs" | head -1)
+if [ -n "$first" ] && want outputs; then
+    num=${first%%-*}
+    # A failing, leaking submission exercises every part of the outputs.
+    sub="$OUT/outputs-sub"
+    mkdir -p "$sub"
+    cp "solutions/$first/src/"* "$sub/"
+    f=$("$IPCLAB" manifest --student-files "$num" | head -1)
+    printf '\nthis does not compile\n' >>"$sub/$f"
+    for kind in sol broken; do
+        s=solutions
+        [ $kind = broken ] && s=$sub
+        "$IPCLAB" grade --lab "$num" --submission "$s" --no-valgrind -q --student "o'neil, \"x\"" \
+            --json "$OUT/$kind.results.json" --junit "$OUT/$kind.junit.xml" \
+            --csv "$OUT/$kind.row.csv" >"$OUT/$kind.out.log" 2>&1
+        ok=1
+        jq -e '(.score | type) == "number" and (.max_score | type) == "number" and
+               (.output | type) == "string" and (.tests | type) == "array" and
+               all(.tests[]; (.name | type) == "string" and (.number | type) == "string" and
+                   (.score | type) == "number" and (.max_score | type) == "number" and
+                   (.status == "passed" or .status == "failed") and
+                   (.output | type) == "string" and
+                   (.visibility == "visible" or .visibility == "hidden"))' \
+            "$OUT/$kind.results.json" >/dev/null || { ok=0; fail "outputs/$kind results.json" "$(head -c 300 "$OUT/$kind.results.json")"; }
+        xmllint --noout "$OUT/$kind.junit.xml" 2>"$OUT/$kind.xmllint" || { ok=0; fail "outputs/$kind junit" "$(head -3 "$OUT/$kind.xmllint")"; }
+        cols=$(python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); print(len(r), len(r[0]), len(r[1]), r[1][0])' "$OUT/$kind.row.csv" 2>&1)
+        ntests=$("$IPCLAB" manifest "$num" | wc -l)
+        [ "$cols" = "2 $((ntests + 6)) $((ntests + 6)) o'neil, \"x\"" ] || { ok=0; fail "outputs/$kind csv" "rows/columns: $cols"; }
+        [ $ok = 1 ] && pass "outputs/$kind (results.json, JUnit, CSV)"
+    done
+fi
+
+# --- corpus --------------------------------------------------------------------
+corpus_lab=01-pipes
+[ -d "labs/$corpus_lab" ] && [ -d "solutions/$corpus_lab" ] || corpus_lab=$first
+CORPUS="$ROOT/tests/corpus/01-pipes"
+num=${corpus_lab%%-*}
+target=$("$IPCLAB" manifest "$num" | head -1)
+studentf=$("$IPCLAB" manifest --student-files "$num" | head -1)
+
+# Checksums of what a hostile submission must never change: the corpus lab's
+# own files and a decoy directory of course-like files owned by root.
+course_sums() {
+    find "$ROOT/labs/$corpus_lab" "$OUT/decoy" -type f -not -path '*/build/*' -print0 |
+        sort -z | xargs -0 sha256sum
+}
+
+# run_case CASE: grade the case, print PASS/FAIL lines for it.
+run_case() {
+    local c=$1 dir="$CORPUS/$1" sub="$OUT/corpus/$1" cout="$OUT/corpus/$1.out"
+    # Each case's work directory apart, so parallel cases' checks do not meet.
+    local -x TMPDIR="$OUT/tmp/$1"
+    mkdir -p "$TMPDIR"
+    chmod 755 "$TMPDIR"
+    local build=ok tgt=any others=any score=any deduction="" message="" hang=0
+    local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
+    # shellcheck disable=SC1090
+    . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
+    mkdir -p "$sub/out"
+    cp "solutions/$corpus_lab/src/"* "$sub/"
+    local t=$target
+    [ "$target_all" = 1 ] && t='*'
+    if [ -f "$dir/append.txt" ]; then
+        cat "$dir/append.txt" >>"$sub/$studentf"
+    else
+        {
+            printf '\n/* ---- corpus case %s ---- */\n' "$c"
+            printf '#define CORPUS_TARGET "%s"\n#define CORPUS_COURSE "%s"\n#define CORPUS_OUTDIR "%s"\n' \
+                "$t" "$ROOT" "$sub/out"
+            printf '#define CORPUS_LABDIR "%s"\n#define CORPUS_DECOY "%s"\n' \
+                "$ROOT/labs/$corpus_lab" "$OUT/decoy"
+            cat "$dir/inject.c" "$ROOT/tests/corpus/hook.c"
+        } >>"$sub/$studentf"
+    fi
+    local opts=(--jobs 1)
+    [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
+    local before start secs rc
+    before=$(ipc_snapshot)
+    local sums_before
+    sums_before=$(course_sums)
+    start=$(date +%s.%N)
+    timeout -k 5 $((max_seconds + 60)) "$IPCLAB" grade --lab "$num" --submission "$sub" \
+        "${opts[@]}" --report-json "$sub/out/report.json" --json "$sub/out/results.json" \
+        >"$cout" 2>&1
+    rc=$?
+    secs=$(echo "$(date +%s.%N) - $start" | bc)
+    local r="$sub/out/report.json" why=""
+    if [ ! -s "$r" ]; then
+        why="no report (exit $rc): $(tail -3 "$cout")"
+    else
+        [ "$build" = ok ] && ! jq -e '.build.ok' "$r" >/dev/null && why="$why; did not build: $(jq -r .build.log "$r" | head -3)"
+        [ "$build" = fail ] && jq -e '.build.ok' "$r" >/dev/null && why="$why; built"
+        if [ "$tgt" != any ] && [ "$build" = ok ]; then
+            local v
+            if [ "$target_all" = 1 ]; then
+                v=$(jq -r '[.tests[].verdict] | unique | join(",")' "$r")
+            else
+                v=$(jq -r --arg t "$target" '.tests[] | select(.name == $t) | .verdict' "$r")
+            fi
+            echo "$v" | grep -qxE "$tgt" || why="$why; target verdict '$v', expected $tgt"
+        fi
+        if [ "$others" = passed ]; then
+            local bad
+            bad=$(jq -r --arg t "$target" '[.tests[] | select(.name != $t and .verdict != "passed") | "\(.name)=\(.verdict)"] | join(" ")' "$r")
+            [ -n "$bad" ] && why="$why; other tests not passed: $(echo "$bad" | cut -c1-300)"
+        fi
+        local want
+        case "$score" in
+        max) want='.score == .max_score' ;;
+        max-target) want='.score == .max_score - ([.tests[] | select(.name == "'"$target"'") | .points] | add)' ;;
+        0) want='.score == 0' ;;
+        below-max) want='.score < .max_score and .score > 0' ;;
+        *) want='true' ;;
+        esac
+        jq -e "$want" "$r" >/dev/null || why="$why; score $(jq -r '"\(.score)/\(.max_score)"' "$r"), expected $score"
+        [ -n "$deduction" ] && ! jq -e --arg d "$deduction" 'any(.deductions[]; .category == $d)' "$r" >/dev/null &&
+            why="$why; no '$deduction' deduction"
+        [ -n "$message" ] && ! jq -c . "$r" | grep -qE "$message" && why="$why; no message matching '$message'"
+        [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&
+            why="$why; no why-it-hung sentence"
+        [ "$isolation" = 1 ] && ! jq -e '.isolation.on' "$r" >/dev/null && why="$why; isolation is off"
+        [ $rc -eq 2 ] && why="$why; could not grade (exit 2)"
+    fi
+    [ "$(echo "$secs > $max_seconds" | bc)" = 1 ] && why="$why; took ${secs}s (budget $max_seconds)"
+    # Nothing of the lab, the decoy or the grader's output may change.
+    [ "$(course_sums)" != "$sums_before" ] && why="$why; course or decoy files changed: $(diff <(echo "$sums_before") <(course_sums) | grep '^[<>]' | head -3)"
+    [ -s "$sub/out/results.json" ] || why="$why; results.json missing"
+    if [ -z "$why" ]; then
+        pass "corpus/$c ($(jq -r '"\(.score)/\(.max_score)"' "$r"), $(printf %.0f "$secs") s)"
+    else
+        fail "corpus/$c" "${why#; }"
+    fi
+    host_clean "corpus/$c" "$before"
+}
+
+if ! want corpus; then
+    :
+elif [ -z "$corpus_lab" ] || [ ! -d "$CORPUS" ]; then
+    skip "corpus (no lab or no corpus)"
+else
+    mkdir -p "$OUT/corpus" "$OUT/decoy"
+    for f in tests.c lab.ini grades.csv; do echo "decoy $f" >"$OUT/decoy/$f"; done
+    chmod 755 "$OUT/decoy"
+    # Prove the sandbox is on with a harmless case before any destructive one.
+    proof=$(run_case sandbox-check)
+    echo "$proof"
+    sandboxed=0
+    if echo "$proof" | grep -q '^PASS grader corpus/sandbox-check ' &&
+        jq -e '.isolation.on' "$OUT/corpus/sandbox-check/out/report.json" >/dev/null 2>&1; then
+        sandboxed=1
+    fi
+    export -f run_case host_clean leftover_procs ipc_snapshot pass fail course_sums
+    export OUT ROOT IPCLAB CORPUS corpus_lab num target studentf TMPDIR
+    for dir in "$CORPUS"/*/; do
+        c=$(basename "$dir")
+        [ "$c" = sandbox-check ] && continue
+        [ -n "${CASES:-}" ] && case " $CASES " in *" $c "*) ;; *) continue ;; esac
+        if grep -qx 'destructive=1' "$dir/expect" && [ $sandboxed = 0 ]; then
+            echo "SKIP grader corpus/$c (destructive, and the sandbox is not proven on: NOT RUN)" >&2
+            skip "corpus/$c (destructive; sandbox not proven on)"
+            continue
+        fi
+        echo "$c"
+    done | xargs -r -P "$JOBS" -I{} bash -c 'run_case "$1"' _ {} | tee "$OUT/corpus.log"
+    grep -q '^FAIL ' "$OUT/corpus.log" && failures=$((failures + 1))
+fi
+exit $((failures > 0))
