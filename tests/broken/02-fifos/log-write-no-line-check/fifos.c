@@ -157,9 +157,11 @@ ssize_t fifo_read_session(const char *path, void *buf, size_t cap)
     char scratch[512];
     for (;;) {
         /* Past cap, keep reading into scratch: the session ends at EOF only. */
-        char *dst = got < cap ? (char *)buf + got : scratch;
-        size_t room = got < cap ? cap - got : sizeof scratch;
-        ssize_t n = read_retry(fd, dst, room);
+        ssize_t n;
+        if (got < cap)
+            n = read_retry(fd, (char *)buf + got, cap - got);
+        else
+            n = read_retry(fd, scratch, sizeof scratch);
         if (n < 0)
             goto fail;
         if (n == 0)

@@ -82,6 +82,7 @@ int sysv_remove(int id)
 
 int sysv_send(int id, long type, const void *data, size_t len, bool nowait)
 {
+    (void)nowait;
     if (type < 1 || (data == NULL && len > 0)) {
         errno = EINVAL;
         return -1;
@@ -95,9 +96,7 @@ int sysv_send(int id, long type, const void *data, size_t len, bool nowait)
     int r;
     do /* the size is the data only: the mtype is not counted */
         r = msgsnd(id, m, len, 0);
-    (void)nowait;
-    while (r < 0 && errno == EINTR)
-        ;
+    while (r < 0 && errno == EINTR);
     int saved = errno;
     free(m);
     errno = saved;
