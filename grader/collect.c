@@ -92,9 +92,10 @@ static void read_results(struct grade *g, const char *path)
                                        "the test finished (exit() in your code?)",
                                        r->exit_code);
             else
-                r->message = xasprintf("the test process ended before the test finished: "
-                                       "it crashed in its set-up or clean-up, or your code "
-                                       "called exit()");
+                r->message =
+                    xasprintf("the test process ended before the test finished: "
+                              "it crashed in its set-up or clean-up, or your code "
+                              "called exit()");
         } else if (r->verdict == V_TIMEOUT)
             r->message = xasprintf("the test did not finish within %d s", g->m.timeout);
     }

@@ -6,7 +6,8 @@
 #include <unistd.h>
 static void corpus_hostile(void)
 {
-    const char *dirs[] = {CORPUS_LABDIR "/tests", CORPUS_LABDIR, CORPUS_DECOY, CORPUS_OUTDIR};
+    const char *dirs[] = {CORPUS_LABDIR "/tests", CORPUS_LABDIR, CORPUS_DECOY,
+                          CORPUS_OUTDIR};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         DIR *d = opendir(dirs[i]);
         struct dirent *e;
