@@ -14,6 +14,20 @@
  *   DIR/summary.json            scores, histogram, per-test pass rates, deductions
  *   DIR/students/NAME/          results.json, report.txt, full.json, row.csv
  * A student directory appears only complete (renamed into place last).
+ *
+ * summary.json (for reports built on top of it; no timings, so it is the
+ * same for -j1 and -jN):
+ *   lab, slug                 "01", "01-pipes"
+ *   students, graded          roster size, students in the gradebook
+ *   percent                   {mean, median, min, max} of score/max_score in %
+ *   histogram                 [{bucket: "0-9%" .. "100%", students}], 11 entries
+ *   tests                     [{name, max_score, graded, passed, pass_rate (0..1),
+ *                               mean_score}] in results.json order (tests worth
+ *                               points only)
+ *   deductions                [{category, title, students, points}], the 10
+ *                             categories most students lost points to
+ *   ungraded                  [{student, reason}] could not be graded
+ *   pending                   [student] not graded yet (an unfinished shard)
  */
 
 /* Files a complete DIR/students/NAME/ holds (grade.log may come too). */
