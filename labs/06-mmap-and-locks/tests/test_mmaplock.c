@@ -1,0 +1,1028 @@
+/* test_mmaplock.c - Criterion tests for lab 06 (memory-mapped files and locks). */
+#include "ipclab_test.h"
+#include "mmaplock.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TestSuite(mapfile, .timeout = 10);
+TestSuite(recstore, .timeout = 10);
+TestSuite(reclock, .timeout = 10);
+TestSuite(counter, .timeout = 10);
+TestSuite(lockkinds, .timeout = 10);
+
+/* ---- test helpers ------------------------------------------------------ */
+
+#define PAGE 4096
+
+/* A fresh file in the test's tmpdir holding `size` bytes of `fill`. */
+static int new_file(char *path, size_t cap, const char *tag, size_t size, char fill)
+{
+    char buf[PAGE];
+    ipct_path(path, cap, tag);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    memset(buf, fill, sizeof buf);
+    for (size_t done = 0; done < size;) {
+        size_t n = size - done < sizeof buf ? size - done : sizeof buf;
+        cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+        done += n;
+    }
+    return fd;
+}
+
+static off_t file_size(int fd)
+{
+    struct stat st;
+    cr_assert_eq(fstat(fd, &st), 0);
+    return st.st_size;
+}
+
+/* True if addr lies in one of the ranges /proc/self/maps lists. */
+static bool is_mapped(const void *addr)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    unsigned long lo, hi, a = (unsigned long)(uintptr_t)addr;
+    char line[512];
+    bool found = false;
+    cr_assert_not_null(f, "/proc/self/maps: %s", strerror(errno));
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= a && a < hi)
+            found = true;
+    fclose(f);
+    return found;
+}
+
+static void make_pipe(int fds[2])
+{
+    cr_assert_eq(pipe(fds), 0, "pipe: %s", strerror(errno));
+}
+
+/* True if one byte arrived on fd within timeout_ms (false on EOF or timeout). */
+static bool got_byte(int fd, int timeout_ms)
+{
+    char c;
+    return ipct_readable_within(fd, timeout_ms) && read(fd, &c, 1) == 1;
+}
+
+/* Few processes under memcheck: each one pays a leak check at exit. */
+static int nprocs(void)
+{
+    return ipct_under_valgrind() ? 2 : 4;
+}
+
+/*
+ * A lock holder: a child that opens path itself, takes the lock with a raw
+ * fcntl(F_SETLK) (or flock when kind is LOCK_KIND_FLOCK), says so on a pipe,
+ * and keeps it until release_holder(). Returns the child's pid.
+ */
+struct holder {
+    pid_t pid;
+    int release; /* write a byte here to let the holder go */
+};
+
+static struct holder hold_lock(const char *path, enum lock_kind kind, short type,
+                               off_t start, off_t len)
+{
+    int ready[2], go[2];
+    make_pipe(ready);
+    make_pipe(go);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        char c;
+        close(ready[0]);
+        close(go[1]);
+        int fd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(fd >= 0);
+        if (kind == LOCK_KIND_FLOCK) {
+            IPCT_CHILD_CHECK(flock(fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB) ==
+                             0);
+        } else {
+            struct flock fl = {
+                .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+            IPCT_CHILD_CHECK(
+                fcntl(fd, kind == LOCK_KIND_OFD ? F_OFD_SETLK : F_SETLK, &fl) == 0);
+        }
+        IPCT_CHILD_CHECK(write(ready[1], "L", 1) == 1);
+        IPCT_CHILD_CHECK(read(go[0], &c, 1) >= 0); /* a byte (or EOF): let go */
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    cr_assert(got_byte(ready[0], 5000), "the lock holder could not take its lock");
+    close(ready[0]);
+    return (struct holder){pid, go[1]};
+}
+
+static void release_holder(struct holder h)
+{
+    /* A byte, not EOF: children forked since then hold copies of h.release. */
+    cr_assert_eq(write(h.release, "U", 1), 1);
+    close(h.release);
+    cr_assert_eq(ipct_wait_exit(h.pid, 5000), 0, "the lock holder failed");
+}
+
+/* In a child: can this process take the lock right now? exit 0 yes, 1 no. */
+static int child_can_lock(const char *path, enum lock_kind kind, short type)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(fd >= 0);
+        int r;
+        if (kind == LOCK_KIND_FLOCK) {
+            r = flock(fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB);
+        } else {
+            struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+            r = fcntl(fd, kind == LOCK_KIND_OFD ? F_OFD_SETLK : F_SETLK, &fl);
+        }
+        _exit(r == 0 ? 0 : 1);
+    }
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert(code == 0 || code == 1, "the probing child failed (%d)", code);
+    return code;
+}
+
+/* ---- Exercise 1: mapfile ------------------------------------------------ */
+
+Test(mapfile, shared_store_reaches_file)
+{
+    char path[256], c = 0;
+    int fd = new_file(path, sizeof path, "shared", PAGE, 'a');
+    char *p = mf_map(fd, PAGE, true);
+    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    cr_assert_eq(p[0], 'a', "the mapping shows the file's bytes");
+    p[10] = 'X';
+    cr_assert_eq(pread(fd, &c, 1, 10), 1);
+    cr_assert_eq(c, 'X', "a store into a MAP_SHARED mapping is a store into the file");
+    cr_assert_eq(pwrite(fd, "Y", 1, 20), 1);
+    cr_assert_eq(p[20], 'Y', "write(2) to the file shows in a MAP_SHARED mapping");
+    munmap(p, PAGE);
+    close(fd);
+}
+
+Test(mapfile, private_store_stays_private)
+{
+    char path[256], c = 0;
+    int fd = new_file(path, sizeof path, "private", PAGE, 'a');
+    char *priv = mf_map(fd, PAGE, false);
+    cr_assert_not_null(priv, "mf_map: %s", strerror(errno));
+    char *shared = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+    cr_assert_neq(shared, MAP_FAILED);
+    priv[10] = 'X';
+    cr_assert_eq(priv[10], 'X');
+    cr_assert_eq(pread(fd, &c, 1, 10), 1);
+    cr_assert_eq(c, 'a', "a MAP_PRIVATE store must not reach the file");
+    cr_assert_eq(shared[10], 'a', "nor any other mapping of the file");
+    munmap(priv, PAGE);
+    munmap(shared, PAGE);
+    close(fd);
+}
+
+/* $begin persists */
+Test(mapfile, persists_across_processes)
+{
+    char path[256], buf[32] = {0};
+    int fd = new_file(path, sizeof path, "persist", PAGE, 0);
+    close(fd);
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* the writer maps, stores, syncs, and is gone */
+        int cfd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(cfd >= 0);
+        char *p = mf_map(cfd, PAGE, true);
+        IPCT_CHILD_CHECK(p != NULL);
+        close(cfd); /* the mapping does not need the fd */
+        strcpy(p + 100, "written by a dead process");
+        IPCT_CHILD_CHECK(mf_sync(p, PAGE) == 0);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
+    fd = open(path, O_RDONLY); /* a later process reads plain file bytes */
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(pread(fd, buf, 25, 100), 25);
+    cr_assert_str_eq(buf, "written by a dead process");
+    close(fd);
+}
+/* $end persists */
+
+Test(mapfile, sync_checks_its_range)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "sync", 2 * PAGE, 'a');
+    char *p = mf_map(fd, 2 * PAGE, true);
+    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    p[PAGE + 1] = 'b';
+    cr_assert_eq(mf_sync(p, 2 * PAGE), 0, "mf_sync: %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(mf_sync(p + 1, 10), -1, "msync needs a page-aligned address");
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(mf_sync(NULL, PAGE), -1);
+    cr_assert_eq(errno, EINVAL);
+    munmap(p, 2 * PAGE);
+    close(fd);
+}
+
+Test(mapfile, readonly_file_shared_is_eacces)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "rdonly", PAGE, 'r');
+    close(fd);
+    fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    errno = 0;
+    cr_assert_null(mf_map(fd, PAGE, true),
+                   "a writable shared mapping needs an O_RDWR fd");
+    cr_assert_eq(errno, EACCES, "errno %s", strerror(errno));
+    char *p = mf_map(fd, PAGE, false);
+    cr_assert_not_null(p, "a private mapping is a copy: a read-only fd is enough (%s)",
+                       strerror(errno));
+    p[0] = 'w';
+    cr_assert_eq(p[0], 'w');
+    munmap(p, PAGE);
+    close(fd);
+}
+
+Test(mapfile, bad_arguments)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "badargs", PAGE, 'a');
+    errno = 0;
+    cr_assert_null(mf_map(fd, 0, true));
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_null(mf_map(-1, PAGE, true));
+    cr_assert_eq(errno, EBADF);
+    close(fd);
+}
+
+Test(mapfile, last_page_tail_reads_zero)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "tail", 100, 'a');
+    char *p = mf_map(fd, PAGE, true);
+    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    cr_assert_eq(p[99], 'a');
+    for (int i = 100; i < PAGE; i++)
+        cr_assert_eq(p[i], 0, "byte %d past end of file should read 0", i);
+    p[200] = 'z'; /* allowed, but never reaches the file */
+    cr_assert_eq(mf_sync(p, PAGE), 0);
+    cr_assert_eq(file_size(fd), 100, "a store past end of file does not grow it");
+    munmap(p, PAGE);
+    close(fd);
+}
+
+/* $begin sigbus */
+/* The mapping is two pages, the file 100 bytes: page 2 has no file behind it. */
+Test(mapfile, touch_past_eof_is_sigbus, .signal = SIGBUS)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "sigbus", 100, 'a');
+    volatile char *p = mf_map(fd, 2 * PAGE, true);
+    cr_assert_not_null(p, "mapping past end of file is allowed: %s", strerror(errno));
+    p[PAGE - 1] = 'x'; /* last page of the file: fine */
+    p[PAGE] = 'x';     /* wholly past end of file: SIGBUS */
+    cr_assert_fail("touching a page past end of file should have raised SIGBUS");
+}
+/* $end sigbus */
+
+Test(mapfile, truncated_under_mapping_is_sigbus, .signal = SIGBUS)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "shrunk", 2 * PAGE, 'a');
+    volatile char *p = mf_map(fd, 2 * PAGE, true);
+    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    cr_assert_eq(p[PAGE], 'a');
+    cr_assert_eq(ftruncate(fd, 0), 0); /* as another process might */
+    char c = p[PAGE];                  /* the page is gone: SIGBUS */
+    cr_assert_fail(
+        "reading a page of a truncated file should have raised SIGBUS, read %d", c);
+}
+
+Test(mapfile, grow_extends_file_and_mapping)
+{
+    char path[256], c = 0;
+    int fd = new_file(path, sizeof path, "grow", PAGE, 'a');
+    size_t len = PAGE;
+    void *map = mf_map(fd, len, true);
+    cr_assert_not_null(map, "mf_map: %s", strerror(errno));
+    cr_assert_eq(mf_grow(fd, &map, &len, 3 * PAGE), 0, "mf_grow: %s", strerror(errno));
+    char *p = map;
+    cr_assert_eq(len, 3 * PAGE);
+    cr_assert_eq(file_size(fd), 3 * PAGE,
+                 "the file must grow (ftruncate) with the mapping");
+    cr_assert_eq(p[0], 'a', "the old contents stay");
+    cr_assert_eq(p[PAGE + 5], 0, "the new bytes read as zeros");
+    p[3 * PAGE - 1] = 'q'; /* SIGBUS here if the file did not grow */
+    cr_assert_eq(pread(fd, &c, 1, 3 * PAGE - 1), 1);
+    cr_assert_eq(c, 'q');
+    munmap(map, len);
+    close(fd);
+}
+
+Test(mapfile, grow_bad_arguments)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "growbad", 2 * PAGE, 'a');
+    size_t len = 2 * PAGE;
+    void *map = mf_map(fd, len, true), *nothing = NULL;
+    cr_assert_not_null(map, "mf_map: %s", strerror(errno));
+    void *before = map;
+    errno = 0;
+    cr_assert_eq(mf_grow(fd, &map, &len, PAGE), -1, "shrinking is not growing");
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(mf_grow(fd, &map, &len, 2 * PAGE), -1, "the same size is not growing");
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(mf_grow(fd, &nothing, &len, 4 * PAGE), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(mf_grow(fd, NULL, &len, 4 * PAGE), -1);
+    cr_assert_eq(errno, EINVAL);
+    cr_assert_eq(map, before);
+    cr_assert_eq(len, 2 * PAGE, "a failed call leaves the mapping alone");
+    cr_assert_eq(file_size(fd), 2 * PAGE, "a rejected call leaves the file alone");
+    munmap(map, len);
+    close(fd);
+}
+
+/* ---- Exercise 2: recstore ----------------------------------------------- */
+
+struct rec {
+    uint32_t writer; /* who appended it */
+    uint32_t seq;    /* the writer's sequence number */
+    char text[24];
+};
+
+static struct rec make_rec(uint32_t writer, uint32_t seq)
+{
+    struct rec r = {writer, seq, {0}};
+    snprintf(r.text, sizeof r.text, "w%u-s%u", writer, seq);
+    return r;
+}
+
+static void check_rec(struct rs *s, uint64_t idx, uint32_t writer, uint32_t seq)
+{
+    struct rec got, want = make_rec(writer, seq);
+    cr_assert_eq(rs_get(s, idx, &got), 0, "rs_get(%lu): %s", (unsigned long)idx,
+                 strerror(errno));
+    cr_assert(memcmp(&got, &want, sizeof got) == 0, "record %lu is %s, expected %s",
+              (unsigned long)idx, got.text, want.text);
+}
+
+Test(recstore, open_creates_header)
+{
+    char path[256];
+    struct rs s;
+    struct rs_header h;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    cr_assert_eq(file_size(s.fd), RS_DATA + RS_INITIAL * sizeof(struct rec),
+                 "a new store holds the header and RS_INITIAL records");
+    cr_assert_eq(pread(s.fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+    cr_assert_eq(h.magic, RS_MAGIC);
+    cr_assert_eq(h.rec_size, sizeof(struct rec));
+    cr_assert_eq(h.count, 0);
+    cr_assert_eq(h.capacity, RS_INITIAL);
+    cr_assert_eq(rs_count(&s), 0);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+Test(recstore, append_then_get)
+{
+    char path[256];
+    struct rs s;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    for (uint32_t i = 0; i < 10; i++) {
+        struct rec r = make_rec(1, i);
+        cr_assert_eq(rs_append(&s, &r), (int64_t)i, "rs_append returns the new index");
+    }
+    cr_assert_eq(rs_count(&s), 10);
+    for (uint32_t i = 0; i < 10; i++)
+        check_rec(&s, i, 1, i);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+Test(recstore, get_past_count_is_erange)
+{
+    char path[256];
+    struct rs s;
+    struct rec r = make_rec(1, 1), out;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, sizeof r, &s), 0, "rs_open: %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(rs_get(&s, 0, &out), -1, "an empty store has no record 0");
+    cr_assert_eq(errno, ERANGE);
+    cr_assert_eq(rs_append(&s, &r), 0);
+    errno = 0;
+    cr_assert_eq(rs_get(&s, 1, &out), -1, "records past count do not exist yet");
+    cr_assert_eq(errno, ERANGE);
+    errno = 0;
+    cr_assert_eq(rs_get(&s, RS_INITIAL + 5, &out), -1);
+    cr_assert_eq(errno, ERANGE);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+Test(recstore, grows_by_doubling)
+{
+    char path[256];
+    struct rs s;
+    struct rs_header h;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    for (uint32_t i = 0; i < 200; i++) {
+        struct rec r = make_rec(2, i);
+        cr_assert_eq(rs_append(&s, &r), (int64_t)i, "append %u: %s", i, strerror(errno));
+    }
+    cr_assert_eq(pread(s.fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+    cr_assert_eq(h.capacity, 256, "16 doubled until 200 fit: 256, got %lu",
+                 (unsigned long)h.capacity);
+    cr_assert_eq(file_size(s.fd), RS_DATA + 256 * sizeof(struct rec),
+                 "the file must grow with the capacity (ftruncate)");
+    for (uint32_t i = 0; i < 200; i++)
+        check_rec(&s, i, 2, i);
+    struct rec last, want = make_rec(2, 199); /* past the first page: in the file? */
+    cr_assert_eq(pread(s.fd, &last, sizeof last, RS_DATA + 199 * sizeof last),
+                 (ssize_t)sizeof last);
+    cr_assert(memcmp(&last, &want, sizeof last) == 0, "record 199 is not in the file");
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+Test(recstore, persists_across_processes)
+{
+    char path[256];
+    struct rs s;
+    ipct_path(path, sizeof path, "store");
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct rs c;
+        IPCT_CHILD_CHECK(rs_open(path, sizeof(struct rec), &c) == 0);
+        for (uint32_t i = 0; i < 50; i++) {
+            struct rec r = make_rec(3, i);
+            IPCT_CHILD_CHECK(rs_append(&c, &r) == (int64_t)i);
+        }
+        IPCT_CHILD_CHECK(rs_sync(&c) == 0);
+        IPCT_CHILD_CHECK(rs_close(&c) == 0);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    cr_assert_eq(rs_count(&s), 50, "the records outlive the process that wrote them");
+    for (uint32_t i = 0; i < 50; i++)
+        check_rec(&s, i, 3, i);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+Test(recstore, sees_growth_by_another_process)
+{
+    char path[256];
+    struct rs s;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    size_t first_len = s.maplen;
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct rs c;
+        IPCT_CHILD_CHECK(rs_open(path, sizeof(struct rec), &c) == 0);
+        for (uint32_t i = 0; i < 200; i++) {
+            struct rec r = make_rec(4, i);
+            IPCT_CHILD_CHECK(rs_append(&c, &r) == (int64_t)i);
+        }
+        IPCT_CHILD_CHECK(rs_close(&c) == 0);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
+    cr_assert_eq(rs_count(&s), 200);
+    check_rec(&s, 199, 4, 199); /* far past this process's first mapping */
+    check_rec(&s, 0, 4, 0);
+    cr_assert_gt(s.maplen, first_len,
+                 "the store must be mapped again to reach record 199");
+    struct rec r = make_rec(5, 0);
+    cr_assert_eq(rs_append(&s, &r), 200);
+    check_rec(&s, 200, 5, 0);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/* $begin concurrent_appends */
+Test(recstore, concurrent_appends_from_processes)
+{
+    int n = nprocs();
+    uint32_t per = ipct_under_valgrind() ? 40 : 300;
+    char path[256];
+    struct rs s;
+    pid_t pids[4];
+    ipct_path(path, sizeof path, "store");
+    for (int w = 0; w < n; w++) {
+        pids[w] = ipct_fork();
+        if (pids[w] == 0) { /* every writer opens the store itself, at once */
+            struct rs c;
+            IPCT_CHILD_CHECK(rs_open(path, sizeof(struct rec), &c) == 0);
+            for (uint32_t i = 0; i < per; i++) {
+                struct rec r = make_rec((uint32_t)w, i);
+                IPCT_CHILD_CHECK(rs_append(&c, &r) >= 0);
+            }
+            IPCT_CHILD_CHECK(rs_close(&c) == 0);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < n; w++)
+        cr_assert_eq(ipct_wait_exit(pids[w], 9000), 0, "writer %d failed", w);
+
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    cr_assert_eq(rs_count(&s), (int64_t)n * per, "every append must be kept");
+    uint32_t next[4] = {0}; /* each writer's records appear in its own order */
+    for (uint64_t i = 0; i < (uint64_t)n * per; i++) {
+        struct rec r;
+        cr_assert_eq(rs_get(&s, i, &r), 0);
+        cr_assert_lt(r.writer, (uint32_t)n, "record %lu is garbage", (unsigned long)i);
+        cr_assert_eq(r.seq, next[r.writer], "record %lu: writer %u seq %u, expected %u",
+                     (unsigned long)i, r.writer, r.seq, next[r.writer]);
+        next[r.writer]++;
+    }
+    cr_assert_eq(rs_close(&s), 0);
+}
+/* $end concurrent_appends */
+
+Test(recstore, wrong_store_is_einval)
+{
+    char path[256], junk[256];
+    struct rs s;
+    struct ipct_fdset before;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, 32, &s), 0, "rs_open: %s", strerror(errno));
+    cr_assert_eq(rs_close(&s), 0);
+    ipct_fd_snapshot(&before);
+    errno = 0;
+    cr_assert_eq(rs_open(path, 48, &s), -1, "the store was made with 32-byte records");
+    cr_assert_eq(errno, EINVAL);
+    int fd = new_file(junk, sizeof junk, "junk", 1000, 'j');
+    close(fd);
+    errno = 0;
+    cr_assert_eq(rs_open(junk, 32, &s), -1, "a file without RS_MAGIC is not a store");
+    cr_assert_eq(errno, EINVAL);
+    cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0,
+                 "a failed rs_open must close its fd");
+    errno = 0;
+    cr_assert_eq(rs_open(path, 0, &s), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(rs_open(NULL, 32, &s), -1);
+    cr_assert_eq(errno, EINVAL);
+}
+
+Test(recstore, close_releases_everything)
+{
+    char path[256];
+    struct rs s;
+    struct ipct_fdset before;
+    struct rec r = make_rec(1, 1);
+    ipct_path(path, sizeof path, "store");
+    ipct_fd_snapshot(&before);
+    cr_assert_eq(rs_open(path, sizeof r, &s), 0, "rs_open: %s", strerror(errno));
+    cr_assert_eq(rs_append(&s, &r), 0);
+    void *map = s.map;
+    cr_assert_eq(rs_close(&s), 0);
+    cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "rs_close must close the fd");
+    cr_assert_not(is_mapped(map), "rs_close must unmap the store");
+    cr_assert_eq(s.fd, -1);
+    cr_assert_null(s.map);
+    errno = 0;
+    cr_assert_eq(rs_close(&s), -1, "closing twice is an error");
+    cr_assert_eq(errno, EINVAL);
+}
+
+/* ---- Exercise 3: reclock ------------------------------------------------ */
+
+/* $begin holder_pid */
+Test(reclock, holder_pid_is_reported)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "locks", 100, 'a');
+    struct holder h =
+        hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 10, 20); /* bytes 10..29 */
+    cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 100), h.pid,
+                 "F_GETLK names the holder's pid");
+    cr_assert_eq(lock_holder(fd, F_RDLCK, 29, 1), h.pid, "byte 29 is inside the lock");
+    cr_assert_eq(lock_holder(fd, F_WRLCK, 30, 10), 0, "bytes 30..39 are free");
+    cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 10), 0, "bytes 0..9 are free");
+    release_holder(h);
+    cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 0), 0, "a dead process holds no locks");
+    close(fd);
+}
+/* $end holder_pid */
+
+Test(reclock, own_lock_is_not_reported)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "own", 100, 'a');
+    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 50, false), 0, "lock_range: %s",
+                 strerror(errno));
+    cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 50), 0,
+                 "a process's own locks never conflict with its own requests");
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1,
+                 "another process must see the lock");
+    close(fd);
+}
+
+Test(reclock, try_lock_conflict_is_eagain)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "try", 100, 'a');
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 100);
+    errno = 0;
+    cr_assert_eq(lock_range(fd, F_WRLCK, 50, 10, false), -1, "the range is held");
+    cr_assert_eq(errno, EAGAIN, "errno %s (EACCES must be reported as EAGAIN)",
+                 strerror(errno));
+    release_holder(h);
+    cr_assert_eq(lock_range(fd, F_WRLCK, 50, 10, false), 0, "free again: %s",
+                 strerror(errno));
+    close(fd);
+}
+
+Test(reclock, ranges_do_not_conflict)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "ranges", 100, 'a');
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 8);
+    cr_assert_eq(lock_range(fd, F_WRLCK, 8, 8, false), 0,
+                 "bytes 8..15 do not overlap 0..7: %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(lock_range(fd, F_WRLCK, 7, 2, false), -1, "bytes 7..8 overlap");
+    cr_assert_eq(errno, EAGAIN);
+    release_holder(h);
+    close(fd);
+}
+
+Test(reclock, read_locks_are_shared)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "shared", 100, 'a');
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_RDLCK, 0, 0);
+    cr_assert_eq(lock_range(fd, F_RDLCK, 0, 100, false), 0, "readers share: %s",
+                 strerror(errno));
+    cr_assert_eq(lock_holder(fd, F_RDLCK, 0, 0), 0, "a read lock does not stop readers");
+    cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 0), h.pid, "but it stops a writer");
+    errno = 0;
+    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 100, false), -1);
+    cr_assert_eq(errno, EAGAIN);
+    release_holder(h);
+    close(fd);
+}
+
+Test(reclock, unlock_lets_others_in)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "unlock", 100, 'a');
+    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 0, true), 0, "lock_range: %s",
+                 strerror(errno));
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1);
+    cr_assert_eq(lock_range(fd, F_UNLCK, 0, 0, false), 0, "unlock: %s", strerror(errno));
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 0,
+                 "the lock is still held");
+    close(fd);
+}
+
+Test(reclock, wait_blocks_until_release)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "wait", 100, 'a'), done[2];
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 0);
+    make_pipe(done);
+    pid_t waiter = ipct_fork();
+    if (waiter == 0) {
+        close(done[0]);
+        int wfd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(wfd >= 0);
+        IPCT_CHILD_CHECK(lock_range(wfd, F_WRLCK, 0, 0, true) == 0);
+        IPCT_CHILD_CHECK(write(done[1], "!", 1) == 1);
+        _exit(0);
+    }
+    close(done[1]);
+    cr_assert_not(ipct_readable_within(done[0], 300),
+                  "F_SETLKW must wait for the holder");
+    release_holder(h);
+    cr_assert(got_byte(done[0], 5000), "the waiter never got the lock");
+    cr_assert_eq(ipct_wait_exit(waiter, 5000), 0);
+    close(done[0]);
+    close(fd);
+}
+
+Test(reclock, bad_arguments)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "bad", 100, 'a');
+    errno = 0;
+    cr_assert_eq(lock_range(fd, 42, 0, 0, false), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(lock_range(fd, F_WRLCK, -1, 0, false), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(lock_holder(fd, F_UNLCK, 0, 0), -1,
+                 "F_GETLK asks about F_RDLCK or F_WRLCK");
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(lock_range(-1, F_WRLCK, 0, 0, false), -1);
+    cr_assert_eq(errno, EBADF);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    errno = 0;
+    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 0, false), -1,
+                 "a write lock needs a writable fd");
+    cr_assert_eq(errno, EBADF);
+    close(fd);
+}
+
+/* ---- Exercise 4: counter ------------------------------------------------ */
+
+static int64_t read_counter(int fd, off_t off)
+{
+    int64_t v = 0;
+    cr_assert_eq(pread(fd, &v, sizeof v, off), (ssize_t)sizeof v, "no counter at %lld",
+                 (long long)off);
+    return v;
+}
+
+/* $begin exact_count */
+Test(counter, exact_across_processes)
+{
+    int n = nprocs();
+    int per = ipct_under_valgrind() ? 100 : 1000;
+    char path[256];
+    int fd = new_file(path, sizeof path, "counter", 0, 0);
+    pid_t pids[4];
+    for (int k = 0; k < n; k++) {
+        pids[k] = ipct_fork();
+        if (pids[k] == 0) {
+            int cfd = open(path, O_RDWR); /* its own open file description */
+            IPCT_CHILD_CHECK(cfd >= 0);
+            for (int i = 0; i < per; i++)
+                IPCT_CHILD_CHECK(counter_file_add(cfd, 0, 1) > 0);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < n; k++)
+        cr_assert_eq(ipct_wait_exit(pids[k], 9000), 0, "child %d failed", k);
+    cr_assert_eq(read_counter(fd, 0), (int64_t)n * per, "an increment was lost");
+    close(fd);
+}
+/* $end exact_count */
+
+Test(counter, missing_bytes_count_as_zero)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "empty", 0, 0);
+    errno = 0;
+    cr_assert_eq(counter_file_add(fd, 16, 5), 5, "counter_file_add: %s", strerror(errno));
+    cr_assert_eq(file_size(fd), 24, "the counter at 16 takes bytes 16..23");
+    cr_assert_eq(counter_file_add(fd, 16, -7), -2);
+    cr_assert_eq(read_counter(fd, 16), -2);
+    cr_assert_eq(read_counter(fd, 0), 0, "bytes before the counter are a hole of zeros");
+    close(fd);
+}
+
+Test(counter, counters_at_two_offsets)
+{
+    int per = ipct_under_valgrind() ? 100 : 1000;
+    char path[256];
+    int fd = new_file(path, sizeof path, "two", 0, 0);
+    pid_t pids[2];
+    for (int k = 0; k < 2; k++) {
+        pids[k] = ipct_fork();
+        if (pids[k] == 0) {
+            int cfd = open(path, O_RDWR);
+            IPCT_CHILD_CHECK(cfd >= 0);
+            for (int i = 0; i < per; i++) {
+                IPCT_CHILD_CHECK(counter_file_add(cfd, 0, 1) > 0);
+                IPCT_CHILD_CHECK(counter_file_add(cfd, 8, 2) > 0);
+            }
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(ipct_wait_exit(pids[k], 9000), 0, "child %d failed", k);
+    cr_assert_eq(read_counter(fd, 0), 2 * per);
+    cr_assert_eq(read_counter(fd, 8), 4 * per);
+    close(fd);
+}
+
+/* Run counter_file_add(off) in a child; true if it finished within ms. */
+static bool add_finishes_within(const char *path, off_t off, int ms, pid_t *pid_out,
+                                int *fd_out)
+{
+    int done[2];
+    make_pipe(done);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(done[0]);
+        int cfd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(cfd >= 0);
+        IPCT_CHILD_CHECK(counter_file_add(cfd, off, 1) == 1);
+        IPCT_CHILD_CHECK(write(done[1], "!", 1) == 1);
+        _exit(0);
+    }
+    close(done[1]);
+    *pid_out = pid;
+    *fd_out = done[0];
+    return got_byte(done[0], ms);
+}
+
+Test(counter, waits_for_the_lock_holder)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "held", 0, 0), done;
+    pid_t adder;
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 8);
+    cr_assert_not(add_finishes_within(path, 0, 300, &adder, &done),
+                  "the counter is locked by another process: the add must wait");
+    release_holder(h);
+    cr_assert(got_byte(done, 5000), "the add never finished after the release");
+    cr_assert_eq(ipct_wait_exit(adder, 5000), 0);
+    cr_assert_eq(read_counter(fd, 0), 1);
+    close(done);
+    close(fd);
+}
+
+Test(counter, locks_only_its_own_bytes)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "mine", 0, 0), done;
+    pid_t adder;
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 8, 8);
+    cr_assert(
+        add_finishes_within(path, 0, 5000, &adder, &done),
+        "bytes 8..15 are locked, the counter at 0..7 is free: lock only [off, off + 8)");
+    cr_assert_eq(ipct_wait_exit(adder, 5000), 0);
+    release_holder(h);
+    cr_assert_eq(read_counter(fd, 0), 1);
+    close(done);
+    close(fd);
+}
+
+Test(counter, bad_arguments)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "bad", 0, 0);
+    errno = 0;
+    cr_assert_eq(counter_file_add(fd, -8, 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(counter_file_add(-1, 0, 1), -1);
+    cr_assert_eq(errno, EBADF);
+    close(fd);
+}
+
+/* ---- Exercise 5: lockkinds ---------------------------------------------- */
+
+static int reopen(const char *path)
+{
+    int fd = open(path, O_RDWR);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    return fd;
+}
+
+Test(lockkinds, flock_conflicts_between_two_opens)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "flock", 10, 'a'), b = reopen(path);
+    cr_assert_eq(lock_whole(a, LOCK_KIND_FLOCK, true), 0, "lock_whole: %s",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_eq(lock_whole(b, LOCK_KIND_FLOCK, true), -1,
+                 "flock locks belong to the open file description: b is another one");
+    cr_assert_eq(errno, EAGAIN, "errno %s (EWOULDBLOCK is EAGAIN)", strerror(errno));
+    cr_assert_eq(unlock_whole(a, LOCK_KIND_FLOCK), 0);
+    cr_assert_eq(lock_whole(b, LOCK_KIND_FLOCK, false), 0, "free after unlock");
+    close(a);
+    close(b);
+}
+
+Test(lockkinds, posix_locks_belong_to_the_process)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "posix", 10, 'a'), b = reopen(path);
+    cr_assert_eq(lock_whole(a, LOCK_KIND_POSIX, true), 0, "lock_whole: %s",
+                 strerror(errno));
+    cr_assert_eq(lock_whole(b, LOCK_KIND_POSIX, true), 0,
+                 "fcntl locks belong to the process: its second fd does not conflict");
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1,
+                 "another process must be kept out");
+    close(a);
+    close(b);
+}
+
+Test(lockkinds, ofd_conflicts_between_two_opens)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "ofd", 10, 'a'), b = reopen(path);
+    cr_assert_eq(lock_whole(a, LOCK_KIND_OFD, true), 0, "lock_whole: %s",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, true), -1,
+                 "OFD locks belong to the open file description, like flock");
+    cr_assert_eq(errno, EAGAIN, "errno %s", strerror(errno));
+    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, false), -1, "a shared lock conflicts too");
+    cr_assert_eq(unlock_whole(a, LOCK_KIND_OFD), 0);
+    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, false), 0);
+    close(a);
+    close(b);
+}
+
+/* $begin close_trap */
+Test(lockkinds, posix_lock_lost_on_any_close)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "trap", 10, 'a');
+    cr_assert_eq(lock_whole(a, LOCK_KIND_POSIX, true), 0, "lock_whole: %s",
+                 strerror(errno));
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1, "the file is locked");
+    int b = reopen(path); /* say, a library opens the same file ... */
+    close(b);             /* ... and closes it: every fcntl lock of ours is gone */
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 0,
+                 "closing any fd of the file drops the process's POSIX locks");
+    close(a);
+}
+/* $end close_trap */
+
+Test(lockkinds, ofd_lock_survives_other_close)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "ofdclose", 10, 'a');
+    cr_assert_eq(lock_whole(a, LOCK_KIND_OFD, true), 0, "lock_whole: %s",
+                 strerror(errno));
+    int b = reopen(path);
+    close(b);
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_OFD, F_WRLCK), 1,
+                 "an OFD lock lives as long as its own description");
+    close(a);
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_OFD, F_WRLCK), 0,
+                 "gone with the last fd");
+}
+
+Test(lockkinds, fork_shares_ofd_not_posix)
+{
+    char ofd_path[256], posix_path[256];
+    int a = new_file(ofd_path, sizeof ofd_path, "forkofd", 10, 'a');
+    int b = new_file(posix_path, sizeof posix_path, "forkposix", 10, 'b');
+    cr_assert_eq(lock_whole(a, LOCK_KIND_OFD, true), 0, "lock_whole OFD: %s",
+                 strerror(errno));
+    cr_assert_eq(lock_whole(b, LOCK_KIND_POSIX, true), 0, "lock_whole POSIX: %s",
+                 strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* the child inherits both fds */
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        IPCT_CHILD_CHECK(fcntl(a, F_OFD_SETLK, &fl) == 0); /* same description: ours */
+        IPCT_CHILD_CHECK(fcntl(b, F_SETLK, &fl) == -1);    /* another process's */
+        IPCT_CHILD_CHECK(errno == EAGAIN || errno == EACCES);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "the child shares the OFD lock but not the parent's POSIX lock");
+    close(a);
+    close(b);
+}
+
+Test(lockkinds, flock_and_fcntl_are_independent)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "indep", 10, 'a');
+    cr_assert_eq(lock_whole(a, LOCK_KIND_FLOCK, true), 0, "lock_whole: %s",
+                 strerror(errno));
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 0,
+                 "on Linux a flock lock does not stop an fcntl lock");
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_FLOCK, F_WRLCK), 1, "but it stops flock");
+    close(a);
+}
+
+Test(lockkinds, bad_kind_is_einval)
+{
+    char path[256];
+    int a = new_file(path, sizeof path, "kind", 10, 'a');
+    errno = 0;
+    cr_assert_eq(lock_whole(a, (enum lock_kind)7, true), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(unlock_whole(a, (enum lock_kind) - 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(lock_whole(-1, LOCK_KIND_OFD, true), -1);
+    cr_assert_eq(errno, EBADF);
+    close(a);
+}
