@@ -96,6 +96,19 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* xstrdup_or_null - strdup(s), or NULL when s is NULL; exits on no memory. */
 char *xstrdup_or_null(const char *s);
 
+/*
+ * grade_uid - the unprivileged uid this grade's sandboxed commands run as
+ * when the grader is root: 210000 + a slot number held with flock(2) on
+ * /run/ipclab-uids/N (or under /tmp), so concurrent grades never share a
+ * uid and one submission's fork bomb (RLIMIT_NPROC counts per uid) cannot
+ * starve another. The slot is held until the grader exits. Returns -1 when
+ * the grader is not root (commands keep the caller's uid).
+ */
+int grade_uid(void);
+
+/* grade_chown - chown path to grade_uid() when root; 0, or -1 with errno. */
+int grade_chown(const char *path);
+
 /* now_seconds - CLOCK_MONOTONIC in seconds. */
 double now_seconds(void);
 

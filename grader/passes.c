@@ -73,7 +73,7 @@ static int start(struct grade *g, struct proc *p, const char *label, char *const
                  struct proc_opts *o, const struct sandbox_opts *so)
 {
     char **full = sandbox_argv(&g->sb, g->work, so, argv);
-    o->drop_uid = true;
+    o->uid = grade_uid();
     if (o->cwd == NULL)
         o->cwd = g->work;
     int rc = full != NULL ? proc_start(p, label, full, o) : -1;
@@ -224,7 +224,7 @@ void pass_valgrind(struct grade *g, int jobs)
     for (int s = 0; s < shards; s++) {
         char dir[4200], log[4300], results[4300], bin[4200];
         snprintf(dir, sizeof dir, "%s/vg%d", g->work, s);
-        if (mkdir(dir, 0755) < 0 || (geteuid() == 0 && chown(dir, 65534, 65534) < 0))
+        if (mkdir(dir, 0755) < 0 || grade_chown(dir) < 0)
             continue;
         snprintf(log, sizeof log, "--log-file=%s/%%p.log", dir);
         snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", dir);

@@ -1,6 +1,7 @@
 /* proc.c - fork/exec with limits, pipe capture via poll(2), and a watchdog. */
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -11,11 +12,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define NOBODY 65534
 
 static volatile sig_atomic_t interrupted;
 
@@ -62,6 +62,24 @@ static void limit(int resource, long value, long unit)
     setrlimit(resource, &rl);
 }
 
+/* Number of processes owned by uid (from the owners of /proc/PID). */
+static long procs_of(uid_t uid)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return 0;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+            fstatat(dirfd(d), e->d_name, &st, 0) == 0 && st.st_uid == uid)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 /* Child side of proc_start: never returns. Reports failures on the pipe. */
 static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t parent)
 {
@@ -92,14 +110,19 @@ static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t 
     limit(RLIMIT_CORE, 0, 1);
     struct rlimit zero = {0, 0};
     setrlimit(RLIMIT_CORE, &zero);
-    if (o->drop_uid && geteuid() == 0) {
-        if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0) {
-            dprintf(2, "ipclab: cannot drop to uid %d: %s\n", NOBODY, strerror(errno));
+    if (o->uid > 0 && geteuid() == 0) {
+        if (setgroups(0, NULL) < 0 || setgid((gid_t)o->uid) < 0 ||
+            setuid((uid_t)o->uid) < 0) {
+            dprintf(2, "ipclab: cannot drop to uid %d: %s\n", o->uid, strerror(errno));
             _exit(126);
         }
     }
-    /* RLIMIT_NPROC is not enforced for root: set it after dropping the uid. */
-    limit(RLIMIT_NPROC, o->lim.nproc, 1);
+    /*
+     * RLIMIT_NPROC counts every process of the uid, and is not enforced for
+     * root: set it after dropping the uid, above what a non-root caller
+     * already runs.
+     */
+    limit(RLIMIT_NPROC, o->lim.nproc > 0 ? o->lim.nproc + procs_of(getuid()) : 0, 1);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) /* the grader died before PDEATHSIG was set */
         _exit(126);

@@ -21,7 +21,7 @@ struct proc_opts {
     const char *cwd; /* working directory (NULL: keep the grader's) */
     char **env;      /* complete environment (NULL: the grader's) */
     struct proc_limits lim;
-    bool drop_uid;       /* when root: run as nobody (65534) with no extra groups */
+    int uid;             /* > 0 and root: run as this uid and gid, no extra groups */
     double wall_seconds; /* killed (SIGKILL to its process group) after this */
     size_t out_cap;      /* bytes of stdout+stderr kept; the rest is read and dropped */
 };

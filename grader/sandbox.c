@@ -83,9 +83,11 @@ bool sandbox_probe(struct sandbox_info *si, const char *work, bool want)
     char *cmd[] = {"true", NULL};
     char **argv = sandbox_argv(si, work, NULL, cmd);
     struct proc_opts o = {
-        .cwd = work, .drop_uid = true, .wall_seconds = 10, .out_cap = 512};
+        .cwd = work, .uid = grade_uid(), .wall_seconds = 10, .out_cap = 512};
     struct proc p;
     si->on = false;
+    char uidbuf[32];
+    snprintf(uidbuf, sizeof uidbuf, "%d (unprivileged)", grade_uid());
     if (argv != NULL && proc_start(&p, "sandbox probe", argv, &o) == 0) {
         proc_wait_all(&p, 1, NULL, NULL);
         if (!p.killed && p.status == 0) {
@@ -93,7 +95,7 @@ bool sandbox_probe(struct sandbox_info *si, const char *work, bool want)
             snprintf(si->note, sizeof si->note,
                      "bubblewrap: private IPC, PID, network (loopback), /dev/shm, "
                      "/tmp; host read-only; uid %s",
-                     si->uid_dropped ? "nobody" : "unchanged (not root)");
+                     si->uid_dropped ? uidbuf : "unchanged (not root)");
         } else {
             char *nl = strchr(p.out, '\n');
             if (nl != NULL)

@@ -42,10 +42,10 @@ leftover_procs() {
             echo "${p#/proc/}"
     done
 }
-# IPC objects owned by nobody (the sandbox's uid on the host) and corpus names.
+# IPC objects owned by the sandboxes' uids on the host, and corpus names.
 ipc_snapshot() {
     {
-        awk 'NR > 1 && $8 == 65534 {print FILENAME, $2}' /proc/sysvipc/msg /proc/sysvipc/shm /proc/sysvipc/sem 2>/dev/null
+        awk 'NR > 1 && ($8 == 65534 || ($8 >= 210000 && $8 < 214096)) {print FILENAME, $2}' /proc/sysvipc/msg /proc/sysvipc/shm /proc/sysvipc/sem 2>/dev/null
         ls /dev/shm /dev/mqueue 2>/dev/null | grep -E 'corpus-leak|ipclab-' || true
     } | sort
 }
