@@ -3,6 +3,8 @@
 #   make                         build the ipclab command (build/ipclab)
 #   make check LAB=01            build lab 01 from labs/01-*/src and run its tests
 #   make check LAB=01 SUBMISSION=solutions    ... from solutions/01-*/src instead
+#   make grade LAB=01 SUBMISSION=DIR   grade DIR's lab 01 like the grader (sandbox, valgrind)
+#   make grade-solutions         grade the reference solution of every lab, print the reports
 #   make test                    the project's own test suite (what CI runs)
 #   make deps                    install missing Debian packages
 #   make format / format-check   clang-format every C file / check only
@@ -15,6 +17,7 @@ LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
 .PHONY: all deps ipclab check test format format-check cppcheck clean list-labs gradescope
+.PHONY: grade grade-solutions
 
 all: ipclab
 
@@ -40,6 +43,18 @@ check: deps
 
 test: deps ipclab
 	@tests/run-all.sh
+
+# GRADE_FLAGS="--json results.json --junit report.xml --csv row.csv" adds outputs.
+grade: ipclab
+	@test -n "$(LAB)" || { echo "usage: make grade LAB=NN [SUBMISSION=DIR]" >&2; exit 2; }
+	@build/ipclab grade --lab $(LAB) --submission $(or $(SUBMISSION),.) $(GRADE_FLAGS)
+
+grade-solutions: ipclab
+	@status=0; for l in $(LABS); do \
+	    test -d solutions/$$(basename $$l)/src || continue; \
+	    build/ipclab grade --lab $$(basename $$l | cut -c1-2) --submission solutions \
+	        $(GRADE_FLAGS) || status=1; echo; \
+	done; exit $$status
 
 gradescope: deps
 	@test -n "$(LAB)" || { echo "usage: make gradescope LAB=NN" >&2; exit 2; }
