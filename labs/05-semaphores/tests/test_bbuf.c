@@ -1,0 +1,225 @@
+/* test_bbuf.c - lab 05 tests: bounded buffer on unnamed pshared semaphores (exercise 4).
+ */
+#include "ipclab_test.h"
+#include "sem_helpers.h"
+#include "semaphores.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+TestSuite(bbuf, .timeout = 20);
+
+#define PRODUCERS 4
+#define CONSUMERS 4
+
+Test(bbuf, initial_semaphore_values)
+{
+    struct bbuf *b = bbuf_create(6);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    int mutex = -1, empty = -1, full = -1;
+    sem_getvalue(&b->mutex, &mutex);
+    sem_getvalue(&b->empty, &empty);
+    sem_getvalue(&b->full, &full);
+    unsigned slots = b->slots;
+    bbuf_destroy(b);
+    cr_assert_eq(mutex, 1, "mutex is binary and starts free (1), got %d", mutex);
+    cr_assert_eq(empty, 6, "empty counts free slots: starts at 6, got %d", empty);
+    cr_assert_eq(full, 0, "full counts items: starts at 0, got %d", full);
+    cr_assert_eq(slots, 6);
+}
+
+Test(bbuf, fifo_order)
+{
+    struct bbuf *b = bbuf_create(4);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    long got[6] = {0};
+    int ok = 1;
+    for (long round = 0; round < 2; round++) { /* the second round wraps around */
+        for (long i = 0; i < 3; i++)
+            ok &= bbuf_put(b, 10 * round + i) == 0;
+        for (int i = 0; i < 3; i++)
+            ok &= bbuf_get(b, &got[3 * round + i], 0) == 0;
+    }
+    bbuf_destroy(b);
+    cr_assert(ok, "bbuf_put or bbuf_get failed");
+    long want[6] = {0, 1, 2, 10, 11, 12};
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(got[i], want[i], "item %d is %ld, expected %ld", i, got[i], want[i]);
+}
+
+Test(bbuf, empty_trywait_is_eagain)
+{
+    struct bbuf *b = bbuf_create(2);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    long item;
+    errno = 0;
+    int r = bbuf_get(b, &item, 0);
+    int err = errno;
+    bbuf_destroy(b);
+    cr_assert_eq(r, -1, "an empty buffer has nothing to give");
+    cr_assert_eq(err, EAGAIN, "timeout 0 uses sem_trywait: EAGAIN, got %s",
+                 strerror(err));
+}
+
+/* $begin timedwait */
+Test(bbuf, empty_timedwait_is_etimedout)
+{
+    struct bbuf *b = bbuf_create(2);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    long item;
+    long long start = mono_ms();
+    errno = 0;
+    int r = bbuf_get(b, &item, 250);
+    int err = errno;
+    long long elapsed = mono_ms() - start;
+    bbuf_destroy(b);
+    cr_assert_eq(r, -1);
+    cr_assert_eq(err, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(err));
+    cr_assert_geq(elapsed, 240, "gave up after %lld ms, before the 250 ms timeout",
+                  elapsed);
+    cr_assert_lt(elapsed, 5000, "took %lld ms for a 250 ms timeout", elapsed);
+}
+/* $end timedwait */
+
+Test(bbuf, put_waits_while_full)
+{
+    struct bbuf *b = bbuf_create(2);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    cr_assert_eq(bbuf_put(b, 1), 0);
+    cr_assert_eq(bbuf_put(b, 2), 0);
+    int empty = -1;
+    sem_getvalue(&b->empty, &empty);
+    int done[2];
+    cr_assert_eq(pipe(done), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(done[0]);
+        IPCT_CHILD_CHECK(bbuf_put(b, 3) == 0); /* must wait for a free slot */
+        IPCT_CHILD_CHECK(put_byte(done[1], 'p') == 0);
+        _exit(0);
+    }
+    close(done[1]);
+    long a = 0, c = 0, d = 0;
+    int r1 = bbuf_get(b, &a, 5000); /* frees a slot: the child can go on */
+    char byte;
+    int child_done = get_byte(done[0], &byte);
+    int r2 = bbuf_get(b, &c, 5000);
+    int r3 = bbuf_get(b, &d, 5000);
+    close(done[0]);
+    int code = ipct_wait_exit(pid, 5000);
+    bbuf_destroy(b);
+    cr_assert_eq(empty, 0, "two items in two slots: empty should be 0, got %d", empty);
+    cr_assert(r1 == 0 && r2 == 0 && r3 == 0 && child_done == 0 && code == 0,
+              "gets %d %d %d, child %d", r1, r2, r3, code);
+    cr_assert(a == 1 && c == 2 && d == 3,
+              "got %ld %ld %ld, expected 1 2 3: a full buffer must make put wait, never "
+              "overwrite",
+              a, c, d);
+}
+
+Test(bbuf, get_wakes_for_other_process)
+{
+    /* The consumer sleeps in sem_wait; only a pshared semaphore in shared
+     * memory lets the producer's post in another process wake it. */
+    struct bbuf *b = bbuf_create(2);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    int go[2];
+    cr_assert_eq(pipe(go), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(go[1]);
+        char c;
+        IPCT_CHILD_CHECK(get_byte(go[0], &c) == 0);
+        for (long i = 0; i < 50; i++)
+            IPCT_CHILD_CHECK(bbuf_put(b, i) == 0);
+        _exit(0);
+    }
+    close(go[0]);
+    long item = -1, sum = 0;
+    int ok = 1;
+    cr_assert_eq(put_byte(go[1], 'g'), 0);
+    for (int i = 0; i < 50 && ok; i++) {
+        ok = bbuf_get(b, &item, 4000) == 0;
+        sum += item;
+    }
+    close(go[1]);
+    int code = ipct_wait_exit(pid, 5000);
+    bbuf_destroy(b);
+    cr_assert(ok,
+              "a get timed out: was the producer's post seen by this process? (pshared)");
+    cr_assert_eq(code, 0);
+    cr_assert_eq(sum, 49 * 50 / 2);
+}
+
+/* $begin checksum */
+/* Producer p sends p * n + i for i in [0, n): every value once, known in advance.
+ * Consumers count what they receive in seen[]: each value must arrive exactly once. */
+Test(bbuf, four_by_four_checksum)
+{
+    unsigned n = stress_items(), total = PRODUCERS * n;
+    struct bbuf *b = bbuf_create(8);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    unsigned *seen = shared_area(total * sizeof *seen);
+    cr_assert_not_null(seen);
+    pid_t pids[PRODUCERS + CONSUMERS];
+    for (int p = 0; p < PRODUCERS; p++) {
+        pids[p] = ipct_fork();
+        if (pids[p] == 0) {
+            for (unsigned i = 0; i < n; i++)
+                IPCT_CHILD_CHECK(bbuf_put(b, (long)p * n + i) == 0);
+            _exit(0);
+        }
+    }
+    for (int c = 0; c < CONSUMERS; c++) {
+        pids[PRODUCERS + c] = ipct_fork();
+        if (pids[PRODUCERS + c] == 0) {
+            for (unsigned i = 0; i < n; i++) { /* 4 consumers x n = every item */
+                long item;
+                IPCT_CHILD_CHECK(bbuf_get(b, &item, 5000) == 0);
+                IPCT_CHILD_CHECK(item >= 0 && item < (long)total);
+                __atomic_fetch_add(&seen[item], 1, __ATOMIC_RELAXED);
+            }
+            _exit(0);
+        }
+    }
+    int failed = 0;
+    for (int k = 0; k < PRODUCERS + CONSUMERS; k++)
+        failed += ipct_wait_exit(pids[k], 15000) != 0;
+    unsigned lost = 0, doubled = 0;
+    for (unsigned v = 0; v < total; v++) {
+        lost += seen[v] == 0;
+        doubled += seen[v] > 1;
+    }
+    int left = -1;
+    sem_getvalue(&b->full, &left);
+    shared_area_free(seen, total * sizeof *seen);
+    bbuf_destroy(b);
+    cr_assert_eq(failed, 0, "%d of the 8 processes failed or timed out", failed);
+    cr_assert(lost == 0 && doubled == 0, "%u items lost, %u delivered twice", lost,
+              doubled);
+    cr_assert_eq(left, 0, "full is %d after every item was taken", left);
+}
+/* $end checksum */
+
+Test(bbuf, bad_arguments)
+{
+    errno = 0;
+    cr_assert_null(bbuf_create(0));
+    cr_assert_eq(errno, EINVAL, "0 slots: errno should be EINVAL, got %s",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_null(bbuf_create(BBUF_MAX_SLOTS + 1));
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(bbuf_put(NULL, 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    long item;
+    errno = 0;
+    cr_assert_eq(bbuf_get(NULL, &item, 0), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(bbuf_destroy(NULL), -1);
+    cr_assert_eq(errno, EINVAL);
+}

@@ -1,0 +1,179 @@
+/* test_named.c - lab 05 tests: POSIX named semaphores (exercise 3). */
+#include "ipclab_test.h"
+#include "sem_helpers.h"
+#include "semaphores.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+TestSuite(named, .timeout = 15);
+
+/* true if /dev/shm/sem.NAME exists for the POSIX name "/NAME". */
+static bool in_dev_shm(const char *name)
+{
+    char path[160];
+    struct stat st;
+    snprintf(path, sizeof path, "/dev/shm/sem.%s", name + 1);
+    return stat(path, &st) == 0;
+}
+
+Test(named, create_appears_in_dev_shm)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "sem");
+    sem_t *sem = named_create(name, 3);
+    cr_assert_neq(sem, SEM_FAILED, "named_create: %s", strerror(errno));
+    bool seen = in_dev_shm(name);
+    int value = -1;
+    sem_getvalue(sem, &value);
+    sem_close(sem);
+    sem_unlink(name);
+    cr_assert(seen, "a named semaphore lives in /dev/shm/sem.%s", name + 1);
+    cr_assert_eq(value, 3, "initial value %d, expected 3", value);
+}
+
+Test(named, existing_name_is_eexist)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "sem");
+    sem_t *first = sem_open(name, O_CREAT | O_EXCL, 0600, 5);
+    cr_assert_neq(first, SEM_FAILED, "sem_open: %s", strerror(errno));
+    errno = 0;
+    sem_t *second = named_create(name, 1);
+    int err = errno;
+    int value = -1;
+    sem_getvalue(first, &value);
+    if (second != SEM_FAILED)
+        sem_close(second);
+    sem_close(first);
+    sem_unlink(name);
+    cr_assert_eq(second, SEM_FAILED,
+                 "a name that exists must not be opened again (O_EXCL)");
+    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
+    cr_assert_eq(value, 5, "the existing semaphore was changed");
+}
+
+Test(named, value_too_large_is_einval)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "sem");
+    errno = 0;
+    sem_t *sem = named_create(name, (unsigned)SEM_VALUE_MAX + 1u);
+    int err = errno;
+    if (sem != SEM_FAILED) {
+        sem_close(sem);
+        sem_unlink(name);
+    }
+    cr_assert_eq(sem, SEM_FAILED);
+    cr_assert_eq(err, EINVAL, "errno should be EINVAL, got %s", strerror(err));
+    errno = 0;
+    cr_assert_eq(named_create(NULL, 1), SEM_FAILED);
+    cr_assert_eq(errno, EINVAL);
+}
+
+Test(named, remove_closes_and_unlinks)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "sem");
+    sem_t *sem = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
+    cr_assert_neq(sem, SEM_FAILED, "sem_open: %s", strerror(errno));
+    int r = named_remove(name, sem);
+    int err = errno;
+    bool still_there = in_dev_shm(name);
+    if (still_there)
+        sem_unlink(name);
+    cr_assert_eq(r, 0, "named_remove: %s", strerror(err));
+    cr_assert(!still_there, "the name must be unlinked (sem_unlink)");
+    errno = 0;
+    cr_assert_eq(sem_open(name, 0), SEM_FAILED, "the name can still be opened");
+    cr_assert_eq(errno, ENOENT);
+}
+
+Test(named, remove_missing_name_is_enoent)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "gone");
+    errno = 0;
+    cr_assert_eq(named_remove(name, NULL), -1);
+    cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+}
+
+/* $begin count_up */
+Test(named, count_up_is_exact)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "count");
+    long *counter = shared_area(sizeof *counter);
+    cr_assert_not_null(counter);
+    unsigned iters = ipct_under_valgrind() ? 50 : 20000;
+    int r = named_count_up(name, counter, 4, iters);
+    int err = errno;
+    long total = *counter;
+    shared_area_free(counter, sizeof *counter);
+    cr_assert_eq(r, 0, "named_count_up: %s", strerror(err));
+    cr_assert_eq(total, 4L * iters, "counter is %ld, expected %ld: increments were lost",
+                 total, 4L * iters);
+    cr_assert_eq(ipct_children_left(), 0, "workers were not reaped");
+}
+/* $end count_up */
+
+Test(named, count_up_unlinks_the_name)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "count");
+    long *counter = shared_area(sizeof *counter);
+    cr_assert_not_null(counter);
+    int r = named_count_up(name, counter, 2, 10);
+    shared_area_free(counter, sizeof *counter);
+    bool left = in_dev_shm(name);
+    if (left)
+        sem_unlink(name);
+    cr_assert_eq(r, 0, "named_count_up: %s", strerror(errno));
+    cr_assert(!left, "/dev/shm/sem.%s is left behind: sem_unlink it", name + 1);
+}
+
+Test(named, count_up_keeps_existing_name)
+{
+    char name[64];
+    ipct_name(name, sizeof name, "/", "count");
+    sem_t *theirs = sem_open(name, O_CREAT | O_EXCL, 0600, 7);
+    cr_assert_neq(theirs, SEM_FAILED, "sem_open: %s", strerror(errno));
+    long *counter = shared_area(sizeof *counter);
+    cr_assert_not_null(counter);
+    errno = 0;
+    int r = named_count_up(name, counter, 2, 10);
+    int err = errno;
+    bool kept = in_dev_shm(name);
+    long total = *counter;
+    shared_area_free(counter, sizeof *counter);
+    sem_close(theirs);
+    sem_unlink(name);
+    cr_assert_eq(r, -1, "the name belongs to someone else: fail with EEXIST");
+    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
+    cr_assert(kept, "named_count_up unlinked a semaphore it did not create");
+    cr_assert_eq(total, 0, "no worker may run after EEXIST");
+    cr_assert_eq(ipct_children_left(), 0);
+}
+
+Test(named, count_up_bad_arguments)
+{
+    char name[64];
+    long counter = 0;
+    ipct_name(name, sizeof name, "/", "count");
+    errno = 0;
+    cr_assert_eq(named_count_up(name, &counter, 0, 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(named_count_up(NULL, &counter, 1, 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    errno = 0;
+    cr_assert_eq(named_count_up(name, NULL, 1, 1), -1);
+    cr_assert_eq(errno, EINVAL);
+    cr_assert(!in_dev_shm(name), "nothing may be created for bad arguments");
+}

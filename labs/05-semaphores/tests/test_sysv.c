@@ -1,0 +1,457 @@
+/* test_sysv.c - lab 05 tests: sysv_open_set (exercise 1), sysv_lock (exercise 2). */
+#include "ipclab_test.h"
+#include "sem_helpers.h"
+#include "semaphores.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TestSuite(open_set, .timeout = 10);
+TestSuite(sysv_lock, .timeout = 10);
+TestSuite(lock_order, .timeout = 15);
+
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+/* Remove a set the test made; ignores ids that are already gone. */
+static void rm_set(int semid)
+{
+    if (semid >= 0)
+        semctl(semid, 0, IPC_RMID);
+}
+
+/* A fresh set of n semaphores, all set to value (made by the test itself). */
+static int test_set(int n, int value)
+{
+    int semid = semget(IPC_PRIVATE, n, IPC_CREAT | 0600);
+    cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        union semun arg = {.val = value};
+        cr_assert_eq(semctl(semid, i, SETVAL, arg), 0);
+    }
+    return semid;
+}
+
+/* ---- exercise 1: sysv_open_set ----------------------------------------- */
+
+Test(open_set, creates_with_initial_values)
+{
+    const unsigned short init[3] = {1, 7, 0};
+    int semid = sysv_open_set(fresh_key(), 3, init, 1000);
+    cr_assert_geq(semid, 0, "sysv_open_set: %s", strerror(errno));
+    int v0 = semval(semid, 0), v1 = semval(semid, 1), v2 = semval(semid, 2);
+    rm_set(semid);
+    cr_assert(v0 == 1 && v1 == 7 && v2 == 0, "values are %d %d %d, expected 1 7 0", v0,
+              v1, v2);
+}
+
+Test(open_set, creator_marks_set_initialised)
+{
+    const unsigned short init[2] = {3, 4};
+    int semid = sysv_open_set(fresh_key(), 2, init, 1000);
+    cr_assert_geq(semid, 0, "sysv_open_set: %s", strerror(errno));
+    long long otime = sem_otime_of(semid);
+    int v0 = semval(semid, 0);
+    rm_set(semid);
+    cr_assert_gt(otime, 0,
+                 "sem_otime is still 0: after SETALL, perform one semop that leaves the "
+                 "values unchanged so other processes know the set is ready");
+    cr_assert_eq(v0, 3, "the marking semop must leave the values as they were");
+}
+
+/* $begin second_open */
+Test(open_set, second_open_keeps_values)
+{
+    key_t key = fresh_key();
+    const unsigned short init[3] = {1, 5, 0};
+    int first = sysv_open_set(key, 3, init, 1000);
+    cr_assert_geq(first, 0, "sysv_open_set: %s", strerror(errno));
+    /* The set is in use: one item was produced (empty 5 -> 4, full 0 -> 1). */
+    struct sembuf produce[2] = {{1, -1, 0}, {2, 1, 0}};
+    cr_assert_eq(semop(first, produce, 2), 0);
+
+    int second = sysv_open_set(key, 3, init, 1000);
+    int empty = semval(first, 1), full = semval(first, 2);
+    rm_set(first);
+    cr_assert_eq(second, first, "the same key must give the same set");
+    cr_assert(
+        empty == 4 && full == 1,
+        "the second open reset the values in use (empty %d, full %d, expected 4 and "
+        "1): only the creator may set them",
+        empty, full);
+}
+/* $end second_open */
+
+/* $begin uninitialised */
+Test(open_set, waits_for_uninitialised_set)
+{
+    /* Another process created the set and has not set its values yet. */
+    key_t key = fresh_key();
+    int semid = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
+    cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
+
+    const unsigned short init[2] = {1, 1};
+    long long start = mono_ms();
+    errno = 0;
+    int r = sysv_open_set(key, 2, init, 300);
+    int err = errno;
+    long long elapsed = mono_ms() - start;
+    int v0 = semval(semid, 0);
+    long long otime = sem_otime_of(semid);
+    rm_set(semid);
+    cr_assert_eq(r, -1, "a set whose sem_otime is 0 is not ready: wait, then ETIMEDOUT");
+    cr_assert_eq(err, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(err));
+    cr_assert(v0 == 0 && otime == 0, "a joiner must never initialise someone else's set");
+    cr_assert_geq(elapsed, 250, "gave up after %lld ms instead of 300", elapsed);
+}
+/* $end uninitialised */
+
+Test(open_set, joiner_returns_once_initialised)
+{
+    key_t key = fresh_key();
+    int semid = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
+    cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
+    int ready[2], done[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(done), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ready[0]);
+        close(done[0]);
+        const unsigned short init[2] = {9, 9}; /* a joiner must not use these */
+        IPCT_CHILD_CHECK(put_byte(ready[1], 'r') == 0);
+        int id = sysv_open_set(key, 2, init, 8000);
+        IPCT_CHILD_CHECK(id == semid);
+        IPCT_CHILD_CHECK(semval(id, 0) == 1 && semval(id, 1) == 6);
+        IPCT_CHILD_CHECK(put_byte(done[1], 'd') == 0);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(done[1]);
+    char c;
+    cr_assert_eq(get_byte(ready[0], &c), 0);
+    /* Now play the creator: set the values, then mark the set with a semop. */
+    unsigned short values[2] = {1, 6};
+    union semun arg = {.array = values};
+    cr_assert_eq(semctl(semid, 0, SETALL, arg), 0);
+    struct sembuf mark[2] = {{0, 1, 0}, {0, -1, 0}};
+    cr_assert_eq(semop(semid, mark, 2), 0);
+    int code = ipct_wait_exit(pid, 9000);
+    int v1 = semval(semid, 1);
+    rm_set(semid);
+    close(ready[0]);
+    close(done[0]);
+    cr_assert_eq(code, 0,
+                 "the joiner failed (exit %d): it must return the set once "
+                 "sem_otime is set, with the creator's values",
+                 code);
+    cr_assert_eq(v1, 6);
+}
+
+Test(open_set, private_key_always_creates)
+{
+    const unsigned short init[1] = {2};
+    int a = sysv_open_set(IPC_PRIVATE, 1, init, 100);
+    int b = sysv_open_set(IPC_PRIVATE, 1, init, 100);
+    int va = semval(a, 0);
+    rm_set(a);
+    rm_set(b);
+    cr_assert(a >= 0 && b >= 0, "sysv_open_set(IPC_PRIVATE) failed: %s", strerror(errno));
+    cr_assert_neq(a, b, "IPC_PRIVATE makes a new set every time");
+    cr_assert_eq(va, 2);
+}
+
+Test(open_set, larger_than_existing_is_einval)
+{
+    key_t key = fresh_key();
+    const unsigned short init[3] = {1, 1, 1};
+    int semid = sysv_open_set(key, 2, init, 1000);
+    cr_assert_geq(semid, 0, "sysv_open_set: %s", strerror(errno));
+    errno = 0;
+    int r = sysv_open_set(key, 3, init, 200);
+    int err = errno;
+    rm_set(semid);
+    cr_assert_eq(r, -1, "asking for 3 semaphores of a 2-semaphore set must fail");
+    cr_assert_eq(err, EINVAL, "errno should be EINVAL, got %s", strerror(err));
+}
+
+Test(open_set, bad_arguments_are_einval)
+{
+    const unsigned short init[1] = {1};
+    errno = 0;
+    cr_assert_eq(sysv_open_set(IPC_PRIVATE, 0, init, 100), -1);
+    cr_assert_eq(errno, EINVAL, "nsems 0: errno should be EINVAL, got %s",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_eq(sysv_open_set(IPC_PRIVATE, 1, NULL, 100), -1);
+    cr_assert_eq(errno, EINVAL, "init NULL: errno should be EINVAL, got %s",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_eq(sysv_open_set(IPC_PRIVATE, 1, init, -1), -1);
+    cr_assert_eq(errno, EINVAL);
+}
+
+/* ---- exercise 2: sysv_lock / sysv_unlock ------------------------------- */
+
+Test(sysv_lock, lock_then_unlock)
+{
+    int semid = test_set(1, 1);
+    int r1 = sysv_lock(semid, 0, -1);
+    int held = semval(semid, 0);
+    int r2 = sysv_unlock(semid, 0);
+    int after = semval(semid, 0);
+    rm_set(semid);
+    cr_assert_eq(r1, 0, "sysv_lock: %s", strerror(errno));
+    cr_assert_eq(held, 0, "a held binary semaphore is 0, got %d", held);
+    cr_assert_eq(r2, 0);
+    cr_assert_eq(after, 1);
+}
+
+Test(sysv_lock, nowait_on_held_is_eagain)
+{
+    int semid = test_set(1, 0);
+    errno = 0;
+    int r = sysv_lock(semid, 0, 0);
+    int err = errno;
+    rm_set(semid);
+    cr_assert_eq(r, -1, "timeout 0 must not wait (IPC_NOWAIT)");
+    cr_assert_eq(err, EAGAIN, "errno should be EAGAIN, got %s", strerror(err));
+}
+
+/* $begin timeout */
+Test(sysv_lock, timeout_is_bounded)
+{
+    int semid = test_set(1, 0); /* held by nobody we could wait for */
+    long long start = mono_ms();
+    errno = 0;
+    int r = sysv_lock(semid, 0, 200);
+    int err = errno;
+    long long elapsed = mono_ms() - start;
+    rm_set(semid);
+    cr_assert_eq(r, -1);
+    cr_assert_eq(err, EAGAIN, "semtimedop reports a timeout as EAGAIN, got %s",
+                 strerror(err));
+    cr_assert_geq(elapsed, 190, "returned after %lld ms, before the timeout", elapsed);
+    cr_assert_lt(elapsed, 5000, "took %lld ms for a 200 ms timeout", elapsed);
+}
+/* $end timeout */
+
+/* $begin sem_undo */
+Test(sysv_lock, holder_killed_releases_lock)
+{
+    int semid = test_set(1, 1);
+    int held[2];
+    cr_assert_eq(pipe(held), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(held[0]);
+        IPCT_CHILD_CHECK(sysv_lock(semid, 0, -1) == 0);
+        IPCT_CHILD_CHECK(put_byte(held[1], 'h') == 0);
+        for (;;)
+            pause(); /* hold the lock until SIGKILL */
+    }
+    close(held[1]);
+    char c;
+    int got = get_byte(held[0], &c);
+    close(held[0]);
+    kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(ipct_wait(pid, &status, 5000), 0);
+    cr_assert_eq(got, 0, "the child could not take the lock (status %#x)", status);
+    /* SEM_UNDO: the kernel gave the dead holder's unit back. */
+    int r = sysv_lock(semid, 0, 2000);
+    rm_set(semid);
+    cr_assert_eq(r, 0, "the lock is still held by a dead process: use SEM_UNDO (%s)",
+                 strerror(errno));
+}
+/* $end sem_undo */
+
+Test(sysv_lock, unlock_balances_undo)
+{
+    /* A process that locks and unlocks, then exits, must leave the value 1. */
+    int semid = test_set(1, 1);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        IPCT_CHILD_CHECK(sysv_lock(semid, 0, -1) == 0);
+        IPCT_CHILD_CHECK(sysv_unlock(semid, 0) == 0);
+        _exit(0);
+    }
+    int code = ipct_wait_exit(pid, 5000);
+    int v = semval(semid, 0);
+    rm_set(semid);
+    cr_assert_eq(code, 0);
+    cr_assert_eq(v, 1,
+                 "after lock+unlock+exit the value is %d: unlock needs SEM_UNDO too, or "
+                 "the exit undoes the lock a second time",
+                 v);
+}
+
+Test(sysv_lock, waiter_wakes_on_unlock)
+{
+    int semid = test_set(1, 1);
+    cr_assert_eq(sysv_lock(semid, 0, -1), 0, "sysv_lock: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        IPCT_CHILD_CHECK(sysv_lock(semid, 0, -1) == 0);
+        IPCT_CHILD_CHECK(sysv_unlock(semid, 0) == 0);
+        _exit(0);
+    }
+    bool blocked = wait_ncnt(semid, 0, 1, pid, 5000);
+    cr_assert_eq(sysv_unlock(semid, 0), 0);
+    int code = ipct_wait_exit(pid, 5000);
+    rm_set(semid);
+    cr_assert(blocked, "the child never waited in semop (GETNCNT stayed 0)");
+    cr_assert_eq(code, 0, "the waiting child did not get the lock (exit %d)", code);
+}
+
+static int signalled_fd = -1; /* the child's handler reports here */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    char c = 's';
+    ssize_t w = write(signalled_fd, &c, 1); /* async-signal-safe */
+    (void)w;
+}
+
+Test(sysv_lock, wait_resumes_after_signal)
+{
+    int semid = test_set(1, 0);
+    int sig[2];
+    cr_assert_eq(pipe(sig), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(sig[0]);
+        signalled_fd = sig[1];
+        struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        /* semop is never restarted by SA_RESTART: sysv_lock must retry. */
+        IPCT_CHILD_CHECK(sysv_lock(semid, 0, 8000) == 0);
+        _exit(0);
+    }
+    close(sig[1]);
+    bool blocked = wait_ncnt(semid, 0, 1, pid, 5000);
+    kill(pid, SIGUSR1);
+    char c;
+    int handled = get_byte(sig[0], &c); /* the wait was interrupted by now */
+    close(sig[0]);
+    union semun arg = {.val = 1};
+    semctl(semid, 0, SETVAL, arg);
+    int code = ipct_wait_exit(pid, 9000);
+    rm_set(semid);
+    cr_assert(blocked, "the child never waited in semop");
+    cr_assert_eq(handled, 0, "the child's handler did not run");
+    cr_assert_eq(code, 0, "sysv_lock gave up after a signal (exit %d): retry on EINTR",
+                 code);
+}
+
+Test(sysv_lock, removed_set_is_eidrm)
+{
+    int semid = test_set(1, 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        errno = 0;
+        int r = sysv_lock(semid, 0, -1);
+        _exit(r == -1 && errno == EIDRM ? 0 : 1);
+    }
+    bool blocked = wait_ncnt(semid, 0, 1, pid, 5000);
+    rm_set(semid);
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert(blocked, "the child never waited in semop");
+    cr_assert_eq(code, 0, "a waiter whose set is removed must get -1 with EIDRM");
+}
+
+Test(sysv_lock, bad_id_and_number_fail)
+{
+    errno = 0;
+    cr_assert_eq(sysv_lock(-1, 0, 0), -1);
+    cr_assert_eq(errno, EINVAL, "bad id: errno should be EINVAL, got %s",
+                 strerror(errno));
+    int semid = test_set(1, 1);
+    errno = 0;
+    int r = sysv_lock(semid, 5, 0);
+    int err = errno;
+    rm_set(semid);
+    cr_assert_eq(r, -1);
+    cr_assert_eq(err, EFBIG, "semaphore 5 of a 1-semaphore set: EFBIG, got %s",
+                 strerror(err));
+}
+
+/* ---- exercise 2: lock ordering ----------------------------------------- */
+
+/* $begin lower_first */
+Test(lock_order, pair_takes_lower_first)
+{
+    int semid = test_set(2, 1);
+    cr_assert_eq(sysv_lock(semid, 0, -1), 0, "sysv_lock: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        IPCT_CHILD_CHECK(sysv_lock_pair(semid, 1, 0) == 0); /* arguments reversed */
+        IPCT_CHILD_CHECK(sysv_unlock_pair(semid, 1, 0) == 0);
+        _exit(0);
+    }
+    /* We hold 0. A child that follows the order waits for 0 holding nothing. */
+    bool blocked = wait_ncnt(semid, 0, 1, pid, 5000);
+    int v1 = semval(semid, 1);
+    cr_assert_eq(sysv_unlock(semid, 0), 0);
+    int code = ipct_wait_exit(pid, 5000);
+    rm_set(semid);
+    cr_assert(blocked, "the child never waited for semaphore 0");
+    cr_assert_eq(v1, 1,
+                 "the child took semaphore 1 and then waited for 0: with another process "
+                 "doing the opposite, both wait forever. Take the lower number first");
+    cr_assert_eq(code, 0);
+}
+/* $end lower_first */
+
+Test(lock_order, opposite_orders_never_deadlock)
+{
+    int semid = test_set(2, 1);
+    unsigned iters = ipct_under_valgrind() ? 40 : 3000;
+    long *shared = shared_area(sizeof(long));
+    cr_assert_not_null(shared);
+    pid_t pids[2];
+    for (int k = 0; k < 2; k++) {
+        pids[k] = ipct_fork();
+        if (pids[k] == 0) {
+            unsigned short a = k == 0 ? 0 : 1, b = k == 0 ? 1 : 0;
+            for (unsigned i = 0; i < iters; i++) {
+                IPCT_CHILD_CHECK(sysv_lock_pair(semid, a, b) == 0);
+                (*shared)++;
+                IPCT_CHILD_CHECK(sysv_unlock_pair(semid, a, b) == 0);
+            }
+            _exit(0);
+        }
+    }
+    int c0 = ipct_wait_exit(pids[0], 12000);
+    int c1 = ipct_wait_exit(pids[1], 12000);
+    long total = *shared;
+    shared_area_free(shared, sizeof(long));
+    rm_set(semid);
+    cr_assert(c0 == 0 && c1 == 0, "the two processes deadlocked or failed (%d, %d)", c0,
+              c1);
+    cr_assert_eq(total, 2L * iters, "lost increments: %ld of %u", total, 2 * iters);
+}
+
+Test(lock_order, same_semaphore_is_einval)
+{
+    int semid = test_set(2, 1);
+    errno = 0;
+    int r = sysv_lock_pair(semid, 1, 1);
+    int err = errno;
+    int v = semval(semid, 1);
+    rm_set(semid);
+    cr_assert_eq(r, -1, "a pair of one semaphore would wait for itself");
+    cr_assert_eq(err, EINVAL, "errno should be EINVAL, got %s", strerror(err));
+    cr_assert_eq(v, 1, "nothing may stay taken after EINVAL");
+}
