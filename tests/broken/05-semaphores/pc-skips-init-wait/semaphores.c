@@ -491,12 +491,14 @@ int pc_open(struct pc *pc, key_t key, unsigned slots, int timeout_ms)
     }
     const unsigned short init[PC_NSEMS] = {1, (unsigned short)slots, 0, 0};
     for (;;) {
+        /* $begin find_the_bug */
         pc->semid = semget(key, PC_NSEMS, IPC_CREAT | 0600);
         if (pc->semid < 0)
             return -1;
         union semun arg = {.array = (unsigned short *)init};
         if (semctl(pc->semid, 0, SETALL, arg) < 0)
             return -1;
+        /* $end find_the_bug */
         pc->shared = NULL;
         if (pc_op(pc->semid, PC_MUTEX, -1, SEM_UNDO) < 0) {
             if (errno == EIDRM || errno == EINVAL)
