@@ -130,7 +130,11 @@ done
 kill -INT "$pid"
 wait "$pid"
 rc=$?
-left=$(pgrep -f -- "$W/resume/" | wc -l)
+for _ in $(seq 50); do # sandboxes die with their grader (PDEATHSIG), a moment later
+    left=$(pgrep -f -- "$W/resume/" | wc -l)
+    [ "$left" -eq 0 ] && break
+    sleep 0.1
+done
 done1=$(ls "$W/resume/students" | wc -l)
 check interrupt-stops-cleanly "exit $rc (want 130), $left grade processes left, .work or partial outputs" \
     test "$rc" -eq 130 -a "$left" -eq 0 -a "$done1" -ge 1 -a "$done1" -lt "$N"
