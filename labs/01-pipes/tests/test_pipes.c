@@ -771,6 +771,7 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
     make_pipe(report);
     pid_t pid = ipct_fork();
     if (pid == 0) {
+        setpgid(0, 0); /* its own group: a timeout kills the programs it started */
         close(report[0]);
         struct ipct_fdset before;
         ipct_fd_snapshot(&before);
@@ -787,13 +788,15 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
         }
         _exit(0);
     }
+    setpgid(pid, pid); /* whichever of us runs first */
     close(report[1]);
     static char raw[sizeof(struct outcome) + JOB_OUT_MAX];
     ssize_t n = ipct_drain(report[0], raw, sizeof raw, DEADLINE_MS);
     close(report[0]);
     int status;
     if (n < 0) {
-        ipct_wait(pid, &status, 0); /* kills it: its pipe ends close */
+        kill(-pid, SIGKILL); /* the caller and every program still stuck */
+        ipct_wait(pid, &status, 0);
         cr_assert_fail("%s did not return within %d s. Is a write end still open "
                        "somewhere (so a reader never sees EOF), or is it waiting "
                        "for a full pipe?",
@@ -1295,6 +1298,7 @@ Test(pipeline, every_reader_sees_eof)
     close(in[1]);
     pid_t pid = ipct_fork();
     if (pid == 0) {
+        setpgid(0, 0);
         close(out[0]);
         char *cat[] = {"cat", NULL};
         char *const *cmds[] = {cat, cat, cat, cat};
@@ -1302,14 +1306,17 @@ Test(pipeline, every_reader_sees_eof)
         close(out[1]);
         _exit(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1);
     }
+    setpgid(pid, pid);
     close(in[0]);
     close(out[1]);
     char buf[64];
     ssize_t n = ipct_drain(out[0], buf, sizeof buf - 1, DEADLINE_MS);
     close(out[0]);
     int status;
-    if (n < 0)
-        ipct_wait(pid, &status, 0); /* kill it: its leaked ends close with it */
+    if (n < 0) {
+        kill(-pid, SIGKILL); /* the stuck cats too, not only their parent */
+        ipct_wait(pid, &status, 0);
+    }
     cr_assert_geq(n, 0,
                   "no EOF on the pipeline's output after %d s: a write end of one of "
                   "the pipes is still open in run_pipeline or in a child",

@@ -352,6 +352,7 @@ int run_pipeline(char *const *cmds[], size_t n, int in_fd, int out_fd)
         if (pid < 0)
             goto fail;
         if (pid == 0) {
+            free(pids); /* the parent's bookkeeping: this copy is not needed */
             int src = read_end >= 0 ? read_end : in_fd;
             int dst = is_last ? out_fd : fds[1];
             /* dup2 clears FD_CLOEXEC on 0 and 1; every pipe end we made
