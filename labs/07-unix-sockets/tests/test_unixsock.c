@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(boundaries, .timeout = 5);
-TestSuite(listener, .timeout = 5);
+TestSuite(boundaries, .timeout = 10);
+TestSuite(listener, .timeout = 10);
 TestSuite(fdpass, .timeout = 10);
 TestSuite(peercred, .timeout = 10);
 TestSuite(server, .timeout = 10);
