@@ -248,7 +248,7 @@ void pass_valgrind(struct grade *g, int jobs)
                                       .fsize_mb = 64,
                                       .nproc = 256,
                                       .nofile = 1024},
-                              .wall_seconds = pass_budget(g, count[s], 15),
+                              .wall_seconds = pass_budget(g, count[s], g->m.timeout + 5),
                               .out_cap = 16 * 1024};
         char ro_build[4200], ro_native[4200];
         snprintf(ro_build, sizeof ro_build, "%s/build", g->work);

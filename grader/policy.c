@@ -35,7 +35,6 @@ void policy_defaults(struct policy *p)
     p->rules[CAT_IPC_OBJECTS] = (struct policy_rule){1, 4};
     p->memory_error_fails_test = false;
     p->deduct_on_failed_tests = false;
-    p->valgrind_slowdown = 10;
     p->max_wall_seconds = 600;
     snprintf(p->source, sizeof p->source, "built-in defaults");
 }
@@ -85,8 +84,6 @@ static int on_key(void *user, const char *section, const char *name, const char 
             ok = parse_bool(value, &p->memory_error_fails_test);
         else if (strcmp(name, "deduct_on_failed_tests") == 0)
             ok = parse_bool(value, &p->deduct_on_failed_tests);
-        else if (strcmp(name, "valgrind_slowdown") == 0)
-            ok = parse_number(value, &p->valgrind_slowdown) && p->valgrind_slowdown >= 1;
         else if (strcmp(name, "max_wall_seconds") == 0) {
             ok = parse_number(value, &d) && d >= 10;
             p->max_wall_seconds = (int)d;

@@ -25,7 +25,6 @@ struct policy {
     struct policy_rule rules[CAT_COUNT];
     bool memory_error_fails_test; /* a test with memcheck errors earns 0 points */
     bool deduct_on_failed_tests;  /* also count leaks of tests that failed */
-    double valgrind_slowdown;     /* per-test timeout multiplier under valgrind */
     int max_wall_seconds;         /* hard limit for one whole pass */
     char source[4096];            /* the file the policy came from ("defaults") */
 };
