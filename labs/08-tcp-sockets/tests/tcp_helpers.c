@@ -1,0 +1,184 @@
+/* tcp_helpers.c - test-side TCP helpers for lab 08 (independent of student code). */
+#include "tcp_helpers.h"
+#include "ipclab_test.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* $begin port_zero */
+int th_listener(int backlog, uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0, "bind: %s",
+                 strerror(errno));
+    cr_assert_eq(listen(fd, backlog), 0, "listen: %s", strerror(errno));
+    socklen_t len = sizeof a;
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+/* $end port_zero */
+
+int th_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    while (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+void th_tcp_pair(int *client, int *server)
+{
+    uint16_t port;
+    int l = th_listener(1, &port);
+    *client = th_connect(port);
+    cr_assert_geq(*client, 0, "connect: %s", strerror(errno));
+    *server = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+    cr_assert_geq(*server, 0, "accept: %s", strerror(errno));
+    close(l);
+}
+
+int th_write_all(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int th_read_all(int fd, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = recv(fd, (char *)buf + done, len - done, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int th_frame_send(int fd, const void *msg, uint32_t len)
+{
+    uint32_t wire = htonl(len);
+    if (th_write_all(fd, &wire, 4) < 0)
+        return -1;
+    return th_write_all(fd, msg, len);
+}
+
+ssize_t th_frame_recv(int fd, void *buf, size_t cap)
+{
+    uint32_t wire;
+    if (th_read_all(fd, &wire, 4) < 0)
+        return -1;
+    uint32_t len = ntohl(wire);
+    if (len > cap)
+        return -1;
+    if (th_read_all(fd, buf, len) < 0)
+        return -1;
+    return (ssize_t)len;
+}
+
+/* State of one trickle thread. */
+struct th_trickle {
+    pthread_t thread;
+    int send_fd, recv_fd;
+    const char *buf;
+    size_t len, sent;
+};
+
+/* Milliseconds on the monotonic clock. */
+static long long th_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until recv_fd has no unread bytes; false after 3 s. */
+static int wait_consumed(int recv_fd)
+{
+    long long deadline = th_now_ms() + 3000;
+    for (;;) {
+        int queued = 0;
+        if (ioctl(recv_fd, FIONREAD, &queued) < 0)
+            return 0;
+        if (queued == 0)
+            return 1;
+        if (th_now_ms() > deadline)
+            return 0;
+        sched_yield();
+        usleep(100);
+    }
+}
+
+static void *trickle_main(void *arg)
+{
+    struct th_trickle *t = arg;
+    int one = 1;
+    setsockopt(t->send_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (t->sent = 0; t->sent < t->len; t->sent++) {
+        if (!wait_consumed(t->recv_fd))
+            break;
+        if (send(t->send_fd, t->buf + t->sent, 1, MSG_NOSIGNAL) != 1)
+            break;
+    }
+    return NULL;
+}
+
+struct th_trickle *th_trickle_start(int send_fd, int recv_fd, const void *buf, size_t len)
+{
+    struct th_trickle *t = calloc(1, sizeof *t);
+    cr_assert_not_null(t);
+    t->send_fd = send_fd;
+    t->recv_fd = recv_fd;
+    t->buf = buf;
+    t->len = len;
+    cr_assert_eq(pthread_create(&t->thread, NULL, trickle_main, t), 0);
+    return t;
+}
+
+size_t th_trickle_join(struct th_trickle *t)
+{
+    pthread_join(t->thread, NULL);
+    size_t sent = t->sent;
+    free(t);
+    return sent;
+}
+
+void th_upcase(char *dst, const char *src, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        dst[i] = (char)toupper((unsigned char)src[i]);
+}

@@ -1,0 +1,41 @@
+/* tcp_helpers.h - test-side TCP helpers for lab 08 (independent of student code). */
+#ifndef IPCLAB_TCP_HELPERS_H
+#define IPCLAB_TCP_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A listening socket on 127.0.0.1, port chosen by the kernel; *port set. */
+int th_listener(int backlog, uint16_t *port);
+
+/* A blocking client connected to 127.0.0.1:port (aborts the test on error). */
+int th_connect(uint16_t port);
+
+/* A connected pair over loopback TCP: *client and *server (accepted). */
+void th_tcp_pair(int *client, int *server);
+
+/* Write/read exactly len bytes (test side; -1 on error or early EOF). */
+int th_write_all(int fd, const void *buf, size_t len);
+int th_read_all(int fd, void *buf, size_t len);
+
+/* Test-side framing (4-byte big-endian length, then payload). */
+int th_frame_send(int fd, const void *msg, uint32_t len);
+ssize_t th_frame_recv(int fd, void *buf, size_t cap);
+
+/*
+ * th_trickle_start - send buf to send_fd one byte at a time from a thread,
+ * sending each byte only after the reader has consumed the previous one
+ * (FIONREAD on recv_fd is 0), so every recv(2) on recv_fd sees one byte.
+ * Gives up if a byte is not consumed within 3 s. Join with th_trickle_join.
+ */
+struct th_trickle;
+struct th_trickle *th_trickle_start(int send_fd, int recv_fd, const void *buf,
+                                    size_t len);
+/* Wait for the trickle thread; returns the number of bytes it sent. */
+size_t th_trickle_join(struct th_trickle *t);
+
+/* Upper-case copy of src into dst (len bytes). */
+void th_upcase(char *dst, const char *src, size_t len);
+
+#endif /* IPCLAB_TCP_HELPERS_H */

@@ -1,0 +1,380 @@
+/* test_servers.c - lab 08 tests: half-close exchange and multi-client servers. */
+#include "ipclab_test.h"
+#include "tcp.h"
+#include "tcp_helpers.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+TestSuite(halfclose, .timeout = 15);
+TestSuite(threaded, .timeout = 20);
+TestSuite(polled, .timeout = 20);
+
+/* ---- request_reply / serve_upper_once ------------------------------------- */
+
+/*
+ * A reference server in a child: reads until EOF (at most 3 s), then answers
+ * "got N bytes" and closes. Without a half-close from the client it answers
+ * "no EOF" instead, so a missing shutdown fails quickly instead of hanging.
+ */
+static pid_t start_counting_server(int listener)
+{
+    pid_t pid = ipct_fork();
+    if (pid != 0)
+        return pid;
+    int fd = accept(listener, NULL, NULL);
+    IPCT_CHILD_CHECK(fd >= 0);
+    size_t total = 0;
+    char buf[4096];
+    int eof = 0;
+    while (!eof && ipct_readable_within(fd, 3000)) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0)
+            eof = 1;
+        else
+            total += (size_t)n;
+    }
+    char reply[64];
+    int len = eof ? snprintf(reply, sizeof reply, "got %zu bytes", total)
+                  : snprintf(reply, sizeof reply, "no EOF");
+    IPCT_CHILD_CHECK(th_write_all(fd, reply, (size_t)len) == 0);
+    close(fd);
+    _exit(0);
+}
+
+Test(halfclose, request_reply_half_closes)
+{
+    uint16_t port;
+    int l = th_listener(1, &port);
+    pid_t server = start_counting_server(l);
+    close(l); /* the server's copy is the only one: its death refuses connects */
+    int fd = th_connect(port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    char reply[64] = "";
+    ssize_t n = request_reply(fd, "hello, server", 13, reply, sizeof reply - 1);
+    cr_assert_geq(n, 0, "request_reply: %s", strerror(errno));
+    reply[n] = '\0';
+    cr_assert_str_eq(reply, "got 13 bytes",
+                     "the server must see EOF: shutdown(fd, SHUT_WR) after sending");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+}
+
+Test(halfclose, reply_too_long_is_emsgsize)
+{
+    uint16_t port;
+    int l = th_listener(1, &port);
+    pid_t server = start_counting_server(l);
+    close(l); /* the server's copy is the only one: its death refuses connects */
+    int fd = th_connect(port);
+    char reply[4];
+    errno = 0;
+    cr_assert_eq(request_reply(fd, "abc", 3, reply, sizeof reply), -1,
+                 "\"got 3 bytes\" does not fit in 4 bytes");
+    cr_assert_eq(errno, EMSGSIZE);
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+}
+
+/* Run serve_upper_once(listener) in a child; its exit code is 0 on success,
+   1 + errno on failure (so the test can check the errno), 200 if it
+   succeeded but left an fd open. */
+static pid_t start_upper_server(int listener)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct ipct_fdset before;
+        ipct_fd_snapshot(&before);
+        int rc = serve_upper_once(listener);
+        int err = errno;
+        if (rc == 0 && ipct_fds_leaked(&before, NULL, 0) > 0)
+            _exit(200); /* the client socket was left open */
+        _exit(rc == 0 ? 0 : 1 + (err & 0x7f));
+    }
+    return pid;
+}
+
+Test(halfclose, upper_server_answers_at_eof)
+{
+    uint16_t port;
+    int l = th_listener(1, &port);
+    pid_t server = start_upper_server(l);
+    close(l); /* the server's copy is the only one: its death refuses connects */
+    int fd = th_connect(port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(th_write_all(fd, "Mixed Case 123", 14), 0);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    char reply[32];
+    cr_assert(ipct_readable_within(fd, 5000), "no answer after the half-close");
+    cr_assert_eq(th_read_all(fd, reply, 14), 0, "short answer");
+    cr_assert_eq(memcmp(reply, "MIXED CASE 123", 14), 0);
+    cr_assert(ipct_readable_within(fd, 5000));
+    cr_assert_eq(read(fd, reply, 1), 0, "the server must close after answering");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0,
+                 "serve_upper_once failed (exit 200: it left the client socket open)");
+}
+
+Test(halfclose, upper_server_talks_to_socat)
+{
+    /* A real peer: socat sends its stdin, half-closes, prints the answer. */
+    uint16_t port;
+    int l = th_listener(1, &port);
+    pid_t server = start_upper_server(l);
+    close(l); /* the server's copy is the only one: its death refuses connects */
+    char target[64];
+    snprintf(target, sizeof target, "TCP:127.0.0.1:%u", port);
+    char *argv[] = {"socat", "-t", "10", "-", target, NULL};
+    char out[256];
+    int status;
+    const char in[] = "hello from socat\nsecond line\n";
+    ssize_t n = ipct_run(argv, in, sizeof in - 1, out, sizeof out, &status, 10000);
+    cr_assert_geq(n, 0, "socat did not finish: %s", strerror(errno));
+    cr_assert_str_eq(out, "HELLO FROM SOCAT\nSECOND LINE\n");
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0, "serve_upper_once failed");
+}
+
+Test(halfclose, upper_server_refuses_too_much)
+{
+    uint16_t port;
+    int l = th_listener(1, &port);
+    pid_t server = start_upper_server(l);
+    close(l); /* the server's copy is the only one: its death refuses connects */
+    int fd = th_connect(port);
+    char *big = malloc(UPPER_MAX + 1);
+    cr_assert_not_null(big);
+    memset(big, 'a', UPPER_MAX + 1);
+    cr_assert_eq(th_write_all(fd, big, UPPER_MAX + 1), 0);
+    free(big);
+    shutdown(fd, SHUT_WR);
+    char c;
+    cr_assert(ipct_readable_within(fd, 5000));
+    cr_assert_leq(read(fd, &c, 1), 0, "no answer is sent for an oversized request");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 1 + EMSGSIZE,
+                 "serve_upper_once should fail with EMSGSIZE");
+}
+
+/* ---- servers: shared scenarios ------------------------------------------------ */
+
+typedef int (*server_fn)(int listen_fd, int stop_fd);
+
+/* A server under test, running in a child process. */
+struct server {
+    pid_t pid;
+    int listener;
+    uint16_t port;
+    int stop_w; /* closing it tells the server to stop */
+};
+
+/* Start fn in a child; the child exits 0 if fn returned 0 and left no fd open. */
+static struct server start_server(server_fn fn)
+{
+    struct server s;
+    int stop[2];
+    cr_assert_eq(pipe(stop), 0);
+    s.listener = th_listener(64, &s.port);
+    s.stop_w = stop[1];
+    s.pid = ipct_fork();
+    if (s.pid == 0) {
+        close(stop[1]);
+        struct ipct_fdset before;
+        ipct_fd_snapshot(&before);
+        int rc = fn(s.listener, stop[0]);
+        char leaked[256];
+        int nleaked = ipct_fds_leaked(&before, leaked, sizeof leaked);
+        if (nleaked > 0)
+            dprintf(2, "server left fds open: %s\n", leaked);
+        _exit(rc != 0 ? 1 : nleaked > 0 ? 2 : 0);
+    }
+    /* Only the server holds the listener: if it dies, connects are refused
+       at once instead of waiting in a queue nobody accepts from. */
+    close(stop[0]);
+    close(s.listener);
+    s.listener = -1;
+    return s;
+}
+
+/* Stop the server and return its exit code (0: clean stop). */
+static int stop_server(struct server *s)
+{
+    close(s->stop_w);
+    return ipct_wait_exit(s->pid, 10000);
+}
+
+/* One exchange as a client: send frames, check the upper-case replies. */
+static int client_session(uint16_t port, int id, int frames)
+{
+    int fd = th_connect(port);
+    if (fd < 0)
+        return 10;
+    for (int f = 0; f < frames; f++) {
+        char msg[64], want[64], got[64];
+        int len = snprintf(msg, sizeof msg, "client %d frame %d says hi", id, f);
+        th_upcase(want, msg, (size_t)len);
+        if (th_frame_send(fd, msg, (uint32_t)len) < 0)
+            return 11;
+        if (!ipct_readable_within(fd, 8000))
+            return 12;
+        if (th_frame_recv(fd, got, sizeof got) != len ||
+            memcmp(got, want, (size_t)len) != 0)
+            return 13;
+    }
+    close(fd);
+    return 0;
+}
+
+static void serves_one_client(server_fn fn)
+{
+    struct server s = start_server(fn);
+    cr_assert_eq(client_session(s.port, 0, 5), 0, "wrong or missing replies");
+    cr_assert_eq(stop_server(&s), 0,
+                 "the server did not stop cleanly (exit 1: it failed, "
+                 "2: it left fds open)");
+}
+
+/*
+ * Many clients at once, plus one that stalls in the middle of a frame until
+ * all the others are done: a server that serves one client at a time, or
+ * that blocks on a partial frame, never finishes.
+ */
+static void serves_concurrent_clients(server_fn fn)
+{
+    enum { CLIENTS = 24 };
+    struct server s = start_server(fn);
+    int go[2];
+    cr_assert_eq(pipe(go), 0);
+
+    int staller = th_connect(s.port);
+    cr_assert_geq(staller, 0, "the server is gone: %s", strerror(errno));
+    const unsigned char half[] = {0, 0, 0, 8, 's', 'l'};
+    cr_assert_eq(th_write_all(staller, half, sizeof half), 0);
+
+    pid_t kids[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        kids[i] = ipct_fork();
+        if (kids[i] == 0) {
+            close(go[1]);
+            char c;
+            IPCT_CHILD_CHECK(read(go[0], &c, 1) == 0); /* all start together */
+            int rc = client_session(s.port, i + 1, 4);
+            _exit(rc);
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* release every client at once */
+    for (int i = 0; i < CLIENTS; i++)
+        cr_assert_eq(ipct_wait_exit(kids[i], 15000), 0, "client %d failed", i + 1);
+
+    const unsigned char rest[] = {'o', 'w', 'p', 'o', 'k', 'e'};
+    cr_assert_eq(th_write_all(staller, rest, sizeof rest), 0);
+    char got[16];
+    cr_assert(ipct_readable_within(staller, 5000), "the stalled client got no reply");
+    cr_assert_eq(th_frame_recv(staller, got, sizeof got), 8);
+    cr_assert_eq(memcmp(got, "SLOWPOKE", 8), 0);
+    close(staller);
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+static void stops_and_closes_clients(server_fn fn)
+{
+    struct server s = start_server(fn);
+    int idle = th_connect(s.port);
+    cr_assert_geq(idle, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(client_session(s.port, 1, 1), 0);
+    close(s.stop_w);
+    s.stop_w = -1;
+    cr_assert(ipct_readable_within(idle, 8000), "the server kept the idle client open");
+    char c;
+    cr_assert_leq(read(idle, &c, 1), 0, "expected EOF on the idle client");
+    close(idle);
+    cr_assert_eq(ipct_wait_exit(s.pid, 8000), 0,
+                 "the server did not stop cleanly (1: failed, 2: left fds open)");
+}
+
+static void drops_bad_clients_only(server_fn fn)
+{
+    struct server s = start_server(fn);
+    /* One client announces a frame that is too long, one vanishes mid-frame. */
+    int huge = th_connect(s.port);
+    cr_assert_geq(huge, 0, "the server is gone: %s", strerror(errno));
+    const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
+    cr_assert_eq(th_write_all(huge, big_header, 4), 0);
+    int quitter = th_connect(s.port);
+    const unsigned char partial[] = {0, 0, 0, 9, 'a'};
+    cr_assert_eq(th_write_all(quitter, partial, sizeof partial), 0);
+    close(quitter);
+    cr_assert(ipct_readable_within(huge, 8000),
+              "an oversized frame must drop the client");
+    char c;
+    cr_assert_leq(read(huge, &c, 1), 0, "expected the server to close that connection");
+    close(huge);
+    cr_assert_eq(client_session(s.port, 2, 3), 0, "a good client must still be served");
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+static void empty_frames_are_echoed(server_fn fn)
+{
+    struct server s = start_server(fn);
+    int fd = th_connect(s.port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(th_frame_send(fd, "", 0), 0);
+    cr_assert_eq(th_frame_send(fd, "ok", 2), 0);
+    char buf[8];
+    cr_assert(ipct_readable_within(fd, 8000));
+    cr_assert_eq(th_frame_recv(fd, buf, sizeof buf), 0,
+                 "an empty frame gets an empty reply");
+    cr_assert_eq(th_frame_recv(fd, buf, sizeof buf), 2);
+    cr_assert_eq(memcmp(buf, "OK", 2), 0);
+    close(fd);
+    cr_assert_eq(stop_server(&s), 0);
+}
+
+Test(threaded, serves_one_client)
+{
+    serves_one_client(serve_threaded);
+}
+Test(threaded, serves_24_clients_at_once)
+{
+    serves_concurrent_clients(serve_threaded);
+}
+Test(threaded, stop_closes_every_client)
+{
+    stops_and_closes_clients(serve_threaded);
+}
+Test(threaded, drops_only_bad_clients)
+{
+    drops_bad_clients_only(serve_threaded);
+}
+Test(threaded, empty_frame_is_echoed)
+{
+    empty_frames_are_echoed(serve_threaded);
+}
+
+Test(polled, serves_one_client)
+{
+    serves_one_client(serve_poll);
+}
+Test(polled, serves_24_clients_at_once)
+{
+    serves_concurrent_clients(serve_poll);
+}
+Test(polled, stop_closes_every_client)
+{
+    stops_and_closes_clients(serve_poll);
+}
+Test(polled, drops_only_bad_clients)
+{
+    drops_bad_clients_only(serve_poll);
+}
+Test(polled, empty_frame_is_echoed)
+{
+    empty_frames_are_echoed(serve_poll);
+}
