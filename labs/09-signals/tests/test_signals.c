@@ -490,13 +490,13 @@ static void make_zombies(int n, pid_t *pids)
 /* $begin fifty_zombies */
 Test(reaper, fifty_children_no_zombie)
 {
-    enum { N = 50 };
-    pid_t pids[N];
+    pid_t pids[50];
+    int n = ipct_under_valgrind() ? 10 : 50; /* each child's exit costs a leak check */
     sigset_t old = mask_one(SIG_BLOCK, SIGCHLD);
     cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
-    make_zombies(N, pids); /* 50 children have ended: one SIGCHLD is pending */
+    make_zombies(n, pids); /* n children have ended: one SIGCHLD is pending */
     sigprocmask(SIG_SETMASK, &old, NULL); /* the handler runs once, here */
-    cr_assert_eq(reaper_count(), N,
+    cr_assert_eq(reaper_count(), n,
                  "one SIGCHLD stands for many children: loop on waitpid(WNOHANG)");
     cr_assert_eq(ipct_children_left(), 0, "zombies are left");
     cr_assert_eq(reaper_uninstall(), 0);
@@ -715,10 +715,11 @@ Test(tally, sender_and_code_are_recorded)
     cr_assert_eq(t.values[2], 3);
 }
 
-Test(tally, rtmax_queues_up_to_the_limit)
+Test(tally, queues_up_to_tally_max)
 {
+    /* Not SIGRTMAX: valgrind keeps the highest real-time signal for itself. */
     struct tally t;
-    cr_assert_eq(tally_signals(SIGRTMAX, TALLY_MAX, &t), TALLY_MAX);
+    cr_assert_eq(tally_signals(SIGRTMIN + 2, TALLY_MAX, &t), TALLY_MAX);
     cr_assert_eq(t.values[TALLY_MAX - 1], TALLY_MAX);
 }
 

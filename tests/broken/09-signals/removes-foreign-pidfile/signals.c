@@ -60,7 +60,7 @@ int run_service(const char *dir, int ready_fd)
 {
     char pid_path[256], sock_path[sizeof((struct sockaddr_un *)0)->sun_path];
     int pid_fd = -1, sock = -1, err;
-    int made_pid = 0, made_sock = 0, handlers = 0, masked = 0;
+    int made_sock = 0, handlers = 0, masked = 0;
     struct sigaction old_term, old_int;
     sigset_t stop_set, old_mask;
 
@@ -90,7 +90,6 @@ int run_service(const char *dir, int ready_fd)
     pid_fd = open(pid_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (pid_fd < 0)
         goto fail;
-    made_pid = 1;
     if (dprintf(pid_fd, "%ld\n", (long)getpid()) < 0)
         goto fail;
     if (close(pid_fd) < 0) {
