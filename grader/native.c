@@ -244,6 +244,18 @@ static void tick(void *arg)
     if (!w->have_cur)
         return;
     struct active *a = &w->cur;
+    char state = '?';
+    if (parent_of(a->pid, &state) < 0 || state == 'Z') {
+        /*
+         * The worker died without its end record (crash, timeout): the test
+         * is over, so clear what it left outside the runner now; a fork
+         * bomb's children would otherwise stop the runner from starting the
+         * next worker (RLIMIT_NPROC).
+         */
+        w->have_cur = false;
+        sweep(w);
+        return;
+    }
     double ran = mono() - a->seen;
     if (!a->explained && ran >= 0.9 * w->timeout) {
         a->explained = true;
