@@ -232,8 +232,8 @@ int pq_notify_signal(mqd_t q, int signo);
  * a drain happens to take are counted too.
  *
  * Returns the number of messages received (>= count), or -1 with errno set:
- * ETIMEDOUT if no notification came within timeout_ms, EINVAL if count < 1,
- * otherwise the errno of the failed call.
+ * ETIMEDOUT if no notification came within timeout_ms, EINVAL if count or
+ * signo is < 1, otherwise the errno of the failed call.
  */
 long pq_consume_notified(mqd_t q, int signo, long count, int timeout_ms);
 
