@@ -42,6 +42,7 @@ static pid_t parse_pid(const char *arg)
     return (pid_t)v;
 }
 
+/* `ipclab why-hung`: exit status 0 once explained, 1 if a pid is gone, 2 on bad usage. */
 int cmd_why_hung(int argc, char **argv)
 {
     static const struct option opts[] = {{"tree", no_argument, NULL, 't'},

@@ -1210,7 +1210,7 @@ static ssize_t in_ns(pid_t pid, const char *ns, int nstype,
     return (ssize_t)got;
 }
 
-/* in_ns callbacks for SysV objects: arg is an int[2] (id, number). */
+/* in_ns callback: the value of semaphore a[1] of set a[0] (arg is an int[2]) into out. */
 static ssize_t sem_value(const void *arg, void *out, size_t max)
 {
     const int *a = arg;
@@ -1221,6 +1221,7 @@ static ssize_t sem_value(const void *arg, void *out, size_t max)
     return (ssize_t)sizeof v;
 }
 
+/* in_ns callback: msgctl(IPC_STAT) of queue a[0] into out (a struct msqid_ds). */
 static ssize_t msq_stat(const void *arg, void *out, size_t max)
 {
     const int *a = arg;
@@ -2031,6 +2032,7 @@ static void details(struct hctx *c, struct sbuf *b)
 /* The contract                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* hang_process_tree: see hang.h. */
 size_t hang_process_tree(pid_t root, pid_t *pids, size_t max)
 {
     struct procfs_stat st;
@@ -2069,6 +2071,7 @@ size_t hang_process_tree(pid_t root, pid_t *pids, size_t max)
     return got;
 }
 
+/* hang_explain: see hang.h. Reads everything first, then diagnoses, then writes. */
 char *hang_explain(const pid_t *pids, size_t n, char **details_out)
 {
     struct hctx c = {0};

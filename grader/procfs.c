@@ -18,6 +18,7 @@ static void task_path(char *buf, size_t len, pid_t pid, pid_t tid, const char *n
         snprintf(buf, len, "/proc/%d/%s", (int)pid, name);
 }
 
+/* The contracts of the procfs_* functions are in procfs.h. */
 ssize_t procfs_read(const char *path, char *buf, size_t len)
 {
     if (len == 0) {

@@ -255,9 +255,9 @@ static void test_sem(void)
     wait(NULL);
 }
 
-/* The pshared mistake: an unnamed semaphore in private memory, posted in the parent. */
-static sem_t private_sem;
+static sem_t private_sem; /* pshared = 0, in the program's data: copied by fork() */
 
+/* The pshared mistake: an unnamed semaphore in private memory, posted in the parent. */
 static void test_privsem(void)
 {
     if (sem_init(&private_sem, 0, 0) < 0)
@@ -385,11 +385,13 @@ struct mode {
     long calls[3];        /* the system call each role sleeps in */
 };
 
+/* A child opens the FIFO for reading; nobody writes. */
 static void fifo_read(void)
 {
     test_fifo(O_RDONLY);
 }
 
+/* A child opens the FIFO for writing; nobody reads. */
 static void fifo_write(void)
 {
     test_fifo(O_WRONLY);
@@ -522,6 +524,7 @@ static void cleanup(void)
         semctl(id, 0, IPC_RMID);
 }
 
+/* Run one scenario, explain it, clean up (see the usage at the top). */
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -591,9 +594,14 @@ int main(int argc, char **argv)
     pid_t pids[16];
     size_t n = 0;
     int ok = 0;
-    struct timespec tick = {0, 1000000};
-    for (int i = 0; i < 10000 && !(ok = settled(m, root, pids, &n)); i++)
+    struct timespec tick = {0, 1000000}, start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!(ok = settled(m, root, pids, &n))) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= 10)
+            break;
         nanosleep(&tick, NULL); /* polls the state; it is not the synchronisation */
+    }
     if (!ok)
         printf("setup: timed out waiting for every process to block\n");
     find_role(pids, n, NULL, 0, 1);
