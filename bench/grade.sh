@@ -1,0 +1,58 @@
+#!/bin/bash
+# grade.sh - how long grading one solution takes, against a bare valgrind run.
+# Usage: bench/grade.sh [LAB] [RUNS]     (default: lab 01, 5 runs each)
+#
+# "bare": the lab's test binary (solution) run once under
+#   valgrind --trace-children=yes ./run-tests   (the tests memcheck covers:
+#   every test but the manifest's no-valgrind and perf ones)
+# "grade": `ipclab grade --lab LAB --submission solutions`, end to end
+#   (build of the student file, sandbox, native pass, sharded valgrind pass,
+#   scoring and reports).
+# The two alternate, so a change in machine load hits both alike. Prints
+# every run, the medians and grade/bare (the goal is at most 0.6).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+LAB=${1:-01}
+RUNS=${2:-5}
+IPCLAB="$ROOT/build/ipclab"
+OUT="$ROOT/build/bench"
+make -s ipclab >/dev/null || exit 2
+lab_dir=$(ls -d labs/"$LAB"-* 2>/dev/null | head -1)
+[ -n "$lab_dir" ] || { echo "bench: no lab $LAB" >&2; exit 2; }
+slug=$(basename "$lab_dir")
+mkdir -p "$OUT"
+make -s -C "$lab_dir" all WERROR=1 SRC_DIR="$ROOT/solutions/$slug/src" \
+    BUILD_DIR="$OUT/$slug" >/dev/null || exit 2
+novg=$("$IPCLAB" manifest --no-valgrind "$LAB" | paste -sd'|')
+filter=()
+[ -n "$novg" ] && filter=(--filter="!($novg)")
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+bare=()
+grade=()
+echo "lab $slug, $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for i in $(seq "$RUNS"); do
+    rm -rf "$OUT/vg" && mkdir -p "$OUT/vg"
+    t0=$(now)
+    valgrind --trace-children=yes --log-file="$OUT/vg/%p.log" "$OUT/$slug/run-tests" \
+        "${filter[@]}" >"$OUT/bare.log" 2>&1
+    t1=$(now)
+    "$IPCLAB" grade --lab "$LAB" --submission solutions -q --report-json "$OUT/grade.json" \
+        >"$OUT/grade.log" 2>&1
+    rc=$?
+    t2=$(now)
+    b=$(echo "$t1 - $t0" | bc)
+    g=$(echo "$t2 - $t1" | bc)
+    bare+=("$b")
+    grade+=("$g")
+    printf 'run %d: bare valgrind %6.1f s   ipclab grade %6.1f s (exit %d, %s)   load %s\n' \
+        "$i" "$b" "$g" "$rc" "$(jq -r '"\(.score)/\(.max_score), build \(.timing.build|.*10|floor/10) native \(.timing.native|.*10|floor/10) valgrind \(.timing.valgrind|.*10|floor/10) s"' "$OUT/grade.json" 2>/dev/null)" \
+        "$(cut -d' ' -f1 /proc/loadavg)"
+done
+mb=$(printf '%s\n' "${bare[@]}" | median)
+mg=$(printf '%s\n' "${grade[@]}" | median)
+ratio=$(echo "scale=2; $mg / $mb" | bc)
+printf 'median: bare valgrind %.1f s, ipclab grade %.1f s, ratio %s (goal <= 0.6)\n' "$mb" "$mg" "$ratio"
