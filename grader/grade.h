@@ -109,6 +109,14 @@ int grade_uid(void);
 /* grade_chown - chown path to grade_uid() when root; 0, or -1 with errno. */
 int grade_chown(const char *path);
 
+/*
+ * text_clean - a malloc'd copy of s that is valid UTF-8 and XML-safe: each
+ * byte of an invalid sequence and each control character other than tab and
+ * newline becomes '?'. Compiler output and test output are not trusted to
+ * be either, and jansson and libxml2 refuse them otherwise. NULL -> NULL.
+ */
+char *text_clean(const char *s);
+
 /* now_seconds - CLOCK_MONOTONIC in seconds. */
 double now_seconds(void);
 

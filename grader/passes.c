@@ -109,6 +109,9 @@ void pass_build(struct grade *g)
     proc_wait_all(&p, 1, NULL, NULL);
     g->build_seconds = now_seconds() - t0;
     g->build_ok = !p.killed && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
+    char *clean = text_clean(p.out); /* compilers echo source bytes as they are */
+    free(p.out);
+    p.out = clean;
     if (p.killed)
         g->build_log =
             xasprintf("%s\n(the build was stopped after %g s)", p.out, o.wall_seconds);
@@ -156,6 +159,9 @@ void pass_native(struct grade *g)
     g->native_seconds = now_seconds() - t0;
     if (p.killed || !WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
         char st[64];
+        char *clean = text_clean(p.out);
+        free(p.out);
+        p.out = clean;
         g->runner_note =
             xasprintf("the native test run %s%s%.200s",
                       p.killed ? "hit the whole-run time limit"

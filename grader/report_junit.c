@@ -10,6 +10,22 @@
 #define ATTRF(w, name, ...)                                                              \
     xmlTextWriterWriteFormatAttribute(w, BAD_CAST(name), __VA_ARGS__)
 
+/* Write text content, made XML-safe first (test output is arbitrary bytes). */
+static void text(xmlTextWriterPtr w, const char *s)
+{
+    char *clean = text_clean(s != NULL ? s : "");
+    xmlTextWriterWriteString(w, BAD_CAST clean);
+    free(clean);
+}
+
+/* Write an attribute, made XML-safe first. */
+static void attr(xmlTextWriterPtr w, const char *name, const char *s)
+{
+    char *clean = text_clean(s != NULL ? s : "");
+    xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST clean);
+    free(clean);
+}
+
 int report_junit(const struct grade *g, const char *path)
 {
     xmlTextWriterPtr w = xmlNewTextWriterFilename(path, 0);
@@ -41,7 +57,7 @@ int report_junit(const struct grade *g, const char *path)
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
         xmlTextWriterStartElement(w, BAD_CAST "property");
         ATTRF(w, "name", "%s", props[i][0]);
-        ATTRF(w, "value", "%s", props[i][1]);
+        attr(w, "value", props[i][1]);
         xmlTextWriterEndElement(w);
     }
     const char *nums[][1] = {{"score"}, {"max_score"}, {"deductions"}};
@@ -62,9 +78,7 @@ int report_junit(const struct grade *g, const char *path)
         ATTRF(w, "message", "%s",
               g->missing_files ? "student files not found"
                                : "the submission does not compile");
-        xmlTextWriterWriteString(
-            w, BAD_CAST(g->build_log ? g->build_log
-                                     : (g->missing_files ? g->missing_files : "")));
+        text(w, g->build_log ? g->build_log : g->missing_files);
         xmlTextWriterEndElement(w);
         xmlTextWriterEndElement(w);
     }
@@ -79,13 +93,13 @@ int report_junit(const struct grade *g, const char *path)
             const char *el = r->verdict == V_FAILED    ? "failure"
                              : r->verdict == V_SKIPPED ? "skipped"
                                                        : "error";
-            char *text = report_test_output(g, r);
+            char *out = report_test_output(g, r);
             xmlTextWriterStartElement(w, BAD_CAST el);
             ATTRF(w, "type", "%s", verdict_name(r->verdict));
-            ATTRF(w, "message", "%s", r->message ? r->message : verdict_name(r->verdict));
-            xmlTextWriterWriteString(w, BAD_CAST text);
+            attr(w, "message", r->message ? r->message : verdict_name(r->verdict));
+            text(w, out);
             xmlTextWriterEndElement(w);
-            free(text);
+            free(out);
         }
         xmlTextWriterEndElement(w); /* testcase */
     }
@@ -96,7 +110,7 @@ int report_junit(const struct grade *g, const char *path)
             char *line =
                 xasprintf("-%g %s, %s: %s (show it: %s)\n", d->points,
                           policy_title(d->cat), d->test, d->evidence, d->command);
-            xmlTextWriterWriteString(w, BAD_CAST line);
+            text(w, line);
             free(line);
         }
         xmlTextWriterEndElement(w);

@@ -29,18 +29,18 @@ static long parse_count(const char *s)
 }
 
 /* Append one log line (without its ==PID== prefix) to *text, within EVIDENCE_MAX. */
-static void add_line(char **text, const char *line)
+static void add_line(char **text, const char *raw)
 {
+    char *line = text_clean(raw);
     size_t have = *text ? strlen(*text) : 0, add = strlen(line);
-    if (have + add + 2 > EVIDENCE_MAX)
-        return;
-    char *s = realloc(*text, have + add + 2);
-    if (s == NULL)
-        return;
-    memcpy(s + have, line, add);
-    s[have + add] = '\n';
-    s[have + add + 1] = '\0';
-    *text = s;
+    char *s = have + add + 2 <= EVIDENCE_MAX ? realloc(*text, have + add + 2) : NULL;
+    if (s != NULL) {
+        memcpy(s + have, line, add);
+        s[have + add] = '\n';
+        s[have + add + 1] = '\0';
+        *text = s;
+    }
+    free(line);
 }
 
 /* Read one log file into *vp. Returns 0, or -1 if it cannot be read. */
