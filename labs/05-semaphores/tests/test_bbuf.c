@@ -101,6 +101,9 @@ Test(bbuf, put_waits_while_full)
         _exit(0);
     }
     close(done[1]);
+    /* While the buffer is full the child's put must not return. A wrong put
+     * returns at once: give the child 500 ms to show it. */
+    bool returned_early = ipct_readable_within(done[0], 500);
     long a = 0, c = 0, d = 0;
     int r1 = bbuf_get(b, &a, 5000); /* frees a slot: the child can go on */
     char byte;
@@ -111,6 +114,7 @@ Test(bbuf, put_waits_while_full)
     int code = ipct_wait_exit(pid, 5000);
     bbuf_destroy(b);
     cr_assert_eq(empty, 0, "two items in two slots: empty should be 0, got %d", empty);
+    cr_assert(!returned_early, "bbuf_put returned while the buffer was full");
     cr_assert(r1 == 0 && r2 == 0 && r3 == 0 && child_done == 0 && code == 0,
               "gets %d %d %d, child %d", r1, r2, r3, code);
     cr_assert(a == 1 && c == 2 && d == 3,

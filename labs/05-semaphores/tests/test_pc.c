@@ -78,8 +78,10 @@ Test(pc, second_open_keeps_items)
     key_t key = fresh_key();
     struct pc first, second;
     cr_assert_eq(pc_open(&first, key, 4, 1000), 0, "pc_open: %s", strerror(errno));
-    for (long i = 1; i <= 3; i++)
+    long gone = 0;
+    for (long i = 1; i <= 4; i++)
         cr_assert_eq(pc_put(&first, i), 0);
+    cr_assert_eq(pc_get(&first, &gone, 0), 0); /* 2, 3, 4 are left, out is 1 */
     int r = pc_open(&second, key, 4, 1000);
     int full = semval(first.semid, PC_FULL);
     long got[3] = {0};
@@ -92,8 +94,8 @@ Test(pc, second_open_keeps_items)
     rm_key(key);
     cr_assert_eq(r, 0, "second pc_open: %s", strerror(errno));
     cr_assert_eq(full, 3, "full is %d after a second open, expected 3", full);
-    cr_assert(ok && got[0] == 1 && got[1] == 2 && got[2] == 3,
-              "the second opener reads %ld %ld %ld, expected 1 2 3: do not reset in/out",
+    cr_assert(ok && got[0] == 2 && got[1] == 3 && got[2] == 4,
+              "the second opener reads %ld %ld %ld, expected 2 3 4: do not reset in/out",
               got[0], got[1], got[2]);
 }
 /* $end reset_bug */
