@@ -4,6 +4,8 @@
 #include "ipclab_test.h"
 
 #include <errno.h>
+#include <semaphore.h>
+#include <stdio.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
@@ -43,15 +45,57 @@ bool shm_seg_exists(int shmid)
     return shmctl(shmid, IPC_STAT, &ds) == 0;
 }
 
-key_t fresh_key(void)
+#define MAX_TRACKED 16
+static int tracked_sets[MAX_TRACKED];
+static key_t tracked_keys[MAX_TRACKED];
+static char tracked_names[MAX_TRACKED][64];
+static int n_sets, n_keys, n_names;
+
+void track_set(int semid)
 {
-    key_t key = ipct_key();
+    if (n_sets < MAX_TRACKED)
+        tracked_sets[n_sets++] = semid;
+}
+
+void track_key(key_t key)
+{
+    if (n_keys < MAX_TRACKED)
+        tracked_keys[n_keys++] = key;
+}
+
+void track_name(const char *name)
+{
+    if (n_names < MAX_TRACKED)
+        snprintf(tracked_names[n_names++], sizeof tracked_names[0], "%s", name);
+}
+
+/* Remove the set and the segment named by key, if they exist. */
+static void remove_key(key_t key)
+{
     int semid = semget(key, 0, 0);
     if (semid >= 0)
         semctl(semid, 0, IPC_RMID);
     int shmid = shmget(key, 0, 0);
     if (shmid >= 0)
         shmctl(shmid, IPC_RMID, NULL);
+}
+
+void cleanup_tracked(void)
+{
+    for (int i = 0; i < n_sets; i++)
+        semctl(tracked_sets[i], 0, IPC_RMID); /* EINVAL if already gone */
+    for (int i = 0; i < n_keys; i++)
+        remove_key(tracked_keys[i]);
+    for (int i = 0; i < n_names; i++)
+        sem_unlink(tracked_names[i]);
+    n_sets = n_keys = n_names = 0;
+}
+
+key_t fresh_key(void)
+{
+    key_t key = ipct_key();
+    track_key(key);
+    remove_key(key);
     return key;
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/ipc.h>
 #include <sys/types.h>
 
 /* Value of semaphore num of set semid (semctl GETVAL); -1 on error. */
@@ -30,6 +31,16 @@ bool wait_ncnt(int semid, int num, int want, pid_t peer, int timeout_ms);
  * reuse: an object left by an earlier failed test must not be joined.
  */
 key_t fresh_key(void);
+
+/*
+ * Objects a test makes are also recorded here, and cleanup_tracked (every
+ * suite's .fini) removes whatever is still there, even when an assertion
+ * ended the test early: one failed test must not leave sets behind.
+ */
+void track_set(int semid);
+void track_key(key_t key);
+void track_name(const char *name);
+void cleanup_tracked(void);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long mono_ms(void);

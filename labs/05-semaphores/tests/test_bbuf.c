@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-TestSuite(bbuf, .timeout = 20);
+TestSuite(bbuf, .timeout = 20, .fini = cleanup_tracked);
 
 #define PRODUCERS 4
 #define CONSUMERS 4

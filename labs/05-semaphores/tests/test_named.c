@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-TestSuite(named, .timeout = 15);
+TestSuite(named, .timeout = 15, .fini = cleanup_tracked);
 
 /* true if /dev/shm/sem.NAME exists for the POSIX name "/NAME". */
 static bool in_dev_shm(const char *name)
@@ -27,6 +27,7 @@ Test(named, create_appears_in_dev_shm)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "sem");
+    track_name(name);
     sem_t *sem = named_create(name, 3);
     cr_assert_neq(sem, SEM_FAILED, "named_create: %s", strerror(errno));
     bool seen = in_dev_shm(name);
@@ -42,6 +43,7 @@ Test(named, existing_name_is_eexist)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "sem");
+    track_name(name);
     sem_t *first = sem_open(name, O_CREAT | O_EXCL, 0600, 5);
     cr_assert_neq(first, SEM_FAILED, "sem_open: %s", strerror(errno));
     errno = 0;
@@ -63,6 +65,7 @@ Test(named, value_too_large_is_einval)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "sem");
+    track_name(name);
     errno = 0;
     sem_t *sem = named_create(name, (unsigned)SEM_VALUE_MAX + 1u);
     int err = errno;
@@ -81,6 +84,7 @@ Test(named, remove_closes_and_unlinks)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "sem");
+    track_name(name);
     sem_t *sem = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
     cr_assert_neq(sem, SEM_FAILED, "sem_open: %s", strerror(errno));
     int r = named_remove(name, sem);
@@ -99,6 +103,7 @@ Test(named, remove_missing_name_is_enoent)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "gone");
+    track_name(name);
     errno = 0;
     cr_assert_eq(named_remove(name, NULL), -1);
     cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
@@ -109,6 +114,7 @@ Test(named, count_up_is_exact)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "count");
+    track_name(name);
     long *counter = shared_area(sizeof *counter);
     cr_assert_not_null(counter);
     unsigned iters = ipct_under_valgrind() ? 50 : 20000;
@@ -127,6 +133,7 @@ Test(named, count_up_unlinks_the_name)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "count");
+    track_name(name);
     long *counter = shared_area(sizeof *counter);
     cr_assert_not_null(counter);
     int r = named_count_up(name, counter, 2, 10);
@@ -142,6 +149,7 @@ Test(named, count_up_keeps_existing_name)
 {
     char name[64];
     ipct_name(name, sizeof name, "/", "count");
+    track_name(name);
     sem_t *theirs = sem_open(name, O_CREAT | O_EXCL, 0600, 7);
     cr_assert_neq(theirs, SEM_FAILED, "sem_open: %s", strerror(errno));
     long *counter = shared_area(sizeof *counter);
@@ -166,6 +174,7 @@ Test(named, count_up_bad_arguments)
     char name[64];
     long counter = 0;
     ipct_name(name, sizeof name, "/", "count");
+    track_name(name);
     errno = 0;
     cr_assert_eq(named_count_up(name, &counter, 0, 1), -1);
     cr_assert_eq(errno, EINVAL);

@@ -12,7 +12,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-TestSuite(pc, .timeout = 20);
+TestSuite(pc, .timeout = 20, .fini = cleanup_tracked);
 
 union semun {
     int val;

@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(open_set, .timeout = 10);
-TestSuite(sysv_lock, .timeout = 10);
-TestSuite(lock_order, .timeout = 15);
+TestSuite(open_set, .timeout = 10, .fini = cleanup_tracked);
+TestSuite(sysv_lock, .timeout = 10, .fini = cleanup_tracked);
+TestSuite(lock_order, .timeout = 15, .fini = cleanup_tracked);
 
 union semun {
     int val;
@@ -34,6 +34,7 @@ static int test_set(int n, int value)
 {
     int semid = semget(IPC_PRIVATE, n, IPC_CREAT | 0600);
     cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
+    track_set(semid);
     for (int i = 0; i < n; i++) {
         union semun arg = {.val = value};
         cr_assert_eq(semctl(semid, i, SETVAL, arg), 0);
