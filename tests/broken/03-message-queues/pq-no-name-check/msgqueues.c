@@ -1,4 +1,4 @@
-/* msgqueues.c - BROKEN on purpose: the queue name is passed to mq_open unchecked */
+/* msgqueues.c - BROKEN on purpose: only the leading slash of the name is checked */
 #include "msgqueues.h"
 
 #include <errno.h>
@@ -137,13 +137,12 @@ static bool valid_mq_name(const char *name)
 {
     if (name == NULL || name[0] != '/')
         return false;
-    size_t len = strlen(name + 1);
-    return len > 0 && len <= NAME_MAX && strchr(name + 1, '/') == NULL;
+    return true; /* mq_open will complain if it must */
 }
 
 mqd_t pq_create(const char *name, long maxmsg, long msgsize)
 {
-    if (name == NULL) {
+    if (!valid_mq_name(name)) {
         errno = EINVAL;
         return (mqd_t)-1;
     }

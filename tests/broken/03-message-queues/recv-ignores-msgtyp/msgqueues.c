@@ -104,6 +104,7 @@ int sysv_send(int id, long type, const void *data, size_t len, bool nowait)
 
 ssize_t sysv_recv(int id, long msgtyp, void *buf, size_t cap, long *type, int flags)
 {
+    (void)msgtyp;
     if ((flags & ~(IPC_NOWAIT | MSG_NOERROR | MSG_EXCEPT)) != 0 ||
         (buf == NULL && cap > 0)) {
         errno = EINVAL;

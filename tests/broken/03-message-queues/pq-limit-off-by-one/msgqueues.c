@@ -1,4 +1,5 @@
-/* msgqueues.c - BROKEN on purpose: the /proc/sys/fs/mqueue limits are left to mq_open */
+/* msgqueues.c - BROKEN on purpose: the limits are treated as exclusive: maxmsg == msg_max
+ * is refused */
 #include "msgqueues.h"
 
 #include <errno.h>
@@ -151,7 +152,7 @@ mqd_t pq_create(const char *name, long maxmsg, long msgsize)
     if (read_limit("/proc/sys/fs/mqueue/msg_max", &msg_max) < 0 ||
         read_limit("/proc/sys/fs/mqueue/msgsize_max", &msgsize_max) < 0)
         return (mqd_t)-1;
-    if (maxmsg < 1 || msgsize < 1) {
+    if (maxmsg < 1 || maxmsg >= msg_max || msgsize < 1 || msgsize >= msgsize_max) {
         errno = EINVAL;
         return (mqd_t)-1;
     }
