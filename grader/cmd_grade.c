@@ -256,13 +256,7 @@ int cmd_grade(int argc, char **argv)
         pass_build(&g);
     }
     if (g.build_ok && g.infra_error == NULL && !proc_interrupted())
-        pass_native(&g);
-    if (g.build_ok && g.infra_error == NULL && !proc_interrupted()) {
-        if (valgrind)
-            pass_valgrind(&g, (int)jobs);
-        else
-            g.valgrind_skipped = true;
-    }
+        pass_tests(&g, (int)jobs, valgrind);
     pass_cleanup_host(&g);
     if (proc_interrupted() && g.infra_error == NULL)
         g.infra_error = xasprintf("interrupted");

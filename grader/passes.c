@@ -128,13 +128,13 @@ static double pass_budget(const struct grade *g, size_t n, double per_test)
     return t < g->pol.max_wall_seconds ? t : g->pol.max_wall_seconds;
 }
 
-void pass_native(struct grade *g)
+/* Start the native pass (`ipclab grade --inner-native`) in its sandbox. */
+static int native_start(struct grade *g, struct proc *p)
 {
-    char timeout[32], wall[32];
+    static char timeout[32], wall[32], self[4200], ro_build[4200], ro_src[4200];
     double budget = pass_budget(g, g->m.ntests, g->m.timeout + 3);
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
     snprintf(wall, sizeof wall, "%g", budget - 5);
-    char self[4200];
     snprintf(self, sizeof self, "%s/build/ipclab", course_root());
     char *argv[] = {self, "grade", "--inner-native", g->work, timeout, wall, NULL};
     struct proc_opts o = {.env = base_env(g, NULL, NULL),
@@ -146,29 +146,27 @@ void pass_native(struct grade *g)
                           .wall_seconds = budget,
                           .out_cap = 16 * 1024};
     /* The tests must not touch the binary or sources the valgrind pass uses. */
-    char ro_build[4200], ro_src[4200];
     snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
     snprintf(ro_src, sizeof ro_src, "%s/src", g->work);
     const char *ro[] = {ro_build, ro_src, NULL};
     struct sandbox_opts so = {ro, true};
-    double t0 = now_seconds();
-    struct proc p;
-    if (start(g, &p, "native test run", argv, &o, &so) < 0)
-        return;
-    proc_wait_all(&p, 1, NULL, NULL);
-    g->native_seconds = now_seconds() - t0;
-    if (p.killed || !WIFEXITED(p.status) || WEXITSTATUS(p.status) != 0) {
+    return start(g, p, "native test run", argv, &o, &so);
+}
+
+/* After the native pass ended: note how it ended, collect its results. */
+static void native_finish(struct grade *g, struct proc *p)
+{
+    if (p->killed || !WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0) {
         char st[64];
-        char *clean = text_clean(p.out);
-        free(p.out);
-        p.out = clean;
+        char *clean = text_clean(p->out);
         g->runner_note =
             xasprintf("the native test run %s%s%.200s",
-                      p.killed ? "hit the whole-run time limit"
-                               : proc_describe_status(p.status, st, sizeof st),
-                      p.len ? ": " : "", p.out);
+                      p->killed ? "hit the whole-run time limit"
+                                : proc_describe_status(p->status, st, sizeof st),
+                      p->len ? ": " : "", clean);
+        free(clean);
     }
-    proc_free(&p);
+    proc_free(p);
     collect_native(g);
 }
 
@@ -185,20 +183,38 @@ static int by_cost(const void *a, const void *b)
     return (d > 0) - (d < 0);
 }
 
-void pass_valgrind(struct grade *g, int jobs)
+/* A set of valgrind shards running at once. */
+struct vg_run {
+    int n;                       /* shards started */
+    struct proc ps[MAX_SHARDS];  /* their processes (dense) */
+    char dirs[MAX_SHARDS][4200]; /* their log directories */
+    double t0;
+};
+
+/* May test i run under memcheck at all (manifest options)? */
+static bool vg_allowed(const struct test_result *r)
 {
+    return (r->mt->options & (OPT_NO_VALGRIND | OPT_PERF)) == 0;
+}
+
+/*
+ * Start at most jobs valgrind shards over the tests for which want[i] is
+ * true, balanced by estimated cost (about 0.9 s of start-up per test under
+ * memcheck plus ~50x its native time, when known). Logs go to
+ * WORK/vg-TAG-K/. Returns the number of shards started.
+ */
+static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
+                    struct vg_run *run)
+{
+    memset(run, 0, sizeof *run);
     size_t n = 0;
     struct job *js = calloc(g->m.ntests + 1, sizeof *js);
-    for (size_t i = 0; js != NULL && i < g->m.ntests; i++) {
-        const struct test_result *r = &g->tests[i];
-        if (r->verdict != V_PASSED || (r->mt->options & (OPT_NO_VALGRIND | OPT_PERF)))
-            continue;
-        /* ~0.9 s start-up per test under memcheck, plus ~50x its native time. */
-        js[n++] = (struct job){i, 0.9 + 50 * r->time};
-    }
+    for (size_t i = 0; js != NULL && i < g->m.ntests; i++)
+        if (want[i])
+            js[n++] = (struct job){i, 0.9 + 50 * g->tests[i].time};
     if (n == 0) {
         free(js);
-        return;
+        return 0;
     }
     qsort(js, n, sizeof *js, by_cost);
     int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
@@ -214,28 +230,22 @@ void pass_valgrind(struct grade *g, int jobs)
                 best = s;
         load[best] += js[k].cost;
         count[best]++;
-        char *f = xasprintf("%s%s", filter[best] ? filter[best] : "",
-                            g->tests[js[k].test].mt->name);
+        char *f = xasprintf("%s%s%s", filter[best] ? filter[best] : "",
+                            filter[best] ? "|" : "", g->tests[js[k].test].mt->name);
         free(filter[best]);
-        filter[best] = xasprintf("%s|", f);
-        free(f);
+        filter[best] = f;
     }
-    struct proc ps[MAX_SHARDS];
-    bool started[MAX_SHARDS] = {false};
-    char supp[4200];
+    char supp[4200], bin[4200];
     snprintf(supp, sizeof supp, "--suppressions=%s/labs/support/valgrind.supp",
              course_root());
-    double t0 = now_seconds();
-    int running = 0;
+    snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
+    run->t0 = now_seconds();
     for (int s = 0; s < shards; s++) {
-        char dir[4200], log[4300], results[4300], bin[4200];
-        snprintf(dir, sizeof dir, "%s/vg%d", g->work, s);
-        if (mkdir(dir, 0755) < 0 || grade_chown(dir) < 0)
-            continue;
+        char *dir = run->dirs[run->n];
+        snprintf(dir, sizeof run->dirs[0], "%s/vg-%c%d", g->work, tag, s);
+        char log[4300], results[4300];
         snprintf(log, sizeof log, "--log-file=%s/%%p.log", dir);
         snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", dir);
-        snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
-        filter[s][strlen(filter[s]) - 1] = '\0'; /* the last '|' */
         char *filt = xasprintf("--filter=@(%s)", filter[s]);
         char *argv[] = {"valgrind",
                         "--trace-children=yes",
@@ -261,47 +271,125 @@ void pass_valgrind(struct grade *g, int jobs)
         snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
         const char *ro[] = {ro_build, ro_native, NULL};
         struct sandbox_opts so = {ro, false};
-        if (start(g, &ps[s], "valgrind run", argv, &o, &so) == 0) {
-            started[s] = true;
-            running++;
-        }
+        if (mkdir(dir, 0755) == 0 && grade_chown(dir) == 0 &&
+            start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0)
+            run->n++;
         free(filt);
-    }
-    /* proc_wait_all wants a dense array: started shards come first. */
-    struct proc live[MAX_SHARDS];
-    int nl = 0;
-    for (int s = 0; s < shards; s++)
-        if (started[s])
-            live[nl++] = ps[s];
-    proc_wait_all(live, (size_t)nl, NULL, NULL);
-    g->valgrind_seconds = now_seconds() - t0;
-    g->valgrind_shards = running;
-    for (int s = 0; s < nl; s++) {
-        if (live[s].killed) {
-            char *note = xasprintf("%s%sa valgrind shard hit its time limit (its tests "
-                                   "have no memory data)",
-                                   g->runner_note ? g->runner_note : "",
-                                   g->runner_note ? "; " : "");
-            free(g->runner_note);
-            g->runner_note = note;
-        }
-    }
-    for (int s = 0; s < shards; s++) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/vg%d", g->work, s);
-        if (started[s] && vglog_collect(g, dir) == 0) {
-            char *note =
-                xasprintf("%s%svalgrind wrote no logs (%.200s)",
-                          g->runner_note ? g->runner_note : "",
-                          g->runner_note ? "; " : "", ps[s].out ? ps[s].out : "");
-            free(g->runner_note);
-            g->runner_note = note;
-        }
         free(filter[s]);
     }
-    for (int s = 0; s < nl; s++)
-        proc_free(&live[s]);
     free(js);
+    return run->n;
+}
+
+/* Wait for run's shards (or kill them first), then read their logs. */
+static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
+{
+    if (kill_first)
+        for (int s = 0; s < run->n; s++)
+            proc_kill(&run->ps[s]);
+    proc_wait_all(run->ps, (size_t)run->n, NULL, NULL);
+    g->valgrind_shards += run->n;
+    for (int s = 0; s < run->n; s++) {
+        struct proc *p = &run->ps[s];
+        const char *why = NULL;
+        if (kill_first)
+            why = NULL;
+        else if (p->killed)
+            why = "a valgrind shard hit its time limit (tests it had not finished "
+                  "have no memory data)";
+        if (vglog_collect(g, run->dirs[s]) == 0 && !kill_first)
+            why = "valgrind wrote no logs";
+        if (why != NULL) {
+            char *out = text_clean(p->out);
+            char *note =
+                xasprintf("%s%s%s (%.200s)", g->runner_note ? g->runner_note : "",
+                          g->runner_note ? "; " : "", why, out ? out : "");
+            free(out);
+            free(g->runner_note);
+            g->runner_note = note;
+        }
+        proc_free(p);
+    }
+}
+
+void pass_tests(struct grade *g, int jobs, bool valgrind)
+{
+    bool *want = calloc(g->m.ntests + 1, sizeof *want);
+    if (want == NULL)
+        return;
+    struct proc native;
+    double t0 = now_seconds();
+    if (native_start(g, &native) < 0) {
+        free(want);
+        return;
+    }
+    /*
+     * Memcheck is the slow part: start it at once, on the other cores, for
+     * every test it may run, instead of after the native pass. If some test
+     * then fails natively, the shards are stopped, the tests they finished
+     * are kept, and only the passed tests still missing are run again.
+     */
+    struct vg_run spec = {0};
+    bool perf = false; /* speed gates must not share their CPUs with memcheck */
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        want[i] = valgrind && vg_allowed(&g->tests[i]);
+        perf = perf || (g->tests[i].mt->options & OPT_PERF);
+    }
+    bool speculate = valgrind && jobs > 1 && !perf;
+    if (speculate)
+        vg_start(g, jobs, want, 's', &spec);
+    proc_wait_all(&native, 1, NULL, NULL);
+    g->native_seconds = now_seconds() - t0;
+    native_finish(g, &native);
+    if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
+        if (spec.n > 0)
+            vg_finish(g, &spec, true);
+        g->valgrind_skipped = !valgrind;
+        free(want);
+        return;
+    }
+    bool all_passed = speculate;
+    for (size_t i = 0; i < g->m.ntests; i++)
+        if (vg_allowed(&g->tests[i]) && g->tests[i].verdict != V_PASSED)
+            all_passed = false;
+    double vt0 = spec.n > 0 ? spec.t0 : now_seconds();
+    if (spec.n > 0)
+        vg_finish(g, &spec, !all_passed);
+    if (!all_passed) {
+        bool any = false;
+        for (size_t i = 0; i < g->m.ntests; i++) {
+            const struct test_result *r = &g->tests[i];
+            want[i] = vg_allowed(r) && r->verdict == V_PASSED && !r->vg_ran;
+            any = any || want[i];
+        }
+        struct vg_run rest;
+        if (any && vg_start(g, jobs, want, 'r', &rest) > 0)
+            vg_finish(g, &rest, false);
+    }
+    g->valgrind_seconds = now_seconds() - vt0;
+    /* Say which passed tests memcheck could not finish (its timeout, a limit). */
+    char *missing = NULL;
+    size_t nmissing = 0;
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        const struct test_result *r = &g->tests[i];
+        if (!vg_allowed(r) || r->verdict != V_PASSED || r->vg_ran)
+            continue;
+        char *m =
+            xasprintf("%s%s%s", missing ? missing : "", missing ? ", " : "", r->mt->name);
+        free(missing);
+        missing = m;
+        nmissing++;
+    }
+    if (missing != NULL) {
+        char *note = xasprintf("%s%smemcheck did not finish %zu test(s), which have no "
+                               "memory data (too slow under valgrind?): %.300s",
+                               g->runner_note ? g->runner_note : "",
+                               g->runner_note ? "; " : "", nmissing, missing);
+        free(g->runner_note);
+        g->runner_note = note;
+        free(missing);
+    }
+    free(want);
 }
 
 /* True if /proc/PID/environ contains needle (an exact "NAME=value" entry). */

@@ -13,19 +13,18 @@
 void pass_build(struct grade *g);
 
 /*
- * pass_native - run the tests natively, one at a time, inside the sandbox
- * (`ipclab grade --inner-native`, see native.h), then collect verdicts,
- * probe data, hangs and watchdog kills into g->tests[].
+ * pass_tests - the two test passes, overlapped on jobs CPUs. The native pass
+ * (`ipclab grade --inner-native`, see native.h) runs the tests one at a time
+ * in its sandbox: verdicts, probe data, hangs, watchdog kills. Meanwhile
+ * (jobs > 1, and no perf test to disturb) memcheck runs the tests it may
+ * (not no-valgrind or perf ones) in jobs shards, each in its own sandbox.
+ * If every such test passed natively the shards just finish; otherwise they
+ * are stopped, the tests they completed are kept and the passed tests still
+ * missing run again. With jobs = 1, memcheck runs after the native pass,
+ * on the passed tests only.
+ * Logs are attributed to tests (vglog.h). valgrind = false: native only.
  */
-void pass_native(struct grade *g);
-
-/*
- * pass_valgrind - run the tests that passed natively (except no-valgrind and
- * perf ones) under memcheck, split by --filter into at most jobs shards that
- * run at the same time, each in its own sandbox, then attribute every log to
- * its test (vglog.h). Sets g->valgrind_seconds and g->valgrind_shards.
- */
-void pass_valgrind(struct grade *g, int jobs);
+void pass_tests(struct grade *g, int jobs, bool valgrind);
 
 /*
  * pass_cleanup_host - after a run without a sandbox: kill every process that

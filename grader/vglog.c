@@ -14,6 +14,7 @@ struct vg_proc {
     long pid, ppid;
     char test[256]; /* "" unless the log names its test */
     int errors;
+    bool complete; /* the log reached its ERROR SUMMARY (the process ended) */
     long leak_bytes, leak_blocks;
     char *error_text, *leak_text;
 };
@@ -80,6 +81,7 @@ static int parse_log(const char *path, struct vg_proc *vp)
         }
         if ((p = strstr(body, "ERROR SUMMARY: ")) != NULL) {
             vp->errors = (int)parse_count(p + 15);
+            vp->complete = true;
             continue;
         }
         if ((p = strstr(body, "definitely lost: ")) != NULL &&
@@ -165,11 +167,17 @@ int vglog_collect(struct grade *g, const char *dir)
             n++;
     }
     closedir(d);
-    for (int i = 0; i < n; i++) {
+    /* Only tests whose worker ran to its end here count (a shard may be cut). */
+    bool *done = calloc(g->m.ntests + 1, sizeof *done);
+    for (int i = 0; done != NULL && i < n; i++)
+        for (size_t t = 0; procs[i].test[0] != '\0' && t < g->m.ntests; t++)
+            if (procs[i].complete && strcmp(g->tests[t].mt->name, procs[i].test) == 0)
+                done[t] = true;
+    for (int i = 0; done != NULL && i < n; i++) {
         const char *test = owner(procs, n, i);
         for (size_t t = 0; test != NULL && t < g->m.ntests; t++) {
             struct test_result *r = &g->tests[t];
-            if (strcmp(r->mt->name, test) != 0)
+            if (!done[t] || strcmp(r->mt->name, test) != 0)
                 continue;
             if (procs[i].test[0] != '\0')
                 r->vg_ran = true;
@@ -191,6 +199,7 @@ int vglog_collect(struct grade *g, const char *dir)
         free(procs[i].error_text);
         free(procs[i].leak_text);
     }
+    free(done);
     free(procs);
     return n;
 }

@@ -11,7 +11,9 @@
  * "Parent PID:" chains so a test's forked children count for that test, and
  * add to g->tests[]: vg_ran, vg_errors, vg_leak_bytes/blocks (definitely
  * lost) and the first error and leak as evidence. Logs with no test (the
- * runner itself) are ignored. Returns the number of logs read.
+ * runner itself) are ignored, and so is every log of a test whose worker
+ * did not run to its end (its shard was stopped). Returns the number of
+ * logs read.
  */
 int vglog_collect(struct grade *g, const char *dir);
 
