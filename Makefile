@@ -6,6 +6,8 @@
 #   make grade LAB=01 SUBMISSION=DIR   grade DIR's lab 01 like the grader (sandbox, valgrind)
 #   make grade-solutions         grade the reference solution of every lab, print the reports
 #   make test                    the project's own test suite (what CI runs)
+#   make handouts                the handouts as a static site in build/handouts/
+#   make class-report GRADES=DIR an HTML class report from grade-all's output
 #   make deps                    install missing Debian packages
 #   make format / format-check   clang-format every C file / check only
 #   make cppcheck                static analysis of labs, solutions and grader
@@ -16,7 +18,7 @@ ROOT       := $(abspath .)
 LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
-.PHONY: all deps ipclab check test format format-check cppcheck clean list-labs gradescope
+.PHONY: all deps ipclab check test handouts class-report format format-check cppcheck clean list-labs gradescope
 .PHONY: grade grade-solutions
 
 all: ipclab
@@ -42,7 +44,19 @@ check: deps
 	    $(if $(SUBMISSION),SRC_DIR=$(abspath $(SUB_SRC)))
 
 test: deps ipclab
+	@scripts/deps.sh --site
 	@tests/run-all.sh
+
+# The handouts as a static site (build/handouts/index.html), from handouts/*.md.
+handouts: ipclab
+	@scripts/deps.sh --site
+	@handouts/site/build.sh
+
+# An HTML class report from grade-all's output: make class-report GRADES=DIR
+class-report:
+	@test -n "$(GRADES)" || { echo "usage: make class-report GRADES=DIR (grade-all's --out)" >&2; exit 2; }
+	@scripts/deps.sh --site
+	@handouts/site/class-report.sh $(GRADES)
 
 # GRADE_FLAGS="--json results.json --junit report.xml --csv row.csv" adds outputs.
 grade: ipclab

@@ -1,10 +1,26 @@
 #!/bin/sh
 # deps.sh - install the Debian packages ipclab needs, if any is missing.
-# Usage: scripts/deps.sh [--check]   (--check: only report, exit 1 if missing)
+# Usage: scripts/deps.sh [--check] [--site]
+#   --check  only report, exit 1 if something is missing
+#   --site   also what the handouts site and its browser test need
+#            (pandoc, graphviz, chromium): `make handouts` and `make test`
 set -eu
 
 PACKAGES="gcc make pkg-config valgrind libcriterion-dev libinih-dev libjansson-dev
-libarchive-dev libxml2-dev libxml2-utils bubblewrap jq clang-format cppcheck zip unzip"
+libarchive-dev libxml2-dev libxml2-utils bubblewrap jq clang-format cppcheck zip unzip
+socat bc"
+
+# The handouts site: pandoc renders, graphviz draws, chromium checks the pages.
+SITE_PACKAGES="pandoc graphviz chromium fonts-dejavu-core"
+
+check_only=0
+for arg in "$@"; do
+    case "$arg" in
+    --check) check_only=1 ;;
+    --site) PACKAGES="$PACKAGES $SITE_PACKAGES" ;;
+    *) echo "usage: scripts/deps.sh [--check] [--site]" >&2; exit 2 ;;
+    esac
+done
 
 missing=""
 for pkg in $PACKAGES; do
@@ -14,7 +30,7 @@ for pkg in $PACKAGES; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "${1:-}" = "--check" ]; then
+if [ "$check_only" = 1 ]; then
     echo "ipclab: missing Debian packages:$missing" >&2
     exit 1
 fi

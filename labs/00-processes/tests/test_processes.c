@@ -33,6 +33,7 @@ static void wait_until_zombie(pid_t pid)
 
 Test(isolation, parent_value_unchanged)
 {
+    /* $begin value_100 */
     int value = 100;
     int child_view = fork_isolation(&value, 50);
     cr_assert_eq(child_view, 150,
@@ -40,6 +41,7 @@ Test(isolation, parent_value_unchanged)
                  strerror(errno));
     cr_assert_eq(value, 100,
                  "the parent's value changed to %d: only the child's copy may", value);
+    /* $end value_100 */
 }
 
 Test(isolation, exit_status_holds_low_8_bits)

@@ -1,0 +1,100 @@
+#!/bin/bash
+# build.sh - turn handouts/NN-name.md into a static site that works from file://.
+# Usage: handouts/site/build.sh [OUT_DIR]      (default: build/handouts)
+#
+# Each page gets navigation to its neighbours, a table of contents, syntax
+# highlighting (pandoc's, inline CSS: no JavaScript), Graphviz diagrams as SVG
+# files, every C listing checked against its marked source region
+# (listings.lua), and a closing "Tests and points" table read from the lab's
+# manifest, so the page and the grader never disagree. Needs pandoc, graphviz
+# and build/ipclab (make builds it).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SITE="$ROOT/handouts/site"
+OUT=${1:-$ROOT/build/handouts}
+IPCLAB="$ROOT/build/ipclab"
+export IPCLAB_ROOT="$ROOT"
+
+for tool in pandoc dot "$IPCLAB"; do
+    command -v "$tool" >/dev/null || {
+        echo "handouts: '$tool' is missing (run 'make deps' and 'make')" >&2
+        exit 2
+    }
+done
+
+rm -rf "$OUT"
+mkdir -p "$OUT/img"
+cp "$SITE/style.css" "$OUT/"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+mapfile -t pages < <(cd "$ROOT/handouts" && ls [0-9][0-9]-*.md | sed 's/\.md$//')
+
+# title_of SLUG: the page's first "# " heading.
+title_of() { sed -n 's/^# //p' "$ROOT/handouts/$1.md" | head -n 1; }
+
+# exercise_table SLUG: the lab's tests and points, from its manifest.
+exercise_table() {
+    local lab="$ROOT/labs/$1"
+    [ -f "$lab/lab.ini" ] || return 0
+    local total
+    total=$("$IPCLAB" manifest --points "$lab" | awk '{s += $2} END {print s}')
+    echo
+    echo "## Tests and points"
+    echo
+    echo "Read from \`labs/$1/lab.ini\`, the file the grader scores with:"
+    echo "$("$IPCLAB" manifest --tests "$lab" | wc -l) tests, $total points."
+    echo
+    echo "| suite | test | points |"
+    echo "|---|---|---:|"
+    "$IPCLAB" manifest --points "$lab" | awk '{split($1, p, "/"); printf "| `%s` | `%s` | %s |\n", p[1], p[2], $2}'
+}
+
+for i in "${!pages[@]}"; do
+    slug=${pages[$i]}
+    prev=""
+    next=""
+    [ "$i" -gt 0 ] && prev=${pages[$((i - 1))]}
+    [ "$i" -lt $((${#pages[@]} - 1)) ] && next=${pages[$((i + 1))]}
+    # Fenced-code info strings "c from=P#N" become pandoc attributes.
+    { sed -E 's/^```c from=([^ ]+)$/```{.c from="\1"}/' "$ROOT/handouts/$slug.md"
+      exercise_table "$slug"; } >"$WORK/$slug.md"
+    args=(--from=commonmark_x --to=html5 --standalone --toc --toc-depth=2
+        --template="$SITE/template.html" --highlight-style=tango
+        --lua-filter="$SITE/listings.lua" --lua-filter="$SITE/graphviz.lua"
+        --metadata=pagetitle="$(title_of "$slug")")
+    [ -n "$prev" ] && args+=(--variable=prev="$prev" --variable=prevtitle="$(title_of "$prev" | sed 's/:.*//')")
+    [ -n "$next" ] && args+=(--variable=next="$next" --variable=nexttitle="$(title_of "$next" | sed 's/:.*//')")
+    IPCLAB_PAGE="$slug" IPCLAB_IMG_DIR="$OUT/img" \
+        pandoc "${args[@]}" -o "$OUT/$slug.html" "$WORK/$slug.md"
+done
+
+# The index: every lab with its title, tests and points.
+{
+    echo "# ipclab: Linux inter-process communication in C"
+    echo
+    echo "Numbered labs, from processes and pipes to signals and beyond. Each lab is a"
+    echo "skeleton in C to complete, Criterion tests, and the handout below. Work in"
+    echo "order: every lab uses what the previous ones taught."
+    echo
+    echo '<table class="lab-list"><thead><tr><th>lab</th><th>topic</th><th>tests</th><th>points</th></tr></thead><tbody>'
+    for slug in "${pages[@]}"; do
+        tests="" points=""
+        if [ -f "$ROOT/labs/$slug/lab.ini" ]; then
+            tests=$("$IPCLAB" manifest --tests "$ROOT/labs/$slug" | wc -l)
+            points=$("$IPCLAB" manifest --points "$ROOT/labs/$slug" | awk '{s += $2} END {print s}')
+        fi
+        title=$(title_of "$slug" | sed 's/&/\&amp;/g; s/</\&lt;/g')
+        echo "<tr><td>${slug%%-*}</td><td><a href=\"$slug.html\">$title</a></td><td>$tests</td><td>$points</td></tr>"
+    done
+    echo '</tbody></table>'
+    echo
+    echo "Every page prints cleanly (File, Print). Code listings are extracted from files"
+    echo "the course compiles and tests, and diagrams are drawn from their Graphviz"
+    echo "sources when the site is built."
+} >"$WORK/index.md"
+pandoc --from=commonmark_x --to=html5 --standalone --template="$SITE/template.html" \
+    --metadata=pagetitle="All labs" -o "$OUT/index.html" "$WORK/index.md"
+
+echo "handouts: ${#pages[@]} pages in $OUT (open $OUT/index.html)"

@@ -1,0 +1,113 @@
+#!/bin/bash
+# handouts.test.sh - the handouts site builds, listings cannot drift, and every
+# page opens in headless Chromium with no broken link or missing image.
+# Prints PASS/FAIL lines (collected by tests/run-all.sh).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/build/test/handouts"
+SITE="$OUT/site"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+pass() { echo "PASS handouts $1"; }
+fail() { echo "FAIL handouts $1: $2"; }
+
+# 1. The site builds (every listing matches its source, every diagram renders).
+if "$ROOT/handouts/site/build.sh" "$SITE" >"$OUT/build.log" 2>&1; then
+    pass "site-builds ($(ls "$SITE"/*.html | wc -l) pages, $(ls "$SITE"/img | wc -l) diagrams)"
+else
+    fail site-builds "$(tail -15 "$OUT/build.log")"
+    exit 1
+fi
+
+# 2. Every page ends with its lab's tests and points, read from the manifest.
+missing=""
+for md in "$ROOT"/handouts/[0-9][0-9]-*.md; do
+    slug=$(basename "$md" .md)
+    [ -f "$ROOT/labs/$slug/lab.ini" ] || continue
+    for t in $("$ROOT/build/ipclab" manifest --tests "$ROOT/labs/$slug" | cut -d/ -f2 | sort -u); do
+        grep -q "<code>$t</code>" "$SITE/$slug.html" || missing="$missing $slug:$t"
+    done
+done
+if [ -z "$missing" ]; then
+    pass "exercise-lists-match-manifests"
+else
+    fail exercise-lists-match-manifests "not on the page:$missing"
+fi
+
+# 3. A listing that drifts from its source stops the build.
+drift="$OUT/drift"
+mkdir -p "$drift/handouts"
+cp -r "$ROOT/handouts/site" "$drift/handouts/"
+sed '/^```c from=/,/^```$/ s/return/retrun/' "$ROOT/handouts/00-processes.md" \
+    >"$drift/handouts/00-processes.md"
+if ! grep -q retrun "$drift/handouts/00-processes.md"; then
+    sed -i '0,/^```c from=/{/^```c from=/a\    /* an edited line */
+}' "$drift/handouts/00-processes.md"
+fi
+ln -s "$ROOT/labs" "$drift/labs"
+ln -s "$ROOT/tests" "$drift/tests"
+ln -s "$ROOT/build" "$drift/build"
+if "$drift/handouts/site/build.sh" "$OUT/drift-site" >"$OUT/drift.log" 2>&1; then
+    fail listing-drift-detected "a handout whose listing differs from its source still built"
+elif grep -q "drifted" "$OUT/drift.log"; then
+    pass listing-drift-detected
+else
+    fail listing-drift-detected "build failed for another reason: $(tail -3 "$OUT/drift.log")"
+fi
+
+# 4. Headless Chromium opens every page from file:// with no network.
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+    fail browser-check "chromium is not installed (scripts/deps.sh --site)"
+    exit 1
+fi
+chrome() {
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
+        --no-first-run --disable-background-networking --disable-component-update \
+        --disable-sync --user-data-dir="$OUT/profile" --allow-file-access-from-files \
+        --proxy-server=127.0.0.1:9 "$@" 2>>"$OUT/chromium.log"
+}
+pages=$(cd "$SITE" && ls *.html | sed 's/.*/"&"/' | paste -sd, -)
+sed "s|PAGES_JSON|[$pages]|" "$ROOT/tests/handouts/check-pages.html" >"$SITE/check-pages.html"
+chrome --virtual-time-budget=60000 --dump-dom "file://$SITE/check-pages.html" >"$OUT/check.dom"
+rm -f "$SITE/check-pages.html"
+result=$(tr '\n' '\v' <"$OUT/check.dom" | grep -o '<pre id="result">[^<]*</pre>' |
+    sed 's/<[^>]*>//g' | tr '\v' '\n')
+case "$result" in
+OK*) pass "browser-check (${result#OK })" ;;
+*) fail browser-check "${result:-no result (see $OUT/chromium.log)}" ;;
+esac
+
+# 5. A screenshot of one page, for a person to look at.
+shot="$OUT/01-pipes.png"
+page="$SITE/01-pipes.html"
+[ -f "$page" ] || page="$SITE/index.html"
+chrome --hide-scrollbars --window-size=1280,1800 --screenshot="$shot" "file://$page" >/dev/null
+if [ -s "$shot" ]; then
+    pass "screenshot ($shot)"
+else
+    fail screenshot "no screenshot written"
+fi
+
+# 6. The instructor's class report (from grade-all's summary.json) renders
+#    with its charts, built the same way as the handouts.
+report="$OUT/class-report"
+if ! "$ROOT/handouts/site/class-report.sh" "$ROOT/tests/handouts/class" "$report" \
+    >"$OUT/class-report.log" 2>&1; then
+    fail class-report "$(tail -5 "$OUT/class-report.log")"
+else
+    sed 's|PAGES_JSON|["index.html"]|' "$ROOT/tests/handouts/check-pages.html" \
+        >"$report/check-pages.html"
+    chrome --virtual-time-budget=30000 --dump-dom "file://$report/check-pages.html" \
+        >"$OUT/report.dom"
+    rm -f "$report/check-pages.html"
+    result=$(tr '\n' '\v' <"$OUT/report.dom" | grep -o '<pre id="result">[^<]*</pre>' |
+        sed 's/<[^>]*>//g' | tr '\v' '\n')
+    charts=$(grep -c '<img' "$report/index.html")
+    case "$result" in
+    OK*) [ "$charts" -ge 2 ] && pass "class-report ($charts charts)" ||
+        fail class-report "expected 2 charts, found $charts" ;;
+    *) fail class-report "${result:-no result}" ;;
+    esac
+fi
