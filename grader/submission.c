@@ -61,7 +61,8 @@ static void search(const char *root, const char *dir, const char *name, const ch
 /* Copy the regular file src to dst (at most MAX_FILE bytes). Returns 0 or -1. */
 static int copy_file(const char *src, const char *dst)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+                           O_NONBLOCK); /* a FIFO never blocks us */
     if (in < 0)
         return -1;
     int out = -1, rc = -1;
