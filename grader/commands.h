@@ -10,6 +10,15 @@ int cmd_grade(int argc, char **argv);
 int cmd_grade_all(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_why_hung(int argc, char **argv);
+int cmd_status(int argc, char **argv); /* the student's side: cmd_status.c, ... */
+int cmd_check(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_hint(int argc, char **argv);
+int cmd_grade_student(int argc,
+                      char **argv); /* `grade NN` -> grade --lab NN --submission ROOT */
+int cmd_submit(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_solution(int argc, char **argv);
 
 /*
  * course_root - the course checkout this binary belongs to: $IPCLAB_ROOT if

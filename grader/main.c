@@ -20,7 +20,16 @@ struct command {
 
 static const struct command commands[] = {
     {"manifest", cmd_manifest, "print what a lab's manifest says (for scripts)"},
-    {"grade", cmd_grade, "grade one submission of one lab (sandbox, valgrind, score)"},
+    {"check", cmd_check,
+     "build and run a lab's tests fast, with hints (--asan: sanitizers)"},
+    {"watch", cmd_watch, "re-run check each time a file of the lab is saved"},
+    {"hint", cmd_hint, "the next hint of a failing test"},
+    {"grade", cmd_grade_student,
+     "grade one submission of one lab (sandbox, valgrind, score); `grade NN`: this "
+     "checkout"},
+    {"submit", cmd_submit, "a checksummed archive of exactly your student files"},
+    {"reset", cmd_reset, "restore a lab's skeleton (keeps a backup)"},
+    {"solution", cmd_solution, "the reference solution, side by side, once yours passes"},
     {"grade-all", cmd_grade_all, "grade a whole class in parallel, resumably"},
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook"},
     {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why"},
@@ -94,10 +103,8 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc < 2)
+        return cmd_status(argc, argv); /* the student's progress view */
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;

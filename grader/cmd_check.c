@@ -1,0 +1,361 @@
+/* cmd_check.c - `ipclab check`: build and run one lab's tests fast, with hints. */
+#include "collect.h"
+#include "commands.h"
+#include "native.h"
+#include "passes.h"
+#include "proc.h"
+#include "student.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DETAILED 5 /* failures shown in full; the rest by name */
+
+static const char usage[] =
+    "usage: ipclab check [--asan] NN [TEST-GLOB]\n"
+    "\n"
+    "Builds your labs/NN-x/src (warnings are errors, as in the grader) and runs\n"
+    "the lab's tests natively with the grader's own runner: each failure is\n"
+    "shown with its assertion message, the hint and, for a test that hung,\n"
+    "where it was blocked and why. No valgrind: `ipclab grade NN` adds it.\n"
+    "\n"
+    "  --asan      build with AddressSanitizer and UBSan (memory bugs in seconds)\n"
+    "  TEST-GLOB   only the tests matching it, e.g. 'pipeline/*' or '*/eof_*'\n"
+    "\n"
+    "Exit status: 0 when every test run passed, 1 otherwise, 2 on a usage error.\n";
+
+/* nftw callback: remove one entry (children before parents). */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* True for a compiler line that starts a diagnostic worth showing first. */
+static bool is_error_line(const char *line, size_t len)
+{
+    static const char *const keys[] = {
+        ": error:", ": fatal error:", "undefined reference", ": warning:"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (memmem(line, len, keys[k], strlen(keys[k])) != NULL)
+            return true;
+    return false;
+}
+
+/*
+ * Print the compiler's diagnostics first: every error line with the source
+ * excerpt under it (indented lines), leaving out make's own chatter.
+ */
+static void print_build_errors(const char *log, const struct colours *c)
+{
+    int shown = 0;
+    bool in_block = false;
+    for (const char *p = log; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (is_error_line(p, len)) {
+            in_block = true;
+            shown++;
+            fprintf(stdout, "  %s%.*s%s\n", c->red, (int)len, p, c->off);
+        } else if (in_block && len > 0 && p[0] == ' ') {
+            fprintf(stdout, "  %.*s\n", (int)len, p);
+        } else {
+            in_block = false;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    if (shown == 0) /* not a compiler diagnostic: show everything */
+        fprintf(stdout, "%s\n", log);
+}
+
+/* Run make for the lab; returns 0 when it built. *log gets its output (malloc'd). */
+static int build(const char *lab_dir, bool asan, char **log)
+{
+    char bdir[4300];
+    snprintf(bdir, sizeof bdir, "BUILD_DIR=%s/build%s", lab_dir, asan ? "/asan" : "");
+    char *argv[] = {
+        "make",     "-s", "--no-print-directory", "-C", (char *)lab_dir, "all",
+        "WERROR=1", bdir, asan ? "SAN=1" : NULL,  NULL};
+    struct proc_opts o = {.wall_seconds = 300, .out_cap = 64 * 1024};
+    struct proc p;
+    if (proc_start(&p, "build", argv, &o) < 0) {
+        *log = xasprintf("cannot run make: %s", strerror(errno));
+        return -1;
+    }
+    proc_wait_all(&p, 1, NULL, NULL);
+    int ok = !p.killed && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
+    *log = xasprintf("%s", p.out);
+    proc_free(&p);
+    return ok ? 0 : -1;
+}
+
+/*
+ * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests pointing
+ * at the lab's test binary (through a tiny script adding --filter=GLOB).
+ * Returns 0 or -1 with errno set.
+ */
+static int make_work(char *work, size_t len, const char *bin, const char *glob)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(work, len, "%s/ipclab-check-XXXXXX", base && base[0] == '/' ? base : "/tmp");
+    if (mkdtemp(work) == NULL)
+        return -1;
+    char p[4400];
+    const char *subs[] = {"native", "tmp", "build"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", work, subs[i]);
+        if (mkdir(p, 0700) < 0)
+            return -1;
+    }
+    snprintf(p, sizeof p, "%s/build/run-tests", work);
+    if (glob == NULL)
+        return symlink(bin, p);
+    FILE *f = fopen(p, "we");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "#!/bin/sh\nexec '%s' '--filter=", bin);
+    for (const char *s = glob; *s != '\0'; s++) /* single-quote for sh */
+        fputs(*s == '\'' ? "'\\''" : (char[]){*s, '\0'}, f);
+    fprintf(f, "' \"$@\"\n");
+    if (fclose(f) != 0)
+        return -1;
+    return chmod(p, 0700);
+}
+
+/*
+ * Print one failed test compactly: verdict, messages, why it hung, the hint.
+ * brief: the name and verdict only (past the first few failures).
+ */
+static void print_failure(const struct test_result *r, const struct colours *c,
+                          bool brief)
+{
+    fprintf(stdout, "%s✗ %s%s  %s(%s, %g pt)%s\n", c->red, r->mt->name, c->off, c->dim,
+            verdict_name(r->verdict), r->mt->points, c->off);
+    if (brief)
+        return;
+    for (const char *p = r->message; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stdout, "    %.*s\n", len, p);
+        p = nl ? nl + 1 : NULL;
+    }
+    if (r->hang != NULL)
+        fprintf(stdout, "    %swhy it hung:%s %s\n", c->yellow, c->off, r->hang);
+    if (r->mt->nhints > 0)
+        fprintf(stdout, "    %shint:%s %s\n", c->bold, c->off, r->mt->hints[0]);
+}
+
+/* Sanitizer reports in the runner's output: the lines that say what and where. */
+static void print_sanitizer(const char *work, const struct colours *c)
+{
+    char path[4400], line[1024];
+    snprintf(path, sizeof path, "%s/native/runner.out", work);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    int shown = 0, frames = 0;
+    while (fgets(line, sizeof line, f) != NULL && shown < 40) {
+        bool head = strstr(line, "ERROR: AddressSanitizer") != NULL ||
+                    strstr(line, "runtime error:") != NULL ||
+                    strstr(line, "ERROR: LeakSanitizer") != NULL;
+        if (head) {
+            if (shown == 0)
+                fprintf(stdout, "\n%sSanitizer reports:%s\n", c->bold, c->off);
+            fprintf(stdout, "  %s%s%s", c->red, line, c->off);
+            frames = 4;
+            shown++;
+        } else if (frames > 0 && strstr(line, "    #") == line) {
+            fprintf(stdout, "    %s", line + 4);
+            frames--;
+            shown++;
+        }
+    }
+    fclose(f);
+}
+
+/* bar - a progress bar of width cells (UTF-8 blocks) for done out of total. */
+static void bar(char *out, size_t len, double done, double total, int width)
+{
+    int full = total > 0 ? (int)(done / total * width + 0.5) : 0;
+    size_t k = 0;
+    for (int i = 0; i < width && k + 4 < len; i++) {
+        const char *cell = i < full ? "█" : "░";
+        memcpy(out + k, cell, 3);
+        k += 3;
+    }
+    out[k] = '\0';
+}
+
+void student_bar(char *out, size_t len, double done, double total, int width)
+{
+    bar(out, len, done, total, width);
+}
+
+int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res)
+{
+    static struct grade g;
+    memset(&g, 0, sizeof g);
+    memset(res, 0, sizeof *res);
+    struct colours c = student_colours(stdout);
+    if (o->quiet)
+        c = (struct colours){"", "", "", "", "", ""};
+    FILE *out = stdout;
+    if (manifest_load(lab_dir, &g.m) < 0)
+        return 2;
+    double t0 = now_seconds();
+    char *log = NULL;
+    int status = 1;
+    if (build(lab_dir, o->asan, &log) < 0) {
+        if (!o->quiet) {
+            fprintf(out,
+                    "%slab %s (%s) does not compile%s (warnings are errors, as in the "
+                    "grader):\n",
+                    c.bold, g.m.id, g.m.title, c.off);
+            print_build_errors(log, &c);
+            fprintf(out, "\nfix the first error, then run `ipclab check %s` again\n",
+                    g.m.id);
+        }
+        free(log);
+        res->max = manifest_max_points(&g.m);
+        goto record;
+    }
+    free(log);
+    res->build_ok = true;
+    char bin[4300], work[2048];
+    snprintf(bin, sizeof bin, "%s/build%s/run-tests", lab_dir, o->asan ? "/asan" : "");
+    if (make_work(work, sizeof work, bin, o->glob) < 0) {
+        fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
+        manifest_free(&g.m);
+        return 2;
+    }
+    snprintf(g.work, sizeof g.work, "%s", work);
+    g.tests = calloc(g.m.ntests ? g.m.ntests : 1, sizeof *g.tests);
+    if (g.tests == NULL)
+        exit(2);
+    for (size_t i = 0; i < g.m.ntests; i++)
+        g.tests[i].mt = &g.m.tests[i];
+    char timeout[32], wall[32];
+    double budget = 20 + (double)g.m.ntests * (g.m.timeout + 3);
+    snprintf(timeout, sizeof timeout, "%d", g.m.timeout);
+    snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
+    char *nargv[] = {"grade", "--inner-native", work, timeout, wall, NULL};
+    native_inner(5, nargv);
+    collect_native(&g);
+    pass_cleanup_host(&g);
+    double secs = now_seconds() - t0;
+    size_t shown = 0;
+    for (size_t i = 0; i < g.m.ntests; i++) {
+        const struct test_result *r = &g.tests[i];
+        if (o->glob != NULL && fnmatch(o->glob, r->mt->name, FNM_EXTMATCH) != 0)
+            continue;
+        res->run++;
+        res->max += r->mt->points;
+        if (r->verdict == V_PASSED || r->verdict == V_SKIPPED) {
+            res->passed++;
+            res->points += r->verdict == V_PASSED ? r->mt->points : 0;
+            continue;
+        }
+        if (res->first_failing[0] == '\0')
+            snprintf(res->first_failing, sizeof res->first_failing, "%s", r->mt->name);
+        if (o->quiet)
+            continue;
+        if (shown == 0)
+            fprintf(out, "\n");
+        if (shown == MAX_DETAILED)
+            fprintf(out,
+                    "%s(the other failures, briefly: `ipclab check %s 'suite/*'` "
+                    "details one suite)%s\n",
+                    c.dim, g.m.id, c.off);
+        print_failure(r, &c, shown >= MAX_DETAILED);
+        shown++;
+    }
+    if (!o->quiet) {
+        if (o->asan)
+            print_sanitizer(work, &c);
+        if (g.runner_note != NULL)
+            fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g.runner_note);
+        char b[256];
+        bar(b, sizeof b, res->points, res->max, 20);
+        bool all = res->passed == res->run && res->run > 0;
+        fprintf(out,
+                "\n%slab %s%s: %s%zu/%zu tests pass%s, %g/%g points  %s%s%s  %s[%.1f "
+                "s%s]%s\n",
+                c.bold, g.m.id, o->glob ? " (filtered)" : "", all ? c.green : c.red,
+                res->passed, res->run, c.off, res->points, res->max,
+                all ? c.green : c.red, b, c.off, c.dim, secs, o->asan ? ", asan" : "",
+                c.off);
+        if (res->run == 0)
+            fprintf(out, "no test matches '%s' (names look like suite/test)\n",
+                    o->glob ? o->glob : "*");
+        else if (all)
+            fprintf(out,
+                    "%sall pass%s: `ipclab grade %s` shows what the grader would "
+                    "give (valgrind, deductions)\n",
+                    c.green, c.off, g.m.id);
+        else
+            fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g.m.id);
+    }
+    status = res->passed == res->run && res->run > 0 ? 0 : 1;
+    nftw(work, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+record:
+    if (o->record) {
+        json_t *p = progress_load();
+        progress_record(p, g.m.id, &g, res, o->glob != NULL);
+        progress_save(p);
+        json_decref(p);
+    }
+    for (size_t i = 0; g.tests != NULL && i < g.m.ntests; i++) {
+        struct test_result *r = &g.tests[i];
+        free(r->message);
+        free(r->hang);
+        free(r->hang_details);
+        free(r->children_desc);
+        json_decref(r->fds);
+        json_decref(r->ipc);
+    }
+    free(g.tests);
+    free(g.runner_note);
+    manifest_free(&g.m);
+    if (proc_interrupted())
+        return 2;
+    return status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    if (student_help(argc, argv, usage) == 0)
+        return 0;
+    struct check_opts o = {.record = true};
+    const char *lab = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--asan") == 0)
+            o.asan = true;
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
+            return 2;
+        } else if (lab == NULL)
+            lab = argv[i];
+        else if (o.glob == NULL)
+            o.glob = argv[i];
+        else {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (lab == NULL) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    char dir[4096];
+    if (resolve_lab(lab, dir, sizeof dir) < 0)
+        return 2;
+    proc_install_signals();
+    struct check_result res;
+    return check_lab(dir, &o, &res);
+}
