@@ -317,6 +317,32 @@ static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
     }
 }
 
+/*
+ * Memcheck starts this long after the native pass: a submission whose tests
+ * all fail fast (a skeleton) is done natively by then and never pays for it.
+ */
+#define SPECULATE_AFTER 1.0
+
+/* What spec_tick needs to start the speculative shards. */
+struct spec_ctx {
+    struct grade *g;
+    int jobs;
+    const bool *want;
+    struct vg_run *run;
+    double at; /* when to start them */
+    bool started;
+};
+
+/* proc_wait_all tick during the native pass: start memcheck once it is time. */
+static void spec_tick(void *arg)
+{
+    struct spec_ctx *c = arg;
+    if (c->started || now_seconds() < c->at)
+        return;
+    c->started = true;
+    vg_start(c->g, c->jobs, c->want, 's', c->run);
+}
+
 void pass_tests(struct grade *g, int jobs, bool valgrind)
 {
     bool *want = calloc(g->m.ntests + 1, sizeof *want);
@@ -340,10 +366,10 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         want[i] = valgrind && vg_allowed(&g->tests[i]);
         perf = perf || (g->tests[i].mt->options & OPT_PERF);
     }
+    struct spec_ctx sc = {g, jobs, want, &spec, t0 + SPECULATE_AFTER, false};
     bool speculate = valgrind && jobs > 1 && !perf;
-    if (speculate)
-        vg_start(g, jobs, want, 's', &spec);
-    proc_wait_all(&native, 1, NULL, NULL);
+    proc_wait_all(&native, 1, speculate ? spec_tick : NULL, &sc);
+    speculate = sc.started;
     g->native_seconds = now_seconds() - t0;
     native_finish(g, &native);
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
