@@ -4,6 +4,7 @@
 #include "native.h"
 #include "passes.h"
 #include "proc.h"
+#include "provenance.h"
 #include "report.h"
 #include "sandbox.h"
 #include "score.h"
@@ -258,6 +259,7 @@ int cmd_grade(int argc, char **argv)
     if (g.build_ok && g.infra_error == NULL && !proc_interrupted())
         pass_tests(&g, (int)jobs, valgrind);
     pass_cleanup_host(&g);
+    provenance_check(&g); /* ipclab submit's MANIFEST: warn about edited provided files */
     if (proc_interrupted() && g.infra_error == NULL)
         g.infra_error = xasprintf("interrupted");
     score_compute(&g);

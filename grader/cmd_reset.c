@@ -60,11 +60,7 @@ static int mkdirs(const char *path)
     return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-/*
- * Write the skeleton of slug's FILE to dst: from ROOT/.skeleton/SLUG/src/FILE
- * when it exists, else `git show HEAD:labs/SLUG/src/FILE`. 0 or -1.
- */
-static int skeleton_to(const char *slug, const char *file, const char *dst)
+int student_skeleton_to(const char *slug, const char *file, const char *dst)
 {
     char shipped[4400];
     snprintf(shipped, sizeof shipped, "%s/.skeleton/%s/src/%s", course_root(), slug,
@@ -126,7 +122,7 @@ int cmd_reset(int argc, char **argv)
         snprintf(cur, sizeof cur, "%s/src/%s", dir, f);
         snprintf(bak, sizeof bak, "%s/%s", backup, f);
         snprintf(tmp, sizeof tmp, "%s.ipclab-reset", cur);
-        if (skeleton_to(m.slug, f, tmp) < 0) {
+        if (student_skeleton_to(m.slug, f, tmp) < 0) {
             fprintf(stderr,
                     "ipclab: cannot find the skeleton of '%s' (no .skeleton/, no git)\n",
                     f);

@@ -70,6 +70,13 @@ void progress_record(json_t *p, const char *id, const struct grade *g,
                      const struct check_result *res, bool filtered);
 
 /*
+ * student_skeleton_to - write the skeleton of lab slug's student file to
+ * dst: from ROOT/.skeleton/SLUG/src/FILE (a release ships it) when present,
+ * else `git show HEAD:labs/SLUG/src/FILE` in ROOT. Returns 0 or -1.
+ */
+int student_skeleton_to(const char *slug, const char *file, const char *dst);
+
+/*
  * student_lab_list - the lab directories under ROOT/labs, sorted; *n set.
  * Caller frees each string and the array.
  */
