@@ -1,5 +1,6 @@
 /* sandbox.c - bubblewrap command lines for running a submission in isolation. */
 #include "sandbox.h"
+#include "commands.h"
 #include "proc.h"
 
 #include <stdio.h>
@@ -44,13 +45,17 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         nargs++;
     while (o != NULL && o->ro != NULL && o->ro[nro] != NULL)
         nro++;
-    char **out = calloc(nopts + nargs + 3 * nro + 10, sizeof *out);
+    char **out = calloc(nopts + nargs + 3 * nro + 16, sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
     if (si->on) {
         for (size_t i = 0; i < nopts; i++)
             out[k++] = (char *)bwrap_opts[i];
+        /* A course checked out under /tmp stays visible (read-only). */
+        out[k++] = "--ro-bind";
+        out[k++] = (char *)course_root();
+        out[k++] = (char *)course_root();
         out[k++] = "--bind";
         out[k++] = (char *)work;
         out[k++] = (char *)work;

@@ -23,7 +23,8 @@ struct sandbox_opts {
  * sandbox_argv - the argv that runs argv inside the sandbox when si->on (or
  * argv itself, copied, when off): new user, IPC (own mqueue mount), PID, UTS
  * and network (loopback only) namespaces, a private /dev/shm, /tmp and /proc
- * (each tmpfs at most 512 MiB), the host read-only, work writable (except
+ * (each tmpfs at most 512 MiB), the host and the course read-only (even
+ * under /tmp), work writable (except
  * o->ro) and the current directory. o may be NULL. Returns a malloc'd
  * NULL-terminated array (strings not copied: free the array only, and keep
  * o's strings alive while it is used), or NULL when memory runs out.
