@@ -2,6 +2,8 @@
  */
 #include "sigsafety.h"
 
+#include <criterion/criterion.h>
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
@@ -86,11 +88,15 @@ int sigsafety_lost_wakeups(void)
     return lost_wakeups;
 }
 
-/* Record an unsafe call if we are inside a handler (async-signal-safe itself). */
-static void check(const char *name)
+/*
+ * Record an unsafe call if we are inside a handler (async-signal-safe itself).
+ * Returns true if so: the wrapper then skips the real call, which could
+ * deadlock on a lock the interrupted code holds, so the test fails fast.
+ */
+static bool unsafe(const char *name)
 {
     if (depth == 0)
-        return;
+        return false;
     char msg[160] = "sigsafety: ";
     strncat(msg, name, 40);
     strncat(msg, "() called inside a signal handler: it is not async-signal-safe\n", 100);
@@ -99,6 +105,7 @@ static void check(const char *name)
         _exit(SIGSAFETY_EXIT);
     violations++;
     last_unsafe = name;
+    return true;
 }
 
 /* ---- handler trampoline -------------------------------------------------- */
@@ -125,7 +132,9 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
     REAL(real_sigaction, "sigaction");
-    if (sig <= 0 || sig >= NSIG)
+    /* Only inside a test (the worker and its children): the Criterion runner
+       is multi-threaded and its own handlers must stay untouched. */
+    if (sig <= 0 || sig >= NSIG || criterion_current_test == NULL)
         return real_sigaction(sig, act, old);
     sigset_t all, saved;
     sigfillset(&all);
@@ -133,16 +142,20 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     struct sigaction kernel_old, prev_user = user_act[sig];
     int r;
     if (act != NULL && is_function(act)) {
+        /* user_act first: a signal arriving as the kernel switches finds it. */
+        user_act[sig] = *act;
         struct sigaction t = *act;
         t.sa_flags |= SA_SIGINFO;
         t.sa_sigaction = trampoline;
         r = real_sigaction(sig, &t, &kernel_old);
     } else {
         r = real_sigaction(sig, act, &kernel_old);
+        if (r == 0 && act != NULL)
+            user_act[sig] = *act;
     }
     int err = errno;
-    if (r == 0 && act != NULL)
-        user_act[sig] = *act;
+    if (r < 0)
+        user_act[sig] = prev_user;
     if (r == 0 && old != NULL)
         *old =
             ((kernel_old.sa_flags & SA_SIGINFO) && kernel_old.sa_sigaction == trampoline)
@@ -172,19 +185,22 @@ int vfprintf(FILE *f, const char *fmt, va_list ap)
 {
     static int (*fn)(FILE *, const char *, va_list);
     REAL(fn, "vfprintf");
-    check("vfprintf");
+    if (unsafe("vfprintf"))
+        return 0;
     return fn(f, fmt, ap);
 }
 
 int vprintf(const char *fmt, va_list ap)
 {
-    check("vprintf");
+    if (unsafe("vprintf"))
+        return 0;
     return vfprintf(stdout, fmt, ap);
 }
 
 int printf(const char *fmt, ...)
 {
-    check("printf");
+    if (unsafe("printf"))
+        return 0;
     va_list ap;
     va_start(ap, fmt);
     int r = vfprintf(stdout, fmt, ap);
@@ -194,7 +210,8 @@ int printf(const char *fmt, ...)
 
 int fprintf(FILE *f, const char *fmt, ...)
 {
-    check("fprintf");
+    if (unsafe("fprintf"))
+        return 0;
     va_list ap;
     va_start(ap, fmt);
     int r = vfprintf(f, fmt, ap);
@@ -206,7 +223,8 @@ int dprintf(int fd, const char *fmt, ...)
 {
     static int (*fn)(int, const char *, va_list);
     REAL(fn, "vdprintf");
-    check("dprintf");
+    if (unsafe("dprintf"))
+        return 0;
     va_list ap;
     va_start(ap, fmt);
     int r = fn(fd, fmt, ap);
@@ -218,7 +236,8 @@ int puts(const char *s)
 {
     static int (*fn)(const char *);
     REAL(fn, "puts");
-    check("puts");
+    if (unsafe("puts"))
+        return 0;
     return fn(s);
 }
 
@@ -226,7 +245,8 @@ int fputs(const char *s, FILE *f)
 {
     static int (*fn)(const char *, FILE *);
     REAL(fn, "fputs");
-    check("fputs");
+    if (unsafe("fputs"))
+        return 0;
     return fn(s, f);
 }
 
@@ -234,7 +254,8 @@ int fputc(int c, FILE *f)
 {
     static int (*fn)(int, FILE *);
     REAL(fn, "fputc");
-    check("fputc");
+    if (unsafe("fputc"))
+        return c;
     return fn(c, f);
 }
 
@@ -242,7 +263,8 @@ int putc(int c, FILE *f)
 {
     static int (*fn)(int, FILE *);
     REAL(fn, "putc");
-    check("putc");
+    if (unsafe("putc"))
+        return c;
     return fn(c, f);
 }
 
@@ -250,7 +272,8 @@ int putchar(int c)
 {
     static int (*fn)(int);
     REAL(fn, "putchar");
-    check("putchar");
+    if (unsafe("putchar"))
+        return c;
     return fn(c);
 }
 
@@ -258,7 +281,8 @@ size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
 {
     static size_t (*fn)(const void *, size_t, size_t, FILE *);
     REAL(fn, "fwrite");
-    check("fwrite");
+    if (unsafe("fwrite"))
+        return n;
     return fn(p, size, n, f);
 }
 
@@ -266,7 +290,8 @@ int fflush(FILE *f)
 {
     static int (*fn)(FILE *);
     REAL(fn, "fflush");
-    check("fflush");
+    if (unsafe("fflush"))
+        return 0;
     return fn(f);
 }
 
@@ -274,15 +299,15 @@ void perror(const char *s)
 {
     static void (*fn)(const char *);
     REAL(fn, "perror");
-    check("perror");
-    fn(s);
+    if (!unsafe("perror"))
+        fn(s);
 }
 
 void exit(int status)
 {
     static void (*fn)(int);
     REAL(fn, "exit");
-    check("exit");
+    (void)unsafe("exit"); /* in a child: exits with SIGSAFETY_EXIT */
     fn(status);
     _exit(status); /* not reached: libc's exit does not return */
 }

@@ -8,10 +8,14 @@
  * also for calls made from the student's code). Every handler installed is
  * wrapped in a trampoline that marks "inside a handler" while it runs.
  * The stdio functions (printf, puts, fwrite, ...), exit and perror are
- * wrapped too: called inside a handler, they count as a violation. In the
- * test process the count is read with sigsafety_violations(); in a forked
- * child the violation is reported on stderr and the child exits with
- * SIGSAFETY_EXIT, so the test sees it in the exit status.
+ * wrapped too: called inside a handler, they count as a violation and the
+ * real call is skipped (it could deadlock on a lock the interrupted code
+ * holds, turning a clear failure into a timeout). In the test process the
+ * count is read with sigsafety_violations(); in a forked child the
+ * violation is reported on stderr and the child exits with SIGSAFETY_EXIT,
+ * so the test sees it in the exit status. Handlers are wrapped only while a
+ * test runs (criterion_current_test is set): the Criterion runner's own
+ * handlers are left alone.
  *
  * What this cannot catch: calls it does not wrap (malloc, locks inside
  * other libraries), handler code paths the tests do not run, handlers
