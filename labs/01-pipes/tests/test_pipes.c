@@ -757,6 +757,7 @@ struct outcome {
     int leaked;      /* fds open after the call that were not open before */
     int children;    /* children (running or zombie) left after the call */
     int extra;       /* job-specific check, 1 = fine */
+    int other;       /* pipeline: an unrelated child was left alone, 1 = fine */
     char leaks[256]; /* which fds leaked */
     size_t outlen;   /* bytes of output following this header */
 };
@@ -775,7 +776,7 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
         close(report[0]);
         struct ipct_fdset before;
         ipct_fd_snapshot(&before);
-        struct outcome o = {.extra = 1};
+        struct outcome o = {.extra = 1, .other = 1};
         fn(arg, &o, job_out, JOB_OUT_MAX);
         o.leaked = ipct_fds_leaked(&before, o.leaks, sizeof o.leaks);
         o.children = ipct_children_left();
@@ -1146,6 +1147,7 @@ struct pipeline_job {
     size_t n;
     const char *in_path; /* the first command's stdin */
     const char *out_path;
+    bool other_child; /* start an unrelated child first; it must not be reaped */
 };
 
 static void pipeline_job(const void *arg, struct outcome *o, char *out, size_t cap)
@@ -1154,9 +1156,25 @@ static void pipeline_job(const void *arg, struct outcome *o, char *out, size_t c
     int in = open(j->in_path, O_RDONLY | O_CLOEXEC);
     int fd = open(j->out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     IPCT_CHILD_CHECK(in >= 0 && fd >= 0);
+    pid_t other = -1;
+    if (j->other_child) {
+        other = fork();
+        if (other == 0)
+            _exit(7);
+        siginfo_t info; /* wait until it is a zombie, without reaping it */
+        IPCT_CHILD_CHECK(other > 0 &&
+                         waitid(P_PID, (id_t)other, &info, WEXITED | WNOWAIT) == 0);
+    }
     errno = 0;
     o->rc = run_pipeline((char *const **)j->cmds, j->n, in, fd);
     o->err = errno;
+    if (other > 0) {
+        int st;
+        o->other = waitpid(other, &st, WNOHANG) == other && WIFEXITED(st) &&
+                   WEXITSTATUS(st) == 7;
+        if (!o->other)
+            waitpid(other, NULL, 0);
+    }
     o->status = (int)o->rc;
     /* The caller's fds stay the caller's. */
     o->extra = ipct_fd_is_open(in) && ipct_fd_is_open(fd);
@@ -1167,8 +1185,8 @@ static void pipeline_job(const void *arg, struct outcome *o, char *out, size_t c
 }
 
 /* Run the pipeline on input and store its outcome; the output is in job_out. */
-static struct outcome pipeline(char *const *const cmds[], size_t n, const char *in,
-                               size_t inlen)
+static struct outcome pipeline_with(char *const *const cmds[], size_t n, const char *in,
+                                    size_t inlen, bool other_child)
 {
     char in_path[512], out_path[512];
     ipct_path(in_path, sizeof in_path, "in");
@@ -1177,11 +1195,17 @@ static struct outcome pipeline(char *const *const cmds[], size_t n, const char *
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, in, inlen), (ssize_t)inlen);
     close(fd);
-    struct pipeline_job j = {cmds, n, in_path, out_path};
+    struct pipeline_job j = {cmds, n, in_path, out_path, other_child};
     struct outcome o = run_job("run_pipeline", pipeline_job, &j);
     cr_assert_neq(o.rc, -1, "run_pipeline failed: %s", strerror(o.err));
     cr_assert(o.extra, "run_pipeline closed the caller's in_fd or out_fd");
     return o;
+}
+
+static struct outcome pipeline(char *const *const cmds[], size_t n, const char *in,
+                               size_t inlen)
+{
+    return pipeline_with(cmds, n, in, inlen, false);
 }
 
 /* $begin compare_with_sh */
@@ -1335,6 +1359,18 @@ Test(pipeline, leaves_no_fds_or_zombies)
     cr_assert_eq(o.leaked, 0, "fds left open by run_pipeline: %s", o.leaks);
     cr_assert_eq(o.children, 0, "children left unreaped (zombies)");
     cr_assert_eq(atoi(job_out), 4);
+}
+
+Test(pipeline, waits_only_for_its_own_children)
+{
+    /* The caller has another child, already finished: not ours to reap. */
+    char *cat[] = {"cat", NULL};
+    char *const *cmds[] = {cat, cat};
+    struct outcome o = pipeline_with(cmds, 2, words, strlen(words), true);
+    cr_assert(o.other, "run_pipeline reaped a child it did not start: wait by pid");
+    assert_exit(o.status, 0, "cat | cat");
+    cr_assert_eq(o.children, 0, "children left unreaped");
+    cr_assert_str_eq(job_out, words);
 }
 
 Test(pipeline, bad_arguments_are_einval)
