@@ -83,6 +83,15 @@ static int start(struct grade *g, struct proc *p, const char *label, char *const
     return rc;
 }
 
+/* Remove every occurrence of prefix from s, in place. */
+static void strip_all(char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *hit;
+    while (n > 0 && (hit = strstr(s, prefix)) != NULL)
+        memmove(hit, hit + n, strlen(hit + n) + 1);
+}
+
 void pass_build(struct grade *g)
 {
     char src[4200], build[4200];
@@ -112,6 +121,12 @@ void pass_build(struct grade *g)
     char *clean = text_clean(p.out); /* compilers echo source bytes as they are */
     free(p.out);
     p.out = clean;
+    /* Show "pipes.c:12:3: error" rather than the private work directory's path. */
+    char prefix[4300];
+    snprintf(prefix, sizeof prefix, "%s/src/", g->work);
+    strip_all(p.out, prefix);
+    snprintf(prefix, sizeof prefix, "%s/", g->work);
+    strip_all(p.out, prefix);
     if (p.killed)
         g->build_log =
             xasprintf("%s\n(the build was stopped after %g s)", p.out, o.wall_seconds);
