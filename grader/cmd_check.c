@@ -29,14 +29,6 @@ static const char usage[] =
     "\n"
     "Exit status: 0 when every test run passed, 1 otherwise, 2 on a usage error.\n";
 
-/* nftw callback: remove one entry (children before parents). */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* True for a compiler line that starts a diagnostic worth showing first. */
 static bool is_error_line(const char *line, size_t len)
 {
@@ -96,39 +88,6 @@ static int build(const char *lab_dir, bool asan, char **log)
 }
 
 /*
- * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests pointing
- * at the lab's test binary (through a tiny script adding --filter=GLOB).
- * Returns 0 or -1 with errno set.
- */
-static int make_work(char *work, size_t len, const char *bin, const char *glob)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(work, len, "%s/ipclab-check-XXXXXX", base && base[0] == '/' ? base : "/tmp");
-    if (mkdtemp(work) == NULL)
-        return -1;
-    char p[4400];
-    const char *subs[] = {"native", "tmp", "build"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s/%s", work, subs[i]);
-        if (mkdir(p, 0700) < 0)
-            return -1;
-    }
-    snprintf(p, sizeof p, "%s/build/run-tests", work);
-    if (glob == NULL)
-        return symlink(bin, p);
-    FILE *f = fopen(p, "we");
-    if (f == NULL)
-        return -1;
-    fprintf(f, "#!/bin/sh\nexec '%s' '--filter=", bin);
-    for (const char *s = glob; *s != '\0'; s++) /* single-quote for sh */
-        fputs(*s == '\'' ? "'\\''" : (char[]){*s, '\0'}, f);
-    fprintf(f, "' \"$@\"\n");
-    if (fclose(f) != 0)
-        return -1;
-    return chmod(p, 0700);
-}
-
-/*
  * Print one failed test compactly: verdict, messages, why it hung, the hint.
  * brief: the name and verdict only (past the first few failures).
  */
@@ -151,32 +110,29 @@ static void print_failure(const struct test_result *r, const struct colours *c,
         fprintf(stdout, "    %shint:%s %s\n", c->bold, c->off, r->mt->hints[0]);
 }
 
-/* Sanitizer reports in the runner's output: the lines that say what and where. */
-static void print_sanitizer(const char *work, const struct colours *c)
+/* Sanitizer reports in the runners' output: the lines that say what and where. */
+static void print_sanitizer(const char *text, const struct colours *c)
 {
-    char path[4400], line[1024];
-    snprintf(path, sizeof path, "%s/native/runner.out", work);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
     int shown = 0, frames = 0;
-    while (fgets(line, sizeof line, f) != NULL && shown < 40) {
-        bool head = strstr(line, "ERROR: AddressSanitizer") != NULL ||
-                    strstr(line, "runtime error:") != NULL ||
-                    strstr(line, "ERROR: LeakSanitizer") != NULL;
+    for (const char *p = text; p != NULL && *p != '\0' && shown < 40;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        bool head = memmem(p, (size_t)len, "ERROR: AddressSanitizer", 23) != NULL ||
+                    memmem(p, (size_t)len, "runtime error:", 14) != NULL ||
+                    memmem(p, (size_t)len, "ERROR: LeakSanitizer", 20) != NULL;
         if (head) {
             if (shown == 0)
                 fprintf(stdout, "\n%sSanitizer reports:%s\n", c->bold, c->off);
-            fprintf(stdout, "  %s%s%s", c->red, line, c->off);
+            fprintf(stdout, "  %s%.*s%s\n", c->red, len, p, c->off);
             frames = 4;
             shown++;
-        } else if (frames > 0 && strstr(line, "    #") == line) {
-            fprintf(stdout, "    %s", line + 4);
+        } else if (frames > 0 && len > 5 && strncmp(p, "    #", 5) == 0) {
+            fprintf(stdout, "    %.*s\n", len - 4, p + 4);
             frames--;
             shown++;
         }
+        p = nl ? nl + 1 : NULL;
     }
-    fclose(f);
 }
 
 /* bar - a progress bar of width cells (UTF-8 blocks) for done out of total. */
@@ -227,33 +183,21 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     }
     free(log);
     res->build_ok = true;
-    char bin[4300], work[2048];
+    char bin[4300];
     snprintf(bin, sizeof bin, "%s/build%s/run-tests", lab_dir, o->asan ? "/asan" : "");
-    if (make_work(work, sizeof work, bin, o->glob) < 0) {
-        fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
-        manifest_free(&g.m);
-        return 2;
-    }
-    snprintf(g.work, sizeof g.work, "%s", work);
     g.tests = calloc(g.m.ntests ? g.m.ntests : 1, sizeof *g.tests);
     if (g.tests == NULL)
         exit(2);
     for (size_t i = 0; i < g.m.ntests; i++)
         g.tests[i].mt = &g.m.tests[i];
-    char timeout[32], wall[32];
-    double budget = 20 + (double)g.m.ntests * (g.m.timeout + 3);
-    snprintf(timeout, sizeof timeout, "%d", g.m.timeout);
-    snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
-    char *nargv[] = {"grade", "--inner-native", work, timeout, wall, NULL};
-    native_inner(5, nargv);
-    collect_native(&g);
-    pass_cleanup_host(&g);
+    char *output = NULL;
+    check_run_tests(&g, bin, o->glob, o->asan ? &output : NULL);
     double secs = now_seconds() - t0;
     size_t shown = 0;
     for (size_t i = 0; i < g.m.ntests; i++) {
         const struct test_result *r = &g.tests[i];
         if (o->glob != NULL && fnmatch(o->glob, r->mt->name, FNM_EXTMATCH) != 0)
-            continue;
+            continue; /* not selected: check_run_tests did not run it */
         res->run++;
         res->max += r->mt->points;
         if (r->verdict == V_PASSED || r->verdict == V_SKIPPED) {
@@ -277,7 +221,7 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     }
     if (!o->quiet) {
         if (o->asan)
-            print_sanitizer(work, &c);
+            print_sanitizer(output, &c);
         if (g.runner_note != NULL)
             fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g.runner_note);
         char b[256];
@@ -302,7 +246,7 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
             fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g.m.id);
     }
     status = res->passed == res->run && res->run > 0 ? 0 : 1;
-    nftw(work, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    free(output);
 record:
     if (o->record) {
         json_t *p = progress_load();
