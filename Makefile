@@ -12,6 +12,8 @@
 #   make format / format-check   clang-format every C file / check only
 #   make cppcheck                static analysis of labs, solutions and grader
 #   make gradescope LAB=01       Gradescope autograder zip: build/gradescope/ipclab-01.zip
+#   make release DEST=DIR [EDITION=course|self-study]   the tree students get
+#   make compile_commands.json   for clangd / VS Code: headers, Criterion, the course's flags
 #   make clean
 
 ROOT       := $(abspath .)
@@ -19,7 +21,7 @@ LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
 .PHONY: all deps ipclab check test handouts class-report format format-check cppcheck clean list-labs gradescope
-.PHONY: grade grade-solutions
+.PHONY: grade grade-solutions release
 
 all: ipclab
 
@@ -74,6 +76,25 @@ gradescope: deps
 	@test -n "$(LAB)" || { echo "usage: make gradescope LAB=NN" >&2; exit 2; }
 	@test -n "$(LAB_DIR)" || { echo "ipclab: no lab '$(LAB)' under labs/" >&2; exit 2; }
 	@grader/gradescope/build.sh $(LAB_DIR) build/gradescope
+
+# The student's tree: course (no solutions/, no hidden tests) or self-study (solutions kept).
+release:
+	@test -n "$(DEST)" || { echo "usage: make release DEST=DIR [EDITION=course|self-study]" >&2; exit 2; }
+	@scripts/release.sh "$(DEST)" "$(or $(EDITION),course)"
+
+# One entry per C file of the labs (with the lab's include/ and support/) and the grader.
+compile_commands.json: $(wildcard labs/*/Makefile) $(wildcard labs/*/*/*.c)
+	@{ sep=""; echo "["; \
+	  for f in $(wildcard labs/*/src/*.c labs/*/tests/*.c labs/support/*.c solutions/*/src/*.c); do \
+	    lab=$$(echo $$f | cut -d/ -f2); \
+	    printf '%s{"directory":"%s","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-Wpedantic","-Wvla","-Wmissing-prototypes","-pthread","-I%s/labs/%s/include","-I%s/labs/support","-c","%s/%s"]}\n' \
+	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$lab" "$(ROOT)" "$(ROOT)" "$$f"; sep=","; \
+	  done; \
+	  for f in $(wildcard grader/*.c); do \
+	    printf '%s{"directory":"%s/grader","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-I/usr/include/libxml2","-c","%s/%s"]}\n' \
+	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$f"; sep=","; \
+	  done; echo "]"; } > $@
+	@echo "wrote $@ (clangd and VS Code's C/C++ extension read it)"
 
 list-labs:
 	@for l in $(LABS); do echo $$l; done

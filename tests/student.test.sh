@@ -1,0 +1,247 @@
+#!/bin/bash
+# student.test.sh - the student's `ipclab` driven as a student would (run by tests/run-all.sh).
+#
+# Everything happens in temporary copies of the course (scripts/release.sh),
+# never in labs/NN/src. Lab 00 is used for its speed.
+#   release     both editions build; the course edition has no solutions/,
+#               ships .skeleton/; a hidden test (in its own file) is dropped
+#               from the course edition, which still builds and passes
+#   check       skeleton: exit 1 with messages and hints; solution: exit 0;
+#               a glob narrows the run; a compiler error comes first
+#   status      the no-argument view names the lab in progress and the next step
+#   hint        one more hint each time, remembered in .ipclab-progress
+#   reset       restores the skeleton and keeps a backup
+#   solution    refused (with the score) until check passes, then diff -y
+#   submit      archive holds exactly the student files and MANIFEST; the
+#               grader warns when MANIFEST shows an edited test file
+#   grade NN    the grader's report for this checkout
+#   watch       in tmux: a broken file fails, a compile error is shown and
+#               watched, the fix passes, Ctrl-C quits cleanly
+#   help        every command answers --help with status 0
+# Prints PASS/FAIL/SKIP lines. STUDENT_KEEP=1 keeps the temporary tree.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+W=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-student.XXXXXX")
+chmod 755 "$W" # the grader builds and runs as an unprivileged uid when root
+SESSION="ipclab-student-$$"
+cleanup() {
+    tmux kill-session -t "$SESSION" 2>/dev/null
+    [ "${STUDENT_KEEP:-0}" = 1 ] && { echo "kept $W" >&2; return; }
+    chmod -R u+w "$W" 2>/dev/null
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+export NO_COLOR=1
+
+pass() { echo "PASS student $1"; }
+fail() { echo "FAIL student $1: $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-300)"; }
+# expect NAME STATUS WANT-STATUS OUTPUT REGEX...: status and every regex must match.
+expect() {
+    local name=$1 got=$2 want=$3 out=$4
+    shift 4
+    if [ "$got" != "$want" ]; then
+        fail "$name" "exit $got, wanted $want: $out"
+        return 1
+    fi
+    for re in "$@"; do
+        if ! grep -qE -- "$re" <<<"$out"; then
+            fail "$name" "no /$re/ in: $out"
+            return 1
+        fi
+    done
+    pass "$name"
+}
+
+L=00-processes
+SOL="$ROOT/solutions/$L/src/processes.c"
+
+# --- release: both editions, the course one built from scratch ----------------
+if ! "$ROOT/scripts/release.sh" "$W/course" course >"$W/rel.log" 2>&1 ||
+    ! "$ROOT/scripts/release.sh" "$W/self" self-study >>"$W/rel.log" 2>&1; then
+    fail release "$(cat "$W/rel.log")"
+    exit 1
+fi
+if [ ! -e "$W/course/solutions" ] && [ -d "$W/self/solutions/$L" ] &&
+    [ -f "$W/course/.skeleton/$L/src/processes.c" ] && [ ! -e "$W/course/tests" ] &&
+    [ "$(cat "$W/course/.ipclab-edition")" = course ]; then
+    pass "release editions: course without solutions/ and tests/, self-study with solutions/"
+else
+    fail "release editions" "$(ls -A "$W/course" "$W/self")"
+fi
+if make -s -C "$W/course" ipclab >"$W/build.log" 2>&1 && [ -x "$W/course/build/ipclab" ]; then
+    pass "release course edition builds ipclab"
+else
+    fail "release course edition builds ipclab" "$(tail -5 "$W/build.log")"
+    exit 1
+fi
+C="$W/self" # the self-study tree is the student's checkout for the rest
+mkdir -p "$C/build" && cp "$W/course/build/ipclab" "$C/build/ipclab"
+IPC="$C/build/ipclab"
+
+out=$(timeout 120 "$W/course/build/ipclab" check 00 2>&1)
+expect "release course edition: check 00 on the skeleton" $? 1 "$out" \
+    '0/29 tests pass' 'hint:'
+cp "$SOL" "$W/course/labs/$L/src/processes.c"
+out=$(timeout 120 "$W/course/build/ipclab" check 00 2>&1)
+expect "release course edition: check 00 on the solution" $? 0 "$out" '29/29 tests pass'
+
+# A hidden test in its own file: dropped from the course edition, kept by the grader.
+H="$W/hidden-src"
+cp -r "$W/self" "$H" && chmod -R u+w "$H" && rm -rf "$H/.skeleton" "$H/.ipclab-edition"
+cat >"$H/labs/$L/tests/test_hidden.c" <<'EOF'
+/* test_hidden.c - a hidden test, for student.test.sh only. */
+#include <criterion/criterion.h>
+
+TestSuite(secret, .timeout = 5);
+
+Test(secret, always_passes)
+{
+    cr_assert(1);
+}
+EOF
+sed -i 's/^TEST_SRCS *= *test_processes.c/& test_hidden.c/' "$H/labs/$L/Makefile"
+printf '\n[test secret/always_passes]\npoints = 1\nhint = none\noptions = hidden\n' \
+    >>"$H/labs/$L/lab.ini"
+"$H/scripts/release.sh" "$W/hidden-course" course >"$W/rel2.log" 2>&1
+st=$?
+mkdir -p "$W/hidden-course/build" && cp "$IPC" "$W/hidden-course/build/ipclab"
+cp "$SOL" "$W/hidden-course/labs/$L/src/processes.c"
+out=$(timeout 120 "$W/hidden-course/build/ipclab" check 00 2>&1)
+if [ $st = 0 ] && [ ! -e "$W/hidden-course/labs/$L/tests/test_hidden.c" ] &&
+    ! grep -q test_hidden "$W/hidden-course/labs/$L/Makefile" &&
+    ! grep -q secret "$W/hidden-course/labs/$L/lab.ini" && grep -q '29/29 tests pass' <<<"$out"; then
+    pass "release drops a hidden test's file, Makefile entry and manifest section; still passes"
+else
+    fail "release hidden test" "status $st; $(cat "$W/rel2.log"); $out"
+fi
+
+# --- check ----------------------------------------------------------------------
+out=$(timeout 120 "$IPC" check 00 2>&1)
+expect "check 00 on the skeleton fails with messages and hints" $? 1 "$out" \
+    '✗ isolation/parent_value_unchanged' 'hint: After fork' '0/29 tests pass' \
+    'next: isolation/parent_value_unchanged, run `ipclab hint 00`'
+out=$(timeout 120 "$IPC" check 00 'isolation/*' 2>&1)
+expect "check 00 GLOB runs only the matching tests" $? 1 "$out" '\(filtered\)' \
+    '0/[1-9] tests pass'
+if grep -q '✗ wait_status' <<<"$out"; then fail "check glob" "other suites shown"; fi
+
+out=$("$IPC" 2>&1)
+expect "status view: lab in progress and next step" $? 1 "$out" '▶ 00' \
+    'lab 00: 0/29 tests pass; next: isolation/parent_value_unchanged, run `ipclab hint 00`'
+
+# --- hint -----------------------------------------------------------------------
+out1=$("$IPC" hint 00 2>&1)
+out2=$("$IPC" hint 00 2>&1)
+if grep -q 'hint 1/' <<<"$out1" && ! grep -q 'hint 2/' <<<"$out1" &&
+    grep -q 'hint 2/' <<<"$out2" && grep -q '"isolation/parent_value_unchanged": 2' \
+    "$C/.ipclab-progress"; then
+    pass "hint advances one at a time and is remembered in .ipclab-progress"
+else
+    fail "hint" "$out1 / $out2"
+fi
+rm -f "$C/.ipclab-progress"
+out=$("$IPC" hint 00 2>&1)
+expect "hint works without a progress file (counter restarts)" $? 0 "$out" 'hint 1/'
+
+# --- solution refused, compile error first, then pass, then solution shown ---------
+out=$(timeout 120 "$IPC" solution 00 2>&1)
+expect "solution refused while tests fail, with the score" $? 1 "$out" 'not yet' \
+    '0/29 tests pass, 0/86 points'
+cp "$SOL" "$C/labs/$L/src/processes.c"
+printf 'int broken(void) { return }\n' >>"$C/labs/$L/src/processes.c"
+out=$(timeout 120 "$IPC" check 00 2>&1)
+first=$(sed -n 2p <<<"$out")
+if grep -q 'does not compile' <<<"$(head -1 <<<"$out")" && grep -q 'error:' <<<"$first"; then
+    pass "a compiler error is shown first"
+else
+    fail "compiler error first" "$out"
+fi
+cp "$SOL" "$C/labs/$L/src/processes.c"
+out=$(timeout 120 "$IPC" check 00 2>&1)
+expect "check 00 on the solution passes" $? 0 "$out" '29/29 tests pass, 86/86 points'
+out=$(timeout 120 "$IPC" check --asan 00 2>&1)
+expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
+sed -i '1a /* my own comment */' "$C/labs/$L/src/processes.c"
+out=$(COLUMNS=120 timeout 120 "$IPC" solution 00 2>&1)
+expect "solution shown side by side once check passes" $? 0 "$out" \
+    'yours: labs/00-processes/src/processes.c' '/\* my own comment \*/ +<'
+
+# --- submit and the grader's tamper warning ---------------------------------------
+echo '/* edited */' >>"$C/labs/$L/tests/test_processes.c"
+out=$(cd "$C" && "$IPC" submit -o "$W/sub.tar.gz" 2>&1)
+st=$?
+list=$(tar -tzf "$W/sub.tar.gz" 2>&1 | sort | tr '\n' ' ')
+if [ $st = 0 ] && [ "$list" = "MANIFEST labs/00-processes/src/processes.c " ] &&
+    tar -xzOf "$W/sub.tar.gz" MANIFEST | grep -q "^provided [0-9a-f]\{64\} labs/$L/tests/test_processes.c"; then
+    pass "submit: exactly the changed lab's student file and a MANIFEST of checksums"
+else
+    fail "submit" "status $st; $out; $list"
+fi
+mkdir -p "$W/unpacked" && tar -xzf "$W/sub.tar.gz" -C "$W/unpacked"
+out=$(timeout 300 "$ROOT/build/ipclab" grade --lab 00 --submission "$W/unpacked" --no-valgrind 2>&1)
+expect "grader warns when MANIFEST shows an edited provided test" $? 0 "$out" \
+    "provided files edited by the student.*labs/$L/tests/test_processes.c" 'Score: 86/86'
+
+# --- grade NN -------------------------------------------------------------------
+out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
+expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' 'Score: 86/86'
+
+# --- reset ----------------------------------------------------------------------
+out=$("$IPC" reset 00 2>&1)
+bak=$(ls "$C/.ipclab-backup/$L"/*/processes.c 2>/dev/null | head -1)
+if [ $? = 0 ] && cmp -s "$C/labs/$L/src/processes.c" "$C/.skeleton/$L/src/processes.c" &&
+    [ -n "$bak" ] && grep -q 'my own comment' "$bak"; then
+    pass "reset restores the skeleton and keeps a timestamped backup"
+else
+    fail reset "$out"
+fi
+
+# --- watch, in tmux -------------------------------------------------------------
+# wait_pane REGEX SECONDS: until the pane shows REGEX; 0 or 1.
+wait_pane() {
+    local end=$((SECONDS + $2))
+    while [ $SECONDS -lt $end ]; do
+        tmux capture-pane -p -t "$SESSION" 2>/dev/null | grep -qE -- "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+if ! command -v tmux >/dev/null; then
+    echo "SKIP student watch: tmux not installed (scripts/deps.sh)"
+else
+    BROKEN="$ROOT/tests/broken/$L/parent-changes-value/processes.c"
+    cp "$BROKEN" "$C/labs/$L/src/processes.c"
+    tmux new-session -d -s "$SESSION" -x 160 -y 50 \
+        "cd '$C' && NO_COLOR=1 '$IPC' watch 00; echo WATCH-EXIT=\$?; sleep 60"
+    step=""
+    if ! wait_pane 'watching labs/00-processes/src' 120 || ! wait_pane '✗ isolation/' 1; then
+        step="first run shows the failure"
+    else
+        printf 'int broken(void) { return }\n' >>"$C/labs/$L/src/processes.c"
+        if ! wait_pane 'does not compile' 120 || ! wait_pane 'watching' 60; then
+            step="a compile error is shown and watched"
+        else
+            cp "$SOL" "$C/labs/$L/src/processes.c"
+            if ! wait_pane '29/29 tests pass' 120; then
+                step="the fix passes"
+            else
+                tmux send-keys -t "$SESSION" C-c
+                wait_pane 'WATCH-EXIT=0' 30 || step="Ctrl-C quits cleanly with status 0"
+            fi
+        fi
+    fi
+    if [ -z "$step" ]; then
+        pass "watch in tmux: failure shown, compile error watched, fix passes, Ctrl-C quits"
+    else
+        fail "watch in tmux: $step" "$(tmux capture-pane -p -t "$SESSION" | tail -15)"
+    fi
+fi
+
+# --- --help everywhere ------------------------------------------------------------
+bad=""
+for c in check watch hint grade submit reset solution; do
+    "$IPC" $c --help >/dev/null 2>&1 || bad="$bad $c"
+done
+"$IPC" --help >/dev/null 2>&1 || bad="$bad (none)"
+if [ -z "$bad" ]; then pass "--help on every command"; else fail "--help" "$bad"; fi
