@@ -219,6 +219,12 @@ int cmd_grade(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    struct stat st;
+    if (stat(sub, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ipclab: '%s' is not a directory: %s\n", sub,
+                errno ? strerror(errno) : "not a directory");
+        return 2;
+    }
     static struct grade g;
     memset(&g, 0, sizeof g);
     double t0 = now_seconds();
