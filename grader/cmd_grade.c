@@ -220,9 +220,9 @@ int cmd_grade(int argc, char **argv)
         return 2;
     }
     struct stat st;
-    if (stat(sub, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "ipclab: '%s' is not a directory: %s\n", sub,
-                errno ? strerror(errno) : "not a directory");
+    int bad = stat(sub, &st) < 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+    if (bad != 0) {
+        fprintf(stderr, "ipclab: cannot grade '%s': %s\n", sub, strerror(bad));
         return 2;
     }
     static struct grade g;
