@@ -11,7 +11,6 @@
 # machine the figure says more about the load than about grade-all.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-IPCLAB="$ROOT/build/ipclab"
 LAB=${1:-00}
 COPIES=${COPIES:-40}
 REPS=${REPS:-3}
@@ -23,7 +22,13 @@ make -s -C "$ROOT" ipclab
 LAB_DIR=$(ls -d "$ROOT"/labs/"$LAB"-* | head -n 1)
 SLUG=$(basename "$LAB_DIR")
 rm -rf "$W"
-mkdir -p "$W/subs"
+mkdir -p "$W/subs" "$W/root/build"
+# A private course root: our own copy of ipclab and build cache, so a
+# `make clean` elsewhere in the checkout cannot pull the binary from under us.
+for d in Makefile labs grader scripts; do ln -s "$ROOT/$d" "$W/root/$d"; done
+cp "$ROOT/build/ipclab" "$W/root/build/ipclab"
+IPCLAB="$W/root/build/ipclab"
+export IPCLAB_ROOT="$W/root"
 for i in $(seq -w 1 "$COPIES"); do
     mkdir -p "$W/subs/student$i"
     cp "$ROOT/solutions/$SLUG/src/"*.c "$W/subs/student$i/"
@@ -52,9 +57,14 @@ for r in $(seq "$REPS"); do
     t=$(run 2)
     echo "$t" >>"$W/j2.times"
     printf '   -j2 %7.1f s\n' "$t"
+    cp "$W/out-j1/gradebook.csv" "$W/gradebook-$r-j1.csv"
+    cp "$W/out-j2/gradebook.csv" "$W/gradebook-$r-j2.csv"
 done
 j1=$(median <"$W/j1.times")
 j2=$(median <"$W/j2.times")
-if cmp -s "$W/out-j1/gradebook.csv" "$W/out-j2/gradebook.csv"; then same=identical; else same=DIFFERENT; fi
+same=identical
+for g in "$W"/gradebook-*.csv; do
+    cmp -s "$g" "$W/gradebook-1-j1.csv" || same="DIFFERENT (diff $W/gradebook-1-j1.csv $g)"
+done
 printf 'median -j1 %.1f s, -j2 %.1f s: scaling %.2fx (gradebooks %s)\n' "$j1" "$j2" \
     "$(awk -v a="$j1" -v b="$j2" 'BEGIN { print a / b }')" "$same"
