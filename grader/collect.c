@@ -119,6 +119,18 @@ static void drop_framework_objects(json_t *ipc)
     }
 }
 
+/* Without a sandbox: remove other users' objects (the probe saw the host's). */
+static void drop_foreign_objects(json_t *ipc)
+{
+    for (size_t i = json_array_size(ipc); i-- > 0;) {
+        json_t *o = json_array_get(ipc, i);
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (kind != NULL && name != NULL && !ipc_owned_by_us(kind, name))
+            json_array_remove(ipc, i);
+    }
+}
+
 /* Read probe.jsonl: end records carry what each test left behind. */
 static void read_probe(struct grade *g, const char *path)
 {
@@ -138,6 +150,8 @@ static void read_probe(struct grade *g, const char *path)
             r->fds = json_incref(json_object_get(rec, "fds"));
             r->ipc = json_incref(json_object_get(rec, "ipc"));
             drop_framework_objects(r->ipc);
+            if (!g->sb.on)
+                drop_foreign_objects(r->ipc);
             r->children = (int)json_integer_value(json_object_get(rec, "children"));
             free(r->children_desc);
             r->children_desc =

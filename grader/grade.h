@@ -106,6 +106,15 @@ char *xstrdup_or_null(const char *s);
  */
 int grade_uid(void);
 
+/*
+ * ipc_owned_by_us - whether the IPC object a probe reported ("sysv-msg",
+ * "key=..,id=N"; "posix-shm", "/name"...) was created by this grade's uid
+ * (grade_uid(), or ours when not root). Without a sandbox the probe sees the
+ * whole host's objects; only ours may be charged or removed. An object
+ * already gone counts as ours.
+ */
+bool ipc_owned_by_us(const char *kind, const char *name);
+
 /* grade_chown - chown path to grade_uid() when root; 0, or -1 with errno. */
 int grade_chown(const char *path);
 

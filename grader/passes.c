@@ -508,7 +508,7 @@ void pass_cleanup_host(struct grade *g)
         {
             const char *kind = json_string_value(json_object_get(o, "kind"));
             const char *name = json_string_value(json_object_get(o, "name"));
-            if (kind != NULL && name != NULL)
+            if (kind != NULL && name != NULL && ipc_owned_by_us(kind, name))
                 remove_ipc(kind, name);
         }
     }
