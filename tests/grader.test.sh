@@ -191,6 +191,7 @@ run_case() {
         } >>"$sub/$studentf"
     fi
     local opts=(--jobs 1)
+    [ "$valgrind" = 1 ] && opts=(--jobs 2)
     [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
     local before start secs rc
     before=$(ipc_snapshot)
