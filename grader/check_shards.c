@@ -53,15 +53,19 @@ static int make_work(char *work, size_t len, const char *bin, const char *filter
     return chmod(p, 0700);
 }
 
-/* How many shards: $IPCLAB_CHECK_JOBS, else the CPUs; at most MAX_SHARDS and n. */
+/*
+ * How many shards: $IPCLAB_CHECK_JOBS, else two per CPU (IPC tests spend
+ * most of their time blocked, so twice the CPUs keeps them busy); at most
+ * MAX_SHARDS - 1 (one is kept for perf tests) and n.
+ */
 static size_t shard_count(size_t n)
 {
     const char *env = getenv("IPCLAB_CHECK_JOBS");
-    long k = env != NULL && atol(env) > 0 ? atol(env) : sysconf(_SC_NPROCESSORS_ONLN);
+    long k = env != NULL && atol(env) > 0 ? atol(env) : 2 * sysconf(_SC_NPROCESSORS_ONLN);
     if (k < 1)
         k = 1;
-    if (k > MAX_SHARDS)
-        k = MAX_SHARDS;
+    if (k > MAX_SHARDS - 1)
+        k = MAX_SHARDS - 1;
     return (size_t)k < n ? (size_t)k : n;
 }
 
@@ -126,9 +130,9 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char 
     }
     size_t k = shard_count(n), j = 0;
     char *filters[MAX_SHARDS] = {NULL};
-    for (size_t i = 0; i < g->m.ntests; i++) /* round robin in manifest order */
+    for (size_t i = 0; i < g->m.ntests; i++) /* round robin; perf tests alone, last */
         if (owner[i] == 0) {
-            int s = (int)(j++ % k);
+            int s = (g->m.tests[i].options & OPT_PERF) ? (int)k : (int)(j++ % k);
             owner[i] = s;
             char *f = xasprintf("%s%s%s", filters[s] ? filters[s] : "@(",
                                 filters[s] ? "|" : "", g->m.tests[i].name);
@@ -142,9 +146,17 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char 
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
     snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
     fflush(NULL);
-    for (size_t s = 0; s < k; s++) {
-        char *f = xasprintf("%s)", filters[s]);
+    for (size_t s = 0; s <= k; s++) {
         works[s][0] = '\0';
+        if (filters[s] == NULL)
+            continue;
+        if (s == k) /* the perf tests, once every other shard is done */
+            for (size_t t = 0; t < k; t++) {
+                while (pids[t] > 0 && waitpid(pids[t], NULL, 0) < 0 && errno == EINTR)
+                    ;
+                pids[t] = 0;
+            }
+        char *f = xasprintf("%s)", filters[s]);
         if (make_work(works[s], sizeof works[s], bin, f) < 0) {
             fprintf(stderr, "ipclab: cannot make a work directory: %s\n",
                     strerror(errno));
@@ -158,10 +170,10 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char 
             _exit(native_inner(5, argv));
         }
     }
-    for (size_t s = 0; s < k; s++)
+    for (size_t s = 0; s <= k; s++)
         while (pids[s] > 0 && waitpid(pids[s], NULL, 0) < 0 && errno == EINTR)
             ;
-    for (size_t s = 0; s < k; s++) {
+    for (size_t s = 0; s <= k; s++) {
         free(filters[s]);
         if (works[s][0] == '\0')
             continue;

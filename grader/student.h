@@ -47,14 +47,14 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
 
 /*
  * check_run_tests - run the tests of g->m matching glob (all when NULL) with
- * the test binary bin, as parallel shards ($IPCLAB_CHECK_JOBS, else one per
- * CPU, at most 8): each shard is the grader's own native pass (native_inner:
- * one test at a time, watchdog, why-it-hung) in its own work directory,
- * with a --filter naming its tests, so nothing is misattributed; its results
- * are read with collect_native into g->tests[] (allocated by the caller,
- * mt set) and g->runner_note. IPC objects the tests left are removed. If
- * output is not NULL, *output gets the runners' output (malloc'd; test
- * output and sanitizer reports). Returns the number of tests selected.
+ * the test binary bin, as parallel shards ($IPCLAB_CHECK_JOBS, else two per
+ * CPU, at most 7; perf tests run last, in a shard of their own): each shard is the
+ * grader's own native pass (native_inner: one test at a time, watchdog, why-it-hung) in
+ * its own work directory, with a --filter naming its tests, so nothing is misattributed;
+ * its results are read with collect_native into g->tests[] (allocated by the caller, mt
+ * set) and g->runner_note. IPC objects the tests left are removed. If output is not NULL,
+ * *output gets the runners' output (malloc'd; test output and sanitizer reports). Returns
+ * the number of tests selected.
  */
 size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char **output);
 

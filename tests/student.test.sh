@@ -162,6 +162,14 @@ out=$(timeout 120 "$IPC" check 00 2>&1)
 expect "check 00 on the solution passes" $? 0 "$out" '29/29 tests pass, 86/86 points'
 out=$(timeout 120 "$IPC" check --asan 00 2>&1)
 expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
+# A test that hangs: the timeout is explained by the grader's why-it-hung.
+awk '{ print } /^int parallel_sum\(/ { f = 1 } f && /^\{/ { f = 0
+    print "    if (n == 1) { int p[2]; char c; if (pipe(p) == 0 && read(p[0], &c, 1) > 0) return -1; }" }' \
+    "$SOL" >"$C/labs/$L/src/processes.c"
+out=$(timeout 120 "$IPC" check 00 'parallel_sum/*' 2>&1)
+expect "check explains a timeout with the grader's why-it-hung sentence" $? 1 "$out" \
+    '\(timeout, ' 'why it hung: .*read\(\) on pipe'
+cp "$SOL" "$C/labs/$L/src/processes.c"
 sed -i '1a /* my own comment */' "$C/labs/$L/src/processes.c"
 out=$(COLUMNS=120 timeout 120 "$IPC" solution 00 2>&1)
 expect "solution shown side by side once check passes" $? 0 "$out" \
