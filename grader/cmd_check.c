@@ -165,9 +165,18 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     if (manifest_load(lab_dir, &g.m) < 0)
         return 2;
     double t0 = now_seconds();
+    bool tty = !o->quiet && isatty(1);
+    if (tty) { /* at once, so a save in watch mode shows at once; erased below */
+        fprintf(out, "%slab %s: building and running the tests...%s", c.dim, g.m.id,
+                c.off);
+        fflush(out);
+    }
     char *log = NULL;
+    int built = build(lab_dir, o->asan, &log);
+    if (tty && built < 0)
+        fputs("\r\033[K", out);
     int status = 1;
-    if (build(lab_dir, o->asan, &log) < 0) {
+    if (built < 0) {
         if (!o->quiet) {
             fprintf(out,
                     "%slab %s (%s) does not compile%s (warnings are errors, as in the "
@@ -192,6 +201,8 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
         g.tests[i].mt = &g.m.tests[i];
     char *output = NULL;
     check_run_tests(&g, bin, o->glob, o->asan ? &output : NULL);
+    if (tty)
+        fputs("\r\033[K", out);
     double secs = now_seconds() - t0;
     size_t shown = 0;
     for (size_t i = 0; i < g.m.ntests; i++) {
@@ -271,6 +282,7 @@ record:
     return status;
 }
 
+/* cmd_check - `ipclab check [--asan] NN [GLOB]`; exit status of check_lab. */
 int cmd_check(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)

@@ -14,6 +14,8 @@ static const char usage[] =
     "\n"
     "Exit status: 0 when a hint was shown, 2 on a usage error.\n";
 
+/* cmd_hint - `ipclab hint NN [TEST]`: show hints 1..k+1 and store k+1; 0, or 2 on bad
+ * usage. */
 int cmd_hint(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)

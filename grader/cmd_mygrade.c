@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * cmd_grade_student - `ipclab grade NN [opts]` becomes `ipclab grade --lab NN
+ * --submission ROOT [opts]`; any other form goes to cmd_grade unchanged.
+ */
 int cmd_grade_student(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {

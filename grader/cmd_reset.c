@@ -85,6 +85,7 @@ int student_skeleton_to(const char *slug, const char *file, const char *dst)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+/* cmd_reset - `ipclab reset NN [FILE]`: back up, then restore; 0 when all restored. */
 int cmd_reset(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)

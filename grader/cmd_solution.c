@@ -42,6 +42,7 @@ static int side_by_side(const char *mine, const char *theirs, bool colour)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
 }
 
+/* cmd_solution - `ipclab solution NN`: 0 when shown, 1 when refused, 2 on bad usage. */
 int cmd_solution(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)

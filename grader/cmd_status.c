@@ -30,6 +30,8 @@ static bool lab_done(json_t *lab)
     return total > 0 && passed == total;
 }
 
+/* cmd_status - the progress view; 0 when every lab passes, 1 otherwise, 2 without labs.
+ */
 int cmd_status(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)

@@ -153,6 +153,7 @@ static int add_manifest(struct archive *a, struct manifest *labs, size_t n)
     return rc;
 }
 
+/* cmd_submit - `ipclab submit [-o FILE] [NN...]`: write the archive; 0 when written. */
 int cmd_submit(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)

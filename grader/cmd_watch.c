@@ -103,6 +103,8 @@ static const char *default_lab(char *buf, size_t len)
     return buf;
 }
 
+/* cmd_watch - `ipclab watch [--asan] [NN] [GLOB]` until Ctrl-C; status of the last check.
+ */
 int cmd_watch(int argc, char **argv)
 {
     if (student_help(argc, argv, usage) == 0)
