@@ -8,8 +8,10 @@
 #   check    `ipclab check NN` (make, the grader's native pass in parallel
 #            shards, results, report): the tool's overhead is check - direct
 #   watch    in tmux, `ipclab watch NN`: from saving the file (alternately a
-#            broken variant and the solution) to (a) the screen cleared for
-#            the new run and (b) the new result line on screen
+#            broken variant and the solution, N times each) to (a) the screen
+#            cleared for the new run, (b) when the fix is saved, the verdict
+#            of the tests that failed last time (run first) and (c) the
+#            whole lab's result line
 # Runs are interleaved so that machine load hits each kind alike.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,13 +69,17 @@ wait_for() { # REGEX TIMEOUT: poll every 20 ms; 0 when seen
     return 1
 }
 wait_for 'watching' 300 || { echo "watch: never started"; exit 1; }
-: >"$W/clear" && : >"$W/result"
-for i in $(seq "$N"); do
+: >"$W/clear" && : >"$W/result" && : >"$W/first"
+for i in $(seq $((2 * N))); do
     if [ $((i % 2)) = 1 ]; then src=$BROKEN want='tests pass' not="$NTESTS/$NTESTS tests pass"; else src=$SOL want="$NTESTS/$NTESTS tests pass" not=''; fi
     t0=$(now)
     cp "$src" "$SRCF"
     until ! pane | grep -q 'watching'; do sleep 0.02; done
     t1=$(now)
+    if [ $((i % 2)) = 0 ]; then
+        until pane | grep -q '(filtered)'; do sleep 0.02; done
+        echo "$(now) - $t0" | bc -l >>"$W/first"
+    fi
     until pane | grep -q 'watching' && pane | grep -qE "$want" &&
         { [ -z "$not" ] || ! pane | grep -q "$not"; }; do sleep 0.02; done
     t2=$(now)
@@ -81,4 +87,5 @@ for i in $(seq "$N"); do
     echo "$t2 - $t0" | bc -l >>"$W/result"
 done
 echo "  watch: save -> new run on screen:  $(median <"$W/clear") s"
-echo "  watch: save -> result on screen:   $(median <"$W/result") s"
+echo "  watch: save fix -> verdict of the tests that failed: $(median <"$W/first") s"
+echo "  watch: save -> whole lab's result on screen:  $(median <"$W/result") s"

@@ -20,7 +20,8 @@ static const char usage[] =
     "Runs `ipclab check NN` now and again each time you save a file in\n"
     "labs/NN-x/src (inotify), clearing the screen between runs. A build that\n"
     "fails is shown and watched like any other. NN defaults to the lab in\n"
-    "progress (the last one checked). Ctrl-C quits.\n"
+    "progress (the last one checked). When only a few tests failed last time,\n"
+    "those run first (their verdict in a second), then every test. Ctrl-C quits.\n"
     "\n"
     "Exit status: that of the last check (0 when every test passed).\n";
 
@@ -31,6 +32,40 @@ static void on_quit(int sig)
 {
     (void)sig;
     quit = 1;
+}
+
+/*
+ * last_failures - "@(a|b)": a glob of the tests of lab dir that failed in
+ * its last recorded check, when there are some but at most a quarter of the
+ * lab (re-running them first is then much faster than the whole lab), else
+ * NULL. malloc'd.
+ */
+static char *last_failures(const char *dir)
+{
+    const char *slash = strrchr(dir, '/');
+    char id[3] = {slash ? slash[1] : '0', slash ? slash[2] : '0', '\0'};
+    json_t *p = progress_load();
+    json_t *lab = json_object_get(json_object_get(p, "labs"), id);
+    json_t *failing = json_object_get(lab, "failing");
+    size_t n = json_array_size(failing);
+    json_int_t total = json_integer_value(json_object_get(lab, "total"));
+    char *glob = NULL;
+    if (n > 0 && (json_int_t)n * 4 <= total) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(failing, i, t)
+        {
+            char *g = xasprintf("%s%s%s", glob ? glob : "@(", glob ? "|" : "",
+                                json_string_value(t) ? json_string_value(t) : "");
+            free(glob);
+            glob = g;
+        }
+        char *g = xasprintf("%s)", glob);
+        free(glob);
+        glob = g;
+    }
+    json_decref(p);
+    return glob;
 }
 
 /*
@@ -51,6 +86,16 @@ static int run_check(const char *dir, const struct check_opts *o, bool tty)
         signal(SIGTERM, SIG_DFL);
         proc_install_signals();
         struct check_result res;
+        char *first = o->glob == NULL ? last_failures(dir) : NULL;
+        if (first != NULL) { /* the tests being fixed first: their verdict in a second */
+            struct check_opts fo = *o;
+            fo.glob = first;
+            fo.record = false;
+            fprintf(stdout, "the tests that failed last time first:\n");
+            check_lab(dir, &fo, &res);
+            fprintf(stdout, "\nnow every test:\n");
+            free(first);
+        }
         int rc = check_lab(dir, o, &res);
         fflush(stdout);
         _exit(rc);
