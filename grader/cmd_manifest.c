@@ -10,7 +10,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
-            "                         --timeout | --hidden | --no-valgrind] LAB\n"
+            "                         --timeout | --hidden | --no-valgrind | --perf] LAB\n"
             "\n"
             "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
             "prints one item per line: test names (default), student files, \"name "
@@ -20,7 +20,7 @@ static void usage(FILE *out)
 
 int cmd_manifest(int argc, char **argv)
 {
-    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG } what = TESTS;
+    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF } what = TESTS;
     static const struct option opts[] = {{"tests", no_argument, NULL, 't'},
                                          {"student-files", no_argument, NULL, 'f'},
                                          {"points", no_argument, NULL, 'p'},
@@ -28,6 +28,7 @@ int cmd_manifest(int argc, char **argv)
                                          {"timeout", no_argument, NULL, 'o'},
                                          {"hidden", no_argument, NULL, 'H'},
                                          {"no-valgrind", no_argument, NULL, 'n'},
+                                         {"perf", no_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -54,6 +55,9 @@ int cmd_manifest(int argc, char **argv)
             break;
         case 'n':
             what = NOVG;
+            break;
+        case 'P':
+            what = PERF;
             break;
         case 'h':
             usage(stdout);
@@ -88,7 +92,8 @@ int cmd_manifest(int argc, char **argv)
         for (size_t i = 0; i < m.ntests; i++) {
             const struct manifest_test *t = &m.tests[i];
             if (what == TESTS || (what == HIDDEN && (t->options & OPT_HIDDEN)) ||
-                (what == NOVG && (t->options & OPT_NO_VALGRIND)))
+                (what == NOVG && (t->options & OPT_NO_VALGRIND)) ||
+                (what == PERF && (t->options & OPT_PERF)))
                 puts(t->name);
             else if (what == POINTS)
                 printf("%s %g\n", t->name, t->points);

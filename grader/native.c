@@ -64,7 +64,18 @@ struct watch {
     json_t *killed;  /* [test] */
     json_t *orphans; /* test -> {count, desc} */
     json_t *started; /* test -> true, every test that wrote a start record */
+    const char *results_path; /* the runner's report: once it exists, the run is over */
+    double reported_at;       /* when the report was first seen (0: not yet) */
+    bool stuck_after_report;  /* the runner had to be killed after it reported */
 };
+
+/*
+ * Seconds a runner may linger after writing its report. Criterion's runner
+ * has been seen to hang on its way out after the report was complete; all
+ * the verdicts are in the report by then, so waiting for the whole-run
+ * limit would only cost minutes and lose watch.json.
+ */
+#define LINGER_AFTER_REPORT 10.0
 
 static double mono(void)
 {
@@ -242,6 +253,15 @@ static void tick(void *arg)
     struct watch *w = arg;
     reap_orphans(w);
     read_probe(w);
+    if (w->runner > 0 && w->results_path != NULL && access(w->results_path, F_OK) == 0) {
+        if (w->reported_at == 0) {
+            w->reported_at = mono();
+        } else if (mono() - w->reported_at > LINGER_AFTER_REPORT && !w->stuck_after_report) {
+            w->stuck_after_report = true;
+            kill(-w->runner, SIGKILL);
+            kill(w->runner, SIGKILL);
+        }
+    }
     if (!w->have_cur)
         return;
     struct active *a = &w->cur;
@@ -339,6 +359,7 @@ int native_inner(int argc, char **argv)
         results,    probe_env,           tmp, "PATH=/usr/local/bin:/usr/bin:/bin",
         "LC_ALL=C", "HOME=/nonexistent", NULL};
     struct watch w = {.probe_path = probe,
+                      .results_path = results_path,
                       .timeout = timeout > 0 ? timeout : 10,
                       .init = getpid() == 1,
                       .hangs = json_object(),
@@ -361,7 +382,10 @@ int native_inner(int argc, char **argv)
      */
     for (int round = 0; round < 5; round++) {
         char *filter = json_object_size(killers) > 0 ? exclude_filter(killers) : NULL;
-        char *args[] = {bin, "--jobs", "1", "--full-stats", filter, NULL};
+        /* No --full-stats: it sends every passing assertion to the runner,
+         * which makes a test asserting in a loop 50 times slower. Failed
+         * assertions are reported either way. */
+        char *args[] = {bin, "--jobs", "1", filter, NULL};
         struct proc_opts o = {.cwd = work,
                               .env = env,
                               .wall_seconds = deadline - mono(),
@@ -373,6 +397,7 @@ int native_inner(int argc, char **argv)
             break;
         }
         w.runner = p.pid;
+        w.reported_at = 0;
         w.have_cur = false;
         w.last[0] = '\0';
         proc_wait_all(&p, 1, tick, &w);
@@ -395,10 +420,11 @@ int native_inner(int argc, char **argv)
     }
     if (out != NULL)
         fclose(out);
-    json_t *doc = json_pack("{s:o, s:o, s:o, s:o, s:s, s:b, s:I}", "hangs", w.hangs,
+    json_t *doc = json_pack("{s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:I}", "hangs", w.hangs,
                             "killed", w.killed, "orphans", w.orphans, "runner_killers",
                             killers, "runner_status", status, "runner_killed",
-                            runner_killed, "output_bytes", (json_int_t)out_bytes);
+                            runner_killed, "runner_stuck_after_report",
+                            w.stuck_after_report, "output_bytes", (json_int_t)out_bytes);
     json_decref(w.started);
     int rc = json_dump_file(doc, watchp, JSON_INDENT(1)) == 0 ? 0 : 2;
     json_decref(doc);

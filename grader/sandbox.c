@@ -91,16 +91,14 @@ bool sandbox_probe(struct sandbox_info *si, const char *work, bool want)
         .cwd = work, .uid = grade_uid(), .wall_seconds = 10, .out_cap = 512};
     struct proc p;
     si->on = false;
-    char uidbuf[32];
-    snprintf(uidbuf, sizeof uidbuf, "%d (unprivileged)", grade_uid());
     if (argv != NULL && proc_start(&p, "sandbox probe", argv, &o) == 0) {
         proc_wait_all(&p, 1, NULL, NULL);
         if (!p.killed && p.status == 0) {
             si->on = true;
             snprintf(si->note, sizeof si->note,
                      "bubblewrap: private IPC, PID, network (loopback), /dev/shm, "
-                     "/tmp; host read-only; uid %s",
-                     si->uid_dropped ? uidbuf : "unchanged (not root)");
+                     "/tmp; host read-only; %s",
+                     si->uid_dropped ? "an unprivileged uid" : "uid unchanged (not root)");
         } else {
             char *nl = strchr(p.out, '\n');
             if (nl != NULL)

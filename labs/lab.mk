@@ -3,6 +3,7 @@
 # A lab's Makefile sets two lists and includes this file:
 #   STUDENT_SRCS = pipes.c            (files the student edits, in src/)
 #   TEST_SRCS    = test_pipes.c       (Criterion tests, in tests/)
+#   TOOLS        = table              (optional: programs in tools/, see below)
 #   include ../lab.mk
 #
 # Variables a caller may override:
@@ -13,6 +14,9 @@
 #
 # Targets: all (the test binary), check (run the tests), valgrind (run them
 # under memcheck, one log per process in $(BUILD_DIR)/vg/), list, clean.
+# Each name in TOOLS is a provided program tools/NAME.c, linked with the
+# student's files: `make NAME` builds and runs it (TOOL_FLAGS="..." are its
+# arguments), for example lab 10's `make table`.
 
 LAB_DIR   := $(abspath $(dir $(firstword $(MAKEFILE_LIST))))
 SUPPORT   := $(abspath $(LAB_DIR)/../support)
@@ -29,7 +33,7 @@ CFLAGS  := $(CSTD) $(WARN) -g -O1 -pthread -I$(LAB_DIR)/include -I$(SUPPORT) \
 WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
            -Wl,--wrap=criterion_internal_test_main \
            -Wl,--wrap=criterion_internal_test_teardown
-LDLIBS  := -lcriterion -ljansson -lrt -pthread \
+LDLIBS  := -lcriterion -ljansson -lrt -lm -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
 SUPPORT_SRCS := support.c probe.c results.c
@@ -45,8 +49,16 @@ VALGRIND := valgrind --trace-children=yes --trace-children-skip='/bin/*,/usr/bin
             --errors-for-leak-kinds=definite,indirect,possible \
             --suppressions=$(SUPPORT)/valgrind.supp --log-file=$(BUILD_DIR)/vg/%p.log
 
-.PHONY: all check valgrind list clean
+.PHONY: all check valgrind list clean $(TOOLS)
 all: $(TEST_BIN)
+
+TOOL_FLAGS ?=
+$(TOOLS): %: $(BUILD_DIR)/tools/%
+	$(BUILD_DIR)/tools/$@ $(TOOL_FLAGS)
+
+$(BUILD_DIR)/tools/%: $(LAB_DIR)/tools/%.c $(STUDENT_OBJS) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(STUDENT_OBJS) -lrt -lm -pthread
 
 $(TEST_BIN): $(STUDENT_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
 	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)

@@ -181,6 +181,9 @@ else
 fi
 
 # --- broken variants ----------------------------------------------------------
+# Speed gates measure both CPUs: in a lab that has them, one test at a time.
+broken_jobs=()
+[ -n "$("$IPCLAB" manifest --perf "$LAB_DIR" 2>/dev/null)" ] && broken_jobs=(--jobs 1)
 if [ ! -d "$BROKEN_DIR" ]; then
     fail broken "no broken variants under tests/broken/$SLUG"
 else
@@ -205,7 +208,8 @@ else
         # broken code often runs into timeouts.
         wanted=$(grep -v -E '^[[:space:]]*(#|$)' "$variant/expect" | paste -sd'|')
         IPCLAB_RESULTS_FILE="$WORK/broken-$v.results.json" timeout -k 5 300 "$ISOLATE" \
-            "$WORK/broken-$v/run-tests" --filter="@($wanted)" >"$WORK/broken-$v.run.log" 2>&1
+            "$WORK/broken-$v/run-tests" "${broken_jobs[@]}" --filter="@($wanted)" \
+            >"$WORK/broken-$v.run.log" 2>&1
         results=$(statuses "broken-$v" | grep -v ' skipped$')
         missed=""
         while read -r want; do

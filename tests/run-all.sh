@@ -2,7 +2,8 @@
 # run-all.sh - the project's own test suite (`make test`, what CI runs).
 #
 # Runs every tests/*.test.sh (tools and grader tests), the formatting and
-# cppcheck checks, then tests/lab-check.sh for every lab, two labs at a time.
+# cppcheck checks, then tests/lab-check.sh for every lab, two labs at a time
+# (labs with speed gates alone, at the end).
 # Prints each check as PASS/FAIL and ends with "N passed, N failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,9 +37,26 @@ for t in tests/*.test.sh; do
 done
 
 # Labs, in parallel; each lab's lines are printed together when it ends.
-printf '%s\n' $LABS | xargs -P "$JOBS" -I{} sh -c \
-    'tests/lab-check.sh "$1" > "build/test/$(basename "$1").check.log" 2>&1;
-     cat "build/test/$(basename "$1").check.log"' sh {} | record
+# A lab with speed gates (manifest option perf) runs afterwards, alone:
+# its ratios are measured on both CPUs and must not share them.
+parallel_labs=""
+perf_labs=""
+for lab in $LABS; do
+    if [ -n "$(build/ipclab manifest --perf "$lab" 2>/dev/null)" ]; then
+        perf_labs="$perf_labs $lab"
+    else
+        parallel_labs="$parallel_labs $lab"
+    fi
+done
+check_lab() {
+    tests/lab-check.sh "$1" >"build/test/$(basename "$1").check.log" 2>&1
+    cat "build/test/$(basename "$1").check.log"
+}
+export -f check_lab
+printf '%s\n' $parallel_labs | xargs -P "$JOBS" -I{} bash -c 'check_lab "$1"' bash {} | record
+for lab in $perf_labs; do
+    check_lab "$lab" | record
+done
 
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
