@@ -8,14 +8,15 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
-            "                         --timeout | --hidden | --no-valgrind | --perf] LAB\n"
-            "\n"
-            "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
-            "prints one item per line: test names (default), student files, \"name "
-            "points\",\n"
-            "the title, the per-test timeout, or the tests with an option set.\n");
+    fprintf(
+        out,
+        "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
+        "                         --timeout | --hidden | --no-valgrind | --perf] LAB\n"
+        "\n"
+        "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
+        "prints one item per line: test names (default), student files, \"name "
+        "points\",\n"
+        "the title, the per-test timeout, or the tests with an option set.\n");
 }
 
 int cmd_manifest(int argc, char **argv)

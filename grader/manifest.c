@@ -134,7 +134,9 @@ static int on_entry(void *user, const char *section, const char *key, const char
     const char *name = section + 5;
     /* inih keeps 49 bytes of a section name: a longer one arrives truncated. */
     if (strlen(section) >= 49)
-        FAIL("test name '%s...' is too long (at most 44 characters)", name);
+        FAIL("test name '%s...' is too long (at most 43 characters: inih cuts a longer "
+             "section header)",
+             name);
     if (strchr(name, '/') == NULL)
         FAIL("test name '%s' must be suite/name", name);
     struct manifest_test *t = current_test(m, name);

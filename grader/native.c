@@ -58,12 +58,12 @@ struct watch {
     bool init;      /* we are PID 1 of a sandbox: reap and sweep orphans */
     struct active cur;
     bool have_cur;
-    bool cur_ended;  /* the current test wrote its end record */
-    char last[512];  /* the test that ran last (for orphans found after it) */
-    json_t *hangs;   /* test -> {summary, details} */
-    json_t *killed;  /* [test] */
-    json_t *orphans; /* test -> {count, desc} */
-    json_t *started; /* test -> true, every test that wrote a start record */
+    bool cur_ended;           /* the current test wrote its end record */
+    char last[512];           /* the test that ran last (for orphans found after it) */
+    json_t *hangs;            /* test -> {summary, details} */
+    json_t *killed;           /* [test] */
+    json_t *orphans;          /* test -> {count, desc} */
+    json_t *started;          /* test -> true, every test that wrote a start record */
     const char *results_path; /* the runner's report: once it exists, the run is over */
     double reported_at;       /* when the report was first seen (0: not yet) */
     bool stuck_after_report;  /* the runner had to be killed after it reported */
@@ -256,7 +256,8 @@ static void tick(void *arg)
     if (w->runner > 0 && w->results_path != NULL && access(w->results_path, F_OK) == 0) {
         if (w->reported_at == 0) {
             w->reported_at = mono();
-        } else if (mono() - w->reported_at > LINGER_AFTER_REPORT && !w->stuck_after_report) {
+        } else if (mono() - w->reported_at > LINGER_AFTER_REPORT &&
+                   !w->stuck_after_report) {
             w->stuck_after_report = true;
             kill(-w->runner, SIGKILL);
             kill(w->runner, SIGKILL);

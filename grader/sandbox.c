@@ -98,7 +98,8 @@ bool sandbox_probe(struct sandbox_info *si, const char *work, bool want)
             snprintf(si->note, sizeof si->note,
                      "bubblewrap: private IPC, PID, network (loopback), /dev/shm, "
                      "/tmp; host read-only; %s",
-                     si->uid_dropped ? "an unprivileged uid" : "uid unchanged (not root)");
+                     si->uid_dropped ? "an unprivileged uid"
+                                     : "uid unchanged (not root)");
         } else {
             char *nl = strchr(p.out, '\n');
             if (nl != NULL)

@@ -1,0 +1,449 @@
+/* test_transports.c - lab 10 exercise 1: one transport per IPC mechanism. */
+#include "choosing.h"
+#include "ipclab_test.h"
+#include "perf_helpers.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+TestSuite(transport, .timeout = 30);
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* Side B's account of what went wrong, in shared memory (it can only _exit). */
+struct side_b_report {
+    char text[256];
+};
+
+/* kind's table, checked before anything forks. */
+static const struct ipc_ops *ops_of(enum ipc_kind kind)
+{
+    errno = 0;
+    const struct ipc_ops *ops = ipc_transport(kind);
+    cr_assert_not_null(ops, "ipc_transport(%s) returned NULL: %s", ph_kind_name(kind),
+                       strerror(errno));
+    cr_assert(ops->name && ops->open && ops->attach && ops->send && ops->recv &&
+                  ops->close,
+              "ipc_transport(%s): name and all five operations must be set",
+              ph_kind_name(kind));
+    return ops;
+}
+
+/* The seed of message k of direction dir (0: A->B, 1: B->A) at msg_size. */
+static uint64_t seed_of(int dir, size_t k, size_t msg_size)
+{
+    return ((uint64_t)dir << 62) ^ ((uint64_t)msg_size << 32) ^ k;
+}
+
+/*
+ * exchange - open a channel of msg_size, fork; A sends n messages that B
+ * checks byte for byte, then B sends m that A checks; both close.
+ */
+static void exchange(const struct ipc_ops *ops, size_t msg_size, size_t n, size_t m)
+{
+    struct side_b_report *rep = ph_shared(sizeof *rep);
+    struct ipc_chan *c = NULL;
+    int rc = ops->open(&c, msg_size);
+    cr_assert_eq(rc, 0, "%s: open(&c, %zu): %s", ops->name, msg_size, strerror(errno));
+    cr_assert_not_null(c, "%s: open returned 0 but stored no channel", ops->name);
+
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        unsigned char *buf = malloc(msg_size);
+        int code = 0;
+        IPCT_CHILD_CHECK(buf != NULL);
+        if (ops->attach(c, SIDE_B) < 0) {
+            snprintf(rep->text, sizeof rep->text, "attach(c, SIDE_B): %s",
+                     strerror(errno));
+            _exit(2);
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (ops->recv(c, buf) < 0) {
+                snprintf(rep->text, sizeof rep->text, "recv of message %zu of %zu: %s", k,
+                         n, strerror(errno));
+                _exit(3);
+            }
+            long bad = ph_mismatch(buf, msg_size, seed_of(0, k, msg_size));
+            if (bad >= 0 && code == 0) {
+                /* Keep receiving: side A must not block on a full link. */
+                snprintf(rep->text, sizeof rep->text,
+                         "message %zu of %zu arrived wrong from byte %ld on (lost, "
+                         "reordered or torn piece?)",
+                         k, n, bad);
+                code = 4;
+            }
+        }
+        for (size_t k = 0; k < m; k++) {
+            ph_fill(buf, msg_size, seed_of(1, k, msg_size));
+            if (ops->send(c, buf) < 0) {
+                snprintf(rep->text, sizeof rep->text, "send of reply %zu of %zu: %s", k,
+                         m, strerror(errno));
+                _exit(5);
+            }
+        }
+        ops->close(c);
+        free(buf);
+        _exit(code);
+    }
+
+    unsigned char *buf = malloc(msg_size);
+    cr_assert_not_null(buf);
+    cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(c, SIDE_A): %s", ops->name,
+                 strerror(errno));
+    for (size_t k = 0; k < n; k++) {
+        ph_fill(buf, msg_size, seed_of(0, k, msg_size));
+        cr_assert_eq(ops->send(c, buf), 0,
+                     "%s at %zu B: send of message %zu: %s (side B: %s)", ops->name,
+                     msg_size, k, strerror(errno), rep->text);
+    }
+    for (size_t k = 0; k < m; k++) {
+        memset(buf, 0, msg_size);
+        cr_assert_eq(ops->recv(c, buf), 0,
+                     "%s at %zu B: recv of reply %zu: %s (side B: %s)", ops->name,
+                     msg_size, k, strerror(errno), rep->text);
+        long bad = ph_mismatch(buf, msg_size, seed_of(1, k, msg_size));
+        cr_assert_eq(bad, -1,
+                     "%s at %zu B: reply %zu from B arrived wrong from byte %ld on",
+                     ops->name, msg_size, k, bad);
+    }
+    ops->close(c);
+    int code = ipct_wait_exit(pid, 10000);
+    cr_assert_eq(code, 0, "%s at %zu B: side B failed (exit %d): %s", ops->name, msg_size,
+                 code, rep->text[0] ? rep->text : "see its stderr");
+    free(buf);
+    munmap(rep, sizeof *rep);
+}
+
+static void both_ways(enum ipc_kind kind)
+{
+    const struct ipc_ops *ops = ops_of(kind);
+    bool vg = ipct_under_valgrind();
+    for (int col = 0; col < NCOLS; col++)
+        exchange(ops, col_msg_size[col], vg ? 4 : 200, vg ? 2 : 50);
+}
+
+#define BOTH_WAYS(kind, name)                                                            \
+    Test(transport, name##_moves_both_ways)                                              \
+    {                                                                                    \
+        both_ways(kind);                                                                 \
+    }
+
+BOTH_WAYS(IPC_PIPE, pipe)
+BOTH_WAYS(IPC_UNIX_STREAM, unix_stream)
+BOTH_WAYS(IPC_UNIX_SEQPACKET, unix_seqpacket)
+BOTH_WAYS(IPC_TCP, tcp)
+BOTH_WAYS(IPC_POSIX_MQ, posix_mq)
+BOTH_WAYS(IPC_SYSV_MSG, sysv_msg)
+BOTH_WAYS(IPC_SHM_SEM, shm_sem)
+BOTH_WAYS(IPC_SPIN_RING, spin_ring)
+BOTH_WAYS(IPC_BLOCK_RING, block_ring)
+
+/* ---- the table ----------------------------------------------------------------------
+ */
+
+Test(transport, names_are_exact)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        cr_assert_str_eq(ops->name, ph_kind_name((enum ipc_kind)k),
+                         "kind %d is named \"%s\", the header says \"%s\"", k, ops->name,
+                         ph_kind_name((enum ipc_kind)k));
+        cr_assert_eq(ipc_transport((enum ipc_kind)k), ops,
+                     "ipc_transport must hand out the same static table each time");
+    }
+}
+
+Test(transport, unknown_kind_is_einval)
+{
+    int bad[] = {IPC_NKINDS, IPC_NKINDS + 1, -1, 1000};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        cr_assert_null(ipc_transport((enum ipc_kind)bad[i]), "kind %d is not a mechanism",
+                       bad[i]);
+        cr_assert_eq(errno, EINVAL, "kind %d: errno %s, expected EINVAL", bad[i],
+                     strerror(errno));
+    }
+}
+
+/* ---- open, attach and close ----------------------------------------------------------
+ */
+
+Test(transport, bad_msg_size_is_einval)
+{
+    size_t bad[] = {0, IPC_MAX_MSG + 1};
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        for (size_t i = 0; i < 2; i++) {
+            struct ipct_fdset before;
+            char leaked[256];
+            struct ipc_chan *c = NULL;
+            ipct_fd_snapshot(&before);
+            errno = 0;
+            cr_assert_eq(ops->open(&c, bad[i]), -1, "%s: open(&c, %zu) must fail",
+                         ops->name, bad[i]);
+            cr_assert_eq(errno, EINVAL, "%s: open(&c, %zu): errno %s, expected EINVAL",
+                         ops->name, bad[i], strerror(errno));
+            cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                         "%s: a failed open leaves nothing open: %s", ops->name, leaked);
+        }
+    }
+}
+
+Test(transport, bad_side_is_einval)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        struct ipc_chan *c = NULL;
+        cr_assert_eq(ops->open(&c, 64), 0, "%s: open(&c, 64): %s", ops->name,
+                     strerror(errno));
+        int bad[] = {2, -1, 7};
+        for (size_t i = 0; i < 3; i++) {
+            errno = 0;
+            cr_assert_eq(ops->attach(c, (enum ipc_side)bad[i]), -1,
+                         "%s: attach(c, %d) must fail", ops->name, bad[i]);
+            cr_assert_eq(errno, EINVAL, "%s: attach(c, %d): errno %s, expected EINVAL",
+                         ops->name, bad[i], strerror(errno));
+        }
+        /* Like a failed system call, a rejected attach changes nothing. */
+        cr_assert_eq(ops->attach(c, SIDE_A), 0,
+                     "%s: attach(c, SIDE_A) after a rejected side: %s", ops->name,
+                     strerror(errno));
+        ops->close(c);
+    }
+}
+
+Test(transport, open_close_leaves_no_fd)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        for (int col = 0; col < NCOLS; col++) {
+            struct ipct_fdset before;
+            char leaked[256];
+            struct ipc_chan *c = NULL;
+            ipct_fd_snapshot(&before);
+            cr_assert_eq(ops->open(&c, col_msg_size[col]), 0, "%s: open(&c, %zu): %s",
+                         ops->name, col_msg_size[col], strerror(errno));
+            cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(c, SIDE_A): %s",
+                         ops->name, strerror(errno));
+            ops->close(c);
+            cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                         "%s: close must release every descriptor open made: %s",
+                         ops->name, leaked);
+        }
+    }
+}
+
+/* ---- limits of the message queues
+ * ------------------------------------------------------ */
+
+/* The first number in file, or -1. */
+static long read_limit(const char *file)
+{
+    FILE *f = fopen(file, "re");
+    long v = -1;
+    if (f == NULL)
+        return -1;
+    if (fscanf(f, "%ld", &v) != 1)
+        v = -1;
+    fclose(f);
+    return v;
+}
+
+/* $begin splits_past */
+/* Messages past a queue's per-message limit must still arrive whole. */
+static void splits_past(enum ipc_kind kind, const char *file)
+{
+    long limit = read_limit(file);
+    if (limit < 0)
+        cr_skip_test("cannot read %s", file);
+    if (limit >= (long)IPC_MAX_MSG)
+        cr_skip_test("%s is %ld here: a 64 KiB message fits in one piece", file, limit);
+    const struct ipc_ops *ops = ops_of(kind);
+    bool vg = ipct_under_valgrind();
+    /* Just past the limit (a short last piece), a whole multiple of it, and the largest.
+     */
+    exchange(ops, (size_t)limit + 1, vg ? 3 : 50, vg ? 2 : 20);
+    if (2 * limit <= (long)IPC_MAX_MSG)
+        exchange(ops, 2 * (size_t)limit, vg ? 3 : 50, vg ? 2 : 20);
+    exchange(ops, IPC_MAX_MSG, vg ? 3 : 50, vg ? 2 : 20);
+}
+/* $end splits_past */
+
+Test(transport, posix_mq_splits_past_msgsize_max)
+{
+    splits_past(IPC_POSIX_MQ, "/proc/sys/fs/mqueue/msgsize_max");
+}
+
+Test(transport, sysv_msg_splits_past_msgmax)
+{
+    splits_past(IPC_SYSV_MSG, "/proc/sys/kernel/msgmax");
+}
+
+/* Entries of /dev/mqueue into names[] (at most max); -1 if it is not mounted. */
+static int mqueue_names(char names[][256], int max)
+{
+    DIR *d = opendir("/dev/mqueue");
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && n < max)
+            snprintf(names[n++], 256, "%s", e->d_name);
+    closedir(d);
+    return n;
+}
+
+/* True if /dev/mqueue/name exists for the whole of the next 200 ms. */
+static bool mqueue_name_stays(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/dev/mqueue/%.255s", name);
+    /* Another test's queue may exist for the instant between its mq_open and
+     * mq_unlink: only a name that stays is one this open left behind. */
+    for (int i = 0; i < 20; i++) {
+        if (access(path, F_OK) != 0)
+            return false;
+        usleep(10000);
+    }
+    return true;
+}
+
+Test(transport, posix_mq_leaves_no_name)
+{
+    static char before[256][256], after[256][256];
+    const struct ipc_ops *ops = ops_of(IPC_POSIX_MQ);
+    int nb = mqueue_names(before, 256);
+    if (nb < 0)
+        cr_skip_test("/dev/mqueue is not mounted here");
+    struct ipc_chan *c = NULL;
+    cr_assert_eq(ops->open(&c, 64), 0, "posix-mq: open(&c, 64): %s", strerror(errno));
+    int na = mqueue_names(after, 256);
+    for (int i = 0; i < na; i++) {
+        bool old = false;
+        for (int j = 0; j < nb && !old; j++)
+            old = strcmp(after[i], before[j]) == 0;
+        cr_assert(old || !mqueue_name_stays(after[i]),
+                  "posix-mq: /dev/mqueue/%s is still there after open returned: "
+                  "mq_unlink each name right after mq_open",
+                  after[i]);
+    }
+    cr_assert_eq(ops->attach(c, SIDE_A), 0);
+    ops->close(c);
+}
+
+/* ---- end of file
+ * ------------------------------------------------------------------------ */
+
+/* The mechanisms whose links tell a reader that the peer has gone. */
+static const enum ipc_kind eof_kinds[] = {IPC_PIPE, IPC_UNIX_STREAM, IPC_UNIX_SEQPACKET,
+                                          IPC_TCP};
+
+Test(transport, recv_after_peer_exit_is_epipe)
+{
+    for (size_t i = 0; i < sizeof eof_kinds / sizeof eof_kinds[0]; i++) {
+        const struct ipc_ops *ops = ops_of(eof_kinds[i]);
+        struct ipc_chan *c = NULL;
+        cr_assert_eq(ops->open(&c, 64), 0, "%s: open: %s", ops->name, strerror(errno));
+        /* Side B attaches, closes and leaves. */
+        pid_t b = ipct_fork();
+        if (b == 0) {
+            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
+            ops->close(c);
+            _exit(0);
+        }
+        cr_assert_eq(ipct_wait_exit(b, 5000), 0, "%s: side B failed to attach",
+                     ops->name);
+        /* Side A receives in a child, so a recv that never returns cannot hang the test;
+         * this process closes its copy (a close before attach) so only A holds the link.
+         */
+        pid_t a = ipct_fork();
+        if (a == 0) {
+            unsigned char buf[64];
+            IPCT_CHILD_CHECK(ops->attach(c, SIDE_A) == 0);
+            int rc = ops->recv(c, buf);
+            int err = errno;
+            ops->close(c);
+            _exit(rc == 0 ? 10 : err == EPIPE ? 0 : 11);
+        }
+        ops->close(c);
+        int code = ipct_wait_exit(a, 3000);
+        cr_assert_neq(code, -1,
+                      "%s: recv did not return within 3 s although side B has exited: "
+                      "does attach close the descriptors this side never uses?",
+                      ops->name);
+        cr_assert_neq(code, 10, "%s: recv returned 0 with no peer (end of file is EPIPE)",
+                      ops->name);
+        cr_assert_eq(code, 0,
+                     "%s: recv after the peer exited must fail with EPIPE (exit code %d)",
+                     ops->name, code);
+    }
+}
+
+Test(transport, peer_sees_eof_when_side_a_closes)
+{
+    for (size_t i = 0; i < sizeof eof_kinds / sizeof eof_kinds[0]; i++) {
+        const struct ipc_ops *ops = ops_of(eof_kinds[i]);
+        struct ipc_chan *c = NULL;
+        cr_assert_eq(ops->open(&c, 64), 0, "%s: open: %s", ops->name, strerror(errno));
+        pid_t b = ipct_fork();
+        if (b == 0) {
+            unsigned char buf[64];
+            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
+            int rc = ops->recv(c, buf);
+            int err = errno;
+            ops->close(c);
+            _exit(rc == 0 ? 10 : err == EPIPE ? 0 : 11);
+        }
+        cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(SIDE_A): %s", ops->name,
+                     strerror(errno));
+        ops->close(c);
+        int code = ipct_wait_exit(b, 3000);
+        cr_assert_neq(code, -1,
+                      "%s: side B's recv did not return within 3 s after side A closed: "
+                      "does attach(SIDE_B) close side A's ends?",
+                      ops->name);
+        cr_assert_eq(code, 0,
+                     "%s: side B's recv must fail with EPIPE once A closed (exit %d)",
+                     ops->name, code);
+    }
+}
+
+Test(transport, side_b_close_leaves_data_for_a)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        struct ipc_chan *c = NULL;
+        unsigned char buf[64];
+        cr_assert_eq(ops->open(&c, 64), 0, "%s: open: %s", ops->name, strerror(errno));
+        /* B sends one message, closes and exits before A even attaches. */
+        pid_t b = ipct_fork();
+        if (b == 0) {
+            unsigned char msg[64];
+            ph_fill(msg, sizeof msg, 77);
+            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
+            IPCT_CHILD_CHECK(ops->send(c, msg) == 0);
+            ops->close(c);
+            _exit(0);
+        }
+        int code = ipct_wait_exit(b, 5000);
+        cr_assert_eq(code, 0, "%s: side B could not send one message and close (exit %d)",
+                     ops->name, code);
+        cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(SIDE_A): %s", ops->name,
+                     strerror(errno));
+        cr_assert_eq(
+            ops->recv(c, buf), 0,
+            "%s: the message B sent before it closed is lost (%s): only side A's "
+            "close removes the kernel objects and shared memory",
+            ops->name, strerror(errno));
+        cr_assert_eq(ph_mismatch(buf, sizeof buf, 77), -1,
+                     "%s: the message arrived changed", ops->name);
+        ops->close(c);
+    }
+}
