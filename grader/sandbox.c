@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "proc.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,28 @@ static const char *const bwrap_opts[] = {"bwrap",
                                          "/var/tmp",
                                          NULL};
 
+/*
+ * course_labs_target - the real path of the course's labs/ when it lies
+ * outside the course root (labs/ is a symbolic link, as in a private
+ * course root made for testing), else NULL. The sandbox's fresh /tmp would
+ * otherwise hide a target under /tmp. Computed once; the string is static.
+ */
+static const char *course_labs_target(void)
+{
+    static char real[PATH_MAX];
+    static int done;
+    if (!done) {
+        char link[PATH_MAX];
+        snprintf(link, sizeof link, "%s/labs", course_root());
+        size_t n = strlen(course_root());
+        done = 1;
+        if (realpath(link, real) == NULL ||
+            (strncmp(real, course_root(), n) == 0 && real[n] == '/'))
+            real[0] = '\0';
+    }
+    return real[0] ? real : NULL;
+}
+
 char **sandbox_argv(const struct sandbox_info *si, const char *work,
                     const struct sandbox_opts *o, char *const argv[])
 {
@@ -56,6 +79,13 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         out[k++] = "--ro-bind";
         out[k++] = (char *)course_root();
         out[k++] = (char *)course_root();
+        /* ... and so do its labs when they are a link to a tree under /tmp. */
+        const char *labs = course_labs_target();
+        if (labs != NULL) {
+            out[k++] = "--ro-bind";
+            out[k++] = (char *)labs;
+            out[k++] = (char *)labs;
+        }
         out[k++] = "--bind";
         out[k++] = (char *)work;
         out[k++] = (char *)work;
