@@ -119,6 +119,8 @@ static bool dying(pid_t pid)
     return yes;
 }
 
+static void reap_orphans(struct watch *w);
+
 /*
  * As PID 1 of the sandbox: kill every process that is not ours, the
  * runner's, or a descendant of the runner (a test's orphans, a fork bomb's
@@ -168,8 +170,7 @@ static void sweep(struct watch *w)
             killed++;
         }
         closedir(d);
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
+        reap_orphans(w);
         if (killed == 0)
             break;
         usleep(2000);
@@ -183,19 +184,27 @@ static void sweep(struct watch *w)
     }
 }
 
-/* Reap orphaned zombies that were reparented to us (PID 1), never the runner. */
+/*
+ * Reap orphaned zombies that were reparented to us (PID 1), never the
+ * runner: proc_wait_all must be the one to reap it, or it would wait for
+ * the runner until the whole-run limit (waitpid(-1) here once lost the
+ * runner's exit when a fork bomb's runner died during a sweep). Our
+ * children are listed in /proc, so each is reaped by its own pid.
+ */
 static void reap_orphans(struct watch *w)
 {
     if (!w->init)
         return;
-    for (;;) {
-        siginfo_t si;
-        memset(&si, 0, sizeof si);
-        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0 ||
-            si.si_pid == w->runner)
-            return;
-        waitpid(si.si_pid, NULL, 0);
-    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    int pid;
+    while (fscanf(f, "%d", &pid) == 1)
+        if (pid != w->runner)
+            waitpid(pid, NULL, WNOHANG);
+    fclose(f);
 }
 
 /* Handle one JSON line of the probe file. */
@@ -414,10 +423,18 @@ int native_inner(int argc, char **argv)
         proc_free(&p);
         if (runner_killed || access(results_path, F_OK) == 0)
             break;
-        /* The runner died without reporting: blame the test that was running. */
-        if (!w.have_cur || json_object_get(killers, w.cur.test) != NULL)
+        /*
+         * The runner died without reporting: blame the test that was running,
+         * or the one whose worker the watchdog saw die a moment before the
+         * runner (a fork bomb's worker goes first, then the runner that can
+         * no longer fork).
+         */
+        const char *culprit = w.have_cur                          ? w.cur.test
+                              : !w.cur_ended && w.last[0] != '\0' ? w.last
+                                                                  : NULL;
+        if (culprit == NULL || json_object_get(killers, culprit) != NULL)
             break;
-        json_object_set_new(killers, w.cur.test, json_string(status));
+        json_object_set_new(killers, culprit, json_string(status));
     }
     if (out != NULL)
         fclose(out);
