@@ -314,7 +314,8 @@ static int tcp_open(struct ipc_chan **out, size_t msg_size)
     c->fd[1] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (c->fd[1] < 0)
         goto fail;
-    /* Small messages go out at once instead of waiting for Nagle's timer. */
+    /* Small messages go out at once: Nagle would hold one back until the
+     * previous one is acknowledged, and the peer delays its ACKs. */
     int one = 1;
     for (int i = 0; i < 2; i++)
         if (setsockopt(c->fd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
