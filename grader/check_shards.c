@@ -112,8 +112,75 @@ static void take_output(const char *work, char **acc)
     *acc = next;
 }
 
+/*
+ * collect_shard - read the results of shard s (work directory work) into g:
+ * the tests owner[] gives it, its runner note and, when output is not NULL,
+ * its runner output; then remove the work directory. Nothing if work is "".
+ */
+static void collect_shard(struct grade *g, const char *work, const int *owner, int s,
+                          char **output)
+{
+    if (work[0] == '\0')
+        return;
+    struct grade gk;
+    memset(&gk, 0, sizeof gk);
+    gk.m = g->m; /* shared, not owned */
+    snprintf(gk.work, sizeof gk.work, "%.2047s", work);
+    gk.tests = calloc(g->m.ntests ? g->m.ntests : 1, sizeof *gk.tests);
+    if (gk.tests == NULL)
+        exit(2);
+    for (size_t i = 0; i < g->m.ntests; i++)
+        gk.tests[i].mt = &g->m.tests[i];
+    collect_native(&gk);
+    take_results(g, &gk, owner, s);
+    if (output != NULL)
+        take_output(work, output);
+    free(gk.tests);
+    free(gk.runner_note);
+    nftw(work, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+/* reap - wait for *pid (retrying on EINTR) unless it is 0; then set it to 0. */
+static void reap(pid_t *pid)
+{
+    while (*pid > 0 && waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    *pid = 0;
+}
+
+/*
+ * launch - start shard s: its work directory (works[s], "" on failure, with
+ * a message) and a child running the native pass on the tests of filter
+ * ("@(a|b"; this closes it). Sets pids[s] (0 when it could not start).
+ */
+static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
+                   const char *filter, char *const native_args[])
+{
+    works[s][0] = '\0';
+    pids[s] = 0;
+    if (filter == NULL)
+        return;
+    char *f = xasprintf("%s)", filter);
+    if (make_work(works[s], sizeof works[s], bin, f) < 0) {
+        fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
+        works[s][0] = '\0';
+        free(f);
+        return;
+    }
+    free(f);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = {"grade", "--inner-native", works[s], native_args[0], native_args[1],
+                        NULL};
+        _exit(native_inner(5, argv));
+    }
+    pids[s] = pid > 0 ? pid : 0;
+}
+
 /* check_run_tests - see student.h. */
-size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char **output)
+size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
+                       const struct check_early *early, char **output)
 {
     int *owner =
         calloc(g->m.ntests + 1, sizeof *owner); /* shard of each test, -1: none */
@@ -129,72 +196,54 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char 
         free(owner);
         return 0;
     }
+    /* Shards 0..k-1 share the tests round robin; shard k holds the perf tests
+     * (run alone, last); shard k + 1 the early tests (started first). */
     size_t k = shard_count(n), j = 0;
-    char *filters[MAX_SHARDS] = {NULL};
-    for (size_t i = 0; i < g->m.ntests; i++) /* round robin; perf tests alone, last */
+    const size_t perf = k, first = k + 1;
+    char *filters[MAX_SHARDS + 1] = {NULL};
+    for (size_t i = 0; i < g->m.ntests; i++)
         if (owner[i] == 0) {
-            int s = (g->m.tests[i].options & OPT_PERF) ? (int)k : (int)(j++ % k);
+            int s = (int)(j % k);
+            if (g->m.tests[i].options & OPT_PERF)
+                s = (int)perf;
+            else if (early != NULL && fnmatch(early->glob, g->m.tests[i].name,
+                                              FNM_EXTMATCH) == 0)
+                s = (int)first;
+            else
+                j++;
             owner[i] = s;
             char *f = xasprintf("%s%s%s", filters[s] ? filters[s] : "@(",
                                 filters[s] ? "|" : "", g->m.tests[i].name);
             free(filters[s]);
             filters[s] = f;
         }
-    char works[MAX_SHARDS][2048];
-    pid_t pids[MAX_SHARDS] = {0};
+    char works[MAX_SHARDS + 1][2048];
+    pid_t pids[MAX_SHARDS + 1] = {0};
     char timeout[32], wall[32];
     double budget = 20 + (double)n * (g->m.timeout + 3);
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
     snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
-    fflush(NULL);
-    for (size_t s = 0; s <= k; s++) {
-        works[s][0] = '\0';
-        if (filters[s] == NULL)
-            continue;
-        if (s == k) /* the perf tests, once every other shard is done */
-            for (size_t t = 0; t < k; t++) {
-                while (pids[t] > 0 && waitpid(pids[t], NULL, 0) < 0 && errno == EINTR)
-                    ;
-                pids[t] = 0;
-            }
-        char *f = xasprintf("%s)", filters[s]);
-        if (make_work(works[s], sizeof works[s], bin, f) < 0) {
-            fprintf(stderr, "ipclab: cannot make a work directory: %s\n",
-                    strerror(errno));
-            free(f);
-            continue;
-        }
-        free(f);
-        pids[s] = fork();
-        if (pids[s] == 0) {
-            char *argv[] = {"grade", "--inner-native", works[s], timeout, wall, NULL};
-            _exit(native_inner(5, argv));
-        }
+    char *native_args[] = {timeout, wall};
+    launch(works, pids, first, bin, filters[first], native_args);
+    for (size_t s = 0; s < k; s++)
+        launch(works, pids, s, bin, filters[s], native_args);
+    if (filters[first] != NULL) { /* their verdict now, while the others run */
+        reap(&pids[first]);
+        collect_shard(g, works[first], owner, (int)first, output);
+        if (early->report != NULL)
+            early->report(g, early->arg);
     }
-    for (size_t s = 0; s <= k; s++)
-        while (pids[s] > 0 && waitpid(pids[s], NULL, 0) < 0 && errno == EINTR)
-            ;
-    for (size_t s = 0; s <= k; s++) {
+    if (filters[perf] != NULL) { /* the perf tests, once every other shard is done */
+        for (size_t s = 0; s < k; s++)
+            reap(&pids[s]);
+        launch(works, pids, perf, bin, filters[perf], native_args);
+    }
+    for (size_t s = 0; s <= first; s++)
+        reap(&pids[s]);
+    for (size_t s = 0; s <= perf; s++)
+        collect_shard(g, works[s], owner, (int)s, output);
+    for (size_t s = 0; s <= first; s++)
         free(filters[s]);
-        if (works[s][0] == '\0')
-            continue;
-        struct grade gk;
-        memset(&gk, 0, sizeof gk);
-        gk.m = g->m; /* shared, not owned */
-        snprintf(gk.work, sizeof gk.work, "%.2047s", works[s]);
-        gk.tests = calloc(g->m.ntests ? g->m.ntests : 1, sizeof *gk.tests);
-        if (gk.tests == NULL)
-            exit(2);
-        for (size_t i = 0; i < g->m.ntests; i++)
-            gk.tests[i].mt = &g->m.tests[i];
-        collect_native(&gk);
-        take_results(g, &gk, owner, (int)s);
-        if (output != NULL)
-            take_output(works[s], output);
-        free(gk.tests);
-        free(gk.runner_note);
-        nftw(works[s], rm_entry, 32, FTW_DEPTH | FTW_PHYS);
-    }
     free(owner);
     pass_cleanup_host(g); /* IPC objects the probe saw left behind */
     return n;

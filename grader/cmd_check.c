@@ -156,6 +156,98 @@ void student_bar(char *out, size_t len, double done, double total, int width)
     bar(out, len, done, total, width);
 }
 
+/*
+ * report - count the tests of g matching glob (all when NULL) into *res
+ * (zeroed first; build_ok kept) and, unless o->quiet, print their failures
+ * and the result line, "(filtered)" when glob is not NULL, then (advice)
+ * the next step. secs: the time taken so far.
+ */
+static void report(const struct grade *g, const char *glob, const struct check_opts *o,
+                   struct check_result *res, double secs, const char *output, bool advice)
+{
+    bool build_ok = res->build_ok;
+    memset(res, 0, sizeof *res);
+    res->build_ok = build_ok;
+    struct colours c = student_colours(stdout);
+    FILE *out = stdout;
+    size_t shown = 0;
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        const struct test_result *r = &g->tests[i];
+        if (glob != NULL && fnmatch(glob, r->mt->name, FNM_EXTMATCH) != 0)
+            continue; /* not selected: check_run_tests did not run it */
+        res->run++;
+        res->max += r->mt->points;
+        if (r->verdict == V_PASSED || r->verdict == V_SKIPPED) {
+            res->passed++;
+            res->points += r->verdict == V_PASSED ? r->mt->points : 0;
+            continue;
+        }
+        if (res->first_failing[0] == '\0')
+            snprintf(res->first_failing, sizeof res->first_failing, "%s", r->mt->name);
+        if (o->quiet)
+            continue;
+        if (shown == 0)
+            fprintf(out, "\n");
+        if (shown == MAX_DETAILED)
+            fprintf(out,
+                    "%s(the other failures, briefly: `ipclab check %s 'suite/*'` "
+                    "details one suite)%s\n",
+                    c.dim, g->m.id, c.off);
+        print_failure(r, &c, shown >= MAX_DETAILED);
+        shown++;
+    }
+    if (o->quiet)
+        return;
+    if (o->asan)
+        print_sanitizer(output, &c);
+    if (g->runner_note != NULL)
+        fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g->runner_note);
+    char b[256];
+    bar(b, sizeof b, res->points, res->max, 20);
+    bool all = res->passed == res->run && res->run > 0;
+    fprintf(out,
+            "\n%slab %s%s: %s%zu/%zu tests pass%s, %g/%g points  %s%s%s  %s[%.1f "
+            "s%s]%s\n",
+            c.bold, g->m.id, glob ? " (filtered)" : "", all ? c.green : c.red, res->passed,
+            res->run, c.off, res->points, res->max, all ? c.green : c.red, b, c.off, c.dim,
+            secs, o->asan ? ", asan" : "", c.off);
+    if (!advice)
+        return;
+    if (res->run == 0)
+        fprintf(out, "no test matches '%s' (names look like suite/test)\n",
+                glob ? glob : "*");
+    else if (all)
+        fprintf(out,
+                "%sall pass%s: `ipclab grade %s` shows what the grader would "
+                "give (valgrind, deductions)\n",
+                c.green, c.off, g->m.id);
+    else
+        fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g->m.id);
+}
+
+/* What the early report of a check needs (check_early's arg). */
+struct early_ctx {
+    const struct check_opts *o;
+    double t0;
+    bool tty;
+};
+
+/* report_early - print the verdict of o->first's tests, then say the rest follows. */
+static void report_early(struct grade *g, void *arg)
+{
+    const struct early_ctx *e = arg;
+    struct colours c = student_colours(stdout);
+    struct check_result res = {.build_ok = true};
+    if (e->tty)
+        fputs("\r\033[K", stdout);
+    fprintf(stdout, "the tests that failed last time, first:\n");
+    report(g, e->o->first, e->o, &res, now_seconds() - e->t0, NULL, false);
+    fprintf(stdout, "\nnow every test:\n");
+    if (e->tty)
+        fprintf(stdout, "%slab %s: running the other tests...%s", c.dim, g->m.id, c.off);
+    fflush(stdout);
+}
+
 int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res)
 {
     static struct grade g;
@@ -203,62 +295,13 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     for (size_t i = 0; i < g.m.ntests; i++)
         g.tests[i].mt = &g.m.tests[i];
     char *output = NULL;
-    check_run_tests(&g, bin, o->glob, o->asan ? &output : NULL);
+    struct early_ctx ectx = {.o = o, .t0 = t0, .tty = tty};
+    struct check_early early = {.glob = o->first, .report = report_early, .arg = &ectx};
+    check_run_tests(&g, bin, o->glob, o->first && !o->quiet ? &early : NULL,
+                    o->asan ? &output : NULL);
     if (tty)
         fputs("\r\033[K", out);
-    double secs = now_seconds() - t0;
-    size_t shown = 0;
-    for (size_t i = 0; i < g.m.ntests; i++) {
-        const struct test_result *r = &g.tests[i];
-        if (o->glob != NULL && fnmatch(o->glob, r->mt->name, FNM_EXTMATCH) != 0)
-            continue; /* not selected: check_run_tests did not run it */
-        res->run++;
-        res->max += r->mt->points;
-        if (r->verdict == V_PASSED || r->verdict == V_SKIPPED) {
-            res->passed++;
-            res->points += r->verdict == V_PASSED ? r->mt->points : 0;
-            continue;
-        }
-        if (res->first_failing[0] == '\0')
-            snprintf(res->first_failing, sizeof res->first_failing, "%s", r->mt->name);
-        if (o->quiet)
-            continue;
-        if (shown == 0)
-            fprintf(out, "\n");
-        if (shown == MAX_DETAILED)
-            fprintf(out,
-                    "%s(the other failures, briefly: `ipclab check %s 'suite/*'` "
-                    "details one suite)%s\n",
-                    c.dim, g.m.id, c.off);
-        print_failure(r, &c, shown >= MAX_DETAILED);
-        shown++;
-    }
-    if (!o->quiet) {
-        if (o->asan)
-            print_sanitizer(output, &c);
-        if (g.runner_note != NULL)
-            fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g.runner_note);
-        char b[256];
-        bar(b, sizeof b, res->points, res->max, 20);
-        bool all = res->passed == res->run && res->run > 0;
-        fprintf(out,
-                "\n%slab %s%s: %s%zu/%zu tests pass%s, %g/%g points  %s%s%s  %s[%.1f "
-                "s%s]%s\n",
-                c.bold, g.m.id, o->glob ? " (filtered)" : "", all ? c.green : c.red,
-                res->passed, res->run, c.off, res->points, res->max,
-                all ? c.green : c.red, b, c.off, c.dim, secs, o->asan ? ", asan" : "",
-                c.off);
-        if (res->run == 0)
-            fprintf(out, "no test matches '%s' (names look like suite/test)\n",
-                    o->glob ? o->glob : "*");
-        else if (all)
-            fprintf(out,
-                    "%sall pass%s: `ipclab grade %s` shows what the grader would "
-                    "give (valgrind, deductions)\n",
-                    c.green, c.off, g.m.id);
-        else
-            fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g.m.id);
-    }
+    report(&g, o->glob, o, res, now_seconds() - t0, output, true);
     status = res->passed == res->run && res->run > 0 ? 0 : 1;
     free(output);
 record:

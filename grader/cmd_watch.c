@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define DEBOUNCE_MS 120 /* editors write twice (truncate+write, or backup+rename) */
+#define DEBOUNCE_MS 50 /* editors write twice (truncate+write, or backup+rename) */
 
 static const char usage[] =
     "usage: ipclab watch [--asan] [NN] [TEST-GLOB]\n"
@@ -21,7 +21,8 @@ static const char usage[] =
     "labs/NN-x/src (inotify), clearing the screen between runs. A build that\n"
     "fails is shown and watched like any other. NN defaults to the lab in\n"
     "progress (the last one checked). When only a few tests failed last time,\n"
-    "those run first (their verdict in a second), then every test. Ctrl-C quits.\n"
+    "their verdict is shown first, as soon as they have run, while the others\n"
+    "still run; then the whole lab's. Ctrl-C quits.\n"
     "\n"
     "Exit status: that of the last check (0 when every test passed).\n";
 
@@ -35,12 +36,12 @@ static void on_quit(int sig)
 }
 
 /*
- * last_failures - "@(a|b)": a glob of the tests of lab dir that failed in
- * its last recorded check, when there are some but at most a quarter of the
- * lab (re-running them first is then much faster than the whole lab), else
- * NULL. malloc'd.
+ * last_failures - "@(a|b)": a glob of the tests of lab dir (manifest m) that
+ * failed in its last recorded check, leaving out perf tests (they always run
+ * alone, last), when there are some but at most a quarter of the lab
+ * (reporting them first is then worth it), else NULL. malloc'd.
  */
-static char *last_failures(const char *dir)
+static char *last_failures(const char *dir, const struct manifest *m)
 {
     const char *slash = strrchr(dir, '/');
     char id[3] = {slash ? slash[1] : '0', slash ? slash[2] : '0', '\0'};
@@ -55,11 +56,16 @@ static char *last_failures(const char *dir)
         json_t *t;
         json_array_foreach(failing, i, t)
         {
-            char *g = xasprintf("%s%s%s", glob ? glob : "@(", glob ? "|" : "",
-                                json_string_value(t) ? json_string_value(t) : "");
+            const char *name = json_string_value(t);
+            const struct manifest_test *mt = name ? manifest_find_test(m, name) : NULL;
+            if (mt == NULL || (mt->options & OPT_PERF))
+                continue;
+            char *g = xasprintf("%s%s%s", glob ? glob : "@(", glob ? "|" : "", name);
             free(glob);
             glob = g;
         }
+    }
+    if (glob != NULL) {
         char *g = xasprintf("%s)", glob);
         free(glob);
         glob = g;
@@ -73,7 +79,8 @@ static char *last_failures(const char *dir)
  * the watch), clearing the screen first on a terminal. Returns the check's
  * exit status, or 2 when it could not run or was interrupted.
  */
-static int run_check(const char *dir, const struct check_opts *o, bool tty)
+static int run_check(const char *dir, const struct manifest *m, const struct check_opts *o,
+                     bool tty)
 {
     if (tty)
         fputs("\033[H\033[2J\033[3J", stdout);
@@ -86,17 +93,11 @@ static int run_check(const char *dir, const struct check_opts *o, bool tty)
         signal(SIGTERM, SIG_DFL);
         proc_install_signals();
         struct check_result res;
-        char *first = o->glob == NULL ? last_failures(dir) : NULL;
-        if (first != NULL) { /* the tests being fixed first: their verdict in a second */
-            struct check_opts fo = *o;
-            fo.glob = first;
-            fo.record = false;
-            fprintf(stdout, "the tests that failed last time first:\n");
-            check_lab(dir, &fo, &res);
-            fprintf(stdout, "\nnow every test:\n");
-            free(first);
-        }
-        int rc = check_lab(dir, o, &res);
+        struct check_opts fo = *o; /* the tests being fixed first: their verdict at once */
+        char *first = o->glob == NULL ? last_failures(dir, m) : NULL;
+        fo.first = first;
+        int rc = check_lab(dir, &fo, &res);
+        free(first);
         fflush(stdout);
         _exit(rc);
     }
@@ -195,7 +196,7 @@ int cmd_watch(int argc, char **argv)
     struct colours c = student_colours(stdout);
     int rc = 2;
     while (!quit) {
-        rc = run_check(dir, &o, tty);
+        rc = run_check(dir, &m, &o, tty);
         if (quit)
             break;
         fprintf(stdout, "\n%swatching labs/%s/src for saves (Ctrl-C to quit)%s\n", c.dim,

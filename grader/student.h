@@ -22,6 +22,8 @@ struct check_opts {
     const char *glob; /* Criterion filter ("suite/test" glob), or NULL for all */
     bool quiet;       /* print nothing (solution uses the verdicts only) */
     bool record;      /* store the result in the progress file */
+    const char *first; /* tests to run first and report on their own, before the
+                          rest (watch: those that failed last time), or NULL */
 };
 
 /* The outcome of a check: counts over the tests that were run. */
@@ -46,17 +48,31 @@ struct check_result {
 int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res);
 
 /*
+ * Tests to report early: those matching glob run in a shard of their own,
+ * started before the others; when it ends, report(g, arg) is called with
+ * their results already in g->tests[], while the other shards still run.
+ */
+struct check_early {
+    const char *glob;
+    void (*report)(struct grade *g, void *arg);
+    void *arg;
+};
+
+/*
  * check_run_tests - run the tests of g->m matching glob (all when NULL) with
  * the test binary bin, as parallel shards ($IPCLAB_CHECK_JOBS, else two per
- * CPU, at most 7; perf tests run last, in a shard of their own): each shard is the
- * grader's own native pass (native_inner: one test at a time, watchdog, why-it-hung) in
- * its own work directory, with a --filter naming its tests, so nothing is misattributed;
- * its results are read with collect_native into g->tests[] (allocated by the caller, mt
- * set) and g->runner_note. IPC objects the tests left are removed. If output is not NULL,
- * *output gets the runners' output (malloc'd; test output and sanitizer reports). Returns
- * the number of tests selected.
+ * CPU, at most 7; perf tests run last, in a shard of their own; early's tests,
+ * when early is not NULL, first in another): each shard is the grader's own
+ * native pass (native_inner: one test at a time, watchdog, why-it-hung) in
+ * its own work directory, with a --filter naming its tests, so nothing is
+ * misattributed; its results are read with collect_native into g->tests[]
+ * (allocated by the caller, mt set) and g->runner_note. IPC objects the
+ * tests left are removed. If output is not NULL, *output gets the runners'
+ * output (malloc'd; test output and sanitizer reports). Returns the number
+ * of tests selected.
  */
-size_t check_run_tests(struct grade *g, const char *bin, const char *glob, char **output);
+size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
+                       const struct check_early *early, char **output);
 
 /* student_bar - width cells of a UTF-8 progress bar for done/total into out. */
 void student_bar(char *out, size_t len, double done, double total, int width);

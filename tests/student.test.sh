@@ -16,7 +16,9 @@
 #               grader warns when MANIFEST shows an edited test file
 #   grade NN    the grader's report for this checkout
 #   watch       in tmux: a broken file fails, a compile error is shown and
-#               watched, the fix passes, Ctrl-C quits cleanly
+#               watched, the broken file fails again, the fix shows the
+#               test that failed passing first, then the whole lab; Ctrl-C
+#               quits cleanly
 #   help        every command answers --help with status 0
 # Prints PASS/FAIL/SKIP lines. STUDENT_KEEP=1 keeps the temporary tree.
 set -uo pipefail
@@ -230,17 +232,25 @@ else
         if ! wait_pane 'does not compile' 120 || ! wait_pane 'watching' 60; then
             step="a compile error is shown and watched"
         else
+            cp "$BROKEN" "$C/labs/$L/src/processes.c"
+            if ! wait_pane '✗ isolation/' 120 || ! wait_pane 'watching' 60; then
+                step="the broken file, saved again, fails again"
+            else
             cp "$SOL" "$C/labs/$L/src/processes.c"
             if ! wait_pane '29/29 tests pass' 120; then
                 step="the fix passes"
+            elif ! tmux capture-pane -p -t "$SESSION" | grep -A2 'the tests that failed last time, first' |
+                grep -q 'lab 00 (filtered): 1/1 tests pass'; then
+                step="the fix shows the verdict of the test that failed first"
             else
                 tmux send-keys -t "$SESSION" C-c
                 wait_pane 'WATCH-EXIT=0' 30 || step="Ctrl-C quits cleanly with status 0"
             fi
+            fi
         fi
     fi
     if [ -z "$step" ]; then
-        pass "watch in tmux: failure shown, compile error watched, fix passes, Ctrl-C quits"
+        pass "watch in tmux: failure shown, compile error watched, fix passes (failed test first), Ctrl-C quits"
     else
         fail "watch in tmux: $step" "$(tmux capture-pane -p -t "$SESSION" | tail -15)"
     fi
