@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -116,6 +117,7 @@ struct th_trickle {
     int send_fd, recv_fd;
     const char *buf;
     size_t len, sent;
+    atomic_int stop; /* set by th_trickle_join: the reader has returned */
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -126,13 +128,16 @@ static long long th_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait until recv_fd has no unread bytes; false after 3 s. */
-static int wait_consumed(int recv_fd)
+/*
+ * Wait until t's recv_fd has no unread bytes; false after 3 s, or at once
+ * when th_trickle_join says the reader has returned (nobody reads on).
+ */
+static int wait_consumed(struct th_trickle *t)
 {
     long long deadline = th_now_ms() + 3000;
     for (;;) {
         int queued = 0;
-        if (ioctl(recv_fd, FIONREAD, &queued) < 0)
+        if (atomic_load(&t->stop) || ioctl(t->recv_fd, FIONREAD, &queued) < 0)
             return 0;
         if (queued == 0)
             return 1;
@@ -149,7 +154,7 @@ static void *trickle_main(void *arg)
     int one = 1;
     setsockopt(t->send_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     for (t->sent = 0; t->sent < t->len; t->sent++) {
-        if (!wait_consumed(t->recv_fd))
+        if (!wait_consumed(t))
             break;
         if (send(t->send_fd, t->buf + t->sent, 1, MSG_NOSIGNAL) != 1)
             break;
@@ -171,6 +176,7 @@ struct th_trickle *th_trickle_start(int send_fd, int recv_fd, const void *buf, s
 
 size_t th_trickle_join(struct th_trickle *t)
 {
+    atomic_store(&t->stop, 1);
     pthread_join(t->thread, NULL);
     size_t sent = t->sent;
     free(t);

@@ -32,7 +32,11 @@ ssize_t th_frame_recv(int fd, void *buf, size_t cap);
 struct th_trickle;
 struct th_trickle *th_trickle_start(int send_fd, int recv_fd, const void *buf,
                                     size_t len);
-/* Wait for the trickle thread; returns the number of bytes it sent. */
+/*
+ * Stop the trickle thread (call it once the reader has returned: a reader
+ * that gave up early then costs no 3 s wait) and wait for it; returns the
+ * number of bytes it sent.
+ */
 size_t th_trickle_join(struct th_trickle *t);
 
 /* Upper-case copy of src into dst (len bytes). */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -224,25 +225,28 @@ struct interrupter {
     pthread_t target;
     int fd;
     int release; /* write end of the reader's start gate */
+    atomic_int done; /* the sender's send_all has returned: nothing to interrupt */
 };
 
 /*
  * Wait until the sender is stuck with a full send buffer (nothing is being
  * read yet), then interrupt its send(2) with a signal: having sent part of
- * the data, send returns that short count. Then let the reader start.
+ * the data, send returns that short count. Then let the reader start. A
+ * send_all that returns without blocking (never sends) ends the wait.
  */
 static void *interrupt_sender(void *arg)
 {
     struct interrupter *in = arg;
     int last = -1, stable = 0;
-    while (stable < 20) {
+    while (stable < 20 && !atomic_load(&in->done)) {
         int queued = 0;
         ioctl(in->fd, SIOCOUTQ, &queued);
         stable = queued > 0 && queued == last ? stable + 1 : 0;
         last = queued;
         usleep(1000);
     }
-    pthread_kill(in->target, SIGUSR1);
+    if (!atomic_load(&in->done))
+        pthread_kill(in->target, SIGUSR1);
     close(in->release);
     return NULL;
 }
@@ -284,6 +288,7 @@ Test(transfer, send_all_survives_short_sends)
     cr_assert_eq(pthread_create(&thread, NULL, interrupt_sender, &in), 0);
     ssize_t sent = send_all(c, data, len);
     int err = errno;
+    atomic_store(&in.done, 1);
     pthread_join(thread, NULL);
     free(data);
     close(c);
