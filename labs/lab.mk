@@ -36,7 +36,7 @@ WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
 LDLIBS  := -lcriterion -ljansson -lrt -lm -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
-SUPPORT_SRCS := support.c probe.c results.c
+SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o))
 SUPPORT_OBJS := $(addprefix $(BUILD_DIR)/support/,$(SUPPORT_SRCS:.c=.o))

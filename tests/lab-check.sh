@@ -7,6 +7,7 @@
 #   skeleton-todos       every student file has a TODO(labNN) marker
 #   skeleton-fails       every test fails, all within 30 s, nothing hangs
 #   manifest-matches     lab.ini and the test binary list the same tests
+#   fast-start           Criterion starts without libgit2's TLS set-up (lazy_libgit2.c)
 #   solution-passes      the reference solution passes every test
 #   solution-clean       ... leaving no fd, child process or IPC object behind
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
@@ -114,6 +115,15 @@ if [ -n "$manifest_tests" ] && [ "$manifest_tests" = "$binary_tests" ]; then
 elif [ -n "$manifest_tests" ]; then
     fail manifest-matches "differences (< lab.ini, > test binary):
 $(diff <(echo "$manifest_tests") <(echo "$binary_tests") | grep '^[<>]')"
+fi
+
+# Criterion's start-up: libgit2's own init (TLS set-up: it parses the CA
+# bundle) is deferred by support/lazy_libgit2.c, or every test process pays.
+if LD_DEBUG=bindings "$WORK/solution/run-tests" --version 2>&1 |
+    grep "normal symbol \`git_libgit2_init'" | grep -qF "to $WORK/solution/run-tests ["; then
+    pass fast-start
+else
+    fail fast-start "git_libgit2_init binds to libgit2, not to support/lazy_libgit2.c"
 fi
 
 run solution
