@@ -8,7 +8,10 @@
 #                   student costs 30 s or more, and 40 of them take most of an hour)
 # Prints each run, then the medians and the scaling factor (-j1 time / -j2 time).
 # The class machinery should reach at least 1.8x on two idle cores; on a busy
-# machine the figure says more about the load than about grade-all.
+# machine the figure says more about the load than about grade-all. Each run
+# also times a CPU-bound loop (awk) once and twice at a time: its scaling is
+# the most this machine's CPUs gave at that moment (virtual CPUs often give
+# less than 2x), printed as "ceiling".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LAB=${1:-00}
@@ -43,6 +46,19 @@ run() {
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
 }
+# ceiling: seconds for 2 loops one after the other / seconds for 2 at once
+ceiling() {
+    local t0 t1 t2
+    loop() { awk 'BEGIN { for (i = 0; i < 1.5e7; i++) s += i % 7; exit s < 0 }'; }
+    t0=$(date +%s.%N)
+    loop && loop
+    t1=$(date +%s.%N)
+    loop &
+    loop
+    wait
+    t2=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.2f\n", (b - a) / (c - b) }'
+}
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo "grade-all bench: lab $SLUG, $COPIES copies of the solution, $REPS run(s) each," \
@@ -50,13 +66,17 @@ echo "grade-all bench: lab $SLUG, $COPIES copies of the solution, $REPS run(s) e
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$W/j1.times"
 : >"$W/j2.times"
+: >"$W/ceiling"
 for r in $(seq "$REPS"); do
     t=$(run 1)
     echo "$t" >>"$W/j1.times"
     printf '  run %d  -j1 %7.1f s' "$r" "$t"
     t=$(run 2)
     echo "$t" >>"$W/j2.times"
-    printf '   -j2 %7.1f s\n' "$t"
+    printf '   -j2 %7.1f s' "$t"
+    c=$(ceiling)
+    echo "$c" >>"$W/ceiling"
+    printf '   (ceiling %sx)\n' "$c"
     cp "$W/out-j1/gradebook.csv" "$W/gradebook-$r-j1.csv"
     cp "$W/out-j2/gradebook.csv" "$W/gradebook-$r-j2.csv"
 done
@@ -66,5 +86,6 @@ same=identical
 for g in "$W"/gradebook-*.csv; do
     cmp -s "$g" "$W/gradebook-1-j1.csv" || same="DIFFERENT (diff $W/gradebook-1-j1.csv $g)"
 done
-printf 'median -j1 %.1f s, -j2 %.1f s: scaling %.2fx (gradebooks %s)\n' "$j1" "$j2" \
-    "$(awk -v a="$j1" -v b="$j2" 'BEGIN { print a / b }')" "$same"
+printf 'median -j1 %.1f s, -j2 %.1f s: scaling %.2fx (gradebooks %s); ceiling %.2fx\n' \
+    "$j1" "$j2" "$(awk -v a="$j1" -v b="$j2" 'BEGIN { print a / b }')" "$same" \
+    "$(median <"$W/ceiling")"

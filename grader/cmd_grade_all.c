@@ -1,5 +1,6 @@
 /* cmd_grade_all.c - `ipclab grade-all`: grade a whole class in parallel, resumably. */
 #include "class_archive.h"
+#include "class_lock.h"
 #include "class_fs.h"
 #include "class_gradebook.h"
 #include "class_pool.h"
@@ -638,6 +639,9 @@ int cmd_grade_all(int argc, char **argv)
         return 2;
     r.meta.lab = strdup(m.id);
     r.meta.slug = strdup(m.slug);
+    bool gated = false; /* speed gates: the native passes take turns (class_lock.h) */
+    for (size_t i = 0; i < m.ntests; i++)
+        gated = gated || (m.tests[i].options & OPT_PERF);
     manifest_free(&m);
     const char *alt = getenv("IPCLAB_GRADE_EXE"); /* for tests: a stand-in grader */
     snprintf(r.exe, sizeof r.exe, "%s", alt != NULL && alt[0] ? alt : "/proc/self/exe");
@@ -671,12 +675,15 @@ int cmd_grade_all(int argc, char **argv)
     if (!r.quiet)
         fprintf(
             stderr,
-            "ipclab: lab %s, %zu student%s%s: %zu to grade, %zu already graded, -j%u\n",
+            "ipclab: lab %s, %zu student%s%s: %zu to grade, %zu already graded, -j%u%s\n",
             r.meta.slug, r.n, r.n == 1 ? "" : "s", r.meta.shard_n ? " in this shard" : "",
-            todo, r.n - todo, r.jobs);
+            todo, r.n - todo, r.jobs,
+            gated && r.jobs > 1 ? " (speed gates: one native pass at a time, alone)" : "");
 
     bool colour = progress_colour(stdout);
     setenv("NO_COLOR", "1", 1); /* the reports are files: no escape codes in them */
+    fs_path(path, sizeof path, "%s/.class-lock", r.out); /* speed gates run alone */
+    setenv(CLASS_LOCK_ENV, path, 1);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int sig = grade_pending(&r, todo);

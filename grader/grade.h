@@ -81,6 +81,7 @@ struct grade {
     double max_score, earned, deducted, score;
     double seconds; /* wall time of the whole run */
     double build_seconds, native_seconds, valgrind_seconds;
+    double native_began, native_ended; /* the native pass, in Unix time (seconds) */
     int valgrind_shards;
     bool valgrind_skipped; /* --no-valgrind */
     struct sandbox_info sb;
@@ -128,5 +129,8 @@ char *text_clean(const char *s);
 
 /* now_seconds - CLOCK_MONOTONIC in seconds. */
 double now_seconds(void);
+
+/* unix_seconds - CLOCK_REALTIME in seconds (comparable between processes and machines). */
+double unix_seconds(void);
 
 #endif /* IPCLAB_GRADE_H */

@@ -1,6 +1,7 @@
 /* passes.c - runs the build, the native pass and the valgrind shards in sandboxes. */
 #include "passes.h"
 #include "build_cache.h"
+#include "class_lock.h"
 #include "collect.h"
 #include "commands.h"
 #include "proc.h"
@@ -24,6 +25,15 @@
 #include <unistd.h>
 
 #define MAX_SHARDS 16
+
+/* has_perf - does the lab have speed-gated tests (manifest option perf)? */
+static bool has_perf(const struct grade *g)
+{
+    for (size_t i = 0; i < g->m.ntests; i++)
+        if (g->m.tests[i].options & OPT_PERF)
+            return true;
+    return false;
+}
 
 const char *pass_grade_id(void)
 {
@@ -113,9 +123,13 @@ void pass_build(struct grade *g)
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     build_cache_seed(g->lab_dir, g->m.slug, bdir); /* best effort: speed only */
     struct proc p;
-    if (start(g, &p, "build", argv, &o, NULL) < 0)
+    int lock = has_perf(g) ? class_lock(CLASS_LOCK_SHARED) : -1; /* see class_lock.h */
+    if (start(g, &p, "build", argv, &o, NULL) < 0) {
+        class_unlock(lock);
         return;
+    }
     proc_wait_all(&p, 1, NULL, NULL);
+    class_unlock(lock);
     g->build_seconds = now_seconds() - t0;
     g->build_ok = !p.killed && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
     char *clean = text_clean(p.out); /* compilers echo source bytes as they are */
@@ -364,8 +378,14 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     if (want == NULL)
         return;
     struct proc native;
+    /* A speed-gated lab's native pass runs alone in a class (class_lock.h);
+     * its memcheck pass shares the machine with the other grades. */
+    bool gated = has_perf(g);
+    int lock = gated ? class_lock(CLASS_LOCK_ALONE) : -1;
     double t0 = now_seconds();
+    g->native_began = unix_seconds();
     if (native_start(g, &native) < 0) {
+        class_unlock(lock);
         free(want);
         return;
     }
@@ -376,21 +396,25 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
      * are kept, and only the passed tests still missing are run again.
      */
     struct vg_run spec = {0};
-    bool perf = false; /* speed gates must not share their CPUs with memcheck */
-    for (size_t i = 0; i < g->m.ntests; i++) {
+    for (size_t i = 0; i < g->m.ntests; i++)
         want[i] = valgrind && vg_allowed(&g->tests[i]);
-        perf = perf || (g->tests[i].mt->options & OPT_PERF);
-    }
     struct spec_ctx sc = {g, jobs, want, &spec, t0 + SPECULATE_AFTER, false};
-    bool speculate = valgrind && jobs > 1 && !perf;
+    /* Speed gates must not share their CPUs with memcheck. */
+    bool speculate = valgrind && jobs > 1 && !gated;
     proc_wait_all(&native, 1, speculate ? spec_tick : NULL, &sc);
     speculate = sc.started;
     g->native_seconds = now_seconds() - t0;
     native_finish(g, &native);
+    g->native_ended = unix_seconds();
+    class_unlock(lock);
+    lock = -1;
+    if (valgrind && gated && g->infra_error == NULL && !proc_interrupted())
+        lock = class_lock(CLASS_LOCK_SHARED);
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
         if (spec.n > 0)
             vg_finish(g, &spec, true);
         g->valgrind_skipped = !valgrind;
+        class_unlock(lock);
         free(want);
         return;
     }
@@ -413,6 +437,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
             vg_finish(g, &rest, false);
     }
     g->valgrind_seconds = now_seconds() - vt0;
+    class_unlock(lock);
     /* Say which passed tests memcheck could not finish (its timeout, a limit). */
     char *missing = NULL;
     size_t nmissing = 0;

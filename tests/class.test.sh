@@ -1,6 +1,7 @@
 #!/bin/bash
 # class.test.sh - class-scale grading: grade-all, resume, -j1 = -j2, shard + merge,
-# unsafe archives, and the Gradescope bundle run against a fake /autograder.
+# unsafe archives, the Gradescope bundle run against a fake /autograder, and a
+# speed-gated lab's native passes taking turns.
 # Usage: tests/class.test.sh    (run by tests/run-all.sh; prints PASS/FAIL/SKIP lines)
 #
 # The class is a few copies of lab CLASS_LAB's solution, skeleton and one broken
@@ -260,5 +261,30 @@ if make -s -C "$ROOT" gradescope LAB="$LAB" >"$W/gradescope.log" 2>&1; then
         jq -e '.score == 0 and (.output | type) == "string"' "$AG/empty.json"
 else
     fail gradescope-build "$(tail -3 "$W/gradescope.log")"
+fi
+
+# --- 7. a speed-gated lab: each native pass runs alone --------------------------
+# Its gates measure both CPUs, so grade-all -j2 must never run two students'
+# native passes (or anything else) at once: their windows may not overlap.
+GATED=""
+for d in "$ROOT"/labs/[0-9][0-9]-*/; do
+    [ -n "$("$IPCLAB" manifest --perf "$d" 2>/dev/null)" ] && GATED=$(basename "$d") && break
+done
+if [ -z "$GATED" ]; then
+    echo "SKIP class gated-native-passes-alone: no lab has speed gates"
+else
+    GMAX=$("$IPCLAB" manifest --points "${GATED%%-*}" | awk '{s += $2} END {print s}')
+    for s in g1 g2 g3; do
+        mkdir -p "$W/gated/$s" && cp "$ROOT/solutions/$GATED/src/"*.c "$W/gated/$s/"
+    done
+    "$IPCLAB" grade-all --lab "${GATED%%-*}" "$W/gated" --out "$W/gated-out" -j2 \
+        --grade-opt=--no-valgrind >"$W/gated.log" 2>&1
+    windows=$(jq -r '.timing | "\(.native_began) \(.native_ended)"' \
+        "$W"/gated-out/students/*/full.json 2>/dev/null | sort -g)
+    overlap=$(echo "$windows" | awk 'NR > 1 && $1 < end { print "overlap" } { end = $2 }')
+    gscores=$(jq -r '.score' "$W"/gated-out/students/*/results.json 2>/dev/null | paste -sd' ')
+    check gated-native-passes-alone "lab $GATED -j2: native windows $(echo $windows), \
+scores $gscores (want 3 x $GMAX, no overlap)" \
+        test "$(echo "$windows" | wc -l)" -eq 3 -a -z "$overlap" -a "$gscores" = "$GMAX $GMAX $GMAX"
 fi
 exit 0
