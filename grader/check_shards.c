@@ -171,8 +171,8 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        char *argv[] = {"grade", "--inner-native", works[s], native_args[0], native_args[1],
-                        NULL};
+        char *argv[] = {"grade",        "--inner-native", works[s],
+                        native_args[0], native_args[1],   NULL};
         _exit(native_inner(5, argv));
     }
     pids[s] = pid > 0 ? pid : 0;
@@ -206,8 +206,8 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
             int s = (int)(j % k);
             if (g->m.tests[i].options & OPT_PERF)
                 s = (int)perf;
-            else if (early != NULL && fnmatch(early->glob, g->m.tests[i].name,
-                                              FNM_EXTMATCH) == 0)
+            else if (early != NULL &&
+                     fnmatch(early->glob, g->m.tests[i].name, FNM_EXTMATCH) == 0)
                 s = (int)first;
             else
                 j++;

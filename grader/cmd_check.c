@@ -208,9 +208,9 @@ static void report(const struct grade *g, const char *glob, const struct check_o
     fprintf(out,
             "\n%slab %s%s: %s%zu/%zu tests pass%s, %g/%g points  %s%s%s  %s[%.1f "
             "s%s]%s\n",
-            c.bold, g->m.id, glob ? " (filtered)" : "", all ? c.green : c.red, res->passed,
-            res->run, c.off, res->points, res->max, all ? c.green : c.red, b, c.off, c.dim,
-            secs, o->asan ? ", asan" : "", c.off);
+            c.bold, g->m.id, glob ? " (filtered)" : "", all ? c.green : c.red,
+            res->passed, res->run, c.off, res->points, res->max, all ? c.green : c.red, b,
+            c.off, c.dim, secs, o->asan ? ", asan" : "", c.off);
     if (!advice)
         return;
     if (res->run == 0)

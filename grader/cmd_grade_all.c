@@ -678,7 +678,8 @@ int cmd_grade_all(int argc, char **argv)
             "ipclab: lab %s, %zu student%s%s: %zu to grade, %zu already graded, -j%u%s\n",
             r.meta.slug, r.n, r.n == 1 ? "" : "s", r.meta.shard_n ? " in this shard" : "",
             todo, r.n - todo, r.jobs,
-            gated && r.jobs > 1 ? " (speed gates: one native pass at a time, alone)" : "");
+            gated && r.jobs > 1 ? " (speed gates: one native pass at a time, alone)"
+                                : "");
 
     bool colour = progress_colour(stdout);
     setenv("NO_COLOR", "1", 1); /* the reports are files: no escape codes in them */

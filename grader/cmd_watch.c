@@ -79,8 +79,8 @@ static char *last_failures(const char *dir, const struct manifest *m)
  * the watch), clearing the screen first on a terminal. Returns the check's
  * exit status, or 2 when it could not run or was interrupted.
  */
-static int run_check(const char *dir, const struct manifest *m, const struct check_opts *o,
-                     bool tty)
+static int run_check(const char *dir, const struct manifest *m,
+                     const struct check_opts *o, bool tty)
 {
     if (tty)
         fputs("\033[H\033[2J\033[3J", stdout);
@@ -93,7 +93,8 @@ static int run_check(const char *dir, const struct manifest *m, const struct che
         signal(SIGTERM, SIG_DFL);
         proc_install_signals();
         struct check_result res;
-        struct check_opts fo = *o; /* the tests being fixed first: their verdict at once */
+        struct check_opts fo =
+            *o; /* the tests being fixed first: their verdict at once */
         char *first = o->glob == NULL ? last_failures(dir, m) : NULL;
         fo.first = first;
         int rc = check_lab(dir, &fo, &res);

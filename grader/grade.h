@@ -130,7 +130,8 @@ char *text_clean(const char *s);
 /* now_seconds - CLOCK_MONOTONIC in seconds. */
 double now_seconds(void);
 
-/* unix_seconds - CLOCK_REALTIME in seconds (comparable between processes and machines). */
+/* unix_seconds - CLOCK_REALTIME in seconds (comparable between processes and machines).
+ */
 double unix_seconds(void);
 
 #endif /* IPCLAB_GRADE_H */

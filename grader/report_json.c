@@ -118,9 +118,9 @@ json_t *report_json_build(const struct grade *g)
                         json_pack("{s:f, s:f, s:f, s:f, s:i, s:b, s:f, s:f}", "total",
                                   g->seconds, "build", g->build_seconds, "native",
                                   g->native_seconds, "valgrind", g->valgrind_seconds,
-                                  "valgrind_shards", g->valgrind_shards, "valgrind_skipped",
-                                  g->valgrind_skipped, "native_began", g->native_began,
-                                  "native_ended", g->native_ended));
+                                  "valgrind_shards", g->valgrind_shards,
+                                  "valgrind_skipped", g->valgrind_skipped, "native_began",
+                                  g->native_began, "native_ended", g->native_ended));
     json_object_set_new(doc, "tests", tests);
     json_object_set_new(doc, "deductions", deds);
     return doc;

@@ -51,7 +51,8 @@ static void real_init(void)
         real_inits = 1;
 }
 
-/* git_libgit2_init - report success (one initialisation); the real one waits for a diff. */
+/* git_libgit2_init - report success (one initialisation); the real one waits for a diff.
+ */
 int git_libgit2_init(void)
 {
     return 1;
@@ -82,6 +83,6 @@ int git_diff_buffers(const void *old_buffer, size_t old_len, const char *old_as_
     next_fn("git_diff_buffers", &diff, sizeof diff);
     if (diff == NULL)
         return -1;
-    return diff(old_buffer, old_len, old_as_path, new_buffer, new_len, new_as_path, options,
-                file_cb, binary_cb, hunk_cb, line_cb, payload);
+    return diff(old_buffer, old_len, old_as_path, new_buffer, new_len, new_as_path,
+                options, file_cb, binary_cb, hunk_cb, line_cb, payload);
 }

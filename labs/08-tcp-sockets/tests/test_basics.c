@@ -224,7 +224,7 @@ static void on_usr1(int sig)
 struct interrupter {
     pthread_t target;
     int fd;
-    int release; /* write end of the reader's start gate */
+    int release;     /* write end of the reader's start gate */
     atomic_int done; /* the sender's send_all has returned: nothing to interrupt */
 };
 
