@@ -158,16 +158,13 @@ void student_bar(char *out, size_t len, double done, double total, int width)
 
 /*
  * report - count the tests of g matching glob (all when NULL) into *res
- * (zeroed first; build_ok kept) and, unless o->quiet, print their failures
+ * (whose counts the caller zeroed) and, unless o->quiet, print their failures
  * and the result line, "(filtered)" when glob is not NULL, then (advice)
  * the next step. secs: the time taken so far.
  */
 static void report(const struct grade *g, const char *glob, const struct check_opts *o,
                    struct check_result *res, double secs, const char *output, bool advice)
 {
-    bool build_ok = res->build_ok;
-    memset(res, 0, sizeof *res);
-    res->build_ok = build_ok;
     struct colours c = student_colours(stdout);
     FILE *out = stdout;
     size_t shown = 0;

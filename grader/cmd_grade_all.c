@@ -639,9 +639,7 @@ int cmd_grade_all(int argc, char **argv)
         return 2;
     r.meta.lab = strdup(m.id);
     r.meta.slug = strdup(m.slug);
-    bool gated = false; /* speed gates: the native passes take turns (class_lock.h) */
-    for (size_t i = 0; i < m.ntests; i++)
-        gated = gated || (m.tests[i].options & OPT_PERF);
+    bool gated = manifest_has_perf(&m); /* the native passes take turns (class_lock.h) */
     manifest_free(&m);
     const char *alt = getenv("IPCLAB_GRADE_EXE"); /* for tests: a stand-in grader */
     snprintf(r.exe, sizeof r.exe, "%s", alt != NULL && alt[0] ? alt : "/proc/self/exe");

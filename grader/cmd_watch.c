@@ -93,8 +93,8 @@ static int run_check(const char *dir, const struct manifest *m,
         signal(SIGTERM, SIG_DFL);
         proc_install_signals();
         struct check_result res;
-        struct check_opts fo =
-            *o; /* the tests being fixed first: their verdict at once */
+        /* The tests being fixed first: their verdict at once. */
+        struct check_opts fo = *o;
         char *first = o->glob == NULL ? last_failures(dir, m) : NULL;
         fo.first = first;
         int rc = check_lab(dir, &fo, &res);

@@ -250,3 +250,11 @@ double manifest_max_points(const struct manifest *m)
         sum += m->tests[i].points;
     return sum;
 }
+
+bool manifest_has_perf(const struct manifest *m)
+{
+    for (size_t i = 0; i < m->ntests; i++)
+        if (m->tests[i].options & OPT_PERF)
+            return true;
+    return false;
+}

@@ -56,4 +56,7 @@ const struct manifest_test *manifest_find_test(const struct manifest *m,
 /* manifest_max_points - the sum of every test's points. */
 double manifest_max_points(const struct manifest *m);
 
+/* manifest_has_perf - does some test carry the perf option (a speed gate)? */
+bool manifest_has_perf(const struct manifest *m);
+
 #endif /* IPCLAB_MANIFEST_H */

@@ -26,15 +26,6 @@
 
 #define MAX_SHARDS 16
 
-/* has_perf - does the lab have speed-gated tests (manifest option perf)? */
-static bool has_perf(const struct grade *g)
-{
-    for (size_t i = 0; i < g->m.ntests; i++)
-        if (g->m.tests[i].options & OPT_PERF)
-            return true;
-    return false;
-}
-
 const char *pass_grade_id(void)
 {
     static char id[64];
@@ -123,7 +114,8 @@ void pass_build(struct grade *g)
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     build_cache_seed(g->lab_dir, g->m.slug, bdir); /* best effort: speed only */
     struct proc p;
-    int lock = has_perf(g) ? class_lock(CLASS_LOCK_SHARED) : -1; /* see class_lock.h */
+    int lock = manifest_has_perf(&g->m) ? class_lock(CLASS_LOCK_SHARED)
+                                        : -1; /* see class_lock.h */
     if (start(g, &p, "build", argv, &o, NULL) < 0) {
         class_unlock(lock);
         return;
@@ -380,7 +372,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     struct proc native;
     /* A speed-gated lab's native pass runs alone in a class (class_lock.h);
      * its memcheck pass shares the machine with the other grades. */
-    bool gated = has_perf(g);
+    bool gated = manifest_has_perf(&g->m);
     int lock = gated ? class_lock(CLASS_LOCK_ALONE) : -1;
     double t0 = now_seconds();
     g->native_began = unix_seconds();
@@ -407,17 +399,14 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     native_finish(g, &native);
     g->native_ended = unix_seconds();
     class_unlock(lock);
-    lock = -1;
-    if (valgrind && gated && g->infra_error == NULL && !proc_interrupted())
-        lock = class_lock(CLASS_LOCK_SHARED);
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
         if (spec.n > 0)
             vg_finish(g, &spec, true);
         g->valgrind_skipped = !valgrind;
-        class_unlock(lock);
         free(want);
         return;
     }
+    lock = gated ? class_lock(CLASS_LOCK_SHARED) : -1; /* no speculation ran if gated */
     bool all_passed = speculate;
     for (size_t i = 0; i < g->m.ntests; i++)
         if (vg_allowed(&g->tests[i]) && g->tests[i].verdict != V_PASSED)
