@@ -32,7 +32,8 @@ IPC="$C/build/ipclab"
 SRCF=$(ls "$C/labs/$SLUG/src/"*.c | head -1)
 FILE=$(basename "$SRCF")
 SOL="$C/solutions/$SLUG/src/$FILE"
-BROKEN=$(ls -d "$ROOT/tests/broken/$SLUG"/*/ | head -1)"$FILE"
+"$ROOT/scripts/broken.sh" apply "$SLUG" "$(basename "$(ls -d "$ROOT/tests/broken/$SLUG"/*/ | head -1)")" "$W/broken"
+BROKEN="$W/broken/$FILE"
 NTESTS=$(grep -c '^\[test ' "$C/labs/$SLUG/lab.ini")
 cp "$SOL" "$SRCF"
 "$IPC" check "$LAB" >/dev/null # build once; later runs reuse the objects

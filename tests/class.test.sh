@@ -44,8 +44,8 @@ LAB_DIR=$(ls -d "$ROOT"/labs/"$LAB"-* 2>/dev/null | head -n 1)
 SLUG=$(basename "$LAB_DIR")
 SOL="$ROOT/solutions/$SLUG/src"
 SKEL="$LAB_DIR/src"
-BROKEN=$(ls -d "$ROOT/tests/broken/$SLUG"/*/ 2>/dev/null | head -n 1)
-if [ ! -d "$SOL" ] || [ -z "$BROKEN" ]; then
+BROKEN_VARIANT=$(ls -d "$ROOT/tests/broken/$SLUG"/*/ 2>/dev/null | head -n 1)
+if [ ! -d "$SOL" ] || [ -z "$BROKEN_VARIANT" ]; then
     echo "SKIP class: lab $LAB has no solution or broken variant"
     exit 0
 fi
@@ -65,8 +65,7 @@ mkdir -p "$W/pack/cy/$SLUG/src" "$W/pack/di" "$W/pack/ed/work" "$W/pack/fay"
 cp "$SOL"/*.c "$W/pack/cy/$SLUG/src/"
 cp "$SKEL"/*.c "$W/pack/di/"
 cp "$SOL"/*.c "$W/pack/ed/work/"
-cp "$SOL"/*.c "$W/pack/fay/"
-cp "$BROKEN"/*.c "$W/pack/fay/"
+"$ROOT/scripts/broken.sh" apply "$SLUG" "$(basename "$BROKEN_VARIANT")" "$W/pack/fay/"
 (cd "$W/pack" && tar -czf "$W/subs/cy.tar.gz" cy)
 (cd "$W/pack/di" && zip -q "$W/subs/di.zip" ./*.c)
 (cd "$W/pack/ed" && zip -qr "$W/subs/ed.zip" work)

@@ -11,7 +11,8 @@
 #   solution-passes      the reference solution passes every test
 #   solution-clean       ... leaving no fd, child process or IPC object behind
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
-#   broken/<variant>     each deliberately broken variant fails the tests it names
+#   broken/<variant>     each broken variant (bug.patch applied to the solution)
+#                        applies cleanly and fails the tests it names
 # Exit status: 0 when every check passed.
 set -uo pipefail
 
@@ -200,11 +201,12 @@ else
     for variant in "$BROKEN_DIR"/*/; do
         v=$(basename "$variant")
         src="$WORK/broken-$v.src"
-        mkdir -p "$src"
-        cp "$SOL_DIR"/* "$src"/
-        find "$variant" -maxdepth 1 -name '*.c' -exec cp {} "$src"/ \;
         if [ ! -s "$variant/expect" ]; then
             fail "broken/$v" "no expect file"
+            continue
+        fi
+        if ! "$ROOT/scripts/broken.sh" apply "$SLUG" "$v" "$src" 2>"$WORK/broken-$v.patch.log"; then
+            fail "broken/$v" "$(cat "$WORK/broken-$v.patch.log")"
             continue
         fi
         # Reuse the solution's test and support objects: only the student file differs.

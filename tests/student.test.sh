@@ -220,7 +220,8 @@ wait_pane() {
 if ! command -v tmux >/dev/null; then
     echo "SKIP student watch: tmux not installed (scripts/deps.sh)"
 else
-    BROKEN="$ROOT/tests/broken/$L/parent-changes-value/processes.c"
+    "$ROOT/scripts/broken.sh" apply "$L" parent-changes-value "$W/broken-$L"
+    BROKEN="$W/broken-$L/processes.c"
     cp "$BROKEN" "$C/labs/$L/src/processes.c"
     tmux new-session -d -s "$SESSION" -x 160 -y 50 \
         "cd '$C' && NO_COLOR=1 '$IPC' watch 00; echo WATCH-EXIT=\$?; sleep 60"

@@ -31,6 +31,14 @@ trap 'rm -rf "$WORK"' EXIT
 
 mapfile -t pages < <(cd "$ROOT/handouts" && ls [0-9][0-9]-*.md | sed 's/\.md$//')
 
+# Listings quote broken variants (tests/broken/LAB/VARIANT/FILE): those are
+# patches, so the quoted files are the patched solution, made here.
+export IPCLAB_BROKEN_ROOT="$WORK/broken"
+while read -r lab variant; do
+    "$ROOT/scripts/broken.sh" apply "$lab" "$variant" "$IPCLAB_BROKEN_ROOT/$lab/$variant"
+done < <(cd "$ROOT/handouts" && grep -ho 'from=tests/broken/[^/]*/[^/]*/' [0-9][0-9]-*.md |
+    sort -u | awk -F/ '{print $3, $4}')
+
 # title_of SLUG: the page's first "# " heading.
 title_of() { sed -n 's/^# //p' "$ROOT/handouts/$1.md" | head -n 1; }
 

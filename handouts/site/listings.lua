@@ -8,11 +8,17 @@
 -- block must carry a source.
 
 local root = os.getenv("IPCLAB_ROOT") or "."
+-- tests/broken/LAB/VARIANT/FILE names the solution with VARIANT's bug.patch
+-- applied; build.sh materialises those files under IPCLAB_BROKEN_ROOT.
+local broken_root = os.getenv("IPCLAB_BROKEN_ROOT")
 local page = os.getenv("IPCLAB_PAGE") or "?"
 
 -- Lines strictly between the begin and end markers of name in path, or nil.
 local function marked_region(path, name)
-  local f = io.open(root .. "/" .. path, "r")
+  local file = root .. "/" .. path
+  local variant = path:match("^tests/broken/(.+)$")
+  if variant and broken_root then file = broken_root .. "/" .. variant end
+  local f = io.open(file, "r")
   if not f then return nil, "cannot open " .. path end
   local lines, inside, found = {}, false, false
   for line in f:lines() do
