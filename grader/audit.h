@@ -1,0 +1,80 @@
+/* audit.h - the submission audit: what the student's objects include, define, call and
+ * hold. */
+#ifndef IPCLAB_AUDIT_H
+#define IPCLAB_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * A submission shares its process with the tests, so before any of its
+ * code runs the grader checks what the compiler made of it:
+ *   - includes: only system headers and the lab's include/ (from the
+ *     compiler's own dependency file, NAME.d);
+ *   - inline assembly: none (the compiler's assembly, NAME.s, marks every
+ *     asm statement with #APP); this also rules out valgrind client requests
+ *     and raw system call instructions;
+ *   - sections: only code and data (no constructors, destructors, ifuncs,
+ *     Criterion tests or report hooks);
+ *   - definitions: no global that replaces a C library, harness or test
+ *     symbol; other globals outside the lab's contract are noted;
+ *   - calls: only the course's allowed list (labs/allowed-calls.txt), as the
+ *     lab's allow/forbid narrow or widen it, and every call it requires.
+ */
+
+/* One thing the audit found. */
+struct audit_finding {
+    char *file;   /* the student file ("pipes.c") */
+    int line;     /* its line, or 0 when not known */
+    char *what;   /* one sentence for the student */
+    bool refused; /* true: the submission is refused; false: a note */
+};
+
+/* What the audit found in one submission. */
+struct audit {
+    struct audit_finding *f;
+    size_t n;
+    double seconds; /* how long the audit took */
+};
+
+/* What to audit, and against which rules. */
+struct audit_input {
+    const char *student_dir;  /* the build's student objects: NAME.o, NAME.s, NAME.d */
+    const char *const *files; /* the student files (NAME.c), NULL-terminated */
+    const char *include_dir;  /* the lab's include/ as the compiler saw it */
+    const char *const
+        *harness; /* object dirs of the tests and support code, NULL-terminated */
+    const char *allowed_path; /* the course's allowed calls (labs/allowed-calls.txt) */
+    const char *allow;   /* the lab's extra allowed calls, space-separated, or NULL */
+    const char *forbid;  /* the lab's forbidden calls, or NULL */
+    const char *require; /* the calls the lab requires, or NULL */
+    const char *const
+        *contract; /* the functions the lab's headers declare, NULL-terminated */
+};
+
+/*
+ * audit_run - audit the objects in->student_dir holds for in->files and fill
+ * *out (zeroed first). Returns 0, or -1 with errno set when the audit itself
+ * could not run (a missing object is a finding, not an error).
+ */
+int audit_run(const struct audit_input *in, struct audit *out);
+
+/* audit_refused - whether any finding refuses the submission. */
+bool audit_refused(const struct audit *a);
+
+/* audit_free - free the findings (a itself is the caller's). */
+void audit_free(struct audit *a);
+
+/*
+ * audit_contract - the functions the lab's headers (every *.h in
+ * include_dir) declare, read from the compiler's -aux-info output: a
+ * malloc'd NULL-terminated array of malloc'd names, or NULL with errno set.
+ * cc is the compiler ("cc"); support_dir is also on the include path, as
+ * in the lab's build.
+ */
+char **audit_contract(const char *cc, const char *include_dir, const char *support_dir);
+
+/* audit_strv_free - free an array audit_contract returned. */
+void audit_strv_free(char **v);
+
+#endif /* IPCLAB_AUDIT_H */
