@@ -11,6 +11,7 @@
 #   make deps                    install missing Debian packages
 #   make format / format-check   clang-format every C file / check only
 #   make cppcheck                static analysis of labs, solutions and grader
+#   make shellcheck              every shell script of the repository, no warning allowed
 #   make gradescope LAB=01       Gradescope autograder zip: build/gradescope/ipclab-01.zip
 #   make release DEST=DIR [EDITION=course|self-study]   the tree students get
 #   make compile_commands.json   for clangd / VS Code: headers, Criterion, the course's flags
@@ -20,7 +21,7 @@ ROOT       := $(abspath .)
 LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
-.PHONY: all deps ipclab check test handouts class-report format format-check cppcheck clean list-labs gradescope
+.PHONY: all deps ipclab check test handouts class-report format format-check cppcheck shellcheck clean list-labs gradescope
 .PHONY: grade grade-solutions release
 
 all: ipclab
@@ -110,6 +111,15 @@ cppcheck:
 	    --inline-suppr --suppress=missingIncludeSystem --suppress='unknownMacro:*/tests/*' \
 	    -D__GNUC__ -D_GNU_SOURCE $(addprefix -I,$(wildcard labs/*/include) labs/support grader) \
 	    labs solutions grader && echo "cppcheck: clean"
+
+# Every file whose first line names sh or bash, wherever it lives (build/ and .git/ aside);
+# .shellcheckrc lets it follow the scripts' `. tests/lib/common.sh`.
+SH_SCRIPTS = $(shell find . \( -path ./build -o -path ./.git -o -path '*/build' \) -prune -o -type f \
+                  -exec awk 'FNR == 1 && /^\#!.*[\/ ](ba)?sh( |$$)/ {print FILENAME} {nextfile}' {} + | sort)
+
+shellcheck:
+	@shellcheck --version >/dev/null || { echo "shellcheck is not installed (make deps)" >&2; exit 2; }
+	@shellcheck $(SH_SCRIPTS) tests/lib/common.sh && echo "shellcheck: clean ($(words $(SH_SCRIPTS)) scripts)"
 
 clean:
 	rm -rf build $(addsuffix /build,$(LABS))

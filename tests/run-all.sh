@@ -50,6 +50,7 @@ checked() {
     shift 3
     : >"$log"
     : >"$out"
+    # shellcheck disable=SC2094 # both append to LOG (O_APPEND): stderr and stdout interleave
     "$@" 2>>"$log" | tee -a "$log" "$out" | grep --line-buffered -E '^(PASS|FAIL|SKIP) '
     status=${PIPESTATUS[0]}
     last=$(tail -n 1 "$out")
@@ -104,7 +105,7 @@ if [ -n "$parallel_labs" ] || [ -n "$perf_labs" ]; then
     export -f checked check_lab
     export OUT ROOT
 fi
-# shellcheck disable=SC2086 # word splitting of the lab lists is meant
+# shellcheck disable=SC2086,SC2016 # split the list; $1 is bash -c's own argument
 [ -n "$parallel_labs" ] &&
     printf '%s\n' $parallel_labs | xargs -P "$JOBS" -I{} bash -c 'check_lab "$1"' bash {} | record
 for lab in $perf_labs; do

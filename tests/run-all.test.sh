@@ -26,6 +26,7 @@ script() {
 script good 'pass one
 pass two
 test_done'
+# shellcheck disable=SC2016 # the body is code for the throwaway script
 script dies 'pass one
 echo "$an_unset_variable"
 pass two

@@ -1,10 +1,11 @@
 # common.sh - what the project's test scripts share: result lines, the completion line,
 # temporary directories removed at exit, and waiting for a condition.
+# shellcheck shell=bash
 # Usage (bash):  . "$ROOT/tests/lib/common.sh"; test_begin WORD; ...; test_done
 #
 #   test_begin WORD        result lines read "PASS WORD NAME"; failures are counted from here
 #   pass NAME              a check passed
-#   fail NAME WHY          a check failed: WHY on one line (at most 300 characters)
+#   fail NAME WHY          a check failed: WHY on one line (at most 1000 characters)
 #   skip NAME [WHY]        a check that cannot run on this machine, and why
 #   check NAME WHY CMD...  PASS when CMD succeeds, else FAIL with WHY
 #   test_done              the completion line "DONE <script>", then exit: 1 after any
@@ -37,7 +38,7 @@ test_begin() {
 pass() { echo "PASS $T_WORD $1"; }
 
 fail() {
-    echo "FAIL $T_WORD $1: $(printf '%s' "${2:-}" | tr '\n' ' ' | cut -c1-300)"
+    echo "FAIL $T_WORD $1: $(printf '%s' "${2:-}" | tr "\n" " " | cut -c1-1000)"
     [ -n "${T_FAILED_FILE:-}" ] && echo "$1" >>"$T_FAILED_FILE"
     return 0
 }
