@@ -83,18 +83,26 @@ release:
 	@test -n "$(DEST)" || { echo "usage: make release DEST=DIR [EDITION=course|self-study]" >&2; exit 2; }
 	@scripts/release.sh "$(DEST)" "$(or $(EDITION),course)"
 
-# One entry per C file of the labs (with the lab's include/ and support/) and the grader.
-compile_commands.json: $(wildcard labs/*/Makefile) $(wildcard labs/*/*/*.c)
-	@{ sep=""; echo "["; \
-	  for f in $(wildcard labs/*/src/*.c labs/*/tests/*.c labs/support/*.c solutions/*/src/*.c); do \
-	    lab=$$(echo $$f | cut -d/ -f2); \
-	    printf '%s{"directory":"%s","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-Wpedantic","-Wvla","-Wmissing-prototypes","-pthread","-I%s/labs/%s/include","-I%s/labs/support","-c","%s/%s"]}\n' \
-	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$lab" "$(ROOT)" "$(ROOT)" "$$f"; sep=","; \
+# One entry per C file, with the flags its real build uses: a lab's files (src,
+# tests, tools, its solution) and the support library's from `make -C labs/NN
+# flags`, the grader's from `make -C grader flags` (both read labs/support/cflags).
+CC_ENTRIES = [split("\n")[] | select(length > 0) | split("\t") | {directory: .[0], file: .[1], \
+              arguments: (["cc"] + (.[2] | split(" ") | map(select(length > 0))) + ["-c", .[1]])}]
+compile_commands.json: $(wildcard labs/*/Makefile) $(wildcard labs/*/*/*.c) labs/lab.mk \
+                       labs/support/cflags grader/Makefile
+	@{ for lab in $(LABS); do \
+	    flags=$$($(MAKE) -s --no-print-directory -C $$lab flags) || exit 1; \
+	    for f in $$lab/src/*.c $$lab/tests/*.c $$lab/tools/*.c solutions/$$(basename $$lab)/src/*.c; do \
+	      [ -f "$$f" ] && printf '%s\t%s\t%s\n' "$(ROOT)/$$lab" "$(ROOT)/$$f" "$$flags"; \
+	    done; \
 	  done; \
-	  for f in $(wildcard grader/*.c); do \
-	    printf '%s{"directory":"%s/grader","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-I/usr/include/libxml2","-c","%s/%s"]}\n' \
-	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$f"; sep=","; \
-	  done; echo "]"; } > $@
+	  flags=$$($(MAKE) -s --no-print-directory -C $(firstword $(LABS)) flags) || exit 1; \
+	  for f in labs/support/*.c; do printf '%s\t%s\t%s\n' "$(ROOT)/labs/support" "$(ROOT)/$$f" "$$flags"; done; \
+	  flags=$$($(MAKE) -s --no-print-directory -C grader flags) || exit 1; \
+	  for f in $$(find grader -name '*.c' -not -path '*/build/*' | sort); do \
+	    printf '%s\t%s\t%s\n' "$(ROOT)/grader" "$(ROOT)/$$f" "$$flags"; \
+	  done; } | jq -R -s '$(CC_ENTRIES)' >$@.tmp
+	@mv $@.tmp $@
 	@echo "wrote $@ (clangd and VS Code's C/C++ extension read it)"
 
 list-labs:
