@@ -9,10 +9,8 @@
 # machinery, not `ipclab grade` itself, so grading skips valgrind unless
 # CLASS_VALGRIND=1 (a valgrind pass costs 30 s or more per student).
 # shellcheck disable=SC2317 # helpers run through check "$@", which shellcheck cannot follow
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin class
 LAB=${CLASS_LAB:-00}
 W="$ROOT/build/test/class"

@@ -11,11 +11,9 @@
 # Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
 # valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
 # ONLY="solutions skeleton outputs corpus" picks parts; CASES="a b" picks cases.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT" || exit 2
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
+cd "$ROOT" || exit 2
 test_begin grader
 IPCLAB="$ROOT/build/ipclab"
 OUT="$ROOT/build/test/grader"

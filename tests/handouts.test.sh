@@ -2,10 +2,8 @@
 # handouts.test.sh - the handouts site builds, listings cannot drift, and every
 # page opens in headless Chromium with no broken link or missing image.
 # Prints PASS/FAIL lines, then DONE (collected by tests/run-all.sh).
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin handouts
 OUT="$ROOT/build/test/handouts"
 SITE="$OUT/site"

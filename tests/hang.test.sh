@@ -11,10 +11,8 @@
 # IPC objects in a private IPC namespace when tests/lib/isolate.sh can make
 # one; both are removed on exit, even after a failure. Ends with DONE.
 # shellcheck disable=SC2086 # $CFLAGS is a list of words
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin hang
 OUT="$ROOT/build/test/hang"
 REPEAT=${HANG_REPEAT:-20}

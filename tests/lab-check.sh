@@ -14,11 +14,8 @@
 #   broken/<variant>     each broken variant (bug.patch applied to the solution)
 #                        applies cleanly and fails the tests it names
 # Ends with "DONE lab-check.sh"; exit status: 0 when every check passed.
-set -uo pipefail
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 LAB_DIR=$(cd "$1" && pwd)
 SLUG=$(basename "$LAB_DIR")
 NUM=${SLUG%%-*}

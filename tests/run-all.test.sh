@@ -11,10 +11,8 @@
 #   lies         the completion line, then exit 3: FAIL
 #   fails        fail() called in a subshell (as under xargs) still makes the
 #                script exit 1 after its completion line: FAIL
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin run-all
 test_tmpdir W ipclab-run-all
 

@@ -21,10 +21,8 @@
 #               quits cleanly
 #   help        every command answers --help with status 0
 # Prints PASS/FAIL/SKIP lines, then DONE. STUDENT_KEEP=1 keeps the temporary tree.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/lib/common.sh
-. "$ROOT/tests/lib/common.sh"
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin student
 SESSION="ipclab-student-$$"
 # shellcheck disable=SC2016 # expanded at exit

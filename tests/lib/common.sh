@@ -1,7 +1,10 @@
 # common.sh - what the project's test scripts share: result lines, the completion line,
 # temporary directories removed at exit, and waiting for a condition.
 # shellcheck shell=bash
-# Usage (bash):  . "$ROOT/tests/lib/common.sh"; test_begin WORD; ...; test_done
+# Usage (bash), from a script in tests/:
+#   . "$(dirname "$0")/lib/common.sh"; test_begin WORD; ...; test_done
+# It sets ROOT (the course root) and `set -uo pipefail` (an unset variable stops
+# the script, and run-all then reports it as unfinished).
 #
 #   test_begin WORD        result lines read "PASS WORD NAME"; failures are counted from here
 #   pass NAME              a check passed
@@ -19,7 +22,10 @@
 # a failed command under set -e, a signal) cannot look finished. FAIL lines from
 # subshells (xargs, pipelines) count too: they are recorded in a file, not a variable.
 
+set -uo pipefail
 T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck disable=SC2034 # for the scripts that source this file
+ROOT=$T_ROOT
 T_SCRIPT=$(basename "$0")
 T_WORD=${T_SCRIPT%%.*}
 T_DIRS=()
