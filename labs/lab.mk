@@ -11,6 +11,8 @@
 #
 # Variables a caller may override:
 #   SRC_DIR    where the student files are read from (default: src/)
+#   STUDENT_SRCS  the student files (default: lab.ini's student_files)
+#   IPCLAB     the ipclab command that reads lab.ini (default: see below)
 #   BUILD_DIR  where objects and the test binary go (default: build/)
 #   WERROR=1   turn warnings into errors (CI and the grader set it)
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
@@ -35,7 +37,8 @@ COURSE_ROOT := $(or $(IPCLAB_ROOT),$(abspath $(LAB_DIR)/../..))
 NEEDS_FILES := $(filter-out clean flags,$(or $(MAKECMDGOALS),all))
 ifeq ($(origin STUDENT_SRCS),undefined)
 ifneq ($(NEEDS_FILES),)
-IPCLAB ?= $(firstword $(wildcard $(COURSE_ROOT)/build/ipclab) $(shell \
+# ($(if) expands only the branch it takes: nothing is built when ipclab exists.)
+IPCLAB ?= $(if $(wildcard $(COURSE_ROOT)/build/ipclab),$(COURSE_ROOT)/build/ipclab,$(shell \
             if [ -f $(COURSE_ROOT)/grader/Makefile ] && \
                MAKEFLAGS= $(MAKE) -s -C $(COURSE_ROOT)/grader >&2; then echo $(COURSE_ROOT)/build/ipclab; \
             else command -v ipclab; fi))
