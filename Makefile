@@ -11,6 +11,7 @@
 #   make deps                    install missing Debian packages
 #   make format / format-check   clang-format every C file / check only
 #   make cppcheck                static analysis of labs, solutions and grader
+#   make shellcheck              every shell script of the repository, no warning allowed
 #   make gradescope LAB=01       Gradescope autograder zip: build/gradescope/ipclab-01.zip
 #   make release DEST=DIR [EDITION=course|self-study]   the tree students get
 #   make compile_commands.json   for clangd / VS Code: headers, Criterion, the course's flags
@@ -20,7 +21,7 @@ ROOT       := $(abspath .)
 LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
-.PHONY: all deps ipclab check test handouts class-report format format-check cppcheck clean list-labs gradescope
+.PHONY: all deps ipclab check test handouts class-report format format-check cppcheck shellcheck clean list-labs gradescope
 .PHONY: grade grade-solutions release
 
 all: ipclab
@@ -82,18 +83,26 @@ release:
 	@test -n "$(DEST)" || { echo "usage: make release DEST=DIR [EDITION=course|self-study]" >&2; exit 2; }
 	@scripts/release.sh "$(DEST)" "$(or $(EDITION),course)"
 
-# One entry per C file of the labs (with the lab's include/ and support/) and the grader.
-compile_commands.json: $(wildcard labs/*/Makefile) $(wildcard labs/*/*/*.c)
-	@{ sep=""; echo "["; \
-	  for f in $(wildcard labs/*/src/*.c labs/*/tests/*.c labs/support/*.c solutions/*/src/*.c); do \
-	    lab=$$(echo $$f | cut -d/ -f2); \
-	    printf '%s{"directory":"%s","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-Wpedantic","-Wvla","-Wmissing-prototypes","-pthread","-I%s/labs/%s/include","-I%s/labs/support","-c","%s/%s"]}\n' \
-	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$lab" "$(ROOT)" "$(ROOT)" "$$f"; sep=","; \
+# One entry per C file, with the flags its real build uses: a lab's files (src,
+# tests, tools, its solution) and the support library's from `make -C labs/NN
+# flags`, the grader's from `make -C grader flags` (both read labs/support/cflags).
+CC_ENTRIES = [split("\n")[] | select(length > 0) | split("\t") | {directory: .[0], file: .[1], \
+              arguments: (["cc"] + (.[2] | split(" ") | map(select(length > 0))) + ["-c", .[1]])}]
+compile_commands.json: $(wildcard labs/*/Makefile) $(wildcard labs/*/*/*.c) labs/lab.mk \
+                       labs/support/cflags grader/Makefile
+	@{ for lab in $(LABS); do \
+	    flags=$$($(MAKE) -s --no-print-directory -C $$lab flags) || exit 1; \
+	    for f in $$lab/src/*.c $$lab/tests/*.c $$lab/tools/*.c solutions/$$(basename $$lab)/src/*.c; do \
+	      [ -f "$$f" ] && printf '%s\t%s\t%s\n' "$(ROOT)/$$lab" "$(ROOT)/$$f" "$$flags"; \
+	    done; \
 	  done; \
-	  for f in $(wildcard grader/*.c); do \
-	    printf '%s{"directory":"%s/grader","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-I/usr/include/libxml2","-c","%s/%s"]}\n' \
-	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$f"; sep=","; \
-	  done; echo "]"; } > $@
+	  flags=$$($(MAKE) -s --no-print-directory -C $(firstword $(LABS)) flags) || exit 1; \
+	  for f in labs/support/*.c; do printf '%s\t%s\t%s\n' "$(ROOT)/labs/support" "$(ROOT)/$$f" "$$flags"; done; \
+	  flags=$$($(MAKE) -s --no-print-directory -C grader flags) || exit 1; \
+	  for f in $$(find grader -name '*.c' -not -path '*/build/*' | sort); do \
+	    printf '%s\t%s\t%s\n' "$(ROOT)/grader" "$(ROOT)/$$f" "$$flags"; \
+	  done; } | jq -R -s '$(CC_ENTRIES)' >$@.tmp
+	@mv $@.tmp $@
 	@echo "wrote $@ (clangd and VS Code's C/C++ extension read it)"
 
 list-labs:
@@ -110,6 +119,15 @@ cppcheck:
 	    --inline-suppr --suppress=missingIncludeSystem --suppress='unknownMacro:*/tests/*' \
 	    -D__GNUC__ -D_GNU_SOURCE $(addprefix -I,$(wildcard labs/*/include) labs/support grader) \
 	    labs solutions grader && echo "cppcheck: clean"
+
+# Every file whose first line names sh or bash, wherever it lives (build/ and .git/ aside);
+# .shellcheckrc lets it follow the scripts' `. tests/lib/common.sh`.
+SH_SCRIPTS = $(shell find . \( -path ./build -o -path ./.git -o -path '*/build' \) -prune -o -type f \
+                  -exec awk 'FNR == 1 && /^\#!.*[\/ ](ba)?sh( |$$)/ {print FILENAME} {nextfile}' {} + | sort)
+
+shellcheck:
+	@shellcheck --version >/dev/null || { echo "shellcheck is not installed (make deps)" >&2; exit 2; }
+	@shellcheck $(SH_SCRIPTS) tests/lib/common.sh && echo "shellcheck: clean ($(words $(SH_SCRIPTS)) scripts)"
 
 clean:
 	rm -rf build $(addsuffix /build,$(LABS))

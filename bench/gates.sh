@@ -19,7 +19,7 @@ mkdir -p "$OUT"
 make -s -C labs/10-choosing-ipc all WERROR=1 SRC_DIR="$(cd "$SRC" && pwd)" BUILD_DIR="$OUT/build" \
     >/dev/null || exit 2
 : >"$OUT/records"
-for i in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
     "$OUT/build/run-tests" --jobs 1 --verbose --filter='@(gate|ambitious)/*' >"$OUT/run.log" 2>&1
     # One record per test: name, PASS/FAIL, attempts, deciding figure.
     awk '/attempt [0-9]+: (median|p50)/ {

@@ -22,7 +22,7 @@ OPTS=(--grade-opt=--no-valgrind)
 W="$ROOT/build/bench/grade-all"
 
 make -s -C "$ROOT" ipclab
-LAB_DIR=$(ls -d "$ROOT"/labs/"$LAB"-* | head -n 1)
+LAB_DIR=$(find "$ROOT/labs" -mindepth 1 -maxdepth 1 -name "$LAB-*" | sort | head -n 1)
 SLUG=$(basename "$LAB_DIR")
 rm -rf "$W"
 mkdir -p "$W/subs" "$W/root/build"

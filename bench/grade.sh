@@ -18,7 +18,7 @@ RUNS=${2:-5}
 IPCLAB="$ROOT/build/ipclab"
 OUT="$ROOT/build/bench"
 make -s ipclab >/dev/null || exit 2
-lab_dir=$(ls -d labs/"$LAB"-* 2>/dev/null | head -1)
+lab_dir=$(find labs -mindepth 1 -maxdepth 1 -name "$LAB-*" | sort | head -1)
 [ -n "$lab_dir" ] || { echo "bench: no lab $LAB" >&2; exit 2; }
 slug=$(basename "$lab_dir")
 mkdir -p "$OUT"

@@ -20,9 +20,9 @@ RUNS=${1:-50}
 COPIES=${2:-1}
 shift $(($# > 2 ? 2 : $#))
 LABS=("$@")
-[ ${#LABS[@]} -eq 0 ] && mapfile -t LABS < <(ls -d labs/[0-9][0-9]-* | xargs -n1 basename)
+[ ${#LABS[@]} -eq 0 ] &&
+    mapfile -t LABS < <(find labs -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9]-*' -printf '%f\n' | sort)
 OUT="$ROOT/build/soak"
-IPCLAB="$ROOT/build/ipclab"
 make -s ipclab >/dev/null || exit 2
 mkdir -p "$OUT"
 status=0
@@ -32,6 +32,7 @@ loop() {
     local slug=$1 copy=$2 i
     for i in $(seq "$RUNS"); do
         local res="$OUT/$slug.$copy.$i.json"
+        # shellcheck disable=SC2086 # TASKSET is a command and its arguments
         IPCLAB_RESULTS_FILE="$res" TMPDIR="$OUT/tmp" timeout -k 5 600 ${TASKSET:-} \
             tests/lib/isolate.sh "$OUT/$slug/run-tests" >"$OUT/$slug.$copy.log" 2>&1
         if [ -s "$res" ]; then
@@ -46,7 +47,7 @@ loop() {
 
 mkdir -p "$OUT/tmp"
 for lab in "${LABS[@]}"; do
-    slug=$(basename "$(ls -d labs/"$lab"* | head -1)")
+    slug=$(basename "$(find labs -mindepth 1 -maxdepth 1 -name "$lab*" | sort | head -1)")
     make -s -C "labs/$slug" all WERROR=1 SRC_DIR="$ROOT/solutions/$slug/src" \
         BUILD_DIR="$OUT/$slug" >/dev/null || { echo "$slug: does not build"; status=1; continue; }
     start=$(date +%s)

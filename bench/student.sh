@@ -29,10 +29,11 @@ make -s -C "$ROOT" ipclab >/dev/null || exit 2
 mkdir -p "$W/c/build" && cp "$ROOT/build/ipclab" "$W/c/build/ipclab"
 C="$W/c"
 IPC="$C/build/ipclab"
-SRCF=$(ls "$C/labs/$SLUG/src/"*.c | head -1)
+SRCF=$(find "$C/labs/$SLUG/src" -maxdepth 1 -name '*.c' | sort | head -1)
 FILE=$(basename "$SRCF")
 SOL="$C/solutions/$SLUG/src/$FILE"
-"$ROOT/scripts/broken.sh" apply "$SLUG" "$(basename "$(ls -d "$ROOT/tests/broken/$SLUG"/*/ | head -1)")" "$W/broken"
+VARIANT=$(find "$ROOT/tests/broken/$SLUG" -mindepth 1 -maxdepth 1 -type d | sort | head -1)
+"$ROOT/scripts/broken.sh" apply "$SLUG" "$(basename "$VARIANT")" "$W/broken"
 BROKEN="$W/broken/$FILE"
 NTESTS=$(grep -c '^\[test ' "$C/labs/$SLUG/lab.ini")
 cp "$SOL" "$SRCF"

@@ -223,6 +223,54 @@ static bool vg_allowed(const struct test_result *r)
     return (r->mt->options & (OPT_NO_VALGRIND | OPT_PERF)) == 0;
 }
 
+#define MAX_VG_OPTIONS 32
+
+/*
+ * The course's memcheck options, written once in labs/support/valgrind.args
+ * (one a line, # comments) for make valgrind, lab-check and this grader:
+ * points *opts at them (static storage, read once). Returns their count, or
+ * -1 with errno set when the file cannot be read or has too many.
+ */
+static int vg_options(char ***opts)
+{
+    static char text[4096];
+    static char *list[MAX_VG_OPTIONS];
+    static int n = -1;
+    if (n >= 0) {
+        *opts = list;
+        return n;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/labs/support/valgrind.args", course_root());
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    bool whole = feof(f) && !ferror(f);
+    fclose(f);
+    if (!whole) {
+        errno = EFBIG;
+        return -1;
+    }
+    text[len] = '\0';
+    int k = 0;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        line += strspn(line, " \t");
+        line[strcspn(line, " \t\r")] = '\0'; /* one option a line, no quoting */
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        if (k == MAX_VG_OPTIONS) {
+            errno = E2BIG;
+            return -1;
+        }
+        list[k++] = line;
+    }
+    n = k;
+    *opts = list;
+    return n;
+}
+
 /*
  * Start at most jobs valgrind shards over the tests for which want[i] is
  * true, balanced by estimated cost (about 0.9 s of start-up per test under
@@ -261,6 +309,17 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         free(filter[best]);
         filter[best] = f;
     }
+    char **opts;
+    int nopts = vg_options(&opts);
+    if (nopts < 0) {
+        if (g->infra_error == NULL)
+            g->infra_error =
+                xasprintf("cannot read labs/support/valgrind.args: %s", strerror(errno));
+        for (int s = 0; s < shards; s++)
+            free(filter[s]);
+        free(js);
+        return 0;
+    }
     char supp[4200], bin[4200];
     snprintf(supp, sizeof supp, "--suppressions=%s/labs/support/valgrind.supp",
              course_root());
@@ -273,18 +332,16 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         snprintf(log, sizeof log, "--log-file=%s/%%p.log", dir);
         snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", dir);
         char *filt = xasprintf("--filter=@(%s)", filter[s]);
-        char *argv[] = {"valgrind",
-                        "--trace-children=yes",
-                        "--trace-children-skip=/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*",
-                        "--leak-check=full",
-                        "--show-leak-kinds=definite",
-                        "--errors-for-leak-kinds=none",
-                        "--num-callers=12",
-                        supp,
-                        log,
-                        bin,
-                        filt,
-                        NULL};
+        char *argv[MAX_VG_OPTIONS + 6];
+        int a = 0;
+        argv[a++] = "valgrind";
+        for (int i = 0; i < nopts; i++)
+            argv[a++] = opts[i];
+        argv[a++] = supp;
+        argv[a++] = log;
+        argv[a++] = bin;
+        argv[a++] = filt;
+        argv[a] = NULL;
         struct proc_opts o = {.env = base_env(g, results, NULL),
                               .lim = {.cpu_seconds = g->pol.max_wall_seconds,
                                       .fsize_mb = 64,

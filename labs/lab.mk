@@ -1,19 +1,25 @@
 # lab.mk - shared build and test rules for every lab.
 #
-# A lab's Makefile sets two lists and includes this file:
-#   STUDENT_SRCS = pipes.c            (files the student edits, in src/)
+# A lab's Makefile sets its tests and includes this file:
 #   TEST_SRCS    = test_pipes.c       (Criterion tests, in tests/)
 #   TOOLS        = table              (optional: programs in tools/, see below)
 #   include ../lab.mk
+# The files the student edits (in src/) are lab.ini's student_files, read by
+# the course's own manifest parser (`ipclab manifest --student-files`), built
+# first if it is missing. The flags come from ../support/cflags, the valgrind
+# options from ../support/valgrind.args: each is written once for the course.
 #
 # Variables a caller may override:
 #   SRC_DIR    where the student files are read from (default: src/)
+#   STUDENT_SRCS  the student files (default: lab.ini's student_files)
+#   IPCLAB     the ipclab command that reads lab.ini (default: see below)
 #   BUILD_DIR  where objects and the test binary go (default: build/)
 #   WERROR=1   turn warnings into errors (CI and the grader set it)
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
 #
 # Targets: all (the test binary), check (run the tests), valgrind (run them
-# under memcheck, one log per process in $(BUILD_DIR)/vg/), list, clean.
+# under memcheck, one log per process in $(BUILD_DIR)/vg/), list, clean,
+# flags (print the compiler's flags, for compile_commands.json).
 # Each name in TOOLS is a provided program tools/NAME.c, linked with the
 # student's files: `make NAME` builds and runs it (TOOL_FLAGS="..." are its
 # arguments), for example lab 10's `make table`.
@@ -23,11 +29,31 @@ SUPPORT   := $(abspath $(LAB_DIR)/../support)
 SRC_DIR   ?= $(LAB_DIR)/src
 BUILD_DIR ?= $(LAB_DIR)/build
 
+# The student files, from lab.ini (a caller may still pass STUDENT_SRCS="...").
+# The parser is the course's ipclab: $(IPCLAB), else the course root's
+# build/ipclab (IPCLAB_ROOT, as the grader sets it, or this lab's ../..),
+# built there first when missing, else `ipclab` on the PATH.
+COURSE_ROOT := $(or $(IPCLAB_ROOT),$(abspath $(LAB_DIR)/../..))
+NEEDS_FILES := $(filter-out clean flags,$(or $(MAKECMDGOALS),all))
+ifeq ($(origin STUDENT_SRCS),undefined)
+ifneq ($(NEEDS_FILES),)
+# ($(if) expands only the branch it takes: nothing is built when ipclab exists.)
+IPCLAB ?= $(if $(wildcard $(COURSE_ROOT)/build/ipclab),$(COURSE_ROOT)/build/ipclab,$(shell \
+            if [ -f $(COURSE_ROOT)/grader/Makefile ] && \
+               MAKEFLAGS= $(MAKE) -s -C $(COURSE_ROOT)/grader >&2; then echo $(COURSE_ROOT)/build/ipclab; \
+            else command -v ipclab; fi))
+STUDENT_SRCS := $(if $(IPCLAB),$(shell $(IPCLAB) manifest --student-files $(LAB_DIR)))
+ifeq ($(strip $(STUDENT_SRCS)),)
+$(error cannot read student_files from $(LAB_DIR)/lab.ini: build the course's ipclab command \
+first (`make` at the course root); IPCLAB=$(or $(IPCLAB),not found))
+endif
+endif
+endif
+
 CC      ?= cc
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
-CSTD    := -std=c11 -D_GNU_SOURCE
-WARN    := -Wall -Wextra -Wpedantic -Wvla -Wmissing-prototypes
-CFLAGS  := $(CSTD) $(WARN) -g -O1 -pthread -I$(LAB_DIR)/include -I$(SUPPORT) \
+COURSE_CFLAGS := $(shell grep -v '^\#' $(SUPPORT)/cflags)
+CFLAGS  := $(COURSE_CFLAGS) -g -O1 -pthread -I$(LAB_DIR)/include -I$(SUPPORT) \
            $(if $(filter 1,$(WERROR)),-Werror) \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
@@ -45,11 +71,10 @@ HEADERS      := $(wildcard $(LAB_DIR)/include/*.h $(SUPPORT)/*.h)
 
 # Test runner options: CRITERION_FLAGS="--filter=pipe/*" narrows a run.
 CRITERION_FLAGS ?=
-VALGRIND := valgrind --trace-children=yes --trace-children-skip='/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*' --leak-check=full --show-leak-kinds=definite,indirect,possible \
-            --errors-for-leak-kinds=definite,indirect,possible \
+VALGRIND := valgrind $(foreach a,$(shell grep -v -E '^[[:space:]]*(\#|$$)' $(SUPPORT)/valgrind.args),'$(a)') \
             --suppressions=$(SUPPORT)/valgrind.supp --log-file=$(BUILD_DIR)/vg/%p.log
 
-.PHONY: all check valgrind list clean $(TOOLS)
+.PHONY: all check valgrind list clean flags $(TOOLS)
 all: $(TEST_BIN)
 
 TOOL_FLAGS ?=
@@ -87,3 +112,6 @@ list: $(TEST_BIN)
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+flags:
+	@echo $(CFLAGS)

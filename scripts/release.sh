@@ -73,9 +73,10 @@ if [ "$EDITION" = course ]; then
         done
         for file in $drop_files; do
             # Every test of the file must be hidden, or shipped tests would vanish.
+            # shellcheck disable=SC2013 # test names are single words
             for t in $(grep -oE 'Test\(\s*[A-Za-z0-9_]+\s*,\s*[A-Za-z0-9_]+' "$file" |
                 sed -E 's/Test\(\s*([A-Za-z0-9_]+)\s*,\s*/\1\//'); do
-                if ! printf '%s\n' $hidden | grep -qx "$t"; then
+                if ! printf '%s\n' "$hidden" | grep -qx "$t"; then
                     echo "release: $(basename "$lab"): $(basename "$file") mixes hidden and" \
                         "shipped tests ($t is not hidden): move the hidden ones to their own file" >&2
                     exit 1
@@ -86,7 +87,7 @@ if [ "$EDITION" = course ]; then
             sed -i -E "/^TEST_SRCS/ s/(^|[[:space:]=])$base([[:space:]]|\$)/\1\2/" "$lab/Makefile"
         done
         # Drop the hidden tests' sections from the manifest.
-        awk -v list="$(printf '%s\n' $hidden)" '
+        awk -v list="$hidden" '
             BEGIN { n = split(list, h, "\n"); for (i = 1; i <= n; i++) hidden[h[i]] = 1 }
             /^\[/ { skip = 0; if ($1 == "[test") { t = $2; sub(/\]$/, "", t); skip = (t in hidden) } }
             !skip' "$ini" >"$ini.new"

@@ -2,27 +2,21 @@
 # class.test.sh - class-scale grading: grade-all, resume, -j1 = -j2, shard + merge,
 # unsafe archives, the Gradescope bundle run against a fake /autograder, and a
 # speed-gated lab's native passes taking turns.
-# Usage: tests/class.test.sh    (run by tests/run-all.sh; prints PASS/FAIL/SKIP lines)
+# Usage: tests/class.test.sh    (run by tests/run-all.sh; PASS/FAIL/SKIP lines, then DONE)
 #
 # The class is a few copies of lab CLASS_LAB's solution, skeleton and one broken
 # variant, as directories, .tar.gz and .zip. What is tested here is the class
 # machinery, not `ipclab grade` itself, so grading skips valgrind unless
 # CLASS_VALGRIND=1 (a valgrind pass costs 30 s or more per student).
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck disable=SC2317 # helpers run through check "$@", which shellcheck cannot follow
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
+test_begin class
 LAB=${CLASS_LAB:-00}
 W="$ROOT/build/test/class"
 GRADE_OPTS=(--grade-opt=--no-valgrind)
 [ "${CLASS_VALGRIND:-0}" = 1 ] && GRADE_OPTS=()
 export NO_COLOR=1
-
-pass() { echo "PASS class $1"; }
-fail() { echo "FAIL class $1: $2"; }
-check() { # check NAME WHY COMMAND...: PASS when COMMAND succeeds, else FAIL with WHY
-    local name=$1 why=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
-}
 
 # A private course root (our own ipclab and build cache): a `make clean` elsewhere
 # in the checkout while this runs cannot pull the binary from under the test.
@@ -34,20 +28,21 @@ IPCLAB="$W/root/build/ipclab"
 export IPCLAB_ROOT="$W/root"
 
 for tool in jq zip unzip tar; do
-    command -v "$tool" >/dev/null || { echo "SKIP class: $tool is not installed (make deps)"; exit 0; }
+    command -v "$tool" >/dev/null || { skip all "$tool is not installed (make deps)"; test_done; }
 done
 if ! "$IPCLAB" grade --help >/dev/null 2>&1; then
-    echo "SKIP class: build/ipclab has no grade command (make ipclab)"
-    exit 0
+    skip all "build/ipclab has no grade command (make ipclab)"
+    test_done
 fi
-LAB_DIR=$(ls -d "$ROOT"/labs/"$LAB"-* 2>/dev/null | head -n 1)
+LAB_DIR=$(find "$ROOT/labs" -mindepth 1 -maxdepth 1 -name "$LAB-*" | sort | head -n 1)
 SLUG=$(basename "$LAB_DIR")
 SOL="$ROOT/solutions/$SLUG/src"
 SKEL="$LAB_DIR/src"
-BROKEN_VARIANT=$(ls -d "$ROOT/tests/broken/$SLUG"/*/ 2>/dev/null | head -n 1)
+BROKEN_VARIANT=$(find "$ROOT/tests/broken/$SLUG" -mindepth 1 -maxdepth 1 -type d 2>/dev/null |
+    sort | head -n 1)
 if [ ! -d "$SOL" ] || [ -z "$BROKEN_VARIANT" ]; then
-    echo "SKIP class: lab $LAB has no solution or broken variant"
-    exit 0
+    skip all "lab $LAB has no solution or broken variant"
+    test_done
 fi
 MAX=$("$IPCLAB" manifest --points "$LAB" | awk '{s += $2} END {print s}')
 NTESTS=$("$IPCLAB" manifest --tests "$LAB" | wc -l)
@@ -120,6 +115,7 @@ check gradebook-columns "header is not student,lab,score,max_score + $NTESTS tes
 check progress-lines "not one [k/$N] line per student" \
     test "$(grep -c "^\[ *[0-9]*/$N\]" "$W/j2.log")" -eq "$N"
 check histogram "no histogram of $N students" grep -q "Score histogram ($N students)" "$W/j2.log"
+# shellcheck disable=SC2016 # jq's own variables
 check summary-json "summary.json lacks tests, histogram or pass rates" \
     jq -e --argjson n "$N" --argjson t "$NTESTS" '.graded == $n and (.tests | length) == $t
         and ([.histogram[].students] | add) == $n
@@ -151,7 +147,7 @@ for _ in $(seq 50); do # sandboxes die with their grader (PDEATHSIG), a moment l
     [ "$left" -eq 0 ] && break
     sleep 0.1
 done
-done1=$(ls "$W/resume/students" | wc -l)
+done1=$(find "$W/resume/students" -mindepth 1 -maxdepth 1 | wc -l)
 check interrupt-stops-cleanly "exit $rc (want 130), $left grade processes left, .work or partial outputs" \
     test "$rc" -eq 130 -a "$left" -eq 0 -a "$done1" -ge 1 -a "$done1" -lt "$N"
 check interrupt-no-partial "partial outputs after the interrupt" complete resume
@@ -224,6 +220,7 @@ check archives-links-skipped "the archive with a symlink was not graded as a nor
 if make -s -C "$ROOT" gradescope LAB="$LAB" >"$W/gradescope.log" 2>&1; then
     ZIP="$ROOT/build/gradescope/ipclab-$LAB.zip"
     listing=$(unzip -Z1 "$ZIP")
+    # shellcheck disable=SC2016 # sh -c's own argument
     check gradescope-zip-contents "zip lacks setup.sh/run_autograder or ships solutions" \
         sh -c 'printf "%s\n" "$1" | grep -qx setup.sh && printf "%s\n" "$1" |
             grep -qx run_autograder && ! printf "%s\n" "$1" | grep -q "^solutions/"' sh "$listing"
@@ -247,6 +244,7 @@ if make -s -C "$ROOT" gradescope LAB="$LAB" >"$W/gradescope.log" 2>&1; then
         cp "$AG/results/results.json" "$AG/$name.json" 2>/dev/null
     }
     run_as solution "$SOL"/*.c
+    # shellcheck disable=SC2016 # jq's own variables
     check gradescope-solution "results.json is not a full-marks Gradescope result" \
         jq -e --argjson m "$MAX" --argjson t "$NTESTS" '.score == $m and (.tests | length) == $t
             and all(.tests[]; (.name | type) == "string" and .score == .max_score
@@ -270,7 +268,7 @@ for d in "$ROOT"/labs/[0-9][0-9]-*/; do
     [ -n "$("$IPCLAB" manifest --perf "$d" 2>/dev/null)" ] && GATED=$(basename "$d") && break
 done
 if [ -z "$GATED" ]; then
-    echo "SKIP class gated-native-passes-alone: no lab has speed gates"
+    skip gated-native-passes-alone "no lab has speed gates"
 else
     GMAX=$("$IPCLAB" manifest --points "${GATED%%-*}" | awk '{s += $2} END {print s}')
     for s in g1 g2 g3; do
@@ -282,8 +280,8 @@ else
         "$W"/gated-out/students/*/full.json 2>/dev/null | sort -g)
     overlap=$(echo "$windows" | awk 'NR > 1 && $1 < end { print "overlap" } { end = $2 }')
     gscores=$(jq -r '.score' "$W"/gated-out/students/*/results.json 2>/dev/null | paste -sd' ')
-    check gated-native-passes-alone "lab $GATED -j2: native windows $(echo $windows), \
+    check gated-native-passes-alone "lab $GATED -j2: native windows $windows, \
 scores $gscores (want 3 x $GMAX, no overlap)" \
         test "$(echo "$windows" | wc -l)" -eq 3 -a -z "$overlap" -a "$gscores" = "$GMAX $GMAX $GMAX"
 fi
-exit 0
+test_done

@@ -8,12 +8,13 @@
 #   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
 #                     gets the outcome its `expect` file names, in bounded time,
 #                     and leaves the host clean (no process, IPC object or file)
-# Prints PASS/FAIL/SKIP lines. Environment: GRADER_TEST_QUICK=1 skips the
+# Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
 # valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
 # ONLY="solutions skeleton outputs corpus" picks parts; CASES="a b" picks cases.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 cd "$ROOT" || exit 2
+test_begin grader
 IPCLAB="$ROOT/build/ipclab"
 OUT="$ROOT/build/test/grader"
 JOBS=${JOBS:-2}
@@ -23,16 +24,8 @@ chmod 755 "$OUT" "$OUT/tmp"
 # Work directories of the grades this script starts live here, so the
 # host-clean checks can tell them from other graders running on the machine.
 export TMPDIR="$OUT/tmp"
-failures=0
 
-pass() { echo "PASS grader $1"; }
-fail() {
-    echo "FAIL grader $1: $2"
-    failures=$((failures + 1))
-}
-skip() { echo "SKIP grader $1"; }
-
-[ -x "$IPCLAB" ] || make -s ipclab >/dev/null || { fail build "cannot build ipclab"; exit 1; }
+[ -x "$IPCLAB" ] || make -s ipclab >/dev/null || { fail build "cannot build ipclab"; test_done; }
 
 # Processes still running a grade of ours (cwd or binary under our TMPDIR).
 leftover_procs() {
@@ -46,7 +39,8 @@ leftover_procs() {
 ipc_snapshot() {
     {
         awk 'NR > 1 && ($8 == 65534 || ($8 >= 210000 && $8 < 214096)) {print FILENAME, $2}' /proc/sysvipc/msg /proc/sysvipc/shm /proc/sysvipc/sem 2>/dev/null
-        ls /dev/shm /dev/mqueue 2>/dev/null | grep -E 'corpus-leak|ipclab-' || true
+        find /dev/shm /dev/mqueue -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null |
+            grep -E 'corpus-leak|ipclab-' || true
     } | sort
 }
 # host_clean NAME BEFORE: no process, IPC object or work directory left.
@@ -54,9 +48,10 @@ host_clean() {
     local name=$1 before=$2 procs after dirs
     procs=$(leftover_procs)
     after=$(ipc_snapshot)
-    dirs=$(ls "$TMPDIR" 2>/dev/null)
+    dirs=$(find "$TMPDIR" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null)
     if [ -n "$procs" ]; then
         fail "$name host-clean" "processes left: $procs"
+        # shellcheck disable=SC2086 # one argument a pid
         kill -9 $procs 2>/dev/null
     elif [ -n "$(comm -13 <(echo "$before") <(echo "$after"))" ]; then
         fail "$name host-clean" "IPC objects left: $(comm -13 <(echo "$before") <(echo "$after") | head -5)"
@@ -68,7 +63,7 @@ host_clean() {
     fi
 }
 
-labs=$(ls -d labs/[0-9][0-9]-*/ 2>/dev/null | xargs -n1 basename)
+labs=$(find labs -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9]-*' -printf '%f\n' | sort)
 ONLY=${ONLY:-solutions skeleton outputs corpus}
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -171,6 +166,7 @@ run_case() {
     mkdir -p "$TMPDIR"
     chmod 755 "$TMPDIR"
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
+    # shellcheck disable=SC2034 # destructive: read from expect, used by the caller's loop
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
@@ -255,7 +251,7 @@ run_case() {
 if ! want corpus; then
     :
 elif [ -z "$corpus_lab" ] || [ ! -d "$CORPUS" ]; then
-    skip "corpus (no lab or no corpus)"
+    skip corpus "no lab or no corpus"
 else
     mkdir -p "$OUT/corpus" "$OUT/decoy"
     for f in tests.c lab.ini grades.csv; do echo "decoy $f" >"$OUT/decoy/$f"; done
@@ -270,17 +266,18 @@ else
     fi
     export -f run_case host_clean leftover_procs ipc_snapshot pass fail course_sums
     export OUT ROOT IPCLAB CORPUS corpus_lab num target studentf TMPDIR
+    exec 3>&1 # SKIP lines go around the pipe of case names
+    # shellcheck disable=SC2016 # $1 is bash -c's own argument
     for dir in "$CORPUS"/*/; do
         c=$(basename "$dir")
         [ "$c" = sandbox-check ] && continue
         [ -n "${CASES:-}" ] && case " $CASES " in *" $c "*) ;; *) continue ;; esac
         if grep -qx 'destructive=1' "$dir/expect" && [ $sandboxed = 0 ]; then
             echo "SKIP grader corpus/$c (destructive, and the sandbox is not proven on: NOT RUN)" >&2
-            skip "corpus/$c (destructive; sandbox not proven on)"
+            skip "corpus/$c" "destructive, and the sandbox is not proven on" >&3
             continue
         fi
         echo "$c"
     done | xargs -r -P "$JOBS" -I{} bash -c 'run_case "$1"' _ {} | tee "$OUT/corpus.log"
-    grep -q '^FAIL ' "$OUT/corpus.log" && failures=$((failures + 1))
 fi
-exit $((failures > 0))
+test_done

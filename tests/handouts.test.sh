@@ -1,23 +1,22 @@
 #!/bin/bash
 # handouts.test.sh - the handouts site builds, listings cannot drift, and every
 # page opens in headless Chromium with no broken link or missing image.
-# Prints PASS/FAIL lines (collected by tests/run-all.sh).
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Prints PASS/FAIL lines, then DONE (collected by tests/run-all.sh).
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
+test_begin handouts
 OUT="$ROOT/build/test/handouts"
 SITE="$OUT/site"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-pass() { echo "PASS handouts $1"; }
-fail() { echo "FAIL handouts $1: $2"; }
-
 # 1. The site builds (every listing matches its source, every diagram renders).
 if "$ROOT/handouts/site/build.sh" "$SITE" >"$OUT/build.log" 2>&1; then
-    pass "site-builds ($(ls "$SITE"/*.html | wc -l) pages, $(ls "$SITE"/img | wc -l) diagrams)"
+    pass "site-builds ($(find "$SITE" -maxdepth 1 -name '*.html' | wc -l) pages, $(
+        find "$SITE/img" -mindepth 1 -maxdepth 1 | wc -l) diagrams)"
 else
     fail site-builds "$(tail -15 "$OUT/build.log")"
-    exit 1
+    test_done
 fi
 
 # 2. Every page ends with its lab's tests and points, read from the manifest.
@@ -39,9 +38,11 @@ fi
 drift="$OUT/drift"
 mkdir -p "$drift/handouts"
 cp -r "$ROOT/handouts/site" "$drift/handouts/"
+# shellcheck disable=SC2016 # sed programs
 sed '/^```c from=/,/^```$/ s/return/retrun/' "$ROOT/handouts/00-processes.md" \
     >"$drift/handouts/00-processes.md"
 if ! grep -q retrun "$drift/handouts/00-processes.md"; then
+    # shellcheck disable=SC2016 # a sed program
     sed -i '0,/^```c from=/{/^```c from=/a\    /* an edited line */
 }' "$drift/handouts/00-processes.md"
 fi
@@ -60,7 +61,7 @@ fi
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$CHROMIUM" ]; then
     fail browser-check "chromium is not installed (scripts/deps.sh --site)"
-    exit 1
+    test_done
 fi
 chrome() {
     timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic \
@@ -68,7 +69,7 @@ chrome() {
         --disable-sync --user-data-dir="$OUT/profile" --allow-file-access-from-files \
         --proxy-server=127.0.0.1:9 "$@" 2>>"$OUT/chromium.log"
 }
-pages=$(cd "$SITE" && ls *.html | sed 's/.*/"&"/' | paste -sd, -)
+pages=$(find "$SITE" -maxdepth 1 -name '*.html' -printf '"%f"\n' | sort | paste -sd, -)
 sed "s|PAGES_JSON|[$pages]|" "$ROOT/tests/handouts/check-pages.html" >"$SITE/check-pages.html"
 chrome --virtual-time-budget=60000 --dump-dom "file://$SITE/check-pages.html" >"$OUT/check.dom"
 rm -f "$SITE/check-pages.html"
@@ -106,8 +107,14 @@ else
         sed 's/<[^>]*>//g' | tr '\v' '\n')
     charts=$(grep -c '<img' "$report/index.html")
     case "$result" in
-    OK*) [ "$charts" -ge 2 ] && pass "class-report ($charts charts)" ||
-        fail class-report "expected 2 charts, found $charts" ;;
+    OK*)
+        if [ "$charts" -ge 2 ]; then
+            pass "class-report ($charts charts)"
+        else
+            fail class-report "expected 2 charts, found $charts"
+        fi
+        ;;
     *) fail class-report "${result:-no result}" ;;
     esac
 fi
+test_done

@@ -9,21 +9,21 @@
 # fds. Prints one PASS/FAIL line per scenario, one for the repeat loop and
 # one for a valgrind run. FIFOs and sockets live in a temporary directory;
 # IPC objects in a private IPC namespace when tests/lib/isolate.sh can make
-# one; both are removed on exit, even after a failure.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# one; both are removed on exit, even after a failure. Ends with DONE.
+# shellcheck disable=SC2086 # $CFLAGS is a list of words
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
+test_begin hang
 OUT="$ROOT/build/test/hang"
 REPEAT=${HANG_REPEAT:-20}
 mkdir -p "$OUT"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-hang.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 1' INT TERM
+test_tmpdir WORK ipclab-hang
 
-CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wvla -Wmissing-prototypes -Werror -g -O2"
+CFLAGS="$(grep -v '^#' "$ROOT/labs/support/cflags") -Werror -g -O2"
 if ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/scenario" "$ROOT/tests/hang/scenario.c" \
     "$ROOT/grader/hang.c" "$ROOT/grader/procfs.c" -pthread 2>"$OUT/build.log"; then
-    echo "FAIL hang: scenario build: $(head -3 "$OUT/build.log")"
-    exit 1
+    fail scenario-build "$(head -3 "$OUT/build.log")"
+    test_done
 fi
 
 # Prefer a private IPC namespace and /dev/shm (nothing can leak out of it).
@@ -112,9 +112,9 @@ for mode in $MODES; do
     run "$mode"
     echo "$mode: $sentence" >>"$OUT/sentences.txt"
     if check "$mode" "$(expected "$mode")"; then
-        echo "PASS hang $mode: $sentence"
+        pass "$mode: $sentence"
     else
-        echo "FAIL hang $mode: got '$sentence' (see build/test/hang/failures.log)"
+        fail "$mode" "got '$sentence' (see build/test/hang/failures.log)"
     fi
 done
 
@@ -127,12 +127,12 @@ if [ "$(id -u)" -eq 0 ] && unshare --ipc --net --mount true 2>/dev/null; then
         ISOLATE=("${ISOLATE_SAVED[@]}")
         if ! check "$mode" "$(expected "$mode")"; then
             fails=$((fails + 1))
-            echo "FAIL hang $mode: got '$sentence' (see build/test/hang/failures.log)"
+            fail "$mode" "got '$sentence' (see build/test/hang/failures.log)"
         fi
     done
-    [ "$fails" -eq 0 ] && echo "PASS hang namespaces: SysV values, /dev/shm names and socket peers read across IPC, mount and network namespaces"
+    [ "$fails" -eq 0 ] && pass "namespaces: SysV values, /dev/shm names and socket peers read across IPC, mount and network namespaces"
 else
-    echo "SKIP hang namespaces: needs root and unshare"
+    skip "namespaces" "needs root and unshare"
 fi
 
 # Without /proc/PID/syscall (Yama ptrace_scope, another user) the explainer guesses the
@@ -157,10 +157,10 @@ for mode in $MODES; do
     IPCLAB_HANG_NO_SYSCALL=1 run "$mode"
     if ! check "$mode (no syscall file)" "$(fallback "$mode")"; then
         fails=$((fails + 1))
-        echo "FAIL hang fallback $mode: got '$sentence' (see build/test/hang/failures.log)"
+        fail "fallback $mode" "got '$sentence' (see build/test/hang/failures.log)"
     fi
 done
-[ "$fails" -eq 0 ] && echo "PASS hang fallback: every scenario explained from wchan and fds alone"
+[ "$fails" -eq 0 ] && pass "fallback: every scenario explained from wchan and fds alone"
 
 # Stability: every scenario again, REPEAT times, several at once (each has its own
 # directory, names and namespaces, and the explainer must not be confused by the
@@ -181,11 +181,11 @@ wait
 runs=$(wc -l <"$OUT/stability.txt")
 fails=$(grep -c miss "$OUT/stability.txt")
 if [ "$REPEAT" -le 1 ]; then
-    echo "SKIP hang stability: HANG_REPEAT=$REPEAT"
+    skip "stability" "HANG_REPEAT=$REPEAT"
 elif [ "$fails" -eq 0 ] && [ "$runs" -gt 0 ]; then
-    echo "PASS hang stability: $runs more runs ($parallel at a time), every sentence as expected"
+    pass "stability: $runs more runs ($parallel at a time), every sentence as expected"
 else
-    echo "FAIL hang stability: $fails of $runs runs gave another sentence (build/test/hang/failures.log)"
+    fail "stability" "$fails of $runs runs gave another sentence (build/test/hang/failures.log)"
 fi
 
 # Memory: one scenario with the explainer under memcheck (the children run under it too).
@@ -196,22 +196,22 @@ if command -v valgrind >/dev/null; then
         "$OUT/scenario" leak-parent "$dir" >"$OUT/valgrind.out" 2>&1 &&
         ! grep -q 'ERROR SUMMARY: [1-9]' "$OUT/valgrind.log" &&
         grep -q '^sentence: the reader' "$OUT/valgrind.out"; then
-        echo "PASS hang valgrind: no memory errors or leaks in hang_explain"
+        pass "valgrind: no memory errors or leaks in hang_explain"
     else
-        echo "FAIL hang valgrind: see build/test/hang/valgrind.log"
+        fail "valgrind" "see build/test/hang/valgrind.log"
     fi
 else
-    echo "SKIP hang valgrind: valgrind not installed"
+    skip "valgrind" "valgrind not installed"
 fi
 
 # The command: `ipclab why-hung PID` on a process that blocks opening a FIFO. Built on
 # its own (cmd_why_hung.c with a two-line main) so that it is tested even while other
 # parts of the grader are mid-change; the registration is checked in main.c.
 if ! grep -q '{"why-hung", cmd_why_hung,' "$ROOT/grader/main.c"; then
-    echo "FAIL hang command: why-hung is not registered in grader/main.c"
+    fail "command" "why-hung is not registered in grader/main.c"
 elif ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/why-hung" "$ROOT/tests/hang/cmd_main.c" \
     "$ROOT/grader/cmd_why_hung.c" "$ROOT/grader/hang.c" "$ROOT/grader/procfs.c" 2>"$OUT/cmd-build.log"; then
-    echo "FAIL hang command: build: $(head -3 "$OUT/cmd-build.log")"
+    fail "command" "build: $(head -3 "$OUT/cmd-build.log")"
 else
     IPCLAB="$OUT/why-hung"
     mkfifo "$WORK/cmd.fifo"
@@ -231,9 +231,10 @@ else
     if printf '%s\n' "$brief" | grep -Eq "^pid $pid waits in open\(\) of the FIFO '[^']*/cmd.fifo' for reading, and no process has it open for writing" &&
         [ "$(printf '%s\n' "$brief" | wc -l)" -eq 1 ] &&
         printf '%s\n' "$full" | grep -q "^pid $pid (cat), state S" && [ "$bad" -eq 2 ]; then
-        echo "PASS hang command: ipclab why-hung prints the sentence, then the details"
+        pass "command: ipclab why-hung prints the sentence, then the details"
     else
         printf 'brief: %s\nfull: %s\nbad pid status: %s\n' "$brief" "$full" "$bad" >>"$OUT/failures.log"
-        echo "FAIL hang command: got '$brief' (see build/test/hang/failures.log)"
+        fail "command" "got '$brief' (see build/test/hang/failures.log)"
     fi
 fi
+test_done

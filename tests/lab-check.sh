@@ -13,10 +13,9 @@
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
 #   broken/<variant>     each broken variant (bug.patch applied to the solution)
 #                        applies cleanly and fails the tests it names
-# Exit status: 0 when every check passed.
-set -uo pipefail
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# Ends with "DONE lab-check.sh"; exit status: 0 when every check passed.
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 LAB_DIR=$(cd "$1" && pwd)
 SLUG=$(basename "$LAB_DIR")
 NUM=${SLUG%%-*}
@@ -27,12 +26,7 @@ IPCLAB="$ROOT/build/ipclab"
 ISOLATE="$ROOT/tests/lib/isolate.sh"
 SKELETON_BUDGET=30
 
-failures=0
-pass() { echo "PASS $SLUG $1"; }
-fail() {
-    echo "FAIL $SLUG $1: $2"
-    failures=$((failures + 1))
-}
+test_begin "$SLUG"
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -93,7 +87,7 @@ if [ -x "$WORK/skeleton/run-tests" ]; then
     if [ "$total" -eq 0 ]; then
         fail skeleton-fails "no results (runner died?): $(tail -5 "$WORK/skeleton.run.log")"
     elif [ -n "$passing" ]; then
-        fail skeleton-fails "tests pass on the untouched skeleton: $(echo $passing)"
+        fail skeleton-fails "tests pass on the untouched skeleton: $passing"
     elif [ "$(echo "$elapsed > $SKELETON_BUDGET" | bc)" = 1 ]; then
         fail skeleton-fails "took ${elapsed}s (budget ${SKELETON_BUDGET}s)"
     else
@@ -104,8 +98,7 @@ fi
 # --- solution ---------------------------------------------------------------
 if ! build solution "$SOL_DIR"; then
     fail solution-builds "$(head -20 "$WORK/solution.build.log")"
-    echo "$failures"
-    exit 1
+    test_done
 fi
 
 binary_tests=$("$WORK/solution/run-tests" --list 2>&1 |
@@ -147,23 +140,23 @@ else
     pass solution-clean
 fi
 
-# Valgrind: one log per process; any error or leak fails, named by its test.
+# Valgrind (the course's options: labs/support/valgrind.args): one log per
+# process; any memory error or leak of any kind fails, named by its test.
 vg="$WORK/vg"
 mkdir -p "$vg"
 if [ "${IPCLAB_SKIP_VALGRIND:-}" = 1 ]; then
-    echo "SKIP $SLUG solution-valgrind (IPCLAB_SKIP_VALGRIND=1)"
+    skip solution-valgrind IPCLAB_SKIP_VALGRIND=1
 else
     novg=$("$IPCLAB" manifest --no-valgrind "$LAB_DIR" | paste -sd'|')
     filter=()
     [ -n "$novg" ] && filter=(--filter="!(${novg})")
-    timeout -k 5 900 "$ISOLATE" valgrind --trace-children=yes \
-        --trace-children-skip='/bin/*,/usr/bin/*,/sbin/*,/usr/sbin/*' \
-        --leak-check=full --show-leak-kinds=definite,indirect,possible \
-        --errors-for-leak-kinds=definite,indirect,possible \
+    mapfile -t vg_args < <(grep -v -E '^[[:space:]]*(#|$)' "$ROOT/labs/support/valgrind.args")
+    timeout -k 5 900 "$ISOLATE" valgrind "${vg_args[@]}" \
         --suppressions="$ROOT/labs/support/valgrind.supp" --log-file="$vg/%p.log" \
         "$WORK/solution/run-tests" "${filter[@]}" >"$WORK/valgrind.run.log" 2>&1
-    bad=$(grep -l -E 'ERROR SUMMARY: [1-9]' "$vg"/*.log 2>/dev/null)
-    nlogs=$(ls "$vg" | wc -l)
+    bad=$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly|possibly) lost: [1-9]' \
+        "$vg"/*.log 2>/dev/null)
+    nlogs=$(find "$vg" -name '*.log' | wc -l)
     if [ "$nlogs" -eq 0 ]; then
         fail solution-valgrind "no valgrind logs written"
     elif [ -n "$bad" ]; then
@@ -180,7 +173,8 @@ else
                 [ -f "$owner" ] || break
             done
             why="$why
-  ${test:-unknown test} ($log): $(grep -m1 -E 'ERROR SUMMARY' "$log" | sed 's/^==[0-9]*== //')"
+  ${test:-unknown test} ($log): $(grep -E 'ERROR SUMMARY|(definitely|indirectly|possibly) lost: [1-9]' "$log" |
+                sed 's/^==[0-9]*== *//' | paste -sd' ')"
         done
         fail solution-valgrind "memcheck errors or leaks:$why"
     elif grep -q -E 'FAIL|CRASH|TIMEOUT' "$WORK/valgrind.run.log" &&
@@ -242,4 +236,4 @@ else
     done
 fi
 
-exit $((failures > 0))
+test_done

@@ -20,24 +20,21 @@
 #               test that failed passing first, then the whole lab; Ctrl-C
 #               quits cleanly
 #   help        every command answers --help with status 0
-# Prints PASS/FAIL/SKIP lines. STUDENT_KEEP=1 keeps the temporary tree.
-set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-W=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-student.XXXXXX")
-chmod 755 "$W" # the grader builds and runs as an unprivileged uid when root
+# Prints PASS/FAIL/SKIP lines, then DONE. STUDENT_KEEP=1 keeps the temporary tree.
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
+test_begin student
 SESSION="ipclab-student-$$"
-cleanup() {
-    tmux kill-session -t "$SESSION" 2>/dev/null
-    [ "${STUDENT_KEEP:-0}" = 1 ] && { echo "kept $W" >&2; return; }
-    chmod -R u+w "$W" 2>/dev/null
-    rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# shellcheck disable=SC2016 # expanded at exit
+test_at_exit 'tmux kill-session -t "$SESSION" 2>/dev/null'
+if [ "${STUDENT_KEEP:-0}" = 1 ]; then
+    W=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-student.XXXXXX")
+    chmod 755 "$W"
+    echo "keeping $W" >&2
+else
+    test_tmpdir W ipclab-student # mode 755: the grader builds and runs as an unprivileged uid
+fi
 export NO_COLOR=1
-
-pass() { echo "PASS student $1"; }
-fail() { echo "FAIL student $1: $(printf '%s' "$2" | tr '\n' ' ' | cut -c1-300)"; }
 # expect NAME STATUS WANT-STATUS OUTPUT REGEX...: status and every regex must match.
 expect() {
     local name=$1 got=$2 want=$3 out=$4
@@ -62,7 +59,7 @@ SOL="$ROOT/solutions/$L/src/processes.c"
 if ! "$ROOT/scripts/release.sh" "$W/course" course >"$W/rel.log" 2>&1 ||
     ! "$ROOT/scripts/release.sh" "$W/self" self-study >>"$W/rel.log" 2>&1; then
     fail release "$(cat "$W/rel.log")"
-    exit 1
+    test_done
 fi
 if [ ! -e "$W/course/solutions" ] && [ -d "$W/self/solutions/$L" ] &&
     [ -f "$W/course/.skeleton/$L/src/processes.c" ] && [ ! -e "$W/course/tests" ] &&
@@ -75,7 +72,7 @@ if make -s -C "$W/course" ipclab >"$W/build.log" 2>&1 && [ -x "$W/course/build/i
     pass "release course edition builds ipclab"
 else
     fail "release course edition builds ipclab" "$(tail -5 "$W/build.log")"
-    exit 1
+    test_done
 fi
 C="$W/self" # the self-study tree is the student's checkout for the rest
 mkdir -p "$C/build" && cp "$W/course/build/ipclab" "$C/build/ipclab"
@@ -120,6 +117,7 @@ fi
 
 # --- check ----------------------------------------------------------------------
 out=$(timeout 120 "$IPC" check 00 2>&1)
+# shellcheck disable=SC2016 # the backquotes are the output's own
 expect "check 00 on the skeleton fails with messages and hints" $? 1 "$out" \
     '✗ isolation/parent_value_unchanged' 'hint: After fork' '0/29 tests pass' \
     'next: isolation/parent_value_unchanged, run `ipclab hint 00`'
@@ -129,6 +127,7 @@ expect "check 00 GLOB runs only the matching tests" $? 1 "$out" '\(filtered\)' \
 if grep -q '✗ wait_status' <<<"$out"; then fail "check glob" "other suites shown"; fi
 
 out=$("$IPC" 2>&1)
+# shellcheck disable=SC2016 # the backquotes are the output's own
 expect "status view: lab in progress and next step" $? 1 "$out" '▶ 00' \
     'lab 00: 0/29 tests pass; next: isolation/parent_value_unchanged, run `ipclab hint 00`'
 
@@ -199,8 +198,9 @@ expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' 'S
 
 # --- reset ----------------------------------------------------------------------
 out=$("$IPC" reset 00 2>&1)
-bak=$(ls "$C/.ipclab-backup/$L"/*/processes.c 2>/dev/null | head -1)
-if [ $? = 0 ] && cmp -s "$C/labs/$L/src/processes.c" "$C/.skeleton/$L/src/processes.c" &&
+rc=$?
+bak=$(find "$C/.ipclab-backup/$L" -path '*/processes.c' 2>/dev/null | head -1)
+if [ $rc = 0 ] && cmp -s "$C/labs/$L/src/processes.c" "$C/.skeleton/$L/src/processes.c" &&
     [ -n "$bak" ] && grep -q 'my own comment' "$bak"; then
     pass "reset restores the skeleton and keeps a timestamped backup"
 else
@@ -208,17 +208,13 @@ else
 fi
 
 # --- watch, in tmux -------------------------------------------------------------
+# pane_shows REGEX: the tmux pane shows REGEX now.
+# shellcheck disable=SC2317 # run through wait_until
+pane_shows() { tmux capture-pane -p -t "$SESSION" 2>/dev/null | grep -qE -- "$1"; }
 # wait_pane REGEX SECONDS: until the pane shows REGEX; 0 or 1.
-wait_pane() {
-    local end=$((SECONDS + $2))
-    while [ $SECONDS -lt $end ]; do
-        tmux capture-pane -p -t "$SESSION" 2>/dev/null | grep -qE -- "$1" && return 0
-        sleep 0.2
-    done
-    return 1
-}
+wait_pane() { wait_until "$2" pane_shows "$1"; }
 if ! command -v tmux >/dev/null; then
-    echo "SKIP student watch: tmux not installed (scripts/deps.sh)"
+    skip watch "tmux not installed (scripts/deps.sh)"
 else
     "$ROOT/scripts/broken.sh" apply "$L" parent-changes-value "$W/broken-$L"
     BROKEN="$W/broken-$L/processes.c"
@@ -264,3 +260,4 @@ for c in check watch hint grade submit reset solution; do
 done
 "$IPC" --help >/dev/null 2>&1 || bad="$bad (none)"
 if [ -z "$bad" ]; then pass "--help on every command"; else fail "--help" "$bad"; fi
+test_done

@@ -6,7 +6,10 @@
 #   setup.sh         installs the Debian packages (scripts/deps.sh) and builds ipclab
 #   run_autograder   grades /autograder/submission into /autograder/results/results.json
 #   the course tree it needs: Makefile, scripts/, grader/, labs/{lab.mk,support,NN-name}
-# and never solutions/, the project's tests or build products.
+# and never solutions/, the project's tests or build products. The files are
+# those git tracks (`git ls-files`, as they are in the working tree), so nothing
+# untracked or ignored leaks in; outside a git checkout, the tree as it is
+# without build products, and a note saying so.
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 labs/NN-name OUT_DIR" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,9 +24,19 @@ ZIP="$OUT/ipclab-$NUM.zip"
 
 rm -rf "$STAGE" "$ZIP"
 mkdir -p "$STAGE/labs"
-# The course tree, without build products (tar keeps modes; --exclude skips them).
-(cd "$ROOT" && tar -cf - --exclude=build --exclude='*.o' Makefile README.md scripts grader \
-    labs/lab.mk labs/support "labs/$SLUG") | (cd "$STAGE" && tar -xf -)
+# The course tree (tar keeps modes).
+PARTS="Makefile README.md scripts grader labs/lab.mk labs/support labs/$SLUG"
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    # Tracked files that still exist in the working tree (a deleted one is not packed).
+    # shellcheck disable=SC2086,SC2016 # PARTS: paths without spaces; sh -c's own "$f"
+    (cd "$ROOT" && git ls-files -z -- $PARTS | xargs -0 -r sh -c \
+        'for f; do [ -f "$f" ] && printf "%s\0" "$f"; done' sh |
+        tar -cf - --null --no-recursion -T -) | (cd "$STAGE" && tar -xf -)
+else
+    echo "gradescope: $ROOT is not a git checkout: packing its files as they are" >&2
+    # shellcheck disable=SC2086 # PARTS is a list of paths without spaces
+    (cd "$ROOT" && tar -cf - --exclude=build --exclude='*.o' $PARTS) | (cd "$STAGE" && tar -xf -)
+fi
 rm -rf "$STAGE/grader/gradescope"
 sed "s/@LAB@/$NUM/g" "$HERE/run_autograder" >"$STAGE/run_autograder"
 cp "$HERE/setup.sh" "$STAGE/setup.sh"

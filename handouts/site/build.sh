@@ -29,7 +29,8 @@ cp "$SITE/style.css" "$OUT/"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-mapfile -t pages < <(cd "$ROOT/handouts" && ls [0-9][0-9]-*.md | sed 's/\.md$//')
+mapfile -t pages < <(find "$ROOT/handouts" -maxdepth 1 -name '[0-9][0-9]-*.md' -printf '%f\n' |
+    LC_ALL=C sort | sed 's/\.md$//')
 
 # Listings quote broken variants (tests/broken/LAB/VARIANT/FILE): those are
 # patches, so the quoted files are the patched solution, made here.
@@ -66,6 +67,7 @@ for i in "${!pages[@]}"; do
     [ "$i" -gt 0 ] && prev=${pages[$((i - 1))]}
     [ "$i" -lt $((${#pages[@]} - 1)) ] && next=${pages[$((i + 1))]}
     # Fenced-code info strings "c from=P#N" become pandoc attributes.
+    # shellcheck disable=SC2016 # a sed program
     { sed -E 's/^```c from=([^ ]+)$/```{.c from="\1"}/' "$ROOT/handouts/$slug.md"
       exercise_table "$slug"; } >"$WORK/$slug.md"
     args=(--from=commonmark_x --to=html5 --standalone --toc --toc-depth=2

@@ -101,6 +101,14 @@ int ipct_children_left(void);
 pid_t ipct_fork(void);
 
 /*
+ * ipct_now_ms - milliseconds on the monotonic clock (CLOCK_MONOTONIC): for
+ * deadlines that mean wall time, even under valgrind where one loop turn can
+ * take many milliseconds, and elapsed times within one run (never an absolute
+ * verdict).
+ */
+long long ipct_now_ms(void);
+
+/*
  * ipct_wait - wait for pid for at most timeout_ms milliseconds.
  *
  * Returns 0 and stores the wait status in *status once pid has ended.

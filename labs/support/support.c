@@ -161,8 +161,7 @@ pid_t ipct_fork(void)
     return pid;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long now_ms(void)
+long long ipct_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -175,7 +174,7 @@ int ipct_wait(pid_t pid, int *status, int timeout_ms)
      * A pidfd would let us poll for the exit; it is not in glibc 2.36's
      * headers for every arch, so poll waitpid(WNOHANG) with a short backoff.
      */
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = ipct_now_ms() + timeout_ms;
     int delay_us = 50;
     for (;;) {
         pid_t r = waitpid(pid, status, WNOHANG);
@@ -183,7 +182,7 @@ int ipct_wait(pid_t pid, int *status, int timeout_ms)
             return 0;
         if (r < 0 && errno != EINTR)
             return -1;
-        if (now_ms() >= deadline) {
+        if (ipct_now_ms() >= deadline) {
             kill(pid, SIGKILL);
             while (waitpid(pid, status, 0) < 0 && errno == EINTR)
                 ;
@@ -223,11 +222,11 @@ bool ipct_readable_within(int fd, int timeout_ms)
 
 ssize_t ipct_drain(int fd, void *buf, size_t cap, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = ipct_now_ms() + timeout_ms;
     size_t got = 0;
     static char scratch[4096]; /* discards bytes past cap */
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - ipct_now_ms();
         if (left <= 0 || !ipct_readable_within(fd, (int)left)) {
             errno = ETIMEDOUT;
             return -1;

@@ -64,13 +64,6 @@ static size_t pattern_mismatch(const char *buf, size_t len)
     return i;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The state letter of /proc/PID/stat: R running, S sleeping, Z zombie... */
 static char proc_state(pid_t pid)
 {
@@ -96,7 +89,7 @@ static char proc_state(pid_t pid)
  */
 static bool wait_asleep(pid_t pid, int fd, int bytes)
 {
-    long long deadline = now_ms() + DEADLINE_MS;
+    long long deadline = ipct_now_ms() + DEADLINE_MS;
     long delay_ns = 50000;
     for (;;) {
         char state = proc_state(pid);
@@ -104,7 +97,7 @@ static bool wait_asleep(pid_t pid, int fd, int bytes)
             return false;
         if (state == 'S' && pipe_bytes(fd) == bytes)
             return true;
-        if (now_ms() > deadline)
+        if (ipct_now_ms() > deadline)
             return false;
         struct timespec pause = {0, delay_ns};
         nanosleep(&pause, NULL);

@@ -43,15 +43,6 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Milliseconds on the monotonic clock: deadlines that mean wall time, even
- * under valgrind where one loop turn can take many milliseconds. */
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* True while pid exists and has not exited (a zombie counts as ended). */
 static bool child_running(pid_t pid)
 {
@@ -72,7 +63,7 @@ static bool child_running(pid_t pid)
  */
 static bool blocked_in(pid_t pid, long nr, int timeout_ms)
 {
-    for (long end = now_ms() + timeout_ms; now_ms() < end;) {
+    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
         if (!child_running(pid))
             return false;
         char path[64], buf[256];
@@ -110,7 +101,7 @@ static bool blocked_in(pid_t pid, long nr, int timeout_ms)
  */
 static int writer_when_ready(const char *path, pid_t pid, int timeout_ms)
 {
-    for (long end = now_ms() + timeout_ms; now_ms() < end;) {
+    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
         int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd >= 0) {
             int fl = fcntl(fd, F_GETFL);
@@ -516,7 +507,7 @@ Test(session, eof_only_after_last_writer)
     close(w1);
     /* Wait until the reader took "one," and sleeps in read(2) again. */
     int queued = 1;
-    for (long end = now_ms() + 5000; queued > 0 && now_ms() < end;) {
+    for (long end = ipct_now_ms() + 5000; queued > 0 && ipct_now_ms() < end;) {
         cr_assert_eq(ioctl(w2, FIONREAD, &queued), 0);
         if (queued > 0)
             pause_ms(1);

@@ -123,15 +123,6 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Milliseconds on the monotonic clock: deadlines that mean wall time, even
- * under valgrind where one loop turn can take many milliseconds. */
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static bool child_running(pid_t pid)
 {
     siginfo_t info = {0};
@@ -143,7 +134,7 @@ static bool child_running(pid_t pid)
 /* Wait until pid sleeps in system call nr (see lab 02's blocked_in). */
 static bool blocked_in(pid_t pid, long nr, int timeout_ms)
 {
-    for (long end = now_ms() + timeout_ms; now_ms() < end;) {
+    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
         if (!child_running(pid))
             return false;
         char path[64], buf[256];
@@ -781,12 +772,12 @@ Test(notify, consume_gets_every_burst)
                 IPCT_CHILD_CHECK(mq_send(q, "b", 1, 0) == 0);
             /* Let the consumer empty the queue before the next burst. */
             struct mq_attr attr;
-            long end = now_ms() + 8000;
+            long end = ipct_now_ms() + 8000;
             do {
                 IPCT_CHILD_CHECK(mq_getattr(q, &attr) == 0);
                 if (attr.mq_curmsgs > 0)
                     pause_ms(1);
-            } while (attr.mq_curmsgs > 0 && now_ms() < end);
+            } while (attr.mq_curmsgs > 0 && ipct_now_ms() < end);
             IPCT_CHILD_CHECK(attr.mq_curmsgs == 0);
         }
         _exit(0);

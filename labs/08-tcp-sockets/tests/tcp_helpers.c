@@ -120,28 +120,20 @@ struct th_trickle {
     atomic_int stop; /* set by th_trickle_join: the reader has returned */
 };
 
-/* Milliseconds on the monotonic clock. */
-static long long th_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until t's recv_fd has no unread bytes; false after 3 s, or at once
  * when th_trickle_join says the reader has returned (nobody reads on).
  */
 static int wait_consumed(struct th_trickle *t)
 {
-    long long deadline = th_now_ms() + 3000;
+    long long deadline = ipct_now_ms() + 3000;
     for (;;) {
         int queued = 0;
         if (atomic_load(&t->stop) || ioctl(t->recv_fd, FIONREAD, &queued) < 0)
             return 0;
         if (queued == 0)
             return 1;
-        if (th_now_ms() > deadline)
+        if (ipct_now_ms() > deadline)
             return 0;
         sched_yield();
         usleep(100);

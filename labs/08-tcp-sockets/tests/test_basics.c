@@ -169,14 +169,6 @@ Test(connect, nothing_listening_is_econnrefused)
     close(holder);
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 Test(connect, full_backlog_times_out)
 {
     /* listen(fd, 0) queues one connection; Linux drops further SYNs, so a
@@ -187,10 +179,10 @@ Test(connect, full_backlog_times_out)
     cr_assert_geq(first, 0);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    long long start = now_ms();
+    long long start = ipct_now_ms();
     errno = 0;
     cr_assert_eq(tcp_connect("127.0.0.1", port, 300), -1, "the accept queue is full");
-    long long elapsed = now_ms() - start;
+    long long elapsed = ipct_now_ms() - start;
     cr_assert_eq(errno, ETIMEDOUT, "errno %s, expected ETIMEDOUT", strerror(errno));
     cr_assert_geq(elapsed, 250, "gave up after %lld ms, before the 300 ms timeout",
                   elapsed);

@@ -46,13 +46,6 @@ static void other_hit(int sig)
     (void)sig;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * In a child: wait until process pid sleeps in read(fd, ...), by reading
  * /proc/PID/syscall ("0 0x3 ..." while blocked in read on fd 3). This is how
@@ -63,8 +56,8 @@ static bool wait_in_read(pid_t pid, int fd)
     char path[64], want[64], line[256];
     snprintf(path, sizeof path, "/proc/%ld/syscall", (long)pid);
     snprintf(want, sizeof want, "%ld 0x%x ", (long)SYS_read, (unsigned)fd);
-    long long deadline = now_ms() + 8000;
-    while (now_ms() < deadline) {
+    long long deadline = ipct_now_ms() + 8000;
+    while (ipct_now_ms() < deadline) {
         int f = open(path, O_RDONLY | O_CLOEXEC);
         if (f < 0)
             return false;
@@ -133,8 +126,8 @@ static void (*handler_of(int sig))(int)
 /* Wait (without sleeping blindly) until *counter reaches want or 5 s pass. */
 static long wait_count(long (*counter)(void), long want)
 {
-    long long deadline = now_ms() + 5000;
-    while (counter() < want && now_ms() < deadline) {
+    long long deadline = ipct_now_ms() + 5000;
+    while (counter() < want && ipct_now_ms() < deadline) {
         struct timespec tick = {.tv_nsec = 2000000};
         sigset_t none;
         sigemptyset(&none);
@@ -531,8 +524,8 @@ Test(reaper, reads_go_on)
     }
     pid_t writer = ipct_fork();
     if (writer == 0) { /* once the quitter is reaped, feed the (restarted) read */
-        long long deadline = now_ms() + 8000;
-        while (kill(quitter, 0) == 0 && now_ms() < deadline) {
+        long long deadline = ipct_now_ms() + 8000;
+        while (kill(quitter, 0) == 0 && ipct_now_ms() < deadline) {
             struct timespec tick = {.tv_nsec = 1000000};
             nanosleep(&tick, NULL);
         }
