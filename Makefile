@@ -90,9 +90,9 @@ compile_commands.json: $(wildcard labs/*/Makefile) $(wildcard labs/*/*/*.c)
 	    printf '%s{"directory":"%s","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-Wpedantic","-Wvla","-Wmissing-prototypes","-pthread","-I%s/labs/%s/include","-I%s/labs/support","-c","%s/%s"]}\n' \
 	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$lab" "$(ROOT)" "$(ROOT)" "$$f"; sep=","; \
 	  done; \
-	  for f in $(wildcard grader/*.c); do \
-	    printf '%s{"directory":"%s/grader","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-I/usr/include/libxml2","-c","%s/%s"]}\n' \
-	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$$f"; sep=","; \
+	  for f in $(wildcard grader/*/*.c); do \
+	    printf '%s{"directory":"%s/grader","file":"%s/%s","arguments":["cc","-std=c11","-D_GNU_SOURCE","-Wall","-Wextra","-I%s/grader","-I/usr/include/libxml2","-c","%s/%s"]}\n' \
+	      "$$sep" "$(ROOT)" "$(ROOT)" "$$f" "$(ROOT)" "$(ROOT)" "$$f"; sep=","; \
 	  done; echo "]"; } > $@
 	@echo "wrote $@ (clangd and VS Code's C/C++ extension read it)"
 
