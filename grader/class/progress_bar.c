@@ -1,6 +1,7 @@
 /* class_progress.c - grade-all's progress: a bar with an ETA on a terminal, lines
  * otherwise. */
 #include "class/progress_bar.h"
+#include "base/term.h"
 #include "class/pool.h"
 
 #include <stdlib.h>
@@ -16,8 +17,7 @@ static bool on_terminal(FILE *out)
 
 bool progress_colour(FILE *out)
 {
-    const char *nc = getenv("NO_COLOR");
-    return on_terminal(out) && (nc == NULL || nc[0] == '\0');
+    return on_terminal(out) && term_colour_wanted(out);
 }
 
 void progress_init(struct progress *p, FILE *out, size_t total, bool quiet)

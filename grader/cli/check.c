@@ -4,7 +4,9 @@
 #include "engine/native.h"
 #include "engine/passes.h"
 #include "base/proc.h"
-#include "cli/student.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/progress_file.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -138,24 +140,6 @@ static void print_sanitizer(const char *text, const struct colours *c)
     }
 }
 
-/* bar - a progress bar of width cells (UTF-8 blocks) for done out of total. */
-static void bar(char *out, size_t len, double done, double total, int width)
-{
-    int full = total > 0 ? (int)(done / total * width + 0.5) : 0;
-    size_t k = 0;
-    for (int i = 0; i < width && k + 4 < len; i++) {
-        const char *cell = i < full ? "█" : "░";
-        memcpy(out + k, cell, 3);
-        k += 3;
-    }
-    out[k] = '\0';
-}
-
-void student_bar(char *out, size_t len, double done, double total, int width)
-{
-    bar(out, len, done, total, width);
-}
-
 /*
  * report - count the tests of g matching glob (all when NULL) into *res
  * (whose counts the caller zeroed) and, unless o->quiet, print their failures
@@ -165,7 +149,7 @@ void student_bar(char *out, size_t len, double done, double total, int width)
 static void report(const struct grade *g, const char *glob, const struct check_opts *o,
                    struct check_result *res, double secs, const char *output, bool advice)
 {
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     FILE *out = stdout;
     size_t shown = 0;
     for (size_t i = 0; i < g->m.ntests; i++) {
@@ -200,7 +184,7 @@ static void report(const struct grade *g, const char *glob, const struct check_o
     if (g->runner_note != NULL)
         fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g->runner_note);
     char b[256];
-    bar(b, sizeof b, res->points, res->max, 20);
+    term_bar(b, sizeof b, res->points, res->max, 20);
     bool all = res->passed == res->run && res->run > 0;
     fprintf(out,
             "\n%slab %s%s: %s%zu/%zu tests pass%s, %g/%g points  %s%s%s  %s[%.1f "
@@ -233,7 +217,7 @@ struct early_ctx {
 static void report_early(struct grade *g, void *arg)
 {
     const struct early_ctx *e = arg;
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     struct check_result res = {.build_ok = true};
     if (e->tty)
         fputs("\r\033[K", stdout);
@@ -250,9 +234,9 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     static struct grade g;
     memset(&g, 0, sizeof g);
     memset(res, 0, sizeof *res);
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     if (o->quiet)
-        c = (struct colours){"", "", "", "", "", ""};
+        c = term_no_colours();
     FILE *out = stdout;
     if (manifest_load(lab_dir, &g.m) < 0)
         return 2;
@@ -286,11 +270,7 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     res->build_ok = true;
     char bin[4300];
     snprintf(bin, sizeof bin, "%s/build%s/run-tests", lab_dir, o->asan ? "/asan" : "");
-    g.tests = calloc(g.m.ntests ? g.m.ntests : 1, sizeof *g.tests);
-    if (g.tests == NULL)
-        exit(2);
-    for (size_t i = 0; i < g.m.ntests; i++)
-        g.tests[i].mt = &g.m.tests[i];
+    grade_init(&g);
     char *output = NULL;
     struct early_ctx ectx = {.o = o, .t0 = t0, .tty = tty};
     struct check_early early = {.glob = o->first, .report = report_early, .arg = &ectx};
@@ -308,18 +288,7 @@ record:
         progress_save(p);
         json_decref(p);
     }
-    for (size_t i = 0; g.tests != NULL && i < g.m.ntests; i++) {
-        struct test_result *r = &g.tests[i];
-        free(r->message);
-        free(r->hang);
-        free(r->hang_details);
-        free(r->children_desc);
-        json_decref(r->fds);
-        json_decref(r->ipc);
-    }
-    free(g.tests);
-    free(g.runner_note);
-    manifest_free(&g.m);
+    grade_free(&g);
     if (proc_interrupted())
         return 2;
     return status;
@@ -328,7 +297,7 @@ record:
 /* cmd_check - `ipclab check [--asan] NN [GLOB]`; exit status of check_lab. */
 int cmd_check(int argc, char **argv)
 {
-    if (student_help(argc, argv, usage) == 0)
+    if (cli_help(argc, argv, usage) == 0)
         return 0;
     struct check_opts o = {.record = true};
     const char *lab = NULL;

@@ -1,7 +1,10 @@
-/* commands.h - the subcommands of `ipclab` and the helpers they share. */
-#ifndef IPCLAB_COMMANDS_H
-#define IPCLAB_COMMANDS_H
+/* cli.h - the verbs of `ipclab` and what they share (the only layer that knows argv). */
+#ifndef IPCLAB_CLI_H
+#define IPCLAB_CLI_H
 
+#include "engine/check.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Each subcommand gets argv starting at its own name; returns the exit status. */
@@ -10,7 +13,7 @@ int cmd_grade(int argc, char **argv);
 int cmd_grade_all(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_why_hung(int argc, char **argv);
-int cmd_status(int argc, char **argv); /* the student's side: cmd_status.c, ... */
+int cmd_status(int argc, char **argv); /* the student's side: status.c, check.c, ... */
 int cmd_check(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_hint(int argc, char **argv);
@@ -21,15 +24,32 @@ int cmd_reset(int argc, char **argv);
 int cmd_solution(int argc, char **argv);
 
 /*
- * course_root - the course checkout this binary belongs to: $IPCLAB_ROOT if
- * set, else the parent of the directory holding the executable (build/..).
+ * cli_help - print usage text to stdout and return 0 when argv holds
+ * --help or -h; otherwise return -1 and print nothing.
  */
-const char *course_root(void);
+int cli_help(int argc, char **argv, const char *usage);
+
+/* What one `ipclab check` run is asked to do. */
+struct check_opts {
+    bool asan;         /* build with SAN=1 into build/asan */
+    const char *glob;  /* Criterion filter ("suite/test" glob), or NULL for all */
+    bool quiet;        /* print nothing (solution uses the verdicts only) */
+    bool record;       /* store the result in the progress file */
+    const char *first; /* tests to run first and report on their own, before the
+                          rest (watch: those that failed last time), or NULL */
+};
 
 /*
- * resolve_lab - turn "01", "1", "01-pipes" or a path to a lab directory into
- * that lab's directory. Returns 0, or -1 after printing an error.
+ * check_lab - build the student's src/ of lab_dir with make into the lab's
+ * own build directory (build/ for a plain check, build/asan with SAN=1), so
+ * unchanged objects are reused, then run the tests natively with the
+ * grader's own runner (native_inner: watchdog and why-it-hung) and read its
+ * results with collect_native. Prints compiler errors first, then one line
+ * per failure with its assertion message, the manifest's first hint and,
+ * for a timeout, the why-it-hung sentence. Fills *res. Returns 0 when the
+ * build succeeded and every test run passed, 1 otherwise, 2 when it could
+ * not run at all (after printing why). (check.c; watch and solution use it.)
  */
-int resolve_lab(const char *spec, char *out, size_t len);
+int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res);
 
-#endif /* IPCLAB_COMMANDS_H */
+#endif /* IPCLAB_CLI_H */

@@ -1,5 +1,7 @@
 /* cmd_grade.c - `ipclab grade`: grade one submission of one lab, end to end. */
 #include "cli/cli.h"
+#include "base/term.h"
+#include "engine/course.h"
 #include "engine/grade.h"
 #include "engine/native.h"
 #include "engine/passes.h"
@@ -80,18 +82,6 @@ static int make_work(struct grade *g)
     return 0;
 }
 
-/* The manifest's results, one per test, all "not run" to begin with. */
-static void init_tests(struct grade *g)
-{
-    g->tests = calloc(g->m.ntests ? g->m.ntests : 1, sizeof *g->tests);
-    if (g->tests == NULL) {
-        fprintf(stderr, "ipclab: out of memory\n");
-        exit(2);
-    }
-    for (size_t i = 0; i < g->m.ntests; i++)
-        g->tests[i].mt = &g->m.tests[i];
-}
-
 /* Write every requested output; returns -1 if one could not be written. */
 static int write_outputs(const struct grade *g, const char *const outs[4])
 {
@@ -104,33 +94,6 @@ static int write_outputs(const struct grade *g, const char *const outs[4])
             rc = -1;
         }
     return rc;
-}
-
-/* Release what a grade holds (the work directory is removed by the caller). */
-static void grade_free(struct grade *g)
-{
-    for (size_t i = 0; g->tests != NULL && i < g->m.ntests; i++) {
-        struct test_result *r = &g->tests[i];
-        free(r->message);
-        free(r->hang);
-        free(r->hang_details);
-        free(r->children_desc);
-        free(r->vg_error_text);
-        free(r->vg_leak_text);
-        json_decref(r->fds);
-        json_decref(r->ipc);
-    }
-    for (size_t i = 0; i < g->ndeds; i++) {
-        free(g->deds[i].evidence);
-        free(g->deds[i].command);
-    }
-    free(g->deds);
-    free(g->tests);
-    free(g->build_log);
-    free(g->missing_files);
-    free(g->infra_error);
-    free(g->runner_note);
-    manifest_free(&g->m);
 }
 
 int cmd_grade(int argc, char **argv)
@@ -240,7 +203,7 @@ int cmd_grade(int argc, char **argv)
     if (resolve_lab(lab, g.lab_dir, sizeof g.lab_dir) < 0 ||
         manifest_load(g.lab_dir, &g.m) < 0 || policy_load(&g.pol, policy) < 0)
         return 2;
-    init_tests(&g);
+    grade_init(&g);
     proc_install_signals();
     if (make_work(&g) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
@@ -276,7 +239,7 @@ int cmd_grade(int argc, char **argv)
     if (g.infra_error != NULL)
         fprintf(stderr, "ipclab: could not grade: %s\n", g.infra_error);
     if (!quiet)
-        report_term(&g, stdout, isatty(1) && getenv("NO_COLOR") == NULL, verbose);
+        report_term(&g, stdout, term_colour_wanted(stdout), verbose);
     if (keep)
         fprintf(stderr, "ipclab: work directory kept: %s\n", g.work);
     else

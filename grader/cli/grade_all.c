@@ -6,6 +6,7 @@
 #include "class/pool.h"
 #include "class/progress_bar.h"
 #include "cli/cli.h"
+#include "engine/course.h"
 #include "engine/manifest.h"
 
 #include <dirent.h>

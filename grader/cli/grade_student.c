@@ -1,5 +1,6 @@
 /* cmd_mygrade.c - `ipclab grade NN`: the instructor's grader, run on this checkout. */
 #include "cli/cli.h"
+#include "engine/course.h"
 
 #include <stdio.h>
 #include <stdlib.h>

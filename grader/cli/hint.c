@@ -1,6 +1,8 @@
 /* cmd_hint.c - `ipclab hint NN [TEST]`: one more hint each time it is asked. */
 #include "cli/cli.h"
-#include "cli/student.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/progress_file.h"
 
 #include <string.h>
 
@@ -18,7 +20,7 @@ static const char usage[] =
  * usage. */
 int cmd_hint(int argc, char **argv)
 {
-    if (student_help(argc, argv, usage) == 0)
+    if (cli_help(argc, argv, usage) == 0)
         return 0;
     if (argc < 2 || argc > 3) {
         fputs(usage, stderr);
@@ -28,7 +30,7 @@ int cmd_hint(int argc, char **argv)
     struct manifest m;
     if (resolve_lab(argv[1], dir, sizeof dir) < 0 || manifest_load(dir, &m) < 0)
         return 2;
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     json_t *p = progress_load();
     json_t *lab = progress_lab(p, m.id);
     const char *name = argc == 3 ? argv[2] : NULL;

@@ -1,15 +1,9 @@
 /* main.c - `ipclab`: the course's command (grading, manifests, student tools). */
 #include "cli/cli.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A subcommand: its name, its entry point, one line of help. */
 struct command {
@@ -34,64 +28,6 @@ static const struct command commands[] = {
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook"},
     {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why"},
 };
-
-const char *course_root(void)
-{
-    static char root[PATH_MAX];
-    if (root[0] != '\0')
-        return root;
-    const char *env = getenv("IPCLAB_ROOT");
-    if (env != NULL && env[0] != '\0') {
-        snprintf(root, sizeof root, "%s", env);
-        return root;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n < 0) {
-        snprintf(root, sizeof root, ".");
-        return root;
-    }
-    exe[n] = '\0';
-    /* .../ROOT/build/ipclab -> .../ROOT */
-    snprintf(root, sizeof root, "%s", dirname(dirname(exe)));
-    return root;
-}
-
-int resolve_lab(const char *spec, char *out, size_t len)
-{
-    struct stat st;
-    if (strchr(spec, '/') != NULL && stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(out, len, "%s", spec);
-        return 0;
-    }
-    char want[16];
-    char *end;
-    long num = strtol(spec, &end, 10);
-    if (end == spec || num < 0 || num > 99) {
-        fprintf(stderr, "ipclab: '%s' is not a lab (try a number such as 01)\n", spec);
-        return -1;
-    }
-    snprintf(want, sizeof want, "%02ld-", num);
-    char labs[PATH_MAX];
-    snprintf(labs, sizeof labs, "%s/labs", course_root());
-    DIR *dir = opendir(labs);
-    if (dir == NULL) {
-        fprintf(stderr, "ipclab: cannot open '%s': %s\n", labs, strerror(errno));
-        return -1;
-    }
-    struct dirent *e;
-    int found = -1;
-    while ((e = readdir(dir)) != NULL)
-        if (strncmp(e->d_name, want, 3) == 0) {
-            snprintf(out, len, "%s/%s", labs, e->d_name);
-            found = 0;
-            break;
-        }
-    closedir(dir);
-    if (found < 0)
-        fprintf(stderr, "ipclab: no lab %s in '%s'\n", spec, labs);
-    return found;
-}
 
 static void usage(FILE *out)
 {

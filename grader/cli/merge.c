@@ -3,6 +3,7 @@
 #include "class/gradebook.h"
 #include "class/progress_bar.h"
 #include "cli/cli.h"
+#include "engine/course.h"
 
 #include <dirent.h>
 #include <errno.h>

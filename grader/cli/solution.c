@@ -1,7 +1,9 @@
 /* cmd_solution.c - `ipclab solution NN`: the reference solution, once yours passes. */
 #include "cli/cli.h"
 #include "base/proc.h"
-#include "cli/student.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/progress_file.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,7 @@ static int side_by_side(const char *mine, const char *theirs, bool colour)
 /* cmd_solution - `ipclab solution NN`: 0 when shown, 1 when refused, 2 on bad usage. */
 int cmd_solution(int argc, char **argv)
 {
-    if (student_help(argc, argv, usage) == 0)
+    if (cli_help(argc, argv, usage) == 0)
         return 0;
     if (argc != 2) {
         fputs(usage, stderr);
@@ -71,7 +73,7 @@ int cmd_solution(int argc, char **argv)
     struct check_opts o = {.quiet = true, .record = true};
     struct check_result res;
     int rc = check_lab(dir, &o, &res);
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     if (rc != 0) {
         if (!res.build_ok)
             fprintf(stdout,

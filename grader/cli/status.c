@@ -1,6 +1,8 @@
 /* cmd_status.c - `ipclab` with no arguments: every lab's progress and the next step. */
 #include "cli/cli.h"
-#include "cli/student.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/progress_file.h"
 
 #include <string.h>
 
@@ -34,11 +36,11 @@ static bool lab_done(json_t *lab)
  */
 int cmd_status(int argc, char **argv)
 {
-    if (student_help(argc, argv, usage) == 0)
+    if (cli_help(argc, argv, usage) == 0)
         return 0;
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     size_t n;
-    char **labs = student_lab_list(&n);
+    char **labs = course_lab_list(&n);
     if (n == 0) {
         fprintf(stderr, "ipclab: no labs under '%s/labs'\n", course_root());
         return 2;
@@ -59,7 +61,7 @@ int cmd_status(int argc, char **argv)
         double pts = json_number_value(json_object_get(lab, "points"));
         json_int_t passed = json_integer_value(json_object_get(lab, "passed"));
         char b[256];
-        student_bar(b, sizeof b, pts, max, 20);
+        term_bar(b, sizeof b, pts, max, 20);
         bool done = lab_done(lab);
         bool here = current != NULL && strcmp(current, id) == 0;
         const char *col = done ? c.green : (lab != NULL ? c.yellow : c.dim);
@@ -104,6 +106,6 @@ int cmd_status(int argc, char **argv)
                 first ? first : "?", next_lab);
     }
     json_decref(p);
-    student_free_list(labs, n);
+    course_free_list(labs, n);
     return all_done ? 0 : 1;
 }

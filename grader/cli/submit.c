@@ -1,7 +1,9 @@
 /* cmd_submit.c - `ipclab submit [NN...]`: a tar.gz of exactly the student files. */
 #include "cli/cli.h"
 #include "engine/provenance.h"
-#include "cli/student.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/progress_file.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -56,7 +58,7 @@ static bool lab_changed(const struct manifest *m)
     for (size_t i = 0; !changed && i < m->nstudent_files; i++) {
         char cur[4400];
         snprintf(cur, sizeof cur, "%s/src/%s", m->dir, m->student_files[i]);
-        changed = student_skeleton_to(m->slug, m->student_files[i], tmp) < 0 ||
+        changed = course_skeleton_to(m->slug, m->student_files[i], tmp) < 0 ||
                   !same_bytes(cur, tmp);
     }
     unlink(tmp);
@@ -156,7 +158,7 @@ static int add_manifest(struct archive *a, struct manifest *labs, size_t n)
 /* cmd_submit - `ipclab submit [-o FILE] [NN...]`: write the archive; 0 when written. */
 int cmd_submit(int argc, char **argv)
 {
-    if (student_help(argc, argv, usage) == 0)
+    if (cli_help(argc, argv, usage) == 0)
         return 0;
     char out[4200];
     snprintf(out, sizeof out, "%s/ipclab-submission.tar.gz", course_root());
@@ -180,7 +182,7 @@ int cmd_submit(int argc, char **argv)
     }
     if (nlabs == 0) { /* every lab with changes */
         size_t n;
-        char **all = student_lab_list(&n);
+        char **all = course_lab_list(&n);
         for (size_t i = 0; i < n; i++) {
             struct manifest m;
             if (manifest_load(all[i], &m) < 0)
@@ -190,7 +192,7 @@ int cmd_submit(int argc, char **argv)
             } else
                 manifest_free(&m);
         }
-        student_free_list(all, n);
+        course_free_list(all, n);
         if (nlabs == 0) {
             fprintf(stderr, "ipclab: no lab differs from its skeleton: nothing to submit "
                             "(name labs: `ipclab submit 01`)\n");

@@ -1,7 +1,9 @@
 /* cmd_watch.c - `ipclab watch [NN]`: re-run check each time a student file is saved. */
 #include "cli/cli.h"
 #include "base/proc.h"
-#include "cli/student.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/progress_file.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -154,7 +156,7 @@ static const char *default_lab(char *buf, size_t len)
  */
 int cmd_watch(int argc, char **argv)
 {
-    if (student_help(argc, argv, usage) == 0)
+    if (cli_help(argc, argv, usage) == 0)
         return 0;
     struct check_opts o = {.record = true};
     const char *lab = NULL;
@@ -194,7 +196,7 @@ int cmd_watch(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     bool tty = isatty(1);
-    struct colours c = student_colours(stdout);
+    struct colours c = term_colours(stdout);
     int rc = 2;
     while (!quit) {
         rc = run_check(dir, &m, &o, tty);

@@ -1,6 +1,6 @@
 /* build_cache.c - a per-lab cache of the pristine test and support objects. */
 #include "engine/build_cache.h"
-#include "cli/cli.h"
+#include "engine/course.h"
 #include "engine/grade.h"
 #include "base/proc.h"
 

@@ -1,9 +1,8 @@
-/* grade_util.c - small helpers shared by the grading modules. */
+/* grade.c - one grade's lifecycle (grade_init/grade_free) and what its modules share. */
 #include "engine/grade.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 const char *verdict_name(enum verdict v)
@@ -34,55 +32,46 @@ const char *verdict_name(enum verdict v)
     }
 }
 
-char *xasprintf(const char *fmt, ...)
+void grade_init(struct grade *g)
 {
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        fprintf(stderr, "ipclab: out of memory\n");
-        exit(2);
+    g->tests = xcalloc(g->m.ntests, sizeof *g->tests);
+    for (size_t i = 0; i < g->m.ntests; i++)
+        g->tests[i].mt = &g->m.tests[i];
+}
+
+void test_result_free(struct test_result *r)
+{
+    free(r->message);
+    free(r->hang);
+    free(r->hang_details);
+    free(r->children_desc);
+    free(r->vg_error_text);
+    free(r->vg_leak_text);
+    json_decref(r->fds);
+    json_decref(r->ipc);
+}
+
+void grade_free(struct grade *g)
+{
+    for (size_t i = 0; g->tests != NULL && i < g->m.ntests; i++)
+        test_result_free(&g->tests[i]);
+    for (size_t i = 0; i < g->ndeds; i++) {
+        free(g->deds[i].evidence);
+        free(g->deds[i].command);
     }
-    return s;
-}
-
-char *xstrdup_or_null(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *d = strdup(s);
-    if (d == NULL) {
-        fprintf(stderr, "ipclab: out of memory\n");
-        exit(2);
-    }
-    return d;
-}
-
-double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double unix_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    free(g->deds);
+    free(g->tests);
+    free(g->build_log);
+    free(g->missing_files);
+    free(g->infra_error);
+    free(g->runner_note);
+    manifest_free(&g->m);
 }
 
 void grade_add_deduction(struct grade *g, enum policy_category cat, const char *test,
                          double points, char *evidence, char *command)
 {
-    struct deduction *d = realloc(g->deds, (g->ndeds + 1) * sizeof *d);
-    if (d == NULL) {
-        fprintf(stderr, "ipclab: out of memory\n");
-        exit(2);
-    }
-    g->deds = d;
+    g->deds = xrealloc(g->deds, (g->ndeds + 1) * sizeof *g->deds);
     g->deds[g->ndeds++] = (struct deduction){cat, test, points, evidence, command};
 }
 
@@ -125,50 +114,6 @@ int grade_chown(const char *path)
     if (uid < 0)
         return 0;
     return chown(path, (uid_t)uid, (gid_t)uid);
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0)
-        n = 2, min = 0x80, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0)
-        n = 3, min = 0x800, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0)
-        n = 4, min = 0x10000, cp = s[0] & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
-        cp == 0xffff)
-        return 0;
-    return n;
-}
-
-char *text_clean(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *out = xstrdup_or_null(s);
-    unsigned char *p = (unsigned char *)out;
-    while (*p != '\0') {
-        size_t n = utf8_len(p);
-        if (n == 0 || (n == 1 && *p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) {
-            *p++ = '?';
-            continue;
-        }
-        p += n;
-    }
-    return out;
 }
 
 bool ipc_owned_by_us(const char *kind, const char *name)

@@ -1,7 +1,10 @@
-/* grade.h - the data one grading run builds up, shared by the grade_* modules. */
+/* grade.h - the data one grading run builds up, and its lifecycle (grade.c). */
 #ifndef IPCLAB_GRADE_H
 #define IPCLAB_GRADE_H
 
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/text.h"
 #include "engine/manifest.h"
 #include "engine/policy.h"
 
@@ -91,11 +94,19 @@ struct grade {
 void grade_add_deduction(struct grade *g, enum policy_category cat, const char *test,
                          double points, char *evidence, char *command);
 
-/* xasprintf - asprintf that exits the grader (status 2) when memory runs out. */
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * grade_init - give g, whose manifest g->m is loaded, one result per
+ * manifest test (g->tests, manifest order), each "not run". Exits (status 2)
+ * when memory runs out. grade_free releases it.
+ */
+void grade_init(struct grade *g);
 
-/* xstrdup_or_null - strdup(s), or NULL when s is NULL; exits on no memory. */
-char *xstrdup_or_null(const char *s);
+/* test_result_free - release what one test result owns (messages, fds, ipc). */
+void test_result_free(struct test_result *r);
+
+/* grade_free - release everything g owns, its manifest included (not its work directory).
+ */
+void grade_free(struct grade *g);
 
 /*
  * grade_uid - the unprivileged uid this grade's sandboxed commands run as
@@ -118,20 +129,5 @@ bool ipc_owned_by_us(const char *kind, const char *name);
 
 /* grade_chown - chown path to grade_uid() when root; 0, or -1 with errno. */
 int grade_chown(const char *path);
-
-/*
- * text_clean - a malloc'd copy of s that is valid UTF-8 and XML-safe: each
- * byte of an invalid sequence and each control character other than tab and
- * newline becomes '?'. Compiler output and test output are not trusted to
- * be either, and jansson and libxml2 refuse them otherwise. NULL -> NULL.
- */
-char *text_clean(const char *s);
-
-/* now_seconds - CLOCK_MONOTONIC in seconds. */
-double now_seconds(void);
-
-/* unix_seconds - CLOCK_REALTIME in seconds (comparable between processes and machines).
- */
-double unix_seconds(void);
 
 #endif /* IPCLAB_GRADE_H */

@@ -3,7 +3,7 @@
 #include "engine/build_cache.h"
 #include "engine/class_lock.h"
 #include "engine/collect.h"
-#include "cli/cli.h"
+#include "engine/course.h"
 #include "base/proc.h"
 #include "engine/sandbox.h"
 #include "engine/vglog.h"

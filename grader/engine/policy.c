@@ -1,6 +1,6 @@
 /* policy.c - reads the score policy (grader/policy.ini) with inih. */
 #include "engine/policy.h"
-#include "cli/cli.h"
+#include "engine/course.h"
 
 #include <errno.h>
 #include <ini.h>

@@ -1,6 +1,6 @@
 /* provenance.c - checksums of provided files: written by submit, checked by grade. */
 #include "engine/provenance.h"
-#include "cli/cli.h"
+#include "engine/course.h"
 
 #include <nettle/sha2.h>
 #include <stdio.h>

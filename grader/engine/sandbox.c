@@ -1,6 +1,6 @@
 /* sandbox.c - bubblewrap command lines for running a submission in isolation. */
 #include "engine/sandbox.h"
-#include "cli/cli.h"
+#include "engine/course.h"
 #include "base/proc.h"
 
 #include <limits.h>

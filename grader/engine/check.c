@@ -1,13 +1,12 @@
-/* check_shards.c - runs a lab's tests as parallel shards of the grader's native pass. */
+/* check.c - runs a lab's tests as parallel shards of the grader's native pass. */
+#include "engine/check.h"
+#include "base/fs.h"
 #include "engine/collect.h"
-#include "cli/cli.h"
 #include "engine/native.h"
 #include "engine/passes.h"
-#include "cli/student.h"
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,14 +14,6 @@
 #include <unistd.h>
 
 #define MAX_SHARDS 8
-
-/* nftw callback: remove one entry (children before parents). */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
 
 /*
  * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests: a tiny
@@ -78,14 +69,7 @@ static void take_results(struct grade *g, struct grade *gk, const int *owner, in
             g->tests[i] = *r;
             continue;
         }
-        free(r->message);
-        free(r->hang);
-        free(r->hang_details);
-        free(r->children_desc);
-        free(r->vg_error_text);
-        free(r->vg_leak_text);
-        json_decref(r->fds);
-        json_decref(r->ipc);
+        test_result_free(r);
     }
     if (gk->runner_note != NULL) {
         char *n = xasprintf("%s%s%s", g->runner_note ? g->runner_note : "",
@@ -126,18 +110,14 @@ static void collect_shard(struct grade *g, const char *work, const int *owner, i
     memset(&gk, 0, sizeof gk);
     gk.m = g->m; /* shared, not owned */
     snprintf(gk.work, sizeof gk.work, "%.2047s", work);
-    gk.tests = calloc(g->m.ntests ? g->m.ntests : 1, sizeof *gk.tests);
-    if (gk.tests == NULL)
-        exit(2);
-    for (size_t i = 0; i < g->m.ntests; i++)
-        gk.tests[i].mt = &g->m.tests[i];
+    grade_init(&gk);
     collect_native(&gk);
     take_results(g, &gk, owner, s);
     if (output != NULL)
         take_output(work, output);
     free(gk.tests);
     free(gk.runner_note);
-    nftw(work, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    fs_rm_rf(work);
 }
 
 /* reap - wait for *pid (retrying on EINTR) unless it is 0; then set it to 0. */
@@ -178,15 +158,13 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     pids[s] = pid > 0 ? pid : 0;
 }
 
-/* check_run_tests - see student.h. */
+/* check_run_tests - see check.h. */
 size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
                        const struct check_early *early, char **output)
 {
     int *owner =
-        calloc(g->m.ntests + 1, sizeof *owner); /* shard of each test, -1: none */
+        xcalloc(g->m.ntests + 1, sizeof *owner); /* shard of each test, -1: none */
     size_t n = 0;
-    if (owner == NULL)
-        exit(2);
     for (size_t i = 0; i < g->m.ntests; i++) {
         owner[i] =
             glob == NULL || fnmatch(glob, g->m.tests[i].name, FNM_EXTMATCH) == 0 ? 0 : -1;
