@@ -1,6 +1,6 @@
-/* class_fs.h - small file-system helpers for class-scale grading (grade-all, merge). */
-#ifndef IPCLAB_CLASS_FS_H
-#define IPCLAB_CLASS_FS_H
+/* fs.h - the file operations the grader needs, each written once. */
+#ifndef IPCLAB_FS_H
+#define IPCLAB_FS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,15 +24,25 @@ char *fs_read_text(const char *path, size_t max);
 
 /*
  * fs_write_atomic - replace path with len bytes of data: written to
- * "path.tmp", then renamed over path, so a reader sees the old file or the
+ * "path.PID.tmp", then renamed over path, so a reader sees the old file or the
  * whole new one, never a torn one. Returns 0, or -1 with errno set (the
  * temporary file is removed).
  */
 int fs_write_atomic(const char *path, const char *data, size_t len);
 
-/* fs_copy_file - copy the regular file from to a new file to (mode 0644). 0 or -1/errno.
+/* How fs_copy_file copies; NULL: a plain copy. */
+struct fs_copy {
+    long long max_bytes; /* refuse a larger file (errno EFBIG); 0: any size */
+    bool keep_times;     /* give the copy the original's access and modification times */
+    int owner;           /* chown the copy to this uid (and gid); -1: leave it ours */
+};
+
+/*
+ * fs_copy_file - copy the regular file from to the file to (created or
+ * truncated, mode 0644), as o says (NULL: plainly). Anything but a regular
+ * file is refused (errno EINVAL); a FIFO never blocks the copy. 0 or -1/errno.
  */
-int fs_copy_file(const char *from, const char *to);
+int fs_copy_file(const char *from, const char *to, const struct fs_copy *o);
 
 /*
  * fs_path - snprintf(3) for paths: format into buf (len bytes). Returns 0, or
@@ -47,4 +57,4 @@ bool fs_is_dir(const char *path);
 /* fs_is_file - true when path exists and is a regular file (following links). */
 bool fs_is_file(const char *path);
 
-#endif /* IPCLAB_CLASS_FS_H */
+#endif /* IPCLAB_FS_H */

@@ -1,6 +1,7 @@
 /* class_archive.c - unpack a student's archive (.tar.gz, .tgz, .tar, .zip, ...) safely.
  */
 #include "class/archive.h"
+#include "base/err.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -24,17 +25,6 @@ size_t archive_suffix_len(const char *name)
             return n;
     }
     return 0;
-}
-
-/* say - format a reason into err (printf-style). */
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 /* unsafe_path - true when name is absolute or has a ".." component. */
@@ -78,16 +68,16 @@ static int copy_data(struct archive *in, struct archive *out, uint64_t *total,
         if (r == ARCHIVE_EOF)
             return 0;
         if (r < ARCHIVE_WARN) {
-            say(err, errlen, "cannot read: %s", archive_error_string(in));
+            err_say(err, errlen, "cannot read: %s", archive_error_string(in));
             return -1;
         }
         *total += size;
         if (*total > max) {
-            say(err, errlen, "more than %llu bytes of data", (unsigned long long)max);
+            err_say(err, errlen, "more than %llu bytes of data", (unsigned long long)max);
             return -1;
         }
         if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN) {
-            say(err, errlen, "cannot write: %s", archive_error_string(out));
+            err_say(err, errlen, "cannot write: %s", archive_error_string(out));
             return -1;
         }
     }
@@ -100,7 +90,7 @@ long archive_unpack(const char *path, const char *dest, const struct unpack_limi
     struct archive *in = archive_read_new();
     struct archive *out = archive_write_disk_new();
     if (in == NULL || out == NULL) {
-        say(err, errlen, "out of memory");
+        err_say(err, errlen, "out of memory");
         goto done;
     }
     archive_read_support_format_tar(in);
@@ -117,7 +107,7 @@ long archive_unpack(const char *path, const char *dest, const struct unpack_limi
                                             ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                             ARCHIVE_EXTRACT_NO_OVERWRITE);
     if (archive_read_open_filename(in, path, 16384) != ARCHIVE_OK) {
-        say(err, errlen, "cannot open: %s", archive_error_string(in));
+        err_say(err, errlen, "cannot open: %s", archive_error_string(in));
         goto done;
     }
     uint64_t total = 0;
@@ -127,16 +117,16 @@ long archive_unpack(const char *path, const char *dest, const struct unpack_limi
     int r;
     while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (++entries > lim->max_entries) {
-            say(err, errlen, "more than %zu entries", lim->max_entries);
+            err_say(err, errlen, "more than %zu entries", lim->max_entries);
             goto done;
         }
         const char *name = archive_entry_pathname(e);
         if (name == NULL || name[0] == '\0') {
-            say(err, errlen, "an entry has no usable name");
+            err_say(err, errlen, "an entry has no usable name");
             goto done;
         }
         if (unsafe_path(name)) {
-            say(err, errlen, "unsafe path '%s' (absolute or with '..')", name);
+            err_say(err, errlen, "unsafe path '%s' (absolute or with '..')", name);
             goto done;
         }
         mode_t type = archive_entry_filetype(e);
@@ -146,25 +136,27 @@ long archive_unpack(const char *path, const char *dest, const struct unpack_limi
             continue; /* links, devices, FIFOs, sockets, macOS litter */
         char full[PATH_MAX];
         if (snprintf(full, sizeof full, "%s/%s", dest, name) >= (int)sizeof full) {
-            say(err, errlen, "path too long: '%s'", name);
+            err_say(err, errlen, "path too long: '%s'", name);
             goto done;
         }
         archive_entry_set_pathname(e, full);
         archive_entry_set_perm(e, dir || (archive_entry_perm(e) & 0111) ? 0755 : 0644);
         if (archive_write_header(out, e) < ARCHIVE_WARN) {
-            say(err, errlen, "cannot write '%s': %s", name, archive_error_string(out));
+            err_say(err, errlen, "cannot write '%s': %s", name,
+                    archive_error_string(out));
             goto done;
         }
         if (!dir && copy_data(in, out, &total, lim->max_bytes, err, errlen) < 0)
             goto done;
         if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-            say(err, errlen, "cannot write '%s': %s", name, archive_error_string(out));
+            err_say(err, errlen, "cannot write '%s': %s", name,
+                    archive_error_string(out));
             goto done;
         }
         written += !dir;
     }
     if (r != ARCHIVE_EOF) {
-        say(err, errlen, "not a readable archive: %s", archive_error_string(in));
+        err_say(err, errlen, "not a readable archive: %s", archive_error_string(in));
         goto done;
     }
     files = written;

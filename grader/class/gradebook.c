@@ -1,5 +1,6 @@
 /* class_gradebook.c - a class's outputs: gradebook.csv, summary.json, grade-all.json. */
 #include "class/gradebook.h"
+#include "base/err.h"
 #include "base/fs.h"
 
 #include <errno.h>
@@ -18,17 +19,6 @@ const char *const GRADEBOOK_STUDENT_FILES[] = {"results.json", "report.txt", "fu
 
 /* How many deductions summary.json lists, most common first. */
 #define TOP_DEDUCTIONS 10
-
-/* say - format a reason into err (printf-style). */
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 bool gradebook_student_done(const char *out_dir, const char *name)
 {
@@ -268,7 +258,7 @@ static int load_student(const char *out_dir, const char *name, json_t **results,
     snprintf(path, sizeof path, "%s/students/%s/results.json", out_dir, name);
     *results = json_load_file(path, 0, &jerr);
     if (*results == NULL) {
-        say(err, errlen, "%s: %s", path, jerr.text);
+        err_say(err, errlen, "%s: %s", path, jerr.text);
         goto fail;
     }
     snprintf(path, sizeof path, "%s/students/%s/full.json", out_dir, name);
@@ -278,12 +268,12 @@ static int load_student(const char *out_dir, const char *name, json_t **results,
     snprintf(path, sizeof path, "%s/students/%s/row.csv", out_dir, name);
     *text = fs_read_text(path, MAX_FILE);
     if (*text == NULL) {
-        say(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        err_say(err, errlen, "cannot read '%s': %s", path, strerror(errno));
         goto fail;
     }
     char *nl = strchr(*text, '\n');
     if (nl == NULL || nl[1] == '\0') {
-        say(err, errlen, "%s: want a header line and a row", path);
+        err_say(err, errlen, "%s: want a header line and a row", path);
         goto fail;
     }
     *nl = '\0';
@@ -330,8 +320,8 @@ int gradebook_write_meta(const char *out_dir, const struct class_meta *meta,
     snprintf(path, sizeof path, "%s/grade-all.json", out_dir);
     json_t *mj = meta_json(meta, r);
     if (mj == NULL || dump_atomic(path, mj) < 0) {
-        say(err, errlen, "cannot write '%s': %s", path,
-            mj ? strerror(errno) : "no memory");
+        err_say(err, errlen, "cannot write '%s': %s", path,
+                mj ? strerror(errno) : "no memory");
         json_decref(mj);
         return -1;
     }
@@ -355,7 +345,7 @@ long gradebook_finish(const char *out_dir, const struct class_meta *meta,
     char *csv = malloc(csv_cap);
     if (scores == NULL || maxes == NULL || csv == NULL || tests == NULL ||
         index == NULL || dcounts == NULL || ungraded == NULL || pending == NULL) {
-        say(err, errlen, "out of memory");
+        err_say(err, errlen, "out of memory");
         goto done;
     }
     csv[0] = '\0';
@@ -396,8 +386,8 @@ long gradebook_finish(const char *out_dir, const struct class_meta *meta,
             add_tests(results, tests, index);
             count_deductions(full, dcounts);
         } else {
-            say(err, errlen, "students/%s/row.csv: its header differs from the others'",
-                name);
+            err_say(err, errlen,
+                    "students/%s/row.csv: its header differs from the others'", name);
         }
         json_decref(results);
         json_decref(full);
@@ -407,7 +397,7 @@ long gradebook_finish(const char *out_dir, const struct class_meta *meta,
     }
     finish_tests(tests);
     if (histogram_build(hist, scores, maxes, ns) < 0) {
-        say(err, errlen, "out of memory");
+        err_say(err, errlen, "out of memory");
         goto done;
     }
     json_t *buckets = json_array();
@@ -423,7 +413,7 @@ long gradebook_finish(const char *out_dir, const struct class_meta *meta,
         top_deductions(dcounts), "ungraded", ungraded, "pending", pending);
     int rc = -1;
     if (summary == NULL) {
-        say(err, errlen, "out of memory");
+        err_say(err, errlen, "out of memory");
     } else {
         snprintf(path, sizeof path, "%s/gradebook.csv", out_dir);
         rc = fs_write_atomic(path, csv, csv_len);
@@ -432,7 +422,7 @@ long gradebook_finish(const char *out_dir, const struct class_meta *meta,
             rc = dump_atomic(path, summary);
         }
         if (rc < 0)
-            say(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+            err_say(err, errlen, "cannot write '%s': %s", path, strerror(errno));
         else
             rc = gradebook_write_meta(out_dir, meta, r, err, errlen);
     }
@@ -462,7 +452,7 @@ int gradebook_read_meta(const char *out_dir, struct class_meta *meta, struct ros
     snprintf(path, sizeof path, "%s/grade-all.json", out_dir);
     json_t *j = json_load_file(path, 0, &jerr);
     if (j == NULL) {
-        say(err, errlen, "%s: %s", path, jerr.text);
+        err_say(err, errlen, "%s: %s", path, jerr.text);
         return -1;
     }
     const char *lab = NULL, *slug = NULL;
@@ -471,7 +461,7 @@ int gradebook_read_meta(const char *out_dir, struct class_meta *meta, struct ros
                        &slug, "shard", &shard, "students", &students, "ungraded",
                        &ungraded) < 0 ||
         !json_is_array(students) || !json_is_object(ungraded)) {
-        say(err, errlen, "%s: not a grade-all.json (%s)", path, jerr.text);
+        err_say(err, errlen, "%s: not a grade-all.json (%s)", path, jerr.text);
         json_decref(j);
         return -1;
     }
@@ -491,7 +481,7 @@ int gradebook_read_meta(const char *out_dir, struct class_meta *meta, struct ros
     }
     json_decref(j);
     if (rc < 0) {
-        say(err, errlen, "out of memory");
+        err_say(err, errlen, "out of memory");
         gradebook_free_meta(meta);
         gradebook_free_roster(r);
     }

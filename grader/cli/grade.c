@@ -221,7 +221,8 @@ int cmd_grade(int argc, char **argv)
                 char p[4400];
                 snprintf(p, sizeof p, "%s/%s", src, g.m.student_files[i]);
                 if (grade_chown(p) < 0)
-                    perror("ipclab: chown");
+                    fprintf(stderr, "ipclab: cannot chown '%s': %s\n", p,
+                            strerror(errno));
             }
         pass_build(&g);
     }

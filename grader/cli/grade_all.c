@@ -6,6 +6,7 @@
 #include "class/pool.h"
 #include "class/progress_bar.h"
 #include "cli/cli.h"
+#include "base/err.h"
 #include "engine/course.h"
 #include "engine/manifest.h"
 
@@ -169,10 +170,8 @@ static int list_students(struct run *r)
     closedir(dir);
     r->s = all;
     r->n = n;
-    if (rc < 0) {
-        fprintf(stderr, "ipclab: out of memory\n");
-        return -1;
-    }
+    if (rc < 0)
+        err_out_of_memory();
     qsort(all, n, sizeof *all, cmp_student);
     for (size_t i = 1; i < n; i++)
         if (strcmp(all[i - 1].name, all[i].name) == 0) {
@@ -514,11 +513,8 @@ static int report_end(struct run *r, bool colour, double seconds)
     struct roster ro;
     struct histogram h;
     char err[512];
-    if (make_roster(r, &ro) < 0) {
-        fprintf(stderr, "ipclab: out of memory\n");
-        gradebook_free_roster(&ro);
-        return 2;
-    }
+    if (make_roster(r, &ro) < 0)
+        err_out_of_memory();
     long graded = gradebook_finish(r->out, &r->meta, &ro, &h, err, sizeof err);
     gradebook_free_roster(&ro);
     if (graded < 0) {

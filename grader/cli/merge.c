@@ -3,6 +3,7 @@
 #include "class/gradebook.h"
 #include "class/progress_bar.h"
 #include "cli/cli.h"
+#include "base/err.h"
 #include "engine/course.h"
 
 #include <dirent.h>
@@ -54,7 +55,7 @@ static int copy_student(const char *from, const char *out, const char *name)
     while ((e = readdir(d)) != NULL) {
         fs_path(a, sizeof a, "%s/%s", src, e->d_name);
         fs_path(b, sizeof b, "%s/%s", tmp, e->d_name);
-        if (e->d_name[0] != '.' && fs_is_file(a) && fs_copy_file(a, b) < 0)
+        if (e->d_name[0] != '.' && fs_is_file(a) && fs_copy_file(a, b, NULL) < 0)
             goto fail;
     }
     closedir(d);
@@ -122,10 +123,8 @@ static int read_inputs(char **dirs, int n, struct class_meta *meta, struct roste
                         dirs[i], r.names[j]);
                 *incomplete = true;
             }
-            if (ok && roster_add(all, r.names[j], r.reasons[j]) < 0) {
-                fprintf(stderr, "ipclab: out of memory\n");
-                ok = false;
-            }
+            if (ok && roster_add(all, r.names[j], r.reasons[j]) < 0)
+                err_out_of_memory();
         }
         gradebook_free_meta(&m);
         gradebook_free_roster(&r);

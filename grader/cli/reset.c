@@ -70,7 +70,7 @@ int cmd_reset(int argc, char **argv)
             continue;
         }
         if (access(cur, F_OK) == 0 &&
-            (fs_mkdir_p(backup) < 0 || fs_copy_file(cur, bak) < 0)) {
+            (fs_mkdir_p(backup) < 0 || fs_copy_file(cur, bak, NULL) < 0)) {
             fprintf(stderr, "ipclab: cannot back up '%s' to '%s': %s (nothing changed)\n",
                     cur, bak, strerror(errno));
             unlink(tmp);

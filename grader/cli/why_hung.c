@@ -3,6 +3,7 @@
  * Usage: ipclab why-hung [--tree] [--brief] PID...
  */
 #include "cli/cli.h"
+#include "base/err.h"
 #include "hang/hang.h"
 
 #include <getopt.h>
@@ -90,10 +91,8 @@ int cmd_why_hung(int argc, char **argv)
     }
     char *details = NULL;
     char *sentence = hang_explain(pids, n, brief ? NULL : &details);
-    if (sentence == NULL) {
-        fprintf(stderr, "ipclab why-hung: out of memory\n");
-        return 1;
-    }
+    if (sentence == NULL)
+        err_out_of_memory();
     printf("%s\n", sentence);
     if (details != NULL)
         printf("\n%s", details);

@@ -1,5 +1,6 @@
 /* build_cache.c - a per-lab cache of the pristine test and support objects. */
 #include "engine/build_cache.h"
+#include "base/fs.h"
 #include "engine/course.h"
 #include "engine/grade.h"
 #include "base/proc.h"
@@ -13,35 +14,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Copy one file with its mode and modification time; 0 or -1. */
-static int copy_keep_time(const char *src, const char *dst)
-{
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
-    struct stat st;
-    if (in < 0 || fstat(in, &st) < 0)
-        goto done;
-    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0)
-        goto done;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n)
-            goto done;
-    if (n < 0)
-        goto done;
-    struct timespec times[2] = {st.st_atim, st.st_mtim};
-    rc = futimens(out, times);
-    if (rc == 0)
-        rc = grade_uid() >= 0 ? fchown(out, (uid_t)grade_uid(), (gid_t)grade_uid()) : 0;
-done:
-    if (out >= 0 && close(out) < 0)
-        rc = -1;
-    if (in >= 0)
-        close(in);
-    return rc;
-}
 
 /* Copy every *.o of cache/sub into build/sub (created, owned by nobody if root). */
 static int copy_objects(const char *cache, const char *build, const char *sub)
@@ -57,6 +29,7 @@ static int copy_objects(const char *cache, const char *build, const char *sub)
     if (d == NULL)
         return -1;
     int rc = 0;
+    const struct fs_copy keep = {.keep_times = true, .owner = grade_uid()};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
@@ -65,7 +38,7 @@ static int copy_objects(const char *cache, const char *build, const char *sub)
         char a[4600], b[4600];
         snprintf(a, sizeof a, "%s/%s", from, e->d_name);
         snprintf(b, sizeof b, "%s/%s", to, e->d_name);
-        if (copy_keep_time(a, b) < 0)
+        if (fs_copy_file(a, b, &keep) < 0)
             rc = -1;
     }
     closedir(d);

@@ -117,7 +117,7 @@ int course_skeleton_to(const char *slug, const char *file, const char *dst)
     snprintf(shipped, sizeof shipped, "%s/.skeleton/%s/src/%s", course_root(), slug,
              file);
     if (access(shipped, R_OK) == 0)
-        return fs_copy_file(shipped, dst);
+        return fs_copy_file(shipped, dst, NULL);
     char spec[4400];
     snprintf(spec, sizeof spec, "HEAD:labs/%s/src/%s", slug, file);
     pid_t pid = fork();

@@ -1,5 +1,6 @@
 /* manifest.c - lab.ini parsing with inih; strict, so typos fail loudly. */
 #include "engine/manifest.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -17,25 +18,11 @@ struct parse_ctx {
     char last_section[256];
 };
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL) {
-        perror("manifest: strdup");
-        exit(2);
-    }
-    return d;
-}
-
 /* Append " more" to *field (for multi-line values). */
 static void append_text(char **field, const char *more)
 {
     size_t a = strlen(*field), b = strlen(more);
-    char *s = realloc(*field, a + b + 2);
-    if (s == NULL) {
-        perror("manifest: realloc");
-        exit(2);
-    }
+    char *s = xrealloc(*field, a + b + 2);
     s[a] = ' ';
     memcpy(s + a + 1, more, b + 1);
     *field = s;
@@ -48,7 +35,7 @@ static void set_student_files(struct manifest *m, const char *value)
     for (char *tok = strtok_r(copy, ", \t", &save); tok;
          tok = strtok_r(NULL, ", \t", &save)) {
         m->student_files =
-            realloc(m->student_files, (m->nstudent_files + 1) * sizeof(char *));
+            xrealloc(m->student_files, (m->nstudent_files + 1) * sizeof(char *));
         m->student_files[m->nstudent_files++] = xstrdup(tok);
     }
     free(copy);
@@ -81,7 +68,7 @@ static struct manifest_test *current_test(struct manifest *m, const char *name)
         return &m->tests[m->ntests - 1];
     if (manifest_find_test(m, name) != NULL)
         return NULL; /* the same test twice */
-    m->tests = realloc(m->tests, (m->ntests + 1) * sizeof *m->tests);
+    m->tests = xrealloc(m->tests, (m->ntests + 1) * sizeof *m->tests);
     struct manifest_test *t = &m->tests[m->ntests++];
     memset(t, 0, sizeof *t);
     t->name = xstrdup(name);

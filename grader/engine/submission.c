@@ -1,5 +1,6 @@
 /* submission.c - locating the student's files in a checkout, solutions/ or an archive. */
 #include "engine/submission.h"
+#include "base/fs.h"
 #include "engine/grade.h"
 
 #include <dirent.h>
@@ -58,37 +59,11 @@ static void search(const char *root, const char *dir, const char *name, const ch
     closedir(d);
 }
 
-/* Copy the regular file src to dst (at most MAX_FILE bytes). Returns 0 or -1. */
-static int copy_file(const char *src, const char *dst)
-{
-    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-                           O_NONBLOCK); /* a FIFO never blocks us */
-    if (in < 0)
-        return -1;
-    int out = -1, rc = -1;
-    struct stat st;
-    if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE)
-        goto done;
-    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0)
-        goto done;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)n) != n)
-            goto done;
-    rc = n == 0 ? 0 : -1;
-done:
-    if (out >= 0 && close(out) < 0)
-        rc = -1;
-    close(in);
-    return rc;
-}
-
 int submission_collect(const struct manifest *m, const char *dir, const char *dest,
                        char **missing)
 {
     char root[PATH_MAX];
+    const struct fs_copy limit = {.max_bytes = MAX_FILE, .owner = -1};
     *missing = NULL;
     if (realpath(dir, root) == NULL) {
         *missing = xasprintf("cannot open '%s': %s", dir, strerror(errno));
@@ -113,7 +88,7 @@ int submission_collect(const struct manifest *m, const char *dir, const char *de
         if (found[0] == '\0')
             search(root, root, f, m->slug, 0, found, sizeof found, &slug_hit);
         snprintf(cand, sizeof cand, "%s/%s", dest, f);
-        if (found[0] == '\0' || copy_file(found, cand) < 0) {
+        if (found[0] == '\0' || fs_copy_file(found, cand, &limit) < 0) {
             char *n = xasprintf("%s%s%s%s", *missing ? *missing : "", *missing ? " " : "",
                                 f, found[0] ? " (unreadable or over 1 MiB)" : "");
             free(*missing);
