@@ -1,4 +1,4 @@
-/* class_archive.c - unpack a student's archive (.tar.gz, .tgz, .tar, .zip, ...) safely.
+/* archive.c - unpack a student's archive (.tar.gz, .tgz, .tar, .zip, ...) safely.
  */
 #include "class/archive.h"
 #include "base/err.h"

@@ -1,4 +1,4 @@
-/* class_archive.h - unpack a student's archive (.tar.gz, .tgz, .tar, .zip, ...) safely.
+/* archive.h - unpack a student's archive (.tar.gz, .tgz, .tar, .zip, ...) safely.
  */
 #ifndef IPCLAB_CLASS_ARCHIVE_H
 #define IPCLAB_CLASS_ARCHIVE_H

@@ -1,4 +1,4 @@
-/* class_gradebook.c - a class's outputs: gradebook.csv, summary.json, grade-all.json. */
+/* gradebook.c - a class's outputs: gradebook.csv, summary.json, grade-all.json. */
 #include "class/gradebook.h"
 #include "base/err.h"
 #include "base/fs.h"

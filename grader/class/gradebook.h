@@ -1,4 +1,4 @@
-/* class_gradebook.h - a class's outputs: gradebook.csv, summary.json, grade-all.json. */
+/* gradebook.h - a class's outputs: gradebook.csv, summary.json, grade-all.json. */
 #ifndef IPCLAB_CLASS_GRADEBOOK_H
 #define IPCLAB_CLASS_GRADEBOOK_H
 

@@ -1,4 +1,4 @@
-/* class_histogram.c - a class's score distribution: ten-point buckets and a text chart.
+/* histogram.c - a class's score distribution: ten-point buckets and a text chart.
  */
 #include "class/histogram.h"
 

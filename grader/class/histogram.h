@@ -1,4 +1,4 @@
-/* class_histogram.h - a class's score distribution: ten-point buckets and a text chart.
+/* histogram.h - a class's score distribution: ten-point buckets and a text chart.
  */
 #ifndef IPCLAB_CLASS_HISTOGRAM_H
 #define IPCLAB_CLASS_HISTOGRAM_H

@@ -1,4 +1,4 @@
-/* class_pool.c - run up to N child processes at once and report each as it ends. */
+/* pool.c - run up to N child processes at once and report each as it ends. */
 #include "class/pool.h"
 
 #include <errno.h>

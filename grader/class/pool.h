@@ -1,4 +1,4 @@
-/* class_pool.h - run up to N child processes at once and report each as it ends. */
+/* pool.h - run up to N child processes at once and report each as it ends. */
 #ifndef IPCLAB_CLASS_POOL_H
 #define IPCLAB_CLASS_POOL_H
 

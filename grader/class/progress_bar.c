@@ -1,4 +1,4 @@
-/* class_progress.c - grade-all's progress: a bar with an ETA on a terminal, lines
+/* progress_bar.c - grade-all's progress: a bar with an ETA on a terminal, lines
  * otherwise. */
 #include "class/progress_bar.h"
 #include "base/term.h"

@@ -1,4 +1,4 @@
-/* class_progress.h - grade-all's progress: a bar with an ETA on a terminal, lines
+/* progress_bar.h - grade-all's progress: a bar with an ETA on a terminal, lines
  * otherwise. */
 #ifndef IPCLAB_CLASS_PROGRESS_H
 #define IPCLAB_CLASS_PROGRESS_H

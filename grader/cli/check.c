@@ -1,4 +1,4 @@
-/* cmd_check.c - `ipclab check`: build and run one lab's tests fast, with hints. */
+/* check.c - `ipclab check`: build and run one lab's tests fast, with hints. */
 #include "engine/collect.h"
 #include "cli/cli.h"
 #include "engine/native.h"

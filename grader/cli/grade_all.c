@@ -1,4 +1,4 @@
-/* cmd_grade_all.c - `ipclab grade-all`: grade a whole class in parallel, resumably. */
+/* grade_all.c - `ipclab grade-all`: grade a whole class in parallel, resumably. */
 #include "class/archive.h"
 #include "engine/class_lock.h"
 #include "base/fs.h"

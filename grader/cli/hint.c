@@ -1,4 +1,4 @@
-/* cmd_hint.c - `ipclab hint NN [TEST]`: one more hint each time it is asked. */
+/* hint.c - `ipclab hint NN [TEST]`: one more hint each time it is asked. */
 #include "cli/cli.h"
 #include "base/term.h"
 #include "engine/course.h"

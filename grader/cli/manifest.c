@@ -1,4 +1,4 @@
-/* cmd_manifest.c - `ipclab manifest`: print what a lab's manifest says (for scripts). */
+/* manifest.c - `ipclab manifest`: print what a lab's manifest says (for scripts). */
 #include "cli/cli.h"
 #include "engine/course.h"
 #include "engine/manifest.h"

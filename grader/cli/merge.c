@@ -1,4 +1,4 @@
-/* cmd_merge.c - `ipclab merge`: combine the outputs of grade-all shards into one. */
+/* merge.c - `ipclab merge`: combine the outputs of grade-all shards into one. */
 #include "base/fs.h"
 #include "class/gradebook.h"
 #include "class/progress_bar.h"

@@ -1,4 +1,4 @@
-/* cmd_reset.c - `ipclab reset NN [FILE]`: restore the skeleton, keeping a backup. */
+/* reset.c - `ipclab reset NN [FILE]`: restore the skeleton, keeping a backup. */
 #include "cli/cli.h"
 #include "base/fs.h"
 #include "base/term.h"

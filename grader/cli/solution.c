@@ -1,4 +1,4 @@
-/* cmd_solution.c - `ipclab solution NN`: the reference solution, once yours passes. */
+/* solution.c - `ipclab solution NN`: the reference solution, once yours passes. */
 #include "cli/cli.h"
 #include "base/proc.h"
 #include "base/term.h"

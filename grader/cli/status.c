@@ -1,4 +1,4 @@
-/* cmd_status.c - `ipclab` with no arguments: every lab's progress and the next step. */
+/* status.c - `ipclab` with no arguments: every lab's progress and the next step. */
 #include "cli/cli.h"
 #include "base/term.h"
 #include "engine/course.h"

@@ -1,4 +1,4 @@
-/* cmd_submit.c - `ipclab submit [NN...]`: a tar.gz of exactly the student files. */
+/* submit.c - `ipclab submit [NN...]`: a tar.gz of exactly the student files. */
 #include "cli/cli.h"
 #include "engine/provenance.h"
 #include "base/term.h"

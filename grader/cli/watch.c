@@ -1,4 +1,4 @@
-/* cmd_watch.c - `ipclab watch [NN]`: re-run check each time a student file is saved. */
+/* watch.c - `ipclab watch [NN]`: re-run check each time a student file is saved. */
 #include "cli/cli.h"
 #include "base/proc.h"
 #include "base/term.h"

@@ -1,4 +1,4 @@
-/* cmd_why_hung.c - `ipclab why-hung`: say where stuck processes are blocked, and why.
+/* why_hung.c - `ipclab why-hung`: say where stuck processes are blocked, and why.
  *
  * Usage: ipclab why-hung [--tree] [--brief] PID...
  */

@@ -1,4 +1,4 @@
-/* report_csv.c - one gradebook row (with its header) for a spreadsheet or LMS. */
+/* csv.c - one gradebook row (with its header) for a spreadsheet or LMS. */
 #include "report/report.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * report_gradescope.c - Gradescope's results.json, as their autograder
+ * gradescope.c - Gradescope's results.json, as their autograder
  * specification defines it: top level score, max_score, execution_time,
  * output, output_format, visibility, stdout_visibility; tests[] with name,
  * number, score, max_score, status ("passed"/"failed"), output, visibility

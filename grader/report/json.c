@@ -1,5 +1,5 @@
 /*
- * report_json.c - the full internal report of one grading run (--report-json).
+ * json.c - the full internal report of one grading run (--report-json).
  *
  * Read by `ipclab grade-all`/`merge` and the student command. Shape:
  * {

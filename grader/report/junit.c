@@ -1,4 +1,4 @@
-/* report_junit.c - a JUnit XML report (libxml2's text writer) for CI dashboards. */
+/* junit.c - a JUnit XML report (libxml2's text writer) for CI dashboards. */
 #include "report/report.h"
 
 #include <libxml/xmlwriter.h>

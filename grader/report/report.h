@@ -34,7 +34,7 @@ int report_csv(const struct grade *g, const char *path);
 /*
  * report_json - the full internal report (everything measured), for the
  * class-scale tools and the student command; its shape is documented at the
- * top of report_json.c. Returns 0 or -1.
+ * top of json.c. Returns 0 or -1.
  */
 int report_json(const struct grade *g, const char *path);
 

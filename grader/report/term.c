@@ -1,4 +1,4 @@
-/* report_term.c - the human-readable grading report for a terminal or a log. */
+/* term.c - the human-readable grading report for a terminal or a log. */
 #include "report/report.h"
 
 #include <stdlib.h>
