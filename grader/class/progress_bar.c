@@ -15,24 +15,24 @@ static bool on_terminal(FILE *out)
     return isatty(fileno(out)) && (term == NULL || strcmp(term, "dumb") != 0);
 }
 
-bool progress_colour(FILE *out)
+bool progress_bar_colour(FILE *out)
 {
     return on_terminal(out) && term_colour_wanted(out);
 }
 
-void progress_init(struct progress *p, FILE *out, size_t total, bool quiet)
+void progress_bar_init(struct progress_bar *p, FILE *out, size_t total, bool quiet)
 {
     memset(p, 0, sizeof *p);
     p->out = out;
     p->quiet = quiet;
     p->bar = !quiet && on_terminal(out);
-    p->colour = !quiet && progress_colour(out);
+    p->colour = !quiet && progress_bar_colour(out);
     p->total = total;
     clock_gettime(CLOCK_MONOTONIC, &p->start);
 }
 
 /* clear_bar - erase the bar line so ordinary lines can be printed. */
-static void clear_bar(struct progress *p)
+static void clear_bar(struct progress_bar *p)
 {
     if (p->bar)
         fputs("\r\033[K", p->out);
@@ -50,8 +50,8 @@ static void fmt_duration(char *buf, size_t len, double s)
         snprintf(buf, len, "%ldh%02ldm", t / 3600, t / 60 % 60);
 }
 
-void progress_student(struct progress *p, const char *name, const char *result, bool good,
-                      double seconds)
+void progress_bar_student(struct progress_bar *p, const char *name, const char *result,
+                          bool good, double seconds)
 {
     p->done++;
     if (p->quiet)
@@ -61,10 +61,10 @@ void progress_student(struct progress *p, const char *name, const char *result, 
     fprintf(p->out, "[%*zu/%zu] %-24s %s%s%s  (%.1f s)\n", w, p->done, p->total, name,
             p->colour ? (good ? "\033[32m" : "\033[31m") : "", result,
             p->colour ? "\033[0m" : "", seconds);
-    progress_tick(p, p->running);
+    progress_bar_tick(p, p->running);
 }
 
-void progress_tick(struct progress *p, size_t running)
+void progress_bar_tick(struct progress_bar *p, size_t running)
 {
     enum { WIDTH = 30 };
     p->running = running;
@@ -92,7 +92,7 @@ void progress_tick(struct progress *p, size_t running)
     fflush(p->out);
 }
 
-void progress_end(struct progress *p)
+void progress_bar_end(struct progress_bar *p)
 {
     clear_bar(p);
     fflush(p->out);

@@ -224,7 +224,7 @@ int cmd_merge(int argc, char **argv)
         fprintf(stderr, "ipclab: %s\n", err);
         goto done;
     }
-    histogram_print(stdout, &h, progress_colour(stdout));
+    histogram_print(stdout, &h, progress_bar_colour(stdout));
     printf("\nGradebook: %s/gradebook.csv (%ld student%s from %d director%s)\n", out,
            graded, graded == 1 ? "" : "s", argc - optind,
            argc - optind == 1 ? "y" : "ies");
