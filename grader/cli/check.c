@@ -29,8 +29,8 @@ static const char usage[] =
     "  --asan      build with AddressSanitizer and UBSan (memory bugs in seconds)\n"
     "  TEST-GLOB   only the tests matching it, e.g. 'pipeline/*' or '*/eof_*'\n"
     "\n"
-    "The tests run in parallel shards, each one test at a time under the\n"
-    "grader's watchdog (IPCLAB_CHECK_JOBS=N shards; default two per CPU).\n"
+    "The tests run in parallel lanes, each one test at a time under the\n"
+    "grader's watchdog (IPCLAB_CHECK_JOBS=N lanes; default two per CPU).\n"
     "\n"
     "Exit status: 0 when every test run passed, 1 otherwise, 2 on a usage error.\n";
 

@@ -1,4 +1,4 @@
-/* check.c - runs a lab's tests as parallel shards of the grader's native pass. */
+/* check.c - runs a lab's tests as parallel lanes of the grader's native pass. */
 #include "engine/check.h"
 #include "base/fs.h"
 #include "engine/collect.h"
@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_SHARDS 8
+#define MAX_LANES 8
 
 /*
  * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests: a tiny
@@ -45,22 +45,22 @@ static int make_work(char *work, size_t len, const char *bin, const char *filter
 }
 
 /*
- * How many shards: $IPCLAB_CHECK_JOBS, else two per CPU (IPC tests spend
+ * How many lanes: $IPCLAB_CHECK_JOBS, else two per CPU (IPC tests spend
  * most of their time blocked, so twice the CPUs keeps them busy); at most
- * MAX_SHARDS - 1 (one is kept for perf tests) and n.
+ * MAX_LANES - 1 (one is kept for perf tests) and n.
  */
-static size_t shard_count(size_t n)
+static size_t lane_count(size_t n)
 {
     const char *env = getenv("IPCLAB_CHECK_JOBS");
     long k = env != NULL && atol(env) > 0 ? atol(env) : 2 * sysconf(_SC_NPROCESSORS_ONLN);
     if (k < 1)
         k = 1;
-    if (k > MAX_SHARDS - 1)
-        k = MAX_SHARDS - 1;
+    if (k > MAX_LANES - 1)
+        k = MAX_LANES - 1;
     return (size_t)k < n ? (size_t)k : n;
 }
 
-/* Move the results of the tests shard k owns from gk into g; free the others. */
+/* Move the results of the tests lane k owns from gk into g; free the others. */
 static void take_results(struct grade *g, struct grade *gk, const int *owner, int k)
 {
     for (size_t i = 0; i < g->m.ntests; i++) {
@@ -79,7 +79,7 @@ static void take_results(struct grade *g, struct grade *gk, const int *owner, in
     }
 }
 
-/* Append the shard's runner output (test output, sanitizer reports) to *acc. */
+/* Append the lane's runner output (test output, sanitizer reports) to *acc. */
 static void take_output(const char *work, char **acc)
 {
     char path[4400];
@@ -97,12 +97,12 @@ static void take_output(const char *work, char **acc)
 }
 
 /*
- * collect_shard - read the results of shard s (work directory work) into g:
+ * collect_lane - read the results of lane s (work directory work) into g:
  * the tests owner[] gives it, its runner note and, when output is not NULL,
  * its runner output; then remove the work directory. Nothing if work is "".
  */
-static void collect_shard(struct grade *g, const char *work, const int *owner, int s,
-                          char **output)
+static void collect_lane(struct grade *g, const char *work, const int *owner, int s,
+                         char **output)
 {
     if (work[0] == '\0')
         return;
@@ -129,7 +129,7 @@ static void reap(pid_t *pid)
 }
 
 /*
- * launch - start shard s: its work directory (works[s], "" on failure, with
+ * launch - start lane s: its work directory (works[s], "" on failure, with
  * a message) and a child running the native pass on the tests of filter
  * ("@(a|b"; this closes it). Sets pids[s] (0 when it could not start).
  */
@@ -163,7 +163,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
                        const struct check_early *early, char **output)
 {
     int *owner =
-        xcalloc(g->m.ntests + 1, sizeof *owner); /* shard of each test, -1: none */
+        xcalloc(g->m.ntests + 1, sizeof *owner); /* lane of each test, -1: none */
     size_t n = 0;
     for (size_t i = 0; i < g->m.ntests; i++) {
         owner[i] =
@@ -174,11 +174,11 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         free(owner);
         return 0;
     }
-    /* Shards 0..k-1 share the tests round robin; shard k holds the perf tests
-     * (run alone, last); shard k + 1 the early tests (started first). */
-    size_t k = shard_count(n), j = 0;
+    /* Lanes 0..k-1 share the tests round robin; lane k holds the perf tests
+     * (run alone, last); lane k + 1 the early tests (started first). */
+    size_t k = lane_count(n), j = 0;
     const size_t perf = k, first = k + 1;
-    char *filters[MAX_SHARDS + 1] = {NULL};
+    char *filters[MAX_LANES + 1] = {NULL};
     for (size_t i = 0; i < g->m.ntests; i++)
         if (owner[i] == 0) {
             int s = (int)(j % k);
@@ -195,8 +195,8 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
             free(filters[s]);
             filters[s] = f;
         }
-    char works[MAX_SHARDS + 1][2048];
-    pid_t pids[MAX_SHARDS + 1] = {0};
+    char works[MAX_LANES + 1][2048];
+    pid_t pids[MAX_LANES + 1] = {0};
     char timeout[32], wall[32];
     double budget = 20 + (double)n * (g->m.timeout + 3);
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
@@ -207,11 +207,11 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         launch(works, pids, s, bin, filters[s], native_args);
     if (filters[first] != NULL) { /* their verdict now, while the others run */
         reap(&pids[first]);
-        collect_shard(g, works[first], owner, (int)first, output);
+        collect_lane(g, works[first], owner, (int)first, output);
         if (early->report != NULL)
             early->report(g, early->arg);
     }
-    if (filters[perf] != NULL) { /* the perf tests, once every other shard is done */
+    if (filters[perf] != NULL) { /* the perf tests, once every other lane is done */
         for (size_t s = 0; s < k; s++)
             reap(&pids[s]);
         launch(works, pids, perf, bin, filters[perf], native_args);
@@ -219,7 +219,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     for (size_t s = 0; s <= first; s++)
         reap(&pids[s]);
     for (size_t s = 0; s <= perf; s++)
-        collect_shard(g, works[s], owner, (int)s, output);
+        collect_lane(g, works[s], owner, (int)s, output);
     for (size_t s = 0; s <= first; s++)
         free(filters[s]);
     free(owner);

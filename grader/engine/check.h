@@ -16,9 +16,9 @@ struct check_result {
 };
 
 /*
- * Tests to report early: those matching glob run in a shard of their own,
+ * Tests to report early: those matching glob run in a lane of their own,
  * started before the others; when it ends, report(g, arg) is called with
- * their results already in g->tests[], while the other shards still run.
+ * their results already in g->tests[], while the other lanes still run.
  */
 struct check_early {
     const char *glob;
@@ -28,9 +28,9 @@ struct check_early {
 
 /*
  * check_run_tests - run the tests of g->m matching glob (all when NULL) with
- * the test binary bin, as parallel shards ($IPCLAB_CHECK_JOBS, else two per
- * CPU, at most 7; perf tests run last, in a shard of their own; early's tests,
- * when early is not NULL, first in another): each shard is the grader's own
+ * the test binary bin, as parallel lanes ($IPCLAB_CHECK_JOBS, else two per
+ * CPU, at most 7; perf tests run last, in a lane of their own; early's tests,
+ * when early is not NULL, first in another): each lane is the grader's own
  * native pass (native_inner: one test at a time, watchdog, why-it-hung) in
  * its own work directory, with a --filter naming its tests, so nothing is
  * misattributed; its results are read with collect_native into g->tests[]
