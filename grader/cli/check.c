@@ -294,28 +294,37 @@ record:
     return status;
 }
 
-/* cmd_check - `ipclab check [--asan] NN [GLOB]`; exit status of check_lab. */
-int cmd_check(int argc, char **argv)
+int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
+               const char **lab)
 {
     if (cli_help(argc, argv, usage) == 0)
         return 0;
-    struct check_opts o = {.record = true};
-    const char *lab = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--asan") == 0)
-            o.asan = true;
+            o->asan = true;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
             return 2;
-        } else if (lab == NULL)
-            lab = argv[i];
-        else if (o.glob == NULL)
-            o.glob = argv[i];
+        } else if (*lab == NULL)
+            *lab = argv[i];
+        else if (o->glob == NULL)
+            o->glob = argv[i];
         else {
             fputs(usage, stderr);
             return 2;
         }
     }
+    return -1;
+}
+
+/* cmd_check - `ipclab check [--asan] NN [GLOB]`; exit status of check_lab. */
+int cmd_check(int argc, char **argv)
+{
+    struct check_opts o = {.record = true};
+    const char *lab = NULL;
+    int rc = check_args(argc, argv, usage, &o, &lab);
+    if (rc >= 0)
+        return rc;
     if (lab == NULL) {
         fputs(usage, stderr);
         return 2;

@@ -3,9 +3,11 @@
 #define IPCLAB_CLI_H
 
 #include "engine/check.h"
+#include "engine/manifest.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Each subcommand gets argv starting at its own name; returns the exit status. */
 int cmd_manifest(int argc, char **argv);
@@ -29,6 +31,12 @@ int cmd_solution(int argc, char **argv);
  */
 int cli_help(int argc, char **argv, const char *usage);
 
+/*
+ * cli_help_or_usage - the end of a getopt switch: for 'h' (--help) print
+ * usage on stdout and return 0; for anything else on stderr and return 2.
+ */
+int cli_help_or_usage(int c, void (*usage)(FILE *out));
+
 /* What one `ipclab check` run is asked to do. */
 struct check_opts {
     bool asan;         /* build with SAN=1 into build/asan */
@@ -51,5 +59,22 @@ struct check_opts {
  * not run at all (after printing why). (check.c; watch and solution use it.)
  */
 int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res);
+
+/*
+ * check_args - check's and watch's command line, `[--asan] [NN] [GLOB]`,
+ * into *o and *lab (left as they are when absent). Returns -1 to go on, 0
+ * after --help, 2 after a usage error (printed with usage).
+ */
+int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
+               const char **lab);
+
+/*
+ * cli_lab_manifest - the command line `VERB NN [ARG]` (--help answered):
+ * resolve lab NN into dir (len bytes) and load its manifest into *m.
+ * Returns -1 to go on (the caller frees *m), 0 after --help, 2 after an
+ * error (printed).
+ */
+int cli_lab_manifest(int argc, char **argv, const char *usage, char *dir, size_t len,
+                     struct manifest *m);
 
 #endif /* IPCLAB_CLI_H */

@@ -171,12 +171,8 @@ int cmd_grade(int argc, char **argv)
         case 'v':
             verbose = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        default: /* 'h' (--help) or an unknown option */
+            return cli_help_or_usage(c, usage);
         }
     }
     if (lab == NULL || sub == NULL || optind != argc) {

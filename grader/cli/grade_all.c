@@ -132,12 +132,8 @@ static int parse_args(struct class_run *r, int argc, char **argv, const char **o
         case 'q':
             r->quiet = true;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        default: /* 'h' (--help) or an unknown option */
+            return cli_help_or_usage(c, usage);
         }
     }
     if (r->lab == NULL || *out_arg == NULL || optind != argc - 1) {

@@ -20,16 +20,11 @@ static const char usage[] =
  * usage. */
 int cmd_hint(int argc, char **argv)
 {
-    if (cli_help(argc, argv, usage) == 0)
-        return 0;
-    if (argc < 2 || argc > 3) {
-        fputs(usage, stderr);
-        return 2;
-    }
     char dir[4096];
     struct manifest m;
-    if (resolve_lab(argv[1], dir, sizeof dir) < 0 || manifest_load(dir, &m) < 0)
-        return 2;
+    int rc = cli_lab_manifest(argc, argv, usage, dir, sizeof dir, &m);
+    if (rc >= 0)
+        return rc;
     struct colours c = term_colours(stdout);
     json_t *p = progress_load();
     json_t *lab = progress_lab(p, m.id);

@@ -61,12 +61,8 @@ int cmd_manifest(int argc, char **argv)
         case 'P':
             what = PERF;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        default: /* 'h' (--help) or an unknown option */
+            return cli_help_or_usage(c, usage);
         }
     }
     if (optind != argc - 1) {

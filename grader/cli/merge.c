@@ -154,12 +154,8 @@ int cmd_merge(int argc, char **argv)
         case 'o':
             out_arg = optarg;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        default: /* 'h' (--help) or an unknown option */
+            return cli_help_or_usage(c, usage);
         }
     }
     if (out_arg == NULL || optind >= argc) {

@@ -26,16 +26,11 @@ static const char usage[] =
 /* cmd_reset - `ipclab reset NN [FILE]`: back up, then restore; 0 when all restored. */
 int cmd_reset(int argc, char **argv)
 {
-    if (cli_help(argc, argv, usage) == 0)
-        return 0;
-    if (argc < 2 || argc > 3) {
-        fputs(usage, stderr);
-        return 2;
-    }
     char dir[4096];
     struct manifest m;
-    if (resolve_lab(argv[1], dir, sizeof dir) < 0 || manifest_load(dir, &m) < 0)
-        return 2;
+    int rc = cli_lab_manifest(argc, argv, usage, dir, sizeof dir, &m);
+    if (rc >= 0)
+        return rc;
     if (argc == 3) {
         bool known = false;
         for (size_t i = 0; i < m.nstudent_files; i++)

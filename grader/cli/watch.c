@@ -156,25 +156,11 @@ static const char *default_lab(char *buf, size_t len)
  */
 int cmd_watch(int argc, char **argv)
 {
-    if (cli_help(argc, argv, usage) == 0)
-        return 0;
     struct check_opts o = {.record = true};
     const char *lab = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--asan") == 0)
-            o.asan = true;
-        else if (argv[i][0] == '-') {
-            fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
-            return 2;
-        } else if (lab == NULL)
-            lab = argv[i];
-        else if (o.glob == NULL)
-            o.glob = argv[i];
-        else {
-            fputs(usage, stderr);
-            return 2;
-        }
-    }
+    int rc = check_args(argc, argv, usage, &o, &lab);
+    if (rc >= 0)
+        return rc;
     char spec[16], dir[4096], src[4200];
     if (lab == NULL)
         lab = default_lab(spec, sizeof spec);
@@ -197,7 +183,7 @@ int cmd_watch(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     bool tty = isatty(1);
     struct colours c = term_colours(stdout);
-    int rc = 2;
+    rc = 2;
     while (!quit) {
         rc = run_check(dir, &m, &o, tty);
         if (quit)

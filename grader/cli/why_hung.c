@@ -60,12 +60,8 @@ int cmd_why_hung(int argc, char **argv)
         case 'b':
             brief = 1;
             break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+        default: /* 'h' (--help) or an unknown option */
+            return cli_help_or_usage(c, usage);
         }
     }
     if (optind >= argc) {

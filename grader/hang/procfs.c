@@ -164,11 +164,17 @@ static int parse_map_line(const char *line, struct procfs_map *map)
     return 0;
 }
 
-int procfs_find_map(pid_t pid, unsigned long addr, struct procfs_map *map)
+/* open_maps - /proc/PID/maps for reading, or NULL with errno set. */
+static FILE *open_maps(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "re");
+    return fopen(path, "re");
+}
+
+int procfs_find_map(pid_t pid, unsigned long addr, struct procfs_map *map)
+{
+    FILE *f = open_maps(pid);
     if (f == NULL)
         return -1;
     char line[512];
@@ -187,9 +193,7 @@ int procfs_find_map(pid_t pid, unsigned long addr, struct procfs_map *map)
 
 int procfs_maps_inode(pid_t pid, const char *dev, unsigned long inode)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
-    FILE *f = fopen(path, "re");
+    FILE *f = open_maps(pid);
     if (f == NULL)
         return -1;
     char line[512];
