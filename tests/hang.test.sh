@@ -1,8 +1,8 @@
 #!/bin/bash
-# hang.test.sh - the "why it hung" explainer (grader/hang.c) against real hangs.
+# hang.test.sh - the "why it hung" explainer (grader/hang/) against real hangs.
 # Usage: tests/hang.test.sh            (HANG_REPEAT=N runs every scenario N times, default 20)
 #
-# Builds tests/hang/scenario.c with grader/hang.c and grader/procfs.c, runs
+# Builds tests/hang/scenario.c with grader/hang/, runs
 # every scenario (each makes a test hang for real in a known way, waits until
 # every process sleeps in the expected call, and prints hang_explain()'s
 # sentence), and checks that the sentence names the right cause, pids and
@@ -21,7 +21,7 @@ test_tmpdir WORK ipclab-hang
 
 CFLAGS="$(grep -v '^#' "$ROOT/labs/support/cflags") -Werror -g -O2"
 if ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/scenario" "$ROOT/tests/hang/scenario.c" \
-    "$ROOT/grader/hang.c" "$ROOT/grader/procfs.c" -pthread 2>"$OUT/build.log"; then
+    "$ROOT"/grader/hang/*.c -pthread 2>"$OUT/build.log"; then
     fail scenario-build "$(head -3 "$OUT/build.log")"
     test_done
 fi
@@ -205,12 +205,12 @@ else
 fi
 
 # The command: `ipclab why-hung PID` on a process that blocks opening a FIFO. Built on
-# its own (cmd_why_hung.c with a two-line main) so that it is tested even while other
+# its own (cli/why_hung.c with a two-line main) so that it is tested even while other
 # parts of the grader are mid-change; the registration is checked in main.c.
-if ! grep -q '{"why-hung", cmd_why_hung,' "$ROOT/grader/main.c"; then
-    fail "command" "why-hung is not registered in grader/main.c"
+if ! grep -q '{"why-hung", cmd_why_hung,' "$ROOT/grader/cli/main.c"; then
+    fail "command" "why-hung is not registered in grader/cli/main.c"
 elif ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/why-hung" "$ROOT/tests/hang/cmd_main.c" \
-    "$ROOT/grader/cmd_why_hung.c" "$ROOT/grader/hang.c" "$ROOT/grader/procfs.c" 2>"$OUT/cmd-build.log"; then
+    "$ROOT/grader/cli/why_hung.c" "$ROOT/grader/base/err.c" "$ROOT"/grader/hang/*.c 2>"$OUT/cmd-build.log"; then
     fail "command" "build: $(head -3 "$OUT/cmd-build.log")"
 else
     IPCLAB="$OUT/why-hung"

@@ -1,6 +1,6 @@
 /* cmd_main.c - run `ipclab why-hung` alone (tests/hang.test.sh: the grader may be
  * mid-change). */
-#include "commands.h"
+#include "cli/cli.h"
 
 /* argv[0] stands for "ipclab"; the subcommand sees argv from its own name on. */
 int main(int argc, char **argv)

@@ -17,7 +17,7 @@
  * DIR holds the FIFOs and sockets. Exit status 0, or 1 if the test never
  * reached the expected state within 10 s (the report is printed anyway).
  */
-#include "hang.h"
+#include "hang/hang.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,0 +1,224 @@
+/* fs.c - the file operations the grader needs, each written once (fs.h). */
+#include "base/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* First errno seen by rm_one during one fs_rm_rf walk (nftw has no user pointer). */
+static int rm_errno;
+
+/* nftw callback: remove one entry, children first (FTW_DEPTH). */
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    int rc = (type == FTW_DP) ? rmdir(path) : unlink(path);
+    if (rc < 0 && errno != ENOENT && rm_errno == 0)
+        rm_errno = errno;
+    return 0; /* keep going: remove as much as possible */
+}
+
+int fs_rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    rm_errno = 0;
+    if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+        return -1;
+    if (rm_errno != 0) {
+        errno = rm_errno;
+        return -1;
+    }
+    return 0;
+}
+
+int fs_mkdir_p(const char *dir)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+char *fs_read_text(const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *buf = NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        goto fail;
+    }
+    if ((size_t)st.st_size > max) {
+        errno = EFBIG;
+        goto fail;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL)
+        goto fail;
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0 || (len += (size_t)n) == (size_t)st.st_size)
+            break;
+    }
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+fail:;
+    int saved = errno;
+    free(buf);
+    close(fd);
+    errno = saved;
+    return NULL;
+}
+
+/* write_all - write len bytes to fd, retrying short writes and EINTR. 0 or -1/errno. */
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int fs_write_atomic(const char *path, const char *data, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >=
+        (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (write_all(fd, data, len) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0)
+        goto fail;
+    return 0;
+fail:;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = saved;
+    return -1;
+}
+
+int fs_copy_file(const char *from, const char *to, const struct fs_copy *o)
+{
+    char buf[65536];
+    int out = -1;
+    struct stat st;
+    int in = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (in < 0)
+        return -1;
+    if (fstat(in, &st) < 0)
+        goto fail;
+    if (!S_ISREG(st.st_mode) ||
+        (o != NULL && o->max_bytes > 0 && st.st_size > o->max_bytes)) {
+        errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+        goto fail;
+    }
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0)
+        goto fail;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break;
+        if (write_all(out, buf, (size_t)n) < 0)
+            goto fail;
+    }
+    if (o != NULL && o->keep_times) {
+        struct timespec times[2] = {st.st_atim, st.st_mtim};
+        if (futimens(out, times) < 0)
+            goto fail;
+    }
+    if (o != NULL && o->owner >= 0 && fchown(out, (uid_t)o->owner, (gid_t)o->owner) < 0)
+        goto fail;
+    close(in);
+    if (close(out) < 0)
+        return -1;
+    return 0;
+fail:;
+    int saved = errno;
+    close(in);
+    if (out >= 0)
+        close(out);
+    errno = saved;
+    return -1;
+}
+
+int fs_path(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+bool fs_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool fs_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}

@@ -1,0 +1,80 @@
+/* cli.h - the verbs of `ipclab` and what they share (the only layer that knows argv). */
+#ifndef IPCLAB_CLI_H
+#define IPCLAB_CLI_H
+
+#include "engine/check.h"
+#include "engine/manifest.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Each subcommand gets argv starting at its own name; returns the exit status. */
+int cmd_manifest(int argc, char **argv);
+int cmd_grade(int argc, char **argv);
+int cmd_grade_all(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_why_hung(int argc, char **argv);
+int cmd_status(int argc, char **argv); /* the student's side: status.c, check.c, ... */
+int cmd_check(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_hint(int argc, char **argv);
+int cmd_grade_student(int argc,
+                      char **argv); /* `grade NN` -> grade --lab NN --submission ROOT */
+int cmd_submit(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_solution(int argc, char **argv);
+
+/*
+ * cli_help - print usage text to stdout and return 0 when argv holds
+ * --help or -h; otherwise return -1 and print nothing.
+ */
+int cli_help(int argc, char **argv, const char *usage);
+
+/*
+ * cli_help_or_usage - the end of a getopt switch: for 'h' (--help) print
+ * usage on stdout and return 0; for anything else on stderr and return 2.
+ */
+int cli_help_or_usage(int c, void (*usage)(FILE *out));
+
+/* What one `ipclab check` run is asked to do. */
+struct check_opts {
+    bool asan;         /* build with SAN=1 into build/asan */
+    const char *glob;  /* Criterion filter ("suite/test" glob), or NULL for all */
+    bool quiet;        /* print nothing (solution uses the verdicts only) */
+    bool record;       /* store the result in the progress file */
+    const char *first; /* tests to run first and report on their own, before the
+                          rest (watch: those that failed last time), or NULL */
+};
+
+/*
+ * check_lab - build the student's src/ of lab_dir with make into the lab's
+ * own build directory (build/ for a plain check, build/asan with SAN=1), so
+ * unchanged objects are reused, then run the tests natively with the
+ * grader's own runner (native_inner: watchdog and why-it-hung) and read its
+ * results with collect_native. Prints compiler errors first, then one line
+ * per failure with its assertion message, the manifest's first hint and,
+ * for a timeout, the why-it-hung sentence. Fills *res. Returns 0 when the
+ * build succeeded and every test run passed, 1 otherwise, 2 when it could
+ * not run at all (after printing why). (check.c; watch and solution use it.)
+ */
+int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res);
+
+/*
+ * check_args - check's and watch's command line, `[--asan] [NN] [GLOB]`,
+ * into *o and *lab (left as they are when absent). Returns -1 to go on, 0
+ * after --help, 2 after a usage error (printed with usage).
+ */
+int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
+               const char **lab);
+
+/*
+ * cli_lab_manifest - the command line `VERB NN [ARG]` (--help answered):
+ * resolve lab NN into dir (len bytes) and load its manifest into *m.
+ * Returns -1 to go on (the caller frees *m), 0 after --help, 2 after an
+ * error (printed).
+ */
+int cli_lab_manifest(int argc, char **argv, const char *usage, char *dir, size_t len,
+                     struct manifest *m);
+
+#endif /* IPCLAB_CLI_H */

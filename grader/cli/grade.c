@@ -1,0 +1,281 @@
+/* grade.c - `ipclab grade`: grade one submission of one lab, end to end (`grade NN`: this
+ * checkout). */
+#include "cli/cli.h"
+#include "base/term.h"
+#include "engine/course.h"
+#include "engine/grade.h"
+#include "engine/native.h"
+#include "engine/passes.h"
+#include "base/proc.h"
+#include "engine/provenance.h"
+#include "report/report.h"
+#include "engine/sandbox.h"
+#include "engine/score.h"
+#include "engine/submission.h"
+#include "engine/vglog.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ipclab grade --lab NN --submission DIR [options]\n"
+            "\n"
+            "Builds DIR's student files against the lab's own headers and tests, runs\n"
+            "the tests in a sandbox (natively, then under valgrind), and scores them\n"
+            "with the policy file. DIR may be a checkout (labs/NN-x/src/F), the\n"
+            "solutions/ tree (NN-x/src/F) or a directory with the files at its top.\n"
+            "\n"
+            "options:\n"
+            "  --json FILE         Gradescope results.json\n"
+            "  --junit FILE        JUnit XML\n"
+            "  --csv FILE          a CSV gradebook row (with its header)\n"
+            "  --report-json FILE  everything measured (for grade-all and tools)\n"
+            "  --student NAME      first CSV column (default: DIR's name)\n"
+            "  --policy FILE       score policy (default: grader/policy.ini)\n"
+            "  --jobs N            CPUs to use (default: all; grade-all uses 1)\n"
+            "  --no-sandbox        run without bubblewrap (the report says so)\n"
+            "  --no-valgrind       skip the memcheck pass (no memory deductions)\n"
+            "  --keep-work         keep the work directory (its path is printed)\n"
+            "  -q, --quiet         no terminal report\n"
+            "  -v, --verbose       also print why-it-hung details\n"
+            "\n"
+            "Exit status: 0 full marks, 1 graded with less, 2 could not grade.\n");
+}
+
+/* nftw callback: remove one entry (children before parents). */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Make WORK and its subdirectories, owned by nobody when we are root. */
+static int make_work(struct grade *g)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || base[0] != '/')
+        base = "/tmp";
+    snprintf(g->work, sizeof g->work, "%s/ipclab-grade-XXXXXX", base);
+    if (mkdtemp(g->work) == NULL)
+        return -1;
+    const char *subs[] = {"", "/src", "/build", "/native", "/tmp"};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", g->work, subs[i]);
+        if (i > 0 && mkdir(p, 0755) < 0)
+            return -1;
+        if (chmod(p, 0755) < 0)
+            return -1;
+        if (grade_chown(p) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Write every requested output; returns -1 if one could not be written. */
+static int write_outputs(const struct grade *g, const char *const outs[4])
+{
+    int (*writers[4])(const struct grade *, const char *) = {
+        report_gradescope, report_junit, report_csv, report_json};
+    int rc = 0;
+    for (int i = 0; i < 4; i++)
+        if (outs[i] != NULL && writers[i](g, outs[i]) < 0) {
+            fprintf(stderr, "ipclab: cannot write '%s': %s\n", outs[i], strerror(errno));
+            rc = -1;
+        }
+    return rc;
+}
+
+int cmd_grade(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--inner-native") == 0)
+        return native_inner(argc, argv);
+    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
+                                         {"submission", required_argument, NULL, 's'},
+                                         {"json", required_argument, NULL, 'J'},
+                                         {"junit", required_argument, NULL, 'X'},
+                                         {"csv", required_argument, NULL, 'C'},
+                                         {"report-json", required_argument, NULL, 'R'},
+                                         {"student", required_argument, NULL, 'n'},
+                                         {"policy", required_argument, NULL, 'p'},
+                                         {"jobs", required_argument, NULL, 'j'},
+                                         {"no-sandbox", no_argument, NULL, 'S'},
+                                         {"no-valgrind", no_argument, NULL, 'V'},
+                                         {"keep-work", no_argument, NULL, 'k'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *lab = NULL, *sub = NULL, *policy = NULL, *student = NULL;
+    const char *outs[4] = {NULL, NULL, NULL, NULL};
+    bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false;
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qvhj:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            lab = optarg;
+            break;
+        case 's':
+            sub = optarg;
+            break;
+        case 'J':
+            outs[0] = optarg;
+            break;
+        case 'X':
+            outs[1] = optarg;
+            break;
+        case 'C':
+            outs[2] = optarg;
+            break;
+        case 'R':
+            outs[3] = optarg;
+            break;
+        case 'n':
+            student = optarg;
+            break;
+        case 'p':
+            policy = optarg;
+            break;
+        case 'j':
+            jobs = strtol(optarg, NULL, 10);
+            if (jobs < 1) {
+                fprintf(stderr, "ipclab: --jobs wants a number >= 1\n");
+                return 2;
+            }
+            break;
+        case 'S':
+            sandbox = false;
+            break;
+        case 'V':
+            valgrind = false;
+            break;
+        case 'k':
+            keep = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        default: /* 'h' (--help) or an unknown option */
+            return cli_help_or_usage(c, usage);
+        }
+    }
+    if (lab == NULL || sub == NULL || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    struct stat st;
+    int bad = stat(sub, &st) < 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
+    if (bad != 0) {
+        fprintf(stderr, "ipclab: cannot grade '%s': %s\n", sub, strerror(bad));
+        return 2;
+    }
+    static struct grade g;
+    memset(&g, 0, sizeof g);
+    double t0 = now_seconds();
+    snprintf(g.submission, sizeof g.submission, "%s", sub);
+    if (student != NULL) {
+        snprintf(g.student, sizeof g.student, "%s", student);
+    } else {
+        char real[PATH_MAX], *copy = NULL;
+        if (realpath(sub, real) != NULL)
+            copy = real;
+        snprintf(g.student, sizeof g.student, "%s", copy ? basename(copy) : sub);
+    }
+    if (resolve_lab(lab, g.lab_dir, sizeof g.lab_dir) < 0 ||
+        manifest_load(g.lab_dir, &g.m) < 0 || policy_load(&g.pol, policy) < 0)
+        return 2;
+    grade_init(&g);
+    proc_install_signals();
+    if (make_work(&g) < 0) {
+        fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
+        grade_free(&g);
+        return 2;
+    }
+    sandbox_probe(&g.sb, g.work, sandbox);
+    char src[4200];
+    snprintf(src, sizeof src, "%s/src", g.work);
+    if (submission_collect(&g.m, sub, src, &g.missing_files) < 0) {
+        g.build_ok = false;
+    } else {
+        if (geteuid() == 0) /* the copies must be readable by the build as nobody */
+            for (size_t i = 0; i < g.m.nstudent_files; i++) {
+                char p[4400];
+                snprintf(p, sizeof p, "%s/%s", src, g.m.student_files[i]);
+                if (grade_chown(p) < 0)
+                    fprintf(stderr, "ipclab: cannot chown '%s': %s\n", p,
+                            strerror(errno));
+            }
+        pass_build(&g);
+    }
+    if (g.build_ok && g.infra_error == NULL && !proc_interrupted())
+        pass_tests(&g, (int)jobs, valgrind);
+    pass_cleanup_host(&g);
+    provenance_check(&g); /* ipclab submit's MANIFEST: warn about edited provided files */
+    if (proc_interrupted() && g.infra_error == NULL)
+        g.infra_error = xasprintf("interrupted");
+    score_compute(&g);
+    g.seconds = now_seconds() - t0;
+    int status = g.infra_error != NULL ? 2 : (g.score >= g.max_score ? 0 : 1);
+    if (write_outputs(&g, outs) < 0)
+        status = 2;
+    if (g.infra_error != NULL)
+        fprintf(stderr, "ipclab: could not grade: %s\n", g.infra_error);
+    if (!quiet)
+        report_term(&g, stdout, term_colour_wanted(stdout), verbose);
+    if (keep)
+        fprintf(stderr, "ipclab: work directory kept: %s\n", g.work);
+    else
+        nftw(g.work, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    grade_free(&g);
+    return status;
+}
+
+/*
+ * cmd_grade_student - `ipclab grade NN [opts]` becomes `ipclab grade --lab NN
+ * --submission ROOT [opts]`; any other form goes to cmd_grade unchanged.
+ */
+int cmd_grade_student(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+        fprintf(stdout,
+                "usage: ipclab grade NN [options]     (a student: grade this checkout)\n"
+                "       ipclab grade --lab NN --submission DIR [options]\n\n"
+                "`ipclab grade NN` is exactly `ipclab grade --lab NN --submission "
+                "ROOT`:\nthe instructor's grader (sandbox, valgrind, deductions, why "
+                "it hung)\nrun on your own checkout, so the grade holds no "
+                "surprises.\n\n");
+        return cmd_grade(argc, argv);
+    }
+    if (argc < 2 || argv[1][0] == '-')
+        return cmd_grade(argc, argv);
+    /* grade NN [opts...] -> grade --lab NN --submission ROOT [opts...] */
+    char **nargv = xcalloc((size_t)argc + 4, sizeof *nargv);
+    int k = 0;
+    nargv[k++] = argv[0];
+    nargv[k++] = "--lab";
+    nargv[k++] = argv[1];
+    nargv[k++] = "--submission";
+    nargv[k++] = (char *)course_root();
+    for (int i = 2; i < argc; i++)
+        nargv[k++] = argv[i];
+    nargv[k] = NULL;
+    int rc = cmd_grade(k, nargv);
+    free(nargv);
+    return rc;
+}

@@ -1,0 +1,228 @@
+/* check.c - runs a lab's tests as parallel lanes of the grader's native pass. */
+#include "engine/check.h"
+#include "base/fs.h"
+#include "engine/collect.h"
+#include "engine/native.h"
+#include "engine/passes.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_LANES 8
+
+/*
+ * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests: a tiny
+ * script running bin with --filter=FILTER and the native pass's own
+ * arguments. Returns 0, or -1 with errno set.
+ */
+static int make_work(char *work, size_t len, const char *bin, const char *filter)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(work, len, "%s/ipclab-check-XXXXXX", base && base[0] == '/' ? base : "/tmp");
+    if (mkdtemp(work) == NULL)
+        return -1;
+    char p[4400];
+    const char *subs[] = {"native", "tmp", "build"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%.2047s/%s", work, subs[i]);
+        if (mkdir(p, 0700) < 0)
+            return -1;
+    }
+    snprintf(p, sizeof p, "%.2047s/build/run-tests", work);
+    FILE *f = fopen(p, "we");
+    if (f == NULL)
+        return -1;
+    /* Test names are [A-Za-z0-9_/]: nothing in the filter needs quoting but '. */
+    fprintf(f, "#!/bin/sh\nexec '%s' '--filter=%s' \"$@\"\n", bin, filter);
+    if (fclose(f) != 0)
+        return -1;
+    return chmod(p, 0700);
+}
+
+/*
+ * How many lanes: $IPCLAB_CHECK_JOBS, else two per CPU (IPC tests spend
+ * most of their time blocked, so twice the CPUs keeps them busy); at most
+ * MAX_LANES - 1 (one is kept for perf tests) and n.
+ */
+static size_t lane_count(size_t n)
+{
+    const char *env = getenv("IPCLAB_CHECK_JOBS");
+    long k = env != NULL && atol(env) > 0 ? atol(env) : 2 * sysconf(_SC_NPROCESSORS_ONLN);
+    if (k < 1)
+        k = 1;
+    if (k > MAX_LANES - 1)
+        k = MAX_LANES - 1;
+    return (size_t)k < n ? (size_t)k : n;
+}
+
+/* Move the results of the tests lane k owns from gk into g; free the others. */
+static void take_results(struct grade *g, struct grade *gk, const int *owner, int k)
+{
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        struct test_result *r = &gk->tests[i];
+        if (owner[i] == k) {
+            g->tests[i] = *r;
+            continue;
+        }
+        test_result_free(r);
+    }
+    if (gk->runner_note != NULL) {
+        char *n = xasprintf("%s%s%s", g->runner_note ? g->runner_note : "",
+                            g->runner_note ? "; " : "", gk->runner_note);
+        free(g->runner_note);
+        g->runner_note = n;
+    }
+}
+
+/* Append the lane's runner output (test output, sanitizer reports) to *acc. */
+static void take_output(const char *work, char **acc)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%.2047s/native/runner.out", work);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    char *next = xasprintf("%s%s", *acc ? *acc : "", buf);
+    free(*acc);
+    *acc = next;
+}
+
+/*
+ * collect_lane - read the results of lane s (work directory work) into g:
+ * the tests owner[] gives it, its runner note and, when output is not NULL,
+ * its runner output; then remove the work directory. Nothing if work is "".
+ */
+static void collect_lane(struct grade *g, const char *work, const int *owner, int s,
+                         char **output)
+{
+    if (work[0] == '\0')
+        return;
+    struct grade gk;
+    memset(&gk, 0, sizeof gk);
+    gk.m = g->m; /* shared, not owned */
+    snprintf(gk.work, sizeof gk.work, "%.2047s", work);
+    grade_init(&gk);
+    collect_native(&gk);
+    take_results(g, &gk, owner, s);
+    if (output != NULL)
+        take_output(work, output);
+    free(gk.tests);
+    free(gk.runner_note);
+    fs_rm_rf(work);
+}
+
+/* reap - wait for *pid (retrying on EINTR) unless it is 0; then set it to 0. */
+static void reap(pid_t *pid)
+{
+    while (*pid > 0 && waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    *pid = 0;
+}
+
+/*
+ * launch - start lane s: its work directory (works[s], "" on failure, with
+ * a message) and a child running the native pass on the tests of filter
+ * ("@(a|b"; this closes it). Sets pids[s] (0 when it could not start).
+ */
+static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
+                   const char *filter, char *const native_args[])
+{
+    works[s][0] = '\0';
+    pids[s] = 0;
+    if (filter == NULL)
+        return;
+    char *f = xasprintf("%s)", filter);
+    if (make_work(works[s], sizeof works[s], bin, f) < 0) {
+        fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
+        works[s][0] = '\0';
+        free(f);
+        return;
+    }
+    free(f);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = {"grade",        "--inner-native", works[s],
+                        native_args[0], native_args[1],   NULL};
+        _exit(native_inner(5, argv));
+    }
+    pids[s] = pid > 0 ? pid : 0;
+}
+
+/* check_run_tests - see check.h. */
+size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
+                       const struct check_early *early, char **output)
+{
+    int *owner =
+        xcalloc(g->m.ntests + 1, sizeof *owner); /* lane of each test, -1: none */
+    size_t n = 0;
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        owner[i] =
+            glob == NULL || fnmatch(glob, g->m.tests[i].name, FNM_EXTMATCH) == 0 ? 0 : -1;
+        n += owner[i] == 0;
+    }
+    if (n == 0) {
+        free(owner);
+        return 0;
+    }
+    /* Lanes 0..k-1 share the tests round robin; lane k holds the perf tests
+     * (run alone, last); lane k + 1 the early tests (started first). */
+    size_t k = lane_count(n), j = 0;
+    const size_t perf = k, first = k + 1;
+    char *filters[MAX_LANES + 1] = {NULL};
+    for (size_t i = 0; i < g->m.ntests; i++)
+        if (owner[i] == 0) {
+            int s = (int)(j % k);
+            if (g->m.tests[i].options & OPT_PERF)
+                s = (int)perf;
+            else if (early != NULL &&
+                     fnmatch(early->glob, g->m.tests[i].name, FNM_EXTMATCH) == 0)
+                s = (int)first;
+            else
+                j++;
+            owner[i] = s;
+            char *f = xasprintf("%s%s%s", filters[s] ? filters[s] : "@(",
+                                filters[s] ? "|" : "", g->m.tests[i].name);
+            free(filters[s]);
+            filters[s] = f;
+        }
+    char works[MAX_LANES + 1][2048];
+    pid_t pids[MAX_LANES + 1] = {0};
+    char timeout[32], wall[32];
+    double budget = 20 + (double)n * (g->m.timeout + 3);
+    snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
+    snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
+    char *native_args[] = {timeout, wall};
+    launch(works, pids, first, bin, filters[first], native_args);
+    for (size_t s = 0; s < k; s++)
+        launch(works, pids, s, bin, filters[s], native_args);
+    if (filters[first] != NULL) { /* their verdict now, while the others run */
+        reap(&pids[first]);
+        collect_lane(g, works[first], owner, (int)first, output);
+        if (early->report != NULL)
+            early->report(g, early->arg);
+    }
+    if (filters[perf] != NULL) { /* the perf tests, once every other lane is done */
+        for (size_t s = 0; s < k; s++)
+            reap(&pids[s]);
+        launch(works, pids, perf, bin, filters[perf], native_args);
+    }
+    for (size_t s = 0; s <= first; s++)
+        reap(&pids[s]);
+    for (size_t s = 0; s <= perf; s++)
+        collect_lane(g, works[s], owner, (int)s, output);
+    for (size_t s = 0; s <= first; s++)
+        free(filters[s]);
+    free(owner);
+    pass_cleanup_host(g); /* IPC objects the probe saw left behind */
+    return n;
+}

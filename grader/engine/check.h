@@ -1,0 +1,45 @@
+/* check.h - the student's fast check: a lab's tests as parallel native runs. */
+#ifndef IPCLAB_CHECK_H
+#define IPCLAB_CHECK_H
+
+#include "engine/grade.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The outcome of a check: counts over the tests that were run. */
+struct check_result {
+    bool build_ok;
+    size_t passed, run;     /* tests passed / tests run (the glob's) */
+    double points, max;     /* points of passed tests / of the tests run */
+    char first_failing[64]; /* the first failing test in manifest order, or "" */
+};
+
+/*
+ * Tests to report early: those matching glob run in a lane of their own,
+ * started before the others; when it ends, report(g, arg) is called with
+ * their results already in g->tests[], while the other lanes still run.
+ */
+struct check_early {
+    const char *glob;
+    void (*report)(struct grade *g, void *arg);
+    void *arg;
+};
+
+/*
+ * check_run_tests - run the tests of g->m matching glob (all when NULL) with
+ * the test binary bin, as parallel lanes ($IPCLAB_CHECK_JOBS, else two per
+ * CPU, at most 7; perf tests run last, in a lane of their own; early's tests,
+ * when early is not NULL, first in another): each lane is the grader's own
+ * native pass (native_inner: one test at a time, watchdog, why-it-hung) in
+ * its own work directory, with a --filter naming its tests, so nothing is
+ * misattributed; its results are read with collect_native into g->tests[]
+ * (grade_init'ed by the caller) and g->runner_note. IPC objects the
+ * tests left are removed. If output is not NULL, *output gets the runners'
+ * output (malloc'd; test output and sanitizer reports). Returns the number
+ * of tests selected.
+ */
+size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
+                       const struct check_early *early, char **output);
+
+#endif /* IPCLAB_CHECK_H */

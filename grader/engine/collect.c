@@ -1,0 +1,268 @@
+/* collect.c - turns the native pass's JSON files into per-test results. */
+#include "engine/collect.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The result slot of test name, or NULL when the manifest does not have it. */
+static struct test_result *find(struct grade *g, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < g->m.ntests; i++)
+        if (strcmp(g->tests[i].mt->name, name) == 0)
+            return &g->tests[i];
+    return NULL;
+}
+
+/* Verdict from the hook's status word. */
+static enum verdict parse_verdict(const char *s)
+{
+    if (s == NULL)
+        return V_NOT_RUN;
+    if (strcmp(s, "passed") == 0)
+        return V_PASSED;
+    if (strcmp(s, "failed") == 0)
+        return V_FAILED;
+    if (strcmp(s, "crashed") == 0)
+        return V_CRASHED;
+    if (strcmp(s, "timeout") == 0)
+        return V_TIMEOUT;
+    if (strcmp(s, "skipped") == 0)
+        return V_SKIPPED;
+    return V_NOT_RUN;
+}
+
+/* Join the failed assertions' messages, one per line, "file:line: message". */
+static char *failure_text(json_t *t)
+{
+    json_t *fails = json_object_get(t, "failures");
+    char *out = NULL;
+    size_t i;
+    json_t *f;
+    json_array_foreach(fails, i, f)
+    {
+        const char *msg = json_string_value(json_object_get(f, "message"));
+        const char *file = json_string_value(json_object_get(f, "file"));
+        int line = (int)json_integer_value(json_object_get(f, "line"));
+        const char *base = file ? strrchr(file, '/') : NULL;
+        char *next = xasprintf("%s%s%s:%d: %s", out ? out : "", out ? "\n" : "",
+                               base ? base + 1 : (file ? file : "?"), line,
+                               msg && msg[0] ? msg : "assertion failed");
+        free(out);
+        out = next;
+        if (i >= 4)
+            break;
+    }
+    if (out == NULL) {
+        const char *msg = json_string_value(json_object_get(t, "message"));
+        if (msg != NULL && msg[0] != '\0')
+            out = xasprintf("%s", msg);
+    }
+    return out;
+}
+
+/* Read results.json (the verdict hook's output). */
+static void read_results(struct grade *g, const char *path)
+{
+    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *tests = json_object_get(doc, "tests");
+    size_t i;
+    json_t *t;
+    json_array_foreach(tests, i, t)
+    {
+        struct test_result *r = find(g, json_string_value(json_object_get(t, "name")));
+        if (r == NULL)
+            continue;
+        r->verdict = parse_verdict(json_string_value(json_object_get(t, "status")));
+        r->signal = (int)json_integer_value(json_object_get(t, "signal"));
+        r->exit_code = (int)json_integer_value(json_object_get(t, "exit_code"));
+        r->time = json_real_value(json_object_get(t, "time"));
+        free(r->message);
+        r->message = NULL;
+        if (r->verdict == V_FAILED)
+            r->message = failure_text(t);
+        else if (r->verdict == V_CRASHED) {
+            const char *abbrev = r->signal > 0 ? sigabbrev_np(r->signal) : NULL;
+            if (r->signal > 0)
+                r->message = xasprintf("the test crashed: killed by SIG%s (%s)",
+                                       abbrev ? abbrev : "?", strsignal(r->signal));
+            else if (r->exit_code != 0)
+                r->message = xasprintf("the test process exited with status %d before "
+                                       "the test finished (exit() in your code?)",
+                                       r->exit_code);
+            else
+                r->message =
+                    xasprintf("the test process ended before the test finished: "
+                              "it crashed in its set-up or clean-up, or your code "
+                              "called exit()");
+        } else if (r->verdict == V_TIMEOUT)
+            r->message = xasprintf("the test did not finish within %d s", g->m.timeout);
+    }
+    json_decref(doc);
+}
+
+/*
+ * Remove Criterion's own objects (BoxFort's /dev/shm/bxfi_* and bxf_*) from
+ * a probe's IPC list: without a private /dev/shm, other test runners on the
+ * host create them at any moment.
+ */
+static void drop_framework_objects(json_t *ipc)
+{
+    for (size_t i = json_array_size(ipc); i-- > 0;) {
+        json_t *o = json_array_get(ipc, i);
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (kind != NULL && name != NULL && strcmp(kind, "posix-shm") == 0 &&
+            strncmp(name, "/bxf", 4) == 0)
+            json_array_remove(ipc, i);
+    }
+}
+
+/* Without a sandbox: remove other users' objects (the probe saw the host's). */
+static void drop_foreign_objects(json_t *ipc)
+{
+    for (size_t i = json_array_size(ipc); i-- > 0;) {
+        json_t *o = json_array_get(ipc, i);
+        const char *kind = json_string_value(json_object_get(o, "kind"));
+        const char *name = json_string_value(json_object_get(o, "name"));
+        if (kind != NULL && name != NULL && !ipc_owned_by_us(kind, name))
+            json_array_remove(ipc, i);
+    }
+}
+
+/* Read probe.jsonl: end records carry what each test left behind. */
+static void read_probe(struct grade *g, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_t *rec = json_loads(line, 0, NULL);
+        const char *ev = json_string_value(json_object_get(rec, "event"));
+        struct test_result *r = find(g, json_string_value(json_object_get(rec, "test")));
+        if (r != NULL && ev != NULL && strcmp(ev, "end") == 0) {
+            r->probed = true;
+            json_decref(r->fds);
+            json_decref(r->ipc);
+            r->fds = json_incref(json_object_get(rec, "fds"));
+            r->ipc = json_incref(json_object_get(rec, "ipc"));
+            drop_framework_objects(r->ipc);
+            if (!g->sb.on)
+                drop_foreign_objects(r->ipc);
+            r->children = (int)json_integer_value(json_object_get(rec, "children"));
+            free(r->children_desc);
+            r->children_desc =
+                xstrdup_or_null(json_string_value(json_object_get(rec, "children_desc")));
+        }
+        json_decref(rec);
+    }
+    free(line);
+    fclose(f);
+}
+
+/* Read watch.json: hangs and the grader's own watchdog kills. */
+static void read_watch(struct grade *g, const char *path)
+{
+    json_t *doc = json_load_file(path, 0, NULL);
+    if (doc == NULL) {
+        g->runner_note = xasprintf("the test run was stopped before it reported "
+                                   "(time or resource limit)");
+        return;
+    }
+    const char *name;
+    json_t *h;
+    json_object_foreach(json_object_get(doc, "hangs"), name, h)
+    {
+        struct test_result *r = find(g, name);
+        if (r == NULL)
+            continue;
+        r->hang = xstrdup_or_null(json_string_value(json_object_get(h, "summary")));
+        const char *d = json_string_value(json_object_get(h, "details"));
+        r->hang_details = d && d[0] ? xstrdup_or_null(d) : NULL;
+    }
+    size_t i;
+    json_t *k;
+    json_array_foreach(json_object_get(doc, "killed"), i, k)
+    {
+        struct test_result *r = find(g, json_string_value(k));
+        if (r == NULL)
+            continue;
+        r->watchdog = true;
+        r->verdict = V_TIMEOUT;
+        free(r->message);
+        r->message = xasprintf("the test did not finish within %d s and ignored "
+                               "Criterion's timeout: the grader's watchdog killed it",
+                               g->m.timeout);
+    }
+    json_t *o;
+    json_object_foreach(json_object_get(doc, "orphans"), name, o)
+    {
+        struct test_result *r = find(g, name);
+        if (r == NULL)
+            continue;
+        int n = (int)json_integer_value(json_object_get(o, "count"));
+        const char *desc = json_string_value(json_object_get(o, "desc"));
+        char *d = xasprintf(
+            "%s%s%d orphaned (outside the test's process tree): %s",
+            r->children_desc && r->children_desc[0] ? r->children_desc : "",
+            r->children_desc && r->children_desc[0] ? "; " : "", n, desc ? desc : "?");
+        free(r->children_desc);
+        r->children_desc = d;
+        r->children += n;
+    }
+    json_object_foreach(json_object_get(doc, "runner_killers"), name, o)
+    {
+        struct test_result *r = find(g, name);
+        if (r == NULL)
+            continue;
+        r->verdict = V_CRASHED;
+        r->signal = 0;
+        free(r->message);
+        r->message = xasprintf("the test runner died while this test ran (%s): does "
+                               "your code kill other processes, e.g. kill(-1, ...) or "
+                               "kill(0, ...)? The other tests were run again without it",
+                               json_string_value(o) ? json_string_value(o) : "?");
+    }
+    if (json_is_true(json_object_get(doc, "runner_killed")))
+        g->runner_note = xasprintf("the test runner was killed after the whole-run "
+                                   "time limit");
+    json_int_t bytes = json_integer_value(json_object_get(doc, "output_bytes"));
+    if (bytes > 256 * 1024) {
+        char *note = xasprintf("%s%sthe tests wrote %lld bytes of output; the grader "
+                               "kept the first 256 KiB",
+                               g->runner_note ? g->runner_note : "",
+                               g->runner_note ? "; " : "", (long long)bytes);
+        free(g->runner_note);
+        g->runner_note = note;
+    }
+    json_decref(doc);
+}
+
+void collect_native(struct grade *g)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/native/results.json", g->work);
+    read_results(g, path);
+    snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
+    read_probe(g, path);
+    bool have_probe = false;
+    for (size_t i = 0; i < g->m.ntests; i++)
+        have_probe = have_probe || g->tests[i].probed;
+    snprintf(path, sizeof path, "%s/native/watch.json", g->work);
+    read_watch(g, path);
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        struct test_result *r = &g->tests[i];
+        if (r->verdict == V_NOT_RUN && r->message == NULL)
+            r->message = xasprintf("no verdict: the test runner died before this test "
+                                   "reported (see the notes)");
+        /* A test declared with .signal = SIG passes by dying: it writes no end record. */
+        if (r->verdict == V_PASSED && have_probe && !r->probed && r->signal == 0) {
+            r->verdict = V_FAILED;
+            r->message = xasprintf("the test process ended before the test finished "
+                                   "(exit() or _exit() in your code?)");
+        }
+    }
+}

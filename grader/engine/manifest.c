@@ -1,0 +1,247 @@
+/* manifest.c - lab.ini parsing with inih; strict, so typos fail loudly. */
+#include "engine/manifest.h"
+#include "base/err.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parser state passed to the inih callback. */
+struct parse_ctx {
+    struct manifest *m;
+    const char *path;
+    int error;         /* set once a problem was reported */
+    char last_key[64]; /* key of the previous line, for continuations */
+    char last_section[256];
+};
+
+/* Append " more" to *field (for multi-line values). */
+static void append_text(char **field, const char *more)
+{
+    size_t a = strlen(*field), b = strlen(more);
+    char *s = xrealloc(*field, a + b + 2);
+    s[a] = ' ';
+    memcpy(s + a + 1, more, b + 1);
+    *field = s;
+}
+
+/* Split "a.c, b.c c.c" into m->student_files. */
+static void set_student_files(struct manifest *m, const char *value)
+{
+    char *copy = xstrdup(value), *save = NULL;
+    for (char *tok = strtok_r(copy, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        m->student_files =
+            xrealloc(m->student_files, (m->nstudent_files + 1) * sizeof(char *));
+        m->student_files[m->nstudent_files++] = xstrdup(tok);
+    }
+    free(copy);
+}
+
+/* Parse "no-valgrind, hidden" into option bits; -1 on an unknown word. */
+static int parse_options(const char *value, unsigned *out)
+{
+    char *copy = xstrdup(value), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        if (strcmp(tok, "no-valgrind") == 0)
+            *out |= OPT_NO_VALGRIND;
+        else if (strcmp(tok, "hidden") == 0)
+            *out |= OPT_HIDDEN;
+        else if (strcmp(tok, "perf") == 0)
+            *out |= OPT_PERF | OPT_NO_VALGRIND;
+        else
+            rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
+/* The test section currently being filled (created on first key). */
+static struct manifest_test *current_test(struct manifest *m, const char *name)
+{
+    if (m->ntests > 0 && strcmp(m->tests[m->ntests - 1].name, name) == 0)
+        return &m->tests[m->ntests - 1];
+    if (manifest_find_test(m, name) != NULL)
+        return NULL; /* the same test twice */
+    m->tests = xrealloc(m->tests, (m->ntests + 1) * sizeof *m->tests);
+    struct manifest_test *t = &m->tests[m->ntests++];
+    memset(t, 0, sizeof *t);
+    t->name = xstrdup(name);
+    t->points = -1;
+    return t;
+}
+
+/* inih callback: one key = value line (continuation lines repeat the key). */
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    struct parse_ctx *ctx = user;
+    struct manifest *m = ctx->m;
+    bool continuation =
+        strcmp(key, ctx->last_key) == 0 && strcmp(section, ctx->last_section) == 0;
+    snprintf(ctx->last_key, sizeof ctx->last_key, "%s", key);
+    snprintf(ctx->last_section, sizeof ctx->last_section, "%s", section);
+
+#define FAIL(...)                                                                        \
+    do {                                                                                 \
+        fprintf(stderr, "manifest: %s: [%s] %s: ", ctx->path, section, key);             \
+        fprintf(stderr, __VA_ARGS__);                                                    \
+        fputc('\n', stderr);                                                             \
+        ctx->error = 1;                                                                  \
+        return 1;                                                                        \
+    } while (0)
+
+    if (strcmp(section, "lab") == 0) {
+        if (strcmp(key, "title") == 0) {
+            if (continuation)
+                append_text(&m->title, value);
+            else {
+                free(m->title);
+                m->title = xstrdup(value);
+            }
+        } else if (strcmp(key, "student_files") == 0) {
+            set_student_files(m, value);
+        } else if (strcmp(key, "timeout") == 0) {
+            char *end;
+            long t = strtol(value, &end, 10);
+            if (*end != '\0' || t <= 0 || t > 3600)
+                FAIL("timeout must be 1..3600 seconds, not '%s'", value);
+            m->timeout = (int)t;
+        } else {
+            FAIL("unknown key '%s' in [lab]", key);
+        }
+        return 1;
+    }
+    if (strncmp(section, "test ", 5) != 0)
+        FAIL("unknown section [%s] (expected [lab] or [test suite/name])", section);
+    const char *name = section + 5;
+    /* inih keeps 49 bytes of a section name: a longer one arrives truncated. */
+    if (strlen(section) >= 49)
+        FAIL("test name '%s...' is too long (at most 43 characters: inih cuts a longer "
+             "section header)",
+             name);
+    if (strchr(name, '/') == NULL)
+        FAIL("test name '%s' must be suite/name", name);
+    struct manifest_test *t = current_test(m, name);
+    if (t == NULL)
+        FAIL("test '%s' appears twice", name);
+    if (strcmp(key, "points") == 0) {
+        char *end;
+        double p = strtod(value, &end);
+        if (*end != '\0' || p < 0)
+            FAIL("points must be a number >= 0, not '%s'", value);
+        t->points = p;
+    } else if (strncmp(key, "hint", 4) == 0) {
+        int idx = key[4] == '\0' ? 0 : atoi(key + 4) - 1;
+        if (idx < 0 || idx >= MANIFEST_MAX_HINTS || (key[4] != '\0' && idx == 0))
+            FAIL("hint keys are hint, hint2 .. hint%d, not '%s'", MANIFEST_MAX_HINTS,
+                 key);
+        if (t->hints[idx] != NULL && continuation)
+            append_text(&t->hints[idx], value);
+        else if (t->hints[idx] != NULL)
+            FAIL("'%s' given twice for '%s'", key, name);
+        else
+            t->hints[idx] = xstrdup(value);
+        if (idx + 1 > t->nhints)
+            t->nhints = idx + 1;
+    } else if (strcmp(key, "options") == 0) {
+        if (parse_options(value, &t->options) < 0)
+            FAIL("unknown option in '%s' (known: no-valgrind, hidden, perf)", value);
+    } else {
+        FAIL("unknown key '%s' in [test %s]", key, name);
+    }
+    return 1;
+#undef FAIL
+}
+
+int manifest_load(const char *lab_dir, struct manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    m->timeout = 10;
+    m->dir = xstrdup(lab_dir);
+    char *dircopy = xstrdup(lab_dir);
+    size_t len = strlen(dircopy);
+    while (len > 1 && dircopy[len - 1] == '/')
+        dircopy[--len] = '\0';
+    m->slug = xstrdup(basename(dircopy));
+    free(dircopy);
+    m->id = strndup(m->slug, strcspn(m->slug, "-"));
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lab.ini", lab_dir);
+    struct parse_ctx ctx = {.m = m, .path = path};
+    int rc = ini_parse(path, (ini_handler)on_entry, &ctx);
+    if (rc < 0) {
+        fprintf(stderr, "manifest: cannot read '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (rc > 0 && !ctx.error) {
+        fprintf(stderr, "manifest: %s:%d: syntax error\n", path, rc);
+        return -1;
+    }
+    if (ctx.error)
+        return -1;
+    if (m->title == NULL || m->nstudent_files == 0) {
+        fprintf(stderr, "manifest: %s: [lab] needs title and student_files\n", path);
+        return -1;
+    }
+    for (size_t i = 0; i < m->ntests; i++) {
+        if (m->tests[i].points < 0) {
+            fprintf(stderr, "manifest: %s: test '%s' has no points\n", path,
+                    m->tests[i].name);
+            return -1;
+        }
+        if (m->tests[i].nhints == 0 || m->tests[i].hints[0] == NULL) {
+            fprintf(stderr, "manifest: %s: test '%s' has no hint\n", path,
+                    m->tests[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void manifest_free(struct manifest *m)
+{
+    free(m->dir);
+    free(m->id);
+    free(m->slug);
+    free(m->title);
+    for (size_t i = 0; i < m->nstudent_files; i++)
+        free(m->student_files[i]);
+    free(m->student_files);
+    for (size_t i = 0; i < m->ntests; i++) {
+        free(m->tests[i].name);
+        for (int h = 0; h < MANIFEST_MAX_HINTS; h++)
+            free(m->tests[i].hints[h]);
+    }
+    free(m->tests);
+    memset(m, 0, sizeof *m);
+}
+
+const struct manifest_test *manifest_find_test(const struct manifest *m, const char *name)
+{
+    for (size_t i = 0; i < m->ntests; i++)
+        if (strcmp(m->tests[i].name, name) == 0)
+            return &m->tests[i];
+    return NULL;
+}
+
+double manifest_max_points(const struct manifest *m)
+{
+    double sum = 0;
+    for (size_t i = 0; i < m->ntests; i++)
+        sum += m->tests[i].points;
+    return sum;
+}
+
+bool manifest_has_perf(const struct manifest *m)
+{
+    for (size_t i = 0; i < m->ntests; i++)
+        if (m->tests[i].options & OPT_PERF)
+            return true;
+    return false;
+}

@@ -1,0 +1,40 @@
+/* passes.h - the stages of one grading run: build, native tests, valgrind shards. */
+#ifndef IPCLAB_PASSES_H
+#define IPCLAB_PASSES_H
+
+#include "engine/grade.h"
+
+/*
+ * pass_build - compile the student files in WORK/src against the lab's
+ * pristine headers, tests and support code (make -C LAB all, -Werror) into
+ * WORK/build, inside the sandbox. Sets g->build_ok, g->build_log (the
+ * compiler's messages, capped) and g->build_seconds.
+ */
+void pass_build(struct grade *g);
+
+/*
+ * pass_tests - the two test passes, overlapped on jobs CPUs. The native pass
+ * (`ipclab grade --inner-native`, see native.h) runs the tests one at a time
+ * in its sandbox: verdicts, probe data, hangs, watchdog kills. Meanwhile
+ * (jobs > 1, and no perf test to disturb) memcheck runs the tests it may
+ * (not no-valgrind or perf ones) in jobs shards, each in its own sandbox.
+ * If every such test passed natively the shards just finish; otherwise they
+ * are stopped, the tests they completed are kept and the passed tests still
+ * missing run again. With jobs = 1, memcheck runs after the native pass,
+ * on the passed tests only.
+ * Logs are attributed to tests (vglog.h). valgrind = false: native only.
+ */
+void pass_tests(struct grade *g, int jobs, bool valgrind);
+
+/*
+ * pass_cleanup_host - after a run without a sandbox: kill every process that
+ * still carries this run's IPCLAB_GRADE_ID in its environment, and remove
+ * the IPC objects the probe saw left behind. A no-op when sandboxed (the
+ * namespaces took everything with them).
+ */
+void pass_cleanup_host(struct grade *g);
+
+/* pass_grade_id - this run's unique id ("<pid>-<random>"), put in every child's env. */
+const char *pass_grade_id(void);
+
+#endif /* IPCLAB_PASSES_H */

@@ -1,0 +1,288 @@
+/* scan.c - why-it-hung's scan: the system-call table and what /proc says of each process.
+ */
+#include "hang/hang_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* System calls                                                             */
+/* ------------------------------------------------------------------------ */
+
+static const struct sc_info sc_table[] = {
+    {SYS_read, "read", K_READ},
+    {SYS_readv, "readv", K_READ},
+    {SYS_pread64, "pread", K_READ},
+    {SYS_preadv, "preadv", K_READ},
+    {SYS_write, "write", K_WRITE},
+    {SYS_writev, "writev", K_WRITE},
+    {SYS_pwrite64, "pwrite", K_WRITE},
+    {SYS_pwritev, "pwritev", K_WRITE},
+    {SYS_recvfrom, "recv", K_RECV},
+    {SYS_recvmsg, "recvmsg", K_RECV},
+    {SYS_sendto, "send", K_SEND},
+    {SYS_sendmsg, "sendmsg", K_SEND},
+    {SYS_accept, "accept", K_ACCEPT},
+    {SYS_accept4, "accept4", K_ACCEPT},
+    {SYS_connect, "connect", K_CONNECT},
+#ifdef SYS_poll
+    {SYS_poll, "poll", K_POLL},
+#endif
+    {SYS_ppoll, "ppoll", K_POLL},
+#ifdef SYS_select
+    {SYS_select, "select", K_SELECT},
+#endif
+    {SYS_pselect6, "pselect", K_SELECT},
+#ifdef SYS_epoll_wait
+    {SYS_epoll_wait, "epoll_wait", K_EPOLL},
+#endif
+    {SYS_epoll_pwait, "epoll_pwait", K_EPOLL},
+#ifdef SYS_open
+    {SYS_open, "open", K_OPEN},
+#endif
+    {SYS_openat, "open", K_OPENAT},
+    {SYS_wait4, "waitpid", K_WAIT},
+    {SYS_waitid, "waitid", K_WAITID},
+    {SYS_futex, "futex", K_FUTEX},
+#ifdef SYS_semop
+    {SYS_semop, "semop", K_SEMOP},
+#endif
+    {SYS_semtimedop, "semop", K_SEMOP},
+    {SYS_msgrcv, "msgrcv", K_MSGRCV},
+    {SYS_msgsnd, "msgsnd", K_MSGSND},
+    {SYS_mq_timedreceive, "mq_receive", K_MQRECV},
+    {SYS_mq_timedsend, "mq_send", K_MQSEND},
+    {SYS_nanosleep, "nanosleep", K_SLEEP},
+    {SYS_clock_nanosleep, "clock_nanosleep", K_CLOCKSLEEP},
+#ifdef SYS_pause
+    {SYS_pause, "pause", K_PAUSE},
+#endif
+    {SYS_rt_sigsuspend, "sigsuspend", K_SIGWAIT},
+    {SYS_rt_sigtimedwait, "sigwait", K_SIGWAIT},
+    {SYS_fcntl, "fcntl", K_LOCK},
+    {SYS_flock, "flock", K_LOCK},
+};
+
+/* The table entry for nr, or NULL. */
+const struct sc_info *sc_lookup(long nr)
+{
+    for (size_t i = 0; i < sizeof sc_table / sizeof sc_table[0]; i++)
+        if (sc_table[i].nr == nr)
+            return &sc_table[i];
+    return NULL;
+}
+
+/* The process of the test with this pid, or NULL. */
+struct hproc *proc_find(struct hctx *c, pid_t pid)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->procs[i].pid == pid)
+            return &c->procs[i];
+    return NULL;
+}
+
+/* The fd entry fd of p, or NULL. */
+struct hfd *fd_find(struct hproc *p, long fd)
+{
+    for (size_t i = 0; i < p->nfds; i++)
+        if (p->fds[i].fd == fd)
+            return &p->fds[i];
+    return NULL;
+}
+
+/* Is pid a number directory name? Returns the pid or 0. */
+pid_t pid_of_name(const char *name)
+{
+    if (!isdigit((unsigned char)name[0]))
+        return 0;
+    char *end;
+    long v = strtol(name, &end, 10);
+    return *end == '\0' && v > 0 && v <= INT_MAX ? (pid_t)v : 0;
+}
+
+/* Append one holder to c->holders (sets c->oom on failure). */
+static void add_holder(struct hctx *c, const struct holder *h)
+{
+    if (c->nholders == c->capholders) {
+        size_t cap = c->capholders ? 2 * c->capholders : 256;
+        struct holder *n = realloc(c->holders, cap * sizeof *n);
+        if (n == NULL) {
+            c->oom = 1;
+            return;
+        }
+        c->holders = n;
+        c->capholders = cap;
+    }
+    c->holders[c->nholders++] = *h;
+}
+
+/*
+ * scan_fds - read the fds of process pid. Every pipe, FIFO or socket goes to
+ * c->holders; if p is not NULL (a process of the test) every fd also goes to
+ * p->fds with its link text and access mode.
+ */
+static void scan_fds(struct hctx *c, pid_t pid, struct hproc *p)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        int fd = atoi(e->d_name);
+        char link[64];
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, fd);
+        struct stat st;
+        if (stat(link, &st) < 0)
+            memset(&st, 0, sizeof st);
+        mode_t type = st.st_mode & S_IFMT;
+        int interesting = type == S_IFIFO || type == S_IFSOCK;
+        if (!interesting && p == NULL)
+            continue;
+        int acc = interesting || p != NULL ? procfs_fd_access(pid, fd) : -1;
+        if (interesting) {
+            struct holder h = {pid, fd, st.st_dev, st.st_ino, acc, type};
+            add_holder(c, &h);
+        }
+        if (p == NULL)
+            continue;
+        if (p->nfds == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            struct hfd *n = realloc(p->fds, ncap * sizeof *n);
+            if (n == NULL) {
+                c->oom = 1;
+                break;
+            }
+            p->fds = n;
+            cap = ncap;
+        }
+        struct hfd *f = &p->fds[p->nfds++];
+        memset(f, 0, sizeof *f);
+        f->fd = fd;
+        ssize_t n = readlink(link, f->target, sizeof f->target - 1);
+        f->target[n > 0 ? n : 0] = '\0';
+        f->dev = st.st_dev;
+        f->ino = st.st_ino;
+        f->type = type;
+        f->acc = acc;
+    }
+    closedir(d);
+}
+
+/* Order fds by number, for reports that read well. */
+static int cmp_fd(const void *a, const void *b)
+{
+    const struct hfd *x = a, *y = b;
+    return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/*
+ * no_syscall_file - act as if /proc/PID/syscall were unreadable, as it is
+ * under Yama ptrace_scope >= 1 for a process that is not our descendant.
+ * Set IPCLAB_HANG_NO_SYSCALL=1 to test the wchan fallback.
+ */
+static int no_syscall_file(void)
+{
+    const char *v = getenv("IPCLAB_HANG_NO_SYSCALL");
+    return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* Read the threads of p: state, system call and wchan of each. */
+static void scan_threads(struct hctx *c, struct hproc *p)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)p->pid);
+    DIR *d = opendir(path);
+    size_t cap = 0;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        pid_t tid = pid_of_name(e->d_name);
+        if (tid == 0)
+            continue;
+        if (p->nth == cap) {
+            size_t ncap = cap ? 2 * cap : 4;
+            struct hthread *n = realloc(p->th, ncap * sizeof *n);
+            if (n == NULL) {
+                c->oom = 1;
+                break;
+            }
+            p->th = n;
+            cap = ncap;
+        }
+        struct hthread *t = &p->th[p->nth];
+        memset(t, 0, sizeof *t);
+        t->tid = tid;
+        struct procfs_stat st;
+        if (procfs_read_stat(p->pid, tid, &st) < 0)
+            continue;
+        t->state = st.state;
+        procfs_read_syscall(p->pid, tid, &t->sc);
+        if (no_syscall_file())
+            t->sc.status = PROCFS_SC_UNKNOWN;
+        procfs_read_wchan(p->pid, tid, t->wchan, sizeof t->wchan);
+        p->nth++;
+    }
+    if (d != NULL)
+        closedir(d);
+    /* The main thread (tid == pid) first: it is what a student thinks of. */
+    for (size_t i = 1; i < p->nth; i++)
+        if (p->th[i].tid == p->pid) {
+            struct hthread tmp = p->th[0];
+            p->th[0] = p->th[i];
+            p->th[i] = tmp;
+        }
+}
+
+/* Read every process of the test, then the pipe/socket fds of all of /proc. */
+void scan_all(struct hctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct hproc *p = &c->procs[i];
+        p->alive = procfs_read_stat(p->pid, 0, &p->st) == 0;
+        if (!p->alive)
+            continue;
+        scan_threads(c, p);
+        scan_fds(c, p->pid, p);
+        if (p->nfds > 1)
+            qsort(p->fds, p->nfds, sizeof p->fds[0], cmp_fd);
+        for (size_t j = 0; j < p->nth; j++)
+            infer_from_wchan(p, &p->th[j]);
+    }
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        pid_t pid = pid_of_name(e->d_name);
+        if (pid != 0 && proc_find(c, pid) == NULL)
+            scan_fds(c, pid, NULL);
+    }
+    if (d != NULL)
+        closedir(d);
+    /* The test's own fds were added to holders during the first loop. */
+}

@@ -1,0 +1,138 @@
+/* term.c - the human-readable grading report for a terminal or a log. */
+#include "report/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ANSI colour codes, or "" when colour is off. */
+struct palette {
+    const char *green, *red, *yellow, *bold, *dim, *off;
+};
+
+/* Print text indented by ind, line by line. */
+static void indent(FILE *out, const char *text, const char *ind)
+{
+    const char *p = text;
+    while (p != NULL && *p != '\0') {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(out, "%s%.*s\n", ind, len, p);
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+char *report_test_output(const struct grade *g, const struct test_result *r)
+{
+    (void)g;
+    char *out = xasprintf("%s", r->message ? r->message : "");
+    if (r->hang != NULL) {
+        char *n = xasprintf("%s%sWhy it hung: %s", out, out[0] ? "\n" : "", r->hang);
+        free(out);
+        out = n;
+    }
+    if (r->verdict != V_PASSED && r->mt->nhints > 0) {
+        char *n = xasprintf("%s%sHint: %s", out, out[0] ? "\n" : "", r->mt->hints[0]);
+        free(out);
+        out = n;
+    }
+    return out;
+}
+
+char *report_notes(const struct grade *g)
+{
+    char *out = xasprintf("%s", g->sb.note);
+    if (g->missing_files != NULL) {
+        char *n = xasprintf("%s; student files not found: %s", out, g->missing_files);
+        free(out);
+        out = n;
+    } else if (!g->build_ok) {
+        char *n = xasprintf("%s; the submission does not compile", out);
+        free(out);
+        out = n;
+    }
+    if (g->runner_note != NULL) {
+        char *n = xasprintf("%s; %s", out, g->runner_note);
+        free(out);
+        out = n;
+    }
+    if (g->valgrind_skipped) {
+        char *n = xasprintf("%s; valgrind pass skipped (--no-valgrind)", out);
+        free(out);
+        out = n;
+    }
+    return out;
+}
+
+void report_term(const struct grade *g, FILE *out, bool colour, bool verbose)
+{
+    struct palette c = {"", "", "", "", "", ""};
+    if (colour)
+        c = (struct palette){"\033[32m", "\033[31m", "\033[33m",
+                             "\033[1m",  "\033[2m",  "\033[0m"};
+    fprintf(out, "%sLab %s: %s%s  (submission: %s)\n", c.bold, g->m.id, g->m.title, c.off,
+            g->submission);
+    fprintf(out, "%s%s%s\n\n", c.dim, g->sb.note, c.off);
+    if (g->missing_files != NULL) {
+        fprintf(out, "%sNot graded: student file(s) not found under '%s': %s%s\n", c.red,
+                g->submission, g->missing_files, c.off);
+    } else if (!g->build_ok) {
+        fprintf(out, "%sThe submission does not compile (warnings are errors):%s\n",
+                c.red, c.off);
+        indent(out, g->build_log ? g->build_log : "(no compiler output)", "  ");
+    }
+    if (g->build_ok) {
+        for (size_t i = 0; i < g->m.ntests; i++) {
+            const struct test_result *r = &g->tests[i];
+            const char *col = r->verdict == V_PASSED ? c.green : c.red;
+            char pts[64];
+            snprintf(pts, sizeof pts, "%g/%g", r->earned, r->mt->points);
+            fprintf(out, "  %s%-8s%s %-46s %7s%s\n", col, verdict_name(r->verdict), c.off,
+                    r->mt->name, pts, (r->mt->options & OPT_HIDDEN) ? "  (hidden)" : "");
+            if (r->verdict == V_PASSED)
+                continue;
+            char *text = report_test_output(g, r);
+            indent(out, text, "           ");
+            free(text);
+            if (verbose && r->hang_details != NULL)
+                indent(out, r->hang_details, "             | ");
+        }
+    }
+    if (g->ndeds > 0) {
+        fprintf(out, "\n%sDeductions%s\n", c.bold, c.off);
+        for (int cat = 0; cat < CAT_COUNT; cat++) {
+            double sum = 0;
+            int count = 0;
+            for (size_t i = 0; i < g->ndeds; i++)
+                if ((int)g->deds[i].cat == cat) {
+                    sum += g->deds[i].points;
+                    count++;
+                }
+            if (count == 0)
+                continue;
+            fprintf(out, "  %s-%g%s  %s (%d test%s, %g per test, at most %g)\n", c.yellow,
+                    sum, c.off, policy_title((enum policy_category)cat), count,
+                    count == 1 ? "" : "s", g->pol.rules[cat].per_test,
+                    g->pol.rules[cat].cap);
+            for (size_t i = 0; i < g->ndeds; i++) {
+                const struct deduction *d = &g->deds[i];
+                if ((int)d->cat != cat)
+                    continue;
+                fprintf(out, "      %s\n", d->test);
+                indent(out, d->evidence, "        ");
+                fprintf(out, "        %sshow it:%s %s\n", c.dim, c.off, d->command);
+            }
+        }
+    }
+    if (g->runner_note != NULL)
+        fprintf(out, "\n%sNote:%s %s\n", c.yellow, c.off, g->runner_note);
+    if (g->valgrind_skipped)
+        fprintf(out, "\n%sNote:%s the valgrind pass was skipped (--no-valgrind)\n",
+                c.yellow, c.off);
+    const char *col = g->score >= g->max_score ? c.green : c.red;
+    fprintf(out, "\n%sScore: %s%g/%g%s", c.bold, col, g->score, g->max_score, c.off);
+    if (g->deducted > 0)
+        fprintf(out, "  (%g for tests, -%g deductions)", g->earned, g->deducted);
+    fprintf(out, "   %s[%.1f s: build %.1f, tests %.1f, valgrind %.1f on %d shard%s]%s\n",
+            c.dim, g->seconds, g->build_seconds, g->native_seconds, g->valgrind_seconds,
+            g->valgrind_shards, g->valgrind_shards == 1 ? "" : "s", c.off);
+}
