@@ -65,7 +65,8 @@ int fs_mkdir_p(const char *dir)
 
 char *fs_read_text(const char *path, size_t max)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Never through a symbolic link, never blocking on a FIFO's open. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return NULL;
     char *buf = NULL;

@@ -17,7 +17,9 @@ int fs_mkdir_p(const char *dir);
 
 /*
  * fs_read_text - read a whole regular file into a malloc'd, NUL-terminated
- * buffer (caller frees). Refuses files larger than max bytes (errno EFBIG).
+ * buffer (caller frees). Refuses files larger than max bytes (errno EFBIG),
+ * a symbolic link as the last component (ELOOP) and anything but a regular
+ * file (EINVAL), without blocking: what the sandbox leaves is hostile input.
  * Returns NULL with errno set on failure.
  */
 char *fs_read_text(const char *path, size_t max);

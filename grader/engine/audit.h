@@ -3,6 +3,8 @@
 #ifndef IPCLAB_AUDIT_H
 #define IPCLAB_AUDIT_H
 
+#include "engine/audit_object.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,21 +23,6 @@
  *   - calls: only the course's allowed list (labs/allowed-calls.txt), as the
  *     lab's allow/forbid narrow or widen it, and every call it requires.
  */
-
-/* One thing the audit found. */
-struct audit_finding {
-    char *file;   /* the student file ("pipes.c") */
-    int line;     /* its line, or 0 when not known */
-    char *what;   /* one sentence for the student */
-    bool refused; /* true: the submission is refused; false: a note */
-};
-
-/* What the audit found in one submission. */
-struct audit {
-    struct audit_finding *f;
-    size_t n;
-    double seconds; /* how long the audit took */
-};
 
 /* What to audit, and against which rules. */
 struct audit_input {
