@@ -210,7 +210,7 @@ fi
 if ! grep -q '{"why-hung", cmd_why_hung,' "$ROOT/grader/cli/main.c"; then
     fail "command" "why-hung is not registered in grader/cli/main.c"
 elif ! cc $CFLAGS -I"$ROOT/grader" -o "$OUT/why-hung" "$ROOT/tests/hang/cmd_main.c" \
-    "$ROOT/grader/cli/why_hung.c" "$ROOT/grader/base/err.c" "$ROOT"/grader/hang/*.c 2>"$OUT/cmd-build.log"; then
+    "$ROOT/grader/cli/why_hung.c" "$ROOT/grader/cli/help.c" "$ROOT/grader/base/err.c" "$ROOT"/grader/hang/*.c 2>"$OUT/cmd-build.log"; then
     fail "command" "build: $(head -3 "$OUT/cmd-build.log")"
 else
     IPCLAB="$OUT/why-hung"

@@ -72,7 +72,7 @@ int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
  * cli_lab_manifest - the command line `VERB NN [ARG]` (--help answered):
  * resolve lab NN into dir (len bytes) and load its manifest into *m.
  * Returns -1 to go on (the caller frees *m), 0 after --help, 2 after an
- * error (printed).
+ * error (printed). (hint.c; reset uses it too.)
  */
 int cli_lab_manifest(int argc, char **argv, const char *usage, char *dir, size_t len,
                      struct manifest *m);

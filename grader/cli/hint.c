@@ -16,6 +16,20 @@ static const char usage[] =
     "\n"
     "Exit status: 0 when a hint was shown, 2 on a usage error.\n";
 
+int cli_lab_manifest(int argc, char **argv, const char *usage, char *dir, size_t len,
+                     struct manifest *m)
+{
+    if (cli_help(argc, argv, usage) == 0)
+        return 0;
+    if (argc < 2 || argc > 3) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (resolve_lab(argv[1], dir, len) < 0 || manifest_load(dir, m) < 0)
+        return 2;
+    return -1;
+}
+
 /* cmd_hint - `ipclab hint NN [TEST]`: show hints 1..k+1 and store k+1; 0, or 2 on bad
  * usage. */
 int cmd_hint(int argc, char **argv)

@@ -87,8 +87,10 @@ int cmd_why_hung(int argc, char **argv)
     }
     char *details = NULL;
     char *sentence = hang_explain(pids, n, brief ? NULL : &details);
-    if (sentence == NULL)
+    if (sentence == NULL) {
         err_out_of_memory();
+        return 2; /* not reached: cppcheck does not know it */
+    }
     printf("%s\n", sentence);
     if (details != NULL)
         printf("\n%s", details);

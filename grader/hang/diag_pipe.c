@@ -31,27 +31,6 @@
 /* Diagnoses                                                                */
 /* ------------------------------------------------------------------------ */
 
-/*
- * pipe_fill - how many bytes wait in an anonymous pipe and its capacity,
- * by opening a new read end through /proc/PID/fd/FD without blocking
- * (FIONREAD, F_GETPIPE_SZ). Never done for named FIFOs: an open there could
- * complete another process's rendezvous. Returns 0, or -1.
- */
-int pipe_fill(pid_t pid, const struct hfd *f, int *queued, int *size)
-{
-    if (!is_anon_pipe(f))
-        return -1;
-    char link[64];
-    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, f->fd);
-    int fd = open(link, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = ioctl(fd, FIONREAD, queued);
-    *size = fcntl(fd, F_GETPIPE_SZ);
-    close(fd);
-    return rc < 0 || *size < 0 ? -1 : 0;
-}
-
 /* Which pipe a thread reads or writes, if it sleeps in a pipe or FIFO read/write. */
 static struct hfd *pipe_of(struct hproc *p, struct hthread *t, enum sc_kind want)
 {

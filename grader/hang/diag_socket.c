@@ -80,39 +80,6 @@ static void socket_where(pid_t pid, ino_t ino, char *buf, size_t len)
     }
 }
 
-/*
- * socket_listens - is socket inode ino (in pid's network namespace) a
- * listening socket? Unix sockets carry __SO_ACCEPTCON (0x10000) in the
- * Flags column of net/unix, TCP ones state 0A in net/tcp. Returns 1 or 0.
- */
-int socket_listens(pid_t pid, ino_t ino)
-{
-    static const char *const tables[] = {"unix", "tcp", "tcp6"};
-    char path[64], line[512];
-    int listens = 0, found = 0;
-    for (size_t i = 0; i < 3 && !found; i++) {
-        snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, tables[i]);
-        FILE *f = fopen(path, "re");
-        while (f != NULL && !found && fgets(line, sizeof line, f) != NULL) {
-            unsigned long inode = 0, flags = 0;
-            unsigned int st = 0;
-            if (i == 0)
-                found =
-                    sscanf(line, "%*s %*s %*s %lx %*x %*x %lu", &flags, &inode) == 2 &&
-                    inode == (unsigned long)ino;
-            else
-                found = sscanf(line, "%*s %*s %*s %x %*s %*s %*s %*s %*s %lu", &st,
-                               &inode) == 2 &&
-                        inode == (unsigned long)ino;
-            if (found)
-                listens = i == 0 ? (flags & 0x10000) != 0 : st == 0x0A;
-        }
-        if (f != NULL)
-            fclose(f);
-    }
-    return listens;
-}
-
 /* A unix socket and the socket at the other end of its connection. */
 struct upeer {
     uint32_t ino;

@@ -122,7 +122,6 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *sb_take(struct sbuf *b);
 const char *end_word(int acc);
-int is_anon_pipe(const struct hfd *f);
 void obj_name(const struct hfd *f, char *buf, size_t len);
 void relation(struct hctx *c, const struct hproc *w, pid_t pid, char *buf, size_t len);
 struct hthread *main_wait(struct hproc *p);
@@ -138,6 +137,9 @@ size_t list_holders(struct hctx *c, struct hproc *w, dev_t dev, ino_t ino, int w
                     struct sbuf *b, int say_doing);
 
 /* scan.c */
+int is_anon_pipe(const struct hfd *f);
+int pipe_fill(pid_t pid, const struct hfd *f, int *queued, int *size);
+int socket_listens(pid_t pid, ino_t ino);
 const struct sc_info *sc_lookup(long nr);
 struct hproc *proc_find(struct hctx *c, pid_t pid);
 struct hfd *fd_find(struct hproc *p, long fd);
@@ -150,7 +152,6 @@ ssize_t in_ns(pid_t pid, const char *ns, int nstype,
               void *out, size_t max);
 
 /* diag_pipe.c */
-int pipe_fill(pid_t pid, const struct hfd *f, int *queued, int *size);
 int diag_pipe_read(struct hctx *c, struct hproc *p, struct hthread *t, struct hfd *f,
                    struct sbuf *b);
 int diag_pipe_write(struct hctx *c, struct hproc *p, struct hthread *t, struct hfd *f,
@@ -173,11 +174,7 @@ int diag_signal_or_sleep(struct hctx *c, struct hproc *p, struct hthread *t,
                          struct sbuf *b);
 
 /* diag_socket.c */
-int socket_listens(pid_t pid, ino_t ino);
 int diag_socket(struct hctx *c, struct hproc *p, struct hthread *t, struct hfd *f,
                 struct sbuf *b);
-
-/* hang.c */
-void infer_from_wchan(const struct hproc *p, struct hthread *t);
 
 #endif /* IPCLAB_HANG_INT_H */

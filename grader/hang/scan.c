@@ -260,6 +260,154 @@ static void scan_threads(struct hctx *c, struct hproc *p)
         }
 }
 
+/* Is target the link text of an anonymous pipe? */
+int is_anon_pipe(const struct hfd *f)
+{
+    return strncmp(f->target, "pipe:[", 6) == 0;
+}
+
+/*
+ * pipe_fill - how many bytes wait in an anonymous pipe and its capacity,
+ * by opening a new read end through /proc/PID/fd/FD without blocking
+ * (FIONREAD, F_GETPIPE_SZ). Never done for named FIFOs: an open there could
+ * complete another process's rendezvous. Returns 0, or -1.
+ */
+int pipe_fill(pid_t pid, const struct hfd *f, int *queued, int *size)
+{
+    if (!is_anon_pipe(f))
+        return -1;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, f->fd);
+    int fd = open(link, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = ioctl(fd, FIONREAD, queued);
+    *size = fcntl(fd, F_GETPIPE_SZ);
+    close(fd);
+    return rc < 0 || *size < 0 ? -1 : 0;
+}
+
+/*
+ * socket_listens - is socket inode ino (in pid's network namespace) a
+ * listening socket? Unix sockets carry __SO_ACCEPTCON (0x10000) in the
+ * Flags column of net/unix, TCP ones state 0A in net/tcp. Returns 1 or 0.
+ */
+int socket_listens(pid_t pid, ino_t ino)
+{
+    static const char *const tables[] = {"unix", "tcp", "tcp6"};
+    char path[64], line[512];
+    int listens = 0, found = 0;
+    for (size_t i = 0; i < 3 && !found; i++) {
+        snprintf(path, sizeof path, "/proc/%d/net/%s", (int)pid, tables[i]);
+        FILE *f = fopen(path, "re");
+        while (f != NULL && !found && fgets(line, sizeof line, f) != NULL) {
+            unsigned long inode = 0, flags = 0;
+            unsigned int st = 0;
+            if (i == 0)
+                found =
+                    sscanf(line, "%*s %*s %*s %lx %*x %*x %lu", &flags, &inode) == 2 &&
+                    inode == (unsigned long)ino;
+            else
+                found = sscanf(line, "%*s %*s %*s %x %*s %*s %*s %*s %*s %lu", &st,
+                               &inode) == 2 &&
+                        inode == (unsigned long)ino;
+            if (found)
+                listens = i == 0 ? (flags & 0x10000) != 0 : st == 0x0A;
+        }
+        if (f != NULL)
+            fclose(f);
+    }
+    return listens;
+}
+
+/*
+ * the_fd - the fd of p a thread most likely sleeps on: the only pipe or FIFO
+ * open for reading (want O_RDONLY) that is empty, or for writing (O_WRONLY)
+ * that is full, or the only (listening, if listening) socket (want -1).
+ * Returns it, or -1 if none or several fit.
+ */
+static int the_fd(const struct hproc *p, int want, int listening)
+{
+    int found = -1, count = 0;
+    for (size_t i = 0; i < p->nfds; i++) {
+        const struct hfd *f = &p->fds[i];
+        int match;
+        if (want < 0) {
+            match = f->type == S_IFSOCK && socket_listens(p->pid, f->ino) == listening;
+        } else {
+            int queued, size;
+            match = f->type == S_IFIFO && (f->acc == want || f->acc == O_RDWR);
+            if (match && pipe_fill(p->pid, f, &queued, &size) == 0)
+                match = want == O_RDONLY ? queued == 0 : queued >= size;
+        }
+        if (match) {
+            found = f->fd;
+            count++;
+        }
+    }
+    return count == 1 ? found : -1;
+}
+
+/*
+ * infer_from_wchan - when /proc/PID/syscall is unreadable, guess the system
+ * call from the kernel function the thread sleeps in, and its fd from the
+ * process's fds when only one fits. Sets t->inferred; leaves t alone when
+ * wchan says nothing we know.
+ */
+static void infer_from_wchan(const struct hproc *p, struct hthread *t)
+{
+    static const struct {
+        const char *wchan; /* a substring of the kernel function ("=": all of it) */
+        long nr;
+        int fd_kind; /* 0: no fd, else O_RDONLY + 1, O_WRONLY + 1, 8 listening socket,
+                        9 other socket */
+    } guesses[] = {
+        {"pipe_read", SYS_read, O_RDONLY + 1},
+        {"pipe_write", SYS_write, O_WRONLY + 1},
+        {"wait_for_partner", SYS_openat, 0},
+        {"fifo_open", SYS_openat, 0},
+        {"futex", SYS_futex, 0},
+        {"=do_wait", SYS_wait4, 0},
+        {"msgrcv", SYS_msgrcv, 0},
+        {"msgsnd", SYS_msgsnd, 0},
+        {"semtimedop", SYS_semtimedop, 0},
+        {"nanosleep", SYS_nanosleep, 0},
+#ifdef SYS_pause
+        {"pause", SYS_pause, 0},
+#endif
+        {"sigsuspend", SYS_rt_sigsuspend, 0},
+        {"sigtimedwait", SYS_rt_sigtimedwait, 0},
+        {"accept", SYS_accept, 8},
+        {"wait_for_more_packets", SYS_accept, 8},
+        {"unix_stream_read", SYS_recvfrom, 9},
+        {"unix_stream_data_wait", SYS_recvfrom, 9},
+        {"wait_for_more_packets", SYS_recvfrom, 9},
+        {"sk_wait_data", SYS_recvfrom, 9},
+    };
+    if (t->sc.status != PROCFS_SC_UNKNOWN || t->wchan[0] == '\0')
+        return;
+    for (size_t i = 0; i < sizeof guesses / sizeof guesses[0]; i++) {
+        const char *w = guesses[i].wchan;
+        if (w[0] == '=' ? strcmp(t->wchan, w + 1) != 0 : strstr(t->wchan, w) == NULL)
+            continue;
+        memset(&t->sc, 0, sizeof t->sc);
+        t->sc.status = PROCFS_SC_BLOCKED;
+        t->sc.nr = guesses[i].nr;
+        t->sc.args[0] = (unsigned long)-1;
+        int kind = guesses[i].fd_kind;
+        if (kind != 0) {
+            int fd = kind >= 8 ? the_fd(p, -1, kind == 8) : the_fd(p, kind - 1, 0);
+            if (fd < 0) {
+                t->sc.status = PROCFS_SC_UNKNOWN; /* which fd is not clear */
+                continue;
+            }
+            t->sc.args[0] = (unsigned long)fd;
+        }
+        t->inferred = 1;
+        return;
+    }
+}
+
 /* Read every process of the test, then the pipe/socket fds of all of /proc. */
 void scan_all(struct hctx *c)
 {

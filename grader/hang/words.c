@@ -100,12 +100,6 @@ const char *end_word(int acc)
     }
 }
 
-/* Is target the link text of an anonymous pipe? */
-int is_anon_pipe(const struct hfd *f)
-{
-    return strncmp(f->target, "pipe:[", 6) == 0;
-}
-
 /* Name the object behind f: "pipe:[N]", "the FIFO '/path'", "socket:[N]", ... */
 void obj_name(const struct hfd *f, char *buf, size_t len)
 {
