@@ -4,6 +4,7 @@
 #include "native.h"
 #include "passes.h"
 #include "student.h"
+#include "timeouts.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -171,9 +172,9 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        char *argv[] = {"grade",        "--inner-native", works[s],
-                        native_args[0], native_args[1],   NULL};
-        _exit(native_inner(5, argv));
+        char *argv[] = {"grade",        "--inner-native", works[s], native_args[0],
+                        native_args[1], native_args[2],   NULL};
+        _exit(native_inner(6, argv));
     }
     pids[s] = pid > 0 ? pid : 0;
 }
@@ -220,10 +221,13 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     char works[MAX_SHARDS + 1][2048];
     pid_t pids[MAX_SHARDS + 1] = {0};
     char timeout[32], wall[32];
-    double budget = 20 + (double)n * (g->m.timeout + 3);
+    double budget = 20;
+    for (size_t i = 0; i < g->m.ntests; i++)
+        budget += owner[i] >= 0 ? g->m.tests[i].timeout + 3 : 0;
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
     snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
-    char *native_args[] = {timeout, wall};
+    char *table = timeouts_table(&g->m);
+    char *native_args[] = {timeout, wall, table};
     launch(works, pids, first, bin, filters[first], native_args);
     for (size_t s = 0; s < k; s++)
         launch(works, pids, s, bin, filters[s], native_args);
@@ -244,6 +248,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         collect_shard(g, works[s], owner, (int)s, output);
     for (size_t s = 0; s <= first; s++)
         free(filters[s]);
+    free(table);
     free(owner);
     pass_cleanup_host(g); /* IPC objects the probe saw left behind */
     return n;

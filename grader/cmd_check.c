@@ -5,6 +5,7 @@
 #include "passes.h"
 #include "proc.h"
 #include "student.h"
+#include "timeouts.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -254,7 +255,7 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     if (o->quiet)
         c = (struct colours){"", "", "", "", "", ""};
     FILE *out = stdout;
-    if (manifest_load(lab_dir, &g.m) < 0)
+    if (manifest_load(lab_dir, &g.m) < 0 || timeouts_load(&g.m) < 0)
         return 2;
     double t0 = now_seconds();
     bool tty = !o->quiet && isatty(1);

@@ -9,6 +9,7 @@
 #include "sandbox.h"
 #include "score.h"
 #include "submission.h"
+#include "timeouts.h"
 #include "vglog.h"
 
 #include <errno.h>
@@ -238,7 +239,8 @@ int cmd_grade(int argc, char **argv)
         snprintf(g.student, sizeof g.student, "%s", copy ? basename(copy) : sub);
     }
     if (resolve_lab(lab, g.lab_dir, sizeof g.lab_dir) < 0 ||
-        manifest_load(g.lab_dir, &g.m) < 0 || policy_load(&g.pol, policy) < 0)
+        manifest_load(g.lab_dir, &g.m) < 0 || timeouts_load(&g.m) < 0 ||
+        policy_load(&g.pol, policy) < 0)
         return 2;
     init_tests(&g);
     proc_install_signals();

@@ -53,9 +53,16 @@ struct active {
 struct watch {
     const char *probe_path;
     long offset;    /* bytes of the probe file already read */
-    double timeout; /* per-test seconds */
+    double timeout; /* per-test seconds when the table lacks a test; the lab's largest */
+    json_t *limits; /* test -> its own Criterion timeout in seconds (the table) */
     pid_t runner;   /* the Criterion runner of this round */
-    bool init;      /* we are PID 1 of a sandbox: reap and sweep orphans */
+    double runner_seen;     /* when this round's runner was started */
+    bool round_started;     /* a test of this round wrote its start record */
+    bool any_started;       /* some test of any round did */
+    bool startup_explained; /* the runner's start-up was explained */
+    bool startup_killed;    /* ... and the runner stopped: no test ever started */
+    json_t *startup;        /* {summary, details} of a runner stuck at start-up */
+    bool init;              /* we are PID 1 of a sandbox: reap and sweep orphans */
     struct active cur;
     bool have_cur;
     bool cur_ended;           /* the current test wrote its end record */
@@ -226,6 +233,7 @@ static void on_record(struct watch *w, const char *line)
             w->cur.seen = mono();
             w->have_cur = true;
             w->cur_ended = false;
+            w->round_started = w->any_started = true;
             json_object_set_new(w->started, test, json_true());
         } else if (strcmp(ev, "end") == 0 && w->have_cur && w->cur.pid == pid) {
             w->have_cur = false;
@@ -256,12 +264,73 @@ static void read_probe(struct watch *w)
     fclose(f);
 }
 
+/* The time limit of test (its own timeout from the table), in seconds. */
+static double limit_of(const struct watch *w, const char *test)
+{
+    json_t *v = json_object_get(w->limits, test);
+    double t = json_is_number(v) ? json_number_value(v) : 0;
+    return t > 0 ? t : w->timeout;
+}
+
+/* Where the processes of root's tree are blocked: {summary, details}, or NULL. */
+static json_t *explain_tree(pid_t root, const char *many)
+{
+    pid_t pids[MAX_TREE];
+    size_t n = hang_process_tree(root, pids, MAX_TREE);
+    if (n > MAX_EXPLAIN) {
+        /* Explaining hundreds of processes would stall this watchdog. */
+        char summary[200];
+        snprintf(summary, sizeof summary,
+                 "%s %s%zu processes (a fork loop?): none was explained", many,
+                 n == MAX_TREE ? "at least " : "", n);
+        return json_pack("{s:s, s:s}", "summary", summary, "details", "");
+    }
+    if (n == 0)
+        return NULL;
+    char *details = NULL;
+    char *summary = hang_explain(pids, n, &details);
+    json_t *r = summary == NULL ? NULL
+                                : json_pack("{s:s, s:s}", "summary", summary, "details",
+                                            details ? details : "");
+    free(summary);
+    free(details);
+    return r;
+}
+
+/*
+ * Watch the runner's start like a test: code that runs at load time (a
+ * constructor) can block or fork before any test starts. When no test of
+ * this round has started within the lab's largest test timeout, explain
+ * where the runner is (at 0.9 of it) and stop it (2 s later).
+ */
+static void watch_startup(struct watch *w)
+{
+    if (w->runner <= 0 || w->round_started || w->startup_killed)
+        return;
+    double ran = mono() - w->runner_seen;
+    if (!w->startup_explained && ran >= 0.9 * w->timeout) {
+        w->startup_explained = true;
+        json_decref(w->startup);
+        w->startup = explain_tree(w->runner, "the test runner has");
+    }
+    if (ran >= w->timeout + 2) {
+        w->startup_killed = true;
+        pid_t pids[MAX_TREE];
+        size_t n = hang_process_tree(w->runner, pids, MAX_TREE);
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], SIGKILL);
+        kill(-w->runner, SIGKILL);
+        kill(w->runner, SIGKILL);
+    }
+}
+
 /* proc_wait_all tick: explain tests near their timeout, kill overdue ones. */
 static void tick(void *arg)
 {
     struct watch *w = arg;
     reap_orphans(w);
     read_probe(w);
+    watch_startup(w);
     if (w->runner > 0 && w->results_path != NULL && access(w->results_path, F_OK) == 0) {
         if (w->reported_at == 0) {
             w->reported_at = mono();
@@ -287,8 +356,8 @@ static void tick(void *arg)
         sweep(w);
         return;
     }
-    double ran = mono() - a->seen;
-    if (!a->explained && ran >= 0.9 * w->timeout) {
+    double ran = mono() - a->seen, limit = limit_of(w, a->test);
+    if (!a->explained && ran >= 0.9 * limit) {
         a->explained = true;
         pid_t pids[MAX_TREE];
         size_t n = hang_process_tree(a->pid, pids, MAX_TREE);
@@ -312,7 +381,7 @@ static void tick(void *arg)
             free(details);
         }
     }
-    if (!a->killed && ran >= w->timeout + 2) {
+    if (!a->killed && ran >= limit + 2) {
         a->killed = true;
         pid_t pids[MAX_TREE];
         size_t n = hang_process_tree(a->pid, pids, MAX_TREE);
@@ -348,8 +417,8 @@ static char *exclude_filter(json_t *skip)
 
 int native_inner(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: ipclab grade --inner-native WORK TIMEOUT WALL\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: ipclab grade --inner-native WORK TIMEOUT WALL [TABLE]\n");
         return 2;
     }
     const char *work = argv[2];
@@ -375,7 +444,19 @@ int native_inner(int argc, char **argv)
                       .hangs = json_object(),
                       .killed = json_object(),
                       .orphans = json_object(),
-                      .started = json_object()};
+                      .started = json_object(),
+                      .limits = json_object()};
+    /* TABLE: "suite/test SECONDS" lines, every test's own Criterion timeout. */
+    char *table = argc == 6 ? strdup(argv[5]) : NULL;
+    for (char *save = NULL, *line = table ? strtok_r(table, "\n", &save) : NULL;
+         line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        char *sp = strrchr(line, ' ');
+        if (sp != NULL && atof(sp + 1) > 0) {
+            *sp = '\0';
+            json_object_set_new(w.limits, line, json_real(atof(sp + 1)));
+        }
+    }
+    free(table);
     json_decref(w.killed);
     w.killed = json_array();
     json_t *killers = json_object(); /* test -> runner status, for rerun rounds */
@@ -407,6 +488,8 @@ int native_inner(int argc, char **argv)
             break;
         }
         w.runner = p.pid;
+        w.runner_seen = mono();
+        w.round_started = false;
         w.reported_at = 0;
         w.have_cur = false;
         w.last[0] = '\0';
@@ -421,7 +504,7 @@ int native_inner(int argc, char **argv)
         if (out != NULL)
             fwrite(p.out, 1, p.len, out);
         proc_free(&p);
-        if (runner_killed || access(results_path, F_OK) == 0)
+        if (runner_killed || w.startup_killed || access(results_path, F_OK) == 0)
             break;
         /*
          * The runner died without reporting: blame the test that was running,
@@ -443,6 +526,16 @@ int native_inner(int argc, char **argv)
                             killers, "runner_status", status, "runner_killed",
                             runner_killed, "runner_stuck_after_report",
                             w.stuck_after_report, "output_bytes", (json_int_t)out_bytes);
+    if (!w.any_started && (w.startup_killed || access(results_path, F_OK) != 0)) {
+        /* No test ever started: say how the runner's start-up went wrong. */
+        json_t *s = w.startup ? w.startup : json_object();
+        w.startup = NULL;
+        json_object_set_new(s, "stopped", json_boolean(w.startup_killed));
+        json_object_set_new(s, "seconds", json_real(w.timeout));
+        json_object_set_new(doc, "startup", s);
+    }
+    json_decref(w.startup);
+    json_decref(w.limits);
     json_decref(w.started);
     int rc = json_dump_file(doc, watchp, JSON_INDENT(1)) == 0 ? 0 : 2;
     json_decref(doc);
