@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,7 +63,7 @@ struct watch {
     bool startup_explained; /* the runner's start-up was explained */
     bool startup_killed;    /* ... and the runner stopped: no test ever started */
     json_t *startup;        /* {summary, details} of a runner stuck at start-up */
-    bool init;              /* we are PID 1 of a sandbox: reap and sweep orphans */
+    bool init;              /* orphans come to us (PID 1, or subreaper): reap, sweep */
     struct active cur;
     bool have_cur;
     bool cur_ended;           /* the current test wrote its end record */
@@ -129,8 +130,39 @@ static bool dying(pid_t pid)
 static void reap_orphans(struct watch *w);
 
 /*
- * As PID 1 of the sandbox: kill every process that is not ours, the
- * runner's, or a descendant of the runner (a test's orphans, a fork bomb's
+ * Append "PID STATE" to desc, and what the process is when it is a daemon
+ * (it leads its own session, setsid()): it outlived the test that started it.
+ */
+static size_t describe_orphan(char *desc, size_t used, size_t cap, pid_t pid, char state)
+{
+    char path[64], buf[512], comm[64] = "?";
+    int sid = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f != NULL) {
+        if (fgets(buf, sizeof buf, f) != NULL) {
+            char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+            if (open != NULL && close != NULL && close > open)
+                snprintf(comm, sizeof comm, "%.*s", (int)(close - open - 1), open + 1);
+            int pp, pgrp;
+            char st;
+            if (close != NULL &&
+                sscanf(close + 2, "%c %d %d %d", &st, &pp, &pgrp, &sid) != 4)
+                sid = 0;
+        }
+        fclose(f);
+    }
+    int n = snprintf(
+        desc + used, cap - used, "%s%d %c%s%s%s", used ? ", " : "", (int)pid, state,
+        sid == (int)pid ? " (" : "", sid == (int)pid ? comm : "",
+        sid == (int)pid ? ", a daemon: it called setsid() and outlived its test)" : "");
+    return n > 0 && used + (size_t)n < cap ? used + (size_t)n : used;
+}
+
+/*
+ * As PID 1 of the sandbox, or as the child subreaper orphans are handed to
+ * without one: kill every one of our descendants that is not the runner or
+ * a descendant of the runner (a test's orphans and daemons, a fork bomb's
  * children), and reap zombies. Those still alive and not already dying are
  * counted against the test that ran last.
  */
@@ -153,10 +185,14 @@ static void sweep(struct watch *w)
                 continue;
             char state = '?';
             pid_t p = pid, pp;
-            bool ours = false;
-            for (int depth = 0; depth < 4096 && p > 1; depth++) {
+            bool ours = false, mine = false;
+            for (int depth = 0; depth < 4096 && p > 0; depth++) {
                 if (p == w->runner) {
                     ours = true;
+                    break;
+                }
+                if (p == getpid()) { /* PID 1 of a sandbox: everyone */
+                    mine = true;
                     break;
                 }
                 char st;
@@ -165,13 +201,12 @@ static void sweep(struct watch *w)
                     state = st;
                 p = pp;
             }
-            if (ours || state == 'Z' || state == '?')
+            if (ours || !mine || state == 'Z' || state == '?')
                 continue;
             if (pass == 0 && !dying(pid)) {
                 found++;
                 if (used < sizeof desc - 32)
-                    used += (size_t)snprintf(desc + used, sizeof desc - used, "%s%d %c",
-                                             used ? ", " : "", (int)pid, state);
+                    used = describe_orphan(desc, used, sizeof desc, pid, state);
             }
             kill(pid, SIGKILL);
             killed++;
@@ -440,7 +475,8 @@ int native_inner(int argc, char **argv)
     struct watch w = {.probe_path = probe,
                       .results_path = results_path,
                       .timeout = timeout > 0 ? timeout : 10,
-                      .init = getpid() == 1,
+                      /* Orphans come to us: PID 1 of the sandbox, or a subreaper. */
+                      .init = getpid() == 1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == 0,
                       .hangs = json_object(),
                       .killed = json_object(),
                       .orphans = json_object(),

@@ -181,7 +181,7 @@ run_case() {
     chmod 755 "$TMPDIR"
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
-    local target_test="" also_check=0 not_message=""
+    local target_test="" also_check=0 not_message="" sandbox=1
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
     [ -n "$target_test" ] && target=$target_test
@@ -204,6 +204,7 @@ run_case() {
     local opts=(--jobs 1)
     [ "$valgrind" = 1 ] && opts=(--jobs 2)
     [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
+    [ "$sandbox" = 0 ] && opts+=(--no-sandbox)
     local before start secs rc
     before=$(ipc_snapshot)
     local sums_before
