@@ -282,7 +282,7 @@ same_verdicts() {
     out=$(IPCLAB_RESULTS_FILE="$w/make-check.json" timeout -k 5 300 \
         make -s -C "$w/labs/$lab" check CRITERION_FLAGS="--filter=$test" 2>&1)
     verdict=$(jq -r --arg t "$test" '.tests[] | select(.name == $t) | .status' "$w/make-check.json" 2>/dev/null)
-    [ "$want" = passed ] && [ "$verdict" = PASSED ] || [ "$want" != passed ] ||
+    [ "$want" = passed ] && [ "${verdict,,}" = passed ] || [ "$want" != passed ] ||
         echo "; make check gave $test '${verdict:-no verdict}': $(echo "$out" | tail -2)"
     out=$(timeout -k 5 300 "$IPCLAB" check "$w/labs/$lab" "$test" 2>&1)
     local rc=$?

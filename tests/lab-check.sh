@@ -139,7 +139,7 @@ $(diff <(echo "$table") <(echo "$grader_table") | grep '^[<>]' | head -5) $(head
 elif grep -qE '^[[:space:]]*timeout[[:space:]]*=' "$LAB_DIR/lab.ini"; then
     fail timeouts "lab.ini declares a timeout: the tests' own are the one source"
 else
-    pass "timeouts ($(echo "$table" | awk '{print $2}' | sort -n | uniq -c | awk '{printf "%s%d x %g s", NR > 1 ? ", " : "", $1, $2}'))"
+    pass "timeouts ($(echo "$table" | awk '{print $2}' | sort -n | uniq -c | awk '{printf "%s%d x %g s", (NR > 1 ? ", " : ""), $1, $2}'))"
 fi
 
 # Criterion's start-up: libgit2's own init (TLS set-up: it parses the CA
