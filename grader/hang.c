@@ -1706,10 +1706,16 @@ static int diag_pidfd_poll(struct hctx *c, struct hproc *p, struct hthread *t,
     struct {
         int fd;
         short events, revents;
-    } pf;
-    if (t->sc.args[1] != 1 || procfs_peek(p->pid, t->sc.args[0], &pf, sizeof pf) < 0)
+    } pf = {-1, 0, 0};
+    if (t->inferred) { /* the arguments are unknown: its only pidfd, if it has one */
+        for (size_t i = 0; i < p->nfds; i++)
+            if (strcmp(p->fds[i].target, "anon_inode:[pidfd]") == 0)
+                pf.fd = pf.fd < 0 ? p->fds[i].fd : -2;
+    } else if (t->sc.args[1] != 1 ||
+               procfs_peek(p->pid, t->sc.args[0], &pf, sizeof pf) < 0) {
         return -1;
-    struct hfd *f = fd_find(p, pf.fd);
+    }
+    struct hfd *f = pf.fd >= 0 ? fd_find(p, pf.fd) : NULL;
     if (f == NULL || strcmp(f->target, "anon_inode:[pidfd]") != 0)
         return -1;
     char path[64], info[1024];
