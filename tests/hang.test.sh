@@ -149,6 +149,8 @@ fallback() {
         echo "^pid ${role_waiter:-X} waits in semop\(\) on a SysV semaphore, and no other process of the test is in a position to post it" ;;
     msgrcv)
         echo "^pid ${role_receiver:-X} waits in msgrcv\(\) on a SysV message queue, which is empty, and no other process of the test is in a position to send to it" ;;
+    pidfd) # poll()'s wchan is shared with select(): the pidfd is not knowable, its child is
+        echo "^pid ${role_sleeper:-X} waits in pause\(\) for a signal, but it catches none.*its parent \(pid ${role_parent:-X}\) is blocked" ;;
     socketpair) # two sockets, neither listening: which one it reads is not knowable
         echo "which never exits: pid ${role_reader:-X} is blocked in the kernel \(unix_stream_read" ;;
     *) expected "$1" ;;
