@@ -18,8 +18,10 @@
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
 #
 # Targets: all (the test binary), check (run the tests), valgrind (run them
-# under memcheck, one log per process in $(BUILD_DIR)/vg/), list, clean,
-# flags (print the compiler's flags, for compile_commands.json).
+# under memcheck, one log per process in $(BUILD_DIR)/vg/), list, timeouts
+# (every test's effective timeout, "suite/test SECONDS": the one source the
+# grader's watchdogs follow, see support/timeouts.c), clean, flags (print the
+# compiler's flags, for compile_commands.json).
 # Each name in TOOLS is a provided program tools/NAME.c, linked with the
 # student's files: `make NAME` builds and runs it (TOOL_FLAGS="..." are its
 # arguments), for example lab 10's `make table`.
@@ -74,7 +76,7 @@ CRITERION_FLAGS ?=
 VALGRIND := valgrind $(foreach a,$(shell grep -v -E '^[[:space:]]*(\#|$$)' $(SUPPORT)/valgrind.args),'$(a)') \
             --suppressions=$(SUPPORT)/valgrind.supp --log-file=$(BUILD_DIR)/vg/%p.log
 
-.PHONY: all check valgrind list clean flags $(TOOLS)
+.PHONY: all check valgrind list timeouts clean flags $(TOOLS)
 all: $(TEST_BIN)
 
 TOOL_FLAGS ?=
@@ -87,6 +89,14 @@ $(BUILD_DIR)/tools/%: $(LAB_DIR)/tools/%.c $(STUDENT_OBJS) $(HEADERS)
 
 $(TEST_BIN): $(STUDENT_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
 	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)
+
+# The timeout lister: the tests and support code without the student's
+# files, whose symbols stay unresolved (it never calls a test, so no student
+# code runs to decide a timeout). A position-dependent executable, because
+# the dynamic loader refuses a PIE's unresolved calls.
+TIMEOUTS_BIN := $(BUILD_DIR)/list-timeouts
+$(TIMEOUTS_BIN): $(BUILD_DIR)/support/timeouts.o $(TEST_OBJS) $(BUILD_DIR)/support/support.o
+	$(CC) $(CFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all -o $@ $^ -pthread
 
 $(BUILD_DIR)/student/%.o: $(SRC_DIR)/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -109,6 +119,9 @@ valgrind: $(TEST_BIN)
 
 list: $(TEST_BIN)
 	@$(TEST_BIN) --list
+
+timeouts: $(TIMEOUTS_BIN)
+	@$(TIMEOUTS_BIN)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -7,7 +7,8 @@
 #                     (xmllint), the CSV row matches its header
 #   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
 #                     gets the outcome its `expect` file names, in bounded time,
-#                     and leaves the host clean (no process, IPC object or file)
+#                     and leaves the host clean (no process, IPC object or file);
+#                     01-pipes's cases are named CASE, other labs' LAB/CASE
 # Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
 # valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
 # ONLY="solutions skeleton outputs corpus" picks parts; CASES="a b" picks cases.
@@ -158,9 +159,17 @@ course_sums() {
     find "$OUT/decoy" -type f -print0 | sort -z | xargs -0 sha256sum
 }
 
-# run_case CASE: grade the case, print PASS/FAIL lines for it.
+# run_case CASE: grade the case (CASE of 01-pipes, or LAB/CASE), print PASS/FAIL lines for it.
 run_case() {
     local c=$1 dir="$CORPUS/$1" sub="$OUT/corpus/$1" cout="$OUT/corpus/$1.out"
+    local corpus_lab=$corpus_lab num=$num target=$target studentf=$studentf
+    if [ "${c#*/}" != "$c" ]; then # another lab's case: its own manifest
+        corpus_lab=${c%%/*}
+        dir="$ROOT/tests/corpus/$c"
+        num=${corpus_lab%%-*}
+        target=$("$IPCLAB" manifest "$num" | head -1)
+        studentf=$("$IPCLAB" manifest --student-files "$num" | head -1)
+    fi
     # Each case's work directory apart, so parallel cases' checks do not meet.
     local -x TMPDIR="$OUT/tmp/$1"
     mkdir -p "$TMPDIR"
@@ -168,8 +177,10 @@ run_case() {
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
     # shellcheck disable=SC2034 # destructive: read from expect, used by the caller's loop
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
+    local target_test="" also_check=0 not_message="" sandbox=1
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
+    [ -n "$target_test" ] && target=$target_test
     mkdir -p "$sub/out"
     cp "solutions/$corpus_lab/src/"* "$sub/"
     local t=$target
@@ -189,6 +200,7 @@ run_case() {
     local opts=(--jobs 1)
     [ "$valgrind" = 1 ] && opts=(--jobs 2)
     [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
+    [ "$sandbox" = 0 ] && opts+=(--no-sandbox)
     local before start secs rc
     before=$(ipc_snapshot)
     local sums_before
@@ -231,12 +243,15 @@ run_case() {
         [ -n "$deduction" ] && ! jq -e --arg d "$deduction" 'any(.deductions[]; .category == $d)' "$r" >/dev/null &&
             why="$why; no '$deduction' deduction"
         [ -n "$message" ] && ! jq -c . "$r" | grep -qE "$message" && why="$why; no message matching '$message'"
+        [ -n "$not_message" ] && jq -c . "$r" | grep -qE "$not_message" && why="$why; a message matches '$not_message'"
         [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&
             why="$why; no why-it-hung sentence"
         [ "$isolation" = 1 ] && ! jq -e '.isolation.on' "$r" >/dev/null && why="$why; isolation is off"
         [ $rc -eq 2 ] && why="$why; could not grade (exit 2)"
     fi
     [ "$(echo "$secs > $max_seconds" | bc)" = 1 ] && why="$why; took ${secs}s (budget $max_seconds)"
+    # The same verdict from `make check` and `ipclab check` (one timeout per test).
+    [ "$also_check" = 1 ] && why="$why$(same_verdicts "$corpus_lab" "$sub" "$target" "$tgt")"
     # Nothing of the lab, the decoy or the grader's output may change.
     [ "$(course_sums)" != "$sums_before" ] && why="$why; course or decoy files changed: $(diff <(echo "$sums_before") <(course_sums) | grep '^[<>]' | head -3)"
     [ -s "$sub/out/results.json" ] || why="$why; results.json missing"
@@ -246,6 +261,30 @@ run_case() {
         fail "corpus/$c" "${why#; }"
     fi
     host_clean "corpus/$c" "$before"
+}
+
+# same_verdicts LAB SUB TEST VERDICT: "; ..." unless `make check` and
+# `ipclab check`, run on SUB's copy of LAB, also give TEST the verdict VERDICT.
+same_verdicts() {
+    local lab=$1 sub=$2 test=$3 want=$4 w="$2.check"
+    rm -rf "$w"
+    mkdir -p "$w/labs"
+    ln -s "$ROOT/labs/lab.mk" "$ROOT/labs/support" "$w/labs/"
+    cp -r "$ROOT/labs/$lab" "$w/labs/$lab"
+    rm -rf "$w/labs/$lab/build" "$w/labs/$lab/src"
+    mkdir "$w/labs/$lab/src"
+    find "$sub" -maxdepth 1 -name '*.c' -exec cp {} "$w/labs/$lab/src/" \;
+    local out verdict
+    out=$(IPCLAB_RESULTS_FILE="$w/make-check.json" timeout -k 5 300 \
+        make -s -C "$w/labs/$lab" check CRITERION_FLAGS="--filter=$test" 2>&1)
+    verdict=$(jq -r --arg t "$test" '.tests[] | select(.name == $t) | .status' "$w/make-check.json" 2>/dev/null)
+    [ "$want" = passed ] && [ "${verdict,,}" = passed ] || [ "$want" != passed ] ||
+        echo "; make check gave $test '${verdict:-no verdict}': $(echo "$out" | tail -2)"
+    out=$(timeout -k 5 300 "$IPCLAB" check "$w/labs/$lab" "$test" 2>&1)
+    local rc=$?
+    [ "$want" = passed ] && [ $rc -eq 0 ] || [ "$want" != passed ] ||
+        echo "; ipclab check gave exit $rc: $(echo "$out" | grep -m2 -E '✗|within')"
+    rm -rf "$w"
 }
 
 if ! want corpus; then
@@ -264,7 +303,7 @@ else
         jq -e '.isolation.on' "$OUT/corpus/sandbox-check/out/report.json" >/dev/null 2>&1; then
         sandboxed=1
     fi
-    export -f run_case host_clean leftover_procs ipc_snapshot pass fail course_sums
+    export -f run_case host_clean leftover_procs ipc_snapshot pass fail course_sums same_verdicts
     export OUT ROOT IPCLAB CORPUS corpus_lab num target studentf TMPDIR
     exec 3>&1 # SKIP lines go around the pipe of case names
     # shellcheck disable=SC2016 # $1 is bash -c's own argument
@@ -279,5 +318,14 @@ else
         fi
         echo "$c"
     done | xargs -r -P "$JOBS" -I{} bash -c 'run_case "$1"' _ {} | tee "$OUT/corpus.log"
+    # Other labs' cases (LAB/CASE): those a lab's own rules need.
+    for dir in "$ROOT"/tests/corpus/*/*/; do
+        c=${dir%/}
+        c=${c#"$ROOT/tests/corpus/"}
+        case "$c" in 01-pipes/*) continue ;; esac
+        [ -f "$dir/expect" ] || continue
+        [ -n "${CASES:-}" ] && case " $CASES " in *" $c "*) ;; *) continue ;; esac
+        echo "$c"
+    done | xargs -r -P "$JOBS" -I{} bash -c 'run_case "$1"' _ {} | tee -a "$OUT/corpus.log"
 fi
 test_done

@@ -89,6 +89,8 @@ expected() {
         echo "^pid ${role_receiver:-X} waits in msgrcv\(\) on SysV message queue [0-9]+, which has no message \(0 in the queue\), and no other process of the test is in a position to send to it: its parent \(pid ${role_parent:-X}\) is blocked in waitpid\(\)" ;;
     waitpid)
         echo "^pid ${role_parent:-X} waits in waitpid\(\) for its child pid ${role_sleeper:-X}, which never exits: pid ${role_sleeper:-X} waits in pause\(\) for a signal" ;;
+    pidfd)
+        echo "^pid ${role_parent:-X} waits for its child pid ${role_sleeper:-X}, which never exits: pid ${role_sleeper:-X} waits in pause\(\) for a signal" ;;
     thread)
         echo "^the reader \(thread ${role_reader:-X} of pid ${role_parent:-X}\) waits in read\(\) on $P \(fd 3\), but the write end is still open in its own process \(fd 4\): close it before reading" ;;
     stdin)
@@ -101,7 +103,7 @@ expected() {
     esac
 }
 
-MODES="leak leak-parent leak-sibling leak-read twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid accept thread stdin socketpair"
+MODES="leak leak-parent leak-sibling leak-read twopipe readread fifo-read fifo-write sem privsem sysvsem msgrcv waitpid pidfd accept thread stdin socketpair"
 # The same, with the test in its own IPC, network and mount namespaces (as in the
 # grader's sandbox) and the explainer outside: needs root, for unshare and setns.
 NS_MODES="sysvsem@ns msgrcv@ns sem@ns socketpair@ns accept@ns"
@@ -147,6 +149,8 @@ fallback() {
         echo "^pid ${role_waiter:-X} waits in semop\(\) on a SysV semaphore, and no other process of the test is in a position to post it" ;;
     msgrcv)
         echo "^pid ${role_receiver:-X} waits in msgrcv\(\) on a SysV message queue, which is empty, and no other process of the test is in a position to send to it" ;;
+    pidfd) # poll()'s wchan is shared with select(): the pidfd is not knowable, its child is
+        echo "^pid ${role_sleeper:-X} waits in pause\(\) for a signal, but it catches none.*its parent \(pid ${role_parent:-X}\) is blocked" ;;
     socketpair) # two sockets, neither listening: which one it reads is not knowable
         echo "which never exits: pid ${role_reader:-X} is blocked in the kernel \(unix_stream_read" ;;
     *) expected "$1" ;;

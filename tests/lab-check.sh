@@ -7,6 +7,8 @@
 #   skeleton-todos       every student file has a TODO(labNN) marker
 #   skeleton-fails       every test fails, all within 30 s, nothing hangs
 #   manifest-matches     lab.ini and the test binary list the same tests
+#   timeouts             every test has its own Criterion timeout, and the
+#                        grader's table (ipclab manifest --timeout) is the same
 #   fast-start           Criterion starts without libgit2's TLS set-up (lazy_libgit2.c)
 #   solution-passes      the reference solution passes every test
 #   solution-clean       ... leaving no fd, child process or IPC object behind
@@ -109,6 +111,29 @@ if [ -n "$manifest_tests" ] && [ "$manifest_tests" = "$binary_tests" ]; then
 elif [ -n "$manifest_tests" ]; then
     fail manifest-matches "differences (< lab.ini, > test binary):
 $(diff <(echo "$manifest_tests") <(echo "$binary_tests") | grep '^[<>]')"
+fi
+
+# One timeout per test, from one source: each test's own Criterion timeout
+# (its Test's .timeout, else its TestSuite's), as support/timeouts.c reads
+# it. Every test has one, the grader (`ipclab manifest --timeout`) sees the
+# same table, and lab.ini declares none of its own.
+table=$(make -s --no-print-directory -C "$LAB_DIR" timeouts WERROR=1 SRC_DIR="$SOL_DIR" \
+    BUILD_DIR="$WORK/solution" 2>"$WORK/timeouts.err" | sort)
+untimed=$(echo "$table" | awk '$2 <= 0 {print $1}')
+grader_table=$("$IPCLAB" manifest --timeout "$LAB_DIR" 2>>"$WORK/timeouts.err" | sort)
+if [ -z "$table" ]; then
+    fail timeouts "make timeouts printed nothing: $(head -5 "$WORK/timeouts.err")"
+elif [ -n "$untimed" ]; then
+    fail timeouts "no timeout (give the suite TestSuite(name, .timeout = N)): $(echo $untimed)"
+elif [ "$(echo "$table" | awk '{print $1}')" != "$binary_tests" ]; then
+    fail timeouts "the timeout table and the test binary list different tests"
+elif [ "$table" != "$grader_table" ]; then
+    fail timeouts "the grader's timeouts differ from the tests' (< tests, > ipclab):
+$(diff <(echo "$table") <(echo "$grader_table") | grep '^[<>]' | head -5) $(head -3 "$WORK/timeouts.err")"
+elif grep -qE '^[[:space:]]*timeout[[:space:]]*=' "$LAB_DIR/lab.ini"; then
+    fail timeouts "lab.ini declares a timeout: the tests' own are the one source"
+else
+    pass "timeouts ($(echo "$table" | awk '{print $2}' | sort -n | uniq -c | awk '{printf "%s%d x %g s", (NR > 1 ? ", " : ""), $1, $2}'))"
 fi
 
 # Criterion's start-up: libgit2's own init (TLS set-up: it parses the CA

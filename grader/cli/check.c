@@ -7,6 +7,7 @@
 #include "base/term.h"
 #include "engine/course.h"
 #include "engine/progress_file.h"
+#include "engine/timeouts.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -238,7 +239,7 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     if (o->quiet)
         c = term_no_colours();
     FILE *out = stdout;
-    if (manifest_load(lab_dir, &g.m) < 0)
+    if (manifest_load(lab_dir, &g.m) < 0 || timeouts_load(&g.m) < 0)
         return 2;
     double t0 = now_seconds();
     bool tty = !o->quiet && isatty(1);

@@ -13,6 +13,7 @@
 #include "engine/score.h"
 #include "engine/submission.h"
 #include "engine/vglog.h"
+#include "engine/timeouts.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -198,7 +199,8 @@ int cmd_grade(int argc, char **argv)
         snprintf(g.student, sizeof g.student, "%s", copy ? basename(copy) : sub);
     }
     if (resolve_lab(lab, g.lab_dir, sizeof g.lab_dir) < 0 ||
-        manifest_load(g.lab_dir, &g.m) < 0 || policy_load(&g.pol, policy) < 0)
+        manifest_load(g.lab_dir, &g.m) < 0 || timeouts_load(&g.m) < 0 ||
+        policy_load(&g.pol, policy) < 0)
         return 2;
     grade_init(&g);
     proc_install_signals();

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "engine/course.h"
 #include "engine/manifest.h"
+#include "engine/timeouts.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@ static void usage(FILE *out)
         "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
         "prints one item per line: test names (default), student files, \"name "
         "points\",\n"
-        "the title, the per-test timeout, or the tests with an option set.\n");
+        "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
+        "timeout: the test's, else its suite's), or the tests with an option set.\n");
 }
 
 int cmd_manifest(int argc, char **argv)
@@ -84,7 +86,12 @@ int cmd_manifest(int argc, char **argv)
         puts(m.title);
         break;
     case TIMEOUT:
-        printf("%d\n", m.timeout);
+        if (timeouts_load(&m) < 0) {
+            manifest_free(&m);
+            return 1;
+        }
+        for (size_t i = 0; i < m.ntests; i++)
+            printf("%s %g\n", m.tests[i].name, m.tests[i].timeout);
         break;
     default:
         for (size_t i = 0; i < m.ntests; i++) {

@@ -4,6 +4,7 @@
 #include "engine/collect.h"
 #include "engine/native.h"
 #include "engine/passes.h"
+#include "engine/timeouts.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -151,9 +152,9 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        char *argv[] = {"grade",        "--inner-native", works[s],
-                        native_args[0], native_args[1],   NULL};
-        _exit(native_inner(5, argv));
+        char *argv[] = {"grade",        "--inner-native", works[s], native_args[0],
+                        native_args[1], native_args[2],   NULL};
+        _exit(native_inner(6, argv));
     }
     pids[s] = pid > 0 ? pid : 0;
 }
@@ -198,10 +199,13 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     char works[MAX_LANES + 1][2048];
     pid_t pids[MAX_LANES + 1] = {0};
     char timeout[32], wall[32];
-    double budget = 20 + (double)n * (g->m.timeout + 3);
+    double budget = 20;
+    for (size_t i = 0; i < g->m.ntests; i++)
+        budget += owner[i] >= 0 ? g->m.tests[i].timeout + 3 : 0;
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
     snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
-    char *native_args[] = {timeout, wall};
+    char *table = timeouts_table(&g->m);
+    char *native_args[] = {timeout, wall, table};
     launch(works, pids, first, bin, filters[first], native_args);
     for (size_t s = 0; s < k; s++)
         launch(works, pids, s, bin, filters[s], native_args);
@@ -222,6 +226,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         collect_lane(g, works[s], owner, (int)s, output);
     for (size_t s = 0; s <= first; s++)
         free(filters[s]);
+    free(table);
     free(owner);
     pass_cleanup_host(g); /* IPC objects the probe saw left behind */
     return n;

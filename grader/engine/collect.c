@@ -97,7 +97,7 @@ static void read_results(struct grade *g, const char *path)
                               "it crashed in its set-up or clean-up, or your code "
                               "called exit()");
         } else if (r->verdict == V_TIMEOUT)
-            r->message = xasprintf("the test did not finish within %d s", g->m.timeout);
+            r->message = xasprintf("the test did not finish within %g s", r->mt->timeout);
     }
     json_decref(doc);
 }
@@ -163,6 +163,63 @@ static void read_probe(struct grade *g, const char *path)
     fclose(f);
 }
 
+/* What a signal that killed the runner at start-up most likely means. */
+static const char *startup_signal_cause(const char *status)
+{
+    static const struct {
+        const char *status, *cause;
+    } causes[] = {
+        {"killed by SIGXFSZ", "it wrote a file past the file size limit"},
+        {"killed by SIGXCPU", "it used up its CPU time limit"},
+        {"killed by SIGSEGV", "it crashed (an invalid memory access)"},
+        {"killed by SIGBUS", "it crashed (an invalid memory access)"},
+        {"killed by SIGABRT", "it aborted (abort() or a failed assert())"},
+        {"killed by SIGFPE", "it crashed (an arithmetic error)"},
+        {"killed by SIGILL", "it crashed (an illegal instruction)"},
+        {"killed by SIGPIPE", "it wrote to a pipe nobody reads"},
+    };
+    for (size_t i = 0; status != NULL && i < sizeof causes / sizeof causes[0]; i++)
+        if (strcmp(status, causes[i].status) == 0)
+            return causes[i].cause;
+    return NULL;
+}
+
+/*
+ * No test ever started (watch.json's "startup"): the runner blocked or
+ * forked at load time and was stopped, or died before its first test. Say
+ * so in the notes and in every test's message, and keep the explanation.
+ */
+static void startup_note(struct grade *g, json_t *startup, const char *status)
+{
+    const char *summary = json_string_value(json_object_get(startup, "summary"));
+    const char *details = json_string_value(json_object_get(startup, "details"));
+    if (json_is_true(json_object_get(startup, "stopped"))) {
+        g->runner_note = xasprintf(
+            "no test started: the test runner was stopped at start-up after %g s (the "
+            "lab's longest test timeout), before its first test. Code that runs when "
+            "the program loads (a constructor, or a global initialiser) must not block "
+            "or fork: %s%s%s",
+            json_number_value(json_object_get(startup, "seconds")),
+            summary ? summary : "it was not explained", details && details[0] ? "\n" : "",
+            details ? details : "");
+    } else {
+        const char *cause = startup_signal_cause(status);
+        g->runner_note = xasprintf(
+            "no test started: the test runner %s%s at start-up, before its first "
+            "test%s%s (code that runs when the program loads, such as a constructor?)",
+            status && strncmp(status, "killed", 6) == 0 ? "was " : "",
+            status ? status : "died", cause ? ": " : "", cause ? cause : "");
+    }
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        struct test_result *r = &g->tests[i];
+        if (r->verdict != V_NOT_RUN)
+            continue;
+        free(r->message);
+        r->message = xasprintf("not run: the test runner never started a test (see the "
+                               "notes)");
+    }
+}
+
 /* Read watch.json: hangs and the grader's own watchdog kills. */
 static void read_watch(struct grade *g, const char *path)
 {
@@ -193,9 +250,9 @@ static void read_watch(struct grade *g, const char *path)
         r->watchdog = true;
         r->verdict = V_TIMEOUT;
         free(r->message);
-        r->message = xasprintf("the test did not finish within %d s and ignored "
+        r->message = xasprintf("the test did not finish within %g s and ignored "
                                "Criterion's timeout: the grader's watchdog killed it",
-                               g->m.timeout);
+                               r->mt->timeout);
     }
     json_t *o;
     json_object_foreach(json_object_get(doc, "orphans"), name, o)
@@ -226,7 +283,11 @@ static void read_watch(struct grade *g, const char *path)
                                "kill(0, ...)? The other tests were run again without it",
                                json_string_value(o) ? json_string_value(o) : "?");
     }
-    if (json_is_true(json_object_get(doc, "runner_killed")))
+    json_t *startup = json_object_get(doc, "startup");
+    if (startup != NULL)
+        startup_note(g, startup,
+                     json_string_value(json_object_get(doc, "runner_status")));
+    else if (json_is_true(json_object_get(doc, "runner_killed")))
         g->runner_note = xasprintf("the test runner was killed after the whole-run "
                                    "time limit");
     json_int_t bytes = json_integer_value(json_object_get(doc, "output_bytes"));

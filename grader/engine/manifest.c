@@ -106,11 +106,9 @@ static int on_entry(void *user, const char *section, const char *key, const char
         } else if (strcmp(key, "student_files") == 0) {
             set_student_files(m, value);
         } else if (strcmp(key, "timeout") == 0) {
-            char *end;
-            long t = strtol(value, &end, 10);
-            if (*end != '\0' || t <= 0 || t > 3600)
-                FAIL("timeout must be 1..3600 seconds, not '%s'", value);
-            m->timeout = (int)t;
+            FAIL("is gone: a test's time limit has one source, its own Criterion "
+                 "timeout (TestSuite(suite, .timeout = N), or Test(..., .timeout = N)); "
+                 "`ipclab manifest --timeout LAB` lists them. Remove this line");
         } else {
             FAIL("unknown key '%s' in [lab]", key);
         }
@@ -161,7 +159,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
 int manifest_load(const char *lab_dir, struct manifest *m)
 {
     memset(m, 0, sizeof *m);
-    m->timeout = 10;
+    m->timeout = 10; /* until timeouts_load() reads the tests' own */
     m->dir = xstrdup(lab_dir);
     char *dircopy = xstrdup(lab_dir);
     size_t len = strlen(dircopy);

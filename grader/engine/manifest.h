@@ -22,6 +22,7 @@ struct manifest_test {
     char *hints[MANIFEST_MAX_HINTS]; /* hint, hint2, ... (NULL when absent) */
     int nhints;                      /* number of hints given */
     unsigned options;                /* OR of enum test_option */
+    double timeout; /* seconds: its Criterion timeout (timeouts_load), 0 until loaded */
 };
 
 /* A whole lab.ini. */
@@ -32,7 +33,7 @@ struct manifest {
     char *title;          /* [lab] title */
     char **student_files; /* [lab] student_files, split on spaces/commas */
     size_t nstudent_files;
-    int timeout;                 /* [lab] timeout: seconds per test (default 10) */
+    int timeout; /* the largest test timeout, in whole seconds (timeouts_load) */
     struct manifest_test *tests; /* in file order */
     size_t ntests;
 };

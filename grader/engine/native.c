@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,9 +31,16 @@ struct active {
 struct watch {
     const char *probe_path;
     long offset;    /* bytes of the probe file already read */
-    double timeout; /* per-test seconds */
+    double timeout; /* per-test seconds when the table lacks a test; the lab's largest */
+    json_t *limits; /* test -> its own Criterion timeout in seconds (the table) */
     pid_t runner;   /* the Criterion runner of this round */
-    bool init;      /* we are PID 1 of a sandbox: reap and sweep orphans */
+    double runner_seen;     /* when this round's runner was started */
+    bool round_started;     /* a test of this round wrote its start record */
+    bool any_started;       /* some test of any round did */
+    bool startup_explained; /* the runner's start-up was explained */
+    bool startup_killed;    /* ... and the runner stopped: no test ever started */
+    json_t *startup;        /* {summary, details} of a runner stuck at start-up */
+    bool init;              /* orphans come to us (PID 1, or subreaper): reap, sweep */
     struct active cur;
     bool have_cur;
     bool cur_ended;           /* the current test wrote its end record */
@@ -99,11 +107,61 @@ static bool dying(pid_t pid)
 static void reap_orphans(struct watch *w);
 
 /*
- * As PID 1 of the sandbox: kill every process that is not ours, the
- * runner's, or a descendant of the runner (a test's orphans, a fork bomb's
+ * Append "PID STATE" to desc, and what the process is when it is a daemon
+ * (it leads its own session, setsid()): it outlived the test that started it.
+ */
+static size_t describe_orphan(char *desc, size_t used, size_t cap, pid_t pid, char state)
+{
+    char path[64], buf[512], comm[64] = "?";
+    int sid = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f != NULL) {
+        if (fgets(buf, sizeof buf, f) != NULL) {
+            char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+            if (open != NULL && close != NULL && close > open)
+                snprintf(comm, sizeof comm, "%.*s", (int)(close - open - 1), open + 1);
+            int pp, pgrp;
+            char st;
+            if (close != NULL &&
+                sscanf(close + 2, "%c %d %d %d", &st, &pp, &pgrp, &sid) != 4)
+                sid = 0;
+        }
+        fclose(f);
+    }
+    int n = snprintf(
+        desc + used, cap - used, "%s%d %c%s%s%s", used ? ", " : "", (int)pid, state,
+        sid == (int)pid ? " (" : "", sid == (int)pid ? comm : "",
+        sid == (int)pid ? ", a daemon: it called setsid() and outlived its test)" : "");
+    return n > 0 && used + (size_t)n < cap ? used + (size_t)n : used;
+}
+
+/*
+ * As PID 1 of the sandbox, or as the child subreaper orphans are handed to
+ * without one: kill every one of our descendants that is not the runner or
+ * a descendant of the runner (a test's orphans and daemons, a fork bomb's
  * children), and reap zombies. Those still alive and not already dying are
  * counted against the test that ran last.
  */
+/*
+ * The next process sweep() considers: as PID 1 of a sandbox, every process
+ * of /proc (the namespace's, a few); as a subreaper on the host, only our
+ * own children (orphans are handed to us; walking the whole host's /proc at
+ * every test once cost a minute). 0 at the end.
+ */
+static pid_t next_candidate(DIR *d, FILE *kids)
+{
+    if (d != NULL) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+                return (pid_t)atoi(e->d_name);
+        return 0;
+    }
+    int pid;
+    return kids != NULL && fscanf(kids, "%d", &pid) == 1 ? (pid_t)pid : 0;
+}
+
 static void sweep(struct watch *w)
 {
     if (!w->init)
@@ -111,22 +169,27 @@ static void sweep(struct watch *w)
     int found = 0;
     char desc[1024] = "";
     size_t used = 0;
+    char children[64];
+    snprintf(children, sizeof children, "/proc/self/task/%d/children", (int)getpid());
     for (int pass = 0; pass < 20; pass++) {
-        DIR *d = opendir("/proc");
-        if (d == NULL)
+        DIR *d = getpid() == 1 ? opendir("/proc") : NULL;
+        FILE *kids = d == NULL ? fopen(children, "re") : NULL;
+        if (d == NULL && kids == NULL)
             return;
         int killed = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            pid_t pid = (pid_t)atoi(e->d_name);
+        for (pid_t pid; (pid = next_candidate(d, kids)) != 0;) {
             if (pid <= 1 || pid == getpid())
                 continue;
             char state = '?';
             pid_t p = pid, pp;
-            bool ours = false;
-            for (int depth = 0; depth < 4096 && p > 1; depth++) {
+            bool ours = false, mine = false;
+            for (int depth = 0; depth < 4096 && p > 0; depth++) {
                 if (p == w->runner) {
                     ours = true;
+                    break;
+                }
+                if (p == getpid()) { /* PID 1 of a sandbox: everyone */
+                    mine = true;
                     break;
                 }
                 char st;
@@ -135,18 +198,20 @@ static void sweep(struct watch *w)
                     state = st;
                 p = pp;
             }
-            if (ours || state == 'Z' || state == '?')
+            if (ours || !mine || state == 'Z' || state == '?')
                 continue;
             if (pass == 0 && !dying(pid)) {
                 found++;
                 if (used < sizeof desc - 32)
-                    used += (size_t)snprintf(desc + used, sizeof desc - used, "%s%d %c",
-                                             used ? ", " : "", (int)pid, state);
+                    used = describe_orphan(desc, used, sizeof desc, pid, state);
             }
             kill(pid, SIGKILL);
             killed++;
         }
-        closedir(d);
+        if (d != NULL)
+            closedir(d);
+        if (kids != NULL)
+            fclose(kids);
         reap_orphans(w);
         if (killed == 0)
             break;
@@ -203,6 +268,7 @@ static void on_record(struct watch *w, const char *line)
             w->cur.seen = mono();
             w->have_cur = true;
             w->cur_ended = false;
+            w->round_started = w->any_started = true;
             json_object_set_new(w->started, test, json_true());
         } else if (strcmp(ev, "end") == 0 && w->have_cur && w->cur.pid == pid) {
             w->have_cur = false;
@@ -233,12 +299,73 @@ static void read_probe(struct watch *w)
     fclose(f);
 }
 
+/* The time limit of test (its own timeout from the table), in seconds. */
+static double limit_of(const struct watch *w, const char *test)
+{
+    json_t *v = json_object_get(w->limits, test);
+    double t = json_is_number(v) ? json_number_value(v) : 0;
+    return t > 0 ? t : w->timeout;
+}
+
+/* Where the processes of root's tree are blocked: {summary, details}, or NULL. */
+static json_t *explain_tree(pid_t root, const char *many)
+{
+    pid_t pids[MAX_TREE];
+    size_t n = hang_process_tree(root, pids, MAX_TREE);
+    if (n > MAX_EXPLAIN) {
+        /* Explaining hundreds of processes would stall this watchdog. */
+        char summary[200];
+        snprintf(summary, sizeof summary,
+                 "%s %s%zu processes (a fork loop?): none was explained", many,
+                 n == MAX_TREE ? "at least " : "", n);
+        return json_pack("{s:s, s:s}", "summary", summary, "details", "");
+    }
+    if (n == 0)
+        return NULL;
+    char *details = NULL;
+    char *summary = hang_explain(pids, n, &details);
+    json_t *r = summary == NULL ? NULL
+                                : json_pack("{s:s, s:s}", "summary", summary, "details",
+                                            details ? details : "");
+    free(summary);
+    free(details);
+    return r;
+}
+
+/*
+ * Watch the runner's start like a test: code that runs at load time (a
+ * constructor) can block or fork before any test starts. When no test of
+ * this round has started within the lab's largest test timeout, explain
+ * where the runner is (at 0.9 of it) and stop it (2 s later).
+ */
+static void watch_startup(struct watch *w)
+{
+    if (w->runner <= 0 || w->round_started || w->startup_killed)
+        return;
+    double ran = mono() - w->runner_seen;
+    if (!w->startup_explained && ran >= 0.9 * w->timeout) {
+        w->startup_explained = true;
+        json_decref(w->startup);
+        w->startup = explain_tree(w->runner, "the test runner has");
+    }
+    if (ran >= w->timeout + 2) {
+        w->startup_killed = true;
+        pid_t pids[MAX_TREE];
+        size_t n = hang_process_tree(w->runner, pids, MAX_TREE);
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], SIGKILL);
+        kill(-w->runner, SIGKILL);
+        kill(w->runner, SIGKILL);
+    }
+}
+
 /* proc_wait_all tick: explain tests near their timeout, kill overdue ones. */
 static void tick(void *arg)
 {
     struct watch *w = arg;
     reap_orphans(w);
     read_probe(w);
+    watch_startup(w);
     if (w->runner > 0 && w->results_path != NULL && access(w->results_path, F_OK) == 0) {
         if (w->reported_at == 0) {
             w->reported_at = mono();
@@ -264,8 +391,8 @@ static void tick(void *arg)
         sweep(w);
         return;
     }
-    double ran = mono() - a->seen;
-    if (!a->explained && ran >= 0.9 * w->timeout) {
+    double ran = mono() - a->seen, limit = limit_of(w, a->test);
+    if (!a->explained && ran >= 0.9 * limit) {
         a->explained = true;
         pid_t pids[MAX_TREE];
         size_t n = hang_process_tree(a->pid, pids, MAX_TREE);
@@ -289,7 +416,7 @@ static void tick(void *arg)
             free(details);
         }
     }
-    if (!a->killed && ran >= w->timeout + 2) {
+    if (!a->killed && ran >= limit + 2) {
         a->killed = true;
         pid_t pids[MAX_TREE];
         size_t n = hang_process_tree(a->pid, pids, MAX_TREE);
@@ -325,8 +452,8 @@ static char *exclude_filter(json_t *skip)
 
 int native_inner(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: ipclab grade --inner-native WORK TIMEOUT WALL\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: ipclab grade --inner-native WORK TIMEOUT WALL [TABLE]\n");
         return 2;
     }
     const char *work = argv[2];
@@ -348,11 +475,24 @@ int native_inner(int argc, char **argv)
     struct watch w = {.probe_path = probe,
                       .results_path = results_path,
                       .timeout = timeout > 0 ? timeout : 10,
-                      .init = getpid() == 1,
+                      /* Orphans come to us: PID 1 of the sandbox, or a subreaper. */
+                      .init = getpid() == 1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == 0,
                       .hangs = json_object(),
                       .killed = json_object(),
                       .orphans = json_object(),
-                      .started = json_object()};
+                      .started = json_object(),
+                      .limits = json_object()};
+    /* TABLE: "suite/test SECONDS" lines, every test's own Criterion timeout. */
+    char *table = argc == 6 ? strdup(argv[5]) : NULL;
+    for (char *save = NULL, *line = table ? strtok_r(table, "\n", &save) : NULL;
+         line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        char *sp = strrchr(line, ' ');
+        if (sp != NULL && atof(sp + 1) > 0) {
+            *sp = '\0';
+            json_object_set_new(w.limits, line, json_real(atof(sp + 1)));
+        }
+    }
+    free(table);
     json_decref(w.killed);
     w.killed = json_array();
     json_t *killers = json_object(); /* test -> runner status, for rerun rounds */
@@ -384,6 +524,8 @@ int native_inner(int argc, char **argv)
             break;
         }
         w.runner = p.pid;
+        w.runner_seen = mono();
+        w.round_started = false;
         w.reported_at = 0;
         w.have_cur = false;
         w.last[0] = '\0';
@@ -398,7 +540,7 @@ int native_inner(int argc, char **argv)
         if (out != NULL)
             fwrite(p.out, 1, p.len, out);
         proc_free(&p);
-        if (runner_killed || access(results_path, F_OK) == 0)
+        if (runner_killed || w.startup_killed || access(results_path, F_OK) == 0)
             break;
         /*
          * The runner died without reporting: blame the test that was running,
@@ -420,6 +562,16 @@ int native_inner(int argc, char **argv)
                             killers, "runner_status", status, "runner_killed",
                             runner_killed, "runner_stuck_after_report",
                             w.stuck_after_report, "output_bytes", (json_int_t)out_bytes);
+    if (!w.any_started && (w.startup_killed || access(results_path, F_OK) != 0)) {
+        /* No test ever started: say how the runner's start-up went wrong. */
+        json_t *s = w.startup ? w.startup : json_object();
+        w.startup = NULL;
+        json_object_set_new(s, "stopped", json_boolean(w.startup_killed));
+        json_object_set_new(s, "seconds", json_real(w.timeout));
+        json_object_set_new(doc, "startup", s);
+    }
+    json_decref(w.startup);
+    json_decref(w.limits);
     json_decref(w.started);
     int rc = json_dump_file(doc, watchp, JSON_INDENT(1)) == 0 ? 0 : 2;
     json_decref(doc);

@@ -3,15 +3,19 @@
 #define IPCLAB_NATIVE_H
 
 /*
- * native_inner - `ipclab grade --inner-native WORK TIMEOUT WALL`, started by
+ * native_inner - `ipclab grade --inner-native WORK TIMEOUT WALL [TABLE]`, started by
  * the grader inside the sandbox. Runs WORK/build/run-tests --jobs 1 with
  * IPCLAB_RESULTS_FILE=WORK/native/results.json and
  * IPCLAB_PROBE_FILE=WORK/native/probe.jsonl, its output in
  * WORK/native/runner.out (capped), for at most WALL seconds. It follows the
  * probe's start records to know which worker runs which test; when a test
- * has run 90% of TIMEOUT seconds it asks hang_explain() where the test's
- * processes are blocked, and at TIMEOUT + 2 s it kills the worker's whole
- * tree itself (Criterion's own timeout can be defeated by blocking SIGPROF).
+ * has run 90% of its own timeout (TABLE: "suite/test SECONDS" lines, see
+ * timeouts.h; TIMEOUT, the lab's largest, for a test not in it) it asks
+ * hang_explain() where the test's processes are blocked, and at its timeout
+ * + 2 s it kills the worker's whole tree itself (Criterion's own timeout can
+ * be defeated by blocking SIGPROF). The runner's start is watched the same
+ * way: when no test has started within TIMEOUT seconds (code that blocks or
+ * forks at load time), the runner's processes are explained and killed.
  * As PID 1 of the sandbox it also reaps orphans and, between tests, kills
  * every process outside the runner's tree (charged to the test before). If
  * the runner dies without reporting (kill(-1, SIGKILL) in a test), the test
@@ -22,7 +26,10 @@
  *    "orphans": {"suite/test": {"count": N, "desc": "pid state, ..."}},
  *    "runner_killers": {"suite/test": "killed by SIGKILL"},
  *    "runner_status": "exited with status 1", "runner_killed": bool,
- *    "output_bytes": N}
+ *    "output_bytes": N,
+ *    "startup": {"summary": s, "details": s, "stopped": bool, "seconds": N}}
+ * where "startup" is there only when no test ever started: the runner was
+ * stopped at start-up (stopped), or died before its first test.
  * Returns 0, or 2 if it could not run at all.
  */
 int native_inner(int argc, char **argv);

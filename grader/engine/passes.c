@@ -7,6 +7,7 @@
 #include "base/proc.h"
 #include "engine/sandbox.h"
 #include "engine/vglog.h"
+#include "engine/timeouts.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -153,8 +154,14 @@ static double pass_budget(const struct grade *g, size_t n, double per_test)
 static int native_start(struct grade *g, struct proc *p)
 {
     static char timeout[32], wall[32], self[4200], ro_build[4200], ro_src[4200];
-    double budget = pass_budget(g, g->m.ntests, g->m.timeout + 3);
+    static char *table;
+    double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
+    for (size_t i = 0; i < g->m.ntests; i++)
+        each += g->m.tests[i].timeout + 3;
+    double budget = pass_budget(g, 1, each);
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
+    free(table);
+    table = timeouts_table(&g->m);
     snprintf(wall, sizeof wall, "%g", budget - 5);
     /* This very binary runs inside (the host is visible read-only there). */
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -162,7 +169,7 @@ static int native_start(struct grade *g, struct proc *p)
         self[len] = '\0';
     else
         snprintf(self, sizeof self, "%s/build/ipclab", course_root());
-    char *argv[] = {self, "grade", "--inner-native", g->work, timeout, wall, NULL};
+    char *argv[] = {self, "grade", "--inner-native", g->work, timeout, wall, table, NULL};
     struct proc_opts o = {.env = base_env(g, NULL, NULL),
                           .lim = {.cpu_seconds = (long)budget,
                                   .as_mb = 2048,
@@ -294,7 +301,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
     int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
     if ((size_t)shards > n)
         shards = (int)n;
-    double load[MAX_SHARDS] = {0};
+    double load[MAX_SHARDS] = {0}, limits[MAX_SHARDS] = {0};
     char *filter[MAX_SHARDS] = {0};
     size_t count[MAX_SHARDS] = {0};
     for (size_t k = 0; k < n; k++) {
@@ -303,6 +310,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
             if (load[s] < load[best])
                 best = s;
         load[best] += js[k].cost;
+        limits[best] += g->m.tests[js[k].test].timeout + 5;
         count[best]++;
         char *f = xasprintf("%s%s%s", filter[best] ? filter[best] : "",
                             filter[best] ? "|" : "", g->tests[js[k].test].mt->name);
@@ -347,7 +355,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
                                       .fsize_mb = 64,
                                       .nproc = 256,
                                       .nofile = 1024},
-                              .wall_seconds = pass_budget(g, count[s], g->m.timeout + 5),
+                              .wall_seconds = pass_budget(g, 1, limits[s]),
                               .out_cap = 16 * 1024};
         char ro_build[4200], ro_native[4200];
         snprintf(ro_build, sizeof ro_build, "%s/build", g->work);

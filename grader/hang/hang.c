@@ -27,6 +27,49 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+static void diagnose(struct hctx *c, struct hproc *p);
+
+/*
+ * A poll() on one pidfd waits for that process to exit (the course's
+ * ipct_wait does so): explain it as the wait for that child it is, so that
+ * the harness's own wait is never the culprit. Returns -1 if it is not that.
+ */
+static int diag_pidfd_poll(struct hctx *c, struct hproc *p, struct hthread *t,
+                           struct sbuf *b)
+{
+    struct {
+        int fd;
+        short events, revents;
+    } pf = {-1, 0, 0};
+    if (t->inferred) { /* the arguments are unknown: its only pidfd, if it has one */
+        for (size_t i = 0; i < p->nfds; i++)
+            if (strcmp(p->fds[i].target, "anon_inode:[pidfd]") == 0)
+                pf.fd = pf.fd < 0 ? p->fds[i].fd : -2;
+    } else if (t->sc.args[1] != 1 ||
+               procfs_peek(p->pid, t->sc.args[0], &pf, sizeof pf) < 0) {
+        return -1;
+    }
+    struct hfd *f = pf.fd >= 0 ? fd_find(p, pf.fd) : NULL;
+    if (f == NULL || strcmp(f->target, "anon_inode:[pidfd]") != 0)
+        return -1;
+    char path[64], info[1024];
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)p->pid, pf.fd);
+    procfs_read(path, info, sizeof info);
+    const char *at = strstr(info, "Pid:");
+    pid_t target = at != NULL ? (pid_t)atoi(at + 4) : 0;
+    struct hproc *child = target > 0 ? proc_find(c, target) : NULL;
+    if (child == NULL || !child->alive)
+        return -1;
+    diagnose(c, child);
+    sb_printf(b, "pid %d waits for its child pid %d, which never exits", (int)p->pid,
+              (int)target);
+    if (child->sentence != NULL)
+        sb_printf(b, ": %s", child->sentence);
+    else if (child->doing != NULL)
+        sb_printf(b, ": it %s", child->doing);
+    return child->rank >= RANK_FACT ? RANK_CHAIN : RANK_FACT;
+}
+
 /* Describe the fds a poll() or select() waits on. */
 static int diag_poll(struct hctx *c, struct hproc *p, struct hthread *t, struct sbuf *b)
 {
@@ -160,6 +203,11 @@ static int diagnose_thread(struct hctx *c, struct hproc *p, struct hthread *t,
     case K_POLL:
     case K_SELECT:
     case K_EPOLL:
+        if (si->kind == K_POLL) {
+            int r = diag_pidfd_poll(c, p, t, b);
+            if (r >= 0)
+                return r;
+        }
         return diag_poll(c, p, t, b);
     case K_SLEEP:
     case K_CLOCKSLEEP:

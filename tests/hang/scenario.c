@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -315,6 +316,24 @@ static void test_waitpid(void)
     waitpid(child, NULL, 0);
 }
 
+/*
+ * The parent waits for its child through a pidfd, as the course's ipct_wait
+ * does: the child it waits for is the culprit, never the harness's wait.
+ */
+static void test_pidfd(void)
+{
+    pid_t child = fork_role("sleeper");
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    int fd = (int)syscall(SYS_pidfd_open, child, 0);
+    if (fd < 0)
+        die_child("pidfd_open");
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    poll(&p, 1, -1);
+}
+
 /* A server child waits in accept(); no client ever connects. */
 static void test_accept(void)
 {
@@ -414,6 +433,7 @@ static const struct mode modes[] = {
     {"sysvsem", test_sysvsem, {"parent", "waiter"}, {SYS_wait4, -1}},
     {"msgrcv", test_msgrcv, {"parent", "receiver"}, {SYS_wait4, SYS_msgrcv}},
     {"waitpid", test_waitpid, {"parent", "sleeper"}, {SYS_wait4, SYS_pause}},
+    {"pidfd", test_pidfd, {"parent", "sleeper"}, {SYS_poll, SYS_pause}},
     {"accept", test_accept, {"parent", "server"}, {SYS_wait4, -2}},
     {"thread", test_thread, {"parent", "reader"}, {SYS_futex, SYS_read}},
     {"stdin", NULL, {"parent"}, {SYS_read}},
