@@ -287,38 +287,6 @@ static void line_relax(void)
 #endif
 }
 
-static int line_open(struct ipc_chan **out, size_t msg_size)
-{
-    if (out == NULL || msg_size < 16 || msg_size > IPC_MAX_MSG) {
-        errno = EINVAL;
-        return -1;
-    }
-    struct line_chan *c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return -1;
-    c->lines = mmap(NULL, 2 * sizeof(struct ph_line), PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (c->lines == MAP_FAILED) {
-        free(c);
-        return -1;
-    }
-    c->msg_size = msg_size;
-    *out = (struct ipc_chan *)c;
-    return 0;
-}
-
-static int line_attach(struct ipc_chan *ch, enum ipc_side side)
-{
-    struct line_chan *c = (struct line_chan *)ch;
-    if (side != SIDE_A && side != SIDE_B) {
-        errno = EINVAL;
-        return -1;
-    }
-    c->tx = &c->lines[side == SIDE_A ? 0 : 1];
-    c->rx = &c->lines[side == SIDE_A ? 1 : 0];
-    return 0;
-}
-
 /* Hand the message's number to the peer: one store to our line. */
 static int line_send(struct ipc_chan *ch, const void *msg)
 {
@@ -356,6 +324,38 @@ static int line_recv(struct ipc_chan *ch, void *buf)
     return 0;
 }
 /* $end line_floor */
+
+static int line_open(struct ipc_chan **out, size_t msg_size)
+{
+    if (out == NULL || msg_size < 16 || msg_size > IPC_MAX_MSG) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct line_chan *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->lines = mmap(NULL, 2 * sizeof(struct ph_line), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (c->lines == MAP_FAILED) {
+        free(c);
+        return -1;
+    }
+    c->msg_size = msg_size;
+    *out = (struct ipc_chan *)c;
+    return 0;
+}
+
+static int line_attach(struct ipc_chan *ch, enum ipc_side side)
+{
+    struct line_chan *c = (struct line_chan *)ch;
+    if (side != SIDE_A && side != SIDE_B) {
+        errno = EINVAL;
+        return -1;
+    }
+    c->tx = &c->lines[side == SIDE_A ? 0 : 1];
+    c->rx = &c->lines[side == SIDE_A ? 1 : 0];
+    return 0;
+}
 
 static void line_close(struct ipc_chan *ch)
 {

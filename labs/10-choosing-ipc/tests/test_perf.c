@@ -108,9 +108,9 @@ Test(gate, spin_ring_4x_pipe_at_64b)
     require_ratio(IPC_SPIN_RING, PH_PIPE, 64, COUNT_64B, 4.0);
 }
 
-Test(gate, spin_ring_5pct_memcpy_at_4k)
+Test(gate, spin_ring_4pct_memcpy_at_4k)
 {
-    require_ratio(IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K, 0.05);
+    require_ratio(IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K, 0.04);
 }
 
 Test(gate, block_ring_1_3x_pipe_at_4k)
@@ -135,9 +135,9 @@ Test(ambitious, spin_ring_8x_pipe_at_64b)
     require_ratio(IPC_SPIN_RING, PH_PIPE, 64, COUNT_64B, 8.0);
 }
 
-Test(ambitious, spin_ring_8pct_memcpy_at_4k)
+Test(ambitious, spin_ring_6pct_memcpy_at_4k)
 {
-    require_ratio(IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K, 0.08);
+    require_ratio(IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K, 0.06);
 }
 
 Test(ambitious, spin_ring_rtt_2_5x_cache_line)
