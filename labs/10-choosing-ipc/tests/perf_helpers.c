@@ -669,7 +669,7 @@ double ph_block_rate(const struct ipc_ops *ops, size_t msg_size, size_t count)
     measure(ops, msg_size, count, ctl, &measured);
     /* Marks at measured messages 0, every, 2 every, ...: one block between two. */
     size_t blocks = (measured - 1) / ctl->every, n = 0;
-    double secs[BLOCKS];
+    double secs[BLOCKS] = {0};
     for (size_t k = 0; k < blocks && k + 1 < BLOCKS; k++)
         secs[n++] = ctl->marks[k + 1] - ctl->marks[k];
     double every = (double)ctl->every;
