@@ -82,7 +82,7 @@ void ph_perf_required(void);
  * process (pinned to the first CPU) to a forked peer (pinned to the second)
  * over a fresh channel of ops: a handshake, a short warm-up, then the clock
  * runs from the first measured send to the peer's receipt of the last
- * message. A run that takes longer than 0.5 s (a loaded machine) ends
+ * message. A run that takes longer than 0.25 s (a loaded machine) ends
  * there, with what it measured (at least count / 10 messages). The peer
  * checks both sequence stamps of every message. Fails the test (with what
  * went wrong) on any error.
@@ -95,8 +95,10 @@ double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count);
  * message, and the median of the blocks' times (39, fewer if the run was
  * cut short) gives the rate. A block in
  * which another process took either CPU is slow, the others are not: this is
- * the channel's speed while both sides run, whatever the machine's load,
- * the figure to compare with one core's memcpy (which needs one CPU only).
+ * the channel's speed while both sides run, whatever the machine's load.
+ * A spinning ring (which needs both CPUs at once), a pipe (whose sleepers
+ * the scheduler favours) and memcpy (one CPU) suffer from other processes
+ * in different ways; their typical speeds compare on any machine.
  */
 double ph_block_rate(const struct ipc_ops *ops, size_t msg_size, size_t count);
 
@@ -129,7 +131,8 @@ const char *ph_base_name(enum ph_base base);
 /*
  * ph_gate_ratio - the median over 5 alternating pairs (the floor, then kind)
  * of kind's figure divided by the floor's. PH_PIPE and PH_MEMCPY compare
- * throughput of count msg_size-byte messages (higher is better); PH_LINE
+ * throughput of count msg_size-byte messages, as ph_block_rate measures it
+ * for kind and the pipe (higher is better); PH_LINE
  * compares the median round trip of count msg_size-byte echoes (after
  * count / 20 warm ones), so there the ratio is how many floors kind's round
  * trip costs (lower is better). runs receives the 5 ratios as text
