@@ -129,6 +129,15 @@ struct bench_row {
  * Returns a pointer to a table that lives as long as the program (never
  * free it), or NULL with errno = EINVAL for a kind outside enum ipc_kind.
  * The names are exactly the ones in the comments of enum ipc_kind.
+ *
+ * Speed: the tests' speed gates measure the "spin-ring" and "block-ring"
+ * tables (so their geometry counts as much as src/ring.c) on two pinned
+ * CPUs, and only ever as ratios to a floor measured in the same run on
+ * the same CPUs: throughput against the tests' own two-pipe channel, a
+ * ring's typical 4 KiB rate against one core's memcpy, and the 64 B round
+ * trip against a bare cache-line ping-pong between the two CPUs. Each
+ * gate's ratio is in its name (lab.ini has the figures, the handout how
+ * they are measured); none depends on this machine's absolute speed.
  */
 const struct ipc_ops *ipc_transport(enum ipc_kind kind);
 

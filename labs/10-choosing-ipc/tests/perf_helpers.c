@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +262,133 @@ void ph_pipe_shut_tx(struct ipc_chan *ch)
     c->tx = -1;
 }
 
+/* ---- the floor of a round trip: one cache line each way ---------------------- */
+
+/* $begin line_floor */
+/* One direction of the floor: a sequence word alone on its 64-byte cache line. */
+struct ph_line {
+    alignas(64) _Atomic uint64_t seq; /* last message number sent + 1; 0: none yet */
+};
+
+struct line_chan {
+    struct ph_line *lines; /* [0] A->B, [1] B->A, in one MAP_SHARED page */
+    struct ph_line *tx, *rx;
+    uint64_t seen; /* rx's value at the last recv */
+    size_t msg_size;
+};
+
+/* Tell the CPU this is a spin loop, as a ring's waiting side does. */
+static void line_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Hand the message's number to the peer: one store to our line. */
+static int line_send(struct ipc_chan *ch, const void *msg)
+{
+    struct line_chan *c = (struct line_chan *)ch;
+    uint64_t n;
+    memcpy(&n, msg, 8);
+    atomic_store_explicit(&c->tx->seq, n + 1, memory_order_release);
+    return 0;
+}
+
+/* Wait for the peer's line to change, as a spinning ring's consumer does. */
+static int line_recv(struct ipc_chan *ch, void *buf)
+{
+    struct line_chan *c = (struct line_chan *)ch;
+    uint64_t v;
+    double since = 0;
+    for (unsigned spins = 1;
+         (v = atomic_load_explicit(&c->rx->seq, memory_order_acquire)) == c->seen;
+         spins++) {
+        line_relax();
+        if (spins % 1024 != 0)
+            continue;
+        sched_yield(); /* the peer may share this CPU */
+        if (since == 0)
+            since = ph_now();
+        else if (ph_now() - since > 10.0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+    }
+    c->seen = v;
+    v -= 1;
+    memcpy(buf, &v, 8);
+    memcpy((unsigned char *)buf + c->msg_size - 8, &v, 8);
+    return 0;
+}
+/* $end line_floor */
+
+static int line_open(struct ipc_chan **out, size_t msg_size)
+{
+    if (out == NULL || msg_size < 16 || msg_size > IPC_MAX_MSG) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct line_chan *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -1;
+    c->lines = mmap(NULL, 2 * sizeof(struct ph_line), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (c->lines == MAP_FAILED) {
+        free(c);
+        return -1;
+    }
+    c->msg_size = msg_size;
+    *out = (struct ipc_chan *)c;
+    return 0;
+}
+
+static int line_attach(struct ipc_chan *ch, enum ipc_side side)
+{
+    struct line_chan *c = (struct line_chan *)ch;
+    if (side != SIDE_A && side != SIDE_B) {
+        errno = EINVAL;
+        return -1;
+    }
+    c->tx = &c->lines[side == SIDE_A ? 0 : 1];
+    c->rx = &c->lines[side == SIDE_A ? 1 : 0];
+    return 0;
+}
+
+static void line_close(struct ipc_chan *ch)
+{
+    struct line_chan *c = (struct line_chan *)ch;
+    if (c == NULL)
+        return;
+    munmap(c->lines, 2 * sizeof(struct ph_line));
+    free(c);
+}
+
+static const struct ipc_ops ph_line = {
+    .name = "cache-line",
+    .open = line_open,
+    .attach = line_attach,
+    .send = line_send,
+    .recv = line_recv,
+    .close = line_close,
+};
+
+const struct ipc_ops *ph_line_ops(void)
+{
+    return &ph_line;
+}
+
 /* ---- measurements ------------------------------------------------------------ */
+
+/*
+ * A measurement stops after about this long, with what it has: on a loaded
+ * machine a pipe moves 64 B messages 50 times slower than on an idle one,
+ * and a ring that sleeps per round trip is thousands of times slower.
+ */
+#define MEASURE_BUDGET_S 0.25
+#define RTT_BUDGET_S     0.25
 
 void ph_perf_required(void)
 {
@@ -341,9 +469,24 @@ static struct peer_report expect_stage(struct run *r, int stage, int timeout_ms)
     return rep;
 }
 
-/* Start a measuring peer: open a channel, fork, pin both sides, attach. */
+/* What a sender shares with its measuring peer (MAP_SHARED, made before fork). */
+enum { BLOCKS = 40 };
+struct ctl {
+    _Atomic uint64_t total; /* messages the peer receives: a sender out of time lowers it
+                               before it sends the new last one */
+    size_t every;           /* 0, or: the peer notes the time of every every-th message */
+    double marks[BLOCKS];   /* ... of measured message m into marks[m / every] */
+};
+
+/*
+ * Start a measuring peer: open a channel, fork, pin both sides, attach. The
+ * peer receives total messages (ctl->total when ctl is not NULL), echoing
+ * each when echo, and fills ctl->marks as struct ctl says (measured message
+ * m = 0 is the first after warm).
+ */
 static struct ipc_chan *run_start(struct run *r, const struct ipc_ops *ops,
-                                  size_t msg_size, bool echo, size_t total, size_t warm)
+                                  size_t msg_size, bool echo, size_t total, size_t warm,
+                                  struct ctl *ctl)
 {
     int cpu[2], up[2];
     int ncpu = ph_cpus(cpu);
@@ -374,7 +517,8 @@ static struct ipc_chan *run_start(struct run *r, const struct ipc_ops *ops,
             _exit(1);
         /* $end peer_ready */
         /* $begin peer_checks */
-        for (uint64_t i = 0; i < total; i++) {
+        uint64_t end = ctl != NULL ? atomic_load(&ctl->total) : total;
+        for (uint64_t i = 0; i < end; i++) {
             if (ops->recv(c, buf) < 0) {
                 rep.err = errno;
                 rep.index = i;
@@ -402,6 +546,12 @@ static struct ipc_chan *run_start(struct run *r, const struct ipc_ops *ops,
             }
             if (i + 1 == warm && !echo)
                 send_report(up[1], &rep, ST_WARM);
+            if (ctl == NULL)
+                continue;
+            if (ctl->every != 0 && i >= warm && (i - warm) % ctl->every == 0 &&
+                (i - warm) / ctl->every < BLOCKS)
+                ctl->marks[(i - warm) / ctl->every] = ph_now(); /* see ph_block_rate */
+            end = atomic_load(&ctl->total); /* lowered when the sender ran out of time */
         }
         /* $end peer_checks */
         rep.t_end = ph_now();
@@ -438,9 +588,15 @@ static void stamp(unsigned char *msg, size_t msg_size, uint64_t seq)
     memcpy(msg + msg_size - 8, &seq, 8);
 }
 
-double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count)
+/*
+ * Wall-clock MB/s of count measured messages after count / 10 warm-up ones
+ * (page faults, caches), or of as many as were sent in MEASURE_BUDGET_S (at
+ * least count / 10); *measured receives how many. The peer fills
+ * ctl->marks when ctl->every is set.
+ */
+static double measure(const struct ipc_ops *ops, size_t msg_size, size_t count,
+                      struct ctl *ctl, size_t *measured)
 {
-    /* count measured messages after count / 10 warm-up ones (page faults, caches). */
     size_t warm = count / 10;
     size_t total = warm + count;
     struct run r;
@@ -448,7 +604,8 @@ double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count)
     unsigned char *msg = malloc(msg_size);
     cr_assert_not_null(msg);
     memset(msg, 0x5a, msg_size);
-    struct ipc_chan *c = run_start(&r, ops, msg_size, false, total, warm);
+    atomic_init(&ctl->total, total);
+    struct ipc_chan *c = run_start(&r, ops, msg_size, false, total, warm, ctl);
     /* $begin timed_run */
     uint64_t seq = 0;
     for (; seq < warm; seq++) {
@@ -460,6 +617,11 @@ double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count)
     expect_stage(&r, ST_WARM, 5000);
     double t0 = ph_now();
     for (; seq < total; seq++) {
+        if (seq % 64 == 0 && seq - warm >= count / 10 &&
+            ph_now() - t0 > MEASURE_BUDGET_S) {
+            total = seq + 1; /* a slow machine: message seq is the last one */
+            atomic_store(&ctl->total, total);
+        }
         stamp(msg, msg_size, seq);
         if (ops->send(c, msg) < 0)
             RUN_FAIL(&r, "%s: send (message %llu): %s", ops->name,
@@ -470,41 +632,18 @@ double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count)
     free(msg);
     double secs = rep.t_end - t0;
     cr_assert_gt(secs, 0.0);
-    return (double)msg_size * (double)count / secs / 1e6;
+    *measured = total - warm;
+    return (double)msg_size * (double)*measured / secs / 1e6;
     /* $end timed_run */
 }
 
-double ph_memcpy_mb_per_s(void)
+double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count)
 {
-    enum { HALF = 128 * 1024 };
-    int cpu[2];
-    cpu_set_t mask;
-    unsigned char *a = aligned_alloc(64, HALF), *b = aligned_alloc(64, HALF);
-    cr_assert(a != NULL && b != NULL);
-    memset(a, 1, HALF);
-    memset(b, 2, HALF);
-    cr_assert_eq(sched_getaffinity(0, sizeof mask, &mask), 0);
-    if (ph_cpus(cpu) >= 2)
-        ph_pin(cpu[0]);
-    double best = 0;
-    for (int run = 0; run < 3; run++) {
-        size_t copies = 0;
-        double t0 = ph_now(), t;
-        do {
-            memcpy(b, a, HALF);
-            __asm__ volatile("" ::: "memory"); /* keep every copy */
-            memcpy(a, b, HALF);
-            __asm__ volatile("" ::: "memory");
-            copies += 2;
-        } while ((t = ph_now()) - t0 < 0.020);
-        double rate = (double)copies * HALF / (t - t0) / 1e6;
-        if (rate > best)
-            best = rate;
-    }
-    sched_setaffinity(0, sizeof mask, &mask);
-    free(a);
-    free(b);
-    return best;
+    size_t measured;
+    struct ctl *ctl = ph_shared(sizeof *ctl);
+    double rate = measure(ops, msg_size, count, ctl, &measured);
+    munmap(ctl, sizeof *ctl);
+    return rate;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -512,6 +651,70 @@ static int cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
+
+/* The median of v[0..n) (sorts v). */
+static double median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+/* $begin block_rate */
+double ph_block_rate(const struct ipc_ops *ops, size_t msg_size, size_t count)
+{
+    size_t measured;
+    struct ctl *ctl = ph_shared(sizeof *ctl);
+    ctl->every = count / BLOCKS;
+    cr_assert(ctl->every >= 1);
+    measure(ops, msg_size, count, ctl, &measured);
+    /* Marks at measured messages 0, every, 2 every, ...: one block between two. */
+    size_t blocks = (measured - 1) / ctl->every, n = 0;
+    double secs[BLOCKS] = {0};
+    for (size_t k = 0; k < blocks && k + 1 < BLOCKS; k++)
+        secs[n++] = ctl->marks[k + 1] - ctl->marks[k];
+    double every = (double)ctl->every;
+    munmap(ctl, sizeof *ctl);
+    cr_assert_geq(n, 3);
+    double median = median_of(secs, n);
+    cr_assert_gt(median, 0.0);
+    return (double)msg_size * every / median / 1e6;
+}
+/* $end block_rate */
+
+/* $begin memcpy_floor */
+double ph_memcpy_mb_per_s(void)
+{
+    enum { HALF = 128 * 1024, MIN_BLOCKS = 64, MAX_BLOCKS = 8192 };
+    int cpu[2];
+    cpu_set_t mask;
+    unsigned char *a = aligned_alloc(64, HALF), *b = aligned_alloc(64, HALF);
+    double *secs = malloc(MAX_BLOCKS * sizeof *secs);
+    cr_assert(a != NULL && b != NULL && secs != NULL);
+    memset(a, 1, HALF);
+    memset(b, 2, HALF);
+    cr_assert_eq(sched_getaffinity(0, sizeof mask, &mask), 0);
+    if (ph_cpus(cpu) >= 2)
+        ph_pin(cpu[0]);
+    /* Blocks of one copy each way, each timed alone, for ~20 ms and at least 64. */
+    size_t n = 0;
+    double start = ph_now(), t0 = start, t1;
+    do {
+        memcpy(b, a, HALF);
+        __asm__ volatile("" ::: "memory"); /* keep every copy */
+        memcpy(a, b, HALF);
+        __asm__ volatile("" ::: "memory");
+        t1 = ph_now();
+        secs[n++] = t1 - t0;
+        t0 = t1;
+    } while (n < MAX_BLOCKS && (n < MIN_BLOCKS || t1 - start < 0.020));
+    sched_setaffinity(0, sizeof mask, &mask);
+    double median = median_of(secs, n);
+    free(secs);
+    free(a);
+    free(b);
+    return 2.0 * HALF / median / 1e6;
+}
+/* $end memcpy_floor */
 
 double ph_rtt_p50_ns(const struct ipc_ops *ops, size_t msg_size, size_t warm,
                      size_t count)
@@ -521,8 +724,11 @@ double ph_rtt_p50_ns(const struct ipc_ops *ops, size_t msg_size, size_t warm,
     double *ns = malloc(count * sizeof *ns);
     cr_assert(msg != NULL && back != NULL && ns != NULL);
     memset(msg, 0x5a, msg_size);
-    struct ipc_chan *c = run_start(&r, ops, msg_size, true, warm + count, warm);
-    for (uint64_t i = 0; i < warm + count; i++) {
+    struct ipc_chan *c = run_start(&r, ops, msg_size, true, warm + count, warm, NULL);
+    size_t timed = 0, total = warm + count;
+    uint64_t i = 0;
+    double deadline = ph_now() + RTT_BUDGET_S;
+    for (; timed < count; i++) {
         struct timespec t0, t1;
         stamp(msg, msg_size, i);
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -538,21 +744,38 @@ double ph_rtt_p50_ns(const struct ipc_ops *ops, size_t msg_size, size_t warm,
                      ops->name, (unsigned long long)i, (unsigned long long)s[0],
                      (unsigned long long)s[1]);
         if (i >= warm)
-            ns[i - warm] =
+            ns[timed++] =
                 (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+        if (i % 64 == 63 && ph_now() > deadline) {
+            /* Far slower than any ring should be: the median so far says so. */
+            if (timed >= 64)
+                break;
+            if (i < warm)
+                warm = i + 1; /* cut the warm-up short */
+        }
     }
-    expect_stage(&r, ST_DONE, 5000);
-    run_finish(&r, c);
-    qsort(ns, count, sizeof *ns, cmp_double);
-    double p50 = ns[count / 2];
+    if (i < total) {
+        run_abort(&r); /* the echoing peer still waits for the trips not made */
+        ops->close(c);
+        close(r.up);
+    } else {
+        expect_stage(&r, ST_DONE, 5000);
+        run_finish(&r, c);
+    }
+    double p50 = median_of(ns, timed);
     free(ns);
     free(msg);
     free(back);
     return p50;
 }
 
-double ph_gate_ratio(enum ipc_kind kind, bool against_memcpy, size_t msg_size,
-                     size_t count, char *runs, size_t len)
+const char *ph_base_name(enum ph_base base)
+{
+    return base == PH_PIPE ? "pipe" : base == PH_MEMCPY ? "memcpy" : "cache-line";
+}
+
+double ph_gate_ratio(enum ipc_kind kind, enum ph_base base, size_t msg_size, size_t count,
+                     char *runs, size_t len)
 {
     enum { PAIRS = 5 };
     errno = 0;
@@ -562,24 +785,30 @@ double ph_gate_ratio(enum ipc_kind kind, bool against_memcpy, size_t msg_size,
     cr_assert(ops->open && ops->attach && ops->send && ops->recv && ops->close,
               "%s: every operation of the table must be set", ph_kind_name(kind));
     double ratio[PAIRS], sorted[PAIRS];
+    const char *unit = base == PH_LINE ? "ns round trip (p50)" : "MB/s";
     size_t off = 0;
     runs[0] = '\0';
     /* $begin median_of_ratios */
     for (int i = 0; i < PAIRS; i++) {
-        /* Alternate baseline and candidate so a slow patch of the machine hits both. */
-        double base = against_memcpy ? ph_memcpy_mb_per_s()
-                                     : ph_throughput(ph_pipe_ops(), msg_size, count);
-        double mine = ph_throughput(ops, msg_size, count);
-        ratio[i] = mine / base;
-        cr_log_info("%s at %zu B, run %d: %.0f MB/s, %s %.0f MB/s: %.3fx", ops->name,
-                    msg_size, i + 1, mine, against_memcpy ? "memcpy" : "pipe", base,
-                    ratio[i]);
+        /* Alternate floor and candidate so a slow patch of the machine hits both. */
+        double baseline, mine;
+        if (base == PH_LINE) {
+            baseline = ph_rtt_p50_ns(ph_line_ops(), msg_size, count / 20, count);
+            mine = ph_rtt_p50_ns(ops, msg_size, count / 20, count);
+        } else {
+            /* Typical speed against typical speed: see ph_block_rate. */
+            baseline = base == PH_MEMCPY ? ph_memcpy_mb_per_s()
+                                         : ph_block_rate(ph_pipe_ops(), msg_size, count);
+            mine = ph_block_rate(ops, msg_size, count);
+        }
+        ratio[i] = mine / baseline;
+        cr_log_info("%s at %zu B, run %d: %.0f %s, %s %.0f: %.3fx", ops->name, msg_size,
+                    i + 1, mine, unit, ph_base_name(base), baseline, ratio[i]);
         int n = snprintf(runs + off, len - off, "%s%.2fx", i ? " " : "", ratio[i]);
         if (n > 0 && (size_t)n < len - off)
             off += (size_t)n;
     }
     memcpy(sorted, ratio, sizeof ratio);
-    qsort(sorted, PAIRS, sizeof sorted[0], cmp_double);
-    return sorted[PAIRS / 2];
+    return median_of(sorted, PAIRS);
     /* $end median_of_ratios */
 }

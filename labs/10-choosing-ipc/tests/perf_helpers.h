@@ -55,6 +55,20 @@ const struct ipc_ops *ph_pipe_ops(void);
  */
 void ph_pipe_shut_tx(struct ipc_chan *c);
 
+/*
+ * The floor of a round trip (name "cache-line"): each direction is one
+ * 64-byte line of shared memory holding a sequence word and nothing else.
+ * send stores the message's first stamp + 1 there (release); recv spins
+ * (pause, sched_yield every 1024 rounds) until the peer's line holds a new
+ * value (acquire) and writes the number it carries into both stamps of buf,
+ * the first and the last 8 bytes. No payload moves, so a 64 B echo through
+ * it hands one line to the other core and gets one back: the least any
+ * shared-memory channel can do, measured on the CPUs and in the minute the
+ * candidate is measured. recv fails with ETIMEDOUT after 10 s of silence (a
+ * vanished peer) instead of spinning for ever. msg_size must be at least 16.
+ */
+const struct ipc_ops *ph_line_ops(void);
+
 /* ---- measurements (never the student's harness) ---------------------------- */
 
 /*
@@ -68,28 +82,63 @@ void ph_perf_required(void);
  * process (pinned to the first CPU) to a forked peer (pinned to the second)
  * over a fresh channel of ops: a handshake, a short warm-up, then the clock
  * runs from the first measured send to the peer's receipt of the last
- * message. The peer checks both sequence stamps of every message. Fails
- * the test (with what went wrong) on any error.
+ * message. A run that takes longer than 0.25 s (a loaded machine) ends
+ * there, with what it measured (at least count / 10 messages). The peer
+ * checks both sequence stamps of every message. Fails the test (with what
+ * went wrong) on any error.
  */
 double ph_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count);
 
-/* ph_memcpy_mb_per_s - memcpy between two 128 KiB buffers, best of 3 runs of ~20 ms. */
+/*
+ * ph_block_rate - MB/s of the same run as ph_throughput, but from its median
+ * block: the receiving peer notes the time of every (count / 40)-th measured
+ * message, and the median of the blocks' times (39, fewer if the run was
+ * cut short) gives the rate. A block in
+ * which another process took either CPU is slow, the others are not: this is
+ * the channel's speed while both sides run, whatever the machine's load.
+ * A spinning ring (which needs both CPUs at once), a pipe (whose sleepers
+ * the scheduler favours) and memcpy (one CPU) suffer from other processes
+ * in different ways; their typical speeds compare on any machine.
+ */
+double ph_block_rate(const struct ipc_ops *ops, size_t msg_size, size_t count);
+
+/*
+ * ph_memcpy_mb_per_s - one core's memcpy bandwidth, MB/s: 128 KiB copied
+ * back and forth between two 64-byte-aligned buffers (a 256 KiB working
+ * set), each back-and-forth timed alone, for ~20 ms; the median one counts.
+ */
 double ph_memcpy_mb_per_s(void);
 
 /*
  * ph_rtt_p50_ns - median round trip, in nanoseconds, of msg_size-byte
  * ping-pongs over ops between the two pinned processes: warm untimed trips,
- * then count timed ones.
+ * then count timed ones, or as many as fit in 0.25 s (at least 64): a channel
+ * that sleeps on every trip is told apart in a second, not in minutes.
  */
 double ph_rtt_p50_ns(const struct ipc_ops *ops, size_t msg_size, size_t warm,
                      size_t count);
 
+/* The floor a gate compares with, measured in the same run as the candidate. */
+enum ph_base {
+    PH_PIPE,   /* throughput of the reference pipe (ph_pipe_ops) */
+    PH_MEMCPY, /* one core's memcpy bandwidth (ph_memcpy_mb_per_s) */
+    PH_LINE,   /* the round trip of a bare cache-line ping-pong (ph_line_ops) */
+};
+
+/* "pipe", "memcpy" or "cache-line". */
+const char *ph_base_name(enum ph_base base);
+
 /*
- * ph_gate_ratio - the median over 5 alternating pairs of kind's throughput
- * divided by the baseline's (the reference pipe, or memcpy when
- * against_memcpy). runs receives the 5 ratios as text ("2.5x 2.7x ...").
+ * ph_gate_ratio - the median over 5 alternating pairs (the floor, then kind)
+ * of kind's figure divided by the floor's. PH_PIPE and PH_MEMCPY compare
+ * throughput of count msg_size-byte messages, as ph_block_rate measures it
+ * for kind and the pipe (higher is better); PH_LINE
+ * compares the median round trip of count msg_size-byte echoes (after
+ * count / 20 warm ones), so there the ratio is how many floors kind's round
+ * trip costs (lower is better). runs receives the 5 ratios as text
+ * ("2.5x 2.7x ...").
  */
-double ph_gate_ratio(enum ipc_kind kind, bool against_memcpy, size_t msg_size,
-                     size_t count, char *runs, size_t len);
+double ph_gate_ratio(enum ipc_kind kind, enum ph_base base, size_t msg_size, size_t count,
+                     char *runs, size_t len);
 
 #endif /* IPCLAB_PERF_HELPERS_H */
