@@ -1,4 +1,5 @@
-/* unixsock.h - lab 07: Unix domain sockets, message boundaries, fd passing. */
+/* unixsock.h - lab 07: Unix domain sockets, message boundaries, fd passing, credentials.
+ */
 #ifndef IPCLAB_UNIXSOCK_H
 #define IPCLAB_UNIXSOCK_H
 
@@ -117,6 +118,48 @@ ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_
  * open on failure.
  */
 int accept_peer(int lfd, uid_t allowed_uid, struct ucred *cred);
+
+/*
+ * send_creds - send len bytes with sender credentials attached, in ONE
+ * sendmsg(2).
+ *
+ * The message carries an SCM_CREDENTIALS control message holding a struct
+ * ucred: *claim if claim is not NULL, otherwise the caller's own pid, uid
+ * and gid (getpid, getuid, getgid). The kernel checks every claim: a
+ * process without privileges may name only its own pid, and only its
+ * real, effective or saved uid and gid; anything else fails with EPERM (an
+ * id that does not exist in the caller's user namespace: EINVAL). That is
+ * why a receiver can trust what arrives. At least one data byte goes with
+ * the credentials. The call is made with MSG_NOSIGNAL; EINTR is retried.
+ *
+ * Returns the number of data bytes sent, or -1 with errno set: EINVAL if
+ * data is NULL or len is 0; otherwise sendmsg's errno (EPERM for a claim
+ * the kernel refuses).
+ */
+ssize_t send_creds(int sock, const void *data, size_t len, const struct ucred *claim);
+
+/*
+ * recv_creds - receive one message and the credentials of its sender.
+ *
+ * Turns SO_PASSCRED on for sock (it stays on), then makes one recvmsg(2)
+ * with room for an SCM_CREDENTIALS control message, and stores its struct
+ * ucred in *cred. With SO_PASSCRED on, the kernel attaches the sender's
+ * pid, uid and gid to every message sent from then on, even by a sender
+ * that attached none, and one read never returns the bytes of two
+ * different senders, even on a stream socket. So, unlike SO_PEERCRED (the
+ * process that connected), this names the process that sent this message.
+ *
+ * A message sent while SO_PASSCRED was off on both sockets, by a sender
+ * that attached nothing, carries no credentials: the kernel reports pid 0
+ * (with the overflow uid and gid, 65534). pid 0 never names a sender. If
+ * no SCM_CREDENTIALS message arrived at all, *cred is {0, -1, -1}.
+ * EINTR is retried.
+ *
+ * Returns the number of data bytes received (0 at end of file, cred->pid
+ * then 0), or -1 with errno set: EINVAL if buf or cred is NULL or len is
+ * 0; otherwise the errno of setsockopt/recvmsg (ENOTSOCK, EBADF).
+ */
+ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred);
 
 /*
  * echo_server - serve many stream clients at once with poll(2).

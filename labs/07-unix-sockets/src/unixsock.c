@@ -84,6 +84,28 @@ int accept_peer(int lfd, uid_t allowed_uid, struct ucred *cred)
     return -1;
 }
 
+ssize_t send_creds(int sock, const void *data, size_t len, const struct ucred *claim)
+{
+    /* TODO(lab07): one sendmsg with an SCM_CREDENTIALS control message. */
+    (void)sock;
+    (void)data;
+    (void)len;
+    (void)claim;
+    errno = ENOSYS;
+    return -1;
+}
+
+ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred)
+{
+    /* TODO(lab07): SO_PASSCRED on, one recvmsg, copy the SCM_CREDENTIALS ucred. */
+    (void)sock;
+    (void)buf;
+    (void)len;
+    (void)cred;
+    errno = ENOSYS;
+    return -1;
+}
+
 int echo_server(int lfd, int stop_fd)
 {
     /* TODO(lab07): a poll loop over stop_fd, lfd and every client. */

@@ -1,4 +1,4 @@
-/* tcp.h - lab 08: TCP sockets on loopback: listen, connect, framing, servers. */
+/* tcp.h - lab 08: Internet sockets on loopback: TCP, framing, servers, UDP, IPv6. */
 #ifndef IPCLAB_TCP_H
 #define IPCLAB_TCP_H
 
@@ -139,5 +139,124 @@ int serve_threaded(int listen_fd, int stop_fd);
  * replies may slow the server, which is acceptable here).
  */
 int serve_poll(int listen_fd, int stop_fd);
+
+/* ---- Timeouts without poll: SO_RCVTIMEO / SO_SNDTIMEO ---------------- */
+
+/*
+ * sock_timeouts - put a time limit on fd's blocking receives and sends.
+ *
+ * Sets SO_RCVTIMEO to rcv_ms and SO_SNDTIMEO to snd_ms milliseconds. Both
+ * options take a struct timeval: whole seconds in tv_sec, the remainder in
+ * tv_usec (the kernel rejects tv_usec >= 1000000 with EDOM). 0 means no
+ * limit (block as long as it takes), and clears a limit set before.
+ *
+ * Afterwards a recv(2) that has waited rcv_ms with nothing to read fails
+ * with EAGAIN (Linux: EWOULDBLOCK is the same value), and a send(2) that
+ * could queue nothing for snd_ms fails with EAGAIN too (one that queued
+ * part of its data returns that count). Does not change O_NONBLOCK.
+ *
+ * Returns 0, or -1 with errno set: EINVAL if rcv_ms or snd_ms is negative
+ * (nothing is changed); otherwise setsockopt's errno (EBADF, ENOTSOCK).
+ */
+int sock_timeouts(int fd, int rcv_ms, int snd_ms);
+
+/* ---- Datagrams: UDP on loopback ------------------------------------------ */
+
+#define UDP_MSG_MAX 2048 /* largest request udp_serve answers, in bytes */
+
+/*
+ * udp_bind - open a UDP socket bound to an IPv4 address.
+ *
+ * host is a dotted quad; port is in host byte order, 0 for any free port.
+ * If bound_port is not NULL the port bound (getsockname(2)) is stored there
+ * in host byte order. SO_REUSEADDR is NOT set: on UDP it would let a second
+ * socket bind the same port and take part of its datagrams, so a port in
+ * use must fail with EADDRINUSE.
+ *
+ * Returns the fd (SOCK_DGRAM, close-on-exec; the caller closes it), or -1
+ * with errno set: EINVAL if host is NULL or not a dotted quad; otherwise
+ * the errno of socket/bind/getsockname (EADDRINUSE). Nothing is left open
+ * on failure.
+ */
+int udp_bind(const char *host, uint16_t port, uint16_t *bound_port);
+
+/*
+ * udp_serve - answer every datagram that arrives on fd until stopped.
+ *
+ * fd is a bound UDP socket. For each datagram received, one datagram goes
+ * back to the address it came from (recvfrom/sendto or recvmsg/sendmsg),
+ * holding the same bytes in upper case (toupper on each byte, NUL bytes
+ * included): one reply per request, its length the request's length, so
+ * an empty datagram gets an empty reply. Requests from many clients are
+ * answered in the order they arrive, each to its own sender.
+ *
+ * A datagram longer than UDP_MSG_MAX bytes does not fit the server's
+ * buffer: the kernel truncates it and says so (MSG_TRUNC). It is dropped
+ * unanswered, and the server goes on. A reply that cannot be sent is
+ * skipped too (a UDP server never waits for one client). EINTR is retried.
+ *
+ * Serves until stop_fd (the read end of a pipe) becomes readable or
+ * reaches end of file. Never closes fd or stop_fd. Returns the number of
+ * requests answered, or -1 with errno set if poll/recv fails.
+ */
+long udp_serve(int fd, int stop_fd);
+
+/*
+ * udp_request - send one datagram to host:port and wait for its answer.
+ *
+ * Uses a socket of its own, connect(2)ed to host:port: the kernel then
+ * passes on only datagrams from that address (others are not the answer),
+ * and reports an ICMP "port unreachable" as ECONNREFUSED. Sends req (len
+ * bytes, 0 allowed) as ONE datagram, then waits at most timeout_ms for one
+ * reply datagram, stored in reply (capacity cap). Never resends: on the
+ * local machine a datagram to a listening socket with room in its queue is
+ * not lost. The socket is closed before returning.
+ *
+ * Returns the reply's length, or -1 with errno set: EINVAL if host is NULL
+ * or not a dotted quad, req is NULL while len > 0, reply is NULL while
+ * cap > 0, or timeout_ms <= 0; ETIMEDOUT if no reply came within
+ * timeout_ms (whether the wait used poll or SO_RCVTIMEO); ECONNREFUSED if
+ * nothing is bound to the port; EMSGSIZE if the reply was longer than cap
+ * (a datagram is read whole or truncated: the rest is discarded, MSG_TRUNC
+ * tells); otherwise the errno of socket/connect/send/recv.
+ */
+ssize_t udp_request(const char *host, uint16_t port, const void *req, size_t len,
+                    void *reply, size_t cap, int timeout_ms);
+
+/* ---- IPv6: one dual-stack listener for both families ---------------------- */
+
+/*
+ * tcp_listen6 - listen on every address, IPv6 and IPv4, with one socket.
+ *
+ * An AF_INET6 stream socket bound to :: (in6addr_any) at port (host byte
+ * order, 0 for any free port), with IPV6_V6ONLY turned off explicitly (the
+ * default comes from /proc/sys/net/ipv6/bindv6only and may be 1), so it
+ * also accepts IPv4 clients: they appear as v4-mapped addresses
+ * (::ffff:127.0.0.1). Because of that it also claims the IPv4 port: a port
+ * that an IPv4 listener holds is EADDRINUSE. SO_REUSEADDR is set, as for
+ * tcp_listen. If bound_port is not NULL the bound port is stored there.
+ *
+ * Returns the listening fd (close-on-exec; the caller closes it), or -1
+ * with errno set: EINVAL if backlog < 0; EAFNOSUPPORT if this kernel has
+ * no IPv6; otherwise the errno of socket/setsockopt/bind/listen. Nothing is
+ * left open on failure.
+ */
+int tcp_listen6(uint16_t port, int backlog, uint16_t *bound_port);
+
+/*
+ * accept_from - accept one connection and say who it came from.
+ *
+ * Accepts on lfd, an IPv4 or IPv6 listening socket (EINTR retried; the new
+ * fd is close-on-exec), and writes the client's address as text into host
+ * (capacity hostlen, NUL included) with inet_ntop: "127.0.0.1" on an IPv4
+ * listener, "::1" or "::ffff:127.0.0.1" on an IPv6 one. If port is not
+ * NULL the client's port is stored there in host byte order.
+ *
+ * Returns the connected fd (the caller closes it), or -1 with errno set:
+ * EINVAL if host is NULL; ENOSPC if the address text does not fit in
+ * hostlen (the connection is then closed: the client reads end of file);
+ * otherwise accept's errno. Nothing is left open on failure.
+ */
+int accept_from(int lfd, char *host, size_t hostlen, uint16_t *port);
 
 #endif /* IPCLAB_TCP_H */

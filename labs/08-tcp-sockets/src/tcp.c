@@ -105,3 +105,68 @@ int serve_poll(int listen_fd, int stop_fd)
     errno = ENOSYS;
     return -1;
 }
+
+int sock_timeouts(int fd, int rcv_ms, int snd_ms)
+{
+    /* TODO(lab08): SO_RCVTIMEO and SO_SNDTIMEO, each a struct timeval. */
+    (void)fd;
+    (void)rcv_ms;
+    (void)snd_ms;
+    errno = ENOSYS;
+    return -1;
+}
+
+int udp_bind(const char *host, uint16_t port, uint16_t *bound_port)
+{
+    /* TODO(lab08): socket(SOCK_DGRAM), bind (no SO_REUSEADDR), getsockname. */
+    (void)host;
+    (void)port;
+    (void)bound_port;
+    errno = ENOSYS;
+    return -1;
+}
+
+long udp_serve(int fd, int stop_fd)
+{
+    /* TODO(lab08): poll fd + stop_fd; recvmsg, check MSG_TRUNC, sendto the sender. */
+    (void)fd;
+    (void)stop_fd;
+    errno = ENOSYS;
+    return -1;
+}
+
+ssize_t udp_request(const char *host, uint16_t port, const void *req, size_t len,
+                    void *reply, size_t cap, int timeout_ms)
+{
+    /* TODO(lab08): connect a UDP socket, send one datagram, recv with a timeout. */
+    (void)host;
+    (void)port;
+    (void)req;
+    (void)len;
+    (void)reply;
+    (void)cap;
+    (void)timeout_ms;
+    errno = ENOSYS;
+    return -1;
+}
+
+int tcp_listen6(uint16_t port, int backlog, uint16_t *bound_port)
+{
+    /* TODO(lab08): AF_INET6, SO_REUSEADDR, IPV6_V6ONLY = 0, bind ::, listen. */
+    (void)port;
+    (void)backlog;
+    (void)bound_port;
+    errno = ENOSYS;
+    return -1;
+}
+
+int accept_from(int lfd, char *host, size_t hostlen, uint16_t *port)
+{
+    /* TODO(lab08): accept4 into a sockaddr_storage, inet_ntop by its family. */
+    (void)lfd;
+    (void)host;
+    (void)hostlen;
+    (void)port;
+    errno = ENOSYS;
+    return -1;
+}

@@ -1,4 +1,4 @@
-/* tcp.c - lab 08 reference solution: TCP listen/connect, framing, servers. */
+/* tcp.c - lab 08 reference solution: TCP, framing, servers, timeouts, UDP, IPv6. */
 #include "tcp.h"
 
 #include <arpa/inet.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* Fill *addr with host:port; -1 with EINVAL if host is not a dotted quad. */
@@ -470,4 +471,205 @@ out:;
     free(pfds);
     errno = saved;
     return rc;
+}
+
+/* ---- timeouts without poll ----------------------------------------------- */
+
+/* ms as a struct timeval: tv_usec must stay below one second (else EDOM). */
+static struct timeval ms_to_timeval(int ms)
+{
+    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+}
+
+int sock_timeouts(int fd, int rcv_ms, int snd_ms)
+{
+    if (rcv_ms < 0 || snd_ms < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct timeval rcv = ms_to_timeval(rcv_ms), snd = ms_to_timeval(snd_ms);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv) < 0)
+        return -1;
+    return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
+}
+
+/* ---- UDP ------------------------------------------------------------------- */
+
+int udp_bind(const char *host, uint16_t port, uint16_t *bound_port)
+{
+    struct sockaddr_in addr;
+    if (make_addr(host, port, &addr) < 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* No SO_REUSEADDR: on UDP it would let another socket share the port. */
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        goto fail;
+    if (bound_port != NULL) {
+        struct sockaddr_in got;
+        socklen_t len = sizeof got;
+        if (getsockname(fd, (struct sockaddr *)&got, &len) < 0)
+            goto fail;
+        *bound_port = ntohs(got.sin_port);
+    }
+    return fd;
+fail:
+    close_keep_errno(fd);
+    return -1;
+}
+
+long udp_serve(int fd, int stop_fd)
+{
+    long answered = 0;
+    struct pollfd p[2] = {{.fd = stop_fd, .events = POLLIN},
+                          {.fd = fd, .events = POLLIN}};
+    for (;;) {
+        int r = poll(p, 2, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (p[0].revents != 0)
+            return answered;
+        if (p[1].revents == 0)
+            continue;
+        char buf[UDP_MSG_MAX];
+        struct sockaddr_storage from;
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+        struct msghdr msg = {.msg_name = &from,
+                             .msg_namelen = sizeof from,
+                             .msg_iov = &iov,
+                             .msg_iovlen = 1};
+        /* MSG_DONTWAIT: readable now does not promise a datagram later. */
+        ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+            continue;
+        if (n < 0)
+            return -1;
+        if (msg.msg_flags & MSG_TRUNC)
+            continue; /* longer than UDP_MSG_MAX: the rest is gone, drop it */
+        upcase(buf, (size_t)n);
+        ssize_t w;
+        while ((w = sendto(fd, buf, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&from,
+                           msg.msg_namelen)) < 0 &&
+               errno == EINTR)
+            ;
+        if (w == n)
+            answered++;
+    }
+}
+
+ssize_t udp_request(const char *host, uint16_t port, const void *req, size_t len,
+                    void *reply, size_t cap, int timeout_ms)
+{
+    struct sockaddr_in addr;
+    if ((req == NULL && len > 0) || (reply == NULL && cap > 0) || timeout_ms <= 0 ||
+        make_addr(host, port, &addr) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* Connected: only host:port's datagrams reach us, and ICMP errors do too. */
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        goto fail;
+    if (sock_timeouts(fd, timeout_ms, 0) < 0)
+        goto fail;
+    ssize_t n;
+    while ((n = send(fd, req, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    if (n < 0)
+        goto fail;
+    /* MSG_TRUNC makes recv return the datagram's real length, even past cap. */
+    while ((n = recv(fd, reply, cap, MSG_TRUNC)) < 0 && errno == EINTR)
+        ;
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            errno = ETIMEDOUT; /* SO_RCVTIMEO ran out */
+        goto fail;
+    }
+    if ((size_t)n > cap) {
+        errno = EMSGSIZE;
+        goto fail;
+    }
+    close(fd);
+    return n;
+fail:
+    close_keep_errno(fd);
+    return -1;
+}
+
+/* ---- IPv6 ------------------------------------------------------------------ */
+
+int tcp_listen6(uint16_t port, int backlog, uint16_t *bound_port)
+{
+    if (backlog < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1; /* EAFNOSUPPORT: no IPv6 in this kernel */
+    int one = 1, zero = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+        goto fail;
+    /* Dual stack whatever /proc/sys/net/ipv6/bindv6only says. */
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
+        goto fail;
+    struct sockaddr_in6 addr = {
+        .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any};
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        goto fail;
+    if (listen(fd, backlog) < 0)
+        goto fail;
+    if (bound_port != NULL) {
+        socklen_t len = sizeof addr;
+        if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
+            goto fail;
+        *bound_port = ntohs(addr.sin6_port);
+    }
+    return fd;
+fail:
+    close_keep_errno(fd);
+    return -1;
+}
+
+int accept_from(int lfd, char *host, size_t hostlen, uint16_t *port)
+{
+    if (host == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* sockaddr_storage holds either family; sockaddr_in would cut IPv6 short. */
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    int fd;
+    while ((fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC)) < 0 &&
+           errno == EINTR)
+        len = sizeof peer;
+    if (fd < 0)
+        return -1;
+    const void *where;
+    uint16_t nport;
+    if (peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&peer;
+        where = &a6->sin6_addr;
+        nport = a6->sin6_port;
+    } else {
+        const struct sockaddr_in *a4 = (const struct sockaddr_in *)&peer;
+        where = &a4->sin_addr;
+        nport = a4->sin_port;
+    }
+    if (hostlen > INT32_MAX)
+        hostlen = INT32_MAX; /* inet_ntop takes a socklen_t */
+    if (inet_ntop(peer.ss_family, where, host, (socklen_t)hostlen) == NULL)
+        goto fail; /* ENOSPC: the text does not fit */
+    if (port != NULL)
+        *port = ntohs(nport);
+    return fd;
+fail:
+    close_keep_errno(fd);
+    return -1;
 }
