@@ -234,26 +234,6 @@ Test(ledger, create_sets_up_state)
     cr_assert(r1 == 0 && r2 == 0, "lock %d, unlock %d on a fresh ledger", r1, r2);
 }
 
-/*
- * glibc's robust mutexes always sleep on shared futexes, so a robust mutex
- * without PTHREAD_PROCESS_SHARED happens to work between processes today:
- * no behaviour shows the missing attribute (POSIX calls it undefined). Its
- * one trace is the bit glibc keeps in the mutex's kind word
- * (PTHREAD_MUTEX_PSHARED_BIT in glibc's nptl/pthreadP.h).
- */
-#define GLIBC_MUTEX_PSHARED_BIT 128
-
-Test(ledger, mutex_marked_process_shared)
-{
-    struct ledger *l = ledger_create(10);
-    cr_assert_not_null(l, "ledger_create: %s", strerror(errno));
-    int kind = l->lock.__data.__kind;
-    ledger_destroy(l);
-    cr_assert(kind & GLIBC_MUTEX_PSHARED_BIT,
-              "the mutex was not initialised with PTHREAD_PROCESS_SHARED (kind %#x)",
-              kind);
-}
-
 Test(ledger, transfer_moves_amount)
 {
     struct ledger *l = ledger_create(50);

@@ -1033,34 +1033,27 @@ TestSuite(lockf, .timeout = 10);
 TestSuite(pidfile, .timeout = 10);
 
 /*
- * What another process's F_GETLK says about a `type` lock on [start,
- * start + len) of path: the conflicting lock's type (F_UNLCK if none),
- * range and pid. Asked from a child, because a process's own locks never
- * conflict with its own requests.
+ * What another open file description's F_OFD_GETLK says about a `type` lock
+ * on [start, start + len) of probe's file: the conflicting lock's type
+ * (F_UNLCK if none), range and pid. OFD locks conflict with this process's
+ * own fcntl (and so lockf) locks, so a probe fd opened with its own open()
+ * sees them as another process would, without a fork per question. Keep
+ * the probe open until the end of the test: closing it would drop this
+ * process's fcntl locks on the file.
  */
-static struct flock child_getlk(const char *path, short type, off_t start, off_t len)
+static struct flock probe_lock(int probe, short type, off_t start, off_t len)
 {
-    int res[2];
-    make_pipe(res);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(res[0]);
-        int fd = open(path, O_RDONLY);
-        IPCT_CHILD_CHECK(fd >= 0);
-        struct flock fl = {
-            .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
-        IPCT_CHILD_CHECK(fcntl(fd, F_GETLK, &fl) == 0);
-        IPCT_CHILD_CHECK(write(res[1], &fl, sizeof fl) == (ssize_t)sizeof fl);
-        _exit(0);
-    }
-    close(res[1]);
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    ssize_t got = ipct_drain(res[0], &fl, sizeof fl, 5000);
-    close(res[0]);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the F_GETLK child failed");
-    cr_assert_eq(got, (ssize_t)sizeof fl, "the F_GETLK child sent no answer");
+    struct flock fl = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+    cr_assert_eq(fcntl(probe, F_OFD_GETLK, &fl), 0, "F_OFD_GETLK: %s", strerror(errno));
     return fl;
+}
+
+static int open_probe(const char *path)
+{
+    int probe = open(path, O_RDONLY);
+    cr_assert_geq(probe, 0, "open %s: %s", path, strerror(errno));
+    return probe;
 }
 
 static off_t offset_of(int fd)
@@ -1073,13 +1066,15 @@ Test(lockf, locks_from_off_not_offset)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "lockf", 100, 'a'); /* offset now 100 */
+    int probe = open_probe(path);
     cr_assert_eq(lseek(fd, 70, SEEK_SET), 70);
     cr_assert_eq(lockf_region(fd, F_TLOCK, 10, 20), 0, "lockf_region: %s",
                  strerror(errno));
     off_t after = offset_of(fd);
-    struct flock fl = child_getlk(path, F_RDLCK, 0, 0); /* who holds what? */
+    struct flock fl = probe_lock(probe, F_RDLCK, 0, 0); /* who holds what? */
+    close(probe);
     close(fd);
-    cr_assert_eq(fl.l_type, F_WRLCK, "another process sees no lock at all");
+    cr_assert_eq(fl.l_type, F_WRLCK, "another open of the file sees no lock at all");
     cr_assert(
         fl.l_start == 10 && fl.l_len == 20,
         "the lock covers [%lld, +%lld), not [10, +20): lockf counts from the current "
@@ -1095,10 +1090,12 @@ Test(lockf, len_zero_reaches_past_eof)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "eof", 100, 'a');
+    int probe = open_probe(path);
     cr_assert_eq(lockf_region(fd, F_TLOCK, 40, 0), 0, "lockf_region: %s",
                  strerror(errno));
-    struct flock far = child_getlk(path, F_RDLCK, 5000, 1);
-    struct flock before = child_getlk(path, F_WRLCK, 0, 40);
+    struct flock far = probe_lock(probe, F_RDLCK, 5000, 1);
+    struct flock before = probe_lock(probe, F_WRLCK, 0, 40);
+    close(probe);
     close(fd);
     cr_assert(far.l_type == F_WRLCK && far.l_start == 40 && far.l_len == 0,
               "len 0 locks from off to the end of the file and beyond");
@@ -1214,14 +1211,16 @@ Test(lockf, ulock_releases_only_its_range)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "ulock", 100, 'a');
+    int probe = open_probe(path);
     cr_assert_eq(lockf_region(fd, F_TLOCK, 0, 50), 0, "lockf_region: %s",
                  strerror(errno));
     cr_assert_eq(lseek(fd, 90, SEEK_SET), 90);
     cr_assert_eq(lockf_region(fd, F_ULOCK, 0, 20), 0, "F_ULOCK: %s", strerror(errno));
-    struct flock head = child_getlk(path, F_WRLCK, 0, 20);
-    struct flock rest = child_getlk(path, F_WRLCK, 20, 30);
+    struct flock head = probe_lock(probe, F_WRLCK, 0, 20);
+    struct flock rest = probe_lock(probe, F_WRLCK, 20, 30);
     cr_assert_eq(lockf_region(fd, F_ULOCK, 20, 30), 0, "F_ULOCK: %s", strerror(errno));
-    int all = child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK);
+    struct flock all = probe_lock(probe, F_WRLCK, 0, 0);
+    close(probe);
     close(fd);
     cr_assert_eq(head.l_type, F_UNLCK, "F_ULOCK of 0..19 must release 0..19");
     cr_assert(
@@ -1229,7 +1228,7 @@ Test(lockf, ulock_releases_only_its_range)
         "20..49 must stay locked (F_ULOCK counts from off too), F_GETLK says type %d "
         "[%lld, +%lld)",
         rest.l_type, (long long)rest.l_start, (long long)rest.l_len);
-    cr_assert_eq(all, 0, "after both F_ULOCKs another process can lock the whole file");
+    cr_assert_eq(all.l_type, F_UNLCK, "after both F_ULOCKs the whole file is free");
 }
 
 Test(lockf, released_by_closing_another_fd)
@@ -1238,15 +1237,18 @@ Test(lockf, released_by_closing_another_fd)
      * any fd on the file drops it (the trap OFD locks were made to fix). */
     char path[256];
     int fd = new_file(path, sizeof path, "close", 100, 'a');
+    int probe = open_probe(path);
     cr_assert_eq(lockf_region(fd, F_TLOCK, 0, 0), 0, "lockf_region: %s", strerror(errno));
-    int locked_before = child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK);
+    struct flock before = probe_lock(probe, F_WRLCK, 0, 0);
     int other = open(path, O_RDONLY);
     cr_assert_geq(other, 0);
     close(other);
-    int locked_after = child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK);
+    struct flock after = probe_lock(probe, F_WRLCK, 0, 0);
+    close(probe);
     close(fd);
-    cr_assert_eq(locked_before, 1, "another process could take the lockf-locked file");
-    cr_assert_eq(locked_after, 0, "closing another fd on the file releases a lockf lock");
+    cr_assert_eq(before.l_type, F_WRLCK, "the lockf-locked file looks free");
+    cr_assert_eq(after.l_type, F_UNLCK,
+                 "closing another fd on the file releases a lockf lock");
 }
 
 Test(lockf, bad_arguments)
@@ -1313,25 +1315,27 @@ Test(pidfile, writes_pid_and_locks_whole_file)
     ipct_path(path, sizeof path, "app.pid");
     int fd = pidfile_lock(path);
     cr_assert_geq(fd, 0, "pidfile_lock: %s", strerror(errno));
+    int probe = open_probe(path); /* closed only after the checks */
     int fdflags = fcntl(fd, F_GETFD);
     /* Read through fd itself: opening and closing another fd on the file
      * would release the lock (this process's fcntl locks go with any close). */
     ssize_t n = pread(fd, text, sizeof text - 1, 0);
     text[n > 0 ? n : 0] = '\0';
-    struct flock fl = child_getlk(path, F_RDLCK, 0, 1);
+    struct flock fl = probe_lock(probe, F_RDLCK, 0, 1);
     close(fd);
-    int after_close = child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK);
+    struct flock after_close = probe_lock(probe, F_WRLCK, 0, 0);
+    close(probe);
     snprintf(want, sizeof want, "%ld\n", (long)getpid());
     cr_assert_str_eq(text, want, "the pid file must hold our pid and a newline");
     cr_assert(fl.l_type == F_WRLCK && fl.l_pid == getpid(),
-              "another process must see our write lock on byte 0");
+              "another open of the file must see our write lock on byte 0");
     cr_assert(
         fl.l_start == 0 && fl.l_len == 0,
         "the lock covers [%lld, +%lld): lock the whole file, from byte 0 (lock before "
         "writing, or seek to 0)",
         (long long)fl.l_start, (long long)fl.l_len);
     cr_assert(fdflags >= 0 && (fdflags & FD_CLOEXEC), "open the pid file with O_CLOEXEC");
-    cr_assert_eq(after_close, 0, "closing the fd must release the lock");
+    cr_assert_eq(after_close.l_type, F_UNLCK, "closing the fd must release the lock");
 }
 
 /* $begin pidfile_second */
