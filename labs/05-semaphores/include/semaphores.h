@@ -1,7 +1,9 @@
-/* semaphores.h - lab 05: SysV and POSIX semaphores, bounded buffers, lock ordering. */
+/* semaphores.h - lab 05: SysV and POSIX semaphores, bounded buffers, lock ordering,
+ * robust process-shared mutexes. */
 #ifndef IPCLAB_SEMAPHORES_H
 #define IPCLAB_SEMAPHORES_H
 
+#include <pthread.h>
 #include <semaphore.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -60,6 +62,37 @@ struct pc {
     int semid;                /* the set's id */
     int shmid;                /* the segment's id */
     struct pc_shared *shared; /* where this process attached the segment */
+};
+
+/*
+ * The ledger of exercise 6: accounts in one MAP_SHARED mapping, guarded by a
+ * robust, process-shared, priority-inheriting pthread mutex that lives in
+ * the mapping. Money only moves between accounts, so the balances always
+ * sum to `total`: that is the invariant a dead lock holder may break.
+ */
+#define LEDGER_ACCOUNTS 4
+
+/*
+ * The undo journal. A transfer fills in every field but `active` first,
+ * then sets active = 1, and only then changes anything it recorded; it sets
+ * active = 0 as its very last change. Whoever finds the mutex's owner dead
+ * and active == 1 puts the recorded values back: the transfer never happened.
+ */
+struct ledger_journal {
+    int active;                     /* 1 while a transfer may have changed something */
+    int from, to;                   /* the two accounts the transfer changes */
+    long from_before;               /* balance[from] before the transfer */
+    long to_before;                 /* balance[to] before the transfer */
+    unsigned long transfers_before; /* `transfers` before the transfer */
+};
+
+struct ledger {
+    pthread_mutex_t lock;          /* PROCESS_SHARED, ROBUST, PRIO_INHERIT */
+    long total;                    /* sum of balance[]: fixed at creation */
+    unsigned long transfers;       /* transfers completed */
+    unsigned long recoveries;      /* dead holders whose state was repaired */
+    struct ledger_journal journal; /* see above */
+    long balance[LEDGER_ACCOUNTS]; /* the protected state */
 };
 
 /* ===================================================================== */
@@ -263,5 +296,86 @@ int pc_get(struct pc *pc, long *item, int timeout_ms);
  * afterwards either way.
  */
 int pc_close(struct pc *pc);
+
+/* ---- Exercise 6: a robust, process-shared mutex (the ledger) ---- */
+
+/*
+ * ledger_create - map a struct ledger with every balance at `initial`.
+ *
+ * The mapping is anonymous and MAP_SHARED, so processes forked afterwards
+ * share it. total = LEDGER_ACCOUNTS * initial, both counts 0, the journal
+ * inactive. The mutex is initialised with three attributes:
+ *   PTHREAD_PROCESS_SHARED  it is used by several processes;
+ *   PTHREAD_MUTEX_ROBUST    a holder that dies does not wedge the others:
+ *                           the next locker gets EOWNERDEAD (ledger_lock);
+ *   PTHREAD_PRIO_INHERIT    while a process waits for it, the holder runs
+ *                           with the waiter's priority if that is higher.
+ * The pthread_* functions return an error number instead of setting errno:
+ * this function puts it in errno.
+ *
+ * Returns the ledger, or NULL with errno set: EINVAL if initial < 0 or
+ * LEDGER_ACCOUNTS * initial does not fit in a long; otherwise the errno of
+ * mmap or the error of a pthread_mutexattr_* call or pthread_mutex_init
+ * (nothing is left mapped, no attribute object is left initialised).
+ */
+struct ledger *ledger_create(long initial);
+
+/*
+ * ledger_destroy - destroy the mutex and unmap the ledger. Call it once, in
+ * one process, when no process holds or waits for the mutex (also valid
+ * once it is not recoverable).
+ *
+ * Returns 0, or -1 with errno set: EINVAL if l is NULL, or munmap's errno.
+ */
+int ledger_destroy(struct ledger *l);
+
+/*
+ * ledger_lock - take the ledger's mutex, repairing the state first if its
+ * last holder died while holding it.
+ *
+ * pthread_mutex_lock returns EOWNERDEAD when the holder died: the caller
+ * now holds the mutex, but the state may be half changed. Repair it: if
+ * journal.active, and journal.from and journal.to are two different valid
+ * accounts, put balance[from], balance[to] and transfers back from the
+ * journal and set active to 0. The state is repaired when the balances then
+ * sum to total: add one to recoveries, call pthread_mutex_consistent, and
+ * return 1. Otherwise (no usable journal explains the damage: the dead
+ * holder changed balances without recording them) unlock WITHOUT calling
+ * pthread_mutex_consistent: the mutex becomes not recoverable, and this
+ * call and every later ledger_lock on it fail with ENOTRECOVERABLE.
+ *
+ * Returns 0 with the mutex held; 1 with the mutex held, after repairing a
+ * dead holder's state; or -1 with errno set: EINVAL if l is NULL,
+ * ENOTRECOVERABLE as above, or the error of pthread_mutex_lock.
+ */
+int ledger_lock(struct ledger *l);
+
+/*
+ * ledger_unlock - release the ledger's mutex.
+ *
+ * Returns 0, or -1 with errno set: EINVAL if l is NULL, EPERM if the
+ * calling thread does not hold the mutex (a robust mutex knows its owner,
+ * so unlocking someone else's lock is refused), or the error of
+ * pthread_mutex_unlock.
+ */
+int ledger_unlock(struct ledger *l);
+
+/*
+ * ledger_transfer - move `amount` from account `from` to account `to`,
+ * crash-safely. Balances may go negative.
+ *
+ * Holding the mutex (ledger_lock; a repaired lock, 1, is not an error):
+ * record from, to, their balances and transfers in the journal; set
+ * journal.active = 1; subtract, add, count the transfer; set
+ * journal.active = 0; unlock. A process killed at any instruction in
+ * between leaves a state the next ledger_lock can undo. The compiler may
+ * reorder plain stores that look independent to it, so keep them in this
+ * order with a compiler barrier (atomic_signal_fence) between the steps.
+ *
+ * Returns 0, or -1 with errno set: EINVAL if l is NULL, from or to is not
+ * in [0, LEDGER_ACCOUNTS), from == to, or amount <= 0 (checked before
+ * locking); otherwise the errno of ledger_lock (ENOTRECOVERABLE, ...).
+ */
+int ledger_transfer(struct ledger *l, int from, int to, long amount);
 
 #endif /* IPCLAB_SEMAPHORES_H */

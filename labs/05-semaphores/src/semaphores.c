@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -185,6 +187,56 @@ int pc_close(struct pc *pc)
 {
     /* TODO(lab05): under PC_MUTEX, PC_USERS - 1; the last one removes both objects. */
     (void)pc;
+    errno = ENOSYS;
+    return -1;
+}
+
+/* ---- Exercise 6 ---- */
+
+struct ledger *ledger_create(long initial)
+{
+    /* TODO(lab05): mmap MAP_SHARED|MAP_ANONYMOUS; a pthread_mutexattr_t with
+     * PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ROBUST, PTHREAD_PRIO_INHERIT;
+     * pthread_mutex_init; balances, total, counts, journal. */
+    (void)initial;
+    errno = ENOSYS;
+    return NULL;
+}
+
+int ledger_destroy(struct ledger *l)
+{
+    /* TODO(lab05): pthread_mutex_destroy, munmap. */
+    (void)l;
+    errno = ENOSYS;
+    return -1;
+}
+
+int ledger_lock(struct ledger *l)
+{
+    /* TODO(lab05): pthread_mutex_lock; on EOWNERDEAD undo the journal, check
+     * the sum, then pthread_mutex_consistent (return 1), or unlock without
+     * it and fail with ENOTRECOVERABLE. */
+    (void)l;
+    errno = ENOSYS;
+    return -1;
+}
+
+int ledger_unlock(struct ledger *l)
+{
+    /* TODO(lab05): pthread_mutex_unlock; its error number goes in errno. */
+    (void)l;
+    errno = ENOSYS;
+    return -1;
+}
+
+int ledger_transfer(struct ledger *l, int from, int to, long amount)
+{
+    /* TODO(lab05): check the arguments; ledger_lock; journal, active = 1,
+     * the changes, active = 0 (a compiler barrier between steps); unlock. */
+    (void)l;
+    (void)from;
+    (void)to;
+    (void)amount;
     errno = ENOSYS;
     return -1;
 }

@@ -1,4 +1,5 @@
-/* mmaplock.h - lab 06: memory-mapped files, a record store, fcntl/flock/OFD locks. */
+/* mmaplock.h - lab 06: memory-mapped files, a record store, fcntl/flock/OFD/lockf locks.
+ */
 #ifndef IPCLAB_MMAPLOCK_H
 #define IPCLAB_MMAPLOCK_H
 
@@ -6,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h> /* F_LOCK, F_TLOCK, F_ULOCK, F_TEST for lockf */
 
 /* ===================================================================== */
 /*  Provided: the record store's file layout (do not change it)          */
@@ -219,5 +221,60 @@ int lock_whole(int fd, enum lock_kind kind, bool exclusive);
  * Returns 0, or -1 with errno set (EINVAL for a bad kind).
  */
 int unlock_whole(int fd, enum lock_kind kind);
+
+/* ---- Exercise 6: lockf, the POSIX record lock with an implicit start -- */
+
+/*
+ * lockf_region - apply lockf(3) command cmd to bytes [off, off + len) of
+ * fd (len 0: from off to the end of the file and beyond), leaving fd's
+ * file offset where it was.
+ *
+ * lockf(fd, cmd, len) has no start argument: it acts on len bytes from the
+ * fd's CURRENT file offset. So: note the offset (lseek(fd, 0, SEEK_CUR)),
+ * move it to off, call lockf, and move it back, also when lockf fails (the
+ * offset is shared by every fd dup'ed from this one and by its reads and
+ * writes; a lock helper has no business moving it). The commands:
+ *   F_LOCK   take a write lock, waiting for it (retried on EINTR);
+ *   F_TLOCK  take it if no other process holds any lock there, else fail;
+ *   F_ULOCK  release the range (never an error if nothing was locked);
+ *   F_TEST   only ask: fails if another process holds a WRITE lock
+ *            there, succeeds if the range is free, read-locked, or locked
+ *            by the caller itself (glibc asks F_GETLK with a read lock, so
+ *            F_TEST succeeding does not promise that F_TLOCK will).
+ * On Linux lockf is a write lock of fcntl(2) (F_SETLK/F_SETLKW/F_GETLK):
+ * it conflicts with fcntl locks of other processes, F_GETLK reports it
+ * with the locker's pid, and it belongs to the process, so it is released
+ * when the process exits or closes ANY fd on the file.
+ *
+ * Returns 0, or -1 with errno set: EAGAIN if F_TLOCK or F_TEST finds a
+ * conflicting lock of another process (lockf says EACCES for F_TEST and
+ * may for F_TLOCK: report EAGAIN);
+ * EINVAL if cmd is not one of the four or off or len is negative; EBADF if
+ * fd is not open, or F_LOCK/F_TLOCK on an fd not open for writing; ESPIPE
+ * if fd cannot seek (a pipe or socket: it has no offsets to lock); EDEADLK
+ * if waiting would deadlock; otherwise the errno of lseek or lockf.
+ */
+int lockf_region(int fd, int cmd, off_t off, off_t len);
+
+/*
+ * pidfile_lock - become the one running instance of a program: the classic
+ * lockf pid file.
+ *
+ * Opens path (O_RDWR | O_CREAT | O_CLOEXEC, mode 0644), locks the WHOLE
+ * file (from byte 0, len 0) with F_TLOCK, and only once the lock is held
+ * replaces the contents with the caller's pid in decimal and a newline
+ * ("4711\n"; the file is truncated first, so nothing of an older, longer
+ * pid remains). A file left by a dead instance holds no lock: it is simply
+ * taken over. The file is never truncated or written before the lock is
+ * held: it names the running instance.
+ *
+ * Returns the open fd, which the caller keeps open for as long as it runs
+ * (closing it, or any other fd on the file, releases the lock; the file is
+ * left in place). Returns -1 with errno set: EINVAL if path is NULL;
+ * EAGAIN if another process holds the lock (the fd is closed again and the
+ * file untouched); otherwise the errno of open, lockf, ftruncate or write
+ * (the fd is closed).
+ */
+int pidfile_lock(const char *path);
 
 #endif /* IPCLAB_MMAPLOCK_H */

@@ -157,3 +157,27 @@ int unlock_whole(int fd, enum lock_kind kind)
     errno = ENOSYS;
     return -1;
 }
+
+/* ---- Exercise 6: lockf ------------------------------------------------ */
+
+int lockf_region(int fd, int cmd, off_t off, off_t len)
+{
+    /* TODO(lab06): check cmd, off, len; save the offset (lseek SEEK_CUR),
+     * lseek to off, lockf(fd, cmd, len) (retry EINTR for F_LOCK), seek back
+     * in every case; EACCES becomes EAGAIN. */
+    (void)fd;
+    (void)cmd;
+    (void)off;
+    (void)len;
+    errno = ENOSYS;
+    return -1;
+}
+
+int pidfile_lock(const char *path)
+{
+    /* TODO(lab06): open without O_TRUNC, lock the whole file with F_TLOCK,
+     * then ftruncate and write "PID\n"; return the fd (close it on failure). */
+    (void)path;
+    errno = ENOSYS;
+    return -1;
+}

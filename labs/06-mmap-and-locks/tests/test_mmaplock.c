@@ -1026,3 +1026,383 @@ Test(lockkinds, bad_kind_is_einval)
     cr_assert_eq(errno, EBADF);
     close(a);
 }
+
+/* ---- Exercise 6: lockf ------------------------------------------------- */
+
+TestSuite(lockf, .timeout = 10);
+TestSuite(pidfile, .timeout = 10);
+
+/*
+ * What another open file description's F_OFD_GETLK says about a `type` lock
+ * on [start, start + len) of probe's file: the conflicting lock's type
+ * (F_UNLCK if none), range and pid. OFD locks conflict with this process's
+ * own fcntl (and so lockf) locks, so a probe fd opened with its own open()
+ * sees them as another process would, without a fork per question. Keep
+ * the probe open until the end of the test: closing it would drop this
+ * process's fcntl locks on the file.
+ */
+static struct flock probe_lock(int probe, short type, off_t start, off_t len)
+{
+    struct flock fl = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+    cr_assert_eq(fcntl(probe, F_OFD_GETLK, &fl), 0, "F_OFD_GETLK: %s", strerror(errno));
+    return fl;
+}
+
+static int open_probe(const char *path)
+{
+    int probe = open(path, O_RDONLY);
+    cr_assert_geq(probe, 0, "open %s: %s", path, strerror(errno));
+    return probe;
+}
+
+static off_t offset_of(int fd)
+{
+    return lseek(fd, 0, SEEK_CUR);
+}
+
+/* $begin lockf_offset */
+Test(lockf, locks_from_off_not_offset)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "lockf", 100, 'a'); /* offset now 100 */
+    int probe = open_probe(path);
+    cr_assert_eq(lseek(fd, 70, SEEK_SET), 70);
+    cr_assert_eq(lockf_region(fd, F_TLOCK, 10, 20), 0, "lockf_region: %s",
+                 strerror(errno));
+    off_t after = offset_of(fd);
+    struct flock fl = probe_lock(probe, F_RDLCK, 0, 0); /* who holds what? */
+    close(probe);
+    close(fd);
+    cr_assert_eq(fl.l_type, F_WRLCK, "another open of the file sees no lock at all");
+    cr_assert(
+        fl.l_start == 10 && fl.l_len == 20,
+        "the lock covers [%lld, +%lld), not [10, +20): lockf counts from the current "
+        "offset, so seek to off first",
+        (long long)fl.l_start, (long long)fl.l_len);
+    cr_assert_eq(fl.l_pid, getpid(), "F_GETLK names pid %ld", (long)fl.l_pid);
+    cr_assert_eq(after, 70, "the file offset moved from 70 to %lld: put it back",
+                 (long long)after);
+}
+/* $end lockf_offset */
+
+Test(lockf, len_zero_reaches_past_eof)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "eof", 100, 'a');
+    int probe = open_probe(path);
+    cr_assert_eq(lockf_region(fd, F_TLOCK, 40, 0), 0, "lockf_region: %s",
+                 strerror(errno));
+    struct flock far = probe_lock(probe, F_RDLCK, 5000, 1);
+    struct flock before = probe_lock(probe, F_WRLCK, 0, 40);
+    close(probe);
+    close(fd);
+    cr_assert(far.l_type == F_WRLCK && far.l_start == 40 && far.l_len == 0,
+              "len 0 locks from off to the end of the file and beyond");
+    cr_assert_eq(before.l_type, F_UNLCK, "bytes before off must stay free");
+}
+
+Test(lockf, offset_kept_on_failure)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "kept", 100, 'a');
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 100);
+    cr_assert_eq(lseek(fd, 33, SEEK_SET), 33);
+    errno = 0;
+    int r = lockf_region(fd, F_TLOCK, 50, 10);
+    int err = errno;
+    off_t after = offset_of(fd);
+    release_holder(h);
+    close(fd);
+    cr_assert(r == -1 && err == EAGAIN, "a held range: -1 and EAGAIN, got %d (%s)", r,
+              strerror(err));
+    cr_assert_eq(after, 33, "a failed lockf_region moved the offset from 33 to %lld",
+                 (long long)after);
+}
+
+/* $begin lockf_interop */
+Test(lockf, tlock_conflicts_with_fcntl_holders)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "interop", 100, 'a');
+    struct holder w = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 50, 10); /* 50..59 */
+    struct holder r = hold_lock(path, LOCK_KIND_POSIX, F_RDLCK, 0, 10);  /* 0..9 */
+    errno = 0;
+    int in_write = lockf_region(fd, F_TLOCK, 55, 1);
+    int in_write_err = errno;
+    errno = 0;
+    int in_read = lockf_region(fd, F_TLOCK, 5, 10);
+    int in_read_err = errno;
+    int beside = lockf_region(fd, F_TLOCK, 60, 10); /* 60..69: free */
+    release_holder(w);
+    release_holder(r);
+    close(fd);
+    cr_assert(
+        in_write == -1 && in_write_err == EAGAIN,
+        "bytes 50..59 are fcntl-write-locked by another process: -1 and EAGAIN, got "
+        "%d (%s)",
+        in_write, strerror(in_write_err));
+    cr_assert(
+        in_read == -1 && in_read_err == EAGAIN,
+        "lockf takes a write lock, so another process's read lock on 0..9 blocks it "
+        "too: got %d (%s)",
+        in_read, strerror(in_read_err));
+    cr_assert_eq(beside, 0, "bytes 60..69 are free: %s", strerror(errno));
+}
+/* $end lockf_interop */
+
+Test(lockf, test_sees_write_locks_only)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "ftest", 100, 'a');
+    struct holder w = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 10);
+    struct holder r = hold_lock(path, LOCK_KIND_POSIX, F_RDLCK, 20, 10);
+    cr_assert_eq(lockf_region(fd, F_TLOCK, 80, 5), 0, "lockf_region: %s",
+                 strerror(errno));
+    errno = 0;
+    int held = lockf_region(fd, F_TEST, 5, 1);
+    int held_err = errno;
+    int free_r = lockf_region(fd, F_TEST, 10, 10);
+    int read_r = lockf_region(fd, F_TEST, 20, 10);
+    int own_r = lockf_region(fd, F_TEST, 80, 5);
+    release_holder(w);
+    release_holder(r);
+    close(fd);
+    cr_assert(
+        held == -1 && held_err == EAGAIN,
+        "F_TEST on another process's write lock: -1 and EAGAIN (lockf says EACCES), "
+        "got %d (%s)",
+        held, strerror(held_err));
+    cr_assert_eq(free_r, 0, "F_TEST on free bytes 10..19 must succeed");
+    cr_assert_eq(read_r, 0,
+                 "F_TEST asks with a read lock: another reader does not count");
+    cr_assert_eq(own_r, 0, "F_TEST on the caller's own lock must succeed");
+}
+
+Test(lockf, lock_waits_for_fcntl_holder)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "wait", 100, 'a');
+    close(fd);
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 10);
+    int done[2];
+    make_pipe(done);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(done[0]);
+        int cfd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(cfd >= 0);
+        IPCT_CHILD_CHECK(lockf_region(cfd, F_LOCK, 5, 1) == 0); /* must wait */
+        IPCT_CHILD_CHECK(write(done[1], "L", 1) == 1);
+        _exit(0);
+    }
+    close(done[1]);
+    /* A lock that does not wait returns at once: give it 300 ms to show it. */
+    bool early = ipct_readable_within(done[0], 300);
+    release_holder(h);
+    bool later = got_byte(done[0], 5000);
+    close(done[0]);
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_not(early, "F_LOCK returned while another process held the byte");
+    cr_assert(later && code == 0, "F_LOCK did not get the lock once it was released");
+}
+
+Test(lockf, ulock_releases_only_its_range)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "ulock", 100, 'a');
+    int probe = open_probe(path);
+    cr_assert_eq(lockf_region(fd, F_TLOCK, 0, 50), 0, "lockf_region: %s",
+                 strerror(errno));
+    cr_assert_eq(lseek(fd, 90, SEEK_SET), 90);
+    cr_assert_eq(lockf_region(fd, F_ULOCK, 0, 20), 0, "F_ULOCK: %s", strerror(errno));
+    struct flock head = probe_lock(probe, F_WRLCK, 0, 20);
+    struct flock rest = probe_lock(probe, F_WRLCK, 20, 30);
+    cr_assert_eq(lockf_region(fd, F_ULOCK, 20, 30), 0, "F_ULOCK: %s", strerror(errno));
+    struct flock all = probe_lock(probe, F_WRLCK, 0, 0);
+    close(probe);
+    close(fd);
+    cr_assert_eq(head.l_type, F_UNLCK, "F_ULOCK of 0..19 must release 0..19");
+    cr_assert(
+        rest.l_type == F_WRLCK && rest.l_start == 20 && rest.l_len == 30,
+        "20..49 must stay locked (F_ULOCK counts from off too), F_GETLK says type %d "
+        "[%lld, +%lld)",
+        rest.l_type, (long long)rest.l_start, (long long)rest.l_len);
+    cr_assert_eq(all.l_type, F_UNLCK, "after both F_ULOCKs the whole file is free");
+}
+
+Test(lockf, released_by_closing_another_fd)
+{
+    /* lockf is an fcntl lock: it belongs to the process, and any close of
+     * any fd on the file drops it (the trap OFD locks were made to fix). */
+    char path[256];
+    int fd = new_file(path, sizeof path, "close", 100, 'a');
+    int probe = open_probe(path);
+    cr_assert_eq(lockf_region(fd, F_TLOCK, 0, 0), 0, "lockf_region: %s", strerror(errno));
+    struct flock before = probe_lock(probe, F_WRLCK, 0, 0);
+    int other = open(path, O_RDONLY);
+    cr_assert_geq(other, 0);
+    close(other);
+    struct flock after = probe_lock(probe, F_WRLCK, 0, 0);
+    close(probe);
+    close(fd);
+    cr_assert_eq(before.l_type, F_WRLCK, "the lockf-locked file looks free");
+    cr_assert_eq(after.l_type, F_UNLCK,
+                 "closing another fd on the file releases a lockf lock");
+}
+
+Test(lockf, bad_arguments)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "bad", 10, 'a');
+    int cases[][3] = {{99, 0, 1}, {F_TLOCK, -1, 1}, {F_TLOCK, 0, -1}};
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        cr_assert_eq(lockf_region(fd, cases[i][0], cases[i][1], cases[i][2]), -1);
+        cr_assert_eq(errno, EINVAL, "cmd %d off %d len %d: EINVAL, got %s", cases[i][0],
+                     cases[i][1], cases[i][2], strerror(errno));
+    }
+    int ro = open(path, O_RDONLY);
+    cr_assert_geq(ro, 0);
+    errno = 0;
+    int ro_lock = lockf_region(ro, F_TLOCK, 0, 1);
+    int ro_err = errno;
+    int ro_test = lockf_region(ro, F_TEST, 0, 1);
+    close(ro);
+    close(fd);
+    cr_assert(ro_lock == -1 && ro_err == EBADF,
+              "a write lock on a read-only fd: -1 and EBADF, got %d (%s)", ro_lock,
+              strerror(ro_err));
+    cr_assert_eq(ro_test, 0, "F_TEST only asks: a read-only fd may");
+    int p[2];
+    make_pipe(p);
+    errno = 0;
+    int piped = lockf_region(p[0], F_TLOCK, 0, 1);
+    int pipe_err = errno;
+    close(p[0]);
+    close(p[1]);
+    cr_assert(piped == -1 && pipe_err == ESPIPE, "a pipe has no offsets: ESPIPE, got %s",
+              strerror(pipe_err));
+    errno = 0;
+    cr_assert_eq(lockf_region(-1, F_TLOCK, 0, 1), -1);
+    cr_assert_eq(errno, EBADF);
+}
+
+/* ---- pidfile ------------------------------------------------------------ */
+
+/* The file's contents, NUL-terminated, in buf. */
+static void read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    cr_assert_geq(n, 0);
+    buf[n] = '\0';
+}
+
+static void write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+Test(pidfile, writes_pid_and_locks_whole_file)
+{
+    char path[256], text[64], want[64];
+    ipct_path(path, sizeof path, "app.pid");
+    int fd = pidfile_lock(path);
+    cr_assert_geq(fd, 0, "pidfile_lock: %s", strerror(errno));
+    int probe = open_probe(path); /* closed only after the checks */
+    int fdflags = fcntl(fd, F_GETFD);
+    /* Read through fd itself: opening and closing another fd on the file
+     * would release the lock (this process's fcntl locks go with any close). */
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    struct flock fl = probe_lock(probe, F_RDLCK, 0, 1);
+    close(fd);
+    struct flock after_close = probe_lock(probe, F_WRLCK, 0, 0);
+    close(probe);
+    snprintf(want, sizeof want, "%ld\n", (long)getpid());
+    cr_assert_str_eq(text, want, "the pid file must hold our pid and a newline");
+    cr_assert(fl.l_type == F_WRLCK && fl.l_pid == getpid(),
+              "another open of the file must see our write lock on byte 0");
+    cr_assert(
+        fl.l_start == 0 && fl.l_len == 0,
+        "the lock covers [%lld, +%lld): lock the whole file, from byte 0 (lock before "
+        "writing, or seek to 0)",
+        (long long)fl.l_start, (long long)fl.l_len);
+    cr_assert(fdflags >= 0 && (fdflags & FD_CLOEXEC), "open the pid file with O_CLOEXEC");
+    cr_assert_eq(after_close.l_type, F_UNLCK, "closing the fd must release the lock");
+}
+
+/* $begin pidfile_second */
+Test(pidfile, second_instance_is_eagain)
+{
+    char path[256], text[64], want[64];
+    ipct_path(path, sizeof path, "app.pid");
+    int ready[2], go[2];
+    make_pipe(ready);
+    make_pipe(go);
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* the running instance */
+        close(ready[0]);
+        close(go[1]);
+        char c;
+        IPCT_CHILD_CHECK(pidfile_lock(path) >= 0);
+        IPCT_CHILD_CHECK(write(ready[1], "R", 1) == 1);
+        IPCT_CHILD_CHECK(read(go[0], &c, 1) >= 0);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(go[0]);
+    bool running = got_byte(ready[0], 5000);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    errno = 0;
+    int fd = pidfile_lock(path); /* a second instance */
+    int err = errno;
+    int leaked = ipct_fds_leaked(&before, NULL, 0);
+    read_file(path, text, sizeof text);
+    close(go[1]);
+    close(ready[0]);
+    int code = ipct_wait_exit(pid, 5000);
+    snprintf(want, sizeof want, "%ld\n", (long)pid);
+    cr_assert(running && code == 0, "the first instance could not take the pid file");
+    cr_assert(fd == -1 && err == EAGAIN,
+              "a second instance must fail with EAGAIN, got %d (%s)", fd, strerror(err));
+    cr_assert_str_eq(
+        text, want,
+        "the running instance's pid was overwritten: never truncate or write "
+        "before holding the lock");
+    cr_assert_eq(leaked, 0, "the failed pidfile_lock left its fd open");
+}
+/* $end pidfile_second */
+
+Test(pidfile, stale_file_is_taken_over)
+{
+    char path[256], text[64], want[64];
+    ipct_path(path, sizeof path, "app.pid");
+    write_file(path, "2147483646\n"); /* left by a dead instance: no lock */
+    int fd = pidfile_lock(path);
+    cr_assert_geq(fd, 0, "pidfile_lock of a stale file: %s", strerror(errno));
+    read_file(path, text, sizeof text);
+    close(fd);
+    snprintf(want, sizeof want, "%ld\n", (long)getpid());
+    cr_assert_str_eq(text, want,
+                     "the stale pid must be replaced entirely (truncate before writing)");
+}
+
+Test(pidfile, bad_arguments)
+{
+    char path[256];
+    errno = 0;
+    cr_assert_eq(pidfile_lock(NULL), -1);
+    cr_assert_eq(errno, EINVAL);
+    ipct_path(path, sizeof path, "missing-dir/app.pid");
+    errno = 0;
+    cr_assert_eq(pidfile_lock(path), -1);
+    cr_assert_eq(errno, ENOENT, "open's errno: ENOENT, got %s", strerror(errno));
+}

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -605,4 +607,157 @@ detach:
         return -1;
     }
     return 0;
+}
+
+/* ===================================================================== */
+/*  Exercise 6: a robust, process-shared mutex (the ledger)              */
+/* ===================================================================== */
+
+/* Keep the stores before this point ahead of the ones after it: a process
+ * killed between two steps must leave them in program order. The CPU runs
+ * one process's stores in order; only the compiler could move them. */
+#define STEP() atomic_signal_fence(memory_order_seq_cst)
+
+struct ledger *ledger_create(long initial)
+{
+    if (initial < 0 || initial > LONG_MAX / LEDGER_ACCOUNTS) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct ledger *l =
+        mmap(NULL, sizeof *l, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (l == MAP_FAILED)
+        return NULL;
+    pthread_mutexattr_t attr;
+    int err = pthread_mutexattr_init(&attr);
+    if (err != 0)
+        goto fail_unmap;
+    /* Each attribute fixes one way a shared lock fails between processes:
+     * invisible wake-ups, a dead holder wedging everyone, and a
+     * low-priority holder starved by medium-priority work. */
+    if ((err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED)) != 0 ||
+        (err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST)) != 0 ||
+        (err = pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT)) != 0 ||
+        (err = pthread_mutex_init(&l->lock, &attr)) != 0)
+        goto fail_attr;
+    pthread_mutexattr_destroy(&attr);
+    for (int i = 0; i < LEDGER_ACCOUNTS; i++)
+        l->balance[i] = initial;
+    l->total = initial * LEDGER_ACCOUNTS;
+    l->transfers = l->recoveries = 0; /* a fresh mapping is zero already: say so */
+    l->journal.active = 0;
+    return l;
+fail_attr:
+    pthread_mutexattr_destroy(&attr);
+fail_unmap:
+    munmap(l, sizeof *l);
+    errno = err;
+    return NULL;
+}
+
+int ledger_destroy(struct ledger *l)
+{
+    if (l == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    pthread_mutex_destroy(&l->lock);
+    return munmap(l, sizeof *l);
+}
+
+static bool valid_account(int a)
+{
+    return a >= 0 && a < LEDGER_ACCOUNTS;
+}
+
+/* Called holding the mutex after EOWNERDEAD: undo the dead holder's
+ * unfinished transfer. True when the invariant holds again. */
+static bool repair(struct ledger *l)
+{
+    struct ledger_journal *j = &l->journal;
+    if (j->active) {
+        if (!valid_account(j->from) || !valid_account(j->to) || j->from == j->to)
+            return false; /* a journal we cannot trust explains nothing */
+        l->balance[j->from] = j->from_before;
+        l->balance[j->to] = j->to_before;
+        l->transfers = j->transfers_before;
+        STEP();
+        j->active = 0;
+    }
+    long sum = 0;
+    for (int i = 0; i < LEDGER_ACCOUNTS; i++)
+        sum += l->balance[i];
+    return sum == l->total;
+}
+
+int ledger_lock(struct ledger *l)
+{
+    if (l == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    int err = pthread_mutex_lock(&l->lock);
+    if (err == 0)
+        return 0;
+    if (err != EOWNERDEAD) {
+        errno = err; /* ENOTRECOVERABLE once someone gave up on it */
+        return -1;
+    }
+    /* We hold the mutex, and whatever the dead holder left half done. */
+    if (!repair(l)) {
+        /* Unlocking without pthread_mutex_consistent marks the mutex not
+         * recoverable: every later locker gets ENOTRECOVERABLE instead of
+         * trusting broken data. */
+        pthread_mutex_unlock(&l->lock);
+        errno = ENOTRECOVERABLE;
+        return -1;
+    }
+    l->recoveries++;
+    err = pthread_mutex_consistent(&l->lock);
+    if (err != 0) {
+        pthread_mutex_unlock(&l->lock);
+        errno = err;
+        return -1;
+    }
+    return 1;
+}
+
+int ledger_unlock(struct ledger *l)
+{
+    if (l == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    int err = pthread_mutex_unlock(&l->lock);
+    if (err != 0) {
+        errno = err; /* EPERM: not ours */
+        return -1;
+    }
+    return 0;
+}
+
+int ledger_transfer(struct ledger *l, int from, int to, long amount)
+{
+    if (l == NULL || !valid_account(from) || !valid_account(to) || from == to ||
+        amount <= 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (ledger_lock(l) < 0)
+        return -1;
+    struct ledger_journal *j = &l->journal;
+    j->from = from;
+    j->to = to;
+    j->from_before = l->balance[from];
+    j->to_before = l->balance[to];
+    j->transfers_before = l->transfers;
+    STEP(); /* the record is complete before it counts */
+    j->active = 1;
+    STEP(); /* ... and counts before anything it records changes */
+    l->balance[from] -= amount;
+    l->balance[to] += amount;
+    l->transfers++;
+    STEP(); /* every change is made before the record stops counting */
+    j->active = 0;
+    return ledger_unlock(l);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -358,4 +359,68 @@ int lock_whole(int fd, enum lock_kind kind, bool exclusive)
 int unlock_whole(int fd, enum lock_kind kind)
 {
     return set_whole(fd, kind, F_UNLCK);
+}
+
+/* ===================================================================== */
+/*  Exercise 6: lockf                                                    */
+/* ===================================================================== */
+
+int lockf_region(int fd, int cmd, off_t off, off_t len)
+{
+    if ((cmd != F_LOCK && cmd != F_TLOCK && cmd != F_ULOCK && cmd != F_TEST) || off < 0 ||
+        len < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    off_t saved = lseek(fd, 0, SEEK_CUR); /* EBADF, or ESPIPE for a pipe */
+    if (saved < 0)
+        return -1;
+    /* lockf counts from the current offset: put it at off for the call. */
+    if (lseek(fd, off, SEEK_SET) < 0)
+        return -1;
+    int r;
+    while ((r = lockf(fd, cmd, len)) < 0 && errno == EINTR && cmd == F_LOCK)
+        continue; /* a signal cut the wait short: wait again */
+    int err = errno;
+    /* Back where the caller had it, on success and on failure alike. */
+    if (lseek(fd, saved, SEEK_SET) < 0 && r == 0)
+        return -1;
+    if (r < 0) {
+        errno = err == EACCES ? EAGAIN : err; /* F_TEST says EACCES */
+        return -1;
+    }
+    return 0;
+}
+
+int pidfile_lock(const char *path)
+{
+    if (path == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* No O_TRUNC: until we hold the lock, the file names the running
+     * instance, and it is not ours to wipe. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (lockf_region(fd, F_TLOCK, 0, 0) < 0) /* from byte 0, to EOF and beyond */
+        goto fail;
+    char line[32];
+    int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0) /* a longer old pid must not show through */
+        goto fail;
+    for (int done = 0; done < n;) {
+        ssize_t w = pwrite(fd, line + done, (size_t)(n - done), done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            goto fail;
+        done += (int)w;
+    }
+    return fd; /* the lock lives as long as this fd (and every fd on the file) */
+fail:;
+    int err = errno;
+    close(fd);
+    errno = err;
+    return -1;
 }
