@@ -207,6 +207,10 @@ Test(popen, feed_to_quitter_is_not_fatal)
     cr_assert_eq(
         feed_clean("exit 3", data, sizeof data), 3,
         "a command that stops reading is not an error: its status is the answer");
+    cr_assert_eq(feed_clean("exit 0", data, sizeof data), 0,
+                 "EPIPE is not an error: the command exited 0");
+    cr_assert_eq(feed_clean("head -c 10 >/dev/null", data, sizeof data), 0,
+                 "a command that reads a little and exits 0 is a success");
 }
 
 Test(popen, feed_bad_arguments_are_einval)
