@@ -173,4 +173,47 @@ ssize_t filter_through(char *const argv[], const void *in, size_t inlen, void *o
  */
 int run_pipeline(char *const *cmds[], size_t n, int in_fd, int out_fd);
 
+/* ---- Exercise 7: the C library's version, popen(3) and pclose(3) ---- */
+
+/*
+ * popen_capture - capture_output's job done with popen(3) and pclose(3).
+ *
+ * Runs cmd with popen(cmd, "re"): the C library forks /bin/sh -c cmd (cmd
+ * is a shell command line, not an argv: quoting, pipes and redirections
+ * work, and so does any shell code an untrusted string smuggles in) with
+ * its stdout on a pipe, and returns the read end as a fully buffered FILE
+ * ("e": O_CLOEXEC, so no program started meanwhile inherits it). Reads
+ * until end of file, storing the first cap - 1 bytes in buf followed by a
+ * NUL; output past that is read and discarded, so the command is never
+ * killed by SIGPIPE because of a small buffer. Then pclose(3) waits for the
+ * shell; its wait status is stored in *code decoded as a shell's $? is: the
+ * exit status if the shell exited, 128 + the signal number if a signal
+ * killed it (127: command not found, from the shell itself).
+ *
+ * The stream is closed and the shell reaped on every path. Returns the
+ * number of bytes stored in buf (without the NUL), or -1 with errno set:
+ * EINVAL if cmd, buf or code is NULL or cap is 0; otherwise the errno of
+ * popen, of the read (fread, EINTR retried) or of pclose.
+ */
+ssize_t popen_capture(const char *cmd, char *buf, size_t cap, int *code);
+
+/*
+ * popen_feed - write len bytes of data to a shell command's stdin: popen "we".
+ *
+ * Runs cmd with popen(cmd, "we"), writes data to the stream (fully
+ * buffered: nothing may reach the command before the buffer fills or is
+ * flushed), then pclose(3): it flushes, closes the pipe (the command sees
+ * end of file) and waits. The command's stdout and stderr are the caller's.
+ * A command may exit without reading everything: the rest is dropped, the
+ * resulting EPIPE is not an error, and the caller must not be killed by
+ * SIGPIPE (its disposition is SIG_IGN for the call and restored before
+ * returning). EINTR is retried.
+ *
+ * Returns the command's status decoded as in popen_capture (0..255), or -1
+ * with errno set: EINVAL if cmd is NULL, or data is NULL while len > 0;
+ * otherwise the errno of popen, of the write or of pclose. The stream is
+ * closed and the shell reaped on every path.
+ */
+int popen_feed(const char *cmd, const void *data, size_t len);
+
 #endif /* IPCLAB_PIPES_H */

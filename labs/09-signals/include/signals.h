@@ -5,7 +5,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
-#define TALLY_MAX 32 /* most signals tally_signals sends, and values it records */
+#define TALLY_MAX  32 /* most signals tally_signals sends, and values it records */
+#define CONFIG_MAX 64 /* longest configuration line of reload_service, with its NUL */
 
 /* What tally_signals saw: one entry per delivery of the signal. */
 struct tally {
@@ -13,6 +14,14 @@ struct tally {
     int values[TALLY_MAX]; /* si_value.sival_int of each delivery, in order */
     pid_t last_pid;        /* si_pid of the last delivery (the sender) */
     int last_code;         /* si_code of the last delivery (SI_QUEUE after sigqueue) */
+};
+
+/* What take_signals records of one signal it took (from its siginfo_t). */
+struct sigrecord {
+    int signo; /* si_signo */
+    int code;  /* si_code: SI_USER after kill, SI_QUEUE after sigqueue, ... */
+    pid_t pid; /* si_pid: the sender */
+    int value; /* si_value.sival_int (what sigqueue sent; 0 after kill) */
 };
 
 /* ===================================================================== */
@@ -122,5 +131,65 @@ int tally_signals(int sig, int n, struct tally *t);
  * write fails (EINTR retried).
  */
 int signal_loop(int in_fd, int out_fd);
+
+/*
+ * reload_service - a service that re-reads its configuration file on SIGHUP.
+ *
+ * The configuration is the first line of the file at path, without its
+ * '\n' (a last line without one counts too): the text the service answers
+ * with, 1 to CONFIG_MAX - 1 bytes. reload_service loads it, catches SIGHUP
+ * and SIGTERM with handlers that only set volatile sig_atomic_t flags,
+ * writes "ready <text>\n" to out_fd, and serves until SIGTERM arrives or
+ * in_fd reaches end of file:
+ *   - every byte read from in_fd is a request: answer "<text>\n" on out_fd;
+ *   - after a SIGHUP, at a safe point of the loop (never in the handler),
+ *     re-read path. If it loads, the new text answers every later request
+ *     and "reload <text>\n" is written; if it does not (missing, empty
+ *     first line, too long), the old text stays and "reload failed\n" is
+ *     written. SIGHUPs that arrive before the loop gets to the first may
+ *     count as one reload.
+ * The loop waits in poll(2) or ppoll(2) and never misses a signal, whatever
+ * the caller's mask: SIGHUP or SIGTERM may already be pending (the caller
+ * blocked them) when it starts, or arrive at any moment, also just before
+ * the loop goes to sleep (keep them blocked outside ppoll, or have poll
+ * watch a self-pipe or a signalfd).
+ *
+ * When it stops, the previous actions of SIGHUP and SIGTERM and the
+ * previous mask are back and every fd it opened is closed; in_fd and out_fd
+ * stay the caller's. Every SIGHUP and SIGTERM sent while it runs is the
+ * service's: none is left pending for the previous action (let them in to
+ * your handlers before you restore the actions: SIGTERM's default action
+ * would kill the caller). Returns the number of reloads that loaded, or -1 with
+ * errno set: if the first load fails (the errno of open/read, or EINVAL if
+ * the first line is empty or longer than CONFIG_MAX - 1 bytes), nothing is
+ * written and nothing changed; otherwise the errno of the poll, read or
+ * write that failed (EINTR retried).
+ */
+int reload_service(const char *path, int in_fd, int out_fd);
+
+/*
+ * take_signals - receive signals synchronously, with no handler at all.
+ *
+ * Blocks the signals of *set (sigprocmask), so that they can only be
+ * pending, writes one byte to ready_fd if it is >= 0 (a peer may send from
+ * then on), then takes them one at a time with sigwaitinfo(2) (timeout_ms
+ * < 0) or sigtimedwait(2) (timeout_ms >= 0: wait at most that long for
+ * each), recording each in out[0], out[1], ... in the order taken. A signal
+ * taken so is never delivered to a handler: no handler runs, and no action
+ * changes. Stops when max signals are taken or, with a timeout, when none
+ * came in time (sigtimedwait fails with EAGAIN). A handled signal outside
+ * *set that interrupts the wait (EINTR) does not stop it. Restores the
+ * previous mask before returning, on success and on failure (signals of
+ * *set not taken by then are the caller's: pending, or delivered at once if
+ * the previous mask lets them in).
+ *
+ * Returns the number of signals taken (1..max), or -1 with errno set:
+ * EAGAIN if the timeout passed before any signal came; EINVAL if set or
+ * out is NULL, max < 1, or *set holds SIGKILL or SIGSTOP (they can be
+ * neither blocked nor waited for); otherwise the errno of sigprocmask,
+ * write or the wait.
+ */
+int take_signals(const sigset_t *set, int ready_fd, int timeout_ms, struct sigrecord *out,
+                 int max);
 
 #endif /* IPCLAB_SIGNALS_H */

@@ -86,3 +86,27 @@ int signal_loop(int in_fd, int out_fd)
     errno = ENOSYS;
     return -1;
 }
+
+int reload_service(const char *path, int in_fd, int out_fd)
+{
+    /* TODO(lab09): load the first line, block SIGHUP/SIGTERM, install flag handlers,
+       say ready, then loop: ppoll with them unblocked, reload when the flag is set. */
+    (void)path;
+    (void)in_fd;
+    (void)out_fd;
+    errno = ENOSYS;
+    return -1;
+}
+
+int take_signals(const sigset_t *set, int ready_fd, int timeout_ms, struct sigrecord *out,
+                 int max)
+{
+    /* TODO(lab09): block *set, say ready, then sigwaitinfo/sigtimedwait in a loop. */
+    (void)set;
+    (void)ready_fd;
+    (void)timeout_ms;
+    (void)out;
+    (void)max;
+    errno = ENOSYS;
+    return -1;
+}

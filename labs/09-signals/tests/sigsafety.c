@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -312,6 +313,79 @@ void exit(int status)
     _exit(status); /* not reached: libc's exit does not return */
 }
 
+/* ---- work in a handler: opening files belongs in the main loop ---------- */
+
+/*
+ * open(2) itself is async-signal-safe, but a handler that opens (and reads)
+ * a file is doing the work the main loop should do at a safe point: a
+ * reload there can change the configuration in the middle of a request.
+ * Counted like an unsafe call, with its own message.
+ */
+static bool work_in_handler(const char *name)
+{
+    if (depth == 0)
+        return false;
+    char msg[200] = "sigsafety: ";
+    strncat(msg, name, 40);
+    strncat(msg,
+            "() called inside a signal handler: a handler only sets a flag, "
+            "the work belongs in the loop\n",
+            120);
+    (void)!write(STDERR_FILENO, msg, strlen(msg));
+    if (getpid() != test_pid)
+        _exit(SIGSAFETY_EXIT);
+    violations++;
+    last_unsafe = name;
+    return true;
+}
+
+int open(const char *path, int flags, ...)
+{
+    static int (*fn)(const char *, int, ...);
+    REAL(fn, "open");
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    if (work_in_handler("open")) {
+        errno = EINTR;
+        return -1;
+    }
+    return fn(path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    static int (*fn)(int, const char *, int, ...);
+    REAL(fn, "openat");
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    if (work_in_handler("openat")) {
+        errno = EINTR;
+        return -1;
+    }
+    return fn(dirfd, path, flags, mode);
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+    static FILE *(*fn)(const char *, const char *);
+    REAL(fn, "fopen");
+    if (unsafe("fopen")) { /* malloc inside: not async-signal-safe at all */
+        errno = EINTR;
+        return NULL;
+    }
+    return fn(path, mode);
+}
+
 /* ---- waits: inject a signal at the moment the code starts to wait -------- */
 
 /* Take the next queued injection (0 if none). */
@@ -418,4 +492,61 @@ int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ti
     sigprocmask(SIG_SETMASK, &saved, NULL);
     errno = err;
     return r;
+}
+
+/*
+ * poll and ppoll: an event loop's waits. The injected signal is sent just
+ * before the real call: with a mask given to ppoll, atomically (blocked
+ * around kill, let in by ppoll's mask, as sigsuspend above); otherwise
+ * under the current mask, delivered at once if unblocked, exactly as a
+ * signal landing between a flag test and poll(). A wait that can see it
+ * (ppoll's EINTR, a self-pipe or a signalfd) returns at once; one that
+ * cannot sleeps at most 2 s, counts a lost wakeup and fails with EINTR, so
+ * the code under test goes on and the test reports the loss.
+ */
+static int bounded_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+                        const sigset_t *sigmask)
+{
+    static int (*fn)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+    REAL(fn, "ppoll");
+    int sig = next_injection();
+    if (sig == 0)
+        return fn(fds, n, ts, sigmask);
+    sigset_t one, saved;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    if (sigmask != NULL)
+        sigprocmask(SIG_BLOCK, &one, &saved);
+    kill(getpid(), sig);
+    struct timespec bound = {.tv_sec = 2};
+    bool bounded = ts == NULL || ts->tv_sec >= bound.tv_sec;
+    int r = fn(fds, n, bounded ? &bound : ts, sigmask);
+    int err = errno;
+    if (sigmask != NULL)
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+    if (r == 0 && bounded) {
+        lost_wakeups++;
+        r = -1;
+        err = EINTR;
+    }
+    errno = err;
+    return r;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (inject_q[0] == 0 && inject_q[1] == 0) {
+        static int (*fn)(struct pollfd *, nfds_t, int);
+        REAL(fn, "poll");
+        return fn(fds, n, timeout);
+    }
+    struct timespec ts = {.tv_sec = timeout / 1000,
+                          .tv_nsec = (timeout % 1000) * 1000000L};
+    return bounded_poll(fds, n, timeout < 0 ? NULL : &ts, NULL);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+          const sigset_t *sigmask)
+{
+    return bounded_poll(fds, n, ts, sigmask);
 }

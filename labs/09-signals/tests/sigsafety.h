@@ -7,8 +7,9 @@
  * test binary (the program's own definitions win over the shared library's,
  * also for calls made from the student's code). Every handler installed is
  * wrapped in a trampoline that marks "inside a handler" while it runs.
- * The stdio functions (printf, puts, fwrite, ...), exit and perror are
- * wrapped too: called inside a handler, they count as a violation and the
+ * The stdio functions (printf, puts, fwrite, fopen, ...), exit and perror
+ * are wrapped too, and open/openat (safe, but a handler that opens files is
+ * doing the main loop's work): called inside a handler, they count as a violation and the
  * real call is skipped (it could deadlock on a lock the interrupted code
  * holds, turning a clear failure into a timeout). In the test process the
  * count is read with sigsafety_violations(); in a forked child the
@@ -31,9 +32,10 @@ const char *sigsafety_last(void); /* name of the last unsafe function, or "" */
 /*
  * sigsafety_inject - deliver sig1 (then sig2, if not 0) at the moment the
  * code under test starts to wait: the next call to pause, sigsuspend, sigwait,
- * sigwaitinfo or sigtimedwait first sends one to the calling process. A
- * signal landing there is exactly the one a racy check-then-pause misses:
- * pause() then waits at most 2 s and counts a lost wakeup.
+ * sigwaitinfo, sigtimedwait, poll or ppoll first sends one to the calling
+ * process. A signal landing there is exactly the one a racy check-then-pause
+ * (or check-then-poll) misses: pause() and poll() then wait at most 2 s and
+ * count a lost wakeup.
  */
 void sigsafety_inject(int sig1, int sig2);
 int sigsafety_injected(void);     /* injections done since the last reset */

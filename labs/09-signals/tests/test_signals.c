@@ -897,3 +897,609 @@ Test(loop, mask_restored_and_fds_closed)
     expect_out(&l, "USR1 0\n");
     expect_end(&l, 1); /* the child checks its mask and fds after the loop */
 }
+
+/* ---- reload_service ------------------------------------------------------ */
+
+TestSuite(reload, .timeout = 10);
+
+/* The set {a} or {a, b} (b 0: just a). */
+static sigset_t set_of(int a, int b)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, a);
+    if (b != 0)
+        sigaddset(&set, b);
+    return set;
+}
+
+struct svc {
+    pid_t pid;
+    int in;         /* we write requests here: the service's in_fd */
+    int out;        /* we read its lines here: its out_fd */
+    char path[256]; /* its configuration file */
+};
+
+/* Replace the configuration file's contents (a new file renamed over the
+   old one, as configuration tools do: the service never sees half of it). */
+static void write_config(const char *path, const char *contents)
+{
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    cr_assert_geq(fd, 0, "%s: %s", tmp, strerror(errno));
+    size_t len = strlen(contents);
+    cr_assert_eq(write(fd, contents, len), (ssize_t)len);
+    close(fd);
+    cr_assert_eq(rename(tmp, path), 0);
+}
+
+enum svc_start {
+    SVC_PLAIN,       /* SIGHUP and SIGTERM unblocked, nothing pending */
+    SVC_EARLY_HUP,   /* the caller blocked them and SIGHUP is already pending */
+    SVC_EARLY_TERM,  /* the caller blocked them and SIGTERM is already pending */
+    SVC_INJECT_HUP,  /* SIGHUP arrives the moment the loop first waits */
+    SVC_OWN_ACTIONS, /* the caller has its own SIGHUP handler and blocks SIGUSR2 */
+    SVC_TERM_AT_EOF, /* in_fd is at end of file and SIGTERM comes as the loop first
+                        waits: both ready at once, the signal may stay pending */
+};
+
+/* $begin start_service */
+/*
+ * Run reload_service in a child with the configuration text. The child
+ * checks, after it returns, that the mask, the SIGHUP and SIGTERM actions
+ * and the fds are as before, and that no wakeup was lost; it exits with
+ * the service's result (201..205 for those checks, 255 for -1).
+ */
+static void start_service(struct svc *s, const char *text, enum svc_start how)
+{
+    int in[2], out[2];
+    ipct_path(s->path, sizeof s->path, "service.conf");
+    write_config(s->path, text);
+    cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    s->pid = ipct_fork();
+    if (s->pid == 0) {
+        close(in[1]);
+        close(out[0]);
+        sigsafety_reset();
+        if (how == SVC_OWN_ACTIONS) {
+            struct sigaction mine = {.sa_handler = count_hit};
+            sigemptyset(&mine.sa_mask);
+            IPCT_CHILD_CHECK(sigaction(SIGHUP, &mine, NULL) == 0);
+            sigset_t usr2 = set_of(SIGUSR2, 0);
+            IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0);
+        }
+        if (how == SVC_EARLY_HUP || how == SVC_EARLY_TERM) {
+            sigset_t both = set_of(SIGHUP, SIGTERM);
+            IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &both, NULL) == 0);
+            IPCT_CHILD_CHECK(raise(how == SVC_EARLY_HUP ? SIGHUP : SIGTERM) == 0);
+        }
+        struct ipct_fdset fds;
+        ipct_fd_snapshot(&fds);
+        sigset_t before = current_mask();
+        struct sigaction hup0, term0, hup1, term1;
+        sigaction(SIGHUP, NULL, &hup0);
+        sigaction(SIGTERM, NULL, &term0);
+        if (how == SVC_INJECT_HUP)
+            sigsafety_inject(SIGHUP, 0);
+        if (how == SVC_TERM_AT_EOF) {
+            int eof[2];
+            IPCT_CHILD_CHECK(pipe2(eof, O_CLOEXEC) == 0);
+            close(eof[1]);
+            close(in[0]);
+            in[0] = eof[0];
+            ipct_fd_snapshot(&fds);
+            sigsafety_inject(SIGTERM, 0);
+        }
+        int n = reload_service(s->path, in[0], out[1]);
+        sigset_t after = current_mask();
+        sigaction(SIGHUP, NULL, &hup1);
+        sigaction(SIGTERM, NULL, &term1);
+        if (sigsafety_lost_wakeups() != 0)
+            _exit(203);
+        if ((how == SVC_INJECT_HUP || how == SVC_TERM_AT_EOF) &&
+            sigsafety_injected() != 1)
+            _exit(204);
+        if (!same_mask(&before, &after))
+            _exit(201);
+        if (ipct_fds_leaked(&fds, NULL, 0) != 0)
+            _exit(202);
+        if (hup0.sa_handler != hup1.sa_handler || term0.sa_handler != term1.sa_handler)
+            _exit(205);
+        _exit(n < 0 ? 255 : n);
+    }
+    close(in[0]);
+    close(out[1]);
+    s->in = in[1];
+    s->out = out[0];
+}
+/* $end start_service */
+
+/* Read one line (up to '\n') from the service, waiting at most 5 s. */
+static void svc_line(struct svc *s, char *line, size_t cap)
+{
+    size_t len = 0;
+    while (len + 1 < cap) {
+        char c;
+        if (read_exact(s->out, &c, 1, 5000) < 0)
+            break;
+        line[len++] = c;
+        if (c == '\n')
+            break;
+    }
+    line[len] = '\0';
+}
+
+/* Expect exactly the line want (with its '\n') from the service. */
+static void svc_expect(struct svc *s, const char *want, const char *why)
+{
+    char line[CONFIG_MAX + 32];
+    svc_line(s, line, sizeof line);
+    cr_assert_str_eq(line, want, "%s", why);
+}
+
+/* Send one request and expect the text in effect as the answer. */
+static void svc_ask(struct svc *s, const char *want)
+{
+    cr_assert_eq(write(s->in, "?", 1), 1);
+    svc_expect(s, want, "a request is answered with the configuration in effect");
+}
+
+/* Close in_fd (end of file ends the service, if SIGTERM has not), wait for
+   the service to end and require the exit code (its result). */
+static void svc_end(struct svc *s, int code)
+{
+    int status;
+    if (s->in >= 0)
+        close(s->in);
+    cr_assert_eq(ipct_wait(s->pid, &status, 5000), 0,
+                 "the service did not stop within 5 s");
+    close(s->out);
+    cr_assert(!WIFSIGNALED(status), "the service was killed by signal %d (%s)",
+              WTERMSIG(status), strsignal(WTERMSIG(status)));
+    int got = WEXITSTATUS(status);
+    cr_assert_neq(got, SIGSAFETY_EXIT,
+                  "a handler did work or called an unsafe function (see stderr): "
+                  "it must only set a flag");
+    cr_assert_neq(got, 201, "reload_service did not restore the signal mask");
+    cr_assert_neq(got, 202, "reload_service left an fd open");
+    cr_assert_neq(got, 203, "a SIGHUP that came just before the loop slept was lost");
+    cr_assert_neq(got, 204, "the loop must wait in poll or ppoll");
+    cr_assert_neq(got, 205, "the previous SIGHUP/SIGTERM actions are not back");
+    cr_assert_neq(got, 255, "reload_service failed");
+    cr_assert_eq(got, code, "reload_service returned %d, expected %d reloads", got, code);
+}
+
+/* $begin sighup_test */
+Test(reload, sighup_rereads_config)
+{
+    struct svc s;
+    start_service(&s, "hello\n", SVC_PLAIN);
+    svc_expect(&s, "ready hello\n", "first the service says ready with its text");
+    svc_ask(&s, "hello\n");
+    write_config(s.path, "bonjour\n");
+    svc_ask(&s, "hello\n"); /* nothing changes before SIGHUP */
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload bonjour\n", "SIGHUP re-reads the file and acknowledges");
+    svc_ask(&s, "bonjour\n");
+    cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    svc_end(&s, 1);
+}
+/* $end sighup_test */
+
+Test(reload, every_reload_is_acknowledged)
+{
+    struct svc s;
+    const char *texts[] = {"one", "two", "three"};
+    start_service(&s, "zero\n", SVC_PLAIN);
+    svc_expect(&s, "ready zero\n", "ready first");
+    for (int i = 0; i < 3; i++) {
+        char file[32], ack[48], answer[32];
+        snprintf(file, sizeof file, "%s\nsecond line is ignored\n", texts[i]);
+        snprintf(ack, sizeof ack, "reload %s\n", texts[i]);
+        snprintf(answer, sizeof answer, "%s\n", texts[i]);
+        write_config(s.path, file);
+        cr_assert_eq(kill(s.pid, SIGHUP), 0);
+        svc_expect(&s, ack, "each SIGHUP re-reads the first line and acknowledges it");
+        svc_ask(&s, answer);
+    }
+    svc_end(&s, 3); /* closes in_fd: end of file ends the service */
+}
+
+Test(reload, bad_config_keeps_old)
+{
+    struct svc s;
+    start_service(&s, "good", SVC_PLAIN); /* a last line without '\n' counts */
+    svc_expect(&s, "ready good\n", "ready first");
+    cr_assert_eq(unlink(s.path), 0);
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload failed\n", "a missing file is a failed reload");
+    svc_ask(&s, "good\n");
+    char longer[CONFIG_MAX + 8];
+    memset(longer, 'x', CONFIG_MAX);
+    strcpy(longer + CONFIG_MAX, "\n");
+    write_config(s.path, longer);
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload failed\n", "a line of CONFIG_MAX bytes is too long");
+    svc_ask(&s, "good\n");
+    write_config(s.path, "\nsecond\n");
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload failed\n", "an empty first line is a failed reload");
+    svc_ask(&s, "good\n");
+    write_config(s.path, "better\n");
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload better\n", "a good file loads again");
+    svc_ask(&s, "better\n");
+    cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    svc_end(&s, 1); /* only one reload loaded */
+}
+
+Test(reload, answers_every_request)
+{
+    struct svc s;
+    start_service(&s, "hi\n", SVC_PLAIN);
+    svc_expect(&s, "ready hi\n", "ready first");
+    cr_assert_eq(write(s.in, "abc", 3), 3); /* three requests in one write */
+    for (int i = 0; i < 3; i++)
+        svc_expect(&s, "hi\n", "every byte read is a request");
+    svc_end(&s, 0); /* svc_end closes in: end of file ends the loop */
+}
+
+Test(reload, sigterm_ends_cleanly)
+{
+    struct svc s;
+    start_service(&s, "bye\n", SVC_PLAIN);
+    svc_expect(&s, "ready bye\n", "ready first");
+    cr_assert_eq(kill(s.pid, SIGTERM), 0); /* in_fd is still open */
+    int status;
+    cr_assert_eq(ipct_wait(s.pid, &status, 5000), 0, "SIGTERM did not end the service");
+    cr_assert(WIFEXITED(status), "killed by signal %d: catch SIGTERM and return",
+              WTERMSIG(status));
+    cr_assert_eq(WEXITSTATUS(status), 0,
+                 "exit %d: expected 0 reloads and everything restored",
+                 WEXITSTATUS(status));
+    close(s.in);
+    close(s.out);
+}
+
+/* $begin term_at_eof */
+Test(reload, sigterm_at_end_of_file_is_caught)
+{
+    struct svc s;
+    start_service(&s, "x\n", SVC_TERM_AT_EOF); /* in_fd at end of file from the start */
+    svc_expect(&s, "ready x\n", "ready first");
+    svc_end(&s, 0); /* killed by SIGTERM if it was left to the default action */
+}
+/* $end term_at_eof */
+
+Test(reload, early_sighup_is_not_lost)
+{
+    struct svc s;
+    start_service(&s, "early\n", SVC_EARLY_HUP);
+    svc_expect(&s, "ready early\n", "ready first");
+    svc_expect(&s, "reload early\n",
+               "a SIGHUP pending when the service starts must cause a reload");
+    svc_end(&s, 1);
+}
+
+Test(reload, early_sigterm_is_not_lost)
+{
+    struct svc s;
+    start_service(&s, "early\n", SVC_EARLY_TERM);
+    svc_expect(&s, "ready early\n", "ready first");
+    int status;
+    cr_assert_eq(ipct_wait(s.pid, &status, 5000), 0,
+                 "a SIGTERM pending when the service starts was lost");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the service must end cleanly (status 0x%x)", status);
+    close(s.in);
+    close(s.out);
+}
+
+/* $begin hup_before_sleep */
+Test(reload, sighup_before_sleep_is_not_lost)
+{
+    struct svc s;
+    start_service(&s, "race\n", SVC_INJECT_HUP); /* SIGHUP as the loop starts to wait */
+    svc_expect(&s, "ready race\n", "ready first");
+    svc_expect(&s, "reload race\n", "the SIGHUP must be acknowledged");
+    svc_end(&s, 1); /* the child reports a poll that slept through it (203) */
+}
+/* $end hup_before_sleep */
+
+Test(reload, mask_and_handlers_restored)
+{
+    struct svc s;
+    start_service(&s, "mine\n", SVC_OWN_ACTIONS);
+    svc_expect(&s, "ready mine\n", "ready first");
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload mine\n",
+               "the service's own handler takes SIGHUP while it runs");
+    cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    svc_end(&s, 1); /* the child compares its actions and mask (205, 201) */
+}
+
+Test(reload, handler_only_sets_flag)
+{
+    struct svc s;
+    start_service(&s, "calm\n", SVC_PLAIN);
+    svc_expect(&s, "ready calm\n", "ready first");
+    write_config(s.path, "quiet\n");
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    char line[CONFIG_MAX + 32];
+    svc_line(&s, line, sizeof line); /* the ack, or nothing if the child died */
+    cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    svc_end(&s, 1); /* SIGSAFETY_EXIT if the handler opened the file itself */
+    cr_assert_str_eq(line, "reload quiet\n");
+}
+
+Test(reload, bad_first_config_fails)
+{
+    char path[256];
+    ipct_path(path, sizeof path, "service.conf");
+    char longer[CONFIG_MAX + 8];
+    memset(longer, 'y', CONFIG_MAX);
+    strcpy(longer + CONFIG_MAX, "\n");
+    struct {
+        const char *contents; /* NULL: no file */
+        int err;
+    } cases[] = {{NULL, ENOENT}, {"", EINVAL}, {"\nx\n", EINVAL}, {longer, EINVAL}};
+    void (*hup_before)(int) = handler_of(SIGHUP);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unlink(path);
+        if (cases[i].contents != NULL)
+            write_config(path, cases[i].contents);
+        int in[2], out[2];
+        cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+        close(in[1]); /* a service that wrongly starts ends at once */
+        sigset_t before = current_mask();
+        errno = 0;
+        int rc = reload_service(path, in[0], out[1]);
+        int err = errno;
+        sigset_t after = current_mask();
+        close(in[0]);
+        close(out[1]);
+        cr_assert_eq(rc, -1, "case %zu: a bad first configuration is an error", i);
+        cr_assert_eq(err, cases[i].err, "case %zu: errno %s, expected %s", i,
+                     strerror(err), strerror(cases[i].err));
+        char junk[CONFIG_MAX + 16];
+        cr_assert_eq(ipct_drain(out[0], junk, sizeof junk, 1000), 0,
+                     "case %zu: nothing may be written after a failed start", i);
+        close(out[0]);
+        cr_assert(same_mask(&before, &after), "case %zu: the mask changed", i);
+        cr_assert_eq(handler_of(SIGHUP), hup_before, "case %zu: SIGHUP's action changed",
+                     i);
+    }
+    unlink(path);
+}
+
+/* ---- take_signals -------------------------------------------------------- */
+
+TestSuite(syncwait, .timeout = 10);
+
+/* $begin take_test */
+Test(syncwait, takes_sigqueue_values_and_sender)
+{
+    int sig = SIGRTMIN + 3, r[2];
+    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
+    pid_t me = getpid();
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* send three values once the test is ready */
+        close(r[1]);
+        char c;
+        IPCT_CHILD_CHECK(ipct_readable_within(r[0], 5000) && read(r[0], &c, 1) == 1);
+        for (int v = 1; v <= 3; v++)
+            IPCT_CHILD_CHECK(sigqueue(me, sig, (union sigval){.sival_int = 10 * v}) == 0);
+        _exit(0);
+    }
+    close(r[0]);
+    sigset_t set = set_of(sig, 0);
+    struct sigrecord rec[3];
+    int n = take_signals(&set, r[1], -1, rec, 3); /* no timeout: sigwaitinfo */
+    cr_assert_eq(n, 3, "take_signals: %d (%s)", n, strerror(errno));
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(rec[i].signo, sig);
+        cr_assert_eq(rec[i].code, SI_QUEUE, "si_code after sigqueue is SI_QUEUE");
+        cr_assert_eq(rec[i].pid, pid, "si_pid is the sender, the child");
+        cr_assert_eq(rec[i].value, 10 * (i + 1), "the values arrive in order");
+    }
+    close(r[1]);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+}
+/* $end take_test */
+
+Test(syncwait, pending_signal_is_taken)
+{
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR1);
+    cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* pending before the call */
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    cr_assert_eq(take_signals(&set, -1, 0, rec, 1), 1, "take_signals: %s",
+                 strerror(errno));
+    cr_assert_eq(rec[0].signo, SIGUSR1);
+    cr_assert_eq(rec[0].code, SI_USER, "si_code after kill is SI_USER");
+    cr_assert_eq(rec[0].pid, getpid());
+    cr_assert_eq(rec[0].value, 0, "kill sends no value");
+    sigset_t pending;
+    sigpending(&pending);
+    cr_assert(!sigismember(&pending, SIGUSR1), "the signal is still pending: take it");
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, no_handler_runs)
+{
+    hits = 0;
+    hit_fd = -1;
+    struct sigaction mine = {.sa_handler = count_hit};
+    sigemptyset(&mine.sa_mask);
+    cr_assert_eq(sigaction(SIGUSR2, &mine, NULL), 0);
+    sigsafety_reset();
+    sigsafety_inject(SIGUSR2, 0); /* sent the moment take_signals waits */
+    sigset_t set = set_of(SIGUSR2, 0);
+    struct sigrecord rec[1];
+    cr_assert_eq(take_signals(&set, -1, 2000, rec, 1), 1, "take_signals: %s",
+                 strerror(errno));
+    cr_assert_eq(sigsafety_injected(), 1,
+                 "take_signals must wait in sigwaitinfo/sigtimedwait");
+    cr_assert_eq(rec[0].signo, SIGUSR2);
+    cr_assert_eq(hits, 0, "a signal that is waited for never reaches a handler");
+    cr_assert_eq(handler_of(SIGUSR2), count_hit, "take_signals must not change actions");
+}
+
+Test(syncwait, standard_coalesce_realtime_queue)
+{
+    int rt = SIGRTMIN + 4;
+    sigset_t set = set_of(SIGUSR1, rt);
+    sigset_t old;
+    cr_assert_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+    for (int i = 1; i <= 3; i++) {
+        cr_assert_eq(sigqueue(getpid(), SIGUSR1, (union sigval){.sival_int = i}), 0);
+        cr_assert_eq(sigqueue(getpid(), rt, (union sigval){.sival_int = i}), 0);
+    }
+    struct sigrecord rec[8];
+    int n = take_signals(&set, -1, 0, rec, 8); /* zero timeout: only what is pending */
+    cr_assert_eq(n, 4, "1 SIGUSR1 (coalesced) + 3 real-time signals pending, took %d", n);
+    int usr1 = 0, rts = 0, next = 1;
+    for (int i = 0; i < n; i++) {
+        if (rec[i].signo == SIGUSR1)
+            usr1++;
+        if (rec[i].signo == rt) {
+            rts++;
+            cr_assert_eq(rec[i].value, next++, "real-time values come in order");
+        }
+    }
+    cr_assert(usr1 == 1 && rts == 3, "took %d SIGUSR1 and %d real-time", usr1, rts);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, timeout_returns_what_came)
+{
+    sigset_t set = set_of(SIGUSR1, 0);
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR1);
+    cr_assert_eq(raise(SIGUSR1), 0);
+    struct sigrecord rec[4];
+    errno = 0;
+    int n = take_signals(&set, -1, 20, rec, 4);
+    cr_assert_eq(n, 1, "one signal came, then the timeout: expected 1, got %d (%s)", n,
+                 strerror(errno));
+    cr_assert_eq(rec[0].signo, SIGUSR1);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, nothing_in_time_is_eagain)
+{
+    sigset_t set = set_of(SIGUSR1, SIGUSR2);
+    struct sigrecord rec[2];
+    sigset_t before = current_mask();
+    errno = 0;
+    cr_assert_eq(take_signals(&set, -1, 0, rec, 2), -1, "nothing came: -1");
+    cr_assert_eq(errno, EAGAIN, "errno %s, expected EAGAIN (sigtimedwait's)",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_eq(take_signals(&set, -1, 30, rec, 2), -1, "nothing came in 30 ms: -1");
+    cr_assert_eq(errno, EAGAIN, "errno %s, expected EAGAIN", strerror(errno));
+    sigset_t after = current_mask();
+    cr_assert(same_mask(&before, &after), "the mask must be restored after a timeout");
+}
+
+/*
+ * In a child: wait until process pid sleeps in rt_sigtimedwait, send it
+ * SIGUSR2 (handled, not waited for: the wait fails with EINTR), wait for the
+ * handler's byte, then send SIGUSR1 (the one it waits for).
+ */
+static pid_t interrupt_sigwait(int hit_rd, int hit_wr)
+{
+    pid_t me = getpid();
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(hit_wr);
+        char path[64], line[128], want[32];
+        snprintf(path, sizeof path, "/proc/%ld/syscall", (long)me);
+        snprintf(want, sizeof want, "%ld ", (long)SYS_rt_sigtimedwait);
+        long long deadline = now_ms() + 8000;
+        bool waiting = false;
+        while (!waiting && now_ms() < deadline) {
+            int f = open(path, O_RDONLY | O_CLOEXEC);
+            IPCT_CHILD_CHECK(f >= 0);
+            ssize_t n = read(f, line, sizeof line - 1);
+            close(f);
+            line[n > 0 ? n : 0] = '\0';
+            waiting = strncmp(line, want, strlen(want)) == 0;
+            struct timespec tick = {.tv_nsec = 1000000};
+            if (!waiting)
+                nanosleep(&tick, NULL); /* polling a condition, not sleeping as sync */
+        }
+        IPCT_CHILD_CHECK(waiting);
+        IPCT_CHILD_CHECK(kill(me, SIGUSR2) == 0);
+        char c;
+        IPCT_CHILD_CHECK(ipct_readable_within(hit_rd, 5000) && read(hit_rd, &c, 1) == 1);
+        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
+        _exit(0);
+    }
+    return pid;
+}
+
+Test(syncwait, interrupted_wait_goes_on)
+{
+    int h[2];
+    cr_assert_eq(pipe2(h, O_CLOEXEC), 0);
+    hits = 0;
+    hit_fd = h[1];
+    struct sigaction other = {.sa_handler = count_hit}; /* no SA_RESTART: EINTR */
+    sigemptyset(&other.sa_mask);
+    cr_assert_eq(sigaction(SIGUSR2, &other, NULL), 0);
+    pid_t pid = interrupt_sigwait(h[0], h[1]);
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    int n = take_signals(&set, -1, -1, rec, 1);
+    cr_assert_eq(n, 1,
+                 "an EINTR from another signal's handler must not end the wait (%s)",
+                 strerror(errno));
+    cr_assert_eq(rec[0].signo, SIGUSR1);
+    cr_assert_eq(hits, 1, "SIGUSR2 goes to its handler");
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    hit_fd = -1;
+    close(h[0]);
+    close(h[1]);
+}
+
+Test(syncwait, mask_restored)
+{
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
+    sigset_t before = current_mask(); /* SIGUSR2 blocked, SIGUSR1 not */
+    sigsafety_reset();
+    sigsafety_inject(SIGUSR1, 0);
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    cr_assert_eq(take_signals(&set, -1, 2000, rec, 1), 1, "take_signals: %s",
+                 strerror(errno));
+    sigset_t after = current_mask();
+    cr_assert(
+        same_mask(&before, &after),
+        "the mask must be as before: SIGUSR1 unblocked again, SIGUSR2 still blocked");
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, bad_arguments_are_einval)
+{
+    sigset_t usr1 = set_of(SIGUSR1, 0), kill_ = set_of(SIGUSR1, SIGKILL),
+             stop = set_of(SIGSTOP, 0);
+    struct sigrecord rec[1];
+    struct {
+        const sigset_t *set;
+        struct sigrecord *out;
+        int max;
+    } bad[] = {{NULL, rec, 1},   {&usr1, NULL, 1}, {&usr1, rec, 0},
+               {&usr1, rec, -1}, {&kill_, rec, 1}, {&stop, rec, 1}};
+    sigset_t before = current_mask();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        cr_assert_eq(take_signals(bad[i].set, -1, 0, bad[i].out, bad[i].max), -1,
+                     "case %zu", i);
+        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+    }
+    sigset_t after = current_mask();
+    cr_assert(same_mask(&before, &after), "a refused call must change nothing");
+}

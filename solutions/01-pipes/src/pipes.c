@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -405,3 +407,123 @@ fail:;
     errno = saved;
     return -1;
 }
+
+/* ===================================================================== */
+/*  Exercise 7: popen(3) and pclose(3)                                   */
+/* ===================================================================== */
+
+/* A wait status as a shell's $?: the exit status, or 128 + the signal. */
+static int shell_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return 255; /* stopped: pclose waits only for termination, so never here */
+}
+
+/* pclose(3) that keeps the caller's errno: for cleanup paths. */
+static void pclose_quietly(FILE *f)
+{
+    int saved = errno;
+    pclose(f);
+    errno = saved;
+}
+
+/* $begin popen_capture */
+ssize_t popen_capture(const char *cmd, char *buf, size_t cap, int *code)
+{
+    if (cmd == NULL || buf == NULL || cap == 0 || code == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* "e": the read end is O_CLOEXEC, as capture_output's pipe2 made it. */
+    FILE *f = popen(cmd, "re");
+    if (f == NULL)
+        return -1;
+    size_t got = 0;
+    char scratch[4096];
+    for (;;) {
+        char *dst = got < cap - 1 ? buf + got : scratch;
+        size_t room = got < cap - 1 ? cap - 1 - got : sizeof scratch;
+        size_t n = fread(dst, 1, room, f);
+        if (dst != scratch)
+            got += n;
+        if (n == room)
+            continue;
+        if (feof(f))
+            break;
+        if (errno != EINTR) /* ferror: the read failed */
+            goto fail;
+        clearerr(f); /* a handler interrupted read(2): go on */
+    }
+    buf[got] = '\0';
+    int status = pclose(f); /* waits for the shell: no zombie */
+    if (status < 0)
+        return -1;
+    *code = shell_code(status);
+    return (ssize_t)got;
+
+fail:
+    pclose_quietly(f);
+    return -1;
+}
+/* $end popen_capture */
+
+/* $begin popen_feed */
+int popen_feed(const char *cmd, const void *data, size_t len)
+{
+    if (cmd == NULL || (data == NULL && len > 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* A command that stops reading must not kill us: EPIPE instead. */
+    struct sigaction ign, old;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    if (sigaction(SIGPIPE, &ign, &old) < 0)
+        return -1;
+    FILE *f = popen(cmd, "we");
+    if (f == NULL)
+        goto fail_signal;
+    const char *p = data;
+    size_t off = 0;
+    bool reader_gone = false;
+    while (off < len && !reader_gone) {
+        off += fwrite(p + off, 1, len - off, f);
+        if (off == len)
+            break;
+        if (errno == EPIPE)
+            reader_gone = true; /* the command exited: drop the rest */
+        else if (errno != EINTR)
+            goto fail;
+        clearerr(f);
+    }
+    /* Flush here, so that EPIPE is ours to forgive, and drop what a reader
+       that is gone will never take: pclose must only close and wait. */
+    while (!reader_gone && fflush(f) == EOF) {
+        if (errno == EPIPE)
+            reader_gone = true;
+        else if (errno != EINTR)
+            goto fail;
+        clearerr(f);
+    }
+    if (reader_gone)
+        __fpurge(f);
+    int status = pclose(f);
+    if (status < 0)
+        goto fail_signal;
+    sigaction(SIGPIPE, &old, NULL);
+    return shell_code(status);
+
+fail:
+    pclose_quietly(f);
+fail_signal : {
+    int saved = errno;
+    sigaction(SIGPIPE, &old, NULL);
+    errno = saved;
+}
+    return -1;
+}
+/* $end popen_feed */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* close(2) that keeps errno, for cleanup paths. */
@@ -378,3 +379,195 @@ fail_mask : {
 }
     return -1;
 }
+
+/* ---- reload_service ------------------------------------------------------ */
+
+static volatile sig_atomic_t reload_requested; /* set by on_hup */
+static volatile sig_atomic_t term_requested;   /* set by on_term */
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1; /* the reload itself happens in the loop */
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    term_requested = 1;
+}
+
+/*
+ * Load the first line of path into text (CONFIG_MAX bytes). Returns 0, or
+ * -1 with errno set (EINVAL: empty or too long), leaving text untouched, so
+ * a failed reload keeps the configuration in effect.
+ */
+static int load_config(const char *path, char *text)
+{
+    char buf[CONFIG_MAX];
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (got < sizeof buf) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            close_keep_errno(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    const char *nl = memchr(buf, '\n', got);
+    size_t len = nl != NULL ? (size_t)(nl - buf) : got;
+    if (len == 0 || len > CONFIG_MAX - 1) { /* got == CONFIG_MAX without '\n' */
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(text, buf, len);
+    text[len] = '\0';
+    return 0;
+}
+
+/* Write "<prefix><text>\n" to fd in one piece. */
+static int write_line(int fd, const char *prefix, const char *text)
+{
+    char line[CONFIG_MAX + 16];
+    int len = snprintf(line, sizeof line, "%s%s\n", prefix, text);
+    return write_all(fd, line, (size_t)len);
+}
+
+/* $begin reload_service */
+int reload_service(const char *path, int in_fd, int out_fd)
+{
+    char text[CONFIG_MAX];
+    if (load_config(path, text) < 0)
+        return -1;
+
+    /* Blocked, SIGHUP and SIGTERM can only be pending: they are let in only
+       inside ppoll, so a flag never changes between its test and the sleep. */
+    sigset_t both, old_mask;
+    sigemptyset(&both);
+    sigaddset(&both, SIGHUP);
+    sigaddset(&both, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &both, &old_mask) < 0)
+        return -1;
+    struct sigaction old_hup, old_term;
+    int have_hup = 0, have_term = 0, reloads = 0;
+    reload_requested = term_requested = 0;
+    if (sig_install(SIGHUP, on_hup, 0, &old_hup) < 0)
+        goto fail;
+    have_hup = 1;
+    if (sig_install(SIGTERM, on_term, 0, &old_term) < 0)
+        goto fail;
+    have_term = 1;
+    if (write_line(out_fd, "ready ", text) < 0)
+        goto fail;
+
+    sigset_t wait_mask = old_mask;
+    sigdelset(&wait_mask, SIGHUP);
+    sigdelset(&wait_mask, SIGTERM);
+    while (!term_requested) {
+        if (reload_requested) { /* the safe point: no request is half answered */
+            reload_requested = 0;
+            int ok = load_config(path, text) == 0;
+            reloads += ok;
+            if ((ok ? write_line(out_fd, "reload ", text)
+                    : write_all(out_fd, "reload failed\n", 14)) < 0)
+                goto fail;
+            continue;
+        }
+        struct pollfd pfd = {.fd = in_fd, .events = POLLIN};
+        if (ppoll(&pfd, 1, NULL, &wait_mask) < 0) {
+            if (errno == EINTR)
+                continue; /* a handler ran: look at the flags */
+            goto fail;
+        }
+        char req[256];
+        ssize_t n = read(in_fd, req, sizeof req);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n; i++)
+            if (write_line(out_fd, "", text) < 0)
+                goto fail;
+        /* ppoll lets a pending signal in only when no fd is ready: while
+           requests keep coming, open the mask for a moment at this safe point. */
+        if (sigprocmask(SIG_SETMASK, &wait_mask, NULL) < 0 ||
+            sigprocmask(SIG_BLOCK, &both, NULL) < 0)
+            goto fail;
+    }
+    /* Mask first: a signal still pending goes to our handlers, not to the
+       previous action (SIGTERM's default would kill the caller). */
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return reloads;
+
+fail : {
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    if (have_hup)
+        sigaction(SIGHUP, &old_hup, NULL);
+    if (have_term)
+        sigaction(SIGTERM, &old_term, NULL);
+    errno = err;
+}
+    return -1;
+}
+/* $end reload_service */
+
+/* ---- take_signals -------------------------------------------------------- */
+
+/* $begin take_signals */
+int take_signals(const sigset_t *set, int ready_fd, int timeout_ms, struct sigrecord *out,
+                 int max)
+{
+    if (set == NULL || out == NULL || max < 1 || sigismember(set, SIGKILL) == 1 ||
+        sigismember(set, SIGSTOP) == 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Blocked, they stay pending until sigwaitinfo takes them: no handler runs. */
+    sigset_t old_mask;
+    if (sigprocmask(SIG_BLOCK, set, &old_mask) < 0)
+        return -1;
+    if (ready_fd >= 0 && write_byte(ready_fd, 'T') < 0)
+        goto fail;
+    struct timespec limit = {.tv_sec = timeout_ms / 1000,
+                             .tv_nsec = (long)(timeout_ms % 1000) * 1000000};
+    int taken = 0;
+    while (taken < max) {
+        siginfo_t info;
+        int sig =
+            timeout_ms < 0 ? sigwaitinfo(set, &info) : sigtimedwait(set, &info, &limit);
+        if (sig < 0 && errno == EINTR)
+            continue; /* a handler of another signal ran: wait on */
+        if (sig < 0 && errno == EAGAIN && taken > 0)
+            break; /* time is up: return what came */
+        if (sig < 0)
+            goto fail;
+        out[taken].signo = info.si_signo;
+        out[taken].code = info.si_code;
+        out[taken].pid = info.si_pid;
+        out[taken].value = info.si_value.sival_int;
+        taken++;
+    }
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    return taken;
+
+fail : {
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    errno = err;
+}
+    return -1;
+}
+/* $end take_signals */
