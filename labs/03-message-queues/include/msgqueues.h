@@ -19,6 +19,12 @@ struct sysv_info {
     pid_t last_sender; /* msg_lspid: pid of the last msgsnd, 0 if none */
 };
 
+/* One line of sysv_peek's listing: what a waiting message is, not its data. */
+struct sysv_peek_entry {
+    long type;   /* the message's mtype */
+    size_t size; /* its data bytes (the mtype not counted) */
+};
+
 #define JOB_NAME_MAX 32
 #define JOB_PRIO_MAX 9
 
@@ -290,5 +296,36 @@ int rr_call(int id, long value, long *result);
  * the queue is removed under it, otherwise the errno of msgrcv/msgsnd.
  */
 long rr_serve(int id);
+
+/* ---- 7. Peeking with MSG_COPY ----------------------------------------- */
+
+/*
+ * sysv_peek - list the messages waiting in queue id, oldest first, without
+ * taking any: msgrcv(2) with MSG_COPY | IPC_NOWAIT copies the message at
+ * position msgtyp (0 is the oldest; msgtyp is an index here, not a type)
+ * and leaves the queue as it was: no message removed, msg_lrpid and
+ * msg_rtime unchanged. ENOMSG means the position is past the last message.
+ *
+ * Stores the type and data size of the first max messages in out[0..max-1]
+ * (out may be NULL when max is 0) and returns how many messages the queue
+ * holds, which may be more than max: as with snprintf, a result larger than
+ * max says the list was cut short. Every message is listed whatever its
+ * size, up to msgmax (/proc/sys/kernel/msgmax) data bytes: MSG_COPY never
+ * truncates (into a buffer too small it fails: E2BIG, or EINVAL when
+ * MSG_NOERROR is given).
+ * The list is a series of copies, not a snapshot: messages that other
+ * processes send or take meanwhile may be missed or listed twice.
+ *
+ * MSG_COPY exists only in kernels built with CONFIG_CHECKPOINT_RESTORE
+ * (most distributions' are); elsewhere msgrcv fails with ENOSYS, and so does
+ * sysv_peek: nothing is stored and the queue is untouched (never fall back
+ * to taking the messages and sending them again).
+ *
+ * Returns the number of messages (>= 0), or -1 with errno set: EINVAL if out
+ * is NULL while max > 0, or id is not a queue; EIDRM if it was removed;
+ * EACCES without read permission on it; ENOSYS as above; otherwise the errno
+ * of msgrcv or of reading msgmax.
+ */
+ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max);
 
 #endif /* IPCLAB_MSGQUEUES_H */

@@ -6,12 +6,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1093,4 +1098,267 @@ Test(rr, call_errors)
     cr_assert_eq(errno, EINVAL, "NULL result: errno should be EINVAL, got %s",
                  strerror(errno));
     cr_assert_eq(raw_stat(live).msg_qnum, 0, "nothing may be sent when result is NULL");
+}
+
+/* ---- 7. peek (MSG_COPY) ------------------------------------------------- */
+
+TestSuite(peek, .timeout = 10, .fini = cleanup);
+
+/* True if this kernel has MSG_COPY (built with CONFIG_CHECKPOINT_RESTORE). */
+static bool kernel_has_msg_copy(void)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0, "msgget: %s", strerror(errno));
+    struct raw_msg m;
+    errno = 0;
+    ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, MSG_COPY | IPC_NOWAIT);
+    int err = errno;
+    msgctl(id, IPC_RMID, NULL);
+    return !(n < 0 && err == ENOSYS); /* an empty queue: ENOMSG when it exists */
+}
+
+/*
+ * On a kernel without MSG_COPY, the only right answer is -1 with ENOSYS and
+ * the queue left alone: check that and return true (the test ends there).
+ */
+static bool no_msg_copy_here(int id)
+{
+    if (kernel_has_msg_copy())
+        return false;
+    struct msqid_ds before = raw_stat(id);
+    struct sysv_peek_entry e[8];
+    errno = 0;
+    ssize_t n = sysv_peek(id, e, 8);
+    cr_assert_eq(n, -1, "this kernel has no MSG_COPY: sysv_peek must fail");
+    cr_assert_eq(errno, ENOSYS, "errno should be ENOSYS, got %s", strerror(errno));
+    struct msqid_ds after = raw_stat(id);
+    cr_assert_eq(after.msg_qnum, before.msg_qnum, "the queue must be left as it was");
+    cr_assert_eq(after.msg_lrpid, before.msg_lrpid, "no message may be received");
+    return true;
+}
+
+/* Send len bytes of fill with type, from the test itself. */
+static void raw_send_n(int id, long type, size_t len, char fill)
+{
+    struct sysv_big {
+        long mtype;
+        char mtext[];
+    } *m = malloc(sizeof *m + len + 1);
+    cr_assert_not_null(m);
+    m->mtype = type;
+    memset(m->mtext, fill, len);
+    int r = msgsnd(id, m, len, IPC_NOWAIT);
+    int err = errno;
+    free(m);
+    cr_assert_eq(r, 0, "msgsnd of %zu bytes: %s", len, strerror(err));
+}
+
+Test(peek, lists_types_and_sizes_in_order)
+{
+    int id = raw_queue();
+    raw_send(id, 3, "three");
+    raw_send(id, 1, "a");
+    raw_send_n(id, 7, 0, 'x'); /* an empty message is a message too */
+    raw_send(id, 2, "twenty-two chars long!");
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[8];
+    memset(e, 0, sizeof e);
+    ssize_t n = sysv_peek(id, e, 8);
+    cr_assert_eq(n, 4, "4 messages wait, sysv_peek returned %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    const long type[] = {3, 1, 7, 2};
+    const size_t size[] = {5, 1, 0, 22};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(e[i].type, type[i], "message %d: type %ld, expected %ld", i,
+                     e[i].type, type[i]);
+        cr_assert_eq(e[i].size, size[i],
+                     "message %d: %zu data bytes, expected %zu (the mtype is not data)",
+                     i, e[i].size, size[i]);
+    }
+}
+
+/* $begin peek_untouched */
+Test(peek, leaves_the_queue_untouched)
+{
+    int id = raw_queue();
+    raw_send(id, 2, "first");
+    raw_send(id, 1, "second");
+    raw_send(id, 2, "third");
+    if (no_msg_copy_here(id))
+        return;
+    struct msqid_ds before = raw_stat(id);
+    struct sysv_peek_entry e[4];
+    ssize_t n = sysv_peek(id, e, 4);
+    cr_assert_eq(n, 3, "expected 3 messages, got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    struct msqid_ds after = raw_stat(id);
+    cr_assert_eq(after.msg_qnum, 3, "sysv_peek took messages: %lu left of 3",
+                 (unsigned long)after.msg_qnum);
+    cr_assert_eq(after.__msg_cbytes, before.__msg_cbytes);
+    cr_assert_eq(after.msg_lrpid, 0,
+                 "msg_lrpid is %d: a message was received (MSG_COPY receives none)",
+                 (int)after.msg_lrpid);
+    cr_assert_eq(after.msg_lspid, before.msg_lspid,
+                 "msg_lspid changed: messages were sent again");
+    /* The same messages, in the same order, with the same data. */
+    expect_msg(id, 0, IPC_NOWAIT, 2, "first");
+    expect_msg(id, 0, IPC_NOWAIT, 1, "second");
+    expect_msg(id, 0, IPC_NOWAIT, 2, "third");
+}
+/* $end peek_untouched */
+
+Test(peek, lists_a_message_of_msgmax_bytes)
+{
+    int id = raw_queue();
+    long msgmax = proc_limit("/proc/sys/kernel/msgmax");
+    size_t big = (size_t)msgmax;
+    struct msqid_ds ds = raw_stat(id);
+    if (big > ds.msg_qbytes) /* a queue smaller than one message: the largest that fits */
+        big = ds.msg_qbytes;
+    raw_send_n(id, 4, big, 'b');
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[2];
+    memset(e, 0, sizeof e);
+    errno = 0;
+    ssize_t n = sysv_peek(id, e, 2);
+    cr_assert_eq(n, 1,
+                 "a message of %zu bytes (msgmax is %ld) must be listed: got %zd (%s)",
+                 big, msgmax, n, n < 0 ? strerror(errno) : "");
+    cr_assert_eq(e[0].type, 4);
+    cr_assert_eq(e[0].size, big, "expected %zu bytes, got %zu", big, e[0].size);
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+}
+
+Test(peek, counts_past_max)
+{
+    int id = raw_queue();
+    for (long t = 1; t <= 5; t++)
+        raw_send(id, t, "m");
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[3];
+    memset(e, 0, sizeof e);
+    e[2].type = -42; /* must stay: only 2 entries are asked for */
+    ssize_t n = sysv_peek(id, e, 2);
+    cr_assert_eq(n, 5, "5 messages wait: return 5 even when max is 2, got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    cr_assert_eq(e[0].type, 1);
+    cr_assert_eq(e[1].type, 2);
+    cr_assert_eq(e[2].type, -42, "out[2] was written, past max");
+    cr_assert_eq(sysv_peek(id, NULL, 0), 5, "out NULL with max 0 only counts (%s)",
+                 strerror(errno));
+    cr_assert_eq(raw_stat(id).msg_qnum, 5);
+}
+
+Test(peek, empty_queue_is_zero)
+{
+    int id = raw_queue();
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[1] = {{-42, 42}};
+    ssize_t n = sysv_peek(id, e, 1);
+    cr_assert_eq(n, 0, "an empty queue has 0 messages, got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    cr_assert_eq(e[0].type, -42, "nothing may be stored");
+}
+
+Test(peek, errors)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "x");
+    if (no_msg_copy_here(id))
+        return;
+    errno = 0;
+    cr_assert_eq(sysv_peek(id, NULL, 1), -1, "out NULL with max 1");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    int gone = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(gone, 0);
+    cr_assert_eq(msgctl(gone, IPC_RMID, NULL), 0);
+    struct sysv_peek_entry e[1];
+    errno = 0;
+    cr_assert_eq(sysv_peek(gone, e, 1), -1, "the queue was removed: not an empty list");
+    cr_assert(errno == EINVAL || errno == EIDRM, "errno should be EINVAL, got %s",
+              strerror(errno));
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+}
+
+/*
+ * Make msgrcv with MSG_COPY fail with ENOSYS in this process, as on a kernel
+ * without CONFIG_CHECKPOINT_RESTORE: a seccomp filter (no privilege needed
+ * after PR_SET_NO_NEW_PRIVS). Returns false where the architecture is not
+ * known here.
+ */
+static bool hide_msg_copy(void)
+{
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    const unsigned arch = AUDIT_ARCH_RISCV64;
+#else
+    return false;
+#endif
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_msgrcv, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* msgrcv(id, buf, size, msgtyp, msgflg): msgflg is args[4] */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_COPY, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+Test(peek, enosys_without_kernel_support)
+{
+    int id = raw_queue();
+    raw_send(id, 5, "kept");
+    raw_send(id, 6, "also kept");
+    if (no_msg_copy_here(id))
+        return;
+    ssize_t n = sysv_peek(id, NULL, 0);
+    cr_assert_eq(n, 2, "2 messages wait, got %zd (%s)", n, n < 0 ? strerror(errno) : "");
+    int answer[2];
+    cr_assert_eq(pipe2(answer, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        /* A child: a seccomp filter cannot be taken back. */
+        close(answer[0]);
+        int r[2] = {-2, 0};
+        if (hide_msg_copy()) {
+            struct sysv_peek_entry e[4];
+            errno = 0;
+            r[0] = (int)sysv_peek(id, e, 4);
+            r[1] = errno;
+        }
+        IPCT_CHILD_CHECK(write(answer[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(answer[1]);
+    int r[2] = {-3, 0};
+    bool got = ipct_readable_within(answer[0], 5000) &&
+               read(answer[0], r, sizeof r) == (ssize_t)sizeof r;
+    close(answer[0]);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(got, "the child did not answer");
+    if (r[0] == -2)
+        cr_skip_test("cannot emulate a kernel without MSG_COPY on this architecture");
+    cr_assert_eq(r[0], -1,
+                 "without MSG_COPY (ENOSYS) sysv_peek returned %d: it must fail, not "
+                 "report a list",
+                 r[0]);
+    cr_assert_eq(r[1], ENOSYS, "errno should be ENOSYS, got %s", strerror(r[1]));
+    struct msqid_ds ds = raw_stat(id);
+    cr_assert_eq(ds.msg_qnum, 2, "the queue must be left as it was");
+    cr_assert_eq(ds.msg_lrpid, 0, "no message may be received");
 }
