@@ -328,4 +328,26 @@ long rr_serve(int id);
  */
 ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max);
 
+/* ---- 8. mq_timedsend --------------------------------------------------- */
+
+/*
+ * pq_send_timed - pq_send that waits at most timeout_ms milliseconds for
+ * room in a full queue.
+ *
+ * mq_timedsend(3) takes its deadline as an absolute CLOCK_REALTIME time, so
+ * the function turns timeout_ms into now + timeout_ms, with tv_nsec carried
+ * into tv_sec to stay within 0 .. 999999999 (the call rejects any other
+ * tv_nsec with EINVAL, even when the queue has room). timeout_ms < 0 waits
+ * as long as it takes (like pq_send); 0 does not wait at all. A
+ * non-blocking descriptor never waits. EINTR (a signal handler ran) is
+ * retried with the same deadline, so signals never stretch the wait.
+ *
+ * Returns 0, or -1 with errno set: ETIMEDOUT if the queue was still full at
+ * the deadline; EAGAIN if it is full and the descriptor non-blocking;
+ * EMSGSIZE if len is larger than mq_msgsize; EINVAL if prio >= MQ_PRIO_MAX;
+ * EBADF if q is not open for writing; otherwise the errno of mq_timedsend,
+ * mq_send or clock_gettime.
+ */
+int pq_send_timed(mqd_t q, const void *data, size_t len, unsigned prio, int timeout_ms);
+
 #endif /* IPCLAB_MSGQUEUES_H */

@@ -1362,3 +1362,229 @@ Test(peek, enosys_without_kernel_support)
     cr_assert_eq(ds.msg_qnum, 2, "the queue must be left as it was");
     cr_assert_eq(ds.msg_lrpid, 0, "no message may be received");
 }
+
+/* ---- 8. timed_send (mq_timedsend) --------------------------------------- */
+
+TestSuite(timed_send, .timeout = 10, .fini = cleanup);
+
+/* A queue of one message that already holds one: every send must wait. */
+static mqd_t full_mq(const char *tag)
+{
+    mqd_t q = raw_mq(mq_name(tag), 1, 16);
+    cr_assert_eq(mq_send(q, "full", 4, 0), 0, "mq_send: %s", strerror(errno));
+    return q;
+}
+
+static long mq_count(mqd_t q)
+{
+    struct mq_attr attr;
+    cr_assert_eq(mq_getattr(q, &attr), 0, "mq_getattr: %s", strerror(errno));
+    return attr.mq_curmsgs;
+}
+
+Test(timed_send, sends_when_there_is_room)
+{
+    mqd_t q = raw_mq(mq_name("room"), 2, 16);
+    cr_assert_eq(pq_send_timed(q, "hi", 2, 6, 1000), 0, "pq_send_timed failed: %s",
+                 strerror(errno));
+    char buf[16] = {0};
+    unsigned prio = 0;
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, &prio), 2);
+    cr_assert_str_eq(buf, "hi");
+    cr_assert_eq(prio, 6, "the message must carry priority 6, got %u", prio);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(timed_send, full_queue_times_out)
+{
+    mqd_t q = full_mq("tfull");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    errno = 0;
+    int r = pq_send_timed(q, "late", 4, 0, 150);
+    int err = errno;
+    long elapsed = ms_since(&t0);
+    cr_assert_eq(r, -1, "the queue stays full: the send must time out");
+    cr_assert_eq(err, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(err));
+    cr_assert_geq(elapsed, 140,
+                  "returned after %ld ms, before the 150 ms timeout: is the deadline "
+                  "now + 150 ms on CLOCK_REALTIME?",
+                  elapsed);
+    cr_assert_eq(mq_count(q), 1, "nothing may be added");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* In a child (a wrong answer may wait for ever): send to the full queue q with
+ * timeout_ms; exit 0 if it failed with want_errno. */
+static pid_t send_in_child(mqd_t q, int timeout_ms, int want_errno)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        errno = 0;
+        int r = pq_send_timed(q, "x", 1, 0, timeout_ms);
+        _exit(r == -1 && errno == want_errno ? 0 : 1);
+    }
+    return pid;
+}
+
+Test(timed_send, zero_timeout_does_not_wait)
+{
+    mqd_t q = full_mq("tzero");
+    pid_t pid = send_in_child(q, 0, ETIMEDOUT);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "timeout 0 on a full queue: fail at once with ETIMEDOUT");
+    struct mq_attr nb = {.mq_flags = O_NONBLOCK};
+    cr_assert_eq(mq_setattr(q, &nb, NULL), 0);
+    pid = send_in_child(q, 5000, EAGAIN);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "a non-blocking descriptor never waits: EAGAIN at once");
+    cr_assert_eq(mq_count(q), 1);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* The child sends to the full queue q and must block in mq_timedsend until the
+ * test makes room; it exits 0 once its message is in. */
+static void expect_wait_for_room(mqd_t q, int timeout_ms)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 3, timeout_ms) == 0);
+        _exit(0);
+    }
+    bool waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    if (!waiting)
+        stop_child(pid);
+    cr_assert(waiting, "with timeout %d ms the send must wait in mq_timedsend for room",
+              timeout_ms);
+    char buf[16] = {0};
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 4);
+    cr_assert_str_eq(buf, "full");
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the waiting send did not succeed");
+    unsigned prio = 0;
+    memset(buf, 0, sizeof buf);
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, &prio), 4);
+    cr_assert_str_eq(buf, "late");
+    cr_assert_eq(prio, 3);
+}
+
+Test(timed_send, waits_for_room_before_deadline)
+{
+    mqd_t q = full_mq("tdead");
+    expect_wait_for_room(q, 8000);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(timed_send, negative_timeout_waits_for_room)
+{
+    mqd_t q = full_mq("tneg");
+    expect_wait_for_room(q, -1);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* $begin carry */
+Test(timed_send, deadline_carries_nanoseconds)
+{
+    mqd_t q = raw_mq(mq_name("carry"), 2, 16);
+    /* now + 999 ms needs a carry into tv_sec unless now.tv_nsec < 1 ms; now +
+     * 2500 ms also overflows an int counting nanoseconds. Count only the calls
+     * made at least 2 ms into a second (read before and after the call): for
+     * those the carry is certain, whatever the clock said in between. */
+    const int timeouts[] = {999, 2500};
+    int certain = 0;
+    long end = now_ms() + 3000;
+    for (int i = 0; certain < 4 && now_ms() < end; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        errno = 0;
+        int r = pq_send_timed(q, "c", 1, 0, timeouts[i % 2]);
+        int err = errno;
+        clock_gettime(CLOCK_REALTIME, &t1);
+        cr_assert_eq(r, 0,
+                     "pq_send_timed(timeout %d ms) on a queue with room failed: %s "
+                     "(EINVAL: is tv_nsec carried into tv_sec?)",
+                     timeouts[i % 2], strerror(err));
+        char buf[16];
+        cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 1);
+        if (t0.tv_sec == t1.tv_sec && t0.tv_nsec >= 2000000L)
+            certain++;
+    }
+    cr_assert_geq(certain, 1, "no call made at a time that proves the carry");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+/* $end carry */
+
+/* True while signal sig is pending for pid (thread or process queue). */
+static bool signal_pending(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    bool pending = false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long mask;
+        if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+             sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+            (mask & (1ULL << (sig - 1))) != 0)
+            pending = true;
+    }
+    fclose(f);
+    return pending;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+Test(timed_send, retries_after_eintr)
+{
+    mqd_t q = full_mq("teintr");
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        /* No SA_RESTART: the signal interrupts mq_timedsend with EINTR. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        sigemptyset(&sa.sa_mask);
+        IPCT_CHILD_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+        IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 0, 8000) == 0);
+        _exit(0);
+    }
+    bool waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    if (waiting) {
+        kill(pid, SIGUSR1);
+        /* Once the signal is no longer pending the call was interrupted: the
+         * child either waits in mq_timedsend again or has given up. */
+        for (long end = now_ms() + 5000; signal_pending(pid, SIGUSR1) && now_ms() < end;)
+            pause_ms(1);
+        waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    }
+    if (!waiting) {
+        int code = ipct_wait_exit(pid, 5000);
+        cr_assert_fail("the send did not wait again after the signal (child exit %d): "
+                       "retry mq_timedsend on EINTR",
+                       code);
+    }
+    char buf[16];
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 4);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the retried send did not succeed");
+    cr_assert_eq(mq_count(q), 1, "the retried message must be in the queue");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(timed_send, errors)
+{
+    mqd_t q = raw_mq(mq_name("terr"), 2, 16);
+    char big[17] = {0};
+    errno = 0;
+    cr_assert_eq(pq_send_timed(q, big, sizeof big, 0, 100), -1,
+                 "17 bytes > mq_msgsize 16");
+    cr_assert_eq(errno, EMSGSIZE, "errno should be EMSGSIZE, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_send_timed(q, "x", 1, MQ_PRIO_MAX, 100), -1, "prio MQ_PRIO_MAX");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    cr_assert_eq(mq_count(q), 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}

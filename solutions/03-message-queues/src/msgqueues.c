@@ -38,6 +38,24 @@ static int read_limit(const char *path, long *out)
     return 0;
 }
 
+/*
+ * The absolute CLOCK_REALTIME time timeout_ms (>= 0) from now, the form
+ * mq_timedsend and mq_timedreceive want. tv_nsec must stay below one
+ * second: a forgotten carry makes the call fail with EINVAL.
+ */
+static int deadline_after(int timeout_ms, struct timespec *ts)
+{
+    if (clock_gettime(CLOCK_REALTIME, ts) < 0)
+        return -1;
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+    return 0;
+}
+
 /* ===================================================================== */
 /*  Functions you implement                                              */
 /* ===================================================================== */
@@ -215,6 +233,21 @@ int pq_send(mqd_t q, const void *data, size_t len, unsigned prio)
     return r;
 }
 
+int pq_send_timed(mqd_t q, const void *data, size_t len, unsigned prio, int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return pq_send(q, data, len, prio);
+    /* Computed once: a retry after EINTR keeps the same deadline. */
+    struct timespec deadline;
+    if (deadline_after(timeout_ms, &deadline) < 0)
+        return -1;
+    int r;
+    do
+        r = mq_timedsend(q, data, len, prio, &deadline);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
 ssize_t pq_receive(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_ms)
 {
     ssize_t n;
@@ -226,14 +259,8 @@ ssize_t pq_receive(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_m
     }
     /* The deadline is absolute, so a retry after EINTR does not extend it. */
     struct timespec deadline;
-    if (clock_gettime(CLOCK_REALTIME, &deadline) < 0)
+    if (deadline_after(timeout_ms, &deadline) < 0)
         return -1;
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     do
         n = mq_timedreceive(q, buf, cap, prio, &deadline);
     while (n < 0 && errno == EINTR);
