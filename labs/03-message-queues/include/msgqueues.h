@@ -350,4 +350,55 @@ ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max);
  */
 int pq_send_timed(mqd_t q, const void *data, size_t len, unsigned prio, int timeout_ms);
 
+/* ---- 9. mq_notify with SIGEV_THREAD ------------------------------------ */
+
+/* What a watch calls for each message: its bytes (valid during the call
+ * only), their number, its priority, and the arg given to pq_watch_start. */
+typedef void pq_watch_fn(const char *msg, size_t len, unsigned prio, void *arg);
+
+/* A watch on a POSIX queue. Its contents are yours: define the struct in
+ * msgqueues.c. */
+struct pq_watch;
+
+/*
+ * pq_watch_start - hand every message that arrives on q to fn, in a thread
+ * started by mq_notify(3) with SIGEV_THREAD, while nobody blocks in
+ * mq_receive.
+ *
+ * With sigev_notify = SIGEV_THREAD, the C library runs
+ * sigev_notify_function(sigev_value) in a new thread when a message arrives
+ * in the empty queue. A registration is used up by that one notification,
+ * so the notified thread registers again first, then receives every message
+ * waiting (without blocking) and hands each to fn. Messages already in the
+ * queue when pq_watch_start is called never cause a notification: they are
+ * handed to fn too. fn is never run by two threads at once, it gets the
+ * messages in the order mq_receive returns them, and it must not call
+ * pq_watch_stop.
+ *
+ * q stays the caller's: it must be open for reading and stay open until
+ * pq_watch_stop has returned; the watch never closes it. A queue has at
+ * most one registration, system-wide: a second one, by another process or
+ * by this one (another watch, pq_notify_signal), fails with EBUSY.
+ *
+ * Returns the watch, to be ended with pq_watch_stop, or NULL with errno
+ * set: EINVAL if fn is NULL; EBUSY as above; EBADF if q is not an open
+ * queue; ENOMEM; otherwise the errno of mq_getattr, mq_notify, mq_receive
+ * or the thread functions. On failure nothing is left registered.
+ */
+struct pq_watch *pq_watch_start(mqd_t q, pq_watch_fn *fn, void *arg);
+
+/*
+ * pq_watch_stop - end a watch: cancel its registration, wait until no
+ * thread of the watch is running fn, and free it. Once it has returned, fn
+ * is not called again, no thread touches the watch (not even a notification
+ * already on its way), and q may be closed; messages that arrive later stay
+ * in the queue.
+ *
+ * Returns 0, or -1 with errno set: EINVAL if w is NULL (nothing else is
+ * done); otherwise the first error a notification thread met, after which
+ * it delivered nothing more (EBUSY: another process registered on q between
+ * a notification and the re-registration). The watch is freed either way.
+ */
+int pq_watch_stop(struct pq_watch *w);
+
 #endif /* IPCLAB_MSGQUEUES_H */

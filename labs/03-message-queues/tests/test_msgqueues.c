@@ -9,7 +9,9 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1586,5 +1588,350 @@ Test(timed_send, errors)
     cr_assert_eq(pq_send_timed(q, "x", 1, MQ_PRIO_MAX, 100), -1, "prio MQ_PRIO_MAX");
     cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
     cr_assert_eq(mq_count(q), 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* ---- 9. watch (mq_notify with SIGEV_THREAD) ----------------------------- */
+
+static void ignore_notification(union sigval sv)
+{
+    (void)sv;
+}
+
+/*
+ * The first SIGEV_THREAD registration makes the C library open a netlink
+ * socket and start a helper thread, both kept for the life of the process.
+ * Make them here, before the probe's fd snapshot, so that they are not
+ * counted as the test's leak.
+ */
+static void prime_sigev_thread(void)
+{
+    char name[96];
+    ipct_name(name, sizeof name, "/", "prime");
+    struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = 8};
+    mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+    if (q == (mqd_t)-1)
+        return;
+    mq_unlink(name);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = ignore_notification;
+    if (mq_notify(q, &sev) == 0)
+        mq_notify(q, NULL);
+    mq_close(q);
+}
+
+TestSuite(watch, .timeout = 10, .init = prime_sigev_thread, .fini = cleanup);
+
+/* What the test's fn saw of one message. */
+struct seen {
+    char text[16];
+    size_t len;
+    unsigned prio;
+    pid_t tid;
+};
+
+/* fn's state: where it reports, and a gate that holds its first call. */
+struct sink {
+    int out;               /* write end: one struct seen per call */
+    int gate;              /* read end, or -1: the first call waits for a byte */
+    atomic_int calls;      /* calls begun */
+    atomic_int finished;   /* calls ended */
+    atomic_int inside;     /* calls running now */
+    atomic_int overlapped; /* set if two calls ever ran at once */
+};
+
+static void record_message(const char *msg, size_t len, unsigned prio, void *arg)
+{
+    struct sink *s = arg;
+    if (atomic_fetch_add(&s->inside, 1) != 0)
+        atomic_store(&s->overlapped, 1);
+    struct seen r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.text, msg, len < sizeof r.text - 1 ? len : sizeof r.text - 1);
+    r.len = len;
+    r.prio = prio;
+    r.tid = gettid();
+    if (write(s->out, &r, sizeof r) != (ssize_t)sizeof r)
+        abort(); /* a pipe of 64 KiB never refuses a record here */
+    if (atomic_fetch_add(&s->calls, 1) == 0 && s->gate >= 0) {
+        char c;
+        while (read(s->gate, &c, 1) < 0 && errno == EINTR)
+            ;
+    }
+    atomic_fetch_sub(&s->inside, 1);
+    atomic_fetch_add(&s->finished, 1);
+}
+
+static int sink_in;  /* read end of the records */
+static int gate_out; /* write end of the gate */
+
+/* A sink whose records the test reads from sink_in; with gated, the first
+ * call waits until the test writes to gate_out. */
+static struct sink *make_sink(struct sink *s, bool gated)
+{
+    int p[2], g[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    memset(s, 0, sizeof *s);
+    s->out = p[1];
+    sink_in = p[0];
+    s->gate = gate_out = -1;
+    if (gated) {
+        cr_assert_eq(pipe2(g, O_CLOEXEC), 0);
+        s->gate = g[0];
+        gate_out = g[1];
+    }
+    return s;
+}
+
+static void close_sink(struct sink *s)
+{
+    close(s->out);
+    close(sink_in);
+    if (s->gate >= 0) {
+        close(s->gate);
+        close(gate_out);
+    }
+}
+
+/* The next message fn saw, within 5 s; its text must be want. */
+static void expect_seen(const char *want, unsigned want_prio)
+{
+    struct seen r;
+    bool got = ipct_readable_within(sink_in, 5000) &&
+               read(sink_in, &r, sizeof r) == (ssize_t)sizeof r;
+    cr_assert(got, "fn was never called for \"%s\"", want);
+    cr_assert_str_eq(r.text, want, "fn got \"%s\" where \"%s\" was due", r.text, want);
+    cr_assert_eq(r.len, strlen(want));
+    cr_assert_eq(r.prio, want_prio, "\"%s\": priority %u, expected %u", want, r.prio,
+                 want_prio);
+}
+
+static void open_gate(void)
+{
+    cr_assert_eq(write(gate_out, "g", 1), 1);
+}
+
+Test(watch, runs_fn_in_a_new_thread)
+{
+    mqd_t q = raw_mq(mq_name("wnew"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(mq_send(q, "hello", 5, 4), 0);
+    struct seen r;
+    bool got = ipct_readable_within(sink_in, 5000) &&
+               read(sink_in, &r, sizeof r) == (ssize_t)sizeof r;
+    int stopped = pq_watch_stop(w);
+    int err = errno;
+    close_sink(&s);
+    cr_assert(got, "fn was not called after a message reached the empty queue");
+    cr_assert_str_eq(r.text, "hello");
+    cr_assert_eq(r.prio, 4);
+    cr_assert_neq(r.tid, gettid(), "fn must run in the notification thread");
+    cr_assert_eq(stopped, 0, "pq_watch_stop failed: %s", strerror(err));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, registers_again_after_each_message)
+{
+    mqd_t q = raw_mq(mq_name("wagain"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    const char *text[] = {"one", "two", "three", "four", "five"};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(mq_send(q, text[i], strlen(text[i]), 1), 0);
+        expect_seen(text[i], 1); /* received: the queue is empty again */
+    }
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, hands_over_messages_already_waiting)
+{
+    mqd_t q = raw_mq(mq_name("wwait"), 4, 16);
+    cr_assert_eq(mq_send(q, "early", 5, 2), 0);
+    cr_assert_eq(mq_send(q, "bird", 4, 7), 0);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    expect_seen("bird", 7); /* the higher priority first */
+    expect_seen("early", 2);
+    cr_assert_eq(mq_send(q, "late", 4, 0), 0);
+    expect_seen("late", 0);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* $begin drain_all */
+Test(watch, drains_every_message_per_notification)
+{
+    mqd_t q = raw_mq(mq_name("wdrain"), 4, 16);
+    struct sink s;
+    make_sink(&s, true); /* fn's first call waits at the gate */
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(mq_send(q, "m1", 2, 0), 0);
+    expect_seen("m1", 0);
+    /* fn is busy with m1: m2 lands in the empty queue (a notification), m3
+     * in a queue that is not empty (none). Both must still be delivered. */
+    cr_assert_eq(mq_send(q, "m2", 2, 0), 0);
+    cr_assert_eq(mq_send(q, "m3", 2, 0), 0);
+    open_gate();
+    expect_seen("m2", 0);
+    expect_seen("m3", 0);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    cr_assert_eq(atomic_load(&s.overlapped), 0, "fn ran in two threads at once");
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+/* $end drain_all */
+
+Test(watch, second_registration_is_ebusy)
+{
+    mqd_t q = raw_mq(mq_name("wbusy"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    errno = 0;
+    struct pq_watch *w2 = pq_watch_start(q, record_message, &s);
+    int err = errno;
+    if (w2 != NULL)
+        pq_watch_stop(w2);
+    cr_assert_null(w2, "the queue already has a registration: a second watch must fail");
+    cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
+    cr_assert_eq(mq_send(q, "still", 5, 0), 0);
+    expect_seen("still", 0); /* the first watch is unharmed */
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    /* With a registration of the test's own in place, a watch cannot start either. */
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    cr_assert_eq(mq_notify(q, &none), 0, "pq_watch_stop must cancel: %s",
+                 strerror(errno));
+    errno = 0;
+    w2 = pq_watch_start(q, record_message, &s);
+    err = errno;
+    if (w2 != NULL)
+        pq_watch_stop(w2);
+    mq_notify(q, NULL);
+    cr_assert_null(w2, "a registration is in place: pq_watch_start must fail");
+    cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, stop_cancels_the_registration)
+{
+    mqd_t q = raw_mq(mq_name("wstop"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    errno = 0;
+    cr_assert_eq(mq_notify(q, &none), 0,
+                 "the queue still has a registration after pq_watch_stop (%s)",
+                 strerror(errno));
+    cr_assert_eq(mq_notify(q, NULL), 0);
+    cr_assert_eq(mq_send(q, "after", 5, 0), 0);
+    cr_assert_eq(mq_count(q), 1, "a message sent after pq_watch_stop must stay queued");
+    cr_assert_eq(atomic_load(&s.calls), 0);
+    w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "a new watch after the stop: %s", strerror(errno));
+    expect_seen("after", 0);
+    cr_assert_eq(pq_watch_stop(w), 0);
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* pq_watch_stop, run in a thread of its own. */
+struct stopper {
+    struct pq_watch *w;
+    struct sink *s;
+    atomic_int tid;
+    atomic_int returned;
+    int result;
+    int finished_at_return; /* fn calls ended when pq_watch_stop returned */
+};
+
+static void *run_stop(void *p)
+{
+    struct stopper *st = p;
+    atomic_store(&st->tid, gettid());
+    st->result = pq_watch_stop(st->w);
+    st->finished_at_return = atomic_load(&st->s->finished);
+    atomic_store(&st->returned, 1);
+    return NULL;
+}
+
+/* True once thread tid of this process sleeps (state S). */
+static bool thread_sleeps(pid_t tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    char state = '?';
+    if (fgets(buf, sizeof buf, f) != NULL) {
+        const char *p = strrchr(buf, ')');
+        if (p != NULL && p[1] == ' ')
+            state = p[2];
+    }
+    fclose(f);
+    return state == 'S';
+}
+
+Test(watch, stop_waits_for_fn)
+{
+    mqd_t q = raw_mq(mq_name("wwaitfn"), 4, 16);
+    struct sink s;
+    make_sink(&s, true);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(mq_send(q, "busy", 4, 0), 0);
+    expect_seen("busy", 0); /* fn now waits at the gate */
+    struct stopper st = {.w = w, .s = &s};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_stop, &st), 0);
+    /* Let pq_watch_stop run until it returns or sleeps, waiting for fn. */
+    for (long end = now_ms() + 5000; now_ms() < end; pause_ms(1)) {
+        pid_t tid = atomic_load(&st.tid);
+        if (atomic_load(&st.returned) || (tid != 0 && thread_sleeps(tid)))
+            break;
+    }
+    open_gate();
+    pthread_join(th, NULL);
+    close_sink(&s);
+    cr_assert_eq(st.result, 0, "pq_watch_stop failed");
+    cr_assert_eq(st.finished_at_return, 1,
+                 "pq_watch_stop returned while fn was still running: the caller may "
+                 "free what fn uses");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, errors)
+{
+    mqd_t q = raw_mq(mq_name("werr"), 4, 16);
+    errno = 0;
+    cr_assert_null(pq_watch_start(q, NULL, NULL), "fn NULL");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    cr_assert_eq(mq_notify(q, &none), 0, "a failed start must leave nothing registered");
+    cr_assert_eq(mq_notify(q, NULL), 0);
+    errno = 0;
+    cr_assert_null(pq_watch_start((mqd_t)-1, record_message, NULL), "a bad descriptor");
+    cr_assert_eq(errno, EBADF, "errno should be EBADF, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_watch_stop(NULL), -1);
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
