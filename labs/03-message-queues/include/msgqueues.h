@@ -19,6 +19,12 @@ struct sysv_info {
     pid_t last_sender; /* msg_lspid: pid of the last msgsnd, 0 if none */
 };
 
+/* One line of sysv_peek's listing: what a waiting message is, not its data. */
+struct sysv_peek_entry {
+    long type;   /* the message's mtype */
+    size_t size; /* its data bytes (the mtype not counted) */
+};
+
 #define JOB_NAME_MAX 32
 #define JOB_PRIO_MAX 9
 
@@ -290,5 +296,109 @@ int rr_call(int id, long value, long *result);
  * the queue is removed under it, otherwise the errno of msgrcv/msgsnd.
  */
 long rr_serve(int id);
+
+/* ---- 7. Peeking with MSG_COPY ----------------------------------------- */
+
+/*
+ * sysv_peek - list the messages waiting in queue id, oldest first, without
+ * taking any: msgrcv(2) with MSG_COPY | IPC_NOWAIT copies the message at
+ * position msgtyp (0 is the oldest; msgtyp is an index here, not a type)
+ * and leaves the queue as it was: no message removed, msg_lrpid and
+ * msg_rtime unchanged. ENOMSG means the position is past the last message.
+ *
+ * Stores the type and data size of the first max messages in out[0..max-1]
+ * (out may be NULL when max is 0) and returns how many messages the queue
+ * holds, which may be more than max: as with snprintf, a result larger than
+ * max says the list was cut short. Every message is listed whatever its
+ * size, up to msgmax (/proc/sys/kernel/msgmax) data bytes: MSG_COPY never
+ * truncates (into a buffer too small it fails: E2BIG, or EINVAL when
+ * MSG_NOERROR is given).
+ * The list is a series of copies, not a snapshot: messages that other
+ * processes send or take meanwhile may be missed or listed twice.
+ *
+ * MSG_COPY exists only in kernels built with CONFIG_CHECKPOINT_RESTORE
+ * (most distributions' are); elsewhere msgrcv fails with ENOSYS, and so does
+ * sysv_peek: nothing is stored and the queue is untouched (never fall back
+ * to taking the messages and sending them again).
+ *
+ * Returns the number of messages (>= 0), or -1 with errno set: EINVAL if out
+ * is NULL while max > 0, or id is not a queue; EIDRM if it was removed;
+ * EACCES without read permission on it; ENOSYS as above; otherwise the errno
+ * of msgrcv or of reading msgmax.
+ */
+ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max);
+
+/* ---- 8. mq_timedsend --------------------------------------------------- */
+
+/*
+ * pq_send_timed - pq_send that waits at most timeout_ms milliseconds for
+ * room in a full queue.
+ *
+ * mq_timedsend(3) takes its deadline as an absolute CLOCK_REALTIME time, so
+ * the function turns timeout_ms into now + timeout_ms, with tv_nsec carried
+ * into tv_sec to stay within 0 .. 999999999 (the call rejects any other
+ * tv_nsec with EINVAL, even when the queue has room). timeout_ms < 0 waits
+ * as long as it takes (like pq_send); 0 does not wait at all. A
+ * non-blocking descriptor never waits. EINTR (a signal handler ran) is
+ * retried with the same deadline, so signals never stretch the wait.
+ *
+ * Returns 0, or -1 with errno set: ETIMEDOUT if the queue was still full at
+ * the deadline; EAGAIN if it is full and the descriptor non-blocking;
+ * EMSGSIZE if len is larger than mq_msgsize; EINVAL if prio >= MQ_PRIO_MAX;
+ * EBADF if q is not open for writing; otherwise the errno of mq_timedsend,
+ * mq_send or clock_gettime.
+ */
+int pq_send_timed(mqd_t q, const void *data, size_t len, unsigned prio, int timeout_ms);
+
+/* ---- 9. mq_notify with SIGEV_THREAD ------------------------------------ */
+
+/* What a watch calls for each message: its bytes (valid during the call
+ * only), their number, its priority, and the arg given to pq_watch_start. */
+typedef void pq_watch_fn(const char *msg, size_t len, unsigned prio, void *arg);
+
+/* A watch on a POSIX queue. Its contents are yours: define the struct in
+ * msgqueues.c. */
+struct pq_watch;
+
+/*
+ * pq_watch_start - hand every message that arrives on q to fn, in a thread
+ * started by mq_notify(3) with SIGEV_THREAD, while nobody blocks in
+ * mq_receive.
+ *
+ * With sigev_notify = SIGEV_THREAD, the C library runs
+ * sigev_notify_function(sigev_value) in a new thread when a message arrives
+ * in the empty queue. A registration is used up by that one notification,
+ * so the notified thread registers again first, then receives every message
+ * waiting (without blocking) and hands each to fn. Messages already in the
+ * queue when pq_watch_start is called never cause a notification: they are
+ * handed to fn too. fn is never run by two threads at once, it gets the
+ * messages in the order mq_receive returns them, and it must not call
+ * pq_watch_stop.
+ *
+ * q stays the caller's: it must be open for reading and stay open until
+ * pq_watch_stop has returned; the watch never closes it. A queue has at
+ * most one registration, system-wide: a second one, by another process or
+ * by this one (another watch, pq_notify_signal), fails with EBUSY.
+ *
+ * Returns the watch, to be ended with pq_watch_stop, or NULL with errno
+ * set: EINVAL if fn is NULL; EBUSY as above; EBADF if q is not an open
+ * queue; ENOMEM; otherwise the errno of mq_getattr, mq_notify, mq_receive
+ * or the thread functions. On failure nothing is left registered.
+ */
+struct pq_watch *pq_watch_start(mqd_t q, pq_watch_fn *fn, void *arg);
+
+/*
+ * pq_watch_stop - end a watch: cancel its registration, wait until no
+ * thread of the watch is running fn, and free it. Once it has returned, fn
+ * is not called again, no thread touches the watch (not even a notification
+ * already on its way), and q may be closed; messages that arrive later stay
+ * in the queue.
+ *
+ * Returns 0, or -1 with errno set: EINVAL if w is NULL (nothing else is
+ * done); otherwise the first error a notification thread met, after which
+ * it delivered nothing more (EBUSY: another process registered on q between
+ * a notification and the re-registration). The watch is freed either way.
+ */
+int pq_watch_stop(struct pq_watch *w);
 
 #endif /* IPCLAB_MSGQUEUES_H */

@@ -77,6 +77,17 @@ ssize_t sysv_recv(int id, long msgtyp, void *buf, size_t cap, long *type, int fl
     return -1;
 }
 
+ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max)
+{
+    /* TODO(lab03): msgrcv(MSG_COPY | IPC_NOWAIT) at positions 0, 1, 2 ... until
+     * ENOMSG, into a buffer of msgmax bytes; count past max. */
+    (void)id;
+    (void)out;
+    (void)max;
+    errno = ENOSYS;
+    return -1;
+}
+
 mqd_t pq_create(const char *name, long maxmsg, long msgsize)
 {
     /* TODO(lab03): check the name, read /proc/sys/fs/mqueue limits, mq_open with
@@ -103,6 +114,19 @@ int pq_send(mqd_t q, const void *data, size_t len, unsigned prio)
     (void)data;
     (void)len;
     (void)prio;
+    errno = ENOSYS;
+    return -1;
+}
+
+int pq_send_timed(mqd_t q, const void *data, size_t len, unsigned prio, int timeout_ms)
+{
+    /* TODO(lab03): mq_timedsend with an absolute CLOCK_REALTIME deadline (carry
+     * tv_nsec into tv_sec); pq_send when timeout_ms < 0; retry on EINTR. */
+    (void)q;
+    (void)data;
+    (void)len;
+    (void)prio;
+    (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -202,6 +226,28 @@ long rr_serve(int id)
     /* TODO(lab03): loop: receive RR_SERVER_TYPE, answer with mtype = pid, stop at
      * RR_SHUTDOWN. */
     (void)id;
+    errno = ENOSYS;
+    return -1;
+}
+
+/* TODO(lab03): define struct pq_watch: what a notification thread needs. */
+
+struct pq_watch *pq_watch_start(mqd_t q, pq_watch_fn *fn, void *arg)
+{
+    /* TODO(lab03): mq_notify with SIGEV_THREAD; the thread registers again, then
+     * drains q into fn; drain the messages already waiting. */
+    (void)q;
+    (void)fn;
+    (void)arg;
+    errno = ENOSYS;
+    return NULL;
+}
+
+int pq_watch_stop(struct pq_watch *w)
+{
+    /* TODO(lab03): cancel the registration (mq_notify(q, NULL)), wait for the
+     * running thread, free the watch. */
+    (void)w;
     errno = ENOSYS;
     return -1;
 }

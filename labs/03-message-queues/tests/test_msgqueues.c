@@ -6,12 +6,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1084,4 +1091,838 @@ Test(rr, call_errors)
     cr_assert_eq(errno, EINVAL, "NULL result: errno should be EINVAL, got %s",
                  strerror(errno));
     cr_assert_eq(raw_stat(live).msg_qnum, 0, "nothing may be sent when result is NULL");
+}
+
+/* ---- 7. peek (MSG_COPY) ------------------------------------------------- */
+
+TestSuite(peek, .timeout = 10, .fini = cleanup);
+
+/* True if this kernel has MSG_COPY (built with CONFIG_CHECKPOINT_RESTORE). */
+static bool kernel_has_msg_copy(void)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0, "msgget: %s", strerror(errno));
+    struct raw_msg m;
+    errno = 0;
+    ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, MSG_COPY | IPC_NOWAIT);
+    int err = errno;
+    msgctl(id, IPC_RMID, NULL);
+    return !(n < 0 && err == ENOSYS); /* an empty queue: ENOMSG when it exists */
+}
+
+/*
+ * On a kernel without MSG_COPY, the only right answer is -1 with ENOSYS and
+ * the queue left alone: check that and return true (the test ends there).
+ */
+static bool no_msg_copy_here(int id)
+{
+    if (kernel_has_msg_copy())
+        return false;
+    struct msqid_ds before = raw_stat(id);
+    struct sysv_peek_entry e[8];
+    errno = 0;
+    ssize_t n = sysv_peek(id, e, 8);
+    cr_assert_eq(n, -1, "this kernel has no MSG_COPY: sysv_peek must fail");
+    cr_assert_eq(errno, ENOSYS, "errno should be ENOSYS, got %s", strerror(errno));
+    struct msqid_ds after = raw_stat(id);
+    cr_assert_eq(after.msg_qnum, before.msg_qnum, "the queue must be left as it was");
+    cr_assert_eq(after.msg_lrpid, before.msg_lrpid, "no message may be received");
+    return true;
+}
+
+/* Send len bytes of fill with type, from the test itself. */
+static void raw_send_n(int id, long type, size_t len, char fill)
+{
+    struct sysv_big {
+        long mtype;
+        char mtext[];
+    } *m = malloc(sizeof *m + len + 1);
+    cr_assert_not_null(m);
+    m->mtype = type;
+    memset(m->mtext, fill, len);
+    int r = msgsnd(id, m, len, IPC_NOWAIT);
+    int err = errno;
+    free(m);
+    cr_assert_eq(r, 0, "msgsnd of %zu bytes: %s", len, strerror(err));
+}
+
+Test(peek, lists_types_and_sizes_in_order)
+{
+    int id = raw_queue();
+    raw_send(id, 3, "three");
+    raw_send(id, 1, "a");
+    raw_send_n(id, 7, 0, 'x'); /* an empty message is a message too */
+    raw_send(id, 2, "twenty-two chars long!");
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[8];
+    memset(e, 0, sizeof e);
+    ssize_t n = sysv_peek(id, e, 8);
+    cr_assert_eq(n, 4, "4 messages wait, sysv_peek returned %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    const long type[] = {3, 1, 7, 2};
+    const size_t size[] = {5, 1, 0, 22};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(e[i].type, type[i], "message %d: type %ld, expected %ld", i,
+                     e[i].type, type[i]);
+        cr_assert_eq(e[i].size, size[i],
+                     "message %d: %zu data bytes, expected %zu (the mtype is not data)",
+                     i, e[i].size, size[i]);
+    }
+}
+
+/* $begin peek_untouched */
+Test(peek, leaves_the_queue_untouched)
+{
+    int id = raw_queue();
+    raw_send(id, 2, "first");
+    raw_send(id, 1, "second");
+    raw_send(id, 2, "third");
+    if (no_msg_copy_here(id))
+        return;
+    struct msqid_ds before = raw_stat(id);
+    struct sysv_peek_entry e[4];
+    ssize_t n = sysv_peek(id, e, 4);
+    cr_assert_eq(n, 3, "expected 3 messages, got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    struct msqid_ds after = raw_stat(id);
+    cr_assert_eq(after.msg_qnum, 3, "sysv_peek took messages: %lu left of 3",
+                 (unsigned long)after.msg_qnum);
+    cr_assert_eq(after.__msg_cbytes, before.__msg_cbytes);
+    cr_assert_eq(after.msg_lrpid, 0,
+                 "msg_lrpid is %d: a message was received (MSG_COPY receives none)",
+                 (int)after.msg_lrpid);
+    cr_assert_eq(after.msg_lspid, before.msg_lspid,
+                 "msg_lspid changed: messages were sent again");
+    /* The same messages, in the same order, with the same data. */
+    expect_msg(id, 0, IPC_NOWAIT, 2, "first");
+    expect_msg(id, 0, IPC_NOWAIT, 1, "second");
+    expect_msg(id, 0, IPC_NOWAIT, 2, "third");
+}
+/* $end peek_untouched */
+
+Test(peek, lists_a_message_of_msgmax_bytes)
+{
+    int id = raw_queue();
+    long msgmax = proc_limit("/proc/sys/kernel/msgmax");
+    size_t big = (size_t)msgmax;
+    struct msqid_ds ds = raw_stat(id);
+    if (big > ds.msg_qbytes) /* a queue smaller than one message: the largest that fits */
+        big = ds.msg_qbytes;
+    raw_send_n(id, 4, big, 'b');
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[2];
+    memset(e, 0, sizeof e);
+    errno = 0;
+    ssize_t n = sysv_peek(id, e, 2);
+    cr_assert_eq(n, 1,
+                 "a message of %zu bytes (msgmax is %ld) must be listed: got %zd (%s)",
+                 big, msgmax, n, n < 0 ? strerror(errno) : "");
+    cr_assert_eq(e[0].type, 4);
+    cr_assert_eq(e[0].size, big, "expected %zu bytes, got %zu", big, e[0].size);
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+}
+
+Test(peek, counts_past_max)
+{
+    int id = raw_queue();
+    for (long t = 1; t <= 5; t++)
+        raw_send(id, t, "m");
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[3];
+    memset(e, 0, sizeof e);
+    e[2].type = -42; /* must stay: only 2 entries are asked for */
+    ssize_t n = sysv_peek(id, e, 2);
+    cr_assert_eq(n, 5, "5 messages wait: return 5 even when max is 2, got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    cr_assert_eq(e[0].type, 1);
+    cr_assert_eq(e[1].type, 2);
+    cr_assert_eq(e[2].type, -42, "out[2] was written, past max");
+    cr_assert_eq(sysv_peek(id, NULL, 0), 5, "out NULL with max 0 only counts (%s)",
+                 strerror(errno));
+    cr_assert_eq(raw_stat(id).msg_qnum, 5);
+}
+
+Test(peek, empty_queue_is_zero)
+{
+    int id = raw_queue();
+    if (no_msg_copy_here(id))
+        return;
+    struct sysv_peek_entry e[1] = {{-42, 42}};
+    ssize_t n = sysv_peek(id, e, 1);
+    cr_assert_eq(n, 0, "an empty queue has 0 messages, got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "");
+    cr_assert_eq(e[0].type, -42, "nothing may be stored");
+}
+
+Test(peek, errors)
+{
+    int id = raw_queue();
+    raw_send(id, 1, "x");
+    if (no_msg_copy_here(id))
+        return;
+    errno = 0;
+    cr_assert_eq(sysv_peek(id, NULL, 1), -1, "out NULL with max 1");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    int gone = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(gone, 0);
+    cr_assert_eq(msgctl(gone, IPC_RMID, NULL), 0);
+    struct sysv_peek_entry e[1];
+    errno = 0;
+    cr_assert_eq(sysv_peek(gone, e, 1), -1, "the queue was removed: not an empty list");
+    cr_assert(errno == EINVAL || errno == EIDRM, "errno should be EINVAL, got %s",
+              strerror(errno));
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+}
+
+/*
+ * Make msgrcv with MSG_COPY fail with ENOSYS in this process, as on a kernel
+ * without CONFIG_CHECKPOINT_RESTORE: a seccomp filter (no privilege needed
+ * after PR_SET_NO_NEW_PRIVS). Returns false where the architecture is not
+ * known here.
+ */
+static bool hide_msg_copy(void)
+{
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    const unsigned arch = AUDIT_ARCH_RISCV64;
+#else
+    return false;
+#endif
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_msgrcv, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* msgrcv(id, buf, size, msgtyp, msgflg): msgflg is args[4] */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_COPY, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+Test(peek, enosys_without_kernel_support)
+{
+    int id = raw_queue();
+    raw_send(id, 5, "kept");
+    raw_send(id, 6, "also kept");
+    if (no_msg_copy_here(id))
+        return;
+    ssize_t n = sysv_peek(id, NULL, 0);
+    cr_assert_eq(n, 2, "2 messages wait, got %zd (%s)", n, n < 0 ? strerror(errno) : "");
+    int answer[2];
+    cr_assert_eq(pipe2(answer, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        /* A child: a seccomp filter cannot be taken back. */
+        close(answer[0]);
+        int r[2] = {-2, 0};
+        if (hide_msg_copy()) {
+            struct sysv_peek_entry e[4];
+            errno = 0;
+            r[0] = (int)sysv_peek(id, e, 4);
+            r[1] = errno;
+        }
+        IPCT_CHILD_CHECK(write(answer[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(answer[1]);
+    int r[2] = {-3, 0};
+    bool got = ipct_readable_within(answer[0], 5000) &&
+               read(answer[0], r, sizeof r) == (ssize_t)sizeof r;
+    close(answer[0]);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(got, "the child did not answer");
+    if (r[0] == -2)
+        cr_skip_test("cannot emulate a kernel without MSG_COPY on this architecture");
+    cr_assert_eq(r[0], -1,
+                 "without MSG_COPY (ENOSYS) sysv_peek returned %d: it must fail, not "
+                 "report a list",
+                 r[0]);
+    cr_assert_eq(r[1], ENOSYS, "errno should be ENOSYS, got %s", strerror(r[1]));
+    struct msqid_ds ds = raw_stat(id);
+    cr_assert_eq(ds.msg_qnum, 2, "the queue must be left as it was");
+    cr_assert_eq(ds.msg_lrpid, 0, "no message may be received");
+}
+
+/* ---- 8. timed_send (mq_timedsend) --------------------------------------- */
+
+TestSuite(timed_send, .timeout = 10, .fini = cleanup);
+
+/* A queue of one message that already holds one: every send must wait. */
+static mqd_t full_mq(const char *tag)
+{
+    mqd_t q = raw_mq(mq_name(tag), 1, 16);
+    cr_assert_eq(mq_send(q, "full", 4, 0), 0, "mq_send: %s", strerror(errno));
+    return q;
+}
+
+static long mq_count(mqd_t q)
+{
+    struct mq_attr attr;
+    cr_assert_eq(mq_getattr(q, &attr), 0, "mq_getattr: %s", strerror(errno));
+    return attr.mq_curmsgs;
+}
+
+Test(timed_send, sends_when_there_is_room)
+{
+    mqd_t q = raw_mq(mq_name("room"), 2, 16);
+    cr_assert_eq(pq_send_timed(q, "hi", 2, 6, 1000), 0, "pq_send_timed failed: %s",
+                 strerror(errno));
+    char buf[16] = {0};
+    unsigned prio = 0;
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, &prio), 2);
+    cr_assert_str_eq(buf, "hi");
+    cr_assert_eq(prio, 6, "the message must carry priority 6, got %u", prio);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(timed_send, full_queue_times_out)
+{
+    mqd_t q = full_mq("tfull");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    errno = 0;
+    int r = pq_send_timed(q, "late", 4, 0, 150);
+    int err = errno;
+    long elapsed = ms_since(&t0);
+    cr_assert_eq(r, -1, "the queue stays full: the send must time out");
+    cr_assert_eq(err, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(err));
+    cr_assert_geq(elapsed, 140,
+                  "returned after %ld ms, before the 150 ms timeout: is the deadline "
+                  "now + 150 ms on CLOCK_REALTIME?",
+                  elapsed);
+    cr_assert_eq(mq_count(q), 1, "nothing may be added");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* In a child (a wrong answer may wait for ever): send to the full queue q with
+ * timeout_ms; exit 0 if it failed with want_errno. */
+static pid_t send_in_child(mqd_t q, int timeout_ms, int want_errno)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        errno = 0;
+        int r = pq_send_timed(q, "x", 1, 0, timeout_ms);
+        _exit(r == -1 && errno == want_errno ? 0 : 1);
+    }
+    return pid;
+}
+
+Test(timed_send, zero_timeout_does_not_wait)
+{
+    mqd_t q = full_mq("tzero");
+    pid_t pid = send_in_child(q, 0, ETIMEDOUT);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "timeout 0 on a full queue: fail at once with ETIMEDOUT");
+    struct mq_attr nb = {.mq_flags = O_NONBLOCK};
+    cr_assert_eq(mq_setattr(q, &nb, NULL), 0);
+    pid = send_in_child(q, 5000, EAGAIN);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "a non-blocking descriptor never waits: EAGAIN at once");
+    cr_assert_eq(mq_count(q), 1);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* The child sends to the full queue q and must block in mq_timedsend until the
+ * test makes room; it exits 0 once its message is in. */
+static void expect_wait_for_room(mqd_t q, int timeout_ms)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 3, timeout_ms) == 0);
+        _exit(0);
+    }
+    bool waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    if (!waiting)
+        stop_child(pid);
+    cr_assert(waiting, "with timeout %d ms the send must wait in mq_timedsend for room",
+              timeout_ms);
+    char buf[16] = {0};
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 4);
+    cr_assert_str_eq(buf, "full");
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the waiting send did not succeed");
+    unsigned prio = 0;
+    memset(buf, 0, sizeof buf);
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, &prio), 4);
+    cr_assert_str_eq(buf, "late");
+    cr_assert_eq(prio, 3);
+}
+
+Test(timed_send, waits_for_room_before_deadline)
+{
+    mqd_t q = full_mq("tdead");
+    expect_wait_for_room(q, 8000);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(timed_send, negative_timeout_waits_for_room)
+{
+    mqd_t q = full_mq("tneg");
+    expect_wait_for_room(q, -1);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* $begin carry */
+Test(timed_send, deadline_carries_nanoseconds)
+{
+    mqd_t q = raw_mq(mq_name("carry"), 2, 16);
+    /* now + 999 ms needs a carry into tv_sec unless now.tv_nsec < 1 ms; now +
+     * 2500 ms also overflows an int counting nanoseconds. Count only the calls
+     * made at least 2 ms into a second (read before and after the call): for
+     * those the carry is certain, whatever the clock said in between. */
+    const int timeouts[] = {999, 2500};
+    int certain = 0;
+    long end = now_ms() + 3000;
+    for (int i = 0; certain < 4 && now_ms() < end; i++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_REALTIME, &t0);
+        errno = 0;
+        int r = pq_send_timed(q, "c", 1, 0, timeouts[i % 2]);
+        int err = errno;
+        clock_gettime(CLOCK_REALTIME, &t1);
+        cr_assert_eq(r, 0,
+                     "pq_send_timed(timeout %d ms) on a queue with room failed: %s "
+                     "(EINVAL: is tv_nsec carried into tv_sec?)",
+                     timeouts[i % 2], strerror(err));
+        char buf[16];
+        cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 1);
+        if (t0.tv_sec == t1.tv_sec && t0.tv_nsec >= 2000000L)
+            certain++;
+    }
+    cr_assert_geq(certain, 1, "no call made at a time that proves the carry");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+/* $end carry */
+
+/* True while signal sig is pending for pid (thread or process queue). */
+static bool signal_pending(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    bool pending = false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long mask;
+        if ((sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+             sscanf(line, "ShdPnd: %llx", &mask) == 1) &&
+            (mask & (1ULL << (sig - 1))) != 0)
+            pending = true;
+    }
+    fclose(f);
+    return pending;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+Test(timed_send, retries_after_eintr)
+{
+    mqd_t q = full_mq("teintr");
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        /* No SA_RESTART: the signal interrupts mq_timedsend with EINTR. */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        sigemptyset(&sa.sa_mask);
+        IPCT_CHILD_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+        IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 0, 8000) == 0);
+        _exit(0);
+    }
+    bool waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    if (waiting) {
+        kill(pid, SIGUSR1);
+        /* Once the signal is no longer pending the call was interrupted: the
+         * child either waits in mq_timedsend again or has given up. */
+        for (long end = now_ms() + 5000; signal_pending(pid, SIGUSR1) && now_ms() < end;)
+            pause_ms(1);
+        waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    }
+    if (!waiting) {
+        int code = ipct_wait_exit(pid, 5000);
+        cr_assert_fail("the send did not wait again after the signal (child exit %d): "
+                       "retry mq_timedsend on EINTR",
+                       code);
+    }
+    char buf[16];
+    cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 4);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the retried send did not succeed");
+    cr_assert_eq(mq_count(q), 1, "the retried message must be in the queue");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(timed_send, errors)
+{
+    mqd_t q = raw_mq(mq_name("terr"), 2, 16);
+    char big[17] = {0};
+    errno = 0;
+    cr_assert_eq(pq_send_timed(q, big, sizeof big, 0, 100), -1,
+                 "17 bytes > mq_msgsize 16");
+    cr_assert_eq(errno, EMSGSIZE, "errno should be EMSGSIZE, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_send_timed(q, "x", 1, MQ_PRIO_MAX, 100), -1, "prio MQ_PRIO_MAX");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    cr_assert_eq(mq_count(q), 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* ---- 9. watch (mq_notify with SIGEV_THREAD) ----------------------------- */
+
+static void ignore_notification(union sigval sv)
+{
+    (void)sv;
+}
+
+/*
+ * The first SIGEV_THREAD registration makes the C library open a netlink
+ * socket and start a helper thread, both kept for the life of the process.
+ * Make them here, before the probe's fd snapshot, so that they are not
+ * counted as the test's leak.
+ */
+static void prime_sigev_thread(void)
+{
+    char name[96];
+    ipct_name(name, sizeof name, "/", "prime");
+    struct mq_attr attr = {.mq_maxmsg = 1, .mq_msgsize = 8};
+    mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+    if (q == (mqd_t)-1)
+        return;
+    mq_unlink(name);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = ignore_notification;
+    if (mq_notify(q, &sev) == 0)
+        mq_notify(q, NULL);
+    mq_close(q);
+}
+
+TestSuite(watch, .timeout = 10, .init = prime_sigev_thread, .fini = cleanup);
+
+/* What the test's fn saw of one message. */
+struct seen {
+    char text[16];
+    size_t len;
+    unsigned prio;
+    pid_t tid;
+};
+
+/* fn's state: where it reports, and a gate that holds its first call. */
+struct sink {
+    int out;               /* write end: one struct seen per call */
+    int gate;              /* read end, or -1: the first call waits for a byte */
+    atomic_int calls;      /* calls begun */
+    atomic_int finished;   /* calls ended */
+    atomic_int inside;     /* calls running now */
+    atomic_int overlapped; /* set if two calls ever ran at once */
+};
+
+static void record_message(const char *msg, size_t len, unsigned prio, void *arg)
+{
+    struct sink *s = arg;
+    if (atomic_fetch_add(&s->inside, 1) != 0)
+        atomic_store(&s->overlapped, 1);
+    struct seen r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.text, msg, len < sizeof r.text - 1 ? len : sizeof r.text - 1);
+    r.len = len;
+    r.prio = prio;
+    r.tid = gettid();
+    if (write(s->out, &r, sizeof r) != (ssize_t)sizeof r)
+        abort(); /* a pipe of 64 KiB never refuses a record here */
+    if (atomic_fetch_add(&s->calls, 1) == 0 && s->gate >= 0) {
+        char c;
+        while (read(s->gate, &c, 1) < 0 && errno == EINTR)
+            ;
+    }
+    atomic_fetch_sub(&s->inside, 1);
+    atomic_fetch_add(&s->finished, 1);
+}
+
+static int sink_in;  /* read end of the records */
+static int gate_out; /* write end of the gate */
+
+/* A sink whose records the test reads from sink_in; with gated, the first
+ * call waits until the test writes to gate_out. */
+static struct sink *make_sink(struct sink *s, bool gated)
+{
+    int p[2], g[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    memset(s, 0, sizeof *s);
+    s->out = p[1];
+    sink_in = p[0];
+    s->gate = gate_out = -1;
+    if (gated) {
+        cr_assert_eq(pipe2(g, O_CLOEXEC), 0);
+        s->gate = g[0];
+        gate_out = g[1];
+    }
+    return s;
+}
+
+static void close_sink(struct sink *s)
+{
+    close(s->out);
+    close(sink_in);
+    if (s->gate >= 0) {
+        close(s->gate);
+        close(gate_out);
+    }
+}
+
+/* The next message fn saw, within 5 s; its text must be want. */
+static void expect_seen(const char *want, unsigned want_prio)
+{
+    struct seen r;
+    bool got = ipct_readable_within(sink_in, 5000) &&
+               read(sink_in, &r, sizeof r) == (ssize_t)sizeof r;
+    cr_assert(got, "fn was never called for \"%s\"", want);
+    cr_assert_str_eq(r.text, want, "fn got \"%s\" where \"%s\" was due", r.text, want);
+    cr_assert_eq(r.len, strlen(want));
+    cr_assert_eq(r.prio, want_prio, "\"%s\": priority %u, expected %u", want, r.prio,
+                 want_prio);
+}
+
+static void open_gate(void)
+{
+    cr_assert_eq(write(gate_out, "g", 1), 1);
+}
+
+Test(watch, runs_fn_in_a_new_thread)
+{
+    mqd_t q = raw_mq(mq_name("wnew"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(mq_send(q, "hello", 5, 4), 0);
+    struct seen r;
+    bool got = ipct_readable_within(sink_in, 5000) &&
+               read(sink_in, &r, sizeof r) == (ssize_t)sizeof r;
+    int stopped = pq_watch_stop(w);
+    int err = errno;
+    close_sink(&s);
+    cr_assert(got, "fn was not called after a message reached the empty queue");
+    cr_assert_str_eq(r.text, "hello");
+    cr_assert_eq(r.prio, 4);
+    cr_assert_neq(r.tid, gettid(), "fn must run in the notification thread");
+    cr_assert_eq(stopped, 0, "pq_watch_stop failed: %s", strerror(err));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, registers_again_after_each_message)
+{
+    mqd_t q = raw_mq(mq_name("wagain"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    const char *text[] = {"one", "two", "three", "four", "five"};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(mq_send(q, text[i], strlen(text[i]), 1), 0);
+        expect_seen(text[i], 1); /* received: the queue is empty again */
+    }
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, hands_over_messages_already_waiting)
+{
+    mqd_t q = raw_mq(mq_name("wwait"), 4, 16);
+    cr_assert_eq(mq_send(q, "early", 5, 2), 0);
+    cr_assert_eq(mq_send(q, "bird", 4, 7), 0);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    expect_seen("bird", 7); /* the higher priority first */
+    expect_seen("early", 2);
+    cr_assert_eq(mq_send(q, "late", 4, 0), 0);
+    expect_seen("late", 0);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* $begin drain_all */
+Test(watch, drains_every_message_per_notification)
+{
+    mqd_t q = raw_mq(mq_name("wdrain"), 4, 16);
+    struct sink s;
+    make_sink(&s, true); /* fn's first call waits at the gate */
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(mq_send(q, "m1", 2, 0), 0);
+    expect_seen("m1", 0);
+    /* fn is busy with m1: m2 lands in the empty queue (a notification), m3
+     * in a queue that is not empty (none). Both must still be delivered. */
+    cr_assert_eq(mq_send(q, "m2", 2, 0), 0);
+    cr_assert_eq(mq_send(q, "m3", 2, 0), 0);
+    open_gate();
+    expect_seen("m2", 0);
+    expect_seen("m3", 0);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    cr_assert_eq(atomic_load(&s.overlapped), 0, "fn ran in two threads at once");
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+/* $end drain_all */
+
+Test(watch, second_registration_is_ebusy)
+{
+    mqd_t q = raw_mq(mq_name("wbusy"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    errno = 0;
+    struct pq_watch *w2 = pq_watch_start(q, record_message, &s);
+    int err = errno;
+    if (w2 != NULL)
+        pq_watch_stop(w2);
+    cr_assert_null(w2, "the queue already has a registration: a second watch must fail");
+    cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
+    cr_assert_eq(mq_send(q, "still", 5, 0), 0);
+    expect_seen("still", 0); /* the first watch is unharmed */
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    /* With a registration of the test's own in place, a watch cannot start either. */
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    cr_assert_eq(mq_notify(q, &none), 0, "pq_watch_stop must cancel: %s",
+                 strerror(errno));
+    errno = 0;
+    w2 = pq_watch_start(q, record_message, &s);
+    err = errno;
+    if (w2 != NULL)
+        pq_watch_stop(w2);
+    mq_notify(q, NULL);
+    cr_assert_null(w2, "a registration is in place: pq_watch_start must fail");
+    cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, stop_cancels_the_registration)
+{
+    mqd_t q = raw_mq(mq_name("wstop"), 4, 16);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    errno = 0;
+    cr_assert_eq(mq_notify(q, &none), 0,
+                 "the queue still has a registration after pq_watch_stop (%s)",
+                 strerror(errno));
+    cr_assert_eq(mq_notify(q, NULL), 0);
+    cr_assert_eq(mq_send(q, "after", 5, 0), 0);
+    cr_assert_eq(mq_count(q), 1, "a message sent after pq_watch_stop must stay queued");
+    cr_assert_eq(atomic_load(&s.calls), 0);
+    w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "a new watch after the stop: %s", strerror(errno));
+    expect_seen("after", 0);
+    cr_assert_eq(pq_watch_stop(w), 0);
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* pq_watch_stop, run in a thread of its own. */
+struct stopper {
+    struct pq_watch *w;
+    struct sink *s;
+    atomic_int tid;
+    atomic_int returned;
+    int result;
+    int finished_at_return; /* fn calls ended when pq_watch_stop returned */
+};
+
+static void *run_stop(void *p)
+{
+    struct stopper *st = p;
+    atomic_store(&st->tid, gettid());
+    st->result = pq_watch_stop(st->w);
+    st->finished_at_return = atomic_load(&st->s->finished);
+    atomic_store(&st->returned, 1);
+    return NULL;
+}
+
+/* True once thread tid of this process sleeps (state S). */
+static bool thread_sleeps(pid_t tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    char state = '?';
+    if (fgets(buf, sizeof buf, f) != NULL) {
+        const char *p = strrchr(buf, ')');
+        if (p != NULL && p[1] == ' ')
+            state = p[2];
+    }
+    fclose(f);
+    return state == 'S';
+}
+
+Test(watch, stop_waits_for_fn)
+{
+    mqd_t q = raw_mq(mq_name("wwaitfn"), 4, 16);
+    struct sink s;
+    make_sink(&s, true);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    cr_assert_eq(mq_send(q, "busy", 4, 0), 0);
+    expect_seen("busy", 0); /* fn now waits at the gate */
+    struct stopper st = {.w = w, .s = &s};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_stop, &st), 0);
+    /* Let pq_watch_stop run until it returns or sleeps, waiting for fn. */
+    for (long end = now_ms() + 5000; now_ms() < end; pause_ms(1)) {
+        pid_t tid = atomic_load(&st.tid);
+        if (atomic_load(&st.returned) || (tid != 0 && thread_sleeps(tid)))
+            break;
+    }
+    open_gate();
+    pthread_join(th, NULL);
+    close_sink(&s);
+    cr_assert_eq(st.result, 0, "pq_watch_stop failed");
+    cr_assert_eq(st.finished_at_return, 1,
+                 "pq_watch_stop returned while fn was still running: the caller may "
+                 "free what fn uses");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(watch, errors)
+{
+    mqd_t q = raw_mq(mq_name("werr"), 4, 16);
+    errno = 0;
+    cr_assert_null(pq_watch_start(q, NULL, NULL), "fn NULL");
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    cr_assert_eq(mq_notify(q, &none), 0, "a failed start must leave nothing registered");
+    cr_assert_eq(mq_notify(q, NULL), 0);
+    errno = 0;
+    cr_assert_null(pq_watch_start((mqd_t)-1, record_message, NULL), "a bad descriptor");
+    cr_assert_eq(errno, EBADF, "errno should be EBADF, got %s", strerror(errno));
+    errno = 0;
+    cr_assert_eq(pq_watch_stop(NULL), -1);
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,24 @@ static int read_limit(const char *path, long *out)
     if (!ok) {
         errno = EIO;
         return -1;
+    }
+    return 0;
+}
+
+/*
+ * The absolute CLOCK_REALTIME time timeout_ms (>= 0) from now, the form
+ * mq_timedsend and mq_timedreceive want. tv_nsec must stay below one
+ * second: a forgotten carry makes the call fail with EINVAL.
+ */
+static int deadline_after(int timeout_ms, struct timespec *ts)
+{
+    if (clock_gettime(CLOCK_REALTIME, ts) < 0)
+        return -1;
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
     }
     return 0;
 }
@@ -132,6 +151,44 @@ fail : {
 }
 }
 
+ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max)
+{
+    if (out == NULL && max > 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* MSG_COPY never truncates, so the buffer must hold the largest message. */
+    long msgmax;
+    if (read_limit("/proc/sys/kernel/msgmax", &msgmax) < 0)
+        return -1;
+    struct sysv_msg *m = malloc(sizeof *m + (size_t)msgmax);
+    if (m == NULL)
+        return -1;
+    ssize_t count = 0;
+    for (;;) {
+        /* With MSG_COPY, msgtyp is a position in the queue, not a type. */
+        ssize_t n = msgrcv(id, m, (size_t)msgmax, (long)count, MSG_COPY | IPC_NOWAIT);
+        if (n < 0) {
+            if (errno == ENOMSG)
+                break; /* past the last message: the list is complete */
+            goto fail; /* ENOSYS included: an empty list would be a lie */
+        }
+        if ((size_t)count < max) {
+            out[count].type = m->mtype;
+            out[count].size = (size_t)n;
+        }
+        count++;
+    }
+    free(m);
+    return count;
+fail : {
+    int saved = errno;
+    free(m);
+    errno = saved;
+    return -1;
+}
+}
+
 /* True if name is "/x..." with no other '/' and at most NAME_MAX chars after it. */
 static bool valid_mq_name(const char *name)
 {
@@ -177,6 +234,21 @@ int pq_send(mqd_t q, const void *data, size_t len, unsigned prio)
     return r;
 }
 
+int pq_send_timed(mqd_t q, const void *data, size_t len, unsigned prio, int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return pq_send(q, data, len, prio);
+    /* Computed once: a retry after EINTR keeps the same deadline. */
+    struct timespec deadline;
+    if (deadline_after(timeout_ms, &deadline) < 0)
+        return -1;
+    int r;
+    do
+        r = mq_timedsend(q, data, len, prio, &deadline);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
 ssize_t pq_receive(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_ms)
 {
     ssize_t n;
@@ -188,14 +260,8 @@ ssize_t pq_receive(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_m
     }
     /* The deadline is absolute, so a retry after EINTR does not extend it. */
     struct timespec deadline;
-    if (clock_gettime(CLOCK_REALTIME, &deadline) < 0)
+    if (deadline_after(timeout_ms, &deadline) < 0)
         return -1;
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     do
         n = mq_timedreceive(q, buf, cap, prio, &deadline);
     while (n < 0 && errno == EINTR);
@@ -399,4 +465,175 @@ long rr_serve(int id)
             return -1;
         answered++;
     }
+}
+
+/*
+ * A watch. Notification threads find it through its id in the list below,
+ * never through a pointer carried by the notification: a notification
+ * already on its way when pq_watch_stop frees the watch then finds no id,
+ * and touches nothing.
+ */
+struct pq_watch {
+    struct pq_watch *next; /* in watches */
+    int id;                /* the sigev_value of its registrations */
+    mqd_t q;
+    pq_watch_fn *fn;
+    void *arg;
+    char *buf; /* mq_msgsize bytes: mq_receive wants no less */
+    size_t cap;
+    pthread_mutex_t drain; /* held while registering and draining: one drainer */
+    bool registered;       /* under drain: our registration may be in place */
+    bool stopping;         /* under drain: pq_watch_stop has begun */
+    int error;             /* under drain: a notification thread's first error */
+    int users;             /* under watches_lock: threads that found the watch */
+    pthread_cond_t idle;   /* under watches_lock: users went down to 0 */
+};
+
+static pthread_mutex_t watches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pq_watch *watches; /* every watch started and not yet stopped */
+static int last_watch_id;
+
+static void watch_notified(union sigval sv);
+
+/* Register w for one SIGEV_THREAD notification. Called with w->drain held. */
+static int watch_register(struct pq_watch *w)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD;
+    sev.sigev_notify_function = watch_notified;
+    sev.sigev_value.sival_int = w->id;
+    if (mq_notify(w->q, &sev) < 0)
+        return -1;
+    w->registered = true;
+    return 0;
+}
+
+/* Hand every waiting message to fn, without blocking. Called with w->drain held. */
+static int watch_drain(struct pq_watch *w)
+{
+    for (;;) {
+        unsigned prio;
+        ssize_t n = pq_receive(w->q, w->buf, w->cap, &prio, 0);
+        if (n < 0) /* empty: ETIMEDOUT, or EAGAIN on a non-blocking descriptor */
+            return errno == ETIMEDOUT || errno == EAGAIN ? 0 : -1;
+        w->fn(w->buf, (size_t)n, prio, w->arg);
+    }
+}
+
+/* The SIGEV_THREAD function: the C library runs it in a new thread. */
+static void watch_notified(union sigval sv)
+{
+    pthread_mutex_lock(&watches_lock);
+    struct pq_watch *w = watches;
+    while (w != NULL && w->id != sv.sival_int)
+        w = w->next;
+    if (w != NULL)
+        w->users++;
+    pthread_mutex_unlock(&watches_lock);
+    if (w == NULL)
+        return; /* stopped before this thread started */
+    pthread_mutex_lock(&w->drain);
+    w->registered = false; /* this notification used it up */
+    /* Register again before draining: a message that lands after the drain
+     * finds the queue empty and registered, so it is notified. */
+    if (!w->stopping && w->error == 0 && (watch_register(w) < 0 || watch_drain(w) < 0))
+        w->error = errno;
+    pthread_mutex_unlock(&w->drain);
+    pthread_mutex_lock(&watches_lock);
+    if (--w->users == 0)
+        pthread_cond_broadcast(&w->idle);
+    pthread_mutex_unlock(&watches_lock);
+}
+
+/* Take w out of the list, wait for the threads that found it, free it. */
+static void watch_free(struct pq_watch *w)
+{
+    pthread_mutex_lock(&watches_lock);
+    struct pq_watch **p = &watches;
+    while (*p != NULL && *p != w)
+        p = &(*p)->next;
+    if (*p == w)
+        *p = w->next;
+    while (w->users > 0)
+        pthread_cond_wait(&w->idle, &watches_lock);
+    pthread_mutex_unlock(&watches_lock);
+    pthread_cond_destroy(&w->idle);
+    pthread_mutex_destroy(&w->drain);
+    free(w->buf);
+    free(w);
+}
+
+struct pq_watch *pq_watch_start(mqd_t q, pq_watch_fn *fn, void *arg)
+{
+    if (fn == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct mq_attr attr;
+    if (mq_getattr(q, &attr) < 0)
+        return NULL;
+    struct pq_watch *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->q = q;
+    w->fn = fn;
+    w->arg = arg;
+    w->cap = (size_t)attr.mq_msgsize;
+    w->buf = malloc(w->cap);
+    if (w->buf == NULL) {
+        free(w);
+        return NULL;
+    }
+    int e = pthread_mutex_init(&w->drain, NULL);
+    if (e == 0 && (e = pthread_cond_init(&w->idle, NULL)) != 0)
+        pthread_mutex_destroy(&w->drain);
+    if (e != 0) {
+        free(w->buf);
+        free(w);
+        errno = e;
+        return NULL;
+    }
+    pthread_mutex_lock(&watches_lock);
+    w->id = ++last_watch_id;
+    w->next = watches;
+    watches = w;
+    pthread_mutex_unlock(&watches_lock);
+    /* Messages already waiting are never notified: register, then drain them. */
+    pthread_mutex_lock(&w->drain);
+    int r = watch_register(w);
+    if (r == 0)
+        r = watch_drain(w);
+    int saved = errno;
+    pthread_mutex_unlock(&w->drain);
+    if (r < 0) {
+        if (w->registered)
+            pq_watch_stop(w);
+        else
+            watch_free(w); /* EBUSY: the registration is someone else's, keep it */
+        errno = saved;
+        return NULL;
+    }
+    return w;
+}
+
+int pq_watch_stop(struct pq_watch *w)
+{
+    if (w == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Under drain: a running fn finishes first, and no thread registers again. */
+    pthread_mutex_lock(&w->drain);
+    w->stopping = true;
+    if (w->registered)
+        (void)mq_notify(w->q, NULL); /* cancels ours; a used-up one is gone already */
+    int error = w->error;
+    pthread_mutex_unlock(&w->drain);
+    watch_free(w);
+    if (error != 0) {
+        errno = error;
+        return -1;
+    }
+    return 0;
 }
