@@ -319,6 +319,7 @@ else
         echo "$c"
     done | xargs -r -P "$JOBS" -I{} bash -c 'run_case "$1"' _ {} | tee "$OUT/corpus.log"
     # Other labs' cases (LAB/CASE): those a lab's own rules need.
+    # shellcheck disable=SC2016 # $1 is bash -c's own argument
     for dir in "$ROOT"/tests/corpus/*/*/; do
         c=${dir%/}
         c=${c#"$ROOT/tests/corpus/"}

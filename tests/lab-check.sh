@@ -124,7 +124,7 @@ grader_table=$("$IPCLAB" manifest --timeout "$LAB_DIR" 2>>"$WORK/timeouts.err" |
 if [ -z "$table" ]; then
     fail timeouts "make timeouts printed nothing: $(head -5 "$WORK/timeouts.err")"
 elif [ -n "$untimed" ]; then
-    fail timeouts "no timeout (give the suite TestSuite(name, .timeout = N)): $(echo $untimed)"
+    fail timeouts "no timeout (give the suite TestSuite(name, .timeout = N)): $(printf '%s ' "$untimed" | tr '\n' ' ')"
 elif [ "$(echo "$table" | awk '{print $1}')" != "$binary_tests" ]; then
     fail timeouts "the timeout table and the test binary list different tests"
 elif [ "$table" != "$grader_table" ]; then

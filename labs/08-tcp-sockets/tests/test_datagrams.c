@@ -25,14 +25,6 @@ TestSuite(udpserve, .timeout = 10);
 TestSuite(udprequest, .timeout = 10);
 TestSuite(ipv6, .timeout = 10);
 
-/* Milliseconds on the monotonic clock. */
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A test-side UDP socket bound to 127.0.0.1, port chosen by the kernel. */
 static int udp_socket(uint16_t *port)
 {
@@ -99,10 +91,10 @@ Test(timeouts, receive_fails_with_eagain)
     cr_assert_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0,
                  "the socket must stay blocking: the timeout does the work");
     char c;
-    long long start = now_ms();
+    long long start = ipct_now_ms();
     errno = 0;
     ssize_t n = recv(fd, &c, 1, 0);
-    long long elapsed = now_ms() - start;
+    long long elapsed = ipct_now_ms() - start;
     cr_assert_eq(n, -1, "nothing was sent: recv must fail");
     cr_assert(errno == EAGAIN || errno == EWOULDBLOCK,
               "errno %s, expected EAGAIN after the receive timeout", strerror(errno));
@@ -549,11 +541,11 @@ Test(udprequest, no_reply_times_out)
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     char reply[16];
-    long long start = now_ms();
+    long long start = ipct_now_ms();
     errno = 0;
     cr_assert_eq(udp_request("127.0.0.1", port, "hello?", 6, reply, sizeof reply, 300),
                  -1, "the server never answers");
-    long long elapsed = now_ms() - start;
+    long long elapsed = ipct_now_ms() - start;
     cr_assert_eq(errno, ETIMEDOUT, "errno %s, expected ETIMEDOUT", strerror(errno));
     cr_assert_geq(elapsed, 250, "gave up after %lld ms, before the 300 ms timeout",
                   elapsed);
