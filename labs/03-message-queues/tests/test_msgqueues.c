@@ -1484,8 +1484,8 @@ Test(timed_send, deadline_carries_nanoseconds)
      * those the carry is certain, whatever the clock said in between. */
     const int timeouts[] = {999, 2500};
     int certain = 0;
-    long end = now_ms() + 3000;
-    for (int i = 0; certain < 4 && now_ms() < end; i++) {
+    long end = ipct_now_ms() + 3000;
+    for (int i = 0; certain < 4 && ipct_now_ms() < end; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_REALTIME, &t0);
         errno = 0;
@@ -1550,7 +1550,7 @@ Test(timed_send, retries_after_eintr)
         kill(pid, SIGUSR1);
         /* Once the signal is no longer pending the call was interrupted: the
          * child either waits in mq_timedsend again or has given up. */
-        for (long end = now_ms() + 5000; signal_pending(pid, SIGUSR1) && now_ms() < end;)
+        for (long end = ipct_now_ms() + 5000; signal_pending(pid, SIGUSR1) && ipct_now_ms() < end;)
             pause_ms(1);
         waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
     }
@@ -1894,7 +1894,7 @@ Test(watch, stop_waits_for_fn)
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_stop, &st), 0);
     /* Let pq_watch_stop run until it returns or sleeps, waiting for fn. */
-    for (long end = now_ms() + 5000; now_ms() < end; pause_ms(1)) {
+    for (long end = ipct_now_ms() + 5000; ipct_now_ms() < end; pause_ms(1)) {
         pid_t tid = atomic_load(&st.tid);
         if (atomic_load(&st.returned) || (tid != 0 && thread_sleeps(tid)))
             break;

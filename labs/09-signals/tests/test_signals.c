@@ -1418,9 +1418,9 @@ static pid_t interrupt_sigwait(int hit_rd, int hit_wr)
         char path[64], line[128], want[32];
         snprintf(path, sizeof path, "/proc/%ld/syscall", (long)me);
         snprintf(want, sizeof want, "%ld ", (long)SYS_rt_sigtimedwait);
-        long long deadline = now_ms() + 8000;
+        long long deadline = ipct_now_ms() + 8000;
         bool waiting = false;
-        while (!waiting && now_ms() < deadline) {
+        while (!waiting && ipct_now_ms() < deadline) {
             int f = open(path, O_RDONLY | O_CLOEXEC);
             IPCT_CHILD_CHECK(f >= 0);
             ssize_t n = read(f, line, sizeof line - 1);
