@@ -1550,7 +1550,8 @@ Test(timed_send, retries_after_eintr)
         kill(pid, SIGUSR1);
         /* Once the signal is no longer pending the call was interrupted: the
          * child either waits in mq_timedsend again or has given up. */
-        for (long end = ipct_now_ms() + 5000; signal_pending(pid, SIGUSR1) && ipct_now_ms() < end;)
+        for (long end = ipct_now_ms() + 5000;
+             signal_pending(pid, SIGUSR1) && ipct_now_ms() < end;)
             pause_ms(1);
         waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
     }
