@@ -49,6 +49,8 @@ fi
 ln -s "$ROOT/labs" "$drift/labs"
 ln -s "$ROOT/tests" "$drift/tests"
 ln -s "$ROOT/build" "$drift/build"
+ln -s "$ROOT/scripts" "$drift/scripts"
+ln -s "$ROOT/solutions" "$drift/solutions"
 if "$drift/handouts/site/build.sh" "$OUT/drift-site" >"$OUT/drift.log" 2>&1; then
     fail listing-drift-detected "a handout whose listing differs from its source still built"
 elif grep -q "drifted" "$OUT/drift.log"; then
