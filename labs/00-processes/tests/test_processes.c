@@ -4,9 +4,14 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,22 +137,109 @@ Test(run_and_wait, waits_only_for_its_own_child)
     cr_assert_eq(WEXITSTATUS(peer_status), 9);
 }
 
+static volatile sig_atomic_t usr1_seen;
+
 static void on_usr1(int sig)
 {
     (void)sig;
+    usr1_seen = 1;
+}
+
+/* What the interrupter thread needs: whom to signal, how to let the child
+ * finish once the signal has been handled, and what went wrong if anything. */
+struct interrupter {
+    pthread_t main_thread;
+    int syscall_fd;             /* the main thread's /proc/thread-self/syscall */
+    int release_fd;             /* write end of the pipe the child reads from */
+    volatile sig_atomic_t done; /* run_and_wait has returned */
+    const char *problem;        /* set by the thread, NULL if all went well */
+};
+
+/* 1 once the thread whose /proc/thread-self/syscall is open as fd sits
+ * blocked in wait4 or waitid (the syscalls behind waitpid, wait and waitid),
+ * 0 if not, -1 if the kernel cannot tell. The file's first field is the
+ * number of the syscall the thread is blocked in ("running" if none). It is
+ * opened by the thread itself, so it names the right thread whatever PID
+ * namespace /proc was mounted for. */
+static int blocked_in_wait(int fd)
+{
+    char line[256];
+    ssize_t n = pread(fd, line, sizeof line - 1, 0);
+    if (n <= 0)
+        return -1;
+    line[n] = '\0';
+    if (line[0] < '0' || line[0] > '9')
+        return 0;
+    long nr = strtol(line, NULL, 10);
+    return nr == SYS_wait4 || nr == SYS_waitid;
+}
+
+/* Signals the main thread once it is blocked waiting for its child, waits
+ * until the handler has run, then lets the child exit. Never asserts (only
+ * the test's own thread may): it leaves a problem for the test to report. */
+static void *interrupt_the_wait(void *arg)
+{
+    struct interrupter *it = arg;
+    long long deadline = ipct_now_ms() + 3000;
+    int blocked;
+    while ((blocked = blocked_in_wait(it->syscall_fd)) == 0 && !it->done &&
+           ipct_now_ms() < deadline)
+        sched_yield();
+    if (blocked == 1) {
+        pthread_kill(it->main_thread, SIGUSR1);
+        while (!usr1_seen && ipct_now_ms() < deadline + 3000)
+            sched_yield();
+    } else if (blocked < 0) {
+        it->problem = "this kernel has no /proc/thread-self/syscall";
+    } else if (!it->done) {
+        it->problem = "run_and_wait never blocked in waitpid for its child";
+    }
+    if (write(it->release_fd, "\n", 1) != 1)
+        it->problem = "could not release the child";
+    return NULL;
 }
 
 Test(run_and_wait, retries_on_eintr)
 {
-    /* No SA_RESTART: the child's signal interrupts the parent's waitpid. */
+    /* No SA_RESTART: the signal interrupts the parent's waitpid. It is sent
+     * only once the parent is blocked there, and the child exits only after
+     * the handler has run, so the interruption happens on every run. */
     struct sigaction sa = {.sa_handler = on_usr1};
     sigemptyset(&sa.sa_mask);
     cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
-    char *argv[] = {"sh", "-c", "kill -USR1 $PPID; exit 7", NULL};
+    int release[2];
+    cr_assert_eq(pipe2(release, O_CLOEXEC), 0);
+    cr_assert_eq(fcntl(release[0], F_SETFD, 0), 0); /* the child reads it */
+    char script[64];
+    /* dash's <&N takes one digit only; the path takes any fd */
+    snprintf(script, sizeof script, "read line </proc/self/fd/%d; exit 7", release[0]);
+    char *argv[] = {"sh", "-c", script, NULL};
+
+    struct interrupter it = {.main_thread = pthread_self(),
+                             .syscall_fd =
+                                 open("/proc/thread-self/syscall", O_RDONLY | O_CLOEXEC),
+                             .release_fd = release[1]};
+    sigset_t usr1, old;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, &old); /* the thread inherits this */
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, interrupt_the_wait, &it), 0);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
     int status = run_and_wait(argv);
+    int saved = errno;
+    it.done = 1;
+    pthread_join(th, NULL);
+    close(release[0]);
+    close(release[1]);
+    if (it.syscall_fd >= 0)
+        close(it.syscall_fd);
     cr_assert_neq(status, -1, "waitpid was interrupted (%s): retry on EINTR",
-                  strerror(errno));
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+                  strerror(saved));
+    cr_assert_null(it.problem, "%s", it.problem);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+              "expected the child's exit status 7, got wait status %#x", status);
 }
 
 /* ---- describe_status --------------------------------------------------- */
