@@ -60,11 +60,12 @@ CFLAGS  := $(COURSE_CFLAGS) -g -O1 -pthread -I$(LAB_DIR)/include -I$(SUPPORT) \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
            -Wl,--wrap=criterion_internal_test_main \
-           -Wl,--wrap=criterion_internal_test_teardown
-LDLIBS  := -lcriterion -ljansson -lrt -lm -pthread \
+           -Wl,--wrap=criterion_internal_test_teardown \
+           -Wl,--wrap=criterion_send_assert
+LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
-SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c
+SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o))
 SUPPORT_OBJS := $(addprefix $(BUILD_DIR)/support/,$(SUPPORT_SRCS:.c=.o))
@@ -113,9 +114,11 @@ $(BUILD_DIR)/support/%.o: $(SUPPORT)/%.c $(HEADERS)
 check: $(TEST_BIN)
 	$(TEST_BIN) $(CRITERION_FLAGS)
 
+# Under memcheck the tests run in children forked from one runner (forkrun.c):
+# one valgrind start per run, not one per test.
 valgrind: $(TEST_BIN)
 	@rm -rf $(BUILD_DIR)/vg && mkdir -p $(BUILD_DIR)/vg
-	$(VALGRIND) $(TEST_BIN) $(CRITERION_FLAGS)
+	IPCLAB_FORK_RUNNER=1 $(VALGRIND) $(TEST_BIN) $(CRITERION_FLAGS)
 
 list: $(TEST_BIN)
 	@$(TEST_BIN) --list

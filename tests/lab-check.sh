@@ -176,7 +176,8 @@ else
     filter=()
     [ -n "$novg" ] && filter=(--filter="!(${novg})")
     mapfile -t vg_args < <(grep -v -E '^[[:space:]]*(#|$)' "$ROOT/labs/support/valgrind.args")
-    timeout -k 5 900 "$ISOLATE" valgrind "${vg_args[@]}" \
+    # The tests run in children forked from one memcheck'd runner (forkrun.c).
+    IPCLAB_FORK_RUNNER=1 timeout -k 5 900 "$ISOLATE" valgrind "${vg_args[@]}" \
         --suppressions="$ROOT/labs/support/valgrind.supp" --log-file="$vg/%p.log" \
         "$WORK/solution/run-tests" "${filter[@]}" >"$WORK/valgrind.run.log" 2>&1
     bad=$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly|possibly) lost: [1-9]' \

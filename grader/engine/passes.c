@@ -279,9 +279,23 @@ static int vg_options(char ***opts)
 }
 
 /*
+ * The memcheck pass's runner mode, as the test binary's environment sees it:
+ * tests in children forked from one runner (labs/support/forkrun.c), unless
+ * the grader runs with IPCLAB_MEMCHECK_WORKERS=exec, which keeps Criterion's
+ * exec'd workers (one valgrind start per test; for comparing the two).
+ */
+static const char *memcheck_runner(void)
+{
+    const char *w = getenv("IPCLAB_MEMCHECK_WORKERS");
+    return w != NULL && strcmp(w, "exec") == 0 ? "IPCLAB_FORK_RUNNER=0"
+                                               : "IPCLAB_FORK_RUNNER=1";
+}
+
+/*
  * Start at most jobs valgrind shards over the tests for which want[i] is
- * true, balanced by estimated cost (about 0.9 s of start-up per test under
- * memcheck plus ~50x its native time, when known). Logs go to
+ * true, balanced by estimated cost (its start-up under memcheck, about 0.05 s
+ * in a forked child and 0.9 s in an exec'd worker, plus ~50x its native
+ * time, when known). Logs go to
  * WORK/vg-TAG-K/. Returns the number of shards started.
  */
 static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
@@ -289,10 +303,11 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
 {
     memset(run, 0, sizeof *run);
     size_t n = 0;
+    double start_up = strcmp(memcheck_runner(), "IPCLAB_FORK_RUNNER=1") == 0 ? 0.05 : 0.9;
     struct job *js = calloc(g->m.ntests + 1, sizeof *js);
     for (size_t i = 0; js != NULL && i < g->m.ntests; i++)
         if (want[i])
-            js[n++] = (struct job){i, 0.9 + 50 * g->tests[i].time};
+            js[n++] = (struct job){i, start_up + 50 * g->tests[i].time};
     if (n == 0) {
         free(js);
         return 0;
@@ -350,7 +365,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         argv[a++] = bin;
         argv[a++] = filt;
         argv[a] = NULL;
-        struct proc_opts o = {.env = base_env(g, results, NULL),
+        struct proc_opts o = {.env = base_env(g, results, memcheck_runner()),
                               .lim = {.cpu_seconds = g->pol.max_wall_seconds,
                                       .fsize_mb = 64,
                                       .nproc = 256,
