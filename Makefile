@@ -67,11 +67,13 @@ grade: ipclab
 	@build/ipclab grade --lab $(LAB) --submission $(or $(SUBMISSION),.) $(GRADE_FLAGS)
 
 grade-solutions: ipclab
-	@status=0; for l in $(LABS); do \
+	@status=0; start=$$(date +%s.%N); n=0; for l in $(LABS); do \
 	    test -d solutions/$$(basename $$l)/src || continue; \
 	    build/ipclab grade --lab $$(basename $$l | cut -c1-2) --submission solutions \
-	        $(GRADE_FLAGS) || status=1; echo; \
-	done; exit $$status
+	        $(GRADE_FLAGS) || status=1; echo; n=$$((n + 1)); \
+	done; \
+	printf 'graded %d labs in %.1f s\n' $$n "$$(echo "$$(date +%s.%N) - $$start" | bc)"; \
+	exit $$status
 
 gradescope: deps
 	@test -n "$(LAB)" || { echo "usage: make gradescope LAB=NN" >&2; exit 2; }

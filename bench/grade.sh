@@ -9,7 +9,8 @@
 #   (build of the student file, sandbox, native pass, sharded valgrind pass,
 #   scoring and reports).
 # The two alternate, so a change in machine load hits both alike. Prints
-# every run, the medians and grade/bare (the goal is at most 0.6).
+# every run, the medians, grade/bare (the goal is at most 0.1) and the
+# memcheck pass's seconds per test it covered (the goal is at most 0.15).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
@@ -33,6 +34,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 bare=()
 grade=()
+pertest=()
 echo "lab $slug, $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$RUNS"); do
     rm -rf "$OUT/vg" && mkdir -p "$OUT/vg"
@@ -48,6 +50,8 @@ for i in $(seq "$RUNS"); do
     g=$(echo "$t2 - $t1" | bc)
     bare+=("$b")
     grade+=("$g")
+    pertest+=("$(jq -r '.timing.valgrind / ([.tests[] | select(.valgrind != null)] | length)' \
+        "$OUT/grade.json" 2>/dev/null || echo 0)")
     printf 'run %d: bare valgrind %6.1f s   ipclab grade %6.1f s (exit %d, %s)   load %s\n' \
         "$i" "$b" "$g" "$rc" "$(jq -r '"\(.score)/\(.max_score), build \(.timing.build|.*10|floor/10) native \(.timing.native|.*10|floor/10) valgrind \(.timing.valgrind|.*10|floor/10) s"' "$OUT/grade.json" 2>/dev/null)" \
         "$(cut -d' ' -f1 /proc/loadavg)"
@@ -55,4 +59,6 @@ done
 mb=$(printf '%s\n' "${bare[@]}" | median)
 mg=$(printf '%s\n' "${grade[@]}" | median)
 ratio=$(echo "scale=2; $mg / $mb" | bc)
-printf 'median: bare valgrind %.1f s, ipclab grade %.1f s, ratio %s (goal <= 0.6)\n' "$mb" "$mg" "$ratio"
+mp=$(printf '%s\n' "${pertest[@]}" | median)
+printf 'median: bare valgrind %.1f s, ipclab grade %.1f s, ratio %s (goal <= 0.1)\n' "$mb" "$mg" "$ratio"
+printf 'median: memcheck pass %.3f s per test it covered (goal <= 0.15)\n' "$mp"

@@ -128,7 +128,11 @@ if [ -n "$first" ] && want outputs; then
             --json "$OUT/$kind.results.json" --junit "$OUT/$kind.junit.xml" \
             --csv "$OUT/$kind.row.csv" >"$OUT/$kind.out.log" 2>&1
         ok=1
-        jq -e '(.score | type) == "number" and (.max_score | type) == "number" and
+        # Only the top-level keys Gradescope's specification defines.
+        jq -e '(.score | type) == "number" and
+               (keys - ["score", "execution_time", "output", "output_format",
+                        "test_output_format", "test_name_format", "visibility",
+                        "stdout_visibility", "extra_data", "tests", "leaderboard"]) == [] and
                (.output | type) == "string" and (.tests | type) == "array" and
                all(.tests[]; (.name | type) == "string" and (.number | type) == "string" and
                    (.score | type) == "number" and (.max_score | type) == "number" and
@@ -142,6 +146,27 @@ if [ -n "$first" ] && want outputs; then
         [ "$cols" = "2 $((ntests + 6)) $((ntests + 6)) o'neil, \"x\"" ] || { ok=0; fail "outputs/$kind csv" "rows/columns: $cols"; }
         [ $ok = 1 ] && pass "outputs/$kind (results.json, JUnit, CSV)"
     done
+
+    # Text a submission influences cannot drive the terminal or a spreadsheet:
+    # a submission folder whose name clears the screen, a formula as a name.
+    esc_sub="$OUT/sub-$(printf '\033')[2J-$(printf '\r')"
+    mkdir -p "$esc_sub"
+    cp "solutions/$first/src/"* "$esc_sub/"
+    rm -f "$esc_sub/$f"
+    "$IPCLAB" grade --lab "$num" --submission "$esc_sub" --no-valgrind \
+        --student '=HYPERLINK("http://x","y")' --csv "$OUT/formula.row.csv" \
+        >"$OUT/escapes.out" 2>&1
+    cell=$(python3 -c 'import csv,sys; print(list(csv.reader(open(sys.argv[1])))[1][0])' \
+        "$OUT/formula.row.csv" 2>&1)
+    if LC_ALL=C grep -q "$(printf '[\033\r]')" "$OUT/escapes.out"; then
+        fail outputs/control-characters "the report holds raw ESC or CR: $(od -c "$OUT/escapes.out" | head -3)"
+    elif ! grep -qF '\x1b[2J-\x0d' "$OUT/escapes.out"; then
+        fail outputs/control-characters "the folder's name is not shown escaped: $(head -3 "$OUT/escapes.out")"
+    elif [ "$cell" != "'=HYPERLINK(\"http://x\",\"y\")" ]; then
+        fail outputs/control-characters "the CSV's student cell is a formula: $cell"
+    else
+        pass "outputs/control-characters (ESC and CR shown as \\xNN, formula cell quoted)"
+    fi
 fi
 
 # --- corpus --------------------------------------------------------------------

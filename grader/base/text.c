@@ -2,7 +2,10 @@
 #include "base/text.h"
 #include "base/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 /* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
 static size_t utf8_len(const unsigned char *s)
@@ -45,5 +48,32 @@ char *text_clean(const char *s)
         }
         p += n;
     }
+    return out;
+}
+
+char *text_visible(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t len = strlen(s);
+    char *out = xcalloc(4 * len + 1, 1); /* "\\xNN": the longest form of a byte */
+    const unsigned char *p = (const unsigned char *)s;
+    char *o = out;
+    while (*p != '\0') {
+        size_t n = utf8_len(p);
+        bool c1 = n == 2 && p[0] == 0xc2 && p[1] < 0xa0; /* U+0080..U+009F */
+        if (n == 0 || c1 || (n == 1 && *p < 0x20 && *p != '\n' && *p != '\t') ||
+            *p == 0x7f) {
+            size_t k = n == 0 ? 1 : n;
+            for (size_t i = 0; i < k; i++)
+                o += sprintf(o, "\\x%02x", p[i]);
+            p += k;
+            continue;
+        }
+        memcpy(o, p, n);
+        o += n;
+        p += n;
+    }
+    *o = '\0';
     return out;
 }

@@ -10,4 +10,13 @@
  */
 char *text_clean(const char *s);
 
+/*
+ * text_visible - a malloc'd copy of s fit for a terminal: every control
+ * character but tab and newline (ESC, CR, backspace, DEL, the C1 controls)
+ * and every byte of an invalid UTF-8 sequence is written as the four
+ * characters \xNN, so text a submission influenced can neither move the
+ * cursor nor forge a line. NULL -> NULL.
+ */
+char *text_visible(const char *s);
+
 #endif /* IPCLAB_TEXT_H */

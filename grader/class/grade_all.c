@@ -277,12 +277,12 @@ static bool finish_student(struct class_run *r, struct class_student *s,
     }
     if (graded) {
         json_error_t jerr;
-        fs_path(path, sizeof path, "%s/results.json", out);
+        fs_path(path, sizeof path, "%s/full.json", out);
         json_t *res = json_load_file(path, 0, &jerr);
         double score = 0, max = 0;
         if (res == NULL ||
             json_unpack(res, "{s:F, s:F}", "score", &score, "max_score", &max) < 0) {
-            set_reason(s, "results.json has no score: %s", res ? "" : jerr.text);
+            set_reason(s, "full.json has no score: %s", res ? "" : jerr.text);
             graded = false;
         }
         json_decref(res);

@@ -382,7 +382,8 @@ long gradebook_finish(const char *out_dir, const struct class_meta *meta,
                 csv_len += (size_t)sprintf(csv, "%s\n", header);
             csv_len += (size_t)sprintf(csv + csv_len, "%s\n", row);
             scores[ns] = json_number_value(json_object_get(results, "score"));
-            maxes[ns++] = json_number_value(json_object_get(results, "max_score"));
+            /* Gradescope's results.json has no top-level max_score: full.json's */
+            maxes[ns++] = json_number_value(json_object_get(full, "max_score"));
             add_tests(results, tests, index);
             count_deductions(full, dcounts);
         } else {

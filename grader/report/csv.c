@@ -4,14 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Write s as one CSV field (RFC 4180: quoted when needed, quotes doubled). */
+/*
+ * Write s as one CSV field (RFC 4180: quoted when needed, quotes doubled).
+ * A field that a spreadsheet would read as a formula (it starts with =, +,
+ * -, @, tab or CR: a student directory named "=HYPERLINK(...)") gets a
+ * leading apostrophe, which spreadsheets show as text and do not evaluate.
+ */
 static void field(FILE *f, const char *s)
 {
+    const char *lead = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0' ? "'" : "";
     if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
+        fprintf(f, "%s%s", lead, s);
         return;
     }
     fputc('"', f);
+    fputs(lead, f);
     for (; *s != '\0'; s++) {
         if (*s == '"')
             fputc('"', f);

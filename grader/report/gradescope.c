@@ -1,6 +1,7 @@
 /*
  * gradescope.c - Gradescope's results.json, as their autograder
- * specification defines it: top level score, max_score, execution_time,
+ * specification defines it: top level score, execution_time (no max_score:
+ * the specification has none at the top; the tests' max_scores add up to it),
  * output, output_format, visibility, stdout_visibility; tests[] with name,
  * number, score, max_score, status ("passed"/"failed"), output, visibility
  * ("visible" or "hidden"). Deductions are extra tests[] entries with a
@@ -73,10 +74,10 @@ int report_gradescope(const struct grade *g, const char *path)
     else
         output = xasprintf("Score %g/%g: %g for tests, -%g deductions.\n%s", g->score,
                            g->max_score, g->earned, g->deducted, notes);
-    json_t *doc = json_pack("{s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:o}", "score", g->score,
-                            "max_score", g->max_score, "execution_time", g->seconds,
-                            "output", output, "output_format", "text", "visibility",
-                            "visible", "stdout_visibility", "hidden", "tests", tests);
+    json_t *doc =
+        json_pack("{s:f, s:f, s:s, s:s, s:s, s:s, s:o}", "score", g->score,
+                  "execution_time", g->seconds, "output", output, "output_format", "text",
+                  "visibility", "visible", "stdout_visibility", "hidden", "tests", tests);
     free(output);
     free(notes);
     int rc = doc != NULL && json_dump_file(doc, path, JSON_INDENT(2)) == 0 ? 0 : -1;

@@ -1,5 +1,6 @@
 /* term.c - the human-readable grading report for a terminal or a log. */
 #include "report/report.h"
+#include "base/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,11 @@ struct palette {
     const char *green, *red, *yellow, *bold, *dim, *off;
 };
 
-/* Print text indented by ind, line by line. */
-static void indent(FILE *out, const char *text, const char *ind)
+/* Print text indented by ind, line by line, control characters made visible
+ * (the text may come from the submission: text_visible). */
+static void indent(FILE *out, const char *raw, const char *ind)
 {
+    char *text = text_visible(raw);
     const char *p = text;
     while (p != NULL && *p != '\0') {
         const char *nl = strchr(p, '\n');
@@ -19,6 +22,15 @@ static void indent(FILE *out, const char *text, const char *ind)
         fprintf(out, "%s%.*s\n", ind, len, p);
         p = nl ? nl + 1 : NULL;
     }
+    free(text);
+}
+
+/* Print s on one line with fmt's single %s, control characters visible. */
+static void put_visible(FILE *out, const char *fmt, const char *s)
+{
+    char *v = text_visible(s != NULL ? s : "");
+    fprintf(out, fmt, v);
+    free(v);
 }
 
 char *report_test_output(const struct grade *g, const struct test_result *r)
@@ -69,12 +81,15 @@ void report_term(const struct grade *g, FILE *out, bool colour, bool verbose)
     if (colour)
         c = (struct palette){"\033[32m", "\033[31m", "\033[33m",
                              "\033[1m",  "\033[2m",  "\033[0m"};
-    fprintf(out, "%sLab %s: %s%s  (submission: %s)\n", c.bold, g->m.id, g->m.title, c.off,
-            g->submission);
+    fprintf(out, "%sLab %s: %s%s  ", c.bold, g->m.id, g->m.title, c.off);
+    put_visible(out, "(submission: %s)\n", g->submission);
     fprintf(out, "%s%s%s\n\n", c.dim, g->sb.note, c.off);
     if (g->missing_files != NULL) {
-        fprintf(out, "%sNot graded: student file(s) not found under '%s': %s%s\n", c.red,
-                g->submission, g->missing_files, c.off);
+        fprintf(out, "%s", c.red);
+        put_visible(out,
+                    "Not graded: student file(s) not found under '%s': ", g->submission);
+        put_visible(out, "%s", g->missing_files);
+        fprintf(out, "%s\n", c.off);
     } else if (!g->build_ok) {
         fprintf(out, "%sThe submission does not compile (warnings are errors):%s\n",
                 c.red, c.off);
@@ -123,8 +138,10 @@ void report_term(const struct grade *g, FILE *out, bool colour, bool verbose)
             }
         }
     }
-    if (g->runner_note != NULL)
-        fprintf(out, "\n%sNote:%s %s\n", c.yellow, c.off, g->runner_note);
+    if (g->runner_note != NULL) {
+        fprintf(out, "\n%sNote:%s ", c.yellow, c.off);
+        put_visible(out, "%s\n", g->runner_note);
+    }
     if (g->valgrind_skipped)
         fprintf(out, "\n%sNote:%s the valgrind pass was skipped (--no-valgrind)\n",
                 c.yellow, c.off);
