@@ -63,35 +63,97 @@ int fs_mkdir_p(const char *dir)
     return 0;
 }
 
-char *fs_read_text(const char *path, size_t max)
+/*
+ * Open path for reading as hostile input: its folder and the file itself
+ * not symbolic links, never blocking on a FIFO's open, a regular file of at
+ * most max bytes. Returns the fd (its size in *size), or -1 with errno set.
+ */
+static int open_untrusted(const char *path, size_t max, size_t *size)
 {
-    /* Never through a symbolic link, never blocking on a FIFO's open. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int dfd = AT_FDCWD;
+    if (slash != NULL && slash != path) {
+        if ((size_t)(slash - path) >= sizeof dir) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+            return -1;
+    }
+    const char *name = slash != NULL ? slash + 1 : path;
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    int saved = errno;
+    if (dfd != AT_FDCWD)
+        close(dfd);
+    errno = saved;
     if (fd < 0)
-        return NULL;
-    char *buf = NULL;
+        return -1;
     struct stat st;
     if (fstat(fd, &st) < 0)
-        goto fail;
-    if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        goto fail;
+        saved = errno;
+    else if (!S_ISREG(st.st_mode))
+        saved = EINVAL;
+    else if ((size_t)st.st_size > max)
+        saved = EFBIG;
+    else {
+        *size = (size_t)st.st_size;
+        return fd;
     }
-    if ((size_t)st.st_size > max) {
-        errno = EFBIG;
-        goto fail;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+FILE *fs_fopen_untrusted(const char *path, size_t max)
+{
+    size_t size;
+    int fd = open_untrusted(path, max, &size);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "r");
+    if (f == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
     }
-    buf = malloc((size_t)st.st_size + 1);
+    return f;
+}
+
+DIR *fs_opendir_untrusted(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return d;
+}
+
+char *fs_read_text(const char *path, size_t max)
+{
+    size_t size;
+    int fd = open_untrusted(path, max, &size);
+    if (fd < 0)
+        return NULL;
+    char *buf = malloc(size + 1);
     if (buf == NULL)
         goto fail;
     size_t len = 0;
     for (;;) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+        ssize_t n = read(fd, buf + len, size - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             goto fail;
-        if (n == 0 || (len += (size_t)n) == (size_t)st.st_size)
+        if (n == 0 || (len += (size_t)n) == size)
             break;
     }
     buf[len] = '\0';

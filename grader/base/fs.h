@@ -2,8 +2,10 @@
 #ifndef IPCLAB_FS_H
 #define IPCLAB_FS_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * fs_rm_rf - remove path and everything below it, never following symbolic
@@ -18,11 +20,24 @@ int fs_mkdir_p(const char *dir);
 /*
  * fs_read_text - read a whole regular file into a malloc'd, NUL-terminated
  * buffer (caller frees). Refuses files larger than max bytes (errno EFBIG),
- * a symbolic link as the last component (ELOOP) and anything but a regular
- * file (EINVAL), without blocking: what the sandbox leaves is hostile input.
- * Returns NULL with errno set on failure.
+ * a symbolic link as the file or its folder (ELOOP, ENOTDIR) and anything
+ * but a regular file (EINVAL), without blocking: what the sandbox leaves is
+ * hostile input. Returns NULL with errno set on failure.
  */
 char *fs_read_text(const char *path, size_t max);
+
+/*
+ * fs_fopen_untrusted - fopen(path, "r") with fs_read_text's refusals: for
+ * reading a file the sandbox could have replaced line by line (a regular
+ * file is read to its end and stops). NULL with errno set on failure.
+ */
+FILE *fs_fopen_untrusted(const char *path, size_t max);
+
+/*
+ * fs_opendir_untrusted - opendir(path), refusing a symbolic link (ENOTDIR or
+ * ELOOP): for folders the sandbox could have replaced.
+ */
+DIR *fs_opendir_untrusted(const char *path);
 
 /*
  * fs_write_atomic - replace path with len bytes of data: written to

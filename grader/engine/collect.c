@@ -1,5 +1,6 @@
 /* collect.c - turns the native pass's JSON files into per-test results. */
 #include "engine/collect.h"
+#include "base/fs.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -62,10 +63,24 @@ static char *failure_text(json_t *t)
     return out;
 }
 
+/* The most the grader reads of each file the sandbox leaves (hostile input:
+ * base/fs.h's untrusted reads refuse links, FIFOs and larger files). */
+#define MAX_RESULTS_BYTES (16u << 20)
+#define MAX_PROBE_BYTES   (64u << 20)
+
+/* Parse the JSON file at path, read as hostile input; NULL if it cannot be. */
+static json_t *load_untrusted_json(const char *path)
+{
+    char *text = fs_read_text(path, MAX_RESULTS_BYTES);
+    json_t *doc = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return doc;
+}
+
 /* Read results.json (the verdict hook's output). */
 static void read_results(struct grade *g, const char *path)
 {
-    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *doc = load_untrusted_json(path);
     json_t *tests = json_object_get(doc, "tests");
     size_t i;
     json_t *t;
@@ -134,7 +149,7 @@ static void drop_foreign_objects(json_t *ipc)
 /* Read probe.jsonl: end records carry what each test left behind. */
 static void read_probe(struct grade *g, const char *path)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = fs_fopen_untrusted(path, MAX_PROBE_BYTES);
     if (f == NULL)
         return;
     char *line = NULL;
@@ -223,7 +238,7 @@ static void startup_note(struct grade *g, json_t *startup, const char *status)
 /* Read watch.json: hangs and the grader's own watchdog kills. */
 static void read_watch(struct grade *g, const char *path)
 {
-    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *doc = load_untrusted_json(path);
     if (doc == NULL) {
         g->runner_note = xasprintf("the test run was stopped before it reported "
                                    "(time or resource limit)");

@@ -1,6 +1,7 @@
 /* native.c - the native pass inside the sandbox: watchdog and why-it-hung capture. */
 #include "engine/native.h"
 #include "hang/hang.h"
+#include "base/fs.h"
 #include "base/proc.h"
 
 #include <dirent.h>
@@ -283,7 +284,7 @@ static void on_record(struct watch *w, const char *line)
 /* Read new complete lines of the probe file. */
 static void read_probe(struct watch *w)
 {
-    FILE *f = fopen(w->probe_path, "re");
+    FILE *f = fs_fopen_untrusted(w->probe_path, 64u << 20); /* the test's to write */
     if (f == NULL)
         return;
     if (fseek(f, w->offset, SEEK_SET) == 0) {

@@ -1,5 +1,6 @@
 /* vglog.c - parses valgrind memcheck text logs (one per process) into per-test data. */
 #include "engine/vglog.h"
+#include "base/fs.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static void add_line(char **text, const char *raw)
 /* Read one log file into *vp. Returns 0, or -1 if it cannot be read. */
 static int parse_log(const char *path, struct vg_proc *vp)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = fs_fopen_untrusted(path, 64u << 20); /* the sandbox could replace it */
     if (f == NULL)
         return -1;
     char line[4096];
@@ -150,7 +151,7 @@ static const char *owner(struct vg_proc *procs, int n, int i)
 
 int vglog_collect(struct grade *g, const char *dir)
 {
-    DIR *d = opendir(dir);
+    DIR *d = fs_opendir_untrusted(dir);
     if (d == NULL)
         return 0;
     struct vg_proc *procs = calloc(MAX_LOGS, sizeof *procs);

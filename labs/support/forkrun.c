@@ -23,6 +23,8 @@
  * The verdicts of a fork run are for reading, not grading: the grader takes
  * verdicts from the native run and only memory data from memcheck.
  */
+#include "results.h"
+
 #include <criterion/criterion.h>
 #include <criterion/internal/ordered-set.h>
 #include <criterion/options.h>
@@ -303,10 +305,8 @@ static int fork_runner(int argc, char *argv[])
     }
     printf("[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Crashing: %d\n",
            tested, passing, failing, crashing);
-    const char *path = getenv("IPCLAB_RESULTS_FILE");
     json_t *doc = json_pack("{s:o}", "tests", tests);
-    if (path != NULL && path[0] != '\0' && json_dump_file(doc, path, JSON_INDENT(1)) != 0)
-        fprintf(stderr, "ipclab fork runner: cannot write results to '%s'\n", path);
+    results_write(doc);
     json_decref(doc);
     criterion_finalize(set);
     return failing + crashing > 0;

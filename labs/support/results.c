@@ -1,9 +1,31 @@
 /* results.c - writes every test's verdict as JSON (Criterion's own JSON is not valid). */
+#include "results.h"
+
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+int results_write(json_t *doc)
+{
+    const char *path = getenv("IPCLAB_RESULTS_FILE");
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%.4096s.%d.tmp", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || json_dumpfd(doc, fd, JSON_INDENT(1)) != 0 || close(fd) != 0 ||
+        rename(tmp, path) != 0) {
+        fprintf(stderr, "ipclab: cannot write results to '%s'\n", path);
+        if (fd >= 0)
+            unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
 
 /* Verdict word for one test: passed, failed, crashed, timeout or skipped. */
 static const char *verdict(const struct criterion_test_stats *t)
@@ -41,8 +63,7 @@ static json_t *failure_messages(const struct criterion_test_stats *t)
  */
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
-    const char *path = getenv("IPCLAB_RESULTS_FILE");
-    if (path == NULL || path[0] == '\0')
+    if (getenv("IPCLAB_RESULTS_FILE") == NULL)
         return;
     json_t *tests = json_array();
     for (struct criterion_suite_stats *s = stats->suites; s != NULL; s = s->next)
@@ -59,7 +80,6 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
                           failure_messages(t)));
         }
     json_t *doc = json_pack("{s:o}", "tests", tests);
-    if (json_dump_file(doc, path, JSON_INDENT(1)) != 0)
-        fprintf(stderr, "ipclab: cannot write results to '%s'\n", path);
+    results_write(doc);
     json_decref(doc);
 }
