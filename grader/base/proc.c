@@ -95,10 +95,11 @@ static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t 
     int in = open("/dev/null", O_RDONLY);
     if (in < 0 || dup2(in, 0) < 0 || dup2(wfd, 1) < 0 || dup2(wfd, 2) < 0)
         _exit(126);
-    if (in > 2)
-        close(in);
-    if (wfd > 2)
-        close(wfd);
+    /* Nothing the grader (or whoever started it) holds open reaches the
+     * command: every fd above 2 is closed, whatever its close-on-exec flag. */
+    if (close_range(3, ~0U, 0) < 0)
+        for (int fd = 3; fd < 65536; fd++)
+            close(fd);
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         dprintf(2, "ipclab: chdir '%s': %s\n", o->cwd, strerror(errno));
         _exit(126);

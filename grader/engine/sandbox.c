@@ -7,7 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* Size of every writable tmpfs in the sandbox (bwrap --size), and of the
+ * empty ones that hide host folders. */
+#define TMPFS_BYTES "536870912" /* 512 MiB */
+#define HIDDEN_BYTES "65536"
 
 /* The bwrap options, before the bind of the work directory. */
 static const char *const bwrap_opts[] = {"bwrap",
@@ -24,19 +30,40 @@ static const char *const bwrap_opts[] = {"bwrap",
                                          "--ro-bind",
                                          "/",
                                          "/",
+                                         "--disable-userns",
                                          "--dev",
                                          "/dev",
+                                         "--size",
+                                         TMPFS_BYTES,
                                          "--tmpfs",
                                          "/dev/shm",
                                          "--mqueue",
                                          "/dev/mqueue",
                                          "--proc",
                                          "/proc",
+                                         "--size",
+                                         TMPFS_BYTES,
                                          "--tmpfs",
                                          "/tmp",
+                                         "--size",
+                                         TMPFS_BYTES,
                                          "--tmpfs",
                                          "/var/tmp",
                                          NULL};
+
+/*
+ * Host folders the sandbox sees empty (each an empty tmpfs of HIDDEN_BYTES):
+ * the host's services (/run: unix sockets), people's homes, and, in the
+ * course, what a submission must never read: the reference solutions, the
+ * history, the broken variants and corpus (tests/), the benchmark cases,
+ * grades and submissions kept in the course. IPCLAB_SANDBOX_HIDE adds more
+ * (a colon-separated list: grade-all hides its output folder and the
+ * submissions folder). The course root itself is bound again after /home
+ * and /root, so a course kept in a home stays visible.
+ */
+static const char *const hidden_host[] = {"/run", "/home", "/root", NULL};
+static const char *const hidden_in_course[] = {
+    "solutions", ".git", "tests", "bench", "grades", "submissions", NULL};
 
 /*
  * course_labs_target - the real path of the course's labs/ when it lies
@@ -60,25 +87,85 @@ static const char *course_labs_target(void)
     return real[0] ? real : NULL;
 }
 
+/* COURSE/name as a string that lives as long as the process (one per name). */
+static const char *course_path(const char *name)
+{
+    static char paths[8][PATH_MAX];
+    static const char *names[8];
+    size_t i = 0;
+    while (i < 8 && names[i] != NULL && strcmp(names[i], name) != 0)
+        i++;
+    if (i == 8)
+        return NULL;
+    if (names[i] == NULL) {
+        snprintf(paths[i], sizeof paths[i], "%s/%s", course_root(), name);
+        names[i] = name;
+    }
+    return paths[i];
+}
+
+/* The folders IPCLAB_SANDBOX_HIDE names (colon-separated), read once. */
+static const char *const *extra_hidden(size_t *n)
+{
+    static char buf[8192];
+    static const char *list[32];
+    static size_t count;
+    static int done;
+    if (!done) {
+        done = 1;
+        const char *env = getenv("IPCLAB_SANDBOX_HIDE");
+        snprintf(buf, sizeof buf, "%s", env != NULL ? env : "");
+        for (char *save = NULL, *p = strtok_r(buf, ":", &save); p != NULL && count < 32;
+             p = strtok_r(NULL, ":", &save))
+            if (p[0] == '/')
+                list[count++] = p;
+    }
+    *n = count;
+    return list;
+}
+
+/* Append "--size HIDDEN_BYTES --tmpfs path" to out at k when path is an
+ * existing folder (bwrap mounts on it, it cannot create it in a read-only
+ * host); returns the new k. */
+static size_t hide(char **out, size_t k, const char *path)
+{
+    struct stat st;
+    if (path == NULL || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return k;
+    out[k++] = "--size";
+    out[k++] = HIDDEN_BYTES;
+    out[k++] = "--tmpfs";
+    out[k++] = (char *)path;
+    return k;
+}
+
 char **sandbox_argv(const struct sandbox_info *si, const char *work,
                     const struct sandbox_opts *o, char *const argv[])
 {
-    size_t nopts = sizeof bwrap_opts / sizeof bwrap_opts[0] - 1, nargs = 0, nro = 0;
+    size_t nopts = sizeof bwrap_opts / sizeof bwrap_opts[0] - 1, nargs = 0, nro = 0,
+           nextra = 0;
     while (argv[nargs] != NULL)
         nargs++;
     while (o != NULL && o->ro != NULL && o->ro[nro] != NULL)
         nro++;
-    char **out = calloc(nopts + nargs + 3 * nro + 16, sizeof *out);
+    const char *const *extra = extra_hidden(&nextra);
+    char **out = calloc(nopts + nargs + 3 * nro + 4 * (nextra + 16) + 16, sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
     if (si->on) {
         for (size_t i = 0; i < nopts; i++)
             out[k++] = (char *)bwrap_opts[i];
-        /* A course checked out under /tmp stays visible (read-only). */
+        for (size_t i = 0; hidden_host[i] != NULL; i++)
+            k = hide(out, k, hidden_host[i]);
+        /* A course checked out under /tmp or a home stays visible (read-only). */
         out[k++] = "--ro-bind";
         out[k++] = (char *)course_root();
         out[k++] = (char *)course_root();
+        for (size_t i = 0; hidden_in_course[i] != NULL; i++)
+            k = hide(out, k, course_path(hidden_in_course[i]));
+        for (size_t i = 0; i < nextra; i++)
+            k = hide(out, k, extra[i]);
         /* ... and so do its labs when they are a link to a tree under /tmp. */
         const char *labs = course_labs_target();
         if (labs != NULL) {
