@@ -205,6 +205,12 @@ int cmd_grade_all(int argc, char **argv)
     setenv("NO_COLOR", "1", 1); /* the reports are files: no escape codes in them */
     fs_path(path, sizeof path, "%s/.class-lock", r.out); /* speed gates run alone */
     setenv(CLASS_LOCK_ENV, path, 1);
+    /* No student's sandbox sees the others' submissions or any output. */
+    char subs_real[PATH_MAX], hide[2 * PATH_MAX + 2];
+    if (realpath(r.subs, subs_real) == NULL)
+        snprintf(subs_real, sizeof subs_real, "%s", r.subs);
+    snprintf(hide, sizeof hide, "%s:%s", r.out, subs_real);
+    setenv("IPCLAB_SANDBOX_HIDE", hide, 1);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int sig = class_grade_pending(&r, todo);
