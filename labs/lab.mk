@@ -61,7 +61,8 @@ CFLAGS  := $(COURSE_CFLAGS) -g -O1 -pthread -I$(LAB_DIR)/include -I$(SUPPORT) \
 WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
            -Wl,--wrap=criterion_internal_test_main \
            -Wl,--wrap=criterion_internal_test_teardown \
-           -Wl,--wrap=criterion_send_assert
+           -Wl,--wrap=criterion_send_assert \
+           -Wl,--wrap=criterion_skip_test
 LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 

@@ -35,9 +35,11 @@
 #include <jansson.h>
 #include <nanomsg/nn.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -121,6 +123,33 @@ int nn_freemsg(void *msg)
     return real != NULL ? real(msg) : 0;
 }
 
+/* The shared page where a fork runner's child says it skipped its test. */
+static volatile int *skipped_flag;
+
+/*
+ * criterion_skip_test - in a fork runner's child: print the reason, mark the
+ * test skipped for the runner and end the child; Criterion's own otherwise
+ * (cr_skip_test ends the worker with exit(0), which alone reads "passed").
+ */
+void __real_criterion_skip_test(const char *format, ...);
+void __wrap_criterion_skip_test(const char *format, ...);
+void __wrap_criterion_skip_test(const char *format, ...)
+{
+    char msg[512] = "";
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(msg, sizeof msg, format, ap);
+    va_end(ap);
+    if (in_fork_child) {
+        fprintf(stderr, "[----] skipped: %s\n", msg);
+        fflush(NULL);
+        if (skipped_flag != NULL)
+            *skipped_flag = 1;
+        _exit(0);
+    }
+    __real_criterion_skip_test("%s", msg);
+}
+
 /* Count (and, in a fork child, print) failed assertions; Criterion's own then. */
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 {
@@ -197,6 +226,7 @@ static struct outcome run_one(const struct criterion_suite *s,
 {
     struct outcome o = {"crashed", 0, 0, 0};
     double t0 = now(), limit = timeout_of(s, t);
+    *skipped_flag = 0;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -233,7 +263,9 @@ static struct outcome run_one(const struct criterion_suite *s,
     o.seconds = now() - t0;
     int want_signal = t->data ? t->data->signal : 0;
     int want_exit = t->data ? t->data->exit_code : 0;
-    if (WIFSIGNALED(status)) {
+    if (*skipped_flag && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        o.status = "skipped";
+    } else if (WIFSIGNALED(status)) {
         o.signal = WTERMSIG(status);
         o.status = o.signal == want_signal ? "passed" : "crashed";
     } else if (WIFEXITED(status)) {
@@ -266,6 +298,13 @@ static int fork_runner(int argc, char *argv[])
         return 0;
     }
     const char *pattern = criterion_options.pattern;
+    skipped_flag = mmap(NULL, sizeof *skipped_flag, PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (skipped_flag == MAP_FAILED) {
+        perror("ipclab fork runner: mmap");
+        criterion_finalize(set);
+        return 2;
+    }
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -287,14 +326,15 @@ static int fork_runner(int argc, char *argv[])
                 continue;
             struct outcome o = run_one(&ss->suite, t);
             tested++;
-            if (strcmp(o.status, "passed") == 0)
+            if (strcmp(o.status, "passed") == 0 || strcmp(o.status, "skipped") == 0)
                 passing++;
             else if (strcmp(o.status, "failed") == 0)
                 failing++;
             else
                 crashing++;
             printf("[%s] %s::%s (%.2fs)\n",
-                   strcmp(o.status, "passed") == 0    ? "PASS"
+                   strcmp(o.status, "skipped") == 0   ? "SKIP"
+                   : strcmp(o.status, "passed") == 0  ? "PASS"
                    : strcmp(o.status, "failed") == 0  ? "FAIL"
                    : strcmp(o.status, "timeout") == 0 ? "TIMEOUT"
                                                       : "CRASH",
