@@ -200,6 +200,17 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* As after an exec: handlers the runner (Criterion) installed are reset
+     * to the default; ignored signals stay ignored. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+            sa.sa_handler != SIG_IGN) {
+            sa.sa_handler = SIG_DFL;
+            sa.sa_flags = 0;
+            sigaction(sig, &sa, NULL);
+        }
+    }
     in_fork_child = 1;
     /* Criterion's header declares these const; the library's own are plain variables. */
     const struct criterion_suite **suite = dlsym(RTLD_DEFAULT, "criterion_current_suite");
