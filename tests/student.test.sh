@@ -206,6 +206,19 @@ if [ $rc = 0 ] && cmp -s "$C/labs/$L/src/processes.c" "$C/.skeleton/$L/src/proce
 else
     fail reset "$out"
 fi
+# Two resets in the same second each keep their own backup; a file that is
+# already the skeleton is not backed up over anything.
+for v in first-version second-version; do
+    echo "/* $v */" >>"$C/labs/$L/src/processes.c"
+    "$IPC" reset 00 processes.c --yes >/dev/null 2>&1
+done
+out=$("$IPC" reset 00 --yes 2>&1)
+kept=$(grep -l -r -e first-version -e second-version "$C/.ipclab-backup/$L" 2>/dev/null | wc -l)
+if [ "$kept" = 2 ] && echo "$out" | grep -q 'already the skeleton'; then
+    pass "reset twice in a second keeps both backups; a skeleton is not backed up"
+else
+    fail reset-keeps-every-backup "$kept backups hold the two versions (want 2): $out"
+fi
 
 # --- watch, in tmux -------------------------------------------------------------
 # pane_shows REGEX: the tmux pane shows REGEX now.
