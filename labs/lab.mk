@@ -116,10 +116,14 @@ check: $(TEST_BIN)
 	$(TEST_BIN) $(CRITERION_FLAGS)
 
 # Under memcheck the tests run in children forked from one runner (forkrun.c):
-# one valgrind start per run, not one per test.
+# one valgrind start per run, not one per test. Then every log with a memory
+# error or a lost block is shown (support/vg-summary.sh); the target fails
+# when a test failed or memcheck found something.
 valgrind: $(TEST_BIN)
 	@rm -rf $(BUILD_DIR)/vg && mkdir -p $(BUILD_DIR)/vg
-	IPCLAB_FORK_RUNNER=1 $(VALGRIND) $(TEST_BIN) $(CRITERION_FLAGS)
+	@IPCLAB_FORK_RUNNER=1 $(VALGRIND) $(TEST_BIN) $(CRITERION_FLAGS); tests=$$?; \
+	    $(SUPPORT)/vg-summary.sh $(BUILD_DIR)/vg; found=$$?; \
+	    [ $$tests = 0 ] && [ $$found = 0 ]
 
 list: $(TEST_BIN)
 	@$(TEST_BIN) --list

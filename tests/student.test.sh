@@ -196,6 +196,34 @@ expect "grader warns when MANIFEST shows an edited provided test" $? 0 "$out" \
 out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
 expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' 'Score: 86/86'
 
+# --- Ctrl-C during check ----------------------------------------------------------
+# A run stopped by Ctrl-C says "stopped", blames nothing, records nothing and
+# leaves nothing running (run_and_wait made to hang so the run is caught midway).
+cp "$C/labs/$L/src/processes.c" "$W/processes.keep"
+sed -i '/^int run_and_wait(char \*const argv\[\])$/,/^{$/ s/^{$/{\n    for (;;)\n        pause();/' \
+    "$C/labs/$L/src/processes.c"
+progress_before=$(md5sum <"$C/.ipclab-progress" 2>/dev/null)
+(cd "$C" && exec "$IPC" check 00 'run_and_wait/*' >"$W/interrupted.out" 2>&1) &
+check_pid=$!
+runner="$C/labs/$L/build/[r]un-tests" # [r]: the pattern does not match its own pgrep
+if wait_until 30 sh -c "pgrep -f '$runner' >/dev/null"; then
+    kill -INT "$check_pid"
+    wait "$check_pid"
+    rc=$?
+    out=$(cat "$W/interrupted.out")
+    if [ "$rc" = 130 ] && grep -q '^stopped' <<<"$out" && ! grep -q -i -e crash -e SIGKILL <<<"$out" &&
+        [ "$(md5sum <"$C/.ipclab-progress" 2>/dev/null)" = "$progress_before" ] &&
+        wait_until 10 sh -c "! pgrep -f '$runner' >/dev/null"; then
+        pass "Ctrl-C during check: stopped, nothing blamed, recorded or left running"
+    else
+        fail check-ctrl-c "exit $rc; progress changed: $([ "$(md5sum <"$C/.ipclab-progress" 2>/dev/null)" = "$progress_before" ] || echo yes); $out"
+    fi
+else
+    kill "$check_pid" 2>/dev/null
+    fail check-ctrl-c "the test runner never started: $(cat "$W/interrupted.out")"
+fi
+cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
+
 # --- reset ----------------------------------------------------------------------
 out=$("$IPC" reset 00 2>&1)
 rc=$?

@@ -253,6 +253,8 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     if (tty && built < 0)
         fputs("\r\033[K", out);
     int status = 1;
+    if (proc_interrupted())
+        goto stopped;
     if (built < 0) {
         if (!o->quiet) {
             fprintf(out,
@@ -268,6 +270,7 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
         goto record;
     }
     free(log);
+    log = NULL;
     res->build_ok = true;
     char bin[4300];
     snprintf(bin, sizeof bin, "%s/build%s/run-tests", lab_dir, o->asan ? "/asan" : "");
@@ -279,6 +282,10 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
                     o->asan ? &output : NULL);
     if (tty)
         fputs("\r\033[K", out);
+    if (proc_interrupted()) {
+        free(output);
+        goto stopped;
+    }
     report(&g, o->glob, o, res, now_seconds() - t0, output, true);
     status = res->passed == res->run && res->run > 0 ? 0 : 1;
     free(output);
@@ -290,9 +297,15 @@ record:
         json_decref(p);
     }
     grade_free(&g);
-    if (proc_interrupted())
-        return 2;
     return status;
+stopped:
+    /* Ctrl-C (or SIGTERM/SIGHUP): the tests were stopped by us, not by the
+     * student's code; a half run says nothing and is not recorded. */
+    free(log);
+    if (!o->quiet)
+        fprintf(out, "\nstopped: the run was interrupted; nothing was recorded\n");
+    grade_free(&g);
+    return 130;
 }
 
 int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
