@@ -387,6 +387,19 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
     return run->n;
 }
 
+/* vg_forget - drop what memcheck recorded for r (as if it never ran). */
+static void vg_forget(struct test_result *r)
+{
+    r->vg_ran = false;
+    r->vg_errors = 0;
+    r->vg_leak_bytes = 0;
+    r->vg_leak_blocks = 0;
+    free(r->vg_error_text);
+    r->vg_error_text = NULL;
+    free(r->vg_leak_text);
+    r->vg_leak_text = NULL;
+}
+
 /* Wait for run's shards (or kill them first), then read their logs. */
 static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
 {
@@ -507,6 +520,12 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     }
     g->valgrind_seconds = now_seconds() - vt0;
     class_unlock(lock);
+    /* Memory data belongs to the tests that passed natively: the speculative
+     * shards may have finished others, and a grade must not depend on how
+     * far they got. */
+    for (size_t i = 0; i < g->m.ntests; i++)
+        if (g->tests[i].verdict != V_PASSED)
+            vg_forget(&g->tests[i]);
     /* Say which passed tests memcheck could not finish (its timeout, a limit). */
     char *missing = NULL;
     size_t nmissing = 0;
