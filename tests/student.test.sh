@@ -151,7 +151,7 @@ expect "solution refused while tests fail, with the score" $? 1 "$out" 'not yet'
     '0/29 tests pass, 0/86 points'
 cp "$SOL" "$C/labs/$L/src/processes.c"
 printf 'int broken(void) { return }\n' >>"$C/labs/$L/src/processes.c"
-out=$(timeout 120 "$IPC" check 00 2>&1)
+out=$(cd "$C" && timeout 120 "$IPC" check 00 2>&1)
 first=$(sed -n 2p <<<"$out")
 if grep -q 'does not compile' <<<"$(head -1 <<<"$out")" && grep -q 'error:' <<<"$first"; then
     pass "a compiler error is shown first"
@@ -195,6 +195,18 @@ expect "grader warns when MANIFEST shows an edited provided test" $? 0 "$out" \
 # --- grade NN -------------------------------------------------------------------
 out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
 expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' 'Score: 86/86'
+
+# --- which course tree -------------------------------------------------------------
+# A command run outside its course (another checkout's build/ on PATH) names
+# the tree it works on.
+from_other=$(cd "$ROOT" && "$IPC" hint 00 2>&1 >/dev/null)
+from_own=$(cd "$C/labs" && "$IPC" hint 00 2>&1 >/dev/null)
+if grep -qF "working on the course at $(realpath "$C"), not the one you are in ($ROOT)" <<<"$from_other" &&
+    ! grep -q 'working on the course' <<<"$from_own"; then
+    pass "a command run in another course's tree names the tree it works on"
+else
+    fail course-tree-named "from another tree: '$from_other'; from its own: '$from_own'"
+fi
 
 # --- Ctrl-C during check ----------------------------------------------------------
 # A run stopped by Ctrl-C says "stopped", blames nothing, records nothing and
