@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"solution", cmd_solution, "the reference solution, side by side, once yours passes"},
     {"grade-all", cmd_grade_all, "grade a whole class in parallel, resumably"},
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook"},
+    {"audit", cmd_audit, "the grader's submission audit of a build (for lab checks)"},
     {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why"},
 };
 

@@ -2,12 +2,14 @@
  * calls. */
 #include "engine/audit.h"
 #include "base/fs.h"
+#include "engine/manifest.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,6 +91,10 @@ static int check_includes(const struct audit_input *in, const char *file,
             seen_self = true;
             bool ok = self || system_header(dep) ||
                       (under(dep, in->include_dir) && strstr(dep, "/../") == NULL);
+            /* The same file by another spelling (a link, a "/../" on the way). */
+            char real[PATH_MAX];
+            if (!ok && !self && realpath(dep, real) != NULL)
+                ok = system_header(real) || under(real, in->include_dir);
             if (!ok) {
                 rc = audit_add(
                     a, true, file, 0,
@@ -263,6 +269,14 @@ int audit_run(const struct audit_input *in, struct audit *out)
     return 0;
 }
 
+char *audit_finding_text(const struct audit_finding *f)
+{
+    char *out = NULL;
+    int n = f->line > 0 ? asprintf(&out, "%s:%d: %s", f->file, f->line, f->what)
+                        : asprintf(&out, "%s: %s", f->file, f->what);
+    return n < 0 ? NULL : out;
+}
+
 bool audit_refused(const struct audit *a)
 {
     for (size_t i = 0; i < a->n; i++)
@@ -383,4 +397,55 @@ done:
     unlink(aux);
     rmdir(made);
     return out;
+}
+
+/* ---- one lab's build ------------------------------------------------------ */
+
+int audit_build(const struct manifest *m, const char *build_dir, const char *harness_dir,
+                struct audit *out)
+{
+    memset(out, 0, sizeof *out);
+    char lab[PATH_MAX];
+    if (realpath(m->dir, lab) == NULL)
+        return -1;
+    char include[PATH_MAX + 16], support[PATH_MAX + 16], allowed[PATH_MAX + 32];
+    char student[PATH_MAX + 16], tests[PATH_MAX + 16], sobjs[PATH_MAX + 16];
+    snprintf(include, sizeof include, "%s/include", lab);
+    snprintf(support, sizeof support, "%s/../support", lab);
+    snprintf(allowed, sizeof allowed, "%s/../allowed-calls.txt", lab);
+    snprintf(student, sizeof student, "%s/student", build_dir);
+    snprintf(tests, sizeof tests, "%s/tests", harness_dir);
+    snprintf(sobjs, sizeof sobjs, "%s/support", harness_dir);
+    char **contract = audit_contract("cc", include, support);
+    if (contract == NULL)
+        return -1;
+    const char *harness[] = {tests, sobjs, NULL};
+    const char **files = calloc(m->nstudent_files + 1, sizeof *files);
+    if (files == NULL) {
+        audit_strv_free(contract);
+        return -1;
+    }
+    /* Only C files compile to an object; a header among them is checked by its includer.
+     */
+    size_t nfiles = 0;
+    for (size_t i = 0; i < m->nstudent_files; i++) {
+        size_t len = strlen(m->student_files[i]);
+        if (len > 2 && strcmp(m->student_files[i] + len - 2, ".c") == 0)
+            files[nfiles++] = m->student_files[i];
+    }
+    struct audit_input in = {.student_dir = student,
+                             .files = files,
+                             .include_dir = include,
+                             .harness = harness,
+                             .allowed_path = allowed,
+                             .allow = m->allow,
+                             .forbid = m->forbid,
+                             .require = m->require,
+                             .contract = (const char *const *)contract};
+    int rc = nfiles > 0 ? audit_run(&in, out) : 0;
+    int err = errno;
+    free(files);
+    audit_strv_free(contract);
+    errno = err;
+    return rc;
 }

@@ -46,6 +46,24 @@ struct audit_input {
  */
 int audit_run(const struct audit_input *in, struct audit *out);
 
+/*
+ * audit_build - audit the student files of the lab m as its build left
+ * them in build_dir (lab.mk: build_dir/student/NAME.s, NAME.d, NAME.o),
+ * the tests' and support objects being in harness_dir/tests and
+ * harness_dir/support (usually the same build),
+ * against labs/allowed-calls.txt, the lab's allow/forbid/require and the
+ * contract its include/ declares. Fills *out; 0, or -1 with errno set.
+ */
+struct manifest;
+int audit_build(const struct manifest *m, const char *build_dir, const char *harness_dir,
+                struct audit *out);
+
+/*
+ * audit_finding_text - one finding as the student sees it:
+ * "pipes.c:12: what" ("pipes.c: what" without a line); malloc'd, or NULL.
+ */
+char *audit_finding_text(const struct audit_finding *f);
+
 /* audit_refused - whether any finding refuses the submission. */
 bool audit_refused(const struct audit *a);
 
