@@ -101,11 +101,13 @@ $(TIMEOUTS_BIN): $(BUILD_DIR)/support/timeouts.o $(TEST_OBJS) $(BUILD_DIR)/suppo
 
 # A student file goes through assembly on its way to an object, and the
 # compiler lists every file it read: the grader's audit (grader/engine/audit.c)
-# reads NAME.d (includes), NAME.s (inline assembly) and NAME.o (sections,
+# reads NAME.d (includes), NAME.i and NAME.s (inline assembly: GCC leaves no
+# trace of an empty asm statement in NAME.s) and NAME.o (sections,
 # definitions, calls) before any of the student's code runs.
 $(BUILD_DIR)/student/%.s: $(SRC_DIR)/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -S -MD -MF $(@:.s=.d) -o $@ $<
+	$(CC) $(CFLAGS) -E -o $(@:.s=.i) $<
 
 $(BUILD_DIR)/student/%.o: $(BUILD_DIR)/student/%.s
 	$(CC) $(CFLAGS) -c -o $@ $<
