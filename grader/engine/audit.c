@@ -537,6 +537,8 @@ int audit_build(const struct manifest *m, const char *build_dir, const char *har
                 struct audit *out)
 {
     memset(out, 0, sizeof *out);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     char lab[PATH_MAX];
     if (realpath(m->dir, lab) == NULL)
         return -1;
@@ -576,6 +578,10 @@ int audit_build(const struct manifest *m, const char *build_dir, const char *har
                              .contract = (const char *const *)contract};
     int rc = nfiles > 0 ? audit_run(&in, out) : 0;
     int err = errno;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* The whole audit's time, the contract's compilation included. */
+    out->seconds =
+        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     free(files);
     audit_strv_free(contract);
     errno = err;
