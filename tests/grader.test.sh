@@ -6,7 +6,9 @@
 #   outputs           results.json fields and types (jq), JUnit XML well-formed
 #                     (xmllint), the CSV row matches its header
 #   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
-#                     gets the outcome its `expect` file names, in bounded time,
+#                     gets the outcome its `expect` file names, in bounded time
+#                     (graded with the audit flagging for review, unless expect
+#                     says audit=refuse),
 #                     and leaves the host clean (no process, IPC object or file);
 #                     01-pipes's cases are named CASE, other labs' LAB/CASE
 # Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
@@ -202,7 +204,7 @@ run_case() {
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
     # shellcheck disable=SC2034 # destructive: read from expect, used by the caller's loop
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
-    local target_test="" also_check=0 not_message="" sandbox=1
+    local target_test="" also_check=0 not_message="" sandbox=1 audit=review
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
     [ -n "$target_test" ] && target=$target_test
@@ -226,6 +228,10 @@ run_case() {
     [ "$valgrind" = 1 ] && opts=(--jobs 2)
     [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
     [ "$sandbox" = 0 ] && opts+=(--no-sandbox)
+    # hook.c defines a harness symbol, which the audit refuses: a case tests
+    # what its code does at run time under `[audit] action = review`, unless
+    # its expect says audit=refuse (a forgery the audit must stop).
+    [ "$audit" = refuse ] || opts+=(--policy "$OUT/policy-review.ini")
     local before start secs rc
     before=$(ipc_snapshot)
     local sums_before
@@ -272,6 +278,14 @@ run_case() {
         [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&
             why="$why; no why-it-hung sentence"
         [ "$isolation" = 1 ] && ! jq -e '.isolation.on' "$r" >/dev/null && why="$why; isolation is off"
+        if [ "$audit" = refuse ]; then
+            jq -e '.audit.refused and (.tests | all(.verdict == "not run"))' "$r" >/dev/null ||
+                why="$why; not refused by the audit: $(jq -c '.audit' "$r" | cut -c1-200)"
+        elif [ "$build" = ok ] && [ -f "$dir/inject.c" ]; then
+            # The hook is still found, and flagged for review, not refused.
+            jq -e '.audit.flagged and (.audit.refused | not)' "$r" >/dev/null ||
+                why="$why; the audit did not flag the hook for review: $(jq -c '.audit' "$r" | cut -c1-200)"
+        fi
         [ $rc -eq 2 ] && why="$why; could not grade (exit 2)"
     fi
     [ "$(echo "$secs > $max_seconds" | bc)" = 1 ] && why="$why; took ${secs}s (budget $max_seconds)"
@@ -318,6 +332,9 @@ elif [ -z "$corpus_lab" ] || [ ! -d "$CORPUS" ]; then
     skip corpus "no lab or no corpus"
 else
     mkdir -p "$OUT/corpus" "$OUT/decoy"
+    # The course's policy, with the audit's findings flagged instead of refused.
+    sed -E 's/^action *= *refuse$/action = review/' grader/policy.ini >"$OUT/policy-review.ini"
+    grep -qx 'action = review' "$OUT/policy-review.ini" || fail corpus "grader/policy.ini has no [audit] action = refuse line"
     for f in tests.c lab.ini grades.csv; do echo "decoy $f" >"$OUT/decoy/$f"; done
     chmod 755 "$OUT/decoy"
     # Prove the sandbox is on with a harmless case before any destructive one.

@@ -212,7 +212,8 @@ static void report(const struct grade *g, const char *glob, const struct check_o
 /*
  * The grader's audit of the build in lab_dir/build (engine/audit.h), shown
  * at once: a student learns that the grader would refuse the submission
- * before grading, not after. Returns true when a finding refuses it. An
+ * before grading, not after. Returns true when a finding refuses it (said
+ * again after the tests; the exit status stays the tests'). An
  * audit that cannot run is said and ignored (the grader will say more).
  */
 static bool check_audit(const struct grade *g, const char *lab_dir, bool quiet,
@@ -331,7 +332,8 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     if (tty)
         fputs("\r\033[K", out);
     report(&g, o->glob, o, res, now_seconds() - t0, output, true);
-    status = res->passed == res->run && res->run > 0 && !refused ? 0 : 1;
+    /* The exit status stays the tests' (the same verdicts as `make check`). */
+    status = res->passed == res->run && res->run > 0 ? 0 : 1;
     if (refused && !o->quiet)
         fprintf(out,
                 "%sbut the grader refuses this code as it is:%s see the audit's "

@@ -153,6 +153,11 @@ void pass_audit(struct grade *g)
             xasprintf("the submission audit could not run: %s", strerror(errno));
         return;
     }
+    /* Name the student's files as they know them, not by the private work directory. */
+    char prefix[4300];
+    snprintf(prefix, sizeof prefix, "%s/src/", g->work);
+    for (size_t i = 0; i < g->audit.n; i++)
+        strip_all(g->audit.f[i].what, prefix);
     if (!audit_refused(&g->audit))
         return;
     if (g->pol.audit == AUDIT_REVIEW)
