@@ -5,6 +5,9 @@
 #   skeleton/<lab>    score 0, within 30 s
 #   outputs           results.json fields and types (jq), JUnit XML well-formed
 #                     (xmllint), the CSV row matches its header
+#   audit/...         the audit applies a lab's forbid/require (a copy of lab
+#                     01), passes the solution (prints the audit's median time),
+#                     and a bad [audit] action in the policy is an error
 #   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
 #                     gets the outcome its `expect` file names, in bounded time
 #                     (graded with the audit flagging for review, unless expect
@@ -13,7 +16,7 @@
 #                     01-pipes's cases are named CASE, other labs' LAB/CASE
 # Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
 # valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
-# ONLY="solutions skeleton outputs corpus" picks parts; CASES="a b" picks cases.
+# ONLY="solutions skeleton outputs audit corpus" picks parts; CASES="a b" picks cases.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 cd "$ROOT" || exit 2
@@ -67,7 +70,7 @@ host_clean() {
 }
 
 labs=$(find labs -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9]-*' -printf '%f\n' | sort)
-ONLY=${ONLY:-solutions skeleton outputs corpus}
+ONLY=${ONLY:-solutions skeleton outputs audit corpus}
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # --- solutions: full marks, zero deductions ----------------------------------
@@ -168,6 +171,57 @@ if [ -n "$first" ] && want outputs; then
         fail outputs/control-characters "the CSV's student cell is a formula: $cell"
     else
         pass "outputs/control-characters (ESC and CR shown as \\xNN, formula cell quoted)"
+    fi
+fi
+
+# --- audit: the lab's allow/forbid/require, the policy's [audit] action ----------
+# A copy of lab 01 whose lab.ini forbids a call the solution makes and
+# requires one it does not: `ipclab audit` must refuse the solution for
+# both, naming each; the lab as it is must not. The audit's own time (the
+# whole audit, contract included) is printed: its budget is 0.2 s a grade.
+if want audit; then
+    alab="$OUT/audit/labs/01-pipes"
+    mkdir -p "$alab"
+    cp -r labs/01-pipes/include labs/01-pipes/tests labs/01-pipes/Makefile "$alab/"
+    ln -s "$ROOT/labs/lab.mk" "$ROOT/labs/support" "$ROOT/labs/allowed-calls.txt" "$OUT/audit/labs/"
+    sed -E 's/^student_files = .*/&\nforbid = popen waitpid\nrequire = mq_send/' labs/01-pipes/lab.ini >"$alab/lab.ini"
+    abuild="$OUT/audit/build"
+    if ! make -s -C "$alab" all IPCLAB="$IPCLAB" SRC_DIR="$ROOT/solutions/01-pipes/src" \
+        BUILD_DIR="$abuild" WERROR=1 >"$OUT/audit/build.log" 2>&1; then
+        fail audit/rules "the solution does not build: $(head -3 "$OUT/audit/build.log")"
+    else
+        out=$("$IPCLAB" audit --lab "$alab" --build "$abuild" 2>&1)
+        rc=$?
+        if [ $rc -ne 1 ]; then
+            fail audit/rules "exit $rc, expected 1 (refused): $out"
+        elif ! echo "$out" | grep -qE "^pipes\.c:[0-9]+: .*'popen' in [a-z_]+\(\), which this lab forbids" ||
+            ! echo "$out" | grep -q "'waitpid'.*which this lab forbids" ||
+            ! echo "$out" | grep -q "requires your code to use 'mq_send'"; then
+            fail audit/rules "forbid/require findings missing: $out"
+        else
+            pass audit/rules
+        fi
+        cp labs/01-pipes/lab.ini "$alab/lab.ini" # the lab as it is
+        times=$(for _ in 1 2 3 4 5; do
+            "$IPCLAB" audit --lab "$alab" --build "$abuild" --time | awk '/^audit: / {print $2}'
+        done | sort -n)
+        out=$("$IPCLAB" audit --lab "$alab" --build "$abuild" 2>&1)
+        rc=$?
+        if [ $rc -ne 0 ] || [ -n "$out" ]; then
+            fail audit/honest "lab 01's solution: exit $rc: $out"
+        else
+            pass "audit/honest (audit median $(echo "$times" | sed -n 3p) s of 5)"
+        fi
+    fi
+    # An [audit] action that is neither refuse nor review is an error, not a default.
+    printf '[audit]\naction = maybe\n' >"$OUT/audit/bad-policy.ini"
+    out=$("$IPCLAB" grade --lab 01 --submission solutions/01-pipes/src \
+        --policy "$OUT/audit/bad-policy.ini" 2>&1)
+    rc=$?
+    if [ $rc -eq 2 ] && echo "$out" | grep -q 'action = maybe'; then
+        pass audit/policy
+    else
+        fail audit/policy "exit $rc: $(echo "$out" | head -3)"
     fi
 fi
 

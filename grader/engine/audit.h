@@ -13,9 +13,11 @@
  * code runs the grader checks what the compiler made of it:
  *   - includes: only system headers and the lab's include/ (from the
  *     compiler's own dependency file, NAME.d);
- *   - inline assembly: none (the compiler's assembly, NAME.s, marks every
- *     asm statement with #APP); this also rules out valgrind client requests
- *     and raw system call instructions;
+ *   - inline assembly: none (the preprocessed file, NAME.i, holds every
+ *     __asm__ of the student's lines, even one GCC emits nothing for; the
+ *     assembly, NAME.s, marks every other asm statement with #APP); this
+ *     also rules out valgrind client requests and raw system call
+ *     instructions;
  *   - sections: only code and data (no constructors, destructors, ifuncs,
  *     Criterion tests or report hooks);
  *   - definitions: no global that replaces a C library, harness or test
@@ -26,7 +28,7 @@
 
 /* What to audit, and against which rules. */
 struct audit_input {
-    const char *student_dir;  /* the build's student objects: NAME.o, NAME.s, NAME.d */
+    const char *student_dir;  /* the build's student files: NAME.o, .s, .i, .d */
     const char *const *files; /* the student files (NAME.c), NULL-terminated */
     const char *include_dir;  /* the lab's include/ as the compiler saw it */
     const char *const
