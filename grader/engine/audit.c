@@ -547,6 +547,10 @@ int audit_build(const struct manifest *m, const char *build_dir, const char *har
     snprintf(include, sizeof include, "%s/include", lab);
     snprintf(support, sizeof support, "%s/../support", lab);
     snprintf(allowed, sizeof allowed, "%s/../allowed-calls.txt", lab);
+    /* The course's own file, which may be a link (a lab checked out elsewhere). */
+    char allowed_real[PATH_MAX];
+    if (realpath(allowed, allowed_real) != NULL)
+        snprintf(allowed, sizeof allowed, "%s", allowed_real);
     snprintf(student, sizeof student, "%s/student", build_dir);
     snprintf(tests, sizeof tests, "%s/tests", harness_dir);
     snprintf(sobjs, sizeof sobjs, "%s/support", harness_dir);
