@@ -332,13 +332,21 @@ run_case() {
         [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&
             why="$why; no why-it-hung sentence"
         [ "$isolation" = 1 ] && ! jq -e '.isolation.on' "$r" >/dev/null && why="$why; isolation is off"
+        # The audit's outcome in all three reports: report json, the terminal
+        # report and Gradescope's output.
         if [ "$audit" = refuse ]; then
             jq -e '.audit.refused and (.tests | all(.verdict == "not run"))' "$r" >/dev/null ||
                 why="$why; not refused by the audit: $(jq -c '.audit' "$r" | cut -c1-200)"
+            grep -q '^Refused by the submission audit' "$cout" || why="$why; the terminal report does not say it was refused"
+            jq -e '.output | test("Refused by the submission audit")' "$sub/out/results.json" >/dev/null 2>&1 ||
+                why="$why; Gradescope's output does not say it was refused"
         elif [ "$build" = ok ] && [ -f "$dir/inject.c" ]; then
             # The hook is still found, and flagged for review, not refused.
             jq -e '.audit.flagged and (.audit.refused | not)' "$r" >/dev/null ||
                 why="$why; the audit did not flag the hook for review: $(jq -c '.audit' "$r" | cut -c1-200)"
+            grep -q '^Flagged for review by the submission audit' "$cout" || why="$why; the terminal report does not flag it for review"
+            jq -e '.output | test("Flagged for review")' "$sub/out/results.json" >/dev/null 2>&1 ||
+                why="$why; Gradescope's output does not flag it for review"
         fi
         [ $rc -eq 2 ] && why="$why; could not grade (exit 2)"
     fi
