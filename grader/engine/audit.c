@@ -264,31 +264,6 @@ static int check_asm_source(const char *file, const char *ipath, struct audit *a
     return rc;
 }
 
-int audit_line_of(const char *spath, const char *func)
-{
-    if (func == NULL)
-        return 0;
-    char *text = fs_read_text(spath, MAX_TEXT);
-    if (text == NULL)
-        return 0;
-    size_t n = strlen(func);
-    int line = 0;
-    for (const char *p = text; p != NULL && *p != '\0';) {
-        if (strncmp(p, func, n) == 0 && p[n] == ':' &&
-            (p[n + 1] == '\n' || p[n + 1] == '\0')) {
-            /* The function's first line record in file 1, the compiled file. */
-            const char *loc = strstr(p, "\t.loc 1 ");
-            if (loc != NULL)
-                line = atoi(loc + 8);
-            break;
-        }
-        p = strchr(p, '\n');
-        p = p ? p + 1 : NULL;
-    }
-    free(text);
-    return line;
-}
-
 /* ---- the rules ------------------------------------------------------------ */
 
 static int load_rules(const struct audit_input *in, struct audit_rules *r)

@@ -1,6 +1,7 @@
 /* audit_object.c - the audit's look into the student's objects: sections, definitions,
  * calls. */
 #include "engine/audit_object.h"
+#include "base/fs.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -41,6 +42,33 @@ int audit_add(struct audit *a, bool refused, const char *file, int line, const c
     f->refused = refused;
     a->n++;
     return 0;
+}
+
+#define MAX_TEXT (16L << 20) /* bytes read from one .s file, at most */
+
+int audit_line_of(const char *spath, const char *func)
+{
+    if (func == NULL)
+        return 0;
+    char *text = fs_read_text(spath, MAX_TEXT);
+    if (text == NULL)
+        return 0;
+    size_t n = strlen(func);
+    int line = 0;
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        if (strncmp(p, func, n) == 0 && p[n] == ':' &&
+            (p[n + 1] == '\n' || p[n + 1] == '\0')) {
+            /* The function's first line record in file 1, the compiled file. */
+            const char *loc = strstr(p, "\t.loc 1 ");
+            if (loc != NULL)
+                line = atoi(loc + 8);
+            break;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    free(text);
+    return line;
 }
 
 /* ---- ELF objects ---------------------------------------------------------- */
