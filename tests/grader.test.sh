@@ -5,13 +5,18 @@
 #   skeleton/<lab>    score 0, within 30 s
 #   outputs           results.json fields and types (jq), JUnit XML well-formed
 #                     (xmllint), the CSV row matches its header
+#   audit/...         the audit applies a lab's forbid/require (a copy of lab
+#                     01), passes the solution (prints the audit's median time),
+#                     and a bad [audit] action in the policy is an error
 #   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
-#                     gets the outcome its `expect` file names, in bounded time,
+#                     gets the outcome its `expect` file names, in bounded time
+#                     (graded with the audit flagging for review, unless expect
+#                     says audit=refuse),
 #                     and leaves the host clean (no process, IPC object or file);
 #                     01-pipes's cases are named CASE, other labs' LAB/CASE
 # Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
 # valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
-# ONLY="solutions skeleton outputs corpus" picks parts; CASES="a b" picks cases.
+# ONLY="solutions skeleton outputs audit corpus" picks parts; CASES="a b" picks cases.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 cd "$ROOT" || exit 2
@@ -65,7 +70,7 @@ host_clean() {
 }
 
 labs=$(find labs -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9]-*' -printf '%f\n' | sort)
-ONLY=${ONLY:-solutions skeleton outputs corpus}
+ONLY=${ONLY:-solutions skeleton outputs audit corpus}
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # --- solutions: full marks, zero deductions ----------------------------------
@@ -169,6 +174,57 @@ if [ -n "$first" ] && want outputs; then
     fi
 fi
 
+# --- audit: the lab's allow/forbid/require, the policy's [audit] action ----------
+# A copy of lab 01 whose lab.ini forbids a call the solution makes and
+# requires one it does not: `ipclab audit` must refuse the solution for
+# both, naming each; the lab as it is must not. The audit's own time (the
+# whole audit, contract included) is printed: its budget is 0.2 s a grade.
+if want audit; then
+    alab="$OUT/audit/labs/01-pipes"
+    mkdir -p "$alab"
+    cp -r labs/01-pipes/include labs/01-pipes/tests labs/01-pipes/Makefile "$alab/"
+    ln -s "$ROOT/labs/lab.mk" "$ROOT/labs/support" "$ROOT/labs/allowed-calls.txt" "$OUT/audit/labs/"
+    sed -E 's/^student_files = .*/&\nforbid = popen waitpid\nrequire = mq_send/' labs/01-pipes/lab.ini >"$alab/lab.ini"
+    abuild="$OUT/audit/build"
+    if ! make -s -C "$alab" all IPCLAB="$IPCLAB" SRC_DIR="$ROOT/solutions/01-pipes/src" \
+        BUILD_DIR="$abuild" WERROR=1 >"$OUT/audit/build.log" 2>&1; then
+        fail audit/rules "the solution does not build: $(head -3 "$OUT/audit/build.log")"
+    else
+        out=$("$IPCLAB" audit --lab "$alab" --build "$abuild" 2>&1)
+        rc=$?
+        if [ $rc -ne 1 ]; then
+            fail audit/rules "exit $rc, expected 1 (refused): $out"
+        elif ! echo "$out" | grep -qE "^pipes\.c:[0-9]+: .*'popen' in [a-z_]+\(\), which this lab forbids" ||
+            ! echo "$out" | grep -q "'waitpid'.*which this lab forbids" ||
+            ! echo "$out" | grep -q "requires your code to use 'mq_send'"; then
+            fail audit/rules "forbid/require findings missing: $out"
+        else
+            pass audit/rules
+        fi
+        cp labs/01-pipes/lab.ini "$alab/lab.ini" # the lab as it is
+        times=$(for _ in 1 2 3 4 5; do
+            "$IPCLAB" audit --lab "$alab" --build "$abuild" --time | awk '/^audit: / {print $2}'
+        done | sort -n)
+        out=$("$IPCLAB" audit --lab "$alab" --build "$abuild" 2>&1)
+        rc=$?
+        if [ $rc -ne 0 ] || [ -n "$out" ]; then
+            fail audit/honest "lab 01's solution: exit $rc: $out"
+        else
+            pass "audit/honest (audit median $(echo "$times" | sed -n 3p) s of 5)"
+        fi
+    fi
+    # An [audit] action that is neither refuse nor review is an error, not a default.
+    printf '[audit]\naction = maybe\n' >"$OUT/audit/bad-policy.ini"
+    out=$("$IPCLAB" grade --lab 01 --submission solutions/01-pipes/src \
+        --policy "$OUT/audit/bad-policy.ini" 2>&1)
+    rc=$?
+    if [ $rc -eq 2 ] && echo "$out" | grep -q 'action = maybe'; then
+        pass audit/policy
+    else
+        fail audit/policy "exit $rc: $(echo "$out" | head -3)"
+    fi
+fi
+
 # --- corpus --------------------------------------------------------------------
 corpus_lab=01-pipes
 [ -d "labs/$corpus_lab" ] && [ -d "solutions/$corpus_lab" ] || corpus_lab=$first
@@ -202,7 +258,7 @@ run_case() {
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
     # shellcheck disable=SC2034 # destructive: read from expect, used by the caller's loop
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
-    local target_test="" also_check=0 not_message="" sandbox=1
+    local target_test="" also_check=0 not_message="" sandbox=1 audit=review
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
     [ -n "$target_test" ] && target=$target_test
@@ -226,6 +282,10 @@ run_case() {
     [ "$valgrind" = 1 ] && opts=(--jobs 2)
     [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
     [ "$sandbox" = 0 ] && opts+=(--no-sandbox)
+    # hook.c defines a harness symbol, which the audit refuses: a case tests
+    # what its code does at run time under `[audit] action = review`, unless
+    # its expect says audit=refuse (a forgery the audit must stop).
+    [ "$audit" = refuse ] || opts+=(--policy "$OUT/policy-review.ini")
     local before start secs rc
     before=$(ipc_snapshot)
     local sums_before
@@ -272,6 +332,22 @@ run_case() {
         [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&
             why="$why; no why-it-hung sentence"
         [ "$isolation" = 1 ] && ! jq -e '.isolation.on' "$r" >/dev/null && why="$why; isolation is off"
+        # The audit's outcome in all three reports: report json, the terminal
+        # report and Gradescope's output.
+        if [ "$audit" = refuse ]; then
+            jq -e '.audit.refused and (.tests | all(.verdict == "not run"))' "$r" >/dev/null ||
+                why="$why; not refused by the audit: $(jq -c '.audit' "$r" | cut -c1-200)"
+            grep -q '^Refused by the submission audit' "$cout" || why="$why; the terminal report does not say it was refused"
+            jq -e '.output | test("Refused by the submission audit")' "$sub/out/results.json" >/dev/null 2>&1 ||
+                why="$why; Gradescope's output does not say it was refused"
+        elif [ "$build" = ok ] && [ -f "$dir/inject.c" ]; then
+            # The hook is still found, and flagged for review, not refused.
+            jq -e '.audit.flagged and (.audit.refused | not)' "$r" >/dev/null ||
+                why="$why; the audit did not flag the hook for review: $(jq -c '.audit' "$r" | cut -c1-200)"
+            grep -q '^Flagged for review by the submission audit' "$cout" || why="$why; the terminal report does not flag it for review"
+            jq -e '.output | test("Flagged for review")' "$sub/out/results.json" >/dev/null 2>&1 ||
+                why="$why; Gradescope's output does not flag it for review"
+        fi
         [ $rc -eq 2 ] && why="$why; could not grade (exit 2)"
     fi
     [ "$(echo "$secs > $max_seconds" | bc)" = 1 ] && why="$why; took ${secs}s (budget $max_seconds)"
@@ -318,6 +394,9 @@ elif [ -z "$corpus_lab" ] || [ ! -d "$CORPUS" ]; then
     skip corpus "no lab or no corpus"
 else
     mkdir -p "$OUT/corpus" "$OUT/decoy"
+    # The course's policy, with the audit's findings flagged instead of refused.
+    sed -E 's/^action *= *refuse$/action = review/' grader/policy.ini >"$OUT/policy-review.ini"
+    grep -qx 'action = review' "$OUT/policy-review.ini" || fail corpus "grader/policy.ini has no [audit] action = refuse line"
     for f in tests.c lab.ini grades.csv; do echo "decoy $f" >"$OUT/decoy/$f"; done
     chmod 755 "$OUT/decoy"
     # Prove the sandbox is on with a harmless case before any destructive one.

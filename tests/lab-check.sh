@@ -15,6 +15,9 @@
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
 #   broken/<variant>     each broken variant (bug.patch applied to the solution)
 #                        applies cleanly and fails the tests it names
+#   audit                the grader's submission audit (ipclab audit) refuses
+#                        neither the solution nor any broken variant: it must
+#                        never refuse honest code (it reads their builds)
 # Ends with "DONE lab-check.sh"; exit status: 0 when every check passed.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
@@ -102,6 +105,20 @@ if ! build solution "$SOL_DIR"; then
     fail solution-builds "$(head -20 "$WORK/solution.build.log")"
     test_done
 fi
+
+# audit_build NAME: the grader's audit of $WORK/NAME's build; a refusal is
+# added to $audit_refused (reported once, after the broken variants).
+audit_refused=""
+audit_checked=0
+audit_build() {
+    local out
+    if ! out=$("$IPCLAB" audit --lab "$LAB_DIR" --build "$WORK/$1" 2>&1); then
+        audit_refused="$audit_refused
+  $1: $(echo "$out" | grep -v '^note: ' | head -3)"
+    fi
+    audit_checked=$((audit_checked + 1))
+}
+audit_build solution
 
 binary_tests=$("$WORK/solution/run-tests" --list 2>&1 |
     awk '/^[A-Za-z_0-9]+: [0-9]+ tests?$/ {s=$1; sub(":", "", s); next}
@@ -236,6 +253,7 @@ else
             fail "broken/$v" "does not build: $(head -5 "$WORK/broken-$v.build.log")"
             continue
         fi
+        audit_build "broken-$v"
         # Run only the tests the variant must fail: it is what we check, and
         # broken code often runs into timeouts.
         wanted=$(grep -v -E '^[[:space:]]*(#|$)' "$variant/expect" | paste -sd'|')
@@ -260,6 +278,12 @@ else
             pass "broken/$v"
         fi
     done
+fi
+
+if [ -n "$audit_refused" ]; then
+    fail audit "the grader's audit refuses honest code:$audit_refused"
+else
+    pass "audit ($audit_checked builds, none refused)"
 fi
 
 test_done

@@ -7,7 +7,8 @@
 #               ships .skeleton/; a hidden test (in its own file) is dropped
 #               from the course edition, which still builds and passes
 #   check       skeleton: exit 1 with messages and hints; solution: exit 0;
-#               a glob narrows the run; a compiler error comes first
+#               a glob narrows the run; a compiler error comes first; the
+#               grader's audit findings are shown at once
 #   status      the no-argument view names the lab in progress and the next step
 #   hint        one more hint each time, remembered in .ipclab-progress
 #   reset       restores the skeleton and keeps a backup
@@ -158,9 +159,21 @@ if grep -q 'does not compile' <<<"$(head -1 <<<"$out")" && grep -q 'error:' <<<"
 else
     fail "compiler error first" "$out"
 fi
+# The grader's audit at once: a destructor is named with its line, before the
+# tests run, and again after them (the exit status stays the tests').
+cp "$SOL" "$C/labs/$L/src/processes.c"
+printf '%s\n' '#include <stdio.h>' '__attribute__((destructor)) static void on_exit_hook(void)' \
+    '{' '    fflush(stdout);' '}' \
+    >>"$C/labs/$L/src/processes.c"
+out=$(timeout 120 "$IPC" check 00 'parallel_sum/*' 2>&1)
+expect "check shows the grader's audit findings at once" $? 0 "$out" \
+    'the grader would refuse this code' \
+    "processes\.c:[0-9]+: on_exit_hook\(\) is registered in section '\.fini_array'" \
+    'but the grader refuses this code as it is'
 cp "$SOL" "$C/labs/$L/src/processes.c"
 out=$(timeout 120 "$IPC" check 00 2>&1)
 expect "check 00 on the solution passes" $? 0 "$out" '29/29 tests pass, 86/86 points'
+if grep -q 'audit' <<<"$out"; then fail "check: no audit findings on the solution" "$out"; fi
 out=$(timeout 120 "$IPC" check --asan 00 2>&1)
 expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
 # A test that hangs: the timeout is explained by the grader's why-it-hung.

@@ -1,10 +1,12 @@
 /* check.c - `ipclab check`: build and run one lab's tests fast, with hints. */
+#include "engine/audit.h"
 #include "engine/collect.h"
 #include "cli/cli.h"
 #include "engine/native.h"
 #include "engine/passes.h"
 #include "base/proc.h"
 #include "base/term.h"
+#include "base/text.h"
 #include "engine/course.h"
 #include "engine/progress_file.h"
 #include "engine/timeouts.h"
@@ -207,6 +209,48 @@ static void report(const struct grade *g, const char *glob, const struct check_o
         fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g->m.id);
 }
 
+/*
+ * The grader's audit of the build in lab_dir/build (engine/audit.h), shown
+ * at once: a student learns that the grader would refuse the submission
+ * before grading, not after. Returns true when a finding refuses it (said
+ * again after the tests; the exit status stays the tests'). An
+ * audit that cannot run is said and ignored (the grader will say more).
+ */
+static bool check_audit(const struct grade *g, const char *lab_dir, bool quiet,
+                        const struct colours *c)
+{
+    char bdir[4300];
+    snprintf(bdir, sizeof bdir, "%s/build", lab_dir);
+    struct audit a;
+    if (audit_build(&g->m, bdir, bdir, &a) < 0) {
+        if (!quiet)
+            fprintf(stdout, "%snote:%s the submission audit could not run: %s\n",
+                    c->yellow, c->off, strerror(errno));
+        return false;
+    }
+    bool refused = audit_refused(&a);
+    if (!quiet && a.n > 0) {
+        if (refused)
+            fprintf(stdout,
+                    "%sthe grader would refuse this code (score 0, no test run):%s fix "
+                    "each of these first\n",
+                    c->red, c->off);
+        else
+            fprintf(stdout, "%snotes from the grader's audit:%s\n", c->yellow, c->off);
+        for (size_t i = 0; i < a.n; i++) {
+            char *line = audit_finding_text(&a.f[i]);
+            char *v = text_visible(line ? line : a.f[i].what);
+            fprintf(stdout, "  %s%s\n", a.f[i].refused ? "" : "note: ", v);
+            free(v);
+            free(line);
+        }
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    audit_free(&a);
+    return refused;
+}
+
 /* What the early report of a check needs (check_early's arg). */
 struct early_ctx {
     const struct check_opts *o;
@@ -272,6 +316,14 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     free(log);
     log = NULL;
     res->build_ok = true;
+    if (tty)
+        fputs("\r\033[K", out);
+    /* The sanitizers' own calls would be findings: the grader builds without them. */
+    bool refused = !o->asan && check_audit(&g, lab_dir, o->quiet, &c);
+    if (tty) {
+        fprintf(out, "%slab %s: running the tests...%s", c.dim, g.m.id, c.off);
+        fflush(out);
+    }
     char bin[4300];
     snprintf(bin, sizeof bin, "%s/build%s/run-tests", lab_dir, o->asan ? "/asan" : "");
     grade_init(&g);
@@ -287,7 +339,13 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
         goto stopped;
     }
     report(&g, o->glob, o, res, now_seconds() - t0, output, true);
+    /* The exit status stays the tests' (the same verdicts as `make check`). */
     status = res->passed == res->run && res->run > 0 ? 0 : 1;
+    if (refused && !o->quiet)
+        fprintf(out,
+                "%sbut the grader refuses this code as it is:%s see the audit's "
+                "findings above\n",
+                c.red, c.off);
     free(output);
 record:
     if (o->record) {

@@ -11,6 +11,7 @@
 
 /* Each subcommand gets argv starting at its own name; returns the exit status. */
 int cmd_manifest(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 int cmd_grade_all(int argc, char **argv);
 int cmd_merge(int argc, char **argv);

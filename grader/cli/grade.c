@@ -224,8 +224,10 @@ int cmd_grade(int argc, char **argv)
                             strerror(errno));
             }
         pass_build(&g);
+        if (g.build_ok && !proc_interrupted())
+            pass_audit(&g); /* before any of the submission's code runs */
     }
-    if (g.build_ok && g.infra_error == NULL && !proc_interrupted())
+    if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted())
         pass_tests(&g, (int)jobs, valgrind);
     pass_cleanup_host(&g);
     provenance_check(&g); /* ipclab submit's MANIFEST: warn about edited provided files */

@@ -34,6 +34,8 @@ static const struct command commands[] = {
      true},
     {"grade-all", cmd_grade_all, "grade a whole class in parallel, resumably", false},
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook", false},
+    {"audit", cmd_audit, "the grader's submission audit of a build (for lab checks)",
+     false},
     {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why", false},
 };
 

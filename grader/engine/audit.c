@@ -2,12 +2,14 @@
  * calls. */
 #include "engine/audit.h"
 #include "base/fs.h"
+#include "engine/manifest.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,11 +50,42 @@ static bool system_header(const char *path)
 }
 
 /*
+ * The line of the compiled file that includes dep, from the line markers of
+ * the preprocessed file (ipath): "# LINE \"DEP\" 1" enters dep, and the
+ * compiled file's line counted so far is the #include's. 0 when not found.
+ */
+static int include_line(const char *ipath, const char *dep)
+{
+    char *text = fs_read_text(ipath, MAX_TEXT);
+    if (text == NULL)
+        return 0;
+    char main_path[4096] = "", cur[4096] = "", path[4096];
+    int line = 0, found = 0;
+    for (const char *p = text; p != NULL && *p != '\0' && found == 0;) {
+        int n, flag = 0;
+        if (p[0] == '#' && sscanf(p, "# %d \"%4095[^\"]\" %d", &n, path, &flag) >= 2) {
+            if (flag == 1 && strcmp(path, dep) == 0 && strcmp(cur, main_path) == 0)
+                found = line;
+            if (main_path[0] == '\0')
+                snprintf(main_path, sizeof main_path, "%s", path);
+            snprintf(cur, sizeof cur, "%s", path);
+            line = n;
+        } else {
+            line++;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    free(text);
+    return found;
+}
+
+/*
  * Check every file the compiler read for file (its dependency file lists
  * them: "target: dep dep \" with "\ " for a space in a name).
  */
 static int check_includes(const struct audit_input *in, const char *file,
-                          const char *dpath, struct audit *a)
+                          const char *dpath, const char *ipath, struct audit *a)
 {
     char *text = fs_read_text(dpath, MAX_TEXT);
     if (text == NULL)
@@ -89,9 +122,13 @@ static int check_includes(const struct audit_input *in, const char *file,
             seen_self = true;
             bool ok = self || system_header(dep) ||
                       (under(dep, in->include_dir) && strstr(dep, "/../") == NULL);
+            /* The same file by another spelling (a link, a "/../" on the way). */
+            char real[PATH_MAX];
+            if (!ok && !self && realpath(dep, real) != NULL)
+                ok = system_header(real) || under(real, in->include_dir);
             if (!ok) {
                 rc = audit_add(
-                    a, true, file, 0,
+                    a, true, file, include_line(ipath, dep),
                     "%s includes '%s': a submission may include only system headers "
                     "and the lab's include/ headers",
                     file, dep);
@@ -155,6 +192,73 @@ static int check_asm(const char *file, const char *spath, struct audit *a)
                 break;
         }
         p = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    return rc;
+}
+
+/*
+ * The preprocessed file (NAME.i): an asm statement the compiler emits no
+ * instruction for (an empty template, a compiler barrier) leaves no #APP in
+ * NAME.s, but its keyword is here. Only the lines of the student's own file
+ * count (the line markers say whose lines follow); string and character
+ * literals are skipped. Under -std=c11 only __asm and __asm__ are keywords.
+ * Returns 0 or -1; *found counts the findings.
+ */
+static int check_asm_source(const char *file, const char *ipath, struct audit *a,
+                            int *found)
+{
+    char *text = fs_read_text(ipath, MAX_TEXT);
+    if (text == NULL)
+        return audit_add(a, true, file, 0,
+                         "the compiler's preprocessed %s is missing (%s)", file,
+                         strerror(errno));
+    char main_path[4096] = "", cur[4096] = "";
+    int rc = 0, line = 1, last = 0;
+    bool bol = true;
+    for (const char *p = text; *p != '\0' && rc == 0;) {
+        if (bol && *p == '#') {
+            int n, used = 0;
+            if (sscanf(p, "# %d \"%4095[^\"]\"%n", &n, cur, &used) == 2 && used > 0) {
+                line = n;
+                if (main_path[0] == '\0')
+                    snprintf(main_path, sizeof main_path, "%s", cur);
+            }
+            const char *nl = strchr(p, '\n');
+            p = nl ? nl + 1 : p + strlen(p);
+            continue; /* a marker names the line after it */
+        }
+        bol = false;
+        bool mine = main_path[0] != '\0' && strcmp(cur, main_path) == 0;
+        if (*p == '\n') {
+            line++;
+            bol = true;
+            p++;
+        } else if (*p == '"' || *p == '\'') {
+            char q = *p++;
+            while (*p != '\0' && *p != q && *p != '\n')
+                p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
+            if (*p == q)
+                p++;
+        } else if (isalpha((unsigned char)*p) || *p == '_') {
+            const char *w = p;
+            while (isalnum((unsigned char)*p) || *p == '_')
+                p++;
+            size_t n = (size_t)(p - w);
+            bool kw = (n == 5 && strncmp(w, "__asm", 5) == 0) ||
+                      (n == 7 && strncmp(w, "__asm__", 7) == 0);
+            if (kw && mine && line != last && *found < 8) {
+                last = line;
+                (*found)++;
+                rc = audit_add(a, true, file, line,
+                               "inline assembly (%.*s) at line %d: not allowed in a "
+                               "submission (use C11 atomics, or atomic_signal_fence for "
+                               "a compiler barrier)",
+                               (int)n, w, line);
+            }
+        } else {
+            p++;
+        }
     }
     free(text);
     return rc;
@@ -231,14 +335,23 @@ int audit_run(const struct audit_input *in, struct audit *out)
         size_t len = strlen(file);
         int stem = (int)(len > 2 && strcmp(file + len - 2, ".c") == 0 ? len - 2 : len);
         char path[4352];
+        char ipath[4352];
+        snprintf(ipath, sizeof ipath, "%s/%.*s.i", in->student_dir, stem, file);
         snprintf(path, sizeof path, "%s/%.*s.d", in->student_dir, stem, file);
-        rc = check_includes(in, file, path, out);
-        snprintf(path, sizeof path, "%s/%.*s.s", in->student_dir, stem, file);
+        rc = check_includes(in, file, path, ipath, out);
+        int found = 0;
+        snprintf(path, sizeof path, "%s/%.*s.i", in->student_dir, stem, file);
         if (rc == 0)
+            rc = check_asm_source(file, path, out, &found);
+        snprintf(path, sizeof path, "%s/%.*s.s", in->student_dir, stem, file);
+        if (rc == 0 && found == 0) /* what NAME.i showed, NAME.s would repeat */
             rc = check_asm(file, path, out);
         snprintf(path, sizeof path, "%s/%.*s.o", in->student_dir, stem, file);
-        if (rc == 0)
-            rc = audit_object_check(file, path, &r, out);
+        if (rc == 0) {
+            char spath[4352];
+            snprintf(spath, sizeof spath, "%s/%.*s.s", in->student_dir, stem, file);
+            rc = audit_object_check(file, path, spath, &r, out);
+        }
     }
     struct strset need = {0};
     if (rc == 0)
@@ -261,6 +374,14 @@ int audit_run(const struct audit_input *in, struct audit *out)
         return -1;
     }
     return 0;
+}
+
+char *audit_finding_text(const struct audit_finding *f)
+{
+    char *out = NULL;
+    int n = f->line > 0 ? asprintf(&out, "%s:%d: %s", f->file, f->line, f->what)
+                        : asprintf(&out, "%s: %s", f->file, f->what);
+    return n < 0 ? NULL : out;
 }
 
 bool audit_refused(const struct audit *a)
@@ -383,4 +504,65 @@ done:
     unlink(aux);
     rmdir(made);
     return out;
+}
+
+/* ---- one lab's build ------------------------------------------------------ */
+
+int audit_build(const struct manifest *m, const char *build_dir, const char *harness_dir,
+                struct audit *out)
+{
+    memset(out, 0, sizeof *out);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char lab[PATH_MAX];
+    if (realpath(m->dir, lab) == NULL)
+        return -1;
+    char include[PATH_MAX + 16], support[PATH_MAX + 16], allowed[PATH_MAX + 32];
+    char student[PATH_MAX + 16], tests[PATH_MAX + 16], sobjs[PATH_MAX + 16];
+    snprintf(include, sizeof include, "%s/include", lab);
+    snprintf(support, sizeof support, "%s/../support", lab);
+    snprintf(allowed, sizeof allowed, "%s/../allowed-calls.txt", lab);
+    /* The course's own file, which may be a link (a lab checked out elsewhere). */
+    char allowed_real[PATH_MAX];
+    if (realpath(allowed, allowed_real) != NULL)
+        snprintf(allowed, sizeof allowed, "%s", allowed_real);
+    snprintf(student, sizeof student, "%s/student", build_dir);
+    snprintf(tests, sizeof tests, "%s/tests", harness_dir);
+    snprintf(sobjs, sizeof sobjs, "%s/support", harness_dir);
+    char **contract = audit_contract("cc", include, support);
+    if (contract == NULL)
+        return -1;
+    const char *harness[] = {tests, sobjs, NULL};
+    const char **files = calloc(m->nstudent_files + 1, sizeof *files);
+    if (files == NULL) {
+        audit_strv_free(contract);
+        return -1;
+    }
+    /* Only C files compile to an object; a header among them is checked by its includer.
+     */
+    size_t nfiles = 0;
+    for (size_t i = 0; i < m->nstudent_files; i++) {
+        size_t len = strlen(m->student_files[i]);
+        if (len > 2 && strcmp(m->student_files[i] + len - 2, ".c") == 0)
+            files[nfiles++] = m->student_files[i];
+    }
+    struct audit_input in = {.student_dir = student,
+                             .files = files,
+                             .include_dir = include,
+                             .harness = harness,
+                             .allowed_path = allowed,
+                             .allow = m->allow,
+                             .forbid = m->forbid,
+                             .require = m->require,
+                             .contract = (const char *const *)contract};
+    int rc = nfiles > 0 ? audit_run(&in, out) : 0;
+    int err = errno;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* The whole audit's time, the contract's compilation included. */
+    out->seconds =
+        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    free(files);
+    audit_strv_free(contract);
+    errno = err;
+    return rc;
 }

@@ -13,9 +13,11 @@
  * code runs the grader checks what the compiler made of it:
  *   - includes: only system headers and the lab's include/ (from the
  *     compiler's own dependency file, NAME.d);
- *   - inline assembly: none (the compiler's assembly, NAME.s, marks every
- *     asm statement with #APP); this also rules out valgrind client requests
- *     and raw system call instructions;
+ *   - inline assembly: none (the preprocessed file, NAME.i, holds every
+ *     __asm__ of the student's lines, even one GCC emits nothing for; the
+ *     assembly, NAME.s, marks every other asm statement with #APP); this
+ *     also rules out valgrind client requests and raw system call
+ *     instructions;
  *   - sections: only code and data (no constructors, destructors, ifuncs,
  *     Criterion tests or report hooks);
  *   - definitions: no global that replaces a C library, harness or test
@@ -26,7 +28,7 @@
 
 /* What to audit, and against which rules. */
 struct audit_input {
-    const char *student_dir;  /* the build's student objects: NAME.o, NAME.s, NAME.d */
+    const char *student_dir;  /* the build's student files: NAME.o, .s, .i, .d */
     const char *const *files; /* the student files (NAME.c), NULL-terminated */
     const char *include_dir;  /* the lab's include/ as the compiler saw it */
     const char *const
@@ -45,6 +47,24 @@ struct audit_input {
  * could not run (a missing object is a finding, not an error).
  */
 int audit_run(const struct audit_input *in, struct audit *out);
+
+/*
+ * audit_build - audit the student files of the lab m as its build left
+ * them in build_dir (lab.mk: build_dir/student/NAME.s, NAME.d, NAME.o),
+ * the tests' and support objects being in harness_dir/tests and
+ * harness_dir/support (usually the same build),
+ * against labs/allowed-calls.txt, the lab's allow/forbid/require and the
+ * contract its include/ declares. Fills *out; 0, or -1 with errno set.
+ */
+struct manifest;
+int audit_build(const struct manifest *m, const char *build_dir, const char *harness_dir,
+                struct audit *out);
+
+/*
+ * audit_finding_text - one finding as the student sees it:
+ * "pipes.c:12: what" ("pipes.c: what" without a line); malloc'd, or NULL.
+ */
+char *audit_finding_text(const struct audit_finding *f);
 
 /* audit_refused - whether any finding refuses the submission. */
 bool audit_refused(const struct audit *a);

@@ -1,6 +1,7 @@
 /* audit_object.c - the audit's look into the student's objects: sections, definitions,
  * calls. */
 #include "engine/audit_object.h"
+#include "base/fs.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -41,6 +42,33 @@ int audit_add(struct audit *a, bool refused, const char *file, int line, const c
     f->refused = refused;
     a->n++;
     return 0;
+}
+
+#define MAX_TEXT (16L << 20) /* bytes read from one .s file, at most */
+
+int audit_line_of(const char *spath, const char *func)
+{
+    if (func == NULL)
+        return 0;
+    char *text = fs_read_text(spath, MAX_TEXT);
+    if (text == NULL)
+        return 0;
+    size_t n = strlen(func);
+    int line = 0;
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        if (strncmp(p, func, n) == 0 && p[n] == ':' &&
+            (p[n + 1] == '\n' || p[n + 1] == '\0')) {
+            /* The function's first line record in file 1, the compiled file. */
+            const char *loc = strstr(p, "\t.loc 1 ");
+            if (loc != NULL)
+                line = atoi(loc + 8);
+            break;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    free(text);
+    return line;
 }
 
 /* ---- ELF objects ---------------------------------------------------------- */
@@ -217,6 +245,32 @@ static const char *caller_of(struct object *o, Elf_Data *symd, const GElf_Shdr *
     return NULL;
 }
 
+/*
+ * The function section idx points at (a constructor table's, a hook's
+ * entry): the symbol of its first relocation, or the function at a section
+ * symbol's offset. NULL when it has none.
+ */
+static const char *section_target(struct object *o, Elf_Data *symd,
+                                  const GElf_Shdr *symsh, size_t idx)
+{
+    for (Elf_Scn *s = elf_nextscn(o->elf, NULL); s != NULL; s = elf_nextscn(o->elf, s)) {
+        GElf_Shdr rsh;
+        if (gelf_getshdr(s, &rsh) == NULL || rsh.sh_type != SHT_RELA ||
+            rsh.sh_info != idx)
+            continue;
+        Elf_Data *rd = elf_getdata(s, NULL);
+        GElf_Rela r;
+        GElf_Sym sym;
+        if (rd == NULL || symd == NULL || gelf_getrela(rd, 0, &r) == NULL ||
+            gelf_getsym(symd, (int)GELF_R_SYM(r.r_info), &sym) == NULL)
+            return NULL;
+        if (GELF_ST_TYPE(sym.st_info) == STT_SECTION)
+            return function_at(o, symd, symsh, sym.st_shndx, (GElf_Addr)r.r_addend);
+        return elf_strptr(o->elf, symsh->sh_link, sym.st_name);
+    }
+    return NULL;
+}
+
 /* The rules one audit applies, loaded once. */
 static bool reserved(const char *name)
 {
@@ -235,14 +289,17 @@ static bool reserved(const char *name)
 }
 
 /* Check one student object's sections and symbols. */
-int audit_object_check(const char *file, const char *opath, struct audit_rules *r,
-                       struct audit *a)
+int audit_object_check(const char *file, const char *opath, const char *spath,
+                       struct audit_rules *r, struct audit *a)
 {
     struct object o;
     if (object_open(&o, opath) < 0)
         return audit_add(a, true, file, 0,
                          "the compiled object of %s is missing or not an object", file);
     int rc = 0;
+    GElf_Shdr symsh;
+    Elf_Scn *symscn = symtab_of(&o, &symsh);
+    Elf_Data *symd = symscn ? elf_getdata(symscn, NULL) : NULL;
     for (Elf_Scn *s = elf_nextscn(o.elf, NULL); s != NULL && rc == 0;
          s = elf_nextscn(o.elf, s)) {
         GElf_Shdr sh;
@@ -254,7 +311,14 @@ int audit_object_check(const char *file, const char *opath, struct audit_rules *
                         sh.sh_type == SHT_PREINIT_ARRAY;
         /* A relocation section goes with its target, which is reported itself. */
         bool reloc = sh.sh_type == SHT_RELA || sh.sh_type == SHT_REL;
-        if (!reloc && (bad_type || !ordinary_section(name)))
+        if (reloc || (!bad_type && ordinary_section(name)))
+            continue;
+        const char *fn = section_target(&o, symd, &symsh, elf_ndxscn(s));
+        if (fn != NULL)
+            rc = audit_add(a, true, file, audit_line_of(spath, fn),
+                           "%s() is registered in section '%s': %s, not allowed", fn,
+                           name, section_meaning(name, sh.sh_type));
+        else
             rc = audit_add(a, true, file, 0, "%s has a section '%s': %s, not allowed",
                            file, name, section_meaning(name, sh.sh_type));
     }
@@ -281,17 +345,18 @@ int audit_object_check(const char *file, const char *opath, struct audit_rules *
         if (s.st_shndx != SHN_UNDEF) {
             if (strset_has(&r->contract, name))
                 continue;
+            int line = audit_line_of(spath, name);
             if (reserved(name) || strset_has(&r->harness, name) ||
                 strset_has(&r->libc, name) || strset_has(&r->allowed, name))
                 rc = audit_add(
-                    a, true, file, 0,
+                    a, true, file, line,
                     "%s defines '%s', a name the C library or the test harness "
                     "already has: it would replace theirs in the tests too. Rename it "
                     "or make it static",
                     file, name);
             else if (GELF_ST_TYPE(s.st_info) == STT_FUNC)
                 rc = audit_add(
-                    a, false, file, 0,
+                    a, false, file, line,
                     "%s defines the global function '%s', which is not in the lab's "
                     "header: make it static",
                     file, name);
@@ -301,16 +366,17 @@ int audit_object_check(const char *file, const char *opath, struct audit_rules *
             strset_has(&r->allowed, name))
             continue;
         const char *by = caller_of(&o, d, &sh, i);
+        int line = by ? audit_line_of(spath, by) : 0;
         char where[160] = "";
         if (by != NULL)
             snprintf(where, sizeof where, " in %s()", by);
         if (strset_has(&r->forbidden, name))
-            rc = audit_add(a, true, file, 0,
+            rc = audit_add(a, true, file, line,
                            "%s calls '%s'%s, which this lab forbids (lab.ini: forbid)",
                            file, name, where);
         else
             rc = audit_add(
-                a, true, file, 0,
+                a, true, file, line,
                 "%s uses '%s'%s, which is not among the calls a submission may make "
                 "(labs/allowed-calls.txt)",
                 file, name, where);

@@ -49,10 +49,18 @@ int audit_object_dir_names(const char *dir, struct strset *defs, struct strset *
 int audit_object_libc(struct strset *libc);
 
 /*
- * audit_object_check - check one student object (compiled from file): its
- * sections, what it defines and what it calls, against r. 0, or -1 (ENOMEM).
+ * audit_line_of - the line of the student's file where function func
+ * begins, from the compiler's assembly (spath: the first ".loc 1 LINE"
+ * after the label "func:"), or 0 when not found.
  */
-int audit_object_check(const char *file, const char *opath, struct audit_rules *r,
-                       struct audit *a);
+int audit_line_of(const char *spath, const char *func);
+
+/*
+ * audit_object_check - check one student object (compiled from file): its
+ * sections, what it defines and what it calls, against r. spath is the
+ * same file's assembly (for line numbers). 0, or -1 (ENOMEM).
+ */
+int audit_object_check(const char *file, const char *opath, const char *spath,
+                       struct audit_rules *r, struct audit *a);
 
 #endif /* IPCLAB_AUDIT_OBJECT_H */

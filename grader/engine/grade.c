@@ -1,5 +1,6 @@
 /* grade.c - one grade's lifecycle (grade_init/grade_free) and what its modules share. */
 #include "engine/grade.h"
+#include "engine/audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +63,7 @@ void grade_free(struct grade *g)
     free(g->deds);
     free(g->tests);
     free(g->build_log);
+    audit_free(&g->audit);
     free(g->missing_files);
     free(g->infra_error);
     free(g->runner_note);

@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/text.h"
+#include "engine/audit_object.h"
 #include "engine/manifest.h"
 #include "engine/policy.h"
 
@@ -75,6 +76,9 @@ struct grade {
     char work[4096];       /* private work directory */
     bool build_ok;
     char *build_log;           /* compiler messages (capped) */
+    struct audit audit;        /* the submission audit's findings (pass_audit) */
+    bool audit_refused;        /* a finding refuses it and the policy refuses: score 0 */
+    bool audit_flagged;        /* a finding refuses it, the policy says review */
     char *missing_files;       /* student files not found, or NULL */
     char *infra_error;         /* could not grade: why, or NULL */
     char *runner_note;         /* the native runner died / was killed: why, or NULL */

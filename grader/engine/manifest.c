@@ -2,6 +2,7 @@
 #include "engine/manifest.h"
 #include "base/err.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
@@ -105,6 +106,21 @@ static int on_entry(void *user, const char *section, const char *key, const char
             }
         } else if (strcmp(key, "student_files") == 0) {
             set_student_files(m, value);
+        } else if (strcmp(key, "allow") == 0 || strcmp(key, "forbid") == 0 ||
+                   strcmp(key, "require") == 0) {
+            /* Names for the submission audit (engine/audit.h), space-separated. */
+            char **to = key[0] == 'a'   ? &m->allow
+                        : key[0] == 'f' ? &m->forbid
+                                        : &m->require;
+            for (const char *c = value; *c != '\0'; c++)
+                if (!isalnum((unsigned char)*c) && *c != '_' && *c != ' ' && *c != '\t')
+                    FAIL("'%s' is not a list of C names separated by spaces", value);
+            if (continuation)
+                append_text(to, value);
+            else {
+                free(*to);
+                *to = xstrdup(value);
+            }
         } else if (strcmp(key, "timeout") == 0) {
             FAIL("is gone: a test's time limit has one source, its own Criterion "
                  "timeout (TestSuite(suite, .timeout = N), or Test(..., .timeout = N)); "
@@ -211,6 +227,9 @@ void manifest_free(struct manifest *m)
     for (size_t i = 0; i < m->nstudent_files; i++)
         free(m->student_files[i]);
     free(m->student_files);
+    free(m->allow);
+    free(m->forbid);
+    free(m->require);
     for (size_t i = 0; i < m->ntests; i++) {
         free(m->tests[i].name);
         for (int h = 0; h < MANIFEST_MAX_HINTS; h++)

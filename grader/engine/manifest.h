@@ -33,7 +33,10 @@ struct manifest {
     char *title;          /* [lab] title */
     char **student_files; /* [lab] student_files, split on spaces/commas */
     size_t nstudent_files;
-    int timeout; /* the largest test timeout, in whole seconds (timeouts_load) */
+    char *allow;   /* [lab] allow: calls beyond labs/allowed-calls.txt, or NULL */
+    char *forbid;  /* [lab] forbid: calls of that list this lab refuses, or NULL */
+    char *require; /* [lab] require: calls the student's code must make, or NULL */
+    int timeout;   /* the largest test timeout, in whole seconds (timeouts_load) */
     struct manifest_test *tests; /* in file order */
     size_t ntests;
 };

@@ -1,5 +1,6 @@
 /* passes.c - runs the build, the native pass and the valgrind shards in sandboxes. */
 #include "engine/passes.h"
+#include "engine/audit.h"
 #include "engine/build_cache.h"
 #include "engine/class_lock.h"
 #include "engine/collect.h"
@@ -141,6 +142,28 @@ void pass_build(struct grade *g)
         g->build_log = xasprintf("%s%s", p.out,
                                  p.total > p.len ? "\n(compiler output truncated)" : "");
     proc_free(&p);
+}
+
+void pass_audit(struct grade *g)
+{
+    char bdir[4200];
+    snprintf(bdir, sizeof bdir, "%s/build", g->work);
+    if (audit_build(&g->m, bdir, bdir, &g->audit) < 0) {
+        g->infra_error =
+            xasprintf("the submission audit could not run: %s", strerror(errno));
+        return;
+    }
+    /* Name the student's files as they know them, not by the private work directory. */
+    char prefix[4300];
+    snprintf(prefix, sizeof prefix, "%s/src/", g->work);
+    for (size_t i = 0; i < g->audit.n; i++)
+        strip_all(g->audit.f[i].what, prefix);
+    if (!audit_refused(&g->audit))
+        return;
+    if (g->pol.audit == AUDIT_REVIEW)
+        g->audit_flagged = true;
+    else
+        g->audit_refused = true;
 }
 
 /* Seconds a pass of n tests may take (each test up to its timeout), capped. */

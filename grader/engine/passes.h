@@ -13,6 +13,16 @@
 void pass_build(struct grade *g);
 
 /*
+ * pass_audit - after a successful build, before any student code runs:
+ * audit what the compiler made of the student files (engine/audit.h) into
+ * g->audit. A refusing finding sets g->audit_refused (policy [audit]
+ * action = refuse: the caller runs no test, the score is 0) or
+ * g->audit_flagged (action = review: graded as usual). An audit that cannot
+ * run sets g->infra_error.
+ */
+void pass_audit(struct grade *g);
+
+/*
  * pass_tests - the two test passes, overlapped on jobs CPUs. The native pass
  * (`ipclab grade --inner-native`, see native.h) runs the tests one at a time
  * in its sandbox: verdicts, probe data, hangs, watchdog kills. Meanwhile

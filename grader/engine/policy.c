@@ -25,6 +25,11 @@ const char *policy_title(enum policy_category c)
     return titles[c];
 }
 
+const char *policy_audit_action(enum audit_action a)
+{
+    return a == AUDIT_REVIEW ? "review" : "refuse";
+}
+
 void policy_defaults(struct policy *p)
 {
     memset(p, 0, sizeof *p);
@@ -36,6 +41,7 @@ void policy_defaults(struct policy *p)
     p->memory_error_fails_test = false;
     p->deduct_on_failed_tests = false;
     p->max_wall_seconds = 600;
+    p->audit = AUDIT_REFUSE;
     snprintf(p->source, sizeof p->source, "built-in defaults");
 }
 
@@ -87,6 +93,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
         else if (strcmp(name, "max_wall_seconds") == 0) {
             ok = parse_number(value, &d) && d >= 10;
             p->max_wall_seconds = (int)d;
+        }
+    } else if (strcmp(section, "audit") == 0) {
+        if (strcmp(name, "action") == 0) {
+            ok = strcmp(value, "refuse") == 0 || strcmp(value, "review") == 0;
+            p->audit = strcmp(value, "review") == 0 ? AUDIT_REVIEW : AUDIT_REFUSE;
         }
     } else {
         for (int i = 0; i < CAT_COUNT; i++) {

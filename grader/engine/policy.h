@@ -20,12 +20,19 @@ struct policy_rule {
     double cap;      /* at most this much in total for the category */
 };
 
+/* What a submission the audit refuses (engine/audit.h) gets. */
+enum audit_action {
+    AUDIT_REFUSE, /* it scores 0 and no test runs (the default) */
+    AUDIT_REVIEW, /* it is graded as usual, the findings flagged for review */
+};
+
 /* The whole policy. */
 struct policy {
     struct policy_rule rules[CAT_COUNT];
     bool memory_error_fails_test; /* a test with memcheck errors earns 0 points */
     bool deduct_on_failed_tests;  /* also count leaks of tests that failed */
     int max_wall_seconds;         /* hard limit for one whole pass */
+    enum audit_action audit;      /* [audit] action = refuse | review */
     char source[4096];            /* the file the policy came from ("defaults") */
 };
 
@@ -34,6 +41,9 @@ const char *policy_key(enum policy_category c);
 
 /* policy_title - a human title: "memory errors", "file descriptors left open"... */
 const char *policy_title(enum policy_category c);
+
+/* policy_audit_action - "refuse" or "review". */
+const char *policy_audit_action(enum audit_action a);
 
 /* policy_defaults - fill *p with the built-in defaults (the same as policy.ini). */
 void policy_defaults(struct policy *p);

@@ -5,7 +5,8 @@
 # OUT_DIR/ipclab-NN.zip holds, at its top level as Gradescope wants:
 #   setup.sh         installs the Debian packages (scripts/deps.sh) and builds ipclab
 #   run_autograder   grades /autograder/submission into /autograder/results/results.json
-#   the course tree it needs: Makefile, scripts/, grader/, labs/{lab.mk,support,NN-name}
+#   the course tree it needs: Makefile, scripts/, grader/,
+#   labs/{lab.mk,allowed-calls.txt,support,NN-name} (the audit reads allowed-calls.txt)
 # and never solutions/, the project's tests or build products. The files are
 # those git tracks (`git ls-files`, as they are in the working tree), so nothing
 # untracked or ignored leaks in; outside a git checkout, the tree as it is
@@ -25,7 +26,7 @@ ZIP="$OUT/ipclab-$NUM.zip"
 rm -rf "$STAGE" "$ZIP"
 mkdir -p "$STAGE/labs"
 # The course tree (tar keeps modes).
-PARTS="Makefile README.md scripts grader labs/lab.mk labs/support labs/$SLUG"
+PARTS="Makefile README.md scripts grader labs/lab.mk labs/allowed-calls.txt labs/support labs/$SLUG"
 if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     # Tracked files that still exist in the working tree (a deleted one is not packed).
     # shellcheck disable=SC2086,SC2016 # PARTS: paths without spaces; sh -c's own "$f"

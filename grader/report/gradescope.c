@@ -43,7 +43,7 @@ static json_t *deduction_entry(const struct grade *g, int cat, int number)
 int report_gradescope(const struct grade *g, const char *path)
 {
     json_t *tests = json_array();
-    for (size_t i = 0; g->build_ok && i < g->m.ntests; i++) {
+    for (size_t i = 0; g->build_ok && !g->audit_refused && i < g->m.ntests; i++) {
         const struct test_result *r = &g->tests[i];
         char *out = report_test_output(g, r);
         char *num = xasprintf("%zu", i + 1);
@@ -74,6 +74,13 @@ int report_gradescope(const struct grade *g, const char *path)
     else
         output = xasprintf("Score %g/%g: %g for tests, -%g deductions.\n%s", g->score,
                            g->max_score, g->earned, g->deducted, notes);
+    char *audit = report_audit_text(g);
+    if (audit != NULL) {
+        char *n = xasprintf("%s\n\n%s", audit, output);
+        free(output);
+        output = n;
+        free(audit);
+    }
     json_t *doc =
         json_pack("{s:f, s:f, s:s, s:s, s:s, s:s, s:o}", "score", g->score,
                   "execution_time", g->seconds, "output", output, "output_format", "text",

@@ -31,7 +31,12 @@
  *                                  "leak_blocks": N, "first_error": s|null,
  *                                  "first_leak": s|null}}],
  *   "deductions": [{"category": "leaks", "title": "...", "test": "suite/test",
- *                   "points": 1, "evidence": "...", "command": "..."}]
+ *                   "points": 1, "evidence": "...", "command": "..."}],
+ *   "audit": {"refused": bool,   true: it scored 0 and no test ran
+ *             "flagged": bool,   true: graded, flagged for review
+ *             "action": "refuse|review", "seconds": s,
+ *             "findings": [{"file": "pipes.c", "line": N (0: unknown),
+ *                           "what": "...", "refuses": bool}]}
  * }
  */
 #include "report/report.h"
@@ -123,6 +128,18 @@ json_t *report_json_build(const struct grade *g)
                                   g->native_began, "native_ended", g->native_ended));
     json_object_set_new(doc, "tests", tests);
     json_object_set_new(doc, "deductions", deds);
+    json_t *findings = json_array();
+    for (size_t i = 0; i < g->audit.n; i++) {
+        const struct audit_finding *f = &g->audit.f[i];
+        json_array_append_new(findings,
+                              json_pack("{s:s, s:i, s:s, s:b}", "file", f->file, "line",
+                                        f->line, "what", f->what, "refuses", f->refused));
+    }
+    json_object_set_new(doc, "audit",
+                        json_pack("{s:b, s:b, s:s, s:f, s:o}", "refused",
+                                  g->audit_refused, "flagged", g->audit_flagged, "action",
+                                  policy_audit_action(g->pol.audit), "seconds",
+                                  g->audit.seconds, "findings", findings));
     return doc;
 }
 

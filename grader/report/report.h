@@ -44,6 +44,13 @@ json_t *report_json_build(const struct grade *g);
 /* report_test_output - the text shown for one test (message, hint, hang); malloc'd. */
 char *report_test_output(const struct grade *g, const struct test_result *r);
 
+/*
+ * report_audit_text - the audit's findings for the student: a heading
+ * (refused: scores 0, no test ran; flagged for review; or notes) and one
+ * "FILE:LINE: what" line each; malloc'd, or NULL when it found nothing.
+ */
+char *report_audit_text(const struct grade *g);
+
 /* report_notes - one line of notes (isolation, runner problems, build); malloc'd. */
 char *report_notes(const struct grade *g);
 

@@ -1,6 +1,7 @@
 /* term.c - the human-readable grading report for a terminal or a log. */
 #include "report/report.h"
 #include "base/text.h"
+#include "engine/audit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,47 @@ char *report_test_output(const struct grade *g, const struct test_result *r)
     return out;
 }
 
+char *report_audit_text(const struct grade *g)
+{
+    if (g->audit.n == 0)
+        return NULL;
+    char *out;
+    if (g->audit_refused)
+        out = xasprintf("Refused by the submission audit: it scores 0 and no test ran "
+                        "(policy: [audit] action = refuse). Fix each finding below, then "
+                        "`ipclab check` shows the audit again:");
+    else if (g->audit_flagged)
+        out = xasprintf("Flagged for review by the submission audit: graded as usual, "
+                        "and an instructor will review these findings (policy: [audit] "
+                        "action = review):");
+    else
+        out = xasprintf("Notes from the submission audit (they do not change the "
+                        "score):");
+    for (size_t i = 0; i < g->audit.n; i++) {
+        const struct audit_finding *f = &g->audit.f[i];
+        char *line = audit_finding_text(f);
+        char *n =
+            xasprintf("%s\n%s%s", out, f->refused ? "" : "note: ", line ? line : f->what);
+        free(line);
+        free(out);
+        out = n;
+    }
+    return out;
+}
+
 char *report_notes(const struct grade *g)
 {
     char *out = xasprintf("%s", g->sb.note);
+    if (g->audit_refused || g->audit_flagged) {
+        size_t n = 0;
+        for (size_t i = 0; i < g->audit.n; i++)
+            n += g->audit.f[i].refused;
+        char *m = xasprintf("%s; %s by the submission audit (%zu finding%s)", out,
+                            g->audit_refused ? "refused" : "flagged for review", n,
+                            n == 1 ? "" : "s");
+        free(out);
+        out = m;
+    }
     if (g->missing_files != NULL) {
         char *n = xasprintf("%s; student files not found: %s", out, g->missing_files);
         free(out);
@@ -95,7 +134,17 @@ void report_term(const struct grade *g, FILE *out, bool colour, bool verbose)
                 c.red, c.off);
         indent(out, g->build_log ? g->build_log : "(no compiler output)", "  ");
     }
-    if (g->build_ok) {
+    char *audit = report_audit_text(g);
+    if (audit != NULL) {
+        fprintf(out, "%s",
+                g->audit_refused   ? c.red
+                : g->audit_flagged ? c.yellow
+                                   : c.dim);
+        indent(out, audit, "");
+        fprintf(out, "%s\n", c.off);
+        free(audit);
+    }
+    if (g->build_ok && !g->audit_refused) {
         for (size_t i = 0; i < g->m.ntests; i++) {
             const struct test_result *r = &g->tests[i];
             const char *col = r->verdict == V_PASSED ? c.green : c.red;
