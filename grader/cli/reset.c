@@ -54,7 +54,8 @@ static int make_backup_dir(const char *slug, char *out, size_t len)
     return -1;
 }
 
-/* same_content - whether files a and b hold the same bytes (false if either is unreadable). */
+/* same_content - whether files a and b hold the same bytes (false if either is
+ * unreadable). */
 static bool same_content(const char *a, const char *b)
 {
     char *x = fs_read_text(a, 16u << 20), *y = fs_read_text(b, 16u << 20);
@@ -161,7 +162,8 @@ int cmd_reset(int argc, char **argv)
             continue;
         }
         if (had)
-            fprintf(stdout, "restored labs/%s/src/%s (your version: %s)\n", m.slug, f, bak);
+            fprintf(stdout, "restored labs/%s/src/%s (your version: %s)\n", m.slug, f,
+                    bak);
         else
             fprintf(stdout, "restored labs/%s/src/%s\n", m.slug, f);
     }

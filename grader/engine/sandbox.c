@@ -12,7 +12,7 @@
 
 /* Size of every writable tmpfs in the sandbox (bwrap --size), and of the
  * empty ones that hide host folders. */
-#define TMPFS_BYTES "536870912" /* 512 MiB */
+#define TMPFS_BYTES  "536870912" /* 512 MiB */
 #define HIDDEN_BYTES "65536"
 
 /* The bwrap options, before the bind of the work directory. */
