@@ -174,6 +174,8 @@ cp "$SOL" "$C/labs/$L/src/processes.c"
 out=$(timeout 120 "$IPC" check 00 2>&1)
 expect "check 00 on the solution passes" $? 0 "$out" '29/29 tests pass, 86/86 points'
 if grep -q 'audit' <<<"$out"; then fail "check: no audit findings on the solution" "$out"; fi
+out=$("$IPC" hint 00 2>&1)
+expect "hint after every test passed: none for a passing test" $? 0 "$out" 'no hint needed'
 out=$(timeout 120 "$IPC" check --asan 00 2>&1)
 expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
 # A test that hangs: the timeout is explained by the grader's why-it-hung.

@@ -11,7 +11,8 @@ static const char usage[] =
     "\n"
     "Shows the hints of a test in order, one more each time you ask; the ones\n"
     "already shown are shown again. TEST is suite/test (default: the first test\n"
-    "that failed in your last `ipclab check NN`, or the lab's first test).\n"
+    "that failed in your last `ipclab check NN`, or the lab's first test when\n"
+    "the lab was never checked; none when every test passed).\n"
     "The counters live in .ipclab-progress.\n"
     "\n"
     "Exit status: 0 when a hint was shown, 2 on a usage error.\n";
@@ -45,6 +46,19 @@ int cmd_hint(int argc, char **argv)
     const char *name = argc == 3 ? argv[2] : NULL;
     if (name == NULL)
         name = json_string_value(json_array_get(json_object_get(lab, "failing"), 0));
+    json_t *passed = json_object_get(lab, "passed"),
+           *total = json_object_get(lab, "total");
+    if (name == NULL && json_is_true(json_object_get(lab, "build_ok")) &&
+        passed != NULL && json_integer_value(passed) == json_integer_value(total)) {
+        /* Never a hint for a test that passes: there is nothing to fix. */
+        fprintf(stdout,
+                "every test of lab %s passed in your last `ipclab check %s`: no hint "
+                "needed (`ipclab hint %s TEST` shows a test's hints anyway)\n",
+                m.id, m.id, m.id);
+        json_decref(p);
+        manifest_free(&m);
+        return 0;
+    }
     if (name == NULL && m.ntests > 0)
         name = m.tests[0].name;
     const struct manifest_test *t = name ? manifest_find_test(&m, name) : NULL;
