@@ -178,6 +178,12 @@ out=$("$IPC" hint 00 2>&1)
 expect "hint after every test passed: none for a passing test" $? 0 "$out" 'no hint needed'
 out=$(timeout 120 "$IPC" check --asan 00 2>&1)
 expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
+# A crash names the command that shows where it happened.
+sed -i '/^int describe_status(/,/^{$/ s/^{$/{\n    *(volatile int *)0 = 1;/' "$C/labs/$L/src/processes.c"
+out=$(cd "$C" && timeout 120 "$IPC" check 00 'describe_status/*' 2>&1)
+expect "a crash points to check --asan" $? 1 "$out" \
+    "where it crashed: .ipclab check --asan 00 'describe_status/[a-z_]+'. stops at the line"
+cp "$SOL" "$C/labs/$L/src/processes.c"
 # A test that hangs: the timeout is explained by the grader's why-it-hung.
 awk '{ print } /^int parallel_sum\(/ { f = 1 } f && /^\{/ { f = 0
     print "    if (n == 1) { int p[2]; char c; if (pipe(p) == 0 && read(p[0], &c, 1) > 0) return -1; }" }' \

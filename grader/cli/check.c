@@ -15,6 +15,7 @@
 #include <fnmatch.h>
 #include <ftw.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,6 +145,29 @@ static void print_sanitizer(const char *text, const struct colours *c)
 }
 
 /*
+ * suggest_asan - when a selected test crashed of a memory fault (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGABRT), name the command that shows where:
+ * the sanitizers stop at the faulty line, which a plain crash never says.
+ */
+static void suggest_asan(const struct grade *g, const char *glob, const struct colours *c)
+{
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        const struct test_result *r = &g->tests[i];
+        if (glob != NULL && fnmatch(glob, r->mt->name, FNM_EXTMATCH) != 0)
+            continue;
+        int s = r->signal;
+        if (r->verdict != V_CRASHED ||
+            !(s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGABRT))
+            continue;
+        fprintf(stdout,
+                "\n%swhere it crashed:%s `ipclab check --asan %s '%s'` stops at the line "
+                "(%s)\n",
+                c->yellow, c->off, g->m.id, r->mt->name, strsignal(s));
+        return;
+    }
+}
+
+/*
  * report - count the tests of g matching glob (all when NULL) into *res
  * (whose counts the caller zeroed) and, unless o->quiet, print their failures
  * and the result line, "(filtered)" when glob is not NULL, then (advice)
@@ -184,6 +208,8 @@ static void report(const struct grade *g, const char *glob, const struct check_o
         return;
     if (o->asan)
         print_sanitizer(output, &c);
+    else
+        suggest_asan(g, glob, &c);
     if (g->runner_note != NULL)
         fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g->runner_note);
     char b[256];
