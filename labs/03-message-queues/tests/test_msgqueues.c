@@ -3,6 +3,7 @@
 #include "msgqueues.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -1727,6 +1729,31 @@ Test(watch, runs_fn_in_a_new_thread)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
+/* The number of threads of this process (entries of /proc/self/task). */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int n = 0;
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/*
+ * Wait (at most 2 s) until the process is back to `threads` threads: the
+ * thread a notification started has returned, so its drain is over and the
+ * next message can only reach fn through a new notification. Never fails:
+ * a watch that keeps a thread of its own just goes on at once.
+ */
+static void wait_notification_thread_gone(int threads)
+{
+    long long deadline = ipct_now_ms() + 2000;
+    while (thread_count() > threads && ipct_now_ms() < deadline)
+        sched_yield();
+}
+
 Test(watch, registers_again_after_each_message)
 {
     mqd_t q = raw_mq(mq_name("wagain"), 4, 16);
@@ -1734,10 +1761,14 @@ Test(watch, registers_again_after_each_message)
     make_sink(&s, false);
     struct pq_watch *w = pq_watch_start(q, record_message, &s);
     cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    int threads = thread_count(); /* with whatever helper the watch started */
     const char *text[] = {"one", "two", "three", "four", "five"};
     for (int i = 0; i < 5; i++) {
         cr_assert_eq(mq_send(q, text[i], strlen(text[i]), 1), 0);
         expect_seen(text[i], 1); /* received: the queue is empty again */
+        /* Only a drain that is over proves the next message needs a new
+         * registration (a running drain would just take it). */
+        wait_notification_thread_gone(threads);
     }
     cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
     close_sink(&s);
