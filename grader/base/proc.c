@@ -96,9 +96,16 @@ static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t 
     if (in < 0 || dup2(in, 0) < 0 || dup2(wfd, 1) < 0 || dup2(wfd, 2) < 0)
         _exit(126);
     /* Nothing the grader (or whoever started it) holds open reaches the
-     * command: every fd above 2 is closed, whatever its close-on-exec flag. */
-    if (close_range(3, ~0U, 0) < 0)
-        for (int fd = 3; fd < 65536; fd++)
+     * command: every fd above 2 is closed, whatever its close-on-exec flag,
+     * except o->pass_fd, which becomes fd 3. */
+    int first = 3;
+    if (o->pass_fd > 2) {
+        if ((o->pass_fd != 3 && dup2(o->pass_fd, 3) < 0) || fcntl(3, F_SETFD, 0) < 0)
+            _exit(126);
+        first = 4;
+    }
+    if (close_range((unsigned)first, ~0U, 0) < 0)
+        for (int fd = first; fd < 65536; fd++)
             close(fd);
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         dprintf(2, "ipclab: chdir '%s': %s\n", o->cwd, strerror(errno));

@@ -6,12 +6,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,7 +53,7 @@ struct watch {
     json_t *killed;           /* [test] */
     json_t *orphans;          /* test -> {count, desc} */
     json_t *started;          /* test -> true, every test that wrote a start record */
-    const char *results_path; /* the runner's report: once it exists, the run is over */
+    int channel;              /* memfd the runner writes its report to (seal.h) */
     double reported_at;       /* when the report was first seen (0: not yet) */
     bool stuck_after_report;  /* the runner had to be killed after it reported */
 };
@@ -62,6 +65,9 @@ struct watch {
  * limit would only cost minutes and lose watch.json.
  */
 #define LINGER_AFTER_REPORT 10.0
+
+/* The most of the runner's report copied out (a larger one is cut: invalid JSON). */
+#define MAX_REPORT_BYTES (16 << 20)
 
 static double mono(void)
 {
@@ -360,6 +366,46 @@ static void watch_startup(struct watch *w)
     }
 }
 
+/* True once the runner has written its report to the channel. */
+static bool reported(const struct watch *w)
+{
+    struct stat st;
+    return fstat(w->channel, &st) == 0 && st.st_size > 0;
+}
+
+/*
+ * As PID 1 of the sandbox, kill every other process in it and reap them,
+ * so nothing the tests started can rewrite the files written after this.
+ * Elsewhere (no sandbox) there is no such guarantee (SECURITY.md).
+ */
+static void kill_everyone(struct watch *w)
+{
+    if (getpid() != 1)
+        return;
+    kill(-1, SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+        ;
+    (void)w;
+}
+
+/* Copy the runner's report from the channel to path (a new file). */
+static int copy_report(int channel, const char *path)
+{
+    unlink(path); /* whatever the tests left there: a link, a FIFO */
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (out < 0)
+        return -1;
+    char buf[65536];
+    off_t at = 0;
+    ssize_t n;
+    while (at < MAX_REPORT_BYTES && (n = pread(channel, buf, sizeof buf, at)) > 0) {
+        if (write(out, buf, (size_t)n) != n)
+            break;
+        at += n;
+    }
+    return close(out);
+}
+
 /* proc_wait_all tick: explain tests near their timeout, kill overdue ones. */
 static void tick(void *arg)
 {
@@ -367,7 +413,7 @@ static void tick(void *arg)
     reap_orphans(w);
     read_probe(w);
     watch_startup(w);
-    if (w->runner > 0 && w->results_path != NULL && access(w->results_path, F_OK) == 0) {
+    if (w->runner > 0 && reported(w)) {
         if (w->reported_at == 0) {
             w->reported_at = mono();
         } else if (mono() - w->reported_at > LINGER_AFTER_REPORT &&
@@ -459,22 +505,35 @@ int native_inner(int argc, char **argv)
     }
     const char *work = argv[2];
     double timeout = atof(argv[3]), wall = atof(argv[4]);
-    char bin[4096], results_path[4096], results[4200], probe[4096], tmp[4200], outp[4200],
+    char bin[4096], results_path[4096], probe[4096], tmp[4200], outp[4200],
         watchp[4200];
     snprintf(bin, sizeof bin, "%s/build/run-tests", work);
     snprintf(results_path, sizeof results_path, "%s/native/results.json", work);
-    snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s", results_path);
     snprintf(probe, sizeof probe, "%s/native/probe.jsonl", work);
     snprintf(tmp, sizeof tmp, "TMPDIR=%s/tmp", work);
     snprintf(outp, sizeof outp, "%s/native/runner.out", work);
     snprintf(watchp, sizeof watchp, "%s/native/watch.json", work);
     char probe_env[4200];
     snprintf(probe_env, sizeof probe_env, "IPCLAB_PROBE_FILE=%s", probe);
-    char *env[] = {
-        results,    probe_env,           tmp, "PATH=/usr/local/bin:/usr/bin:/bin",
-        "LC_ALL=C", "HOME=/nonexistent", NULL};
+    /* The runner reports on a memfd only it holds (fd 3), and forks each
+     * test (labs/support/seal.h). Neither it nor this watchdog is dumpable,
+     * so no test process can reopen the memfd through /proc/PID/fd. */
+    prctl(PR_SET_DUMPABLE, 0);
+    int channel = memfd_create("ipclab-results", MFD_CLOEXEC);
+    if (channel < 0) {
+        perror("ipclab: memfd_create");
+        return 2;
+    }
+    char *env[] = {"IPCLAB_RESULTS_FD=3",
+                   "IPCLAB_FORK_RUNNER=1",
+                   probe_env,
+                   tmp,
+                   "PATH=/usr/local/bin:/usr/bin:/bin",
+                   "LC_ALL=C",
+                   "HOME=/nonexistent",
+                   NULL};
     struct watch w = {.probe_path = probe,
-                      .results_path = results_path,
+                      .channel = channel,
                       .timeout = timeout > 0 ? timeout : 10,
                       /* Orphans come to us: PID 1 of the sandbox, or a subreaper. */
                       .init = getpid() == 1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == 0,
@@ -517,8 +576,10 @@ int native_inner(int argc, char **argv)
         struct proc_opts o = {.cwd = work,
                               .env = env,
                               .wall_seconds = deadline - mono(),
-                              .out_cap = 256 * 1024};
-        unlink(results_path);
+                              .out_cap = 256 * 1024,
+                              .pass_fd = channel};
+        if (ftruncate(channel, 0) != 0)
+            break;
         struct proc p;
         if (o.wall_seconds < 1 || proc_start(&p, "tests", args, &o) < 0) {
             free(filter);
@@ -541,7 +602,7 @@ int native_inner(int argc, char **argv)
         if (out != NULL)
             fwrite(p.out, 1, p.len, out);
         proc_free(&p);
-        if (runner_killed || w.startup_killed || access(results_path, F_OK) == 0)
+        if (runner_killed || w.startup_killed || reported(&w))
             break;
         /*
          * The runner died without reporting: blame the test that was running,
@@ -563,7 +624,7 @@ int native_inner(int argc, char **argv)
                             killers, "runner_status", status, "runner_killed",
                             runner_killed, "runner_stuck_after_report",
                             w.stuck_after_report, "output_bytes", (json_int_t)out_bytes);
-    if (!w.any_started && (w.startup_killed || access(results_path, F_OK) != 0)) {
+    if (!w.any_started && (w.startup_killed || !reported(&w))) {
         /* No test ever started: say how the runner's start-up went wrong. */
         json_t *s = w.startup ? w.startup : json_object();
         w.startup = NULL;
@@ -574,7 +635,15 @@ int native_inner(int argc, char **argv)
     json_decref(w.startup);
     json_decref(w.limits);
     json_decref(w.started);
-    int rc = json_dump_file(doc, watchp, JSON_INDENT(1)) == 0 ? 0 : 2;
+    /* Nothing of the run may outlive it and rewrite what is written next. */
+    kill_everyone(&w);
+    int rc = 0;
+    if (reported(&w) && copy_report(channel, results_path) < 0)
+        rc = 2;
+    unlink(watchp);
+    if (json_dump_file(doc, watchp, JSON_INDENT(1)) != 0)
+        rc = 2;
     json_decref(doc);
+    close(channel);
     return rc;
 }

@@ -20,10 +20,16 @@
  * criterion_send_assert is wrapped (-Wl,--wrap) to count failed assertions
  * and print them, since no runner collects them.
  *
- * The verdicts of a fork run are for reading, not grading: the grader takes
- * verdicts from the native run and only memory data from memcheck.
+ * What a child reports travels on a page shared with the runner (seal.h),
+ * not on a file or fd the code under test could write: a child that ends
+ * before its harness marked the test finished (exit(0) in the code under
+ * test) has not passed, whatever it wrote. The runner writes its results
+ * to the fd $IPCLAB_RESULTS_FD when the grader gives one (no child holds
+ * it, and the runner is not dumpable, so no child can reopen it through
+ * /proc), else to $IPCLAB_RESULTS_FILE.
  */
 #include "results.h"
+#include "seal.h"
 
 #include <criterion/criterion.h>
 #include <criterion/internal/ordered-set.h>
@@ -54,7 +60,7 @@ void __real_criterion_send_assert(struct criterion_assert_stats *stats);
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats);
 
 static volatile int in_fork_child; /* 1 in a fork runner's test child */
-static int failed_asserts;         /* in that child */
+struct seal *ipct_seal;            /* that child's page (seal.h) */
 
 /* ---- nanomsg, as a forked test child sees it ------------------------------ */
 
@@ -123,8 +129,41 @@ int nn_freemsg(void *msg)
     return real != NULL ? real(msg) : 0;
 }
 
-/* The shared page where a fork runner's child says it skipped its test. */
-static volatile int *skipped_flag;
+int seal_put_end(const char *json_text)
+{
+    if (ipct_seal == NULL)
+        return 0;
+    size_t n = strlen(json_text);
+    if (n >= sizeof ipct_seal->end)
+        n = 0; /* too large to keep whole: no end record (the test counts as unfinished) */
+    memcpy(ipct_seal->end, json_text, n);
+    ipct_seal->end[n] = '\0';
+    ipct_seal->end_len = n;
+    return 1;
+}
+
+/* Copy src into dst (size n) with tabs and newlines made spaces. */
+static void one_line(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src);
+    for (char *c = dst; *c != '\0'; c++)
+        if (*c == '\t' || *c == '\n')
+            *c = ' ';
+}
+
+/* Append one failed assertion to the page: "line\tfile\tmessage\n". */
+static void seal_put_failure(unsigned line, const char *file, const char *message)
+{
+    struct seal *s = ipct_seal;
+    char f[256], m[768], entry[1100];
+    one_line(f, sizeof f, file);
+    one_line(m, sizeof m, message);
+    int n = snprintf(entry, sizeof entry, "%u\t%s\t%s\n", line, f, m);
+    if (s == NULL || n < 0 || s->failures_len + (size_t)n + 1 > sizeof s->failures)
+        return;
+    memcpy(s->failures + s->failures_len, entry, (size_t)n + 1);
+    s->failures_len += (size_t)n;
+}
 
 /*
  * criterion_skip_test - in a fork runner's child: print the reason, mark the
@@ -143,8 +182,8 @@ void __wrap_criterion_skip_test(const char *format, ...)
     if (in_fork_child) {
         fprintf(stderr, "[----] skipped: %s\n", msg);
         fflush(NULL);
-        if (skipped_flag != NULL)
-            *skipped_flag = 1;
+        if (ipct_seal != NULL)
+            ipct_seal->skipped = 1;
         _exit(0);
     }
     __real_criterion_skip_test("%s", msg);
@@ -154,11 +193,14 @@ void __wrap_criterion_skip_test(const char *format, ...)
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 {
     if (in_fork_child && !stats->passed) {
-        failed_asserts++;
         const char *base = stats->file ? strrchr(stats->file, '/') : NULL;
-        fprintf(stderr, "[----] %s:%u: %s\n", base ? base + 1 : "?", stats->line,
-                stats->message && stats->message[0] ? stats->message
-                                                    : "assertion failed");
+        const char *msg =
+            stats->message && stats->message[0] ? stats->message : "assertion failed";
+        fprintf(stderr, "[----] %s:%u: %s\n", base ? base + 1 : "?", stats->line, msg);
+        if (ipct_seal != NULL) {
+            ipct_seal->failed_asserts++;
+            seal_put_failure(stats->line, stats->file ? stats->file : "", msg);
+        }
     }
     __real_criterion_send_assert(stats);
 }
@@ -167,9 +209,11 @@ void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 
 /* How one test ended. */
 struct outcome {
-    const char *status; /* passed, failed, crashed, timeout */
+    const char *status; /* passed, failed, crashed, timeout, skipped */
     int signal, exit_code;
     double seconds;
+    json_t *end;      /* the probe's end record (NULL: none) */
+    json_t *failures; /* [{"message", "file", "line"}] */
 };
 
 static double now(void)
@@ -185,6 +229,60 @@ static double timeout_of(const struct criterion_suite *s, const struct criterion
     if (t->data != NULL && t->data->timeout > 0)
         return t->data->timeout;
     return s->data != NULL ? s->data->timeout : 0;
+}
+
+/* The failed assertions on the page as [{"message", "file", "line"}]. */
+static json_t *failures_of(const struct seal *page)
+{
+    json_t *arr = json_array();
+    char *text = strndup(page->failures, sizeof page->failures - 1);
+    for (char *save = NULL, *l = text ? strtok_r(text, "\n", &save) : NULL; l != NULL;
+         l = strtok_r(NULL, "\n", &save)) {
+        char *file = strchr(l, '\t');
+        char *msg = file ? strchr(file + 1, '\t') : NULL;
+        if (msg == NULL)
+            continue;
+        *file++ = '\0';
+        *msg++ = '\0';
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:i}", "message", msg, "file",
+                                             file, "line", atoi(l)));
+    }
+    free(text);
+    return arr;
+}
+
+/*
+ * The verdict of one test from its child's wait status and page. A test
+ * passes only if the harness marked it finished (or it ended as its
+ * .signal/.exit_code expects); a child that exits 0 before that has not.
+ */
+static void judge(const struct criterion_test *t, int status, bool timed_out,
+                  const struct seal *page, struct outcome *o)
+{
+    int want_signal = t->data ? t->data->signal : 0;
+    int want_exit = t->data ? t->data->exit_code : 0;
+    bool finished = page->finished == 1;
+    o->failures = failures_of(page);
+    if (finished && page->end_len > 0 && page->end_len < sizeof page->end)
+        o->end = json_loadb(page->end, page->end_len, 0, NULL);
+    if (timed_out) {
+        o->status = "timeout";
+    } else if (page->skipped && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        o->status = "skipped";
+    } else if (WIFSIGNALED(status)) {
+        o->signal = WTERMSIG(status);
+        o->status = o->signal == want_signal ? "passed" : "crashed";
+    } else if (WIFEXITED(status)) {
+        o->exit_code = WEXITSTATUS(status);
+        if (want_signal != 0)
+            o->status = "failed";
+        else if (finished)
+            o->status = page->failed_asserts > 0 ? "failed" : "passed";
+        else if (want_exit != 0 && o->exit_code == want_exit)
+            o->status = json_array_size(o->failures) > 0 ? "failed" : "passed";
+        else
+            o->status = "crashed"; /* ended before the harness finished the test */
+    }
 }
 
 /* In the child: run one test as a Criterion worker would, then leave. */
@@ -211,6 +309,13 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
             sigaction(sig, &sa, NULL);
         }
     }
+    /* The runner's results fd is the runner's alone; and the grader's
+     * watchdog reads this child's /proc entries when it hangs (the runner
+     * made itself not dumpable, which a fork inherits). */
+    const char *results_fd = getenv("IPCLAB_RESULTS_FD");
+    if (results_fd != NULL)
+        close(atoi(results_fd));
+    prctl(PR_SET_DUMPABLE, 1);
     in_fork_child = 1;
     /* Criterion's header declares these const; the library's own are plain variables. */
     const struct criterion_suite **suite = dlsym(RTLD_DEFAULT, "criterion_current_suite");
@@ -225,31 +330,45 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
     VALGRIND_ENABLE_ERROR_REPORTING;
     t->test();
     fflush(NULL);
-    _exit(failed_asserts > 0 ? 1 : 0);
+    int failed = ipct_seal->failed_asserts;
+    ipct_seal->finished = 1;
+    _exit(failed > 0 ? 1 : 0);
 }
 
 /*
- * Fork the test, wait for it at most its timeout (SIGCHLD is blocked, so
- * sigtimedwait wakes when it ends), kill its process group if it overstays.
+ * Fork the test on a fresh shared page (seal.h), wait for it at most its
+ * timeout (SIGCHLD is blocked, so sigtimedwait wakes when it ends), kill its
+ * process group if it overstays; then read the verdict off the page and the
+ * wait status. Fills o (o->end and o->failures are new references or NULL).
  */
-static struct outcome run_one(const struct criterion_suite *s,
-                              const struct criterion_test *t)
+static void run_one(const struct criterion_suite *s, const struct criterion_test *t,
+                    struct outcome *o)
 {
-    struct outcome o = {"crashed", 0, 0, 0};
+    *o = (struct outcome){"crashed", 0, 0, 0, NULL, NULL};
     double t0 = now(), limit = timeout_of(s, t);
-    *skipped_flag = 0;
+    struct seal *page = mmap(NULL, sizeof *page, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+        perror("ipclab fork runner: mmap");
+        return;
+    }
+    ipct_seal = page;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         perror("ipclab fork runner: fork");
-        return o;
+        ipct_seal = NULL;
+        munmap(page, sizeof *page);
+        return;
     }
     if (pid == 0)
         child_run(s, t);
+    ipct_seal = NULL;
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     int status = 0;
+    bool timed_out = false;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
@@ -262,42 +381,33 @@ static struct outcome run_one(const struct criterion_suite *s,
             kill(pid, SIGKILL);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
-            o.status = "timeout";
-            o.seconds = now() - t0;
-            return o;
+            timed_out = true;
+            break;
         }
         struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
         if (ts.tv_sec > 0 || ts.tv_nsec > 50000000) /* wake at least every 50 ms */
             ts = (struct timespec){0, 50000000};
         sigtimedwait(&chld, NULL, &ts);
     }
-    o.seconds = now() - t0;
-    int want_signal = t->data ? t->data->signal : 0;
-    int want_exit = t->data ? t->data->exit_code : 0;
-    if (*skipped_flag && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        o.status = "skipped";
-    } else if (WIFSIGNALED(status)) {
-        o.signal = WTERMSIG(status);
-        o.status = o.signal == want_signal ? "passed" : "crashed";
-    } else if (WIFEXITED(status)) {
-        o.exit_code = WEXITSTATUS(status);
-        if (want_signal != 0)
-            o.status = "failed";
-        else if (o.exit_code == 1 && want_exit != 1)
-            o.status = "failed"; /* the child's own code for failed assertions */
-        else
-            o.status = o.exit_code == want_exit ? "passed" : "crashed";
-    }
-    return o;
+    o->seconds = now() - t0;
+    judge(t, status, timed_out, page, o);
+    munmap(page, sizeof *page);
 }
 
 /* Append one test's outcome to the results document (same shape as results.c). */
-static void record(json_t *tests, const char *name, const struct outcome *o)
+static void record(json_t *tests, const char *name, struct outcome *o)
 {
-    json_array_append_new(tests, json_pack("{s:s, s:s, s:i, s:i, s:f, s:s, s:[]}", "name",
-                                           name, "status", o->status, "signal", o->signal,
-                                           "exit_code", o->exit_code, "time", o->seconds,
-                                           "message", "", "failures"));
+    json_t *t = json_pack("{s:s, s:s, s:i, s:i, s:f, s:s, s:o}", "name", name, "status",
+                          o->status, "signal", o->signal, "exit_code", o->exit_code,
+                          "time", o->seconds, "message", "", "failures",
+                          o->failures ? o->failures : json_array());
+    o->failures = NULL;
+    if (t != NULL && o->end != NULL)
+        json_object_set_new(t, "end", o->end);
+    else
+        json_decref(o->end);
+    o->end = NULL;
+    json_array_append_new(tests, t);
 }
 
 /* Run every selected test in a forked child; print Criterion-like lines. */
@@ -309,13 +419,6 @@ static int fork_runner(int argc, char *argv[])
         return 0;
     }
     const char *pattern = criterion_options.pattern;
-    skipped_flag = mmap(NULL, sizeof *skipped_flag, PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (skipped_flag == MAP_FAILED) {
-        perror("ipclab fork runner: mmap");
-        criterion_finalize(set);
-        return 2;
-    }
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -335,7 +438,8 @@ static int fork_runner(int argc, char *argv[])
             if (disabled ||
                 (pattern != NULL && fnmatch(pattern, name, FNM_EXTMATCH) != 0))
                 continue;
-            struct outcome o = run_one(&ss->suite, t);
+            struct outcome o;
+            run_one(&ss->suite, t, &o);
             tested++;
             if (strcmp(o.status, "passed") == 0 || strcmp(o.status, "skipped") == 0)
                 passing++;
@@ -356,7 +460,8 @@ static int fork_runner(int argc, char *argv[])
     }
     printf("[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Crashing: %d\n",
            tested, passing, failing, crashing);
-    json_t *doc = json_pack("{s:o}", "tests", tests);
+    /* "sealed": verdicts and end records come from the shared pages. */
+    json_t *doc = json_pack("{s:o, s:b}", "tests", tests, "sealed", 1);
     results_write(doc);
     json_decref(doc);
     criterion_finalize(set);
@@ -367,8 +472,16 @@ static int fork_runner(int argc, char *argv[])
 int main(int argc, char *argv[])
 {
     const char *fork_mode = getenv("IPCLAB_FORK_RUNNER");
-    if (fork_mode != NULL && strcmp(fork_mode, "1") == 0)
+    if (fork_mode != NULL && strcmp(fork_mode, "1") == 0) {
+        /* The results fd must reach no child, and no child may reopen it
+         * through /proc/PID/fd: close-on-exec, and this process not dumpable. */
+        const char *results_fd = getenv("IPCLAB_RESULTS_FD");
+        if (results_fd != NULL) {
+            fcntl(atoi(results_fd), F_SETFD, FD_CLOEXEC);
+            prctl(PR_SET_DUMPABLE, 0);
+        }
         return fork_runner(argc, argv);
+    }
     struct criterion_test_set *tests = criterion_initialize();
     int result = 0;
     if (criterion_handle_args(argc, argv, true))

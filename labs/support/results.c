@@ -9,8 +9,22 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Write doc over whatever the fd held (the grader's memfd). Returns 0 or -1. */
+static int results_write_fd(json_t *doc, int fd)
+{
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+        json_dumpfd(doc, fd, JSON_INDENT(1)) != 0) {
+        fprintf(stderr, "ipclab: cannot write results to fd %d\n", fd);
+        return -1;
+    }
+    return 0;
+}
+
 int results_write(json_t *doc)
 {
+    const char *channel = getenv("IPCLAB_RESULTS_FD");
+    if (channel != NULL && channel[0] != '\0')
+        return results_write_fd(doc, atoi(channel));
     const char *path = getenv("IPCLAB_RESULTS_FILE");
     if (path == NULL || path[0] == '\0')
         return 0;
