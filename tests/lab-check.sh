@@ -14,7 +14,8 @@
 #   solution-clean       ... leaving no fd, child process or IPC object behind
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
 #   broken/<variant>     each broken variant (bug.patch applied to the solution)
-#                        applies cleanly and fails the tests it names
+#                        applies cleanly and fails the tests it names (run as
+#                        the grader runs them: a forked child per test)
 #   audit                the grader's submission audit (ipclab audit) refuses
 #                        neither the solution nor any broken variant: it must
 #                        never refuse honest code (it reads their builds)
@@ -255,9 +256,12 @@ else
         fi
         audit_build "broken-$v"
         # Run only the tests the variant must fail: it is what we check, and
-        # broken code often runs into timeouts.
+        # broken code often runs into timeouts. Each in a forked child, as the
+        # grader runs them (labs/support/forkrun.c); make check's exec'd
+        # workers run the solution above.
         wanted=$(grep -v -E '^[[:space:]]*(#|$)' "$variant/expect" | paste -sd'|')
-        IPCLAB_RESULTS_FILE="$WORK/broken-$v.results.json" timeout -k 5 300 "$ISOLATE" \
+        IPCLAB_FORK_RUNNER=1 IPCLAB_RESULTS_FILE="$WORK/broken-$v.results.json" \
+            timeout -k 5 300 "$ISOLATE" \
             "$WORK/broken-$v/run-tests" "${broken_jobs[@]}" --filter="@($wanted)" \
             >"$WORK/broken-$v.run.log" 2>&1
         results=$(statuses "broken-$v" | grep -v ' skipped$')

@@ -47,15 +47,15 @@ struct watch {
     bool init;              /* orphans come to us (PID 1, or subreaper): reap, sweep */
     struct active cur;
     bool have_cur;
-    bool cur_ended;           /* the current test wrote its end record */
-    char last[512];           /* the test that ran last (for orphans found after it) */
-    json_t *hangs;            /* test -> {summary, details} */
-    json_t *killed;           /* [test] */
-    json_t *orphans;          /* test -> {count, desc} */
-    json_t *started;          /* test -> true, every test that wrote a start record */
-    int channel;              /* memfd the runner writes its report to (seal.h) */
-    double reported_at;       /* when the report was first seen (0: not yet) */
-    bool stuck_after_report;  /* the runner had to be killed after it reported */
+    bool cur_ended;          /* the current test wrote its end record */
+    char last[512];          /* the test that ran last (for orphans found after it) */
+    json_t *hangs;           /* test -> {summary, details} */
+    json_t *killed;          /* [test] */
+    json_t *orphans;         /* test -> {count, desc} */
+    json_t *started;         /* test -> true, every test that wrote a start record */
+    int channel;             /* memfd the runner writes its report to (seal.h) */
+    double reported_at;      /* when the report was first seen (0: not yet) */
+    bool stuck_after_report; /* the runner had to be killed after it reported */
 };
 
 /*
@@ -505,8 +505,7 @@ int native_inner(int argc, char **argv)
     }
     const char *work = argv[2];
     double timeout = atof(argv[3]), wall = atof(argv[4]);
-    char bin[4096], results_path[4096], probe[4096], tmp[4200], outp[4200],
-        watchp[4200];
+    char bin[4096], results_path[4096], probe[4096], tmp[4200], outp[4200], watchp[4200];
     snprintf(bin, sizeof bin, "%s/build/run-tests", work);
     snprintf(results_path, sizeof results_path, "%s/native/results.json", work);
     snprintf(probe, sizeof probe, "%s/native/probe.jsonl", work);

@@ -5,8 +5,10 @@
 /*
  * native_inner - `ipclab grade --inner-native WORK TIMEOUT WALL [TABLE]`, started by
  * the grader inside the sandbox. Runs WORK/build/run-tests --jobs 1 with
- * IPCLAB_RESULTS_FILE=WORK/native/results.json and
- * IPCLAB_PROBE_FILE=WORK/native/probe.jsonl, its output in
+ * IPCLAB_FORK_RUNNER=1 (a forked child per test), its report on a memfd
+ * (IPCLAB_RESULTS_FD=3, labs/support/seal.h) that it copies to
+ * WORK/native/results.json once every other process of the sandbox is
+ * dead, and IPCLAB_PROBE_FILE=WORK/native/probe.jsonl, its output in
  * WORK/native/runner.out (capped), for at most WALL seconds. It follows the
  * probe's start records to know which worker runs which test; when a test
  * has run 90% of its own timeout (TABLE: "suite/test SECONDS" lines, see

@@ -8,6 +8,7 @@
 #include "base/proc.h"
 #include "engine/sandbox.h"
 #include "engine/vglog.h"
+#include "engine/vgsink.h"
 #include "engine/timeouts.h"
 
 #include <dirent.h>
@@ -173,10 +174,23 @@ static double pass_budget(const struct grade *g, size_t n, double per_test)
     return t < g->pol.max_wall_seconds ? t : g->pol.max_wall_seconds;
 }
 
+/* This very binary, which runs inside the sandboxes (the host is visible read-only
+ * there). */
+static char *self_path(void)
+{
+    static char self[4200];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0)
+        self[len] = '\0';
+    else
+        snprintf(self, sizeof self, "%s/build/ipclab", course_root());
+    return self;
+}
+
 /* Start the native pass (`ipclab grade --inner-native`) in its sandbox. */
 static int native_start(struct grade *g, struct proc *p)
 {
-    static char timeout[32], wall[32], self[4200], ro_build[4200], ro_src[4200];
+    static char timeout[32], wall[32], ro_build[4200], ro_src[4200], ro_sealed[4200];
     static char *table;
     double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
     for (size_t i = 0; i < g->m.ntests; i++)
@@ -186,13 +200,8 @@ static int native_start(struct grade *g, struct proc *p)
     free(table);
     table = timeouts_table(&g->m);
     snprintf(wall, sizeof wall, "%g", budget - 5);
-    /* This very binary runs inside (the host is visible read-only there). */
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len > 0)
-        self[len] = '\0';
-    else
-        snprintf(self, sizeof self, "%s/build/ipclab", course_root());
-    char *argv[] = {self, "grade", "--inner-native", g->work, timeout, wall, table, NULL};
+    char *argv[] = {self_path(), "grade", "--inner-native", g->work, timeout, wall,
+                    table,       NULL};
     struct proc_opts o = {.env = base_env(g, NULL, NULL),
                           .lim = {.cpu_seconds = (long)budget,
                                   .as_mb = 2048,
@@ -201,10 +210,12 @@ static int native_start(struct grade *g, struct proc *p)
                                   .nofile = 1024},
                           .wall_seconds = budget,
                           .out_cap = 16 * 1024};
-    /* The tests must not touch the binary or sources the valgrind pass uses. */
+    /* The tests must not touch the binary or sources the valgrind pass uses,
+     * nor the memcheck logs the grader writes meanwhile. */
     snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
     snprintf(ro_src, sizeof ro_src, "%s/src", g->work);
-    const char *ro[] = {ro_build, ro_src, NULL};
+    snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
+    const char *ro[] = {ro_build, ro_src, ro_sealed, NULL};
     struct sandbox_opts so = {ro, true};
     return start(g, p, "native test run", argv, &o, &so);
 }
@@ -241,9 +252,10 @@ static int by_cost(const void *a, const void *b)
 
 /* A set of valgrind shards running at once. */
 struct vg_run {
-    int n;                       /* shards started */
-    struct proc ps[MAX_SHARDS];  /* their processes (dense) */
-    char dirs[MAX_SHARDS][4200]; /* their log directories */
+    int n;                           /* shards started */
+    struct proc ps[MAX_SHARDS];      /* their processes (dense) */
+    char dirs[MAX_SHARDS][4200];     /* their log directories (under WORK/sealed) */
+    struct vgsink sinks[MAX_SHARDS]; /* their log channels */
     double t0;
 };
 
@@ -372,11 +384,13 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
     snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
     run->t0 = now_seconds();
     for (int s = 0; s < shards; s++) {
-        char *dir = run->dirs[run->n];
-        snprintf(dir, sizeof run->dirs[0], "%s/vg-%c%d", g->work, tag, s);
-        char log[4300], results[4300];
-        snprintf(log, sizeof log, "--log-file=%s/%%p.log", dir);
-        snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", dir);
+        /* The shard's own files in vg-TAG-K; its logs come over a socket
+         * (vgsink.h) and go to sealed/vg-TAG-K, which no sandbox can write. */
+        char *dir = run->dirs[run->n], own[4300];
+        snprintf(dir, sizeof run->dirs[0], "%s/sealed/vg-%c%d", g->work, tag, s);
+        snprintf(own, sizeof own, "%s/vg-%c%d", g->work, tag, s);
+        char results[4400];
+        snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
         char *filt = xasprintf("--filter=@(%s)", filter[s]);
         char *argv[MAX_VG_OPTIONS + 6];
         int a = 0;
@@ -384,25 +398,47 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         for (int i = 0; i < nopts; i++)
             argv[a++] = opts[i];
         argv[a++] = supp;
-        argv[a++] = log;
+        argv[a++] = "--log-fd=3";
         argv[a++] = bin;
         argv[a++] = filt;
         argv[a] = NULL;
-        struct proc_opts o = {.env = base_env(g, results, memcheck_runner()),
+        char **env = base_env(g, results, memcheck_runner());
+        int k = 0;
+        while (env[k] != NULL)
+            k++;
+        env[k++] = "IPCLAB_VG_LOG_FD=3"; /* the test binary closes it (forkrun.c) */
+        env[k] = NULL;
+        struct vgsink *sink = &run->sinks[run->n];
+        if (mkdir(dir, 0755) < 0 || vgsink_open(sink) < 0) {
+            if (g->infra_error == NULL)
+                g->infra_error = xasprintf("cannot set up memcheck's log channel: %s",
+                                           strerror(errno));
+            free(filt);
+            free(filter[s]);
+            continue;
+        }
+        struct proc_opts o = {.env = env,
+                              .pass_fd = sink->send_fd,
                               .lim = {.cpu_seconds = g->pol.max_wall_seconds,
                                       .fsize_mb = 64,
                                       .nproc = 256,
                                       .nofile = 1024},
                               .wall_seconds = pass_budget(g, 1, limits[s]),
                               .out_cap = 16 * 1024};
-        char ro_build[4200], ro_native[4200];
+        char ro_build[4200], ro_native[4200], ro_sealed[4200];
         snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
         snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
-        const char *ro[] = {ro_build, ro_native, NULL};
+        snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
+        const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
         struct sandbox_opts so = {ro, false};
-        if (mkdir(dir, 0755) == 0 && grade_chown(dir) == 0 &&
-            start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0)
+        if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
+            start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
+            close(sink->send_fd); /* valgrind has it now */
+            sink->send_fd = -1;
             run->n++;
+        } else {
+            vgsink_close(sink, NULL);
+        }
         free(filt);
         free(filter[s]);
     }
@@ -439,6 +475,8 @@ static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
         else if (p->killed)
             why = "a valgrind shard hit its time limit (tests it had not finished "
                   "have no memory data)";
+        if (vgsink_close(&run->sinks[s], run->dirs[s]) < 0 && !kill_first)
+            why = "the grader could not write valgrind's logs";
         if (vglog_collect(g, run->dirs[s]) == 0 && !kill_first)
             why = "valgrind wrote no logs";
         if (why != NULL) {

@@ -16,6 +16,8 @@ struct vg_proc {
     char test[256]; /* "" unless the log names its test */
     int errors;
     bool complete; /* the log reached its ERROR SUMMARY (the process ended) */
+    bool aborted;  /* valgrind itself failed an assertion in this process */
+    char *abort_text;
     long leak_bytes, leak_blocks;
     char *error_text, *leak_text;
 };
@@ -66,6 +68,14 @@ static int parse_log(const char *path, struct vg_proc *vp)
             const char *t = strstr(line, "IPCLAB-TEST ");
             if (t != NULL && vp->test[0] == '\0')
                 snprintf(vp->test, sizeof vp->test, "%s", t + 12);
+            continue;
+        } else if (strncmp(line, "valgrind: ", 10) == 0 &&
+                   (strstr(line, "Assertion") != NULL ||
+                    strstr(line, "the 'impossible' happened") != NULL)) {
+            /* valgrind aborted: the code under test wrote its pipes or memory */
+            if (!vp->aborted)
+                add_line(&vp->abort_text, line);
+            vp->aborted = true;
             continue;
         } else {
             continue;
@@ -129,6 +139,20 @@ static int parse_log(const char *path, struct vg_proc *vp)
         }
     }
     fclose(f);
+    if (vp->aborted) {
+        /* Its findings are lost: count the abort itself as the error. */
+        char *text = NULL;
+        add_line(&text, "valgrind itself aborted in this process, so memcheck could not "
+                        "check it (code that writes valgrind's own pipes, for example "
+                        "reopened through /proc/self/fd, does this):");
+        add_line(&text, vp->abort_text);
+        free(vp->error_text);
+        vp->error_text = text;
+        vp->errors++;
+        vp->complete = true;
+    }
+    free(vp->abort_text);
+    vp->abort_text = NULL;
     return 0;
 }
 

@@ -5,15 +5,17 @@
 #include "engine/grade.h"
 
 /*
- * vglog_collect - read every DIR/PID.log written by
- * `valgrind --trace-children=yes --log-file=DIR/%p.log`, find each worker's
+ * vglog_collect - read every DIR/PID.log (valgrind --trace-children=yes,
+ * one log per process: vgsink.h writes them), find each worker's
  * test from its "IPCLAB-TEST suite/name" line (the probe prints it), follow
  * "Parent PID:" chains so a test's forked children count for that test, and
  * add to g->tests[]: vg_ran, vg_errors, vg_leak_bytes/blocks (definitely
  * lost) and the first error and leak as evidence. Logs with no test (the
  * runner itself) are ignored, and so is every log of a test whose worker
  * did not run to its end (its shard was stopped). Returns the number of
- * logs read.
+ * logs read. A process in which valgrind itself aborted (an assertion of
+ * its own: the code under test wrote valgrind's pipes) has one error, the
+ * abort, since its real findings are lost.
  */
 int vglog_collect(struct grade *g, const char *dir);
 

@@ -17,7 +17,7 @@
  * it would have to find this page and write it through a pointer
  * (SECURITY.md says what that leaves open).
  */
-#define SEAL_END_MAX (192 * 1024)
+#define SEAL_END_MAX      (192 * 1024)
 #define SEAL_FAILURES_MAX (32 * 1024)
 
 struct seal {
