@@ -47,13 +47,15 @@ struct watch {
     bool init;              /* orphans come to us (PID 1, or subreaper): reap, sweep */
     struct active cur;
     bool have_cur;
-    bool cur_ended;          /* the current test wrote its end record */
-    char last[512];          /* the test that ran last (for orphans found after it) */
-    json_t *hangs;           /* test -> {summary, details} */
-    json_t *killed;          /* [test] */
-    json_t *orphans;         /* test -> {count, desc} */
-    json_t *started;         /* test -> true, every test that wrote a start record */
-    int channel;             /* memfd the runner writes its report to (seal.h) */
+    bool cur_ended;   /* the current test wrote its end record */
+    char last[512];   /* the test that ran last (for orphans found after it) */
+    json_t *hangs;    /* test -> {summary, details} */
+    json_t *killed;   /* [test] */
+    json_t *orphans;  /* test -> {count, desc} */
+    json_t *started;  /* test -> true, every test that wrote a start record */
+    int channel;      /* memfd the runner writes its report to (seal.h) */
+    int load_orphans; /* processes found before the first test started */
+    char load_desc[1100];
     double reported_at;      /* when the report was first seen (0: not yet) */
     bool stuck_after_report; /* the runner had to be killed after it reported */
 };
@@ -169,6 +171,8 @@ static pid_t next_candidate(DIR *d, FILE *kids)
     return kids != NULL && fscanf(kids, "%d", &pid) == 1 ? (pid_t)pid : 0;
 }
 
+static void charge_orphans(struct watch *w, int count, const char *desc);
+
 static void sweep(struct watch *w)
 {
     if (!w->init)
@@ -224,13 +228,24 @@ static void sweep(struct watch *w)
             break;
         usleep(2000);
     }
-    if (found > 0 && w->last[0] != '\0') {
-        json_t *prev = json_object_get(w->orphans, w->last);
-        int before = prev ? (int)json_integer_value(json_object_get(prev, "count")) : 0;
-        json_object_set_new(
-            w->orphans, w->last,
-            json_pack("{s:i, s:s}", "count", before + found, "desc", desc));
+    if (found > 0 && w->last[0] == '\0') {
+        /* Before the first test: left by code that ran when the tests were
+         * loaded (a constructor); charged to the first test (on_record). */
+        w->load_orphans += found;
+        snprintf(w->load_desc, sizeof w->load_desc, "%s (started when the tests loaded)",
+                 desc);
+    } else if (found > 0) {
+        charge_orphans(w, found, desc);
     }
+}
+
+/* Add count orphans, described by desc, to the test w->last. */
+static void charge_orphans(struct watch *w, int count, const char *desc)
+{
+    json_t *prev = json_object_get(w->orphans, w->last);
+    int before = prev ? (int)json_integer_value(json_object_get(prev, "count")) : 0;
+    json_object_set_new(w->orphans, w->last,
+                        json_pack("{s:i, s:s}", "count", before + count, "desc", desc));
 }
 
 /*
@@ -271,6 +286,10 @@ static void on_record(struct watch *w, const char *line)
             memset(&w->cur, 0, sizeof w->cur);
             snprintf(w->cur.test, sizeof w->cur.test, "%s", test);
             snprintf(w->last, sizeof w->last, "%s", test);
+            if (w->load_orphans > 0) {
+                charge_orphans(w, w->load_orphans, w->load_desc);
+                w->load_orphans = 0;
+            }
             w->cur.pid = pid;
             w->cur.seen = mono();
             w->have_cur = true;

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -96,14 +97,42 @@ static void strip_all(char *s, const char *prefix)
         memmove(hit, hit + n, strlen(hit + n) + 1);
 }
 
+/* The lab's test sources (real path), which no sandbox needs to see. */
+static const char *lab_tests_dir(const struct grade *g)
+{
+    static char dir[PATH_MAX];
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof path, "%.4000s/tests", g->lab_dir);
+    if (realpath(path, dir) == NULL)
+        snprintf(dir, sizeof dir, "%.4000s/tests", g->lab_dir);
+    return dir;
+}
+
 void pass_build(struct grade *g)
 {
     char src[4200], build[4200];
     snprintf(src, sizeof src, "SRC_DIR=%s/src", g->work);
     snprintf(build, sizeof build, "BUILD_DIR=%s/build", g->work);
-    char *argv[] = {
-        "make",     "-s", "--no-print-directory", "-C", g->lab_dir, "all", src, build,
-        "WERROR=1", NULL};
+    /* With the tests and support code compiled outside (build_cache.h), the
+     * sandbox builds only the student's files and never sees the tests'
+     * sources (a lab may have hidden tests). */
+    double t0 = now_seconds();
+    char bdir[4200];
+    snprintf(bdir, sizeof bdir, "%s/build", g->work);
+    bool prebuilt = build_cache_seed(g->lab_dir, g->m.slug, bdir) == 0;
+    const char *hidden[] = {lab_tests_dir(g), NULL};
+    struct sandbox_opts so = {NULL, false, prebuilt ? hidden : NULL};
+    char *argv[] = {"make",
+                    "-s",
+                    "--no-print-directory",
+                    "-C",
+                    g->lab_dir,
+                    "all",
+                    src,
+                    build,
+                    "WERROR=1",
+                    prebuilt ? "PREBUILT_TESTS=1" : NULL,
+                    NULL};
     struct proc_opts o = {.env = base_env(g, NULL, NULL),
                           .lim = {.cpu_seconds = 300,
                                   .as_mb = 4096,
@@ -112,14 +141,10 @@ void pass_build(struct grade *g)
                                   .nofile = 1024},
                           .wall_seconds = 180,
                           .out_cap = 32 * 1024};
-    double t0 = now_seconds();
-    char bdir[4200];
-    snprintf(bdir, sizeof bdir, "%s/build", g->work);
-    build_cache_seed(g->lab_dir, g->m.slug, bdir); /* best effort: speed only */
     struct proc p;
     int lock = manifest_has_perf(&g->m) ? class_lock(CLASS_LOCK_SHARED)
                                         : -1; /* see class_lock.h */
-    if (start(g, &p, "build", argv, &o, NULL) < 0) {
+    if (start(g, &p, "build", argv, &o, &so) < 0) {
         class_unlock(lock);
         return;
     }
@@ -216,7 +241,9 @@ static int native_start(struct grade *g, struct proc *p)
     snprintf(ro_src, sizeof ro_src, "%s/src", g->work);
     snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
     const char *ro[] = {ro_build, ro_src, ro_sealed, NULL};
-    struct sandbox_opts so = {ro, true};
+    static const char *hidden[2];
+    hidden[0] = lab_tests_dir(g);
+    struct sandbox_opts so = {ro, true, hidden};
     return start(g, p, "native test run", argv, &o, &so);
 }
 
@@ -430,7 +457,8 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
         snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
         const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
-        struct sandbox_opts so = {ro, false};
+        const char *hidden[] = {lab_tests_dir(g), NULL};
+        struct sandbox_opts so = {ro, false, hidden};
         if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
             start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
             close(sink->send_fd); /* valgrind has it now */

@@ -56,14 +56,18 @@ static const char *const bwrap_opts[] = {"bwrap",
  * the host's services (/run: unix sockets), people's homes, and, in the
  * course, what a submission must never read: the reference solutions, the
  * history, the broken variants and corpus (tests/), the benchmark cases,
- * grades and submissions kept in the course. IPCLAB_SANDBOX_HIDE adds more
+ * grades and submissions kept in the course, and the grader's build cache
+ * (its lock files: a flock held there would stall other grades' builds).
+ * A command may hide more (sandbox_opts.hidden: a lab's test sources once
+ * they are compiled outside). IPCLAB_SANDBOX_HIDE adds more
  * (a colon-separated list: grade-all hides its output folder and the
  * submissions folder). The course root itself is bound again after /home
  * and /root, so a course kept in a home stays visible.
  */
 static const char *const hidden_host[] = {"/run", "/home", "/root", NULL};
 static const char *const hidden_in_course[] = {
-    "solutions", ".git", "tests", "bench", "grades", "submissions", NULL};
+    "solutions",         ".git", "tests", "bench", "grades", "submissions",
+    "build/grade-cache", NULL};
 
 /*
  * course_labs_target - the real path of the course's labs/ when it lies
@@ -148,8 +152,12 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         nargs++;
     while (o != NULL && o->ro != NULL && o->ro[nro] != NULL)
         nro++;
+    size_t nhidden = 0;
+    while (o != NULL && o->hidden != NULL && o->hidden[nhidden] != NULL)
+        nhidden++;
     const char *const *extra = extra_hidden(&nextra);
-    char **out = calloc(nopts + nargs + 3 * nro + 4 * (nextra + 16) + 16, sizeof *out);
+    char **out =
+        calloc(nopts + nargs + 3 * nro + 4 * (nextra + nhidden + 16) + 16, sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
@@ -173,6 +181,8 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
             out[k++] = (char *)labs;
             out[k++] = (char *)labs;
         }
+        for (size_t i = 0; i < nhidden; i++)
+            k = hide(out, k, o->hidden[i]);
         out[k++] = "--bind";
         out[k++] = (char *)work;
         out[k++] = (char *)work;

@@ -13,16 +13,19 @@ static void corpus_forge(const char *dir)
     snprintf(path, sizeof path, "%.4000s/results.json", dir);
     FILE *f = fopen(path, "w");
     if (f != NULL) {
-        fprintf(f, "{\"tests\":[{\"name\":\"%s\",\"status\":\"passed\",\"signal\":0,"
-                   "\"exit_code\":0,\"time\":0.01,\"message\":\"\",\"failures\":[]}]}\n",
+        fprintf(f,
+                "{\"tests\":[{\"name\":\"%s\",\"status\":\"passed\",\"signal\":0,"
+                "\"exit_code\":0,\"time\":0.01,\"message\":\"\",\"failures\":[]}]}\n",
                 CORPUS_TARGET);
         fclose(f);
     }
     snprintf(path, sizeof path, "%.4000s/probe.jsonl", dir);
     f = fopen(path, "a");
     if (f != NULL) {
-        fprintf(f, "{\"event\":\"end\",\"test\":\"%s\",\"pid\":2,\"fds\":[],"
-                   "\"children\":0,\"ipc\":[]}\n", CORPUS_TARGET);
+        fprintf(f,
+                "{\"event\":\"end\",\"test\":\"%s\",\"pid\":2,\"fds\":[],"
+                "\"children\":0,\"ipc\":[]}\n",
+                CORPUS_TARGET);
         fclose(f);
     }
 }

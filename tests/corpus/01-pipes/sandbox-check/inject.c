@@ -1,5 +1,6 @@
 /* Harmless: proves the tests run unprivileged with the course read-only and
- * a minimal view: no reference solutions, history, broken variants, host
+ * a minimal view: no reference solutions, history, broken variants, the
+ * lab's test sources, the grader's build cache (its lock files), host
  * services (/run) or homes; no nested user namespace; every writable tmpfs
  * capped at 512 MiB. Any failure crashes the target test (the expect file
  * wants it passed) after naming what it saw on stderr. */
@@ -37,8 +38,13 @@ static void corpus_hostile(void)
         corpus_not_isolated("runs as", "root");
     if (access(CORPUS_COURSE "/Makefile", W_OK) == 0)
         corpus_not_isolated("writable", CORPUS_COURSE "/Makefile");
-    const char *hidden[] = {CORPUS_COURSE "/solutions", CORPUS_COURSE "/.git",
-                            CORPUS_COURSE "/tests", "/run", "/root"};
+    const char *hidden[] = {CORPUS_COURSE "/solutions",
+                            CORPUS_COURSE "/.git",
+                            CORPUS_COURSE "/tests",
+                            "/run",
+                            "/root",
+                            CORPUS_LABDIR "/tests",
+                            CORPUS_COURSE "/build/grade-cache"};
     for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
         if (corpus_has_entries(hidden[i]))
             corpus_not_isolated("visible", hidden[i]);
