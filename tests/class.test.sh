@@ -256,6 +256,37 @@ if make -s -C "$ROOT" gradescope LAB="$LAB" >"$W/gradescope.log" 2>&1; then
     run_as empty
     check gradescope-empty "an empty submission gave no valid results.json" \
         jq -e '.score == 0 and (.output | type) == "string"' "$AG/empty.json"
+    # A skeleton whose every stub first appends a clean end record for every
+    # test to the probe file and leaves with exit(0), with only calls the
+    # audit allows (the probe file is found from the runner's working
+    # folder): once that was full marks. Sealed verdicts give it 0, and the
+    # audit does not refuse it.
+    mkdir -p "$W/forged"
+    names=$("$IPCLAB" manifest --tests "$LAB" | sed 's/.*/"&",/' | tr -d '\n')
+    for f in "$SKEL"/*.c; do
+        {
+            sed -n '1,/^#include/p' "$f" | sed '$d'
+            cat <<FORGE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static void forge(void)
+{
+    static const char *const names[] = {$names};
+    int fd = open("native/probe.jsonl", O_WRONLY | O_APPEND); /* the runner's cwd is WORK */
+    for (size_t i = 0; fd >= 0 && i < sizeof names / sizeof names[0]; i++)
+        dprintf(fd, "{\\"event\\":\\"end\\",\\"test\\":\\"%s\\",\\"pid\\":%d,\\"fds\\":[],"
+                    "\\"children\\":0,\\"ipc\\":[]}\\n", names[i], (int)getpid());
+    _exit(0);
+}
+FORGE
+            sed -n '/^#include/,$p' "$f" | sed 's/^\( *\)errno = ENOSYS;/\1forge();\n&/'
+        } >"$W/forged/$(basename "$f")"
+    done
+    run_as forged "$W/forged"/*.c
+    check gradescope-forged "a skeleton that forges end records and exits 0 did not score 0 \
+(or the audit refused it)" jq -e '.score == 0 and (.output | test("audit") | not)' "$AG/forged.json"
 else
     fail gradescope-build "$(tail -3 "$W/gradescope.log")"
 fi

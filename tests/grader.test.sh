@@ -8,6 +8,8 @@
 #   audit/...         the audit applies a lab's forbid/require (a copy of lab
 #                     01), passes the solution (prints the audit's median time),
 #                     and a bad [audit] action in the policy is an error
+#   signals/TERM|INT  SIGTERM and SIGINT stop a grade within 10 s (exit 2), and
+#                     it leaves no process, IPC object or work folder
 #   corpus/<case>     each hostile or broken submission in tests/corpus/LAB/
 #                     gets the outcome its `expect` file names, in bounded time
 #                     (graded with the audit flagging for review, unless expect
@@ -16,7 +18,7 @@
 #                     01-pipes's cases are named CASE, other labs' LAB/CASE
 # Prints PASS/FAIL/SKIP lines, then DONE. Environment: GRADER_TEST_QUICK=1 skips the
 # valgrind pass when grading the solutions; JOBS=N corpus cases at a time;
-# ONLY="solutions skeleton outputs audit corpus" picks parts; CASES="a b" picks cases.
+# ONLY="solutions skeleton outputs audit signals corpus" picks parts; CASES="a b" picks cases.
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 cd "$ROOT" || exit 2
@@ -70,7 +72,7 @@ host_clean() {
 }
 
 labs=$(find labs -mindepth 1 -maxdepth 1 -type d -name '[0-9][0-9]-*' -printf '%f\n' | sort)
-ONLY=${ONLY:-solutions skeleton outputs audit corpus}
+ONLY=${ONLY:-solutions skeleton outputs audit signals corpus}
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # --- solutions: full marks, zero deductions ----------------------------------
@@ -223,6 +225,51 @@ if want audit; then
     else
         fail audit/policy "exit $rc: $(echo "$out" | head -3)"
     fi
+fi
+
+# --- signals: SIGTERM and SIGINT stop a grade at once and leave nothing ----------
+# A grade of lab 01's solution is stopped once its native pass has started
+# a test (a start record in its work folder: no fixed wait): it must end
+# within 10 s, with exit 2 and "interrupted", and leave no process, IPC
+# object or work folder.
+if want signals; then
+    for sig in TERM INT; do
+        before=$(ipc_snapshot)
+        setsid "$IPCLAB" grade --lab 01 --submission solutions/01-pipes/src -q \
+            >"$OUT/signal-$sig.out" 2>&1 &
+        gpid=$!
+        started=""
+        for _ in $(seq 600); do # at most 60 s for the build and the first test
+            started=$(find "$TMPDIR" -path '*/native/probe.jsonl' -size +0 2>/dev/null | head -1)
+            [ -n "$started" ] && break
+            kill -0 "$gpid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if [ -z "$started" ]; then
+            fail "signals/$sig" "the grade never started a test: $(head -3 "$OUT/signal-$sig.out")"
+            kill -9 -- -"$gpid" 2>/dev/null
+            wait "$gpid" 2>/dev/null
+            continue
+        fi
+        t0=$(date +%s%N)
+        kill -"$sig" "$gpid"
+        for _ in $(seq 100); do
+            kill -0 "$gpid" 2>/dev/null || break
+            sleep 0.1
+        done
+        wait "$gpid"
+        rc=$?
+        ms=$((($(date +%s%N) - t0) / 1000000))
+        if [ "$ms" -gt 10000 ]; then
+            fail "signals/$sig" "still running 10 s after SIG$sig"
+            kill -9 -- -"$gpid" 2>/dev/null
+        elif [ "$rc" -ne 2 ] || ! grep -q interrupted "$OUT/signal-$sig.out"; then
+            fail "signals/$sig" "exit $rc, expected 2 and 'interrupted': $(head -3 "$OUT/signal-$sig.out")"
+        else
+            pass "signals/$sig (stopped in $ms ms)"
+        fi
+        host_clean "signals/$sig" "$before"
+    done
 fi
 
 # --- corpus --------------------------------------------------------------------
