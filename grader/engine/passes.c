@@ -121,7 +121,7 @@ void pass_build(struct grade *g)
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     bool prebuilt = build_cache_seed(g->lab_dir, g->m.slug, bdir) == 0;
     const char *hidden[] = {lab_tests_dir(g), NULL};
-    struct sandbox_opts so = {NULL, false, prebuilt ? hidden : NULL};
+    struct sandbox_opts so = {NULL, false, prebuilt ? hidden : NULL, NULL};
     char *argv[] = {"make",
                     "-s",
                     "--no-print-directory",
@@ -241,9 +241,12 @@ static int native_start(struct grade *g, struct proc *p)
     snprintf(ro_src, sizeof ro_src, "%s/src", g->work);
     snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
     const char *ro[] = {ro_build, ro_src, ro_sealed, NULL};
-    static const char *hidden[2];
+    static const char *hidden[2], *scratch[2];
+    static char tmp[4200];
     hidden[0] = lab_tests_dir(g);
-    struct sandbox_opts so = {ro, true, hidden};
+    snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
+    scratch[0] = tmp;
+    struct sandbox_opts so = {ro, true, hidden, scratch};
     return start(g, p, "native test run", argv, &o, &so);
 }
 
@@ -458,7 +461,10 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
         const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
         const char *hidden[] = {lab_tests_dir(g), NULL};
-        struct sandbox_opts so = {ro, false, hidden};
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
+        const char *scratch[] = {tmp, own, NULL};
+        struct sandbox_opts so = {ro, false, hidden, scratch};
         if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
             start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
             close(sink->send_fd); /* valgrind has it now */

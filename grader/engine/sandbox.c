@@ -152,12 +152,15 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         nargs++;
     while (o != NULL && o->ro != NULL && o->ro[nro] != NULL)
         nro++;
-    size_t nhidden = 0;
+    size_t nhidden = 0, nscratch = 0;
     while (o != NULL && o->hidden != NULL && o->hidden[nhidden] != NULL)
         nhidden++;
+    while (o != NULL && o->scratch != NULL && o->scratch[nscratch] != NULL)
+        nscratch++;
     const char *const *extra = extra_hidden(&nextra);
     char **out =
-        calloc(nopts + nargs + 3 * nro + 4 * (nextra + nhidden + 16) + 16, sizeof *out);
+        calloc(nopts + nargs + 3 * nro + 4 * (nextra + nhidden + nscratch + 16) + 16,
+               sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
@@ -190,6 +193,12 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
             out[k++] = "--ro-bind";
             out[k++] = (char *)o->ro[i];
             out[k++] = (char *)o->ro[i];
+        }
+        for (size_t i = 0; i < nscratch; i++) {
+            out[k++] = "--size";
+            out[k++] = TMPFS_BYTES;
+            out[k++] = "--tmpfs";
+            out[k++] = (char *)o->scratch[i];
         }
         if (o != NULL && o->as_pid_1)
             out[k++] = "--as-pid-1";

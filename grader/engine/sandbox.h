@@ -14,10 +14,12 @@ bool sandbox_probe(struct sandbox_info *si, const char *work, bool want);
 
 /* Per-command choices for sandbox_argv. */
 struct sandbox_opts {
-    const char *const *ro;     /* NULL-terminated: paths under work bound read-only */
-    bool as_pid_1;             /* the command is PID 1 of its namespace (reaps orphans,
-                                  immune to kill(-1)) instead of bwrap's own init */
-    const char *const *hidden; /* NULL-terminated: more folders it sees empty */
+    const char *const *ro;      /* NULL-terminated: paths under work bound read-only */
+    bool as_pid_1;              /* the command is PID 1 of its namespace (reaps orphans,
+                                   immune to kill(-1)) instead of bwrap's own init */
+    const char *const *hidden;  /* NULL-terminated: more folders it sees empty */
+    const char *const *scratch; /* NULL-terminated: folders under work it sees as
+                                   a fresh tmpfs of 512 MiB (gone afterwards) */
 };
 
 /*
