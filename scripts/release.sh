@@ -170,9 +170,11 @@ fi
 # which are not shipped (they are near-solutions): ship only the quoted regions,
 # markers included, in handouts/site/broken/, where handouts/site/build.sh reads
 # them when tests/broken/ is absent. Students see exactly what the pages show.
+# (A released tree released again has them already, and no tests/broken/.)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-(cd "$ROOT/handouts" && grep -ho 'from=tests/broken/[^ ]*' [0-9][0-9]-*.md) | sort -u |
+[ ! -d "$ROOT/tests/broken" ] ||
+    (cd "$ROOT/handouts" && grep -ho 'from=tests/broken/[^ ]*' [0-9][0-9]-*.md) | sort -u |
     while IFS= read -r from; do
         ref=${from#from=tests/broken/} # LAB/VARIANT/FILE#NAME
         path=${ref%%#*} name=${ref#*#}
