@@ -334,15 +334,17 @@ fi
 # On a terminal: its width, through $PAGER.
 if command -v tmux >/dev/null; then
     tmux new-session -d -s "$SESSION-sol" -x 100 -y 40 \
-        "cd '$C' && PAGER='cat >$W/paged' '$IPC' solution 00 >'$W/sol-tty.out' 2>&1; echo SOL-EXIT=\$? >>'$W/sol-tty.out'"
-    wait_until 120 grep -q SOL-EXIT "$W/sol-tty.out"
+        "cd '$C' && PAGER='cat >$W/paged' '$IPC' solution 00; echo SOL-EXIT=\$? >'$W/sol-exit'; sleep 60"
+    wait_until 120 grep -q SOL-EXIT "$W/sol-exit" 2>/dev/null
+    tmux capture-pane -p -t "$SESSION-sol" >"$W/sol-tty.out" 2>&1
     tmux kill-session -t "$SESSION-sol" 2>/dev/null
-    if grep -q 'SOL-EXIT=0' "$W/sol-tty.out" && grep -q 'this is 100 wide' "$W/paged" &&
+    if grep -q 'SOL-EXIT=0' "$W/sol-exit" 2>/dev/null && grep -q 'this is 100 wide' "$W/paged" &&
         grep -q '^-/\* my own comment \*/$' "$W/paged" &&
+        grep -q 'checking lab 00 first' "$W/sol-tty.out" &&
         ! grep -q 'my own comment' "$W/sol-tty.out"; then
         pass "solution on a terminal: the terminal's width (100), shown through \$PAGER"
     else
-        fail solution-terminal "$(cat "$W/sol-tty.out") / paged: $(head -5 "$W/paged" 2>&1)"
+        fail solution-terminal "$(cat "$W/sol-exit" "$W/sol-tty.out" 2>&1) / paged: $(head -5 "$W/paged" 2>&1)"
     fi
 else
     skip solution-terminal "tmux not installed (scripts/deps.sh)"
