@@ -16,7 +16,8 @@
 #   hint        one more hint each time, remembered in .ipclab-progress; the
 #               hint keyed to what the failure shows (lab.ini when/then): lab
 #               01's untouched skeleton, lab 01's missing waitpid, lab 09's wait
-#               mask that blocks every other signal; a bad when stops the manifest
+#               mask that blocks every other signal (why-it-hung names the pending
+#               signal too); a bad when stops the manifest
 #   reset       restores the skeleton and keeps a backup
 #   solution    refused (with the score) until check passes, then diff -y;
 #               a unified diff when too narrow for both sides uncut; in tmux,
@@ -247,8 +248,10 @@ perl -0pi -e 's/    sigset_t wait_mask = old_mask;\n    sigdelset\(&wait_mask, s
 out=$(cd "$C" && timeout 300 "$IPC" check 09 'waiting/other_signals_do_not_end_wait' 2>&1)
 block=$(grep -A4 '✗ waiting/other_signals_do_not_end_wait' <<<"$out")
 if grep -q 'hint: .*blocks every other signal' <<<"$block" &&
-    ! grep -q 'hint: sigsuspend returns after any handled signal' <<<"$block"; then
-    pass "keyed hint: lab 09's wait mask that blocks every other signal is named"
+    ! grep -q 'hint: sigsuspend returns after any handled signal' <<<"$block" &&
+    grep -q 'why it hung: .*signal USR2 arrived and is pending, but the mask it waits with blocks it' \
+        <<<"$block"; then
+    pass "keyed hint and why it hung: lab 09's wait mask that blocks every other signal is named"
 else
     fail keyed-hint-wait-mask "$(grep -c sigfillset "$C/labs/$L9/src/signals.c") sigfillset; $out"
 fi
