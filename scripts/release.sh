@@ -2,9 +2,11 @@
 # release.sh - write the tree students get: the course or the self-study edition.
 # Usage: scripts/release.sh DEST [course|self-study]      (make release DEST=DIR EDITION=...)
 #
-# Both editions: the top-level Makefile, README, formatting files, labs/ (with
-# their skeletons), grader/ (the `ipclab` command), handouts/, scripts/, and a
-# pristine copy of every skeleton in .skeleton/ (for `ipclab reset`). Never:
+# Both editions: the top-level Makefile, a README of the student's commands
+# (written here, per edition), formatting files, labs/ (with their skeletons),
+# grader/ (the `ipclab` command), handouts/ (with the regions of broken
+# variants they quote, in handouts/site/broken/), scripts/, and a pristine copy
+# of every skeleton in .skeleton/ (for `ipclab reset`). Never:
 # the project's own tests/ (broken variants are near-solutions), bench/, CI,
 # build products or progress files.
 #   course      no solutions/, and no test the manifest marks `hidden`: each
@@ -29,7 +31,7 @@ fi
 mkdir -p "$DEST"
 DEST=$(cd "$DEST" && pwd)
 
-TOP="Makefile README.md .clang-format .editorconfig .gitignore labs grader handouts scripts"
+TOP="Makefile .clang-format .editorconfig .gitignore labs grader handouts scripts"
 [ "$EDITION" = self-study ] && TOP="$TOP solutions"
 
 # The files to ship, relative to ROOT, one per line.
@@ -49,6 +51,75 @@ list_files | while IFS= read -r f; do
     mkdir -p "$DEST/$(dirname "$f")"
     cp -p "$ROOT/$f" "$DEST/$f"
 done
+
+# student_readme: the README of the edition ($EDITION), on stdout.
+student_readme() {
+    cat <<'EOF'
+# ipclab
+
+A course on Linux inter-process communication in C. Numbered labs take you
+from `fork` and pipes to shared memory, sockets and signals; each is a C
+skeleton to complete, Criterion tests, and a handout (`handouts/NN-name.md`).
+
+## Set up (once)
+
+On Debian 12 or Ubuntu, in this folder:
+
+```sh
+make                              # install what is missing (apt-get, via sudo) and build the ipclab command
+export PATH="$PWD/build:$PATH"    # so `ipclab` runs from anywhere in the course (add it to ~/.bashrc)
+```
+
+## Every day
+
+Start with lab 00 and go in order. Read its handout, edit only the files in
+`labs/NN-name/src/` (the grader uses its own `include/` and `tests/`), and
+let `ipclab` tell you what is left:
+
+```sh
+ipclab                            # every lab's progress and the one next step
+ipclab check 00                   # build labs/00-processes/src and run its tests: failures, hints, why it hung
+ipclab check 00 'isolation/*'     # only some tests
+ipclab check --asan 00            # the same under AddressSanitizer and UBSan: the line of a crash
+ipclab hint 00                    # one more hint for the first failing test, each time you ask
+ipclab watch 00                   # check again each time you save a file (Ctrl-C quits)
+ipclab grade 00                   # exactly what the grader will say (sandbox, valgrind, deductions)
+ipclab reset 00                   # back to the skeleton after asking (yours goes to .ipclab-backup/)
+make handouts                     # the handouts as a web site: open build/handouts/index.html
+make compile_commands.json        # clangd and VS Code find the headers and Criterion
+```
+
+Every command has `--help` and exits 0 only when everything it checked
+passed; colours only on a terminal and never with `NO_COLOR`. Your progress
+lives in `.ipclab-progress` (deleting it loses only the hint counters).
+EOF
+    if [ "$EDITION" = course ]; then
+        cat <<'EOF'
+
+## Handing in
+
+```sh
+ipclab submit                     # ipclab-submission.tar.gz: your changed labs' files and their checksums
+```
+
+Hand in that file as your course asks. The grader builds your `src/` files
+with the course's own headers and tests: `ipclab grade 00` shows here what
+it will say about the tests you have (your course may grade with a few more).
+EOF
+    else
+        cat <<'EOF'
+
+## Once a lab passes
+
+```sh
+ipclab solution 00                # the reference solution beside yours, once every test passes
+```
+
+`solutions/` holds the reference solutions: read them after your own
+version passes, not before.
+EOF
+    fi
+}
 
 # hidden_tests LAB_INI: the names (suite/test) of the tests marked hidden.
 hidden_tests() {
@@ -94,6 +165,40 @@ if [ "$EDITION" = course ]; then
         mv "$ini.new" "$ini"
     done
 fi
+
+# The handouts quote broken variants (```c from=tests/broken/LAB/VARIANT/FILE#NAME),
+# which are not shipped (they are near-solutions): ship only the quoted regions,
+# markers included, in handouts/site/broken/, where handouts/site/build.sh reads
+# them when tests/broken/ is absent. Students see exactly what the pages show.
+# (A released tree released again has them already, and no tests/broken/.)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+[ ! -d "$ROOT/tests/broken" ] ||
+    (cd "$ROOT/handouts" && grep -ho 'from=tests/broken/[^ ]*' [0-9][0-9]-*.md) | sort -u |
+    while IFS= read -r from; do
+        ref=${from#from=tests/broken/} # LAB/VARIANT/FILE#NAME
+        path=${ref%%#*} name=${ref#*#}
+        lab=${path%%/*} rest=${path#*/}
+        variant=${rest%%/*} file=${rest#*/}
+        if [ ! -d "$WORK/$lab/$variant" ]; then
+            "$ROOT/scripts/broken.sh" apply "$lab" "$variant" "$WORK/$lab/$variant" >/dev/null
+        fi
+        out="$DEST/handouts/site/broken/$path"
+        mkdir -p "$(dirname "$out")"
+        awk -v b="/* \$begin $name */" -v e="/* \$end $name */" '
+            { line = $0; gsub(/^[ \t]+|[ \t]+$/, "", line) }
+            line == b { inside = 1 }
+            inside { print }
+            line == e { inside = 0 }' "$WORK/$lab/$variant/$file" >>"$out"
+        grep -qF "\$end $name */" "$out" || {
+            echo "release: no region '$name' in tests/broken/$path" >&2
+            exit 1
+        }
+    done
+
+# The README of the edition: the student's commands only (the maintainers'
+# README stays in the project). tests/student.test.sh runs every command it shows.
+student_readme >"$DEST/README.md"
 
 # Pristine skeletons for `ipclab reset`, and the edition's name.
 for lab in "$DEST"/labs/[0-9][0-9]-*; do

@@ -1,6 +1,8 @@
 #!/bin/bash
-# handouts.test.sh - the handouts site builds, listings cannot drift, and every
-# page opens in headless Chromium with no broken link or missing image.
+# handouts.test.sh - the handouts site builds (also in both released editions),
+# the pages teach `ipclab check` and fold find-the-bug answers, listings cannot
+# drift, and every page opens in headless Chromium with no broken link or
+# missing image.
 # Prints PASS/FAIL lines, then DONE (collected by tests/run-all.sh).
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
@@ -18,6 +20,45 @@ else
     fail site-builds "$(tail -15 "$OUT/build.log")"
     test_done
 fi
+
+# 1b. What the pages teach: `ipclab check` on every lab's page, strace on the
+#     runner that exists (not ./run-tests), find-the-bug answers folded.
+untaught="" bad_strace="" unfolded=""
+for md in "$ROOT"/handouts/[0-9][0-9]-*.md; do
+    slug=$(basename "$md" .md) id=${slug%%-*}
+    [ -f "$ROOT/labs/$slug/lab.ini" ] || continue
+    grep -q "ipclab check $id" "$md" || untaught="$untaught $slug"
+    grep -q 'strace[^`]*[ =]\./run-tests' "$md" && bad_strace="$bad_strace $slug"
+    html="$SITE/$slug.html"
+    if grep -q 'Find the bug' "$md"; then
+        # Between the section's heading and the next, the answer sits in <details>.
+        section=$(awk '/<h2[^>]*>.*Find the bug/ { f = 1 } f && /<h2/ && !/Find the bug/ { f = 0 } f' "$html")
+        grep -q '<details>' <<<"$section" || unfolded="$unfolded $slug"
+    fi
+done
+if [ -z "$untaught$bad_strace$unfolded" ]; then
+    pass "pages teach ipclab check, strace the real runner, fold find-the-bug answers"
+else
+    fail handouts-teach "no ipclab check:${untaught:- -}; strace ./run-tests:${bad_strace:- -}; answers unfolded:${unfolded:- -}"
+fi
+
+# 1c. The handouts build in both released editions, which ship no tests/ (the
+#     broken variants the pages quote) and, in the course edition, no solutions/.
+for edition in course self-study; do
+    rel="$OUT/release-$edition"
+    if ! "$ROOT/scripts/release.sh" "$rel" "$edition" >"$OUT/release-$edition.log" 2>&1; then
+        fail "handouts-in-$edition-edition" "$(tail -3 "$OUT/release-$edition.log")"
+        continue
+    fi
+    mkdir -p "$rel/build" && cp "$ROOT/build/ipclab" "$rel/build/ipclab"
+    if "$rel/handouts/site/build.sh" >"$OUT/release-$edition-site.log" 2>&1 &&
+        [ ! -e "$rel/tests" ] && cmp -s "$rel/build/handouts/01-pipes.html" "$SITE/01-pipes.html"; then
+        pass "handouts-in-$edition-edition (the same pages, without tests/)"
+    else
+        fail "handouts-in-$edition-edition" "$(tail -5 "$OUT/release-$edition-site.log")"
+    fi
+done
+rm -rf "$OUT"/release-*/
 
 # 2. Every page ends with its lab's tests and points, read from the manifest.
 missing=""

@@ -5,14 +5,23 @@
 # never in labs/NN/src. Lab 00 is used for its speed.
 #   release     both editions build; the course edition has no solutions/,
 #               ships .skeleton/; a hidden test (in its own file) is dropped
-#               from the course edition, which still builds and passes
+#               from the course edition, which still builds and passes; each
+#               edition's README shows students' commands only (course: no
+#               grade-solutions, test or solution; self-study: solution), and
+#               every command it shows is run in that tree and works
 #   check       skeleton: exit 1 with messages and hints; solution: exit 0;
 #               a glob narrows the run; a compiler error comes first; the
 #               grader's audit findings are shown at once
 #   status      the no-argument view names the lab in progress and the next step
-#   hint        one more hint each time, remembered in .ipclab-progress
+#   hint        one more hint each time, remembered in .ipclab-progress; the
+#               hint keyed to what the failure shows (lab.ini when/then): lab
+#               01's untouched skeleton, lab 01's missing waitpid, lab 09's wait
+#               mask that blocks every other signal (why-it-hung names the pending
+#               signal too); a bad when stops the manifest
 #   reset       restores the skeleton and keeps a backup
-#   solution    refused (with the score) until check passes, then diff -y
+#   solution    refused (with the score) until check passes, then diff -y;
+#               a unified diff when too narrow for both sides uncut; in tmux,
+#               the terminal's width and $PAGER
 #   submit      archive holds exactly the student files and MANIFEST; the
 #               grader warns when MANIFEST shows an edited test file
 #   grade NN    the grader's report for this checkout
@@ -75,6 +84,66 @@ else
     fail "release course edition builds ipclab" "$(tail -5 "$W/build.log")"
     test_done
 fi
+# --- the released README: students' commands only, and every one of them works ----
+# readme_commands FILE: the command lines of FILE's ```sh blocks, comments stripped.
+readme_commands() {
+    awk '/^```sh$/ { f = 1; next } /^```$/ { f = 0 } f' "$1" | sed -E 's/[[:space:]]{2,}#.*$//'
+}
+# run_readme TREE COMMAND...: run each command as the README says (in TREE, build/
+# on PATH, no terminal); prints the ones that failed: an exit status above 1 (1 is
+# "a test failed", the skeleton's due), a make error or a missing command. watch
+# never ends by itself: it passes when it is watching once stopped.
+run_readme() {
+    local tree=$1 cmd out rc limit
+    shift
+    for cmd in "$@"; do
+        limit=900
+        case "$cmd" in "ipclab watch"*) limit=60 ;; esac
+        out=$(cd "$tree" && PATH="$tree/build:$PATH" timeout "$limit" nice bash -c "$cmd" \
+            </dev/null 2>&1)
+        rc=$?
+        case "$cmd" in "ipclab watch"*) [ $rc = 124 ] && grep -q watching <<<"$out" && continue ;; esac
+        if [ $rc -gt 1 ] || grep -qE '(^|: )make(\[[0-9]+\])?: \*\*\*|command not found|^usage: ' <<<"$out"; then
+            printf '[%s: exit %s: %s] ' "$cmd" "$rc" "$(tail -3 <<<"$out" | tr '\n' ' ')"
+        fi
+    done
+}
+mapfile -t course_cmds < <(readme_commands "$W/course/README.md")
+mapfile -t self_cmds < <(readme_commands "$W/self/README.md")
+if [ "${#course_cmds[@]}" -ge 8 ] && printf '%s\n' "${course_cmds[@]}" | grep -qx 'make' &&
+    printf '%s\n' "${course_cmds[@]}" | grep -q '^ipclab submit' &&
+    ! grep -qE 'grade-solutions|make test|solutions/|ipclab solution|make release|SUBMISSION=' \
+        "$W/course/README.md" &&
+    printf '%s\n' "${self_cmds[@]}" | grep -q '^ipclab solution 00' &&
+    ! grep -qE 'grade-solutions|make test|make release|ipclab submit' "$W/self/README.md"; then
+    pass "release README: students' commands for its edition (set-up: make; submit / solution)"
+else
+    fail "release README per edition" "course: ${course_cmds[*]}; self-study: ${self_cmds[*]}"
+fi
+# A student part-way: lab 00 solved (so grade and hint have something to say),
+# lab 01 begun (so submit has a lab to pack after reset 00).
+cp "$SOL" "$W/course/labs/$L/src/processes.c"
+echo '/* started */' >>"$W/course/labs/01-pipes/src/pipes.c"
+bad=$(run_readme "$W/course" "${course_cmds[@]}")
+if [ -z "$bad" ] && [ -s "$W/course/build/handouts/index.html" ] &&
+    [ -f "$W/course/ipclab-submission.tar.gz" ]; then
+    pass "release course edition: all ${#course_cmds[@]} commands of its README work there"
+else
+    fail "release course edition: README commands" "${bad:-no handouts site or submission}"
+fi
+self_only=()
+for cmd in "${self_cmds[@]}"; do
+    printf '%s\n' "${course_cmds[@]}" | grep -qxF -- "$cmd" || self_only+=("$cmd")
+done
+mkdir -p "$W/self/build" && cp "$W/course/build/ipclab" "$W/self/build/ipclab"
+bad=$(run_readme "$W/self" "${self_only[@]}")
+if [ "${#self_only[@]}" -ge 1 ] && [ -z "$bad" ]; then
+    pass "release self-study edition: the commands only its README shows work there (${self_only[*]})"
+else
+    fail "release self-study edition: README commands" "${bad:-none of its own}"
+fi
+rm -rf "$W/self/build" "$W/self/.ipclab-progress" "$W/self/.ipclab-backup"
+
 C="$W/self" # the self-study tree is the student's checkout for the rest
 mkdir -p "$C/build" && cp "$W/course/build/ipclab" "$C/build/ipclab"
 IPC="$C/build/ipclab"
@@ -146,6 +215,65 @@ rm -f "$C/.ipclab-progress"
 out=$("$IPC" hint 00 2>&1)
 expect "hint works without a progress file (counter restarts)" $? 0 "$out" 'hint 1/'
 
+# --- hints chosen by what the failure shows (lab.ini when/then) -------------------
+L1=01-pipes
+out=$(cd "$C" && timeout 300 "$IPC" check 01 2>&1)
+block=$(grep -A3 '✗ io/write_all_killed_by_sigpipe_by_default' <<<"$out")
+if grep -q "hint: write_all is still the skeleton's stub" <<<"$block" &&
+    ! grep -q 'Do not touch SIGPIPE' <<<"$block" && ! grep -q 'leave SIGPIPE alone' <<<"$block"; then
+    pass "keyed hint: the untouched skeleton is told to write, not to leave SIGPIPE alone"
+else
+    fail keyed-hint-skeleton "$block"
+fi
+out=$("$IPC" hint 01 io/write_all_killed_by_sigpipe_by_default 2>&1)
+expect "ipclab hint shows the hint keyed to the last check's failure first" $? 0 "$out" \
+    "for this failure: write_all is still the skeleton's stub" 'hint 1/1: Do not touch SIGPIPE'
+# _exit(127) is there, waitpid is not: the hint points at waitpid.
+cp "$ROOT/solutions/$L1/src/pipes.c" "$C/labs/$L1/src/pipes.c"
+perl -0pi -e 's/    close\(fds\[0\]\);\n    if \(waitpid_retry\(pid, status\) < 0\)\n        return -1;\n    return \(ssize_t\)got;/    close(fds[0]);\n    (void)pid;\n    return (ssize_t)got;/' \
+    "$C/labs/$L1/src/pipes.c"
+out=$(cd "$C" && timeout 300 "$IPC" check 01 'capture/missing_program_exits_127' 2>&1)
+block=$(grep -A3 '✗ capture/missing_program_exits_127' <<<"$out")
+if grep -q 'not reaped' <<<"$block" && grep -q 'hint: .*through waitpid' <<<"$block" &&
+    ! grep -q '_exit(127) right after' <<<"$block"; then
+    pass "keyed hint: _exit(127) present, waitpid missing: the hint names waitpid"
+else
+    fail keyed-hint-waitpid "$block"
+fi
+# Lab 09: a wait mask that blocks every other signal hangs; the hint says so.
+L9=09-signals
+cp "$ROOT/solutions/$L9/src/signals.c" "$C/labs/$L9/src/signals.c"
+perl -0pi -e 's/    sigset_t wait_mask = old_mask;\n    sigdelset\(&wait_mask, sig\);/    sigset_t wait_mask;\n    sigfillset(&wait_mask);\n    sigdelset(&wait_mask, sig);/' \
+    "$C/labs/$L9/src/signals.c"
+out=$(cd "$C" && timeout 300 "$IPC" check 09 'waiting/other_signals_do_not_end_wait' 2>&1)
+block=$(grep -A4 '✗ waiting/other_signals_do_not_end_wait' <<<"$out")
+if grep -q 'hint: .*blocks every other signal' <<<"$block" &&
+    ! grep -q 'hint: sigsuspend returns after any handled signal' <<<"$block" &&
+    grep -q 'why it hung: .*signal USR2 arrived and is pending, but the mask it waits with blocks it' \
+        <<<"$block"; then
+    pass "keyed hint and why it hung: lab 09's wait mask that blocks every other signal is named"
+else
+    fail keyed-hint-wait-mask "$(grep -c sigfillset "$C/labs/$L9/src/signals.c") sigfillset; $out"
+fi
+cp "$C/.skeleton/$L1/src/pipes.c" "$C/labs/$L1/src/pipes.c"
+cp "$C/.skeleton/$L9/src/signals.c" "$C/labs/$L9/src/signals.c"
+# The manifest refuses a when that is not a regex, or one without its then.
+bad_lab="$W/badlab/$L"
+mkdir -p "$(dirname "$bad_lab")" && cp -r "$C/labs/$L" "$bad_lab"
+printf 'when = (unclosed\nthen = x\n' >>"$bad_lab/lab.ini"
+out1=$("$IPC" manifest --tests "$bad_lab" 2>&1)
+st1=$?
+cp "$C/labs/$L/lab.ini" "$bad_lab/lab.ini"
+printf 'when2 = ENOSYS\n' >>"$bad_lab/lab.ini"
+out2=$("$IPC" manifest --tests "$bad_lab" 2>&1)
+st2=$?
+if [ $st1 != 0 ] && grep -q 'is not a regex' <<<"$out1" && [ $st2 != 0 ] &&
+    grep -q 'when2 without then2' <<<"$out2"; then
+    pass "manifest: a keyed hint's regex must compile and have its then"
+else
+    fail keyed-hint-manifest "$st1: $out1 / $st2: $out2"
+fi
+
 # --- solution refused, compile error first, then pass, then solution shown ---------
 out=$(timeout 120 "$IPC" solution 00 2>&1)
 expect "solution refused while tests fail, with the score" $? 1 "$out" 'not yet' \
@@ -193,9 +321,37 @@ expect "check explains a timeout with the grader's why-it-hung sentence" $? 1 "$
     '\(timeout, ' 'why it hung: .*read\(\) on pipe'
 cp "$SOL" "$C/labs/$L/src/processes.c"
 sed -i '1a /* my own comment */' "$C/labs/$L/src/processes.c"
-out=$(COLUMNS=120 timeout 120 "$IPC" solution 00 2>&1)
+out=$(COLUMNS=200 timeout 120 "$IPC" solution 00 2>&1)
 expect "solution shown side by side once check passes" $? 0 "$out" \
     'yours: labs/00-processes/src/processes.c' '/\* my own comment \*/ +<'
+# Too narrow for both sides uncut: a unified diff, every line whole.
+first=$(head -1 "$SOL") # 80 characters: side by side on 80 columns cuts it at 38
+out=$(COLUMNS=80 timeout 120 "$IPC" solution 00 2>&1)
+st=$?
+if [ $st = 0 ] && grep -q 'a unified diff instead' <<<"$out" && grep -q '^@@' <<<"$out" &&
+    grep -q '^-/\* my own comment \*/$' <<<"$out" && grep -qxF -- " $first" <<<"$out"; then
+    pass "solution on 80 columns: a unified diff, no line cut"
+else
+    fail solution-narrow "exit $st: $(head -8 <<<"$out")"
+fi
+# On a terminal: its width, through $PAGER.
+if command -v tmux >/dev/null; then
+    tmux new-session -d -s "$SESSION-sol" -x 100 -y 40 \
+        "cd '$C' && PAGER='cat >$W/paged' '$IPC' solution 00; echo SOL-EXIT=\$? >'$W/sol-exit'; sleep 60"
+    wait_until 120 grep -q SOL-EXIT "$W/sol-exit" 2>/dev/null
+    tmux capture-pane -p -t "$SESSION-sol" >"$W/sol-tty.out" 2>&1
+    tmux kill-session -t "$SESSION-sol" 2>/dev/null
+    if grep -q 'SOL-EXIT=0' "$W/sol-exit" 2>/dev/null && grep -q 'this is 100 wide' "$W/paged" &&
+        grep -q '^-/\* my own comment \*/$' "$W/paged" &&
+        grep -q 'checking lab 00 first' "$W/sol-tty.out" &&
+        ! grep -q 'my own comment' "$W/sol-tty.out"; then
+        pass "solution on a terminal: the terminal's width (100), shown through \$PAGER"
+    else
+        fail solution-terminal "$(cat "$W/sol-exit" "$W/sol-tty.out" 2>&1) / paged: $(head -5 "$W/paged" 2>&1)"
+    fi
+else
+    skip solution-terminal "tmux not installed (scripts/deps.sh)"
+fi
 
 # --- submit and the grader's tamper warning ---------------------------------------
 echo '/* edited */' >>"$C/labs/$L/tests/test_processes.c"

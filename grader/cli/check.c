@@ -115,8 +115,10 @@ static void print_failure(const struct test_result *r, const struct colours *c,
     }
     if (r->hang != NULL)
         fprintf(stdout, "    %swhy it hung:%s %s\n", c->yellow, c->off, r->hang);
-    if (r->mt->nhints > 0)
-        fprintf(stdout, "    %shint:%s %s\n", c->bold, c->off, r->mt->hints[0]);
+    /* The hint keyed to what this failure shows (lab.ini's when/then), else the first. */
+    const char *hint = manifest_hint_for(r->mt, r->message, r->hang, NULL);
+    if (hint != NULL)
+        fprintf(stdout, "    %shint:%s %s\n", c->bold, c->off, hint);
 }
 
 /* Sanitizer reports in the runners' output: the lines that say what and where. */

@@ -12,7 +12,9 @@ static const char usage[] =
     "Shows the hints of a test in order, one more each time you ask; the ones\n"
     "already shown are shown again. TEST is suite/test (default: the first test\n"
     "that failed in your last `ipclab check NN`, or the lab's first test when\n"
-    "the lab was never checked; none when every test passed).\n"
+    "the lab was never checked; none when every test passed). When the lab's\n"
+    "manifest keys a hint to what the test's last failure showed, that one comes\n"
+    "first.\n"
     "The counters live in .ipclab-progress.\n"
     "\n"
     "Exit status: 0 when a hint was shown, 2 on a usage error.\n";
@@ -78,6 +80,14 @@ int cmd_hint(int argc, char **argv)
     if (k > t->nhints)
         k = t->nhints;
     fprintf(stdout, "%slab %s, %s%s\n", c.bold, m.id, t->name, c.off);
+    /* A hint keyed to what the last check's failure showed (lab.ini's when/then)
+     * comes first: it speaks to this failure, the numbered ones to the test. */
+    const char *failure =
+        json_string_value(json_object_get(json_object_get(lab, "failures"), t->name));
+    bool keyed = false;
+    const char *for_this = manifest_hint_for(t, failure, NULL, &keyed);
+    if (keyed)
+        fprintf(stdout, "%s  for this failure:%s %s\n", c.yellow, c.off, for_this);
     if (t->nhints == 0)
         fprintf(stdout, "  this test has no hint: read its contract in include/ and the "
                         "test in tests/\n");

@@ -5,6 +5,7 @@
 #include "engine/course.h"
 #include "engine/progress_file.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,32 +17,111 @@ static const char usage[] =
     "\n"
     "For self-study: once `ipclab check NN` passes every test (it is run again\n"
     "now), shows the reference solution of each student file side by side with\n"
-    "yours (diff -y; yours on the left). Until then it refuses and says why.\n"
+    "yours (diff -y; yours on the left), or as a unified diff when the terminal\n"
+    "is too narrow for both sides uncut, through $PAGER (default less -R) on a\n"
+    "terminal. Until then it refuses and says why.\n"
     "The course edition ships no solutions.\n"
     "\n"
     "Exit status: 0 when the solution was shown, 1 when refused, 2 on a usage error.\n";
 
-/* Run diff -y on mine and theirs, as wide as the terminal; returns diff's status. */
-static int side_by_side(const char *mine, const char *theirs, bool colour)
+/* The widest line of path in columns (tabs expanded to 8), 0 when unreadable. */
+static int widest_line(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    int widest = 0, col = 0, ch;
+    while ((ch = getc(f)) != EOF) {
+        if (ch == '\n') {
+            col = 0;
+            continue;
+        }
+        if (ch == '\t')
+            col = (col / 8 + 1) * 8;
+        else if ((ch & 0xC0) != 0x80) /* one column per UTF-8 character */
+            col++;
+        if (col > widest)
+            widest = col;
+    }
+    fclose(f);
+    return widest;
+}
+
+/* The width to use: the terminal's, else $COLUMNS, else 160. */
+static int output_width(void)
 {
     struct winsize ws;
-    int width = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 60 ? ws.ws_col : 160;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+        ws.ws_col > 0)
+        return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    int cols = env ? atoi(env) : 0;
+    return cols > 0 ? cols : 160;
+}
+
+/*
+ * Show mine against theirs on out's fd: side by side (diff -y, yours on the
+ * left) when both fit the width uncut, else a unified diff, which cuts
+ * nothing. Returns diff's status (0 same, 1 different, 2 trouble).
+ */
+static int show_diff(FILE *out, const char *mine, const char *theirs, bool colour)
+{
+    int width = output_width();
+    /* diff -y gives each side (width - 3) / 2 columns, less a tab stop's rounding. */
+    int a = widest_line(mine), b = widest_line(theirs);
+    int need = 2 * (a > b ? a : b) + 11;
+    bool side = width >= need;
     char w[32];
     snprintf(w, sizeof w, "--width=%d", width);
-    fflush(stdout);
+    if (!side)
+        fprintf(out,
+                "(side by side needs %d columns and this is %d wide: a unified diff "
+                "instead, - yours, + the reference)\n",
+                need, width);
+    fflush(out);
     pid_t pid = fork();
     if (pid < 0)
         return 2;
     if (pid == 0) {
-        execlp("diff", "diff", "--side-by-side", "--expand-tabs", w,
-               colour ? "--color=always" : "--color=never", mine, theirs, (char *)NULL);
+        signal(SIGPIPE, SIG_DFL); /* quitting the pager ends diff quietly */
+        if (fileno(out) != STDOUT_FILENO && dup2(fileno(out), STDOUT_FILENO) < 0)
+            _exit(2);
+        const char *col = colour ? "--color=always" : "--color=never";
+        if (side)
+            execlp("diff", "diff", "--side-by-side", "--expand-tabs", w, col, mine,
+                   theirs, (char *)NULL);
+        else
+            execlp("diff", "diff", "--unified=3", "--label=yours", "--label=reference",
+                   col, mine, theirs, (char *)NULL);
         perror("ipclab: cannot run diff (Debian package diffutils)");
         _exit(2);
     }
     int st;
     if (waitpid(pid, &st, 0) < 0)
         return 2;
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE)
+        return 0; /* the student quit the pager: not a failure */
     return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+/*
+ * On a terminal, a pipe to $PAGER (default `less -R`; LESS defaults to FRX,
+ * so a short diff prints and returns); else stdout. PAGER="" or "cat" means
+ * no pager.
+ */
+static FILE *open_pager(void)
+{
+    if (!isatty(STDOUT_FILENO))
+        return stdout;
+    const char *pager = getenv("PAGER");
+    if (pager == NULL)
+        pager = "less -R";
+    if (pager[0] == '\0' || strcmp(pager, "cat") == 0)
+        return stdout;
+    setenv("LESS", getenv("LESS") ? getenv("LESS") : "FRX", 1);
+    fflush(stdout);
+    FILE *p = popen(pager, "w");
+    return p ? p : stdout;
 }
 
 /* cmd_solution - `ipclab solution NN`: 0 when shown, 1 when refused, 2 on bad usage. */
@@ -89,17 +169,20 @@ int cmd_solution(int argc, char **argv)
         manifest_free(&m);
         return 1;
     }
+    FILE *out = open_pager();
     for (size_t i = 0; i < m.nstudent_files; i++) {
         char mine[4400], theirs[4500];
         snprintf(mine, sizeof mine, "%s/src/%s", dir, m.student_files[i]);
         snprintf(theirs, sizeof theirs, "%s/%s", sol, m.student_files[i]);
-        fprintf(stdout,
+        fprintf(out,
                 "\n%syours: labs/%s/src/%s%s  |  %sreference: solutions/%s/src/%s%s\n",
                 c.bold, m.slug, m.student_files[i], c.off, c.bold, m.slug,
                 m.student_files[i], c.off);
-        if (side_by_side(mine, theirs, c.off[0] != '\0') > 1)
+        if (show_diff(out, mine, theirs, c.off[0] != '\0') > 1)
             rc = 1;
     }
+    if (out != stdout)
+        pclose(out);
     manifest_free(&m);
     return rc;
 }

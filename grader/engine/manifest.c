@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <libgen.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,19 @@ static int on_entry(void *user, const char *section, const char *key, const char
             t->hints[idx] = xstrdup(value);
         if (idx + 1 > t->nhints)
             t->nhints = idx + 1;
+    } else if (strncmp(key, "when", 4) == 0 || strncmp(key, "then", 4) == 0) {
+        /* A hint keyed to the failure: when = REGEX, then = HINT (when2/then2 ..). */
+        int idx = key[4] == '\0' ? 0 : atoi(key + 4) - 1;
+        if (idx < 0 || idx >= MANIFEST_MAX_WHENS || (key[4] != '\0' && idx == 0))
+            FAIL("keyed hints are when/then, when2/then2 .. when%d/then%d, not '%s'",
+                 MANIFEST_MAX_WHENS, MANIFEST_MAX_WHENS, key);
+        char **field = key[0] == 'w' ? &t->when[idx] : &t->then[idx];
+        if (*field != NULL && continuation)
+            append_text(field, value);
+        else if (*field != NULL)
+            FAIL("'%s' given twice for '%s'", key, name);
+        else
+            *field = xstrdup(value);
     } else if (strcmp(key, "options") == 0) {
         if (parse_options(value, &t->options) < 0)
             FAIL("unknown option in '%s' (known: no-valgrind, hidden, perf)", value);
@@ -170,6 +184,59 @@ static int on_entry(void *user, const char *section, const char *key, const char
     }
     return 1;
 #undef FAIL
+}
+
+/* Every when has its then and compiles as a regex, every then has its when; 0 or -1. */
+static int check_whens(const char *path, const struct manifest_test *t)
+{
+    for (int w = 0; w < MANIFEST_MAX_WHENS; w++) {
+        if ((t->when[w] == NULL) != (t->then[w] == NULL)) {
+            fprintf(stderr,
+                    "manifest: %s: test '%s': when%.0d without then%.0d (or the "
+                    "reverse): a keyed hint needs both\n",
+                    path, t->name, w ? w + 1 : 0, w ? w + 1 : 0);
+            return -1;
+        }
+        regex_t re;
+        int rc = t->when[w] ? regcomp(&re, t->when[w], REG_EXTENDED | REG_NOSUB) : 0;
+        if (rc != 0) {
+            char why[128];
+            regerror(rc, &re, why, sizeof why);
+            fprintf(stderr, "manifest: %s: test '%s': when '%s' is not a regex: %s\n",
+                    path, t->name, t->when[w], why);
+            return -1;
+        }
+        if (t->when[w])
+            regfree(&re);
+    }
+    return 0;
+}
+
+/* Does the extended regex pattern match text (NULL never matches)? */
+static bool matches(const char *pattern, const char *text)
+{
+    regex_t re;
+    if (text == NULL || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    bool hit = regexec(&re, text, 0, NULL, 0) == 0;
+    regfree(&re);
+    return hit;
+}
+
+const char *manifest_hint_for(const struct manifest_test *t, const char *message,
+                              const char *hang, bool *keyed)
+{
+    for (int w = 0; w < MANIFEST_MAX_WHENS; w++) {
+        if (t->when[w] != NULL && t->then[w] != NULL &&
+            (matches(t->when[w], message) || matches(t->when[w], hang))) {
+            if (keyed)
+                *keyed = true;
+            return t->then[w];
+        }
+    }
+    if (keyed)
+        *keyed = false;
+    return t->nhints > 0 ? t->hints[0] : NULL;
 }
 
 int manifest_load(const char *lab_dir, struct manifest *m)
@@ -214,6 +281,8 @@ int manifest_load(const char *lab_dir, struct manifest *m)
                     m->tests[i].name);
             return -1;
         }
+        if (check_whens(path, &m->tests[i]) < 0)
+            return -1;
     }
     return 0;
 }
@@ -234,6 +303,10 @@ void manifest_free(struct manifest *m)
         free(m->tests[i].name);
         for (int h = 0; h < MANIFEST_MAX_HINTS; h++)
             free(m->tests[i].hints[h]);
+        for (int w = 0; w < MANIFEST_MAX_WHENS; w++) {
+            free(m->tests[i].when[w]);
+            free(m->tests[i].then[w]);
+        }
     }
     free(m->tests);
     memset(m, 0, sizeof *m);

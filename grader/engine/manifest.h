@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #define MANIFEST_MAX_HINTS 4
+#define MANIFEST_MAX_WHENS 4
 
 /* Per-test options (the `options =` list in a [test ...] section). */
 enum test_option {
@@ -21,8 +22,13 @@ struct manifest_test {
     double points;                   /* points when it passes */
     char *hints[MANIFEST_MAX_HINTS]; /* hint, hint2, ... (NULL when absent) */
     int nhints;                      /* number of hints given */
-    unsigned options;                /* OR of enum test_option */
-    double timeout; /* seconds: its Criterion timeout (timeouts_load), 0 until loaded */
+    /* Hints keyed to what a failure shows: when = REGEX, then = HINT (when2/then2 ..
+     * when4/then4). REGEX is a POSIX extended regex matched against the failure's
+     * message and why-it-hung sentence; the first that matches replaces hint. */
+    char *when[MANIFEST_MAX_WHENS];
+    char *then[MANIFEST_MAX_WHENS];
+    unsigned options; /* OR of enum test_option */
+    double timeout;   /* seconds: its Criterion timeout (timeouts_load), 0 until loaded */
 };
 
 /* A whole lab.ini. */
@@ -56,6 +62,15 @@ void manifest_free(struct manifest *m);
 /* manifest_find_test - the test named "suite/name", or NULL. */
 const struct manifest_test *manifest_find_test(const struct manifest *m,
                                                const char *name);
+
+/*
+ * manifest_hint_for - the hint for a failure of t that showed message and hang
+ * (either may be NULL): the `then` of the first `when` regex matching either
+ * text, else the test's first hint. *keyed (when not NULL) says whether a
+ * `when` matched. Never NULL for a manifest that loaded.
+ */
+const char *manifest_hint_for(const struct manifest_test *t, const char *message,
+                              const char *hang, bool *keyed);
 
 /* manifest_max_points - the sum of every test's points. */
 double manifest_max_points(const struct manifest *m);

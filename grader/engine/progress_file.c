@@ -1,5 +1,6 @@
 /* progress_file.c - the student's progress file (.ipclab-progress). */
 #include "engine/progress_file.h"
+#include "base/err.h"
 #include "base/fs.h"
 #include "engine/course.h"
 
@@ -65,14 +66,30 @@ void progress_record(json_t *p, const char *id, const struct grade *g,
         return;
     json_t *lab = progress_lab(p, id);
     json_t *failing = json_array();
-    for (size_t i = 0; res->build_ok && i < g->m.ntests; i++)
-        if (g->tests[i].verdict != V_PASSED)
-            json_array_append_new(failing, json_string(g->m.tests[i].name));
+    /* What each failure showed, for `ipclab hint` to pick the hint keyed to it. */
+    json_t *shown = json_object();
+    for (size_t i = 0; res->build_ok && i < g->m.ntests; i++) {
+        const struct test_result *r = &g->tests[i];
+        if (r->verdict == V_PASSED)
+            continue;
+        json_array_append_new(failing, json_string(r->mt->name));
+        char *text = xasprintf("%s%s%s", r->message ? r->message : "",
+                               r->hang ? "\n" : "", r->hang ? r->hang : "");
+        size_t cut = 2000; /* enough to key a hint; keeps the file small */
+        if (strlen(text) > cut) {
+            while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+                cut--; /* not inside a UTF-8 character: jansson wants valid text */
+            text[cut] = '\0';
+        }
+        json_object_set_new(shown, r->mt->name, json_string(text));
+        free(text);
+    }
     json_object_set_new(lab, "build_ok", json_boolean(res->build_ok));
     json_object_set_new(lab, "passed", json_integer((json_int_t)res->passed));
     json_object_set_new(lab, "total", json_integer((json_int_t)g->m.ntests));
     json_object_set_new(lab, "points", json_real(res->points));
     json_object_set_new(lab, "max", json_real(manifest_max_points(&g->m)));
     json_object_set_new(lab, "failing", failing);
+    json_object_set_new(lab, "failures", shown);
     json_object_set_new(lab, "time", json_integer((json_int_t)time(NULL)));
 }

@@ -23,7 +23,8 @@ json_t *progress_lab(json_t *p, const char *id);
 
 /*
  * progress_record - store a check's outcome for lab id (passed, total,
- * points, max, failing tests in manifest order, time) and mark it as the
+ * points, max, failing tests in manifest order, what each failure showed
+ * (its message and why-it-hung sentence, for keyed hints), time) and mark it as the
  * lab in progress. A filtered check (a glob) updates only the "current" mark.
  */
 void progress_record(json_t *p, const char *id, const struct grade *g,

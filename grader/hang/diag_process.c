@@ -112,6 +112,25 @@ int diag_signal_or_sleep(struct hctx *c, struct hproc *p, struct hthread *t,
     char names[256];
     sig_names(caught, names, sizeof names);
     sb_printf(b, "pid %d waits in %s() for a signal", (int)p->pid, si->name);
+    /* A caught signal already pending but blocked by the mask it waits with: it came,
+     * and the wait itself keeps it out (a wait mask that blocks everything else). */
+    unsigned long long pending = 0, shared = 0, blocked = 0;
+    procfs_status_mask(p->pid, "SigPnd", &pending);
+    procfs_status_mask(p->pid, "ShdPnd", &shared);
+    procfs_status_mask(p->pid, "SigBlk", &blocked);
+    unsigned long long held = (pending | shared) & blocked & caught;
+    if (held != 0 && t->sc.nr == SYS_rt_sigsuspend) {
+        char held_names[256];
+        sig_names(held, held_names, sizeof held_names);
+        sb_printf(b,
+                  ": signal %s arrived and is pending, but the mask it waits with blocks "
+                  "it, so "
+                  "its handler never runs and whatever follows it never comes. Wait "
+                  "with the mask from before the call minus the signal awaited, not one "
+                  "that blocks every other signal",
+                  held_names);
+        return RANK_PATTERN;
+    }
     if (caught == 0)
         sb_printf(
             b, ", but it catches none, so only a signal that kills it can end the wait");

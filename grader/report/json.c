@@ -22,7 +22,7 @@
  *   "tests": [{"name": "suite/test", "points": 4, "earned": 4,
  *              "verdict": "passed|failed|crashed|timeout|skipped|not run",
  *              "signal": N, "exit_code": N, "time": s, "hidden": bool,
- *              "message": null | "...", "hint": null | "...",
+ *              "message": null | "...", "hint": null (passed) | "...",
  *              "hang": null | "one sentence", "hang_details": null | "...",
  *              "watchdog": bool, "probed": bool,
  *              "fds": [{"fd","target"}], "children": N,
@@ -66,11 +66,14 @@ static json_t *test_json(const struct test_result *r)
         verdict_name(r->verdict), "signal", r->signal, "exit_code", r->exit_code, "time",
         r->time, "hidden", (r->mt->options & OPT_HIDDEN) != 0, "message",
         str_or_null(r->message), "hint",
-        str_or_null(r->mt->nhints > 0 ? r->mt->hints[0] : NULL), "hang",
-        str_or_null(r->hang), "hang_details", str_or_null(r->hang_details), "watchdog",
-        r->watchdog, "probed", r->probed, "fds", r->fds ? r->fds : json_array(),
-        "children", r->children, "children_desc", str_or_null(r->children_desc), "ipc",
-        r->ipc ? r->ipc : json_array(), "valgrind", vg);
+        str_or_null(r->verdict == V_PASSED
+                        ? NULL
+                        : manifest_hint_for(r->mt, r->message, r->hang, NULL)),
+        "hang", str_or_null(r->hang), "hang_details", str_or_null(r->hang_details),
+        "watchdog", r->watchdog, "probed", r->probed, "fds",
+        r->fds ? r->fds : json_array(), "children", r->children, "children_desc",
+        str_or_null(r->children_desc), "ipc", r->ipc ? r->ipc : json_array(), "valgrind",
+        vg);
 }
 
 json_t *report_json_build(const struct grade *g)

@@ -43,8 +43,10 @@ char *report_test_output(const struct grade *g, const struct test_result *r)
         free(out);
         out = n;
     }
-    if (r->verdict != V_PASSED && r->mt->nhints > 0) {
-        char *n = xasprintf("%s%sHint: %s", out, out[0] ? "\n" : "", r->mt->hints[0]);
+    /* The hint keyed to what this failure shows (lab.ini's when/then), else the first. */
+    const char *hint = manifest_hint_for(r->mt, r->message, r->hang, NULL);
+    if (r->verdict != V_PASSED && hint != NULL) {
+        char *n = xasprintf("%s%sHint: %s", out, out[0] ? "\n" : "", hint);
         free(out);
         out = n;
     }

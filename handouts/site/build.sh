@@ -33,12 +33,18 @@ mapfile -t pages < <(find "$ROOT/handouts" -maxdepth 1 -name '[0-9][0-9]-*.md' -
     LC_ALL=C sort | sed 's/\.md$//')
 
 # Listings quote broken variants (tests/broken/LAB/VARIANT/FILE): those are
-# patches, so the quoted files are the patched solution, made here.
-export IPCLAB_BROKEN_ROOT="$WORK/broken"
-while read -r lab variant; do
-    "$ROOT/scripts/broken.sh" apply "$lab" "$variant" "$IPCLAB_BROKEN_ROOT/$lab/$variant"
-done < <(cd "$ROOT/handouts" && grep -ho 'from=tests/broken/[^/]*/[^/]*/' [0-9][0-9]-*.md |
-    sort -u | awk -F/ '{print $3, $4}')
+# patches, so the quoted files are the patched solution, made here. A released
+# tree has no tests/broken/ (nor solutions/): make release ships the quoted
+# regions alone in handouts/site/broken/ instead.
+if [ -d "$ROOT/tests/broken" ]; then
+    export IPCLAB_BROKEN_ROOT="$WORK/broken"
+    while read -r lab variant; do
+        "$ROOT/scripts/broken.sh" apply "$lab" "$variant" "$IPCLAB_BROKEN_ROOT/$lab/$variant"
+    done < <(cd "$ROOT/handouts" && grep -ho 'from=tests/broken/[^/]*/[^/]*/' [0-9][0-9]-*.md |
+        sort -u | awk -F/ '{print $3, $4}')
+else
+    export IPCLAB_BROKEN_ROOT="$SITE/broken"
+fi
 
 # title_of SLUG: the page's first "# " heading.
 title_of() { sed -n 's/^# //p' "$ROOT/handouts/$1.md" | head -n 1; }
