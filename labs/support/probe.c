@@ -255,6 +255,7 @@ void __wrap_criterion_internal_test_setup(void)
         json_decref(start);
     }
     snap_ipc(&ipc_before);
+    ipct_child_msgs_reset(); /* before .init: a fixture's children inherit it */
     __real_criterion_internal_test_setup();
     ipct_fd_snapshot(&fds_before);
 }
