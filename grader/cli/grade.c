@@ -2,6 +2,7 @@
  * checkout). */
 #include "cli/cli.h"
 #include "base/term.h"
+#include "class/progress_bar.h"
 #include "engine/course.h"
 #include "engine/grade.h"
 #include "engine/native.h"
@@ -96,6 +97,81 @@ static int write_outputs(const struct grade *g, const char *const outs[4])
             rc = -1;
         }
     return rc;
+}
+
+/* What grade's progress display keeps between calls (a terminal only). */
+struct display {
+    struct progress_bar bar;
+    const char *phase; /* the phase shown last, NULL before the first */
+    double phase_began;
+};
+
+/* left - seconds a pass still needs at its rate so far; 0 when done, -1 unknown. */
+static double left(size_t done, size_t total, double began)
+{
+    if (done >= total)
+        return 0;
+    if (done == 0 || began <= 0)
+        return -1;
+    return (now_seconds() - began) / (double)done * (double)(total - done);
+}
+
+/*
+ * show_progress - the grade's progress on a terminal (engine/grade.h's
+ * progress hook): a line for each phase done ("build  2.3 s"), and one bar
+ * redrawn in place: the phase, then during the tests "tests n/N  memcheck
+ * n/N" and the time left, the slower of the two passes (they overlap).
+ */
+static void show_progress(const struct grade *g, const struct grade_progress *p,
+                          void *arg)
+{
+    struct display *d = arg;
+    double now = now_seconds();
+    if (d->phase != p->phase) {
+        if (d->phase != NULL) {
+            char line[128];
+            snprintf(line, sizeof line, "%-9s %.1f s", d->phase, now - d->phase_began);
+            progress_bar_note(&d->bar, line);
+        }
+        d->phase = p->phase;
+        d->phase_began = now;
+    }
+    char cap[256];
+    double eta = -1;
+    if (strcmp(p->phase, "tests") == 0) {
+        int k = snprintf(cap, sizeof cap, "tests %zu/%zu", p->tests_done, p->tests_total);
+        if (p->vg_total > 0 && k > 0 && (size_t)k < sizeof cap)
+            snprintf(cap + k, sizeof cap - (size_t)k, "  memcheck %zu/%zu", p->vg_done,
+                     p->vg_total);
+        double a = left(p->tests_done, p->tests_total, p->tests_began);
+        double b = p->vg_total > 0 ? left(p->vg_done, p->vg_total, p->vg_began) : 0;
+        eta = a < 0 || b < 0 ? -1 : (a > b ? a : b);
+    } else {
+        snprintf(cap, sizeof cap, "%s (lab %s)", p->phase, g->m.id);
+    }
+    progress_bar_steps(&d->bar, p->tests_done + p->vg_done, p->tests_total + p->vg_total,
+                       cap, eta);
+}
+
+/* end_progress - the last phase's line ("tests 52/52, memcheck 40/40  9.2 s"), bar
+ * cleared. */
+static void end_progress(struct display *d, const struct grade *g)
+{
+    if (d->phase != NULL && strcmp(d->phase, "tests") == 0) {
+        char line[160], vg[64] = "";
+        const struct grade_progress *p = &g->prog;
+        if (p->vg_total > 0)
+            snprintf(vg, sizeof vg, ", memcheck %zu/%zu", p->vg_done, p->vg_total);
+        snprintf(line, sizeof line, "tests %zu/%zu%s  %.1f s", p->tests_done,
+                 p->tests_total, vg, now_seconds() - d->phase_began);
+        progress_bar_note(&d->bar, line);
+    } else if (d->phase != NULL) {
+        char line[128];
+        snprintf(line, sizeof line, "%-9s %.1f s", d->phase,
+                 now_seconds() - d->phase_began);
+        progress_bar_note(&d->bar, line);
+    }
+    progress_bar_end(&d->bar);
 }
 
 int cmd_grade(int argc, char **argv)
@@ -203,6 +279,13 @@ int cmd_grade(int argc, char **argv)
         policy_load(&g.pol, policy) < 0)
         return 2;
     grade_init(&g);
+    /* Progress on a terminal only: a pipe or a file gets the report alone. */
+    static struct display disp;
+    progress_bar_init(&disp.bar, stderr, 0, quiet);
+    if (disp.bar.bar) {
+        g.progress = show_progress;
+        g.progress_arg = &disp;
+    }
     proc_install_signals();
     if (make_work(&g) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
@@ -229,6 +312,8 @@ int cmd_grade(int argc, char **argv)
     }
     if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted())
         pass_tests(&g, (int)jobs, valgrind);
+    if (g.progress != NULL)
+        end_progress(&disp, &g);
     pass_cleanup_host(&g);
     provenance_check(&g); /* ipclab submit's MANIFEST: warn about edited provided files */
     if (proc_interrupted() && g.infra_error == NULL)

@@ -95,6 +95,77 @@ static void strip_all(char *s, const char *prefix)
         memmove(hit, hit + n, strlen(hit + n) + 1);
 }
 
+/* show_progress - tell g's display (if any) where the run is now. */
+static void show_progress(struct grade *g, const char *phase)
+{
+    if (phase != NULL)
+        g->prog.phase = phase;
+    if (g->progress != NULL)
+        g->progress(g, &g->prog, g->progress_arg);
+}
+
+/*
+ * count_in_file - occurrences of needle in path's first cap bytes (a file
+ * the sandbox writes: read as data, never followed through a symlink).
+ */
+static size_t count_in_file(const char *path, const char *needle, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    char *buf = malloc(cap + 1);
+    ssize_t n = buf != NULL ? read(fd, buf, cap) : -1;
+    close(fd);
+    size_t count = 0;
+    if (n > 0) {
+        buf[n] = '\0';
+        for (const char *p = buf; (p = memmem(p, (size_t)n - (size_t)(p - buf), needle,
+                                              strlen(needle))) != NULL;
+             p += strlen(needle))
+            count++;
+    }
+    free(buf);
+    return count;
+}
+
+/*
+ * tests_finished - how many tests the native pass has finished: the probe's
+ * end records in WORK/native/probe.jsonl (one a test, see probe.h).
+ */
+static size_t tests_finished(const struct grade *g)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
+    size_t n = count_in_file(path, "\"event\":\"end\"", 4u << 20);
+    return n < g->prog.tests_total ? n : g->prog.tests_total;
+}
+
+/*
+ * vg_finished_in - tests memcheck has finished in log directory dir: the
+ * logs of a test's process (marked IPCLAB-TEST near their top) that
+ * memcheck closed (its "ERROR SUMMARY" is written at the process's exit).
+ */
+static size_t vg_finished_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".log") != 0)
+            continue;
+        char path[4500];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (count_in_file(path, "IPCLAB-TEST ", 16384) > 0 &&
+            count_in_file(path, "ERROR SUMMARY", 1u << 20) > 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 void pass_build(struct grade *g)
 {
     char src[4200], build[4200];
@@ -112,6 +183,7 @@ void pass_build(struct grade *g)
                           .wall_seconds = 180,
                           .out_cap = 32 * 1024};
     double t0 = now_seconds();
+    show_progress(g, "build");
     char bdir[4200];
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     build_cache_seed(g->lab_dir, g->m.slug, bdir); /* best effort: speed only */
@@ -146,6 +218,7 @@ void pass_build(struct grade *g)
 
 void pass_audit(struct grade *g)
 {
+    show_progress(g, "audit");
     char bdir[4200];
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     if (audit_build(&g->m, bdir, bdir, &g->audit) < 0) {
@@ -245,7 +318,43 @@ struct vg_run {
     struct proc ps[MAX_SHARDS];  /* their processes (dense) */
     char dirs[MAX_SHARDS][4200]; /* their log directories */
     double t0;
+    size_t base; /* memcheck tests finished before this run (for the progress) */
 };
+
+/* What a progress tick needs while a pass runs. */
+struct prog_tick {
+    struct grade *g;
+    const struct vg_run *run; /* memcheck shards running (n == 0: none) */
+    bool native;              /* the native pass is running */
+    double last;              /* when it was last shown */
+};
+
+/*
+ * progress_tick - about 4 times a second: count the tests each running pass
+ * has finished and show them (nothing without a display: the logs are not read).
+ */
+static void progress_tick(struct prog_tick *t)
+{
+    struct grade *g = t->g;
+    if (g->progress == NULL || now_seconds() - t->last < 0.25)
+        return;
+    t->last = now_seconds();
+    if (t->native)
+        g->prog.tests_done = tests_finished(g);
+    if (t->run != NULL && t->run->n > 0) {
+        size_t n = t->run->base;
+        for (int s = 0; s < t->run->n; s++)
+            n += vg_finished_in(t->run->dirs[s]);
+        g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
+    }
+    show_progress(g, NULL);
+}
+
+/* proc_wait_all's tick while memcheck shards run. */
+static void vg_tick(void *arg)
+{
+    progress_tick(arg);
+}
 
 /* May test i run under memcheck at all (manifest options)? */
 static bool vg_allowed(const struct test_result *r)
@@ -336,6 +445,10 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         return 0;
     }
     qsort(js, n, sizeof *js, by_cost);
+    if (tag == 's') { /* the first memcheck run: it covers every test it may */
+        g->prog.vg_total = n;
+        g->prog.vg_began = now_seconds();
+    }
     int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
     if ((size_t)shards > n)
         shards = (int)n;
@@ -429,7 +542,8 @@ static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
     if (kill_first)
         for (int s = 0; s < run->n; s++)
             proc_kill(&run->ps[s]);
-    proc_wait_all(run->ps, (size_t)run->n, NULL, NULL);
+    struct prog_tick t = {g, run, false, 0};
+    proc_wait_all(run->ps, (size_t)run->n, kill_first ? NULL : vg_tick, &t);
     g->valgrind_shards += run->n;
     for (int s = 0; s < run->n; s++) {
         struct proc *p = &run->ps[s];
@@ -468,12 +582,14 @@ struct spec_ctx {
     struct vg_run *run;
     double at; /* when to start them */
     bool started;
+    struct prog_tick prog; /* the progress of both passes meanwhile */
 };
 
 /* proc_wait_all tick during the native pass: start memcheck once it is time. */
 static void spec_tick(void *arg)
 {
     struct spec_ctx *c = arg;
+    progress_tick(&c->prog);
     if (c->started || now_seconds() < c->at)
         return;
     c->started = true;
@@ -492,6 +608,9 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     int lock = gated ? class_lock(CLASS_LOCK_ALONE) : -1;
     double t0 = now_seconds();
     g->native_began = unix_seconds();
+    g->prog.tests_total = g->m.ntests;
+    g->prog.tests_began = t0;
+    show_progress(g, "tests");
     if (native_start(g, &native) < 0) {
         class_unlock(lock);
         free(want);
@@ -506,13 +625,17 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     struct vg_run spec = {0};
     for (size_t i = 0; i < g->m.ntests; i++)
         want[i] = valgrind && vg_allowed(&g->tests[i]);
-    struct spec_ctx sc = {g, jobs, want, &spec, t0 + SPECULATE_AFTER, false};
+    struct spec_ctx sc = {
+        g, jobs, want, &spec, t0 + SPECULATE_AFTER, false, {g, &spec, true, 0}};
     /* Speed gates must not share their CPUs with memcheck. */
     bool speculate = valgrind && jobs > 1 && !gated;
-    proc_wait_all(&native, 1, speculate ? spec_tick : NULL, &sc);
-    speculate = sc.started;
+    if (!speculate)
+        sc.started = true; /* the tick only shows the progress */
+    proc_wait_all(&native, 1, spec_tick, &sc);
+    speculate = speculate && sc.started;
     g->native_seconds = now_seconds() - t0;
     native_finish(g, &native);
+    g->prog.tests_done = g->prog.tests_total;
     g->native_ended = unix_seconds();
     class_unlock(lock);
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
@@ -532,15 +655,25 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         vg_finish(g, &spec, !all_passed);
     if (!all_passed) {
         bool any = false;
+        size_t kept = 0, total = 0; /* for the progress: memcheck covers the passed */
         for (size_t i = 0; i < g->m.ntests; i++) {
             const struct test_result *r = &g->tests[i];
             want[i] = vg_allowed(r) && r->verdict == V_PASSED && !r->vg_ran;
             any = any || want[i];
+            total += vg_allowed(r) && r->verdict == V_PASSED;
+            kept += vg_allowed(r) && r->verdict == V_PASSED && r->vg_ran;
         }
+        g->prog.vg_total = total;
+        g->prog.vg_done = kept;
+        if (g->prog.vg_began == 0)
+            g->prog.vg_began = now_seconds();
         struct vg_run rest;
-        if (any && vg_start(g, jobs, want, 'r', &rest) > 0)
+        if (any && vg_start(g, jobs, want, 'r', &rest) > 0) {
+            rest.base = kept;
             vg_finish(g, &rest, false);
+        }
     }
+    g->prog.vg_done = g->prog.vg_total;
     g->valgrind_seconds = now_seconds() - vt0;
     class_unlock(lock);
     /* Memory data belongs to the tests that passed natively: the speculative
