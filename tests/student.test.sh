@@ -15,7 +15,10 @@
 #   solution    refused (with the score) until check passes, then diff -y
 #   submit      archive holds exactly the student files and MANIFEST; the
 #               grader warns when MANIFEST shows an edited test file
-#   grade NN    the grader's report for this checkout
+#   grade NN    the grader's report for this checkout; on a terminal (tmux) its
+#               phases and a progress line, nothing of it in a pipe
+#   child       a failure in a forked child shows the child's message; -v the
+#               raw output; a crash is re-run under the sanitizers (file:line)
 #   watch       in tmux: a broken file fails, a compile error is shown and
 #               watched, the broken file fails again, the fix shows the
 #               test that failed passing first, then the whole lab; Ctrl-C
@@ -178,11 +181,13 @@ out=$("$IPC" hint 00 2>&1)
 expect "hint after every test passed: none for a passing test" $? 0 "$out" 'no hint needed'
 out=$(timeout 120 "$IPC" check --asan 00 2>&1)
 expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
-# A crash names the command that shows where it happened.
+# A crash is run again under the sanitizers at once: the report names the line.
 sed -i '/^int describe_status(/,/^{$/ s/^{$/{\n    *(volatile int *)0 = 1;/' "$C/labs/$L/src/processes.c"
+line=$(grep -n '^    \*(volatile int \*)0 = 1;' "$C/labs/$L/src/processes.c" | cut -d: -f1)
 out=$(cd "$C" && timeout 120 "$IPC" check 00 'describe_status/*' 2>&1)
-expect "a crash points to check --asan" $? 1 "$out" \
-    "where it crashed: .ipclab check --asan 00 'describe_status/[a-z_]+'. stops at the line"
+expect "a crash is re-run under ASan/UBSan and the report names file:line" $? 1 "$out" \
+    "where it crashed: processes\.c:$line \(in describe_status\), in describe_status/[a-z_]+ \(Segmentation fault" \
+    'Sanitizer reports:' 'AddressSanitizer: SEGV'
 cp "$SOL" "$C/labs/$L/src/processes.c"
 # A test that hangs: the timeout is explained by the grader's why-it-hung.
 awk '{ print } /^int parallel_sum\(/ { f = 1 } f && /^\{/ { f = 0
@@ -196,6 +201,17 @@ sed -i '1a /* my own comment */' "$C/labs/$L/src/processes.c"
 out=$(COLUMNS=120 timeout 120 "$IPC" solution 00 2>&1)
 expect "solution shown side by side once check passes" $? 0 "$out" \
     'yours: labs/00-processes/src/processes.c' '/\* my own comment \*/ +<'
+
+# A failure inside a forked child shows the child's own message (IPCT_CHILD_CHECK),
+# not only its exit code; -v adds the raw test output (what make check prints).
+out=$(cd "$C" && timeout 120 "$IPC" check 01 'capacity/full_pipe_blocks_the_writer' 2>&1)
+expect "a failure in a child process shows the child's own message" $? 1 "$out" \
+    '✗ capacity/full_pipe_blocks_the_writer' \
+    '^    in a child: test_pipes\.c:[0-9]+: child check failed: fill_pipe\(fds\[1\]\) == cap$'
+if grep -q 'raw test output' <<<"$out"; then fail "check: raw output only with -v" "$out"; fi
+out=$(cd "$C" && timeout 120 "$IPC" check -v 01 'capacity/full_pipe_blocks_the_writer' 2>&1)
+expect "check -v shows the raw test output" $? 1 "$out" 'raw test output:' \
+    '^\[FAIL\] capacity::full_pipe_blocks_the_writer' '^\[----\] +in a child: test_pipes\.c'
 
 # --- submit and the grader's tamper warning ---------------------------------------
 echo '/* edited */' >>"$C/labs/$L/tests/test_processes.c"
@@ -216,6 +232,33 @@ expect "grader warns when MANIFEST shows an edited provided test" $? 0 "$out" \
 # --- grade NN -------------------------------------------------------------------
 out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
 expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' 'Score: 86/86'
+if grep -q -e 'ETA' -e $'\r' -e '^build ' <<<"$out"; then
+    fail "grade: no progress when not on a terminal" "$out"
+else
+    pass "grade: no progress when not on a terminal"
+fi
+# On a terminal: a line per phase and a progress line with both passes and an ETA.
+if command -v tmux >/dev/null; then
+    GS="$SESSION-grade"
+    # shellcheck disable=SC2016 # expanded at exit
+    test_at_exit 'tmux kill-session -t "$GS" 2>/dev/null'
+    tmux new-session -d -s "$GS" -x 160 -y 50 \
+        "cd '$C' && NO_COLOR=1 nice '$IPC' grade 00; echo GRADE-EXIT=\$?; sleep 120"
+    gpane() { tmux capture-pane -p -S -200 -t "$GS" 2>/dev/null | grep -qE -- "$1"; }
+    live=no
+    if wait_until 120 gpane 'tests [0-9]+/29 .*ETA|GRADE-EXIT'; then
+        gpane 'tests [0-9]+/29 +memcheck [0-9]+/29 +elapsed [0-9]+s +ETA ' && live=yes
+    fi
+    if wait_until 300 gpane 'GRADE-EXIT=0' && gpane '^build +[0-9.]+ s$' &&
+        gpane '^tests 29/29, memcheck 29/29 +[0-9.]+ s$' && gpane 'Score: 86/86' && [ $live = yes ]; then
+        pass "grade on a terminal: phases, then tests n/N, memcheck n/N and an ETA"
+    else
+        fail grade-progress "live bar seen: $live; $(tmux capture-pane -p -S -200 -t "$GS" | grep -v '^$' | head -8)"
+    fi
+    tmux kill-session -t "$GS" 2>/dev/null
+else
+    skip grade-progress "tmux not installed"
+fi
 
 # --- which course tree -------------------------------------------------------------
 # A command run outside its course (another checkout's build/ on PATH) names
