@@ -23,6 +23,8 @@
 #               watched, the broken file fails again, the fix shows the
 #               test that failed passing first, then the whole lab; Ctrl-C
 #               quits cleanly
+#   namespaces  check runs tests in private namespaces (or names what they left);
+#               make check stops a test that blocks SIGPROF, in its own IPC namespace
 #   help        every command answers --help with status 0
 # Prints PASS/FAIL/SKIP lines, then DONE. STUDENT_KEEP=1 keeps the temporary tree.
 # shellcheck source=tests/lib/common.sh
@@ -246,7 +248,7 @@ if command -v tmux >/dev/null; then
         "cd '$C' && NO_COLOR=1 nice '$IPC' grade 00; echo GRADE-EXIT=\$?; sleep 120"
     gpane() { tmux capture-pane -p -S -200 -t "$GS" 2>/dev/null | grep -qE -- "$1"; }
     live=no
-    if wait_until 120 gpane 'tests [0-9]+/29 .*ETA|GRADE-EXIT'; then
+    if wait_until 120 gpane 'memcheck [0-9]+/29 .*ETA|GRADE-EXIT'; then
         gpane 'tests [0-9]+/29 +memcheck [0-9]+/29 +elapsed [0-9]+s +ETA ' && live=yes
     fi
     if wait_until 300 gpane 'GRADE-EXIT=0' && gpane '^build +[0-9.]+ s$' &&
@@ -299,6 +301,84 @@ else
     fail check-ctrl-c "the test runner never started: $(cat "$W/interrupted.out")"
 fi
 cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
+
+# --- namespaces: check, and make check ---------------------------------------------
+# A copy of the course whose lab 00 has two more tests: one leaves a SysV
+# semaphore set (a key unique to this run) and hangs; one blocks SIGPROF,
+# Criterion's only way to stop a test, and hangs.
+LK="$W/leak"
+cp -r "$C" "$LK" && rm -rf "$LK/labs/$L/build"
+KEY=$(printf '0x15a%05x' $(($$ % 0xfffff)))
+cat >"$LK/labs/$L/tests/test_leak.c" <<EOF
+/* test_leak.c - tests that leave things behind, for student.test.sh only. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <unistd.h>
+
+TestSuite(leak, .timeout = 2);
+
+Test(leak, leaves_a_set_and_hangs)
+{
+    cr_assert_geq(semget((key_t)$KEY, 1, IPC_CREAT | 0600), 0);
+    for (;;)
+        pause();
+}
+
+Test(leak, blocks_sigprof_and_hangs)
+{
+    sigset_t prof;
+    sigemptyset(&prof);
+    sigaddset(&prof, SIGPROF);
+    sigprocmask(SIG_BLOCK, &prof, NULL);
+    for (;;)
+        pause();
+}
+EOF
+sed -i 's/^TEST_SRCS *= *test_processes.c/& test_leak.c/' "$LK/labs/$L/Makefile"
+printf '\n[test leak/%s]\npoints = 1\nhint = none\n' leaves_a_set_and_hangs blocks_sigprof_and_hangs \
+    >>"$LK/labs/$L/lab.ini"
+# shellcheck disable=SC2016 # expanded at exit
+test_at_exit 'ipcrm -S "$KEY" 2>/dev/null'
+# set_left: the run's semaphore set is on the machine.
+set_left() { ipcs -s | awk -v k="$KEY" 'tolower($1) == tolower(k) { f = 1 } END { exit !f }'; }
+out=$(cd "$LK" && timeout 120 "$IPC" check 00 'leak/leaves_*' 2>&1)
+st=$?
+if [ $st = 1 ] && grep -q 'did not finish within 2 s' <<<"$out" && ! set_left &&
+    ! grep -q 'without private namespaces' <<<"$out"; then
+    pass "check runs the tests in private namespaces: a leaked semaphore set is gone with them"
+elif grep -q 'isolation off' <<<"$out"; then
+    skip check-namespaces "no sandbox on this machine: $out"
+else
+    fail check-namespaces "exit $st; set left: $(set_left && echo yes); $out"
+fi
+ipcrm -S "$KEY" 2>/dev/null
+out=$(cd "$LK" && IPCLAB_NO_SANDBOX=1 timeout 120 "$IPC" check 00 'leak/leaves_*' 2>&1)
+st=$?
+id=$(ipcs -s | awk -v k="$KEY" 'tolower($1) == tolower(k) { print $2 }')
+expect "check without namespaces names what the tests left and how to remove it" $st 1 "$out" \
+    'the tests ran without private namespaces' "not removed: .*ipcrm -s ${id:-none}"
+ipcrm -S "$KEY" 2>/dev/null
+# make check: the test that defeats Criterion's timeout is stopped all the same,
+# and the set the other one leaves stays in the run's own IPC namespace.
+t0=$(date +%s)
+out=$(timeout 120 make -s -C "$LK/labs/$L" check CRITERION_FLAGS='--filter=leak/*' 2>&1)
+st=$?
+took=$(($(date +%s) - t0))
+if [ $st != 124 ] && grep -q '\[ipclab\] leak/blocks_sigprof_and_hangs still ran 2 s after its 2 s timeout' <<<"$out" &&
+    grep -q 'Tested: 2 ' <<<"$out" && [ "$took" -lt 60 ]; then
+    pass "make check stops a test that blocks SIGPROF at its timeout (+2 s)"
+else
+    fail make-check-timeout "exit $st after $took s: $out"
+fi
+if grep -q 'no private IPC namespace here' <<<"$out"; then
+    skip make-check-private-ipc "no namespaces on this machine"
+elif set_left; then
+    fail make-check-private-ipc "the semaphore set $KEY is on the machine after make check"
+else
+    pass "make check runs in a private IPC namespace: a leaked set does not outlive the run"
+fi
 
 # --- reset ----------------------------------------------------------------------
 out=$("$IPC" reset 00 2>&1)

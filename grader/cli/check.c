@@ -299,6 +299,16 @@ static void report(const struct grade *g, const char *glob, const struct check_o
         crash_where(g, lab_dir, glob, &c);
     if (g->runner_note != NULL)
         fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g->runner_note);
+    if (!g->sb.on && (g->cleaned != NULL || g->left_behind != NULL))
+        fprintf(out, "\n%snote:%s the tests ran without private namespaces (%s)\n",
+                c.yellow, c.off, g->sb.note);
+    if (!g->sb.on && g->cleaned != NULL)
+        fprintf(out, "  cleaned up after them: %s\n", g->cleaned);
+    if (!g->sb.on && g->left_behind != NULL)
+        fprintf(out,
+                "  new on this machine since the run began (the tests' or another "
+                "program's), not removed: %s\n",
+                g->left_behind);
     char b[256];
     term_bar(b, sizeof b, res->points, res->max, 20);
     bool all = res->passed == res->run && res->run > 0;

@@ -101,6 +101,8 @@ struct grade {
     char *missing_files;       /* student files not found, or NULL */
     char *infra_error;         /* could not grade: why, or NULL */
     char *runner_note;         /* the native runner died / was killed: why, or NULL */
+    char *cleaned;             /* unsandboxed: what pass_cleanup_host removed, or NULL */
+    char *left_behind;         /* unsandboxed check: IPC objects new after it, or NULL */
     struct test_result *tests; /* m.ntests entries, manifest order */
     struct deduction *deds;
     size_t ndeds;

@@ -730,26 +730,48 @@ static bool environ_has(const char *pid, const char *needle)
     return false;
 }
 
-/* Remove one IPC object the probe reported ("sysv-shm", "key=...,id=N"...). */
-static void remove_ipc(const char *kind, const char *name)
+/*
+ * Remove one IPC object the probe reported ("sysv-shm", "key=...,id=N"...).
+ * Returns what it was ("SysV semaphore set id 5"; static), or NULL when it
+ * was gone already.
+ */
+static const char *remove_ipc(const char *kind, const char *name)
 {
+    static char what[320];
     const char *id = strstr(name, "id=");
-    int num = id ? atoi(id + 3) : -1;
+    int num = id ? atoi(id + 3) : -1, rc = -1;
+    const char *label = kind;
     if (strcmp(kind, "sysv-msg") == 0 && num >= 0)
-        msgctl(num, IPC_RMID, NULL);
+        rc = msgctl(num, IPC_RMID, NULL), label = "SysV message queue id";
     else if (strcmp(kind, "sysv-shm") == 0 && num >= 0)
-        shmctl(num, IPC_RMID, NULL);
+        rc = shmctl(num, IPC_RMID, NULL), label = "SysV shared memory segment id";
     else if (strcmp(kind, "sysv-sem") == 0 && num >= 0)
-        semctl(num, 0, IPC_RMID);
+        rc = semctl(num, 0, IPC_RMID), label = "SysV semaphore set id";
     else if (strcmp(kind, "posix-shm") == 0)
-        shm_unlink(name);
+        rc = shm_unlink(name), label = "POSIX shared memory";
     else if (strcmp(kind, "posix-mq") == 0)
-        mq_unlink(name);
+        rc = mq_unlink(name), label = "POSIX message queue";
     else if (strcmp(kind, "posix-sem") == 0) {
         char path[512];
         snprintf(path, sizeof path, "/dev/shm/sem.%s", name + (name[0] == '/'));
-        unlink(path);
+        rc = unlink(path), label = "POSIX named semaphore";
     }
+    if (rc < 0)
+        return NULL;
+    if (num >= 0 && strncmp(kind, "sysv-", 5) == 0)
+        snprintf(what, sizeof what, "%s %d", label, num);
+    else
+        snprintf(what, sizeof what, "%s %.256s", label, name);
+    return what;
+}
+
+/* cleaned_add - append one thing pass_cleanup_host did to g->cleaned. */
+static void cleaned_add(struct grade *g, const char *what)
+{
+    char *next =
+        xasprintf("%s%s%s", g->cleaned ? g->cleaned : "", g->cleaned ? "; " : "", what);
+    free(g->cleaned);
+    g->cleaned = next;
 }
 
 void pass_cleanup_host(struct grade *g)
@@ -758,6 +780,7 @@ void pass_cleanup_host(struct grade *g)
         return;
     char needle[128];
     snprintf(needle, sizeof needle, "IPCLAB_GRADE_ID=%s", pass_grade_id());
+    size_t killed = 0;
     /* Twice: a process may fork while the first sweep runs. */
     for (int round = 0; round < 2; round++) {
         DIR *d = opendir("/proc");
@@ -766,9 +789,16 @@ void pass_cleanup_host(struct grade *g)
         struct dirent *e;
         while ((e = readdir(d)) != NULL)
             if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-                atol(e->d_name) != (long)getpid() && environ_has(e->d_name, needle))
-                kill((pid_t)atol(e->d_name), SIGKILL);
+                atol(e->d_name) != (long)getpid() && environ_has(e->d_name, needle) &&
+                kill((pid_t)atol(e->d_name), SIGKILL) == 0)
+                killed++;
         closedir(d);
+    }
+    if (killed > 0) {
+        char what[64];
+        snprintf(what, sizeof what, "%zu process%s still running killed", killed,
+                 killed == 1 ? "" : "es");
+        cleaned_add(g, what);
     }
     for (size_t i = 0; g->tests != NULL && i < g->m.ntests; i++) {
         size_t k;
@@ -777,8 +807,11 @@ void pass_cleanup_host(struct grade *g)
         {
             const char *kind = json_string_value(json_object_get(o, "kind"));
             const char *name = json_string_value(json_object_get(o, "name"));
-            if (kind != NULL && name != NULL && ipc_owned_by_us(kind, name))
-                remove_ipc(kind, name);
+            const char *what = kind != NULL && name != NULL && ipc_owned_by_us(kind, name)
+                                   ? remove_ipc(kind, name)
+                                   : NULL;
+            if (what != NULL)
+                cleaned_add(g, what);
         }
     }
 }
