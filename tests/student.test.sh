@@ -17,6 +17,8 @@
 #               grader warns when MANIFEST shows an edited test file
 #   grade NN    the grader's report for this checkout; on a terminal (tmux) its
 #               phases and a progress line, nothing of it in a pipe
+#   memcheck    check --memcheck shows a leak the tests cannot see, per test, with
+#               valgrind's lines and the deduction; status shows the last grade's
 #   child       a failure in a forked child shows the child's message; -v the
 #               raw output; a crash is re-run under the sanitizers (file:line)
 #   watch       in tmux: a broken file fails, a compile error is shown and
@@ -261,6 +263,23 @@ if command -v tmux >/dev/null; then
 else
     skip grade-progress "tmux not installed"
 fi
+
+# --- check --memcheck and the status screen's last grade ---------------------------
+# A leak that the tests cannot see: check passes, --memcheck shows valgrind's own
+# lines per test and the grader's deduction, and the status screen keeps it.
+cp "$SOL" "$C/labs/$L/src/processes.c"
+sed -i '/^int describe_status(/,/^{$/ s/^{$/{\n    char *lost = malloc(32);\n    if (lost != NULL)\n        lost[0] = 1;/' \
+    "$C/labs/$L/src/processes.c"
+out=$(cd "$C" && timeout 300 nice "$IPC" check --memcheck 00 'describe_status/*' 2>&1)
+expect "check --memcheck: valgrind's own lines per test and the grader's deductions" $? 1 "$out" \
+    '8/8 tests pass' '✗ describe_status/[a-z_]+  \(memcheck: 0 errors, 32 bytes lost\)' \
+    'are definitely lost' 'by 0x[0-9A-F]+: describe_status \(processes\.c:[0-9]+\)' \
+    'the grader would deduct:' '-1  memory leaks \(valgrind\)  describe_status/' \
+    'show it: make -C labs/00-processes valgrind' 'memcheck: found the above; the grade would be 8[0-9]/86'
+out=$("$IPC" 2>&1)
+expect "status screen shows the last grade's deductions" $? 1 "$out" \
+    'last grade: 8[0-9]/86, deductions:' '-1  memory leaks \(valgrind\)  describe_status/'
+cp "$SOL" "$C/labs/$L/src/processes.c"
 
 # --- which course tree -------------------------------------------------------------
 # A command run outside its course (another checkout's build/ on PATH) names

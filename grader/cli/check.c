@@ -23,7 +23,7 @@
 #define MAX_DETAILED 5 /* failures shown in full; the rest by name */
 
 static const char usage[] =
-    "usage: ipclab check [--asan] [-v] NN [TEST-GLOB]\n"
+    "usage: ipclab check [--asan] [--memcheck] [-v] NN [TEST-GLOB]\n"
     "\n"
     "Builds your labs/NN-x/src (warnings are errors, as in the grader) and runs\n"
     "the lab's tests natively with the grader's own runner: each failure is\n"
@@ -31,6 +31,9 @@ static const char usage[] =
     "where it was blocked and why. No valgrind: `ipclab grade NN` adds it.\n"
     "\n"
     "  --asan      build with AddressSanitizer and UBSan (memory bugs in seconds)\n"
+    "  --memcheck  once every test passes, the grader's own memcheck, leak, fd\n"
+    "              and leftover checks (its whole run, valgrind included): what\n"
+    "              each test would lose, with valgrind's own lines\n"
     "  -v          also show the tests' raw output (what `make check` prints)\n"
     "  TEST-GLOB   only the tests matching it, e.g. 'pipeline/*' or '*/eof_*'\n"
     "\n"
@@ -326,10 +329,107 @@ static void report(const struct grade *g, const char *glob, const struct check_o
     else if (all)
         fprintf(out,
                 "%sall pass%s: `ipclab grade %s` shows what the grader would "
-                "give (valgrind, deductions)\n",
-                c.green, c.off, g->m.id);
+                "give (valgrind, deductions)%s%s%s\n",
+                c.green, c.off, g->m.id, o->memcheck ? "" : ", `ipclab check --memcheck ",
+                o->memcheck ? "" : g->m.id,
+                o->memcheck ? "" : "` its memory checks per test");
     else
         fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g->m.id);
+}
+
+/* print_lines - text's lines, each after prefix (valgrind's own report). */
+static void print_lines(const char *text, const char *prefix)
+{
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stdout, "%s%.*s\n", prefix, len, p);
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+/*
+ * memcheck - `check --memcheck`, once every test passed: the grader's own
+ * run (`ipclab grade NN`: sandbox, memcheck, leak, fd and leftover checks),
+ * recorded for the status screen, shown test by test (those matching glob):
+ * valgrind's own lines, then each deduction with the command that shows it.
+ * Returns 0 when it found nothing, 1 when it did, 2 when it could not run.
+ */
+static int memcheck(const struct grade *g, const char *glob, const struct colours *c)
+{
+    const char *base = getenv("TMPDIR");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ipclab-memcheck-XXXXXX",
+             base && base[0] == '/' ? base : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "ipclab: cannot make a temporary file: %s\n", strerror(errno));
+        return 2;
+    }
+    close(fd);
+    fprintf(stdout,
+            "\n%smemcheck:%s the grader's own run (valgrind, leaks, fds, what is left "
+            "behind)...\n",
+            c->bold, c->off);
+    fflush(stdout);
+    char *argv[] = {"grade", (char *)g->m.id, "--report-json", path, "-q", "--progress",
+                    NULL};
+    int rc = cmd_grade_student(6, argv);
+    json_t *doc = json_load_file(path, 0, NULL);
+    unlink(path);
+    if (rc == 2 || doc == NULL) {
+        json_decref(doc);
+        fprintf(stdout, "memcheck could not run: `ipclab grade %s` says why\n", g->m.id);
+        return 2;
+    }
+    size_t i, shown = 0;
+    json_t *t;
+    json_array_foreach(json_object_get(doc, "tests"), i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        json_t *vg = json_object_get(t, "valgrind");
+        json_int_t errors = json_integer_value(json_object_get(vg, "errors"));
+        json_int_t bytes = json_integer_value(json_object_get(vg, "leak_bytes"));
+        if (name == NULL || (glob != NULL && fnmatch(glob, name, FNM_EXTMATCH) != 0) ||
+            (errors == 0 && bytes == 0))
+            continue;
+        fprintf(stdout, "%s✗ %s%s  %s(memcheck: %lld error%s, %lld bytes lost)%s\n",
+                c->red, name, c->off, c->dim, (long long)errors, errors == 1 ? "" : "s",
+                (long long)bytes, c->off);
+        print_lines(json_string_value(json_object_get(vg, "first_error")), "    ");
+        print_lines(json_string_value(json_object_get(vg, "first_leak")), "    ");
+        shown++;
+    }
+    json_t *d, *deds = json_object_get(doc, "deductions");
+    size_t nded = 0;
+    json_array_foreach(deds, i, d)
+    {
+        const char *test = json_string_value(json_object_get(d, "test"));
+        if (test != NULL && glob != NULL && fnmatch(glob, test, FNM_EXTMATCH) != 0)
+            continue;
+        if (nded++ == 0)
+            fprintf(stdout, "\n%sthe grader would deduct:%s\n", c->bold, c->off);
+        double pts = json_number_value(json_object_get(d, "points"));
+        const char *cat = json_string_value(json_object_get(d, "category"));
+        fprintf(stdout, "  -%g  %s  %s%s\n", pts,
+                json_string_value(json_object_get(d, "title")), test ? test : "",
+                pts == 0 ? "  (0: the category's cap is reached)" : "");
+        /* valgrind's own lines are above; the rest is shown here */
+        if (cat == NULL ||
+            (strcmp(cat, "leaks") != 0 && strcmp(cat, "memory-errors") != 0))
+            print_lines(json_string_value(json_object_get(d, "evidence")), "      ");
+        const char *cmd = json_string_value(json_object_get(d, "command"));
+        if (cmd != NULL && cmd[0] != '\0')
+            fprintf(stdout, "      %sshow it:%s %s\n", c->dim, c->off, cmd);
+    }
+    double score = json_number_value(json_object_get(doc, "score"));
+    double max = json_number_value(json_object_get(doc, "max_score"));
+    bool clean = shown == 0 && nded == 0;
+    fprintf(stdout, "%smemcheck: %s%s; the grade would be %g/%g\n",
+            clean ? c->green : c->red, clean ? "nothing found" : "found the above",
+            c->off, score, max);
+    json_decref(doc);
+    return clean ? 0 : 1;
 }
 
 /*
@@ -464,6 +564,12 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     report(&g, o->glob, o, res, now_seconds() - t0, output, lab_dir);
     /* The exit status stays the tests' (the same verdicts as `make check`). */
     status = res->passed == res->run && res->run > 0 ? 0 : 1;
+    if (o->memcheck && !o->quiet) {
+        if (status == 0 && !refused)
+            status = memcheck(&g, o->glob, &c) == 0 ? 0 : 1;
+        else
+            fprintf(out, "(memcheck runs once every test passes)\n");
+    }
     if (refused && !o->quiet)
         fprintf(out,
                 "%sbut the grader refuses this code as it is:%s see the audit's "
@@ -499,6 +605,8 @@ int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
             o->asan = true;
         else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
             o->verbose = true;
+        else if (strcmp(argv[i], "--memcheck") == 0)
+            o->memcheck = true;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
             return 2;

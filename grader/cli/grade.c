@@ -4,10 +4,12 @@
 #include "base/term.h"
 #include "class/progress_bar.h"
 #include "engine/course.h"
+#include "engine/cleanup.h"
 #include "engine/grade.h"
 #include "engine/native.h"
 #include "engine/passes.h"
 #include "base/proc.h"
+#include "engine/progress_file.h"
 #include "engine/provenance.h"
 #include "report/report.h"
 #include "engine/sandbox.h"
@@ -48,11 +50,16 @@ static void usage(FILE *out)
             "  --no-sandbox        run without bubblewrap (the report says so)\n"
             "  --no-valgrind       skip the memcheck pass (no memory deductions)\n"
             "  --keep-work         keep the work directory (its path is printed)\n"
-            "  -q, --quiet         no terminal report\n"
+            "  -q, --quiet         no terminal report (and no progress line)\n"
+            "  --progress          the progress line on a terminal even with -q\n"
             "  -v, --verbose       also print why-it-hung details\n"
             "\n"
             "Exit status: 0 full marks, 1 graded with less, 2 could not grade.\n");
 }
+
+/* `ipclab grade NN` (the student's own checkout): its outcome goes to the progress file.
+ */
+static bool record_progress;
 
 /* nftw callback: remove one entry (children before parents). */
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -191,12 +198,14 @@ int cmd_grade(int argc, char **argv)
                                          {"no-valgrind", no_argument, NULL, 'V'},
                                          {"keep-work", no_argument, NULL, 'k'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"progress", no_argument, NULL, 'P'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *lab = NULL, *sub = NULL, *policy = NULL, *student = NULL;
     const char *outs[4] = {NULL, NULL, NULL, NULL};
-    bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false;
+    bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false,
+         progress = false;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     int c;
     optind = 1;
@@ -245,6 +254,9 @@ int cmd_grade(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'P':
+            progress = true;
+            break;
         case 'v':
             verbose = true;
             break;
@@ -281,7 +293,7 @@ int cmd_grade(int argc, char **argv)
     grade_init(&g);
     /* Progress on a terminal only: a pipe or a file gets the report alone. */
     static struct display disp;
-    progress_bar_init(&disp.bar, stderr, 0, quiet);
+    progress_bar_init(&disp.bar, stderr, 0, quiet && !progress);
     if (disp.bar.bar) {
         g.progress = show_progress;
         g.progress_arg = &disp;
@@ -323,6 +335,12 @@ int cmd_grade(int argc, char **argv)
     int status = g.infra_error != NULL ? 2 : (g.score >= g.max_score ? 0 : 1);
     if (write_outputs(&g, outs) < 0)
         status = 2;
+    if (record_progress && g.infra_error == NULL) { /* for the status screen */
+        json_t *p = progress_load();
+        progress_record_grade(p, g.m.id, &g);
+        progress_save(p);
+        json_decref(p);
+    }
     if (g.infra_error != NULL)
         fprintf(stderr, "ipclab: could not grade: %s\n", g.infra_error);
     if (!quiet)
@@ -364,7 +382,9 @@ int cmd_grade_student(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         nargv[k++] = argv[i];
     nargv[k] = NULL;
+    record_progress = true;
     int rc = cmd_grade(k, nargv);
+    record_progress = false;
     free(nargv);
     return rc;
 }

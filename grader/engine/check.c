@@ -1,5 +1,6 @@
 /* check.c - runs a lab's tests as parallel lanes of the grader's native pass. */
 #include "engine/check.h"
+#include "engine/cleanup.h"
 #include "base/fs.h"
 #include "engine/collect.h"
 #include "engine/native.h"

@@ -1,5 +1,6 @@
 /* passes.c - runs the build, the native pass and the valgrind shards in sandboxes. */
 #include "engine/passes.h"
+#include "base/fs.h"
 #include "engine/audit.h"
 #include "engine/build_cache.h"
 #include "engine/class_lock.h"
@@ -105,30 +106,6 @@ static void show_progress(struct grade *g, const char *phase)
 }
 
 /*
- * count_in_file - occurrences of needle in path's first cap bytes (a file
- * the sandbox writes: read as data, never followed through a symlink).
- */
-static size_t count_in_file(const char *path, const char *needle, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return 0;
-    char *buf = malloc(cap + 1);
-    ssize_t n = buf != NULL ? read(fd, buf, cap) : -1;
-    close(fd);
-    size_t count = 0;
-    if (n > 0) {
-        buf[n] = '\0';
-        for (const char *p = buf; (p = memmem(p, (size_t)n - (size_t)(p - buf), needle,
-                                              strlen(needle))) != NULL;
-             p += strlen(needle))
-            count++;
-    }
-    free(buf);
-    return count;
-}
-
-/*
  * tests_finished - how many tests the native pass has finished: the probe's
  * end records in WORK/native/probe.jsonl (one a test, see probe.h).
  */
@@ -136,34 +113,8 @@ static size_t tests_finished(const struct grade *g)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
-    size_t n = count_in_file(path, "\"event\":\"end\"", 4u << 20);
+    size_t n = fs_count_in_file(path, "\"event\":\"end\"", 4u << 20);
     return n < g->prog.tests_total ? n : g->prog.tests_total;
-}
-
-/*
- * vg_finished_in - tests memcheck has finished in log directory dir: the
- * logs of a test's process (marked IPCLAB-TEST near their top) that
- * memcheck closed (its "ERROR SUMMARY" is written at the process's exit).
- */
-static size_t vg_finished_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return 0;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".log") != 0)
-            continue;
-        char path[4500];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (count_in_file(path, "IPCLAB-TEST ", 16384) > 0 &&
-            count_in_file(path, "ERROR SUMMARY", 1u << 20) > 0)
-            n++;
-    }
-    closedir(d);
-    return n;
 }
 
 void pass_build(struct grade *g)
@@ -344,7 +295,7 @@ static void progress_tick(struct prog_tick *t)
     if (t->run != NULL && t->run->n > 0) {
         size_t n = t->run->base;
         for (int s = 0; s < t->run->n; s++)
-            n += vg_finished_in(t->run->dirs[s]);
+            n += vglog_finished(t->run->dirs[s]);
         g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
     }
     show_progress(g, NULL);
@@ -705,113 +656,4 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         free(missing);
     }
     free(want);
-}
-
-/* True if /proc/PID/environ contains needle (an exact "NAME=value" entry). */
-static bool environ_has(const char *pid, const char *needle)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%.20s/environ", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    static char buf[1 << 16];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    size_t want = strlen(needle);
-    for (ssize_t i = 0; i < n;) {
-        if ((size_t)(n - i) >= want && memcmp(buf + i, needle, want + 1) == 0)
-            return true;
-        i += (ssize_t)strlen(buf + i) + 1;
-    }
-    return false;
-}
-
-/*
- * Remove one IPC object the probe reported ("sysv-shm", "key=...,id=N"...).
- * Returns what it was ("SysV semaphore set id 5"; static), or NULL when it
- * was gone already.
- */
-static const char *remove_ipc(const char *kind, const char *name)
-{
-    static char what[320];
-    const char *id = strstr(name, "id=");
-    int num = id ? atoi(id + 3) : -1, rc = -1;
-    const char *label = kind;
-    if (strcmp(kind, "sysv-msg") == 0 && num >= 0)
-        rc = msgctl(num, IPC_RMID, NULL), label = "SysV message queue id";
-    else if (strcmp(kind, "sysv-shm") == 0 && num >= 0)
-        rc = shmctl(num, IPC_RMID, NULL), label = "SysV shared memory segment id";
-    else if (strcmp(kind, "sysv-sem") == 0 && num >= 0)
-        rc = semctl(num, 0, IPC_RMID), label = "SysV semaphore set id";
-    else if (strcmp(kind, "posix-shm") == 0)
-        rc = shm_unlink(name), label = "POSIX shared memory";
-    else if (strcmp(kind, "posix-mq") == 0)
-        rc = mq_unlink(name), label = "POSIX message queue";
-    else if (strcmp(kind, "posix-sem") == 0) {
-        char path[512];
-        snprintf(path, sizeof path, "/dev/shm/sem.%s", name + (name[0] == '/'));
-        rc = unlink(path), label = "POSIX named semaphore";
-    }
-    if (rc < 0)
-        return NULL;
-    if (num >= 0 && strncmp(kind, "sysv-", 5) == 0)
-        snprintf(what, sizeof what, "%s %d", label, num);
-    else
-        snprintf(what, sizeof what, "%s %.256s", label, name);
-    return what;
-}
-
-/* cleaned_add - append one thing pass_cleanup_host did to g->cleaned. */
-static void cleaned_add(struct grade *g, const char *what)
-{
-    char *next =
-        xasprintf("%s%s%s", g->cleaned ? g->cleaned : "", g->cleaned ? "; " : "", what);
-    free(g->cleaned);
-    g->cleaned = next;
-}
-
-void pass_cleanup_host(struct grade *g)
-{
-    if (g->sb.on)
-        return;
-    char needle[128];
-    snprintf(needle, sizeof needle, "IPCLAB_GRADE_ID=%s", pass_grade_id());
-    size_t killed = 0;
-    /* Twice: a process may fork while the first sweep runs. */
-    for (int round = 0; round < 2; round++) {
-        DIR *d = opendir("/proc");
-        if (d == NULL)
-            return;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL)
-            if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-                atol(e->d_name) != (long)getpid() && environ_has(e->d_name, needle) &&
-                kill((pid_t)atol(e->d_name), SIGKILL) == 0)
-                killed++;
-        closedir(d);
-    }
-    if (killed > 0) {
-        char what[64];
-        snprintf(what, sizeof what, "%zu process%s still running killed", killed,
-                 killed == 1 ? "" : "es");
-        cleaned_add(g, what);
-    }
-    for (size_t i = 0; g->tests != NULL && i < g->m.ntests; i++) {
-        size_t k;
-        json_t *o;
-        json_array_foreach(g->tests[i].ipc, k, o)
-        {
-            const char *kind = json_string_value(json_object_get(o, "kind"));
-            const char *name = json_string_value(json_object_get(o, "name"));
-            const char *what = kind != NULL && name != NULL && ipc_owned_by_us(kind, name)
-                                   ? remove_ipc(kind, name)
-                                   : NULL;
-            if (what != NULL)
-                cleaned_add(g, what);
-        }
-    }
 }

@@ -204,3 +204,24 @@ int vglog_collect(struct grade *g, const char *dir)
     free(procs);
     return n;
 }
+
+size_t vglog_finished(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".log") != 0)
+            continue;
+        char path[4500];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (fs_count_in_file(path, "IPCLAB-TEST ", 16384) > 0 &&
+            fs_count_in_file(path, "ERROR SUMMARY", 1u << 20) > 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}

@@ -17,4 +17,11 @@
  */
 int vglog_collect(struct grade *g, const char *dir);
 
+/*
+ * vglog_finished - how many tests memcheck has finished in log directory
+ * dir: the logs of a test's process (marked IPCLAB-TEST near their top)
+ * that memcheck closed (it writes "ERROR SUMMARY" at the process's exit).
+ */
+size_t vglog_finished(const char *dir);
+
 #endif /* IPCLAB_VGLOG_H */
