@@ -4,6 +4,7 @@
 #include "engine/passes.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -47,28 +48,38 @@ static bool environ_has(const char *pid, const char *needle)
  */
 static const char *remove_ipc(const char *kind, const char *name)
 {
+    static const char *const labels[][2] = {{"sysv-msg", "SysV message queue id"},
+                                            {"sysv-shm", "SysV shared memory segment id"},
+                                            {"sysv-sem", "SysV semaphore set id"},
+                                            {"posix-shm", "POSIX shared memory"},
+                                            {"posix-mq", "POSIX message queue"},
+                                            {"posix-sem", "POSIX named semaphore"}};
     static char what[320];
     const char *id = strstr(name, "id=");
     int num = id ? atoi(id + 3) : -1, rc = -1;
-    const char *label = kind;
+    bool sysv = strncmp(kind, "sysv-", 5) == 0;
     if (strcmp(kind, "sysv-msg") == 0 && num >= 0)
-        rc = msgctl(num, IPC_RMID, NULL), label = "SysV message queue id";
+        rc = msgctl(num, IPC_RMID, NULL);
     else if (strcmp(kind, "sysv-shm") == 0 && num >= 0)
-        rc = shmctl(num, IPC_RMID, NULL), label = "SysV shared memory segment id";
+        rc = shmctl(num, IPC_RMID, NULL);
     else if (strcmp(kind, "sysv-sem") == 0 && num >= 0)
-        rc = semctl(num, 0, IPC_RMID), label = "SysV semaphore set id";
+        rc = semctl(num, 0, IPC_RMID);
     else if (strcmp(kind, "posix-shm") == 0)
-        rc = shm_unlink(name), label = "POSIX shared memory";
+        rc = shm_unlink(name);
     else if (strcmp(kind, "posix-mq") == 0)
-        rc = mq_unlink(name), label = "POSIX message queue";
+        rc = mq_unlink(name);
     else if (strcmp(kind, "posix-sem") == 0) {
         char path[512];
         snprintf(path, sizeof path, "/dev/shm/sem.%s", name + (name[0] == '/'));
-        rc = unlink(path), label = "POSIX named semaphore";
+        rc = unlink(path);
     }
     if (rc < 0)
         return NULL;
-    if (num >= 0 && strncmp(kind, "sysv-", 5) == 0)
+    const char *label = kind;
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strcmp(kind, labels[i][0]) == 0)
+            label = labels[i][1];
+    if (sysv)
         snprintf(what, sizeof what, "%s %d", label, num);
     else
         snprintf(what, sizeof what, "%s %.256s", label, name);
