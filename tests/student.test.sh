@@ -267,6 +267,7 @@ fi
 # --- check --memcheck and the status screen's last grade ---------------------------
 # A leak that the tests cannot see: check passes, --memcheck shows valgrind's own
 # lines per test and the grader's deduction, and the status screen keeps it.
+cp "$C/labs/$L/src/processes.c" "$W/processes.mc.keep"
 cp "$SOL" "$C/labs/$L/src/processes.c"
 sed -i '/^int describe_status(/,/^{$/ s/^{$/{\n    char *lost = malloc(32);\n    if (lost != NULL)\n        lost[0] = 1;/' \
     "$C/labs/$L/src/processes.c"
@@ -279,7 +280,7 @@ expect "check --memcheck: valgrind's own lines per test and the grader's deducti
 out=$("$IPC" 2>&1)
 expect "status screen shows the last grade's deductions" $? 1 "$out" \
     'last grade: 8[0-9]/86, deductions:' '-1  memory leaks \(valgrind\)  describe_status/'
-cp "$SOL" "$C/labs/$L/src/processes.c"
+cp "$W/processes.mc.keep" "$C/labs/$L/src/processes.c"
 
 # --- which course tree -------------------------------------------------------------
 # A command run outside its course (another checkout's build/ on PATH) names
@@ -327,6 +328,7 @@ cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
 # Criterion's only way to stop a test, and hangs.
 LK="$W/leak"
 cp -r "$C" "$LK" && rm -rf "$LK/labs/$L/build"
+LIPC="$LK/build/ipclab" # a command works on its own course tree
 KEY=$(printf '0x15a%05x' $(($$ % 0xfffff)))
 cat >"$LK/labs/$L/tests/test_leak.c" <<EOF
 /* test_leak.c - tests that leave things behind, for student.test.sh only. */
@@ -362,7 +364,7 @@ printf '\n[test leak/%s]\npoints = 1\nhint = none\n' leaves_a_set_and_hangs bloc
 test_at_exit 'ipcrm -S "$KEY" 2>/dev/null'
 # set_left: the run's semaphore set is on the machine.
 set_left() { ipcs -s | awk -v k="$KEY" 'tolower($1) == tolower(k) { f = 1 } END { exit !f }'; }
-out=$(cd "$LK" && timeout 120 "$IPC" check 00 'leak/leaves_*' 2>&1)
+out=$(cd "$LK" && timeout 120 "$LIPC" check 00 'leak/leaves_*' 2>&1)
 st=$?
 if [ $st = 1 ] && grep -q 'did not finish within 2 s' <<<"$out" && ! set_left &&
     ! grep -q 'without private namespaces' <<<"$out"; then
@@ -373,7 +375,7 @@ else
     fail check-namespaces "exit $st; set left: $(set_left && echo yes); $out"
 fi
 ipcrm -S "$KEY" 2>/dev/null
-out=$(cd "$LK" && IPCLAB_NO_SANDBOX=1 timeout 120 "$IPC" check 00 'leak/leaves_*' 2>&1)
+out=$(cd "$LK" && IPCLAB_NO_SANDBOX=1 timeout 120 "$LIPC" check 00 'leak/leaves_*' 2>&1)
 st=$?
 id=$(ipcs -s | awk -v k="$KEY" 'tolower($1) == tolower(k) { print $2 }')
 expect "check without namespaces names what the tests left and how to remove it" $st 1 "$out" \
