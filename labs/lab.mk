@@ -17,7 +17,8 @@
 #   WERROR=1   turn warnings into errors (CI and the grader set it)
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
 #
-# Targets: all (the test binary), check (run the tests), valgrind (run them
+# Targets: all (the test binary), check (run the tests, in private IPC
+# namespaces where possible), valgrind (run them
 # under memcheck, one log per process in $(BUILD_DIR)/vg/), list, timeouts
 # (every test's effective timeout, "suite/test SECONDS": the one source the
 # grader's watchdogs follow, see support/timeouts.c), clean, flags (print the
@@ -130,8 +131,12 @@ $(BUILD_DIR)/support/%.o: $(SUPPORT)/%.c $(HEADERS)
 	$(CC) $(CFLAGS) -c -o $@ $<
 endif
 
+# The tests run in private IPC, /dev/shm and mqueue namespaces where the
+# machine allows it (support/private-ipc.sh), so what one run leaks cannot
+# break the next; each test is stopped at its timeout even when Criterion's
+# own watchdog misses it (support/probe.c).
 check: $(TEST_BIN)
-	$(TEST_BIN) $(CRITERION_FLAGS)
+	$(SUPPORT)/private-ipc.sh $(TEST_BIN) $(CRITERION_FLAGS)
 
 # Under memcheck the tests run in children forked from one runner (forkrun.c):
 # one valgrind start per run, not one per test. Then every log with a memory

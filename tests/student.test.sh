@@ -24,11 +24,18 @@
 #               the terminal's width and $PAGER
 #   submit      archive holds exactly the student files and MANIFEST; the
 #               grader warns when MANIFEST shows an edited test file
-#   grade NN    the grader's report for this checkout
+#   grade NN    the grader's report for this checkout; on a terminal (tmux) its
+#               phases and a progress line, nothing of it in a pipe
+#   memcheck    check --memcheck shows a leak the tests cannot see, per test, with
+#               valgrind's lines and the deduction; status shows the last grade's
+#   child       a failure in a forked child shows the child's message; -v the
+#               raw output; a crash is re-run under the sanitizers (file:line)
 #   watch       in tmux: a broken file fails, a compile error is shown and
 #               watched, the broken file fails again, the fix shows the
 #               test that failed passing first, then the whole lab; Ctrl-C
 #               quits cleanly
+#   namespaces  check runs tests in private namespaces (or names what they left);
+#               make check stops a test that blocks SIGPROF, in its own IPC namespace
 #   help        every command answers --help with status 0
 # Prints PASS/FAIL/SKIP lines, then DONE. STUDENT_KEEP=1 keeps the temporary tree.
 # shellcheck source=tests/lib/common.sh
@@ -306,11 +313,13 @@ out=$("$IPC" hint 00 2>&1)
 expect "hint after every test passed: none for a passing test" $? 0 "$out" 'no hint needed'
 out=$(timeout 120 "$IPC" check --asan 00 2>&1)
 expect "check --asan 00 on the solution passes" $? 0 "$out" '29/29 tests pass' 'asan'
-# A crash names the command that shows where it happened.
+# A crash is run again under the sanitizers at once: the report names the line.
 sed -i '/^int describe_status(/,/^{$/ s/^{$/{\n    *(volatile int *)0 = 1;/' "$C/labs/$L/src/processes.c"
+line=$(grep -n '^    \*(volatile int \*)0 = 1;' "$C/labs/$L/src/processes.c" | cut -d: -f1)
 out=$(cd "$C" && timeout 120 "$IPC" check 00 'describe_status/*' 2>&1)
-expect "a crash points to check --asan" $? 1 "$out" \
-    "where it crashed: .ipclab check --asan 00 'describe_status/[a-z_]+'. stops at the line"
+expect "a crash is re-run under ASan/UBSan and the report names file:line" $? 1 "$out" \
+    "where it crashed: processes\.c:$line \(in describe_status\), in describe_status/[a-z_]+ \(Segmentation fault" \
+    'Sanitizer reports:' 'AddressSanitizer: SEGV'
 cp "$SOL" "$C/labs/$L/src/processes.c"
 # A test that hangs: the timeout is explained by the grader's why-it-hung.
 awk '{ print } /^int parallel_sum\(/ { f = 1 } f && /^\{/ { f = 0
@@ -353,6 +362,17 @@ else
     skip solution-terminal "tmux not installed (scripts/deps.sh)"
 fi
 
+# A failure inside a forked child shows the child's own message (IPCT_CHILD_CHECK),
+# not only its exit code; -v adds the raw test output (what make check prints).
+out=$(cd "$C" && timeout 120 "$IPC" check 01 'capacity/full_pipe_blocks_the_writer' 2>&1)
+expect "a failure in a child process shows the child's own message" $? 1 "$out" \
+    '✗ capacity/full_pipe_blocks_the_writer' \
+    '^    in a child: test_pipes\.c:[0-9]+: child check failed: fill_pipe\(fds\[1\]\) == cap$'
+if grep -q 'raw test output' <<<"$out"; then fail "check: raw output only with -v" "$out"; fi
+out=$(cd "$C" && timeout 120 "$IPC" check -v 01 'capacity/full_pipe_blocks_the_writer' 2>&1)
+expect "check -v shows the raw test output" $? 1 "$out" 'raw test output:' \
+    '^\[FAIL\] capacity::full_pipe_blocks_the_writer' '^\[----\] +in a child: test_pipes\.c'
+
 # --- submit and the grader's tamper warning ---------------------------------------
 echo '/* edited */' >>"$C/labs/$L/tests/test_processes.c"
 out=$(cd "$C" && "$IPC" submit -o "$W/sub.tar.gz" 2>&1)
@@ -372,6 +392,51 @@ expect "grader warns when MANIFEST shows an edited provided test" $? 0 "$out" \
 # --- grade NN -------------------------------------------------------------------
 out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
 expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' 'Score: 86/86'
+if grep -q -e 'ETA' -e $'\r' -e '^build ' <<<"$out"; then
+    fail "grade: no progress when not on a terminal" "$out"
+else
+    pass "grade: no progress when not on a terminal"
+fi
+# On a terminal: a line per phase and a progress line with both passes and an ETA.
+if command -v tmux >/dev/null; then
+    GS="$SESSION-grade"
+    # shellcheck disable=SC2016 # expanded at exit
+    test_at_exit 'tmux kill-session -t "$GS" 2>/dev/null'
+    tmux new-session -d -s "$GS" -x 160 -y 50 \
+        "cd '$C' && NO_COLOR=1 nice '$IPC' grade 00; echo GRADE-EXIT=\$?; sleep 120"
+    gpane() { tmux capture-pane -p -S -200 -t "$GS" 2>/dev/null | grep -qE -- "$1"; }
+    live=no
+    if wait_until 120 gpane 'memcheck [0-9]+/29 .*ETA|GRADE-EXIT'; then
+        gpane 'tests [0-9]+/29 +memcheck [0-9]+/29 +elapsed [0-9]+s +ETA ' && live=yes
+    fi
+    if wait_until 300 gpane 'GRADE-EXIT=0' && gpane '^build +[0-9.]+ s$' &&
+        gpane '^tests 29/29, memcheck 29/29 +[0-9.]+ s$' && gpane 'Score: 86/86' && [ $live = yes ]; then
+        pass "grade on a terminal: phases, then tests n/N, memcheck n/N and an ETA"
+    else
+        fail grade-progress "live bar seen: $live; $(tmux capture-pane -p -S -200 -t "$GS" | grep -v '^$' | head -8)"
+    fi
+    tmux kill-session -t "$GS" 2>/dev/null
+else
+    skip grade-progress "tmux not installed"
+fi
+
+# --- check --memcheck and the status screen's last grade ---------------------------
+# A leak that the tests cannot see: check passes, --memcheck shows valgrind's own
+# lines per test and the grader's deduction, and the status screen keeps it.
+cp "$C/labs/$L/src/processes.c" "$W/processes.mc.keep"
+cp "$SOL" "$C/labs/$L/src/processes.c"
+sed -i '/^int describe_status(/,/^{$/ s/^{$/{\n    char *lost = malloc(32);\n    if (lost != NULL)\n        lost[0] = 1;/' \
+    "$C/labs/$L/src/processes.c"
+out=$(cd "$C" && timeout 300 nice "$IPC" check --memcheck 00 'describe_status/*' 2>&1)
+expect "check --memcheck: valgrind's own lines per test and the grader's deductions" $? 1 "$out" \
+    '8/8 tests pass' '✗ describe_status/[a-z_]+  \(memcheck: 0 errors, 32 bytes lost\)' \
+    'are definitely lost' 'by 0x[0-9A-F]+: describe_status \(processes\.c:[0-9]+\)' \
+    'the grader would deduct:' '-1  memory leaks \(valgrind\)  describe_status/' \
+    'show it: make -C labs/00-processes valgrind' 'memcheck: found the above; the grade would be 8[0-9]/86'
+out=$("$IPC" 2>&1)
+expect "status screen shows the last grade's deductions" $? 1 "$out" \
+    'last grade: 8[0-9]/86, deductions:' '-1  memory leaks \(valgrind\)  describe_status/'
+cp "$W/processes.mc.keep" "$C/labs/$L/src/processes.c"
 
 # --- which course tree -------------------------------------------------------------
 # A command run outside its course (another checkout's build/ on PATH) names
@@ -412,6 +477,85 @@ else
     fail check-ctrl-c "the test runner never started: $(cat "$W/interrupted.out")"
 fi
 cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
+
+# --- namespaces: check, and make check ---------------------------------------------
+# A copy of the course whose lab 00 has two more tests: one leaves a SysV
+# semaphore set (a key unique to this run) and hangs; one blocks SIGPROF,
+# Criterion's only way to stop a test, and hangs.
+LK="$W/leak"
+cp -r "$C" "$LK" && rm -rf "$LK/labs/$L/build"
+LIPC="$LK/build/ipclab" # a command works on its own course tree
+KEY=$(printf '0x15a%05x' $(($$ % 0xfffff)))
+cat >"$LK/labs/$L/tests/test_leak.c" <<EOF
+/* test_leak.c - tests that leave things behind, for student.test.sh only. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <unistd.h>
+
+TestSuite(leak, .timeout = 2);
+
+Test(leak, leaves_a_set_and_hangs)
+{
+    cr_assert_geq(semget((key_t)$KEY, 1, IPC_CREAT | 0600), 0);
+    for (;;)
+        pause();
+}
+
+Test(leak, blocks_sigprof_and_hangs)
+{
+    sigset_t prof;
+    sigemptyset(&prof);
+    sigaddset(&prof, SIGPROF);
+    sigprocmask(SIG_BLOCK, &prof, NULL);
+    for (;;)
+        pause();
+}
+EOF
+sed -i 's/^TEST_SRCS *= *test_processes.c/& test_leak.c/' "$LK/labs/$L/Makefile"
+printf '\n[test leak/%s]\npoints = 1\nhint = none\n' leaves_a_set_and_hangs blocks_sigprof_and_hangs \
+    >>"$LK/labs/$L/lab.ini"
+# shellcheck disable=SC2016 # expanded at exit
+test_at_exit 'ipcrm -S "$KEY" 2>/dev/null'
+# set_left: the run's semaphore set is on the machine.
+set_left() { ipcs -s | awk -v k="$KEY" 'tolower($1) == tolower(k) { f = 1 } END { exit !f }'; }
+out=$(cd "$LK" && timeout 120 "$LIPC" check 00 'leak/leaves_*' 2>&1)
+st=$?
+if [ $st = 1 ] && grep -q 'did not finish within 2 s' <<<"$out" && ! set_left &&
+    ! grep -q 'without private namespaces' <<<"$out"; then
+    pass "check runs the tests in private namespaces: a leaked semaphore set is gone with them"
+elif grep -q 'isolation off' <<<"$out"; then
+    skip check-namespaces "no sandbox on this machine: $out"
+else
+    fail check-namespaces "exit $st; set left: $(set_left && echo yes); $out"
+fi
+ipcrm -S "$KEY" 2>/dev/null
+out=$(cd "$LK" && IPCLAB_NO_SANDBOX=1 timeout 120 "$LIPC" check 00 'leak/leaves_*' 2>&1)
+st=$?
+id=$(ipcs -s | awk -v k="$KEY" 'tolower($1) == tolower(k) { print $2 }')
+expect "check without namespaces names what the tests left and how to remove it" $st 1 "$out" \
+    'the tests ran without private namespaces' "not removed: .*ipcrm -s ${id:-none}"
+ipcrm -S "$KEY" 2>/dev/null
+# make check: the test that defeats Criterion's timeout is stopped all the same,
+# and the set the other one leaves stays in the run's own IPC namespace.
+t0=$(date +%s)
+out=$(timeout 120 make -s -C "$LK/labs/$L" check CRITERION_FLAGS='--filter=leak/*' 2>&1)
+st=$?
+took=$(($(date +%s) - t0))
+if [ $st != 124 ] && grep -q '\[ipclab\] leak/blocks_sigprof_and_hangs still ran 2 s after its 2 s timeout' <<<"$out" &&
+    grep -q 'Tested: 2 ' <<<"$out" && [ "$took" -lt 60 ]; then
+    pass "make check stops a test that blocks SIGPROF at its timeout (+2 s)"
+else
+    fail make-check-timeout "exit $st after $took s: $out"
+fi
+if grep -q 'no private IPC namespace here' <<<"$out"; then
+    skip make-check-private-ipc "no namespaces on this machine"
+elif set_left; then
+    fail make-check-private-ipc "the semaphore set $KEY is on the machine after make check"
+else
+    pass "make check runs in a private IPC namespace: a leaked set does not outlive the run"
+fi
 
 # --- reset ----------------------------------------------------------------------
 out=$("$IPC" reset 00 2>&1)

@@ -285,3 +285,23 @@ bool fs_is_file(const char *path)
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
+
+size_t fs_count_in_file(const char *path, const char *needle, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    char *buf = malloc(cap + 1);
+    ssize_t n = buf != NULL ? read(fd, buf, cap) : -1;
+    close(fd);
+    size_t count = 0;
+    if (n > 0) {
+        buf[n] = '\0';
+        for (const char *p = buf; (p = memmem(p, (size_t)n - (size_t)(p - buf), needle,
+                                              strlen(needle))) != NULL;
+             p += strlen(needle))
+            count++;
+    }
+    free(buf);
+    return count;
+}

@@ -74,4 +74,11 @@ bool fs_is_dir(const char *path);
 /* fs_is_file - true when path exists and is a regular file (following links). */
 bool fs_is_file(const char *path);
 
+/*
+ * fs_count_in_file - occurrences of needle in the first cap bytes of path (a
+ * file another process writes: read as data, never through a symlink; 0
+ * when it cannot be read).
+ */
+size_t fs_count_in_file(const char *path, const char *needle, size_t cap);
+
 #endif /* IPCLAB_FS_H */

@@ -1,5 +1,5 @@
-/* progress_bar.c - grade-all's progress: a bar with an ETA on a terminal, lines
- * otherwise. */
+/* progress_bar.c - grade-all's and grade's progress: a bar with an ETA on a terminal,
+ * lines (grade-all) or nothing (grade) otherwise. */
 #include "class/progress_bar.h"
 #include "base/term.h"
 #include "class/pool.h"
@@ -64,9 +64,27 @@ void progress_bar_student(struct progress_bar *p, const char *name, const char *
     progress_bar_tick(p, p->running);
 }
 
-void progress_bar_tick(struct progress_bar *p, size_t running)
+/*
+ * draw - the bar line: [####....] filled done/total, then tail (a caption,
+ * times), in place of the previous one.
+ */
+static void draw(struct progress_bar *p, size_t done, size_t total, const char *tail)
 {
     enum { WIDTH = 30 };
+    size_t fill = total > 0 ? (done < total ? done : total) * WIDTH / total : 0;
+    fputs("\r\033[K[", p->out);
+    if (p->colour)
+        fputs("\033[32m", p->out);
+    for (size_t i = 0; i < WIDTH; i++)
+        fputc(i < fill ? '#' : '.', p->out);
+    if (p->colour)
+        fputs("\033[0m", p->out);
+    fprintf(p->out, "] %s", tail);
+    fflush(p->out);
+}
+
+void progress_bar_tick(struct progress_bar *p, size_t running)
+{
     p->running = running;
     if (!p->bar || p->total == 0)
         return;
@@ -77,18 +95,32 @@ void progress_bar_tick(struct progress_bar *p, size_t running)
                      elapsed / (double)p->done * (double)(p->total - p->done));
     else if (p->done == p->total)
         snprintf(eta, sizeof eta, "0s");
-    char took[32];
+    char took[32], tail[256];
     fmt_duration(took, sizeof took, elapsed);
-    size_t fill = p->done * WIDTH / p->total;
-    fputs("\r\033[K[", p->out);
-    if (p->colour)
-        fputs("\033[32m", p->out);
-    for (size_t i = 0; i < WIDTH; i++)
-        fputc(i < fill ? '#' : '.', p->out);
-    if (p->colour)
-        fputs("\033[0m", p->out);
-    fprintf(p->out, "] %zu/%zu %3zu%%  %zu running  elapsed %s  ETA %s", p->done,
-            p->total, p->done * 100 / p->total, running, took, eta);
+    snprintf(tail, sizeof tail, "%zu/%zu %3zu%%  %zu running  elapsed %s  ETA %s",
+             p->done, p->total, p->done * 100 / p->total, running, took, eta);
+    draw(p, p->done, p->total, tail);
+}
+
+void progress_bar_steps(struct progress_bar *p, size_t done, size_t total,
+                        const char *caption, double eta)
+{
+    if (!p->bar)
+        return;
+    char took[32], left[32] = "--", tail[512];
+    fmt_duration(took, sizeof took, pool_elapsed(&p->start));
+    if (eta >= 0)
+        fmt_duration(left, sizeof left, eta);
+    snprintf(tail, sizeof tail, "%s  elapsed %s  ETA %s", caption, took, left);
+    draw(p, done, total, tail);
+}
+
+void progress_bar_note(struct progress_bar *p, const char *line)
+{
+    if (!p->bar)
+        return;
+    clear_bar(p);
+    fprintf(p->out, "%s\n", line);
     fflush(p->out);
 }
 

@@ -1,5 +1,5 @@
-/* progress_bar.h - grade-all's progress: a bar with an ETA on a terminal, lines
- * otherwise. */
+/* progress_bar.h - grade-all's and grade's progress: a bar with an ETA on a terminal,
+ * lines (grade-all) or nothing (grade) otherwise. */
 #ifndef IPCLAB_PROGRESS_BAR_H
 #define IPCLAB_PROGRESS_BAR_H
 
@@ -41,6 +41,18 @@ void progress_bar_student(struct progress_bar *p, const char *name, const char *
  * students are being graded now.
  */
 void progress_bar_tick(struct progress_bar *p, size_t running);
+
+/*
+ * progress_bar_steps - redraw the bar of a run counted in steps rather than
+ * students (`ipclab grade`: the tests of its passes; terminal only): the
+ * bar shows done/total, then caption ("tests 12/52  memcheck 3/40"), the
+ * time so far and eta, the seconds left (negative: not known yet).
+ */
+void progress_bar_steps(struct progress_bar *p, size_t done, size_t total,
+                        const char *caption, double eta);
+
+/* progress_bar_note - print line (a phase done) above the bar (terminal only). */
+void progress_bar_note(struct progress_bar *p, const char *line);
 
 /* progress_bar_end - clear the bar, leaving the cursor on a clean line. */
 void progress_bar_end(struct progress_bar *p);

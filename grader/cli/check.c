@@ -23,7 +23,7 @@
 #define MAX_DETAILED 5 /* failures shown in full; the rest by name */
 
 static const char usage[] =
-    "usage: ipclab check [--asan] NN [TEST-GLOB]\n"
+    "usage: ipclab check [--asan] [--memcheck] [-v] NN [TEST-GLOB]\n"
     "\n"
     "Builds your labs/NN-x/src (warnings are errors, as in the grader) and runs\n"
     "the lab's tests natively with the grader's own runner: each failure is\n"
@@ -31,7 +31,14 @@ static const char usage[] =
     "where it was blocked and why. No valgrind: `ipclab grade NN` adds it.\n"
     "\n"
     "  --asan      build with AddressSanitizer and UBSan (memory bugs in seconds)\n"
+    "  --memcheck  once every test passes, the grader's own memcheck, leak, fd\n"
+    "              and leftover checks (its whole run, valgrind included): what\n"
+    "              each test would lose, with valgrind's own lines\n"
+    "  -v          also show the tests' raw output (what `make check` prints)\n"
     "  TEST-GLOB   only the tests matching it, e.g. 'pipeline/*' or '*/eof_*'\n"
+    "\n"
+    "A test that crashes (SIGSEGV, SIGBUS, SIGFPE, abort) is run again at once\n"
+    "under the sanitizers, which name the file and line where it happened.\n"
     "\n"
     "The tests run in parallel lanes, each one test at a time under the\n"
     "grader's watchdog (IPCLAB_CHECK_JOBS=N lanes; default two per CPU).\n"
@@ -146,37 +153,118 @@ static void print_sanitizer(const char *text, const struct colours *c)
     }
 }
 
-/*
- * suggest_asan - when a selected test crashed of a memory fault (SIGSEGV,
- * SIGBUS, SIGFPE, SIGILL, SIGABRT), name the command that shows where:
- * the sanitizers stop at the faulty line, which a plain crash never says.
- */
-static void suggest_asan(const struct grade *g, const char *glob, const struct colours *c)
+/* memory_fault - r crashed of a signal the sanitizers can place in the source. */
+static bool memory_fault(const struct test_result *r)
 {
-    for (size_t i = 0; i < g->m.ntests; i++) {
-        const struct test_result *r = &g->tests[i];
-        if (glob != NULL && fnmatch(glob, r->mt->name, FNM_EXTMATCH) != 0)
-            continue;
-        int s = r->signal;
-        if (r->verdict != V_CRASHED ||
-            !(s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGABRT))
-            continue;
-        fprintf(stdout,
-                "\n%swhere it crashed:%s `ipclab check --asan %s '%s'` stops at the line "
-                "(%s)\n",
-                c->yellow, c->off, g->m.id, r->mt->name, strsignal(s));
-        return;
+    int s = r->signal;
+    return r->verdict == V_CRASHED &&
+           (s == SIGSEGV || s == SIGBUS || s == SIGFPE || s == SIGILL || s == SIGABRT);
+}
+
+/*
+ * student_frame - the first line of a sanitizer report's stack in text that
+ * is in one of the student's files: "pipes.c:92:40 (in fill_pipe)" into buf.
+ * Returns false when no frame is (a crash in libc called with bad arguments
+ * still has the student's caller further down, so every frame is read).
+ */
+static bool student_frame(const struct manifest *m, const char *text, char *buf,
+                          size_t len)
+{
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        const char *in = memmem(p, (size_t)n, " in ", 4);
+        if (strncmp(p, "    #", 5) == 0 && in != NULL)
+            for (size_t f = 0; f < m->nstudent_files; f++) {
+                char key[300];
+                snprintf(key, sizeof key, "/%s:", m->student_files[f]);
+                const char *at = memmem(p, (size_t)n, key, strlen(key));
+                if (at == NULL)
+                    continue;
+                int loc = (int)strcspn(at + 1, " \n");
+                int fn = (int)strcspn(in + 4, " \n");
+                snprintf(buf, len, "%.*s (in %.*s)", loc, at + 1, fn, in + 4);
+                return true;
+            }
+        p = nl ? nl + 1 : NULL;
     }
+    return false;
+}
+
+/*
+ * crash_where - a selected test crashed of a memory fault (SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGABRT): build the sanitizer edition (build/asan) and run
+ * that test again there, then show the sanitizers' report and the student's
+ * file:line it names. A plain crash never says where; when the sanitizers
+ * do not see it either, the `--asan` command is named for a closer look.
+ */
+static void crash_where(const struct grade *g, const char *lab_dir, const char *glob,
+                        const struct colours *c)
+{
+    const struct test_result *r = NULL;
+    for (size_t i = 0; i < g->m.ntests && r == NULL; i++)
+        if ((glob == NULL || fnmatch(glob, g->tests[i].mt->name, FNM_EXTMATCH) == 0) &&
+            memory_fault(&g->tests[i]))
+            r = &g->tests[i];
+    if (r == NULL)
+        return;
+    bool tty = isatty(1);
+    if (tty) {
+        fprintf(stdout, "%s%s crashed: running it again under ASan/UBSan...%s", c->dim,
+                r->mt->name, c->off);
+        fflush(stdout);
+    }
+    char *log = NULL, *output = NULL, where[512] = "";
+    static struct grade again;
+    memset(&again, 0, sizeof again);
+    again.m = g->m; /* shared, not owned */
+    /* abort() too (ASan leaves SIGABRT alone by default); the caller's options kept */
+    const char *old = getenv("ASAN_OPTIONS");
+    char *opts = xasprintf("%s%shandle_abort=1", old ? old : "", old ? ":" : "");
+    if (build(lab_dir, true, &log) == 0 && !proc_interrupted()) {
+        char bin[4300];
+        snprintf(bin, sizeof bin, "%s/build/asan/run-tests", lab_dir);
+        grade_init(&again);
+        setenv("ASAN_OPTIONS", opts, 1);
+        check_run_tests(&again, bin, r->mt->name, NULL, &output);
+        if (old != NULL)
+            setenv("ASAN_OPTIONS", old, 1);
+        else
+            unsetenv("ASAN_OPTIONS");
+        free(again.tests);
+        free(again.runner_note);
+    }
+    free(opts);
+    free(log);
+    if (tty)
+        fputs("\r\033[K", stdout);
+    if (output != NULL && student_frame(&g->m, output, where, sizeof where)) {
+        print_sanitizer(output, c);
+        fprintf(stdout,
+                "\n%swhere it crashed:%s %s, in %s (%s; run again under the "
+                "sanitizers)\n",
+                c->yellow, c->off, where, r->mt->name, strsignal(r->signal));
+    } else {
+        fprintf(stdout,
+                "\n%swhere it crashed:%s the sanitizers did not place it; `ipclab check "
+                "--asan %s '%s'` shows their report (%s)\n",
+                c->yellow, c->off, g->m.id, r->mt->name, strsignal(r->signal));
+    }
+    free(output);
 }
 
 /*
  * report - count the tests of g matching glob (all when NULL) into *res
  * (whose counts the caller zeroed) and, unless o->quiet, print their failures
- * and the result line, "(filtered)" when glob is not NULL, then (advice)
- * the next step. secs: the time taken so far.
+ * (with o->verbose, the raw output too; where a crash happened, see
+ * crash_where) and the result line, "(filtered)" when glob is not NULL, then
+ * the next step. lab_dir is NULL for an early report (watch: the tests that
+ * failed last time), which leaves the crash and the next step to the full
+ * one. secs: the time taken so far.
  */
 static void report(const struct grade *g, const char *glob, const struct check_opts *o,
-                   struct check_result *res, double secs, const char *output, bool advice)
+                   struct check_result *res, double secs, const char *output,
+                   const char *lab_dir)
 {
     struct colours c = term_colours(stdout);
     FILE *out = stdout;
@@ -208,12 +296,24 @@ static void report(const struct grade *g, const char *glob, const struct check_o
     }
     if (o->quiet)
         return;
+    if (o->verbose && output != NULL)
+        fprintf(out, "\n%sraw test output:%s\n%s", c.bold, c.off, output);
     if (o->asan)
         print_sanitizer(output, &c);
-    else
-        suggest_asan(g, glob, &c);
+    else if (lab_dir != NULL)
+        crash_where(g, lab_dir, glob, &c);
     if (g->runner_note != NULL)
         fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g->runner_note);
+    if (!g->sb.on && (g->cleaned != NULL || g->left_behind != NULL))
+        fprintf(out, "\n%snote:%s the tests ran without private namespaces (%s)\n",
+                c.yellow, c.off, g->sb.note);
+    if (!g->sb.on && g->cleaned != NULL)
+        fprintf(out, "  cleaned up after them: %s\n", g->cleaned);
+    if (!g->sb.on && g->left_behind != NULL)
+        fprintf(out,
+                "  new on this machine since the run began (the tests' or another "
+                "program's), not removed: %s\n",
+                g->left_behind);
     char b[256];
     term_bar(b, sizeof b, res->points, res->max, 20);
     bool all = res->passed == res->run && res->run > 0;
@@ -223,7 +323,7 @@ static void report(const struct grade *g, const char *glob, const struct check_o
             c.bold, g->m.id, glob ? " (filtered)" : "", all ? c.green : c.red,
             res->passed, res->run, c.off, res->points, res->max, all ? c.green : c.red, b,
             c.off, c.dim, secs, o->asan ? ", asan" : "", c.off);
-    if (!advice)
+    if (lab_dir == NULL) /* an early report: the rest follows */
         return;
     if (res->run == 0)
         fprintf(out, "no test matches '%s' (names look like suite/test)\n",
@@ -231,10 +331,107 @@ static void report(const struct grade *g, const char *glob, const struct check_o
     else if (all)
         fprintf(out,
                 "%sall pass%s: `ipclab grade %s` shows what the grader would "
-                "give (valgrind, deductions)\n",
-                c.green, c.off, g->m.id);
+                "give (valgrind, deductions)%s%s%s\n",
+                c.green, c.off, g->m.id, o->memcheck ? "" : ", `ipclab check --memcheck ",
+                o->memcheck ? "" : g->m.id,
+                o->memcheck ? "" : "` its memory checks per test");
     else
         fprintf(out, "next: %s, run `ipclab hint %s`\n", res->first_failing, g->m.id);
+}
+
+/* print_lines - text's lines, each after prefix (valgrind's own report). */
+static void print_lines(const char *text, const char *prefix)
+{
+    for (const char *p = text; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(stdout, "%s%.*s\n", prefix, len, p);
+        p = nl ? nl + 1 : NULL;
+    }
+}
+
+/*
+ * memcheck - `check --memcheck`, once every test passed: the grader's own
+ * run (`ipclab grade NN`: sandbox, memcheck, leak, fd and leftover checks),
+ * recorded for the status screen, shown test by test (those matching glob):
+ * valgrind's own lines, then each deduction with the command that shows it.
+ * Returns 0 when it found nothing, 1 when it did, 2 when it could not run.
+ */
+static int memcheck(const struct grade *g, const char *glob, const struct colours *c)
+{
+    const char *base = getenv("TMPDIR");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ipclab-memcheck-XXXXXX",
+             base && base[0] == '/' ? base : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "ipclab: cannot make a temporary file: %s\n", strerror(errno));
+        return 2;
+    }
+    close(fd);
+    fprintf(stdout,
+            "\n%smemcheck:%s the grader's own run (valgrind, leaks, fds, what is left "
+            "behind)...\n",
+            c->bold, c->off);
+    fflush(stdout);
+    char *argv[] = {"grade", (char *)g->m.id, "--report-json", path, "-q", "--progress",
+                    NULL};
+    int rc = cmd_grade_student(6, argv);
+    json_t *doc = json_load_file(path, 0, NULL);
+    unlink(path);
+    if (rc == 2 || doc == NULL) {
+        json_decref(doc);
+        fprintf(stdout, "memcheck could not run: `ipclab grade %s` says why\n", g->m.id);
+        return 2;
+    }
+    size_t i, shown = 0;
+    json_t *t;
+    json_array_foreach(json_object_get(doc, "tests"), i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "name"));
+        json_t *vg = json_object_get(t, "valgrind");
+        json_int_t errors = json_integer_value(json_object_get(vg, "errors"));
+        json_int_t bytes = json_integer_value(json_object_get(vg, "leak_bytes"));
+        if (name == NULL || (glob != NULL && fnmatch(glob, name, FNM_EXTMATCH) != 0) ||
+            (errors == 0 && bytes == 0))
+            continue;
+        fprintf(stdout, "%s✗ %s%s  %s(memcheck: %lld error%s, %lld bytes lost)%s\n",
+                c->red, name, c->off, c->dim, (long long)errors, errors == 1 ? "" : "s",
+                (long long)bytes, c->off);
+        print_lines(json_string_value(json_object_get(vg, "first_error")), "    ");
+        print_lines(json_string_value(json_object_get(vg, "first_leak")), "    ");
+        shown++;
+    }
+    json_t *d, *deds = json_object_get(doc, "deductions");
+    size_t nded = 0;
+    json_array_foreach(deds, i, d)
+    {
+        const char *test = json_string_value(json_object_get(d, "test"));
+        if (test != NULL && glob != NULL && fnmatch(glob, test, FNM_EXTMATCH) != 0)
+            continue;
+        if (nded++ == 0)
+            fprintf(stdout, "\n%sthe grader would deduct:%s\n", c->bold, c->off);
+        double pts = json_number_value(json_object_get(d, "points"));
+        const char *cat = json_string_value(json_object_get(d, "category"));
+        fprintf(stdout, "  -%g  %s  %s%s\n", pts,
+                json_string_value(json_object_get(d, "title")), test ? test : "",
+                pts == 0 ? "  (0: the category's cap is reached)" : "");
+        /* valgrind's own lines are above; the rest is shown here */
+        if (cat == NULL ||
+            (strcmp(cat, "leaks") != 0 && strcmp(cat, "memory-errors") != 0))
+            print_lines(json_string_value(json_object_get(d, "evidence")), "      ");
+        const char *cmd = json_string_value(json_object_get(d, "command"));
+        if (cmd != NULL && cmd[0] != '\0')
+            fprintf(stdout, "      %sshow it:%s %s\n", c->dim, c->off, cmd);
+    }
+    double score = json_number_value(json_object_get(doc, "score"));
+    double max = json_number_value(json_object_get(doc, "max_score"));
+    bool clean = shown == 0 && nded == 0;
+    fprintf(stdout, "%smemcheck: %s%s; the grade would be %g/%g\n",
+            clean ? c->green : c->red, clean ? "nothing found" : "found the above",
+            c->off, score, max);
+    json_decref(doc);
+    return clean ? 0 : 1;
 }
 
 /*
@@ -295,7 +492,7 @@ static void report_early(struct grade *g, void *arg)
     if (e->tty)
         fputs("\r\033[K", stdout);
     fprintf(stdout, "the tests that failed last time, first:\n");
-    report(g, e->o->first, e->o, &res, now_seconds() - e->t0, NULL, false);
+    report(g, e->o->first, e->o, &res, now_seconds() - e->t0, NULL, NULL);
     fprintf(stdout, "\nnow every test:\n");
     if (e->tty)
         fprintf(stdout, "%slab %s: running the other tests...%s", c.dim, g->m.id, c.off);
@@ -359,16 +556,22 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     struct early_ctx ectx = {.o = o, .t0 = t0, .tty = tty};
     struct check_early early = {.glob = o->first, .report = report_early, .arg = &ectx};
     check_run_tests(&g, bin, o->glob, o->first && !o->quiet ? &early : NULL,
-                    o->asan ? &output : NULL);
+                    o->asan || o->verbose ? &output : NULL);
     if (tty)
         fputs("\r\033[K", out);
     if (proc_interrupted()) {
         free(output);
         goto stopped;
     }
-    report(&g, o->glob, o, res, now_seconds() - t0, output, true);
+    report(&g, o->glob, o, res, now_seconds() - t0, output, lab_dir);
     /* The exit status stays the tests' (the same verdicts as `make check`). */
     status = res->passed == res->run && res->run > 0 ? 0 : 1;
+    if (o->memcheck && !o->quiet) {
+        if (status == 0 && !refused)
+            status = memcheck(&g, o->glob, &c) == 0 ? 0 : 1;
+        else
+            fprintf(out, "(memcheck runs once every test passes)\n");
+    }
     if (refused && !o->quiet)
         fprintf(out,
                 "%sbut the grader refuses this code as it is:%s see the audit's "
@@ -402,6 +605,10 @@ int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--asan") == 0)
             o->asan = true;
+        else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+            o->verbose = true;
+        else if (strcmp(argv[i], "--memcheck") == 0)
+            o->memcheck = true;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
             return 2;

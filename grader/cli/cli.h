@@ -40,10 +40,12 @@ int cli_help_or_usage(int c, void (*usage)(FILE *out));
 
 /* What one `ipclab check` run is asked to do. */
 struct check_opts {
-    bool asan;         /* build with SAN=1 into build/asan */
-    const char *glob;  /* Criterion filter ("suite/test" glob), or NULL for all */
-    bool quiet;        /* print nothing (solution uses the verdicts only) */
-    bool record;       /* store the result in the progress file */
+    bool asan;        /* build with SAN=1 into build/asan */
+    bool verbose;     /* also print the raw test output (-v) */
+    bool memcheck;    /* once every test passes, the grader's memcheck run (--memcheck) */
+    const char *glob; /* Criterion filter ("suite/test" glob), or NULL for all */
+    bool quiet;       /* print nothing (solution uses the verdicts only) */
+    bool record;      /* store the result in the progress file */
     const char *first; /* tests to run first and report on their own, before the
                           rest (watch: those that failed last time), or NULL */
 };

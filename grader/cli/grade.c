@@ -2,11 +2,14 @@
  * checkout). */
 #include "cli/cli.h"
 #include "base/term.h"
+#include "class/progress_bar.h"
 #include "engine/course.h"
+#include "engine/cleanup.h"
 #include "engine/grade.h"
 #include "engine/native.h"
 #include "engine/passes.h"
 #include "base/proc.h"
+#include "engine/progress_file.h"
 #include "engine/provenance.h"
 #include "report/report.h"
 #include "engine/sandbox.h"
@@ -47,11 +50,16 @@ static void usage(FILE *out)
             "  --no-sandbox        run without bubblewrap (the report says so)\n"
             "  --no-valgrind       skip the memcheck pass (no memory deductions)\n"
             "  --keep-work         keep the work directory (its path is printed)\n"
-            "  -q, --quiet         no terminal report\n"
+            "  -q, --quiet         no terminal report (and no progress line)\n"
+            "  --progress          the progress line on a terminal even with -q\n"
             "  -v, --verbose       also print why-it-hung details\n"
             "\n"
             "Exit status: 0 full marks, 1 graded with less, 2 could not grade.\n");
 }
+
+/* `ipclab grade NN` (the student's own checkout): its outcome goes to the progress file.
+ */
+static bool record_progress;
 
 /* nftw callback: remove one entry (children before parents). */
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -100,6 +108,81 @@ static int write_outputs(const struct grade *g, const char *const outs[4])
     return rc;
 }
 
+/* What grade's progress display keeps between calls (a terminal only). */
+struct display {
+    struct progress_bar bar;
+    const char *phase; /* the phase shown last, NULL before the first */
+    double phase_began;
+};
+
+/* left - seconds a pass still needs at its rate so far; 0 when done, -1 unknown. */
+static double left(size_t done, size_t total, double began)
+{
+    if (done >= total)
+        return 0;
+    if (done == 0 || began <= 0)
+        return -1;
+    return (now_seconds() - began) / (double)done * (double)(total - done);
+}
+
+/*
+ * show_progress - the grade's progress on a terminal (engine/grade.h's
+ * progress hook): a line for each phase done ("build  2.3 s"), and one bar
+ * redrawn in place: the phase, then during the tests "tests n/N  memcheck
+ * n/N" and the time left, the slower of the two passes (they overlap).
+ */
+static void show_progress(const struct grade *g, const struct grade_progress *p,
+                          void *arg)
+{
+    struct display *d = arg;
+    double now = now_seconds();
+    if (d->phase != p->phase) {
+        if (d->phase != NULL) {
+            char line[128];
+            snprintf(line, sizeof line, "%-9s %.1f s", d->phase, now - d->phase_began);
+            progress_bar_note(&d->bar, line);
+        }
+        d->phase = p->phase;
+        d->phase_began = now;
+    }
+    char cap[256];
+    double eta = -1;
+    if (strcmp(p->phase, "tests") == 0) {
+        int k = snprintf(cap, sizeof cap, "tests %zu/%zu", p->tests_done, p->tests_total);
+        if (p->vg_total > 0 && k > 0 && (size_t)k < sizeof cap)
+            snprintf(cap + k, sizeof cap - (size_t)k, "  memcheck %zu/%zu", p->vg_done,
+                     p->vg_total);
+        double a = left(p->tests_done, p->tests_total, p->tests_began);
+        double b = p->vg_total > 0 ? left(p->vg_done, p->vg_total, p->vg_began) : 0;
+        eta = a < 0 || b < 0 ? -1 : (a > b ? a : b);
+    } else {
+        snprintf(cap, sizeof cap, "%s (lab %s)", p->phase, g->m.id);
+    }
+    progress_bar_steps(&d->bar, p->tests_done + p->vg_done, p->tests_total + p->vg_total,
+                       cap, eta);
+}
+
+/* end_progress - the last phase's line ("tests 52/52, memcheck 40/40  9.2 s"), bar
+ * cleared. */
+static void end_progress(struct display *d, const struct grade *g)
+{
+    if (d->phase != NULL && strcmp(d->phase, "tests") == 0) {
+        char line[160], vg[64] = "";
+        const struct grade_progress *p = &g->prog;
+        if (p->vg_total > 0)
+            snprintf(vg, sizeof vg, ", memcheck %zu/%zu", p->vg_done, p->vg_total);
+        snprintf(line, sizeof line, "tests %zu/%zu%s  %.1f s", p->tests_done,
+                 p->tests_total, vg, now_seconds() - d->phase_began);
+        progress_bar_note(&d->bar, line);
+    } else if (d->phase != NULL) {
+        char line[128];
+        snprintf(line, sizeof line, "%-9s %.1f s", d->phase,
+                 now_seconds() - d->phase_began);
+        progress_bar_note(&d->bar, line);
+    }
+    progress_bar_end(&d->bar);
+}
+
 int cmd_grade(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--inner-native") == 0)
@@ -117,12 +200,14 @@ int cmd_grade(int argc, char **argv)
                                          {"no-valgrind", no_argument, NULL, 'V'},
                                          {"keep-work", no_argument, NULL, 'k'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"progress", no_argument, NULL, 'P'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *lab = NULL, *sub = NULL, *policy = NULL, *student = NULL;
     const char *outs[4] = {NULL, NULL, NULL, NULL};
-    bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false;
+    bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false,
+         progress = false;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     int c;
     optind = 1;
@@ -171,6 +256,9 @@ int cmd_grade(int argc, char **argv)
         case 'q':
             quiet = true;
             break;
+        case 'P':
+            progress = true;
+            break;
         case 'v':
             verbose = true;
             break;
@@ -205,6 +293,13 @@ int cmd_grade(int argc, char **argv)
         policy_load(&g.pol, policy) < 0)
         return 2;
     grade_init(&g);
+    /* Progress on a terminal only: a pipe or a file gets the report alone. */
+    static struct display disp;
+    progress_bar_init(&disp.bar, stderr, 0, quiet && !progress);
+    if (disp.bar.bar) {
+        g.progress = show_progress;
+        g.progress_arg = &disp;
+    }
     proc_install_signals();
     if (make_work(&g) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
@@ -231,6 +326,8 @@ int cmd_grade(int argc, char **argv)
     }
     if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted())
         pass_tests(&g, (int)jobs, valgrind);
+    if (g.progress != NULL)
+        end_progress(&disp, &g);
     pass_cleanup_host(&g);
     provenance_check(&g); /* ipclab submit's MANIFEST: warn about edited provided files */
     if (proc_interrupted() && g.infra_error == NULL)
@@ -240,6 +337,12 @@ int cmd_grade(int argc, char **argv)
     int status = g.infra_error != NULL ? 2 : (g.score >= g.max_score ? 0 : 1);
     if (write_outputs(&g, outs) < 0)
         status = 2;
+    if (record_progress && g.infra_error == NULL) { /* for the status screen */
+        json_t *p = progress_load();
+        progress_record_grade(p, g.m.id, &g);
+        progress_save(p);
+        json_decref(p);
+    }
     if (g.infra_error != NULL)
         fprintf(stderr, "ipclab: could not grade: %s\n", g.infra_error);
     if (!quiet)
@@ -281,7 +384,9 @@ int cmd_grade_student(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         nargv[k++] = argv[i];
     nargv[k] = NULL;
+    record_progress = true;
     int rc = cmd_grade(k, nargv);
+    record_progress = false;
     free(nargv);
     return rc;
 }

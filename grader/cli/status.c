@@ -9,8 +9,9 @@
 static const char usage[] =
     "usage: ipclab [COMMAND ...]\n"
     "\n"
-    "With no command: every lab with a bar of the points of its last check, the\n"
-    "lab in progress and the one next step. Progress is kept in .ipclab-progress\n"
+    "With no command: every lab with a bar of the points of its last check (and\n"
+    "the deductions of its last `ipclab grade`), the lab in progress and the one\n"
+    "next step. Progress is kept in .ipclab-progress\n"
     "at the root of your checkout (deleting it loses only the hint counters).\n"
     "Run `ipclab --help` for every command.\n";
 
@@ -30,6 +31,35 @@ static bool lab_done(json_t *lab)
     json_int_t passed = json_integer_value(json_object_get(lab, "passed"));
     json_int_t total = json_integer_value(json_object_get(lab, "total"));
     return total > 0 && passed == total;
+}
+
+/*
+ * print_grade - under a lab's line, its last `ipclab grade`: the score and
+ * each deduction, so points the tests alone do not show are never a surprise.
+ */
+static void print_grade(json_t *grade, const struct colours *c)
+{
+    if (!json_is_object(grade))
+        return;
+    double score = json_number_value(json_object_get(grade, "score"));
+    double max = json_number_value(json_object_get(grade, "max"));
+    json_t *deds = json_object_get(grade, "deductions");
+    fprintf(stdout, "      %slast grade: %g/%g%s%s\n", score < max ? c->yellow : c->dim,
+            score, max, json_array_size(deds) ? ", deductions:" : "", c->off);
+    size_t i;
+    json_t *d;
+    json_array_foreach(deds, i, d)
+    {
+        if (i == 5) {
+            fprintf(stdout, "        ... and %zu more (`ipclab grade` shows them)\n",
+                    json_array_size(deds) - i);
+            break;
+        }
+        fprintf(stdout, "        -%g  %s  %s\n",
+                json_number_value(json_object_get(d, "points")),
+                json_string_value(json_object_get(d, "title")),
+                json_string_value(json_object_get(d, "test")));
+    }
 }
 
 /* cmd_status - the progress view; 0 when every lab passes, 1 otherwise, 2 without labs.
@@ -76,6 +106,7 @@ int cmd_status(int argc, char **argv)
         int tlen = (int)strcspn(m.title, ":"); /* "Pipes: complete ..." -> "Pipes" */
         fprintf(stdout, "%s %s %-22.*s %s%s%s  %s%s\n", here ? "▶" : " ", id,
                 tlen < 22 ? tlen : 22, m.title, col, b, c.off, tests, done ? "  ✓" : "");
+        print_grade(json_object_get(lab, "grade"), &c);
         if (!done) {
             all_done = false;
             if (next_lab[0] == '\0' || (here && lab != NULL))

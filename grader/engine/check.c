@@ -1,15 +1,24 @@
 /* check.c - runs a lab's tests as parallel lanes of the grader's native pass. */
 #include "engine/check.h"
+#include "engine/cleanup.h"
 #include "base/fs.h"
 #include "engine/collect.h"
 #include "engine/native.h"
 #include "engine/passes.h"
+#include "engine/sandbox.h"
 #include "engine/timeouts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,10 +141,12 @@ static void reap(pid_t *pid)
 /*
  * launch - start lane s: its work directory (works[s], "" on failure, with
  * a message) and a child running the native pass on the tests of filter
- * ("@(a|b"; this closes it). Sets pids[s] (0 when it could not start).
+ * ("@(a|b"; this closes it), in the sandbox sb when sb->on. Sets pids[s]
+ * (0 when it could not start).
  */
 static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
-                   const char *filter, char *const native_args[])
+                   const char *filter, char *const native_args[],
+                   const struct sandbox_info *sb)
 {
     works[s][0] = '\0';
     pids[s] = 0;
@@ -152,11 +163,166 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        char *argv[] = {"grade",        "--inner-native", works[s], native_args[0],
-                        native_args[1], native_args[2],   NULL};
-        _exit(native_inner(6, argv));
+        char self[PATH_MAX] = "ipclab";
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        self[n > 0 ? n : 6] = '\0';
+        char *argv[] = {self,           "grade",        "--inner-native", works[s],
+                        native_args[0], native_args[1], native_args[2],   NULL};
+        /* In the grader's sandbox when it works here: the lane's runner is PID 1
+         * of fresh IPC and PID namespaces, which take whatever a test leaves. */
+        if (sb->on) {
+            struct sandbox_opts so = {NULL, true, NULL, NULL};
+            char **full = sandbox_argv(sb, works[s], &so, argv);
+            if (full != NULL)
+                execvp(full[0], full);
+            fprintf(stderr, "ipclab: cannot start bubblewrap: %s\n", strerror(errno));
+            _exit(2);
+        }
+        _exit(native_inner(6, argv + 1));
     }
     pids[s] = pid > 0 ? pid : 0;
+}
+
+#define MAX_SEEN 256
+
+/*
+ * The IPC objects that a test run without namespaces may leave on the
+ * machine: this user's SysV objects ("sysv-sem 5") and the POSIX objects
+ * the support library names ("posix-shm /ipclab-...").
+ */
+struct ipc_seen {
+    size_t n;
+    char what[MAX_SEEN][128];
+};
+
+/* sysv_mine - the SysV object kind id was created by this user (a check runs as its
+ * caller). */
+static bool sysv_mine(const char *kind, int id)
+{
+    uid_t me = geteuid();
+    if (strcmp(kind, "sysv-msg") == 0) {
+        struct msqid_ds ds;
+        return msgctl(id, IPC_STAT, &ds) == 0 && ds.msg_perm.cuid == me;
+    }
+    if (strcmp(kind, "sysv-shm") == 0) {
+        struct shmid_ds ds;
+        return shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_perm.cuid == me;
+    }
+    struct semid_ds ds;
+    return semctl(id, 0, IPC_STAT, &ds) == 0 && ds.sem_perm.cuid == me;
+}
+
+/* seen_sysv - add this user's objects of /proc/sysvipc/file as "kind ID". */
+static void seen_sysv(struct ipc_seen *l, const char *file, const char *kind)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/sysvipc/%s", file);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    if (fgets(line, sizeof line, f) != NULL) /* the header */
+        while (l->n < MAX_SEEN && fgets(line, sizeof line, f) != NULL) {
+            long key;
+            int id;
+            if (sscanf(line, "%ld %d", &key, &id) != 2)
+                continue;
+            if (sysv_mine(kind, id))
+                snprintf(l->what[l->n++], sizeof l->what[0], "%s %d", kind, id);
+        }
+    fclose(f);
+}
+
+/* seen_posix - add the entries of dir named prefix... as "kind /NAME". */
+static void seen_posix(struct ipc_seen *l, const char *dir, const char *prefix,
+                       const char *kind)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    size_t n = strlen(prefix);
+    while (l->n < MAX_SEEN && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, n) == 0)
+            snprintf(l->what[l->n++], sizeof l->what[0], "%s /%.100s", kind,
+                     e->d_name + (strcmp(kind, "posix-sem") == 0 ? 4 : 0));
+    closedir(d);
+}
+
+/* ipc_seen_now - every object of struct ipc_seen's kinds visible now. */
+static void ipc_seen_now(struct ipc_seen *l)
+{
+    l->n = 0;
+    seen_sysv(l, "msg", "sysv-msg");
+    seen_sysv(l, "sem", "sysv-sem");
+    seen_sysv(l, "shm", "sysv-shm");
+    seen_posix(l, "/dev/shm", "ipclab-", "posix-shm");
+    seen_posix(l, "/dev/shm", "sem.ipclab-", "posix-sem");
+    seen_posix(l, "/dev/mqueue", "ipclab-", "posix-mq");
+}
+
+/* removal - the command that removes object what ("sysv-sem 5": "ipcrm -s 5"). */
+static char *removal(const char *what)
+{
+    static const char *const kinds[][2] = {
+        {"sysv-msg ", "ipcrm -q "},          {"sysv-sem ", "ipcrm -s "},
+        {"sysv-shm ", "ipcrm -m "},          {"posix-shm /", "rm /dev/shm/"},
+        {"posix-sem /", "rm /dev/shm/sem."}, {"posix-mq /", "rm /dev/mqueue/"}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t n = strlen(kinds[k][0]);
+        if (strncmp(what, kinds[k][0], n) == 0)
+            return xasprintf("%s%s", kinds[k][1], what + n);
+    }
+    return xasprintf("%s", what);
+}
+
+/*
+ * note_left_behind - the objects in after but not in before, each with the
+ * command that removes it, into g->left_behind ("ipcrm -s 5, rm
+ * /dev/shm/ipclab-..."). Not removed: without namespaces nothing proves
+ * they are the tests' rather than another program's of this user.
+ */
+static void note_left_behind(struct grade *g, const struct ipc_seen *before,
+                             const struct ipc_seen *after)
+{
+    for (size_t i = 0; i < after->n; i++) {
+        bool old = false;
+        for (size_t j = 0; j < before->n && !old; j++)
+            old = strcmp(after->what[i], before->what[j]) == 0;
+        if (old)
+            continue;
+        char *cmd = removal(after->what[i]);
+        char *next = xasprintf("%s%s%s", g->left_behind ? g->left_behind : "",
+                               g->left_behind ? ", " : "", cmd);
+        free(cmd);
+        free(g->left_behind);
+        g->left_behind = next;
+    }
+}
+
+/*
+ * check_sandbox - whether the grader's sandbox works here (tried once per
+ * process: `watch` checks many times), into *sb.
+ */
+static void check_sandbox(struct sandbox_info *sb)
+{
+    static struct sandbox_info known;
+    static bool probed;
+    if (!probed) {
+        probed = true;
+        const char *base = getenv("TMPDIR");
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/ipclab-probe-XXXXXX",
+                 base && base[0] == '/' ? base : "/tmp");
+        /* (As root, the probe runs as the grader's unprivileged uid.) */
+        if (mkdtemp(dir) != NULL && chmod(dir, 0755) == 0) {
+            sandbox_probe(&known, dir, true);
+            rmdir(dir);
+        } else {
+            rmdir(dir);
+            snprintf(known.note, sizeof known.note, "isolation off: no temporary folder");
+        }
+    }
+    *sb = known;
 }
 
 /* check_run_tests - see check.h. */
@@ -206,9 +372,17 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     snprintf(wall, sizeof wall, "%g", budget < 900 ? budget : 900);
     char *table = timeouts_table(&g->m);
     char *native_args[] = {timeout, wall, table};
-    launch(works, pids, first, bin, filters[first], native_args);
+    /* Without namespaces: leftovers are found by this run's id and by what
+     * is new on the machine afterwards. */
+    check_sandbox(&g->sb);
+    static struct ipc_seen before, after;
+    if (!g->sb.on) {
+        setenv("IPCLAB_GRADE_ID", pass_grade_id(), 1);
+        ipc_seen_now(&before);
+    }
+    launch(works, pids, first, bin, filters[first], native_args, &g->sb);
     for (size_t s = 0; s < k; s++)
-        launch(works, pids, s, bin, filters[s], native_args);
+        launch(works, pids, s, bin, filters[s], native_args, &g->sb);
     if (filters[first] != NULL) { /* their verdict now, while the others run */
         reap(&pids[first]);
         collect_lane(g, works[first], owner, (int)first, output);
@@ -218,7 +392,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     if (filters[perf] != NULL) { /* the perf tests, once every other lane is done */
         for (size_t s = 0; s < k; s++)
             reap(&pids[s]);
-        launch(works, pids, perf, bin, filters[perf], native_args);
+        launch(works, pids, perf, bin, filters[perf], native_args, &g->sb);
     }
     for (size_t s = 0; s <= first; s++)
         reap(&pids[s]);
@@ -228,6 +402,10 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         free(filters[s]);
     free(table);
     free(owner);
-    pass_cleanup_host(g); /* IPC objects the probe saw left behind */
+    pass_cleanup_host(g); /* processes and the IPC objects the probe saw left behind */
+    if (!g->sb.on) {
+        ipc_seen_now(&after);
+        note_left_behind(g, &before, &after);
+    }
     return n;
 }

@@ -34,9 +34,12 @@ struct check_early {
  * native pass (native_inner: one test at a time, watchdog, why-it-hung) in
  * its own work directory, with a --filter naming its tests, so nothing is
  * misattributed; its results are read with collect_native into g->tests[]
- * (grade_init'ed by the caller) and g->runner_note. IPC objects the
- * tests left are removed. If output is not NULL, *output gets the runners'
- * output (malloc'd; test output and sanitizer reports). Returns the number
+ * (grade_init'ed by the caller) and g->runner_note. Where the grader's
+ * sandbox works (g->sb says), each lane runs in it: fresh IPC and PID
+ * namespaces take whatever the tests leave. Elsewhere the processes and IPC
+ * objects the tests left are removed (g->cleaned says which) and the IPC
+ * objects new after the run named (g->left_behind). If output is not NULL, *output gets
+ * the runners' output (malloc'd; test output and sanitizer reports). Returns the number
  * of tests selected.
  */
 size_t check_run_tests(struct grade *g, const char *bin, const char *glob,

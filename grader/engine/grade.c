@@ -67,6 +67,8 @@ void grade_free(struct grade *g)
     free(g->missing_files);
     free(g->infra_error);
     free(g->runner_note);
+    free(g->cleaned);
+    free(g->left_behind);
     manifest_free(&g->m);
 }
 

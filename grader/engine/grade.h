@@ -67,6 +67,25 @@ struct sandbox_info {
 };
 
 /* A whole grading run. */
+/*
+ * Where a grading run is, for a progress display: the phase, and during the
+ * tests how many each pass has finished. Times are now_seconds(), 0 until
+ * that pass began.
+ */
+struct grade_progress {
+    const char *phase;              /* "build", "audit", "tests" */
+    size_t tests_done, tests_total; /* the native pass: tests finished / to run */
+    size_t vg_done, vg_total;       /* memcheck: tests finished / it will run */
+    double tests_began, vg_began;   /* when each pass started */
+};
+
+struct grade;
+
+/* A progress display: called at each phase and about 4 times a second during the tests.
+ */
+typedef void grade_progress_fn(const struct grade *g, const struct grade_progress *p,
+                               void *arg);
+
 struct grade {
     struct manifest m;
     struct policy pol;
@@ -82,6 +101,8 @@ struct grade {
     char *missing_files;       /* student files not found, or NULL */
     char *infra_error;         /* could not grade: why, or NULL */
     char *runner_note;         /* the native runner died / was killed: why, or NULL */
+    char *cleaned;             /* unsandboxed: what pass_cleanup_host removed, or NULL */
+    char *left_behind;         /* unsandboxed check: IPC objects new after it, or NULL */
     struct test_result *tests; /* m.ntests entries, manifest order */
     struct deduction *deds;
     size_t ndeds;
@@ -92,6 +113,9 @@ struct grade {
     int valgrind_shards;
     bool valgrind_skipped; /* --no-valgrind */
     struct sandbox_info sb;
+    grade_progress_fn *progress; /* NULL: no display (grade-all, check) */
+    void *progress_arg;
+    struct grade_progress prog; /* what progress is shown (passes.c keeps it) */
 };
 
 /* grade_add_deduction - append a deduction (takes ownership of the strings). */

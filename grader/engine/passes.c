@@ -1,5 +1,6 @@
 /* passes.c - runs the build, the native pass and the valgrind shards in sandboxes. */
 #include "engine/passes.h"
+#include "base/fs.h"
 #include "engine/audit.h"
 #include "engine/build_cache.h"
 #include "engine/class_lock.h"
@@ -108,6 +109,27 @@ static const char *lab_tests_dir(const struct grade *g)
     return dir;
 }
 
+/* show_progress - tell g's display (if any) where the run is now. */
+static void show_progress(struct grade *g, const char *phase)
+{
+    if (phase != NULL)
+        g->prog.phase = phase;
+    if (g->progress != NULL)
+        g->progress(g, &g->prog, g->progress_arg);
+}
+
+/*
+ * tests_finished - how many tests the native pass has finished: the probe's
+ * end records in WORK/native/probe.jsonl (one a test, see probe.h).
+ */
+static size_t tests_finished(const struct grade *g)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
+    size_t n = fs_count_in_file(path, "\"event\":\"end\"", 4u << 20);
+    return n < g->prog.tests_total ? n : g->prog.tests_total;
+}
+
 void pass_build(struct grade *g)
 {
     char src[4200], build[4200];
@@ -117,6 +139,7 @@ void pass_build(struct grade *g)
      * sandbox builds only the student's files and never sees the tests'
      * sources (a lab may have hidden tests). */
     double t0 = now_seconds();
+    show_progress(g, "build");
     char bdir[4200];
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     bool prebuilt = build_cache_seed(g->lab_dir, g->m.slug, bdir) == 0;
@@ -172,6 +195,7 @@ void pass_build(struct grade *g)
 
 void pass_audit(struct grade *g)
 {
+    show_progress(g, "audit");
     char bdir[4200];
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     if (audit_build(&g->m, bdir, bdir, &g->audit) < 0) {
@@ -287,7 +311,43 @@ struct vg_run {
     char dirs[MAX_SHARDS][4200];     /* their log directories (under WORK/sealed) */
     struct vgsink sinks[MAX_SHARDS]; /* their log channels */
     double t0;
+    size_t base; /* memcheck tests finished before this run (for the progress) */
 };
+
+/* What a progress tick needs while a pass runs. */
+struct prog_tick {
+    struct grade *g;
+    const struct vg_run *run; /* memcheck shards running (n == 0: none) */
+    bool native;              /* the native pass is running */
+    double last;              /* when it was last shown */
+};
+
+/*
+ * progress_tick - about 4 times a second: count the tests each running pass
+ * has finished and show them (nothing without a display: the logs are not read).
+ */
+static void progress_tick(struct prog_tick *t)
+{
+    struct grade *g = t->g;
+    if (g->progress == NULL || now_seconds() - t->last < 0.25)
+        return;
+    t->last = now_seconds();
+    if (t->native)
+        g->prog.tests_done = tests_finished(g);
+    if (t->run != NULL && t->run->n > 0) {
+        size_t n = t->run->base;
+        for (int s = 0; s < t->run->n; s++)
+            n += vgsink_finished(&t->run->sinks[s]);
+        g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
+    }
+    show_progress(g, NULL);
+}
+
+/* proc_wait_all's tick while memcheck shards run. */
+static void vg_tick(void *arg)
+{
+    progress_tick(arg);
+}
 
 /* May test i run under memcheck at all (manifest options)? */
 static bool vg_allowed(const struct test_result *r)
@@ -378,6 +438,10 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         return 0;
     }
     qsort(js, n, sizeof *js, by_cost);
+    if (tag == 's') { /* the first memcheck run: it covers every test it may */
+        g->prog.vg_total = n;
+        g->prog.vg_began = now_seconds();
+    }
     int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
     if ((size_t)shards > n)
         shards = (int)n;
@@ -499,7 +563,8 @@ static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
     if (kill_first)
         for (int s = 0; s < run->n; s++)
             proc_kill(&run->ps[s]);
-    proc_wait_all(run->ps, (size_t)run->n, NULL, NULL);
+    struct prog_tick t = {g, run, false, 0};
+    proc_wait_all(run->ps, (size_t)run->n, kill_first ? NULL : vg_tick, &t);
     g->valgrind_shards += run->n;
     for (int s = 0; s < run->n; s++) {
         struct proc *p = &run->ps[s];
@@ -540,12 +605,14 @@ struct spec_ctx {
     struct vg_run *run;
     double at; /* when to start them */
     bool started;
+    struct prog_tick prog; /* the progress of both passes meanwhile */
 };
 
 /* proc_wait_all tick during the native pass: start memcheck once it is time. */
 static void spec_tick(void *arg)
 {
     struct spec_ctx *c = arg;
+    progress_tick(&c->prog);
     if (c->started || now_seconds() < c->at)
         return;
     c->started = true;
@@ -564,6 +631,9 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     int lock = gated ? class_lock(CLASS_LOCK_ALONE) : -1;
     double t0 = now_seconds();
     g->native_began = unix_seconds();
+    g->prog.tests_total = g->m.ntests;
+    g->prog.tests_began = t0;
+    show_progress(g, "tests");
     if (native_start(g, &native) < 0) {
         class_unlock(lock);
         free(want);
@@ -578,13 +648,17 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     struct vg_run spec = {0};
     for (size_t i = 0; i < g->m.ntests; i++)
         want[i] = valgrind && vg_allowed(&g->tests[i]);
-    struct spec_ctx sc = {g, jobs, want, &spec, t0 + SPECULATE_AFTER, false};
+    struct spec_ctx sc = {
+        g, jobs, want, &spec, t0 + SPECULATE_AFTER, false, {g, &spec, true, 0}};
     /* Speed gates must not share their CPUs with memcheck. */
     bool speculate = valgrind && jobs > 1 && !gated;
-    proc_wait_all(&native, 1, speculate ? spec_tick : NULL, &sc);
-    speculate = sc.started;
+    if (!speculate)
+        sc.started = true; /* the tick only shows the progress */
+    proc_wait_all(&native, 1, spec_tick, &sc);
+    speculate = speculate && sc.started;
     g->native_seconds = now_seconds() - t0;
     native_finish(g, &native);
+    g->prog.tests_done = g->prog.tests_total;
     g->native_ended = unix_seconds();
     class_unlock(lock);
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
@@ -604,15 +678,25 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         vg_finish(g, &spec, !all_passed);
     if (!all_passed) {
         bool any = false;
+        size_t kept = 0, total = 0; /* for the progress: memcheck covers the passed */
         for (size_t i = 0; i < g->m.ntests; i++) {
             const struct test_result *r = &g->tests[i];
             want[i] = vg_allowed(r) && r->verdict == V_PASSED && !r->vg_ran;
             any = any || want[i];
+            total += vg_allowed(r) && r->verdict == V_PASSED;
+            kept += vg_allowed(r) && r->verdict == V_PASSED && r->vg_ran;
         }
+        g->prog.vg_total = total;
+        g->prog.vg_done = kept;
+        if (g->prog.vg_began == 0)
+            g->prog.vg_began = now_seconds();
         struct vg_run rest;
-        if (any && vg_start(g, jobs, want, 'r', &rest) > 0)
+        if (any && vg_start(g, jobs, want, 'r', &rest) > 0) {
+            rest.base = kept;
             vg_finish(g, &rest, false);
+        }
     }
+    g->prog.vg_done = g->prog.vg_total;
     g->valgrind_seconds = now_seconds() - vt0;
     class_unlock(lock);
     /* Memory data belongs to the tests that passed natively: the speculative
@@ -644,80 +728,4 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         free(missing);
     }
     free(want);
-}
-
-/* True if /proc/PID/environ contains needle (an exact "NAME=value" entry). */
-static bool environ_has(const char *pid, const char *needle)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%.20s/environ", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    static char buf[1 << 16];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    size_t want = strlen(needle);
-    for (ssize_t i = 0; i < n;) {
-        if ((size_t)(n - i) >= want && memcmp(buf + i, needle, want + 1) == 0)
-            return true;
-        i += (ssize_t)strlen(buf + i) + 1;
-    }
-    return false;
-}
-
-/* Remove one IPC object the probe reported ("sysv-shm", "key=...,id=N"...). */
-static void remove_ipc(const char *kind, const char *name)
-{
-    const char *id = strstr(name, "id=");
-    int num = id ? atoi(id + 3) : -1;
-    if (strcmp(kind, "sysv-msg") == 0 && num >= 0)
-        msgctl(num, IPC_RMID, NULL);
-    else if (strcmp(kind, "sysv-shm") == 0 && num >= 0)
-        shmctl(num, IPC_RMID, NULL);
-    else if (strcmp(kind, "sysv-sem") == 0 && num >= 0)
-        semctl(num, 0, IPC_RMID);
-    else if (strcmp(kind, "posix-shm") == 0)
-        shm_unlink(name);
-    else if (strcmp(kind, "posix-mq") == 0)
-        mq_unlink(name);
-    else if (strcmp(kind, "posix-sem") == 0) {
-        char path[512];
-        snprintf(path, sizeof path, "/dev/shm/sem.%s", name + (name[0] == '/'));
-        unlink(path);
-    }
-}
-
-void pass_cleanup_host(struct grade *g)
-{
-    if (g->sb.on)
-        return;
-    char needle[128];
-    snprintf(needle, sizeof needle, "IPCLAB_GRADE_ID=%s", pass_grade_id());
-    /* Twice: a process may fork while the first sweep runs. */
-    for (int round = 0; round < 2; round++) {
-        DIR *d = opendir("/proc");
-        if (d == NULL)
-            return;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL)
-            if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
-                atol(e->d_name) != (long)getpid() && environ_has(e->d_name, needle))
-                kill((pid_t)atol(e->d_name), SIGKILL);
-        closedir(d);
-    }
-    for (size_t i = 0; g->tests != NULL && i < g->m.ntests; i++) {
-        size_t k;
-        json_t *o;
-        json_array_foreach(g->tests[i].ipc, k, o)
-        {
-            const char *kind = json_string_value(json_object_get(o, "kind"));
-            const char *name = json_string_value(json_object_get(o, "name"));
-            if (kind != NULL && name != NULL && ipc_owned_by_us(kind, name))
-                remove_ipc(kind, name);
-        }
-    }
 }

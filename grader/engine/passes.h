@@ -36,14 +36,6 @@ void pass_audit(struct grade *g);
  */
 void pass_tests(struct grade *g, int jobs, bool valgrind);
 
-/*
- * pass_cleanup_host - after a run without a sandbox: kill every process that
- * still carries this run's IPCLAB_GRADE_ID in its environment, and remove
- * the IPC objects the probe saw left behind. A no-op when sandboxed (the
- * namespaces took everything with them).
- */
-void pass_cleanup_host(struct grade *g);
-
 /* pass_grade_id - this run's unique id ("<pid>-<random>"), put in every child's env. */
 const char *pass_grade_id(void);
 

@@ -93,3 +93,17 @@ void progress_record(json_t *p, const char *id, const struct grade *g,
     json_object_set_new(lab, "failures", shown);
     json_object_set_new(lab, "time", json_integer((json_int_t)time(NULL)));
 }
+
+void progress_record_grade(json_t *p, const char *id, const struct grade *g)
+{
+    json_t *lab = progress_lab(p, id);
+    json_t *deds = json_array();
+    for (size_t i = 0; i < g->ndeds; i++)
+        json_array_append_new(
+            deds, json_pack("{s:s, s:s, s:f}", "title", policy_title(g->deds[i].cat),
+                            "test", g->deds[i].test, "points", g->deds[i].points));
+    json_object_set_new(lab, "grade",
+                        json_pack("{s:f, s:f, s:o, s:I}", "score", g->score, "max",
+                                  g->max_score, "deductions", deds, "time",
+                                  (json_int_t)time(NULL)));
+}

@@ -30,4 +30,11 @@ json_t *progress_lab(json_t *p, const char *id);
 void progress_record(json_t *p, const char *id, const struct grade *g,
                      const struct check_result *res, bool filtered);
 
+/*
+ * progress_record_grade - store `ipclab grade NN`'s outcome for lab id under
+ * labs[id]["grade"]: score, max, time and each deduction (title, test,
+ * points), for the status screen.
+ */
+void progress_record_grade(json_t *p, const char *id, const struct grade *g);
+
 #endif /* IPCLAB_PROGRESS_FILE_H */

@@ -23,12 +23,21 @@ struct vgsink {
     volatile bool stop;
     struct vgsink_proc *procs; /* one per sending process */
     size_t nprocs, cap;
-    size_t total; /* bytes kept, all processes */
-    bool cut;     /* some output was dropped at the caps */
+    size_t total;    /* bytes kept, all processes */
+    bool cut;        /* some output was dropped at the caps */
+    size_t finished; /* tests' processes whose log has ended (vgsink_finished) */
 };
 
 /* vgsink_open - make the channel and start its reader. Returns 0 or -1 (errno). */
 int vgsink_open(struct vgsink *s);
+
+/*
+ * vgsink_finished - how many tests memcheck has finished on this channel so
+ * far: processes that named their test (IPCLAB-TEST) and whose log reached
+ * valgrind's "ERROR SUMMARY" (written at the process's exit). Safe to call
+ * while the reader runs.
+ */
+size_t vgsink_finished(const struct vgsink *s);
 
 /*
  * vgsink_close - after the shard has ended: read what is left, stop the

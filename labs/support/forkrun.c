@@ -28,6 +28,7 @@
  * it, and the runner is not dumpable, so no child can reopen it through
  * /proc), else to $IPCLAB_RESULTS_FILE.
  */
+#include "probe.h"
 #include "results.h"
 #include "seal.h"
 
@@ -190,9 +191,63 @@ void __wrap_criterion_skip_test(const char *format, ...)
     __real_criterion_skip_test("%s", msg);
 }
 
-/* Count (and, in a fork child, print) failed assertions; Criterion's own then. */
+/*
+ * with_child_msgs - message, then one line "in a child: WHERE: WHAT" for each
+ * distinct message in kids (lines), "(in N children)" when several children
+ * failed the same check. Returns a malloc'd string, or NULL without memory.
+ */
+static char *with_child_msgs(const char *message, const char *kids)
+{
+    enum { MAX_LINES = 64 };
+    const char *line[MAX_LINES];
+    int len[MAX_LINES], n = 0;
+    for (const char *p = kids; *p != '\0' && n < MAX_LINES; n++) {
+        line[n] = p;
+        len[n] = (int)strcspn(p, "\n");
+        p += len[n] + (p[len[n]] != '\0');
+    }
+    char *out = strdup(message);
+    for (int i = 0; i < n && out != NULL; i++) {
+        int same = 0;
+        bool seen = false;
+        for (int j = 0; j < n; j++)
+            if (len[j] == len[i] && strncmp(line[j], line[i], (size_t)len[i]) == 0) {
+                seen = seen || j < i;
+                same++;
+            }
+        if (seen || len[i] == 0)
+            continue;
+        char many[48] = "", *next;
+        if (same > 1)
+            snprintf(many, sizeof many, " (in %d children)", same);
+        if (asprintf(&next, "%s\nin a child: %.*s%s", out, len[i], line[i], many) < 0)
+            next = NULL;
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/*
+ * Count (and, in a fork child, print) failed assertions; Criterion's own then.
+ * A failed assertion carries the messages the test's children left with
+ * IPCT_CHILD_CHECK since the last one (probe.h): "the joiner failed (exit
+ * 138)" then says which check in the child failed, and where.
+ */
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 {
+    struct criterion_assert_stats with = *stats;
+    char *joined = NULL;
+    const char *kids = stats->passed ? "" : ipct_child_msgs_take();
+    if (kids[0] != '\0') {
+        joined = with_child_msgs(stats->message && stats->message[0] ? stats->message
+                                                                     : "assertion failed",
+                                 kids);
+        if (joined != NULL) {
+            with.message = joined;
+            stats = &with;
+        }
+    }
     if (in_fork_child && !stats->passed) {
         const char *base = stats->file ? strrchr(stats->file, '/') : NULL;
         const char *msg =
@@ -204,6 +259,7 @@ void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
         }
     }
     __real_criterion_send_assert(stats);
+    free(joined);
 }
 
 /* ---- the fork runner ------------------------------------------------------- */

@@ -5,17 +5,20 @@
 #include "ipclab_test.h"
 
 #include <criterion/criterion.h>
+#include <criterion/options.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -248,6 +251,82 @@ static void write_record(json_t *record)
     free(text);
 }
 
+/*
+ * The worker's own watchdog, for `make check`. Criterion keeps every test's
+ * timeout in one thread of the runner, and in full runs that thread can be
+ * gone while a worker still runs: a test deadlocked in semop was still
+ * there minutes after its 20 s (no SIGPROF was ever sent; run alone, it
+ * stopped at 20.01 s). So each worker also keeps its own: a thread that
+ * wakes WATCHDOG_GRACE s after the test's timeout, says so on stderr and
+ * kills the worker's process group (the test and the children it forked).
+ * It starts with every signal blocked, so no signal meant for the test is
+ * ever delivered to it. None under the grader or `ipclab check` (their
+ * runner stops a test at its timeout + 2 s, and why-it-hung must see the
+ * test's own threads only) nor under valgrind or the fork runner (forkrun.c
+ * has its own deadline).
+ */
+#define WATCHDOG_GRACE 2
+
+/* The timeout Criterion applies to the current test (0: none). */
+static double current_timeout(void)
+{
+    const struct criterion_test *t = criterion_current_test;
+    const struct criterion_suite *s = criterion_current_suite;
+    double sec = t != NULL && t->data != NULL ? t->data->timeout : 0;
+    if (sec <= 0 && s != NULL && s->data != NULL)
+        sec = s->data->timeout;
+    if (criterion_options.timeout > 0 && (sec <= 0 || criterion_options.timeout < sec))
+        sec = criterion_options.timeout; /* --timeout only lowers it */
+    return sec;
+}
+
+static struct timespec watchdog_at; /* when the watchdog strikes */
+static double watchdog_timeout;     /* the test's timeout, for its message */
+
+/* The watchdog thread: sleep until watchdog_at, then stop the test. */
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &watchdog_at, NULL) == EINTR)
+        ;
+    const struct criterion_test *t = criterion_current_test;
+    dprintf(STDERR_FILENO,
+            "[ipclab] %s/%s still ran %d s after its %g s timeout (Criterion did not "
+            "stop it): killed\n",
+            t ? t->category : "?", t ? t->name : "?", WATCHDOG_GRACE, watchdog_timeout);
+    /* A boxfort worker leads its own process group (setsid): take its children too. */
+    kill(getpgrp() == getpid() ? 0 : getpid(), SIGKILL);
+    return NULL;
+}
+
+/* start_watchdog - for this test, when nothing else stops it (see above). */
+static void start_watchdog(void)
+{
+    const char *fork_runner = getenv("IPCLAB_FORK_RUNNER");
+    watchdog_timeout = current_timeout();
+    if (watchdog_timeout <= 0 || getenv("IPCLAB_PROBE_FILE") != NULL ||
+        RUNNING_ON_VALGRIND || (fork_runner != NULL && strcmp(fork_runner, "1") == 0))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &watchdog_at);
+    double at = (double)watchdog_at.tv_sec + watchdog_at.tv_nsec / 1e9 +
+                watchdog_timeout + WATCHDOG_GRACE;
+    watchdog_at.tv_sec = (time_t)at;
+    watchdog_at.tv_nsec = (long)((at - (double)(time_t)at) * 1e9);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread inherits this mask */
+    pthread_attr_t attr;
+    pthread_t tid;
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        if (pthread_create(&tid, &attr, watchdog, NULL) != 0)
+            dprintf(STDERR_FILENO, "[ipclab] no watchdog for this test\n");
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void __wrap_criterion_internal_test_setup(void)
 {
     const struct criterion_test *t = criterion_current_test;
@@ -263,7 +342,9 @@ void __wrap_criterion_internal_test_setup(void)
         write_record(start);
         json_decref(start);
     }
+    start_watchdog();
     snap_ipc(&ipc_before);
+    ipct_child_msgs_reset(); /* before .init: a fixture's children inherit it */
     __real_criterion_internal_test_setup();
     ipct_fd_snapshot(&fds_before);
 }

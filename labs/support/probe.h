@@ -31,4 +31,23 @@ void ipct_probe_set_tmpdir(const char *path);
  */
 int ipct_probe_count_children(char *desc, size_t len);
 
+/*
+ * Children's messages. IPCT_CHILD_CHECK runs in a forked child, which must
+ * never cr_assert: the parent only sees an exit code ("the joiner failed
+ * (exit 138)"). So the child also appends its message to a page shared with
+ * the whole test (MAP_SHARED | MAP_ANONYMOUS, made before the test body runs
+ * and inherited by every process it forks), and the test's own failing
+ * assertion carries those messages to the report.
+ */
+
+/* ipct_child_msgs_reset - a fresh, empty page for the test about to run. */
+void ipct_child_msgs_reset(void);
+
+/*
+ * ipct_child_msgs_take - the children's messages not taken yet in this
+ * process (lines, "" when none): each is given to one failing assertion.
+ * Returns a pointer into a static buffer, valid until the next call.
+ */
+const char *ipct_child_msgs_take(void);
+
 #endif /* IPCLAB_PROBE_H */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -316,10 +317,69 @@ bool ipct_under_valgrind(void)
     return RUNNING_ON_VALGRIND != 0;
 }
 
+/* The children's messages (probe.h): a used-bytes counter, then the text. */
+struct child_msgs {
+    size_t used; /* bytes of text written (atomic: children append at once) */
+    char text[4096 - sizeof(size_t)];
+};
+static struct child_msgs *child_msgs; /* shared with every child of the test */
+static size_t child_msgs_taken;       /* bytes this process handed out already */
+
+void ipct_child_msgs_reset(void)
+{
+    if (child_msgs == NULL) {
+        void *p = mmap(NULL, sizeof *child_msgs, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return; /* the children's messages stay on their stderr only */
+        child_msgs = p;
+    }
+    memset(child_msgs, 0, sizeof *child_msgs);
+    child_msgs_taken = 0;
+}
+
+const char *ipct_child_msgs_take(void)
+{
+    static char out[sizeof child_msgs->text + 1];
+    out[0] = '\0';
+    if (child_msgs == NULL)
+        return out;
+    size_t used = __atomic_load_n(&child_msgs->used, __ATOMIC_ACQUIRE);
+    if (used > sizeof child_msgs->text)
+        used = sizeof child_msgs->text;
+    if (used > child_msgs_taken) {
+        memcpy(out, child_msgs->text + child_msgs_taken, used - child_msgs_taken);
+        out[used - child_msgs_taken] = '\0';
+        child_msgs_taken = used;
+    }
+    return out;
+}
+
+/* child_msg_append - reserve room in the shared page and copy line there. */
+static void child_msg_append(const char *line, size_t len)
+{
+    if (child_msgs == NULL)
+        return;
+    size_t at = __atomic_fetch_add(&child_msgs->used, len, __ATOMIC_ACQ_REL);
+    if (at >= sizeof child_msgs->text || len > sizeof child_msgs->text - at)
+        return; /* full: the message is still on the child's stderr */
+    memcpy(child_msgs->text + at, line, len);
+}
+
 void ipct_child_check_(bool ok, const char *expr, const char *file, int line)
 {
     if (ok)
         return;
-    dprintf(STDERR_FILENO, "%s:%d: child check failed: %s\n", file, line, expr);
+    const char *base = strrchr(file, '/');
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "%s:%d: child check failed: %s\n",
+                     base ? base + 1 : file, line, expr);
+    if (n < 0)
+        _exit(100 + line % 100);
+    size_t len = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    if (write(STDERR_FILENO, msg, len) < 0) {
+        /* nothing to do: the shared page below is the report's copy */
+    }
+    child_msg_append(msg, len);
     _exit(100 + line % 100);
 }
