@@ -117,9 +117,44 @@ static int write_chart(const char *file, const struct trace *tr, const struct tr
 
 /* What the command line asked for. */
 struct trace_opts {
-    const char *svg, *html, *log, *src;
+    const char *svg, *html, *log, *src, *replay;
     bool all;
 };
+
+/* Draw the SVG and HTML files o asks for; -1 when one could not be written. */
+static int write_files(const struct trace_opts *o, const struct trace *tr,
+                       const struct tr_draw *d)
+{
+    struct tr_draw plain = *d;
+    plain.colour = false;
+    int rc = 0;
+    if (o->svg != NULL)
+        rc |= write_chart(o->svg, tr, &plain, trace_svg);
+    if (o->html != NULL)
+        rc |= write_chart(o->html, tr, &plain, trace_html);
+    return rc;
+}
+
+/* `ipclab trace --replay LOG`: draw a kept log again. */
+static int replay(const struct trace_opts *o)
+{
+    struct trace tr;
+    if (trace_parse(o->replay, "/native/probe.jsonl", &tr) < 0) {
+        fprintf(stderr, "ipclab trace: cannot read '%s': %s\n", o->replay,
+                strerror(errno));
+        return 2;
+    }
+    char sub[200];
+    snprintf(sub, sizeof sub, "(%zu processes, %zu events in %.2f s)", tr.nprocs, tr.nev,
+             tr.length);
+    struct tr_draw d = {
+        .colour = term_colour_wanted(stdout), .title = o->replay, .sub = sub};
+    trace_text(&tr, &d, stdout);
+    int rc = write_files(o, &tr, &d);
+    int found = tr.found_test;
+    trace_free(&tr);
+    return rc < 0 || !found ? 2 : 0;
+}
 
 /* Run test of lab_dir's built binary under strace, then draw it. */
 static int trace_one(const char *lab_dir, const char *test, const struct trace_opts *o)
@@ -171,24 +206,20 @@ static int trace_one(const char *lab_dir, const char *test, const struct trace_o
         fprintf(stderr, "ipclab trace: cannot keep the log in '%s': %s\n", o->log,
                 strerror(errno));
     bool passed = r != NULL && r->verdict == V_PASSED;
-    char title[300];
-    snprintf(title, sizeof title,
-             "lab %s %s: %s (%zu processes, %zu events, %.2f s; traced in %.1f s)",
-             g.m.id, test, r != NULL ? verdict_name(r->verdict) : "not run", tr.nprocs,
-             tr.nev, tr.length, secs);
+    char title[300], sub[200];
+    snprintf(title, sizeof title, "lab %s %s: %s", g.m.id, test,
+             r != NULL ? verdict_name(r->verdict) : "not run");
+    snprintf(sub, sizeof sub, "(%zu processes, %zu events in %.2f s; traced in %.1f s)",
+             tr.nprocs, tr.nev, tr.length, secs);
     struct tr_draw d = {.colour = term_colour_wanted(stdout),
                         .last = passed || o->all ? 0 : LAST_EVENTS,
                         .title = title,
+                        .sub = sub,
                         .why = r != NULL ? r->hang : NULL};
     trace_text(&tr, &d, stdout);
     if (!passed && r != NULL && r->message != NULL && r->message[0] != '\0')
         printf("\nthe test said: %s\n", r->message);
-    int wrote = 0;
-    d.colour = false;
-    if (o->svg != NULL)
-        wrote |= write_chart(o->svg, &tr, &d, trace_svg);
-    if (o->html != NULL)
-        wrote |= write_chart(o->html, &tr, &d, trace_html);
+    int wrote = write_files(o, &tr, &d);
     trace_free(&tr);
     status = wrote < 0 ? 2 : passed ? 0 : 1;
 out:
@@ -201,13 +232,11 @@ out:
 /* `ipclab trace NN TEST [...]`. */
 int cmd_trace(int argc, char **argv)
 {
-    static const struct option opts[] = {{"svg", required_argument, NULL, 's'},
-                                         {"html", required_argument, NULL, 'H'},
-                                         {"log", required_argument, NULL, 'l'},
-                                         {"all", no_argument, NULL, 'a'},
-                                         {"src", required_argument, NULL, 'S'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"svg", required_argument, NULL, 's'}, {"html", required_argument, NULL, 'H'},
+        {"log", required_argument, NULL, 'l'}, {"all", no_argument, NULL, 'a'},
+        {"src", required_argument, NULL, 'S'}, {"replay", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
     struct trace_opts o = {0};
     int c;
     optind = 1;
@@ -228,11 +257,16 @@ int cmd_trace(int argc, char **argv)
         case 'S':
             o.src = optarg;
             break;
+        case 'r':
+            o.replay = optarg;
+            break;
         default: /* 'h' (--help) or an unknown option */
             return cli_help_or_usage(c, usage);
         }
     }
-    if (argc - optind != 2) {
+    if (o.replay != NULL && argc == optind)
+        return replay(&o);
+    if (argc - optind != 2 || o.replay != NULL) {
         usage(stderr);
         return 2;
     }

@@ -437,7 +437,7 @@ void tp_io_call(struct tr_state *st, struct tr_pstate *p, const struct call *c, 
     } else if (c->ret > 0) {
         e->peer = o->last_sender != p->pid ? o->last_sender : 0;
     } else {
-        e->peer = o->last_closer;
+        e->peer = o->last_closer != p->pid ? o->last_closer : 0;
         snprintf(e->text, sizeof e->text, "%s",
                  strncmp(key, "sock:", 5) == 0 ? "the peer closed"
                                                : "every write end closed");
@@ -500,19 +500,6 @@ bool tp_ipc_call(struct tr_state *st, struct tr_pstate *p, const struct call *c,
             struct tr_event *e = tp_event(st, TR_ATTACH, p->pid, t);
             snprintf(e->obj, sizeof e->obj, "%s", tp_obj_name(st, key));
             snprintf(e->text, sizeof e->text, "attached");
-        }
-    } else if (strcmp(n, "mmap") == 0) {
-        if (c->nargs < 5 || strstr(c->arg[3], "MAP_SHARED") == NULL || p->image != 0)
-            return true;
-        bool anon = strstr(c->arg[3], "MAP_ANONYMOUS") != NULL;
-        if (!anon && !tp_fd_key(st, p, c->arg[4], key, sizeof key, NULL))
-            return true;
-        if (anon)
-            snprintf(key, sizeof key, "shm:anonymous");
-        if (live && strncmp(key, "shm:", 4) == 0) {
-            struct tr_event *e = tp_event(st, TR_ATTACH, p->pid, t);
-            snprintf(e->obj, sizeof e->obj, "%s", tp_obj_name(st, key));
-            snprintf(e->text, sizeof e->text, "mapped %s bytes", c->arg[1]);
         }
     } else if (strcmp(n, "mq_open") == 0) {
         char name[80];

@@ -65,6 +65,16 @@ static int y_at(const struct trace *tr, const int *y, size_t first, double t, in
     return bottom;
 }
 
+/* The y just after the last shown event at or before t (the chart's top if none). */
+static int y_after(const struct trace *tr, const int *y, size_t first, double t)
+{
+    int at = TOP;
+    for (size_t i = first; i < tr->nev && tr->ev[i].t <= t; i++)
+        if (tr_shown(&tr->ev[i]))
+            at = y[i] + ROW_H / 2;
+    return at;
+}
+
 /* Lifelines: a box with pid and name, a line from its start to its end. */
 static void lifelines(const struct trace *tr, const int *y, size_t first, int bottom,
                       FILE *out)
@@ -102,14 +112,14 @@ static void blocked(const struct trace *tr, const int *y, size_t first, int bott
         int l = tr_lane(tr, e->pid);
         if (e->kind != TR_BLOCKED || l < 0)
             continue;
-        int y0 = y_at(tr, y, first, e->t, bottom);
+        int y0 = y_after(tr, y, first, e->t);
         int y1 = y_at(tr, y, first, e->t + (double)e->bytes / 1e6, bottom);
         if (y1 - y0 < ROW_H)
             y1 = y0 + ROW_H;
         fprintf(out,
                 "<rect x=\"%d\" y=\"%d\" width=\"8\" height=\"%d\" class=\"blocked\"/>\n"
                 "<text x=\"%d\" y=\"%d\" class=\"blockedtext\">blocked in %s(",
-                x_of(l) - 4, y0, y1 - y0, x_of(l) + 8, y1 - 4, e->text);
+                x_of(l) - 4, y0, y1 - y0, x_of(l) + 8, y0 + 12, e->text);
         esc(out, e->obj);
         fprintf(out, ")</text>\n");
     }
@@ -188,6 +198,10 @@ void trace_svg(const struct trace *tr, const struct tr_draw *d, FILE *out)
         "<text x=\"8\" y=\"16\" font-size=\"13\" font-weight=\"bold\">",
         width, height, width, height);
     esc(out, d->title != NULL ? d->title : "IPC timeline");
+    if (d->sub != NULL) {
+        fputc(' ', out);
+        esc(out, d->sub);
+    }
     fprintf(out, "</text>\n");
     if (hidden > 0)
         fprintf(out,

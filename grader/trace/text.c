@@ -130,7 +130,9 @@ void trace_text(const struct trace *tr, const struct tr_draw *d, FILE *out)
 {
     struct pal c = palette(d->colour);
     if (d->title != NULL)
-        fprintf(out, "%s%s%s\n", c.bold, d->title, c.off);
+        fprintf(out, "%s%.80s%s\n", c.bold, d->title, c.off);
+    if (d->sub != NULL)
+        fprintf(out, "%s%.80s%s\n", c.dim, d->sub, c.off);
     if (d->why != NULL)
         fprintf(out, "%swhy it hung:%s %s\n", c.yellow, c.off, d->why);
     if (!tr->found_test) {

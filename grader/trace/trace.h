@@ -22,7 +22,7 @@ enum tr_kind {
     TR_OPEN,    /* pid opened a FIFO or a shared object obj (text: mode, wait) */
     TR_MKFIFO,  /* pid made the FIFO obj */
     TR_SEM,     /* pid did a semaphore operation on obj (text: +1, -1, woke) */
-    TR_ATTACH,  /* pid attached or mapped the shared memory obj */
+    TR_ATTACH,  /* pid attached the System V shared memory segment obj */
     TR_CONNECT, /* pid connected (or accepted) socket obj */
     TR_FDPASS,  /* pid sent (or received) fds over obj with SCM_RIGHTS (text) */
     TR_KILL,    /* pid sent signal text to peer */
@@ -102,6 +102,7 @@ struct tr_draw {
     bool colour;       /* ANSI colours (text only) */
     size_t last;       /* > 0: only the last events this many (a failed test) */
     const char *title; /* "lab 01 pipeline/three_stages_match_sh: passed" */
+    const char *sub;   /* a second line: "(9 processes, 113 events, ...)", or NULL */
     const char *why;   /* why-it-hung's sentence, or NULL */
 };
 

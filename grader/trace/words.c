@@ -95,7 +95,7 @@ void tr_words(const struct trace *tr, const struct tr_event *e, char *out, size_
         snprintf(out, len, "%s %s", e->obj, t);
         break;
     case TR_KILL:
-        snprintf(out, len, "sends %s to %s", t, peer[0] ? peer : "?");
+        snprintf(out, len, "sends %s%s%s", t, peer[0] ? " to " : "", peer);
         break;
     case TR_SIGNAL:
         snprintf(out, len, "gets %s%s%s", t, peer[0] ? " from " : "", peer);
