@@ -147,21 +147,23 @@ static void line(struct tr_state *st, char *s)
 }
 
 /*
- * match_receivers - a receive whose sender was not known yet (strace wrote the
- * reader's line first) takes the first send into the same object by another
- * process just after it, and moves to just after that send.
+ * match_receivers - a receive that strace wrote before its send (the reader's
+ * line first: no sender known yet, or the same byte count sent just after)
+ * takes the first send into the same object by another process within 50 ms
+ * after it, before any other receive from it, and moves to just after it.
  */
 static void match_receivers(struct tr_state *st)
 {
     for (size_t i = 0; i < st->nev; i++) {
         struct tr_event *r = &st->ev[i];
-        if (r->kind != TR_RECV || r->peer != 0)
+        if (r->kind != TR_RECV)
             continue;
         for (size_t j = i + 1; j < st->nev && j < i + 40; j++) {
             const struct tr_event *s = &st->ev[j];
-            if (s->t - r->t > 0.05)
+            if (s->t - r->t > 0.05 || (s->kind == TR_RECV && strcmp(s->obj, r->obj) == 0))
                 break;
-            if (s->kind != TR_SEND || s->pid == r->pid || strcmp(s->obj, r->obj) != 0)
+            if (s->kind != TR_SEND || s->pid == r->pid || strcmp(s->obj, r->obj) != 0 ||
+                (r->peer != 0 && s->bytes != r->bytes))
                 continue;
             struct tr_event moved = *r;
             moved.peer = s->pid;
