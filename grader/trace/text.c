@@ -40,19 +40,20 @@ static void legend(const struct trace *tr, const struct pal *c, FILE *out)
     for (size_t i = 0; i < tr->nprocs; i++) {
         const struct tr_proc *p = &tr->procs[i];
         int parent = tr_lane(tr, p->parent);
-        char from[32] = "the test (Criterion's worker)";
+        char from[32] = "Criterion's worker";
         if (parent >= 0)
             snprintf(from, sizeof from, "%s of %c", p->thread ? "thread" : "child",
                      tr_lane_letter((size_t)parent));
+        const char *state = p->blocked    ? "BLOCKED"
+                            : p->end >= 0 ? p->how
+                            : parent < 0  ? "ran the test"
+                                          : "alive at the end";
         fprintf(out, "  %c %-7d %-14.14s %-16s %s%s%s\n", tr_lane_letter(i), p->pid,
                 p->name, from,
-                p->blocked   ? c->red
-                : p->end < 0 ? c->yellow
-                             : c->dim,
-                p->blocked   ? "BLOCKED"
-                : p->end < 0 ? "still running"
-                             : p->how,
-                c->off);
+                p->blocked                  ? c->red
+                : p->end < 0 && parent >= 0 ? c->yellow
+                                            : c->dim,
+                state, c->off);
     }
 }
 
