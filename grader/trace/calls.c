@@ -211,17 +211,20 @@ void tp_fds_passed(struct tr_state *st, struct tr_pstate *p, const char *text,
     out[0] = '\0';
     size_t used = 0;
     for (const char *q = d ? d + 11 : NULL; q != NULL && *q != ']' && *q != '\0';) {
-        char ann[160], key[96];
+        char ann[160], key[96] = "";
         int fd = tp_parse_fd(q, ann, sizeof ann);
         if (fd < 0)
             break;
-        const char *name =
-            tp_ann_key(st, ann, key, sizeof key) ? tp_obj_name(st, key) : ann;
+        bool ipc = tp_ann_key(st, ann, key, sizeof key);
+        const char *slash = strrchr(ann, '/');
+        const char *name = ipc                              ? tp_obj_name(st, key)
+                           : ann[0] == '/' && slash != NULL ? slash + 1 /* a file */
+                                                            : ann;
         if (used + 60 < len)
-            used += (size_t)snprintf(out + used, len - used, "%s%s%.40s",
-                                     used ? ", " : "", received ? "" : "", name);
-        if (received && key[0] != '\0')
-            tp_fd_set(tp_table(st, p->tgid), fd, key, 'b', false);
+            used += (size_t)snprintf(out + used, len - used, "%s%.40s", used ? ", " : "",
+                                     name);
+        if (received) /* the new fd holds what was passed (a file: nothing drawn) */
+            tp_fd_set(tp_table(st, p->tgid), fd, ipc ? key : "", 'b', false);
         q = strchr(q, '>');
         while (q != NULL && *q == '>')
             q++;
