@@ -179,6 +179,23 @@ static void sock_call(struct tr_state *st, struct tr_pstate *p, const struct cal
         snprintf(e->text, sizeof e->text, "connected");
 }
 
+/* shutdown: a half close, drawn as a close of one direction. */
+static void shutdown_call(struct tr_state *st, struct tr_pstate *p, const struct call *c,
+                          double t)
+{
+    char key[96];
+    if (c->failed || c->nargs < 2 || !tp_live(st, p) ||
+        !tp_fd_key(st, p, c->arg[0], key, sizeof key, NULL))
+        return;
+    struct tr_event *e = obj_event(st, TR_CLOSE, p, t, key);
+    snprintf(e->text, sizeof e->text, "%s",
+             strcmp(c->arg[1], "SHUT_WR") == 0   ? "for writing (shutdown)"
+             : strcmp(c->arg[1], "SHUT_RD") == 0 ? "for reading (shutdown)"
+                                                 : "both ways (shutdown)");
+    if (strcmp(c->arg[1], "SHUT_RD") != 0)
+        tp_obj(st, key)->last_closer = p->pid;
+}
+
 /* clone, fork, vfork, execve, wait4, waitid, kill, tgkill, rt_sigaction. */
 static bool proc_call(struct tr_state *st, struct tr_pstate *p, const struct call *c,
                       double t)
@@ -268,6 +285,8 @@ void tp_call(struct tr_state *st, struct tr_pstate *p, double t0, double t1,
         path_call(st, p, &c, t0, t1);
     else if (strcmp(n, "connect") == 0 || strncmp(n, "accept", 6) == 0)
         sock_call(st, p, &c, t1);
+    else if (strcmp(n, "shutdown") == 0)
+        shutdown_call(st, p, &c, t1);
     else if (!proc_call(st, p, &c, t1))
         tp_ipc_call(st, p, &c, t0, t1);
 }

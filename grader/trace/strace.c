@@ -24,7 +24,7 @@
     "trace=process,pipe,pipe2,read,write,readv,writev,close,dup,dup2,dup3,fcntl,"        \
     "openat,mknodat,msgsnd,msgrcv,semop,semtimedop,shmat,mq_open,mq_timedsend,"          \
     "mq_timedreceive,socketpair,connect,accept,accept4,sendto,recvfrom,sendmsg,"         \
-    "recvmsg,kill,tgkill,rt_sigaction"
+    "recvmsg,shutdown,kill,tgkill,rt_sigaction"
 
 const char *const *trace_strace_args(const char *out_file)
 {
