@@ -4,7 +4,8 @@
 #
 # recorded   the reader on strace logs kept with `ipclab trace --log` (tests/trace/,
 #            gzipped, read back with --replay): lab 01's three_stages_match_sh on the
-#            reference, and on the broken variant pipeline-write-end-leaked
+#            reference, and on the broken variant pipeline-write-end-leaked; a queue,
+#            a semaphore wake, SCM_RIGHTS and signals from labs 03, 05, 07, 09
 # live       the same two runs made now (the reference, then the variant's patch),
 #            their SVG charts well-formed; tracing's cost against a plain run of
 #            the same test in this script (the issue's bound: under 3 s more)
@@ -113,6 +114,31 @@ else
 fi
 colour=$("$IPC" trace --replay "$W/three-stages.log" | grep -c $'\033' || true)
 if [ "$colour" = 0 ]; then pass "recorded: no colour when not on a terminal"; else fail colour "$colour lines"; fi
+
+# Other mechanisms, recorded from the reference solutions of labs 03, 05, 07 and 09:
+# replay NAME CHECK-NAME REGEX...: every REGEX matches a line of the timeline.
+replay() {
+    local log=$1 name=$2 re out
+    shift 2
+    gzip -dc "$ROOT/tests/trace/$log.strace.gz" >"$W/$log.log"
+    out=$(NO_COLOR=1 "$IPC" trace --replay "$W/$log.log" 2>&1)
+    for re in "$@"; do
+        if ! grep -qE -- "$re" <<<"$out"; then
+            fail "recorded $name" "no line matches '$re': $(sed -n '8,30p' <<<"$out")"
+            return
+        fi
+    done
+    pass "recorded $name"
+}
+replay msgtyp-positive-takes-that-type "System V queue: messages with their types" \
+    ' A 5 B into msq [0-9]+, type 3$' ' A 3 B from msq [0-9]+, type 2$'
+replay waiter-wakes-on-unlock "semaphore: the waiter woken by the unlocker" \
+    ' A sem [0-9]+ -1$' ' B sem [0-9]+ -1, woken after [0-9.]+ s by A test$'
+replay receiver-reads-passed-file "SCM_RIGHTS: the fd passed over the socket pair" \
+    ' A makes socket#1: socketpair' ' A socket#1 passes secret.txt$' \
+    ' B socket#1 receives secret.txt$'
+replay peer-signals-after-ready "signals: handler, sender and receiver" \
+    ' A SIGUSR1: handler$' ' B sends SIGUSR1 to A test$' ' A gets SIGUSR1 from B '
 
 # --- live ------------------------------------------------------------------------
 B="$W/build"
