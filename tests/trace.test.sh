@@ -4,8 +4,8 @@
 #
 # recorded   the reader on strace logs kept with `ipclab trace --log` (tests/trace/,
 #            gzipped, read back with --replay): lab 01's three_stages_match_sh on the
-#            reference, and on the broken variant pipeline-write-end-leaked; a queue,
-#            a semaphore wake, SCM_RIGHTS and signals from labs 03, 05, 07, 09
+#            reference, and on the broken variant pipeline-write-end-leaked; System V and
+#            POSIX queues, a semaphore wake, SCM_RIGHTS and signals (labs 03, 05, 07, 09)
 # live       the same two runs made now (the reference, then the variant's patch),
 #            their SVG charts well-formed; tracing's cost against a plain run of
 #            the same test in this script (the issue's bound: under 3 s more)
@@ -132,6 +132,9 @@ replay() {
 }
 replay msgtyp-positive-takes-that-type "System V queue: messages with their types" \
     ' A 5 B into msq [0-9]+, type 3$' ' A 3 B from msq [0-9]+, type 2$'
+replay highest-priority-first "POSIX queue: sends and receives with priorities" \
+    ' A opens mq /ipclab-[0-9]+-0-prio: fd [0-9]+$' ' A 2 B into mq /ipclab-[0-9]+-0-prio, prio 1$' \
+    ' A 3 B from mq /ipclab-[0-9]+-0-prio, prio 5$'
 replay waiter-wakes-on-unlock "semaphore: the waiter woken by the unlocker" \
     ' A sem [0-9]+ -1$' ' B sem [0-9]+ -1, woken after [0-9.]+ s by A test$'
 replay receiver-reads-passed-file "SCM_RIGHTS: the fd passed over the socket pair" \

@@ -169,6 +169,11 @@ bool tp_fd_key(struct tr_state *st, struct tr_pstate *p, const char *arg, char *
         ent = NULL;
     if (e != NULL)
         *e = ent;
+    /* A queue's fd shows as its bare name ("/q"): the table knows it from mq_open. */
+    if (ent != NULL && strncmp(ent->key, "mq:", 3) == 0) {
+        snprintf(key, len, "%s", ent->key);
+        return true;
+    }
     if (tp_ann_key(st, ann, key, len))
         return true;
     /* No annotation (a queue's fd shows as a bare number): what the table says. */
@@ -507,7 +512,7 @@ bool tp_ipc_call(struct tr_state *st, struct tr_pstate *p, const struct call *c,
     } else if (strcmp(n, "mq_open") == 0) {
         char name[80];
         tp_unquote(c->arg[0], name, sizeof name);
-        snprintf(key, sizeof key, "mq:%s", name);
+        snprintf(key, sizeof key, "mq:%s%s", name[0] == '/' ? "" : "/", name);
         tp_fd_set(tp_table(st, p->tgid), (int)c->ret, key, 'b',
                   strstr(c->arg[1], "O_CLOEXEC") != NULL);
         if (live) {
@@ -519,7 +524,7 @@ bool tp_ipc_call(struct tr_state *st, struct tr_pstate *p, const struct call *c,
         if (!tp_fd_key(st, p, c->arg[0], key, sizeof key, NULL))
             return true;
         struct tr_obj *o = tp_obj(st, key);
-        bool snd = n[9] == 's';
+        bool snd = n[8] == 's'; /* mq_timed(s)end */
         if (live) {
             struct tr_event *e = tp_event(st, snd ? TR_SEND : TR_RECV, p->pid, t);
             snprintf(e->obj, sizeof e->obj, "%s", o->name);
