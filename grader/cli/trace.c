@@ -29,6 +29,7 @@ static void usage(FILE *out)
         out,
         "usage: ipclab trace NN TEST [--svg FILE] [--html FILE] [--all] [--log FILE]\n"
         "                           [--src DIR]\n"
+        "       ipclab trace --replay LOG [--svg FILE] [--html FILE]\n"
         "\n"
         "Builds your labs/NN-x/src as check does, runs the one test TEST (its full\n"
         "name, suite/test) under strace with the grader's own runner (watchdog and\n"
@@ -45,6 +46,7 @@ static void usage(FILE *out)
         "  --log FILE   keep strace's own log (what the timeline is read from)\n"
         "  --src DIR    trace the student files in DIR instead of labs/NN-x/src\n"
         "               (built in a temporary folder: the reference, a submission)\n"
+        "  --replay LOG draw a log kept with --log again, running nothing\n"
         "\n"
         "Example: ipclab trace 01 'pipeline/three_stages_match_sh' --svg pipeline.svg\n"
         "Exit status: 0 when the test passed, 1 when it failed, 2 when it could not\n"
