@@ -307,10 +307,11 @@ void tp_blocked(struct tr_state *st, struct tr_pstate *p, double now)
     p->blocked = true;
 }
 
-void tp_blocked_all(struct tr_state *st, double now)
+void tp_blocked_all(struct tr_state *st, double now, double min_seconds)
 {
     for (size_t i = 0; i < st->np; i++)
-        if (tp_live(st, st->p[i]) && st->p[i]->pending != NULL)
+        if (tp_live(st, st->p[i]) && st->p[i]->pending != NULL &&
+            now - st->p[i]->pending_t >= min_seconds)
             tp_blocked(st, st->p[i], now);
 }
 

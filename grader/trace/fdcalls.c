@@ -228,6 +228,11 @@ static bool proc_call(struct tr_state *st, struct tr_pstate *p, const struct cal
         int k = n[0] == 't' ? 1 : 0;
         if (!live || c->nargs < k + 2)
             return true;
+        /* A kill that ends what hung (a deadline's SIGKILL): who was blocked, and
+         * on what, is read now, before the deaths close every fd. */
+        if (strcmp(c->arg[k + 1], "SIGKILL") == 0 ||
+            strcmp(c->arg[k + 1], "SIGTERM") == 0)
+            tp_blocked_all(st, t, BLOCK_SECONDS);
         struct tr_event *e = tp_event(st, TR_KILL, p->pid, t);
         int target = atoi(c->arg[k]);
         e->peer = target > 0 ? target : 0;

@@ -55,7 +55,7 @@ static void ended(struct tr_state *st, int pid, double t, const char *how)
         /* The test was stopped (timeout, crash) or ended: what each process was
          * doing, and what it still held. */
         st->stopped = strncmp(how, "killed", 6) == 0;
-        tp_blocked_all(st, t);
+        tp_blocked_all(st, t, 0);
         tp_held_at_end(st);
     } else if (p->pending != NULL && tp_live(st, p)) {
         tp_blocked(st, p, t);
@@ -181,7 +181,7 @@ static void finish(struct tr_state *st, struct trace *tr)
 {
     if (st->started && !st->ended) {
         /* The log ended inside the test (killed with strace): say what was pending. */
-        tp_blocked_all(st, st->t_last);
+        tp_blocked_all(st, st->t_last, 0);
         tp_held_at_end(st);
         st->t_end = st->t_last;
     }

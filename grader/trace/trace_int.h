@@ -140,8 +140,9 @@ void tp_call(struct tr_state *st, struct tr_pstate *p, double t0, double t1,
              const char *text);
 /* p's pending call is a TR_BLOCKED event, at absolute time now. */
 void tp_blocked(struct tr_state *st, struct tr_pstate *p, double now);
-/* Every test process's pending call is a TR_BLOCKED event (the test stopped). */
-void tp_blocked_all(struct tr_state *st, double now);
+/* Every test process's call pending at least min_seconds is a TR_BLOCKED event
+ * (the test stopped, or is about to kill what hangs). */
+void tp_blocked_all(struct tr_state *st, double now, double min_seconds);
 /* pid's entry e goes away (close, exec, exit): note the write end's last closer;
  * event: a TR_CLOSE event when the process closed it itself. */
 void tp_closed(struct tr_state *st, int pid, const struct tr_fd *e, double t, bool event);
