@@ -13,7 +13,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT/grader" || exit 2
 # The folders that hold sources, lowest first; gradescope/ holds scripts only.
-LAYERS=(base hang engine report class cli) # lowest first: each may use only those before it
+LAYERS=(base hang trace engine report class cli) # lowest first: each may use only those before it
 MAX_LINES=700
 problems=()
 

@@ -327,7 +327,8 @@ awk '{ print } /^int parallel_sum\(/ { f = 1 } f && /^\{/ { f = 0
     "$SOL" >"$C/labs/$L/src/processes.c"
 out=$(timeout 120 "$IPC" check 00 'parallel_sum/*' 2>&1)
 expect "check explains a timeout with the grader's why-it-hung sentence" $? 1 "$out" \
-    '\(timeout, ' 'why it hung: .*read\(\) on pipe'
+    '\(timeout, ' 'why it hung: .*read\(\) on pipe' \
+    "what its processes did: .ipclab trace 00 'parallel_sum/[a-z_]+'. draws the hung test's"
 cp "$SOL" "$C/labs/$L/src/processes.c"
 sed -i '1a /* my own comment */' "$C/labs/$L/src/processes.c"
 out=$(COLUMNS=200 timeout 120 "$IPC" solution 00 2>&1)

@@ -254,6 +254,31 @@ static void crash_where(const struct grade *g, const char *lab_dir, const char *
 }
 
 /*
+ * suggest_trace - name the command that draws what a failed test's processes
+ * did: a selected test that hung (timeout) if any, else the first failure
+ * (IPC mistakes are about who did what when, which one assertion never says).
+ */
+static void suggest_trace(const struct grade *g, const char *glob,
+                          const struct colours *c)
+{
+    const struct test_result *pick = NULL;
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        const struct test_result *r = &g->tests[i];
+        if ((glob != NULL && fnmatch(glob, r->mt->name, FNM_EXTMATCH) != 0) ||
+            r->verdict == V_PASSED || r->verdict == V_SKIPPED || r->verdict == V_NOT_RUN)
+            continue;
+        if (pick == NULL || (r->verdict == V_TIMEOUT && pick->verdict != V_TIMEOUT))
+            pick = r;
+    }
+    if (pick != NULL)
+        fprintf(stdout,
+                "\n%swhat its processes did:%s `ipclab trace %s '%s'` draws the %stest's "
+                "IPC timeline\n",
+                c->yellow, c->off, g->m.id, pick->mt->name,
+                pick->verdict == V_TIMEOUT ? "hung " : "");
+}
+
+/*
  * report - count the tests of g matching glob (all when NULL) into *res
  * (whose counts the caller zeroed) and, unless o->quiet, print their failures
  * (with o->verbose, the raw output too; where a crash happened, see
@@ -302,6 +327,7 @@ static void report(const struct grade *g, const char *glob, const struct check_o
         print_sanitizer(output, &c);
     else if (lab_dir != NULL)
         crash_where(g, lab_dir, glob, &c);
+    suggest_trace(g, glob, &c);
     if (g->runner_note != NULL)
         fprintf(out, "\n%snote:%s %s\n", c.yellow, c.off, g->runner_note);
     if (!g->sb.on && (g->cleaned != NULL || g->left_behind != NULL))

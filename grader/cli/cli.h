@@ -25,6 +25,7 @@ int cmd_grade_student(int argc,
 int cmd_submit(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 int cmd_solution(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /*
  * cli_help - print usage text to stdout and return 0 when argv holds

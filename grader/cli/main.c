@@ -36,6 +36,9 @@ static const struct command commands[] = {
     {"merge", cmd_merge, "merge grade-all --shard outputs into one gradebook", false},
     {"audit", cmd_audit, "the grader's submission audit of a build (for lab checks)",
      false},
+    {"trace", cmd_trace,
+     "one test's IPC timeline: processes, pipes, messages, signals (--svg: a chart)",
+     true},
     {"why-hung", cmd_why_hung, "say where stuck processes are blocked, and why", false},
 };
 

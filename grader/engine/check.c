@@ -7,6 +7,7 @@
 #include "engine/passes.h"
 #include "engine/sandbox.h"
 #include "engine/timeouts.h"
+#include "trace/trace.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,9 +29,11 @@
 /*
  * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests: a tiny
  * script running bin with --filter=FILTER and the native pass's own
- * arguments. Returns 0, or -1 with errno set.
+ * arguments, under the command wrap (NULL-terminated, e.g. strace and its
+ * options) when wrap is not NULL. Returns 0, or -1 with errno set.
  */
-static int make_work(char *work, size_t len, const char *bin, const char *filter)
+static int make_work(char *work, size_t len, const char *bin, const char *filter,
+                     const char *const *wrap)
 {
     const char *base = getenv("TMPDIR");
     snprintf(work, len, "%s/ipclab-check-XXXXXX", base && base[0] == '/' ? base : "/tmp");
@@ -48,7 +51,10 @@ static int make_work(char *work, size_t len, const char *bin, const char *filter
     if (f == NULL)
         return -1;
     /* Test names are [A-Za-z0-9_/]: nothing in the filter needs quoting but '. */
-    fprintf(f, "#!/bin/sh\nexec '%s' '--filter=%s' \"$@\"\n", bin, filter);
+    fprintf(f, "#!/bin/sh\nexec ");
+    for (size_t i = 0; wrap != NULL && wrap[i] != NULL; i++)
+        fprintf(f, "'%s' ", wrap[i]); /* strace's options: no ' in them */
+    fprintf(f, "'%s' '--filter=%s' \"$@\"\n", bin, filter);
     if (fclose(f) != 0)
         return -1;
     return chmod(p, 0700);
@@ -153,7 +159,7 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     if (filter == NULL)
         return;
     char *f = xasprintf("%s)", filter);
-    if (make_work(works[s], sizeof works[s], bin, f) < 0) {
+    if (make_work(works[s], sizeof works[s], bin, f, NULL) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
         works[s][0] = '\0';
         free(f);
@@ -408,4 +414,45 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         note_left_behind(g, &before, &after);
     }
     return n;
+}
+
+/* check_trace_test - see check.h. */
+int check_trace_test(struct grade *g, const char *bin, const char *test,
+                     const char *log_file)
+{
+    size_t idx = g->m.ntests;
+    for (size_t i = 0; i < g->m.ntests; i++)
+        if (strcmp(g->m.tests[i].name, test) == 0)
+            idx = i;
+    if (idx == g->m.ntests) {
+        errno = ENOENT;
+        return -1;
+    }
+    char work[2048];
+    if (make_work(work, sizeof work, bin, test, trace_strace_args(log_file)) < 0)
+        return -1;
+    /* Its own timeout, three seconds for strace's start, and the kill's margin. */
+    char timeout[32], wall[32];
+    snprintf(timeout, sizeof timeout, "%d", (int)g->m.tests[idx].timeout + 3);
+    snprintf(wall, sizeof wall, "%g", g->m.tests[idx].timeout + 20);
+    char *table = timeouts_table(&g->m);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = {"grade", "--inner-native", work, timeout, wall, table, NULL};
+        _exit(native_inner(6, argv));
+    }
+    free(table);
+    if (pid < 0) {
+        fs_rm_rf(work);
+        return -1;
+    }
+    reap(&pid);
+    int *owner = xcalloc(g->m.ntests, sizeof *owner);
+    for (size_t i = 0; i < g->m.ntests; i++)
+        owner[i] = i == idx ? 0 : -1;
+    collect_lane(g, work, owner, 0, NULL);
+    free(owner);
+    pass_cleanup_host(g);
+    return 0;
 }

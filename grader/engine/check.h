@@ -45,4 +45,15 @@ struct check_early {
 size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
                        const struct check_early *early, char **output);
 
+/*
+ * check_trace_test - run the one test named test (exactly "suite/name") of
+ * g->m with the test binary bin under strace (trace_strace_args: its log
+ * goes to log_file) inside the grader's own native pass, as check runs it
+ * (watchdog, why-it-hung, leftovers killed and IPC objects removed), and
+ * read its result into g->tests[] (grade_init'ed by the caller). Returns 0,
+ * or -1 with errno set (ENOENT: no such test) when it could not run.
+ */
+int check_trace_test(struct grade *g, const char *bin, const char *test,
+                     const char *log_file);
+
 #endif /* IPCLAB_CHECK_H */

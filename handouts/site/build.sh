@@ -6,8 +6,10 @@
 # highlighting (pandoc's, inline CSS: no JavaScript), Graphviz diagrams as SVG
 # files, every C listing checked against its marked source region
 # (listings.lua), and a closing "Tests and points" table read from the lab's
-# manifest, so the page and the grader never disagree. Needs pandoc, graphviz
-# and build/ipclab (make builds it).
+# manifest, so the page and the grader never disagree; then, for each lab in
+# traces.txt, the IPC timeline of one test run on the reference solution now
+# (`ipclab trace --svg`), so the picture follows the code. Needs pandoc,
+# graphviz, strace and build/ipclab (make builds it).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,7 +18,7 @@ OUT=${1:-$ROOT/build/handouts}
 IPCLAB="$ROOT/build/ipclab"
 export IPCLAB_ROOT="$ROOT"
 
-for tool in pandoc dot "$IPCLAB"; do
+for tool in pandoc dot strace "$IPCLAB"; do
     command -v "$tool" >/dev/null || {
         echo "handouts: '$tool' is missing (run 'make deps' and 'make')" >&2
         exit 2
@@ -45,6 +47,37 @@ if [ -d "$ROOT/tests/broken" ]; then
 else
     export IPCLAB_BROKEN_ROOT="$SITE/broken"
 fi
+
+# One test per lab, traced on the reference solution (traces.txt): img/trace-LAB.svg.
+# (IPCLAB_HANDOUTS_NO_TRACES=1 skips them: a build that tests something else.)
+declare -A TRACED=()
+if [ -n "${IPCLAB_HANDOUTS_NO_TRACES:-}" ]; then exec 3</dev/null; else exec 3<"$SITE/traces.txt"; fi
+while read -r lab test <&3; do
+    case "$lab" in '#'* | '') continue ;; esac
+    if [ ! -f "$ROOT/handouts/$lab.md" ] || [ ! -d "$ROOT/solutions/$lab/src" ]; then continue; fi
+    if ! NO_COLOR=1 "$IPCLAB" trace "${lab%%-*}" "$test" --src "$ROOT/solutions/$lab/src" \
+        --svg "$OUT/img/trace-$lab.svg" >"$WORK/trace-$lab.txt" 2>&1; then
+        echo "handouts: tracing $lab $test on the reference failed:" >&2
+        tail -5 "$WORK/trace-$lab.txt" >&2
+        exit 1
+    fi
+    TRACED[$lab]=$test
+done
+exec 3<&-
+
+# trace_section SLUG: the traced test's chart, when the lab has one.
+trace_section() {
+    local test=${TRACED[$1]:-}
+    [ -n "$test" ] || return 0
+    echo
+    echo "## One test, traced"
+    echo
+    echo "What the processes of \`$test\` did when it ran on the reference solution,"
+    echo "drawn from a real trace when this page was built. \`ipclab trace ${1%%-*} '$test'"
+    echo "--svg FILE\` draws any test the same way, yours included, passing or not."
+    echo
+    echo "![The IPC timeline of $test](img/trace-$1.svg)"
+}
 
 # title_of SLUG: the page's first "# " heading.
 title_of() { sed -n 's/^# //p' "$ROOT/handouts/$1.md" | head -n 1; }
@@ -75,6 +108,7 @@ for i in "${!pages[@]}"; do
     # Fenced-code info strings "c from=P#N" become pandoc attributes.
     # shellcheck disable=SC2016 # a sed program
     { sed -E 's/^```c from=([^ ]+)$/```{.c from="\1"}/' "$ROOT/handouts/$slug.md"
+      trace_section "$slug"
       exercise_table "$slug"; } >"$WORK/$slug.md"
     args=(--from=commonmark_x --to=html5 --standalone --toc --toc-depth=2
         --template="$SITE/template.html" --highlight-style=tango
