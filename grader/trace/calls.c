@@ -337,12 +337,24 @@ void tp_held_at_end(struct tr_state *st)
     }
 }
 
-/* The probe's writes mark the test's start and end. */
+/*
+ * The probe's writes mark the test's start and end. Under the fork runner
+ * (labs/support/forkrun.c, how the grader runs tests) no worker is exec'd:
+ * the process that writes the start record is the test's, and the test
+ * ends when it does (its end record travels on a shared page, not here).
+ */
 bool tp_probe_mark(struct tr_state *st, struct tr_pstate *p, const struct call *c,
                    double t)
 {
-    if (st->probe == NULL || p->pid != st->worker || strcmp(c->name, "write") != 0 ||
+    if (st->probe == NULL || strcmp(c->name, "write") != 0 ||
         strstr(c->arg[0], st->probe) == NULL)
+        return false;
+    if (st->worker == 0 && !st->started && c->nargs > 1 &&
+        strstr(c->arg[1], "\\\"event\\\":\\\"start\\\"") != NULL) {
+        st->worker = p->pid;
+        snprintf(p->name, sizeof p->name, "test");
+    }
+    if (p->pid != st->worker)
         return false;
     if (!st->started) {
         st->started = true;
