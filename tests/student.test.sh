@@ -202,6 +202,17 @@ out=$(timeout 120 "$IPC" check 00 'isolation/*' 2>&1)
 expect "check 00 GLOB runs only the matching tests" $? 1 "$out" '\(filtered\)' \
     '0/[1-9] tests pass'
 if grep -q '✗ wait_status' <<<"$out"; then fail "check glob" "other suites shown"; fi
+# As many lanes as tests, so no lane holds perf tests: a lane never started
+# has no report and must not be read as one ("the test run was stopped").
+for glob in 'isolation/*' 'describe_status/*' 'reap_finished/*'; do
+    out=$(timeout 120 "$IPC" check 00 "$glob" 2>&1)
+    if grep -q 'note: the test run was stopped' <<<"$out"; then
+        fail "check 00 '$glob': no note about a lane that never ran" "$out"
+        break
+    fi
+done
+[ "$glob" = 'reap_finished/*' ] && ! grep -q 'note: the test run' <<<"$out" &&
+    pass "check: a lane that never ran is not reported as stopped"
 
 out=$("$IPC" 2>&1)
 # shellcheck disable=SC2016 # the backquotes are the output's own

@@ -368,7 +368,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
             free(filters[s]);
             filters[s] = f;
         }
-    char works[MAX_LANES + 1][2048];
+    char works[MAX_LANES + 1][2048] = {{0}}; /* a lane never launched has "" */
     pid_t pids[MAX_LANES + 1] = {0};
     char timeout[32], wall[32];
     double budget = 20;
