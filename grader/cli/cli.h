@@ -108,12 +108,14 @@ struct check_opts {
 int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res);
 
 /*
- * check_args - check's and watch's command line, `[--asan] [NN] [GLOB]`,
- * into *o and *lab (left as they are when absent). Returns -1 to go on, 0
- * after --help, 2 after a usage error (printed with usage).
+ * check_args - check's and watch's command line, `[--asan] [NN] [GLOB]`:
+ * the options into *o (which records the result), the lab NN (else
+ * fallback; NULL: NN is required) resolved into dir (len bytes). Returns
+ * -1 to go on, 0 after --help, 2 after a usage error (printed with usage)
+ * or a lab that does not resolve.
  */
-int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
-               const char **lab);
+int check_args(int argc, char **argv, const char *usage, const char *fallback,
+               struct check_opts *o, char *dir, size_t len);
 
 /*
  * cli_lab_manifest - the command line `VERB NN [ARG]` (--help answered):
