@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -263,6 +264,36 @@ ssize_t ipct_drain(int fd, void *buf, size_t cap, int timeout_ms)
             return (ssize_t)(got < cap ? got : cap);
         got += (size_t)n;
     }
+}
+
+int ipct_send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf, *end = p + len;
+    while (p < end) {
+        ssize_t n = send(fd, p, (size_t)(end - p), MSG_NOSIGNAL);
+        if (n > 0)
+            p += n;
+        else if (n == 0 || errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+int ipct_read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+    char *p = buf, *end = p + len;
+    while (p < end) {
+        if (!ipct_readable_within(fd, timeout_ms)) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        ssize_t n = read(fd, p, (size_t)(end - p));
+        if (n > 0)
+            p += n;
+        else if (n == 0 || errno != EINTR)
+            return -1;
+    }
+    return 0;
 }
 
 ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,

@@ -74,23 +74,6 @@ static bool wait_in_read(pid_t pid, int fd)
     return false;
 }
 
-/* Read exactly len bytes, waiting at most timeout_ms for each part. 0 or -1. */
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-    size_t got = 0;
-    while (got < len) {
-        if (!ipct_readable_within(fd, timeout_ms))
-            return -1;
-        ssize_t r = read(fd, (char *)buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 /* Block (how = SIG_BLOCK) or unblock one signal; returns the previous mask. */
 static sigset_t mask_one(int how, int sig)
 {
@@ -812,7 +795,7 @@ static void expect_out(struct loop *l, const char *text)
 {
     char buf[128] = "";
     size_t len = strlen(text);
-    cr_assert_eq(read_exact(l->out, buf, len, 5000), 0,
+    cr_assert_eq(ipct_read_exact(l->out, buf, len, 5000), 0,
                  "expected \"%s\" from the loop, got \"%s\"", text, buf);
     cr_assert_eq(memcmp(buf, text, len), 0, "expected \"%s\", got \"%.*s\"", text,
                  (int)len, buf);
@@ -1022,7 +1005,7 @@ static void svc_line(struct svc *s, char *line, size_t cap)
     size_t len = 0;
     while (len + 1 < cap) {
         char c;
-        if (read_exact(s->out, &c, 1, 5000) < 0)
+        if (ipct_read_exact(s->out, &c, 1, 5000) < 0)
             break;
         line[len++] = c;
         if (c == '\n')
