@@ -15,12 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(boundaries, .timeout = 10);
-TestSuite(listener, .timeout = 10);
-TestSuite(fdpass, .timeout = 10);
-TestSuite(peercred, .timeout = 10);
-TestSuite(server, .timeout = 10);
-
 /* ---- helpers ------------------------------------------------------------- */
 
 /* A socket path in this test's private directory (short: sun_path is 108 bytes). */
@@ -77,6 +71,8 @@ static void make_stale(const char *path)
 /* ---- count_reads --------------------------------------------------------- */
 
 static const char *const three[] = {"one", "two", "three"};
+
+TestSuite(boundaries, .timeout = 10);
 
 /* $begin boundaries_side_by_side */
 Test(boundaries, stream_merges_messages)
@@ -193,6 +189,8 @@ Test(boundaries, closes_both_sockets)
 }
 
 /* ---- us_listen / us_connect ---------------------------------------------- */
+
+TestSuite(listener, .timeout = 10);
 
 Test(listener, stream_connect_accept)
 {
@@ -401,6 +399,8 @@ static int file_with(const char *name, const char *text)
     cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
     return fd;
 }
+
+TestSuite(fdpass, .timeout = 10);
 
 /* $begin pass_file */
 Test(fdpass, receiver_reads_passed_file)
@@ -615,6 +615,8 @@ static pid_t client_waiting_for_eof(const char *path)
     return pid;
 }
 
+TestSuite(peercred, .timeout = 10);
+
 Test(peercred, credentials_of_client)
 {
     char path[128];
@@ -722,6 +724,8 @@ static int roundtrip(int fd, const char *msg)
         return -1;
     return memcmp(got, want, len) == 0 ? 0 : -1;
 }
+
+TestSuite(server, .timeout = 10);
 
 Test(server, echoes_uppercase)
 {

@@ -49,12 +49,23 @@ static pid_t start_counting_server(int listener)
     _exit(0);
 }
 
+/*
+ * spawn_server - a listener on a free loopback port (into *port) served by
+ * start(listener) in a child. The child's copy of the listener is then the
+ * only one, so the server's death refuses connects. Returns its pid.
+ */
+static pid_t spawn_server(pid_t (*start)(int listener), uint16_t *port)
+{
+    int l = th_listener(1, port);
+    pid_t server = start(l);
+    close(l);
+    return server;
+}
+
 Test(halfclose, request_reply_half_closes)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_counting_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_counting_server, &port);
     int fd = th_connect(port);
     cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
     char reply[64] = "";
@@ -70,9 +81,7 @@ Test(halfclose, request_reply_half_closes)
 Test(halfclose, reply_too_long_is_emsgsize)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_counting_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_counting_server, &port);
     int fd = th_connect(port);
     char reply[4];
     errno = 0;
@@ -104,9 +113,7 @@ static pid_t start_upper_server(int listener)
 Test(halfclose, upper_server_answers_at_eof)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_upper_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_upper_server, &port);
     int fd = th_connect(port);
     cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
     cr_assert_eq(ipct_send_all(fd, "Mixed Case 123", 14), 0);
@@ -126,9 +133,7 @@ Test(halfclose, upper_server_talks_to_socat)
 {
     /* A real peer: socat sends its stdin, half-closes, prints the answer. */
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_upper_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_upper_server, &port);
     char target[64];
     snprintf(target, sizeof target, "TCP:127.0.0.1:%u", port);
     char *argv[] = {"socat", "-t", "10", "-", target, NULL};
@@ -144,9 +149,7 @@ Test(halfclose, upper_server_talks_to_socat)
 Test(halfclose, upper_server_refuses_too_much)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_upper_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_upper_server, &port);
     int fd = th_connect(port);
     char *big = malloc(UPPER_MAX + 1);
     cr_assert_not_null(big);

@@ -19,13 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-TestSuite(handlers, .timeout = 10);
-TestSuite(shutdown, .timeout = 10);
-TestSuite(reaper, .timeout = 10);
-TestSuite(waiting, .timeout = 10);
-TestSuite(tally, .timeout = 10);
-TestSuite(loop, .timeout = 10);
-
 /* ---- helpers ------------------------------------------------------------- */
 
 static volatile sig_atomic_t hits;        /* count_hit's counter */
@@ -120,6 +113,8 @@ static long wait_count(long (*counter)(void), long want)
 }
 
 /* ---- sig_install --------------------------------------------------------- */
+
+TestSuite(handlers, .timeout = 10);
 
 Test(handlers, handler_runs)
 {
@@ -331,6 +326,8 @@ static void check_running_service(pid_t pid)
     close(c);
 }
 
+TestSuite(shutdown, .timeout = 10);
+
 /* $begin sigterm_test */
 Test(shutdown, sigterm_removes_everything)
 {
@@ -463,6 +460,8 @@ static void make_zombies(int n, pid_t *pids)
     }
 }
 
+TestSuite(reaper, .timeout = 10);
+
 /* $begin fifty_zombies */
 Test(reaper, fifty_children_no_zombie)
 {
@@ -565,6 +564,8 @@ Test(reaper, uninstall_restores_previous)
 
 /* ---- wait_signal --------------------------------------------------------- */
 
+TestSuite(waiting, .timeout = 10);
+
 Test(waiting, pending_signal_is_not_lost)
 {
     sigsafety_reset();
@@ -660,6 +661,8 @@ Test(waiting, uncatchable_is_einval)
 }
 
 /* ---- tally_signals ------------------------------------------------------- */
+
+TestSuite(tally, .timeout = 10);
 
 /* $begin coalesce_vs_queue */
 Test(tally, standard_signals_coalesce)
@@ -811,6 +814,8 @@ static void expect_end(struct loop *l, int code)
     cr_assert_neq(got, 202, "signal_loop left an fd open (the signalfd?)");
     cr_assert_eq(got, code, "signal_loop returned %d, expected %d", got, code);
 }
+
+TestSuite(loop, .timeout = 10);
 
 Test(loop, copies_data)
 {
