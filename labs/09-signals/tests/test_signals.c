@@ -34,6 +34,16 @@ static void count_hit(int sig)
     }
 }
 
+/* Install count_hit for sig (no SA_RESTART): hits from 0, a byte to fd (-1: none). */
+static void count_hits_of(int sig, int fd)
+{
+    hits = 0;
+    hit_fd = fd;
+    struct sigaction sa = {.sa_handler = count_hit};
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(sig, &sa, NULL), 0);
+}
+
 static void other_hit(int sig)
 {
     (void)sig;
@@ -617,11 +627,7 @@ Test(waiting, signal_before_sleep_is_not_lost)
 Test(waiting, other_signals_do_not_end_wait)
 {
     sigsafety_reset();
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction usr2 = {.sa_handler = count_hit};
-    sigemptyset(&usr2.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &usr2, NULL), 0);
+    count_hits_of(SIGUSR2, -1);
     sigsafety_inject(SIGUSR2, SIGUSR1); /* first a stranger, then the one we want */
     cr_assert_eq(wait_signal(SIGUSR1, -1), 0, "wait_signal: %s", strerror(errno));
     cr_assert_eq(hits, 1, "SIGUSR2 should have been handled by its own handler");
@@ -632,11 +638,7 @@ Test(waiting, other_signals_do_not_end_wait)
 Test(waiting, mask_and_action_restored)
 {
     sigsafety_reset();
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction mine = {.sa_handler = count_hit};
-    sigemptyset(&mine.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR1, &mine, NULL), 0);
+    count_hits_of(SIGUSR1, -1);
     sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
     sigset_t before = current_mask();
     sigsafety_inject(SIGUSR1, 0);
@@ -704,11 +706,7 @@ Test(tally, queues_up_to_tally_max)
 
 Test(tally, action_and_mask_restored)
 {
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction mine = {.sa_handler = count_hit};
-    sigemptyset(&mine.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &mine, NULL), 0);
+    count_hits_of(SIGUSR2, -1);
     sigset_t old = mask_one(SIG_BLOCK, SIGUSR1);
     sigset_t before = current_mask();
     struct tally t;
@@ -1318,11 +1316,7 @@ Test(syncwait, pending_signal_is_taken)
 
 Test(syncwait, no_handler_runs)
 {
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction mine = {.sa_handler = count_hit};
-    sigemptyset(&mine.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &mine, NULL), 0);
+    count_hits_of(SIGUSR2, -1);
     sigsafety_reset();
     sigsafety_inject(SIGUSR2, 0); /* sent the moment take_signals waits */
     sigset_t set = set_of(SIGUSR2, 0);
@@ -1433,11 +1427,7 @@ Test(syncwait, interrupted_wait_goes_on)
 {
     int h[2];
     cr_assert_eq(pipe2(h, O_CLOEXEC), 0);
-    hits = 0;
-    hit_fd = h[1];
-    struct sigaction other = {.sa_handler = count_hit}; /* no SA_RESTART: EINTR */
-    sigemptyset(&other.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &other, NULL), 0);
+    count_hits_of(SIGUSR2, h[1]); /* no SA_RESTART: EINTR */
     pid_t pid = interrupt_sigwait(h[0], h[1]);
     sigset_t set = set_of(SIGUSR1, 0);
     struct sigrecord rec[1];
