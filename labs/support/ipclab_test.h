@@ -162,6 +162,9 @@ int ipct_send_all(int fd, const void *buf, size_t len);
  */
 int ipct_read_exact(int fd, void *buf, size_t len, int timeout_ms);
 
+/* ipct_is_mapped - true if addr lies in one of the ranges /proc/self/maps lists. */
+bool ipct_is_mapped(const void *addr);
+
 /* True when the test binary runs under valgrind (shrink iteration counts). */
 bool ipct_under_valgrind(void);
 
