@@ -196,48 +196,45 @@ static void test_leak_read(void)
     wait(NULL);
 }
 
-/* Both sides write a lot before reading: each pipe fills, both block. */
-static void test_twopipe(void)
+/*
+ * A parent and a child joined by two pipes (down: fds 3 and 4, parent to
+ * child; up: fds 5 and 6, back). Each side first writes a lot, then reads
+ * (write_first: each pipe fills, both block in write), or reads one byte
+ * (each waits for the other to write, both block in read).
+ */
+static void two_way(bool write_first)
 {
     int down[2], up[2];
     if (pipe(down) < 0 || pipe(up) < 0)
         die_child("pipe");
     expect_fd(down[1], 4);
     expect_fd(up[0], 5);
-    if (fork_role("child") == 0) {
-        close(down[1]);
-        close(up[0]);
-        write_big(up[1]);
-        read_to_eof(down[0]);
-        _exit(0);
+    pid_t child = fork_role("child");
+    int rd = child == 0 ? down[0] : up[0], wr = child == 0 ? up[1] : down[1];
+    close(child == 0 ? down[1] : up[1]);
+    close(child == 0 ? up[0] : down[0]);
+    char c;
+    if (write_first) {
+        write_big(wr);
+        read_to_eof(rd);
+    } else if (read(rd, &c, 1) < 0) {
+        die_child("read");
     }
-    close(down[0]);
-    close(up[1]);
-    write_big(down[1]);
-    read_to_eof(up[0]);
+    if (child == 0)
+        _exit(0);
     wait(NULL);
+}
+
+/* Both sides write a lot before reading: each pipe fills, both block. */
+static void test_twopipe(void)
+{
+    two_way(true);
 }
 
 /* Both sides read first: each waits for the other to write. */
 static void test_readread(void)
 {
-    int down[2], up[2];
-    if (pipe(down) < 0 || pipe(up) < 0)
-        die_child("pipe");
-    if (fork_role("child") == 0) {
-        close(down[1]);
-        close(up[0]);
-        char c;
-        if (read(down[0], &c, 1) < 0)
-            die_child("read");
-        _exit(0);
-    }
-    close(down[0]);
-    close(up[1]);
-    char c;
-    if (read(up[0], &c, 1) < 0)
-        die_child("read");
-    wait(NULL);
+    two_way(false);
 }
 
 /* A child opens a FIFO (for reading, or writing) and nobody opens the other end. */
