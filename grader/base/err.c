@@ -51,14 +51,32 @@ char *xstrdup_or_null(const char *s)
     return s == NULL ? NULL : xstrdup(s);
 }
 
+/* xvasprintf - vasprintf into a new string; exits (status 2) when memory runs out. */
+static char *xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        err_out_of_memory();
+    return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        err_out_of_memory();
     return s;
+}
+
+void xappendf(char **s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *more = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *joined = xasprintf("%s%s", *s, more);
+    free(more);
+    free(*s);
+    *s = joined;
 }

@@ -40,4 +40,8 @@ char *xstrdup_or_null(const char *s);
 /* xasprintf - asprintf that exits the grader (status 2) when memory runs out. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* xappendf - replace the malloc'd string *s by *s followed by the formatted text; exits
+   (status 2) when memory runs out. */
+void xappendf(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif /* IPCLAB_ERR_H */

@@ -172,12 +172,12 @@ static int write_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
+        if (n < 0 && errno != EINTR)
             return -1;
-        data += n;
-        len -= (size_t)n;
+        if (n > 0) { /* n < 0 here: interrupted before writing, so try again */
+            data += n;
+            len -= (size_t)n;
+        }
     }
     return 0;
 }
@@ -230,17 +230,14 @@ int fs_copy_file(const char *from, const char *to, const struct fs_copy *o)
     out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0)
         goto fail;
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
+    ssize_t n;
+    do { /* to the end of the file (n == 0), reading again after EINTR */
+        n = read(in, buf, sizeof buf);
+        if (n > 0 && write_all(out, buf, (size_t)n) < 0)
             goto fail;
-        if (n == 0)
-            break;
-        if (write_all(out, buf, (size_t)n) < 0)
-            goto fail;
-    }
+    } while (n > 0 || (n < 0 && errno == EINTR));
+    if (n < 0)
+        goto fail;
     if (o != NULL && o->keep_times) {
         struct timespec times[2] = {st.st_atim, st.st_mtim};
         if (futimens(out, times) < 0)

@@ -60,38 +60,16 @@ static int build(const char *lab_dir, const char *sub, const char *dir)
 
 int cmd_audit(int argc, char **argv)
 {
-    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
-                                         {"build", required_argument, NULL, 'b'},
-                                         {"submission", required_argument, NULL, 's'},
-                                         {"harness", required_argument, NULL, 'H'},
-                                         {"time", no_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *lab = NULL, *bdir = NULL, *sub = NULL, *harness = NULL;
     bool timed = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            lab = optarg;
-            break;
-        case 'b':
-            bdir = optarg;
-            break;
-        case 's':
-            sub = optarg;
-            break;
-        case 'H':
-            harness = optarg;
-            break;
-        case 't':
-            timed = true;
-            break;
-        default:
-            return cli_help_or_usage(c, usage);
-        }
-    }
+    const struct cli_opt opts[] = {CLI_ROW("lab", 0, CLI_STRING, &lab),
+                                   CLI_ROW("build", 0, CLI_STRING, &bdir),
+                                   CLI_ROW("submission", 0, CLI_STRING, &sub),
+                                   CLI_ROW("harness", 0, CLI_STRING, &harness),
+                                   CLI_ROW("time", 0, CLI_TRUE, &timed)};
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
+    if (rc >= 0)
+        return rc;
     if (lab == NULL || (bdir == NULL) == (sub == NULL) || optind != argc) {
         usage(stderr);
         return 2;

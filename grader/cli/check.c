@@ -623,11 +623,13 @@ stopped:
     return 130;
 }
 
-int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
-               const char **lab)
+int check_args(int argc, char **argv, const char *usage, const char *fallback,
+               struct check_opts *o, char *dir, size_t len)
 {
+    *o = (struct check_opts){.record = true};
     if (cli_help(argc, argv, usage) == 0)
         return 0;
+    const char *lab = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--asan") == 0)
             o->asan = true;
@@ -638,8 +640,8 @@ int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
         else if (argv[i][0] == '-') {
             fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
             return 2;
-        } else if (*lab == NULL)
-            *lab = argv[i];
+        } else if (lab == NULL)
+            lab = argv[i];
         else if (o->glob == NULL)
             o->glob = argv[i];
         else {
@@ -647,24 +649,23 @@ int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
             return 2;
         }
     }
-    return -1;
+    if (lab == NULL)
+        lab = fallback;
+    if (lab == NULL) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return resolve_lab(lab, dir, len) < 0 ? 2 : -1;
 }
 
 /* cmd_check - `ipclab check [--asan] NN [GLOB]`; exit status of check_lab. */
 int cmd_check(int argc, char **argv)
 {
-    struct check_opts o = {.record = true};
-    const char *lab = NULL;
-    int rc = check_args(argc, argv, usage, &o, &lab);
+    struct check_opts o;
+    char dir[4096];
+    int rc = check_args(argc, argv, usage, NULL, &o, dir, sizeof dir);
     if (rc >= 0)
         return rc;
-    if (lab == NULL) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    char dir[4096];
-    if (resolve_lab(lab, dir, sizeof dir) < 0)
-        return 2;
     proc_install_signals();
     struct check_result res;
     return check_lab(dir, &o, &res);

@@ -39,6 +39,52 @@ int cli_help(int argc, char **argv, const char *usage);
  */
 int cli_help_or_usage(int c, void (*usage)(FILE *out));
 
+/* What a verb's option does when it is given (see cli_parse). */
+enum cli_kind {
+    CLI_STRING, /* --name VALUE: *(const char **)dst = VALUE */
+    CLI_TRUE,   /* --name: *(bool *)dst = true */
+    CLI_FALSE,  /* --name: *(bool *)dst = false (the "--no-X" options) */
+    CLI_CHOICE, /* --name: *(int *)dst = value (one of exclusive choices; the last wins)
+                 */
+    CLI_CALL,   /* --name VALUE: call(VALUE, dst), which prints why and returns -1
+                   when VALUE is wrong (a usage error) */
+};
+
+/* One option of a verb's command line: a row of the table cli_parse reads. */
+struct cli_opt {
+    const char *name;                  /* the long name, without "--" */
+    char letter;                       /* the one-letter form (-q), or 0 */
+    enum cli_kind kind;                /* what giving it does */
+    void *dst;                         /* where it is stored (see cli_kind) */
+    int value;                         /* CLI_CHOICE: the value stored */
+    int (*call)(char *arg, void *dst); /* CLI_CALL: checks and stores VALUE */
+};
+
+/* Rows of a cli_opt table: a plain option, one of a choice, one whose value a function
+   checks. */
+#define CLI_ROW(name, letter, kind, dst)                                                 \
+    {                                                                                    \
+        (name), (letter), (kind), (dst), 0, NULL                                         \
+    }
+#define CLI_CHOOSE(name, dst, value)                                                     \
+    {                                                                                    \
+        (name), 0, CLI_CHOICE, (dst), (value), NULL                                      \
+    }
+#define CLI_WITH(name, letter, dst, call)                                                \
+    {                                                                                    \
+        (name), (letter), CLI_CALL, (dst), 0, (call)                                     \
+    }
+
+/*
+ * cli_parse - the options of argv (getopt_long: long names, letters,
+ * --name=VALUE) against the n rows of opts, plus --help and -h. Stores
+ * each option as its row says. Returns -1 to go on, with optind at the
+ * first operand; 0 after --help (usage printed on stdout); 2 after an
+ * unknown option or a wrong value (usage or the reason printed on stderr).
+ */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, size_t n,
+              void (*usage)(FILE *out));
+
 /* What one `ipclab check` run is asked to do. */
 struct check_opts {
     bool asan;        /* build with SAN=1 into build/asan */
@@ -65,12 +111,14 @@ struct check_opts {
 int check_lab(const char *lab_dir, const struct check_opts *o, struct check_result *res);
 
 /*
- * check_args - check's and watch's command line, `[--asan] [NN] [GLOB]`,
- * into *o and *lab (left as they are when absent). Returns -1 to go on, 0
- * after --help, 2 after a usage error (printed with usage).
+ * check_args - check's and watch's command line, `[--asan] [NN] [GLOB]`:
+ * the options into *o (which records the result), the lab NN (else
+ * fallback; NULL: NN is required) resolved into dir (len bytes). Returns
+ * -1 to go on, 0 after --help, 2 after a usage error (printed with usage)
+ * or a lab that does not resolve.
  */
-int check_args(int argc, char **argv, const char *usage, struct check_opts *o,
-               const char **lab);
+int check_args(int argc, char **argv, const char *usage, const char *fallback,
+               struct check_opts *o, char *dir, size_t len);
 
 /*
  * cli_lab_manifest - the command line `VERB NN [ARG]` (--help answered):

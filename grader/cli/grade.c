@@ -183,89 +183,45 @@ static void end_progress(struct display *d, const struct grade *g)
     progress_bar_end(&d->bar);
 }
 
+/* parse_jobs - --jobs N (N >= 1) into *(long *)dst; -1 (after saying why) otherwise. */
+static int parse_jobs(char *arg, void *dst)
+{
+    long jobs = strtol(arg, NULL, 10);
+    if (jobs < 1) {
+        fprintf(stderr, "ipclab: --jobs wants a number >= 1\n");
+        return -1;
+    }
+    *(long *)dst = jobs;
+    return 0;
+}
+
 int cmd_grade(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--inner-native") == 0)
         return native_inner(argc, argv);
-    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
-                                         {"submission", required_argument, NULL, 's'},
-                                         {"json", required_argument, NULL, 'J'},
-                                         {"junit", required_argument, NULL, 'X'},
-                                         {"csv", required_argument, NULL, 'C'},
-                                         {"report-json", required_argument, NULL, 'R'},
-                                         {"student", required_argument, NULL, 'n'},
-                                         {"policy", required_argument, NULL, 'p'},
-                                         {"jobs", required_argument, NULL, 'j'},
-                                         {"no-sandbox", no_argument, NULL, 'S'},
-                                         {"no-valgrind", no_argument, NULL, 'V'},
-                                         {"keep-work", no_argument, NULL, 'k'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"progress", no_argument, NULL, 'P'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *lab = NULL, *sub = NULL, *policy = NULL, *student = NULL;
     const char *outs[4] = {NULL, NULL, NULL, NULL};
     bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false,
          progress = false;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "qvhj:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            lab = optarg;
-            break;
-        case 's':
-            sub = optarg;
-            break;
-        case 'J':
-            outs[0] = optarg;
-            break;
-        case 'X':
-            outs[1] = optarg;
-            break;
-        case 'C':
-            outs[2] = optarg;
-            break;
-        case 'R':
-            outs[3] = optarg;
-            break;
-        case 'n':
-            student = optarg;
-            break;
-        case 'p':
-            policy = optarg;
-            break;
-        case 'j':
-            jobs = strtol(optarg, NULL, 10);
-            if (jobs < 1) {
-                fprintf(stderr, "ipclab: --jobs wants a number >= 1\n");
-                return 2;
-            }
-            break;
-        case 'S':
-            sandbox = false;
-            break;
-        case 'V':
-            valgrind = false;
-            break;
-        case 'k':
-            keep = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'P':
-            progress = true;
-            break;
-        case 'v':
-            verbose = true;
-            break;
-        default: /* 'h' (--help) or an unknown option */
-            return cli_help_or_usage(c, usage);
-        }
-    }
+    const struct cli_opt opts[] = {CLI_ROW("lab", 0, CLI_STRING, &lab),
+                                   CLI_ROW("submission", 0, CLI_STRING, &sub),
+                                   CLI_ROW("json", 0, CLI_STRING, &outs[0]),
+                                   CLI_ROW("junit", 0, CLI_STRING, &outs[1]),
+                                   CLI_ROW("csv", 0, CLI_STRING, &outs[2]),
+                                   CLI_ROW("report-json", 0, CLI_STRING, &outs[3]),
+                                   CLI_ROW("student", 0, CLI_STRING, &student),
+                                   CLI_ROW("policy", 0, CLI_STRING, &policy),
+                                   CLI_WITH("jobs", 'j', &jobs, parse_jobs),
+                                   CLI_ROW("no-sandbox", 0, CLI_FALSE, &sandbox),
+                                   CLI_ROW("no-valgrind", 0, CLI_FALSE, &valgrind),
+                                   CLI_ROW("keep-work", 0, CLI_TRUE, &keep),
+                                   CLI_ROW("quiet", 'q', CLI_TRUE, &quiet),
+                                   CLI_ROW("progress", 0, CLI_TRUE, &progress),
+                                   CLI_ROW("verbose", 'v', CLI_TRUE, &verbose)};
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
+    if (rc >= 0)
+        return rc;
     if (lab == NULL || sub == NULL || optind != argc) {
         usage(stderr);
         return 2;

@@ -71,71 +71,73 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
     return 0;
 }
 
+/* parse_shard_opt - --shard K/N into the class_meta dst; -1 (after saying why) if wrong.
+ */
+static int parse_shard_opt(char *arg, void *dst)
+{
+    struct class_meta *meta = dst;
+    if (parse_shard(arg, &meta->shard_k, &meta->shard_n) < 0) {
+        fprintf(stderr, "ipclab: --shard wants K/N with 1 <= K <= N, not '%s'\n", arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* parse_jobs - -j N (1 to 1024) into the unsigned dst; -1 (after saying why) if wrong. */
+static int parse_jobs(char *arg, void *dst)
+{
+    char *end;
+    unsigned long jobs = strtoul(arg, &end, 10);
+    if (*end != '\0' || jobs < 1 || jobs > 1024) {
+        fprintf(stderr, "ipclab: -j wants a number from 1 to 1024\n");
+        return -1;
+    }
+    *(unsigned *)dst = (unsigned)jobs;
+    return 0;
+}
+
+/* parse_timeout - --timeout SECS into the double dst; -1 (after saying why) if wrong. */
+static int parse_timeout(char *arg, void *dst)
+{
+    char *end;
+    double secs = strtod(arg, &end);
+    if (*end != '\0' || secs < 0) {
+        fprintf(stderr, "ipclab: --timeout wants seconds, not '%s'\n", arg);
+        return -1;
+    }
+    *(double *)dst = secs;
+    return 0;
+}
+
+/* add_grade_opt - one more --grade-opt for the class_run dst; -1 past MAX_GRADE_OPTS. */
+static int add_grade_opt(char *arg, void *dst)
+{
+    struct class_run *r = dst;
+    if (r->nextra == MAX_GRADE_OPTS) {
+        fprintf(stderr, "ipclab: at most %d --grade-opt\n", MAX_GRADE_OPTS);
+        return -1;
+    }
+    r->extra[r->nextra++] = arg;
+    return 0;
+}
+
 /* parse_args - fill r from the command line. Returns -1 to go on, else an exit status. */
 static int parse_args(struct class_run *r, int argc, char **argv, const char **out_arg)
 {
-    static const struct option opts[] = {{"lab", required_argument, NULL, 'l'},
-                                         {"out", required_argument, NULL, 'o'},
-                                         {"jobs", required_argument, NULL, 'j'},
-                                         {"shard", required_argument, NULL, 's'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"force", no_argument, NULL, 'f'},
-                                         {"grade-opt", required_argument, NULL, 'g'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     r->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
     r->timeout = 1800;
-    int c;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "j:o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l':
-            r->lab = optarg;
-            break;
-        case 'o':
-            *out_arg = optarg;
-            break;
-        case 'j':
-            r->jobs = (unsigned)strtoul(optarg, &end, 10);
-            if (*end != '\0' || r->jobs < 1 || r->jobs > 1024) {
-                fprintf(stderr, "ipclab: -j wants a number from 1 to 1024\n");
-                return 2;
-            }
-            break;
-        case 's':
-            if (parse_shard(optarg, &r->meta.shard_k, &r->meta.shard_n) < 0) {
-                fprintf(stderr, "ipclab: --shard wants K/N with 1 <= K <= N, not '%s'\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 't':
-            r->timeout = strtod(optarg, &end);
-            if (*end != '\0' || r->timeout < 0) {
-                fprintf(stderr, "ipclab: --timeout wants seconds, not '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'f':
-            r->force = true;
-            break;
-        case 'g':
-            if (r->nextra == MAX_GRADE_OPTS) {
-                fprintf(stderr, "ipclab: at most %d --grade-opt\n", MAX_GRADE_OPTS);
-                return 2;
-            }
-            r->extra[r->nextra++] = optarg;
-            break;
-        case 'q':
-            r->quiet = true;
-            break;
-        default: /* 'h' (--help) or an unknown option */
-            return cli_help_or_usage(c, usage);
-        }
-    }
+    const struct cli_opt opts[] = {CLI_ROW("lab", 0, CLI_STRING, &r->lab),
+                                   CLI_ROW("out", 'o', CLI_STRING, out_arg),
+                                   CLI_WITH("jobs", 'j', &r->jobs, parse_jobs),
+                                   CLI_WITH("shard", 0, &r->meta, parse_shard_opt),
+                                   CLI_WITH("timeout", 0, &r->timeout, parse_timeout),
+                                   CLI_ROW("force", 0, CLI_TRUE, &r->force),
+                                   CLI_WITH("grade-opt", 0, r, add_grade_opt),
+                                   CLI_ROW("quiet", 'q', CLI_TRUE, &r->quiet)};
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
+    if (rc >= 0)
+        return rc;
     if (r->lab == NULL || *out_arg == NULL || optind != argc - 1) {
         usage(stderr);
         return 2;

@@ -24,49 +24,16 @@ static void usage(FILE *out)
 
 int cmd_manifest(int argc, char **argv)
 {
-    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF } what = TESTS;
-    static const struct option opts[] = {{"tests", no_argument, NULL, 't'},
-                                         {"student-files", no_argument, NULL, 'f'},
-                                         {"points", no_argument, NULL, 'p'},
-                                         {"title", no_argument, NULL, 'T'},
-                                         {"timeout", no_argument, NULL, 'o'},
-                                         {"hidden", no_argument, NULL, 'H'},
-                                         {"no-valgrind", no_argument, NULL, 'n'},
-                                         {"perf", no_argument, NULL, 'P'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            what = TESTS;
-            break;
-        case 'f':
-            what = FILES;
-            break;
-        case 'p':
-            what = POINTS;
-            break;
-        case 'T':
-            what = TITLE;
-            break;
-        case 'o':
-            what = TIMEOUT;
-            break;
-        case 'H':
-            what = HIDDEN;
-            break;
-        case 'n':
-            what = NOVG;
-            break;
-        case 'P':
-            what = PERF;
-            break;
-        default: /* 'h' (--help) or an unknown option */
-            return cli_help_or_usage(c, usage);
-        }
-    }
+    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF };
+    int what = TESTS;
+    const struct cli_opt opts[] = {
+        CLI_CHOOSE("tests", &what, TESTS),      CLI_CHOOSE("student-files", &what, FILES),
+        CLI_CHOOSE("points", &what, POINTS),    CLI_CHOOSE("title", &what, TITLE),
+        CLI_CHOOSE("timeout", &what, TIMEOUT),  CLI_CHOOSE("hidden", &what, HIDDEN),
+        CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF)};
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
+    if (rc >= 0)
+        return rc;
     if (optind != argc - 1) {
         usage(stderr);
         return 2;

@@ -143,21 +143,11 @@ static int read_inputs(char **dirs, int n, struct class_meta *meta, struct roste
 /* cmd_merge - merge shard directories into --out (see usage); returns the exit status. */
 int cmd_merge(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *out_arg = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out_arg = optarg;
-            break;
-        default: /* 'h' (--help) or an unknown option */
-            return cli_help_or_usage(c, usage);
-        }
-    }
+    const struct cli_opt opts[] = {CLI_ROW("out", 'o', CLI_STRING, &out_arg)};
+    int parsed = cli_parse(argc, argv, opts, 1, usage);
+    if (parsed >= 0)
+        return parsed;
     if (out_arg == NULL || optind >= argc) {
         usage(stderr);
         return 2;

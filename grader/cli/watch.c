@@ -156,16 +156,14 @@ static const char *default_lab(char *buf, size_t len)
  */
 int cmd_watch(int argc, char **argv)
 {
-    struct check_opts o = {.record = true};
-    const char *lab = NULL;
-    int rc = check_args(argc, argv, usage, &o, &lab);
+    char spec[16], dir[4096], src[4200];
+    struct check_opts o;
+    const char *fallback = default_lab(spec, sizeof spec);
+    int rc = check_args(argc, argv, usage, fallback, &o, dir, sizeof dir);
     if (rc >= 0)
         return rc;
-    char spec[16], dir[4096], src[4200];
-    if (lab == NULL)
-        lab = default_lab(spec, sizeof spec);
     struct manifest m;
-    if (resolve_lab(lab, dir, sizeof dir) < 0 || manifest_load(dir, &m) < 0)
+    if (manifest_load(dir, &m) < 0)
         return 2;
     snprintf(src, sizeof src, "%s/src", dir);
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

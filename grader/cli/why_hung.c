@@ -46,24 +46,12 @@ static pid_t parse_pid(const char *arg)
 /* `ipclab why-hung`: exit status 0 once explained, 1 if a pid is gone, 2 on bad usage. */
 int cmd_why_hung(int argc, char **argv)
 {
-    static const struct option opts[] = {{"tree", no_argument, NULL, 't'},
-                                         {"brief", no_argument, NULL, 'b'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int tree = 0, brief = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "tbh", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            tree = 1;
-            break;
-        case 'b':
-            brief = 1;
-            break;
-        default: /* 'h' (--help) or an unknown option */
-            return cli_help_or_usage(c, usage);
-        }
-    }
+    bool tree = false, brief = false;
+    const struct cli_opt opts[] = {CLI_ROW("tree", 't', CLI_TRUE, &tree),
+                                   CLI_ROW("brief", 'b', CLI_TRUE, &brief)};
+    int rc = cli_parse(argc, argv, opts, 2, usage);
+    if (rc >= 0)
+        return rc;
     if (optind >= argc) {
         usage(stderr);
         return 2;

@@ -1,6 +1,7 @@
 /* native.c - the native pass inside the sandbox: watchdog and why-it-hung capture. */
 #include "engine/native.h"
 #include "hang/hang.h"
+#include "hang/procfs.h"
 #include "base/fs.h"
 #include "base/proc.h"
 
@@ -81,36 +82,22 @@ static double mono(void)
 /* Parent pid and state of pid from /proc/PID/stat; -1 if it is gone. */
 static pid_t parent_of(pid_t pid, char *state)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    struct procfs_stat st;
+    if (procfs_read_stat(pid, 0, &st) < 0)
         return -1;
-    pid_t ppid = -1;
-    if (fgets(buf, sizeof buf, f) != NULL) {
-        char *close = strrchr(buf, ')');
-        int pp;
-        if (close != NULL && sscanf(close + 2, "%c %d", state, &pp) == 2)
-            ppid = (pid_t)pp;
-    }
-    fclose(f);
-    return ppid;
+    *state = st.state;
+    return st.ppid;
 }
 
 /* True if SIGKILL is already pending for pid (it is dying). */
 static bool dying(pid_t pid)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    const unsigned long long kill_bit = 1ULL << (SIGKILL - 1);
+    unsigned long long shared, own;
+    if (procfs_status_mask(pid, "ShdPnd", &shared) < 0 ||
+        procfs_status_mask(pid, "SigPnd", &own) < 0)
         return true;
-    bool yes = false;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "ShdPnd:", 7) == 0 || strncmp(line, "SigPnd:", 7) == 0)
-            yes = yes || (strtoull(line + 7, NULL, 16) & (1ULL << (SIGKILL - 1)));
-    fclose(f);
-    return yes;
+    return ((shared | own) & kill_bit) != 0;
 }
 
 static void reap_orphans(struct watch *w);

@@ -166,17 +166,13 @@ static int diagnose_thread(struct hctx *c, struct hproc *p, struct hthread *t,
     struct hfd *f = fd_find(p, (long)(int)t->sc.args[0]);
     switch (si->kind) {
     case K_READ:
-        if (f != NULL && f->type == S_IFIFO)
-            return diag_pipe_read(c, p, t, f, b);
-        if (f != NULL && f->type == S_IFSOCK)
-            return diag_socket(c, p, t, f, b);
-        break;
     case K_WRITE:
+        /* read(2) and write(2) on a pipe or FIFO; on a socket, as recv and send */
+        if (f != NULL && f->type == S_IFIFO && si->kind == K_READ)
+            return diag_pipe_read(c, p, t, f, b);
         if (f != NULL && f->type == S_IFIFO)
             return diag_pipe_write(c, p, t, f, b);
-        if (f != NULL && f->type == S_IFSOCK)
-            return diag_socket(c, p, t, f, b);
-        break;
+        /* fall through */
     case K_RECV:
     case K_SEND:
     case K_ACCEPT:

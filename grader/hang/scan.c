@@ -32,59 +32,39 @@
 /* System calls                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* Grouped by kind of wait; SC(call, name, kind) is SYS_call, shown as name. The calls
+   of the old ABI exist together or not at all (arm64 and riscv have only the new
+   ones: ppoll, pselect6, epoll_pwait, openat, rt_sigsuspend). */
+/* clang-format off */
+#define SC(call, name, kind) {SYS_##call, (name), K_##kind}
 static const struct sc_info sc_table[] = {
-    {SYS_read, "read", K_READ},
-    {SYS_readv, "readv", K_READ},
-    {SYS_pread64, "pread", K_READ},
-    {SYS_preadv, "preadv", K_READ},
-    {SYS_write, "write", K_WRITE},
-    {SYS_writev, "writev", K_WRITE},
-    {SYS_pwrite64, "pwrite", K_WRITE},
-    {SYS_pwritev, "pwritev", K_WRITE},
-    {SYS_recvfrom, "recv", K_RECV},
-    {SYS_recvmsg, "recvmsg", K_RECV},
-    {SYS_sendto, "send", K_SEND},
-    {SYS_sendmsg, "sendmsg", K_SEND},
-    {SYS_accept, "accept", K_ACCEPT},
-    {SYS_accept4, "accept4", K_ACCEPT},
-    {SYS_connect, "connect", K_CONNECT},
-#ifdef SYS_poll
-    {SYS_poll, "poll", K_POLL},
-#endif
-    {SYS_ppoll, "ppoll", K_POLL},
-#ifdef SYS_select
-    {SYS_select, "select", K_SELECT},
-#endif
-    {SYS_pselect6, "pselect", K_SELECT},
-#ifdef SYS_epoll_wait
-    {SYS_epoll_wait, "epoll_wait", K_EPOLL},
-#endif
-    {SYS_epoll_pwait, "epoll_pwait", K_EPOLL},
+    SC(read, "read", READ), SC(readv, "readv", READ), SC(pread64, "pread", READ),
+    SC(preadv, "preadv", READ),
+    SC(write, "write", WRITE), SC(writev, "writev", WRITE), SC(pwrite64, "pwrite", WRITE),
+    SC(pwritev, "pwritev", WRITE),
+    SC(recvfrom, "recv", RECV), SC(recvmsg, "recvmsg", RECV), SC(sendto, "send", SEND),
+    SC(sendmsg, "sendmsg", SEND),
+    SC(accept, "accept", ACCEPT), SC(accept4, "accept4", ACCEPT),
+    SC(connect, "connect", CONNECT),
+    SC(ppoll, "ppoll", POLL), SC(pselect6, "pselect", SELECT),
+    SC(epoll_pwait, "epoll_pwait", EPOLL),
+    SC(openat, "open", OPENAT), SC(wait4, "waitpid", WAIT), SC(waitid, "waitid", WAITID),
+    SC(futex, "futex", FUTEX), SC(semtimedop, "semop", SEMOP),
+    SC(msgrcv, "msgrcv", MSGRCV), SC(msgsnd, "msgsnd", MSGSND),
+    SC(mq_timedreceive, "mq_receive", MQRECV), SC(mq_timedsend, "mq_send", MQSEND),
+    SC(nanosleep, "nanosleep", SLEEP), SC(clock_nanosleep, "clock_nanosleep", CLOCKSLEEP),
+    SC(rt_sigsuspend, "sigsuspend", SIGWAIT), SC(rt_sigtimedwait, "sigwait", SIGWAIT),
+    SC(fcntl, "fcntl", LOCK), SC(flock, "flock", LOCK),
 #ifdef SYS_open
-    {SYS_open, "open", K_OPEN},
+    SC(poll, "poll", POLL), SC(select, "select", SELECT), SC(open, "open", OPEN),
+    SC(epoll_wait, "epoll_wait", EPOLL), SC(pause, "pause", PAUSE),
 #endif
-    {SYS_openat, "open", K_OPENAT},
-    {SYS_wait4, "waitpid", K_WAIT},
-    {SYS_waitid, "waitid", K_WAITID},
-    {SYS_futex, "futex", K_FUTEX},
-#ifdef SYS_semop
-    {SYS_semop, "semop", K_SEMOP},
+#ifdef SYS_semop /* i386 has only ipc(2) */
+    SC(semop, "semop", SEMOP),
 #endif
-    {SYS_semtimedop, "semop", K_SEMOP},
-    {SYS_msgrcv, "msgrcv", K_MSGRCV},
-    {SYS_msgsnd, "msgsnd", K_MSGSND},
-    {SYS_mq_timedreceive, "mq_receive", K_MQRECV},
-    {SYS_mq_timedsend, "mq_send", K_MQSEND},
-    {SYS_nanosleep, "nanosleep", K_SLEEP},
-    {SYS_clock_nanosleep, "clock_nanosleep", K_CLOCKSLEEP},
-#ifdef SYS_pause
-    {SYS_pause, "pause", K_PAUSE},
-#endif
-    {SYS_rt_sigsuspend, "sigsuspend", K_SIGWAIT},
-    {SYS_rt_sigtimedwait, "sigwait", K_SIGWAIT},
-    {SYS_fcntl, "fcntl", K_LOCK},
-    {SYS_flock, "flock", K_LOCK},
 };
+/* clang-format on */
+#undef SC
 
 /* The table entry for nr, or NULL. */
 const struct sc_info *sc_lookup(long nr)
@@ -123,19 +103,34 @@ pid_t pid_of_name(const char *name)
     return *end == '\0' && v > 0 && v <= INT_MAX ? (pid_t)v : 0;
 }
 
+/*
+ * grow - arr (n elements of size bytes in use, room for *cap) with room for
+ * one more: the same array, or a larger one (first elements, then double).
+ * Returns NULL and sets c->oom when memory runs out (arr is then kept).
+ */
+static void *grow(struct hctx *c, void *arr, size_t n, size_t *cap, size_t size,
+                  size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? 2 * *cap : first;
+    void *grown = realloc(arr, ncap * size);
+    if (grown == NULL) {
+        c->oom = 1;
+        return NULL;
+    }
+    *cap = ncap;
+    return grown;
+}
+
 /* Append one holder to c->holders (sets c->oom on failure). */
 static void add_holder(struct hctx *c, const struct holder *h)
 {
-    if (c->nholders == c->capholders) {
-        size_t cap = c->capholders ? 2 * c->capholders : 256;
-        struct holder *n = realloc(c->holders, cap * sizeof *n);
-        if (n == NULL) {
-            c->oom = 1;
-            return;
-        }
-        c->holders = n;
-        c->capholders = cap;
-    }
+    struct holder *all =
+        grow(c, c->holders, c->nholders, &c->capholders, sizeof *all, 256);
+    if (all == NULL)
+        return;
+    c->holders = all;
     c->holders[c->nholders++] = *h;
 }
 
@@ -173,16 +168,10 @@ static void scan_fds(struct hctx *c, pid_t pid, struct hproc *p)
         }
         if (p == NULL)
             continue;
-        if (p->nfds == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            struct hfd *n = realloc(p->fds, ncap * sizeof *n);
-            if (n == NULL) {
-                c->oom = 1;
-                break;
-            }
-            p->fds = n;
-            cap = ncap;
-        }
+        struct hfd *fds = grow(c, p->fds, p->nfds, &cap, sizeof *fds, 16);
+        if (fds == NULL)
+            break;
+        p->fds = fds;
         struct hfd *f = &p->fds[p->nfds++];
         memset(f, 0, sizeof *f);
         f->fd = fd;
@@ -226,16 +215,10 @@ static void scan_threads(struct hctx *c, struct hproc *p)
         pid_t tid = pid_of_name(e->d_name);
         if (tid == 0)
             continue;
-        if (p->nth == cap) {
-            size_t ncap = cap ? 2 * cap : 4;
-            struct hthread *n = realloc(p->th, ncap * sizeof *n);
-            if (n == NULL) {
-                c->oom = 1;
-                break;
-            }
-            p->th = n;
-            cap = ncap;
-        }
+        struct hthread *th = grow(c, p->th, p->nth, &cap, sizeof *th, 4);
+        if (th == NULL)
+            break;
+        p->th = th;
         struct hthread *t = &p->th[p->nth];
         memset(t, 0, sizeof *t);
         t->tid = tid;
@@ -362,27 +345,21 @@ static void infer_from_wchan(const struct hproc *p, struct hthread *t)
         int fd_kind; /* 0: no fd, else O_RDONLY + 1, O_WRONLY + 1, 8 listening socket,
                         9 other socket */
     } guesses[] = {
-        {"pipe_read", SYS_read, O_RDONLY + 1},
-        {"pipe_write", SYS_write, O_WRONLY + 1},
-        {"wait_for_partner", SYS_openat, 0},
-        {"fifo_open", SYS_openat, 0},
-        {"futex", SYS_futex, 0},
-        {"=do_wait", SYS_wait4, 0},
-        {"msgrcv", SYS_msgrcv, 0},
-        {"msgsnd", SYS_msgsnd, 0},
-        {"semtimedop", SYS_semtimedop, 0},
-        {"nanosleep", SYS_nanosleep, 0},
+        /* clang-format off */
+        /* The first that matches wins: accept before recv. */
+        {"pipe_read", SYS_read, O_RDONLY + 1}, {"pipe_write", SYS_write, O_WRONLY + 1},
+        {"wait_for_partner", SYS_openat, 0}, {"fifo_open", SYS_openat, 0},
+        {"futex", SYS_futex, 0}, {"=do_wait", SYS_wait4, 0}, {"msgrcv", SYS_msgrcv, 0},
+        {"msgsnd", SYS_msgsnd, 0}, {"semtimedop", SYS_semtimedop, 0},
+        {"nanosleep", SYS_nanosleep, 0}, {"sigsuspend", SYS_rt_sigsuspend, 0},
+        {"sigtimedwait", SYS_rt_sigtimedwait, 0},
+        {"accept", SYS_accept, 8}, {"wait_for_more_packets", SYS_accept, 8},
+        {"unix_stream_read", SYS_recvfrom, 9}, {"unix_stream_data_wait", SYS_recvfrom, 9},
+        {"wait_for_more_packets", SYS_recvfrom, 9}, {"sk_wait_data", SYS_recvfrom, 9},
 #ifdef SYS_pause
         {"pause", SYS_pause, 0},
 #endif
-        {"sigsuspend", SYS_rt_sigsuspend, 0},
-        {"sigtimedwait", SYS_rt_sigtimedwait, 0},
-        {"accept", SYS_accept, 8},
-        {"wait_for_more_packets", SYS_accept, 8},
-        {"unix_stream_read", SYS_recvfrom, 9},
-        {"unix_stream_data_wait", SYS_recvfrom, 9},
-        {"wait_for_more_packets", SYS_recvfrom, 9},
-        {"sk_wait_data", SYS_recvfrom, 9},
+        /* clang-format on */
     };
     if (t->sc.status != PROCFS_SC_UNKNOWN || t->wchan[0] == '\0')
         return;

@@ -72,11 +72,8 @@ char *report_audit_text(const struct grade *g)
     for (size_t i = 0; i < g->audit.n; i++) {
         const struct audit_finding *f = &g->audit.f[i];
         char *line = audit_finding_text(f);
-        char *n =
-            xasprintf("%s\n%s%s", out, f->refused ? "" : "note: ", line ? line : f->what);
+        xappendf(&out, "\n%s%s", f->refused ? "" : "note: ", line ? line : f->what);
         free(line);
-        free(out);
-        out = n;
     }
     return out;
 }
@@ -88,31 +85,18 @@ char *report_notes(const struct grade *g)
         size_t n = 0;
         for (size_t i = 0; i < g->audit.n; i++)
             n += g->audit.f[i].refused;
-        char *m = xasprintf("%s; %s by the submission audit (%zu finding%s)", out,
-                            g->audit_refused ? "refused" : "flagged for review", n,
-                            n == 1 ? "" : "s");
-        free(out);
-        out = m;
+        xappendf(&out, "; %s by the submission audit (%zu finding%s)",
+                 g->audit_refused ? "refused" : "flagged for review", n,
+                 n == 1 ? "" : "s");
     }
-    if (g->missing_files != NULL) {
-        char *n = xasprintf("%s; student files not found: %s", out, g->missing_files);
-        free(out);
-        out = n;
-    } else if (!g->build_ok) {
-        char *n = xasprintf("%s; the submission does not compile", out);
-        free(out);
-        out = n;
-    }
-    if (g->runner_note != NULL) {
-        char *n = xasprintf("%s; %s", out, g->runner_note);
-        free(out);
-        out = n;
-    }
-    if (g->valgrind_skipped) {
-        char *n = xasprintf("%s; valgrind pass skipped (--no-valgrind)", out);
-        free(out);
-        out = n;
-    }
+    if (g->missing_files != NULL)
+        xappendf(&out, "; student files not found: %s", g->missing_files);
+    else if (!g->build_ok)
+        xappendf(&out, "; the submission does not compile");
+    if (g->runner_note != NULL)
+        xappendf(&out, "; %s", g->runner_note);
+    if (g->valgrind_skipped)
+        xappendf(&out, "; valgrind pass skipped (--no-valgrind)");
     return out;
 }
 

@@ -147,6 +147,24 @@ bool ipct_readable_within(int fd, int timeout_ms);
  */
 ssize_t ipct_drain(int fd, void *buf, size_t cap, int timeout_ms);
 
+/*
+ * ipct_send_all - send all len bytes on socket fd, resuming after short
+ * sends and EINTR; MSG_NOSIGNAL, so a closed peer gives -1/EPIPE instead of
+ * killing the test with SIGPIPE. Returns 0, or -1 with errno set.
+ */
+int ipct_send_all(int fd, const void *buf, size_t len);
+
+/*
+ * ipct_read_exact - read exactly len bytes from fd, waiting at most
+ * timeout_ms for each part (a negative timeout_ms: as long as it takes),
+ * resuming after EINTR. Returns 0, or -1 on end of file, an error or a
+ * timeout (errno ETIMEDOUT).
+ */
+int ipct_read_exact(int fd, void *buf, size_t len, int timeout_ms);
+
+/* ipct_is_mapped - true if addr lies in one of the ranges /proc/self/maps lists. */
+bool ipct_is_mapped(const void *addr);
+
 /* True when the test binary runs under valgrind (shrink iteration counts). */
 bool ipct_under_valgrind(void);
 

@@ -9,12 +9,14 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,6 +268,50 @@ ssize_t ipct_drain(int fd, void *buf, size_t cap, int timeout_ms)
     }
 }
 
+int ipct_send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf, *end = p + len;
+    while (p < end) {
+        ssize_t n = send(fd, p, (size_t)(end - p), MSG_NOSIGNAL);
+        if (n > 0)
+            p += n;
+        else if (n == 0 || errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+int ipct_read_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+    char *p = buf, *end = p + len;
+    while (p < end) {
+        if (!ipct_readable_within(fd, timeout_ms)) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        ssize_t n = read(fd, p, (size_t)(end - p));
+        if (n > 0)
+            p += n;
+        else if (n == 0 || errno != EINTR)
+            return -1;
+    }
+    return 0;
+}
+
+bool ipct_is_mapped(const void *addr)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    unsigned long lo, hi, a = (unsigned long)(uintptr_t)addr;
+    char line[512];
+    bool found = false;
+    cr_assert_not_null(f, "/proc/self/maps: %s", strerror(errno));
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= a && a < hi)
+            found = true;
+    fclose(f);
+    return found;
+}
+
 ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,
                  size_t outcap, int *status, int timeout_ms)
 {
@@ -279,10 +325,10 @@ ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,
     }
     pid_t pid = ipct_fork();
     if (pid == 0) {
-        if (dup2(to_child[0], STDIN_FILENO) < 0 || dup2(from_child[1], STDOUT_FILENO) < 0)
-            _exit(127);
-        execvp(argv[0], argv);
-        _exit(127);
+        if (dup2(to_child[0], STDIN_FILENO) >= 0 &&
+            dup2(from_child[1], STDOUT_FILENO) >= 0)
+            execvp(argv[0], argv);
+        _exit(127); /* no stdin/stdout, or no such program */
     }
     close(to_child[0]);
     close(from_child[1]);

@@ -18,6 +18,7 @@
  * reached the expected state within 10 s (the report is printed anyway).
  */
 #include "hang/hang.h"
+#include "hang/procfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,16 @@ static void expect_fd(int fd, int want)
     }
 }
 
+/* A pipe (or a unix stream socketpair) on fds 3 and 4, which the expected sentences name.
+ */
+static void pair_at_3_4(int fds[2], bool socket)
+{
+    if (socket ? socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0 : pipe(fds) < 0)
+        die_child(socket ? "socketpair" : "pipe");
+    expect_fd(fds[0], 3);
+    expect_fd(fds[1], 4);
+}
+
 /* Write len bytes of zeroes to fd (blocks once the pipe is full). */
 static void write_big(int fd)
 {
@@ -104,33 +116,38 @@ static void read_to_eof(int fd)
         die_child("read");
 }
 
+/*
+ * A reader that forgets to close the other end of what it reads (a pipe:
+ * it reads fd 3 and keeps fd 4; a socketpair: it reads fd 4 and keeps fd
+ * 3); the parent writes, closes both of its ends and waits.
+ */
+static void leaky_reader(bool socket)
+{
+    int fds[2];
+    pair_at_3_4(fds, socket);
+    int rd = socket ? 1 : 0, wr = 1 - rd;
+    if (fork_role("reader") == 0) {
+        read_to_eof(fds[rd]); /* BUG: fds[wr] is still open here */
+        _exit(0);
+    }
+    close(fds[rd]);
+    if (write(fds[wr], "hello", 5) != 5)
+        die_child("write");
+    close(fds[wr]);
+    wait(NULL);
+}
+
 /* The reader forgets to close its own write end; the parent closes both of its ends. */
 static void test_leak(void)
 {
-    int p[2];
-    if (pipe(p) < 0)
-        die_child("pipe");
-    expect_fd(p[0], 3);
-    expect_fd(p[1], 4);
-    if (fork_role("reader") == 0) {
-        read_to_eof(p[0]); /* BUG: p[1] is still open here */
-        _exit(0);
-    }
-    close(p[0]);
-    if (write(p[1], "hello", 5) != 5)
-        die_child("write");
-    close(p[1]);
-    wait(NULL);
+    leaky_reader(false);
 }
 
 /* The reader closes its write end, but the parent keeps its own while it waits. */
 static void test_leak_parent(void)
 {
     int p[2];
-    if (pipe(p) < 0)
-        die_child("pipe");
-    expect_fd(p[0], 3);
-    expect_fd(p[1], 4);
+    pair_at_3_4(p, false);
     if (fork_role("reader") == 0) {
         close(p[1]);
         read_to_eof(p[0]);
@@ -146,10 +163,7 @@ static void test_leak_parent(void)
 static void test_leak_sibling(void)
 {
     int p[2];
-    if (pipe(p) < 0)
-        die_child("pipe");
-    expect_fd(p[0], 3);
-    expect_fd(p[1], 4);
+    pair_at_3_4(p, false);
     if (fork_role("writer") == 0) {
         close(p[0]);
         if (write(p[1], "hello", 5) != 5)
@@ -172,10 +186,7 @@ static void test_leak_sibling(void)
 static void test_leak_read(void)
 {
     int p[2];
-    if (pipe(p) < 0)
-        die_child("pipe");
-    expect_fd(p[0], 3);
-    expect_fd(p[1], 4);
+    pair_at_3_4(p, false);
     if (fork_role("writer") == 0) {
         write_big(p[1]); /* BUG: p[0] is still open here */
         _exit(0);
@@ -185,48 +196,45 @@ static void test_leak_read(void)
     wait(NULL);
 }
 
-/* Both sides write a lot before reading: each pipe fills, both block. */
-static void test_twopipe(void)
+/*
+ * A parent and a child joined by two pipes (down: fds 3 and 4, parent to
+ * child; up: fds 5 and 6, back). Each side first writes a lot, then reads
+ * (write_first: each pipe fills, both block in write), or reads one byte
+ * (each waits for the other to write, both block in read).
+ */
+static void two_way(bool write_first)
 {
     int down[2], up[2];
     if (pipe(down) < 0 || pipe(up) < 0)
         die_child("pipe");
     expect_fd(down[1], 4);
     expect_fd(up[0], 5);
-    if (fork_role("child") == 0) {
-        close(down[1]);
-        close(up[0]);
-        write_big(up[1]);
-        read_to_eof(down[0]);
-        _exit(0);
+    pid_t child = fork_role("child");
+    int rd = child == 0 ? down[0] : up[0], wr = child == 0 ? up[1] : down[1];
+    close(child == 0 ? down[1] : up[1]);
+    close(child == 0 ? up[0] : down[0]);
+    char c;
+    if (write_first) {
+        write_big(wr);
+        read_to_eof(rd);
+    } else if (read(rd, &c, 1) < 0) {
+        die_child("read");
     }
-    close(down[0]);
-    close(up[1]);
-    write_big(down[1]);
-    read_to_eof(up[0]);
+    if (child == 0)
+        _exit(0);
     wait(NULL);
+}
+
+/* Both sides write a lot before reading: each pipe fills, both block. */
+static void test_twopipe(void)
+{
+    two_way(true);
 }
 
 /* Both sides read first: each waits for the other to write. */
 static void test_readread(void)
 {
-    int down[2], up[2];
-    if (pipe(down) < 0 || pipe(up) < 0)
-        die_child("pipe");
-    if (fork_role("child") == 0) {
-        close(down[1]);
-        close(up[0]);
-        char c;
-        if (read(down[0], &c, 1) < 0)
-            die_child("read");
-        _exit(0);
-    }
-    close(down[0]);
-    close(up[1]);
-    char c;
-    if (read(up[0], &c, 1) < 0)
-        die_child("read");
-    wait(NULL);
+    two_way(false);
 }
 
 /* A child opens a FIFO (for reading, or writing) and nobody opens the other end. */
@@ -357,20 +365,7 @@ static void test_accept(void)
 /* A child reads a socketpair to EOF but keeps the parent's end open. */
 static void test_socketpair(void)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        die_child("socketpair");
-    expect_fd(sv[0], 3);
-    expect_fd(sv[1], 4);
-    if (fork_role("reader") == 0) {
-        read_to_eof(sv[1]); /* BUG: sv[0] is still open here */
-        _exit(0);
-    }
-    close(sv[1]);
-    if (write(sv[0], "hello", 5) != 5)
-        die_child("write");
-    close(sv[0]);
-    wait(NULL);
+    leaky_reader(true);
 }
 
 /* The reading thread of test_thread: names itself and reads to EOF. */
@@ -385,10 +380,7 @@ static void *reader_thread(void *arg)
 static void test_thread(void)
 {
     int p[2];
-    if (pipe(p) < 0)
-        die_child("pipe");
-    expect_fd(p[0], 3);
-    expect_fd(p[1], 4);
+    pair_at_3_4(p, false);
     pthread_t t;
     errno = pthread_create(&t, NULL, reader_thread, &p[0]);
     if (errno != 0)
@@ -441,50 +433,20 @@ static const struct mode modes[] = {
 };
 
 /*
- * sleeps_in - is the task at dir (/proc/PID/task/TID) asleep in system call
- * nr? (-1: semop or semtimedop; -2: accept or accept4)
+ * sleeps_in - is task tid of pid, in state, asleep in system call nr?
+ * (-1: semop or semtimedop; -2: accept or accept4)
  */
-static int sleeps_in(const char *dir, long nr)
+static int sleeps_in(pid_t pid, pid_t tid, char state, long nr)
 {
-    char path[600], buf[512];
-    snprintf(path, sizeof path, "%s/stat", dir);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    struct procfs_syscall sc;
+    if (state != 'S' || procfs_read_syscall(pid, tid, &sc) < 0 ||
+        sc.status != PROCFS_SC_BLOCKED)
         return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *paren = strrchr(buf, ')');
-    if (paren == NULL || paren[1] != ' ' || paren[2] != 'S')
-        return 0;
-    snprintf(path, sizeof path, "%s/syscall", dir);
-    f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    long got = -100;
-    if (fscanf(f, "%ld", &got) != 1)
-        got = -100;
-    fclose(f);
     if (nr == -1)
-        return got == SYS_semop || got == SYS_semtimedop;
+        return sc.nr == SYS_semop || sc.nr == SYS_semtimedop;
     if (nr == -2)
-        return got == SYS_accept || got == SYS_accept4;
-    return got == nr;
-}
-
-/* The name of pid ("reader"), into buf. */
-static void comm_of(const char *dir, char *buf, size_t len)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s/comm", dir);
-    buf[0] = '\0';
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
-    if (fgets(buf, (int)len, f) == NULL)
-        buf[0] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    fclose(f);
+        return sc.nr == SYS_accept || sc.nr == SYS_accept4;
+    return sc.nr == nr;
 }
 
 /*
@@ -503,13 +465,14 @@ static int find_role(const pid_t *pids, size_t n, const char *role, long nr, int
         while (d != NULL && !ok && (e = readdir(d)) != NULL) {
             if (e->d_name[0] == '.')
                 continue;
-            char task[320], comm[32];
-            snprintf(task, sizeof task, "%s/%s", dir, e->d_name);
-            comm_of(task, comm, sizeof comm);
+            pid_t tid = (pid_t)atoi(e->d_name);
+            struct procfs_stat st;
+            if (procfs_read_stat(pids[i], tid, &st) < 0)
+                continue;
             if (print)
-                printf("role %s=%s\n", comm, e->d_name);
+                printf("role %s=%d\n", st.comm, (int)tid);
             else
-                ok = strcmp(comm, role) == 0 && sleeps_in(task, nr);
+                ok = strcmp(st.comm, role) == 0 && sleeps_in(pids[i], tid, st.state, nr);
         }
         if (d != NULL)
             closedir(d);

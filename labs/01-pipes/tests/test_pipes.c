@@ -17,13 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-TestSuite(io, .timeout = 10);
-TestSuite(capacity, .timeout = 10);
-TestSuite(record, .timeout = 10);
-TestSuite(capture, .timeout = 10);
-TestSuite(filter, .timeout = 10);
-TestSuite(pipeline, .timeout = 10);
-
 /* How long a test waits for something that should take milliseconds. */
 #define DEADLINE_MS 6000
 
@@ -156,6 +149,8 @@ static size_t stuff_pipe(int wfd)
 /* ===================================================================== */
 /*  io: write_all and read_all                                           */
 /* ===================================================================== */
+
+TestSuite(io, .timeout = 10);
 
 Test(io, write_all_writes_everything)
 {
@@ -380,6 +375,8 @@ Test(io, bad_fd_is_ebadf)
 /*  capacity: pipe_set_capacity and fill_pipe                            */
 /* ===================================================================== */
 
+TestSuite(capacity, .timeout = 10);
+
 Test(capacity, default_pipe_holds_64k)
 {
     int fds[2];
@@ -593,6 +590,8 @@ Test(capacity, above_max_unprivileged_is_eperm)
 /* ===================================================================== */
 /*  record: write_record                                                 */
 /* ===================================================================== */
+
+TestSuite(record, .timeout = 10);
 
 Test(record, many_writers_never_tear_lines)
 {
@@ -848,6 +847,8 @@ static struct outcome capture(char *const argv[], size_t cap)
     return o;
 }
 
+TestSuite(capture, .timeout = 10);
+
 Test(capture, captures_stdout)
 {
     char *argv[] = {"echo", "hello, pipe", NULL};
@@ -1032,6 +1033,8 @@ static struct outcome filter(char *const argv[], const char *in, size_t inlen,
     cr_assert_geq(o.rc, 0, "filter_through failed: %s", strerror(o.err));
     return o;
 }
+
+TestSuite(filter, .timeout = 10);
 
 Test(filter, transforms_small_input)
 {
@@ -1238,6 +1241,8 @@ static void same_as_sh(const char *script, char *const *const cmds[], size_t n,
 
 static const char words[] = "the quick brown fox\njumps over the lazy dog\n"
                             "the dog sleeps\nthe fox runs\n";
+
+TestSuite(pipeline, .timeout = 10);
 
 Test(pipeline, single_command_matches_sh)
 {

@@ -432,30 +432,13 @@ Test(anon, shared_after_fork)
     cr_assert_eq(shared_anon_free(p, 3 * 4096), 0);
 }
 
-/* $begin is_mapped */
-/* True if addr lies in one of the ranges /proc/self/maps lists. */
-static bool is_mapped(const void *addr)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    unsigned long lo, hi, a = (unsigned long)(uintptr_t)addr;
-    char line[512];
-    bool found = false;
-    cr_assert_not_null(f, "/proc/self/maps: %s", strerror(errno));
-    while (!found && fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= a && a < hi)
-            found = true;
-    fclose(f);
-    return found;
-}
-/* $end is_mapped */
-
 Test(anon, free_unmaps)
 {
     char *p = shared_anon_alloc(4096);
     cr_assert_not_null(p, "shared_anon_alloc: %s", strerror(errno));
-    cr_assert(is_mapped(p));
+    cr_assert(ipct_is_mapped(p));
     cr_assert_eq(shared_anon_free(p, 4096), 0, "shared_anon_free: %s", strerror(errno));
-    cr_assert_not(is_mapped(p), "the page is still in /proc/self/maps after free");
+    cr_assert_not(ipct_is_mapped(p), "the page is still in /proc/self/maps after free");
 }
 
 Test(anon, bad_arguments_are_einval)

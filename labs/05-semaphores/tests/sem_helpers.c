@@ -69,8 +69,7 @@ void track_name(const char *name)
         snprintf(tracked_names[n_names++], sizeof tracked_names[0], "%s", name);
 }
 
-/* Remove the set and the segment named by key, if they exist. */
-static void remove_key(key_t key)
+void remove_key(key_t key)
 {
     int semid = semget(key, 0, 0);
     if (semid >= 0)

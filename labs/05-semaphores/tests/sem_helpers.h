@@ -32,6 +32,9 @@ bool wait_ncnt(int semid, int num, int want, pid_t peer, int timeout_ms);
  */
 key_t fresh_key(void);
 
+/* Remove the set and the segment named by key, if they exist. */
+void remove_key(key_t key);
+
 /*
  * Objects a test makes are also recorded here, and cleanup_tracked (every
  * suite's .fini) removes whatever is still there, even when an assertion

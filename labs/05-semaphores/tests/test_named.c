@@ -23,11 +23,17 @@ static bool in_dev_shm(const char *name)
     return stat(path, &st) == 0;
 }
 
+/* A fresh semaphore name ("/...tag..."), removed by cleanup_tracked if a test fails. */
+static void new_sem_name(char *name, size_t len, const char *tag)
+{
+    ipct_name(name, len, "/", tag);
+    track_name(name);
+}
+
 Test(named, create_appears_in_dev_shm)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "sem");
-    track_name(name);
+    new_sem_name(name, sizeof name, "sem");
     sem_t *sem = named_create(name, 3);
     cr_assert_neq(sem, SEM_FAILED, "named_create: %s", strerror(errno));
     bool seen = in_dev_shm(name);
@@ -42,8 +48,7 @@ Test(named, create_appears_in_dev_shm)
 Test(named, existing_name_is_eexist)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "sem");
-    track_name(name);
+    new_sem_name(name, sizeof name, "sem");
     sem_t *first = sem_open(name, O_CREAT | O_EXCL, 0600, 5);
     cr_assert_neq(first, SEM_FAILED, "sem_open: %s", strerror(errno));
     errno = 0;
@@ -64,8 +69,7 @@ Test(named, existing_name_is_eexist)
 Test(named, value_too_large_is_einval)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "sem");
-    track_name(name);
+    new_sem_name(name, sizeof name, "sem");
     errno = 0;
     sem_t *sem = named_create(name, (unsigned)SEM_VALUE_MAX + 1u);
     int err = errno;
@@ -83,8 +87,7 @@ Test(named, value_too_large_is_einval)
 Test(named, remove_closes_and_unlinks)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "sem");
-    track_name(name);
+    new_sem_name(name, sizeof name, "sem");
     sem_t *sem = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
     cr_assert_neq(sem, SEM_FAILED, "sem_open: %s", strerror(errno));
     int r = named_remove(name, sem);
@@ -102,8 +105,7 @@ Test(named, remove_closes_and_unlinks)
 Test(named, remove_missing_name_is_enoent)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "gone");
-    track_name(name);
+    new_sem_name(name, sizeof name, "gone");
     errno = 0;
     cr_assert_eq(named_remove(name, NULL), -1);
     cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
@@ -132,8 +134,7 @@ Test(named, count_up_is_exact)
 Test(named, count_up_unlinks_the_name)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "count");
-    track_name(name);
+    new_sem_name(name, sizeof name, "count");
     long *counter = shared_area(sizeof *counter);
     cr_assert_not_null(counter);
     int r = named_count_up(name, counter, 2, 10);
@@ -148,8 +149,7 @@ Test(named, count_up_unlinks_the_name)
 Test(named, count_up_keeps_existing_name)
 {
     char name[64];
-    ipct_name(name, sizeof name, "/", "count");
-    track_name(name);
+    new_sem_name(name, sizeof name, "count");
     sem_t *theirs = sem_open(name, O_CREAT | O_EXCL, 0600, 7);
     cr_assert_neq(theirs, SEM_FAILED, "sem_open: %s", strerror(errno));
     long *counter = shared_area(sizeof *counter);
@@ -173,8 +173,7 @@ Test(named, count_up_bad_arguments)
 {
     char name[64];
     long counter = 0;
-    ipct_name(name, sizeof name, "/", "count");
-    track_name(name);
+    new_sem_name(name, sizeof name, "count");
     errno = 0;
     cr_assert_eq(named_count_up(name, &counter, 0, 1), -1);
     cr_assert_eq(errno, EINVAL);

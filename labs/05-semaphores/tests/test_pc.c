@@ -20,17 +20,6 @@ union semun {
     unsigned short *array;
 };
 
-/* Remove whatever a failed test left under key (set and segment). */
-static void rm_key(key_t key)
-{
-    int semid = semget(key, 0, 0);
-    if (semid >= 0)
-        semctl(semid, 0, IPC_RMID);
-    int shmid = shmget(key, 0, 0);
-    if (shmid >= 0)
-        shmctl(shmid, IPC_RMID, NULL);
-}
-
 Test(pc, open_sets_up_both_objects)
 {
     key_t key = fresh_key();
@@ -43,7 +32,7 @@ Test(pc, open_sets_up_both_objects)
     int same_set = semget(key, 0, 0) == pc.semid,
         same_seg = shmget(key, 0, 0) == pc.shmid;
     int closed = pc_close(&pc);
-    rm_key(key);
+    remove_key(key);
     cr_assert(mutex == 1 && empty == 5 && full == 0 && users == 1,
               "mutex %d empty %d full %d users %d, expected 1 5 0 1", mutex, empty, full,
               users);
@@ -64,7 +53,7 @@ Test(pc, fifo_order)
         ok &= pc_get(&pc, &got[i], 0) == 0;
     }
     pc_close(&pc);
-    rm_key(key);
+    remove_key(key);
     cr_assert(ok, "pc_put or pc_get failed");
     for (int i = 0; i < 7; i++)
         cr_assert_eq(got[i], 100 + i);
@@ -91,7 +80,7 @@ Test(pc, second_open_keeps_items)
     if (r == 0)
         pc_close(&second);
     pc_close(&first);
-    rm_key(key);
+    remove_key(key);
     cr_assert_eq(r, 0, "second pc_open: %s", strerror(errno));
     cr_assert_eq(full, 3, "full is %d after a second open, expected 3", full);
     cr_assert(ok && got[0] == 2 && got[1] == 3 && got[2] == 4,
@@ -113,7 +102,7 @@ Test(pc, open_waits_for_uninitialised_set)
     int mutex = semval(semid, PC_MUTEX);
     if (r == 0)
         pc_close(&pc);
-    rm_key(key);
+    remove_key(key);
     cr_assert_eq(r, -1, "pc_open used a set that nobody had initialised");
     cr_assert_eq(err, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(err));
     cr_assert_eq(mutex, 0, "pc_open initialised a set it did not create");
@@ -160,7 +149,7 @@ Test(pc, joiner_and_creator_race)
             shmdt(s);
         }
     }
-    rm_key(key);
+    remove_key(key);
     cr_assert_eq(code, 0, "the joiner failed (exit %d)", code);
     cr_assert(full == 1 && users == 1 && item == 42,
               "full %d users %d item %ld: the joiner must use the creator's values", full,
@@ -183,7 +172,7 @@ Test(pc, early_close_keeps_objects)
     int put = pc_put(&producer, 7);
     int c2 = pc_close(&producer);
     bool set_gone = !sem_set_exists(semid), seg_gone = !shm_seg_exists(shmid);
-    rm_key(key);
+    remove_key(key);
     cr_assert_eq(c1, 0, "pc_close: %s", strerror(errno));
     cr_assert(set_kept && seg_kept,
               "the first close removed the %s while another user still had it open",
@@ -221,7 +210,7 @@ Test(pc, killed_user_is_not_counted)
     int semid = pc.semid, shmid = pc.shmid;
     pc_close(&pc);
     bool removed = !sem_set_exists(semid) && !shm_seg_exists(shmid);
-    rm_key(key);
+    remove_key(key);
     cr_assert_eq(got, 0, "the child could not open the buffer");
     cr_assert_eq(users_while_open, 2);
     cr_assert_eq(users_after, 1,
@@ -245,7 +234,7 @@ Test(pc, empty_get_times_out)
     int e1 = errno;
     long long elapsed = mono_ms() - start;
     pc_close(&pc);
-    rm_key(key);
+    remove_key(key);
     cr_assert(r0 == -1 && e0 == EAGAIN, "timeout 0 on empty: -1/EAGAIN, got %d/%s", r0,
               strerror(e0));
     cr_assert(r1 == -1 && e1 == EAGAIN, "timeout 200 on empty: -1/EAGAIN, got %d/%s", r1,
@@ -296,7 +285,7 @@ Test(pc, four_by_four_checksum)
     int users = semval(semid, PC_USERS);
     int closed = pc_close(&pc);
     bool removed = !sem_set_exists(semid) && !shm_seg_exists(shmid);
-    rm_key(key);
+    remove_key(key);
     cr_assert_eq(failed, 0, "%d of the 8 processes failed or timed out", failed);
     cr_assert(lost == 0 && doubled == 0, "%u items lost, %u delivered twice", lost,
               doubled);
@@ -321,5 +310,5 @@ Test(pc, bad_arguments)
     errno = 0;
     cr_assert_eq(pc_close(NULL), -1);
     cr_assert_eq(errno, EINVAL);
-    rm_key(key);
+    remove_key(key);
 }

@@ -47,21 +47,6 @@ static off_t file_size(int fd)
     return st.st_size;
 }
 
-/* True if addr lies in one of the ranges /proc/self/maps lists. */
-static bool is_mapped(const void *addr)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    unsigned long lo, hi, a = (unsigned long)(uintptr_t)addr;
-    char line[512];
-    bool found = false;
-    cr_assert_not_null(f, "/proc/self/maps: %s", strerror(errno));
-    while (!found && fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= a && a < hi)
-            found = true;
-    fclose(f);
-    return found;
-}
-
 static void make_pipe(int fds[2])
 {
     cr_assert_eq(pipe(fds), 0, "pipe: %s", strerror(errno));
@@ -600,7 +585,7 @@ Test(recstore, close_releases_everything)
     void *map = s.map;
     cr_assert_eq(rs_close(&s), 0);
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "rs_close must close the fd");
-    cr_assert_not(is_mapped(map), "rs_close must unmap the store");
+    cr_assert_not(ipct_is_mapped(map), "rs_close must unmap the store");
     cr_assert_eq(s.fd, -1);
     cr_assert_null(s.map);
     errno = 0;

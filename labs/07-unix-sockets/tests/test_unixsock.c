@@ -15,12 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-TestSuite(boundaries, .timeout = 10);
-TestSuite(listener, .timeout = 10);
-TestSuite(fdpass, .timeout = 10);
-TestSuite(peercred, .timeout = 10);
-TestSuite(server, .timeout = 10);
-
 /* ---- helpers ------------------------------------------------------------- */
 
 /* A socket path in this test's private directory (short: sun_path is 108 bytes). */
@@ -74,41 +68,11 @@ static void make_stale(const char *path)
     close(fd);
 }
 
-/* Write all of buf (children and parent). 0 or -1. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        off += (size_t)w;
-    }
-    return 0;
-}
-
-/* Read exactly len bytes within timeout_ms each step. 0, or -1 on EOF/error/timeout. */
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-    size_t got = 0;
-    while (got < len) {
-        if (!ipct_readable_within(fd, timeout_ms))
-            return -1;
-        ssize_t r = read(fd, (char *)buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
 /* ---- count_reads --------------------------------------------------------- */
 
 static const char *const three[] = {"one", "two", "three"};
+
+TestSuite(boundaries, .timeout = 10);
 
 /* $begin boundaries_side_by_side */
 Test(boundaries, stream_merges_messages)
@@ -226,6 +190,8 @@ Test(boundaries, closes_both_sockets)
 
 /* ---- us_listen / us_connect ---------------------------------------------- */
 
+TestSuite(listener, .timeout = 10);
+
 Test(listener, stream_connect_accept)
 {
     char path[128];
@@ -239,9 +205,9 @@ Test(listener, stream_connect_accept)
     cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
     int s = accept(lfd, NULL, NULL);
     cr_assert_geq(s, 0, "accept: %s", strerror(errno));
-    cr_assert_eq(write_all(c, "ping", 4), 0);
+    cr_assert_eq(ipct_send_all(c, "ping", 4), 0);
     char buf[4];
-    cr_assert_eq(read_exact(s, buf, 4, 2000), 0);
+    cr_assert_eq(ipct_read_exact(s, buf, 4, 2000), 0);
     cr_assert_eq(memcmp(buf, "ping", 4), 0);
     cr_assert(fcntl(lfd, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
     cr_assert(fcntl(c, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
@@ -434,6 +400,8 @@ static int file_with(const char *name, const char *text)
     return fd;
 }
 
+TestSuite(fdpass, .timeout = 10);
+
 /* $begin pass_file */
 Test(fdpass, receiver_reads_passed_file)
 {
@@ -449,7 +417,7 @@ Test(fdpass, receiver_reads_passed_file)
         IPCT_CHILD_CHECK(nfds == 1);
         ssize_t n = read(fds[0], text, sizeof text);
         IPCT_CHILD_CHECK(n > 0);
-        IPCT_CHILD_CHECK(write_all(sv[1], text, (size_t)n) == 0);
+        IPCT_CHILD_CHECK(ipct_send_all(sv[1], text, (size_t)n) == 0);
         _exit(0);
     }
     close(sv[1]);
@@ -459,7 +427,8 @@ Test(fdpass, receiver_reads_passed_file)
     cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
     close(file);
     char got[11] = "";
-    cr_assert_eq(read_exact(sv[0], got, 10, 5000), 0, "the receiver sent nothing back");
+    cr_assert_eq(ipct_read_exact(sv[0], got, 10, 5000), 0,
+                 "the receiver sent nothing back");
     cr_assert_str_eq(got, "top secret");
     close(sv[0]);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
@@ -646,6 +615,8 @@ static pid_t client_waiting_for_eof(const char *path)
     return pid;
 }
 
+TestSuite(peercred, .timeout = 10);
+
 Test(peercred, credentials_of_client)
 {
     char path[128];
@@ -749,10 +720,12 @@ static int roundtrip(int fd, const char *msg)
     size_t len = strlen(msg);
     for (size_t i = 0; i <= len; i++)
         want[i] = (msg[i] >= 'a' && msg[i] <= 'z') ? (char)(msg[i] - 'a' + 'A') : msg[i];
-    if (write_all(fd, msg, len) < 0 || read_exact(fd, got, len, 5000) < 0)
+    if (ipct_send_all(fd, msg, len) < 0 || ipct_read_exact(fd, got, len, 5000) < 0)
         return -1;
     return memcmp(got, want, len) == 0 ? 0 : -1;
 }
+
+TestSuite(server, .timeout = 10);
 
 Test(server, echoes_uppercase)
 {

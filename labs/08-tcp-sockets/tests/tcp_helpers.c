@@ -62,51 +62,23 @@ void th_tcp_pair(int *client, int *server)
     close(l);
 }
 
-int th_write_all(int fd, const void *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-int th_read_all(int fd, void *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = recv(fd, (char *)buf + done, len - done, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
 int th_frame_send(int fd, const void *msg, uint32_t len)
 {
     uint32_t wire = htonl(len);
-    if (th_write_all(fd, &wire, 4) < 0)
+    if (ipct_send_all(fd, &wire, 4) < 0)
         return -1;
-    return th_write_all(fd, msg, len);
+    return ipct_send_all(fd, msg, len);
 }
 
 ssize_t th_frame_recv(int fd, void *buf, size_t cap)
 {
     uint32_t wire;
-    if (th_read_all(fd, &wire, 4) < 0)
+    if (ipct_read_exact(fd, &wire, 4, -1) < 0)
         return -1;
     uint32_t len = ntohl(wire);
     if (len > cap)
         return -1;
-    if (th_read_all(fd, buf, len) < 0)
+    if (ipct_read_exact(fd, buf, len, -1) < 0)
         return -1;
     return (ssize_t)len;
 }

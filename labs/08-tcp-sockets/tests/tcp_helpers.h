@@ -15,10 +15,6 @@ int th_connect(uint16_t port);
 /* A connected pair over loopback TCP: *client and *server (accepted). */
 void th_tcp_pair(int *client, int *server);
 
-/* Write/read exactly len bytes (test side; -1 on error or early EOF). */
-int th_write_all(int fd, const void *buf, size_t len);
-int th_read_all(int fd, void *buf, size_t len);
-
 /* Test-side framing (4-byte big-endian length, then payload). */
 int th_frame_send(int fd, const void *msg, uint32_t len);
 ssize_t th_frame_recv(int fd, void *buf, size_t cap);

@@ -343,7 +343,7 @@ Test(framing, length_is_big_endian)
     th_tcp_pair(&c, &s);
     cr_assert_eq(frame_send(c, "abc", 3), 0, "frame_send: %s", strerror(errno));
     unsigned char wire[7];
-    cr_assert_eq(th_read_all(s, wire, 7), 0);
+    cr_assert_eq(ipct_read_exact(s, wire, 7, -1), 0);
     const unsigned char want[7] = {0, 0, 0, 3, 'a', 'b', 'c'};
     cr_assert_eq(
         memcmp(wire, want, 7), 0,
@@ -400,7 +400,7 @@ Test(framing, two_frames_in_one_segment)
     int c, s;
     th_tcp_pair(&c, &s);
     const unsigned char wire[] = {0, 0, 0, 2, 'h', 'i', 0, 0, 0, 3, 'y', 'o', 'u'};
-    cr_assert_eq(th_write_all(c, wire, sizeof wire), 0);
+    cr_assert_eq(ipct_send_all(c, wire, sizeof wire), 0);
     char buf[16];
     cr_assert_eq(frame_recv(s, buf, sizeof buf), 2, "read no further than this frame");
     cr_assert_eq(memcmp(buf, "hi", 2), 0);
@@ -415,7 +415,7 @@ Test(framing, oversized_frame_is_emsgsize)
     int c, s;
     th_tcp_pair(&c, &s);
     const unsigned char header[] = {0, 0, 0, 100};
-    cr_assert_eq(th_write_all(c, header, 4), 0);
+    cr_assert_eq(ipct_send_all(c, header, 4), 0);
     char buf[10];
     errno = 0;
     cr_assert_eq(frame_recv(s, buf, sizeof buf), -1, "100 bytes do not fit in 10");
@@ -445,7 +445,7 @@ Test(framing, close_mid_frame_is_eproto)
     for (int i = 0; i < 2; i++) {
         int c, s;
         th_tcp_pair(&c, &s);
-        cr_assert_eq(th_write_all(c, cases[i], lens[i]), 0);
+        cr_assert_eq(ipct_send_all(c, cases[i], lens[i]), 0);
         close(c);
         char buf[16];
         errno = 0;
@@ -468,7 +468,7 @@ Test(framing, send_rejects_bad_arguments)
     cr_assert_eq(errno, EMSGSIZE);
     cr_assert_eq(frame_send(c, NULL, 0), 0, "an empty frame needs no buffer");
     unsigned char wire[4];
-    cr_assert_eq(th_read_all(s, wire, 4), 0);
+    cr_assert_eq(ipct_read_exact(s, wire, 4, -1), 0);
     cr_assert(wire[0] == 0 && wire[1] == 0 && wire[2] == 0 && wire[3] == 0,
               "only the empty frame was sent");
     close(c);

@@ -20,33 +20,26 @@
 #include <time.h>
 #include <unistd.h>
 
-TestSuite(timeouts, .timeout = 10);
-TestSuite(udpserve, .timeout = 10);
-TestSuite(udprequest, .timeout = 10);
-TestSuite(ipv6, .timeout = 10);
-
-/* A test-side UDP socket bound to 127.0.0.1, port chosen by the kernel. */
-static int udp_socket(uint16_t *port)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0, "bind: %s",
-                 strerror(errno));
-    socklen_t len = sizeof a;
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    if (port != NULL)
-        *port = ntohs(a.sin_port);
-    return fd;
-}
-
 /* 127.0.0.1:port as a sockaddr_in. */
 static struct sockaddr_in loopback4(uint16_t port)
 {
     return (struct sockaddr_in){.sin_family = AF_INET,
                                 .sin_port = htons(port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+}
+
+/* A test-side UDP socket bound to 127.0.0.1, port chosen by the kernel. */
+static int udp_socket(uint16_t *port)
+{
+    struct sockaddr_in a = loopback4(0);
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, len), 0, "bind: %s", strerror(errno));
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    if (port != NULL)
+        *port = ntohs(a.sin_port);
+    return fd;
 }
 
 /* Send one datagram from fd to 127.0.0.1:port (test side; aborts on error). */
@@ -78,16 +71,34 @@ static bool timeo_is(struct timeval tv, long want_ms)
     return tv.tv_usec >= 0 && tv.tv_usec < 1000000 && diff >= -10000 && diff <= 10000;
 }
 
+/* Assert that option opt (SO_RCVTIMEO or SO_SNDTIMEO) of fd reads back as want_ms. */
+static void expect_timeo(int fd, int opt, long want_ms)
+{
+    struct timeval tv = timeo_of(fd, opt);
+    cr_assert(timeo_is(tv, want_ms), "%s reads back %ld s %ld us, expected %ld s %ld us",
+              opt == SO_RCVTIMEO ? "SO_RCVTIMEO" : "SO_SNDTIMEO", (long)tv.tv_sec,
+              (long)tv.tv_usec, want_ms / 1000, want_ms % 1000 * 1000);
+}
+
+/* A UDP socket with both timeouts already set to 300 ms (to be changed). */
+static int udp_with_timeouts(void)
+{
+    int fd = udp_socket(NULL);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+    return fd;
+}
+
 /* ---- sock_timeouts --------------------------------------------------------- */
+
+TestSuite(timeouts, .timeout = 10);
 
 Test(timeouts, receive_fails_with_eagain)
 {
     int fd = udp_socket(NULL);
     cr_assert_eq(sock_timeouts(fd, 200, 0), 0, "sock_timeouts: %s", strerror(errno));
-    struct timeval tv = timeo_of(fd, SO_RCVTIMEO);
-    cr_assert(timeo_is(tv, 200),
-              "SO_RCVTIMEO reads back %ld s %ld us, expected 0 s 200000 us",
-              (long)tv.tv_sec, (long)tv.tv_usec);
+    expect_timeo(fd, SO_RCVTIMEO, 200);
     cr_assert_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0,
                  "the socket must stay blocking: the timeout does the work");
     char c;
@@ -119,10 +130,7 @@ Test(timeouts, send_fails_with_eagain)
     cr_assert_eq(r, -1, "256 MiB were queued without a reader: SO_SNDTIMEO is not set");
     cr_assert(errno == EAGAIN || errno == EWOULDBLOCK,
               "errno %s, expected EAGAIN after the send timeout", strerror(errno));
-    struct timeval tv = timeo_of(c, SO_SNDTIMEO);
-    cr_assert(timeo_is(tv, 100),
-              "SO_SNDTIMEO reads back %ld s %ld us, expected 0 s 100000 us",
-              (long)tv.tv_sec, (long)tv.tv_usec);
+    expect_timeo(c, SO_SNDTIMEO, 100);
     close(c);
     close(s);
 }
@@ -133,22 +141,14 @@ Test(timeouts, seconds_and_microseconds)
     cr_assert_eq(sock_timeouts(fd, 2500, 1700), 0,
                  "sock_timeouts(2500, 1700): %s (EDOM: tv_usec must stay below 1000000)",
                  strerror(errno));
-    struct timeval rcv = timeo_of(fd, SO_RCVTIMEO), snd = timeo_of(fd, SO_SNDTIMEO);
-    cr_assert(timeo_is(rcv, 2500),
-              "SO_RCVTIMEO reads back %ld s %ld us, expected 2 s 500000 us",
-              (long)rcv.tv_sec, (long)rcv.tv_usec);
-    cr_assert(timeo_is(snd, 1700),
-              "SO_SNDTIMEO reads back %ld s %ld us, expected 1 s 700000 us",
-              (long)snd.tv_sec, (long)snd.tv_usec);
+    expect_timeo(fd, SO_RCVTIMEO, 2500);
+    expect_timeo(fd, SO_SNDTIMEO, 1700);
     close(fd);
 }
 
 Test(timeouts, zero_clears_the_limit)
 {
-    int fd = udp_socket(NULL);
-    struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
-    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
-    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+    int fd = udp_with_timeouts();
     cr_assert_eq(sock_timeouts(fd, 0, 0), 0, "sock_timeouts(0, 0): %s", strerror(errno));
     struct timeval rcv = timeo_of(fd, SO_RCVTIMEO), snd = timeo_of(fd, SO_SNDTIMEO);
     cr_assert(rcv.tv_sec == 0 && rcv.tv_usec == 0 && snd.tv_sec == 0 && snd.tv_usec == 0,
@@ -160,10 +160,7 @@ Test(timeouts, zero_clears_the_limit)
 
 Test(timeouts, bad_arguments)
 {
-    int fd = udp_socket(NULL);
-    struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
-    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
-    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
+    int fd = udp_with_timeouts();
     const int bad[][2] = {{-1, 5}, {5, -1}};
     for (size_t i = 0; i < 2; i++) {
         errno = 0;
@@ -189,6 +186,8 @@ Test(timeouts, bad_arguments)
 }
 
 /* ---- udp_bind / udp_serve ------------------------------------------------- */
+
+TestSuite(udpserve, .timeout = 10);
 
 Test(udpserve, bind_port_zero)
 {
@@ -499,6 +498,8 @@ static void end_peer(pid_t pid, int stop)
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the test's server failed");
 }
 
+TestSuite(udprequest, .timeout = 10);
+
 Test(udprequest, round_trip)
 {
     uint16_t port;
@@ -723,6 +724,8 @@ static char *peer_text(int fd, char *buf, size_t len)
     cr_assert_not_null(inet_ntop(AF_INET6, &a.sin6_addr, buf, (socklen_t)len));
     return buf;
 }
+
+TestSuite(ipv6, .timeout = 10);
 
 /* $begin dual_stack_test */
 Test(ipv6, listener_is_dual_stack)

@@ -44,17 +44,28 @@ static pid_t start_counting_server(int listener)
     char reply[64];
     int len = eof ? snprintf(reply, sizeof reply, "got %zu bytes", total)
                   : snprintf(reply, sizeof reply, "no EOF");
-    IPCT_CHILD_CHECK(th_write_all(fd, reply, (size_t)len) == 0);
+    IPCT_CHILD_CHECK(ipct_send_all(fd, reply, (size_t)len) == 0);
     close(fd);
     _exit(0);
+}
+
+/*
+ * spawn_server - a listener on a free loopback port (into *port) served by
+ * start(listener) in a child. The child's copy of the listener is then the
+ * only one, so the server's death refuses connects. Returns its pid.
+ */
+static pid_t spawn_server(pid_t (*start)(int listener), uint16_t *port)
+{
+    int l = th_listener(1, port);
+    pid_t server = start(l);
+    close(l);
+    return server;
 }
 
 Test(halfclose, request_reply_half_closes)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_counting_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_counting_server, &port);
     int fd = th_connect(port);
     cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
     char reply[64] = "";
@@ -70,9 +81,7 @@ Test(halfclose, request_reply_half_closes)
 Test(halfclose, reply_too_long_is_emsgsize)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_counting_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_counting_server, &port);
     int fd = th_connect(port);
     char reply[4];
     errno = 0;
@@ -104,16 +113,14 @@ static pid_t start_upper_server(int listener)
 Test(halfclose, upper_server_answers_at_eof)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_upper_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_upper_server, &port);
     int fd = th_connect(port);
     cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
-    cr_assert_eq(th_write_all(fd, "Mixed Case 123", 14), 0);
+    cr_assert_eq(ipct_send_all(fd, "Mixed Case 123", 14), 0);
     cr_assert_eq(shutdown(fd, SHUT_WR), 0);
     char reply[32];
     cr_assert(ipct_readable_within(fd, 5000), "no answer after the half-close");
-    cr_assert_eq(th_read_all(fd, reply, 14), 0, "short answer");
+    cr_assert_eq(ipct_read_exact(fd, reply, 14, -1), 0, "short answer");
     cr_assert_eq(memcmp(reply, "MIXED CASE 123", 14), 0);
     cr_assert(ipct_readable_within(fd, 5000));
     cr_assert_eq(read(fd, reply, 1), 0, "the server must close after answering");
@@ -126,9 +133,7 @@ Test(halfclose, upper_server_talks_to_socat)
 {
     /* A real peer: socat sends its stdin, half-closes, prints the answer. */
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_upper_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_upper_server, &port);
     char target[64];
     snprintf(target, sizeof target, "TCP:127.0.0.1:%u", port);
     char *argv[] = {"socat", "-t", "10", "-", target, NULL};
@@ -144,14 +149,12 @@ Test(halfclose, upper_server_talks_to_socat)
 Test(halfclose, upper_server_refuses_too_much)
 {
     uint16_t port;
-    int l = th_listener(1, &port);
-    pid_t server = start_upper_server(l);
-    close(l); /* the server's copy is the only one: its death refuses connects */
+    pid_t server = spawn_server(start_upper_server, &port);
     int fd = th_connect(port);
     char *big = malloc(UPPER_MAX + 1);
     cr_assert_not_null(big);
     memset(big, 'a', UPPER_MAX + 1);
-    cr_assert_eq(th_write_all(fd, big, UPPER_MAX + 1), 0);
+    cr_assert_eq(ipct_send_all(fd, big, UPPER_MAX + 1), 0);
     free(big);
     shutdown(fd, SHUT_WR);
     char c;
@@ -255,7 +258,7 @@ static void serves_concurrent_clients(server_fn fn)
     int staller = th_connect(s.port);
     cr_assert_geq(staller, 0, "the server is gone: %s", strerror(errno));
     const unsigned char half[] = {0, 0, 0, 8, 's', 'l'};
-    cr_assert_eq(th_write_all(staller, half, sizeof half), 0);
+    cr_assert_eq(ipct_send_all(staller, half, sizeof half), 0);
 
     pid_t kids[CLIENTS];
     for (int i = 0; i < CLIENTS; i++) {
@@ -274,7 +277,7 @@ static void serves_concurrent_clients(server_fn fn)
         cr_assert_eq(ipct_wait_exit(kids[i], 15000), 0, "client %d failed", i + 1);
 
     const unsigned char rest[] = {'o', 'w', 'p', 'o', 'k', 'e'};
-    cr_assert_eq(th_write_all(staller, rest, sizeof rest), 0);
+    cr_assert_eq(ipct_send_all(staller, rest, sizeof rest), 0);
     char got[16];
     cr_assert(ipct_readable_within(staller, 5000), "the stalled client got no reply");
     cr_assert_eq(th_frame_recv(staller, got, sizeof got), 8);
@@ -306,10 +309,10 @@ static void drops_bad_clients_only(server_fn fn)
     int huge = th_connect(s.port);
     cr_assert_geq(huge, 0, "the server is gone: %s", strerror(errno));
     const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
-    cr_assert_eq(th_write_all(huge, big_header, 4), 0);
+    cr_assert_eq(ipct_send_all(huge, big_header, 4), 0);
     int quitter = th_connect(s.port);
     const unsigned char partial[] = {0, 0, 0, 9, 'a'};
-    cr_assert_eq(th_write_all(quitter, partial, sizeof partial), 0);
+    cr_assert_eq(ipct_send_all(quitter, partial, sizeof partial), 0);
     close(quitter);
     cr_assert(ipct_readable_within(huge, 8000),
               "an oversized frame must drop the client");

@@ -19,13 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-TestSuite(handlers, .timeout = 10);
-TestSuite(shutdown, .timeout = 10);
-TestSuite(reaper, .timeout = 10);
-TestSuite(waiting, .timeout = 10);
-TestSuite(tally, .timeout = 10);
-TestSuite(loop, .timeout = 10);
-
 /* ---- helpers ------------------------------------------------------------- */
 
 static volatile sig_atomic_t hits;        /* count_hit's counter */
@@ -39,6 +32,16 @@ static void count_hit(int sig)
         char c = 'h';
         (void)!write(hit_fd, &c, 1); /* write(2) is async-signal-safe */
     }
+}
+
+/* Install count_hit for sig (no SA_RESTART): hits from 0, a byte to fd (-1: none). */
+static void count_hits_of(int sig, int fd)
+{
+    hits = 0;
+    hit_fd = fd;
+    struct sigaction sa = {.sa_handler = count_hit};
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(sig, &sa, NULL), 0);
 }
 
 static void other_hit(int sig)
@@ -72,23 +75,6 @@ static bool wait_in_read(pid_t pid, int fd)
         nanosleep(&pause_, NULL); /* polling a condition, not sleeping as sync */
     }
     return false;
-}
-
-/* Read exactly len bytes, waiting at most timeout_ms for each part. 0 or -1. */
-static int read_exact(int fd, void *buf, size_t len, int timeout_ms)
-{
-    size_t got = 0;
-    while (got < len) {
-        if (!ipct_readable_within(fd, timeout_ms))
-            return -1;
-        ssize_t r = read(fd, (char *)buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
 }
 
 /* Block (how = SIG_BLOCK) or unblock one signal; returns the previous mask. */
@@ -137,6 +123,8 @@ static long wait_count(long (*counter)(void), long want)
 }
 
 /* ---- sig_install --------------------------------------------------------- */
+
+TestSuite(handlers, .timeout = 10);
 
 Test(handlers, handler_runs)
 {
@@ -348,6 +336,8 @@ static void check_running_service(pid_t pid)
     close(c);
 }
 
+TestSuite(shutdown, .timeout = 10);
+
 /* $begin sigterm_test */
 Test(shutdown, sigterm_removes_everything)
 {
@@ -480,6 +470,8 @@ static void make_zombies(int n, pid_t *pids)
     }
 }
 
+TestSuite(reaper, .timeout = 10);
+
 /* $begin fifty_zombies */
 Test(reaper, fifty_children_no_zombie)
 {
@@ -582,6 +574,8 @@ Test(reaper, uninstall_restores_previous)
 
 /* ---- wait_signal --------------------------------------------------------- */
 
+TestSuite(waiting, .timeout = 10);
+
 Test(waiting, pending_signal_is_not_lost)
 {
     sigsafety_reset();
@@ -633,11 +627,7 @@ Test(waiting, signal_before_sleep_is_not_lost)
 Test(waiting, other_signals_do_not_end_wait)
 {
     sigsafety_reset();
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction usr2 = {.sa_handler = count_hit};
-    sigemptyset(&usr2.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &usr2, NULL), 0);
+    count_hits_of(SIGUSR2, -1);
     sigsafety_inject(SIGUSR2, SIGUSR1); /* first a stranger, then the one we want */
     cr_assert_eq(wait_signal(SIGUSR1, -1), 0, "wait_signal: %s", strerror(errno));
     cr_assert_eq(hits, 1, "SIGUSR2 should have been handled by its own handler");
@@ -648,11 +638,7 @@ Test(waiting, other_signals_do_not_end_wait)
 Test(waiting, mask_and_action_restored)
 {
     sigsafety_reset();
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction mine = {.sa_handler = count_hit};
-    sigemptyset(&mine.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR1, &mine, NULL), 0);
+    count_hits_of(SIGUSR1, -1);
     sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
     sigset_t before = current_mask();
     sigsafety_inject(SIGUSR1, 0);
@@ -677,6 +663,8 @@ Test(waiting, uncatchable_is_einval)
 }
 
 /* ---- tally_signals ------------------------------------------------------- */
+
+TestSuite(tally, .timeout = 10);
 
 /* $begin coalesce_vs_queue */
 Test(tally, standard_signals_coalesce)
@@ -718,11 +706,7 @@ Test(tally, queues_up_to_tally_max)
 
 Test(tally, action_and_mask_restored)
 {
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction mine = {.sa_handler = count_hit};
-    sigemptyset(&mine.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &mine, NULL), 0);
+    count_hits_of(SIGUSR2, -1);
     sigset_t old = mask_one(SIG_BLOCK, SIGUSR1);
     sigset_t before = current_mask();
     struct tally t;
@@ -812,7 +796,7 @@ static void expect_out(struct loop *l, const char *text)
 {
     char buf[128] = "";
     size_t len = strlen(text);
-    cr_assert_eq(read_exact(l->out, buf, len, 5000), 0,
+    cr_assert_eq(ipct_read_exact(l->out, buf, len, 5000), 0,
                  "expected \"%s\" from the loop, got \"%s\"", text, buf);
     cr_assert_eq(memcmp(buf, text, len), 0, "expected \"%s\", got \"%.*s\"", text,
                  (int)len, buf);
@@ -828,6 +812,8 @@ static void expect_end(struct loop *l, int code)
     cr_assert_neq(got, 202, "signal_loop left an fd open (the signalfd?)");
     cr_assert_eq(got, code, "signal_loop returned %d, expected %d", got, code);
 }
+
+TestSuite(loop, .timeout = 10);
 
 Test(loop, copies_data)
 {
@@ -1022,7 +1008,7 @@ static void svc_line(struct svc *s, char *line, size_t cap)
     size_t len = 0;
     while (len + 1 < cap) {
         char c;
-        if (read_exact(s->out, &c, 1, 5000) < 0)
+        if (ipct_read_exact(s->out, &c, 1, 5000) < 0)
             break;
         line[len++] = c;
         if (c == '\n')
@@ -1330,11 +1316,7 @@ Test(syncwait, pending_signal_is_taken)
 
 Test(syncwait, no_handler_runs)
 {
-    hits = 0;
-    hit_fd = -1;
-    struct sigaction mine = {.sa_handler = count_hit};
-    sigemptyset(&mine.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &mine, NULL), 0);
+    count_hits_of(SIGUSR2, -1);
     sigsafety_reset();
     sigsafety_inject(SIGUSR2, 0); /* sent the moment take_signals waits */
     sigset_t set = set_of(SIGUSR2, 0);
@@ -1445,11 +1427,7 @@ Test(syncwait, interrupted_wait_goes_on)
 {
     int h[2];
     cr_assert_eq(pipe2(h, O_CLOEXEC), 0);
-    hits = 0;
-    hit_fd = h[1];
-    struct sigaction other = {.sa_handler = count_hit}; /* no SA_RESTART: EINTR */
-    sigemptyset(&other.sa_mask);
-    cr_assert_eq(sigaction(SIGUSR2, &other, NULL), 0);
+    count_hits_of(SIGUSR2, h[1]); /* no SA_RESTART: EINTR */
     pid_t pid = interrupt_sigwait(h[0], h[1]);
     sigset_t set = set_of(SIGUSR1, 0);
     struct sigrecord rec[1];
