@@ -9,6 +9,7 @@
 #include "base/proc.h"
 #include "engine/sandbox.h"
 #include "engine/vglog.h"
+#include "engine/vgargs.h"
 #include "engine/vgsink.h"
 #include "engine/timeouts.h"
 
@@ -355,73 +356,12 @@ static bool vg_allowed(const struct test_result *r)
     return (r->mt->options & (OPT_NO_VALGRIND | OPT_PERF)) == 0;
 }
 
-#define MAX_VG_OPTIONS 32
-
-/*
- * The course's memcheck options, written once in labs/support/valgrind.args
- * (one a line, # comments) for make valgrind, lab-check and this grader:
- * points *opts at them (static storage, read once). Returns their count, or
- * -1 with errno set when the file cannot be read or has too many.
- */
-static int vg_options(char ***opts)
-{
-    static char text[4096];
-    static char *list[MAX_VG_OPTIONS];
-    static int n = -1;
-    if (n >= 0) {
-        *opts = list;
-        return n;
-    }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/labs/support/valgrind.args", course_root());
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return -1;
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    bool whole = feof(f) && !ferror(f);
-    fclose(f);
-    if (!whole) {
-        errno = EFBIG;
-        return -1;
-    }
-    text[len] = '\0';
-    int k = 0;
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        line += strspn(line, " \t");
-        line[strcspn(line, " \t\r")] = '\0'; /* one option a line, no quoting */
-        if (line[0] == '\0' || line[0] == '#')
-            continue;
-        if (k == MAX_VG_OPTIONS) {
-            errno = E2BIG;
-            return -1;
-        }
-        list[k++] = line;
-    }
-    n = k;
-    *opts = list;
-    return n;
-}
-
-/*
- * The memcheck pass's runner mode, as the test binary's environment sees it:
- * tests in children forked from one runner (labs/support/forkrun.c), unless
- * the grader runs with IPCLAB_MEMCHECK_WORKERS=exec, which keeps Criterion's
- * exec'd workers (one valgrind start per test; for comparing the two).
- */
-static const char *memcheck_runner(void)
-{
-    const char *w = getenv("IPCLAB_MEMCHECK_WORKERS");
-    return w != NULL && strcmp(w, "exec") == 0 ? "IPCLAB_FORK_RUNNER=0"
-                                               : "IPCLAB_FORK_RUNNER=1";
-}
-
 /*
  * Start at most jobs valgrind shards over the tests for which want[i] is
  * true, balanced by estimated cost (its start-up under memcheck, about 0.05 s
  * in a forked child and 0.9 s in an exec'd worker, plus ~50x its native
- * time, when known). Logs go to
- * WORK/vg-TAG-K/. Returns the number of shards started.
+ * time, when known). Logs come over each shard's channel (vgsink.h) into
+ * WORK/sealed/vg-TAG-K/. Returns the number of shards started.
  */
 static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
                     struct vg_run *run)
@@ -486,7 +426,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         char results[4400];
         snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
         char *filt = xasprintf("--filter=@(%s)", filter[s]);
-        char *argv[MAX_VG_OPTIONS + 6];
+        char *argv[VG_MAX_OPTIONS + 6];
         int a = 0;
         argv[a++] = "valgrind";
         for (int i = 0; i < nopts; i++)

@@ -1,5 +1,6 @@
 /* vgsink.c - valgrind's logs over a datagram socket, one log per sending process. */
 #include "engine/vgsink.h"
+#include "hang/procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,26 +25,6 @@ struct vgsink_proc {
     size_t len;
 };
 
-/* Parent and session of pid from /proc/PID/stat (0 when it is gone). */
-static void family_of(pid_t pid, pid_t *ppid, pid_t *sid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    *ppid = *sid = 0;
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *after = strrchr(buf, ')'); /* the command may hold spaces and ')' */
-    int pp = 0, pg = 0, se = 0;
-    if (after != NULL && sscanf(after + 1, " %*c %d %d %d", &pp, &pg, &se) == 3) {
-        *ppid = pp;
-        *sid = se;
-    }
-}
-
 /* The record of sender, made on its first datagram; NULL at the cap. */
 static struct vgsink_proc *proc_of(struct vgsink *s, pid_t sender)
 {
@@ -61,7 +42,11 @@ static struct vgsink_proc *proc_of(struct vgsink *s, pid_t sender)
     }
     struct vgsink_proc *p = &s->procs[s->nprocs++];
     *p = (struct vgsink_proc){false, sender, 0, 0, NULL, 0};
-    family_of(sender, &p->ppid, &p->sid);
+    struct procfs_stat stat; /* its family now, while it is alive to ask */
+    if (procfs_read_stat(sender, 0, &stat) == 0) {
+        p->ppid = stat.ppid;
+        p->sid = stat.sid;
+    }
     return p;
 }
 

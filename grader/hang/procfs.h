@@ -10,6 +10,7 @@ struct procfs_stat {
     char comm[32];            /* command name, without the parentheses */
     char state;               /* R, S, D, T, t, Z, X, I ('?' if unknown) */
     pid_t ppid;               /* parent pid */
+    pid_t sid;                /* session id */
     unsigned long long utime; /* user CPU time, in clock ticks */
     unsigned long long stime; /* system CPU time, in clock ticks */
     unsigned long long start; /* start time after boot, in clock ticks */

@@ -1,0 +1,26 @@
+/* vgargs.h - the course's valgrind options and the memcheck pass's runner mode. */
+#ifndef IPCLAB_VGARGS_H
+#define IPCLAB_VGARGS_H
+
+/* The most options labs/support/valgrind.args may hold. */
+#define VG_MAX_OPTIONS 32
+
+/*
+ * vg_options - the course's memcheck options, written once in
+ * labs/support/valgrind.args (one a line, # comments) for make valgrind,
+ * lab-check and this grader: points *opts at them (static storage, read
+ * once). Returns their count, or -1 with errno set when the file cannot be
+ * read or has too many.
+ */
+int vg_options(char ***opts);
+
+/*
+ * memcheck_runner - the memcheck pass's runner mode, as the test binary's
+ * environment sees it ("IPCLAB_FORK_RUNNER=1": tests in children forked
+ * from one runner, labs/support/forkrun.c), unless the grader runs with
+ * IPCLAB_MEMCHECK_WORKERS=exec, which keeps Criterion's exec'd workers (one
+ * valgrind start per test; for comparing the two).
+ */
+const char *memcheck_runner(void);
+
+#endif /* IPCLAB_VGARGS_H */
