@@ -66,8 +66,9 @@ WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
 LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
-SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c
+SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c shim.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
+SHIMMED_OBJS := $(addprefix $(BUILD_DIR)/shimmed/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o))
 SUPPORT_OBJS := $(addprefix $(BUILD_DIR)/support/,$(SUPPORT_SRCS:.c=.o))
 TEST_BIN     := $(BUILD_DIR)/run-tests
@@ -89,8 +90,23 @@ $(BUILD_DIR)/tools/%: $(LAB_DIR)/tools/%.c $(STUDENT_OBJS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(STUDENT_OBJS) -lrt -lm -pthread
 
-$(TEST_BIN): $(STUDENT_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
+$(TEST_BIN): $(SHIMMED_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
 	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)
+
+# The shim (support/shim.c, ipclab_shim.h): the test binary links a copy of
+# each student object whose calls to the functions shim.c wraps are renamed
+# (write -> ipclab_shim_write), so a test's fault plan and call log see the
+# student's calls, and only theirs (tests, Criterion and support code call
+# libc directly). The map is read from shim.o: every ipclab_shim_NAME it
+# defines renames NAME. build/student/NAME.o keeps the original names: the
+# grader's audit reads it, and the TOOLS link it.
+SHIM_MAP := $(BUILD_DIR)/support/shim.map
+$(SHIM_MAP): $(BUILD_DIR)/support/shim.o
+	nm --defined-only $< | sed -n 's/^[0-9a-f]* T ipclab_shim_\(.*\)$$/\1 ipclab_shim_\1/p' > $@
+
+$(BUILD_DIR)/shimmed/%.o: $(BUILD_DIR)/student/%.o $(SHIM_MAP)
+	@mkdir -p $(@D)
+	objcopy --redefine-syms=$(SHIM_MAP) $< $@
 
 # The timeout lister: the tests and support code without the student's
 # files, whose symbols stay unresolved (it never calls a test, so no student
@@ -114,8 +130,9 @@ $(BUILD_DIR)/student/%.s: $(SRC_DIR)/%.c $(HEADERS)
 $(BUILD_DIR)/student/%.o: $(BUILD_DIR)/student/%.s
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# The assembly is worth keeping: make deletes intermediate files otherwise.
-.SECONDARY: $(STUDENT_OBJS:.o=.s)
+# The assembly and the original objects are worth keeping (the audit reads
+# them): make deletes intermediate files otherwise.
+.SECONDARY: $(STUDENT_OBJS:.o=.s) $(STUDENT_OBJS)
 
 $(BUILD_DIR)/tests/%.o: $(LAB_DIR)/tests/%.c $(HEADERS)
 	@mkdir -p $(@D)

@@ -23,6 +23,7 @@
  * The verdicts of a fork run are for reading, not grading: the grader takes
  * verdicts from the native run and only memory data from memcheck.
  */
+#include "ipclab_shim.h"
 #include "results.h"
 
 #include <criterion/criterion.h>
@@ -150,9 +151,21 @@ void __wrap_criterion_skip_test(const char *format, ...)
     __real_criterion_skip_test("%s", msg);
 }
 
-/* Count (and, in a fork child, print) failed assertions; Criterion's own then. */
+/*
+ * Count (and, in a fork child, print) failed assertions; Criterion's own then.
+ * A failed assertion of a test that injected faults (ipclab_shim.h) names
+ * them, so the student reads what the test did to their calls.
+ */
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 {
+    static char with_faults[6144]; /* sent before this returns: one buffer is enough */
+    if (!stats->passed && ipct_faults_count() > 0) {
+        snprintf(
+            with_faults, sizeof with_faults, "%s\n  (faults injected by the test: %s)",
+            stats->message && stats->message[0] ? stats->message : "assertion failed",
+            ipct_faults_injected());
+        stats->message = with_faults;
+    }
     if (in_fork_child && !stats->passed) {
         failed_asserts++;
         const char *base = stats->file ? strrchr(stats->file, '/') : NULL;
