@@ -48,7 +48,8 @@
  *   in the kernel, so it is never cut: the fault stays one a kernel could
  *   cause (a signal arriving during a large write, a full socket buffer).
  *
- * Every hit is remembered, and a failing assertion of the test shows them
+ * Every hit is remembered (in memory the test's processes share), and a failing assertion
+ * of the test shows them
  * ("faults injected by the test: write #2 (fd 5, 9000 bytes) was cut to 1
  * byte"). ipct_faults_injected() gives the same text.
  */
@@ -78,10 +79,14 @@ void ipct_fault_short(const char *calls, int every, size_t max_bytes);
 /* The nth matching call of calls fails once with error (EINTR: a blocking one). */
 void ipct_fault_fail(const char *calls, int nth, int error);
 
-/* ipct_faults_injected - the hits so far in this process, "" if none. */
+/*
+ * ipct_faults_injected - the hits so far in the test's processes, "" if none
+ * ("read #2 in child 4242 (fd 3) failed with EINTR"; "#2": that process's
+ * second call of the name, counting from the first rule's arrival).
+ */
 const char *ipct_faults_injected(void);
 
-/* ipct_faults_count - the number of hits so far in this process. */
+/* ipct_faults_count - the number of hits so far in the test's processes. */
 int ipct_faults_count(void);
 
 /*

@@ -36,8 +36,10 @@
  */
 #define SHIM_CALLS(X)                                                                    \
     X(read)                                                                              \
-    X(write) X(readv) X(writev) X(pread) X(pwrite) X(recv) X(send) X(recvfrom) X(sendto) \
-        X(recvmsg) X(sendmsg) X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2) X(fcntl)  \
+    X(write)                                                                             \
+    X(readv)                                                                             \
+    X(writev) X(pread) X(pwrite) X(recv) X(send) X(recvfrom) X(sendto) X(recvmsg)        \
+        X(sendmsg) X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2) X(fcntl)             \
             X(ftruncate) X(mkfifo) X(socket) X(socketpair) X(bind) X(listen) X(accept)   \
                 X(accept4) X(connect) X(shutdown) X(setsockopt) X(poll) X(ppoll)         \
                     X(select) X(epoll_wait) X(msgsnd) X(msgrcv) X(mq_open) X(mq_send)    \
@@ -96,18 +98,36 @@ static atomic_int nrules;
 static atomic_int ordinal[NCALLS]; /* calls of each name in this process, while on */
 
 #define FAULT_TEXT 4096
-static char fault_text[FAULT_TEXT]; /* "write #2 (fd 5, 9000 bytes) was cut ..." */
-static atomic_size_t fault_len;
-static atomic_int fault_count;
-
-#define LOG_CAP 8192
-/* The call log, in memory shared with the children forked after it began. */
-struct call_log {
-    atomic_size_t n;
+#define LOG_CAP    8192
+/*
+ * What the shim tells the test, in memory shared with every process forked
+ * after it was set up (the student's children, a test's helper process), so
+ * a hit in a child shows in the test's failure message and its calls in the
+ * log. Made by the first rule or ipct_calls_record, in the test process.
+ */
+struct shim_shared {
+    pid_t test_pid; /* the process that set it up */
+    atomic_size_t fault_len;
+    atomic_int fault_count;
+    char fault_text[FAULT_TEXT]; /* "write #2 (fd 5, 9000 bytes) was cut ..." */
+    atomic_size_t n;             /* calls logged (kept or not) */
     struct ipct_call e[LOG_CAP];
 };
-static struct call_log *call_log;
+static struct shim_shared *shared;
 static bool recording;
+
+/* Map the shared record if it is not yet; aborts the test if it cannot. */
+static void shared_setup(void)
+{
+    if (shared != NULL)
+        return;
+    void *p = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        cr_assert_fail("ipclab shim: mmap: %s", strerror(errno));
+    shared = p;
+    shared->test_pid = getpid();
+}
 
 static void update_on(void)
 {
@@ -137,6 +157,7 @@ void ipct_fault_add(const struct ipct_fault *f)
     if (f->error == 0 && f->max_bytes == 0)
         cr_assert_fail("ipct_fault_add: a rule for '%s' neither fails nor cuts",
                        f->calls);
+    shared_setup();
     struct rule *r = &rules[n];
     memset(r->mask, 0, sizeof r->mask);
     for (const char *p = f->calls; *p != '\0';) {
@@ -181,26 +202,27 @@ void ipct_fault_fail(const char *calls, int nth, int error)
 
 const char *ipct_faults_injected(void)
 {
-    return fault_text;
+    return shared != NULL ? shared->fault_text : "";
 }
 
 int ipct_faults_count(void)
 {
-    return atomic_load(&fault_count);
+    return shared != NULL ? atomic_load(&shared->fault_count) : 0;
 }
 
 /* Append one hit's description (lock-free: a signal handler may be the caller). */
 static void note_fault(const char *text)
 {
     size_t len = strlen(text) + 2;
-    size_t at = atomic_fetch_add(&fault_len, len);
+    size_t at = atomic_fetch_add(&shared->fault_len, len);
+    char *t = shared->fault_text;
     if (at + len < FAULT_TEXT) {
-        memcpy(fault_text + at, at == 0 ? "" : "; ", at == 0 ? 0 : 2);
-        memcpy(fault_text + at + (at == 0 ? 0 : 2), text, len - 2);
+        memcpy(t + at, at == 0 ? "" : "; ", at == 0 ? 0 : 2);
+        memcpy(t + at + (at == 0 ? 0 : 2), text, len - 2);
     } else if (at < FAULT_TEXT - 4) {
-        memcpy(fault_text + at, "...", 4);
+        memcpy(t + at, "...", 4);
     }
-    atomic_fetch_add(&fault_count, 1);
+    atomic_fetch_add(&shared->fault_count, 1);
 }
 
 /* Could c block (and so be interrupted)? Asked only when a rule wants EINTR. */
@@ -268,12 +290,14 @@ static int shim_enter(struct shim_call *c)
                    (r->every > 0 && seen > r->nth && (seen - r->nth) % r->every == 0);
         if (!hit || (r->times > 0 && atomic_fetch_add(&r->hits, 1) >= r->times))
             continue;
-        char text[256], fd[64] = "";
+        char text[300], fd[64] = "", who[64] = "";
+        if (getpid() != shared->test_pid)
+            snprintf(who, sizeof who, " in child %d", (int)getpid());
         if (c->block == B_FD || c->block == B_MQ || c->cut != C_NONE)
             snprintf(fd, sizeof fd, "fd %d", c->fd);
         if (r->error != 0) {
-            snprintf(text, sizeof text, "%s #%d%s%s%s failed with %s", call_names[c->id],
-                     ord, fd[0] ? " (" : "", fd, fd[0] ? ")" : "",
+            snprintf(text, sizeof text, "%s #%d%s%s%s%s failed with %s",
+                     call_names[c->id], ord, who, fd[0] ? " (" : "", fd, fd[0] ? ")" : "",
                      strerrorname_np(r->error));
             note_fault(text);
             c->injected = true;
@@ -281,8 +305,8 @@ static int shim_enter(struct shim_call *c)
             errno = r->error;
             return -1;
         }
-        snprintf(text, sizeof text, "%s #%d (%s, %zu bytes) was cut to %zu byte%s",
-                 call_names[c->id], ord, fd, c->len, r->max_bytes,
+        snprintf(text, sizeof text, "%s #%d%s (%s, %zu bytes) was cut to %zu byte%s",
+                 call_names[c->id], ord, who, fd, c->len, r->max_bytes,
                  r->max_bytes == 1 ? "" : "s");
         note_fault(text);
         c->len = r->max_bytes;
@@ -295,35 +319,29 @@ static int shim_enter(struct shim_call *c)
 
 void ipct_calls_record(void)
 {
-    if (call_log == NULL) {
-        void *p = mmap(NULL, sizeof *call_log, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            cr_assert_fail("ipct_calls_record: mmap: %s", strerror(errno));
-        call_log = p;
-    }
-    atomic_store(&call_log->n, 0);
+    shared_setup();
+    atomic_store(&shared->n, 0);
     recording = true;
     update_on();
 }
 
 size_t ipct_calls_count(void)
 {
-    if (call_log == NULL)
+    if (shared == NULL)
         return 0;
-    size_t n = atomic_load(&call_log->n);
+    size_t n = atomic_load(&shared->n);
     return n < LOG_CAP ? n : LOG_CAP;
 }
 
 const struct ipct_call *ipct_calls_get(size_t i)
 {
-    return i < ipct_calls_count() ? &call_log->e[i] : NULL;
+    return i < ipct_calls_count() ? &shared->e[i] : NULL;
 }
 
 const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *from)
 {
     for (size_t i = *from; i < ipct_calls_count(); i++) {
-        const struct ipct_call *c = &call_log->e[i];
+        const struct ipct_call *c = &shared->e[i];
         if (c->name != NULL && strcmp(c->name, name) == 0 &&
             (pid == 0 || c->pid == pid)) {
             *from = i + 1;
@@ -338,7 +356,7 @@ char *ipct_calls_describe(char *buf, size_t len)
     size_t at = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < ipct_calls_count() && at + 4 < len; i++) {
-        const struct ipct_call *c = &call_log->e[i];
+        const struct ipct_call *c = &shared->e[i];
         int w = snprintf(buf + at, len - at, "%s%s(%ld, %ld, %ld) = %ld%s%s",
                          i ? "; " : "", c->name ? c->name : "?", c->arg[0], c->arg[1],
                          c->arg[2], c->ret, c->ret == -1 ? " " : "",
@@ -354,12 +372,12 @@ char *ipct_calls_describe(char *buf, size_t len)
 
 static void log_call(const struct shim_call *c, long ret, int err)
 {
-    if (!recording || call_log == NULL)
+    if (!recording)
         return;
-    size_t i = atomic_fetch_add(&call_log->n, 1);
+    size_t i = atomic_fetch_add(&shared->n, 1);
     if (i >= LOG_CAP)
         return;
-    struct ipct_call *e = &call_log->e[i];
+    struct ipct_call *e = &shared->e[i];
     e->pid = getpid();
     memcpy(e->arg, c->arg, sizeof e->arg);
     e->ret = ret;
