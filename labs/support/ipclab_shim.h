@@ -66,7 +66,7 @@ struct ipct_fault {
  * ipct_fault_add - put a rule in force in this process (and the children it
  * forks from now on). Aborts the test on an unknown call name or a rule that
  * neither fails nor cuts. Up to 16 rules; they are checked in order and the
- * first that hits decides.
+ * first that hits decides (later rules do not count a call an earlier one hit).
  */
 void ipct_fault_add(const struct ipct_fault *rule);
 

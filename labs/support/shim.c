@@ -38,19 +38,18 @@
     X(read)                                                                              \
     X(write)                                                                             \
     X(readv)                                                                             \
-    X(writev) X(pread) X(pwrite) X(recv) X(send) X(recvfrom) X(sendto) X(recvmsg)        \
-        X(sendmsg) X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2) X(fcntl)             \
-            X(ftruncate) X(mkfifo) X(socket) X(socketpair) X(bind) X(listen) X(accept)   \
-                X(accept4) X(connect) X(shutdown) X(setsockopt) X(poll) X(ppoll)         \
-                    X(select) X(epoll_wait) X(msgsnd) X(msgrcv) X(mq_open) X(mq_send)    \
-                        X(mq_receive) X(mq_timedsend) X(mq_timedreceive) X(sem_wait)     \
-                            X(sem_timedwait) X(sem_trywait) X(sem_post) X(semop)         \
-                                X(semtimedop) X(mmap) X(munmap) X(msync) X(flock)        \
-                                    X(fork) X(wait) X(waitpid) X(waitid) X(execve)       \
-                                        X(execv) X(execvp) X(kill) X(sigaction)          \
-                                            X(sigprocmask) X(pthread_sigmask)            \
-                                                X(sigsuspend) X(sigwaitinfo)             \
-                                                    X(sigtimedwait)
+    X(writev)                                                                            \
+    X(pread) X(pwrite) X(recv) X(send) X(recvfrom) X(sendto) X(recvmsg) X(sendmsg)       \
+        X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2) X(fcntl) X(ftruncate) X(mkfifo) \
+            X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect)    \
+                X(shutdown) X(setsockopt) X(poll) X(ppoll) X(select) X(epoll_wait)       \
+                    X(msgsnd) X(msgrcv) X(mq_open) X(mq_send) X(mq_receive)              \
+                        X(mq_timedsend) X(mq_timedreceive) X(sem_wait) X(sem_timedwait)  \
+                            X(sem_trywait) X(sem_post) X(semop) X(semtimedop) X(mmap)    \
+                                X(munmap) X(msync) X(flock) X(fork) X(wait) X(waitpid)   \
+                                    X(waitid) X(execve) X(execv) X(execvp) X(kill)       \
+                                        X(sigaction) X(sigprocmask) X(pthread_sigmask)   \
+                                            X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)
 
 #define SHIM_ID(name) ID_##name,
 enum shim_id { SHIM_CALLS(SHIM_ID) NCALLS };
@@ -202,7 +201,7 @@ void ipct_fault_fail(const char *calls, int nth, int error)
 
 const char *ipct_faults_injected(void)
 {
-    return shared != NULL ? shared->fault_text : "";
+    return shared != NULL && shared->fault_text[0] != '\0' ? shared->fault_text + 2 : "";
 }
 
 int ipct_faults_count(void)
@@ -210,15 +209,18 @@ int ipct_faults_count(void)
     return shared != NULL ? atomic_load(&shared->fault_count) : 0;
 }
 
-/* Append one hit's description (lock-free: a signal handler may be the caller). */
+/*
+ * Append "; " and one hit's description (the text is read from its third
+ * byte). Lock-free: the caller may be a signal handler or another process.
+ */
 static void note_fault(const char *text)
 {
     size_t len = strlen(text) + 2;
     size_t at = atomic_fetch_add(&shared->fault_len, len);
     char *t = shared->fault_text;
     if (at + len < FAULT_TEXT) {
-        memcpy(t + at, at == 0 ? "" : "; ", at == 0 ? 0 : 2);
-        memcpy(t + at + (at == 0 ? 0 : 2), text, len - 2);
+        memcpy(t + at, "; ", 2);
+        memcpy(t + at + 2, text, len - 2);
     } else if (at < FAULT_TEXT - 4) {
         memcpy(t + at, "...", 4);
     }
