@@ -39,8 +39,9 @@
     X(write)                                                                             \
     X(readv)                                                                             \
     X(writev)                                                                            \
-    X(pread) X(pwrite) X(recv) X(send) X(recvfrom) X(sendto) X(recvmsg) X(sendmsg)       \
-        X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2) X(fcntl) X(ftruncate) X(mkfifo) \
+    X(pread)                                                                             \
+    X(pwrite) X(recv) X(send) X(recvfrom) X(sendto) X(recvmsg) X(sendmsg) X(open)        \
+        X(close) X(dup) X(dup2) X(pipe) X(pipe2) X(fcntl) X(ftruncate) X(mkfifo)         \
             X(socket) X(socketpair) X(bind) X(listen) X(accept) X(accept4) X(connect)    \
                 X(shutdown) X(setsockopt) X(poll) X(ppoll) X(select) X(epoll_wait)       \
                     X(msgsnd) X(msgrcv) X(mq_open) X(mq_send) X(mq_receive)              \
@@ -353,15 +354,25 @@ const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *fro
     return NULL;
 }
 
+/* Write v into buf: decimal when small, hex when it looks like an address. */
+static const char *arg_text(long v, char *buf, size_t len)
+{
+    snprintf(buf, len, v > -65536 && v < 65536 ? "%ld" : "%#lx", v);
+    return buf;
+}
+
 char *ipct_calls_describe(char *buf, size_t len)
 {
     size_t at = 0;
-    buf[0] = '\0';
+    snprintf(buf, len, "%s", ipct_calls_count() == 0 ? "(none)" : "");
     for (size_t i = 0; i < ipct_calls_count() && at + 4 < len; i++) {
         const struct ipct_call *c = &shared->e[i];
-        int w = snprintf(buf + at, len - at, "%s%s(%ld, %ld, %ld) = %ld%s%s",
-                         i ? "; " : "", c->name ? c->name : "?", c->arg[0], c->arg[1],
-                         c->arg[2], c->ret, c->ret == -1 ? " " : "",
+        char a[3][24], r[24];
+        int w = snprintf(buf + at, len - at, "%s%s(%s, %s, %s) = %s%s%s", i ? "; " : "",
+                         c->name ? c->name : "?", arg_text(c->arg[0], a[0], sizeof a[0]),
+                         arg_text(c->arg[1], a[1], sizeof a[1]),
+                         arg_text(c->arg[2], a[2], sizeof a[2]),
+                         arg_text(c->ret, r, sizeof r), c->ret == -1 ? " " : "",
                          c->ret == -1 ? strerrorname_np(c->err) : "");
         if (w < 0 || (size_t)w >= len - at) {
             snprintf(buf + len - 4, 4, "...");
