@@ -16,6 +16,7 @@
 #   BUILD_DIR  where objects and the test binary go (default: build/)
 #   WERROR=1   turn warnings into errors (CI and the grader set it)
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
+#   SHIM=0     link the student's objects without the shim (for measurements)
 #
 # Targets: all (the test binary), check (run the tests), valgrind (run them
 # under memcheck, one log per process in $(BUILD_DIR)/vg/), list, timeouts
@@ -90,7 +91,9 @@ $(BUILD_DIR)/tools/%: $(LAB_DIR)/tools/%.c $(STUDENT_OBJS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(STUDENT_OBJS) -lrt -lm -pthread
 
-$(TEST_BIN): $(SHIMMED_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
+# SHIM=0 links the original objects instead (bench/shim-cost.sh measures the
+# difference; the tests that inject faults or check calls then prove nothing).
+$(TEST_BIN): $(if $(filter 0,$(SHIM)),$(STUDENT_OBJS),$(SHIMMED_OBJS)) $(TEST_OBJS) $(SUPPORT_OBJS)
 	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)
 
 # The shim (support/shim.c, ipclab_shim.h): the test binary links a copy of
