@@ -16,6 +16,7 @@
 #   BUILD_DIR  where objects and the test binary go (default: build/)
 #   WERROR=1   turn warnings into errors (CI and the grader set it)
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
+#   SHIM=0     link the student's objects without the shim (for measurements)
 #
 # Targets: all (the test binary), check (run the tests, in private IPC
 # namespaces where possible), valgrind (run them
@@ -67,8 +68,9 @@ WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
 LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
-SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c
+SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c shim.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
+SHIMMED_OBJS := $(addprefix $(BUILD_DIR)/shimmed/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o))
 SUPPORT_OBJS := $(addprefix $(BUILD_DIR)/support/,$(SUPPORT_SRCS:.c=.o))
 TEST_BIN     := $(BUILD_DIR)/run-tests
@@ -90,8 +92,25 @@ $(BUILD_DIR)/tools/%: $(LAB_DIR)/tools/%.c $(STUDENT_OBJS) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(STUDENT_OBJS) -lrt -lm -pthread
 
-$(TEST_BIN): $(STUDENT_OBJS) $(TEST_OBJS) $(SUPPORT_OBJS)
+# SHIM=0 links the original objects instead (bench/shim-cost.sh measures the
+# difference; the tests that inject faults or check calls then prove nothing).
+$(TEST_BIN): $(if $(filter 0,$(SHIM)),$(STUDENT_OBJS),$(SHIMMED_OBJS)) $(TEST_OBJS) $(SUPPORT_OBJS)
 	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)
+
+# The shim (support/shim.c, ipclab_shim.h): the test binary links a copy of
+# each student object whose calls to the functions shim.c wraps are renamed
+# (write -> ipclab_shim_write), so a test's fault plan and call log see the
+# student's calls, and only theirs (tests, Criterion and support code call
+# libc directly). The map is read from shim.o: every ipclab_shim_NAME it
+# defines renames NAME. build/student/NAME.o keeps the original names: the
+# grader's audit reads it, and the TOOLS link it.
+SHIM_MAP := $(BUILD_DIR)/support/shim.map
+$(SHIM_MAP): $(BUILD_DIR)/support/shim.o
+	nm --defined-only $< | sed -n 's/^[0-9a-f]* T ipclab_shim_\(.*\)$$/\1 ipclab_shim_\1/p' > $@
+
+$(BUILD_DIR)/shimmed/%.o: $(BUILD_DIR)/student/%.o $(SHIM_MAP)
+	@mkdir -p $(@D)
+	objcopy --redefine-syms=$(SHIM_MAP) $< $@
 
 # The timeout lister: the tests and support code without the student's
 # files, whose symbols stay unresolved (it never calls a test, so no student
@@ -115,8 +134,9 @@ $(BUILD_DIR)/student/%.s: $(SRC_DIR)/%.c $(HEADERS)
 $(BUILD_DIR)/student/%.o: $(BUILD_DIR)/student/%.s
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# The assembly is worth keeping: make deletes intermediate files otherwise.
-.SECONDARY: $(STUDENT_OBJS:.o=.s)
+# The assembly and the original objects are worth keeping (the audit reads
+# them): make deletes intermediate files otherwise.
+.SECONDARY: $(STUDENT_OBJS:.o=.s) $(STUDENT_OBJS)
 
 # PREBUILT_TESTS=1: the grader compiled the tests and support code outside
 # the sandbox and put their objects in BUILD_DIR (grader/engine/build_cache.c);

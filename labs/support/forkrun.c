@@ -28,6 +28,7 @@
  * it, and the runner is not dumpable, so no child can reopen it through
  * /proc), else to $IPCLAB_RESULTS_FILE.
  */
+#include "ipclab_shim.h"
 #include "probe.h"
 #include "results.h"
 #include "seal.h"
@@ -232,7 +233,9 @@ static char *with_child_msgs(const char *message, const char *kids)
  * Count (and, in a fork child, print) failed assertions; Criterion's own then.
  * A failed assertion carries the messages the test's children left with
  * IPCT_CHILD_CHECK since the last one (probe.h): "the joiner failed (exit
- * 138)" then says which check in the child failed, and where.
+ * 138)" then says which check in the child failed, and where. And one of a
+ * test that injected faults (ipclab_shim.h) names them, so the student reads
+ * what the test did to their calls.
  */
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
 {
@@ -247,6 +250,15 @@ void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
             with.message = joined;
             stats = &with;
         }
+    }
+    static char with_faults[6144]; /* sent before this returns: one buffer is enough */
+    if (!stats->passed && ipct_faults_count() > 0) {
+        snprintf(
+            with_faults, sizeof with_faults, "%s\n  (faults injected by the test: %s)",
+            stats->message && stats->message[0] ? stats->message : "assertion failed",
+            ipct_faults_injected());
+        with.message = with_faults;
+        stats = &with;
     }
     if (in_fork_child && !stats->passed) {
         const char *base = stats->file ? strrchr(stats->file, '/') : NULL;

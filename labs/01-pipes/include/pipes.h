@@ -108,7 +108,9 @@ ssize_t write_record(int fd, const void *rec, size_t len);
  * exits with status 127.
  *
  * The parent closes its copy of the write end before reading (or it would
- * never see end of file), reads until end of file while the program runs,
+ * never see end of file), reads until end of file while the program runs
+ * (a read(2) may return fewer bytes than the pipe will deliver, or fail
+ * with EINTR when a signal interrupts it: neither ends the capture),
  * and stores the first cap - 1 bytes in buf followed by a NUL. Output past
  * that is read and discarded, so the program is never blocked or killed by
  * SIGPIPE because of a small buffer. Then it waits for the child (retrying

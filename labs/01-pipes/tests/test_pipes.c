@@ -1,4 +1,5 @@
 /* test_pipes.c - Criterion tests for lab 01 (pipes). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "pipes.h"
 
@@ -870,6 +871,26 @@ Test(capture, reads_more_than_pipe_capacity)
     assert_exit(o.status, 0, "the program");
 }
 
+/*
+ * The kernel may interrupt any blocking call and cut any read short: the shim
+ * makes it happen (handouts: "Faults the tests inject"), in the process that
+ * calls capture_output and its children. The first blocking read and the
+ * first wait fail with EINTR, every second read moves at most 1 byte.
+ */
+Test(capture, survives_eintr_and_short_reads)
+{
+    ipct_fault_fail("read readv", 1, EINTR);
+    ipct_fault_fail("wait waitpid waitid", 1, EINTR);
+    ipct_fault_short("read", 2, 1);
+    char *argv[] = {"sh", "-c", "yes 0123456789abcde | head -c 20000", NULL};
+    struct outcome o = capture(argv, 30000);
+    cr_assert_eq(o.rc, 20000, "got %ld bytes of 20000", o.rc);
+    for (size_t i = 0; i < 20000; i++)
+        if (job_out[i] != "0123456789abcde\n"[i % 16])
+            cr_assert_fail("byte %zu is wrong", i);
+    assert_exit(o.status, 0, "the program");
+}
+
 Test(capture, small_buffer_truncates_but_drains)
 {
     char *argv[] = {"sh", "-c", "yes 0123456789abcde | head -c 300000", NULL};
@@ -1054,6 +1075,29 @@ Test(filter, megabyte_each_way_does_not_deadlock)
     struct outcome o = filter(argv, in, len, len + 1);
     free(in);
     cr_assert_eq(o.rc, (long)len, "got %ld bytes back", o.rc);
+    cr_assert_eq(pattern_mismatch(job_out, len), len, "the data came back changed");
+    assert_exit(o.status, 0, "cat");
+}
+
+/*
+ * filter_through under the faults a kernel may cause (the shim injects them
+ * in the calling process and its children): the first blocking poll, read
+ * and wait fail with EINTR, and every second long write moves 1 byte.
+ */
+Test(filter, retries_eintr_in_poll_read_and_wait)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("read readv", 1, EINTR);
+    ipct_fault_fail("wait waitpid waitid", 1, EINTR);
+    ipct_fault_short("write", 2, 1);
+    size_t len = 200000; /* more than both pipes hold */
+    char *in = malloc(len);
+    cr_assert_not_null(in);
+    fill_pattern(in, len);
+    char *argv[] = {"cat", NULL};
+    struct outcome o = filter(argv, in, len, len + 1);
+    free(in);
+    cr_assert_eq(o.rc, (long)len, "got %ld bytes back of %zu", o.rc, len);
     cr_assert_eq(pattern_mismatch(job_out, len), len, "the data came back changed");
     assert_exit(o.status, 0, "cat");
 }
@@ -1274,6 +1318,24 @@ Test(pipeline, megabyte_through_three_stages)
     char *const *cmds[] = {cat, tr, sum};
     same_as_sh("cat | tr a-m n-z | cksum", cmds, 3, in, len);
     free(in);
+}
+
+/*
+ * The first two waits for a child fail with EINTR (the shim injects it):
+ * each must be retried, or a stage is left a zombie and the status is lost.
+ */
+Test(pipeline, retries_eintr_while_waiting)
+{
+    ipct_fault_add(&(struct ipct_fault){.calls = "wait waitpid waitid",
+                                        .nth = 1,
+                                        .every = 1,
+                                        .times = 2,
+                                        .error = EINTR});
+    char *split[] = {"tr", " ", "\\n", NULL};
+    char *sort[] = {"sort", NULL};
+    char *count[] = {"uniq", "-c", NULL};
+    char *const *cmds[] = {split, sort, count};
+    same_as_sh("tr ' ' '\\n' | sort | uniq -c", cmds, 3, words, strlen(words));
 }
 
 Test(pipeline, last_status_is_returned)

@@ -1,4 +1,5 @@
 /* test_mmaplock.c - Criterion tests for lab 06 (memory-mapped files and locks). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "mmaplock.h"
 
@@ -214,6 +215,47 @@ Test(mapfile, sync_checks_its_range)
     cr_assert_eq(mf_sync(NULL, PAGE), -1);
     cr_assert_eq(errno, EINVAL);
     munmap(p, 2 * PAGE);
+    close(fd);
+}
+
+/*
+ * Call check (ipclab_shim.h): did the student's code, since
+ * ipct_calls_record(), msync every page of [addr, addr + len) with MS_SYNC,
+ * successfully? One call or several, over that range or a larger one.
+ */
+static bool msynced(const void *addr, size_t len)
+{
+    uintptr_t from = (uintptr_t)addr, to = from + len;
+    for (uintptr_t page = from; page < to; page += PAGE) {
+        bool covered = false;
+        size_t i = 0;
+        const struct ipct_call *c;
+        while (!covered && (c = ipct_calls_next("msync", 0, &i)) != NULL)
+            covered = c->ret == 0 && (c->arg[2] & MS_SYNC) &&
+                      (uintptr_t)c->arg[0] <= page &&
+                      (uintptr_t)c->arg[0] + (uintptr_t)c->arg[1] > page;
+        if (!covered)
+            return false;
+    }
+    return true;
+}
+
+/* The changed range reaches the file before mf_sync returns: msync with MS_SYNC. */
+Test(mapfile, sync_waits_with_ms_sync)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "syncflag", 3 * PAGE, 'a');
+    char *p = mf_map(fd, 3 * PAGE, true);
+    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    p[PAGE + 7] = 'b';
+    ipct_calls_record();
+    cr_assert_eq(mf_sync(p + PAGE, PAGE), 0, "mf_sync: %s", strerror(errno));
+    char calls[1024];
+    cr_assert(msynced(p + PAGE, PAGE),
+              "mf_sync(p + 4096, 4096) must msync that page with MS_SYNC (MS_ASYNC only "
+              "schedules the write); your calls: %s",
+              ipct_calls_describe(calls, sizeof calls));
+    munmap(p, 3 * PAGE);
     close(fd);
 }
 
@@ -444,6 +486,28 @@ Test(recstore, grows_by_doubling)
     cr_assert_eq(pread(s.fd, &last, sizeof last, RS_DATA + 199 * sizeof last),
                  (ssize_t)sizeof last);
     cr_assert(memcmp(&last, &want, sizeof last) == 0, "record 199 is not in the file");
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/* rs_sync puts every record in the file: msync(MS_SYNC) over the whole mapping. */
+Test(recstore, sync_msyncs_the_whole_mapping)
+{
+    char path[256];
+    struct rs s;
+    ipct_path(path, sizeof path, "store");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
+                 strerror(errno));
+    for (uint32_t i = 0; i < 200; i++) { /* past the first page: the mapping grew */
+        struct rec r = make_rec(4, i);
+        cr_assert_eq(rs_append(&s, &r), (int64_t)i);
+    }
+    ipct_calls_record();
+    cr_assert_eq(rs_sync(&s), 0, "rs_sync: %s", strerror(errno));
+    char calls[1024];
+    cr_assert(
+        msynced(s.map, s.maplen),
+        "rs_sync must msync all %zu bytes of the mapping with MS_SYNC; your calls: %s",
+        s.maplen, ipct_calls_describe(calls, sizeof calls));
     cr_assert_eq(rs_close(&s), 0);
 }
 

@@ -121,7 +121,9 @@ int serve_upper_once(int listen_fd);
  * EOF, then stop accepting, finish or drop their clients, close every client
  * socket, and return 0 (or -1 with errno set if the server itself failed).
  * They never close listen_fd or stop_fd. Many clients are served at once: a
- * slow client never delays the others.
+ * slow client never delays the others. A call a signal interrupts (poll,
+ * accept, recv, send failing with EINTR) is retried, and a short send or
+ * receive is continued: neither drops a client or stops the server.
  */
 
 /*

@@ -1,4 +1,5 @@
 /* test_servers.c - lab 08 tests: half-close exchange and multi-client servers. */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "tcp.h"
 #include "tcp_helpers.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 TestSuite(halfclose, .timeout = 15);
@@ -340,6 +342,43 @@ static void empty_frames_are_echoed(server_fn fn)
     cr_assert_eq(stop_server(&s), 0);
 }
 
+/*
+ * The faults a kernel may cause, injected by the shim in the server's
+ * process (it inherits the plan at fork; the test's client calls libc
+ * directly): its first blocking poll, accept and receive fail with EINTR,
+ * every second send and receive of more than one byte moves one byte. A
+ * server that ignores a short send leaves the client with half a reply:
+ * the client gives up after 5 s without the rest.
+ */
+static void survives_faults(server_fn fn)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    ipct_fault_short("send write sendto", 2, 1);
+    ipct_fault_short("recv read recvfrom", 2, 1);
+    struct server s = start_server(fn);
+    int fd = th_connect(s.port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    struct timeval limit = {.tv_sec = 5};
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+    for (int f = 0; f < 6; f++) {
+        char msg[64], want[64], got[64];
+        int len = snprintf(msg, sizeof msg, "frame %d of a client under faults", f);
+        th_upcase(want, msg, (size_t)len);
+        cr_assert_eq(th_frame_send(fd, msg, (uint32_t)len), 0);
+        ssize_t n = th_frame_recv(fd, got, sizeof got);
+        cr_assert(n == len && memcmp(got, want, (size_t)len) == 0,
+                  "reply %d is missing or wrong (%s): was a short send or receive "
+                  "taken for the whole, or an EINTR for a failure?",
+                  f, n < 0 ? strerror(errno) : "wrong bytes");
+    }
+    close(fd);
+    cr_assert_eq(stop_server(&s), 0,
+                 "the server did not stop cleanly (exit 1: it failed, "
+                 "2: it left fds open)");
+}
+
 Test(threaded, serves_one_client)
 {
     serves_one_client(serve_threaded);
@@ -361,6 +400,11 @@ Test(threaded, empty_frame_is_echoed)
     empty_frames_are_echoed(serve_threaded);
 }
 
+Test(threaded, survives_eintr_and_short_transfers)
+{
+    survives_faults(serve_threaded);
+}
+
 Test(polled, serves_one_client)
 {
     serves_one_client(serve_poll);
@@ -380,4 +424,8 @@ Test(polled, drops_only_bad_clients)
 Test(polled, empty_frame_is_echoed)
 {
     empty_frames_are_echoed(serve_poll);
+}
+Test(polled, survives_eintr_and_short_transfers)
+{
+    survives_faults(serve_poll);
 }

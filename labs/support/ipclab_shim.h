@@ -1,0 +1,142 @@
+/* ipclab_shim.h - fault plans and call checks for the student's libc calls (shim.c). */
+#ifndef IPCLAB_SHIM_H
+#define IPCLAB_SHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * How it works.
+ *
+ * lab.mk renames the calls the student's objects make to I/O, IPC, process
+ * and signal functions (write -> ipclab_shim_write, with objcopy
+ * --redefine-sym, on a copy of each object: the grader's audit still reads
+ * the original names), and links shim.c, which defines the new names. The
+ * tests, Criterion and this support library keep calling libc directly.
+ * With no plan in force a wrapper is one load and a call of the real
+ * function. The wrappers live in the test binary only: after exec(2) they
+ * are gone, and a program the student's code runs calls libc as usual.
+ * Calls libc makes on its own (stdio's write inside printf, popen's fork)
+ * are not seen: only the student's own calls are.
+ *
+ * A test arms a plan before it calls the student's code. Plans and counters
+ * are per process: a child the student's code forks inherits the rules and
+ * counts as they stood at fork(2) (a copy), then counts its own calls, so
+ * what a child suffers does not depend on how the scheduler interleaves it
+ * with its parent. The call log (ipct_calls_record) is shared: the calls of
+ * children forked after it started are in it, with their pid. Threads share
+ * everything (counters are atomic).
+ */
+
+/*
+ * Fault plans.
+ *
+ * A rule matches the calls it names ("write send", names as in the table of
+ * shim.c). Its counter counts the matching calls that could suffer the fault
+ * for real, and the rule hits the nth of them, then every `every`-th after
+ * it (every 0: only the nth), at most `times` times (0: no limit). Calls
+ * that could not suffer it do not count and are never touched:
+ *
+ * - an error (error != 0): the call fails with -1 and that errno without
+ *   reaching the kernel. EINTR hits only calls that may block: not on a
+ *   regular file, an O_NONBLOCK fd or queue, with MSG_DONTWAIT, IPC_NOWAIT,
+ *   WNOHANG, a zero poll timeout, or a try call.
+ * - a short transfer (error 0, max_bytes > 0): read/write/send/recv of more
+ *   than max_bytes on a stream (a pipe or FIFO, a SOCK_STREAM socket) moves
+ *   at most max_bytes. A write to a pipe of at most PIPE_BUF bytes is atomic
+ *   in the kernel, so it is never cut: the fault stays one a kernel could
+ *   cause (a signal arriving during a large write, a full socket buffer).
+ *
+ * Every hit is remembered (in memory the test's processes share), and a failing assertion
+ * of the test shows them
+ * ("faults injected by the test: write #2 (fd 5, 9000 bytes) was cut to 1
+ * byte"). ipct_faults_injected() gives the same text.
+ */
+struct ipct_fault {
+    const char *calls; /* the call names it matches, separated by spaces */
+    int nth;           /* the first hit: the nth matching call (0 means 1) */
+    int every;         /* then every every-th matching call; 0: nth only */
+    int times;         /* at most this many hits; 0: no limit */
+    int error;         /* fail with this errno ... */
+    size_t max_bytes;  /* ... or (error 0) cut the transfer to this many bytes */
+};
+
+/*
+ * ipct_fault_add - put a rule in force in this process (and the children it
+ * forks from now on). Aborts the test on an unknown call name or a rule that
+ * neither fails nor cuts. Up to 16 rules; they are checked in order and the
+ * first that hits decides (later rules do not count a call an earlier one hit).
+ */
+void ipct_fault_add(const struct ipct_fault *rule);
+
+/* ipct_fault_clear - remove every rule (the record of past hits stays). */
+void ipct_fault_clear(void);
+
+/* Every every-th matching transfer of calls moves at most max_bytes. */
+void ipct_fault_short(const char *calls, int every, size_t max_bytes);
+
+/* The nth matching call of calls fails once with error (EINTR: a blocking one). */
+void ipct_fault_fail(const char *calls, int nth, int error);
+
+/*
+ * ipct_faults_injected - the hits so far in the test's processes, "" if none
+ * ("read #2 in child 4242 (fd 3) failed with EINTR"; "#2": that process's
+ * second call of the name, counting from the first rule's arrival).
+ */
+const char *ipct_faults_injected(void);
+
+/* ipct_faults_count - the number of hits so far in the test's processes. */
+int ipct_faults_count(void);
+
+/*
+ * Call checks.
+ */
+
+#define IPCT_CALL_DATA 112 /* bytes of a pointed-to argument kept (a sockaddr_un) */
+
+/* One call the student's code made. */
+struct ipct_call {
+    const char *name;                   /* "bind" */
+    pid_t pid;                          /* the process that made it */
+    long arg[6];                        /* the arguments, as integers (pointers too) */
+    long ret;                           /* what it returned (a pointer as an integer) */
+    int err;                            /* errno after it, when ret was -1 */
+    bool injected;                      /* the result was a fault of the test's plan */
+    size_t datalen;                     /* bytes of data[] that were copied */
+    unsigned char data[IPCT_CALL_DATA]; /* the address of bind/connect/sendto,
+                                           the new set of sigprocmask/
+                                           pthread_sigmask, struct sigaction */
+};
+
+/*
+ * ipct_calls_record - start logging every wrapped call of the student's code
+ * in this process and its children forked from now on (up to 8192 calls;
+ * later ones are counted but not kept). Calling it again clears the log.
+ */
+void ipct_calls_record(void);
+
+/* ipct_calls_count - the calls logged so far (the kept ones). */
+size_t ipct_calls_count(void);
+
+/* ipct_calls_get - the i-th call logged (0 first), or NULL past the end. */
+const struct ipct_call *ipct_calls_get(size_t i);
+
+/*
+ * ipct_calls_next - the first logged call named name at index *from or
+ * later (in any process when pid is 0, else made by pid), or NULL. On a hit
+ * *from is set past it, so a loop walks every match.
+ */
+const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *from);
+
+/*
+ * ipct_calls_describe - a readable list of the logged calls, "bind(5, ...)
+ * = 0; listen(5, 8) = 0", at most len bytes (truncated with "..."), for
+ * a failure message. Returns buf.
+ */
+char *ipct_calls_describe(char *buf, size_t len);
+
+/* ipct_shim_known - true if name is a call the shim wraps. */
+bool ipct_shim_known(const char *name);
+
+#endif /* IPCLAB_SHIM_H */

@@ -1,0 +1,1148 @@
+/* shim.c - the wrappers the student's renamed libc calls reach: fault plans and a call
+ * log. */
+#include "ipclab_shim.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Every call the shim wraps. lab.mk renames exactly the functions this file
+ * defines as ipclab_shim_NAME (it reads them from shim.o), so a name listed
+ * here without its wrapper below is simply not renamed, and a wrapper below
+ * without its name here fails to compile (ID_NAME is unknown).
+ */
+/* The list is laid out by hand: clang-format staircases it. */
+/* clang-format off */
+#define SHIM_CALLS(X)                                                                    \
+    X(read) X(write) X(readv) X(writev) X(pread) X(pwrite) X(recv) X(send) X(recvfrom)  \
+    X(sendto) X(recvmsg) X(sendmsg) X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2)     \
+    X(fcntl) X(ftruncate) X(mkfifo) X(socket) X(socketpair) X(bind) X(listen) X(accept)  \
+    X(accept4) X(connect) X(shutdown) X(setsockopt) X(poll) X(ppoll) X(select)           \
+    X(epoll_wait) X(msgsnd) X(msgrcv) X(mq_open) X(mq_send) X(mq_receive)               \
+    X(mq_timedsend) X(mq_timedreceive) X(sem_wait) X(sem_timedwait) X(sem_trywait)       \
+    X(sem_post) X(semop) X(semtimedop) X(mmap) X(munmap) X(msync) X(flock) X(fork)       \
+    X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
+    X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)
+/* clang-format on */
+
+#define SHIM_ID(name) ID_##name,
+enum shim_id { SHIM_CALLS(SHIM_ID) NCALLS };
+#define SHIM_NAME(name) #name,
+static const char *const call_names[NCALLS] = {SHIM_CALLS(SHIM_NAME)};
+
+/* Whether a call could block (and so suffer EINTR). */
+enum block {
+    B_NEVER,  /* a try call, a non-blocking flag, a zero timeout */
+    B_ALWAYS, /* sem_wait, msgrcv without IPC_NOWAIT, waitpid without WNOHANG */
+    B_FD,     /* blocks unless fd is O_NONBLOCK or a regular file */
+    B_MQ,     /* blocks unless the queue description is O_NONBLOCK */
+};
+
+/* Whether a call's transfer could be cut short. */
+enum cut { C_NONE, C_READ, C_WRITE };
+
+/* One call on its way through the shim. */
+struct shim_call {
+    enum shim_id id;
+    int fd;           /* for B_FD, B_MQ and cuts */
+    size_t len;       /* the transfer's length: a cut lowers it */
+    enum block block; /* see above */
+    enum cut cut;     /* see above */
+    long arg[6];      /* for the log */
+    const void *data; /* pointed-to argument to keep in the log, or NULL */
+    size_t datalen;   /* its size */
+    bool injected;    /* the call failed by the plan, never reached libc */
+};
+
+#define MAX_RULES 16
+
+/* A rule in force (struct ipct_fault, its call names as a bit set). */
+struct rule {
+    uint64_t mask[(NCALLS + 63) / 64];
+    int nth, every, times, error;
+    size_t max_bytes;
+    atomic_int seen; /* matching calls that could suffer the fault */
+    atomic_int hits; /* faults injected */
+};
+
+static atomic_int shim_on; /* a rule or the log is in force: the one fast-path load */
+static struct rule rules[MAX_RULES];
+static atomic_int nrules;
+static atomic_int ordinal[NCALLS]; /* calls of each name in this process, while on */
+
+#define FAULT_TEXT 4096
+#define LOG_CAP    8192
+/*
+ * What the shim tells the test, in memory shared with every process forked
+ * after it was set up (the student's children, a test's helper process), so
+ * a hit in a child shows in the test's failure message and its calls in the
+ * log. Made by the first rule or ipct_calls_record, in the test process.
+ */
+struct shim_shared {
+    pid_t test_pid; /* the process that set it up */
+    atomic_size_t fault_len;
+    atomic_int fault_count;
+    char fault_text[FAULT_TEXT]; /* "write #2 (fd 5, 9000 bytes) was cut ..." */
+    atomic_size_t n;             /* calls logged (kept or not) */
+    struct ipct_call e[LOG_CAP];
+};
+static struct shim_shared *shared;
+static bool recording;
+
+/* Map the shared record if it is not yet; aborts the test if it cannot. */
+static void shared_setup(void)
+{
+    if (shared != NULL)
+        return;
+    void *p = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        cr_assert_fail("ipclab shim: mmap: %s", strerror(errno));
+    shared = p;
+    shared->test_pid = getpid();
+}
+
+static void update_on(void)
+{
+    atomic_store(&shim_on, atomic_load(&nrules) > 0 || recording);
+}
+
+/* ---- fault plans ------------------------------------------------------------------ */
+
+static int call_id(const char *name, size_t len)
+{
+    for (int i = 0; i < NCALLS; i++)
+        if (strlen(call_names[i]) == len && strncmp(call_names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+bool ipct_shim_known(const char *name)
+{
+    return call_id(name, strlen(name)) >= 0;
+}
+
+void ipct_fault_add(const struct ipct_fault *f)
+{
+    int n = atomic_load(&nrules);
+    if (n >= MAX_RULES)
+        cr_assert_fail("ipct_fault_add: more than %d rules", MAX_RULES);
+    if (f->error == 0 && f->max_bytes == 0)
+        cr_assert_fail("ipct_fault_add: a rule for '%s' neither fails nor cuts",
+                       f->calls);
+    shared_setup();
+    struct rule *r = &rules[n];
+    memset(r->mask, 0, sizeof r->mask);
+    for (const char *p = f->calls; *p != '\0';) {
+        size_t len = strcspn(p, " ");
+        if (len > 0) {
+            int id = call_id(p, len);
+            if (id < 0)
+                cr_assert_fail("ipct_fault_add: the shim does not wrap '%.*s'", (int)len,
+                               p);
+            r->mask[id / 64] |= UINT64_C(1) << (id % 64);
+        }
+        p += len + strspn(p + len, " ");
+    }
+    r->nth = f->nth > 0 ? f->nth : 1;
+    r->every = f->every;
+    r->times = f->times;
+    r->error = f->error;
+    r->max_bytes = f->max_bytes;
+    atomic_store(&r->seen, 0);
+    atomic_store(&r->hits, 0);
+    atomic_store(&nrules, n + 1);
+    update_on();
+}
+
+void ipct_fault_clear(void)
+{
+    atomic_store(&nrules, 0);
+    update_on();
+}
+
+void ipct_fault_short(const char *calls, int every, size_t max_bytes)
+{
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = calls, .nth = every, .every = every, .max_bytes = max_bytes});
+}
+
+void ipct_fault_fail(const char *calls, int nth, int error)
+{
+    ipct_fault_add(
+        &(struct ipct_fault){.calls = calls, .nth = nth, .times = 1, .error = error});
+}
+
+const char *ipct_faults_injected(void)
+{
+    return shared != NULL && shared->fault_text[0] != '\0' ? shared->fault_text + 2 : "";
+}
+
+int ipct_faults_count(void)
+{
+    return shared != NULL ? atomic_load(&shared->fault_count) : 0;
+}
+
+/*
+ * Append "; " and one hit's description (the text is read from its third
+ * byte). Lock-free: the caller may be a signal handler or another process.
+ */
+static void note_fault(const char *text)
+{
+    size_t len = strlen(text) + 2;
+    size_t at = atomic_fetch_add(&shared->fault_len, len);
+    char *t = shared->fault_text;
+    if (at + len < FAULT_TEXT) {
+        memcpy(t + at, "; ", 2);
+        memcpy(t + at + 2, text, len - 2);
+    } else if (at < FAULT_TEXT - 4) {
+        memcpy(t + at, "...", 4);
+    }
+    atomic_fetch_add(&shared->fault_count, 1);
+}
+
+/* Could c block (and so be interrupted)? Asked only when a rule wants EINTR. */
+static bool may_block(const struct shim_call *c)
+{
+    struct stat st;
+    struct mq_attr attr;
+    switch (c->block) {
+    case B_NEVER:
+        return false;
+    case B_ALWAYS:
+        return true;
+    case B_MQ:
+        return mq_getattr(c->fd, &attr) == 0 && !(attr.mq_flags & O_NONBLOCK);
+    case B_FD:
+        if (fstat(c->fd, &st) < 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ||
+            S_ISDIR(st.st_mode))
+            return false;
+        int fl = fcntl(c->fd, F_GETFL);
+        return fl >= 0 && !(fl & O_NONBLOCK);
+    }
+    return false;
+}
+
+/* Could c's transfer really come out shorter than max? (A stream, a long one.) */
+static bool may_cut(const struct shim_call *c, size_t max)
+{
+    struct stat st;
+    if (c->cut == C_NONE || c->len <= max || fstat(c->fd, &st) < 0)
+        return false;
+    if (S_ISFIFO(st.st_mode))
+        return c->cut == C_READ || c->len > PIPE_BUF; /* small pipe writes are atomic */
+    int type;
+    socklen_t tlen = sizeof type;
+    return S_ISSOCK(st.st_mode) &&
+           getsockopt(c->fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 &&
+           type == SOCK_STREAM;
+}
+
+static bool rule_has(const struct rule *r, enum shim_id id)
+{
+    return (r->mask[id / 64] >> (id % 64)) & 1;
+}
+
+static void log_call(const struct shim_call *c, long ret, int err);
+
+/*
+ * Apply the plan to c before the real call: returns -1 with errno set when a
+ * rule fails the call (it is logged then), else 0, with c->len lowered when a
+ * rule cuts the transfer.
+ */
+static int shim_enter(struct shim_call *c)
+{
+    int ord = atomic_fetch_add(&ordinal[c->id], 1) + 1;
+    int n = atomic_load(&nrules);
+    for (int i = 0; i < n; i++) {
+        struct rule *r = &rules[i];
+        if (!rule_has(r, c->id))
+            continue;
+        if (r->error != 0 ? r->error == EINTR && !may_block(c)
+                          : !may_cut(c, r->max_bytes))
+            continue;
+        int seen = atomic_fetch_add(&r->seen, 1) + 1;
+        bool hit = seen == r->nth ||
+                   (r->every > 0 && seen > r->nth && (seen - r->nth) % r->every == 0);
+        if (!hit || (r->times > 0 && atomic_fetch_add(&r->hits, 1) >= r->times))
+            continue;
+        char text[300], fd[64] = "", who[64] = "";
+        if (getpid() != shared->test_pid)
+            snprintf(who, sizeof who, " in child %d", (int)getpid());
+        if (c->block == B_FD || c->block == B_MQ || c->cut != C_NONE)
+            snprintf(fd, sizeof fd, "fd %d", c->fd);
+        if (r->error != 0) {
+            snprintf(text, sizeof text, "%s #%d%s%s%s%s failed with %s",
+                     call_names[c->id], ord, who, fd[0] ? " (" : "", fd, fd[0] ? ")" : "",
+                     strerrorname_np(r->error));
+            note_fault(text);
+            c->injected = true;
+            log_call(c, -1, r->error);
+            errno = r->error;
+            return -1;
+        }
+        snprintf(text, sizeof text, "%s #%d%s (%s, %zu bytes) was cut to %zu byte%s",
+                 call_names[c->id], ord, who, fd, c->len, r->max_bytes,
+                 r->max_bytes == 1 ? "" : "s");
+        note_fault(text);
+        c->len = r->max_bytes;
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- the call log ------------------------------------------------------------------ */
+
+void ipct_calls_record(void)
+{
+    shared_setup();
+    atomic_store(&shared->n, 0);
+    recording = true;
+    update_on();
+}
+
+size_t ipct_calls_count(void)
+{
+    if (shared == NULL)
+        return 0;
+    size_t n = atomic_load(&shared->n);
+    return n < LOG_CAP ? n : LOG_CAP;
+}
+
+const struct ipct_call *ipct_calls_get(size_t i)
+{
+    return i < ipct_calls_count() ? &shared->e[i] : NULL;
+}
+
+const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *from)
+{
+    for (size_t i = *from; i < ipct_calls_count(); i++) {
+        const struct ipct_call *c = &shared->e[i];
+        if (c->name != NULL && strcmp(c->name, name) == 0 &&
+            (pid == 0 || c->pid == pid)) {
+            *from = i + 1;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Write v into buf: decimal when small, hex when it looks like an address. */
+static const char *arg_text(long v, char *buf, size_t len)
+{
+    snprintf(buf, len, v > -65536 && v < 65536 ? "%ld" : "%#lx", v);
+    return buf;
+}
+
+char *ipct_calls_describe(char *buf, size_t len)
+{
+    size_t at = 0;
+    snprintf(buf, len, "%s", ipct_calls_count() == 0 ? "(none)" : "");
+    for (size_t i = 0; i < ipct_calls_count() && at + 4 < len; i++) {
+        const struct ipct_call *c = &shared->e[i];
+        char a[3][24], r[24];
+        int w = snprintf(buf + at, len - at, "%s%s(%s, %s, %s) = %s%s%s", i ? "; " : "",
+                         c->name ? c->name : "?", arg_text(c->arg[0], a[0], sizeof a[0]),
+                         arg_text(c->arg[1], a[1], sizeof a[1]),
+                         arg_text(c->arg[2], a[2], sizeof a[2]),
+                         arg_text(c->ret, r, sizeof r), c->ret == -1 ? " " : "",
+                         c->ret == -1 ? strerrorname_np(c->err) : "");
+        if (w < 0 || (size_t)w >= len - at) {
+            snprintf(buf + len - 4, 4, "...");
+            break;
+        }
+        at += (size_t)w;
+    }
+    return buf;
+}
+
+static void log_call(const struct shim_call *c, long ret, int err)
+{
+    if (!recording)
+        return;
+    size_t i = atomic_fetch_add(&shared->n, 1);
+    if (i >= LOG_CAP)
+        return;
+    struct ipct_call *e = &shared->e[i];
+    e->pid = getpid();
+    memcpy(e->arg, c->arg, sizeof e->arg);
+    e->ret = ret;
+    e->err = ret == -1 ? err : 0;
+    e->injected = c->injected;
+    e->datalen = 0;
+    if (c->data != NULL) {
+        e->datalen = c->datalen < IPCT_CALL_DATA ? c->datalen : IPCT_CALL_DATA;
+        memcpy(e->data, c->data, e->datalen);
+    }
+    atomic_thread_fence(memory_order_release);
+    e->name = call_names[c->id];
+}
+
+/* Log the real call's result, keeping its errno. */
+static void shim_leave(const struct shim_call *c, long ret)
+{
+    int err = errno;
+    log_call(c, ret, err);
+    errno = err;
+}
+
+/* ---- the wrappers ----------------------------------------------------------------- */
+
+#define SHIM_ON() atomic_load_explicit(&shim_on, memory_order_relaxed)
+#define L(x)      ((long)(x))
+
+/* Run the plan, then expr (the real call, with c.len as its length), then log it. */
+#define SHIM_RUN(type, c, expr)                                                          \
+    do {                                                                                 \
+        if (shim_enter(&(c)) < 0)                                                        \
+            return (type)-1;                                                             \
+        type r_ = (expr);                                                                \
+        shim_leave(&(c), (long)r_);                                                      \
+        return r_;                                                                       \
+    } while (0)
+
+/* Declarations for -Wmissing-prototypes: each wrapper has its libc twin's type. */
+#define SHIM_PROTO(name) extern __typeof__(name) ipclab_shim_##name;
+SHIM_CALLS(SHIM_PROTO)
+
+ssize_t ipclab_shim_read(int fd, void *buf, size_t n)
+{
+    if (!SHIM_ON())
+        return read(fd, buf, n);
+    struct shim_call c = {ID_read, fd, n,    B_FD, C_READ, {fd, L(buf), L(n)},
+                          NULL,    0,  false};
+    SHIM_RUN(ssize_t, c, read(fd, buf, c.len));
+}
+
+ssize_t ipclab_shim_write(int fd, const void *buf, size_t n)
+{
+    if (!SHIM_ON())
+        return write(fd, buf, n);
+    struct shim_call c = {ID_write,           fd,   n, B_FD, C_WRITE,
+                          {fd, L(buf), L(n)}, NULL, 0, false};
+    SHIM_RUN(ssize_t, c, write(fd, buf, c.len));
+}
+
+ssize_t ipclab_shim_readv(int fd, const struct iovec *iov, int n)
+{
+    if (!SHIM_ON())
+        return readv(fd, iov, n);
+    struct shim_call c = {ID_readv, fd, 0, B_FD, C_NONE, {fd, L(iov), n}, NULL, 0, false};
+    SHIM_RUN(ssize_t, c, readv(fd, iov, n));
+}
+
+ssize_t ipclab_shim_writev(int fd, const struct iovec *iov, int n)
+{
+    if (!SHIM_ON())
+        return writev(fd, iov, n);
+    struct shim_call c = {ID_writev,       fd,   0, B_FD, C_NONE,
+                          {fd, L(iov), n}, NULL, 0, false};
+    SHIM_RUN(ssize_t, c, writev(fd, iov, n));
+}
+
+ssize_t ipclab_shim_pread(int fd, void *buf, size_t n, off_t off)
+{
+    if (!SHIM_ON())
+        return pread(fd, buf, n, off);
+    struct shim_call c = {ID_pread, fd, n,    B_FD, C_READ, {fd, L(buf), L(n), L(off)},
+                          NULL,     0,  false};
+    SHIM_RUN(ssize_t, c, pread(fd, buf, c.len, off));
+}
+
+ssize_t ipclab_shim_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (!SHIM_ON())
+        return pwrite(fd, buf, n, off);
+    struct shim_call c = {ID_pwrite, fd, n,    B_FD, C_WRITE, {fd, L(buf), L(n), L(off)},
+                          NULL,      0,  false};
+    SHIM_RUN(ssize_t, c, pwrite(fd, buf, c.len, off));
+}
+
+/* A socket call with MSG_DONTWAIT never blocks. */
+static enum block sock_block(int flags)
+{
+    return (flags & MSG_DONTWAIT) ? B_NEVER : B_FD;
+}
+
+ssize_t ipclab_shim_recv(int fd, void *buf, size_t n, int flags)
+{
+    if (!SHIM_ON())
+        return recv(fd, buf, n, flags);
+    struct shim_call c = {
+        ID_recv, fd, n,    sock_block(flags), C_READ, {fd, L(buf), L(n), flags},
+        NULL,    0,  false};
+    SHIM_RUN(ssize_t, c, recv(fd, buf, c.len, flags));
+}
+
+ssize_t ipclab_shim_send(int fd, const void *buf, size_t n, int flags)
+{
+    if (!SHIM_ON())
+        return send(fd, buf, n, flags);
+    struct shim_call c = {
+        ID_send, fd, n,    sock_block(flags), C_WRITE, {fd, L(buf), L(n), flags},
+        NULL,    0,  false};
+    SHIM_RUN(ssize_t, c, send(fd, buf, c.len, flags));
+}
+
+ssize_t ipclab_shim_recvfrom(int fd, void *buf, size_t n, int flags, __SOCKADDR_ARG from_,
+                             socklen_t *fromlen)
+{
+    struct sockaddr *from = from_.__sockaddr__; /* glibc's transparent union */
+    if (!SHIM_ON())
+        return recvfrom(fd, buf, n, flags, from, fromlen);
+    struct shim_call c = {ID_recvfrom, fd,
+                          n,           sock_block(flags),
+                          C_READ,      {fd, L(buf), L(n), flags, L(from), L(fromlen)},
+                          NULL,        0,
+                          false};
+    SHIM_RUN(ssize_t, c, recvfrom(fd, buf, c.len, flags, from, fromlen));
+}
+
+ssize_t ipclab_shim_sendto(int fd, const void *buf, size_t n, int flags,
+                           __CONST_SOCKADDR_ARG to_, socklen_t tolen)
+{
+    const struct sockaddr *to = to_.__sockaddr__; /* glibc's transparent union */
+    if (!SHIM_ON())
+        return sendto(fd, buf, n, flags, to, tolen);
+    struct shim_call c = {ID_sendto, fd,
+                          n,         sock_block(flags),
+                          C_WRITE,   {fd, L(buf), L(n), flags, L(to), tolen},
+                          to,        to ? tolen : 0,
+                          false};
+    SHIM_RUN(ssize_t, c, sendto(fd, buf, c.len, flags, to, tolen));
+}
+
+ssize_t ipclab_shim_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    if (!SHIM_ON())
+        return recvmsg(fd, msg, flags);
+    struct shim_call c = {
+        ID_recvmsg, fd, 0,    sock_block(flags), C_NONE, {fd, L(msg), flags},
+        NULL,       0,  false};
+    SHIM_RUN(ssize_t, c, recvmsg(fd, msg, flags));
+}
+
+ssize_t ipclab_shim_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    if (!SHIM_ON())
+        return sendmsg(fd, msg, flags);
+    struct shim_call c = {
+        ID_sendmsg, fd, 0,    sock_block(flags), C_NONE, {fd, L(msg), flags},
+        NULL,       0,  false};
+    SHIM_RUN(ssize_t, c, sendmsg(fd, msg, flags));
+}
+
+int ipclab_shim_open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        va_end(ap);
+    }
+    if (!SHIM_ON())
+        return open(path, flags, mode);
+    /* An open of a FIFO blocks until the other end comes. */
+    struct shim_call c = {ID_open, -1,
+                          0,       (flags & O_NONBLOCK) ? B_NEVER : B_ALWAYS,
+                          C_NONE,  {L(path), flags, mode},
+                          NULL,    0,
+                          false};
+    SHIM_RUN(int, c, open(path, flags, mode));
+}
+
+int ipclab_shim_close(int fd)
+{
+    if (!SHIM_ON())
+        return close(fd);
+    struct shim_call c = {ID_close, fd, 0, B_NEVER, C_NONE, {fd}, NULL, 0, false};
+    SHIM_RUN(int, c, close(fd));
+}
+
+int ipclab_shim_dup(int fd)
+{
+    if (!SHIM_ON())
+        return dup(fd);
+    struct shim_call c = {ID_dup, fd, 0, B_NEVER, C_NONE, {fd}, NULL, 0, false};
+    SHIM_RUN(int, c, dup(fd));
+}
+
+int ipclab_shim_dup2(int fd, int to)
+{
+    if (!SHIM_ON())
+        return dup2(fd, to);
+    struct shim_call c = {ID_dup2, fd, 0, B_NEVER, C_NONE, {fd, to}, NULL, 0, false};
+    SHIM_RUN(int, c, dup2(fd, to));
+}
+
+int ipclab_shim_pipe(int fds[2])
+{
+    if (!SHIM_ON())
+        return pipe(fds);
+    struct shim_call c = {ID_pipe, -1, 0, B_NEVER, C_NONE, {L(fds)}, NULL, 0, false};
+    SHIM_RUN(int, c, pipe(fds));
+}
+
+int ipclab_shim_pipe2(int fds[2], int flags)
+{
+    if (!SHIM_ON())
+        return pipe2(fds, flags);
+    struct shim_call c = {ID_pipe2,        -1,   0, B_NEVER, C_NONE,
+                          {L(fds), flags}, NULL, 0, false};
+    SHIM_RUN(int, c, pipe2(fds, flags));
+}
+
+int ipclab_shim_fcntl(int fd, int cmd, ...)
+{
+    /* As glibc's own fcntl: the optional argument is read as a pointer-sized word. */
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (!SHIM_ON())
+        return fcntl(fd, cmd, arg);
+    /* F_SETLKW waits for a lock. */
+    struct shim_call c = {
+        ID_fcntl, fd,
+        0,        (cmd == F_SETLKW || cmd == F_OFD_SETLKW) ? B_ALWAYS : B_NEVER,
+        C_NONE,   {fd, cmd, L(arg)},
+        NULL,     0,
+        false};
+    SHIM_RUN(int, c, fcntl(fd, cmd, arg));
+}
+
+int ipclab_shim_ftruncate(int fd, off_t len)
+{
+    if (!SHIM_ON())
+        return ftruncate(fd, len);
+    struct shim_call c = {ID_ftruncate, fd,   0, B_NEVER, C_NONE,
+                          {fd, L(len)}, NULL, 0, false};
+    SHIM_RUN(int, c, ftruncate(fd, len));
+}
+
+int ipclab_shim_mkfifo(const char *path, mode_t mode)
+{
+    if (!SHIM_ON())
+        return mkfifo(path, mode);
+    struct shim_call c = {ID_mkfifo,       -1,   0, B_NEVER, C_NONE,
+                          {L(path), mode}, NULL, 0, false};
+    SHIM_RUN(int, c, mkfifo(path, mode));
+}
+
+int ipclab_shim_socket(int domain, int type, int proto)
+{
+    if (!SHIM_ON())
+        return socket(domain, type, proto);
+    struct shim_call c = {ID_socket, -1, 0,    B_NEVER, C_NONE, {domain, type, proto},
+                          NULL,      0,  false};
+    SHIM_RUN(int, c, socket(domain, type, proto));
+}
+
+int ipclab_shim_socketpair(int domain, int type, int proto, int sv[2])
+{
+    if (!SHIM_ON())
+        return socketpair(domain, type, proto, sv);
+    struct shim_call c = {ID_socketpair, -1,     0,
+                          B_NEVER,       C_NONE, {domain, type, proto, L(sv)},
+                          NULL,          0,      false};
+    SHIM_RUN(int, c, socketpair(domain, type, proto, sv));
+}
+
+int ipclab_shim_bind(int fd, __CONST_SOCKADDR_ARG addr_, socklen_t len)
+{
+    const struct sockaddr *addr = addr_.__sockaddr__; /* glibc's transparent union */
+    if (!SHIM_ON())
+        return bind(fd, addr, len);
+    struct shim_call c = {ID_bind, fd,  0,    B_NEVER, C_NONE, {fd, L(addr), len},
+                          addr,    len, false};
+    SHIM_RUN(int, c, bind(fd, addr, len));
+}
+
+int ipclab_shim_listen(int fd, int backlog)
+{
+    if (!SHIM_ON())
+        return listen(fd, backlog);
+    struct shim_call c = {ID_listen,     fd,   0, B_NEVER, C_NONE,
+                          {fd, backlog}, NULL, 0, false};
+    SHIM_RUN(int, c, listen(fd, backlog));
+}
+
+int ipclab_shim_accept(int fd, __SOCKADDR_ARG addr_, socklen_t *len)
+{
+    struct sockaddr *addr = addr_.__sockaddr__; /* glibc's transparent union */
+    if (!SHIM_ON())
+        return accept(fd, addr, len);
+    struct shim_call c = {ID_accept, fd, 0,    B_FD, C_NONE, {fd, L(addr), L(len)},
+                          NULL,      0,  false};
+    SHIM_RUN(int, c, accept(fd, addr, len));
+}
+
+int ipclab_shim_accept4(int fd, __SOCKADDR_ARG addr_, socklen_t *len, int flags)
+{
+    struct sockaddr *addr = addr_.__sockaddr__; /* glibc's transparent union */
+    if (!SHIM_ON())
+        return accept4(fd, addr, len, flags);
+    struct shim_call c = {
+        ID_accept4, fd, 0, B_FD, C_NONE, {fd, L(addr), L(len), flags}, NULL, 0, false};
+    SHIM_RUN(int, c, accept4(fd, addr, len, flags));
+}
+
+int ipclab_shim_connect(int fd, __CONST_SOCKADDR_ARG addr_, socklen_t len)
+{
+    const struct sockaddr *addr = addr_.__sockaddr__; /* glibc's transparent union */
+    if (!SHIM_ON())
+        return connect(fd, addr, len);
+    struct shim_call c = {ID_connect,         fd,   0,   B_FD, C_NONE,
+                          {fd, L(addr), len}, addr, len, false};
+    SHIM_RUN(int, c, connect(fd, addr, len));
+}
+
+int ipclab_shim_shutdown(int fd, int how)
+{
+    if (!SHIM_ON())
+        return shutdown(fd, how);
+    struct shim_call c = {ID_shutdown, fd, 0, B_NEVER, C_NONE, {fd, how}, NULL, 0, false};
+    SHIM_RUN(int, c, shutdown(fd, how));
+}
+
+int ipclab_shim_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    if (!SHIM_ON())
+        return setsockopt(fd, level, name, val, len);
+    struct shim_call c = {ID_setsockopt, fd,     0,
+                          B_NEVER,       C_NONE, {fd, level, name, L(val), len},
+                          val,           len,    false};
+    SHIM_RUN(int, c, setsockopt(fd, level, name, val, len));
+}
+
+int ipclab_shim_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (!SHIM_ON())
+        return poll(fds, n, timeout);
+    struct shim_call c = {ID_poll, -1,
+                          0,       timeout == 0 ? B_NEVER : B_ALWAYS,
+                          C_NONE,  {L(fds), L(n), timeout},
+                          fds,     n * sizeof *fds,
+                          false};
+    SHIM_RUN(int, c, poll(fds, n, timeout));
+}
+
+/* A zero timeout (not a NULL one) never blocks. */
+static bool zero_ts(const struct timespec *t)
+{
+    return t != NULL && t->tv_sec == 0 && t->tv_nsec == 0;
+}
+
+int ipclab_shim_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+                      const sigset_t *mask)
+{
+    if (!SHIM_ON())
+        return ppoll(fds, n, tmo, mask);
+    struct shim_call c = {ID_ppoll, -1,
+                          0,        zero_ts(tmo) ? B_NEVER : B_ALWAYS,
+                          C_NONE,   {L(fds), L(n), L(tmo), L(mask)},
+                          fds,      n * sizeof *fds,
+                          false};
+    SHIM_RUN(int, c, ppoll(fds, n, tmo, mask));
+}
+
+int ipclab_shim_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tmo)
+{
+    if (!SHIM_ON())
+        return select(n, r, w, e, tmo);
+    bool zero = tmo != NULL && tmo->tv_sec == 0 && tmo->tv_usec == 0;
+    struct shim_call c = {ID_select, -1,
+                          0,         zero ? B_NEVER : B_ALWAYS,
+                          C_NONE,    {n, L(r), L(w), L(e), L(tmo)},
+                          NULL,      0,
+                          false};
+    SHIM_RUN(int, c, select(n, r, w, e, tmo));
+}
+
+int ipclab_shim_epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
+{
+    if (!SHIM_ON())
+        return epoll_wait(ep, ev, max, timeout);
+    struct shim_call c = {ID_epoll_wait,
+                          ep,
+                          0,
+                          timeout == 0 ? B_NEVER : B_ALWAYS,
+                          C_NONE,
+                          {ep, L(ev), max, timeout},
+                          NULL,
+                          0,
+                          false};
+    SHIM_RUN(int, c, epoll_wait(ep, ev, max, timeout));
+}
+
+int ipclab_shim_msgsnd(int id, const void *msg, size_t n, int flags)
+{
+    if (!SHIM_ON())
+        return msgsnd(id, msg, n, flags);
+    struct shim_call c = {ID_msgsnd, -1,
+                          0,         (flags & IPC_NOWAIT) ? B_NEVER : B_ALWAYS,
+                          C_NONE,    {id, L(msg), L(n), flags},
+                          NULL,      0,
+                          false};
+    SHIM_RUN(int, c, msgsnd(id, msg, n, flags));
+}
+
+ssize_t ipclab_shim_msgrcv(int id, void *msg, size_t n, long type, int flags)
+{
+    if (!SHIM_ON())
+        return msgrcv(id, msg, n, type, flags);
+    struct shim_call c = {ID_msgrcv, -1,
+                          0,         (flags & IPC_NOWAIT) ? B_NEVER : B_ALWAYS,
+                          C_NONE,    {id, L(msg), L(n), type, flags},
+                          NULL,      0,
+                          false};
+    SHIM_RUN(ssize_t, c, msgrcv(id, msg, n, type, flags));
+}
+
+mqd_t ipclab_shim_mq_open(const char *name, int flags, ...)
+{
+    mode_t mode = 0;
+    struct mq_attr *attr = NULL;
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        attr = va_arg(ap, struct mq_attr *);
+        va_end(ap);
+    }
+    if (!SHIM_ON())
+        return mq_open(name, flags, mode, attr);
+    struct shim_call c = {ID_mq_open, -1,     0,
+                          B_NEVER,    C_NONE, {L(name), flags, mode, L(attr)},
+                          NULL,       0,      false};
+    SHIM_RUN(mqd_t, c, mq_open(name, flags, mode, attr));
+}
+
+int ipclab_shim_mq_send(mqd_t q, const char *msg, size_t n, unsigned prio)
+{
+    if (!SHIM_ON())
+        return mq_send(q, msg, n, prio);
+    struct shim_call c = {ID_mq_send, q, 0,    B_MQ, C_NONE, {q, L(msg), L(n), prio},
+                          NULL,       0, false};
+    SHIM_RUN(int, c, mq_send(q, msg, n, prio));
+}
+
+ssize_t ipclab_shim_mq_receive(mqd_t q, char *msg, size_t n, unsigned *prio)
+{
+    if (!SHIM_ON())
+        return mq_receive(q, msg, n, prio);
+    struct shim_call c = {
+        ID_mq_receive, q, 0, B_MQ, C_NONE, {q, L(msg), L(n), L(prio)}, NULL, 0, false};
+    SHIM_RUN(ssize_t, c, mq_receive(q, msg, n, prio));
+}
+
+int ipclab_shim_mq_timedsend(mqd_t q, const char *msg, size_t n, unsigned prio,
+                             const struct timespec *at)
+{
+    if (!SHIM_ON())
+        return mq_timedsend(q, msg, n, prio, at);
+    struct shim_call c = {ID_mq_timedsend,
+                          q,
+                          0,
+                          B_MQ,
+                          C_NONE,
+                          {q, L(msg), L(n), prio, L(at)},
+                          NULL,
+                          0,
+                          false};
+    SHIM_RUN(int, c, mq_timedsend(q, msg, n, prio, at));
+}
+
+ssize_t ipclab_shim_mq_timedreceive(mqd_t q, char *msg, size_t n, unsigned *prio,
+                                    const struct timespec *at)
+{
+    if (!SHIM_ON())
+        return mq_timedreceive(q, msg, n, prio, at);
+    struct shim_call c = {ID_mq_timedreceive,
+                          q,
+                          0,
+                          B_MQ,
+                          C_NONE,
+                          {q, L(msg), L(n), L(prio), L(at)},
+                          NULL,
+                          0,
+                          false};
+    SHIM_RUN(ssize_t, c, mq_timedreceive(q, msg, n, prio, at));
+}
+
+int ipclab_shim_sem_wait(sem_t *s)
+{
+    if (!SHIM_ON())
+        return sem_wait(s);
+    struct shim_call c = {ID_sem_wait, -1, 0, B_ALWAYS, C_NONE, {L(s)}, NULL, 0, false};
+    SHIM_RUN(int, c, sem_wait(s));
+}
+
+int ipclab_shim_sem_timedwait(sem_t *s, const struct timespec *at)
+{
+    if (!SHIM_ON())
+        return sem_timedwait(s, at);
+    struct shim_call c = {ID_sem_timedwait, -1,   0, B_ALWAYS, C_NONE,
+                          {L(s), L(at)},    NULL, 0, false};
+    SHIM_RUN(int, c, sem_timedwait(s, at));
+}
+
+int ipclab_shim_sem_trywait(sem_t *s)
+{
+    if (!SHIM_ON())
+        return sem_trywait(s);
+    struct shim_call c = {ID_sem_trywait, -1, 0, B_NEVER, C_NONE, {L(s)}, NULL, 0, false};
+    SHIM_RUN(int, c, sem_trywait(s));
+}
+
+int ipclab_shim_sem_post(sem_t *s)
+{
+    if (!SHIM_ON())
+        return sem_post(s);
+    struct shim_call c = {ID_sem_post, -1, 0, B_NEVER, C_NONE, {L(s)}, NULL, 0, false};
+    SHIM_RUN(int, c, sem_post(s));
+}
+
+/* A semop with IPC_NOWAIT on every operation never blocks. */
+static enum block semop_block(const struct sembuf *ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(ops[i].sem_flg & IPC_NOWAIT))
+            return B_ALWAYS;
+    return B_NEVER;
+}
+
+int ipclab_shim_semop(int id, struct sembuf *ops, size_t n)
+{
+    if (!SHIM_ON())
+        return semop(id, ops, n);
+    struct shim_call c = {
+        ID_semop,        -1,   0, semop_block(ops, n), C_NONE, {id, L(ops), L(n)}, ops,
+        n * sizeof *ops, false};
+    SHIM_RUN(int, c, semop(id, ops, n));
+}
+
+int ipclab_shim_semtimedop(int id, struct sembuf *ops, size_t n, const struct timespec *t)
+{
+    if (!SHIM_ON())
+        return semtimedop(id, ops, n, t);
+    struct shim_call c = {ID_semtimedop,
+                          -1,
+                          0,
+                          semop_block(ops, n),
+                          C_NONE,
+                          {id, L(ops), L(n), L(t)},
+                          ops,
+                          n * sizeof *ops,
+                          false};
+    SHIM_RUN(int, c, semtimedop(id, ops, n, t));
+}
+
+void *ipclab_shim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (!SHIM_ON())
+        return mmap(addr, len, prot, flags, fd, off);
+    struct shim_call c = {ID_mmap, fd,     0,
+                          B_NEVER, C_NONE, {L(addr), L(len), prot, flags, fd, L(off)},
+                          NULL,    0,      false};
+    SHIM_RUN(void *, c, mmap(addr, len, prot, flags, fd, off));
+}
+
+int ipclab_shim_munmap(void *addr, size_t len)
+{
+    if (!SHIM_ON())
+        return munmap(addr, len);
+    struct shim_call c = {ID_munmap,         -1,   0, B_NEVER, C_NONE,
+                          {L(addr), L(len)}, NULL, 0, false};
+    SHIM_RUN(int, c, munmap(addr, len));
+}
+
+int ipclab_shim_msync(void *addr, size_t len, int flags)
+{
+    if (!SHIM_ON())
+        return msync(addr, len, flags);
+    struct shim_call c = {ID_msync, -1, 0,    B_NEVER, C_NONE, {L(addr), L(len), flags},
+                          NULL,     0,  false};
+    SHIM_RUN(int, c, msync(addr, len, flags));
+}
+
+int ipclab_shim_flock(int fd, int op)
+{
+    if (!SHIM_ON())
+        return flock(fd, op);
+    struct shim_call c = {ID_flock, fd,       0,    (op & LOCK_NB) ? B_NEVER : B_ALWAYS,
+                          C_NONE,   {fd, op}, NULL, 0,
+                          false};
+    SHIM_RUN(int, c, flock(fd, op));
+}
+
+pid_t ipclab_shim_fork(void)
+{
+    if (!SHIM_ON())
+        return fork();
+    struct shim_call c = {ID_fork, -1, 0, B_NEVER, C_NONE, {0}, NULL, 0, false};
+    SHIM_RUN(pid_t, c, fork());
+}
+
+pid_t ipclab_shim_wait(int *status)
+{
+    if (!SHIM_ON())
+        return wait(status);
+    struct shim_call c = {ID_wait, -1, 0, B_ALWAYS, C_NONE, {L(status)}, NULL, 0, false};
+    SHIM_RUN(pid_t, c, wait(status));
+}
+
+pid_t ipclab_shim_waitpid(pid_t pid, int *status, int options)
+{
+    if (!SHIM_ON())
+        return waitpid(pid, status, options);
+    struct shim_call c = {ID_waitpid, -1,
+                          0,          (options & WNOHANG) ? B_NEVER : B_ALWAYS,
+                          C_NONE,     {pid, L(status), options},
+                          NULL,       0,
+                          false};
+    SHIM_RUN(pid_t, c, waitpid(pid, status, options));
+}
+
+int ipclab_shim_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+    if (!SHIM_ON())
+        return waitid(type, id, info, options);
+    struct shim_call c = {ID_waitid, -1,
+                          0,         (options & WNOHANG) ? B_NEVER : B_ALWAYS,
+                          C_NONE,    {type, L(id), L(info), options},
+                          NULL,      0,
+                          false};
+    SHIM_RUN(int, c, waitid(type, id, info, options));
+}
+
+/* An exec is logged before it happens: on success nothing returns to log it after. */
+static int exec_enter(enum shim_id id, const char *path, char *const argv[])
+{
+    struct shim_call c = {id, -1, 0, B_NEVER, C_NONE, {L(path), L(argv)}, NULL, 0, false};
+    if (shim_enter(&c) < 0)
+        return -1;
+    shim_leave(&c, 0);
+    return 0;
+}
+
+int ipclab_shim_execve(const char *path, char *const argv[], char *const envp[])
+{
+    if (SHIM_ON() && exec_enter(ID_execve, path, argv) < 0)
+        return -1;
+    return execve(path, argv, envp);
+}
+
+int ipclab_shim_execv(const char *path, char *const argv[])
+{
+    if (SHIM_ON() && exec_enter(ID_execv, path, argv) < 0)
+        return -1;
+    return execv(path, argv);
+}
+
+int ipclab_shim_execvp(const char *file, char *const argv[])
+{
+    if (SHIM_ON() && exec_enter(ID_execvp, file, argv) < 0)
+        return -1;
+    return execvp(file, argv);
+}
+
+int ipclab_shim_kill(pid_t pid, int sig)
+{
+    if (!SHIM_ON())
+        return kill(pid, sig);
+    struct shim_call c = {ID_kill, -1, 0, B_NEVER, C_NONE, {pid, sig}, NULL, 0, false};
+    SHIM_RUN(int, c, kill(pid, sig));
+}
+
+int ipclab_shim_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (!SHIM_ON())
+        return sigaction(sig, act, old);
+    struct shim_call c = {
+        ID_sigaction,          -1,   0, B_NEVER, C_NONE, {sig, L(act), L(old)}, act,
+        act ? sizeof *act : 0, false};
+    SHIM_RUN(int, c, sigaction(sig, act, old));
+}
+
+int ipclab_shim_sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    if (!SHIM_ON())
+        return sigprocmask(how, set, old);
+    struct shim_call c = {
+        ID_sigprocmask,        -1,   0, B_NEVER, C_NONE, {how, L(set), L(old)}, set,
+        set ? sizeof *set : 0, false};
+    SHIM_RUN(int, c, sigprocmask(how, set, old));
+}
+
+int ipclab_shim_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    if (!SHIM_ON())
+        return pthread_sigmask(how, set, old);
+    /* It returns an error number, never -1: logged, never failed by a plan. */
+    struct shim_call c = {
+        ID_pthread_sigmask,    -1,   0, B_NEVER, C_NONE, {how, L(set), L(old)}, set,
+        set ? sizeof *set : 0, false};
+    int r = pthread_sigmask(how, set, old);
+    shim_leave(&c, r);
+    return r;
+}
+
+int ipclab_shim_sigsuspend(const sigset_t *mask)
+{
+    if (!SHIM_ON())
+        return sigsuspend(mask);
+    struct shim_call c = {ID_sigsuspend, -1,           0,    B_ALWAYS, C_NONE, {L(mask)},
+                          mask,          sizeof *mask, false};
+    SHIM_RUN(int, c, sigsuspend(mask));
+}
+
+int ipclab_shim_sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+    if (!SHIM_ON())
+        return sigwaitinfo(set, info);
+    struct shim_call c = {ID_sigwaitinfo,    -1,  0,           B_ALWAYS, C_NONE,
+                          {L(set), L(info)}, set, sizeof *set, false};
+    SHIM_RUN(int, c, sigwaitinfo(set, info));
+}
+
+int ipclab_shim_sigtimedwait(const sigset_t *set, siginfo_t *info,
+                             const struct timespec *t)
+{
+    if (!SHIM_ON())
+        return sigtimedwait(set, info, t);
+    struct shim_call c = {ID_sigtimedwait,
+                          -1,
+                          0,
+                          zero_ts(t) ? B_NEVER : B_ALWAYS,
+                          C_NONE,
+                          {L(set), L(info), L(t)},
+                          set,
+                          sizeof *set,
+                          false};
+    SHIM_RUN(int, c, sigtimedwait(set, info, t));
+}
