@@ -61,8 +61,9 @@ int nn_freemsg(void *msg);
 void __real_criterion_send_assert(struct criterion_assert_stats *stats);
 void __wrap_criterion_send_assert(struct criterion_assert_stats *stats);
 
-static volatile int in_fork_child; /* 1 in a fork runner's test child */
-struct seal *ipct_seal;            /* that child's page (seal.h) */
+static volatile int in_fork_child;           /* 1 in a fork runner's test child */
+static struct sigaction start_actions[NSIG]; /* every signal's action when main began */
+struct seal *ipct_seal;                      /* that child's page (seal.h) */
 
 /* ---- nanomsg, as a forked test child sees it ------------------------------ */
 
@@ -145,23 +146,25 @@ int seal_put_end(const char *json_text)
     return 1;
 }
 
-/* Copy src into dst (size n) with tabs and newlines made spaces. */
-static void one_line(char *dst, size_t n, const char *src)
+/* Copy src into dst (size n) with the page's separators made spaces. */
+static void one_field(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src);
     for (char *c = dst; *c != '\0'; c++)
-        if (*c == '\t' || *c == '\n')
+        if (*c == SEAL_FIELD || *c == SEAL_RECORD)
             *c = ' ';
 }
 
-/* Append one failed assertion to the page: "line\tfile\tmessage\n". */
+/* Append one failed assertion to the page: line, file and message (which
+ * may hold newlines), fields and records apart by seal.h's separators. */
 static void seal_put_failure(unsigned line, const char *file, const char *message)
 {
     struct seal *s = ipct_seal;
-    char f[256], m[768], entry[1100];
-    one_line(f, sizeof f, file);
-    one_line(m, sizeof m, message);
-    int n = snprintf(entry, sizeof entry, "%u\t%s\t%s\n", line, f, m);
+    char f[256], m[2048], entry[2400];
+    one_field(f, sizeof f, file);
+    one_field(m, sizeof m, message);
+    int n = snprintf(entry, sizeof entry, "%u%c%s%c%s%c", line, SEAL_FIELD, f, SEAL_FIELD,
+                     m, SEAL_RECORD);
     if (s == NULL || n < 0 || s->failures_len + (size_t)n + 1 > sizeof s->failures)
         return;
     memcpy(s->failures + s->failures_len, entry, (size_t)n + 1);
@@ -305,10 +308,11 @@ static json_t *failures_of(const struct seal *page)
 {
     json_t *arr = json_array();
     char *text = strndup(page->failures, sizeof page->failures - 1);
-    for (char *save = NULL, *l = text ? strtok_r(text, "\n", &save) : NULL; l != NULL;
-         l = strtok_r(NULL, "\n", &save)) {
-        char *file = strchr(l, '\t');
-        char *msg = file ? strchr(file + 1, '\t') : NULL;
+    const char records[] = {SEAL_RECORD, '\0'};
+    for (char *save = NULL, *l = text ? strtok_r(text, records, &save) : NULL; l != NULL;
+         l = strtok_r(NULL, records, &save)) {
+        char *file = strchr(l, SEAL_FIELD);
+        char *msg = file ? strchr(file + 1, SEAL_FIELD) : NULL;
         if (msg == NULL)
             continue;
         *file++ = '\0';
@@ -367,15 +371,15 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    /* As after an exec: handlers the runner (Criterion) installed are reset
-     * to the default; ignored signals stay ignored. */
+    /* As after an exec: handlers the runner (Criterion) installed go back
+     * to what the program started with (the default, or a sanitizer's own
+     * handler for SIGSEGV: ASan must still report a crash); ignored
+     * signals stay ignored. */
     for (int sig = 1; sig < NSIG; sig++) {
         struct sigaction sa;
         if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-            sa.sa_handler != SIG_IGN) {
-            sa.sa_handler = SIG_DFL;
-            sa.sa_flags = 0;
-            sigaction(sig, &sa, NULL);
+            sa.sa_handler != SIG_IGN && sa.sa_handler != start_actions[sig].sa_handler) {
+            sigaction(sig, &start_actions[sig], NULL);
         }
     }
     /* The runner's results fd is the runner's alone; and the grader's
@@ -561,6 +565,9 @@ static int fork_runner(int argc, char *argv[])
 /* main - Criterion's own main, or the fork runner under IPCLAB_FORK_RUNNER=1. */
 int main(int argc, char *argv[])
 {
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigaction(sig, NULL, &start_actions[sig]) != 0)
+            start_actions[sig].sa_handler = SIG_DFL;
     /* The grader's memcheck gives valgrind its log socket as this fd; valgrind
      * keeps its own copy, the code under test must not have one. Once: a
      * worker Criterion exec's has other fds there. */

@@ -19,6 +19,8 @@
  */
 #define SEAL_END_MAX      (192 * 1024)
 #define SEAL_FAILURES_MAX (32 * 1024)
+#define SEAL_FIELD        '\x1f' /* between a failure's line, file and message */
+#define SEAL_RECORD       '\x1e' /* after each failure */
 
 struct seal {
     volatile int finished; /* 1: the harness ran the test to its end */
@@ -26,7 +28,7 @@ struct seal {
     int failed_asserts;
     size_t end_len, failures_len;
     char end[SEAL_END_MAX];           /* the probe's end record, JSON */
-    char failures[SEAL_FAILURES_MAX]; /* "line\tfile\tmessage\n" per failed assertion */
+    char failures[SEAL_FAILURES_MAX]; /* line, file, message per failed assertion */
 };
 
 /* The current test's page in a fork runner's child; NULL everywhere else. */
