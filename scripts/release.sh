@@ -196,6 +196,25 @@ trap 'rm -rf "$WORK"' EXIT
         }
     done
 
+# The handouts' traced charts (handouts/site/traces.txt) are drawn from a run
+# on the reference solution, which the course edition does not ship: draw them
+# now, into handouts/site/traces/, where handouts/site/build.sh takes them when
+# solutions/ is absent (a released tree released again has them already).
+if [ -d "$ROOT/solutions" ] && [ -f "$ROOT/handouts/site/traces.txt" ]; then
+    [ -x "$ROOT/build/ipclab" ] || make -s -C "$ROOT" ipclab >/dev/null
+    mkdir -p "$DEST/handouts/site/traces"
+    while read -r lab test; do
+        case "$lab" in '#'* | '') continue ;; esac
+        [ -d "$ROOT/solutions/$lab/src" ] || continue
+        if ! NO_COLOR=1 "$ROOT/build/ipclab" trace "${lab%%-*}" "$test" \
+            --src "$ROOT/solutions/$lab/src" \
+            --svg "$DEST/handouts/site/traces/trace-$lab.svg" >"$WORK/trace.log" 2>&1; then
+            echo "release: tracing $lab $test on the reference failed: $(tail -3 "$WORK/trace.log")" >&2
+            exit 1
+        fi
+    done <"$ROOT/handouts/site/traces.txt"
+fi
+
 # The README of the edition: the student's commands only (the maintainers'
 # README stays in the project). tests/student.test.sh runs every command it shows.
 student_readme >"$DEST/README.md"
