@@ -199,8 +199,10 @@ trap 'rm -rf "$WORK"' EXIT
 # The handouts' traced charts (handouts/site/traces.txt) are drawn from a run
 # on the reference solution, which the course edition does not ship: draw them
 # now, into handouts/site/traces/, where handouts/site/build.sh takes them when
-# solutions/ is absent (a released tree released again has them already).
-if [ -d "$ROOT/solutions" ] && [ -f "$ROOT/handouts/site/traces.txt" ]; then
+# solutions/ is absent (a released tree released again has them already; the
+# self-study edition ships solutions/ and traces them itself).
+if [ "$EDITION" = course ] && [ -d "$ROOT/solutions" ] &&
+    [ -f "$ROOT/handouts/site/traces.txt" ]; then
     [ -x "$ROOT/build/ipclab" ] || make -s -C "$ROOT" ipclab >/dev/null
     mkdir -p "$DEST/handouts/site/traces"
     while read -r lab test; do
