@@ -267,7 +267,16 @@ void __wrap_criterion_send_assert(struct criterion_assert_stats *stats)
         const char *base = stats->file ? strrchr(stats->file, '/') : NULL;
         const char *msg =
             stats->message && stats->message[0] ? stats->message : "assertion failed";
-        fprintf(stderr, "[----] %s:%u: %s\n", base ? base + 1 : "?", stats->line, msg);
+        /* As Criterion prints it: a message's further lines on lines of their own. */
+        int first = (int)strcspn(msg, "\n");
+        fprintf(stderr, "[----] %s:%u: %.*s\n", base ? base + 1 : "?", stats->line, first,
+                msg);
+        for (const char *l = msg + first; *l == '\n';) {
+            l++;
+            int len = (int)strcspn(l, "\n");
+            fprintf(stderr, "[----]   %.*s\n", len, l);
+            l += len;
+        }
         if (ipct_seal != NULL) {
             ipct_seal->failed_asserts++;
             seal_put_failure(stats->line, stats->file ? stats->file : "", msg);
