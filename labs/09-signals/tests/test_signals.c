@@ -270,7 +270,13 @@ Test(handlers, ignore_and_default)
 /* ---- run_service --------------------------------------------------------- */
 
 /* Start run_service(tmpdir) in a child; *ready gets the read end of its ready pipe. */
-static pid_t spawn_service(int *ready)
+/*
+ * spawn_service_with - fork a child that runs run_service in the test's
+ * directory; *ready gets the read end of its ready pipe. term_pending: the
+ * child blocks SIGTERM and sends it to itself first, so run_service starts
+ * with it blocked and already pending, whatever the scheduler does.
+ */
+static pid_t spawn_service_with(int *ready, bool term_pending)
 {
     ipct_tmpdir(); /* made before fork: the child uses the same directory */
     int r[2];
@@ -278,12 +284,25 @@ static pid_t spawn_service(int *ready)
     pid_t pid = ipct_fork();
     if (pid == 0) {
         close(r[0]);
+        if (term_pending) {
+            sigset_t term;
+            sigemptyset(&term);
+            sigaddset(&term, SIGTERM);
+            IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &term, NULL) == 0);
+            IPCT_CHILD_CHECK(kill(getpid(), SIGTERM) == 0);
+        }
         int rc = run_service(ipct_tmpdir(), r[1]);
         _exit(rc == 0 ? 0 : 1);
     }
     close(r[1]);
     *ready = r[0];
     return pid;
+}
+
+/* spawn_service - spawn_service_with, no signal pending. */
+static pid_t spawn_service(int *ready)
+{
+    return spawn_service_with(ready, false);
 }
 
 static void expect_ready(int ready)
@@ -365,11 +384,8 @@ Test(shutdown, sigint_also_shuts_down)
 Test(shutdown, early_sigterm_is_not_lost)
 {
     /* The child starts with SIGTERM blocked and already pending. */
-    sigset_t old = mask_one(SIG_BLOCK, SIGTERM);
     int ready;
-    pid_t pid = spawn_service(&ready);
-    cr_assert_eq(kill(pid, SIGTERM), 0);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    pid_t pid = spawn_service_with(&ready, true);
     expect_ready(ready);
     expect_clean_exit(pid);
     cr_assert(!exists("service.pid") && !exists("service.sock"), "files left behind");
