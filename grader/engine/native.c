@@ -384,14 +384,13 @@ static bool reported(const struct watch *w)
  * so nothing the tests started can rewrite the files written after this.
  * Elsewhere (no sandbox) there is no such guarantee (SECURITY.md).
  */
-static void kill_everyone(struct watch *w)
+static void kill_everyone(void)
 {
     if (getpid() != 1)
         return;
     kill(-1, SIGKILL);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         ;
-    (void)w;
 }
 
 /* Copy the runner's report from the channel to path (a new file). */
@@ -641,7 +640,7 @@ int native_inner(int argc, char **argv)
     json_decref(w.limits);
     json_decref(w.started);
     /* Nothing of the run may outlive it and rewrite what is written next. */
-    kill_everyone(&w);
+    kill_everyone();
     int rc = 0;
     if (reported(&w) && copy_report(channel, results_path) < 0)
         rc = 2;
