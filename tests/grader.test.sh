@@ -371,7 +371,8 @@ run_case() {
         below-max) want='.score < .max_score and .score > 0' ;;
         *) want='true' ;;
         esac
-        jq -e "$want" "$r" >/dev/null || why="$why; score $(jq -r '"\(.score)/\(.max_score)"' "$r"), expected $score"
+        jq -e "$want" "$r" >/dev/null ||
+            why="$why; score $(jq -r '"\(.score)/\(.max_score)"' "$r"), expected $score (deductions: $(jq -r '[.deductions[] | "\(.category) \(.test): \(.evidence)"] | join("; ")' "$r" | cut -c1-400))"
         [ -n "$deduction" ] && ! jq -e --arg d "$deduction" 'any(.deductions[]; .category == $d)' "$r" >/dev/null &&
             why="$why; no '$deduction' deduction"
         [ -n "$message" ] && ! jq -c . "$r" | grep -qE "$message" && why="$why; no message matching '$message'"

@@ -89,11 +89,19 @@ static pid_t parent_of(pid_t pid, char *state)
     return st.ppid;
 }
 
-/* True if SIGKILL is already pending for pid (it is dying). */
+/*
+ * True if pid is already on its way out: SIGKILL is pending, or it is in
+ * exit (PF_EXITING; a process freeing a large address space stays there a
+ * while, and is neither running code nor a zombie yet), or it is gone.
+ */
 static bool dying(pid_t pid)
 {
     const unsigned long long kill_bit = 1ULL << (SIGKILL - 1);
+    const unsigned long pf_exiting = 0x4;
     unsigned long long shared, own;
+    struct procfs_stat st;
+    if (procfs_read_stat(pid, 0, &st) < 0 || (st.flags & pf_exiting) != 0)
+        return true;
     if (procfs_status_mask(pid, "ShdPnd", &shared) < 0 ||
         procfs_status_mask(pid, "SigPnd", &own) < 0)
         return true;
@@ -380,17 +388,29 @@ static bool reported(const struct watch *w)
 }
 
 /*
- * As PID 1 of the sandbox, kill every other process in it and reap them,
- * so nothing the tests started can rewrite the files written after this.
- * Elsewhere (no sandbox) there is no such guarantee (SECURITY.md).
+ * Kill every process of the run that is left (the runner is gone) and reap
+ * them all, waiting until none is left, not just until each was signalled.
+ * As PID 1 of the sandbox that is every other process in it, so nothing the
+ * tests started can rewrite the files written after this; as a subreaper,
+ * our orphans and theirs (SECURITY.md: no such guarantee without a sandbox).
  */
-static void kill_everyone(void)
+static void kill_everyone(const struct watch *w)
 {
-    if (getpid() != 1)
+    if (!w->init)
         return;
-    kill(-1, SIGKILL);
-    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-        ;
+    if (getpid() == 1)
+        kill(-1, SIGKILL);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    for (;;) {
+        FILE *f = getpid() == 1 ? NULL : fopen(path, "re");
+        for (int pid; f != NULL && fscanf(f, "%d", &pid) == 1;)
+            kill(pid, SIGKILL);
+        if (f != NULL)
+            fclose(f);
+        if (waitpid(-1, NULL, 0) < 0 && errno != EINTR)
+            break; /* ECHILD: none left */
+    }
 }
 
 /* Copy the runner's report from the channel to path (a new file). */
@@ -599,6 +619,9 @@ int native_inner(int argc, char **argv)
         read_probe(&w);
         w.runner = 0;
         sweep(&w);
+        /* Nothing of this round may still be dying when the next starts
+         * (it would be charged to that round's first test). */
+        kill_everyone(&w);
         free(filter);
         proc_describe_status(p.status, status, sizeof status);
         runner_killed = p.killed;
@@ -640,7 +663,7 @@ int native_inner(int argc, char **argv)
     json_decref(w.limits);
     json_decref(w.started);
     /* Nothing of the run may outlive it and rewrite what is written next. */
-    kill_everyone();
+    kill_everyone(&w);
     int rc = 0;
     if (reported(&w) && copy_report(channel, results_path) < 0)
         rc = 2;

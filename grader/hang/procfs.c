@@ -70,8 +70,8 @@ int procfs_read_stat(pid_t pid, pid_t tid, struct procfs_stat *st)
         n = sizeof st->comm - 1;
     memcpy(st->comm, open_paren + 1, n);
     st->comm[n] = '\0';
-    /* Fields after the command: 3 state, 4 ppid, 6 session, ..., 14 utime, 15 stime,
-     * 22 start. */
+    /* Fields after the command: 3 state, 4 ppid, 6 session, 9 flags, 14 utime,
+     * 15 stime, 22 start. */
     char *p = close_paren + 1;
     unsigned long long field[24] = {0};
     char state = '?';
@@ -87,6 +87,7 @@ int procfs_read_stat(pid_t pid, pid_t tid, struct procfs_stat *st)
     st->state = state;
     st->ppid = (pid_t)field[4];
     st->sid = (pid_t)field[6];
+    st->flags = (unsigned long)field[9];
     st->utime = field[14];
     st->stime = field[15];
     st->start = field[22];

@@ -11,6 +11,7 @@ struct procfs_stat {
     char state;               /* R, S, D, T, t, Z, X, I ('?' if unknown) */
     pid_t ppid;               /* parent pid */
     pid_t sid;                /* session id */
+    unsigned long flags;      /* kernel PF_* flags (0x4 PF_EXITING: in exit) */
     unsigned long long utime; /* user CPU time, in clock ticks */
     unsigned long long stime; /* system CPU time, in clock ticks */
     unsigned long long start; /* start time after boot, in clock ticks */
