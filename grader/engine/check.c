@@ -3,6 +3,7 @@
 #include "engine/cleanup.h"
 #include "base/fs.h"
 #include "engine/collect.h"
+#include "engine/course.h"
 #include "engine/native.h"
 #include "engine/passes.h"
 #include "engine/sandbox.h"
@@ -152,14 +153,14 @@ static void reap(pid_t *pid)
  */
 static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
                    const char *filter, char *const native_args[],
-                   const struct sandbox_info *sb)
+                   const struct sandbox_info *sb, const char *const *wrap)
 {
     works[s][0] = '\0';
     pids[s] = 0;
     if (filter == NULL)
         return;
     char *f = xasprintf("%s)", filter);
-    if (make_work(works[s], sizeof works[s], bin, f, NULL) < 0) {
+    if (make_work(works[s], sizeof works[s], bin, f, wrap) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
         works[s][0] = '\0';
         free(f);
@@ -177,7 +178,17 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
         /* In the grader's sandbox when it works here: the lane's runner is PID 1
          * of fresh IPC and PID namespaces, which take whatever a test leaves. */
         if (sb->on) {
-            struct sandbox_opts so = {NULL, true, NULL, NULL};
+            /* A binary built outside the course (trace --src) is shown too. */
+            char bindir[PATH_MAX];
+            snprintf(bindir, sizeof bindir, "%s", bin);
+            char *slash = strrchr(bindir, '/');
+            if (slash != NULL)
+                *slash = '\0';
+            size_t rl = strlen(course_root());
+            bool inside = strncmp(bindir, course_root(), rl) == 0 &&
+                          (bindir[rl] == '/' || bindir[rl] == '\0');
+            const char *ro[] = {inside || slash == NULL ? NULL : bindir, NULL};
+            struct sandbox_opts so = {ro, true, NULL, NULL};
             char **full = sandbox_argv(sb, works[s], &so, argv);
             if (full != NULL)
                 execvp(full[0], full);
@@ -386,9 +397,9 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         setenv("IPCLAB_GRADE_ID", pass_grade_id(), 1);
         ipc_seen_now(&before);
     }
-    launch(works, pids, first, bin, filters[first], native_args, &g->sb);
+    launch(works, pids, first, bin, filters[first], native_args, &g->sb, NULL);
     for (size_t s = 0; s < k; s++)
-        launch(works, pids, s, bin, filters[s], native_args, &g->sb);
+        launch(works, pids, s, bin, filters[s], native_args, &g->sb, NULL);
     if (filters[first] != NULL) { /* their verdict now, while the others run */
         reap(&pids[first]);
         collect_lane(g, works[first], owner, (int)first, output);
@@ -398,7 +409,7 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     if (filters[perf] != NULL) { /* the perf tests, once every other lane is done */
         for (size_t s = 0; s < k; s++)
             reap(&pids[s]);
-        launch(works, pids, perf, bin, filters[perf], native_args, &g->sb);
+        launch(works, pids, perf, bin, filters[perf], native_args, &g->sb, NULL);
     }
     for (size_t s = 0; s <= first; s++)
         reap(&pids[s]);
@@ -416,6 +427,11 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
     return n;
 }
 
+/* The strace log of a traced lane, relative to its work directory (the
+ * runner's cwd): inside the sandbox's writable folder, read back untrusted. */
+#define TRACE_LOG     "native/strace.log"
+#define TRACE_LOG_MAX (64 << 20)
+
 /* check_trace_test - see check.h. */
 int check_trace_test(struct grade *g, const char *bin, const char *test,
                      const char *log_file)
@@ -428,31 +444,39 @@ int check_trace_test(struct grade *g, const char *bin, const char *test,
         errno = ENOENT;
         return -1;
     }
-    char work[2048];
-    if (make_work(work, sizeof work, bin, test, trace_strace_args(log_file)) < 0)
-        return -1;
     /* Its own timeout, three seconds for strace's start, and the kill's margin. */
     char timeout[32], wall[32];
     snprintf(timeout, sizeof timeout, "%d", (int)g->m.tests[idx].timeout + 3);
     snprintf(wall, sizeof wall, "%g", g->m.tests[idx].timeout + 20);
     char *table = timeouts_table(&g->m);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        char *argv[] = {"grade", "--inner-native", work, timeout, wall, table, NULL};
-        _exit(native_inner(6, argv));
-    }
+    char *native_args[] = {timeout, wall, table};
+    char works[1][2048] = {{0}};
+    pid_t pid = 0;
+    char *filter = xasprintf("@(%s", test);
+    check_sandbox(&g->sb);
+    launch(works, &pid, 0, bin, filter, native_args, &g->sb,
+           trace_strace_args(TRACE_LOG));
+    free(filter);
     free(table);
-    if (pid < 0) {
-        fs_rm_rf(work);
+    if (works[0][0] == '\0')
         return -1;
-    }
     reap(&pid);
+    /* What the sandbox leaves is hostile: no link, no FIFO, a bounded size. */
+    char path[2200];
+    snprintf(path, sizeof path, "%s/" TRACE_LOG, works[0]);
+    char *log = fs_read_text(path, TRACE_LOG_MAX);
+    int saved = errno;
     int *owner = xcalloc(g->m.ntests, sizeof *owner);
     for (size_t i = 0; i < g->m.ntests; i++)
         owner[i] = i == idx ? 0 : -1;
-    collect_lane(g, work, owner, 0, NULL);
+    collect_lane(g, works[0], owner, 0, NULL);
     free(owner);
     pass_cleanup_host(g);
-    return 0;
+    if (log == NULL) {
+        errno = saved;
+        return -1;
+    }
+    int rc = fs_write_atomic(log_file, log, strlen(log));
+    free(log);
+    return rc;
 }
