@@ -305,7 +305,7 @@ run_case() {
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
     # shellcheck disable=SC2034 # destructive: read from expect, used by the caller's loop
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
-    local target_test="" also_check=0 not_message="" sandbox=1 audit=review
+    local target_test="" also_check=0 not_message="" sandbox=1 audit=review trace_page=""
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
     [ -n "$target_test" ] && target=$target_test
@@ -329,6 +329,7 @@ run_case() {
     [ "$valgrind" = 1 ] && opts=(--jobs 2)
     [ "$valgrind" = 1 ] || opts+=(--no-valgrind)
     [ "$sandbox" = 0 ] && opts+=(--no-sandbox)
+    [ -n "$trace_page" ] && opts+=(--trace-failures "$sub/out/traces")
     # hook.c defines a harness symbol, which the audit refuses: a case tests
     # what its code does at run time under `[audit] action = review`, unless
     # its expect says audit=refuse (a forgery the audit must stop).
@@ -380,6 +381,19 @@ run_case() {
         [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&
             why="$why; no why-it-hung sentence"
         [ "$isolation" = 1 ] && ! jq -e '.isolation.on' "$r" >/dev/null && why="$why; isolation is off"
+        if [ -n "$trace_page" ]; then # --trace-failures: the target's page, or none
+            local page
+            page=$(jq -r --arg t "$target" '.tests[] | select(.name == $t) | .trace // ""' "$r")
+            if [ "$trace_page" = 1 ]; then
+                { [ -n "$page" ] && [ -f "$page" ] && grep -q '<svg' "$page"; } ||
+                    why="$why; no timeline page for the target ('$page')"
+            elif [ -n "$page" ]; then
+                why="$why; a timeline page was drawn from a log the test replaced: $page"
+            fi
+            grep -rqs 'root:x:0:' "$sub/out/traces" && why="$why; a host file reached the timelines"
+            [ "$(find "$sub/out/traces" -name '*.html' 2>/dev/null | wc -l)" -le 5 ] ||
+                why="$why; more than 5 timeline pages"
+        fi
         # The audit's outcome in all three reports: report json, the terminal
         # report and Gradescope's output.
         if [ "$audit" = refuse ]; then

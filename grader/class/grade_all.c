@@ -199,10 +199,21 @@ static int start_student(struct class_run *r, struct pool *pool, struct class_st
                      "--csv",        p[1],    "--report-json", p[2],
                      "--student",    s->name, "--jobs",        "1"};
     enum { NFIXED = sizeof fixed / sizeof fixed[0] };
-    char *argv[NFIXED + MAX_GRADE_OPTS + 1];
+    char *argv[NFIXED + MAX_GRADE_OPTS + 3];
     memcpy(argv, fixed, sizeof fixed);
     memcpy(argv + NFIXED, r->extra, r->nextra * sizeof *argv);
-    argv[NFIXED + r->nextra] = NULL;
+    size_t k = NFIXED + r->nextra;
+    char traces[PATH_MAX];
+    if (r->traces) { /* where they stay: the report names them (see finish) */
+        fs_path(traces, sizeof traces, "%s/students/%s/traces", r->out, s->name);
+        if (fs_rm_rf(traces) < 0) { /* the last grade's charts */
+            set_reason(s, "cannot remove '%s': %s", traces, strerror(errno));
+            goto fail;
+        }
+        argv[k++] = "--trace-failures";
+        argv[k++] = traces;
+    }
+    argv[k] = NULL;
     if (pool_start(pool, r->exe, argv, p[3], p[4], r->timeout, s) < 0) {
         set_reason(s, "cannot start '%s': %s", r->exe, strerror(errno));
         goto fail;
@@ -290,11 +301,22 @@ static bool finish_student(struct class_run *r, struct class_student *s,
         *full_marks = score >= max;
     }
     fs_path(final, sizeof final, "%s/students/%s", r->out, s->name);
+    /* The charts were drawn into final/traces already (--trace-failures): they
+     * join the new outputs before the old folder goes. */
+    fs_path(path, sizeof path, "%s/traces", final);
+    char moved[PATH_MAX];
+    fs_path(moved, sizeof moved, "%s/traces", out);
+    if (graded && fs_is_dir(path) && rename(path, moved) < 0) {
+        set_reason(s, "cannot keep the charts of '%s': %s", path, strerror(errno));
+        graded = false;
+    }
     if (graded && (fs_rm_rf(final) < 0 || rename(out, final) < 0)) {
         set_reason(s, "cannot move outputs to '%s': %s", final, strerror(errno));
         graded = false;
     }
     if (!graded) {
+        fs_path(path, sizeof path, "%s/students/%s/traces", r->out, s->name);
+        fs_rm_rf(path); /* charts of a grade that did not count */
         fs_path(path, sizeof path, "%s/grade.log", out);
         fs_path(final, sizeof final, "%s/errors", r->out);
         fs_mkdir_p(final);

@@ -30,6 +30,7 @@ struct class_run {
     unsigned jobs;      /* -j */
     double timeout;     /* --timeout: wall seconds per student, 0 for none */
     bool quiet, force;  /* --quiet, --force */
+    bool traces;        /* --trace-failures: each grade draws its failed tests */
     char *extra[MAX_GRADE_OPTS]; /* --grade-opt values, passed on to each grade */
     size_t nextra;
     struct class_meta meta;

@@ -17,6 +17,7 @@
 #include "engine/submission.h"
 #include "engine/vglog.h"
 #include "engine/timeouts.h"
+#include "engine/trace_failures.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -31,30 +32,34 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ipclab grade --lab NN --submission DIR [options]\n"
-            "\n"
-            "Builds DIR's student files against the lab's own headers and tests, runs\n"
-            "the tests in a sandbox (natively, then under valgrind), and scores them\n"
-            "with the policy file. DIR may be a checkout (labs/NN-x/src/F), the\n"
-            "solutions/ tree (NN-x/src/F) or a directory with the files at its top.\n"
-            "\n"
-            "options:\n"
-            "  --json FILE         Gradescope results.json\n"
-            "  --junit FILE        JUnit XML\n"
-            "  --csv FILE          a CSV gradebook row (with its header)\n"
-            "  --report-json FILE  everything measured (for grade-all and tools)\n"
-            "  --student NAME      first CSV column (default: DIR's name)\n"
-            "  --policy FILE       score policy (default: grader/policy.ini)\n"
-            "  --jobs N            CPUs to use (default: all; grade-all uses 1)\n"
-            "  --no-sandbox        run without bubblewrap (the report says so)\n"
-            "  --no-valgrind       skip the memcheck pass (no memory deductions)\n"
-            "  --keep-work         keep the work directory (its path is printed)\n"
-            "  -q, --quiet         no terminal report (and no progress line)\n"
-            "  --progress          the progress line on a terminal even with -q\n"
-            "  -v, --verbose       also print why-it-hung details\n"
-            "\n"
-            "Exit status: 0 full marks, 1 graded with less, 2 could not grade.\n");
+    fprintf(
+        out,
+        "usage: ipclab grade --lab NN --submission DIR [options]\n"
+        "\n"
+        "Builds DIR's student files against the lab's own headers and tests, runs\n"
+        "the tests in a sandbox (natively, then under valgrind), and scores them\n"
+        "with the policy file. DIR may be a checkout (labs/NN-x/src/F), the\n"
+        "solutions/ tree (NN-x/src/F) or a directory with the files at its top.\n"
+        "\n"
+        "options:\n"
+        "  --json FILE         Gradescope results.json\n"
+        "  --junit FILE        JUnit XML\n"
+        "  --csv FILE          a CSV gradebook row (with its header)\n"
+        "  --report-json FILE  everything measured (for grade-all and tools)\n"
+        "  --student NAME      first CSV column (default: DIR's name)\n"
+        "  --policy FILE       score policy (default: grader/policy.ini)\n"
+        "  --jobs N            CPUs to use (default: all; grade-all uses 1)\n"
+        "  --no-sandbox        run without bubblewrap (the report says so)\n"
+        "  --no-valgrind       skip the memcheck pass (no memory deductions)\n"
+        "  --keep-work         keep the work directory (its path is printed)\n"
+        "  --trace-failures DIR  run each failed test (at most 5) once more under\n"
+        "                      strace and write its timeline to DIR/SUITE--TEST.html\n"
+        "                      (the chart of `ipclab trace`; the grade is unchanged)\n"
+        "  -q, --quiet         no terminal report (and no progress line)\n"
+        "  --progress          the progress line on a terminal even with -q\n"
+        "  -v, --verbose       also print why-it-hung details\n"
+        "\n"
+        "Exit status: 0 full marks, 1 graded with less, 2 could not grade.\n");
 }
 
 /* `ipclab grade NN` (the student's own checkout): its outcome goes to the progress file.
@@ -199,7 +204,7 @@ int cmd_grade(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--inner-native") == 0)
         return native_inner(argc, argv);
-    const char *lab = NULL, *sub = NULL, *policy = NULL, *student = NULL;
+    const char *lab = NULL, *sub = NULL, *policy = NULL, *student = NULL, *traces = NULL;
     const char *outs[4] = {NULL, NULL, NULL, NULL};
     bool sandbox = true, valgrind = true, keep = false, quiet = false, verbose = false,
          progress = false;
@@ -216,6 +221,7 @@ int cmd_grade(int argc, char **argv)
                                    CLI_ROW("no-sandbox", 0, CLI_FALSE, &sandbox),
                                    CLI_ROW("no-valgrind", 0, CLI_FALSE, &valgrind),
                                    CLI_ROW("keep-work", 0, CLI_TRUE, &keep),
+                                   CLI_ROW("trace-failures", 0, CLI_STRING, &traces),
                                    CLI_ROW("quiet", 'q', CLI_TRUE, &quiet),
                                    CLI_ROW("progress", 0, CLI_TRUE, &progress),
                                    CLI_ROW("verbose", 'v', CLI_TRUE, &verbose)};
@@ -282,6 +288,13 @@ int cmd_grade(int argc, char **argv)
     }
     if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted())
         pass_tests(&g, (int)jobs, valgrind);
+    if (traces != NULL && g.build_ok && !g.audit_refused && g.infra_error == NULL &&
+        !proc_interrupted()) {
+        g.prog.phase = "tracing";
+        if (g.progress != NULL)
+            g.progress(&g, &g.prog, g.progress_arg);
+        trace_failures(&g, traces);
+    }
     if (g.progress != NULL)
         end_progress(&disp, &g);
     pass_cleanup_host(&g);

@@ -31,7 +31,7 @@ static void usage(FILE *out)
 {
     static const char *const text[] = {
         "usage: ipclab grade-all --lab NN --out DIR [-j N] [--shard K/N]",
-        "                        [--timeout SECS] [--force] [--quiet]",
+        "                        [--timeout SECS] [--force] [--quiet] [--trace-failures]",
         "                        [--grade-opt OPT]... SUBMISSIONS/",
         "",
         "Grades every entry of SUBMISSIONS/ (a directory, or a .tar.gz, .tgz, .tar or",
@@ -40,13 +40,15 @@ static void usage(FILE *out)
         "  DIR/gradebook.csv      one row per student, sorted by name",
         "  DIR/summary.json       histogram, per-test pass rates, common deductions",
         "  DIR/students/NAME/     results.json (Gradescope), report.txt, full.json,",
-        "                         row.csv",
+        "                         row.csv; traces/SUITE--TEST.html with --trace-failures",
         "Re-running with the same DIR skips the students already graded (--force",
         "grades them again); Ctrl-C stops cleanly. --shard K/N grades only the K-th",
         "of N parts of the sorted class; combine the parts with `ipclab merge`.",
         "--timeout stops one student's grading after SECS seconds (default 1800).",
         "--grade-opt OPT adds OPT to every `ipclab grade` command (repeatable), for",
         "example --grade-opt=--no-valgrind for a quick first pass.",
+        "--trace-failures draws each student's failed tests (at most 5, each run once",
+        "more under strace) as timelines in their folder's traces/ (slower).",
         "",
         "Exit status: 0 every student graded, 1 some could not be graded (listed at",
         "the end; a re-run retries them), 2 grade-all could not run, 128+N on signal N.",
@@ -133,6 +135,7 @@ static int parse_args(struct class_run *r, int argc, char **argv, const char **o
                                    CLI_WITH("shard", 0, &r->meta, parse_shard_opt),
                                    CLI_WITH("timeout", 0, &r->timeout, parse_timeout),
                                    CLI_ROW("force", 0, CLI_TRUE, &r->force),
+                                   CLI_ROW("trace-failures", 0, CLI_TRUE, &r->traces),
                                    CLI_WITH("grade-opt", 0, r, add_grade_opt),
                                    CLI_ROW("quiet", 'q', CLI_TRUE, &r->quiet)};
     int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);

@@ -20,8 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define LAST_EVENTS 60 /* a failed test's chart: its last events (--all: every one) */
-
 /* Print the command's help to out. */
 static void usage(FILE *out)
 {
@@ -51,7 +49,7 @@ static void usage(FILE *out)
         "Example: ipclab trace 01 'pipeline/three_stages_match_sh' --svg pipeline.svg\n"
         "Exit status: 0 when the test passed, 1 when it failed, 2 when it could not\n"
         "be traced.\n",
-        LAST_EVENTS);
+        TRACE_LAST_EVENTS);
 }
 
 /* True when strace can be found in PATH. */
@@ -214,7 +212,7 @@ static int trace_one(const char *lab_dir, const char *test, const struct trace_o
     snprintf(sub, sizeof sub, "(%zu processes, %zu events in %.2f s; traced in %.1f s)",
              tr.nprocs, tr.nev, tr.length, secs);
     struct tr_draw d = {.colour = term_colour_wanted(stdout),
-                        .last = passed || o->all ? 0 : LAST_EVENTS,
+                        .last = passed || o->all ? 0 : TRACE_LAST_EVENTS,
                         .title = title,
                         .sub = sub,
                         .why = r != NULL ? r->hang : NULL};

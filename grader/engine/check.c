@@ -27,16 +27,11 @@
 
 #define MAX_LANES 8
 
-/*
- * Make WORK (under TMPDIR) with native/, tmp/ and build/run-tests: a tiny
- * script running bin with --filter=FILTER and the native pass's own
- * arguments, under the command wrap (NULL-terminated, e.g. strace and its
- * options) when wrap is not NULL. Returns 0, or -1 with errno set.
- */
-static int make_work(char *work, size_t len, const char *bin, const char *filter,
-                     const char *const *wrap)
+/* check_make_lane - see check.h. */
+int check_make_lane(char *work, size_t len, const char *parent, const char *bin,
+                    const char *filter, const char *const *wrap)
 {
-    const char *base = getenv("TMPDIR");
+    const char *base = parent != NULL ? parent : getenv("TMPDIR");
     snprintf(work, len, "%s/ipclab-check-XXXXXX", base && base[0] == '/' ? base : "/tmp");
     if (mkdtemp(work) == NULL)
         return -1;
@@ -160,7 +155,7 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     if (filter == NULL)
         return;
     char *f = xasprintf("%s)", filter);
-    if (make_work(works[s], sizeof works[s], bin, f, wrap) < 0) {
+    if (check_make_lane(works[s], sizeof works[s], NULL, bin, f, wrap) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
         works[s][0] = '\0';
         free(f);

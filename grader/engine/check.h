@@ -27,6 +27,17 @@ struct check_early {
 };
 
 /*
+ * check_make_lane - make a lane's work folder, WORK = PARENT/ipclab-check-XXXXXX
+ * (parent NULL: $TMPDIR, else /tmp), holding native/, tmp/ and
+ * build/run-tests: a tiny script running bin with --filter=FILTER and the
+ * native pass's own arguments, under the command wrap (NULL-terminated, e.g.
+ * strace and its options) when wrap is not NULL. Its path goes to work (len
+ * bytes). Returns 0, or -1 with errno set.
+ */
+int check_make_lane(char *work, size_t len, const char *parent, const char *bin,
+                    const char *filter, const char *const *wrap);
+
+/*
  * check_run_tests - run the tests of g->m matching glob (all when NULL) with
  * the test binary bin, as parallel lanes ($IPCLAB_CHECK_JOBS, else two per
  * CPU, at most 7; perf tests run last, in a lane of their own; early's tests,

@@ -48,6 +48,7 @@ struct test_result {
     char *vg_error_text;                /* first error, a few lines */
     char *vg_leak_text;                 /* first definite leak record */
     double earned;                      /* points for the verdict (before deductions) */
+    char *trace; /* --trace-failures: the page with its traced timeline, or NULL */
 };
 
 /* One deduction: a category applied to one test, with evidence. */

@@ -39,6 +39,7 @@ struct watch {
     double timeout; /* per-test seconds when the table lacks a test; the lab's largest */
     json_t *limits; /* test -> its own Criterion timeout in seconds (the table) */
     pid_t runner;   /* the Criterion runner of this round */
+    pid_t starting; /* the worker whose start record is being read: not an orphan */
     double runner_seen;     /* when this round's runner was started */
     bool round_started;     /* a test of this round wrote its start record */
     bool any_started;       /* some test of any round did */
@@ -190,7 +191,7 @@ static void sweep(struct watch *w)
             pid_t p = pid, pp;
             bool ours = false, mine = false;
             for (int depth = 0; depth < 4096 && p > 0; depth++) {
-                if (p == w->runner) {
+                if (p == w->runner || (w->starting > 0 && p == w->starting)) {
                     ours = true;
                     break;
                 }
@@ -277,7 +278,12 @@ static void on_record(struct watch *w, const char *line)
     pid_t pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
     if (ev != NULL && test != NULL) {
         if (strcmp(ev, "start") == 0) {
-            sweep(w); /* whatever the previous test left outside the runner */
+            /* Whatever the previous test left outside the runner; not this
+             * test's own worker, which is outside it too once the runner has
+             * died (a test that killed it, read here only afterwards). */
+            w->starting = pid;
+            sweep(w);
+            w->starting = 0;
             memset(&w->cur, 0, sizeof w->cur);
             snprintf(w->cur.test, sizeof w->cur.test, "%s", test);
             snprintf(w->last, sizeof w->last, "%s", test);
@@ -615,6 +621,9 @@ int native_inner(int argc, char **argv)
         w.reported_at = 0;
         w.have_cur = false;
         w.last[0] = '\0';
+        /* Every test of this round runs again: what the last round left is
+         * not theirs (and the killers' verdicts count nothing). */
+        json_object_clear(w.orphans);
         proc_wait_all(&p, 1, tick, &w);
         read_probe(&w);
         w.runner = 0;

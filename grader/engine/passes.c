@@ -237,20 +237,21 @@ static char *self_path(void)
     return self;
 }
 
-/* Start the native pass (`ipclab grade --inner-native`) in its sandbox. */
-static int native_start(struct grade *g, struct proc *p)
+/*
+ * Start the native pass (`ipclab grade --inner-native LANE`) in its sandbox:
+ * LANE is g->work for the grade's own, or a lane folder under it
+ * (check_make_lane) for one more run of a test; each test up to its own
+ * timeout, the whole run up to budget seconds.
+ */
+static int native_start(struct grade *g, struct proc *p, const char *lane, double budget)
 {
     static char timeout[32], wall[32], ro_build[4200], ro_src[4200], ro_sealed[4200];
     static char *table;
-    double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
-    for (size_t i = 0; i < g->m.ntests; i++)
-        each += g->m.tests[i].timeout + 3;
-    double budget = pass_budget(g, 1, each);
     snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
     free(table);
     table = timeouts_table(&g->m);
     snprintf(wall, sizeof wall, "%g", budget - 5);
-    char *argv[] = {self_path(), "grade", "--inner-native", g->work, timeout, wall,
+    char *argv[] = {self_path(), "grade", "--inner-native", (char *)lane, timeout, wall,
                     table,       NULL};
     struct proc_opts o = {.env = base_env(g, NULL, NULL),
                           .lim = {.cpu_seconds = (long)budget,
@@ -269,10 +270,21 @@ static int native_start(struct grade *g, struct proc *p)
     static const char *hidden[2], *scratch[2];
     static char tmp[4200];
     hidden[0] = lab_tests_dir(g);
-    snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
+    snprintf(tmp, sizeof tmp, "%s/tmp", lane); /* the tests' TMPDIR: capped */
     scratch[0] = tmp;
     struct sandbox_opts so = {ro, true, hidden, scratch};
     return start(g, p, "native test run", argv, &o, &so);
+}
+
+/* pass_run_lane - see passes.h. */
+int pass_run_lane(struct grade *g, const char *lane, double seconds)
+{
+    struct proc p;
+    if (native_start(g, &p, lane, pass_budget(g, 1, seconds)) < 0)
+        return -1;
+    proc_wait_all(&p, 1, NULL, NULL);
+    proc_free(&p);
+    return 0;
 }
 
 /* After the native pass ended: note how it ended, collect its results. */
@@ -574,7 +586,10 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     g->prog.tests_total = g->m.ntests;
     g->prog.tests_began = t0;
     show_progress(g, "tests");
-    if (native_start(g, &native) < 0) {
+    double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
+    for (size_t i = 0; i < g->m.ntests; i++)
+        each += g->m.tests[i].timeout + 3;
+    if (native_start(g, &native, g->work, pass_budget(g, 1, each)) < 0) {
         class_unlock(lock);
         free(want);
         return;

@@ -143,6 +143,9 @@ void report_term(const struct grade *g, FILE *out, bool colour, bool verbose)
             char *text = report_test_output(g, r);
             indent(out, text, "           ");
             free(text);
+            if (r->trace != NULL)
+                put_visible(out, "           Timeline (traced once more): %s\n",
+                            r->trace);
             if (verbose && r->hang_details != NULL)
                 indent(out, r->hang_details, "             | ");
         }

@@ -97,6 +97,9 @@ void trace_free(struct trace *tr);
 /* trace_proc - the process pid of tr, or NULL. */
 const struct tr_proc *trace_proc(const struct trace *tr, int pid);
 
+/* The events a failed test's drawing keeps, its last ones (the rest is history). */
+#define TRACE_LAST_EVENTS 60
+
 /* Drawing choices shared by the text and the SVG timelines. */
 struct tr_draw {
     bool colour;       /* ANSI colours (text only) */
