@@ -357,14 +357,10 @@ Test(io, read_all_retries_on_eintr)
 Test(io, bad_fd_is_ebadf)
 {
     char buf[4];
-    errno = 0;
-    cr_assert_eq(write_all(-1, "x", 1), -1);
-    cr_assert_eq(errno, EBADF, "write_all: errno should be EBADF, got %s",
-                 strerror(errno));
-    errno = 0;
-    cr_assert_eq(read_all(-1, buf, sizeof buf), -1);
-    cr_assert_eq(errno, EBADF, "read_all: errno should be EBADF, got %s",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EBADF, write_all(-1, "x", 1),
+                      "write_all: write_all(-1, \"x\", 1) must fail with EBADF");
+    IPCT_ASSERT_FAILS(EBADF, read_all(-1, buf, sizeof buf),
+                      "read_all: read_all(-1, buf, sizeof buf) must fail with EBADF");
     int fds[2];
     make_pipe(fds);
     cr_assert_eq(write_all(fds[1], buf, 0), 0, "writing 0 bytes is a success");
@@ -506,14 +502,10 @@ Test(capacity, bad_size_or_fd_is_error)
 {
     int fds[2];
     make_pipe(fds);
-    errno = 0;
-    cr_assert_eq(pipe_set_capacity(fds[1], 0), -1, "size 0 must be refused");
-    cr_assert_eq(errno, EINVAL, "size 0: errno should be EINVAL, got %s",
-                 strerror(errno));
-    errno = 0;
-    cr_assert_eq(pipe_set_capacity(fds[1], -4096), -1);
-    cr_assert_eq(errno, EINVAL, "negative size: errno should be EINVAL, got %s",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, pipe_set_capacity(fds[1], 0), "size 0 must be refused");
+    IPCT_ASSERT_FAILS(
+        EINVAL, pipe_set_capacity(fds[1], -4096),
+        "negative size: pipe_set_capacity(fds[1], -4096) must fail with EINVAL");
     cr_assert_eq(fcntl(fds[0], F_GETPIPE_SZ), 65536, "a refused size changed the pipe");
     close(fds[0]);
     close(fds[1]);
@@ -685,12 +677,10 @@ Test(record, empty_or_null_is_einval)
 {
     int fds[2];
     make_pipe(fds);
-    errno = 0;
-    cr_assert_eq(write_record(fds[1], "x", 0), -1);
-    cr_assert_eq(errno, EINVAL, "len 0: errno should be EINVAL, got %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(write_record(fds[1], NULL, 4), -1);
-    cr_assert_eq(errno, EINVAL, "NULL: errno should be EINVAL, got %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, write_record(fds[1], "x", 0),
+                      "len 0: write_record(fds[1], \"x\", 0) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, write_record(fds[1], NULL, 4),
+                      "NULL: write_record(fds[1], NULL, 4) must fail with EINVAL");
     close(fds[0]);
     close(fds[1]);
 }
@@ -1006,11 +996,9 @@ Test(capture, bad_arguments_are_einval)
                {argv, buf, 0, &status},
                {argv, buf, 8, NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(capture_output(bad[i].argv, bad[i].buf, bad[i].cap, bad[i].status),
-                     -1, "case %zu must fail", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno should be EINVAL, got %s", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(
+            EINVAL, capture_output(bad[i].argv, bad[i].buf, bad[i].cap, bad[i].status),
+            "case %zu must fail", i);
     }
     cr_assert_eq(ipct_children_left(), 0, "nothing may start when arguments are bad");
 }
@@ -1167,21 +1155,19 @@ Test(filter, bad_arguments_are_einval)
     char *argv[] = {"cat", NULL}, *empty[] = {NULL};
     char out[4];
     int status;
-    errno = 0;
-    cr_assert_eq(filter_through(NULL, "x", 1, out, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(filter_through(empty, "x", 1, out, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(filter_through(argv, NULL, 1, out, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL, "in NULL with inlen 1: EINVAL");
-    errno = 0;
-    cr_assert_eq(filter_through(argv, "x", 1, NULL, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL, "out NULL with outcap 4: EINVAL");
-    errno = 0;
-    cr_assert_eq(filter_through(argv, "x", 1, out, 4, NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(
+        EINVAL, filter_through(NULL, "x", 1, out, 4, &status),
+        "filter_through(NULL, \"x\", 1, out, 4, &status) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(
+        EINVAL, filter_through(empty, "x", 1, out, 4, &status),
+        "filter_through(empty, \"x\", 1, out, 4, &status) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, filter_through(argv, NULL, 1, out, 4, &status),
+                      "in NULL with inlen 1: EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, filter_through(argv, "x", 1, NULL, 4, &status),
+                      "out NULL with outcap 4: EINVAL");
+    IPCT_ASSERT_FAILS(
+        EINVAL, filter_through(argv, "x", 1, out, 4, NULL),
+        "filter_through(argv, \"x\", 1, out, 4, NULL) must fail with EINVAL");
     cr_assert_eq(ipct_children_left(), 0, "nothing may start when arguments are bad");
 }
 
@@ -1449,18 +1435,14 @@ Test(pipeline, bad_arguments_are_einval)
     /* /dev/null on both ends: a stray child must not read Criterion's stdin. */
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     cr_assert_geq(null_fd, 0);
-    errno = 0;
-    cr_assert_eq(run_pipeline(NULL, 1, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "cmds NULL: errno should be EINVAL");
-    errno = 0;
-    cr_assert_eq(run_pipeline(one, 0, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "n 0: errno should be EINVAL");
-    errno = 0;
-    cr_assert_eq(run_pipeline(with_null, 2, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "cmds[1] NULL: errno should be EINVAL");
-    errno = 0;
-    cr_assert_eq(run_pipeline(with_empty, 2, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "cmds[1][0] NULL: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(NULL, 1, null_fd, null_fd),
+                      "cmds NULL: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(one, 0, null_fd, null_fd),
+                      "n 0: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(with_null, 2, null_fd, null_fd),
+                      "cmds[1] NULL: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(with_empty, 2, null_fd, null_fd),
+                      "cmds[1][0] NULL: errno should be EINVAL");
     close(null_fd);
     cr_assert_eq(ipct_children_left(), 0, "check every command before starting any");
 }

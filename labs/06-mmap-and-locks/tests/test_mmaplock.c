@@ -208,12 +208,9 @@ Test(mapfile, sync_checks_its_range)
     cr_assert_not_null(p, "mf_map: %s", strerror(errno));
     p[PAGE + 1] = 'b';
     cr_assert_eq(mf_sync(p, 2 * PAGE), 0, "mf_sync: %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(mf_sync(p + 1, 10), -1, "msync needs a page-aligned address");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_sync(NULL, PAGE), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, mf_sync(p + 1, 10), "msync needs a page-aligned address");
+    IPCT_ASSERT_FAILS(EINVAL, mf_sync(NULL, PAGE),
+                      "mf_sync(NULL, PAGE) must fail with EINVAL");
     munmap(p, 2 * PAGE);
     close(fd);
 }
@@ -364,18 +361,13 @@ Test(mapfile, grow_bad_arguments)
     void *map = mf_map(fd, len, true), *nothing = NULL;
     cr_assert_not_null(map, "mf_map: %s", strerror(errno));
     void *before = map;
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, &map, &len, PAGE), -1, "shrinking is not growing");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, &map, &len, 2 * PAGE), -1, "the same size is not growing");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, &nothing, &len, 4 * PAGE), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, NULL, &len, 4 * PAGE), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, &map, &len, PAGE), "shrinking is not growing");
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, &map, &len, 2 * PAGE),
+                      "the same size is not growing");
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, &nothing, &len, 4 * PAGE),
+                      "mf_grow(fd, &nothing, &len, 4 * PAGE) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, NULL, &len, 4 * PAGE),
+                      "mf_grow(fd, NULL, &len, 4 * PAGE) must fail with EINVAL");
     cr_assert_eq(map, before);
     cr_assert_eq(len, 2 * PAGE, "a failed call leaves the mapping alone");
     cr_assert_eq(file_size(fd), 2 * PAGE, "a rejected call leaves the file alone");
@@ -450,16 +442,11 @@ Test(recstore, get_past_count_is_erange)
     struct rec r = make_rec(1, 1), out;
     ipct_path(path, sizeof path, "store");
     cr_assert_eq(rs_open(path, sizeof r, &s), 0, "rs_open: %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(rs_get(&s, 0, &out), -1, "an empty store has no record 0");
-    cr_assert_eq(errno, ERANGE);
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, 0, &out), "an empty store has no record 0");
     cr_assert_eq(rs_append(&s, &r), 0);
-    errno = 0;
-    cr_assert_eq(rs_get(&s, 1, &out), -1, "records past count do not exist yet");
-    cr_assert_eq(errno, ERANGE);
-    errno = 0;
-    cr_assert_eq(rs_get(&s, RS_INITIAL + 5, &out), -1);
-    cr_assert_eq(errno, ERANGE);
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, 1, &out), "records past count do not exist yet");
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, RS_INITIAL + 5, &out),
+                      "rs_get(&s, RS_INITIAL + 5, &out) must fail with ERANGE");
     cr_assert_eq(rs_close(&s), 0);
 }
 
@@ -618,22 +605,18 @@ Test(recstore, wrong_store_is_einval)
     cr_assert_eq(rs_open(path, 32, &s), 0, "rs_open: %s", strerror(errno));
     cr_assert_eq(rs_close(&s), 0);
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(rs_open(path, 48, &s), -1, "the store was made with 32-byte records");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(path, 48, &s),
+                      "the store was made with 32-byte records");
     int fd = new_file(junk, sizeof junk, "junk", 1000, 'j');
     close(fd);
-    errno = 0;
-    cr_assert_eq(rs_open(junk, 32, &s), -1, "a file without RS_MAGIC is not a store");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(junk, 32, &s),
+                      "a file without RS_MAGIC is not a store");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0,
                  "a failed rs_open must close its fd");
-    errno = 0;
-    cr_assert_eq(rs_open(path, 0, &s), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(rs_open(NULL, 32, &s), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(path, 0, &s),
+                      "rs_open(path, 0, &s) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(NULL, 32, &s),
+                      "rs_open(NULL, 32, &s) must fail with EINVAL");
 }
 
 Test(recstore, close_releases_everything)
@@ -652,9 +635,7 @@ Test(recstore, close_releases_everything)
     cr_assert_not(ipct_is_mapped(map), "rs_close must unmap the store");
     cr_assert_eq(s.fd, -1);
     cr_assert_null(s.map);
-    errno = 0;
-    cr_assert_eq(rs_close(&s), -1, "closing twice is an error");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_close(&s), "closing twice is an error");
 }
 
 /* ---- Exercise 3: reclock ------------------------------------------------ */
@@ -712,9 +693,7 @@ Test(reclock, ranges_do_not_conflict)
     struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 8);
     cr_assert_eq(lock_range(fd, F_WRLCK, 8, 8, false), 0,
                  "bytes 8..15 do not overlap 0..7: %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, 7, 2, false), -1, "bytes 7..8 overlap");
-    cr_assert_eq(errno, EAGAIN);
+    IPCT_ASSERT_FAILS(EAGAIN, lock_range(fd, F_WRLCK, 7, 2, false), "bytes 7..8 overlap");
     release_holder(h);
     close(fd);
 }
@@ -728,9 +707,8 @@ Test(reclock, read_locks_are_shared)
                  strerror(errno));
     cr_assert_eq(lock_holder(fd, F_RDLCK, 0, 0), 0, "a read lock does not stop readers");
     cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 0), h.pid, "but it stops a writer");
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 100, false), -1);
-    cr_assert_eq(errno, EAGAIN);
+    IPCT_ASSERT_FAILS(EAGAIN, lock_range(fd, F_WRLCK, 0, 100, false),
+                      "lock_range(fd, F_WRLCK, 0, 100, false) must fail with EAGAIN");
     release_holder(h);
     close(fd);
 }
@@ -777,25 +755,18 @@ Test(reclock, bad_arguments)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "bad", 100, 'a');
-    errno = 0;
-    cr_assert_eq(lock_range(fd, 42, 0, 0, false), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, -1, 0, false), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_holder(fd, F_UNLCK, 0, 0), -1,
-                 "F_GETLK asks about F_RDLCK or F_WRLCK");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_range(-1, F_WRLCK, 0, 0, false), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EINVAL, lock_range(fd, 42, 0, 0, false),
+                      "lock_range(fd, 42, 0, 0, false) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, lock_range(fd, F_WRLCK, -1, 0, false),
+                      "lock_range(fd, F_WRLCK, -1, 0, false) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, lock_holder(fd, F_UNLCK, 0, 0),
+                      "F_GETLK asks about F_RDLCK or F_WRLCK");
+    IPCT_ASSERT_FAILS(EBADF, lock_range(-1, F_WRLCK, 0, 0, false),
+                      "lock_range(-1, F_WRLCK, 0, 0, false) must fail with EBADF");
     close(fd);
     fd = open(path, O_RDONLY);
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 0, false), -1,
-                 "a write lock needs a writable fd");
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EBADF, lock_range(fd, F_WRLCK, 0, 0, false),
+                      "a write lock needs a writable fd");
     close(fd);
 }
 
@@ -929,12 +900,10 @@ Test(counter, bad_arguments)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "bad", 0, 0);
-    errno = 0;
-    cr_assert_eq(counter_file_add(fd, -8, 1), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(counter_file_add(-1, 0, 1), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EINVAL, counter_file_add(fd, -8, 1),
+                      "counter_file_add(fd, -8, 1) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EBADF, counter_file_add(-1, 0, 1),
+                      "counter_file_add(-1, 0, 1) must fail with EBADF");
     close(fd);
 }
 
@@ -983,10 +952,8 @@ Test(lockkinds, ofd_conflicts_between_two_opens)
     int a = new_file(path, sizeof path, "ofd", 10, 'a'), b = reopen(path);
     cr_assert_eq(lock_whole(a, LOCK_KIND_OFD, true), 0, "lock_whole: %s",
                  strerror(errno));
-    errno = 0;
-    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, true), -1,
-                 "OFD locks belong to the open file description, like flock");
-    cr_assert_eq(errno, EAGAIN, "errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EAGAIN, lock_whole(b, LOCK_KIND_OFD, true),
+                      "OFD locks belong to the open file description, like flock");
     cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, false), -1, "a shared lock conflicts too");
     cr_assert_eq(unlock_whole(a, LOCK_KIND_OFD), 0);
     cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, false), 0);
@@ -1064,15 +1031,12 @@ Test(lockkinds, bad_kind_is_einval)
 {
     char path[256];
     int a = new_file(path, sizeof path, "kind", 10, 'a');
-    errno = 0;
-    cr_assert_eq(lock_whole(a, (enum lock_kind)7, true), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(unlock_whole(a, (enum lock_kind) - 1), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_whole(-1, LOCK_KIND_OFD, true), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EINVAL, lock_whole(a, (enum lock_kind)7, true),
+                      "lock_whole(a, (enum lock_kind)7, true) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, unlock_whole(a, (enum lock_kind) - 1),
+                      "unlock_whole(a, (enum lock_kind) - 1) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EBADF, lock_whole(-1, LOCK_KIND_OFD, true),
+                      "lock_whole(-1, LOCK_KIND_OFD, true) must fail with EBADF");
     close(a);
 }
 
@@ -1332,9 +1296,8 @@ Test(lockf, bad_arguments)
     close(p[1]);
     cr_assert(piped == -1 && pipe_err == ESPIPE, "a pipe has no offsets: ESPIPE, got %s",
               strerror(pipe_err));
-    errno = 0;
-    cr_assert_eq(lockf_region(-1, F_TLOCK, 0, 1), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EBADF, lockf_region(-1, F_TLOCK, 0, 1),
+                      "lockf_region(-1, F_TLOCK, 0, 1) must fail with EBADF");
 }
 
 /* ---- pidfile ------------------------------------------------------------ */
@@ -1447,11 +1410,9 @@ Test(pidfile, stale_file_is_taken_over)
 Test(pidfile, bad_arguments)
 {
     char path[256];
-    errno = 0;
-    cr_assert_eq(pidfile_lock(NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, pidfile_lock(NULL),
+                      "pidfile_lock(NULL) must fail with EINVAL");
     ipct_path(path, sizeof path, "missing-dir/app.pid");
-    errno = 0;
-    cr_assert_eq(pidfile_lock(path), -1);
-    cr_assert_eq(errno, ENOENT, "open's errno: ENOENT, got %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOENT, pidfile_lock(path),
+                      "open's errno: pidfile_lock(path) must fail with ENOENT");
 }

@@ -163,11 +163,8 @@ Test(timeouts, bad_arguments)
     int fd = udp_with_timeouts();
     const int bad[][2] = {{-1, 5}, {5, -1}};
     for (size_t i = 0; i < 2; i++) {
-        errno = 0;
-        cr_assert_eq(sock_timeouts(fd, bad[i][0], bad[i][1]), -1, "case %zu: negative",
-                     i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s, expected EINVAL", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, sock_timeouts(fd, bad[i][0], bad[i][1]),
+                          "case %zu: negative", i);
     }
     struct timeval rcv = timeo_of(fd, SO_RCVTIMEO), snd = timeo_of(fd, SO_SNDTIMEO);
     cr_assert(timeo_is(rcv, 300) && timeo_is(snd, 300),
@@ -175,14 +172,10 @@ Test(timeouts, bad_arguments)
     close(fd);
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    errno = 0;
-    cr_assert_eq(sock_timeouts(p[0], 100, 100), -1, "a pipe is not a socket");
-    cr_assert_eq(errno, ENOTSOCK, "errno %s, expected ENOTSOCK", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOTSOCK, sock_timeouts(p[0], 100, 100), "a pipe is not a socket");
     close(p[0]);
     close(p[1]);
-    errno = 0;
-    cr_assert_eq(sock_timeouts(p[0], 100, 100), -1, "a closed fd");
-    cr_assert_eq(errno, EBADF, "errno %s, expected EBADF", strerror(errno));
+    IPCT_ASSERT_FAILS(EBADF, sock_timeouts(p[0], 100, 100), "a closed fd");
 }
 
 /* ---- udp_bind / udp_serve ------------------------------------------------- */
@@ -215,10 +208,8 @@ Test(udpserve, bind_errors)
 {
     const char *bad[] = {NULL, "localhost", "1.2.3"};
     for (size_t i = 0; i < 3; i++) {
-        errno = 0;
-        cr_assert_eq(udp_bind(bad[i], 0, NULL), -1, "case %zu: not a dotted quad", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s, expected EINVAL", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, udp_bind(bad[i], 0, NULL),
+                          "case %zu: not a dotted quad", i);
     }
     /* The holder allows sharing: only a udp_bind that allows it too gets in. */
     int holder = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -626,12 +617,10 @@ Test(udprequest, bad_arguments_are_einval)
                {"127.0.0.1", NULL, 1, buf, 4, 100}, {"127.0.0.1", "x", 1, NULL, 4, 100},
                {"127.0.0.1", "x", 1, buf, 4, 0},    {"127.0.0.1", "x", 1, buf, 4, -5}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(udp_request(bad[i].host, 9, bad[i].req, bad[i].len, bad[i].reply,
-                                 bad[i].cap, bad[i].timeout),
-                     -1, "case %zu must fail", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s, expected EINVAL", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL,
+                          udp_request(bad[i].host, 9, bad[i].req, bad[i].len,
+                                      bad[i].reply, bad[i].cap, bad[i].timeout),
+                          "case %zu must fail", i);
     }
 }
 
@@ -671,9 +660,7 @@ static void expect_no_ipv6(void)
 {
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(tcp_listen6(0, 4, NULL), -1, "this kernel has no IPv6");
-    cr_assert_eq(errno, EAFNOSUPPORT, "errno %s, expected EAFNOSUPPORT", strerror(errno));
+    IPCT_ASSERT_FAILS(EAFNOSUPPORT, tcp_listen6(0, 4, NULL), "this kernel has no IPv6");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0);
 }
 
@@ -813,9 +800,8 @@ Test(ipv6, listener_claims_the_ipv4_port)
 
 Test(ipv6, listener_bad_backlog_is_einval)
 {
-    errno = 0;
-    cr_assert_eq(tcp_listen6(0, -1, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "errno %s, expected EINVAL", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, tcp_listen6(0, -1, NULL),
+                      "tcp_listen6(0, -1, NULL) must fail with EINVAL");
 }
 
 /* A dual-stack listener made by the test itself (not by tcp_listen6). */
@@ -915,9 +901,8 @@ Test(ipv6, accept_from_bad_arguments)
     cr_assert_geq(c, 0);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(accept_from(l, NULL, 16, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "host NULL: errno %s, expected EINVAL", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, accept_from(l, NULL, 16, NULL),
+                      "host NULL: accept_from(l, NULL, 16, NULL) must fail with EINVAL");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "nothing may be left open");
     close(c);
     close(l);

@@ -86,10 +86,8 @@ Test(halfclose, reply_too_long_is_emsgsize)
     pid_t server = spawn_server(start_counting_server, &port);
     int fd = th_connect(port);
     char reply[4];
-    errno = 0;
-    cr_assert_eq(request_reply(fd, "abc", 3, reply, sizeof reply), -1,
-                 "\"got 3 bytes\" does not fit in 4 bytes");
-    cr_assert_eq(errno, EMSGSIZE);
+    IPCT_ASSERT_FAILS(EMSGSIZE, request_reply(fd, "abc", 3, reply, sizeof reply),
+                      "\"got 3 bytes\" does not fit in 4 bytes");
     close(fd);
     cr_assert_eq(ipct_wait_exit(server, 5000), 0);
 }

@@ -322,10 +322,9 @@ Test(bench, failing_open_errno_is_returned)
 {
     fails_cleanly(FAKE_OPEN_FAILS, 0, EMFILE, "open fails with EMFILE");
     struct bench_result res;
-    errno = 0;
-    cr_assert_eq(bench_latency(&fake_ops, 64, 10, &res), -1);
-    cr_assert_eq(errno, EMFILE, "bench_latency: errno %s, expected EMFILE",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(
+        EMFILE, bench_latency(&fake_ops, 64, 10, &res),
+        "bench_latency: bench_latency(&fake_ops, 64, 10, &res) must fail with EMFILE");
     cr_assert_eq(ipct_children_left(), 0);
 }
 
@@ -354,11 +353,9 @@ Test(bench, bad_arguments_are_einval)
             {&fake_ops, IPC_MAX_MSG + 1, 10, &res, "msg_size IPC_MAX_MSG + 1"},
         };
         for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++) {
-            errno = 0;
-            cr_assert_eq(fns[i].fn(bad[j].ops, bad[j].msg_size, bad[j].count, bad[j].out),
-                         -1, "%s with %s must fail", fns[i].name, bad[j].why);
-            cr_assert_eq(errno, EINVAL, "%s with %s: errno %s, expected EINVAL",
-                         fns[i].name, bad[j].why, strerror(errno));
+            IPCT_ASSERT_FAILS(
+                EINVAL, fns[i].fn(bad[j].ops, bad[j].msg_size, bad[j].count, bad[j].out),
+                "%s with %s must fail", fns[i].name, bad[j].why);
         }
     }
     cr_assert_eq(fk->a_sends + fk->b_recvs, 0,

@@ -184,11 +184,8 @@ Test(transport, bad_msg_size_is_einval)
             char leaked[256];
             struct ipc_chan *c = NULL;
             ipct_fd_snapshot(&before);
-            errno = 0;
-            cr_assert_eq(ops->open(&c, bad[i]), -1, "%s: open(&c, %zu) must fail",
-                         ops->name, bad[i]);
-            cr_assert_eq(errno, EINVAL, "%s: open(&c, %zu): errno %s, expected EINVAL",
-                         ops->name, bad[i], strerror(errno));
+            IPCT_ASSERT_FAILS(EINVAL, ops->open(&c, bad[i]),
+                              "%s: open(&c, %zu) must fail", ops->name, bad[i]);
             cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                          "%s: a failed open leaves nothing open: %s", ops->name, leaked);
         }
@@ -204,11 +201,8 @@ Test(transport, bad_side_is_einval)
                      strerror(errno));
         int bad[] = {2, -1, 7};
         for (size_t i = 0; i < 3; i++) {
-            errno = 0;
-            cr_assert_eq(ops->attach(c, (enum ipc_side)bad[i]), -1,
-                         "%s: attach(c, %d) must fail", ops->name, bad[i]);
-            cr_assert_eq(errno, EINVAL, "%s: attach(c, %d): errno %s, expected EINVAL",
-                         ops->name, bad[i], strerror(errno));
+            IPCT_ASSERT_FAILS(EINVAL, ops->attach(c, (enum ipc_side)bad[i]),
+                              "%s: attach(c, %d) must fail", ops->name, bad[i]);
         }
         /* Like a failed system call, a rejected attach changes nothing. */
         cr_assert_eq(ops->attach(c, SIDE_A), 0,
