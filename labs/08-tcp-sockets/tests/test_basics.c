@@ -369,6 +369,14 @@ Test(framing, round_trip_of_many_sizes)
     close(s);
 }
 
+/* pair_with_sent - a connected TCP pair (*c, *s) with the len bytes at wire already
+ * sent from *c, all of them, before the test reads at *s. */
+static void pair_with_sent(int *c, int *s, const void *wire, size_t len)
+{
+    th_tcp_pair(c, s);
+    cr_assert_eq(ipct_send_all(*c, wire, len), 0, "send: %s", strerror(errno));
+}
+
 Test(framing, survives_one_byte_at_a_time)
 {
     int c, s;
@@ -387,10 +395,9 @@ Test(framing, survives_one_byte_at_a_time)
 
 Test(framing, two_frames_in_one_segment)
 {
-    int c, s;
-    th_tcp_pair(&c, &s);
     const unsigned char wire[] = {0, 0, 0, 2, 'h', 'i', 0, 0, 0, 3, 'y', 'o', 'u'};
-    cr_assert_eq(ipct_send_all(c, wire, sizeof wire), 0);
+    int c, s;
+    pair_with_sent(&c, &s, wire, sizeof wire);
     char buf[16];
     cr_assert_eq(frame_recv(s, buf, sizeof buf), 2, "read no further than this frame");
     cr_assert_eq(memcmp(buf, "hi", 2), 0);
@@ -402,10 +409,9 @@ Test(framing, two_frames_in_one_segment)
 
 Test(framing, oversized_frame_is_emsgsize)
 {
-    int c, s;
-    th_tcp_pair(&c, &s);
     const unsigned char header[] = {0, 0, 0, 100};
-    cr_assert_eq(ipct_send_all(c, header, 4), 0);
+    int c, s;
+    pair_with_sent(&c, &s, header, sizeof header);
     char buf[10];
     IPCT_ASSERT_FAILS(EMSGSIZE, frame_recv(s, buf, sizeof buf),
                       "100 bytes do not fit in 10");
@@ -433,8 +439,7 @@ Test(framing, close_mid_frame_is_eproto)
     const size_t lens[] = {sizeof cut_payload, sizeof cut_header};
     for (int i = 0; i < 2; i++) {
         int c, s;
-        th_tcp_pair(&c, &s);
-        cr_assert_eq(ipct_send_all(c, cases[i], lens[i]), 0);
+        pair_with_sent(&c, &s, cases[i], lens[i]);
         close(c);
         char buf[16];
         IPCT_ASSERT_FAILS(EPROTO, frame_recv(s, buf, sizeof buf),
