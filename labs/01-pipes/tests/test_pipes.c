@@ -753,6 +753,13 @@ typedef void (*job_fn)(const void *arg, struct outcome *o, char *out, size_t cap
 
 static char job_out[JOB_OUT_MAX + 1];
 
+/* assert_left_nothing - the job's call to fn left no fd open and no child unreaped. */
+static void assert_left_nothing(const struct outcome *o, const char *fn)
+{
+    cr_assert_eq(o->leaked, 0, "fds left open by %s: %s", fn, o->leaks);
+    cr_assert_eq(o->children, 0, "children left unreaped by %s (zombies)", fn);
+}
+
 static struct outcome run_job(const char *what, job_fn fn, const void *arg)
 {
     int report[2];
@@ -840,6 +847,21 @@ static struct outcome capture(char *const argv[], size_t cap)
 
 TestSuite(capture, .timeout = 10);
 
+/* capture_pattern - capture (into cap bytes) a program writing total bytes of a
+ * 16-byte pattern: every byte must arrive, in order, and the program exit 0. */
+static void capture_pattern(size_t total, size_t cap)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "yes 0123456789abcde | head -c %zu", total);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    struct outcome o = capture(argv, cap);
+    cr_assert_eq(o.rc, (long)total, "got %ld bytes of %zu", o.rc, total);
+    for (size_t i = 0; i < total; i++)
+        if (job_out[i] != "0123456789abcde\n"[i % 16])
+            cr_assert_fail("byte %zu is wrong", i);
+    assert_exit(o.status, 0, "the program");
+}
+
 Test(capture, captures_stdout)
 {
     char *argv[] = {"echo", "hello, pipe", NULL};
@@ -852,13 +874,7 @@ Test(capture, captures_stdout)
 Test(capture, reads_more_than_pipe_capacity)
 {
     /* 300000 bytes: the program blocks until we read, so read before waiting. */
-    char *argv[] = {"sh", "-c", "yes 0123456789abcde | head -c 300000", NULL};
-    struct outcome o = capture(argv, 400000);
-    cr_assert_eq(o.rc, 300000, "got %ld bytes", o.rc);
-    for (size_t i = 0; i < 300000; i++)
-        if (job_out[i] != "0123456789abcde\n"[i % 16])
-            cr_assert_fail("byte %zu is wrong", i);
-    assert_exit(o.status, 0, "the program");
+    capture_pattern(300000, 400000);
 }
 
 /*
@@ -872,13 +888,7 @@ Test(capture, survives_eintr_and_short_reads)
     ipct_fault_fail("read readv", 1, EINTR);
     ipct_fault_fail("wait waitpid waitid", 1, EINTR);
     ipct_fault_short("read", 2, 1);
-    char *argv[] = {"sh", "-c", "yes 0123456789abcde | head -c 20000", NULL};
-    struct outcome o = capture(argv, 30000);
-    cr_assert_eq(o.rc, 20000, "got %ld bytes of 20000", o.rc);
-    for (size_t i = 0; i < 20000; i++)
-        if (job_out[i] != "0123456789abcde\n"[i % 16])
-            cr_assert_fail("byte %zu is wrong", i);
-    assert_exit(o.status, 0, "the program");
+    capture_pattern(20000, 30000);
 }
 
 Test(capture, small_buffer_truncates_but_drains)
@@ -976,8 +986,7 @@ Test(capture, leaves_no_fds_or_children)
 {
     char *argv[] = {"echo", "x", NULL};
     struct outcome o = capture(argv, 64);
-    cr_assert_eq(o.leaked, 0, "fds left open by capture_output: %s", o.leaks);
-    cr_assert_eq(o.children, 0, "children left unreaped");
+    assert_left_nothing(&o, "capture_output");
 }
 
 Test(capture, bad_arguments_are_einval)
@@ -1146,8 +1155,7 @@ Test(filter, leaves_no_fds_or_children)
     char *argv[] = {"cat", NULL};
     struct outcome o = filter(argv, "abc", 3, 16);
     cr_assert_str_eq(job_out, "abc");
-    cr_assert_eq(o.leaked, 0, "fds left open by filter_through: %s", o.leaks);
-    cr_assert_eq(o.children, 0, "children left unreaped");
+    assert_left_nothing(&o, "filter_through");
 }
 
 Test(filter, bad_arguments_are_einval)
@@ -1409,8 +1417,7 @@ Test(pipeline, leaves_no_fds_or_zombies)
     char *wc[] = {"wc", "-l", NULL};
     char *const *cmds[] = {cat, cat, wc};
     struct outcome o = pipeline(cmds, 3, words, strlen(words));
-    cr_assert_eq(o.leaked, 0, "fds left open by run_pipeline: %s", o.leaks);
-    cr_assert_eq(o.children, 0, "children left unreaped (zombies)");
+    assert_left_nothing(&o, "run_pipeline");
     cr_assert_eq(atoi(job_out), 4);
 }
 
