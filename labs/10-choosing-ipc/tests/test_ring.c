@@ -304,6 +304,19 @@ static void flow(bool block, void *r, uint32_t slot_size, uint64_t n, bool waiti
 /* ---- spin: exercise 2
  * ------------------------------------------------------------------- */
 
+/* flow_through_new_ring - flow n messages (n_valgrind under valgrind, where each
+ * costs far more) through a new ring of api's kind and this geometry, then free it. */
+static void flow_through_new_ring(const struct ring_api *api, uint32_t slots,
+                                  uint32_t slot_size, uint64_t n, uint64_t n_valgrind,
+                                  bool waiting)
+{
+    size_t bytes;
+    void *r = new_ring(api, slots, slot_size, &bytes);
+    flow(api == &block_api, r, slot_size, ipct_under_valgrind() ? n_valgrind : n,
+         waiting);
+    free_ring(api, r, bytes);
+}
+
 Test(spin, init_rejects_bad_geometry)
 {
     rejects_bad_geometry(&spin_api);
@@ -439,26 +452,17 @@ Test(spin, wraps_around_many_times)
 
 Test(spin, million_messages_across_fork)
 {
-    size_t bytes;
-    struct spin_ring *r = new_ring(&spin_api, 64, 16, &bytes);
-    flow(false, r, 16, ipct_under_valgrind() ? 10000 : 1000000, true);
-    munmap(r, bytes);
+    flow_through_new_ring(&spin_api, 64, 16, 1000000, 10000, true);
 }
 
 Test(spin, blocking_calls_on_tiny_ring)
 {
-    size_t bytes;
-    struct spin_ring *r = new_ring(&spin_api, 2, 32, &bytes);
-    flow(false, r, 32, ipct_under_valgrind() ? 1000 : 100000, true);
-    munmap(r, bytes);
+    flow_through_new_ring(&spin_api, 2, 32, 100000, 1000, true);
 }
 
 Test(spin, try_calls_across_fork)
 {
-    size_t bytes;
-    struct spin_ring *r = new_ring(&spin_api, 8, 24, &bytes);
-    flow(false, r, 24, ipct_under_valgrind() ? 2000 : 200000, false);
-    munmap(r, bytes);
+    flow_through_new_ring(&spin_api, 8, 24, 200000, 2000, false);
 }
 
 /*
@@ -611,10 +615,13 @@ Test(block, short_buffer_is_emsgsize_and_keeps)
     short_buffer_keeps_message(&block_api);
 }
 
-Test(block, pop_waits_for_push)
+/*
+ * fork_consumer - a child that pops one message from r, which must be the len
+ * bytes of want (else it exits non-zero). Returns its pid once it has said it
+ * started: from then on it is in block_ring_pop, or about to be.
+ */
+static pid_t fork_consumer(struct block_ring *r, const char *want, size_t len)
 {
-    size_t bytes;
-    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
     int ready[2];
     cr_assert_eq(pipe(ready), 0);
     pid_t pid = ipct_fork();
@@ -622,25 +629,40 @@ Test(block, pop_waits_for_push)
         unsigned char buf[64];
         close(ready[0]);
         IPCT_CHILD_CHECK(write(ready[1], "r", 1) == 1);
-        ssize_t n = block_ring_pop(r, buf, sizeof buf);
-        IPCT_CHILD_CHECK(n == 11);
-        IPCT_CHILD_CHECK(memcmp(buf, "hello, ring", 11) == 0);
+        IPCT_CHILD_CHECK(block_ring_pop(r, buf, sizeof buf) == (ssize_t)len);
+        IPCT_CHILD_CHECK(memcmp(buf, want, len) == 0);
         _exit(0);
     }
     close(ready[1]);
     cr_assert(got_byte(ready[0], 5000), "the consumer child did not start");
+    close(ready[0]);
+    return pid;
+}
+
+/* push_to_consumer - push the len bytes of msg: the consumer pid must then take
+ * them and exit 0 within 5 s (still_waiting: what it means when it does not). */
+static void push_to_consumer(struct block_ring *r, pid_t pid, const char *msg, size_t len,
+                             const char *still_waiting)
+{
+    cr_assert_eq(block_ring_push(r, msg, (uint32_t)len), 0, "push: %s", strerror(errno));
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_neq(code, -1, "%s", still_waiting);
+    cr_assert_eq(code, 0, "the consumer got the wrong message (exit %d)", code);
+}
+
+Test(block, pop_waits_for_push)
+{
+    size_t bytes;
+    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
+    pid_t pid = fork_consumer(r, "hello, ring", 11);
     char s = wait_sleeping(pid, 1000); /* most likely asleep by now; not required */
     if (s == 'Z' || s == 0)
         cr_assert_fail(
             "block_ring_pop returned on an empty ring instead of waiting (exit %d)",
             ipct_wait_exit(pid, 0));
-    cr_assert_eq(block_ring_push(r, "hello, ring", 11), 0, "push: %s", strerror(errno));
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1,
-                  "the consumer still waits after a push: wake it (FUTEX_WAKE or "
-                  "sem_post) after publishing the message");
-    cr_assert_eq(code, 0, "the waiting pop got the wrong message (exit %d)", code);
-    close(ready[0]);
+    push_to_consumer(r, pid, "hello, ring", 11,
+                     "the consumer still waits after a push: wake it (FUTEX_WAKE or "
+                     "sem_post) after publishing the message");
     free_ring(&block_api, r, bytes);
 }
 
@@ -674,25 +696,9 @@ Test(block, idle_consumer_sleeps)
 {
     size_t bytes;
     struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
-    int ready[2];
-    cr_assert_eq(pipe(ready), 0);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        unsigned char buf[64];
-        close(ready[0]);
-        IPCT_CHILD_CHECK(write(ready[1], "r", 1) == 1);
-        IPCT_CHILD_CHECK(block_ring_pop(r, buf, sizeof buf) == 5);
-        IPCT_CHILD_CHECK(memcmp(buf, "wake!", 5) == 0);
-        _exit(0);
-    }
-    close(ready[1]);
-    cr_assert(got_byte(ready[0], 5000), "the consumer child did not start");
+    pid_t pid = fork_consumer(r, "wake!", 5); /* started: it pops from an empty ring */
     require_asleep(pid, "consumer waiting on an empty ring");
-    cr_assert_eq(block_ring_push(r, "wake!", 5), 0, "push: %s", strerror(errno));
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1, "a push did not wake the sleeping consumer");
-    cr_assert_eq(code, 0, "the consumer got the wrong message (exit %d)", code);
-    close(ready[0]);
+    push_to_consumer(r, pid, "wake!", 5, "a push did not wake the sleeping consumer");
     free_ring(&block_api, r, bytes);
 }
 /* $end idle_consumer_sleeps */
@@ -737,10 +743,7 @@ Test(block, idle_producer_sleeps_when_full)
 
 Test(block, hundred_thousand_messages_in_order)
 {
-    size_t bytes;
-    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
-    flow(true, r, 64, ipct_under_valgrind() ? 1000 : 100000, true);
-    free_ring(&block_api, r, bytes);
+    flow_through_new_ring(&block_api, 4, 64, 100000, 1000, true);
 }
 
 Test(block, destroy_succeeds)
