@@ -9,8 +9,8 @@
 #include "engine/sandbox.h"
 #include "engine/timeouts.h"
 #include "trace/trace.h"
+#include <ipc_objects.h> /* labs/support: shared with the tests' probe */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -224,52 +224,26 @@ static bool sysv_mine(const char *kind, int id)
     return semctl(id, 0, IPC_STAT, &ds) == 0 && ds.sem_perm.cuid == me;
 }
 
-/* seen_sysv - add this user's objects of /proc/sysvipc/file as "kind ID". */
-static void seen_sysv(struct ipc_seen *l, const char *file, const char *kind)
+/* seen_one - ipc_objects_each's callback: add this user's SysV objects as "kind ID"
+ * and the POSIX objects the support library names as "kind /ipclab-...". */
+static void seen_one(const struct ipc_object *o, void *ctx)
 {
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/sysvipc/%s", file);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    struct ipc_seen *l = ctx;
+    if (l->n >= MAX_SEEN)
         return;
-    if (fgets(line, sizeof line, f) != NULL) /* the header */
-        while (l->n < MAX_SEEN && fgets(line, sizeof line, f) != NULL) {
-            long key;
-            int id;
-            if (sscanf(line, "%ld %d", &key, &id) != 2)
-                continue;
-            if (sysv_mine(kind, id))
-                snprintf(l->what[l->n++], sizeof l->what[0], "%s %d", kind, id);
-        }
-    fclose(f);
-}
-
-/* seen_posix - add the entries of dir named prefix... as "kind /NAME". */
-static void seen_posix(struct ipc_seen *l, const char *dir, const char *prefix,
-                       const char *kind)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    size_t n = strlen(prefix);
-    while (l->n < MAX_SEEN && (e = readdir(d)) != NULL)
-        if (strncmp(e->d_name, prefix, n) == 0)
-            snprintf(l->what[l->n++], sizeof l->what[0], "%s /%.100s", kind,
-                     e->d_name + (strcmp(kind, "posix-sem") == 0 ? 4 : 0));
-    closedir(d);
+    if (o->name[0] == '\0') {
+        if (sysv_mine(o->kind, o->id))
+            snprintf(l->what[l->n++], sizeof l->what[0], "%s %d", o->kind, o->id);
+    } else if (strncmp(o->name, "/ipclab-", 8) == 0) {
+        snprintf(l->what[l->n++], sizeof l->what[0], "%s %.101s", o->kind, o->name);
+    }
 }
 
 /* ipc_seen_now - every object of struct ipc_seen's kinds visible now. */
 static void ipc_seen_now(struct ipc_seen *l)
 {
     l->n = 0;
-    seen_sysv(l, "msg", "sysv-msg");
-    seen_sysv(l, "sem", "sysv-sem");
-    seen_sysv(l, "shm", "sysv-shm");
-    seen_posix(l, "/dev/shm", "ipclab-", "posix-shm");
-    seen_posix(l, "/dev/shm", "sem.ipclab-", "posix-sem");
-    seen_posix(l, "/dev/mqueue", "ipclab-", "posix-mq");
+    ipc_objects_each(seen_one, l);
 }
 
 /* removal - the command that removes object what ("sysv-sem 5": "ipcrm -s 5"). */

@@ -6,30 +6,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * FIND_OR_ADD(name, type, arr, n, key) defines
+ * static type *name(struct tr_state *st, int k, bool *added): the entry of st->arr
+ * (st->n of them) whose key is k, or a new zeroed one appended with key k (*added then
+ * true). Each entry is allocated alone, so pointers to it stay valid as arr grows.
+ */
+#define FIND_OR_ADD(name, type, arr, n, key)                                             \
+    static type *name(struct tr_state *st, int k, bool *added)                           \
+    {                                                                                    \
+        *added = false;                                                                  \
+        for (size_t i = 0; i < st->n; i++)                                               \
+            if (st->arr[i]->key == k)                                                    \
+                return st->arr[i];                                                       \
+        st->arr = xrealloc(st->arr, (st->n + 1) * sizeof *st->arr);                      \
+        type *e = xcalloc(1, sizeof *e);                                                 \
+        st->arr[st->n++] = e;                                                            \
+        e->key = k;                                                                      \
+        *added = true;                                                                   \
+        return e;                                                                        \
+    }
+
+FIND_OR_ADD(find_or_add_proc, struct tr_pstate, p, np, pid)
+FIND_OR_ADD(find_or_add_table, struct tr_fdtab, t, nt, tgid)
+
 struct tr_pstate *tp_proc(struct tr_state *st, int pid)
 {
-    for (size_t i = 0; i < st->np; i++)
-        if (st->p[i]->pid == pid)
-            return st->p[i];
-    st->p = xrealloc(st->p, (st->np + 1) * sizeof *st->p);
-    struct tr_pstate *p = xcalloc(1, sizeof *p);
-    st->p[st->np++] = p;
-    p->pid = pid;
-    p->tgid = pid;
-    p->end = -1;
+    bool added;
+    struct tr_pstate *p = find_or_add_proc(st, pid, &added);
+    if (added) { /* a thread group of its own, alive until its exit is seen */
+        p->tgid = pid;
+        p->end = -1;
+    }
     return p;
 }
 
 struct tr_fdtab *tp_table(struct tr_state *st, int tgid)
 {
-    for (size_t i = 0; i < st->nt; i++)
-        if (st->t[i]->tgid == tgid)
-            return st->t[i];
-    st->t = xrealloc(st->t, (st->nt + 1) * sizeof *st->t);
-    struct tr_fdtab *t = xcalloc(1, sizeof *t);
-    st->t[st->nt++] = t;
-    t->tgid = tgid;
-    return t;
+    bool added;
+    return find_or_add_table(st, tgid, &added);
 }
 
 /* The entry for fd in t, or NULL. */

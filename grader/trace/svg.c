@@ -35,21 +35,19 @@ static int x_of(int lane)
 }
 
 /* The y of each shown event (gaps folded), and the chart's bottom. */
-static int *layout(const struct trace *tr, size_t first, int *bottom, double gap)
+static int *layout(const struct trace *tr, size_t first, int *bottom)
 {
     int *y = calloc(tr->nev + 1, sizeof *y);
     if (y == NULL)
         return NULL;
     int at = TOP + ROW_H;
-    double prev = -1;
-    for (size_t i = first; i < tr->nev; i++) {
-        const struct tr_event *e = &tr->ev[i];
-        if (!tr_shown(e))
-            continue;
-        if (prev >= 0 && e->t - prev > gap)
+    struct tr_walk w;
+    tr_walk_start(&w, tr, first);
+    double quiet;
+    while (tr_walk_next(&w, &quiet) != NULL) {
+        if (quiet > 0)
             at += GAP_H;
-        prev = e->t;
-        y[i] = at;
+        y[w.i] = at;
         at += ROW_H;
     }
     *bottom = at + (tr->stopped ? GAP_H : 0);
@@ -169,8 +167,7 @@ void trace_svg(const struct trace *tr, const struct tr_draw *d, FILE *out)
 {
     size_t hidden, first = tr_first_shown(tr, d->last, &hidden);
     int bottom;
-    double gap = tr_gap(tr);
-    int *y = layout(tr, first, &bottom, gap);
+    int *y = layout(tr, first, &bottom);
     if (y == NULL)
         return;
     size_t notes = 0;
@@ -209,19 +206,18 @@ void trace_svg(const struct trace *tr, const struct tr_draw *d, FILE *out)
                 "shown)</text>\n",
                 TOP + 4, hidden);
     lifelines(tr, y, first, bottom, out);
-    double prev = -1;
-    for (size_t i = first; i < tr->nev; i++) {
-        const struct tr_event *e = &tr->ev[i];
-        if (!tr_shown(e))
-            continue;
-        if (prev >= 0 && e->t - prev > gap)
+    struct tr_walk w;
+    tr_walk_start(&w, tr, first);
+    const struct tr_event *e;
+    double quiet;
+    while ((e = tr_walk_next(&w, &quiet)) != NULL) {
+        int at = y[w.i];
+        if (quiet > 0)
             fprintf(out,
                     "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"gap\"/>\n"
                     "<text x=\"8\" y=\"%d\" class=\"gaptext\">%.1f s quiet</text>\n",
-                    LEFT, y[i] - ROW_H, width - 10, y[i] - ROW_H, y[i] - ROW_H + 4,
-                    e->t - prev);
-        prev = e->t;
-        event(tr, e, y[i], out);
+                    LEFT, at - ROW_H, width - 10, at - ROW_H, at - ROW_H + 4, quiet);
+        event(tr, e, at, out);
     }
     if (tr->stopped)
         fprintf(out,

@@ -149,18 +149,17 @@ void trace_text(const struct trace *tr, const struct tr_draw *d, FILE *out)
     if (hidden > 0)
         fprintf(out, "%s   (%zu earlier events not shown: the last %zu are)%s\n", c.dim,
                 hidden, d->last, c.off);
-    double prev = -1, gap = tr_gap(tr);
-    for (size_t i = first; i < tr->nev; i++) {
-        const struct tr_event *e = &tr->ev[i];
-        if (!tr_shown(e))
-            continue;
-        if (prev >= 0 && e->t - prev > gap)
-            fprintf(out, "%s      ⋮  %.1f s with no IPC%s\n", c.dim, e->t - prev, c.off);
-        prev = e->t;
+    struct tr_walk w;
+    tr_walk_start(&w, tr, first);
+    const struct tr_event *e;
+    double quiet;
+    while ((e = tr_walk_next(&w, &quiet)) != NULL) {
+        if (quiet > 0)
+            fprintf(out, "%s      ⋮  %.1f s with no IPC%s\n", c.dim, quiet, c.off);
         event_line(tr, e, &c, out);
     }
-    if (tr->stopped && tr->length - prev > gap)
+    if (tr->stopped && tr->length - w.prev > w.gap)
         fprintf(out, "%s      ⋮  %.1f s with no IPC, then the test was stopped%s\n",
-                c.dim, tr->length - prev, c.off);
+                c.dim, tr->length - w.prev, c.off);
     ending(tr, &c, out);
 }

@@ -138,3 +138,23 @@ double tr_gap(const struct trace *tr)
     double g = tr->length / 5;
     return g > 0.5 ? g : 0.5;
 }
+
+void tr_walk_start(struct tr_walk *w, const struct trace *tr, size_t first)
+{
+    *w = (struct tr_walk){
+        .tr = tr, .i = first, .next = first, .prev = -1, .gap = tr_gap(tr)};
+}
+
+const struct tr_event *tr_walk_next(struct tr_walk *w, double *quiet)
+{
+    while (w->next < w->tr->nev) {
+        const struct tr_event *e = &w->tr->ev[w->next++];
+        if (!tr_shown(e))
+            continue;
+        *quiet = w->prev >= 0 && e->t - w->prev > w->gap ? e->t - w->prev : 0;
+        w->prev = e->t;
+        w->i = w->next - 1;
+        return e;
+    }
+    return NULL;
+}

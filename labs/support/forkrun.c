@@ -44,6 +44,7 @@
 #include <nanomsg/nn.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,22 @@ struct seal *ipct_seal;                      /* that child's page (seal.h) */
 
 /* ---- nanomsg, as a forked test child sees it ------------------------------ */
 
-/* The next definition of name after ours (nanomsg's) into *fn. */
-static void next_fn(const char *name, void *fn, size_t size)
+/*
+ * next_fn - the next definition of name after ours (nanomsg's) in *fn (a function
+ * pointer of size bytes), looked up once. True when there is one; else false with
+ * errno ENOSYS.
+ */
+static bool next_fn(const char *name, void *fn, size_t size)
 {
-    void *sym = dlsym(RTLD_NEXT, name);
-    memcpy(fn, &sym, size);
+    void *sym;
+    memcpy(&sym, fn, size);
+    if (sym == NULL) {
+        sym = dlsym(RTLD_NEXT, name);
+        memcpy(fn, &sym, size);
+    }
+    if (sym == NULL)
+        errno = ENOSYS;
+    return sym != NULL;
 }
 
 /* nn_send - swallowed in a fork runner's child; nanomsg's own otherwise. */
@@ -80,12 +92,8 @@ int nn_send(int s, const void *buf, size_t len, int flags)
     if (in_fork_child)
         return (int)len;
     static int (*real)(int, const void *, size_t, int);
-    if (real == NULL)
-        next_fn("nn_send", &real, sizeof real);
-    if (real == NULL) {
-        errno = ENOSYS;
+    if (!next_fn("nn_send", &real, sizeof real))
         return -1;
-    }
     return real(s, buf, len, flags);
 }
 
@@ -110,12 +118,8 @@ int nn_recv(int s, void *buf, size_t len, int flags)
         return 2;
     }
     static int (*real)(int, void *, size_t, int);
-    if (real == NULL)
-        next_fn("nn_recv", &real, sizeof real);
-    if (real == NULL) {
-        errno = ENOSYS;
+    if (!next_fn("nn_recv", &real, sizeof real))
         return -1;
-    }
     return real(s, buf, len, flags);
 }
 
@@ -127,9 +131,7 @@ int nn_freemsg(void *msg)
         return 0;
     }
     static int (*real)(void *);
-    if (real == NULL)
-        next_fn("nn_freemsg", &real, sizeof real);
-    return real != NULL ? real(msg) : 0;
+    return next_fn("nn_freemsg", &real, sizeof real) ? real(msg) : 0;
 }
 
 int seal_put_end(const char *json_text)

@@ -169,6 +169,24 @@ bool ipct_is_mapped(const void *addr);
 bool ipct_under_valgrind(void);
 
 /*
+ * IPCT_ASSERT_FAILS(err, call, fmt, ...) - in the test's own process: call (an
+ * expression of integer type) must return -1, else the test fails with fmt's
+ * message, and must set errno to err, else the test fails naming call, the errno it
+ * got and err. errno is cleared first, so a value an earlier call left cannot pass.
+ * It expands to Criterion's asserts, errno and strerror: the test file includes
+ * <criterion/criterion.h>, <errno.h> and <string.h>.
+ */
+#define IPCT_ASSERT_FAILS(err, call, ...)                                                \
+    do {                                                                                 \
+        errno = 0;                                                                       \
+        long ipct_rc_ = (long)(call);                                                    \
+        int ipct_errno_ = errno;                                                         \
+        cr_assert_eq(ipct_rc_, -1, __VA_ARGS__);                                         \
+        cr_assert_eq(ipct_errno_, (err), "%s: errno %s, expected %s", #call,             \
+                     strerror(ipct_errno_), #err);                                       \
+    } while (0)
+
+/*
  * IPCT_CHILD_CHECK - in a forked child: if cond is false, print where and
  * _exit(100 + line % 100). The parent sees a non-zero exit code.
  */

@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700
 #include "probe.h"
 #include "seal.h"
+#include "ipc_objects.h"
 #include "ipclab_test.h"
 
 #include <criterion/criterion.h>
@@ -55,64 +56,25 @@ static void snap_add(struct ipc_snapshot *s, const char *kind, const char *name)
         snprintf(s->names[s->count++], IPC_NAME_MAX, "%s:%s", kind, name);
 }
 
-/* Record each SysV object listed in /proc/sysvipc/FILE as "kind:key=K,id=I". */
-static void snap_sysv(struct ipc_snapshot *s, const char *file, const char *kind)
+/* Record one object (ipc_objects_each's callback) as "kind:key=K,id=I" (SysV) or
+ * "kind:/name" (POSIX), except Criterion's own arenas in /dev/shm. */
+static void snap_one(const struct ipc_object *o, void *ctx)
 {
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/sysvipc/%s", file);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    char name[IPC_NAME_MAX - 12]; /* room for the longest kind ("posix-shm") and ':' */
+    if (o->name[0] == '\0')
+        snprintf(name, sizeof name, "key=0x%08llx,id=%d", o->key & 0xffffffffLL, o->id);
+    else if (strncmp(o->name, "/bxf_arena", 10) == 0)
         return;
-    if (fgets(line, sizeof line, f) != NULL) { /* skip the header */
-        while (fgets(line, sizeof line, f) != NULL) {
-            long long key;
-            long id;
-            if (sscanf(line, "%lld %ld", &key, &id) == 2) {
-                char name[64];
-                snprintf(name, sizeof name, "key=0x%08llx,id=%ld", key & 0xffffffffLL,
-                         id);
-                snap_add(s, kind, name);
-            }
-        }
-    }
-    fclose(f);
-}
-
-/* Record every entry of DIR whose name does not start with skip_prefix. */
-static void snap_dir(struct ipc_snapshot *s, const char *dirpath, const char *skip_prefix)
-{
-    DIR *dir = opendir(dirpath);
-    if (dir == NULL)
-        return;
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (skip_prefix != NULL &&
-            strncmp(e->d_name, skip_prefix, strlen(skip_prefix)) == 0)
-            continue;
-        char name[IPC_NAME_MAX];
-        if (strncmp(e->d_name, "sem.", 4) == 0) {
-            snprintf(name, sizeof name, "/%.80s", e->d_name + 4);
-            snap_add(s, "posix-sem", name);
-        } else {
-            snprintf(name, sizeof name, "/%.80s", e->d_name);
-            snap_add(s, strcmp(dirpath, "/dev/mqueue") == 0 ? "posix-mq" : "posix-shm",
-                     name);
-        }
-    }
-    closedir(dir);
+    else
+        snprintf(name, sizeof name, "%.81s", o->name);
+    snap_add(ctx, o->kind, name);
 }
 
 /* Take a snapshot of every IPC object this process can see. */
 static void snap_ipc(struct ipc_snapshot *s)
 {
     s->count = 0;
-    snap_sysv(s, "msg", "sysv-msg");
-    snap_sysv(s, "shm", "sysv-shm");
-    snap_sysv(s, "sem", "sysv-sem");
-    snap_dir(s, "/dev/shm", "bxf_arena");
-    snap_dir(s, "/dev/mqueue", NULL);
+    ipc_objects_each(snap_one, s);
 }
 
 static bool snap_has(const struct ipc_snapshot *s, const char *name)

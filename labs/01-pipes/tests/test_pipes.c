@@ -357,14 +357,10 @@ Test(io, read_all_retries_on_eintr)
 Test(io, bad_fd_is_ebadf)
 {
     char buf[4];
-    errno = 0;
-    cr_assert_eq(write_all(-1, "x", 1), -1);
-    cr_assert_eq(errno, EBADF, "write_all: errno should be EBADF, got %s",
-                 strerror(errno));
-    errno = 0;
-    cr_assert_eq(read_all(-1, buf, sizeof buf), -1);
-    cr_assert_eq(errno, EBADF, "read_all: errno should be EBADF, got %s",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EBADF, write_all(-1, "x", 1),
+                      "write_all: write_all(-1, \"x\", 1) must fail with EBADF");
+    IPCT_ASSERT_FAILS(EBADF, read_all(-1, buf, sizeof buf),
+                      "read_all: read_all(-1, buf, sizeof buf) must fail with EBADF");
     int fds[2];
     make_pipe(fds);
     cr_assert_eq(write_all(fds[1], buf, 0), 0, "writing 0 bytes is a success");
@@ -506,14 +502,10 @@ Test(capacity, bad_size_or_fd_is_error)
 {
     int fds[2];
     make_pipe(fds);
-    errno = 0;
-    cr_assert_eq(pipe_set_capacity(fds[1], 0), -1, "size 0 must be refused");
-    cr_assert_eq(errno, EINVAL, "size 0: errno should be EINVAL, got %s",
-                 strerror(errno));
-    errno = 0;
-    cr_assert_eq(pipe_set_capacity(fds[1], -4096), -1);
-    cr_assert_eq(errno, EINVAL, "negative size: errno should be EINVAL, got %s",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, pipe_set_capacity(fds[1], 0), "size 0 must be refused");
+    IPCT_ASSERT_FAILS(
+        EINVAL, pipe_set_capacity(fds[1], -4096),
+        "negative size: pipe_set_capacity(fds[1], -4096) must fail with EINVAL");
     cr_assert_eq(fcntl(fds[0], F_GETPIPE_SZ), 65536, "a refused size changed the pipe");
     close(fds[0]);
     close(fds[1]);
@@ -685,12 +677,10 @@ Test(record, empty_or_null_is_einval)
 {
     int fds[2];
     make_pipe(fds);
-    errno = 0;
-    cr_assert_eq(write_record(fds[1], "x", 0), -1);
-    cr_assert_eq(errno, EINVAL, "len 0: errno should be EINVAL, got %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(write_record(fds[1], NULL, 4), -1);
-    cr_assert_eq(errno, EINVAL, "NULL: errno should be EINVAL, got %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, write_record(fds[1], "x", 0),
+                      "len 0: write_record(fds[1], \"x\", 0) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, write_record(fds[1], NULL, 4),
+                      "NULL: write_record(fds[1], NULL, 4) must fail with EINVAL");
     close(fds[0]);
     close(fds[1]);
 }
@@ -762,6 +752,13 @@ struct outcome {
 typedef void (*job_fn)(const void *arg, struct outcome *o, char *out, size_t cap);
 
 static char job_out[JOB_OUT_MAX + 1];
+
+/* assert_left_nothing - the job's call to fn left no fd open and no child unreaped. */
+static void assert_left_nothing(const struct outcome *o, const char *fn)
+{
+    cr_assert_eq(o->leaked, 0, "fds left open by %s: %s", fn, o->leaks);
+    cr_assert_eq(o->children, 0, "children left unreaped by %s (zombies)", fn);
+}
 
 static struct outcome run_job(const char *what, job_fn fn, const void *arg)
 {
@@ -850,6 +847,21 @@ static struct outcome capture(char *const argv[], size_t cap)
 
 TestSuite(capture, .timeout = 10);
 
+/* capture_pattern - capture (into cap bytes) a program writing total bytes of a
+ * 16-byte pattern: every byte must arrive, in order, and the program exit 0. */
+static void capture_pattern(size_t total, size_t cap)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "yes 0123456789abcde | head -c %zu", total);
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    struct outcome o = capture(argv, cap);
+    cr_assert_eq(o.rc, (long)total, "got %ld bytes of %zu", o.rc, total);
+    for (size_t i = 0; i < total; i++)
+        if (job_out[i] != "0123456789abcde\n"[i % 16])
+            cr_assert_fail("byte %zu is wrong", i);
+    assert_exit(o.status, 0, "the program");
+}
+
 Test(capture, captures_stdout)
 {
     char *argv[] = {"echo", "hello, pipe", NULL};
@@ -862,13 +874,7 @@ Test(capture, captures_stdout)
 Test(capture, reads_more_than_pipe_capacity)
 {
     /* 300000 bytes: the program blocks until we read, so read before waiting. */
-    char *argv[] = {"sh", "-c", "yes 0123456789abcde | head -c 300000", NULL};
-    struct outcome o = capture(argv, 400000);
-    cr_assert_eq(o.rc, 300000, "got %ld bytes", o.rc);
-    for (size_t i = 0; i < 300000; i++)
-        if (job_out[i] != "0123456789abcde\n"[i % 16])
-            cr_assert_fail("byte %zu is wrong", i);
-    assert_exit(o.status, 0, "the program");
+    capture_pattern(300000, 400000);
 }
 
 /*
@@ -882,13 +888,7 @@ Test(capture, survives_eintr_and_short_reads)
     ipct_fault_fail("read readv", 1, EINTR);
     ipct_fault_fail("wait waitpid waitid", 1, EINTR);
     ipct_fault_short("read", 2, 1);
-    char *argv[] = {"sh", "-c", "yes 0123456789abcde | head -c 20000", NULL};
-    struct outcome o = capture(argv, 30000);
-    cr_assert_eq(o.rc, 20000, "got %ld bytes of 20000", o.rc);
-    for (size_t i = 0; i < 20000; i++)
-        if (job_out[i] != "0123456789abcde\n"[i % 16])
-            cr_assert_fail("byte %zu is wrong", i);
-    assert_exit(o.status, 0, "the program");
+    capture_pattern(20000, 30000);
 }
 
 Test(capture, small_buffer_truncates_but_drains)
@@ -986,8 +986,7 @@ Test(capture, leaves_no_fds_or_children)
 {
     char *argv[] = {"echo", "x", NULL};
     struct outcome o = capture(argv, 64);
-    cr_assert_eq(o.leaked, 0, "fds left open by capture_output: %s", o.leaks);
-    cr_assert_eq(o.children, 0, "children left unreaped");
+    assert_left_nothing(&o, "capture_output");
 }
 
 Test(capture, bad_arguments_are_einval)
@@ -1006,11 +1005,9 @@ Test(capture, bad_arguments_are_einval)
                {argv, buf, 0, &status},
                {argv, buf, 8, NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(capture_output(bad[i].argv, bad[i].buf, bad[i].cap, bad[i].status),
-                     -1, "case %zu must fail", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno should be EINVAL, got %s", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(
+            EINVAL, capture_output(bad[i].argv, bad[i].buf, bad[i].cap, bad[i].status),
+            "case %zu must fail", i);
     }
     cr_assert_eq(ipct_children_left(), 0, "nothing may start when arguments are bad");
 }
@@ -1158,8 +1155,7 @@ Test(filter, leaves_no_fds_or_children)
     char *argv[] = {"cat", NULL};
     struct outcome o = filter(argv, "abc", 3, 16);
     cr_assert_str_eq(job_out, "abc");
-    cr_assert_eq(o.leaked, 0, "fds left open by filter_through: %s", o.leaks);
-    cr_assert_eq(o.children, 0, "children left unreaped");
+    assert_left_nothing(&o, "filter_through");
 }
 
 Test(filter, bad_arguments_are_einval)
@@ -1167,21 +1163,19 @@ Test(filter, bad_arguments_are_einval)
     char *argv[] = {"cat", NULL}, *empty[] = {NULL};
     char out[4];
     int status;
-    errno = 0;
-    cr_assert_eq(filter_through(NULL, "x", 1, out, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(filter_through(empty, "x", 1, out, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(filter_through(argv, NULL, 1, out, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL, "in NULL with inlen 1: EINVAL");
-    errno = 0;
-    cr_assert_eq(filter_through(argv, "x", 1, NULL, 4, &status), -1);
-    cr_assert_eq(errno, EINVAL, "out NULL with outcap 4: EINVAL");
-    errno = 0;
-    cr_assert_eq(filter_through(argv, "x", 1, out, 4, NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(
+        EINVAL, filter_through(NULL, "x", 1, out, 4, &status),
+        "filter_through(NULL, \"x\", 1, out, 4, &status) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(
+        EINVAL, filter_through(empty, "x", 1, out, 4, &status),
+        "filter_through(empty, \"x\", 1, out, 4, &status) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, filter_through(argv, NULL, 1, out, 4, &status),
+                      "in NULL with inlen 1: EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, filter_through(argv, "x", 1, NULL, 4, &status),
+                      "out NULL with outcap 4: EINVAL");
+    IPCT_ASSERT_FAILS(
+        EINVAL, filter_through(argv, "x", 1, out, 4, NULL),
+        "filter_through(argv, \"x\", 1, out, 4, NULL) must fail with EINVAL");
     cr_assert_eq(ipct_children_left(), 0, "nothing may start when arguments are bad");
 }
 
@@ -1423,8 +1417,7 @@ Test(pipeline, leaves_no_fds_or_zombies)
     char *wc[] = {"wc", "-l", NULL};
     char *const *cmds[] = {cat, cat, wc};
     struct outcome o = pipeline(cmds, 3, words, strlen(words));
-    cr_assert_eq(o.leaked, 0, "fds left open by run_pipeline: %s", o.leaks);
-    cr_assert_eq(o.children, 0, "children left unreaped (zombies)");
+    assert_left_nothing(&o, "run_pipeline");
     cr_assert_eq(atoi(job_out), 4);
 }
 
@@ -1449,18 +1442,14 @@ Test(pipeline, bad_arguments_are_einval)
     /* /dev/null on both ends: a stray child must not read Criterion's stdin. */
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     cr_assert_geq(null_fd, 0);
-    errno = 0;
-    cr_assert_eq(run_pipeline(NULL, 1, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "cmds NULL: errno should be EINVAL");
-    errno = 0;
-    cr_assert_eq(run_pipeline(one, 0, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "n 0: errno should be EINVAL");
-    errno = 0;
-    cr_assert_eq(run_pipeline(with_null, 2, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "cmds[1] NULL: errno should be EINVAL");
-    errno = 0;
-    cr_assert_eq(run_pipeline(with_empty, 2, null_fd, null_fd), -1);
-    cr_assert_eq(errno, EINVAL, "cmds[1][0] NULL: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(NULL, 1, null_fd, null_fd),
+                      "cmds NULL: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(one, 0, null_fd, null_fd),
+                      "n 0: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(with_null, 2, null_fd, null_fd),
+                      "cmds[1] NULL: errno should be EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, run_pipeline(with_empty, 2, null_fd, null_fd),
+                      "cmds[1][0] NULL: errno should be EINVAL");
     close(null_fd);
     cr_assert_eq(ipct_children_left(), 0, "check every command before starting any");
 }

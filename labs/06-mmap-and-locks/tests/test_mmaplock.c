@@ -67,6 +67,20 @@ static int nprocs(void)
 }
 
 /*
+ * raw_lock - lock fd without waiting, with the system calls themselves (never the
+ * code under test): flock (the whole file) for LOCK_KIND_FLOCK, else fcntl's F_SETLK
+ * or F_OFD_SETLK on len bytes from start (0: to the end). Returns 0 or -1.
+ */
+static int raw_lock(int fd, enum lock_kind kind, short type, off_t start, off_t len)
+{
+    if (kind == LOCK_KIND_FLOCK)
+        return flock(fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB);
+    struct flock fl = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+    return fcntl(fd, kind == LOCK_KIND_OFD ? F_OFD_SETLK : F_SETLK, &fl);
+}
+
+/*
  * A lock holder: a child that opens path itself, takes the lock with a raw
  * fcntl(F_SETLK) (or flock when kind is LOCK_KIND_FLOCK), says so on a pipe,
  * and keeps it until release_holder(). Returns the child's pid.
@@ -89,15 +103,7 @@ static struct holder hold_lock(const char *path, enum lock_kind kind, short type
         close(go[1]);
         int fd = open(path, O_RDWR);
         IPCT_CHILD_CHECK(fd >= 0);
-        if (kind == LOCK_KIND_FLOCK) {
-            IPCT_CHILD_CHECK(flock(fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB) ==
-                             0);
-        } else {
-            struct flock fl = {
-                .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
-            IPCT_CHILD_CHECK(
-                fcntl(fd, kind == LOCK_KIND_OFD ? F_OFD_SETLK : F_SETLK, &fl) == 0);
-        }
+        IPCT_CHILD_CHECK(raw_lock(fd, kind, type, start, len) == 0);
         IPCT_CHILD_CHECK(write(ready[1], "L", 1) == 1);
         IPCT_CHILD_CHECK(read(go[0], &c, 1) >= 0); /* a byte (or EOF): let go */
         _exit(0);
@@ -124,14 +130,7 @@ static int child_can_lock(const char *path, enum lock_kind kind, short type)
     if (pid == 0) {
         int fd = open(path, O_RDWR);
         IPCT_CHILD_CHECK(fd >= 0);
-        int r;
-        if (kind == LOCK_KIND_FLOCK) {
-            r = flock(fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB);
-        } else {
-            struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
-            r = fcntl(fd, kind == LOCK_KIND_OFD ? F_OFD_SETLK : F_SETLK, &fl);
-        }
-        _exit(r == 0 ? 0 : 1);
+        _exit(raw_lock(fd, kind, type, 0, 0) == 0 ? 0 : 1);
     }
     int code = ipct_wait_exit(pid, 5000);
     cr_assert(code == 0 || code == 1, "the probing child failed (%d)", code);
@@ -140,12 +139,22 @@ static int child_can_lock(const char *path, enum lock_kind kind, short type)
 
 /* ---- Exercise 1: mapfile ------------------------------------------------ */
 
+/* mapped_file - a new file of size bytes of fill (its path into path, cap bytes; its
+ * fd into *fd) and mf_map(*fd, len, shared) of it (asserted), returned. */
+static char *mapped_file(char *path, size_t cap, const char *tag, size_t size, char fill,
+                         size_t len, bool shared, int *fd)
+{
+    *fd = new_file(path, cap, tag, size, fill);
+    char *p = mf_map(*fd, len, shared);
+    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    return p;
+}
+
 Test(mapfile, shared_store_reaches_file)
 {
     char path[256], c = 0;
-    int fd = new_file(path, sizeof path, "shared", PAGE, 'a');
-    char *p = mf_map(fd, PAGE, true);
-    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    int fd;
+    char *p = mapped_file(path, sizeof path, "shared", PAGE, 'a', PAGE, true, &fd);
     cr_assert_eq(p[0], 'a', "the mapping shows the file's bytes");
     p[10] = 'X';
     cr_assert_eq(pread(fd, &c, 1, 10), 1);
@@ -159,9 +168,8 @@ Test(mapfile, shared_store_reaches_file)
 Test(mapfile, private_store_stays_private)
 {
     char path[256], c = 0;
-    int fd = new_file(path, sizeof path, "private", PAGE, 'a');
-    char *priv = mf_map(fd, PAGE, false);
-    cr_assert_not_null(priv, "mf_map: %s", strerror(errno));
+    int fd;
+    char *priv = mapped_file(path, sizeof path, "private", PAGE, 'a', PAGE, false, &fd);
     char *shared = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
     cr_assert_neq(shared, MAP_FAILED);
     priv[10] = 'X';
@@ -203,17 +211,13 @@ Test(mapfile, persists_across_processes)
 Test(mapfile, sync_checks_its_range)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "sync", 2 * PAGE, 'a');
-    char *p = mf_map(fd, 2 * PAGE, true);
-    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    int fd;
+    char *p = mapped_file(path, sizeof path, "sync", 2 * PAGE, 'a', 2 * PAGE, true, &fd);
     p[PAGE + 1] = 'b';
     cr_assert_eq(mf_sync(p, 2 * PAGE), 0, "mf_sync: %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(mf_sync(p + 1, 10), -1, "msync needs a page-aligned address");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_sync(NULL, PAGE), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, mf_sync(p + 1, 10), "msync needs a page-aligned address");
+    IPCT_ASSERT_FAILS(EINVAL, mf_sync(NULL, PAGE),
+                      "mf_sync(NULL, PAGE) must fail with EINVAL");
     munmap(p, 2 * PAGE);
     close(fd);
 }
@@ -244,9 +248,9 @@ static bool msynced(const void *addr, size_t len)
 Test(mapfile, sync_waits_with_ms_sync)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "syncflag", 3 * PAGE, 'a');
-    char *p = mf_map(fd, 3 * PAGE, true);
-    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    int fd;
+    char *p =
+        mapped_file(path, sizeof path, "syncflag", 3 * PAGE, 'a', 3 * PAGE, true, &fd);
     p[PAGE + 7] = 'b';
     ipct_calls_record();
     cr_assert_eq(mf_sync(p + PAGE, PAGE), 0, "mf_sync: %s", strerror(errno));
@@ -295,9 +299,8 @@ Test(mapfile, bad_arguments)
 Test(mapfile, last_page_tail_reads_zero)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "tail", 100, 'a');
-    char *p = mf_map(fd, PAGE, true);
-    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    int fd;
+    char *p = mapped_file(path, sizeof path, "tail", 100, 'a', PAGE, true, &fd);
     cr_assert_eq(p[99], 'a');
     for (int i = 100; i < PAGE; i++)
         cr_assert_eq(p[i], 0, "byte %d past end of file should read 0", i);
@@ -325,9 +328,9 @@ Test(mapfile, touch_past_eof_is_sigbus, .signal = SIGBUS)
 Test(mapfile, truncated_under_mapping_is_sigbus, .signal = SIGBUS)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "shrunk", 2 * PAGE, 'a');
-    volatile char *p = mf_map(fd, 2 * PAGE, true);
-    cr_assert_not_null(p, "mf_map: %s", strerror(errno));
+    int fd;
+    volatile char *p =
+        mapped_file(path, sizeof path, "shrunk", 2 * PAGE, 'a', 2 * PAGE, true, &fd);
     cr_assert_eq(p[PAGE], 'a');
     cr_assert_eq(ftruncate(fd, 0), 0); /* as another process might */
     char c = p[PAGE];                  /* the page is gone: SIGBUS */
@@ -364,18 +367,13 @@ Test(mapfile, grow_bad_arguments)
     void *map = mf_map(fd, len, true), *nothing = NULL;
     cr_assert_not_null(map, "mf_map: %s", strerror(errno));
     void *before = map;
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, &map, &len, PAGE), -1, "shrinking is not growing");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, &map, &len, 2 * PAGE), -1, "the same size is not growing");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, &nothing, &len, 4 * PAGE), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(mf_grow(fd, NULL, &len, 4 * PAGE), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, &map, &len, PAGE), "shrinking is not growing");
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, &map, &len, 2 * PAGE),
+                      "the same size is not growing");
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, &nothing, &len, 4 * PAGE),
+                      "mf_grow(fd, &nothing, &len, 4 * PAGE) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, mf_grow(fd, NULL, &len, 4 * PAGE),
+                      "mf_grow(fd, NULL, &len, 4 * PAGE) must fail with EINVAL");
     cr_assert_eq(map, before);
     cr_assert_eq(len, 2 * PAGE, "a failed call leaves the mapping alone");
     cr_assert_eq(file_size(fd), 2 * PAGE, "a rejected call leaves the file alone");
@@ -407,14 +405,57 @@ static void check_rec(struct rs *s, uint64_t idx, uint32_t writer, uint32_t seq)
               (unsigned long)idx, got.text, want.text);
 }
 
+/* check_recs - records 0..n-1 of s are make_rec(writer, 0..n-1). */
+static void check_recs(struct rs *s, uint32_t writer, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        check_rec(s, i, writer, i);
+}
+
+/* new_store - a fresh store of struct rec records (its path into path, cap bytes),
+ * opened into *s (asserted). */
+static void new_store(char *path, size_t cap, struct rs *s)
+{
+    ipct_path(path, cap, "store");
+    cr_assert_eq(rs_open(path, sizeof(struct rec), s), 0, "rs_open: %s", strerror(errno));
+}
+
+/* append_recs - append make_rec(writer, 0..n-1) to s: each must get its index. */
+static void append_recs(struct rs *s, uint32_t writer, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct rec r = make_rec(writer, i);
+        cr_assert_eq(rs_append(s, &r), (int64_t)i,
+                     "rs_append of record %u returns its index: %s", i, strerror(errno));
+    }
+}
+
+/* fork_writer - a child that opens the store at path itself, appends
+ * make_rec(writer, 0..n-1) (each at its index), rs_syncs if sync, and closes it;
+ * returns its pid (it exits 0 when all of that worked). */
+static pid_t fork_writer(const char *path, uint32_t writer, uint32_t n, bool sync)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct rs c;
+        IPCT_CHILD_CHECK(rs_open(path, sizeof(struct rec), &c) == 0);
+        for (uint32_t i = 0; i < n; i++) {
+            struct rec r = make_rec(writer, i);
+            IPCT_CHILD_CHECK(rs_append(&c, &r) == (int64_t)i);
+        }
+        IPCT_CHILD_CHECK(!sync || rs_sync(&c) == 0);
+        IPCT_CHILD_CHECK(rs_close(&c) == 0);
+        _exit(0);
+    }
+    return pid;
+}
+
 Test(recstore, open_creates_header)
 {
     char path[256];
     struct rs s;
     struct rs_header h;
-    ipct_path(path, sizeof path, "store");
-    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
-                 strerror(errno));
+    new_store(path, sizeof path, &s);
     cr_assert_eq(file_size(s.fd), RS_DATA + RS_INITIAL * sizeof(struct rec),
                  "a new store holds the header and RS_INITIAL records");
     cr_assert_eq(pread(s.fd, &h, sizeof h, 0), (ssize_t)sizeof h);
@@ -430,16 +471,10 @@ Test(recstore, append_then_get)
 {
     char path[256];
     struct rs s;
-    ipct_path(path, sizeof path, "store");
-    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
-                 strerror(errno));
-    for (uint32_t i = 0; i < 10; i++) {
-        struct rec r = make_rec(1, i);
-        cr_assert_eq(rs_append(&s, &r), (int64_t)i, "rs_append returns the new index");
-    }
+    new_store(path, sizeof path, &s);
+    append_recs(&s, 1, 10);
     cr_assert_eq(rs_count(&s), 10);
-    for (uint32_t i = 0; i < 10; i++)
-        check_rec(&s, i, 1, i);
+    check_recs(&s, 1, 10);
     cr_assert_eq(rs_close(&s), 0);
 }
 
@@ -450,16 +485,11 @@ Test(recstore, get_past_count_is_erange)
     struct rec r = make_rec(1, 1), out;
     ipct_path(path, sizeof path, "store");
     cr_assert_eq(rs_open(path, sizeof r, &s), 0, "rs_open: %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(rs_get(&s, 0, &out), -1, "an empty store has no record 0");
-    cr_assert_eq(errno, ERANGE);
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, 0, &out), "an empty store has no record 0");
     cr_assert_eq(rs_append(&s, &r), 0);
-    errno = 0;
-    cr_assert_eq(rs_get(&s, 1, &out), -1, "records past count do not exist yet");
-    cr_assert_eq(errno, ERANGE);
-    errno = 0;
-    cr_assert_eq(rs_get(&s, RS_INITIAL + 5, &out), -1);
-    cr_assert_eq(errno, ERANGE);
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, 1, &out), "records past count do not exist yet");
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, RS_INITIAL + 5, &out),
+                      "rs_get(&s, RS_INITIAL + 5, &out) must fail with ERANGE");
     cr_assert_eq(rs_close(&s), 0);
 }
 
@@ -468,20 +498,14 @@ Test(recstore, grows_by_doubling)
     char path[256];
     struct rs s;
     struct rs_header h;
-    ipct_path(path, sizeof path, "store");
-    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
-                 strerror(errno));
-    for (uint32_t i = 0; i < 200; i++) {
-        struct rec r = make_rec(2, i);
-        cr_assert_eq(rs_append(&s, &r), (int64_t)i, "append %u: %s", i, strerror(errno));
-    }
+    new_store(path, sizeof path, &s);
+    append_recs(&s, 2, 200);
     cr_assert_eq(pread(s.fd, &h, sizeof h, 0), (ssize_t)sizeof h);
     cr_assert_eq(h.capacity, 256, "16 doubled until 200 fit: 256, got %lu",
                  (unsigned long)h.capacity);
     cr_assert_eq(file_size(s.fd), RS_DATA + 256 * sizeof(struct rec),
                  "the file must grow with the capacity (ftruncate)");
-    for (uint32_t i = 0; i < 200; i++)
-        check_rec(&s, i, 2, i);
+    check_recs(&s, 2, 200);
     struct rec last, want = make_rec(2, 199); /* past the first page: in the file? */
     cr_assert_eq(pread(s.fd, &last, sizeof last, RS_DATA + 199 * sizeof last),
                  (ssize_t)sizeof last);
@@ -494,13 +518,8 @@ Test(recstore, sync_msyncs_the_whole_mapping)
 {
     char path[256];
     struct rs s;
-    ipct_path(path, sizeof path, "store");
-    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
-                 strerror(errno));
-    for (uint32_t i = 0; i < 200; i++) { /* past the first page: the mapping grew */
-        struct rec r = make_rec(4, i);
-        cr_assert_eq(rs_append(&s, &r), (int64_t)i);
-    }
+    new_store(path, sizeof path, &s);
+    append_recs(&s, 4, 200); /* past the first page: the mapping grew */
     ipct_calls_record();
     cr_assert_eq(rs_sync(&s), 0, "rs_sync: %s", strerror(errno));
     char calls[1024];
@@ -516,24 +535,12 @@ Test(recstore, persists_across_processes)
     char path[256];
     struct rs s;
     ipct_path(path, sizeof path, "store");
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        struct rs c;
-        IPCT_CHILD_CHECK(rs_open(path, sizeof(struct rec), &c) == 0);
-        for (uint32_t i = 0; i < 50; i++) {
-            struct rec r = make_rec(3, i);
-            IPCT_CHILD_CHECK(rs_append(&c, &r) == (int64_t)i);
-        }
-        IPCT_CHILD_CHECK(rs_sync(&c) == 0);
-        IPCT_CHILD_CHECK(rs_close(&c) == 0);
-        _exit(0);
-    }
+    pid_t pid = fork_writer(path, 3, 50, true);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
     cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
                  strerror(errno));
     cr_assert_eq(rs_count(&s), 50, "the records outlive the process that wrote them");
-    for (uint32_t i = 0; i < 50; i++)
-        check_rec(&s, i, 3, i);
+    check_recs(&s, 3, 50);
     cr_assert_eq(rs_close(&s), 0);
 }
 
@@ -541,21 +548,9 @@ Test(recstore, sees_growth_by_another_process)
 {
     char path[256];
     struct rs s;
-    ipct_path(path, sizeof path, "store");
-    cr_assert_eq(rs_open(path, sizeof(struct rec), &s), 0, "rs_open: %s",
-                 strerror(errno));
+    new_store(path, sizeof path, &s);
     size_t first_len = s.maplen;
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        struct rs c;
-        IPCT_CHILD_CHECK(rs_open(path, sizeof(struct rec), &c) == 0);
-        for (uint32_t i = 0; i < 200; i++) {
-            struct rec r = make_rec(4, i);
-            IPCT_CHILD_CHECK(rs_append(&c, &r) == (int64_t)i);
-        }
-        IPCT_CHILD_CHECK(rs_close(&c) == 0);
-        _exit(0);
-    }
+    pid_t pid = fork_writer(path, 4, 200, false);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
     cr_assert_eq(rs_count(&s), 200);
     check_rec(&s, 199, 4, 199); /* far past this process's first mapping */
@@ -618,22 +613,18 @@ Test(recstore, wrong_store_is_einval)
     cr_assert_eq(rs_open(path, 32, &s), 0, "rs_open: %s", strerror(errno));
     cr_assert_eq(rs_close(&s), 0);
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(rs_open(path, 48, &s), -1, "the store was made with 32-byte records");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(path, 48, &s),
+                      "the store was made with 32-byte records");
     int fd = new_file(junk, sizeof junk, "junk", 1000, 'j');
     close(fd);
-    errno = 0;
-    cr_assert_eq(rs_open(junk, 32, &s), -1, "a file without RS_MAGIC is not a store");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(junk, 32, &s),
+                      "a file without RS_MAGIC is not a store");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0,
                  "a failed rs_open must close its fd");
-    errno = 0;
-    cr_assert_eq(rs_open(path, 0, &s), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(rs_open(NULL, 32, &s), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(path, 0, &s),
+                      "rs_open(path, 0, &s) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(NULL, 32, &s),
+                      "rs_open(NULL, 32, &s) must fail with EINVAL");
 }
 
 Test(recstore, close_releases_everything)
@@ -652,12 +643,78 @@ Test(recstore, close_releases_everything)
     cr_assert_not(ipct_is_mapped(map), "rs_close must unmap the store");
     cr_assert_eq(s.fd, -1);
     cr_assert_null(s.map);
-    errno = 0;
-    cr_assert_eq(rs_close(&s), -1, "closing twice is an error");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, rs_close(&s), "closing twice is an error");
 }
 
 /* ---- Exercise 3: reclock ------------------------------------------------ */
+
+/* A call a child makes on its own open of a file, arg its one parameter: true when
+ * it succeeded. */
+typedef bool (*file_call)(int fd, off_t arg);
+
+/*
+ * call_finishes_within - run call(fd, arg) in a child on its own open of path (so
+ * its locks are another process's); true if it succeeded within ms. The child's
+ * pid goes to *pid_out; *fd_out is a pipe's read end that gets one byte when the
+ * call has succeeded (got_byte waits longer for it).
+ */
+static bool call_finishes_within(const char *path, file_call call, off_t arg, int ms,
+                                 pid_t *pid_out, int *fd_out)
+{
+    int done[2];
+    make_pipe(done);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(done[0]);
+        int cfd = open(path, O_RDWR);
+        IPCT_CHILD_CHECK(cfd >= 0);
+        IPCT_CHILD_CHECK(call(cfd, arg));
+        IPCT_CHILD_CHECK(write(done[1], "!", 1) == 1);
+        _exit(0);
+    }
+    close(done[1]);
+    *pid_out = pid;
+    *fd_out = done[0];
+    return got_byte(done[0], ms);
+}
+
+/* file_calls: add 1 to the counter at off; write-lock the whole file, waiting;
+ * lockf F_LOCK one byte at off (from the start: the new fd's offset is 0). */
+static bool add_one(int fd, off_t off)
+{
+    return counter_file_add(fd, off, 1) == 1;
+}
+static bool lock_all_waiting(int fd, off_t unused)
+{
+    (void)unused;
+    return lock_range(fd, F_WRLCK, 0, 0, true) == 0;
+}
+static bool lockf_byte_waiting(int fd, off_t off)
+{
+    return lockf_region(fd, F_LOCK, off, 1) == 0;
+}
+
+/* held_file - a new 100-byte file (its path into path, cap bytes; this process's fd
+ * on it into *fd) on which another process holds a POSIX lock of this type on len
+ * bytes from start (0: to the end); release it with release_holder. */
+static struct holder held_file(char *path, size_t cap, const char *tag, short type,
+                               off_t start, off_t len, int *fd)
+{
+    *fd = new_file(path, cap, tag, 100, 'a');
+    return hold_lock(path, LOCK_KIND_POSIX, type, start, len);
+}
+
+/* range_locked_file - a new 100-byte file (its path into path, cap bytes) whose
+ * bytes 0..len-1 (0: all) this process write-locks with lock_range (asserted; wait
+ * as lock_range's own argument says); returns its fd. */
+static int range_locked_file(char *path, size_t cap, const char *tag, off_t len,
+                             bool wait)
+{
+    int fd = new_file(path, cap, tag, 100, 'a');
+    cr_assert_eq(lock_range(fd, F_WRLCK, 0, len, wait), 0, "lock_range: %s",
+                 strerror(errno));
+    return fd;
+}
 
 /* $begin holder_pid */
 Test(reclock, holder_pid_is_reported)
@@ -680,9 +737,7 @@ Test(reclock, holder_pid_is_reported)
 Test(reclock, own_lock_is_not_reported)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "own", 100, 'a');
-    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 50, false), 0, "lock_range: %s",
-                 strerror(errno));
+    int fd = range_locked_file(path, sizeof path, "own", 50, false);
     cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 50), 0,
                  "a process's own locks never conflict with its own requests");
     cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1,
@@ -693,8 +748,8 @@ Test(reclock, own_lock_is_not_reported)
 Test(reclock, try_lock_conflict_is_eagain)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "try", 100, 'a');
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 100);
+    int fd;
+    struct holder h = held_file(path, sizeof path, "try", F_WRLCK, 0, 100, &fd);
     errno = 0;
     cr_assert_eq(lock_range(fd, F_WRLCK, 50, 10, false), -1, "the range is held");
     cr_assert_eq(errno, EAGAIN, "errno %s (EACCES must be reported as EAGAIN)",
@@ -708,13 +763,11 @@ Test(reclock, try_lock_conflict_is_eagain)
 Test(reclock, ranges_do_not_conflict)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "ranges", 100, 'a');
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 8);
+    int fd;
+    struct holder h = held_file(path, sizeof path, "ranges", F_WRLCK, 0, 8, &fd);
     cr_assert_eq(lock_range(fd, F_WRLCK, 8, 8, false), 0,
                  "bytes 8..15 do not overlap 0..7: %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, 7, 2, false), -1, "bytes 7..8 overlap");
-    cr_assert_eq(errno, EAGAIN);
+    IPCT_ASSERT_FAILS(EAGAIN, lock_range(fd, F_WRLCK, 7, 2, false), "bytes 7..8 overlap");
     release_holder(h);
     close(fd);
 }
@@ -722,15 +775,14 @@ Test(reclock, ranges_do_not_conflict)
 Test(reclock, read_locks_are_shared)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "shared", 100, 'a');
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_RDLCK, 0, 0);
+    int fd;
+    struct holder h = held_file(path, sizeof path, "shared", F_RDLCK, 0, 0, &fd);
     cr_assert_eq(lock_range(fd, F_RDLCK, 0, 100, false), 0, "readers share: %s",
                  strerror(errno));
     cr_assert_eq(lock_holder(fd, F_RDLCK, 0, 0), 0, "a read lock does not stop readers");
     cr_assert_eq(lock_holder(fd, F_WRLCK, 0, 0), h.pid, "but it stops a writer");
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 100, false), -1);
-    cr_assert_eq(errno, EAGAIN);
+    IPCT_ASSERT_FAILS(EAGAIN, lock_range(fd, F_WRLCK, 0, 100, false),
+                      "lock_range(fd, F_WRLCK, 0, 100, false) must fail with EAGAIN");
     release_holder(h);
     close(fd);
 }
@@ -738,9 +790,7 @@ Test(reclock, read_locks_are_shared)
 Test(reclock, unlock_lets_others_in)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "unlock", 100, 'a');
-    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 0, true), 0, "lock_range: %s",
-                 strerror(errno));
+    int fd = range_locked_file(path, sizeof path, "unlock", 0, true);
     cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1);
     cr_assert_eq(lock_range(fd, F_UNLCK, 0, 0, false), 0, "unlock: %s", strerror(errno));
     cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 0,
@@ -751,25 +801,15 @@ Test(reclock, unlock_lets_others_in)
 Test(reclock, wait_blocks_until_release)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "wait", 100, 'a'), done[2];
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 0);
-    make_pipe(done);
-    pid_t waiter = ipct_fork();
-    if (waiter == 0) {
-        close(done[0]);
-        int wfd = open(path, O_RDWR);
-        IPCT_CHILD_CHECK(wfd >= 0);
-        IPCT_CHILD_CHECK(lock_range(wfd, F_WRLCK, 0, 0, true) == 0);
-        IPCT_CHILD_CHECK(write(done[1], "!", 1) == 1);
-        _exit(0);
-    }
-    close(done[1]);
-    cr_assert_not(ipct_readable_within(done[0], 300),
+    int fd, done;
+    pid_t waiter;
+    struct holder h = held_file(path, sizeof path, "wait", F_WRLCK, 0, 0, &fd);
+    cr_assert_not(call_finishes_within(path, lock_all_waiting, 0, 300, &waiter, &done),
                   "F_SETLKW must wait for the holder");
     release_holder(h);
-    cr_assert(got_byte(done[0], 5000), "the waiter never got the lock");
+    cr_assert(got_byte(done, 5000), "the waiter never got the lock");
     cr_assert_eq(ipct_wait_exit(waiter, 5000), 0);
-    close(done[0]);
+    close(done);
     close(fd);
 }
 
@@ -777,25 +817,18 @@ Test(reclock, bad_arguments)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "bad", 100, 'a');
-    errno = 0;
-    cr_assert_eq(lock_range(fd, 42, 0, 0, false), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, -1, 0, false), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_holder(fd, F_UNLCK, 0, 0), -1,
-                 "F_GETLK asks about F_RDLCK or F_WRLCK");
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_range(-1, F_WRLCK, 0, 0, false), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EINVAL, lock_range(fd, 42, 0, 0, false),
+                      "lock_range(fd, 42, 0, 0, false) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, lock_range(fd, F_WRLCK, -1, 0, false),
+                      "lock_range(fd, F_WRLCK, -1, 0, false) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, lock_holder(fd, F_UNLCK, 0, 0),
+                      "F_GETLK asks about F_RDLCK or F_WRLCK");
+    IPCT_ASSERT_FAILS(EBADF, lock_range(-1, F_WRLCK, 0, 0, false),
+                      "lock_range(-1, F_WRLCK, 0, 0, false) must fail with EBADF");
     close(fd);
     fd = open(path, O_RDONLY);
-    errno = 0;
-    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 0, false), -1,
-                 "a write lock needs a writable fd");
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EBADF, lock_range(fd, F_WRLCK, 0, 0, false),
+                      "a write lock needs a writable fd");
     close(fd);
 }
 
@@ -872,69 +905,58 @@ Test(counter, counters_at_two_offsets)
     close(fd);
 }
 
-/* Run counter_file_add(off) in a child; true if it finished within ms. */
-static bool add_finishes_within(const char *path, off_t off, int ms, pid_t *pid_out,
-                                int *fd_out)
+/*
+ * add_beside_holder - another process write-locks the 8 bytes at held of a new
+ * counter file (tag names it); counter_file_add(0, 1) in a child must then wait for
+ * that lock (must_wait: it must not finish within 300 ms, and must once the lock
+ * is released) or finish without waiting (within 5 s); why says which and why.
+ * Either way the counter ends at 1.
+ */
+static void add_beside_holder(const char *tag, off_t held, bool must_wait,
+                              const char *why)
 {
-    int done[2];
-    make_pipe(done);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(done[0]);
-        int cfd = open(path, O_RDWR);
-        IPCT_CHILD_CHECK(cfd >= 0);
-        IPCT_CHILD_CHECK(counter_file_add(cfd, off, 1) == 1);
-        IPCT_CHILD_CHECK(write(done[1], "!", 1) == 1);
-        _exit(0);
+    char path[256];
+    int fd = new_file(path, sizeof path, tag, 0, 0), done;
+    pid_t adder;
+    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, held, 8);
+    bool finished =
+        call_finishes_within(path, add_one, 0, must_wait ? 300 : 5000, &adder, &done);
+    if (must_wait) {
+        cr_assert_not(finished, "%s", why);
+        release_holder(h);
+        cr_assert(got_byte(done, 5000), "the add never finished after the release");
+        cr_assert_eq(ipct_wait_exit(adder, 5000), 0);
+    } else {
+        cr_assert(finished, "%s", why);
+        cr_assert_eq(ipct_wait_exit(adder, 5000), 0);
+        release_holder(h);
     }
-    close(done[1]);
-    *pid_out = pid;
-    *fd_out = done[0];
-    return got_byte(done[0], ms);
+    cr_assert_eq(read_counter(fd, 0), 1);
+    close(done);
+    close(fd);
 }
 
 Test(counter, waits_for_the_lock_holder)
 {
-    char path[256];
-    int fd = new_file(path, sizeof path, "held", 0, 0), done;
-    pid_t adder;
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 8);
-    cr_assert_not(add_finishes_within(path, 0, 300, &adder, &done),
-                  "the counter is locked by another process: the add must wait");
-    release_holder(h);
-    cr_assert(got_byte(done, 5000), "the add never finished after the release");
-    cr_assert_eq(ipct_wait_exit(adder, 5000), 0);
-    cr_assert_eq(read_counter(fd, 0), 1);
-    close(done);
-    close(fd);
+    add_beside_holder("held", 0, true,
+                      "the counter is locked by another process: the add must wait");
 }
 
 Test(counter, locks_only_its_own_bytes)
 {
-    char path[256];
-    int fd = new_file(path, sizeof path, "mine", 0, 0), done;
-    pid_t adder;
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 8, 8);
-    cr_assert(
-        add_finishes_within(path, 0, 5000, &adder, &done),
+    add_beside_holder(
+        "mine", 8, false,
         "bytes 8..15 are locked, the counter at 0..7 is free: lock only [off, off + 8)");
-    cr_assert_eq(ipct_wait_exit(adder, 5000), 0);
-    release_holder(h);
-    cr_assert_eq(read_counter(fd, 0), 1);
-    close(done);
-    close(fd);
 }
 
 Test(counter, bad_arguments)
 {
     char path[256];
     int fd = new_file(path, sizeof path, "bad", 0, 0);
-    errno = 0;
-    cr_assert_eq(counter_file_add(fd, -8, 1), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(counter_file_add(-1, 0, 1), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EINVAL, counter_file_add(fd, -8, 1),
+                      "counter_file_add(fd, -8, 1) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EBADF, counter_file_add(-1, 0, 1),
+                      "counter_file_add(-1, 0, 1) must fail with EBADF");
     close(fd);
 }
 
@@ -947,51 +969,71 @@ static int reopen(const char *path)
     return fd;
 }
 
+/* locked_file - a new 10-byte file (its path into path, cap bytes) that this process
+ * then locks whole for writing with lock_whole(kind) (asserted); returns its fd. */
+static int locked_file(char *path, size_t cap, const char *tag, enum lock_kind kind)
+{
+    int fd = new_file(path, cap, tag, 10, 'a');
+    cr_assert_eq(lock_whole(fd, kind, true), 0, "lock_whole: %s", strerror(errno));
+    return fd;
+}
+
+/* Two open file descriptions of one new file; a holds a write lock on all of it. */
+struct two_opens {
+    char path[256];
+    int a, b;
+};
+
+/* open_two - a new 10-byte file in t->path, locked whole for writing through t->a by
+ * lock_whole(kind) (asserted), and t->b a second open(2) of it. */
+static void open_two(struct two_opens *t, const char *tag, enum lock_kind kind)
+{
+    t->a = locked_file(t->path, sizeof t->path, tag, kind);
+    t->b = reopen(t->path);
+}
+
+/* close_two - close both of t's fds (and so drop what they hold). */
+static void close_two(struct two_opens *t)
+{
+    close(t->a);
+    close(t->b);
+}
+
 Test(lockkinds, flock_conflicts_between_two_opens)
 {
-    char path[256];
-    int a = new_file(path, sizeof path, "flock", 10, 'a'), b = reopen(path);
-    cr_assert_eq(lock_whole(a, LOCK_KIND_FLOCK, true), 0, "lock_whole: %s",
-                 strerror(errno));
+    struct two_opens t;
+    open_two(&t, "flock", LOCK_KIND_FLOCK);
     errno = 0;
-    cr_assert_eq(lock_whole(b, LOCK_KIND_FLOCK, true), -1,
+    cr_assert_eq(lock_whole(t.b, LOCK_KIND_FLOCK, true), -1,
                  "flock locks belong to the open file description: b is another one");
     cr_assert_eq(errno, EAGAIN, "errno %s (EWOULDBLOCK is EAGAIN)", strerror(errno));
-    cr_assert_eq(unlock_whole(a, LOCK_KIND_FLOCK), 0);
-    cr_assert_eq(lock_whole(b, LOCK_KIND_FLOCK, false), 0, "free after unlock");
-    close(a);
-    close(b);
+    cr_assert_eq(unlock_whole(t.a, LOCK_KIND_FLOCK), 0);
+    cr_assert_eq(lock_whole(t.b, LOCK_KIND_FLOCK, false), 0, "free after unlock");
+    close_two(&t);
 }
 
 Test(lockkinds, posix_locks_belong_to_the_process)
 {
-    char path[256];
-    int a = new_file(path, sizeof path, "posix", 10, 'a'), b = reopen(path);
-    cr_assert_eq(lock_whole(a, LOCK_KIND_POSIX, true), 0, "lock_whole: %s",
-                 strerror(errno));
-    cr_assert_eq(lock_whole(b, LOCK_KIND_POSIX, true), 0,
+    struct two_opens t;
+    open_two(&t, "posix", LOCK_KIND_POSIX);
+    cr_assert_eq(lock_whole(t.b, LOCK_KIND_POSIX, true), 0,
                  "fcntl locks belong to the process: its second fd does not conflict");
-    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1,
+    cr_assert_eq(child_can_lock(t.path, LOCK_KIND_POSIX, F_WRLCK), 1,
                  "another process must be kept out");
-    close(a);
-    close(b);
+    close_two(&t);
 }
 
 Test(lockkinds, ofd_conflicts_between_two_opens)
 {
-    char path[256];
-    int a = new_file(path, sizeof path, "ofd", 10, 'a'), b = reopen(path);
-    cr_assert_eq(lock_whole(a, LOCK_KIND_OFD, true), 0, "lock_whole: %s",
-                 strerror(errno));
-    errno = 0;
-    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, true), -1,
-                 "OFD locks belong to the open file description, like flock");
-    cr_assert_eq(errno, EAGAIN, "errno %s", strerror(errno));
-    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, false), -1, "a shared lock conflicts too");
-    cr_assert_eq(unlock_whole(a, LOCK_KIND_OFD), 0);
-    cr_assert_eq(lock_whole(b, LOCK_KIND_OFD, false), 0);
-    close(a);
-    close(b);
+    struct two_opens t;
+    open_two(&t, "ofd", LOCK_KIND_OFD);
+    IPCT_ASSERT_FAILS(EAGAIN, lock_whole(t.b, LOCK_KIND_OFD, true),
+                      "OFD locks belong to the open file description, like flock");
+    cr_assert_eq(lock_whole(t.b, LOCK_KIND_OFD, false), -1,
+                 "a shared lock conflicts too");
+    cr_assert_eq(unlock_whole(t.a, LOCK_KIND_OFD), 0);
+    cr_assert_eq(lock_whole(t.b, LOCK_KIND_OFD, false), 0);
+    close_two(&t);
 }
 
 /* $begin close_trap */
@@ -1013,9 +1055,7 @@ Test(lockkinds, posix_lock_lost_on_any_close)
 Test(lockkinds, ofd_lock_survives_other_close)
 {
     char path[256];
-    int a = new_file(path, sizeof path, "ofdclose", 10, 'a');
-    cr_assert_eq(lock_whole(a, LOCK_KIND_OFD, true), 0, "lock_whole: %s",
-                 strerror(errno));
+    int a = locked_file(path, sizeof path, "ofdclose", LOCK_KIND_OFD);
     int b = reopen(path);
     close(b);
     cr_assert_eq(child_can_lock(path, LOCK_KIND_OFD, F_WRLCK), 1,
@@ -1051,9 +1091,7 @@ Test(lockkinds, fork_shares_ofd_not_posix)
 Test(lockkinds, flock_and_fcntl_are_independent)
 {
     char path[256];
-    int a = new_file(path, sizeof path, "indep", 10, 'a');
-    cr_assert_eq(lock_whole(a, LOCK_KIND_FLOCK, true), 0, "lock_whole: %s",
-                 strerror(errno));
+    int a = locked_file(path, sizeof path, "indep", LOCK_KIND_FLOCK);
     cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 0,
                  "on Linux a flock lock does not stop an fcntl lock");
     cr_assert_eq(child_can_lock(path, LOCK_KIND_FLOCK, F_WRLCK), 1, "but it stops flock");
@@ -1064,15 +1102,12 @@ Test(lockkinds, bad_kind_is_einval)
 {
     char path[256];
     int a = new_file(path, sizeof path, "kind", 10, 'a');
-    errno = 0;
-    cr_assert_eq(lock_whole(a, (enum lock_kind)7, true), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(unlock_whole(a, (enum lock_kind) - 1), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(lock_whole(-1, LOCK_KIND_OFD, true), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EINVAL, lock_whole(a, (enum lock_kind)7, true),
+                      "lock_whole(a, (enum lock_kind)7, true) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, unlock_whole(a, (enum lock_kind) - 1),
+                      "unlock_whole(a, (enum lock_kind) - 1) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EBADF, lock_whole(-1, LOCK_KIND_OFD, true),
+                      "lock_whole(-1, LOCK_KIND_OFD, true) must fail with EBADF");
     close(a);
 }
 
@@ -1135,13 +1170,24 @@ Test(lockf, locks_from_off_not_offset)
 }
 /* $end lockf_offset */
 
+/* lockf_file - a new 100-byte file (its path into path, cap bytes) whose returned fd
+ * locks len bytes from off (0: to the end) with lockf_region(F_TLOCK) (asserted),
+ * and a probe fd on it (open_probe) into *probe. */
+static int lockf_file(char *path, size_t cap, const char *tag, off_t off, off_t len,
+                      int *probe)
+{
+    int fd = new_file(path, cap, tag, 100, 'a');
+    *probe = open_probe(path);
+    cr_assert_eq(lockf_region(fd, F_TLOCK, off, len), 0, "lockf_region: %s",
+                 strerror(errno));
+    return fd;
+}
+
 Test(lockf, len_zero_reaches_past_eof)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "eof", 100, 'a');
-    int probe = open_probe(path);
-    cr_assert_eq(lockf_region(fd, F_TLOCK, 40, 0), 0, "lockf_region: %s",
-                 strerror(errno));
+    int probe;
+    int fd = lockf_file(path, sizeof path, "eof", 40, 0, &probe);
     struct flock far = probe_lock(probe, F_RDLCK, 5000, 1);
     struct flock before = probe_lock(probe, F_WRLCK, 0, 40);
     close(probe);
@@ -1154,8 +1200,8 @@ Test(lockf, len_zero_reaches_past_eof)
 Test(lockf, offset_kept_on_failure)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "kept", 100, 'a');
-    struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 100);
+    int fd;
+    struct holder h = held_file(path, sizeof path, "kept", F_WRLCK, 0, 100, &fd);
     cr_assert_eq(lseek(fd, 33, SEEK_SET), 33);
     errno = 0;
     int r = lockf_region(fd, F_TLOCK, 50, 10);
@@ -1208,24 +1254,24 @@ Test(lockf, test_sees_write_locks_only)
     struct holder r = hold_lock(path, LOCK_KIND_POSIX, F_RDLCK, 20, 10);
     cr_assert_eq(lockf_region(fd, F_TLOCK, 80, 5), 0, "lockf_region: %s",
                  strerror(errno));
-    errno = 0;
-    int held = lockf_region(fd, F_TEST, 5, 1);
-    int held_err = errno;
-    int free_r = lockf_region(fd, F_TEST, 10, 10);
-    int read_r = lockf_region(fd, F_TEST, 20, 10);
-    int own_r = lockf_region(fd, F_TEST, 80, 5);
+    /* Every answer first, then the holders go, then the verdicts. */
+    static const off_t asked[][2] = {{5, 1}, {10, 10}, {20, 10}, {80, 5}};
+    int rc[4], err[4];
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        rc[i] = lockf_region(fd, F_TEST, asked[i][0], asked[i][1]);
+        err[i] = errno;
+    }
     release_holder(w);
     release_holder(r);
     close(fd);
-    cr_assert(
-        held == -1 && held_err == EAGAIN,
-        "F_TEST on another process's write lock: -1 and EAGAIN (lockf says EACCES), "
-        "got %d (%s)",
-        held, strerror(held_err));
-    cr_assert_eq(free_r, 0, "F_TEST on free bytes 10..19 must succeed");
-    cr_assert_eq(read_r, 0,
-                 "F_TEST asks with a read lock: another reader does not count");
-    cr_assert_eq(own_r, 0, "F_TEST on the caller's own lock must succeed");
+    cr_assert(rc[0] == -1 && err[0] == EAGAIN,
+              "F_TEST on another process's write lock: -1 and EAGAIN (lockf says "
+              "EACCES), got %d (%s)",
+              rc[0], strerror(err[0]));
+    cr_assert_eq(rc[1], 0, "F_TEST on free bytes 10..19 must succeed");
+    cr_assert_eq(rc[2], 0, "F_TEST asks with a read lock: another reader does not count");
+    cr_assert_eq(rc[3], 0, "F_TEST on the caller's own lock must succeed");
 }
 
 Test(lockf, lock_waits_for_fcntl_holder)
@@ -1234,23 +1280,13 @@ Test(lockf, lock_waits_for_fcntl_holder)
     int fd = new_file(path, sizeof path, "wait", 100, 'a');
     close(fd);
     struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_WRLCK, 0, 10);
-    int done[2];
-    make_pipe(done);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(done[0]);
-        int cfd = open(path, O_RDWR);
-        IPCT_CHILD_CHECK(cfd >= 0);
-        IPCT_CHILD_CHECK(lockf_region(cfd, F_LOCK, 5, 1) == 0); /* must wait */
-        IPCT_CHILD_CHECK(write(done[1], "L", 1) == 1);
-        _exit(0);
-    }
-    close(done[1]);
+    int done;
+    pid_t pid;
     /* A lock that does not wait returns at once: give it 300 ms to show it. */
-    bool early = ipct_readable_within(done[0], 300);
+    bool early = call_finishes_within(path, lockf_byte_waiting, 5, 300, &pid, &done);
     release_holder(h);
-    bool later = got_byte(done[0], 5000);
-    close(done[0]);
+    bool later = got_byte(done, 5000);
+    close(done);
     int code = ipct_wait_exit(pid, 5000);
     cr_assert_not(early, "F_LOCK returned while another process held the byte");
     cr_assert(later && code == 0, "F_LOCK did not get the lock once it was released");
@@ -1259,10 +1295,8 @@ Test(lockf, lock_waits_for_fcntl_holder)
 Test(lockf, ulock_releases_only_its_range)
 {
     char path[256];
-    int fd = new_file(path, sizeof path, "ulock", 100, 'a');
-    int probe = open_probe(path);
-    cr_assert_eq(lockf_region(fd, F_TLOCK, 0, 50), 0, "lockf_region: %s",
-                 strerror(errno));
+    int probe;
+    int fd = lockf_file(path, sizeof path, "ulock", 0, 50, &probe);
     cr_assert_eq(lseek(fd, 90, SEEK_SET), 90);
     cr_assert_eq(lockf_region(fd, F_ULOCK, 0, 20), 0, "F_ULOCK: %s", strerror(errno));
     struct flock head = probe_lock(probe, F_WRLCK, 0, 20);
@@ -1285,9 +1319,8 @@ Test(lockf, released_by_closing_another_fd)
     /* lockf is an fcntl lock: it belongs to the process, and any close of
      * any fd on the file drops it (the trap OFD locks were made to fix). */
     char path[256];
-    int fd = new_file(path, sizeof path, "close", 100, 'a');
-    int probe = open_probe(path);
-    cr_assert_eq(lockf_region(fd, F_TLOCK, 0, 0), 0, "lockf_region: %s", strerror(errno));
+    int probe;
+    int fd = lockf_file(path, sizeof path, "close", 0, 0, &probe);
     struct flock before = probe_lock(probe, F_WRLCK, 0, 0);
     int other = open(path, O_RDONLY);
     cr_assert_geq(other, 0);
@@ -1332,9 +1365,8 @@ Test(lockf, bad_arguments)
     close(p[1]);
     cr_assert(piped == -1 && pipe_err == ESPIPE, "a pipe has no offsets: ESPIPE, got %s",
               strerror(pipe_err));
-    errno = 0;
-    cr_assert_eq(lockf_region(-1, F_TLOCK, 0, 1), -1);
-    cr_assert_eq(errno, EBADF);
+    IPCT_ASSERT_FAILS(EBADF, lockf_region(-1, F_TLOCK, 0, 1),
+                      "lockf_region(-1, F_TLOCK, 0, 1) must fail with EBADF");
 }
 
 /* ---- pidfile ------------------------------------------------------------ */
@@ -1447,11 +1479,9 @@ Test(pidfile, stale_file_is_taken_over)
 Test(pidfile, bad_arguments)
 {
     char path[256];
-    errno = 0;
-    cr_assert_eq(pidfile_lock(NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, pidfile_lock(NULL),
+                      "pidfile_lock(NULL) must fail with EINVAL");
     ipct_path(path, sizeof path, "missing-dir/app.pid");
-    errno = 0;
-    cr_assert_eq(pidfile_lock(path), -1);
-    cr_assert_eq(errno, ENOENT, "open's errno: ENOENT, got %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOENT, pidfile_lock(path),
+                      "open's errno: pidfile_lock(path) must fail with ENOENT");
 }

@@ -74,22 +74,17 @@ Test(listen, bad_address_is_einval)
 {
     const char *bad[] = {"localhost", "999.1.1.1", "1.2.3", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(tcp_listen(bad[i], 0, 1, NULL), -1, "'%s' is not a dotted quad",
-                     bad[i]);
-        cr_assert_eq(errno, EINVAL, "'%s': errno %s, expected EINVAL", bad[i],
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, tcp_listen(bad[i], 0, 1, NULL),
+                          "'%s' is not a dotted quad", bad[i]);
     }
-    errno = 0;
-    cr_assert_eq(tcp_listen(NULL, 0, 1, NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, tcp_listen(NULL, 0, 1, NULL),
+                      "tcp_listen(NULL, 0, 1, NULL) must fail with EINVAL");
 }
 
 Test(listen, negative_backlog_is_einval)
 {
-    errno = 0;
-    cr_assert_eq(tcp_listen("127.0.0.1", 0, -1, NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, tcp_listen("127.0.0.1", 0, -1, NULL),
+                      "tcp_listen(\"127.0.0.1\", 0, -1, NULL) must fail with EINVAL");
 }
 
 Test(listen, port_in_use_is_eaddrinuse)
@@ -98,10 +93,8 @@ Test(listen, port_in_use_is_eaddrinuse)
     int first = th_listener(1, &port);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(tcp_listen("127.0.0.1", port, 1, NULL), -1,
-                 "port %u already has a listener", port);
-    cr_assert_eq(errno, EADDRINUSE, "errno %s, expected EADDRINUSE", strerror(errno));
+    IPCT_ASSERT_FAILS(EADDRINUSE, tcp_listen("127.0.0.1", port, 1, NULL),
+                      "port %u already has a listener", port);
     char leaked[256];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "the socket must be closed on failure: %s", leaked);
@@ -162,9 +155,9 @@ Test(connect, nothing_listening_is_econnrefused)
     uint16_t port = port_of(holder);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(tcp_connect("127.0.0.1", port, 5000), -1);
-    cr_assert_eq(errno, ECONNREFUSED, "errno %s, expected ECONNREFUSED", strerror(errno));
+    IPCT_ASSERT_FAILS(
+        ECONNREFUSED, tcp_connect("127.0.0.1", port, 5000),
+        "tcp_connect(\"127.0.0.1\", port, 5000) must fail with ECONNREFUSED");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "the socket must be closed");
     close(holder);
 }
@@ -194,15 +187,12 @@ Test(connect, full_backlog_times_out)
 
 Test(connect, bad_arguments_are_einval)
 {
-    errno = 0;
-    cr_assert_eq(tcp_connect("not-an-address", 80, 100), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(tcp_connect(NULL, 80, 100), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(tcp_connect("127.0.0.1", 80, -5), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, tcp_connect("not-an-address", 80, 100),
+                      "tcp_connect(\"not-an-address\", 80, 100) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, tcp_connect(NULL, 80, 100),
+                      "tcp_connect(NULL, 80, 100) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, tcp_connect("127.0.0.1", 80, -5),
+                      "tcp_connect(\"127.0.0.1\", 80, -5) must fail with EINVAL");
 }
 
 /* ---- send_all / recv_all ----------------------------------------------------- */
@@ -379,6 +369,14 @@ Test(framing, round_trip_of_many_sizes)
     close(s);
 }
 
+/* pair_with_sent - a connected TCP pair (*c, *s) with the len bytes at wire already
+ * sent from *c, all of them, before the test reads at *s. */
+static void pair_with_sent(int *c, int *s, const void *wire, size_t len)
+{
+    th_tcp_pair(c, s);
+    cr_assert_eq(ipct_send_all(*c, wire, len), 0, "send: %s", strerror(errno));
+}
+
 Test(framing, survives_one_byte_at_a_time)
 {
     int c, s;
@@ -397,10 +395,9 @@ Test(framing, survives_one_byte_at_a_time)
 
 Test(framing, two_frames_in_one_segment)
 {
-    int c, s;
-    th_tcp_pair(&c, &s);
     const unsigned char wire[] = {0, 0, 0, 2, 'h', 'i', 0, 0, 0, 3, 'y', 'o', 'u'};
-    cr_assert_eq(ipct_send_all(c, wire, sizeof wire), 0);
+    int c, s;
+    pair_with_sent(&c, &s, wire, sizeof wire);
     char buf[16];
     cr_assert_eq(frame_recv(s, buf, sizeof buf), 2, "read no further than this frame");
     cr_assert_eq(memcmp(buf, "hi", 2), 0);
@@ -412,14 +409,12 @@ Test(framing, two_frames_in_one_segment)
 
 Test(framing, oversized_frame_is_emsgsize)
 {
-    int c, s;
-    th_tcp_pair(&c, &s);
     const unsigned char header[] = {0, 0, 0, 100};
-    cr_assert_eq(ipct_send_all(c, header, 4), 0);
+    int c, s;
+    pair_with_sent(&c, &s, header, sizeof header);
     char buf[10];
-    errno = 0;
-    cr_assert_eq(frame_recv(s, buf, sizeof buf), -1, "100 bytes do not fit in 10");
-    cr_assert_eq(errno, EMSGSIZE);
+    IPCT_ASSERT_FAILS(EMSGSIZE, frame_recv(s, buf, sizeof buf),
+                      "100 bytes do not fit in 10");
     close(c);
     close(s);
 }
@@ -430,9 +425,9 @@ Test(framing, clean_close_is_enodata)
     th_tcp_pair(&c, &s);
     close(c);
     char buf[8];
-    errno = 0;
-    cr_assert_eq(frame_recv(s, buf, sizeof buf), -1);
-    cr_assert_eq(errno, ENODATA, "EOF before a frame: ENODATA, got %s", strerror(errno));
+    IPCT_ASSERT_FAILS(
+        ENODATA, frame_recv(s, buf, sizeof buf),
+        "EOF before a frame: frame_recv(s, buf, sizeof buf) must fail with ENODATA");
     close(s);
 }
 
@@ -444,14 +439,11 @@ Test(framing, close_mid_frame_is_eproto)
     const size_t lens[] = {sizeof cut_payload, sizeof cut_header};
     for (int i = 0; i < 2; i++) {
         int c, s;
-        th_tcp_pair(&c, &s);
-        cr_assert_eq(ipct_send_all(c, cases[i], lens[i]), 0);
+        pair_with_sent(&c, &s, cases[i], lens[i]);
         close(c);
         char buf[16];
-        errno = 0;
-        cr_assert_eq(frame_recv(s, buf, sizeof buf), -1, "case %d: the frame is cut", i);
-        cr_assert_eq(errno, EPROTO, "case %d: errno %s, expected EPROTO", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EPROTO, frame_recv(s, buf, sizeof buf),
+                          "case %d: the frame is cut", i);
         close(s);
     }
 }
@@ -460,12 +452,10 @@ Test(framing, send_rejects_bad_arguments)
 {
     int c, s;
     th_tcp_pair(&c, &s);
-    errno = 0;
-    cr_assert_eq(frame_send(c, NULL, 4), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(frame_send(c, "x", FRAME_MAX + 1), -1);
-    cr_assert_eq(errno, EMSGSIZE);
+    IPCT_ASSERT_FAILS(EINVAL, frame_send(c, NULL, 4),
+                      "frame_send(c, NULL, 4) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EMSGSIZE, frame_send(c, "x", FRAME_MAX + 1),
+                      "frame_send(c, \"x\", FRAME_MAX + 1) must fail with EMSGSIZE");
     cr_assert_eq(frame_send(c, NULL, 0), 0, "an empty frame needs no buffer");
     unsigned char wire[4];
     cr_assert_eq(ipct_read_exact(s, wire, 4, -1), 0);

@@ -163,11 +163,8 @@ Test(timeouts, bad_arguments)
     int fd = udp_with_timeouts();
     const int bad[][2] = {{-1, 5}, {5, -1}};
     for (size_t i = 0; i < 2; i++) {
-        errno = 0;
-        cr_assert_eq(sock_timeouts(fd, bad[i][0], bad[i][1]), -1, "case %zu: negative",
-                     i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s, expected EINVAL", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, sock_timeouts(fd, bad[i][0], bad[i][1]),
+                          "case %zu: negative", i);
     }
     struct timeval rcv = timeo_of(fd, SO_RCVTIMEO), snd = timeo_of(fd, SO_SNDTIMEO);
     cr_assert(timeo_is(rcv, 300) && timeo_is(snd, 300),
@@ -175,14 +172,10 @@ Test(timeouts, bad_arguments)
     close(fd);
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    errno = 0;
-    cr_assert_eq(sock_timeouts(p[0], 100, 100), -1, "a pipe is not a socket");
-    cr_assert_eq(errno, ENOTSOCK, "errno %s, expected ENOTSOCK", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOTSOCK, sock_timeouts(p[0], 100, 100), "a pipe is not a socket");
     close(p[0]);
     close(p[1]);
-    errno = 0;
-    cr_assert_eq(sock_timeouts(p[0], 100, 100), -1, "a closed fd");
-    cr_assert_eq(errno, EBADF, "errno %s, expected EBADF", strerror(errno));
+    IPCT_ASSERT_FAILS(EBADF, sock_timeouts(p[0], 100, 100), "a closed fd");
 }
 
 /* ---- udp_bind / udp_serve ------------------------------------------------- */
@@ -215,10 +208,8 @@ Test(udpserve, bind_errors)
 {
     const char *bad[] = {NULL, "localhost", "1.2.3"};
     for (size_t i = 0; i < 3; i++) {
-        errno = 0;
-        cr_assert_eq(udp_bind(bad[i], 0, NULL), -1, "case %zu: not a dotted quad", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s, expected EINVAL", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, udp_bind(bad[i], 0, NULL),
+                          "case %zu: not a dotted quad", i);
     }
     /* The holder allows sharing: only a udp_bind that allows it too gets in. */
     int holder = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -288,6 +279,20 @@ static long stop_udp_server(struct userver *srv)
     return out[0];
 }
 
+/* A udp_serve started in a child (into *srv), and a client socket for it: returned. */
+static int start_udp_server_and_client(struct userver *srv)
+{
+    start_udp_server(srv);
+    return udp_socket(NULL);
+}
+
+/* Close the client socket c, then stop srv; returns what udp_serve returned. */
+static long stop_udp_server_and_client(struct userver *srv, int c)
+{
+    close(c);
+    return stop_udp_server(srv);
+}
+
 /*
  * Receive srv's reply on the client socket c within 5 s: its length. Fails
  * the test at once if udp_serve returns (or dies) instead of answering.
@@ -313,8 +318,7 @@ static ssize_t reply_from(struct userver *srv, int c, void *buf, size_t cap)
 Test(udpserve, answers_each_datagram)
 {
     struct userver srv;
-    start_udp_server(&srv);
-    int c = udp_socket(NULL);
+    int c = start_udp_server_and_client(&srv);
     /* Three datagrams sent back to back: boundaries are kept, one reply each. */
     const char *msgs[] = {"hello", "ab", "a\0b-c"};
     const size_t lens[] = {5, 2, 5};
@@ -329,15 +333,14 @@ Test(udpserve, answers_each_datagram)
         cr_assert_eq(memcmp(buf, want[i], lens[i]), 0,
                      "reply %d: wrong bytes (all of them, NUL included, upper-cased)", i);
     }
-    close(c);
-    cr_assert_eq(stop_udp_server(&srv), 3, "udp_serve must return the 3 answered");
+    cr_assert_eq(stop_udp_server_and_client(&srv, c), 3,
+                 "udp_serve must return the 3 answered");
 }
 
 Test(udpserve, empty_datagram_gets_reply)
 {
     struct userver srv;
-    start_udp_server(&srv);
-    int c = udp_socket(NULL);
+    int c = start_udp_server_and_client(&srv);
     dgram_to(c, srv.port, "", 0);
     dgram_to(c, srv.port, "x", 1);
     char buf[8];
@@ -345,8 +348,7 @@ Test(udpserve, empty_datagram_gets_reply)
                  "an empty datagram needs an empty reply (recv returning 0 is no EOF)");
     cr_assert_eq(reply_from(&srv, c, buf, sizeof buf), 1,
                  "the server must keep serving after an empty datagram");
-    close(c);
-    cr_assert_eq(stop_udp_server(&srv), 2);
+    cr_assert_eq(stop_udp_server_and_client(&srv, c), 2);
 }
 
 Test(udpserve, replies_go_to_each_sender)
@@ -376,8 +378,7 @@ Test(udpserve, replies_go_to_each_sender)
 Test(udpserve, oversized_datagram_is_dropped)
 {
     struct userver srv;
-    start_udp_server(&srv);
-    int c = udp_socket(NULL);
+    int c = start_udp_server_and_client(&srv);
     static char big[UDP_MSG_MAX + 1], buf[UDP_MSG_MAX + 64];
     memset(big, 'q', sizeof big);
     dgram_to(c, srv.port, big, UDP_MSG_MAX);     /* fits exactly: answered */
@@ -393,16 +394,15 @@ Test(udpserve, oversized_datagram_is_dropped)
                  "truncated (MSG_TRUNC) and must be dropped",
                  n);
     cr_assert_eq(memcmp(buf, "SMALL", 5), 0);
-    close(c);
-    cr_assert_eq(stop_udp_server(&srv), 2, "the dropped request is not answered");
+    cr_assert_eq(stop_udp_server_and_client(&srv, c), 2,
+                 "the dropped request is not answered");
 }
 
 Test(udpserve, burst_of_64_all_answered)
 {
     /* Sent before any reply is read: the queues hold them all, nothing is lost. */
     struct userver srv;
-    start_udp_server(&srv);
-    int c = udp_socket(NULL);
+    int c = start_udp_server_and_client(&srv);
     enum { N = 64 };
     for (int i = 0; i < N; i++) {
         char msg[16];
@@ -417,8 +417,7 @@ Test(udpserve, burst_of_64_all_answered)
         cr_assert_eq(memcmp(buf, want, (size_t)len), 0, "reply %d is '%.*s'", i, (int)n,
                      buf);
     }
-    close(c);
-    cr_assert_eq(stop_udp_server(&srv), N);
+    cr_assert_eq(stop_udp_server_and_client(&srv, c), N);
 }
 
 Test(udpserve, stop_while_idle)
@@ -534,41 +533,46 @@ Test(udprequest, empty_request_and_reply)
     end_peer(peer, stop);
 }
 
-Test(udprequest, no_reply_times_out)
+/*
+ * request_must_fail - udp_request of "q" to a test-side server of this mode, with
+ * room for cap (at most 16) reply bytes and timeout_ms, must return -1 (why: what
+ * the server does) with errno err (expected: err's name, with a hint) and must
+ * close its socket. Returns how long udp_request took, in ms.
+ */
+static long long request_must_fail(enum peer_mode mode, size_t cap, int timeout_ms,
+                                   int err, const char *why, const char *expected)
 {
     uint16_t port;
     int stop;
-    pid_t peer = start_peer(PEER_SILENT, 1, &port, &stop);
+    pid_t peer = start_peer(mode, 1, &port, &stop);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     char reply[16];
     long long start = ipct_now_ms();
     errno = 0;
-    cr_assert_eq(udp_request("127.0.0.1", port, "hello?", 6, reply, sizeof reply, 300),
-                 -1, "the server never answers");
+    ssize_t n = udp_request("127.0.0.1", port, "q", 1, reply, cap, timeout_ms);
+    int got = errno;
     long long elapsed = ipct_now_ms() - start;
-    cr_assert_eq(errno, ETIMEDOUT, "errno %s, expected ETIMEDOUT", strerror(errno));
-    cr_assert_geq(elapsed, 250, "gave up after %lld ms, before the 300 ms timeout",
-                  elapsed);
+    cr_assert_eq(n, -1, "%s", why);
+    cr_assert_eq(got, err, "errno %s, expected %s", strerror(got), expected);
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "the socket must be closed");
     end_peer(peer, stop);
+    return elapsed;
+}
+
+Test(udprequest, no_reply_times_out)
+{
+    long long elapsed = request_must_fail(PEER_SILENT, 16, 300, ETIMEDOUT,
+                                          "the server never answers", "ETIMEDOUT");
+    cr_assert_geq(elapsed, 250, "gave up after %lld ms, before the 300 ms timeout",
+                  elapsed);
 }
 
 Test(udprequest, reply_too_long_is_emsgsize)
 {
-    uint16_t port;
-    int stop;
-    pid_t peer = start_peer(PEER_LONG, 1, &port, &stop);
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
-    char reply[10];
-    errno = 0;
-    cr_assert_eq(udp_request("127.0.0.1", port, "q", 1, reply, sizeof reply, 5000), -1,
-                 "a 100-byte reply does not fit in 10 bytes");
-    cr_assert_eq(errno, EMSGSIZE, "errno %s, expected EMSGSIZE (MSG_TRUNC tells)",
-                 strerror(errno));
-    cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "the socket must be closed");
-    end_peer(peer, stop);
+    request_must_fail(PEER_LONG, 10, 5000, EMSGSIZE,
+                      "a 100-byte reply does not fit in 10 bytes",
+                      "EMSGSIZE (MSG_TRUNC tells)");
 }
 
 Test(udprequest, ignores_other_senders)
@@ -626,12 +630,10 @@ Test(udprequest, bad_arguments_are_einval)
                {"127.0.0.1", NULL, 1, buf, 4, 100}, {"127.0.0.1", "x", 1, NULL, 4, 100},
                {"127.0.0.1", "x", 1, buf, 4, 0},    {"127.0.0.1", "x", 1, buf, 4, -5}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(udp_request(bad[i].host, 9, bad[i].req, bad[i].len, bad[i].reply,
-                                 bad[i].cap, bad[i].timeout),
-                     -1, "case %zu must fail", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s, expected EINVAL", i,
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL,
+                          udp_request(bad[i].host, 9, bad[i].req, bad[i].len,
+                                      bad[i].reply, bad[i].cap, bad[i].timeout),
+                          "case %zu must fail", i);
     }
 }
 
@@ -671,9 +673,7 @@ static void expect_no_ipv6(void)
 {
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(tcp_listen6(0, 4, NULL), -1, "this kernel has no IPv6");
-    cr_assert_eq(errno, EAFNOSUPPORT, "errno %s, expected EAFNOSUPPORT", strerror(errno));
+    IPCT_ASSERT_FAILS(EAFNOSUPPORT, tcp_listen6(0, 4, NULL), "this kernel has no IPv6");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0);
 }
 
@@ -813,9 +813,8 @@ Test(ipv6, listener_claims_the_ipv4_port)
 
 Test(ipv6, listener_bad_backlog_is_einval)
 {
-    errno = 0;
-    cr_assert_eq(tcp_listen6(0, -1, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "errno %s, expected EINVAL", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, tcp_listen6(0, -1, NULL),
+                      "tcp_listen6(0, -1, NULL) must fail with EINVAL");
 }
 
 /* A dual-stack listener made by the test itself (not by tcp_listen6). */
@@ -874,12 +873,21 @@ Test(ipv6, accept_from_names_each_family)
     close(l6);
 }
 
+/* A loopback listener with this backlog (returned, its port in *port) and an IPv4
+ * client connected to it (*c) that nobody has accepted yet. */
+static int listener_with_client(int backlog, uint16_t *port, int *c)
+{
+    int l = th_listener(backlog, port);
+    *c = connect_to(AF_INET, *port);
+    cr_assert_geq(*c, 0, "connect: %s", strerror(errno));
+    return l;
+}
+
 Test(ipv6, accept_from_small_buffer_is_enospc)
 {
     uint16_t port;
-    int l = th_listener(4, &port);
-    int c = connect_to(AF_INET, port);
-    cr_assert_geq(c, 0);
+    int c;
+    int l = listener_with_client(4, &port, &c);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     char host[9]; /* "127.0.0.1" is 9 characters: no room for the NUL */
@@ -910,14 +918,12 @@ Test(ipv6, accept_from_bad_arguments)
     /* A client waits, so a solution that accepts before checking host
        does not block: it must close that connection again. */
     uint16_t port;
-    int l = th_listener(1, &port);
-    int c = connect_to(AF_INET, port);
-    cr_assert_geq(c, 0);
+    int c;
+    int l = listener_with_client(1, &port, &c);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(accept_from(l, NULL, 16, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "host NULL: errno %s, expected EINVAL", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, accept_from(l, NULL, 16, NULL),
+                      "host NULL: accept_from(l, NULL, 16, NULL) must fail with EINVAL");
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "nothing may be left open");
     close(c);
     close(l);

@@ -64,12 +64,21 @@ static pid_t spawn_server(pid_t (*start)(int listener), uint16_t *port)
     return server;
 }
 
-Test(halfclose, request_reply_half_closes)
+/* connect_to_server - spawn_server(start), then a client connected to it (asserted):
+ * returns the client's fd, the server's pid in *server. */
+static int connect_to_server(pid_t (*start)(int listener), pid_t *server)
 {
     uint16_t port;
-    pid_t server = spawn_server(start_counting_server, &port);
+    *server = spawn_server(start, &port);
     int fd = th_connect(port);
     cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    return fd;
+}
+
+Test(halfclose, request_reply_half_closes)
+{
+    pid_t server;
+    int fd = connect_to_server(start_counting_server, &server);
     char reply[64] = "";
     ssize_t n = request_reply(fd, "hello, server", 13, reply, sizeof reply - 1);
     cr_assert_geq(n, 0, "request_reply: %s", strerror(errno));
@@ -82,14 +91,11 @@ Test(halfclose, request_reply_half_closes)
 
 Test(halfclose, reply_too_long_is_emsgsize)
 {
-    uint16_t port;
-    pid_t server = spawn_server(start_counting_server, &port);
-    int fd = th_connect(port);
+    pid_t server;
+    int fd = connect_to_server(start_counting_server, &server);
     char reply[4];
-    errno = 0;
-    cr_assert_eq(request_reply(fd, "abc", 3, reply, sizeof reply), -1,
-                 "\"got 3 bytes\" does not fit in 4 bytes");
-    cr_assert_eq(errno, EMSGSIZE);
+    IPCT_ASSERT_FAILS(EMSGSIZE, request_reply(fd, "abc", 3, reply, sizeof reply),
+                      "\"got 3 bytes\" does not fit in 4 bytes");
     close(fd);
     cr_assert_eq(ipct_wait_exit(server, 5000), 0);
 }
@@ -114,10 +120,8 @@ static pid_t start_upper_server(int listener)
 
 Test(halfclose, upper_server_answers_at_eof)
 {
-    uint16_t port;
-    pid_t server = spawn_server(start_upper_server, &port);
-    int fd = th_connect(port);
-    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    pid_t server;
+    int fd = connect_to_server(start_upper_server, &server);
     cr_assert_eq(ipct_send_all(fd, "Mixed Case 123", 14), 0);
     cr_assert_eq(shutdown(fd, SHUT_WR), 0);
     char reply[32];
@@ -150,9 +154,8 @@ Test(halfclose, upper_server_talks_to_socat)
 
 Test(halfclose, upper_server_refuses_too_much)
 {
-    uint16_t port;
-    pid_t server = spawn_server(start_upper_server, &port);
-    int fd = th_connect(port);
+    pid_t server;
+    int fd = connect_to_server(start_upper_server, &server);
     char *big = malloc(UPPER_MAX + 1);
     cr_assert_not_null(big);
     memset(big, 'a', UPPER_MAX + 1);

@@ -189,16 +189,31 @@ static void fake_setup(enum fake_mode mode, long at)
 
 /* ---- results ----------------------------------------------------------------------- */
 
+/*
+ * timed_pipe_bench - run bench (bench_throughput or bench_latency, named what) over a
+ * pipe with msg_size and count into *res, poisoned first (0xff bytes) so a field it
+ * leaves unset shows; it must return 0. Returns the call's wall time in seconds.
+ */
+static double timed_pipe_bench(int (*bench)(const struct ipc_ops *, size_t, size_t,
+                                            struct bench_result *),
+                               const char *what, size_t msg_size, size_t count,
+                               struct bench_result *res)
+{
+    memset(res, 0xff, sizeof *res);
+    errno = 0;
+    double wall = ph_now();
+    int rc = bench(ph_pipe_ops(), msg_size, count, res);
+    wall = ph_now() - wall;
+    cr_assert_eq(rc, 0, "%s(pipe, %zu, %zu): %s", what, msg_size, count, strerror(errno));
+    return wall;
+}
+
 Test(bench, throughput_fills_the_result)
 {
     size_t count = ipct_under_valgrind() ? 200 : 2000;
     struct bench_result res;
-    memset(&res, 0xff, sizeof res);
-    errno = 0;
-    double wall = ph_now();
-    int rc = bench_throughput(ph_pipe_ops(), 4096, count, &res);
-    wall = ph_now() - wall;
-    cr_assert_eq(rc, 0, "bench_throughput(pipe, 4096, %zu): %s", count, strerror(errno));
+    double wall =
+        timed_pipe_bench(bench_throughput, "bench_throughput", 4096, count, &res);
     cr_assert_str_eq(res.name, "pipe", "name is ops->name");
     cr_assert_eq(res.msg_size, 4096);
     cr_assert_eq(res.messages, count,
@@ -222,12 +237,7 @@ Test(bench, latency_fills_the_result)
 {
     size_t count = ipct_under_valgrind() ? 100 : 2000;
     struct bench_result res;
-    memset(&res, 0xff, sizeof res);
-    errno = 0;
-    double wall = ph_now();
-    int rc = bench_latency(ph_pipe_ops(), 64, count, &res);
-    wall = ph_now() - wall;
-    cr_assert_eq(rc, 0, "bench_latency(pipe, 64, %zu): %s", count, strerror(errno));
+    double wall = timed_pipe_bench(bench_latency, "bench_latency", 64, count, &res);
     cr_assert_str_eq(res.name, "pipe");
     cr_assert_eq(res.msg_size, 64);
     cr_assert_eq(res.messages, count,
@@ -322,10 +332,9 @@ Test(bench, failing_open_errno_is_returned)
 {
     fails_cleanly(FAKE_OPEN_FAILS, 0, EMFILE, "open fails with EMFILE");
     struct bench_result res;
-    errno = 0;
-    cr_assert_eq(bench_latency(&fake_ops, 64, 10, &res), -1);
-    cr_assert_eq(errno, EMFILE, "bench_latency: errno %s, expected EMFILE",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(
+        EMFILE, bench_latency(&fake_ops, 64, 10, &res),
+        "bench_latency: bench_latency(&fake_ops, 64, 10, &res) must fail with EMFILE");
     cr_assert_eq(ipct_children_left(), 0);
 }
 
@@ -354,11 +363,9 @@ Test(bench, bad_arguments_are_einval)
             {&fake_ops, IPC_MAX_MSG + 1, 10, &res, "msg_size IPC_MAX_MSG + 1"},
         };
         for (size_t j = 0; j < sizeof bad / sizeof bad[0]; j++) {
-            errno = 0;
-            cr_assert_eq(fns[i].fn(bad[j].ops, bad[j].msg_size, bad[j].count, bad[j].out),
-                         -1, "%s with %s must fail", fns[i].name, bad[j].why);
-            cr_assert_eq(errno, EINVAL, "%s with %s: errno %s, expected EINVAL",
-                         fns[i].name, bad[j].why, strerror(errno));
+            IPCT_ASSERT_FAILS(
+                EINVAL, fns[i].fn(bad[j].ops, bad[j].msg_size, bad[j].count, bad[j].out),
+                "%s with %s must fail", fns[i].name, bad[j].why);
         }
     }
     cr_assert_eq(fk->a_sends + fk->b_recvs, 0,

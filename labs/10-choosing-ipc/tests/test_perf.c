@@ -96,51 +96,40 @@ static void require_ratio(enum ipc_kind kind, enum ph_base base, size_t msg_size
             ph_kind_name(kind), size, tried, a, need);
 }
 
+/*
+ * RATIO_TEST(suite, name, kind, base, size, count, need) defines Test(suite, name):
+ * require_ratio(kind, base, size, count, need). One line a test, so the thresholds
+ * read as the table they are.
+ */
+#define RATIO_TEST(suite, name, kind, base, size, count, need)                           \
+    Test(suite, name)                                                                    \
+    {                                                                                    \
+        require_ratio(kind, base, size, count, need);                                    \
+    }
+
 /* ---- gate: what a correct, cache-aware ring reaches ---------------------------- */
 
-Test(gate, spin_ring_2x_pipe_at_4k)
-{
-    require_ratio(IPC_SPIN_RING, PH_PIPE, 4096, COUNT_4K, 2.0);
-}
+RATIO_TEST(gate, spin_ring_2x_pipe_at_4k, IPC_SPIN_RING, PH_PIPE, 4096, COUNT_4K, 2.0)
 
-Test(gate, spin_ring_4x_pipe_at_64b)
-{
-    require_ratio(IPC_SPIN_RING, PH_PIPE, 64, COUNT_64B, 4.0);
-}
+RATIO_TEST(gate, spin_ring_4x_pipe_at_64b, IPC_SPIN_RING, PH_PIPE, 64, COUNT_64B, 4.0)
 
-Test(gate, spin_ring_4pct_memcpy_at_4k)
-{
-    require_ratio(IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K, 0.04);
-}
+RATIO_TEST(gate, spin_ring_4pct_memcpy_at_4k, IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K,
+           0.04)
 
-Test(gate, block_ring_1_3x_pipe_at_4k)
-{
-    require_ratio(IPC_BLOCK_RING, PH_PIPE, 4096, COUNT_4K, 1.3);
-}
+RATIO_TEST(gate, block_ring_1_3x_pipe_at_4k, IPC_BLOCK_RING, PH_PIPE, 4096, COUNT_4K, 1.3)
 
-Test(gate, spin_ring_rtt_4x_cache_line)
-{
-    require_ratio(IPC_SPIN_RING, PH_LINE, 64, COUNT_RTT, 4.0);
-}
+RATIO_TEST(gate, spin_ring_rtt_4x_cache_line, IPC_SPIN_RING, PH_LINE, 64, COUNT_RTT, 4.0)
 
 /* ---- ambitious: a ring tuned further (cached indices, batching, alignment) ------ */
 
-Test(ambitious, spin_ring_3_5x_pipe_at_4k)
-{
-    require_ratio(IPC_SPIN_RING, PH_PIPE, 4096, COUNT_4K, 3.5);
-}
+RATIO_TEST(ambitious, spin_ring_3_5x_pipe_at_4k, IPC_SPIN_RING, PH_PIPE, 4096, COUNT_4K,
+           3.5)
 
-Test(ambitious, spin_ring_8x_pipe_at_64b)
-{
-    require_ratio(IPC_SPIN_RING, PH_PIPE, 64, COUNT_64B, 8.0);
-}
+RATIO_TEST(ambitious, spin_ring_8x_pipe_at_64b, IPC_SPIN_RING, PH_PIPE, 64, COUNT_64B,
+           8.0)
 
-Test(ambitious, spin_ring_6pct_memcpy_at_4k)
-{
-    require_ratio(IPC_SPIN_RING, PH_MEMCPY, 4096, COUNT_4K, 0.06);
-}
+RATIO_TEST(ambitious, spin_ring_6pct_memcpy_at_4k, IPC_SPIN_RING, PH_MEMCPY, 4096,
+           COUNT_4K, 0.06)
 
-Test(ambitious, spin_ring_rtt_2_5x_cache_line)
-{
-    require_ratio(IPC_SPIN_RING, PH_LINE, 64, COUNT_RTT, 2.5);
-}
+RATIO_TEST(ambitious, spin_ring_rtt_2_5x_cache_line, IPC_SPIN_RING, PH_LINE, 64,
+           COUNT_RTT, 2.5)

@@ -115,29 +115,26 @@ Test(report, small_buffer_is_enospc)
     expect_row(want, sizeof want, &ring_row, &pipe_row);
     size_t need = strlen(want) + 1;
     memset(buf, '#', sizeof buf);
-    errno = 0;
-    cr_assert_eq(report_row(buf, need - 1, &ring_row, &pipe_row), -1,
-                 "a %zu-byte row does not fit in %zu bytes (the NUL needs one)", need - 1,
-                 need - 1);
-    cr_assert_eq(errno, ENOSPC, "errno %s, expected ENOSPC", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOSPC, report_row(buf, need - 1, &ring_row, &pipe_row),
+                      "a %zu-byte row does not fit in %zu bytes (the NUL needs one)",
+                      need - 1, need - 1);
     cr_assert_str_eq(buf, "", "after ENOSPC buf is \"\", not a cut row");
     memset(buf, '#', sizeof buf);
-    errno = 0;
-    cr_assert_eq(report_row(buf, 10, &ring_row, &pipe_row), -1);
-    cr_assert_eq(errno, ENOSPC);
+    IPCT_ASSERT_FAILS(ENOSPC, report_row(buf, 10, &ring_row, &pipe_row),
+                      "report_row(buf, 10, &ring_row, &pipe_row) must fail with ENOSPC");
     cr_assert_str_eq(buf, "");
     cr_assert_eq(report_row(buf, need, &ring_row, &pipe_row), (int)need - 1,
                  "exactly enough room must work: %s", strerror(errno));
     cr_assert_str_eq(buf, want);
-    errno = 0;
-    cr_assert_eq(report_row(NULL, 64, &ring_row, &pipe_row), -1);
-    cr_assert_eq(errno, EINVAL, "NULL buf: errno %s, expected EINVAL", strerror(errno));
-    errno = 0;
-    cr_assert_eq(report_row(buf, sizeof buf, NULL, &pipe_row), -1);
-    cr_assert_eq(errno, EINVAL, "NULL row: errno %s, expected EINVAL", strerror(errno));
-    errno = 0;
-    cr_assert_eq(report_row(buf, sizeof buf, &ring_row, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "NULL base: errno %s, expected EINVAL", strerror(errno));
+    IPCT_ASSERT_FAILS(
+        EINVAL, report_row(NULL, 64, &ring_row, &pipe_row),
+        "NULL buf: report_row(NULL, 64, &ring_row, &pipe_row) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(
+        EINVAL, report_row(buf, sizeof buf, NULL, &pipe_row),
+        "NULL row: report_row(buf, sizeof buf, NULL, &pipe_row) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(
+        EINVAL, report_row(buf, sizeof buf, &ring_row, NULL),
+        "NULL base: report_row(buf, sizeof buf, &ring_row, NULL) must fail with EINVAL");
 }
 
 /* ---- report_fastest ---------------------------------------------------------------- */
@@ -350,12 +347,11 @@ Test(report, print_bad_arguments_are_einval)
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);
     cr_assert_not_null(f);
-    errno = 0;
-    cr_assert_eq(report_print(NULL, table, NTABLE), -1);
-    cr_assert_eq(errno, EINVAL, "out NULL: errno %s, expected EINVAL", strerror(errno));
-    errno = 0;
-    cr_assert_eq(report_print(f, NULL, 2), -1);
-    cr_assert_eq(errno, EINVAL, "rows NULL: errno %s, expected EINVAL", strerror(errno));
+    IPCT_ASSERT_FAILS(
+        EINVAL, report_print(NULL, table, NTABLE),
+        "out NULL: report_print(NULL, table, NTABLE) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, report_print(f, NULL, 2),
+                      "rows NULL: report_print(f, NULL, 2) must fail with EINVAL");
     fclose(f);
     free(text);
 }

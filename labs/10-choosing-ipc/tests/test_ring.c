@@ -27,40 +27,39 @@ struct ring_api {
     int (*destroy)(void *r); /* NULL: nothing to destroy */
 };
 
-static int spin_init_v(void *r, uint32_t s, uint32_t z)
-{
-    return spin_ring_init(r, s, z);
-}
-static int spin_push_v(void *r, const void *m, uint32_t len)
-{
-    return spin_ring_try_push(r, m, len);
-}
-static ssize_t spin_pop_v(void *r, void *b, uint32_t cap)
-{
-    return spin_ring_try_pop(r, b, cap);
-}
-static int block_init_v(void *r, uint32_t s, uint32_t z)
-{
-    return block_ring_init(r, s, z);
-}
-static int block_push_v(void *r, const void *m, uint32_t len)
-{
-    return block_ring_push(r, m, len);
-}
-static ssize_t block_pop_v(void *r, void *b, uint32_t cap)
-{
-    return block_ring_pop(r, b, cap);
-}
+/*
+ * RING_ADAPTERS(ring, push, pop) defines ring_init_v, ring_push_v and ring_pop_v: the
+ * ring's init, push and pop taking the ring as void *, so that one struct ring_api
+ * can hold either ring's functions without calling through a mismatched pointer type.
+ */
+#define RING_ADAPTERS(ring, push, pop)                                                   \
+    static int ring##_init_v(void *r, uint32_t s, uint32_t z)                            \
+    {                                                                                    \
+        return ring##_init(r, s, z);                                                     \
+    }                                                                                    \
+    static int ring##_push_v(void *r, const void *m, uint32_t len)                       \
+    {                                                                                    \
+        return push(r, m, len);                                                          \
+    }                                                                                    \
+    static ssize_t ring##_pop_v(void *r, void *b, uint32_t cap)                          \
+    {                                                                                    \
+        return pop(r, b, cap);                                                           \
+    }
+
+RING_ADAPTERS(spin_ring, spin_ring_try_push, spin_ring_try_pop)
+RING_ADAPTERS(block_ring, block_ring_push, block_ring_pop)
+
 static int block_destroy_v(void *r)
 {
     return block_ring_destroy(r);
 }
 
-static const struct ring_api spin_api = {"spin_ring", spin_ring_bytes, spin_init_v,
-                                         spin_push_v, spin_pop_v,      NULL};
-static const struct ring_api block_api = {"block_ring", block_ring_bytes,
-                                          block_init_v, block_push_v,
-                                          block_pop_v,  block_destroy_v};
+static const struct ring_api spin_api = {"spin_ring",      spin_ring_bytes,
+                                         spin_ring_init_v, spin_ring_push_v,
+                                         spin_ring_pop_v,  NULL};
+static const struct ring_api block_api = {"block_ring",      block_ring_bytes,
+                                          block_ring_init_v, block_ring_push_v,
+                                          block_ring_pop_v,  block_destroy_v};
 
 /* A new ring of this geometry in shared memory; *bytes is its size (for munmap). */
 static void *new_ring(const struct ring_api *api, uint32_t slots, uint32_t slot_size,
@@ -101,24 +100,16 @@ static void rejects_bad_geometry(const struct ring_api *api)
                      "%s_bytes(%u, %u) must be 0: slots is a power of two in 2..2^20, "
                      "slot_size in 1..2^20",
                      api->name, bad[i].slots, bad[i].slot_size);
-        errno = 0;
-        cr_assert_eq(api->init(mem, bad[i].slots, bad[i].slot_size), -1,
-                     "%s_init(r, %u, %u) must fail", api->name, bad[i].slots,
-                     bad[i].slot_size);
-        cr_assert_eq(errno, EINVAL, "%s_init(r, %u, %u): errno %s, expected EINVAL",
-                     api->name, bad[i].slots, bad[i].slot_size, strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, api->init(mem, bad[i].slots, bad[i].slot_size),
+                          "%s_init(r, %u, %u) must fail", api->name, bad[i].slots,
+                          bad[i].slot_size);
     }
-    errno = 0;
-    cr_assert_eq(api->init(NULL, 4, 64), -1, "%s_init(NULL, ...) must fail", api->name);
-    cr_assert_eq(errno, EINVAL, "%s_init(NULL): errno %s, expected EINVAL", api->name,
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, api->init(NULL, 4, 64), "%s_init(NULL, ...) must fail",
+                      api->name);
     for (int off = 8; off < 64; off += 24) {
-        errno = 0;
-        cr_assert_eq(api->init(mem + off, 4, 64), -1,
-                     "%s_init at an address 64-byte aligned + %d must fail", api->name,
-                     off);
-        cr_assert_eq(errno, EINVAL, "%s_init misaligned: errno %s, expected EINVAL",
-                     api->name, strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, api->init(mem + off, 4, 64),
+                          "%s_init at an address 64-byte aligned + %d must fail",
+                          api->name, off);
     }
     /* The limits themselves are valid. */
     cr_assert_gt(api->bytes(2, 1), 0, "%s_bytes(2, 1): the smallest ring is valid",
@@ -170,11 +161,8 @@ static void oversize_push_is_emsgsize(const struct ring_api *api)
     ph_fill(msg, sizeof msg, 1);
     uint32_t bad[] = {65, 128, UINT32_MAX};
     for (size_t i = 0; i < 3; i++) {
-        errno = 0;
-        cr_assert_eq(api->push(r, msg, bad[i]), -1,
-                     "%s: push of %u bytes into 64-byte slots", api->name, bad[i]);
-        cr_assert_eq(errno, EMSGSIZE, "%s: push of %u bytes: errno %s, expected EMSGSIZE",
-                     api->name, bad[i], strerror(errno));
+        IPCT_ASSERT_FAILS(EMSGSIZE, api->push(r, msg, bad[i]),
+                          "%s: push of %u bytes into 64-byte slots", api->name, bad[i]);
     }
     ph_fill(msg, 64, 2);
     cr_assert_eq(api->push(r, msg, 64), 0, "%s: a message of exactly slot_size fits: %s",
@@ -195,12 +183,9 @@ static void short_buffer_keeps_message(const struct ring_api *api)
     uint32_t caps[] = {39, 1, 0};
     for (size_t i = 0; i < 3; i++) {
         memset(buf, 0xaa, sizeof buf);
-        errno = 0;
-        cr_assert_eq(api->pop(r, buf, caps[i]), -1,
-                     "%s: pop of a 40-byte message into %u bytes must fail", api->name,
-                     caps[i]);
-        cr_assert_eq(errno, EMSGSIZE, "%s: pop with cap %u: errno %s, expected EMSGSIZE",
-                     api->name, caps[i], strerror(errno));
+        IPCT_ASSERT_FAILS(EMSGSIZE, api->pop(r, buf, caps[i]),
+                          "%s: pop of a 40-byte message into %u bytes must fail",
+                          api->name, caps[i]);
         for (size_t j = 0; j < sizeof buf; j++)
             cr_assert_eq(buf[j], 0xaa,
                          "%s: a failed pop must not write into buf (byte %zu)", api->name,
@@ -319,6 +304,19 @@ static void flow(bool block, void *r, uint32_t slot_size, uint64_t n, bool waiti
 /* ---- spin: exercise 2
  * ------------------------------------------------------------------- */
 
+/* flow_through_new_ring - flow n messages (n_valgrind under valgrind, where each
+ * costs far more) through a new ring of api's kind and this geometry, then free it. */
+static void flow_through_new_ring(const struct ring_api *api, uint32_t slots,
+                                  uint32_t slot_size, uint64_t n, uint64_t n_valgrind,
+                                  bool waiting)
+{
+    size_t bytes;
+    void *r = new_ring(api, slots, slot_size, &bytes);
+    flow(api == &block_api, r, slot_size, ipct_under_valgrind() ? n_valgrind : n,
+         waiting);
+    free_ring(api, r, bytes);
+}
+
 Test(spin, init_rejects_bad_geometry)
 {
     rejects_bad_geometry(&spin_api);
@@ -352,17 +350,13 @@ Test(spin, full_ring_is_eagain)
             cr_assert_eq(spin_ring_try_push(r, msg, 32), 0,
                          "push %u into a %u-slot ring: %s (every slot holds a message)",
                          i, slots[s], strerror(errno));
-        errno = 0;
-        cr_assert_eq(spin_ring_try_push(r, msg, 32), -1,
-                     "a full %u-slot ring takes no more", slots[s]);
-        cr_assert_eq(errno, EAGAIN, "push on a full ring: errno %s, expected EAGAIN",
-                     strerror(errno));
+        IPCT_ASSERT_FAILS(EAGAIN, spin_ring_try_push(r, msg, 32),
+                          "a full %u-slot ring takes no more", slots[s]);
         cr_assert_eq(spin_ring_try_pop(r, msg, 32), 32);
         cr_assert_eq(spin_ring_try_push(r, msg, 32), 0, "one pop frees one slot: %s",
                      strerror(errno));
-        errno = 0;
-        cr_assert_eq(spin_ring_try_push(r, msg, 32), -1);
-        cr_assert_eq(errno, EAGAIN);
+        IPCT_ASSERT_FAILS(EAGAIN, spin_ring_try_push(r, msg, 32),
+                          "spin_ring_try_push(r, msg, 32) must fail with EAGAIN");
         munmap(r, bytes);
     }
 }
@@ -372,15 +366,10 @@ Test(spin, empty_ring_is_eagain)
     size_t bytes;
     struct spin_ring *r = new_ring(&spin_api, 4, 32, &bytes);
     unsigned char buf[32];
-    errno = 0;
-    cr_assert_eq(spin_ring_try_pop(r, buf, 32), -1, "a new ring is empty");
-    cr_assert_eq(errno, EAGAIN, "pop on an empty ring: errno %s, expected EAGAIN",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EAGAIN, spin_ring_try_pop(r, buf, 32), "a new ring is empty");
     cr_assert_eq(spin_ring_try_push(r, "x", 1), 0, "push: %s", strerror(errno));
     cr_assert_eq(spin_ring_try_pop(r, buf, 32), 1);
-    errno = 0;
-    cr_assert_eq(spin_ring_try_pop(r, buf, 32), -1, "the ring is empty again");
-    cr_assert_eq(errno, EAGAIN);
+    IPCT_ASSERT_FAILS(EAGAIN, spin_ring_try_pop(r, buf, 32), "the ring is empty again");
     munmap(r, bytes);
 }
 
@@ -391,11 +380,8 @@ Test(spin, oversize_push_is_emsgsize)
     size_t bytes;
     struct spin_ring *r = new_ring(&spin_api, 2, 16, &bytes);
     unsigned char msg[17] = {0};
-    errno = 0;
-    cr_assert_eq(spin_ring_push(r, msg, 17), -1,
-                 "spin_ring_push of 17 bytes into 16-byte slots");
-    cr_assert_eq(errno, EMSGSIZE, "spin_ring_push: errno %s, expected EMSGSIZE",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EMSGSIZE, spin_ring_push(r, msg, 17),
+                      "spin_ring_push of 17 bytes into 16-byte slots");
     munmap(r, bytes);
 }
 
@@ -406,10 +392,8 @@ Test(spin, short_buffer_is_emsgsize_and_keeps)
     struct spin_ring *r = new_ring(&spin_api, 2, 16, &bytes);
     unsigned char buf[16];
     cr_assert_eq(spin_ring_try_push(r, "0123456789", 10), 0);
-    errno = 0;
-    cr_assert_eq(spin_ring_pop(r, buf, 9), -1, "spin_ring_pop of 10 bytes into 9");
-    cr_assert_eq(errno, EMSGSIZE, "spin_ring_pop: errno %s, expected EMSGSIZE",
-                 strerror(errno));
+    IPCT_ASSERT_FAILS(EMSGSIZE, spin_ring_pop(r, buf, 9),
+                      "spin_ring_pop of 10 bytes into 9");
     cr_assert_eq(spin_ring_pop(r, buf, 16), 10, "the message stays after EMSGSIZE");
     cr_assert_eq(memcmp(buf, "0123456789", 10), 0);
     munmap(r, bytes);
@@ -461,34 +445,24 @@ Test(spin, wraps_around_many_times)
                 (unsigned long long)buf[0]);
         }
     }
-    errno = 0;
-    cr_assert_eq(spin_ring_try_pop(r, buf, 16), -1);
-    cr_assert_eq(errno, EAGAIN);
+    IPCT_ASSERT_FAILS(EAGAIN, spin_ring_try_pop(r, buf, 16),
+                      "spin_ring_try_pop(r, buf, 16) must fail with EAGAIN");
     munmap(r, bytes);
 }
 
 Test(spin, million_messages_across_fork)
 {
-    size_t bytes;
-    struct spin_ring *r = new_ring(&spin_api, 64, 16, &bytes);
-    flow(false, r, 16, ipct_under_valgrind() ? 10000 : 1000000, true);
-    munmap(r, bytes);
+    flow_through_new_ring(&spin_api, 64, 16, 1000000, 10000, true);
 }
 
 Test(spin, blocking_calls_on_tiny_ring)
 {
-    size_t bytes;
-    struct spin_ring *r = new_ring(&spin_api, 2, 32, &bytes);
-    flow(false, r, 32, ipct_under_valgrind() ? 1000 : 100000, true);
-    munmap(r, bytes);
+    flow_through_new_ring(&spin_api, 2, 32, 100000, 1000, true);
 }
 
 Test(spin, try_calls_across_fork)
 {
-    size_t bytes;
-    struct spin_ring *r = new_ring(&spin_api, 8, 24, &bytes);
-    flow(false, r, 24, ipct_under_valgrind() ? 2000 : 200000, false);
-    munmap(r, bytes);
+    flow_through_new_ring(&spin_api, 8, 24, 200000, 2000, false);
 }
 
 /*
@@ -641,10 +615,13 @@ Test(block, short_buffer_is_emsgsize_and_keeps)
     short_buffer_keeps_message(&block_api);
 }
 
-Test(block, pop_waits_for_push)
+/*
+ * fork_consumer - a child that pops one message from r, which must be the len
+ * bytes of want (else it exits non-zero). Returns its pid once it has said it
+ * started: from then on it is in block_ring_pop, or about to be.
+ */
+static pid_t fork_consumer(struct block_ring *r, const char *want, size_t len)
 {
-    size_t bytes;
-    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
     int ready[2];
     cr_assert_eq(pipe(ready), 0);
     pid_t pid = ipct_fork();
@@ -652,25 +629,40 @@ Test(block, pop_waits_for_push)
         unsigned char buf[64];
         close(ready[0]);
         IPCT_CHILD_CHECK(write(ready[1], "r", 1) == 1);
-        ssize_t n = block_ring_pop(r, buf, sizeof buf);
-        IPCT_CHILD_CHECK(n == 11);
-        IPCT_CHILD_CHECK(memcmp(buf, "hello, ring", 11) == 0);
+        IPCT_CHILD_CHECK(block_ring_pop(r, buf, sizeof buf) == (ssize_t)len);
+        IPCT_CHILD_CHECK(memcmp(buf, want, len) == 0);
         _exit(0);
     }
     close(ready[1]);
     cr_assert(got_byte(ready[0], 5000), "the consumer child did not start");
+    close(ready[0]);
+    return pid;
+}
+
+/* push_to_consumer - push the len bytes of msg: the consumer pid must then take
+ * them and exit 0 within 5 s (still_waiting: what it means when it does not). */
+static void push_to_consumer(struct block_ring *r, pid_t pid, const char *msg, size_t len,
+                             const char *still_waiting)
+{
+    cr_assert_eq(block_ring_push(r, msg, (uint32_t)len), 0, "push: %s", strerror(errno));
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_neq(code, -1, "%s", still_waiting);
+    cr_assert_eq(code, 0, "the consumer got the wrong message (exit %d)", code);
+}
+
+Test(block, pop_waits_for_push)
+{
+    size_t bytes;
+    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
+    pid_t pid = fork_consumer(r, "hello, ring", 11);
     char s = wait_sleeping(pid, 1000); /* most likely asleep by now; not required */
     if (s == 'Z' || s == 0)
         cr_assert_fail(
             "block_ring_pop returned on an empty ring instead of waiting (exit %d)",
             ipct_wait_exit(pid, 0));
-    cr_assert_eq(block_ring_push(r, "hello, ring", 11), 0, "push: %s", strerror(errno));
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1,
-                  "the consumer still waits after a push: wake it (FUTEX_WAKE or "
-                  "sem_post) after publishing the message");
-    cr_assert_eq(code, 0, "the waiting pop got the wrong message (exit %d)", code);
-    close(ready[0]);
+    push_to_consumer(r, pid, "hello, ring", 11,
+                     "the consumer still waits after a push: wake it (FUTEX_WAKE or "
+                     "sem_post) after publishing the message");
     free_ring(&block_api, r, bytes);
 }
 
@@ -704,25 +696,9 @@ Test(block, idle_consumer_sleeps)
 {
     size_t bytes;
     struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
-    int ready[2];
-    cr_assert_eq(pipe(ready), 0);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        unsigned char buf[64];
-        close(ready[0]);
-        IPCT_CHILD_CHECK(write(ready[1], "r", 1) == 1);
-        IPCT_CHILD_CHECK(block_ring_pop(r, buf, sizeof buf) == 5);
-        IPCT_CHILD_CHECK(memcmp(buf, "wake!", 5) == 0);
-        _exit(0);
-    }
-    close(ready[1]);
-    cr_assert(got_byte(ready[0], 5000), "the consumer child did not start");
+    pid_t pid = fork_consumer(r, "wake!", 5); /* started: it pops from an empty ring */
     require_asleep(pid, "consumer waiting on an empty ring");
-    cr_assert_eq(block_ring_push(r, "wake!", 5), 0, "push: %s", strerror(errno));
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1, "a push did not wake the sleeping consumer");
-    cr_assert_eq(code, 0, "the consumer got the wrong message (exit %d)", code);
-    close(ready[0]);
+    push_to_consumer(r, pid, "wake!", 5, "a push did not wake the sleeping consumer");
     free_ring(&block_api, r, bytes);
 }
 /* $end idle_consumer_sleeps */
@@ -767,10 +743,7 @@ Test(block, idle_producer_sleeps_when_full)
 
 Test(block, hundred_thousand_messages_in_order)
 {
-    size_t bytes;
-    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
-    flow(true, r, 64, ipct_under_valgrind() ? 1000 : 100000, true);
-    free_ring(&block_api, r, bytes);
+    flow_through_new_ring(&block_api, 4, 64, 100000, 1000, true);
 }
 
 Test(block, destroy_succeeds)

@@ -35,6 +35,17 @@ static const struct ipc_ops *ops_of(enum ipc_kind kind)
     return ops;
 }
 
+/* open_chan - ops->open of a channel for msg_size-byte messages (asserted: 0 and a
+ * channel stored), returned. */
+static struct ipc_chan *open_chan(const struct ipc_ops *ops, size_t msg_size)
+{
+    struct ipc_chan *c = NULL;
+    int rc = ops->open(&c, msg_size);
+    cr_assert_eq(rc, 0, "%s: open(&c, %zu): %s", ops->name, msg_size, strerror(errno));
+    cr_assert_not_null(c, "%s: open returned 0 but stored no channel", ops->name);
+    return c;
+}
+
 /* The seed of message k of direction dir (0: A->B, 1: B->A) at msg_size. */
 static uint64_t seed_of(int dir, size_t k, size_t msg_size)
 {
@@ -48,10 +59,7 @@ static uint64_t seed_of(int dir, size_t k, size_t msg_size)
 static void exchange(const struct ipc_ops *ops, size_t msg_size, size_t n, size_t m)
 {
     struct side_b_report *rep = ph_shared(sizeof *rep);
-    struct ipc_chan *c = NULL;
-    int rc = ops->open(&c, msg_size);
-    cr_assert_eq(rc, 0, "%s: open(&c, %zu): %s", ops->name, msg_size, strerror(errno));
-    cr_assert_not_null(c, "%s: open returned 0 but stored no channel", ops->name);
+    struct ipc_chan *c = open_chan(ops, msg_size);
 
     pid_t pid = ipct_fork();
     if (pid == 0) {
@@ -184,11 +192,8 @@ Test(transport, bad_msg_size_is_einval)
             char leaked[256];
             struct ipc_chan *c = NULL;
             ipct_fd_snapshot(&before);
-            errno = 0;
-            cr_assert_eq(ops->open(&c, bad[i]), -1, "%s: open(&c, %zu) must fail",
-                         ops->name, bad[i]);
-            cr_assert_eq(errno, EINVAL, "%s: open(&c, %zu): errno %s, expected EINVAL",
-                         ops->name, bad[i], strerror(errno));
+            IPCT_ASSERT_FAILS(EINVAL, ops->open(&c, bad[i]),
+                              "%s: open(&c, %zu) must fail", ops->name, bad[i]);
             cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                          "%s: a failed open leaves nothing open: %s", ops->name, leaked);
         }
@@ -199,16 +204,11 @@ Test(transport, bad_side_is_einval)
 {
     for (int k = 0; k < IPC_NKINDS; k++) {
         const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
-        struct ipc_chan *c = NULL;
-        cr_assert_eq(ops->open(&c, 64), 0, "%s: open(&c, 64): %s", ops->name,
-                     strerror(errno));
+        struct ipc_chan *c = open_chan(ops, 64);
         int bad[] = {2, -1, 7};
         for (size_t i = 0; i < 3; i++) {
-            errno = 0;
-            cr_assert_eq(ops->attach(c, (enum ipc_side)bad[i]), -1,
-                         "%s: attach(c, %d) must fail", ops->name, bad[i]);
-            cr_assert_eq(errno, EINVAL, "%s: attach(c, %d): errno %s, expected EINVAL",
-                         ops->name, bad[i], strerror(errno));
+            IPCT_ASSERT_FAILS(EINVAL, ops->attach(c, (enum ipc_side)bad[i]),
+                              "%s: attach(c, %d) must fail", ops->name, bad[i]);
         }
         /* Like a failed system call, a rejected attach changes nothing. */
         cr_assert_eq(ops->attach(c, SIDE_A), 0,
@@ -225,10 +225,8 @@ Test(transport, open_close_leaves_no_fd)
         for (int col = 0; col < NCOLS; col++) {
             struct ipct_fdset before;
             char leaked[256];
-            struct ipc_chan *c = NULL;
             ipct_fd_snapshot(&before);
-            cr_assert_eq(ops->open(&c, col_msg_size[col]), 0, "%s: open(&c, %zu): %s",
-                         ops->name, col_msg_size[col], strerror(errno));
+            struct ipc_chan *c = open_chan(ops, col_msg_size[col]);
             cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(c, SIDE_A): %s",
                          ops->name, strerror(errno));
             ops->close(c);
@@ -322,8 +320,7 @@ Test(transport, posix_mq_leaves_no_name)
     int nb = mqueue_names(before, 256);
     if (nb < 0)
         cr_skip_test("/dev/mqueue is not mounted here");
-    struct ipc_chan *c = NULL;
-    cr_assert_eq(ops->open(&c, 64), 0, "posix-mq: open(&c, 64): %s", strerror(errno));
+    struct ipc_chan *c = open_chan(ops, 64);
     int na = mqueue_names(after, 256);
     for (int i = 0; i < na; i++) {
         bool old = false;
@@ -345,12 +342,31 @@ Test(transport, posix_mq_leaves_no_name)
 static const enum ipc_kind eof_kinds[] = {IPC_PIPE, IPC_UNIX_STREAM, IPC_UNIX_SEQPACKET,
                                           IPC_TCP};
 
+/*
+ * fork_recv_at_eof - a child that attaches c as side and calls recv once, where the
+ * peer is gone or going: it exits 0 when recv failed with EPIPE, 10 when it returned
+ * 0 (a message that never was), 11 on another error. Returns its pid.
+ */
+static pid_t fork_recv_at_eof(const struct ipc_ops *ops, struct ipc_chan *c,
+                              enum ipc_side side)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        unsigned char buf[64];
+        IPCT_CHILD_CHECK(ops->attach(c, side) == 0);
+        int rc = ops->recv(c, buf);
+        int err = errno;
+        ops->close(c);
+        _exit(rc == 0 ? 10 : err == EPIPE ? 0 : 11);
+    }
+    return pid;
+}
+
 Test(transport, recv_after_peer_exit_is_epipe)
 {
     for (size_t i = 0; i < sizeof eof_kinds / sizeof eof_kinds[0]; i++) {
         const struct ipc_ops *ops = ops_of(eof_kinds[i]);
-        struct ipc_chan *c = NULL;
-        cr_assert_eq(ops->open(&c, 64), 0, "%s: open: %s", ops->name, strerror(errno));
+        struct ipc_chan *c = open_chan(ops, 64);
         /* Side B attaches, closes and leaves. */
         pid_t b = ipct_fork();
         if (b == 0) {
@@ -363,15 +379,7 @@ Test(transport, recv_after_peer_exit_is_epipe)
         /* Side A receives in a child, so a recv that never returns cannot hang the test;
          * this process closes its copy (a close before attach) so only A holds the link.
          */
-        pid_t a = ipct_fork();
-        if (a == 0) {
-            unsigned char buf[64];
-            IPCT_CHILD_CHECK(ops->attach(c, SIDE_A) == 0);
-            int rc = ops->recv(c, buf);
-            int err = errno;
-            ops->close(c);
-            _exit(rc == 0 ? 10 : err == EPIPE ? 0 : 11);
-        }
+        pid_t a = fork_recv_at_eof(ops, c, SIDE_A);
         ops->close(c);
         int code = ipct_wait_exit(a, 3000);
         cr_assert_neq(code, -1,
@@ -390,17 +398,8 @@ Test(transport, peer_sees_eof_when_side_a_closes)
 {
     for (size_t i = 0; i < sizeof eof_kinds / sizeof eof_kinds[0]; i++) {
         const struct ipc_ops *ops = ops_of(eof_kinds[i]);
-        struct ipc_chan *c = NULL;
-        cr_assert_eq(ops->open(&c, 64), 0, "%s: open: %s", ops->name, strerror(errno));
-        pid_t b = ipct_fork();
-        if (b == 0) {
-            unsigned char buf[64];
-            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
-            int rc = ops->recv(c, buf);
-            int err = errno;
-            ops->close(c);
-            _exit(rc == 0 ? 10 : err == EPIPE ? 0 : 11);
-        }
+        struct ipc_chan *c = open_chan(ops, 64);
+        pid_t b = fork_recv_at_eof(ops, c, SIDE_B);
         cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(SIDE_A): %s", ops->name,
                      strerror(errno));
         ops->close(c);
@@ -419,9 +418,8 @@ Test(transport, side_b_close_leaves_data_for_a)
 {
     for (int k = 0; k < IPC_NKINDS; k++) {
         const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
-        struct ipc_chan *c = NULL;
+        struct ipc_chan *c = open_chan(ops, 64);
         unsigned char buf[64];
-        cr_assert_eq(ops->open(&c, 64), 0, "%s: open: %s", ops->name, strerror(errno));
         /* B sends one message, closes and exits before A even attaches. */
         pid_t b = ipct_fork();
         if (b == 0) {
