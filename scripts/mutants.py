@@ -438,7 +438,7 @@ def main():
     ap = argparse.ArgumentParser(
         prog="scripts/mutants.sh", description="Mutation check of a lab's tests (see the header).")
     ap.add_argument("lab", help="01, 01-pipes or a lab directory")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants at a time (default: CPUs)")
+    ap.add_argument("--jobs", type=int, help="mutants at a time (default: the CPUs; 1 in a lab with speed gates)")
     ap.add_argument("--only", default="", help="operators, comma-separated (" + ", ".join(OPERATORS) + ")")
     ap.add_argument("--function", default="", help="only mutants in these functions (comma-separated)")
     ap.add_argument("--mutant", action="append", default=[], metavar="ID", help="only this mutant (repeatable)")
@@ -477,6 +477,9 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
         return 0
 
+    if a.jobs is None:
+        # Speed gates (perf tests) measure both CPUs: a second mutant beside them would kill by noise.
+        a.jobs = 1 if lab.manifest("--perf").strip() else len(os.sched_getaffinity(0))
     todo = [m for m in chosen if m.id not in lab.marks]
     print("mutants: %s, %d mutants of %s (%d marked equivalent), %d jobs%s" % (
         lab.slug, len(chosen), os.path.relpath(solution, ROOT), len(chosen) - len(todo), a.jobs,
