@@ -6,6 +6,8 @@
 #   make grade LAB=01 SUBMISSION=DIR   grade DIR's lab 01 like the grader (sandbox, valgrind)
 #   make grade-solutions         grade the reference solution of every lab, print the reports
 #   make test                    the project's own test suite (what CI runs)
+#   make mutants LAB=01          how strong lab 01's tests are: mutants of its solution, the survivors
+#                                (MUTANTS_FLAGS="--jobs 2 --only eintr --memcheck": scripts/mutants.sh)
 #   make handouts                the handouts as a static site in build/handouts/
 #   make class-report GRADES=DIR an HTML class report from grade-all's output
 #   make deps                    install missing Debian packages
@@ -22,7 +24,7 @@ LABS       := $(sort $(wildcard labs/[0-9][0-9]-*))
 C_SOURCES  := $(shell find labs solutions grader tests -name '*.[ch]' -not -path '*/build/*' 2>/dev/null)
 
 .PHONY: all deps ipclab check test handouts class-report format format-check cppcheck shellcheck clean list-labs gradescope
-.PHONY: grade grade-solutions release
+.PHONY: grade grade-solutions release mutants
 
 all: ipclab
 
@@ -49,6 +51,11 @@ check: deps
 test: deps ipclab
 	@scripts/deps.sh --site
 	@tests/run-all.sh
+
+# The mutation check for lab authors: make mutants LAB=01 [MUTANTS_FLAGS="--jobs 2 --only eintr"]
+mutants: ipclab
+	@test -n "$(LAB)" || { echo "usage: make mutants LAB=NN [MUTANTS_FLAGS=...]" >&2; exit 2; }
+	@scripts/mutants.sh $(LAB) $(MUTANTS_FLAGS)
 
 # The handouts as a static site (build/handouts/index.html), from handouts/*.md.
 handouts: ipclab

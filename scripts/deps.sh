@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config valgrind libcriterion-dev libinih-dev libjansson-dev
 libarchive-dev libxml2-dev libxml2-utils bubblewrap jq clang-format cppcheck shellcheck zip unzip
-socat bc nettle-dev tmux diffutils libelf-dev strace"
+socat bc nettle-dev tmux diffutils libelf-dev strace python3"
 
 # The handouts site: pandoc renders, graphviz draws, chromium checks the pages.
 SITE_PACKAGES="pandoc graphviz chromium fonts-dejavu-core"

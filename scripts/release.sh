@@ -12,7 +12,8 @@
 #   course      no solutions/, and no test the manifest marks `hidden`: each
 #               hidden test must live in a tests/*.c file of hidden tests only
 #               (labs/README.md); that file, its TEST_SRCS entry and the
-#               tests' manifest sections are dropped, so the lab still builds.
+#               tests' manifest sections are dropped, so the lab still builds;
+#               and no [mutants] marks (they describe the reference's code).
 #   self-study  solutions/ kept (for `ipclab solution`), hidden tests kept.
 # Files come from `git ls-files` in a git checkout (so nothing untracked
 # leaks out), else from the directory as it is.
@@ -130,6 +131,9 @@ hidden_tests() {
 if [ "$EDITION" = course ]; then
     for lab in "$DEST"/labs/[0-9][0-9]-*; do
         ini="$lab/lab.ini"
+        # [mutants] marks describe the reference's code (scripts/mutants.sh): not shipped.
+        awk '/^\[/ { skip = ($0 ~ /^\[mutants\]/) } !skip' "$ini" >"$ini.new"
+        mv "$ini.new" "$ini"
         hidden=$(hidden_tests "$ini")
         [ -n "$hidden" ] || continue
         drop_files=""

@@ -10,27 +10,29 @@
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
-        "                         --timeout | --hidden | --no-valgrind | --perf] LAB\n"
-        "\n"
-        "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
-        "prints one item per line: test names (default), student files, \"name "
-        "points\",\n"
-        "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
-        "timeout: the test's, else its suite's), or the tests with an option set.\n");
+    fprintf(out,
+            "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
+            "                         --timeout | --hidden | --no-valgrind | --perf |\n"
+            "                         --mutants] LAB\n"
+            "\n"
+            "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
+            "prints one item per line: test names (default), student files, \"name "
+            "points\",\n"
+            "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
+            "timeout: the test's, else its suite's), the tests with an option set, or\n"
+            "\"id<TAB>reason\" for every mutant [mutants] marks equivalent.\n");
 }
 
 int cmd_manifest(int argc, char **argv)
 {
-    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF };
+    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF, MUTANTS };
     int what = TESTS;
     const struct cli_opt opts[] = {
         CLI_CHOOSE("tests", &what, TESTS),      CLI_CHOOSE("student-files", &what, FILES),
         CLI_CHOOSE("points", &what, POINTS),    CLI_CHOOSE("title", &what, TITLE),
         CLI_CHOOSE("timeout", &what, TIMEOUT),  CLI_CHOOSE("hidden", &what, HIDDEN),
-        CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF)};
+        CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF),
+        CLI_CHOOSE("mutants", &what, MUTANTS)};
     int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
     if (rc >= 0)
         return rc;
@@ -51,6 +53,10 @@ int cmd_manifest(int argc, char **argv)
         break;
     case TITLE:
         puts(m.title);
+        break;
+    case MUTANTS:
+        for (size_t i = 0; i < m.nmutants; i++)
+            printf("%s\t%s\n", m.mutants[i].id, m.mutants[i].reason);
         break;
     case TIMEOUT:
         if (timeouts_load(&m) < 0) {

@@ -15,8 +15,8 @@
 struct parse_ctx {
     struct manifest *m;
     const char *path;
-    int error;         /* set once a problem was reported */
-    char last_key[64]; /* key of the previous line, for continuations */
+    int error;          /* set once a problem was reported */
+    char last_key[128]; /* key of the previous line, for continuations */
     char last_section[256];
 };
 
@@ -131,8 +131,28 @@ static int on_entry(void *user, const char *section, const char *key, const char
         }
         return 1;
     }
+    if (strcmp(section, "mutants") == 0) {
+        /* An equivalent mutant (scripts/mutants.sh): its id = the one-line reason. */
+        for (const char *c = key; *c != '\0'; c++)
+            if (!isalnum((unsigned char)*c) && strchr("_.-/", *c) == NULL)
+                FAIL("'%s' is not a mutant id (as scripts/mutants.sh prints it)", key);
+        if (continuation) {
+            append_text(&m->mutants[m->nmutants - 1].reason, value);
+            return 1;
+        }
+        for (size_t i = 0; i < m->nmutants; i++)
+            if (strcmp(m->mutants[i].id, key) == 0)
+                FAIL("mutant '%s' is marked twice", key);
+        if (*value == '\0')
+            FAIL("mutant '%s' needs a reason (why no test can tell it apart)", key);
+        m->mutants = xrealloc(m->mutants, (m->nmutants + 1) * sizeof *m->mutants);
+        m->mutants[m->nmutants].id = xstrdup(key);
+        m->mutants[m->nmutants++].reason = xstrdup(value);
+        return 1;
+    }
     if (strncmp(section, "test ", 5) != 0)
-        FAIL("unknown section [%s] (expected [lab] or [test suite/name])", section);
+        FAIL("unknown section [%s] (expected [lab], [mutants] or [test suite/name])",
+             section);
     const char *name = section + 5;
     /* inih keeps 49 bytes of a section name: a longer one arrives truncated. */
     if (strlen(section) >= 49)
@@ -309,6 +329,11 @@ void manifest_free(struct manifest *m)
         }
     }
     free(m->tests);
+    for (size_t i = 0; i < m->nmutants; i++) {
+        free(m->mutants[i].id);
+        free(m->mutants[i].reason);
+    }
+    free(m->mutants);
     memset(m, 0, sizeof *m);
 }
 

@@ -31,6 +31,13 @@ struct manifest_test {
     double timeout;   /* seconds: its Criterion timeout (timeouts_load), 0 until loaded */
 };
 
+/* One line of [mutants]: a mutant the lab's author judged equivalent
+ * (scripts/mutants.sh). */
+struct manifest_mutant {
+    char *id;     /* "file.c/function/operator/hash", as scripts/mutants.sh prints it */
+    char *reason; /* why no test can tell it from the reference */
+};
+
 /* A whole lab.ini. */
 struct manifest {
     char *dir;            /* the lab directory the manifest was read from */
@@ -45,6 +52,8 @@ struct manifest {
     int timeout;   /* the largest test timeout, in whole seconds (timeouts_load) */
     struct manifest_test *tests; /* in file order */
     size_t ntests;
+    struct manifest_mutant *mutants; /* [mutants]: equivalent mutants, in file order */
+    size_t nmutants;
 };
 
 /*
