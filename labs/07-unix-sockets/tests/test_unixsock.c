@@ -1,4 +1,5 @@
 /* test_unixsock.c - Criterion tests for lab 07 (Unix domain sockets). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "unixsock.h"
 
@@ -533,6 +534,61 @@ Test(fdpass, message_without_fds)
     close(sv[1]);
 }
 
+/*
+ * The shim makes the first blocking recvmsg fail with EINTR (a signal handler
+ * ran while it waited; handout: "Faults the tests inject"): not an error.
+ */
+Test(fdpass, recv_retries_eintr)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    int file = file_with("eintr.txt", "x");
+    cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
+    close(file);
+    ipct_fault_fail("recvmsg recv recvfrom read readv", 1, EINTR);
+    char tag = 0;
+    int fds[US_MAX_FDS];
+    size_t nfds = 0;
+    ssize_t n = recv_fds(sv[1], &tag, 1, fds, US_MAX_FDS, &nfds);
+    cr_assert_eq(n, 1,
+                 "recv_fds returned %zd (%s): the test made recvmsg fail with EINTR, "
+                 "retry it",
+                 n, n < 0 ? strerror(errno) : "no error");
+    cr_assert_eq(nfds, 1, "one fd was sent, %zu arrived", nfds);
+    close(fds[0]);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/*
+ * The contract's call: ONE sendmsg(2), with MSG_NOSIGNAL (a receiver that has
+ * gone away is EPIPE, never a SIGPIPE that kills the sender).
+ */
+Test(fdpass, one_sendmsg_with_msg_nosignal)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    int file = file_with("nosig.txt", "x");
+    ipct_calls_record();
+    cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
+    int sends = 0;
+    bool nosignal = true;
+    size_t i = 0;
+    const struct ipct_call *c;
+    while ((c = ipct_calls_next("sendmsg", getpid(), &i)) != NULL) {
+        sends++;
+        nosignal = nosignal && (c->arg[2] & MSG_NOSIGNAL) != 0;
+    }
+    char calls[512];
+    cr_assert_eq(sends, 1, "send_fds must make ONE sendmsg(2), it made %d: %s", sends,
+                 ipct_calls_describe(calls, sizeof calls));
+    cr_assert(nosignal, "send_fds must pass MSG_NOSIGNAL to sendmsg: %s",
+              ipct_calls_describe(calls, sizeof calls));
+    close(file);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 Test(fdpass, too_many_fds_is_emsgsize)
 {
     int sv[2];
@@ -661,6 +717,26 @@ Test(peercred, wrong_uid_is_refused)
     unlink(path);
 }
 /* $end peercred_refuse */
+
+/* The shim makes the first blocking accept fail with EINTR: not an error. */
+Test(peercred, accept_retries_eintr)
+{
+    char path[128];
+    sock_path(path, sizeof path, "eintr.sock");
+    int lfd = test_listen(path, SOCK_STREAM);
+    pid_t pid = client_waiting_for_eof(path);
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    int fd = accept_peer(lfd, getuid(), NULL);
+    int err = errno;
+    close(lfd);
+    unlink(path);
+    cr_assert_geq(fd, 0,
+                  "accept_peer failed (%s): the test made accept fail with EINTR, "
+                  "retry it",
+                  strerror(err));
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the client never saw end of file");
+}
 
 Test(peercred, accept_errors_are_reported)
 {
@@ -812,6 +888,31 @@ Test(server, departed_client_does_not_kill_server)
     cr_assert_eq(roundtrip(c, "still there?"), 0,
                  "the server died or hangs after a client left (SIGPIPE?)");
     close(c);
+    stop_server(&srv);
+}
+
+/*
+ * The shim interrupts the server's first poll, accept and receive with EINTR
+ * and cuts every second send to 1 byte (a full socket buffer does that): the
+ * client must still get every byte back.
+ */
+Test(server, survives_eintr_and_short_sends)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    ipct_fault_short("send write sendto sendmsg writev", 2, 1);
+    struct server srv;
+    start_server(&srv);
+    int fd = test_connect(srv.path);
+    cr_assert_geq(fd, 0, "connect: %s", strerror(errno));
+    const char *msgs[] = {"interrupted", "cut short", "and still every byte comes back"};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(roundtrip(fd, msgs[i]), 0,
+                     "message %d ('%s') did not come back whole: EINTR from poll, accept "
+                     "or recv is not an error, and a short send must be continued",
+                     i, msgs[i]);
+    close(fd);
     stop_server(&srv);
 }
 
