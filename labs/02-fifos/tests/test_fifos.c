@@ -39,6 +39,16 @@ static void make_fifo(const char *path)
     cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo '%s': %s", path, strerror(errno));
 }
 
+/* Make a fresh FIFO at path and open a non-blocking reader on it (returned). */
+static int fifo_with_reader(char *path, size_t len, const char *tag)
+{
+    fifo_path(path, len, tag);
+    make_fifo(path);
+    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(rfd, 0, "open '%s' for reading: %s", path, strerror(errno));
+    return rfd;
+}
+
 static void pause_ms(int ms)
 {
     struct timespec ts = {0, ms * 1000000L};
@@ -257,10 +267,7 @@ Test(open, nb_writer_without_reader_enxio)
 Test(open, nb_writer_with_reader_succeeds)
 {
     char path[256];
-    fifo_path(path, sizeof path, "nbwr");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "nbwr");
     int wfd = fifo_open(path, O_WRONLY, false);
     cr_assert_geq(wfd, 0, "a reader is there: the writer must open (%s)",
                   strerror(errno));
@@ -362,10 +369,7 @@ Test(open, missing_path_is_enoent)
 Test(open, blocking_open_retries_eintr)
 {
     char path[256];
-    fifo_path(path, sizeof path, "eintr");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "eintr");
     ipct_fault_fail("open", 1, EINTR);
     int wfd = fifo_open(path, O_WRONLY, true);
     cr_assert_geq(wfd, 0,
@@ -581,10 +585,7 @@ Test(session, eof_only_after_last_writer)
 Test(log_write, sends_one_line)
 {
     char path[256], buf[64] = {0};
-    fifo_path(path, sizeof path, "lw");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "lw");
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     int r = log_write(path, "started\n", false);
@@ -653,10 +654,7 @@ Test(log_write, waits_for_logger)
 Test(log_write, not_one_line_is_einval)
 {
     char path[256];
-    fifo_path(path, sizeof path, "inv");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "inv");
     const char *bad[] = {"no newline", "two\nlines\n", ""};
     for (int i = 0; i < 3; i++) {
         errno = 0;
@@ -677,10 +675,7 @@ Test(log_write, not_one_line_is_einval)
 Test(log_write, longest_line_is_pipe_buf)
 {
     char path[256];
-    fifo_path(path, sizeof path, "long");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "long");
     static char line[PIPE_BUF + 2];
     memset(line, 'L', PIPE_BUF);
     line[PIPE_BUF - 1] = '\n'; /* exactly PIPE_BUF bytes: accepted */
@@ -713,10 +708,7 @@ Test(log_write, missing_fifo_is_enoent)
 Test(log_write, vanished_logger_is_epipe)
 {
     char path[256];
-    fifo_path(path, sizeof path, "epipe");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "epipe");
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     ipct_fault_fail("write writev", 1, EPIPE);

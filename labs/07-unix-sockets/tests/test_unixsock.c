@@ -57,6 +57,20 @@ static int test_connect(const char *path)
     return fd;
 }
 
+/* A connected pair of stream sockets (close-on-exec); aborts the test on failure. */
+static void stream_pair(int sv[2])
+{
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0,
+                 "socketpair: %s", strerror(errno));
+}
+
+/* Close both sockets of a pair. */
+static void close_pair(const int sv[2])
+{
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* Leave a stale socket file at path: bound, then closed without unlink. */
 static void make_stale(const char *path)
 {
@@ -407,7 +421,7 @@ TestSuite(fdpass, .timeout = 10);
 Test(fdpass, receiver_reads_passed_file)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     pid_t pid = ipct_fork();
     if (pid == 0) { /* receiver: gets an fd, reads the file, sends the text back */
         close(sv[0]);
@@ -439,7 +453,7 @@ Test(fdpass, receiver_reads_passed_file)
 Test(fdpass, several_fds_in_one_message)
 {
     int sv[2], p[3][2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(pipe2(p[i], O_CLOEXEC), 0);
     pid_t pid = ipct_fork();
@@ -478,7 +492,7 @@ Test(fdpass, several_fds_in_one_message)
 Test(fdpass, offset_is_shared)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int file = file_with("shared.txt", "0123456789");
     cr_assert_eq(send_fds(sv[0], &file, 1, "x", 1), 1, "send_fds: %s", strerror(errno));
     int fds[US_MAX_FDS];
@@ -494,8 +508,7 @@ Test(fdpass, offset_is_shared)
     cr_assert(fcntl(fds[0], F_GETFD) & FD_CLOEXEC, "receive with MSG_CMSG_CLOEXEC");
     close(fds[0]);
     close(file);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, data_comes_with_fds)
@@ -512,14 +525,13 @@ Test(fdpass, data_comes_with_fds)
     cr_assert_eq(nfds, 2);
     close(fds[0]);
     close(fds[1]);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, message_without_fds)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     cr_assert_eq(write(sv[0], "hi", 2), 2);
     char buf[8];
     int fds[US_MAX_FDS];
@@ -541,7 +553,7 @@ Test(fdpass, message_without_fds)
 Test(fdpass, recv_retries_eintr)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int file = file_with("eintr.txt", "x");
     cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
     close(file);
@@ -556,8 +568,7 @@ Test(fdpass, recv_retries_eintr)
                  n, n < 0 ? strerror(errno) : "no error");
     cr_assert_eq(nfds, 1, "one fd was sent, %zu arrived", nfds);
     close(fds[0]);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 /*
@@ -567,7 +578,7 @@ Test(fdpass, recv_retries_eintr)
 Test(fdpass, one_sendmsg_with_msg_nosignal)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int file = file_with("nosig.txt", "x");
     ipct_calls_record();
     cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
@@ -585,14 +596,13 @@ Test(fdpass, one_sendmsg_with_msg_nosignal)
     cr_assert(nosignal, "send_fds must pass MSG_NOSIGNAL to sendmsg: %s",
               ipct_calls_describe(calls, sizeof calls));
     close(file);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, too_many_fds_is_emsgsize)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int three_fds[3] = {0, 1, 2};
     cr_assert_eq(send_fds(sv[0], three_fds, 3, "x", 1), 1);
     struct ipct_fdset before;
@@ -606,14 +616,13 @@ Test(fdpass, too_many_fds_is_emsgsize)
     char leaked[512];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "fds that arrived must be closed: %s", leaked);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, closed_fd_is_ebadf)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int p[2];
     cr_assert_eq(pipe(p), 0);
     close(p[0]);
@@ -621,8 +630,7 @@ Test(fdpass, closed_fd_is_ebadf)
     errno = 0;
     cr_assert_eq(send_fds(sv[0], &p[0], 1, "x", 1), -1);
     cr_assert_eq(errno, EBADF, "errno %s", strerror(errno));
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, bad_arguments_are_einval)
