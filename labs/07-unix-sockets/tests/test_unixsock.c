@@ -421,7 +421,7 @@ TestSuite(fdpass, .timeout = 10);
 Test(fdpass, receiver_reads_passed_file)
 {
     int sv[2];
-    stream_pair(sv);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     pid_t pid = ipct_fork();
     if (pid == 0) { /* receiver: gets an fd, reads the file, sends the text back */
         close(sv[0]);
