@@ -1,5 +1,6 @@
 /* test_fifos.c - Criterion tests for lab 02 (FIFOs). */
 #include "fifos.h"
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 
 #include <criterion/criterion.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +37,16 @@ static char *fifo_path(char *buf, size_t len, const char *tag)
 static void make_fifo(const char *path)
 {
     cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo '%s': %s", path, strerror(errno));
+}
+
+/* Make a fresh FIFO at path and open a non-blocking reader on it (returned). */
+static int fifo_with_reader(char *path, size_t len, const char *tag)
+{
+    fifo_path(path, len, tag);
+    make_fifo(path);
+    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(rfd, 0, "open '%s' for reading: %s", path, strerror(errno));
+    return rfd;
 }
 
 static void pause_ms(int ms)
@@ -255,10 +267,7 @@ Test(open, nb_writer_without_reader_enxio)
 Test(open, nb_writer_with_reader_succeeds)
 {
     char path[256];
-    fifo_path(path, sizeof path, "nbwr");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "nbwr");
     int wfd = fifo_open(path, O_WRONLY, false);
     cr_assert_geq(wfd, 0, "a reader is there: the writer must open (%s)",
                   strerror(errno));
@@ -350,6 +359,26 @@ Test(open, missing_path_is_enoent)
     errno = 0;
     cr_assert_eq(fifo_open(path, O_RDONLY, false), -1);
     cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+}
+
+/*
+ * The shim makes a fault the kernel is allowed to cause (handout: "Faults the
+ * tests inject"): the first blocking open fails with EINTR, as when a signal
+ * handler runs while the open waits for the other end.
+ */
+Test(open, blocking_open_retries_eintr)
+{
+    char path[256];
+    int rfd = fifo_with_reader(path, sizeof path, "eintr");
+    ipct_fault_fail("open", 1, EINTR);
+    int wfd = fifo_open(path, O_WRONLY, true);
+    cr_assert_geq(wfd, 0,
+                  "fifo_open(O_WRONLY, true) failed (%s): the test made the first "
+                  "blocking open fail with EINTR, which must be retried",
+                  strerror(errno));
+    close(wfd);
+    close(rfd);
+    unlink(path);
 }
 
 /* ---- fifo_read_session ------------------------------------------------- */
@@ -446,6 +475,30 @@ Test(session, extra_bytes_are_drained)
     unlink(path);
 }
 
+/*
+ * The first blocking read fails with EINTR and every second read moves at most
+ * 1 byte (the shim, in this process only: the writer is the test's own code).
+ */
+Test(session, survives_eintr_and_short_reads)
+{
+    char path[256], buf[64] = {0};
+    fifo_path(path, sizeof path, "sfault");
+    make_fifo(path);
+    ipct_fault_fail("read readv", 1, EINTR);
+    ipct_fault_short("read readv", 2, 1);
+    pid_t pid = spawn_writer(path, "interrupted, then cut short");
+    ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    if (n < 0)
+        stop_child(pid);
+    cr_assert_eq(n, 27,
+                 "expected 27 bytes, got %zd (%s): a read that fails with EINTR or "
+                 "returns fewer bytes is not the end of the session",
+                 n, n < 0 ? strerror(errno) : "no error");
+    cr_assert_str_eq(buf, "interrupted, then cut short");
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
+    unlink(path);
+}
+
 /* Run fifo_read_session in a child that sends its answer through a pipe. */
 static pid_t spawn_session(const char *path, int *ans_fd)
 {
@@ -532,10 +585,7 @@ Test(session, eof_only_after_last_writer)
 Test(log_write, sends_one_line)
 {
     char path[256], buf[64] = {0};
-    fifo_path(path, sizeof path, "lw");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "lw");
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     int r = log_write(path, "started\n", false);
@@ -604,10 +654,7 @@ Test(log_write, waits_for_logger)
 Test(log_write, not_one_line_is_einval)
 {
     char path[256];
-    fifo_path(path, sizeof path, "inv");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "inv");
     const char *bad[] = {"no newline", "two\nlines\n", ""};
     for (int i = 0; i < 3; i++) {
         errno = 0;
@@ -628,10 +675,7 @@ Test(log_write, not_one_line_is_einval)
 Test(log_write, longest_line_is_pipe_buf)
 {
     char path[256];
-    fifo_path(path, sizeof path, "long");
-    make_fifo(path);
-    int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    cr_assert_geq(rfd, 0);
+    int rfd = fifo_with_reader(path, sizeof path, "long");
     static char line[PIPE_BUF + 2];
     memset(line, 'L', PIPE_BUF);
     line[PIPE_BUF - 1] = '\n'; /* exactly PIPE_BUF bytes: accepted */
@@ -657,6 +701,30 @@ Test(log_write, missing_fifo_is_enoent)
     cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
 }
 
+/*
+ * The logger goes away between log_write's open and its write: the shim makes
+ * that write fail with EPIPE (it raises no SIGPIPE: only the error is tested).
+ */
+Test(log_write, vanished_logger_is_epipe)
+{
+    char path[256];
+    int rfd = fifo_with_reader(path, sizeof path, "epipe");
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    ipct_fault_fail("write writev", 1, EPIPE);
+    errno = 0;
+    int r = log_write(path, "nobody reads this\n", false);
+    int err = errno;
+    cr_assert_eq(r, -1, "the test made the write fail with EPIPE: log_write must fail");
+    cr_assert_eq(err, EPIPE, "the write failed with EPIPE, log_write reported %s",
+                 strerror(err));
+    char desc[256];
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+                 desc);
+    close(rfd);
+    unlink(path);
+}
+
 /* ---- log_serve --------------------------------------------------------- */
 
 struct logger {
@@ -667,16 +735,14 @@ struct logger {
     int ctl;        /* our own writer: rendezvous done, sends the shutdown */
 };
 
-static void start_logger(struct logger *lg, bool precreate)
+/* Run log_serve in a child, copying to out (closed here once the child has it). */
+static void start_logger_to(struct logger *lg, bool precreate, int out)
 {
     fifo_path(lg->path, sizeof lg->path, "logger");
-    fifo_path(lg->out, sizeof lg->out, "log.txt");
     if (precreate)
         make_fifo(lg->path);
     int ans[2];
     cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    int out = open(lg->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    cr_assert_geq(out, 0);
     lg->pid = ipct_fork();
     if (lg->pid == 0) {
         close(ans[0]);
@@ -693,6 +759,15 @@ static void start_logger(struct logger *lg, bool precreate)
         close(lg->ans);
         cr_assert_fail("log_serve never opened its FIFO for reading");
     }
+}
+
+/* Run log_serve in a child, copying to the file lg->out. */
+static void start_logger(struct logger *lg, bool precreate)
+{
+    fifo_path(lg->out, sizeof lg->out, "log.txt");
+    int out = open(lg->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(out, 0);
+    start_logger_to(lg, precreate, out);
 }
 
 /* Send the shutdown line; return log_serve's result. */
@@ -733,18 +808,24 @@ static char *read_log(const struct logger *lg, size_t *len)
     return buf;
 }
 
+/* Stop the logger and check it counted lines and wrote exactly text. */
+static void assert_logged(struct logger *lg, long lines, const char *text)
+{
+    long n = stop_logger(lg);
+    cr_assert_eq(n, lines, "%ld lines were sent, log_serve counted %ld", lines, n);
+    size_t len;
+    char *log = read_log(lg, &len);
+    cr_assert_str_eq(log, text);
+    free(log);
+}
+
 Test(log_serve, copies_lines_and_counts)
 {
     struct logger lg;
     start_logger(&lg, true);
     cr_assert_eq(log_write(lg.path, "alpha\n", false), 0, "%s", strerror(errno));
     cr_assert_eq(log_write(lg.path, "beta\n", false), 0, "%s", strerror(errno));
-    long n = stop_logger(&lg);
-    cr_assert_eq(n, 2, "two lines were logged, log_serve returned %ld", n);
-    size_t len;
-    char *log = read_log(&lg, &len);
-    cr_assert_str_eq(log, "alpha\nbeta\n");
-    free(log);
+    assert_logged(&lg, 2, "alpha\nbeta\n");
 }
 
 Test(log_serve, splits_and_joins_reads)
@@ -754,12 +835,7 @@ Test(log_serve, splits_and_joins_reads)
     start_logger(&lg, true);
     cr_assert_eq(write(lg.ctl, "a\nb\nhal", 7), 7);
     cr_assert_eq(write(lg.ctl, "f line\n", 7), 7);
-    long n = stop_logger(&lg);
-    cr_assert_eq(n, 3, "three lines were sent, log_serve counted %ld", n);
-    size_t len;
-    char *log = read_log(&lg, &len);
-    cr_assert_str_eq(log, "a\nb\nhalf line\n");
-    free(log);
+    assert_logged(&lg, 3, "a\nb\nhalf line\n");
 }
 
 Test(log_serve, survives_writers_leaving)
@@ -850,6 +926,40 @@ Test(log_serve, many_writers_no_torn_lines, .timeout = 30)
     }
     free(log);
     cr_assert_eq(lines, (long)writers * per, "lines were lost");
+}
+
+/*
+ * out_fd is a stream socket, where a write may move fewer bytes than asked:
+ * the shim cuts every second write of the logger to 1 byte.
+ */
+Test(log_serve, completes_short_writes)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    ipct_fault_short("write writev send", 2, 1);
+    struct logger lg;
+    start_logger_to(&lg, true, sv[1]);
+    static char line[PIPE_BUF + 1], want[6 * (PIPE_BUF + 1)];
+    size_t wantlen = 0;
+    for (int i = 0; i < 6; i++) {
+        size_t len = make_line(line, 1, i);
+        cr_assert_eq(write(lg.ctl, line, len), (ssize_t)len);
+        memcpy(want + wantlen, line, len);
+        wantlen += len;
+    }
+    long n = stop_logger(&lg);
+    cr_assert_eq(n, 6, "6 lines were sent, log_serve counted %ld (%s)", n,
+                 n < 0 ? strerror(errno) : "no error");
+    static char got[sizeof want + 1];
+    size_t gotlen = 0;
+    ssize_t r;
+    while ((r = read(sv[0], got + gotlen, sizeof got - gotlen)) > 0)
+        gotlen += (size_t)r;
+    close(sv[0]);
+    cr_assert(gotlen == wantlen && memcmp(got, want, wantlen) == 0,
+              "out_fd received %zu bytes of %zu, or different ones: a write that "
+              "moves fewer bytes than asked must be continued with the rest",
+              gotlen, wantlen);
 }
 
 Test(log_serve, unlinks_fifo_on_shutdown)

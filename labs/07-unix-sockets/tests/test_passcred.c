@@ -1,5 +1,6 @@
 /* test_passcred.c - lab 07 tests: SCM_CREDENTIALS with SO_PASSCRED (send_creds,
  * recv_creds). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "unixsock.h"
 
@@ -310,6 +311,34 @@ Test(passcred, kernel_refuses_false_claims)
     close(sv[1]);
 }
 /* $end false_claims_test */
+
+/*
+ * The shim makes the first blocking sendmsg and recvmsg fail with EINTR (a
+ * signal handler ran while they waited; handout: "Faults the tests inject").
+ */
+Test(passcred, send_and_recv_retry_eintr)
+{
+    int sv[2];
+    pair(SOCK_STREAM, sv);
+    ipct_fault_fail("sendmsg send sendto write writev", 1, EINTR);
+    ipct_fault_fail("recvmsg recv recvfrom read readv", 1, EINTR);
+    ssize_t n = send_creds(sv[0], "hi", 2, NULL);
+    cr_assert_eq(n, 2,
+                 "send_creds returned %zd (%s): the test made sendmsg fail with EINTR, "
+                 "retry it",
+                 n, n < 0 ? strerror(errno) : "no error");
+    char buf[8];
+    struct ucred c = {0};
+    n = recv_creds(sv[1], buf, sizeof buf, &c);
+    cr_assert_eq(n, 2,
+                 "recv_creds returned %zd (%s): the test made recvmsg fail with EINTR, "
+                 "retry it",
+                 n, n < 0 ? strerror(errno) : "no error");
+    cr_assert_eq(c.pid, getpid(), "the credentials name pid %d, the sender is %d",
+                 (int)c.pid, (int)getpid());
+    close(sv[0]);
+    close(sv[1]);
+}
 
 Test(passcred, bad_arguments_are_einval)
 {

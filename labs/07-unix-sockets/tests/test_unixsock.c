@@ -1,4 +1,5 @@
 /* test_unixsock.c - Criterion tests for lab 07 (Unix domain sockets). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "unixsock.h"
 
@@ -54,6 +55,20 @@ static int test_connect(const char *path)
         return -1;
     }
     return fd;
+}
+
+/* A connected pair of stream sockets (close-on-exec); aborts the test on failure. */
+static void stream_pair(int sv[2])
+{
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0,
+                 "socketpair: %s", strerror(errno));
+}
+
+/* Close both sockets of a pair. */
+static void close_pair(const int sv[2])
+{
+    close(sv[0]);
+    close(sv[1]);
 }
 
 /* Leave a stale socket file at path: bound, then closed without unlink. */
@@ -438,7 +453,7 @@ Test(fdpass, receiver_reads_passed_file)
 Test(fdpass, several_fds_in_one_message)
 {
     int sv[2], p[3][2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(pipe2(p[i], O_CLOEXEC), 0);
     pid_t pid = ipct_fork();
@@ -477,7 +492,7 @@ Test(fdpass, several_fds_in_one_message)
 Test(fdpass, offset_is_shared)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int file = file_with("shared.txt", "0123456789");
     cr_assert_eq(send_fds(sv[0], &file, 1, "x", 1), 1, "send_fds: %s", strerror(errno));
     int fds[US_MAX_FDS];
@@ -493,8 +508,7 @@ Test(fdpass, offset_is_shared)
     cr_assert(fcntl(fds[0], F_GETFD) & FD_CLOEXEC, "receive with MSG_CMSG_CLOEXEC");
     close(fds[0]);
     close(file);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, data_comes_with_fds)
@@ -511,14 +525,13 @@ Test(fdpass, data_comes_with_fds)
     cr_assert_eq(nfds, 2);
     close(fds[0]);
     close(fds[1]);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, message_without_fds)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     cr_assert_eq(write(sv[0], "hi", 2), 2);
     char buf[8];
     int fds[US_MAX_FDS];
@@ -533,10 +546,63 @@ Test(fdpass, message_without_fds)
     close(sv[1]);
 }
 
+/*
+ * The shim makes the first blocking recvmsg fail with EINTR (a signal handler
+ * ran while it waited; handout: "Faults the tests inject"): not an error.
+ */
+Test(fdpass, recv_retries_eintr)
+{
+    int sv[2];
+    stream_pair(sv);
+    int file = file_with("eintr.txt", "x");
+    cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
+    close(file);
+    ipct_fault_fail("recvmsg recv recvfrom read readv", 1, EINTR);
+    char tag = 0;
+    int fds[US_MAX_FDS];
+    size_t nfds = 0;
+    ssize_t n = recv_fds(sv[1], &tag, 1, fds, US_MAX_FDS, &nfds);
+    cr_assert_eq(n, 1,
+                 "recv_fds returned %zd (%s): the test made recvmsg fail with EINTR, "
+                 "retry it",
+                 n, n < 0 ? strerror(errno) : "no error");
+    cr_assert_eq(nfds, 1, "one fd was sent, %zu arrived", nfds);
+    close(fds[0]);
+    close_pair(sv);
+}
+
+/*
+ * The contract's call: ONE sendmsg(2), with MSG_NOSIGNAL (a receiver that has
+ * gone away is EPIPE, never a SIGPIPE that kills the sender).
+ */
+Test(fdpass, one_sendmsg_with_msg_nosignal)
+{
+    int sv[2];
+    stream_pair(sv);
+    int file = file_with("nosig.txt", "x");
+    ipct_calls_record();
+    cr_assert_eq(send_fds(sv[0], &file, 1, "F", 1), 1, "send_fds: %s", strerror(errno));
+    int sends = 0;
+    bool nosignal = true;
+    size_t i = 0;
+    const struct ipct_call *c;
+    while ((c = ipct_calls_next("sendmsg", getpid(), &i)) != NULL) {
+        sends++;
+        nosignal = nosignal && (c->arg[2] & MSG_NOSIGNAL) != 0;
+    }
+    char calls[512];
+    cr_assert_eq(sends, 1, "send_fds must make ONE sendmsg(2), it made %d: %s", sends,
+                 ipct_calls_describe(calls, sizeof calls));
+    cr_assert(nosignal, "send_fds must pass MSG_NOSIGNAL to sendmsg: %s",
+              ipct_calls_describe(calls, sizeof calls));
+    close(file);
+    close_pair(sv);
+}
+
 Test(fdpass, too_many_fds_is_emsgsize)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int three_fds[3] = {0, 1, 2};
     cr_assert_eq(send_fds(sv[0], three_fds, 3, "x", 1), 1);
     struct ipct_fdset before;
@@ -550,14 +616,13 @@ Test(fdpass, too_many_fds_is_emsgsize)
     char leaked[512];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "fds that arrived must be closed: %s", leaked);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, closed_fd_is_ebadf)
 {
     int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    stream_pair(sv);
     int p[2];
     cr_assert_eq(pipe(p), 0);
     close(p[0]);
@@ -565,8 +630,7 @@ Test(fdpass, closed_fd_is_ebadf)
     errno = 0;
     cr_assert_eq(send_fds(sv[0], &p[0], 1, "x", 1), -1);
     cr_assert_eq(errno, EBADF, "errno %s", strerror(errno));
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(sv);
 }
 
 Test(fdpass, bad_arguments_are_einval)
@@ -661,6 +725,26 @@ Test(peercred, wrong_uid_is_refused)
     unlink(path);
 }
 /* $end peercred_refuse */
+
+/* The shim makes the first blocking accept fail with EINTR: not an error. */
+Test(peercred, accept_retries_eintr)
+{
+    char path[128];
+    sock_path(path, sizeof path, "eintr.sock");
+    int lfd = test_listen(path, SOCK_STREAM);
+    pid_t pid = client_waiting_for_eof(path);
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    int fd = accept_peer(lfd, getuid(), NULL);
+    int err = errno;
+    close(lfd);
+    unlink(path);
+    cr_assert_geq(fd, 0,
+                  "accept_peer failed (%s): the test made accept fail with EINTR, "
+                  "retry it",
+                  strerror(err));
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the client never saw end of file");
+}
 
 Test(peercred, accept_errors_are_reported)
 {
@@ -812,6 +896,31 @@ Test(server, departed_client_does_not_kill_server)
     cr_assert_eq(roundtrip(c, "still there?"), 0,
                  "the server died or hangs after a client left (SIGPIPE?)");
     close(c);
+    stop_server(&srv);
+}
+
+/*
+ * The shim interrupts the server's first poll, accept and receive with EINTR
+ * and cuts every second send to 1 byte (a full socket buffer does that): the
+ * client must still get every byte back.
+ */
+Test(server, survives_eintr_and_short_sends)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    ipct_fault_short("send write sendto sendmsg writev", 2, 1);
+    struct server srv;
+    start_server(&srv);
+    int fd = test_connect(srv.path);
+    cr_assert_geq(fd, 0, "connect: %s", strerror(errno));
+    const char *msgs[] = {"interrupted", "cut short", "and still every byte comes back"};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(roundtrip(fd, msgs[i]), 0,
+                     "message %d ('%s') did not come back whole: EINTR from poll, accept "
+                     "or recv is not an error, and a short send must be continued",
+                     i, msgs[i]);
+    close(fd);
     stop_server(&srv);
 }
 
