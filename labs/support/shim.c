@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/sem.h>
@@ -44,7 +45,7 @@
     X(epoll_wait) X(msgsnd) X(msgrcv) X(mq_open) X(mq_send) X(mq_receive)               \
     X(mq_timedsend) X(mq_timedreceive) X(sem_wait) X(sem_timedwait) X(sem_trywait)       \
     X(sem_post) X(semop) X(semtimedop) X(mmap) X(munmap) X(msync) X(flock) X(fork)       \
-    X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
+    X(wait) X(waitpid) X(waitid) X(wait3) X(wait4) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
     X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)
 /* clang-format on */
 
@@ -1038,6 +1039,31 @@ int ipclab_shim_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
                           NULL,      0,
                           false};
     SHIM_RUN(int, c, waitid(type, id, info, options));
+}
+
+/* wait3 and wait4 are waitpid with resource usage: a student may wait with them too. */
+pid_t ipclab_shim_wait3(int *status, int options, struct rusage *usage)
+{
+    if (!SHIM_ON())
+        return wait3(status, options, usage);
+    struct shim_call c = {ID_wait3, -1,
+                          0,        (options & WNOHANG) ? B_NEVER : B_ALWAYS,
+                          C_NONE,   {L(status), options, L(usage)},
+                          NULL,     0,
+                          false};
+    SHIM_RUN(pid_t, c, wait3(status, options, usage));
+}
+
+pid_t ipclab_shim_wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+    if (!SHIM_ON())
+        return wait4(pid, status, options, usage);
+    struct shim_call c = {ID_wait4, -1,
+                          0,        (options & WNOHANG) ? B_NEVER : B_ALWAYS,
+                          C_NONE,   {pid, L(status), options, L(usage)},
+                          NULL,     0,
+                          false};
+    SHIM_RUN(pid_t, c, wait4(pid, status, options, usage));
 }
 
 /* An exec is logged before it happens: on success nothing returns to log it after. */
