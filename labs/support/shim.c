@@ -45,8 +45,9 @@
     X(epoll_wait) X(msgsnd) X(msgrcv) X(mq_open) X(mq_send) X(mq_receive)               \
     X(mq_timedsend) X(mq_timedreceive) X(sem_wait) X(sem_timedwait) X(sem_trywait)       \
     X(sem_post) X(semop) X(semtimedop) X(mmap) X(munmap) X(msync) X(flock) X(fork)       \
-    X(wait) X(waitpid) X(waitid) X(wait3) X(wait4) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
-    X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)
+    X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
+    X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)       \
+    X(wait3) X(wait4) X(sem_close) X(sem_unlink)
 /* clang-format on */
 
 #define SHIM_ID(name) ID_##name,
@@ -926,6 +927,24 @@ int ipclab_shim_sem_post(sem_t *s)
         return sem_post(s);
     struct shim_call c = {ID_sem_post, -1, 0, B_NEVER, C_NONE, {L(s)}, NULL, 0, false};
     SHIM_RUN(int, c, sem_post(s));
+}
+
+/* sem_close and sem_unlink: the call checks of named semaphores (lab 05). */
+int ipclab_shim_sem_close(sem_t *s)
+{
+    if (!SHIM_ON())
+        return sem_close(s);
+    struct shim_call c = {ID_sem_close, -1, 0, B_NEVER, C_NONE, {L(s)}, NULL, 0, false};
+    SHIM_RUN(int, c, sem_close(s));
+}
+
+int ipclab_shim_sem_unlink(const char *name)
+{
+    if (!SHIM_ON())
+        return sem_unlink(name);
+    struct shim_call c = {ID_sem_unlink, -1,   0, B_NEVER, C_NONE,
+                          {L(name)},     NULL, 0, false};
+    SHIM_RUN(int, c, sem_unlink(name));
 }
 
 /* A semop with IPC_NOWAIT on every operation never blocks. */
