@@ -143,7 +143,9 @@ int signal_loop(int in_fd, int out_fd);
  * and SIGTERM with handlers that only set volatile sig_atomic_t flags,
  * writes "ready <text>\n" to out_fd, and serves until SIGTERM arrives or
  * in_fd reaches end of file:
- *   - every byte read from in_fd is a request: answer "<text>\n" on out_fd;
+ *   - every byte read from in_fd is a request: answer "<text>\n" on out_fd
+ *     (out_fd may be a stream socket: every line is written in full, a
+ *     write that moves fewer bytes is continued with the rest);
  *   - after a SIGHUP, at a safe point of the loop (never in the handler),
  *     re-read path. If it loads, the new text answers every later request
  *     and "reload <text>\n" is written; if it does not (missing, empty

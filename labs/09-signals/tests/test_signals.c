@@ -1080,6 +1080,7 @@ enum svc_start {
     SVC_OWN_ACTIONS, /* the caller has its own SIGHUP handler and blocks SIGUSR2 */
     SVC_TERM_AT_EOF, /* in_fd is at end of file and SIGTERM comes as the loop first
                         waits: both ready at once, the signal may stay pending */
+    SVC_SOCKET_OUT,  /* out_fd is a stream socket (a write to it may be cut short) */
 };
 
 /* $begin start_service */
@@ -1095,7 +1096,10 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
     ipct_path(s->path, sizeof s->path, "service.conf");
     write_config(s->path, text);
     cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    if (how == SVC_SOCKET_OUT)
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+    else
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
     s->pid = ipct_fork();
     if (s->pid == 0) {
         close(in[1]);
@@ -1225,6 +1229,29 @@ Test(reload, sighup_rereads_config)
     svc_end(&s, 1);
 }
 /* $end sighup_test */
+
+/*
+ * The kernel may interrupt ppoll and read, and cut a write to a socket short:
+ * the shim makes it happen in the service's process (handout: "Faults the
+ * tests inject"). out_fd is a stream socket, every write to it moves at most
+ * 1 byte.
+ */
+Test(reload, survives_eintr_and_short_writes)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_short("write send", 1, 1);
+    struct svc s;
+    start_service(&s, "hello\n", SVC_SOCKET_OUT);
+    svc_expect(&s, "ready hello\n", "the ready line, written 1 byte at a time");
+    svc_ask(&s, "hello\n");
+    write_config(s.path, "bonjour\n");
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload bonjour\n", "the reload line, written 1 byte at a time");
+    svc_ask(&s, "bonjour\n");
+    svc_end(&s, 1);
+    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+}
 
 Test(reload, every_reload_is_acknowledged)
 {
