@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/sem.h>
@@ -45,7 +46,8 @@
     X(mq_timedsend) X(mq_timedreceive) X(sem_wait) X(sem_timedwait) X(sem_trywait)       \
     X(sem_post) X(semop) X(semtimedop) X(mmap) X(munmap) X(msync) X(flock) X(fork)       \
     X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
-    X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)
+    X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)       \
+    X(wait3) X(wait4) X(sem_close) X(sem_unlink)
 /* clang-format on */
 
 #define SHIM_ID(name) ID_##name,
@@ -927,6 +929,24 @@ int ipclab_shim_sem_post(sem_t *s)
     SHIM_RUN(int, c, sem_post(s));
 }
 
+/* sem_close and sem_unlink: the call checks of named semaphores (lab 05). */
+int ipclab_shim_sem_close(sem_t *s)
+{
+    if (!SHIM_ON())
+        return sem_close(s);
+    struct shim_call c = {ID_sem_close, -1, 0, B_NEVER, C_NONE, {L(s)}, NULL, 0, false};
+    SHIM_RUN(int, c, sem_close(s));
+}
+
+int ipclab_shim_sem_unlink(const char *name)
+{
+    if (!SHIM_ON())
+        return sem_unlink(name);
+    struct shim_call c = {ID_sem_unlink, -1,   0, B_NEVER, C_NONE,
+                          {L(name)},     NULL, 0, false};
+    SHIM_RUN(int, c, sem_unlink(name));
+}
+
 /* A semop with IPC_NOWAIT on every operation never blocks. */
 static enum block semop_block(const struct sembuf *ops, size_t n)
 {
@@ -1038,6 +1058,31 @@ int ipclab_shim_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
                           NULL,      0,
                           false};
     SHIM_RUN(int, c, waitid(type, id, info, options));
+}
+
+/* wait3 and wait4 are waitpid with resource usage: a student may wait with them too. */
+pid_t ipclab_shim_wait3(int *status, int options, struct rusage *usage)
+{
+    if (!SHIM_ON())
+        return wait3(status, options, usage);
+    struct shim_call c = {ID_wait3, -1,
+                          0,        (options & WNOHANG) ? B_NEVER : B_ALWAYS,
+                          C_NONE,   {L(status), options, L(usage)},
+                          NULL,     0,
+                          false};
+    SHIM_RUN(pid_t, c, wait3(status, options, usage));
+}
+
+pid_t ipclab_shim_wait4(pid_t pid, int *status, int options, struct rusage *usage)
+{
+    if (!SHIM_ON())
+        return wait4(pid, status, options, usage);
+    struct shim_call c = {ID_wait4, -1,
+                          0,        (options & WNOHANG) ? B_NEVER : B_ALWAYS,
+                          C_NONE,   {pid, L(status), options, L(usage)},
+                          NULL,     0,
+                          false};
+    SHIM_RUN(pid_t, c, wait4(pid, status, options, usage));
 }
 
 /* An exec is logged before it happens: on success nothing returns to log it after. */

@@ -29,6 +29,9 @@ int fork_isolation(int *value, int delta);
  * argv[0] is searched in PATH (execvp); argv ends with NULL. If exec fails
  * the child exits with status 127, as shells do. The parent waits for that
  * child only (not for any other child it may have), retrying on EINTR.
+ * Like a shell, it leaves signals alone: the program starts with the
+ * caller's signal mask and ignored signals (exec keeps both), and the caller
+ * has the same mask and dispositions after the call as before.
  *
  * Returns the raw wait status (decode it with WIFEXITED and friends), or -1
  * with errno set: EINVAL if argv or argv[0] is NULL, or fork's errno.
@@ -71,12 +74,14 @@ int reap_finished(pid_t *pids, int *statuses, size_t max);
  * each child sums its slice. A child cannot write into its parent's memory,
  * and its exit status holds 8 bits only, so each child sends its partial sum
  * back through a pipe (one long, written with a single write). The parent
- * adds the partial sums into *result.
+ * adds the partial sums into *result. A partial sum may arrive in pieces (a
+ * read returns what is there), so the parent reads until it has the whole
+ * long; a read or waitpid interrupted by a signal (EINTR) is retried.
  *
  * Every child is reaped and every pipe end closed before returning, on
  * success and on failure. Returns 0, or -1 with errno set: EINVAL if workers
  * is 0, result is NULL, or values is NULL while n > 0; EIO if a child died or
- * sent a short answer; otherwise the errno of pipe(2)/fork(2).
+ * its pipe ended before a whole long; otherwise the errno of pipe(2)/fork(2).
  */
 int parallel_sum(const long *values, size_t n, unsigned workers, long *result);
 

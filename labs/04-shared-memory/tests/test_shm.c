@@ -1,4 +1,5 @@
 /* test_shm.c - Criterion tests for lab 04 (shared memory). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "shm.h"
 
@@ -469,6 +470,33 @@ Test(anon, children_count_exactly)
                  nprocs() * (long)iters, atomic_load(c));
     cr_assert_eq(ipct_children_left(), 0, "every child must be waited for");
     munmap(c, sizeof *c);
+}
+
+/*
+ * The kernel may interrupt the parent's wait: the shim makes it happen
+ * (handout: "Faults the tests inject"). The first two blocking waits of the
+ * student's code fail with EINTR; the children are still there to be waited for.
+ */
+Test(anon, wait_retries_after_eintr)
+{
+    atomic_long *c = test_shared(sizeof *c);
+    ipct_fault_add(&(struct ipct_fault){.calls = "wait waitpid waitid wait3 wait4",
+                                        .nth = 1,
+                                        .every = 1,
+                                        .times = 2,
+                                        .error = EINTR});
+    int r = count_with_children(c, 3, 1000);
+    int err = errno;
+    long got = atomic_load(c);
+    munmap(c, sizeof *c);
+    cr_assert_eq(r, 0,
+                 "count_with_children failed (%s) when its waits were interrupted by a "
+                 "signal (EINTR injected by the test): retry the wait",
+                 strerror(err));
+    cr_assert_eq(got, 3000, "expected 3000, got %ld", got);
+    cr_assert_eq(ipct_faults_count(), 2, "the parent never waited for its children");
+    cr_assert_eq(ipct_children_left(), 0,
+                 "children left unreaped after the EINTR (injected by the test)");
 }
 
 Test(anon, private_counter_stays_zero)

@@ -1,5 +1,6 @@
 /* test_bbuf.c - lab 05 tests: bounded buffer on unnamed pshared semaphores (exercise 4).
  */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "sem_helpers.h"
 #include "semaphores.h"
@@ -206,6 +207,39 @@ Test(bbuf, four_by_four_checksum)
     cr_assert_eq(left, 0, "full is %d after every item was taken", left);
 }
 /* $end checksum */
+
+/*
+ * The kernel may interrupt any semaphore wait: the shim makes it happen
+ * (handout: "Faults the tests inject"). Every other sem_wait or sem_timedwait
+ * of the student's code fails with EINTR, starting with the first, so each
+ * wait of bbuf_put and bbuf_get (blocking and timed) is interrupted once.
+ */
+Test(bbuf, waits_resume_after_eintr)
+{
+    struct bbuf *b = bbuf_create(4);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "sem_wait sem_timedwait", .nth = 1, .every = 2, .error = EINTR});
+    int put1 = bbuf_put(b, 41), put2 = bbuf_put(b, 42);
+    int put_err = errno;
+    long first = 0, second = 0;
+    int get1 = bbuf_get(b, &first, -1), get2 = bbuf_get(b, &second, 5000);
+    int get_err = errno;
+    ipct_fault_clear();
+    bbuf_destroy(b);
+    cr_assert(put1 == 0 && put2 == 0,
+              "bbuf_put failed (%s) when a wait was interrupted by a signal (EINTR "
+              "injected by the test): resume the wait",
+              strerror(put_err));
+    cr_assert(get1 == 0 && get2 == 0,
+              "bbuf_get failed (%s) when a wait was interrupted by a signal (EINTR "
+              "injected by the test; the second get waits with a timeout): resume it",
+              strerror(get_err));
+    cr_assert(first == 41 && second == 42, "got %ld and %ld, expected 41 and 42", first,
+              second);
+    cr_assert_geq(ipct_faults_count(), 4, "only %d waits were interrupted: %s",
+                  ipct_faults_count(), ipct_faults_injected());
+}
 
 Test(bbuf, bad_arguments)
 {

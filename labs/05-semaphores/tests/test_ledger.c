@@ -209,6 +209,18 @@ static bool wait_sleeping(pid_t pid, int timeout_ms)
     return false;
 }
 
+/* A holder process takes the ledger's lock and keeps it; a waiter process
+ * then tries to take it and is (most likely) asleep in it on return. */
+static void holder_and_waiter(struct ledger *l, struct seen *s, struct peer *holder,
+                              struct peer *waiter)
+{
+    start_holder(holder, l, HOLD_CLEAN, 0);
+    cr_assert(peer_reached(holder, LOCK_BOUND_MS), "the holder never took the lock");
+    start_locker(waiter, l, s, false);
+    cr_assert(peer_reached(waiter, LOCK_BOUND_MS));
+    wait_sleeping(waiter->pid, 2000); /* asleep in the lock, most likely */
+}
+
 static long sum_of(const struct ledger *l)
 {
     long sum = 0;
@@ -394,12 +406,8 @@ Test(ledger, waiter_in_other_process_wakes)
     struct seen *s = shared_area(sizeof *s);
     cr_assert_not_null(s);
     struct peer holder, waiter;
-    start_holder(&holder, l, HOLD_CLEAN, 0);
-    cr_assert(peer_reached(&holder, LOCK_BOUND_MS), "the holder never took the lock");
-    start_locker(&waiter, l, s, false);
-    cr_assert(peer_reached(&waiter, LOCK_BOUND_MS));
-    wait_sleeping(waiter.pid, 2000); /* asleep in the lock, most likely */
-    put_byte(holder.release, 'u');   /* unlock, but stay alive */
+    holder_and_waiter(l, s, &holder, &waiter);
+    put_byte(holder.release, 'u'); /* unlock, but stay alive */
     bool unlocked = peer_reached(&holder, LOCK_BOUND_MS);
     bool woke = peer_reached(&waiter, LOCK_BOUND_MS);
     int wcode = finish_peer(&waiter, !woke);
@@ -462,11 +470,7 @@ Test(ledger, waiter_wakes_when_holder_dies)
     struct seen *s = shared_area(sizeof *s);
     cr_assert_not_null(s);
     struct peer holder, waiter;
-    start_holder(&holder, l, HOLD_CLEAN, 0);
-    cr_assert(peer_reached(&holder, LOCK_BOUND_MS), "the holder never took the lock");
-    start_locker(&waiter, l, s, false);
-    cr_assert(peer_reached(&waiter, LOCK_BOUND_MS));
-    wait_sleeping(waiter.pid, 2000); /* asleep in the lock, most likely */
+    holder_and_waiter(l, s, &holder, &waiter);
     kill(holder.pid, SIGKILL);
     int status;
     cr_assert_eq(ipct_wait(holder.pid, &status, LOCK_BOUND_MS), 0);

@@ -1,4 +1,5 @@
 /* test_named.c - lab 05 tests: POSIX named semaphores (exercise 3). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "sem_helpers.h"
 #include "semaphores.h"
@@ -144,6 +145,54 @@ Test(named, count_up_unlinks_the_name)
         sem_unlink(name);
     cr_assert_eq(r, 0, "named_count_up: %s", strerror(errno));
     cr_assert(!left, "/dev/shm/sem.%s is left behind: sem_unlink it", name + 1);
+}
+
+/* Whether process pid (0: any) made a successful call named name. */
+static bool called(const char *name, pid_t pid)
+{
+    size_t from = 0;
+    const struct ipct_call *c;
+    while ((c = ipct_calls_next(name, pid, &from)) != NULL)
+        if (c->ret == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Call check: a process that exits closes its semaphores anyway, so only the
+ * calls show whether each worker and the parent close theirs (the contract
+ * asks for it: code that runs on after the work would keep the mapping).
+ */
+Test(named, count_up_closes_everywhere)
+{
+    char name[64];
+    new_sem_name(name, sizeof name, "count");
+    long *counter = shared_area(sizeof *counter);
+    cr_assert_not_null(counter);
+    ipct_calls_record();
+    int r = named_count_up(name, counter, 3, 10);
+    int err = errno;
+    shared_area_free(counter, sizeof *counter);
+    cr_assert_eq(r, 0, "named_count_up: %s", strerror(err));
+    char calls[2048];
+    ipct_calls_describe(calls, sizeof calls);
+    size_t from = 0;
+    const struct ipct_call *c;
+    int workers = 0;
+    while ((c = ipct_calls_next("fork", getpid(), &from)) != NULL) {
+        if (c->ret <= 0)
+            continue;
+        workers++;
+        cr_assert(called("sem_close", (pid_t)c->ret),
+                  "worker %ld never called sem_close before _exit: each worker closes "
+                  "the semaphore it opened. The calls: %s",
+                  c->ret, calls);
+    }
+    cr_assert_eq(workers, 3, "expected 3 workers forked, saw %d: %s", workers, calls);
+    cr_assert(called("sem_close", getpid()),
+              "named_count_up itself never called sem_close. The calls: %s", calls);
+    cr_assert(called("sem_unlink", getpid()),
+              "named_count_up itself never called sem_unlink. The calls: %s", calls);
 }
 
 Test(named, count_up_keeps_existing_name)

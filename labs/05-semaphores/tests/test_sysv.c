@@ -1,4 +1,5 @@
 /* test_sysv.c - lab 05 tests: sysv_open_set (exercise 1), sysv_lock (exercise 2). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "sem_helpers.h"
 #include "semaphores.h"
@@ -314,46 +315,35 @@ Test(sysv_lock, waiter_wakes_on_unlock)
     cr_assert_eq(code, 0, "the waiting child did not get the lock (exit %d)", code);
 }
 
-static int signalled_fd = -1; /* the child's handler reports here */
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    char c = 's';
-    ssize_t w = write(signalled_fd, &c, 1); /* async-signal-safe */
-    (void)w;
-}
-
+/*
+ * The kernel interrupts a semop when a handler runs, and never restarts it
+ * (not even with SA_RESTART): the shim makes it happen (handout: "Faults the
+ * tests inject"). The first semop and the first semtimedop of the student's
+ * code fail with EINTR; both waits (forever and with a timeout) must resume.
+ */
 Test(sysv_lock, wait_resumes_after_signal)
 {
-    int semid = test_set(1, 0);
-    int sig[2];
-    cr_assert_eq(pipe(sig), 0);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(sig[0]);
-        signalled_fd = sig[1];
-        struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGUSR1, &sa, NULL);
-        /* semop is never restarted by SA_RESTART: sysv_lock must retry. */
-        IPCT_CHILD_CHECK(sysv_lock(semid, 0, 8000) == 0);
-        _exit(0);
-    }
-    close(sig[1]);
-    bool blocked = wait_ncnt(semid, 0, 1, pid, 5000);
-    kill(pid, SIGUSR1);
-    char c;
-    int handled = get_byte(sig[0], &c); /* the wait was interrupted by now */
-    close(sig[0]);
-    union semun arg = {.val = 1};
-    semctl(semid, 0, SETVAL, arg);
-    int code = ipct_wait_exit(pid, 9000);
+    int semid = test_set(2, 1);
+    ipct_fault_fail("semop", 1, EINTR);
+    ipct_fault_fail("semtimedop", 1, EINTR);
+    int forever = sysv_lock(semid, 0, -1);
+    int err = errno;
+    int timed = sysv_lock(semid, 1, 8000);
+    int terr = errno;
+    ipct_fault_clear();
+    int v0 = semval(semid, 0), v1 = semval(semid, 1);
     rm_set(semid);
-    cr_assert(blocked, "the child never waited in semop");
-    cr_assert_eq(handled, 0, "the child's handler did not run");
-    cr_assert_eq(code, 0, "sysv_lock gave up after a signal (exit %d): retry on EINTR",
-                 code);
+    cr_assert_eq(forever, 0,
+                 "sysv_lock(timeout -1) failed (%s) when its semop was interrupted by a "
+                 "signal (EINTR injected by the test): retry on EINTR",
+                 strerror(err));
+    cr_assert_eq(timed, 0,
+                 "sysv_lock(timeout 8000) failed (%s) when its wait was interrupted by a "
+                 "signal (EINTR injected by the test): go on with the time that is left",
+                 strerror(terr));
+    cr_assert(v0 == 0 && v1 == 0, "both locks must be held (values %d and %d)", v0, v1);
+    cr_assert_geq(ipct_faults_count(), 2, "only %d waits were interrupted: %s",
+                  ipct_faults_count(), ipct_faults_injected());
 }
 
 Test(sysv_lock, removed_set_is_eidrm)

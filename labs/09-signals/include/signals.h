@@ -90,7 +90,7 @@ int reaper_uninstall(void);
  * from then on), and waits in sigsuspend(2) with a mask that lets sig in,
  * until the flag is set: other handled signals that wake sigsuspend do not
  * end the wait. Finally restores the previous action of sig and the
- * previous signal mask.
+ * previous signal mask, on success and on failure (a failed write too).
  *
  * Returns 0, or -1 with errno set: EINVAL if sig cannot be caught (SIGKILL,
  * SIGSTOP, or not a valid signal number); otherwise the errno of
@@ -120,7 +120,9 @@ int tally_signals(int sig, int n, struct tally *t);
  *
  * Blocks SIGUSR1, SIGUSR2 and SIGTERM (sigprocmask) and reads them from a
  * signalfd(2) (a self-pipe fed by handlers works too), polling it together
- * with in_fd. Everything read from in_fd is written to out_fd unchanged.
+ * with in_fd. Everything read from in_fd is written to out_fd unchanged
+ * (out_fd may be a stream socket: a write that moves fewer bytes is
+ * continued with the rest).
  * Each SIGUSR1 or SIGUSR2 writes the line "USR1 <v>\n" or "USR2 <v>\n"
  * to out_fd, where v is the value sent with sigqueue (ssi_int; 0 after
  * kill). The loop ends on SIGTERM or at end of file on in_fd; it then
@@ -141,7 +143,9 @@ int signal_loop(int in_fd, int out_fd);
  * and SIGTERM with handlers that only set volatile sig_atomic_t flags,
  * writes "ready <text>\n" to out_fd, and serves until SIGTERM arrives or
  * in_fd reaches end of file:
- *   - every byte read from in_fd is a request: answer "<text>\n" on out_fd;
+ *   - every byte read from in_fd is a request: answer "<text>\n" on out_fd
+ *     (out_fd may be a stream socket: every line is written in full, a
+ *     write that moves fewer bytes is continued with the rest);
  *   - after a SIGHUP, at a safe point of the loop (never in the handler),
  *     re-read path. If it loads, the new text answers every later request
  *     and "reload <text>\n" is written; if it does not (missing, empty

@@ -1,4 +1,5 @@
 /* test_signals.c - Criterion tests for lab 09 (signals). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "sigsafety.h"
 #include "signals.h"
@@ -588,6 +589,80 @@ Test(reaper, uninstall_restores_previous)
                  "the previous SIGCHLD action is not back");
 }
 
+/* Whether call is one of the wait family, and the options it passed (wait: 0). */
+static bool wait_call(const struct ipct_call *call, long *options)
+{
+    if (strcmp(call->name, "waitpid") == 0 || strcmp(call->name, "wait4") == 0)
+        *options = call->arg[2];
+    else if (strcmp(call->name, "wait3") == 0)
+        *options = call->arg[1];
+    else if (strcmp(call->name, "waitid") == 0)
+        *options = call->arg[3];
+    else if (strcmp(call->name, "wait") == 0)
+        *options = 0;
+    else
+        return false;
+    return true;
+}
+
+/*
+ * Call check: three children have ended and one still runs when the handler
+ * runs. It must call waitpid(WNOHANG) until it returns 0: three reaps, then
+ * 0 for the running child. A wait that could block fails at once with EINTR
+ * (injected), so a handler that would block on the running child returns and
+ * the log shows what it did instead of the test hanging.
+ */
+Test(reaper, handler_waits_with_wnohang)
+{
+    int gate[2];
+    cr_assert_eq(pipe2(gate, O_CLOEXEC), 0);
+    pid_t running = ipct_fork();
+    if (running == 0) {
+        close(gate[1]);
+        char c;
+        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
+    }
+    close(gate[0]);
+    sigset_t old = mask_one(SIG_BLOCK, SIGCHLD);
+    cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
+    pid_t ended[3];
+    make_zombies(3, ended);
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "wait waitpid waitid wait3 wait4", .every = 1, .error = EINTR});
+    ipct_calls_record();
+    sigprocmask(SIG_SETMASK, &old, NULL); /* the handler runs once, here */
+    ipct_fault_clear();
+    char calls[1024];
+    ipct_calls_describe(calls, sizeof calls);
+    size_t waits = 0;
+    long options = 0, last = -2;
+    for (size_t i = 0; i < ipct_calls_count(); i++) {
+        const struct ipct_call *c = ipct_calls_get(i);
+        if (!wait_call(c, &options))
+            continue;
+        waits++;
+        last = c->ret;
+        cr_assert(options & WNOHANG,
+                  "the SIGCHLD handler called %s without WNOHANG: with a child still "
+                  "running it would block inside the handler (the test made that wait "
+                  "fail with EINTR instead). Your calls: %s",
+                  c->name, calls);
+    }
+    cr_assert_geq(waits, 4,
+                  "3 children had ended and 1 still ran: expected 3 waitpid(WNOHANG) "
+                  "that reap and a 4th that returns 0, got %zu wait calls: %s",
+                  waits, calls);
+    cr_assert_eq(last, 0,
+                 "the handler's last waitpid(WNOHANG) returned %ld: loop until it "
+                 "returns 0 (children still running) or -1. Your calls: %s",
+                 last, calls);
+    cr_assert_eq(reaper_count(), 3, "3 children ended, the handler counted %ld",
+                 reaper_count());
+    close(gate[1]); /* the last child ends: the handler reaps it too */
+    cr_assert_eq(wait_count(reaper_count, 4), 4, "the running child was not reaped");
+    cr_assert_eq(reaper_uninstall(), 0);
+}
+
 /* ---- wait_signal --------------------------------------------------------- */
 
 TestSuite(waiting, .timeout = 10);
@@ -664,6 +739,39 @@ Test(waiting, mask_and_action_restored)
     cr_assert_eq(handler_of(SIGUSR1), count_hit,
                  "the previous SIGUSR1 action is not back");
     cr_assert_eq(hits, 0, "wait_signal must catch the signal with its own handler");
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* A pipe whose write end's first write by the student's code fails with EPIPE
+ * (injected: as if the reader had gone), for the ready byte; [0] then [1]. */
+static void ready_pipe_that_fails(int p[2])
+{
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    ipct_fault_fail("write", 1, EPIPE);
+}
+
+Test(waiting, failure_restores_mask_and_action)
+{
+    count_hits_of(SIGUSR1, -1);
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
+    sigset_t before = current_mask();
+    int p[2];
+    ready_pipe_that_fails(p);
+    errno = 0;
+    int rc = wait_signal(SIGUSR1, p[1]);
+    int err = errno;
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(rc, -1,
+                 "the ready byte's write failed with EPIPE (injected by the "
+                 "test): wait_signal must fail");
+    cr_assert_eq(err, EPIPE, "errno %s, expected the write's EPIPE", strerror(err));
+    sigset_t after = current_mask();
+    cr_assert(same_mask(&before, &after),
+              "after the failed write (EPIPE injected) the signal mask was not restored");
+    cr_assert_eq(handler_of(SIGUSR1), count_hit,
+                 "after the failed write (EPIPE injected) the previous SIGUSR1 action "
+                 "is not back");
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -773,11 +881,14 @@ struct loop {
 /* Run signal_loop in a child that starts with the signals already blocked,
    so a signal sent at any time waits for the signalfd instead of killing it.
    The child exits with the loop's result (200+ if a check after it failed). */
-static void start_loop(struct loop *l)
+static void start_loop_on(struct loop *l, bool socket_out)
 {
     int in[2], out[2];
     cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    if (socket_out) /* a stream socket: a write to it may be cut short */
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+    else
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
@@ -806,6 +917,11 @@ static void start_loop(struct loop *l)
     l->out = out[0];
 }
 /* $end start_loop */
+
+static void start_loop(struct loop *l)
+{
+    start_loop_on(l, false);
+}
 
 /* Expect exactly text on the loop's output. */
 static void expect_out(struct loop *l, const char *text)
@@ -900,6 +1016,26 @@ Test(loop, mask_restored_and_fds_closed)
     expect_end(&l, 1); /* the child checks its mask and fds after the loop */
 }
 
+/*
+ * The kernel may interrupt poll and read, and cut a write to a socket short:
+ * the shim makes it happen in the loop's process (handout: "Faults the tests
+ * inject"). out_fd is a stream socket, every write to it moves at most 1 byte.
+ */
+Test(loop, survives_eintr_and_short_writes)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_short("write send", 1, 1);
+    struct loop l;
+    start_loop_on(&l, true);
+    cr_assert_eq(write(l.in, "hello", 5), 5);
+    expect_out(&l, "hello");
+    cr_assert_eq(sigqueue(l.pid, SIGUSR1, (union sigval){.sival_int = 42}), 0);
+    expect_out(&l, "USR1 42\n");
+    expect_end(&l, 1);
+    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+}
+
 /* ---- reload_service ------------------------------------------------------ */
 
 TestSuite(reload, .timeout = 10);
@@ -944,6 +1080,7 @@ enum svc_start {
     SVC_OWN_ACTIONS, /* the caller has its own SIGHUP handler and blocks SIGUSR2 */
     SVC_TERM_AT_EOF, /* in_fd is at end of file and SIGTERM comes as the loop first
                         waits: both ready at once, the signal may stay pending */
+    SVC_SOCKET_OUT,  /* out_fd is a stream socket (a write to it may be cut short) */
 };
 
 /* $begin start_service */
@@ -959,7 +1096,10 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
     ipct_path(s->path, sizeof s->path, "service.conf");
     write_config(s->path, text);
     cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    if (how == SVC_SOCKET_OUT)
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+    else
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
     s->pid = ipct_fork();
     if (s->pid == 0) {
         close(in[1]);
@@ -1089,6 +1229,29 @@ Test(reload, sighup_rereads_config)
     svc_end(&s, 1);
 }
 /* $end sighup_test */
+
+/*
+ * The kernel may interrupt ppoll and read, and cut a write to a socket short:
+ * the shim makes it happen in the service's process (handout: "Faults the
+ * tests inject"). out_fd is a stream socket, every write to it moves at most
+ * 1 byte.
+ */
+Test(reload, survives_eintr_and_short_writes)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_short("write send", 1, 1);
+    struct svc s;
+    start_service(&s, "hello\n", SVC_SOCKET_OUT);
+    svc_expect(&s, "ready hello\n", "the ready line, written 1 byte at a time");
+    svc_ask(&s, "hello\n");
+    write_config(s.path, "bonjour\n");
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    svc_expect(&s, "reload bonjour\n", "the reload line, written 1 byte at a time");
+    svc_ask(&s, "bonjour\n");
+    svc_end(&s, 1);
+    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+}
 
 Test(reload, every_reload_is_acknowledged)
 {
@@ -1473,6 +1636,30 @@ Test(syncwait, mask_restored)
     cr_assert(
         same_mask(&before, &after),
         "the mask must be as before: SIGUSR1 unblocked again, SIGUSR2 still blocked");
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, failure_restores_mask)
+{
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
+    sigset_t before = current_mask(); /* SIGUSR2 blocked, SIGUSR1 not */
+    int p[2];
+    ready_pipe_that_fails(p);
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    errno = 0;
+    int rc = take_signals(&set, p[1], -1, rec, 1);
+    int err = errno;
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(rc, -1,
+                 "the ready byte's write failed with EPIPE (injected by the "
+                 "test): take_signals must fail");
+    cr_assert_eq(err, EPIPE, "errno %s, expected the write's EPIPE", strerror(err));
+    sigset_t after = current_mask();
+    cr_assert(same_mask(&before, &after),
+              "after the failed write (EPIPE injected) the mask is not as before: "
+              "restore it on failure too");
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
