@@ -315,4 +315,26 @@ else
 scores $gscores (want 3 x $GMAX, no overlap)" \
         test "$(echo "$windows" | wc -l)" -eq 3 -a -z "$overlap" -a "$gscores" = "$GMAX $GMAX $GMAX"
 fi
+
+# --- 8. --trace-failures: each student's failed tests drawn in their folder ------
+# A second run (--force) replaces the charts of the first; a student with
+# no failed test gets no traces/ folder.
+mkdir -p "$W/subs-trace/ada/src"
+cp "$SOL"/*.c "$W/subs-trace/ada/src/"
+cp "$W/subs/fay.tgz" "$W/subs-trace/"
+for _ in 1 2; do
+    "$IPCLAB" grade-all --lab "$LAB" "$W/subs-trace" --out "$W/traced" -j2 --force \
+        --trace-failures "${GRADE_OPTS[@]}" >"$W/traced.log" 2>&1
+done
+pages=$(find "$W/traced/students/fay/traces" -name '*.html' 2>/dev/null | wc -l)
+named=$(jq -r '.tests[] | .trace // empty' "$W/traced/students/fay/full.json" 2>/dev/null)
+missing=$(for p in $named; do [ -f "$p" ] && grep -q '<svg' "$p" || echo "$p"; done)
+check trace-failures-pages "fay: $pages pages, named: $(echo "$named" | wc -w), \
+missing: $missing, ada has traces/: $([ -e "$W/traced/students/ada/traces" ] && echo yes) \
+(want 1-5 pages, each named in full.json and in report.txt)" \
+    test "$pages" -ge 1 -a "$pages" -le 5 -a "$(echo "$named" | wc -w)" -eq "$pages" \
+    -a -z "$missing" -a ! -e "$W/traced/students/ada/traces" \
+    -a "$(grep -c 'Timeline (traced once more)' "$W/traced/students/fay/report.txt")" -eq "$pages"
+check trace-failures-same-score "fay scored $(score traced fay) with charts, $(score j2 fay) without" \
+    test "$(score traced fay)" = "$(score j2 fay)"
 test_done
