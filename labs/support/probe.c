@@ -3,6 +3,7 @@
 #include "probe.h"
 #include "seal.h"
 #include "ipclab_test.h"
+#include "ipclab_shim.h"
 
 #include <criterion/criterion.h>
 #include <criterion/options.h>
@@ -343,6 +344,8 @@ void __wrap_criterion_internal_test_setup(void)
         json_decref(start);
     }
     start_watchdog();
+    ipct_stress_begin(name,
+                      current_timeout()); /* IPCLAB_STRESS_SEED: see ipclab_shim.h */
     snap_ipc(&ipc_before);
     ipct_child_msgs_reset(); /* before .init: a fixture's children inherit it */
     __real_criterion_internal_test_setup();
