@@ -10,27 +10,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
-        "                         --timeout | --hidden | --no-valgrind | --perf] LAB\n"
-        "\n"
-        "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
-        "prints one item per line: test names (default), student files, \"name "
-        "points\",\n"
-        "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
-        "timeout: the test's, else its suite's), or the tests with an option set.\n");
+    fprintf(out,
+            "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
+            "                         --timeout | --hidden | --no-valgrind | --perf |\n"
+            "                         --stress] LAB\n"
+            "\n"
+            "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
+            "prints one item per line: test names (default), student files, \"name "
+            "points\",\n"
+            "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
+            "timeout: the test's, else its suite's), or the tests with an option set.\n");
 }
 
 int cmd_manifest(int argc, char **argv)
 {
-    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF };
+    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF, STRESS };
     int what = TESTS;
     const struct cli_opt opts[] = {
         CLI_CHOOSE("tests", &what, TESTS),      CLI_CHOOSE("student-files", &what, FILES),
         CLI_CHOOSE("points", &what, POINTS),    CLI_CHOOSE("title", &what, TITLE),
         CLI_CHOOSE("timeout", &what, TIMEOUT),  CLI_CHOOSE("hidden", &what, HIDDEN),
-        CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF)};
+        CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF),
+        CLI_CHOOSE("stress", &what, STRESS)};
     int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
     if (rc >= 0)
         return rc;
@@ -65,7 +66,8 @@ int cmd_manifest(int argc, char **argv)
             const struct manifest_test *t = &m.tests[i];
             if (what == TESTS || (what == HIDDEN && (t->options & OPT_HIDDEN)) ||
                 (what == NOVG && (t->options & OPT_NO_VALGRIND)) ||
-                (what == PERF && (t->options & OPT_PERF)))
+                (what == PERF && (t->options & OPT_PERF)) ||
+                (what == STRESS && (t->options & OPT_STRESS)))
                 puts(t->name);
             else if (what == POINTS)
                 printf("%s %g\n", t->name, t->points);
