@@ -14,10 +14,10 @@
 #   solution-clean       ... leaving no fd, child process or IPC object behind
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
 #   broken/<variant>     each broken variant (bug.patch applied to the solution)
-#                        (its `stress TEST` lines: TEST fails under race stress
-#                        within STRESS_TRIES seeds, default 20)
 #                        applies cleanly and fails the tests it names (run as
-#                        the grader runs them: a forked child per test)
+#                        the grader runs them: a forked child per test); its
+#                        `stress TEST` lines: TEST fails under race stress
+#                        (IPCLAB_STRESS_SEED) within STRESS_TRIES seeds (20)
 #   audit                the grader's submission audit (ipclab audit) refuses
 #                        neither the solution nor any broken variant: it must
 #                        never refuse honest code (it reads their builds)
