@@ -43,18 +43,36 @@ done
 }
 
 [ -x "$ROOT/build/ipclab" ] || make -s -C "$ROOT" ipclab
-scratch="$ROOT/build/stress/${variant:-reference}-$$/labs"
-trap 'rm -rf "$(dirname "$scratch")"' EXIT
+# Kept between runs (its build/ too, so make rebuilds only what changed); one
+# scratch lab per lab and variant: two runs of the same one at once would clash.
+name=reference
+[ -n "$src" ] && name=src
+[ -n "$variant" ] && name=$variant
+scratch="$ROOT/build/stress/$slug-$name/labs"
+ref="$ROOT/build/stress/$slug-reference/labs/$slug/build"
+if [ ! -d "$scratch/$slug/build" ] && [ -d "$ref/tests" ]; then
+    # A new scratch lab borrows the reference's compiled tests and support code.
+    mkdir -p "$scratch/$slug/build"
+    cp -rp "$ref/tests" "$ref/support" "$scratch/$slug/build/"
+fi
 mkdir -p "$scratch/$slug"
 for f in lab.mk support allowed-calls.txt; do
-    [ -e "$ROOT/labs/$f" ] && ln -s "$ROOT/labs/$f" "$scratch/$f"
+    [ -e "$ROOT/labs/$f" ] && ln -sfn "$ROOT/labs/$f" "$scratch/$f"
 done
+# (tar and cp -p keep the times: make sees unchanged files as unchanged.)
 (cd "$ROOT/labs/$slug" && tar --exclude=./build --exclude=./src -cf - .) | (cd "$scratch/$slug" && tar -xf -)
+rm -rf "$scratch/$slug/src.new"
 if [ -n "$variant" ]; then
-    "$ROOT/scripts/broken.sh" apply "$slug" "$variant" "$scratch/$slug/src"
+    "$ROOT/scripts/broken.sh" apply "$slug" "$variant" "$scratch/$slug/src.new"
 else
-    cp -r "${src:-$ROOT/solutions/$slug/src}" "$scratch/$slug/src"
+    cp -rp "${src:-$ROOT/solutions/$slug/src}" "$scratch/$slug/src.new"
 fi
+# A file whose text did not change keeps the copy already there (and its time).
+mkdir -p "$scratch/$slug/src"
+for f in "$scratch/$slug/src.new"/*; do
+    cmp -s "$f" "$scratch/$slug/src/$(basename "$f")" || cp -p "$f" "$scratch/$slug/src/"
+done
+rm -rf "$scratch/$slug/src.new"
 # lab.mk finds the manifest reader through IPCLAB (the scratch lab has no course root).
 IPCLAB="$ROOT/build/ipclab" "$ROOT/build/ipclab" check "$scratch/$slug" --stress "$runs" \
     "${seed[@]}" "${glob[@]}"
