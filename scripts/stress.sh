@@ -73,6 +73,11 @@ for f in "$scratch/$slug/src.new"/*; do
     cmp -s "$f" "$scratch/$slug/src/$(basename "$f")" || cp -p "$f" "$scratch/$slug/src/"
 done
 rm -rf "$scratch/$slug/src.new"
+# A copy of ipclab, so a rebuild of build/ipclab during a long run cannot pull the
+# binary from under the runs (IPCLAB_ROOT: the copy's course is still this one).
+ipc="$ROOT/build/stress/ipclab.$$"
+cp -p "$ROOT/build/ipclab" "$ipc"
+trap 'rm -f "$ipc"' EXIT
 # lab.mk finds the manifest reader through IPCLAB (the scratch lab has no course root).
-IPCLAB="$ROOT/build/ipclab" "$ROOT/build/ipclab" check "$scratch/$slug" --stress "$runs" \
+IPCLAB_ROOT="$ROOT" IPCLAB="$ipc" "$ipc" check "$scratch/$slug" --stress "$runs" \
     "${seed[@]}" "${glob[@]}"
