@@ -61,11 +61,11 @@ else
 fi
 
 # --- the reference passes a few runs (one CPU, then two) -----------------------------
-out=$(timeout 300 scripts/stress.sh "$LAB" 4 --seed 1 2>&1)
+out=$(timeout 300 scripts/stress.sh "$LAB" 3 --seed 1 2>&1)
 status=$?
-if [ $status = 0 ] && grep -q "0 of 4 stress runs failed" <<<"$out" &&
-    grep -q "tests under race stress, 4 runs from seed 1" <<<"$out"; then
-    pass "the reference of lab $LAB passes 4 stressed runs"
+if [ $status = 0 ] && grep -q "0 of 3 stress runs failed" <<<"$out" &&
+    grep -q "tests under race stress, 3 runs from seed 1" <<<"$out"; then
+    pass "the reference of lab $LAB passes 3 stressed runs (one CPU, two, one)"
 else
     fail reference "exit $status: $(tail -20 <<<"$out")"
 fi
@@ -111,7 +111,7 @@ else
 fi
 
 # --- a race the plain run passes by luck is caught, and its seed replays it -----------
-out=$(timeout 300 scripts/stress.sh "$LAB" 20 --seed 1 --variant "$VARIANT" 2>&1)
+out=$(timeout 300 scripts/stress.sh "$LAB" 12 --seed 1 --variant "$VARIANT" 2>&1)
 status=$?
 seed=$(sed -n -E "s|.*reproduce: ipclab check $LAB '$RACY' --stress 1 --seed ([0-9]+).*|\\1|p" <<<"$out" | head -1)
 if [ $status = 1 ] && [ -n "$seed" ] && grep -q "✗ $RACY" <<<"$out"; then
