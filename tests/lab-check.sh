@@ -15,7 +15,9 @@
 #   solution-valgrind    ... with zero memcheck errors and zero leaks
 #   broken/<variant>     each broken variant (bug.patch applied to the solution)
 #                        applies cleanly and fails the tests it names (run as
-#                        the grader runs them: a forked child per test)
+#                        the grader runs them: a forked child per test); its
+#                        `stress TEST` lines: TEST fails under race stress
+#                        (IPCLAB_STRESS_SEED) within STRESS_TRIES seeds (20)
 #   audit                the grader's submission audit (ipclab audit) refuses
 #                        neither the solution nor any broken variant: it must
 #                        never refuse honest code (it reads their builds)
@@ -259,7 +261,31 @@ else
         # broken code often runs into timeouts. Each in a forked child, as the
         # grader runs them (labs/support/forkrun.c); make check's exec'd
         # workers run the solution above.
-        wanted=$(grep -v -E '^[[:space:]]*(#|$)' "$variant/expect" | paste -sd'|')
+        # `stress TEST` lines: a race the plain run passes by luck; it must fail
+        # under seeded race stress (IPCLAB_STRESS_SEED) within STRESS_TRIES seeds.
+        stressed=$(sed -n -E 's/^[[:space:]]*stress[[:space:]]+//p' "$variant/expect" | paste -sd'|')
+        if [ -n "$stressed" ]; then
+            caught=""
+            for seed in $(seq 1 "${STRESS_TRIES:-20}"); do
+                IPCLAB_STRESS_SEED=$seed IPCLAB_FORK_RUNNER=1 \
+                    IPCLAB_RESULTS_FILE="$WORK/broken-$v.stress.results.json" \
+                    timeout -k 5 300 "$ISOLATE" "$WORK/broken-$v/run-tests" \
+                    "${broken_jobs[@]}" --filter="@($stressed)" >"$WORK/broken-$v.stress.log" 2>&1
+                if statuses "broken-$v.stress" | grep -q -v -E ' (passed|skipped)$'; then
+                    caught=$seed
+                    break
+                fi
+            done
+            if [ -z "$caught" ]; then
+                fail "broken/$v" "race stress did not catch it in ${STRESS_TRIES:-20} seeds: $stressed"
+                continue
+            fi
+        fi
+        wanted=$(grep -v -E '^[[:space:]]*(#|$|stress[[:space:]])' "$variant/expect" | paste -sd'|')
+        if [ -z "$wanted" ]; then
+            pass "broken/$v (race stress caught it with seed $caught)"
+            continue
+        fi
         IPCLAB_FORK_RUNNER=1 IPCLAB_RESULTS_FILE="$WORK/broken-$v.results.json" \
             timeout -k 5 300 "$ISOLATE" \
             "$WORK/broken-$v/run-tests" "${broken_jobs[@]}" --filter="@($wanted)" \
@@ -267,7 +293,7 @@ else
         results=$(statuses "broken-$v" | grep -v ' skipped$')
         missed=""
         while read -r want; do
-            case "$want" in '' | '#'*) continue ;; esac
+            case "$want" in '' | '#'* | stress[[:space:]]*) continue ;; esac
             # shellcheck disable=SC2254
             hit=$(echo "$results" | while read -r t s; do
                 case "$t" in $want) [ "$s" != passed ] && echo "$t" ;; esac

@@ -23,7 +23,8 @@
 #define MAX_DETAILED 5 /* failures shown in full; the rest by name */
 
 static const char usage[] =
-    "usage: ipclab check [--asan] [--memcheck] [-v] NN [TEST-GLOB]\n"
+    "usage: ipclab check [--asan] [--memcheck] [-v] [--stress N [--seed S]] NN\n"
+    "                    [TEST-GLOB]\n"
     "\n"
     "Builds your labs/NN-x/src (warnings are errors, as in the grader) and runs\n"
     "the lab's tests natively with the grader's own runner: each failure is\n"
@@ -35,6 +36,9 @@ static const char usage[] =
     "              and leftover checks (its whole run, valgrind included): what\n"
     "              each test would lose, with valgrind's own lines\n"
     "  -v          also show the tests' raw output (what `make check` prints)\n"
+    "  --stress N  run the tests marked for stress (or TEST-GLOB's) N times with\n"
+    "              seeded delays at your synchronisation calls, one CPU then all;\n"
+    "              a failure names its seed; --seed S starts from S (replays it)\n"
     "  TEST-GLOB   only the tests matching it, e.g. 'pipeline/*' or '*/eof_*'\n"
     "\n"
     "A test that crashes (SIGSEGV, SIGBUS, SIGFPE, abort) is run again at once\n"
@@ -577,6 +581,13 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     }
     char bin[4300];
     snprintf(bin, sizeof bin, "%s/build%s/run-tests", lab_dir, o->asan ? "/asan" : "");
+    if (o->stress > 0) { /* stress.c; nothing recorded: not a normal check */
+        if (tty)
+            fputs("\r\033[K", out);
+        status = check_stress(&g, bin, o);
+        grade_free(&g);
+        return status;
+    }
     grade_init(&g);
     char *output = NULL;
     struct early_ctx ectx = {.o = o, .t0 = t0, .tty = tty};
@@ -637,7 +648,11 @@ int check_args(int argc, char **argv, const char *usage, const char *fallback,
             o->verbose = true;
         else if (strcmp(argv[i], "--memcheck") == 0)
             o->memcheck = true;
-        else if (argv[i][0] == '-') {
+        else if (strcmp(argv[i], "--stress") == 0 || strcmp(argv[i], "--seed") == 0) {
+            if (stress_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL, o) < 0)
+                return 2;
+            i++;
+        } else if (argv[i][0] == '-') {
             fprintf(stderr, "ipclab: unknown option '%s'\n%s", argv[i], usage);
             return 2;
         } else if (lab == NULL)

@@ -93,9 +93,30 @@ struct check_opts {
     const char *glob; /* Criterion filter ("suite/test" glob), or NULL for all */
     bool quiet;       /* print nothing (solution uses the verdicts only) */
     bool record;      /* store the result in the progress file */
-    const char *first; /* tests to run first and report on their own, before the
-                          rest (watch: those that failed last time), or NULL */
+    const char *first;       /* tests to run first and report on their own, before the
+                                rest (watch: those that failed last time), or NULL */
+    int stress;              /* --stress N: N runs of the stress-marked tests, or 0 */
+    unsigned long long seed; /* --seed S: the first run's seed ... */
+    bool seed_given;         /* ... when given (else a random one) */
 };
+
+/*
+ * stress_arg - store opt's value ("--stress" N runs, "--seed" S) into *o.
+ * Returns 0, or -1 after saying on stderr why value is wrong (or missing).
+ */
+int stress_arg(const char *opt, const char *value, struct check_opts *o);
+
+/*
+ * check_stress - `check --stress`: run the tests of g->m (loaded, timeouts
+ * too) that match o->glob, else those marked `options = stress`, o->stress
+ * times with the test binary bin, as check runs them (check_run_tests), each
+ * run with IPCLAB_STRESS_SEED = the next seed from o->seed (or a random
+ * base) and the CPUs the seed picks (even: one CPU, odd: all). Prints
+ * progress, each failure with its seed and the command that replays it, and
+ * a summary. Returns 0 when every run passed, 1 when one failed, 2 when no
+ * test is selected, 130 when interrupted.
+ */
+int check_stress(struct grade *g, const char *bin, const struct check_opts *o);
 
 /*
  * check_lab - build the student's src/ of lab_dir with make into the lab's

@@ -14,6 +14,7 @@
 #include "report/report.h"
 #include "engine/sandbox.h"
 #include "engine/score.h"
+#include "engine/stress_pass.h"
 #include "engine/submission.h"
 #include "engine/vglog.h"
 #include "engine/timeouts.h"
@@ -286,8 +287,11 @@ int cmd_grade(int argc, char **argv)
         if (g.build_ok && !proc_interrupted())
             pass_audit(&g); /* before any of the submission's code runs */
     }
-    if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted())
+    if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted()) {
         pass_tests(&g, (int)jobs, valgrind);
+        if (g.infra_error == NULL && !proc_interrupted())
+            pass_stress(&g); /* policy.ini [stress] runs: off by default */
+    }
     if (traces != NULL && g.build_ok && !g.audit_refused && g.infra_error == NULL &&
         !proc_interrupted()) {
         g.prog.phase = "tracing";

@@ -13,7 +13,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
             "                         --timeout | --hidden | --no-valgrind | --perf |\n"
-            "                         --mutants] LAB\n"
+            "                         --stress | --mutants] LAB\n"
             "\n"
             "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
             "prints one item per line: test names (default), student files, \"name "
@@ -25,14 +25,14 @@ static void usage(FILE *out)
 
 int cmd_manifest(int argc, char **argv)
 {
-    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF, MUTANTS };
+    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF, STRESS, MUTANTS };
     int what = TESTS;
     const struct cli_opt opts[] = {
         CLI_CHOOSE("tests", &what, TESTS),      CLI_CHOOSE("student-files", &what, FILES),
         CLI_CHOOSE("points", &what, POINTS),    CLI_CHOOSE("title", &what, TITLE),
         CLI_CHOOSE("timeout", &what, TIMEOUT),  CLI_CHOOSE("hidden", &what, HIDDEN),
         CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF),
-        CLI_CHOOSE("mutants", &what, MUTANTS)};
+        CLI_CHOOSE("stress", &what, STRESS),    CLI_CHOOSE("mutants", &what, MUTANTS)};
     int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
     if (rc >= 0)
         return rc;
@@ -71,7 +71,8 @@ int cmd_manifest(int argc, char **argv)
             const struct manifest_test *t = &m.tests[i];
             if (what == TESTS || (what == HIDDEN && (t->options & OPT_HIDDEN)) ||
                 (what == NOVG && (t->options & OPT_NO_VALGRIND)) ||
-                (what == PERF && (t->options & OPT_PERF)))
+                (what == PERF && (t->options & OPT_PERF)) ||
+                (what == STRESS && (t->options & OPT_STRESS)))
                 puts(t->name);
             else if (what == POINTS)
                 printf("%s %g\n", t->name, t->points);

@@ -48,6 +48,9 @@ struct test_result {
     char *vg_error_text;                /* first error, a few lines */
     char *vg_leak_text;                 /* first definite leak record */
     double earned;                      /* points for the verdict (before deductions) */
+    int stress_runs, stress_failed;     /* race stress: runs made, runs failed */
+    unsigned long long stress_seed;     /* the seed of its first failed run */
+    char *stress_message;               /* that run's message (owned), or NULL */
     char *trace; /* --trace-failures: the page with its traced timeline, or NULL */
 };
 

@@ -43,7 +43,7 @@ static void set_student_files(struct manifest *m, const char *value)
     free(copy);
 }
 
-/* Parse "no-valgrind, hidden" into option bits; -1 on an unknown word. */
+/* Parse "no-valgrind, hidden, stress" into option bits; -1 on an unknown word. */
 static int parse_options(const char *value, unsigned *out)
 {
     char *copy = xstrdup(value), *save = NULL;
@@ -56,6 +56,8 @@ static int parse_options(const char *value, unsigned *out)
             *out |= OPT_HIDDEN;
         else if (strcmp(tok, "perf") == 0)
             *out |= OPT_PERF | OPT_NO_VALGRIND;
+        else if (strcmp(tok, "stress") == 0)
+            *out |= OPT_STRESS;
         else
             rc = -1;
     }
@@ -198,7 +200,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
             *field = xstrdup(value);
     } else if (strcmp(key, "options") == 0) {
         if (parse_options(value, &t->options) < 0)
-            FAIL("unknown option in '%s' (known: no-valgrind, hidden, perf)", value);
+            FAIL("unknown option in '%s' (known: no-valgrind, hidden, perf, stress)",
+                 value);
     } else {
         FAIL("unknown key '%s' in [test %s]", key, name);
     }

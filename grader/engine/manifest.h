@@ -14,6 +14,7 @@ enum test_option {
         1 << 0,          /* meaningless under memcheck: verdict from native run only */
     OPT_HIDDEN = 1 << 1, /* not shipped to students; reported as hidden */
     OPT_PERF = 1 << 2,   /* a performance gate: needs >= 2 CPUs, no valgrind */
+    OPT_STRESS = 1 << 3, /* a concurrency test rerun under seeded race stress */
 };
 
 /* One [test suite/name] section. */

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const keys[CAT_COUNT] = {"memory-errors", "leaks", "fd-leaks",
-                                            "processes", "ipc-objects"};
+static const char *const keys[CAT_COUNT] = {"memory-errors", "leaks",       "fd-leaks",
+                                            "processes",     "ipc-objects", "stress"};
 static const char *const titles[CAT_COUNT] = {
     "memory errors (valgrind)", "memory leaks (valgrind)", "file descriptors left open",
-    "processes left behind", "IPC objects left behind"};
+    "processes left behind",    "IPC objects left behind", "failed under race stress"};
 
 const char *policy_key(enum policy_category c)
 {
@@ -38,6 +38,9 @@ void policy_defaults(struct policy *p)
     p->rules[CAT_FD_LEAKS] = (struct policy_rule){1, 4};
     p->rules[CAT_PROCESSES] = (struct policy_rule){2, 6};
     p->rules[CAT_IPC_OBJECTS] = (struct policy_rule){1, 4};
+    p->rules[CAT_STRESS] = (struct policy_rule){2, 6};
+    p->stress_runs = 0; /* off: the stress pass costs N native runs of those tests */
+    p->stress_fails_test = false;
     p->memory_error_fails_test = false;
     p->deduct_on_failed_tests = false;
     p->max_wall_seconds = 600;
@@ -107,6 +110,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
                 ok = parse_number(value, &p->rules[i].per_test);
             else if (strcmp(name, "cap") == 0)
                 ok = parse_number(value, &p->rules[i].cap);
+            else if (i == CAT_STRESS && strcmp(name, "runs") == 0) {
+                ok = parse_number(value, &d) && d <= 1000 && d == (int)d;
+                p->stress_runs = (int)d;
+            } else if (i == CAT_STRESS && strcmp(name, "fails_test") == 0)
+                ok = parse_bool(value, &p->stress_fails_test);
         }
     }
     if (!ok) {

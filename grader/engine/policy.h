@@ -11,6 +11,7 @@ enum policy_category {
     CAT_FD_LEAKS,      /* file descriptors left open by a test */
     CAT_PROCESSES,     /* child processes left behind (running or zombie) */
     CAT_IPC_OBJECTS,   /* IPC objects, FIFOs and socket files left behind */
+    CAT_STRESS,        /* a stress-marked test failed under race stress ([stress] runs) */
     CAT_COUNT
 };
 
@@ -33,10 +34,13 @@ struct policy {
     bool deduct_on_failed_tests;  /* also count leaks of tests that failed */
     int max_wall_seconds;         /* hard limit for one whole pass */
     enum audit_action audit;      /* [audit] action = refuse | review */
+    int stress_runs;              /* [stress] runs: stressed reruns of the stress tests */
+    bool stress_fails_test;       /* [stress] fails_test: such a failure earns 0 points */
     char source[4096];            /* the file the policy came from ("defaults") */
 };
 
-/* policy_key - "memory-errors", "leaks", "fd-leaks", "processes", "ipc-objects". */
+/* policy_key - "memory-errors", "leaks", "fd-leaks", "processes", "ipc-objects",
+ * "stress". */
 const char *policy_key(enum policy_category c);
 
 /* policy_title - a human title: "memory errors", "file descriptors left open"... */

@@ -89,6 +89,18 @@ void score_compute(struct grade *g)
                    xasprintf("make -C labs/%s valgrind CRITERION_FLAGS=--filter='%s'",
                              lab, name));
         }
+        /* Race stress (stress_pass.c): a natively passing test that failed a run. */
+        if (r->stress_failed > 0) {
+            if (g->pol.stress_fails_test)
+                r->earned = 0;
+            deduct(g, CAT_STRESS, name,
+                   xasprintf("failed %d of %d run(s) under race stress; the first, with "
+                             "seed %llu: %s",
+                             r->stress_failed, r->stress_runs, r->stress_seed,
+                             r->stress_message ? r->stress_message : "?"),
+                   xasprintf("ipclab check %s '%s' --stress 1 --seed %llu", g->m.id, name,
+                             r->stress_seed));
+        }
         if (!counted)
             continue;
         if (r->vg_leak_blocks > 0)

@@ -30,6 +30,7 @@
  *              "valgrind": null | {"errors": N, "leak_bytes": N,
  *                                  "leak_blocks": N, "first_error": s|null,
  *                                  "first_leak": s|null},
+ *              "stress": null | {"runs": N, "failed": N, "first_seed": N|null},
  *              "trace": null | "DIR/suite--test.html" (--trace-failures)}],
  *   "deductions": [{"category": "leaks", "title": "...", "test": "suite/test",
  *                   "points": 1, "evidence": "...", "command": "..."}],
@@ -60,9 +61,16 @@ static json_t *test_json(const struct test_result *r)
                        (json_int_t)r->vg_leak_blocks, "first_error",
                        str_or_null(r->vg_error_text), "first_leak",
                        str_or_null(r->vg_leak_text));
+    /* Race stress (engine/stress_pass.c): null when the pass did not run it. */
+    json_t *st = json_null();
+    if (r->stress_runs > 0)
+        st = json_pack("{s:i, s:i, s:o}", "runs", r->stress_runs, "failed",
+                       r->stress_failed, "first_seed",
+                       r->stress_failed > 0 ? json_integer((json_int_t)r->stress_seed)
+                                            : json_null());
     return json_pack(
         "{s:s, s:f, s:f, s:s, s:i, s:i, s:f, s:b, s:o, s:o, s:o, s:o, "
-        "s:b, s:b, s:O, s:i, s:o, s:O, s:o, s:o}",
+        "s:b, s:b, s:O, s:i, s:o, s:O, s:o, s:o, s:o}",
         "name", r->mt->name, "points", r->mt->points, "earned", r->earned, "verdict",
         verdict_name(r->verdict), "signal", r->signal, "exit_code", r->exit_code, "time",
         r->time, "hidden", (r->mt->options & OPT_HIDDEN) != 0, "message",
@@ -74,7 +82,7 @@ static json_t *test_json(const struct test_result *r)
         "watchdog", r->watchdog, "probed", r->probed, "fds",
         r->fds ? r->fds : json_array(), "children", r->children, "children_desc",
         str_or_null(r->children_desc), "ipc", r->ipc ? r->ipc : json_array(), "valgrind",
-        vg, "trace", str_or_null(r->trace));
+        vg, "stress", st, "trace", str_or_null(r->trace));
 }
 
 json_t *report_json_build(const struct grade *g)

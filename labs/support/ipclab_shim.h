@@ -136,6 +136,30 @@ const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *fro
  */
 char *ipct_calls_describe(char *buf, size_t len);
 
+/*
+ * Race stress.
+ *
+ * With IPCLAB_STRESS_SEED=S in the environment (`ipclab check NN --stress N`
+ * sets it), the synchronisation calls of the student's code (reads and writes,
+ * semaphores, queues, locks, mutexes and condition variables, futex, poll,
+ * fork, wait, kill ...) are preceded and followed by seeded pseudo-random
+ * yields and short sleeps, drawn per process from S, the test's name and the
+ * process's place in the fork tree, and per thread. Racy code that passes by
+ * luck meets the interleavings it did not plan for; the same S replays the same
+ * decisions. A correct solution passes whatever S is: the delays only change
+ * when things happen, never what the calls do.
+ */
+
+/*
+ * ipct_stress_begin - the probe calls it as each test starts (test: "suite/test",
+ * timeout: its seconds, which bound the sleeps injected). Nothing without
+ * IPCLAB_STRESS_SEED.
+ */
+void ipct_stress_begin(const char *test, double timeout);
+
+/* ipct_stress_active - whether stress is on in this test; *seed (if not NULL) gets S. */
+bool ipct_stress_active(unsigned long long *seed);
+
 /* ipct_shim_known - true if name is a call the shim wraps. */
 bool ipct_shim_known(const char *name);
 

@@ -4,6 +4,7 @@
 #include "seal.h"
 #include "ipc_objects.h"
 #include "ipclab_test.h"
+#include "ipclab_shim.h"
 
 #include <criterion/criterion.h>
 #include <criterion/options.h>
@@ -305,6 +306,8 @@ void __wrap_criterion_internal_test_setup(void)
         json_decref(start);
     }
     start_watchdog();
+    ipct_stress_begin(name,
+                      current_timeout()); /* IPCLAB_STRESS_SEED: see ipclab_shim.h */
     snap_ipc(&ipc_before);
     ipct_child_msgs_reset(); /* before .init: a fixture's children inherit it */
     __real_criterion_internal_test_setup();

@@ -1,5 +1,5 @@
-/* shim.c - the wrappers the student's renamed libc calls reach: fault plans and a call
- * log. */
+/* shim.c - the wrappers the student's renamed libc calls reach: fault plans, a call
+ * log and seeded race stress. */
 #include "ipclab_shim.h"
 
 #include <criterion/criterion.h>
@@ -8,12 +8,15 @@
 #include <limits.h>
 #include <mqueue.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
@@ -24,6 +27,7 @@
 #include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -127,9 +131,12 @@ static void shared_setup(void)
     shared->test_pid = getpid();
 }
 
+static atomic_int stress_on; /* race stress in force (see its section, at the end) */
+
 static void update_on(void)
 {
-    atomic_store(&shim_on, atomic_load(&nrules) > 0 || recording);
+    atomic_store(&shim_on,
+                 atomic_load(&nrules) > 0 || recording || atomic_load(&stress_on));
 }
 
 /* ---- fault plans ------------------------------------------------------------------ */
@@ -269,6 +276,7 @@ static bool rule_has(const struct rule *r, enum shim_id id)
 }
 
 static void log_call(const struct shim_call *c, long ret, int err);
+static void stress_call(enum shim_id id);
 
 /*
  * Apply the plan to c before the real call: returns -1 with errno set when a
@@ -277,6 +285,7 @@ static void log_call(const struct shim_call *c, long ret, int err);
  */
 static int shim_enter(struct shim_call *c)
 {
+    stress_call(c->id);
     int ord = atomic_fetch_add(&ordinal[c->id], 1) + 1;
     int n = atomic_load(&nrules);
     for (int i = 0; i < n; i++) {
@@ -408,6 +417,7 @@ static void shim_leave(const struct shim_call *c, long ret)
 {
     int err = errno;
     log_call(c, ret, err);
+    stress_call(c->id);
     errno = err;
 }
 
@@ -1190,4 +1200,289 @@ int ipclab_shim_sigtimedwait(const sigset_t *set, siginfo_t *info,
                           sizeof *set,
                           false};
     SHIM_RUN(int, c, sigtimedwait(set, info, t));
+}
+
+/* ---- race stress (IPCLAB_STRESS_SEED) ----------------------------------------------
+ *
+ * With IPCLAB_STRESS_SEED=S in the environment, ipct_stress_begin (called by the
+ * probe as each test starts) turns the shim on, and every synchronisation call of
+ * the student's code is preceded and followed by a decision drawn from a
+ * pseudo-random generator: nothing, a sched_yield(), or a short or longer sleep.
+ * The generator of a process is seeded from S, the test's name and the process's
+ * place in the fork tree (the test process is the root; its n-th fork gives the
+ * child n), and each thread has its own stream (the n-th thread to stress a
+ * process takes stream n), so one seed reproduces the same decisions in the same
+ * order as far as the scheduler lets it. The sleeps of all the test's processes
+ * together are capped at 10 % of its timeout (past it, a sleep drawn becomes a
+ * yield), and stress acts only in the first quarter of the timeout (a loop of
+ * 100 000 locked increments would otherwise spend it all in yields): a stressed
+ * test slows down, it never times out for it.
+ * Without the variable nothing here runs: the wrappers' fast path is the one load
+ * of shim_on (or of stress_on for the calls only stress wraps).
+ */
+
+/* The calls around which stress may act: where one process waits for, wakes or
+ * hands data to another. */
+static const enum shim_id stress_ids[] = {ID_read,
+                                          ID_write,
+                                          ID_readv,
+                                          ID_writev,
+                                          ID_pread,
+                                          ID_pwrite,
+                                          ID_recv,
+                                          ID_send,
+                                          ID_recvfrom,
+                                          ID_sendto,
+                                          ID_recvmsg,
+                                          ID_sendmsg,
+                                          ID_open,
+                                          ID_close,
+                                          ID_accept,
+                                          ID_accept4,
+                                          ID_connect,
+                                          ID_shutdown,
+                                          ID_listen,
+                                          ID_poll,
+                                          ID_ppoll,
+                                          ID_select,
+                                          ID_epoll_wait,
+                                          ID_msgsnd,
+                                          ID_msgrcv,
+                                          ID_mq_send,
+                                          ID_mq_receive,
+                                          ID_mq_timedsend,
+                                          ID_mq_timedreceive,
+                                          ID_sem_wait,
+                                          ID_sem_timedwait,
+                                          ID_sem_trywait,
+                                          ID_sem_post,
+                                          ID_semop,
+                                          ID_semtimedop,
+                                          ID_flock,
+                                          ID_fcntl,
+                                          ID_fork,
+                                          ID_wait,
+                                          ID_waitpid,
+                                          ID_waitid,
+                                          ID_kill,
+                                          ID_sigprocmask,
+                                          ID_sigsuspend,
+                                          ID_sigwaitinfo,
+                                          ID_sigtimedwait,
+                                          ID_execve,
+                                          ID_execv,
+                                          ID_execvp};
+
+static uint64_t stress_ids_mask[(NCALLS + 63) / 64];
+static uint64_t stress_seed;         /* S itself, for ipct_stress_seed */
+static uint64_t stress_proc;         /* this process's seed (S, test, fork path) */
+static atomic_uint stress_gen;       /* bumped when stress_proc changes: threads reseed */
+static atomic_uint stress_threads;   /* streams handed out in this process */
+static atomic_uint stress_forks;     /* children this process forked while stressed */
+static atomic_llong *stress_spent;   /* nanoseconds slept by the test's processes */
+static long long stress_budget;      /* ... at most this many */
+static struct timespec stress_until; /* stress acts until then (CLOCK_MONOTONIC) */
+static _Thread_local uint64_t stress_state;   /* this thread's generator */
+static _Thread_local unsigned stress_tgen;    /* the stress_gen it was seeded for */
+static _Thread_local unsigned stress_forking; /* the fork number in progress */
+
+/* splitmix64's finaliser: a well-mixed 64-bit value from x. */
+static uint64_t stress_mix(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* The next draw of this thread's stream (seeded on its first draw in a process). */
+static uint64_t stress_next(void)
+{
+    unsigned gen = atomic_load_explicit(&stress_gen, memory_order_acquire);
+    if (stress_tgen != gen) {
+        stress_tgen = gen;
+        stress_state = stress_mix(stress_proc ^
+                                  stress_mix(atomic_fetch_add(&stress_threads, 1) + 1));
+    }
+    stress_state += UINT64_C(0x9e3779b97f4a7c15);
+    return stress_mix(stress_state);
+}
+
+/*
+ * One stress point: nothing (3 in 8), sched_yield (3 in 8), a sleep of 1 to 50
+ * microseconds (3 in 16) or of 0.1 to 2 ms (1 in 16), within the budget (past
+ * it, a yield). errno is kept: the point sits between the call and its caller.
+ */
+static void stress_point(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > stress_until.tv_sec ||
+        (now.tv_sec == stress_until.tv_sec && now.tv_nsec > stress_until.tv_nsec))
+        return;
+    uint64_t r = stress_next();
+    unsigned pick = (unsigned)(r & 15);
+    if (pick < 6)
+        return;
+    int err = errno;
+    long long ns = 0;
+    if (pick >= 12)
+        ns = pick == 15 ? 100000 + (long long)((r >> 8) % 1900000)
+                        : 1000 + (long long)((r >> 8) % 49000);
+    if (ns > 0 && atomic_fetch_add(stress_spent, ns) + ns <= stress_budget) {
+        struct timespec t = {0, (long)ns};
+        nanosleep(&t, NULL); /* a signal may cut it short: no matter */
+    } else {
+        sched_yield();
+    }
+    errno = err;
+}
+
+static void stress_call(enum shim_id id)
+{
+    if (atomic_load_explicit(&stress_on, memory_order_relaxed) &&
+        ((stress_ids_mask[id / 64] >> (id % 64)) & 1))
+        stress_point();
+}
+
+/* pthread_atfork's handlers: the n-th child of a process takes seed (parent, n). */
+static void stress_prepare(void)
+{
+    stress_forking = atomic_fetch_add(&stress_forks, 1) + 1;
+}
+
+static void stress_child(void)
+{
+    stress_proc =
+        stress_mix(stress_proc ^ stress_mix(UINT64_C(0x10000) + stress_forking));
+    atomic_store(&stress_forks, 0);
+    atomic_store(&stress_threads, 0);
+    atomic_fetch_add_explicit(&stress_gen, 1, memory_order_release);
+}
+
+void ipct_stress_begin(const char *test, double timeout)
+{
+    const char *env = getenv("IPCLAB_STRESS_SEED");
+    if (env == NULL || env[0] == '\0')
+        return;
+    static bool registered;
+    if (!registered && pthread_atfork(stress_prepare, NULL, stress_child) == 0)
+        registered = true;
+    if (stress_spent == NULL) { /* shared with the processes forked from now on */
+        void *p = mmap(NULL, sizeof *stress_spent, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            cr_assert_fail("ipclab shim: mmap: %s", strerror(errno));
+        stress_spent = p;
+    }
+    for (size_t i = 0; i < sizeof stress_ids / sizeof stress_ids[0]; i++)
+        stress_ids_mask[stress_ids[i] / 64] |= UINT64_C(1) << (stress_ids[i] % 64);
+    stress_seed = strtoull(env, NULL, 0);
+    uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a of the test's name */
+    for (const char *p = test; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * UINT64_C(0x100000001b3);
+    stress_proc = stress_mix(stress_mix(stress_seed) ^ h);
+    if (timeout <= 0)
+        timeout = 10;
+    stress_budget = (long long)(timeout * 0.1 * 1e9);
+    clock_gettime(CLOCK_MONOTONIC, &stress_until);
+    long long until = stress_until.tv_nsec + (long long)(timeout * 0.25 * 1e9);
+    stress_until.tv_sec += (time_t)(until / 1000000000);
+    stress_until.tv_nsec = (long)(until % 1000000000);
+    atomic_store(&stress_forks, 0);
+    atomic_store(&stress_threads, 0);
+    atomic_store(stress_spent, 0);
+    atomic_fetch_add_explicit(&stress_gen, 1, memory_order_release);
+    atomic_store(&stress_on, 1);
+    update_on();
+}
+
+bool ipct_stress_active(unsigned long long *seed)
+{
+    if (seed != NULL)
+        *seed = stress_seed;
+    return atomic_load(&stress_on) != 0;
+}
+
+/*
+ * The calls only stress wraps (threads' locks and condition variables, the futex
+ * system call): no fault plan or log, a stress point before and after.
+ */
+#define STRESS_ON() atomic_load_explicit(&stress_on, memory_order_relaxed)
+#define STRESSED(call)                                                                   \
+    do {                                                                                 \
+        if (!STRESS_ON())                                                                \
+            return call;                                                                 \
+        stress_point();                                                                  \
+        int r_ = call;                                                                   \
+        stress_point();                                                                  \
+        return r_;                                                                       \
+    } while (0)
+
+extern __typeof__(pthread_mutex_lock) ipclab_shim_pthread_mutex_lock;
+extern __typeof__(pthread_mutex_trylock) ipclab_shim_pthread_mutex_trylock;
+extern __typeof__(pthread_mutex_unlock) ipclab_shim_pthread_mutex_unlock;
+extern __typeof__(pthread_cond_wait) ipclab_shim_pthread_cond_wait;
+extern __typeof__(pthread_cond_timedwait) ipclab_shim_pthread_cond_timedwait;
+extern __typeof__(pthread_cond_signal) ipclab_shim_pthread_cond_signal;
+extern __typeof__(pthread_cond_broadcast) ipclab_shim_pthread_cond_broadcast;
+extern __typeof__(pthread_join) ipclab_shim_pthread_join;
+extern __typeof__(syscall) ipclab_shim_syscall;
+
+int ipclab_shim_pthread_mutex_lock(pthread_mutex_t *m)
+{
+    STRESSED(pthread_mutex_lock(m));
+}
+
+int ipclab_shim_pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    STRESSED(pthread_mutex_trylock(m));
+}
+
+int ipclab_shim_pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    STRESSED(pthread_mutex_unlock(m));
+}
+
+int ipclab_shim_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    STRESSED(pthread_cond_wait(c, m));
+}
+
+int ipclab_shim_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                       const struct timespec *at)
+{
+    STRESSED(pthread_cond_timedwait(c, m, at));
+}
+
+int ipclab_shim_pthread_cond_signal(pthread_cond_t *c)
+{
+    STRESSED(pthread_cond_signal(c));
+}
+
+int ipclab_shim_pthread_cond_broadcast(pthread_cond_t *c)
+{
+    STRESSED(pthread_cond_broadcast(c));
+}
+
+int ipclab_shim_pthread_join(pthread_t t, void **ret)
+{
+    STRESSED(pthread_join(t, ret));
+}
+
+/* syscall(2) as glibc reads it (six words); a futex call is a stress point. */
+long ipclab_shim_syscall(long nr, ...)
+{
+    va_list ap;
+    va_start(ap, nr);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    bool point = nr == SYS_futex && STRESS_ON();
+    if (point)
+        stress_point();
+    long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (point)
+        stress_point(); /* keeps the call's errno */
+    return r;
 }
