@@ -243,7 +243,8 @@ static char *self_path(void)
  * (check_make_lane) for one more run of a test; each test up to its own
  * timeout, the whole run up to budget seconds.
  */
-static int native_start(struct grade *g, struct proc *p, const char *lane, double budget)
+static int native_start(struct grade *g, struct proc *p, const char *lane, double budget,
+                        const char *extra_env)
 {
     static char timeout[32], wall[32], ro_build[4200], ro_src[4200], ro_sealed[4200];
     static char *table;
@@ -253,7 +254,7 @@ static int native_start(struct grade *g, struct proc *p, const char *lane, doubl
     snprintf(wall, sizeof wall, "%g", budget - 5);
     char *argv[] = {self_path(), "grade", "--inner-native", (char *)lane, timeout, wall,
                     table,       NULL};
-    struct proc_opts o = {.env = base_env(g, NULL, NULL),
+    struct proc_opts o = {.env = base_env(g, extra_env, NULL),
                           .lim = {.cpu_seconds = (long)budget,
                                   .as_mb = 2048,
                                   .fsize_mb = 64,
@@ -277,11 +278,18 @@ static int native_start(struct grade *g, struct proc *p, const char *lane, doubl
 }
 
 /* pass_run_lane - see passes.h. */
-int pass_run_lane(struct grade *g, const char *lane, double seconds)
+int pass_run_lane(struct grade *g, const char *lane, double seconds,
+                  const char *extra_env)
 {
     struct proc p;
-    if (native_start(g, &p, lane, pass_budget(g, 1, seconds)) < 0)
+    char *before =
+        g->infra_error; /* one more run that cannot start is no grading error */
+    if (native_start(g, &p, lane, pass_budget(g, 1, seconds), extra_env) < 0) {
+        if (g->infra_error != before)
+            free(g->infra_error);
+        g->infra_error = before;
         return -1;
+    }
     proc_wait_all(&p, 1, NULL, NULL);
     proc_free(&p);
     return 0;
@@ -589,7 +597,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
     for (size_t i = 0; i < g->m.ntests; i++)
         each += g->m.tests[i].timeout + 3;
-    if (native_start(g, &native, g->work, pass_budget(g, 1, each)) < 0) {
+    if (native_start(g, &native, g->work, pass_budget(g, 1, each), NULL) < 0) {
         class_unlock(lock);
         free(want);
         return;

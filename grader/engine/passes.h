@@ -38,13 +38,15 @@ void pass_tests(struct grade *g, int jobs, bool valgrind);
 
 /*
  * pass_run_lane - run the native pass once more on a lane folder under
- * g->work (made with check_make_lane, owned by grade_uid()), in the same
- * sandbox, limits and uid as the grade's own native pass, for at most
- * seconds plus the start-up margin; wait for it. Nothing it produces changes
- * g: the caller reads the lane's files, as hostile input. Returns 0, or -1
- * when it could not start (g->infra_error is then set).
+ * g->work (made with check_make_lane or alike, owned by grade_uid()), in the
+ * same sandbox, limits, uid and capped TMPDIR as the grade's own native pass,
+ * with extra_env ("NAME=value", or NULL) added to its environment, for at
+ * most seconds plus the start-up margin; wait for it. Nothing it produces
+ * changes g: the caller reads the lane's files, as hostile input. Returns 0,
+ * or -1 when it could not start (g->infra_error is left as it was).
  */
-int pass_run_lane(struct grade *g, const char *lane, double seconds);
+int pass_run_lane(struct grade *g, const char *lane, double seconds,
+                  const char *extra_env);
 
 /* pass_grade_id - this run's unique id ("<pid>-<random>"), put in every child's env. */
 const char *pass_grade_id(void);

@@ -63,69 +63,26 @@ static void seed_cpus(unsigned long long seed, const cpu_set_t *allowed, cpu_set
         }
 }
 
-/* One stressed run of the native pass in dir, with seed; 0, or -1 if it did not run. */
+/*
+ * One stressed run of the native pass in dir (pass_run_lane: the grade's own
+ * sandbox, limits and uid), with seed, on the CPUs the seed picks; each test
+ * up to its own timeout, seconds in all. 0, or -1 if it did not run.
+ */
 static int stress_run(struct grade *g, const char *dir, unsigned long long seed,
-                      double wall)
+                      double seconds)
 {
-    static char tmp[4200], root[4200], id[128], env_seed[64], timeout[32], walls[32];
-    snprintf(tmp, sizeof tmp, "TMPDIR=%.4000s/tmp", dir);
-    snprintf(root, sizeof root, "IPCLAB_ROOT=%.4000s", course_root());
-    snprintf(id, sizeof id, "IPCLAB_GRADE_ID=%s", pass_grade_id());
+    char env_seed[64];
     snprintf(env_seed, sizeof env_seed, "IPCLAB_STRESS_SEED=%llu", seed);
-    char *env[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
-                   "LC_ALL=C",
-                   "HOME=/nonexistent",
-                   tmp,
-                   root,
-                   id,
-                   env_seed,
-                   NULL};
-    snprintf(timeout, sizeof timeout, "%d", g->m.timeout);
-    snprintf(walls, sizeof walls, "%g", wall - 5);
-    char self[4200] = "ipclab";
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 6] = '\0';
-    char *table = timeouts_table(&g->m);
-    char *argv[] = {self,  "grade", "--inner-native", (char *)dir, timeout, walls,
-                    table, NULL};
-    /* The grade's binary, sources and sealed logs stay read-only, as in the native
-     * pass; the lab's test sources stay hidden. */
-    char ro_build[4200], ro_src[4200], ro_sealed[4200], tests[4200];
-    snprintf(ro_build, sizeof ro_build, "%.4000s/build", g->work);
-    snprintf(ro_src, sizeof ro_src, "%.4000s/src", g->work);
-    snprintf(ro_sealed, sizeof ro_sealed, "%.4000s/sealed", g->work);
-    snprintf(tests, sizeof tests, "%.4000s/tests", g->lab_dir);
-    const char *ro[] = {ro_build, ro_src, ro_sealed, NULL};
-    const char *hidden[] = {tests, NULL};
-    struct sandbox_opts so = {ro, true, hidden, NULL};
-    char **full = sandbox_argv(&g->sb, g->work, &so, argv);
-    struct proc_opts o = {.cwd = g->work,
-                          .env = env,
-                          .uid = grade_uid(),
-                          .lim = {.cpu_seconds = (long)wall,
-                                  .as_mb = 2048,
-                                  .fsize_mb = 64,
-                                  .nproc = 256,
-                                  .nofile = 1024},
-                          .wall_seconds = wall,
-                          .out_cap = 16 * 1024};
     cpu_set_t allowed, set;
     bool pinned = sched_getaffinity(0, sizeof allowed, &allowed) == 0;
-    if (pinned) { /* the child (and all it starts) inherits the run's CPUs */
+    if (pinned) { /* the run (and all it starts) inherits the seed's CPUs */
         seed_cpus(seed, &allowed, &set);
         sched_setaffinity(0, sizeof set, &set);
     }
-    struct proc p;
-    int rc = full != NULL ? proc_start(&p, "stress run", full, &o) : -1;
+    int rc = pass_run_lane(g, dir, seconds, env_seed);
     if (pinned)
         sched_setaffinity(0, sizeof allowed, &allowed);
-    free(full);
-    free(table);
-    if (rc < 0)
-        return -1;
-    proc_wait_all(&p, 1, NULL, NULL);
-    proc_free(&p);
-    return 0;
+    return rc;
 }
 
 /* Count run's verdicts (in dir) into g's stress tests (selected[i]). */
@@ -188,7 +145,7 @@ void pass_stress(struct grade *g)
         for (int k = 0; k < g->pol.stress_runs && !proc_interrupted(); k++) {
             unsigned long long seed = (unsigned long long)base + (unsigned long long)k;
             if (make_stress_work(g, dir, filter) < 0 ||
-                stress_run(g, dir, seed, each + 20) < 0)
+                stress_run(g, dir, seed, each) < 0)
                 break;
             tally(g, dir, selected, seed);
         }
