@@ -118,14 +118,7 @@ static void print_failure(const struct test_result *r, const struct colours *c,
             verdict_name(r->verdict), r->mt->points, c->off);
     if (brief)
         return;
-    for (const char *p = r->message; p != NULL && *p != '\0';) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        fprintf(stdout, "    %.*s\n", len, p);
-        p = nl ? nl + 1 : NULL;
-    }
-    if (r->hang != NULL)
-        fprintf(stdout, "    %swhy it hung:%s %s\n", c->yellow, c->off, r->hang);
+    print_message_and_hang(r, c, 0);
     /* The hint keyed to what this failure shows (lab.ini's when/then), else the first. */
     const char *hint = manifest_hint_for(r->mt, r->message, r->hang, NULL);
     if (hint != NULL)

@@ -4,6 +4,7 @@
 
 #include "engine/check.h"
 #include "engine/manifest.h"
+#include "base/term.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -105,6 +106,13 @@ struct check_opts {
  * Returns 0, or -1 after saying on stderr why value is wrong (or missing).
  */
 int stress_arg(const char *opt, const char *value, struct check_opts *o);
+
+/*
+ * print_message_and_hang - a failed test's message, indented, one line at a
+ * time (at most max_lines; 0: all), then why it hung when known (failure.c).
+ */
+void print_message_and_hang(const struct test_result *r, const struct colours *c,
+                            int max_lines);
 
 /*
  * check_stress - `check --stress`: run the tests of g->m (loaded, timeouts

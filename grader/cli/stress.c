@@ -110,15 +110,7 @@ static void print_stress_failure(const struct grade *g, const struct test_result
     fprintf(stdout, "%s✗ %s%s  %s(%s with stress seed %llu, %d CPU%s)%s\n", c->red,
             r->mt->name, c->off, c->dim, verdict_name(r->verdict), seed, ncpus,
             ncpus == 1 ? "" : "s", c->off);
-    int lines = 0;
-    for (const char *p = r->message; p != NULL && *p != '\0' && lines < 6; lines++) {
-        const char *nl = strchr(p, '\n');
-        int len = nl ? (int)(nl - p) : (int)strlen(p);
-        fprintf(stdout, "    %.*s\n", len, p);
-        p = nl ? nl + 1 : NULL;
-    }
-    if (r->hang != NULL)
-        fprintf(stdout, "    %swhy it hung:%s %s\n", c->yellow, c->off, r->hang);
+    print_message_and_hang(r, c, 6);
     fprintf(stdout, "    %sreproduce:%s ipclab check %s '%s' --stress 1 --seed %llu\n",
             c->bold, c->off, g->m.id, r->mt->name, seed);
 }
