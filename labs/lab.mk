@@ -39,13 +39,14 @@ BUILD_DIR ?= $(LAB_DIR)/build
 # built there first when missing, else `ipclab` on the PATH.
 COURSE_ROOT := $(or $(IPCLAB_ROOT),$(abspath $(LAB_DIR)/../..))
 NEEDS_FILES := $(filter-out clean flags,$(or $(MAKECMDGOALS),all))
-ifeq ($(origin STUDENT_SRCS),undefined)
-ifneq ($(NEEDS_FILES),)
-# ($(if) expands only the branch it takes: nothing is built when ipclab exists.)
+# ($(if) expands only the branch it takes: nothing is built when ipclab exists;
+# and IPCLAB is expanded only where it is used.)
 IPCLAB ?= $(if $(wildcard $(COURSE_ROOT)/build/ipclab),$(COURSE_ROOT)/build/ipclab,$(shell \
             if [ -f $(COURSE_ROOT)/grader/Makefile ] && \
                MAKEFLAGS= $(MAKE) -s -C $(COURSE_ROOT)/grader >&2; then echo $(COURSE_ROOT)/build/ipclab; \
             else command -v ipclab; fi))
+ifeq ($(origin STUDENT_SRCS),undefined)
+ifneq ($(NEEDS_FILES),)
 STUDENT_SRCS := $(if $(IPCLAB),$(shell $(IPCLAB) manifest --student-files $(LAB_DIR)))
 ifeq ($(strip $(STUDENT_SRCS)),)
 $(error cannot read student_files from $(LAB_DIR)/lab.ini: build the course's ipclab command \
@@ -71,7 +72,7 @@ LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
 SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c shim.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
 SHIMMED_OBJS := $(addprefix $(BUILD_DIR)/shimmed/,$(STUDENT_SRCS:.c=.o))
-TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o))
+TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o) call_rules.o)
 SUPPORT_OBJS := $(addprefix $(BUILD_DIR)/support/,$(SUPPORT_SRCS:.c=.o))
 TEST_BIN     := $(BUILD_DIR)/run-tests
 HEADERS      := $(wildcard $(LAB_DIR)/include/*.h $(SUPPORT)/*.h)
@@ -148,6 +149,16 @@ $(BUILD_DIR)/tests/%.o: $(LAB_DIR)/tests/%.c $(HEADERS)
 
 $(BUILD_DIR)/support/%.o: $(SUPPORT)/%.c $(HEADERS)
 	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The tests' call rules (lab.ini require/forbid, support/ipclab_shim.h): a
+# table compiled into the test binary, so every way of running the tests
+# (make check, make valgrind, the grader) checks them.
+$(BUILD_DIR)/tests/call_rules.c: $(LAB_DIR)/lab.ini
+	@mkdir -p $(@D)
+	$(IPCLAB) manifest --call-rules $(LAB_DIR) > $@.tmp && mv $@.tmp $@
+
+$(BUILD_DIR)/tests/call_rules.o: $(BUILD_DIR)/tests/call_rules.c $(HEADERS)
 	$(CC) $(CFLAGS) -c -o $@ $<
 endif
 

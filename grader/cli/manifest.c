@@ -10,29 +10,83 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
-            "                         --timeout | --hidden | --no-valgrind | --perf |\n"
-            "                         --stress | --mutants] LAB\n"
-            "\n"
-            "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
-            "prints one item per line: test names (default), student files, \"name "
-            "points\",\n"
-            "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
-            "timeout: the test's, else its suite's), the tests with an option set, or\n"
-            "\"id<TAB>reason\" for every mutant [mutants] marks equivalent.\n");
+    fprintf(
+        out,
+        "usage: ipclab manifest [--tests | --student-files | --points | --title |\n"
+        "                         --timeout | --hidden | --no-valgrind | --perf |\n"
+        "                         --stress | --mutants | --call-rules] LAB\n"
+        "\n"
+        "Checks LAB's lab.ini (a lab number such as 01, or a lab directory) and\n"
+        "prints one item per line: test names (default), student files, \"name "
+        "points\",\n"
+        "the title, \"name seconds\" for every test's timeout (its own Criterion\n"
+        "timeout: the test's, else its suite's), the tests with an option set, or\n"
+        "\"id<TAB>reason\" for every mutant [mutants] marks equivalent.\n"
+        "--call-rules prints the C table of the tests' require/forbid calls that\n"
+        "the lab's test binary is built with (labs/lab.mk, build/tests/call_rules.c).\n");
+}
+
+/* s as a C string literal's contents (names and lists: no quote or backslash
+ * gets past the manifest's checks, but a test name is the author's text). */
+static void put_c_string(const char *s)
+{
+    putchar('"');
+    for (; s != NULL && *s != '\0'; s++)
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+            printf("\\%03o", (unsigned char)*s);
+        else
+            putchar(*s);
+    putchar('"');
+}
+
+/* The table of the tests' call rules, as C (labs/support/ipclab_shim.h). */
+static void print_call_rules(const struct manifest *m)
+{
+    printf("/* call_rules.c - lab %s's require/forbid calls, from lab.ini.\n"
+           " * Written by `ipclab manifest --call-rules`: edit lab.ini, not this. */\n"
+           "#include \"ipclab_shim.h\"\n\n#include <stddef.h>\n\n"
+           "const struct ipct_call_rule ipct_call_rules[] = {\n",
+           m->id);
+    for (size_t i = 0; i < m->ntests; i++) {
+        const struct manifest_test *t = &m->tests[i];
+        if (t->require == NULL && t->forbid == NULL)
+            continue;
+        printf("    {");
+        put_c_string(t->name);
+        printf(", ");
+        put_c_string(t->require);
+        printf(", ");
+        put_c_string(t->forbid);
+        printf("},\n");
+    }
+    printf("    {NULL, NULL, NULL},\n};\n");
 }
 
 int cmd_manifest(int argc, char **argv)
 {
-    enum { TESTS, FILES, POINTS, TITLE, TIMEOUT, HIDDEN, NOVG, PERF, STRESS, MUTANTS };
+    enum {
+        TESTS,
+        FILES,
+        POINTS,
+        TITLE,
+        TIMEOUT,
+        HIDDEN,
+        NOVG,
+        PERF,
+        STRESS,
+        MUTANTS,
+        RULES
+    };
     int what = TESTS;
     const struct cli_opt opts[] = {
         CLI_CHOOSE("tests", &what, TESTS),      CLI_CHOOSE("student-files", &what, FILES),
         CLI_CHOOSE("points", &what, POINTS),    CLI_CHOOSE("title", &what, TITLE),
         CLI_CHOOSE("timeout", &what, TIMEOUT),  CLI_CHOOSE("hidden", &what, HIDDEN),
         CLI_CHOOSE("no-valgrind", &what, NOVG), CLI_CHOOSE("perf", &what, PERF),
-        CLI_CHOOSE("stress", &what, STRESS),    CLI_CHOOSE("mutants", &what, MUTANTS)};
+        CLI_CHOOSE("stress", &what, STRESS),    CLI_CHOOSE("mutants", &what, MUTANTS),
+        CLI_CHOOSE("call-rules", &what, RULES)};
     int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], usage);
     if (rc >= 0)
         return rc;
@@ -53,6 +107,9 @@ int cmd_manifest(int argc, char **argv)
         break;
     case TITLE:
         puts(m.title);
+        break;
+    case RULES:
+        print_call_rules(&m);
         break;
     case MUTANTS:
         for (size_t i = 0; i < m.nmutants; i++)

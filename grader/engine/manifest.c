@@ -1,6 +1,7 @@
 /* manifest.c - lab.ini parsing with inih; strict, so typos fail loudly. */
 #include "engine/manifest.h"
 #include "base/err.h"
+#include "shim_calls.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,6 +42,42 @@ static void set_student_files(struct manifest *m, const char *value)
         m->student_files[m->nstudent_files++] = xstrdup(tok);
     }
     free(copy);
+}
+
+#define SHIM_NAME(name) #name,
+static const char *const shim_calls[] = {SHIM_CALLS(SHIM_NAME)};
+#undef SHIM_NAME
+
+/* Is name[0..len) a call the shim sees (labs/support/shim_calls.h)? */
+static bool shim_call(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof shim_calls / sizeof shim_calls[0]; i++)
+        if (strlen(shim_calls[i]) == len && strncmp(shim_calls[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Check a test's require (groups "a|b" separated by spaces) or forbid (names
+ * separated by spaces): every name one the shim sees. Returns NULL, or the
+ * first offending word (its length in *len).
+ */
+static const char *bad_call_word(const char *value, bool alternatives, size_t *len)
+{
+    for (const char *w = value; *w != '\0';) {
+        w += strspn(w, " \t");
+        size_t n = strcspn(w, alternatives ? "| \t" : " \t");
+        if (n == 0 && *w == '|')
+            n = 1; /* an empty alternative */
+        if (*w != '\0' && !shim_call(w, n)) {
+            *len = n == 0 ? 1 : n;
+            return w;
+        }
+        w += n;
+        if (*w == '|')
+            w++;
+    }
+    return NULL;
 }
 
 /* Parse "no-valgrind, hidden, stress" into option bits; -1 on an unknown word. */
@@ -198,6 +235,23 @@ static int on_entry(void *user, const char *section, const char *key, const char
             FAIL("'%s' given twice for '%s'", key, name);
         else
             *field = xstrdup(value);
+    } else if (strcmp(key, "require") == 0 || strcmp(key, "forbid") == 0) {
+        /* The calls this exercise must (or may not) make, checked as the test
+         * runs (labs/support/ipclab_shim.h, "An exercise's calls"). */
+        bool require = key[0] == 'r';
+        size_t n = 0;
+        const char *bad = bad_call_word(value, require, &n);
+        if (bad != NULL)
+            FAIL("'%.*s' is not a call the shim sees (the names in "
+                 "labs/support/shim_calls.h%s)",
+                 (int)n, bad, require ? "; alternatives are joined by '|'" : "");
+        char **to = require ? &t->require : &t->forbid;
+        if (*to != NULL && continuation)
+            append_text(to, value);
+        else if (*to != NULL)
+            FAIL("'%s' given twice for '%s'", key, name);
+        else
+            *to = xstrdup(value);
     } else if (strcmp(key, "options") == 0) {
         if (parse_options(value, &t->options) < 0)
             FAIL("unknown option in '%s' (known: no-valgrind, hidden, perf, stress)",
@@ -324,6 +378,8 @@ void manifest_free(struct manifest *m)
     free(m->require);
     for (size_t i = 0; i < m->ntests; i++) {
         free(m->tests[i].name);
+        free(m->tests[i].require);
+        free(m->tests[i].forbid);
         for (int h = 0; h < MANIFEST_MAX_HINTS; h++)
             free(m->tests[i].hints[h]);
         for (int w = 0; w < MANIFEST_MAX_WHENS; w++) {

@@ -29,6 +29,8 @@ struct manifest_test {
     char *when[MANIFEST_MAX_WHENS];
     char *then[MANIFEST_MAX_WHENS];
     unsigned options; /* OR of enum test_option */
+    char *require;    /* calls the test's exercise must make ("a|b c"), or NULL */
+    char *forbid;     /* calls it may not make ("pipe pipe2"), or NULL */
     double timeout;   /* seconds: its Criterion timeout (timeouts_load), 0 until loaded */
 };
 

@@ -137,6 +137,31 @@ const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *fro
 char *ipct_calls_describe(char *buf, size_t len);
 
 /*
+ * An exercise's calls (lab.ini `require` and `forbid` in a [test] section).
+ *
+ * `require = mq_send|mq_timedsend msgsnd`: by the end of the test's body the
+ * student's code (in the test process or a child it forked) must have called
+ * mq_send or mq_timedsend, and msgsnd; `forbid = pipe pipe2`: it must have
+ * called neither. Only the calls of shim_calls.h can be seen; the grader's
+ * manifest check refuses any other name. So an exercise about queues cannot
+ * pass with a pipe. The rules are compiled into the test binary
+ * (build/tests/call_rules.c, written by `ipclab manifest --call-rules`).
+ */
+struct ipct_call_rule {
+    const char *test;    /* "suite/name"; NULL ends the table */
+    const char *require; /* groups separated by spaces, alternatives by '|' ("" none) */
+    const char *forbid;  /* names separated by spaces ("" none) */
+};
+/* The lab's rules (generated from lab.ini), ended by a NULL test. */
+extern const struct ipct_call_rule ipct_call_rules[];
+/* ipct_call_rules_begin - the probe calls it as each test starts: from now
+ * on the calls of the test's rules are noted, if it has any. */
+void ipct_call_rules_begin(const char *test);
+/* ipct_call_rules_check - the probe calls it when the test's body returns
+ * (in the test process): a rule broken fails the test with a message that
+ * names the call and the lab.ini key. */
+void ipct_call_rules_check(void);
+/*
  * Race stress.
  *
  * With IPCLAB_STRESS_SEED=S in the environment (`ipclab check NN --stress N`

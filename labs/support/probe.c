@@ -308,15 +308,30 @@ void __wrap_criterion_internal_test_setup(void)
     start_watchdog();
     ipct_stress_begin(name,
                       current_timeout()); /* IPCLAB_STRESS_SEED: see ipclab_shim.h */
+    ipct_call_rules_begin(name);          /* lab.ini require/forbid: ipclab_shim.h */
     snap_ipc(&ipc_before);
     ipct_child_msgs_reset(); /* before .init: a fixture's children inherit it */
     __real_criterion_internal_test_setup();
     ipct_fd_snapshot(&fds_before);
 }
 
+static void (*test_body)(void); /* the test's own function, for run_body */
+
+/* The test's body, then its call rules: a rule broken fails the test like an
+ * assertion of the body (Criterion's abort point is still the body's). */
+static void run_body(void)
+{
+    test_body();
+    ipct_call_rules_check();
+}
+
 void __wrap_criterion_internal_test_main(void (*fn)(void))
 {
-    __real_criterion_internal_test_main(fn);
+    test_body = fn;
+    /* (A parameterized test's fn takes an argument: it runs as it is, unchecked.) */
+    bool plain = criterion_current_test->data == NULL ||
+                 criterion_current_test->data->param_ == NULL;
+    __real_criterion_internal_test_main(plain ? run_body : fn);
     /* Compare fds before .fini, which may close fixtures opened by .init. */
     struct ipct_fdset now;
     ipct_fd_snapshot(&now);

@@ -1,6 +1,7 @@
 /* shim.c - the wrappers the student's renamed libc calls reach: fault plans, a call
  * log and seeded race stress. */
 #include "ipclab_shim.h"
+#include "shim_calls.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -32,27 +33,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/*
- * Every call the shim wraps. lab.mk renames exactly the functions this file
- * defines as ipclab_shim_NAME (it reads them from shim.o), so a name listed
- * here without its wrapper below is simply not renamed, and a wrapper below
- * without its name here fails to compile (ID_NAME is unknown).
- */
-/* The list is laid out by hand: clang-format staircases it. */
-/* clang-format off */
-#define SHIM_CALLS(X)                                                                    \
-    X(read) X(write) X(readv) X(writev) X(pread) X(pwrite) X(recv) X(send) X(recvfrom)  \
-    X(sendto) X(recvmsg) X(sendmsg) X(open) X(close) X(dup) X(dup2) X(pipe) X(pipe2)     \
-    X(fcntl) X(ftruncate) X(mkfifo) X(socket) X(socketpair) X(bind) X(listen) X(accept)  \
-    X(accept4) X(connect) X(shutdown) X(setsockopt) X(poll) X(ppoll) X(select)           \
-    X(epoll_wait) X(msgsnd) X(msgrcv) X(mq_open) X(mq_send) X(mq_receive)               \
-    X(mq_timedsend) X(mq_timedreceive) X(sem_wait) X(sem_timedwait) X(sem_trywait)       \
-    X(sem_post) X(semop) X(semtimedop) X(mmap) X(munmap) X(msync) X(flock) X(fork)       \
-    X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
-    X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)       \
-    X(wait3) X(wait4) X(sem_close) X(sem_unlink)
-/* clang-format on */
 
 #define SHIM_ID(name) ID_##name,
 enum shim_id { SHIM_CALLS(SHIM_ID) NCALLS };
@@ -114,9 +94,11 @@ struct shim_shared {
     char fault_text[FAULT_TEXT]; /* "write #2 (fd 5, 9000 bytes) was cut ..." */
     atomic_size_t n;             /* calls logged (kept or not) */
     struct ipct_call e[LOG_CAP];
+    atomic_uint_least64_t called[(NCALLS + 63) / 64]; /* names seen, while watching */
 };
 static struct shim_shared *shared;
 static bool recording;
+static bool watching; /* the test has call rules: note every name called */
 
 /* Map the shared record if it is not yet; aborts the test if it cannot. */
 static void shared_setup(void)
@@ -135,8 +117,8 @@ static atomic_int stress_on; /* race stress in force (see its section, at the en
 
 static void update_on(void)
 {
-    atomic_store(&shim_on,
-                 atomic_load(&nrules) > 0 || recording || atomic_load(&stress_on));
+    atomic_store(&shim_on, atomic_load(&nrules) > 0 || recording || watching ||
+                               atomic_load(&stress_on));
 }
 
 /* ---- fault plans ------------------------------------------------------------------ */
@@ -285,6 +267,8 @@ static void stress_call(enum shim_id id);
  */
 static int shim_enter(struct shim_call *c)
 {
+    if (watching)
+        atomic_fetch_or(&shared->called[c->id / 64], UINT64_C(1) << (c->id % 64));
     stress_call(c->id);
     int ord = atomic_fetch_add(&ordinal[c->id], 1) + 1;
     int n = atomic_load(&nrules);
@@ -419,6 +403,94 @@ static void shim_leave(const struct shim_call *c, long ret)
     log_call(c, ret, err);
     stress_call(c->id);
     errno = err;
+}
+
+/* ---- an exercise's call rules (lab.ini require/forbid) ------------------------------
+ */
+
+static const struct ipct_call_rule *armed_rule; /* the test's rules, while watching */
+static pid_t armed_pid;                         /* the test process */
+
+void ipct_call_rules_begin(const char *test)
+{
+    armed_rule = NULL;
+    watching = false;
+    for (const struct ipct_call_rule *r = ipct_call_rules; r->test != NULL; r++)
+        if (strcmp(r->test, test) == 0)
+            armed_rule = r;
+    if (armed_rule != NULL) {
+        shared_setup();
+        for (size_t i = 0; i < sizeof shared->called / sizeof shared->called[0]; i++)
+            atomic_store(&shared->called[i], 0);
+        armed_pid = getpid();
+        watching = true;
+    }
+    update_on();
+}
+
+/* Whether the test's processes have called the name s[0..len) so far. */
+static bool was_called(const char *s, size_t len)
+{
+    int id = call_id(s, len);
+    return id >= 0 && (atomic_load(&shared->called[id / 64]) >> (id % 64) & 1) != 0;
+}
+
+/* The first group of words (separated by spaces) of list that fails the rule:
+ * a require group ("a|b") none of whose names was called, or a forbidden name
+ * that was; *len gets its length. NULL when the rule holds. */
+static const char *broken_word(const char *list, bool require, size_t *len)
+{
+    for (const char *w = list; w != NULL && *w != '\0';) {
+        w += strspn(w, " \t");
+        size_t n = strcspn(w, " \t");
+        if (n == 0)
+            break;
+        bool any = false;
+        for (size_t i = 0; i < n && !any;) {
+            size_t k = strcspn(w + i, "| \t");
+            any = was_called(w + i, k);
+            i += k + 1;
+        }
+        if (any != require) {
+            *len = n;
+            return w;
+        }
+        w += n;
+    }
+    return NULL;
+}
+
+void ipct_call_rules_check(void)
+{
+    if (!watching || getpid() != armed_pid)
+        return;
+    size_t n = 0;
+    const char *w = broken_word(armed_rule->require, true, &n);
+    if (w != NULL) {
+        /* "a|b|c" reads "a, b or c" */
+        char shown[300] = "";
+        size_t used = 0;
+        int alternatives = 0;
+        for (size_t i = 0; i < n && used < sizeof shown;) {
+            size_t k = strcspn(w + i, "|");
+            if (k > n - i)
+                k = n - i;
+            const char *sep = i == 0 ? "" : i + k >= n ? " or " : ", ";
+            used += (size_t)snprintf(shown + used, sizeof shown - used, "%s%.*s", sep,
+                                     (int)k, w + i);
+            alternatives++;
+            i += k + 1;
+        }
+        cr_assert_fail("your code must call %s in this test (the exercise is about %s; "
+                       "lab.ini: require), and it %s",
+                       shown, alternatives > 1 ? "them" : "it",
+                       alternatives > 1 ? "called none of them" : "never did");
+    }
+    w = broken_word(armed_rule->forbid, false, &n);
+    if (w != NULL)
+        cr_assert_fail("your code may not call %.*s in this test (the exercise "
+                       "forbids it; lab.ini: forbid), and it did",
+                       (int)n, w);
 }
 
 /* ---- the wrappers ----------------------------------------------------------------- */

@@ -130,6 +130,14 @@ struct bench_row {
  * free it), or NULL with errno = EINVAL for a kind outside enum ipc_kind.
  * The names are exactly the ones in the comments of enum ipc_kind.
  *
+ * Mechanism: each transport moves its messages with the mechanism its name
+ * and comment give, or the comparison compares nothing. The tests check the
+ * calls your code makes: "pipe" calls pipe or pipe2, "unix-stream" and
+ * "unix-seqpacket" socketpair or socket, "tcp" socket and connect,
+ * "posix-mq" mq_send or mq_timedsend and mq_receive or mq_timedreceive,
+ * "sysv-msg" msgsnd and msgrcv, "shm-sem" a semaphore post and wait
+ * (sem_post, sem_wait/sem_timedwait/sem_trywait, or semop).
+ *
  * Speed: the tests' speed gates measure the "spin-ring" and "block-ring"
  * tables (so their geometry counts as much as src/ring.c) on two pinned
  * CPUs, and only ever as ratios to a floor measured in the same run on

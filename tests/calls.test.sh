@@ -1,0 +1,107 @@
+#!/bin/bash
+# calls.test.sh - an exercise's calls (lab.ini `require`/`forbid` in a [test]
+# section, labs/support/ipclab_shim.h): the manifest refuses a name the shim
+# cannot see, the rules reach the test binary, a call made only in a child
+# counts, a rule broken fails its test with a message naming the call, and
+# lab 10's "posix-mq" transport made of pipes fails.
+# Usage: tests/calls.test.sh   (about 30 s: a copy of lab 00, and lab 10 built twice)
+# shellcheck source=tests/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+test_begin calls
+cd "$ROOT" || exit 2
+make -s ipclab >/dev/null || {
+    fail build "make ipclab failed"
+    test_done
+}
+IPC="$ROOT/build/ipclab"
+test_tmpdir TMP calls
+
+# A copy of lab 00 whose lab.ini the test edits (lab.mk, support/ and the
+# solution are the real ones).
+mkdir -p "$TMP/course/labs"
+cp -r labs/00-processes "$TMP/course/labs/"
+rm -rf "$TMP/course/labs/00-processes/build"
+ln -s "$ROOT/labs/support" "$TMP/course/labs/support"
+ln -s "$ROOT/labs/lab.mk" "$TMP/course/labs/lab.mk"
+LAB="$TMP/course/labs/00-processes"
+# add_rule TEST KEY VALUE: KEY = VALUE under [test TEST] of the copy's lab.ini.
+add_rule() {
+    sed -i "/^\[test ${1//\//\\/}\]\$/a $2 = $3" "$LAB/lab.ini"
+}
+
+# --- the manifest checks the names --------------------------------------------------
+cp "$LAB/lab.ini" "$TMP/lab.ini.orig"
+add_rule run_and_wait/true_exits_zero require "printf"
+out=$("$IPC" manifest --call-rules "$LAB" 2>&1)
+st=$?
+if [ $st = 2 ] && grep -q "'printf' is not a call the shim sees" <<<"$out"; then
+    pass "a name the shim cannot see is a manifest error (exit 2, names it)"
+else
+    fail manifest-name "exit $st: $out"
+fi
+cp "$TMP/lab.ini.orig" "$LAB/lab.ini"
+add_rule run_and_wait/true_exits_zero require "mq_send||pipe"
+out=$("$IPC" manifest --call-rules "$LAB" 2>&1)
+st=$?
+if [ $st = 2 ] && grep -q "is not a call the shim sees" <<<"$out"; then
+    pass "an empty alternative (a||b) is a manifest error"
+else
+    fail manifest-empty "exit $st: $out"
+fi
+
+# --- rules in a build: kept, broken, and seen in a child -----------------------------
+cp "$TMP/lab.ini.orig" "$LAB/lab.ini"
+add_rule run_and_wait/true_exits_zero require "execvp|execv|execve waitpid|wait"
+add_rule isolation/parent_value_unchanged forbid "fork"
+add_rule describe_status/normal_exit require "mq_send|mq_timedsend"
+out=$("$IPC" manifest --call-rules "$LAB")
+if grep -q '{"run_and_wait/true_exits_zero", "execvp|execv|execve waitpid|wait", ""}' <<<"$out" &&
+    grep -q '{"isolation/parent_value_unchanged", "", "fork"}' <<<"$out" &&
+    [ "$(grep -c '^    {"' <<<"$out")" = 3 ]; then
+    pass "manifest --call-rules prints the table of the three rules"
+else
+    fail call-rules "$out"
+fi
+if ! make -s -C "$LAB" all WERROR=1 IPCLAB="$IPC" SRC_DIR="$ROOT/solutions/00-processes/src" \
+    BUILD_DIR="$TMP/build00" >"$TMP/build00.log" 2>&1; then
+    fail build00 "$(tail -5 "$TMP/build00.log")"
+    test_done
+fi
+for runner in exec fork; do
+    env_runner=()
+    [ $runner = fork ] && env_runner=(IPCLAB_FORK_RUNNER=1)
+    out=$(env "${env_runner[@]}" timeout 120 "$ROOT/tests/lib/isolate.sh" "$TMP/build00/run-tests" \
+        --filter='@(run_and_wait/true_exits_zero|isolation/parent_value_unchanged|describe_status/normal_exit|describe_status/killed_by_signal)' 2>&1)
+    if grep -q 'Tested: 4 | Passing: 2 | Failing: 2' <<<"$out" &&
+        grep -q 'your code may not call fork in this test' <<<"$out" &&
+        grep -q 'your code must call mq_send or mq_timedsend in this test (the exercise is about them; lab.ini: require), and it called none of them' <<<"$out" &&
+        ! grep -q 'FAIL.*run_and_wait::true_exits_zero' <<<"$out" &&
+        ! grep -q 'FAIL.*describe_status::killed_by_signal' <<<"$out"; then
+        pass "$runner runner: forbid and require fail their tests with the call named; the child's execvp counts; a test with no rule is untouched"
+    else
+        fail "rules-$runner" "$(tail -30 <<<"$out")"
+    fi
+done
+
+# --- lab 10: a "posix-mq" transport made of pipes ------------------------------------
+build10() { # NAME SRC_DIR
+    make -s -C labs/10-choosing-ipc all WERROR=1 SRC_DIR="$2" BUILD_DIR="$TMP/$1" \
+        >"$TMP/$1.log" 2>&1 || fail "build-$1" "$(tail -5 "$TMP/$1.log")"
+}
+mkdir -p "$TMP/mq-is-a-pipe"
+scripts/broken.sh apply 10 mq-is-a-pipe "$TMP/mq-is-a-pipe" >/dev/null
+build10 ref "$ROOT/solutions/10-choosing-ipc/src"
+build10 pipe "$TMP/mq-is-a-pipe"
+filter='--filter=transport/@(posix_mq_*|pipe_moves_both_ways)'
+ref=$(timeout 120 "$ROOT/tests/lib/isolate.sh" "$TMP/ref/run-tests" "$filter" 2>&1)
+bad=$(timeout 120 "$ROOT/tests/lib/isolate.sh" "$TMP/pipe/run-tests" "$filter" 2>&1)
+if grep -q 'Tested: 4 | Passing: 4 | Failing: 0' <<<"$ref" &&
+    grep -q 'Tested: 4 | Passing: 2 | Failing: 2' <<<"$bad" &&
+    grep -q 'FAIL.*transport::posix_mq_moves_both_ways' <<<"$bad" &&
+    grep -q 'must call mq_send or mq_timedsend' <<<"$bad"; then
+    pass "lab 10: the reference passes; a posix-mq channel made of pipes fails its two queue tests"
+else
+    fail lab10 "reference: $(tail -3 <<<"$ref") / variant: $(tail -12 <<<"$bad")"
+fi
+
+test_done
