@@ -1,5 +1,6 @@
 /* test_transports.c - lab 10 exercise 1: one transport per IPC mechanism. */
 #include "choosing.h"
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "perf_helpers.h"
 
@@ -151,6 +152,51 @@ BOTH_WAYS(IPC_SYSV_MSG, sysv_msg)
 BOTH_WAYS(IPC_SHM_SEM, shm_sem)
 BOTH_WAYS(IPC_SPIN_RING, spin_ring)
 BOTH_WAYS(IPC_BLOCK_RING, block_ring)
+
+/* ---- faults the kernel may cause (injected by the shim: ipclab_shim.h) ----------------
+ */
+
+/*
+ * survives_faults - messages of 16 KiB (more than PIPE_BUF, so a pipe write
+ * may be cut) both ways over kind, with a plan in force in both processes
+ * (set before the fork, so side B inherits it): every 2nd transfer on a
+ * stream moves at most 7 bytes, and the first send and the first receive
+ * (or semaphore wait) of each process fail with EINTR. The header promises
+ * that send and recv move whole messages through both. A transfer taken
+ * for whole when it was cut, or a side that gives up on EINTR, leaves the
+ * other side waiting for a message that never comes: the test then times
+ * out (10 s), and its keyed hint says why.
+ */
+static void survives_faults(enum ipc_kind kind)
+{
+    const struct ipc_ops *ops = ops_of(kind);
+    ipct_fault_short("write writev send sendto sendmsg read readv recv recvfrom recvmsg",
+                     2, 7);
+    ipct_fault_fail("read readv recv recvfrom recvmsg mq_receive mq_timedreceive msgrcv "
+                    "sem_wait sem_timedwait semop semtimedop",
+                    1, EINTR);
+    ipct_fault_fail("write writev send sendto sendmsg mq_send mq_timedsend msgsnd", 1,
+                    EINTR);
+    exchange(ops, 16384, 12, 4);
+    cr_assert_gt(ipct_faults_count(), 0,
+                 "%s: the test injected no fault: does its code call the C library's "
+                 "functions for its mechanism?",
+                 ops->name);
+}
+
+#define SURVIVES_FAULTS(kind, name)                                                      \
+    Test(transport, name##_survives_faults, .timeout = 10)                               \
+    {                                                                                    \
+        survives_faults(kind);                                                           \
+    }
+
+SURVIVES_FAULTS(IPC_PIPE, pipe)
+SURVIVES_FAULTS(IPC_UNIX_STREAM, unix_stream)
+SURVIVES_FAULTS(IPC_UNIX_SEQPACKET, unix_seqpacket)
+SURVIVES_FAULTS(IPC_TCP, tcp)
+SURVIVES_FAULTS(IPC_POSIX_MQ, posix_mq)
+SURVIVES_FAULTS(IPC_SYSV_MSG, sysv_msg)
+SURVIVES_FAULTS(IPC_SHM_SEM, shm_sem)
 
 /* ---- the table ----------------------------------------------------------------------
  */
