@@ -303,9 +303,10 @@ run_case() {
     mkdir -p "$TMPDIR"
     chmod 755 "$TMPDIR"
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
-    # shellcheck disable=SC2034 # destructive: read from expect, used by the caller's loop
-    local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0
+    # shellcheck disable=SC2034 # destructive, memcg: read from expect, used by the caller's loop
+    local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0 memcg=0
     local target_test="" also_check=0 not_message="" sandbox=1 audit=review trace_page=""
+    local memory_mb=""
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
     [ -n "$target_test" ] && target=$target_test
@@ -333,7 +334,12 @@ run_case() {
     # hook.c defines a harness symbol, which the audit refuses: a case tests
     # what its code does at run time under `[audit] action = review`, unless
     # its expect says audit=refuse (a forgery the audit must stop).
-    [ "$audit" = refuse ] || opts+=(--policy "$OUT/policy-review.ini")
+    if [ -n "$memory_mb" ]; then # the grade's memory bound, for this case only
+        sed -E "s/^memory_mb *=.*/memory_mb = $memory_mb/" "$OUT/policy-review.ini" >"$sub/policy.ini"
+        opts+=(--policy "$sub/policy.ini")
+    elif [ "$audit" != refuse ]; then
+        opts+=(--policy "$OUT/policy-review.ini")
+    fi
     local before start secs rc
     before=$(ipc_snapshot)
     local sums_before
@@ -469,6 +475,10 @@ else
         jq -e '.isolation.on' "$OUT/corpus/sandbox-check/out/report.json" >/dev/null 2>&1; then
         sandboxed=1
     fi
+    # Cases about the grade's memory bound need the cgroup (engine/memcg.h).
+    memcg_on=0
+    jq -r '.isolation.note' "$OUT/corpus/sandbox-check/out/report.json" 2>/dev/null |
+        grep -q 'bounded to' && memcg_on=1
     export -f run_case host_clean leftover_procs ipc_snapshot pass fail course_sums same_verdicts
     export OUT ROOT IPCLAB CORPUS corpus_lab num target studentf TMPDIR
     exec 3>&1 # SKIP lines go around the pipe of case names
@@ -480,6 +490,10 @@ else
         if grep -qx 'destructive=1' "$dir/expect" && [ $sandboxed = 0 ]; then
             echo "SKIP grader corpus/$c (destructive, and the sandbox is not proven on: NOT RUN)" >&2
             skip "corpus/$c" "destructive, and the sandbox is not proven on" >&3
+            continue
+        fi
+        if grep -qx 'memcg=1' "$dir/expect" && [ $memcg_on = 0 ]; then
+            skip "corpus/$c" "the grade has no memory cgroup here (not root, or none to extend)" >&3
             continue
         fi
         echo "$c"

@@ -25,6 +25,7 @@ struct proc_opts {
     double wall_seconds; /* killed (SIGKILL to its process group) after this */
     size_t out_cap;      /* bytes of stdout+stderr kept; the rest is read and dropped */
     int pass_fd; /* > 2: this fd reaches the command as fd 3 (every other is closed) */
+    const char *cgroup_procs; /* a cgroup's cgroup.procs: joined before the uid drops */
 };
 
 /* A running or finished child. */

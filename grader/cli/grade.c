@@ -270,6 +270,10 @@ int cmd_grade(int argc, char **argv)
         return 2;
     }
     sandbox_probe(&g.sb, g.work, sandbox);
+    memcg_create(&g.mem, g.pol.memory_mb); /* its note says what holds */
+    if (g.sb.on)
+        snprintf(g.sb.note + strlen(g.sb.note), sizeof g.sb.note - strlen(g.sb.note),
+                 "; %s", g.mem.note);
     char src[4200];
     snprintf(src, sizeof src, "%s/src", g.work);
     if (submission_collect(&g.m, sub, src, &g.missing_files) < 0) {
@@ -302,6 +306,16 @@ int cmd_grade(int argc, char **argv)
     if (g.progress != NULL)
         end_progress(&disp, &g);
     pass_cleanup_host(&g);
+    if (memcg_hit(&g.mem)) {
+        char *was = g.runner_note;
+        g.runner_note =
+            xasprintf("%s%sthe grade's processes reached its memory bound (%ld MiB: "
+                      "policy memory_mb), where the kernel refuses memory or "
+                      "kills one of them",
+                      was ? was : "", was ? "; " : "", g.mem.mb);
+        free(was);
+    }
+    memcg_destroy(&g.mem);
     provenance_check(&g); /* ipclab submit's MANIFEST: warn about edited provided files */
     if (proc_interrupted() && g.infra_error == NULL)
         g.infra_error = xasprintf("interrupted");

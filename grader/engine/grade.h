@@ -7,6 +7,7 @@
 #include "base/text.h"
 #include "engine/audit_object.h"
 #include "engine/manifest.h"
+#include "engine/memcg.h"
 #include "engine/policy.h"
 
 #include <jansson.h>
@@ -117,6 +118,7 @@ struct grade {
     int valgrind_shards;
     bool valgrind_skipped; /* --no-valgrind */
     struct sandbox_info sb;
+    struct memcg mem; /* the bound on the memory of everything the grade runs */
     grade_progress_fn *progress; /* NULL: no display (grade-all, check) */
     void *progress_arg;
     struct grade_progress prog; /* what progress is shown (passes.c keeps it) */

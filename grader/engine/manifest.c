@@ -1,7 +1,7 @@
 /* manifest.c - lab.ini parsing with inih; strict, so typos fail loudly. */
 #include "engine/manifest.h"
 #include "base/err.h"
-#include "shim_calls.h"
+#include <shim_calls.h> /* labs/support: the calls the shim wraps, shared with it */
 
 #include <ctype.h>
 #include <errno.h>

@@ -81,6 +81,7 @@ static int start(struct grade *g, struct proc *p, const char *label, char *const
 {
     char **full = sandbox_argv(&g->sb, g->work, so, argv);
     o->uid = grade_uid();
+    o->cgroup_procs = g->mem.on ? g->mem.procs : NULL;
     if (o->cwd == NULL)
         o->cwd = g->work;
     int rc = full != NULL ? proc_start(p, label, full, o) : -1;

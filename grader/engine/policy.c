@@ -44,6 +44,7 @@ void policy_defaults(struct policy *p)
     p->memory_error_fails_test = false;
     p->deduct_on_failed_tests = false;
     p->max_wall_seconds = 600;
+    p->memory_mb = 3072;
     p->audit = AUDIT_REFUSE;
     snprintf(p->source, sizeof p->source, "built-in defaults");
 }
@@ -96,6 +97,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
         else if (strcmp(name, "max_wall_seconds") == 0) {
             ok = parse_number(value, &d) && d >= 10;
             p->max_wall_seconds = (int)d;
+        } else if (strcmp(name, "memory_mb") == 0) {
+            ok = parse_number(value, &d) && (d == 0 || (d >= 256 && d <= 1 << 20));
+            p->memory_mb = (long)d;
         }
     } else if (strcmp(section, "audit") == 0) {
         if (strcmp(name, "action") == 0) {

@@ -33,10 +33,11 @@ struct policy {
     bool memory_error_fails_test; /* a test with memcheck errors earns 0 points */
     bool deduct_on_failed_tests;  /* also count leaks of tests that failed */
     int max_wall_seconds;         /* hard limit for one whole pass */
-    enum audit_action audit;      /* [audit] action = refuse | review */
-    int stress_runs;              /* [stress] runs: stressed reruns of the stress tests */
-    bool stress_fails_test;       /* [stress] fails_test: such a failure earns 0 points */
-    char source[4096];            /* the file the policy came from ("defaults") */
+    long memory_mb;          /* bound on all a grade runs (engine/memcg.h); 0: none */
+    enum audit_action audit; /* [audit] action = refuse | review */
+    int stress_runs;         /* [stress] runs: stressed reruns of the stress tests */
+    bool stress_fails_test;  /* [stress] fails_test: such a failure earns 0 points */
+    char source[4096];       /* the file the policy came from ("defaults") */
 };
 
 /* policy_key - "memory-errors", "leaks", "fd-leaks", "processes", "ipc-objects",
