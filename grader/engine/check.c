@@ -72,16 +72,15 @@ static size_t lane_count(size_t n)
     return (size_t)k < n ? (size_t)k : n;
 }
 
-/* Move the results of the tests lane k owns from gk into g; free the others. */
+/* Move the results of the tests lane k owns from gk into g (the others stay gk's). */
 static void take_results(struct grade *g, struct grade *gk, const int *owner, int k)
 {
     for (size_t i = 0; i < g->m.ntests; i++) {
         struct test_result *r = &gk->tests[i];
         if (owner[i] == k) {
             g->tests[i] = *r;
-            continue;
+            memset(r, 0, sizeof *r); /* moved: collect_run_free must not free it */
         }
-        test_result_free(r);
     }
     if (gk->runner_note != NULL) {
         char *n = xasprintf("%s%s%s", g->runner_note ? g->runner_note : "",
@@ -119,16 +118,11 @@ static void collect_lane(struct grade *g, const char *work, const int *owner, in
     if (work[0] == '\0')
         return;
     struct grade gk;
-    memset(&gk, 0, sizeof gk);
-    gk.m = g->m; /* shared, not owned */
-    snprintf(gk.work, sizeof gk.work, "%.2047s", work);
-    grade_init(&gk);
-    collect_native(&gk);
+    collect_run(&gk, g, work);
     take_results(g, &gk, owner, s);
     if (output != NULL)
         take_output(work, output);
-    free(gk.tests);
-    free(gk.runner_note);
+    collect_run_free(&gk);
     fs_rm_rf(work);
 }
 

@@ -361,3 +361,22 @@ void collect_native(struct grade *g)
         }
     }
 }
+
+void collect_run(struct grade *run, const struct grade *g, const char *dir)
+{
+    memset(run, 0, sizeof *run);
+    run->m = g->m; /* shared, not owned */
+    snprintf(run->work, sizeof run->work, "%.4000s", dir);
+    grade_init(run);
+    collect_native(run);
+}
+
+void collect_run_free(struct grade *run)
+{
+    for (size_t i = 0; i < run->m.ntests; i++)
+        test_result_free(&run->tests[i]);
+    free(run->tests);
+    free(run->runner_note);
+    run->tests = NULL;
+    run->runner_note = NULL;
+}

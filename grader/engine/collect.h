@@ -15,4 +15,16 @@
  */
 void collect_native(struct grade *g);
 
+/*
+ * collect_run - read one extra run of the native pass (its work directory
+ * dir, e.g. a parallel lane or a stress run) into run: a fresh grade that
+ * shares g's manifest (not owned), with one result per test as
+ * collect_native gives it. Release it with collect_run_free (never
+ * grade_free: the manifest stays g's). Exits (status 2) when memory runs out.
+ */
+void collect_run(struct grade *run, const struct grade *g, const char *dir);
+
+/* collect_run_free - release what collect_run gave run: its results and runner note. */
+void collect_run_free(struct grade *run);
+
 #endif /* IPCLAB_COLLECT_H */

@@ -90,11 +90,7 @@ static void tally(struct grade *g, const char *dir, const bool *selected,
                   unsigned long long seed)
 {
     struct grade run;
-    memset(&run, 0, sizeof run);
-    run.m = g->m; /* shared, not owned */
-    snprintf(run.work, sizeof run.work, "%.4000s", dir);
-    grade_init(&run);
-    collect_native(&run);
+    collect_run(&run, g, dir);
     for (size_t i = 0; i < g->m.ntests; i++) {
         if (!selected[i])
             continue;
@@ -108,10 +104,7 @@ static void tally(struct grade *g, const char *dir, const bool *selected,
                                           s->message ? s->message : "(no message)");
         }
     }
-    for (size_t i = 0; i < g->m.ntests; i++)
-        test_result_free(&run.tests[i]);
-    free(run.tests);
-    free(run.runner_note);
+    collect_run_free(&run);
 }
 
 void pass_stress(struct grade *g)

@@ -15,8 +15,7 @@
 int fork_isolation(int *value, int delta)
 {
     /* TODO(lab00): fork; the child changes its copy and exits with it. */
-    (void)value;
-    (void)delta;
+    (void)value, (void)delta;
     errno = ENOSYS;
     return -1;
 }
@@ -32,9 +31,7 @@ int run_and_wait(char *const argv[])
 int describe_status(int status, char *buf, size_t len)
 {
     /* TODO(lab00): decode with WIFEXITED, WIFSIGNALED, WCOREDUMP, ... */
-    (void)status;
-    (void)buf;
-    (void)len;
+    (void)status, (void)buf, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -42,9 +39,7 @@ int describe_status(int status, char *buf, size_t len)
 int reap_finished(pid_t *pids, int *statuses, size_t max)
 {
     /* TODO(lab00): waitpid(-1, ..., WNOHANG) until nothing is left to reap. */
-    (void)pids;
-    (void)statuses;
-    (void)max;
+    (void)pids, (void)statuses, (void)max;
     errno = ENOSYS;
     return -1;
 }
@@ -52,10 +47,7 @@ int reap_finished(pid_t *pids, int *statuses, size_t max)
 int parallel_sum(const long *values, size_t n, unsigned workers, long *result)
 {
     /* TODO(lab00): one pipe and one child per worker; add up the answers. */
-    (void)values;
-    (void)n;
-    (void)workers;
-    (void)result;
+    (void)values, (void)n, (void)workers, (void)result;
     errno = ENOSYS;
     return -1;
 }

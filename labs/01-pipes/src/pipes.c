@@ -20,9 +20,7 @@
 ssize_t write_all(int fd, const void *buf, size_t len)
 {
     /* TODO(lab01): loop on write(2): resume after short writes, retry EINTR. */
-    (void)fd;
-    (void)buf;
-    (void)len;
+    (void)fd, (void)buf, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -30,9 +28,7 @@ ssize_t write_all(int fd, const void *buf, size_t len)
 ssize_t read_all(int fd, void *buf, size_t len)
 {
     /* TODO(lab01): loop on read(2) until len bytes or EOF (0), retry EINTR. */
-    (void)fd;
-    (void)buf;
-    (void)len;
+    (void)fd, (void)buf, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -40,8 +36,7 @@ ssize_t read_all(int fd, void *buf, size_t len)
 int pipe_set_capacity(int fd, int size)
 {
     /* TODO(lab01): reject size <= 0, then fcntl(fd, F_SETPIPE_SZ, size). */
-    (void)fd;
-    (void)size;
+    (void)fd, (void)size;
     errno = ENOSYS;
     return -1;
 }
@@ -57,9 +52,7 @@ ssize_t fill_pipe(int wfd)
 ssize_t write_record(int fd, const void *rec, size_t len)
 {
     /* TODO(lab01): refuse len > PIPE_BUF, then one write(2) (retry EINTR). */
-    (void)fd;
-    (void)rec;
-    (void)len;
+    (void)fd, (void)rec, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -67,10 +60,7 @@ ssize_t write_record(int fd, const void *rec, size_t len)
 ssize_t capture_output(char *const argv[], char *buf, size_t cap, int *status)
 {
     /* TODO(lab01): pipe2(O_CLOEXEC), fork, dup2 onto stdout, exec; read to EOF. */
-    (void)argv;
-    (void)buf;
-    (void)cap;
-    (void)status;
+    (void)argv, (void)buf, (void)cap, (void)status;
     errno = ENOSYS;
     return -1;
 }
@@ -79,12 +69,7 @@ ssize_t filter_through(char *const argv[], const void *in, size_t inlen, void *o
                        size_t outcap, int *status)
 {
     /* TODO(lab01): two pipes; poll both so neither side fills up and blocks. */
-    (void)argv;
-    (void)in;
-    (void)inlen;
-    (void)out;
-    (void)outcap;
-    (void)status;
+    (void)argv, (void)in, (void)inlen, (void)out, (void)outcap, (void)status;
     errno = ENOSYS;
     return -1;
 }
@@ -92,10 +77,7 @@ ssize_t filter_through(char *const argv[], const void *in, size_t inlen, void *o
 int run_pipeline(char *const *cmds[], size_t n, int in_fd, int out_fd)
 {
     /* TODO(lab01): one pipe between neighbours, one child per command. */
-    (void)cmds;
-    (void)n;
-    (void)in_fd;
-    (void)out_fd;
+    (void)cmds, (void)n, (void)in_fd, (void)out_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -103,10 +85,7 @@ int run_pipeline(char *const *cmds[], size_t n, int in_fd, int out_fd)
 ssize_t popen_capture(const char *cmd, char *buf, size_t cap, int *code)
 {
     /* TODO(lab01): popen(cmd, "re"), fread to end of file, pclose, decode the status. */
-    (void)cmd;
-    (void)buf;
-    (void)cap;
-    (void)code;
+    (void)cmd, (void)buf, (void)cap, (void)code;
     errno = ENOSYS;
     return -1;
 }
@@ -114,9 +93,7 @@ ssize_t popen_capture(const char *cmd, char *buf, size_t cap, int *code)
 int popen_feed(const char *cmd, const void *data, size_t len)
 {
     /* TODO(lab01): ignore SIGPIPE, popen(cmd, "we"), fwrite, pclose, restore SIGPIPE. */
-    (void)cmd;
-    (void)data;
-    (void)len;
+    (void)cmd, (void)data, (void)len;
     errno = ENOSYS;
     return -1;
 }

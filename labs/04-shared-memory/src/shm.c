@@ -22,9 +22,7 @@ void *sysv_attach(key_t key, size_t size, int *shmid)
 {
     /* TODO(lab04): shmget (IPC_CREAT | IPC_EXCL first), shmat; remove what you created on
      * failure. */
-    (void)key;
-    (void)size;
-    (void)shmid;
+    (void)key, (void)size, (void)shmid;
     errno = ENOSYS;
     return NULL;
 }
@@ -32,9 +30,7 @@ void *sysv_attach(key_t key, size_t size, int *shmid)
 int sysv_release(void *addr, int shmid, bool destroy)
 {
     /* TODO(lab04): shmdt, then shmctl(IPC_RMID) if destroy. */
-    (void)addr;
-    (void)shmid;
-    (void)destroy;
+    (void)addr, (void)shmid, (void)destroy;
     errno = ENOSYS;
     return -1;
 }
@@ -53,8 +49,7 @@ void *pshm_create(const char *name, size_t size)
 {
     /* TODO(lab04): shm_open(O_CREAT | O_EXCL), ftruncate, mmap, close; unlink on failure.
      */
-    (void)name;
-    (void)size;
+    (void)name, (void)size;
     errno = ENOSYS;
     return NULL;
 }
@@ -62,8 +57,7 @@ void *pshm_create(const char *name, size_t size)
 void *pshm_open(const char *name, size_t *size)
 {
     /* TODO(lab04): shm_open, fstat for the size, mmap, close. */
-    (void)name;
-    (void)size;
+    (void)name, (void)size;
     errno = ENOSYS;
     return NULL;
 }
@@ -81,8 +75,7 @@ void *shared_anon_alloc(size_t size)
 int shared_anon_free(void *p, size_t size)
 {
     /* TODO(lab04): munmap. */
-    (void)p;
-    (void)size;
+    (void)p, (void)size;
     errno = ENOSYS;
     return -1;
 }
@@ -90,9 +83,7 @@ int shared_anon_free(void *p, size_t size)
 int count_with_children(atomic_long *counter, unsigned nprocs, unsigned long iters)
 {
     /* TODO(lab04): fork nprocs children that atomic_fetch_add; wait for all of them. */
-    (void)counter;
-    (void)nprocs;
-    (void)iters;
+    (void)counter, (void)nprocs, (void)iters;
     errno = ENOSYS;
     return -1;
 }
@@ -102,10 +93,7 @@ int count_with_children(atomic_long *counter, unsigned nprocs, unsigned long ite
 long counter_add_racy(volatile long *counter, long delta, rmw_hook hook, void *arg)
 {
     /* TODO(lab04): read, hook(arg), write back: two plain accesses. */
-    (void)counter;
-    (void)delta;
-    (void)hook;
-    (void)arg;
+    (void)counter, (void)delta, (void)hook, (void)arg;
     errno = ENOSYS;
     return -1;
 }
@@ -113,10 +101,7 @@ long counter_add_racy(volatile long *counter, long delta, rmw_hook hook, void *a
 long counter_add_locked(struct locked_counter *c, long delta, rmw_hook hook, void *arg)
 {
     /* TODO(lab04): the same window inside c->lock (exchange/acquire, store/release). */
-    (void)c;
-    (void)delta;
-    (void)hook;
-    (void)arg;
+    (void)c, (void)delta, (void)hook, (void)arg;
     errno = ENOSYS;
     return -1;
 }
@@ -124,8 +109,7 @@ long counter_add_locked(struct locked_counter *c, long delta, rmw_hook hook, voi
 long counter_add_atomic(atomic_long *counter, long delta)
 {
     /* TODO(lab04): atomic_fetch_add. */
-    (void)counter;
-    (void)delta;
+    (void)counter, (void)delta;
     errno = ENOSYS;
     return -1;
 }
@@ -135,8 +119,7 @@ long counter_add_atomic(atomic_long *counter, long delta)
 int otable_init(void *base, size_t size)
 {
     /* TODO(lab04): fill in the header. */
-    (void)base;
-    (void)size;
+    (void)base, (void)size;
     errno = ENOSYS;
     return -1;
 }
@@ -144,9 +127,7 @@ int otable_init(void *base, size_t size)
 int otable_insert(void *base, const char *name, int64_t value)
 {
     /* TODO(lab04): check, place the entry at hdr->used, link it by offset. */
-    (void)base;
-    (void)name;
-    (void)value;
+    (void)base, (void)name, (void)value;
     errno = ENOSYS;
     return -1;
 }
@@ -154,9 +135,7 @@ int otable_insert(void *base, const char *name, int64_t value)
 int otable_lookup(const void *base, const char *name, int64_t *value)
 {
     /* TODO(lab04): walk the list from hdr->head following offsets. */
-    (void)base;
-    (void)name;
-    (void)value;
+    (void)base, (void)name, (void)value;
     errno = ENOSYS;
     return -1;
 }
@@ -166,8 +145,7 @@ int otable_lookup(const void *base, const char *name, int64_t *value)
 int spsc_init(struct spsc_ring *r, uint32_t capacity)
 {
     /* TODO(lab04): check capacity is a power of two; head = tail = 0. */
-    (void)r;
-    (void)capacity;
+    (void)r, (void)capacity;
     errno = ENOSYS;
     return -1;
 }
@@ -175,8 +153,7 @@ int spsc_init(struct spsc_ring *r, uint32_t capacity)
 int spsc_try_push(struct spsc_ring *r, uint64_t v)
 {
     /* TODO(lab04): full if head - tail == capacity; write slot, then release head. */
-    (void)r;
-    (void)v;
+    (void)r, (void)v;
     errno = ENOSYS;
     return -1;
 }
@@ -184,8 +161,7 @@ int spsc_try_push(struct spsc_ring *r, uint64_t v)
 int spsc_try_pop(struct spsc_ring *r, uint64_t *v)
 {
     /* TODO(lab04): empty if head == tail; read slot, then release tail. */
-    (void)r;
-    (void)v;
+    (void)r, (void)v;
     errno = ENOSYS;
     return -1;
 }

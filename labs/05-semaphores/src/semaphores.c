@@ -33,10 +33,7 @@ int sysv_open_set(key_t key, int nsems, const unsigned short *init, int timeout_
 {
     /* TODO(lab05): IPC_CREAT|IPC_EXCL; creator: SETALL + a no-op semop to set
      * sem_otime; on EEXIST: open and wait (IPC_STAT) until sem_otime != 0. */
-    (void)key;
-    (void)nsems;
-    (void)init;
-    (void)timeout_ms;
+    (void)key, (void)nsems, (void)init, (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -46,9 +43,7 @@ int sysv_open_set(key_t key, int nsems, const unsigned short *init, int timeout_
 int sysv_lock(int semid, unsigned short num, int timeout_ms)
 {
     /* TODO(lab05): semop / semtimedop of -1 with SEM_UNDO; resume after EINTR. */
-    (void)semid;
-    (void)num;
-    (void)timeout_ms;
+    (void)semid, (void)num, (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -56,8 +51,7 @@ int sysv_lock(int semid, unsigned short num, int timeout_ms)
 int sysv_unlock(int semid, unsigned short num)
 {
     /* TODO(lab05): semop of +1 with SEM_UNDO. */
-    (void)semid;
-    (void)num;
+    (void)semid, (void)num;
     errno = ENOSYS;
     return -1;
 }
@@ -65,9 +59,7 @@ int sysv_unlock(int semid, unsigned short num)
 int sysv_lock_pair(int semid, unsigned short a, unsigned short b)
 {
     /* TODO(lab05): lower number first, then the higher. */
-    (void)semid;
-    (void)a;
-    (void)b;
+    (void)semid, (void)a, (void)b;
     errno = ENOSYS;
     return -1;
 }
@@ -75,9 +67,7 @@ int sysv_lock_pair(int semid, unsigned short a, unsigned short b)
 int sysv_unlock_pair(int semid, unsigned short a, unsigned short b)
 {
     /* TODO(lab05): release both. */
-    (void)semid;
-    (void)a;
-    (void)b;
+    (void)semid, (void)a, (void)b;
     errno = ENOSYS;
     return -1;
 }
@@ -87,8 +77,7 @@ int sysv_unlock_pair(int semid, unsigned short a, unsigned short b)
 sem_t *named_create(const char *name, unsigned value)
 {
     /* TODO(lab05): sem_open with O_CREAT | O_EXCL. */
-    (void)name;
-    (void)value;
+    (void)name, (void)value;
     errno = ENOSYS;
     return SEM_FAILED;
 }
@@ -96,8 +85,7 @@ sem_t *named_create(const char *name, unsigned value)
 int named_remove(const char *name, sem_t *sem)
 {
     /* TODO(lab05): sem_close, then sem_unlink. */
-    (void)name;
-    (void)sem;
+    (void)name, (void)sem;
     errno = ENOSYS;
     return -1;
 }
@@ -105,10 +93,7 @@ int named_remove(const char *name, sem_t *sem)
 int named_count_up(const char *name, long *counter, unsigned workers, unsigned iters)
 {
     /* TODO(lab05): create the name, fork workers that open it by name, wait, unlink. */
-    (void)name;
-    (void)counter;
-    (void)workers;
-    (void)iters;
+    (void)name, (void)counter, (void)workers, (void)iters;
     errno = ENOSYS;
     return -1;
 }
@@ -134,8 +119,7 @@ int bbuf_destroy(struct bbuf *b)
 int bbuf_put(struct bbuf *b, long item)
 {
     /* TODO(lab05): empty, mutex, store, post mutex, post full. */
-    (void)b;
-    (void)item;
+    (void)b, (void)item;
     errno = ENOSYS;
     return -1;
 }
@@ -143,9 +127,7 @@ int bbuf_put(struct bbuf *b, long item)
 int bbuf_get(struct bbuf *b, long *item, int timeout_ms)
 {
     /* TODO(lab05): full (sem_wait / sem_trywait / sem_timedwait), mutex, take. */
-    (void)b;
-    (void)item;
-    (void)timeout_ms;
+    (void)b, (void)item, (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -156,10 +138,7 @@ int pc_open(struct pc *pc, key_t key, unsigned slots, int timeout_ms)
 {
     /* TODO(lab05): sysv_open_set, then under PC_MUTEX: shmget, shmat,
      * set up a new segment only, PC_USERS + 1 with SEM_UNDO. */
-    (void)pc;
-    (void)key;
-    (void)slots;
-    (void)timeout_ms;
+    (void)pc, (void)key, (void)slots, (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -167,8 +146,7 @@ int pc_open(struct pc *pc, key_t key, unsigned slots, int timeout_ms)
 int pc_put(struct pc *pc, long item)
 {
     /* TODO(lab05): like bbuf_put, with semop; SEM_UNDO on PC_MUTEX only. */
-    (void)pc;
-    (void)item;
+    (void)pc, (void)item;
     errno = ENOSYS;
     return -1;
 }
@@ -176,9 +154,7 @@ int pc_put(struct pc *pc, long item)
 int pc_get(struct pc *pc, long *item, int timeout_ms)
 {
     /* TODO(lab05): like bbuf_get, with semop / semtimedop on PC_FULL. */
-    (void)pc;
-    (void)item;
-    (void)timeout_ms;
+    (void)pc, (void)item, (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -233,10 +209,7 @@ int ledger_transfer(struct ledger *l, int from, int to, long amount)
 {
     /* TODO(lab05): check the arguments; ledger_lock; journal, active = 1,
      * the changes, active = 0 (a compiler barrier between steps); unlock. */
-    (void)l;
-    (void)from;
-    (void)to;
-    (void)amount;
+    (void)l, (void)from, (void)to, (void)amount;
     errno = ENOSYS;
     return -1;
 }

@@ -3,9 +3,12 @@
 
 #include "ipclab_test.h"
 
+#include <criterion/criterion.h>
+
 #include <errno.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
@@ -132,7 +135,9 @@ bool wait_ncnt(int semid, int num, int want, pid_t peer, int timeout_ms)
 void *shared_area(size_t size)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    cr_assert_neq(p, MAP_FAILED, "mmap of a %zu-byte shared area: %s", size,
+                  strerror(errno));
+    return p;
 }
 
 void shared_area_free(void *p, size_t size)

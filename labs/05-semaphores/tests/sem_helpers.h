@@ -48,7 +48,8 @@ void cleanup_tracked(void);
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long mono_ms(void);
 
-/* An anonymous MAP_SHARED zeroed area shared with children forked later. */
+/* An anonymous MAP_SHARED zeroed area shared with children forked later (the test fails
+ * if mmap does). */
 void *shared_area(size_t size);
 void shared_area_free(void *p, size_t size);
 

@@ -107,9 +107,7 @@ Test(named, remove_missing_name_is_enoent)
 {
     char name[64];
     new_sem_name(name, sizeof name, "gone");
-    errno = 0;
-    cr_assert_eq(named_remove(name, NULL), -1);
-    cr_assert_eq(errno, ENOENT, "errno should be ENOENT, got %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOENT, named_remove(name, NULL), "must fail with ENOENT");
 }
 
 /* $begin count_up */
@@ -119,7 +117,6 @@ Test(named, count_up_is_exact)
     ipct_name(name, sizeof name, "/", "count");
     track_name(name);
     long *counter = shared_area(sizeof *counter);
-    cr_assert_not_null(counter);
     unsigned iters = ipct_under_valgrind() ? 50 : 20000;
     int r = named_count_up(name, counter, 4, iters);
     int err = errno;
@@ -137,7 +134,6 @@ Test(named, count_up_unlinks_the_name)
     char name[64];
     new_sem_name(name, sizeof name, "count");
     long *counter = shared_area(sizeof *counter);
-    cr_assert_not_null(counter);
     int r = named_count_up(name, counter, 2, 10);
     shared_area_free(counter, sizeof *counter);
     bool left = in_dev_shm(name);
@@ -168,7 +164,6 @@ Test(named, count_up_closes_everywhere)
     char name[64];
     new_sem_name(name, sizeof name, "count");
     long *counter = shared_area(sizeof *counter);
-    cr_assert_not_null(counter);
     ipct_calls_record();
     int r = named_count_up(name, counter, 3, 10);
     int err = errno;
@@ -202,7 +197,6 @@ Test(named, count_up_keeps_existing_name)
     sem_t *theirs = sem_open(name, O_CREAT | O_EXCL, 0600, 7);
     cr_assert_neq(theirs, SEM_FAILED, "sem_open: %s", strerror(errno));
     long *counter = shared_area(sizeof *counter);
-    cr_assert_not_null(counter);
     errno = 0;
     int r = named_count_up(name, counter, 2, 10);
     int err = errno;
@@ -223,14 +217,10 @@ Test(named, count_up_bad_arguments)
     char name[64];
     long counter = 0;
     new_sem_name(name, sizeof name, "count");
-    errno = 0;
-    cr_assert_eq(named_count_up(name, &counter, 0, 1), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(named_count_up(NULL, &counter, 1, 1), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(named_count_up(name, NULL, 1, 1), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, named_count_up(name, &counter, 0, 1),
+                      "must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, named_count_up(NULL, &counter, 1, 1),
+                      "must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, named_count_up(name, NULL, 1, 1), "must fail with EINVAL");
     cr_assert(!in_dev_shm(name), "nothing may be created for bad arguments");
 }

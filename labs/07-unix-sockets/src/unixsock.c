@@ -19,12 +19,7 @@ int count_reads(int type, const char *const msgs[], size_t n, size_t rbuf, size_
                 size_t max)
 {
     /* TODO(lab07): socketpair(type), send every message, recv until EAGAIN. */
-    (void)type;
-    (void)msgs;
-    (void)n;
-    (void)rbuf;
-    (void)sizes;
-    (void)max;
+    (void)type, (void)msgs, (void)n, (void)rbuf, (void)sizes, (void)max;
     errno = ENOSYS;
     return -1;
 }
@@ -33,9 +28,7 @@ int us_listen(const char *path, int type, int backlog)
 {
     /* TODO(lab07): fill a sockaddr_un ('@' = abstract), bind (replace a stale
        socket file), listen. */
-    (void)path;
-    (void)type;
-    (void)backlog;
+    (void)path, (void)type, (void)backlog;
     errno = ENOSYS;
     return -1;
 }
@@ -43,8 +36,7 @@ int us_listen(const char *path, int type, int backlog)
 int us_connect(const char *path, int type)
 {
     /* TODO(lab07): same address rules as us_listen, then connect. */
-    (void)path;
-    (void)type;
+    (void)path, (void)type;
     errno = ENOSYS;
     return -1;
 }
@@ -52,11 +44,7 @@ int us_connect(const char *path, int type)
 ssize_t send_fds(int sock, const int *fds, size_t nfds, const void *data, size_t len)
 {
     /* TODO(lab07): one sendmsg with data and an SCM_RIGHTS control message. */
-    (void)sock;
-    (void)fds;
-    (void)nfds;
-    (void)data;
-    (void)len;
+    (void)sock, (void)fds, (void)nfds, (void)data, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -64,12 +52,7 @@ ssize_t send_fds(int sock, const int *fds, size_t nfds, const void *data, size_t
 ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_t *nfds)
 {
     /* TODO(lab07): recvmsg with MSG_CMSG_CLOEXEC, collect the SCM_RIGHTS fds. */
-    (void)sock;
-    (void)buf;
-    (void)len;
-    (void)fds;
-    (void)maxfds;
-    (void)nfds;
+    (void)sock, (void)buf, (void)len, (void)fds, (void)maxfds, (void)nfds;
     errno = ENOSYS;
     return -1;
 }
@@ -77,9 +60,7 @@ ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_
 int accept_peer(int lfd, uid_t allowed_uid, struct ucred *cred)
 {
     /* TODO(lab07): accept, getsockopt(SO_PEERCRED), refuse the wrong uid. */
-    (void)lfd;
-    (void)allowed_uid;
-    (void)cred;
+    (void)lfd, (void)allowed_uid, (void)cred;
     errno = ENOSYS;
     return -1;
 }
@@ -87,10 +68,7 @@ int accept_peer(int lfd, uid_t allowed_uid, struct ucred *cred)
 ssize_t send_creds(int sock, const void *data, size_t len, const struct ucred *claim)
 {
     /* TODO(lab07): one sendmsg with an SCM_CREDENTIALS control message. */
-    (void)sock;
-    (void)data;
-    (void)len;
-    (void)claim;
+    (void)sock, (void)data, (void)len, (void)claim;
     errno = ENOSYS;
     return -1;
 }
@@ -98,10 +76,7 @@ ssize_t send_creds(int sock, const void *data, size_t len, const struct ucred *c
 ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred)
 {
     /* TODO(lab07): SO_PASSCRED on, one recvmsg, copy the SCM_CREDENTIALS ucred. */
-    (void)sock;
-    (void)buf;
-    (void)len;
-    (void)cred;
+    (void)sock, (void)buf, (void)len, (void)cred;
     errno = ENOSYS;
     return -1;
 }
@@ -109,8 +84,7 @@ ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred)
 int echo_server(int lfd, int stop_fd)
 {
     /* TODO(lab07): a poll loop over stop_fd, lfd and every client. */
-    (void)lfd;
-    (void)stop_fd;
+    (void)lfd, (void)stop_fd;
     errno = ENOSYS;
     return -1;
 }

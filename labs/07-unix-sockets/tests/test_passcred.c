@@ -346,28 +346,17 @@ Test(passcred, bad_arguments_are_einval)
     pair(SOCK_STREAM, sv);
     char buf[4];
     struct ucred cred;
-    errno = 0;
-    cr_assert_eq(send_creds(sv[0], NULL, 1, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "data NULL: errno %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(send_creds(sv[0], "x", 0, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "len 0: errno %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(recv_creds(sv[1], NULL, 4, &cred), -1);
-    cr_assert_eq(errno, EINVAL, "buf NULL: errno %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(recv_creds(sv[1], buf, 4, NULL), -1);
-    cr_assert_eq(errno, EINVAL, "cred NULL: errno %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(recv_creds(sv[1], buf, 0, &cred), -1);
-    cr_assert_eq(errno, EINVAL, "len 0: errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, send_creds(sv[0], NULL, 1, NULL), "data NULL: must fail");
+    IPCT_ASSERT_FAILS(EINVAL, send_creds(sv[0], "x", 0, NULL), "len 0: must fail");
+    IPCT_ASSERT_FAILS(EINVAL, recv_creds(sv[1], NULL, 4, &cred), "buf NULL: must fail");
+    IPCT_ASSERT_FAILS(EINVAL, recv_creds(sv[1], buf, 4, NULL), "cred NULL: must fail");
+    IPCT_ASSERT_FAILS(EINVAL, recv_creds(sv[1], buf, 0, &cred), "len 0: must fail");
     close(sv[0]);
     close(sv[1]);
     int p[2];
     cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
-    errno = 0;
-    cr_assert_eq(recv_creds(p[0], buf, 4, &cred), -1, "a pipe is not a socket");
-    cr_assert_eq(errno, ENOTSOCK, "errno %s, expected ENOTSOCK", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOTSOCK, recv_creds(p[0], buf, 4, &cred),
+                      "a pipe is not a socket");
     close(p[0]);
     close(p[1]);
 }

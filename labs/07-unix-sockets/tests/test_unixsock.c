@@ -83,6 +83,19 @@ static void make_stale(const char *path)
     close(fd);
 }
 
+/* Create a file in the tmpdir holding text; return an fd on it (read-write, at offset 0).
+ */
+static int file_with(const char *name, const char *text)
+{
+    char path[128];
+    ipct_path(path, sizeof path, name);
+    int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0, "open: %s", strerror(errno));
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
 /* ---- count_reads --------------------------------------------------------- */
 
 static const char *const three[] = {"one", "two", "three"};
@@ -182,14 +195,12 @@ Test(boundaries, bad_arguments_are_einval)
                {SOCK_RAW, 3, 16},
                {SOCK_STREAM, 9, 16}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(count_reads(bad[i].type, three, bad[i].n, bad[i].rbuf, sizes, 8), -1,
-                     "case %zu must fail", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+        IPCT_ASSERT_FAILS(
+            EINVAL, count_reads(bad[i].type, three, bad[i].n, bad[i].rbuf, sizes, 8),
+            "case %zu must fail", i);
     }
-    errno = 0;
-    cr_assert_eq(count_reads(SOCK_STREAM, NULL, 1, 16, sizes, 8), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, count_reads(SOCK_STREAM, NULL, 1, 16, sizes, 8),
+                      "must fail with EINVAL");
 }
 
 Test(boundaries, closes_both_sockets)
@@ -205,54 +216,77 @@ Test(boundaries, closes_both_sockets)
 
 /* ---- us_listen / us_connect ---------------------------------------------- */
 
+/* us_listen(path, type, 4), which must succeed (what: said with the error if not). */
+static int must_listen(const char *path, int type, const char *what)
+{
+    int fd = us_listen(path, type, 4);
+    cr_assert_geq(fd, 0, "%s: %s", what, strerror(errno));
+    return fd;
+}
+
+/* us_connect(path, type), which must succeed (what: said with the error if not). */
+static int must_connect(const char *path, int type, const char *what)
+{
+    int fd = us_connect(path, type);
+    cr_assert_geq(fd, 0, "%s: %s", what, strerror(errno));
+    return fd;
+}
+
+/* A connection through us_listen and us_connect at a fresh path: both ends and the
+ * listener. */
+struct connection {
+    char path[128];
+    int lfd, client, server;
+};
+
+static void connect_through(struct connection *t, const char *name, int type)
+{
+    sock_path(t->path, sizeof t->path, name);
+    t->lfd = must_listen(t->path, type, "us_listen");
+    t->client = must_connect(t->path, type, "us_connect");
+    t->server = accept(t->lfd, NULL, NULL);
+    cr_assert_geq(t->server, 0, "accept: %s", strerror(errno));
+}
+
+/* Close all three sockets and remove the socket file. */
+static void close_connection(struct connection *t)
+{
+    close(t->server);
+    close(t->client);
+    close(t->lfd);
+    unlink(t->path);
+}
+
 TestSuite(listener, .timeout = 10);
 
 Test(listener, stream_connect_accept)
 {
-    char path[128];
-    sock_path(path, sizeof path, "srv.sock");
-    int lfd = us_listen(path, SOCK_STREAM, 4);
-    cr_assert_geq(lfd, 0, "us_listen: %s", strerror(errno));
+    struct connection t;
+    connect_through(&t, "srv.sock", SOCK_STREAM);
     struct stat st;
-    cr_assert_eq(stat(path, &st), 0, "no socket file at '%s'", path);
-    cr_assert(S_ISSOCK(st.st_mode), "'%s' is not a socket", path);
-    int c = us_connect(path, SOCK_STREAM);
-    cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
-    int s = accept(lfd, NULL, NULL);
-    cr_assert_geq(s, 0, "accept: %s", strerror(errno));
-    cr_assert_eq(ipct_send_all(c, "ping", 4), 0);
+    cr_assert_eq(stat(t.path, &st), 0, "no socket file at '%s'", t.path);
+    cr_assert(S_ISSOCK(st.st_mode), "'%s' is not a socket", t.path);
+    cr_assert_eq(ipct_send_all(t.client, "ping", 4), 0);
     char buf[4];
-    cr_assert_eq(ipct_read_exact(s, buf, 4, 2000), 0);
+    cr_assert_eq(ipct_read_exact(t.server, buf, 4, 2000), 0);
     cr_assert_eq(memcmp(buf, "ping", 4), 0);
-    cr_assert(fcntl(lfd, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
-    cr_assert(fcntl(c, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
-    close(s);
-    close(c);
-    close(lfd);
-    unlink(path);
+    cr_assert(fcntl(t.lfd, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
+    cr_assert(fcntl(t.client, F_GETFD) & FD_CLOEXEC, "make the socket with SOCK_CLOEXEC");
+    close_connection(&t);
 }
 
 Test(listener, seqpacket_listener)
 {
-    char path[128];
-    sock_path(path, sizeof path, "seq.sock");
-    int lfd = us_listen(path, SOCK_SEQPACKET, 4);
-    cr_assert_geq(lfd, 0, "us_listen: %s", strerror(errno));
-    int c = us_connect(path, SOCK_SEQPACKET);
-    cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
-    int s = accept(lfd, NULL, NULL);
-    cr_assert_geq(s, 0);
-    cr_assert_eq(send(c, "ab", 2, 0), 2);
-    cr_assert_eq(send(c, "cde", 3, 0), 3);
+    struct connection t;
+    connect_through(&t, "seq.sock", SOCK_SEQPACKET);
+    cr_assert_eq(send(t.client, "ab", 2, 0), 2);
+    cr_assert_eq(send(t.client, "cde", 3, 0), 3);
     char buf[16];
-    cr_assert_eq(recv(s, buf, sizeof buf, 0), 2,
+    cr_assert_eq(recv(t.server, buf, sizeof buf, 0), 2,
                  "a SOCK_SEQPACKET connection keeps "
                  "message boundaries");
-    cr_assert_eq(recv(s, buf, sizeof buf, 0), 3);
-    close(s);
-    close(c);
-    close(lfd);
-    unlink(path);
+    cr_assert_eq(recv(t.server, buf, sizeof buf, 0), 3);
+    close_connection(&t);
 }
 
 /* $begin stale_socket */
@@ -261,11 +295,8 @@ Test(listener, stale_file_is_replaced)
     char path[128];
     sock_path(path, sizeof path, "stale.sock");
     make_stale(path); /* a server bound here, then died without unlink */
-    int lfd = us_listen(path, SOCK_STREAM, 4);
-    cr_assert_geq(lfd, 0, "a stale socket file must be replaced, got %s",
-                  strerror(errno));
-    int c = us_connect(path, SOCK_STREAM);
-    cr_assert_geq(c, 0, "nobody listens at the new socket: %s", strerror(errno));
+    int lfd = must_listen(path, SOCK_STREAM, "a stale socket file must be replaced");
+    int c = must_connect(path, SOCK_STREAM, "nobody listens at the new socket");
     close(c);
     close(lfd);
     unlink(path);
@@ -275,8 +306,7 @@ Test(listener, live_server_is_not_stolen)
 {
     char path[128];
     sock_path(path, sizeof path, "live.sock");
-    int first = us_listen(path, SOCK_STREAM, 4);
-    cr_assert_geq(first, 0, "us_listen: %s", strerror(errno));
+    int first = must_listen(path, SOCK_STREAM, "us_listen");
     struct stat before, after;
     cr_assert_eq(stat(path, &before), 0);
     errno = 0;
@@ -294,12 +324,9 @@ Test(listener, regular_file_is_not_removed)
 {
     char path[128];
     sock_path(path, sizeof path, "data.txt");
-    int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0);
-    close(fd);
-    errno = 0;
-    cr_assert_eq(us_listen(path, SOCK_STREAM, 4), -1);
-    cr_assert_eq(errno, EADDRINUSE, "errno %s, expected EADDRINUSE", strerror(errno));
+    close(file_with("data.txt", "data")); /* a regular file where the socket would go */
+    IPCT_ASSERT_FAILS(EADDRINUSE, us_listen(path, SOCK_STREAM, 4),
+                      "us_listen over a regular file must fail");
     struct stat st;
     cr_assert_eq(stat(path, &st), 0, "a regular file was deleted: only stale sockets go");
     cr_assert(S_ISREG(st.st_mode));
@@ -315,19 +342,16 @@ Test(listener, too_long_path_is_enametoolong)
     snprintf(longpath, sizeof longpath, "%s/", ipct_tmpdir());
     memset(longpath + dirlen + 1, 'a', 108 - dirlen - 1);
     longpath[108] = '\0';
-    errno = 0;
-    cr_assert_eq(us_listen(longpath, SOCK_STREAM, 4), -1, "a 108-byte path was accepted");
-    cr_assert_eq(errno, ENAMETOOLONG, "errno %s", strerror(errno));
-    errno = 0;
-    cr_assert_eq(us_connect(longpath, SOCK_STREAM), -1);
-    cr_assert_eq(errno, ENAMETOOLONG, "errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ENAMETOOLONG, us_listen(longpath, SOCK_STREAM, 4),
+                      "a 108-byte path was accepted");
+    IPCT_ASSERT_FAILS(ENAMETOOLONG, us_connect(longpath, SOCK_STREAM),
+                      "must fail with ENAMETOOLONG");
     char abstract[200];
     abstract[0] = '@';
     memset(abstract + 1, 'b', 108);
     abstract[109] = '\0'; /* 1 NUL + 108 name bytes > 108 */
-    errno = 0;
-    cr_assert_eq(us_listen(abstract, SOCK_STREAM, 4), -1);
-    cr_assert_eq(errno, ENAMETOOLONG, "abstract: errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ENAMETOOLONG, us_listen(abstract, SOCK_STREAM, 4),
+                      "abstract: must fail");
 }
 
 Test(listener, longest_path_fits)
@@ -338,10 +362,8 @@ Test(listener, longest_path_fits)
     snprintf(path, sizeof path, "%s/", ipct_tmpdir());
     memset(path + dirlen + 1, 'p', 107 - dirlen - 1);
     path[107] = '\0'; /* 107 bytes + NUL = exactly sun_path */
-    int lfd = us_listen(path, SOCK_STREAM, 4);
-    cr_assert_geq(lfd, 0, "a 107-byte path fits in sun_path: %s", strerror(errno));
-    int c = us_connect(path, SOCK_STREAM);
-    cr_assert_geq(c, 0, "us_connect: %s", strerror(errno));
+    int lfd = must_listen(path, SOCK_STREAM, "a 107-byte path fits in sun_path");
+    int c = must_connect(path, SOCK_STREAM, "us_connect");
     close(c);
     close(lfd);
     cr_assert_eq(unlink(path), 0, "the socket was not bound at the full path");
@@ -372,13 +394,10 @@ Test(listener, connect_errors)
 {
     char path[128];
     sock_path(path, sizeof path, "none.sock");
-    errno = 0;
-    cr_assert_eq(us_connect(path, SOCK_STREAM), -1);
-    cr_assert_eq(errno, ENOENT, "no file there: errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ENOENT, us_connect(path, SOCK_STREAM), "no file there: must fail");
     make_stale(path);
-    errno = 0;
-    cr_assert_eq(us_connect(path, SOCK_STREAM), -1);
-    cr_assert_eq(errno, ECONNREFUSED, "a stale socket: errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(ECONNREFUSED, us_connect(path, SOCK_STREAM),
+                      "a stale socket: must fail");
     unlink(path);
 }
 
@@ -388,32 +407,17 @@ Test(listener, bad_arguments_are_einval)
     sock_path(path, sizeof path, "bad.sock");
     const char *paths[] = {NULL, "", "@"};
     for (size_t i = 0; i < 3; i++) {
-        errno = 0;
-        cr_assert_eq(us_listen(paths[i], SOCK_STREAM, 4), -1);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
-        errno = 0;
-        cr_assert_eq(us_connect(paths[i], SOCK_STREAM), -1);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, us_listen(paths[i], SOCK_STREAM, 4),
+                          "case %zu: must fail", i);
+        IPCT_ASSERT_FAILS(EINVAL, us_connect(paths[i], SOCK_STREAM),
+                          "case %zu: must fail", i);
     }
-    errno = 0;
-    cr_assert_eq(us_listen(path, SOCK_DGRAM, 4), -1, "a datagram socket cannot listen");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, us_listen(path, SOCK_DGRAM, 4),
+                      "a datagram socket cannot listen");
     cr_assert_eq(access(path, F_OK), -1, "a failed us_listen left a file");
 }
 
 /* ---- send_fds / recv_fds ------------------------------------------------- */
-
-/* Create a file in the tmpdir holding text; return an O_RDONLY fd on it. */
-static int file_with(const char *name, const char *text)
-{
-    char path[128];
-    ipct_path(path, sizeof path, name);
-    int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0, "open: %s", strerror(errno));
-    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
-    return fd;
-}
 
 TestSuite(fdpass, .timeout = 10);
 
@@ -610,9 +614,8 @@ Test(fdpass, too_many_fds_is_emsgsize)
     int fds[2];
     size_t nfds = 0;
     char tag;
-    errno = 0;
-    cr_assert_eq(recv_fds(sv[1], &tag, 1, fds, 2, &nfds), -1, "3 fds do not fit in 2");
-    cr_assert_eq(errno, EMSGSIZE, "errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EMSGSIZE, recv_fds(sv[1], &tag, 1, fds, 2, &nfds),
+                      "3 fds do not fit in 2");
     char leaked[512];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "fds that arrived must be closed: %s", leaked);
@@ -627,9 +630,7 @@ Test(fdpass, closed_fd_is_ebadf)
     cr_assert_eq(pipe(p), 0);
     close(p[0]);
     close(p[1]);
-    errno = 0;
-    cr_assert_eq(send_fds(sv[0], &p[0], 1, "x", 1), -1);
-    cr_assert_eq(errno, EBADF, "errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EBADF, send_fds(sv[0], &p[0], 1, "x", 1), "must fail with EBADF");
     close_pair(sv);
 }
 
@@ -649,17 +650,13 @@ Test(fdpass, bad_arguments_are_einval)
                {&fd, 1, NULL, 1},
                {&fd, 1, "x", 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(send_fds(0, bad[i].fds, bad[i].n, bad[i].data, bad[i].len), -1,
-                     "case %zu", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL,
+                          send_fds(0, bad[i].fds, bad[i].n, bad[i].data, bad[i].len),
+                          "case %zu: must fail", i);
     }
-    errno = 0;
-    cr_assert_eq(recv_fds(0, NULL, 4, fds, 1, &nfds), -1);
-    cr_assert_eq(errno, EINVAL);
-    errno = 0;
-    cr_assert_eq(recv_fds(0, buf, 4, fds, 1, NULL), -1);
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, recv_fds(0, NULL, 4, fds, 1, &nfds),
+                      "must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, recv_fds(0, buf, 4, fds, 1, NULL), "must fail with EINVAL");
 }
 
 /* ---- accept_peer --------------------------------------------------------- */
@@ -679,84 +676,94 @@ static pid_t client_waiting_for_eof(const char *path)
     return pid;
 }
 
+/* A stream listener at a fresh path and a client connected to it, waiting for end of
+ * file. */
+struct peer_test {
+    char path[128];
+    int lfd;
+    pid_t client;
+};
+
+static void start_peer_test(struct peer_test *t, const char *name)
+{
+    sock_path(t->path, sizeof t->path, name);
+    t->lfd = test_listen(t->path, SOCK_STREAM);
+    t->client = client_waiting_for_eof(t->path);
+}
+
+/* The client read end of file (why: the message if not); close and remove the listener.
+ */
+static void end_peer_test(struct peer_test *t, const char *why)
+{
+    cr_assert_eq(ipct_wait_exit(t->client, 5000), 0, "%s", why);
+    close(t->lfd);
+    unlink(t->path);
+}
+
 TestSuite(peercred, .timeout = 10);
 
 Test(peercred, credentials_of_client)
 {
-    char path[128];
-    sock_path(path, sizeof path, "cred.sock");
-    int lfd = test_listen(path, SOCK_STREAM);
-    pid_t pid = client_waiting_for_eof(path);
+    struct peer_test t;
+    start_peer_test(&t, "cred.sock");
     struct ucred cred = {0};
-    int fd = accept_peer(lfd, getuid(), &cred);
+    int fd = accept_peer(t.lfd, getuid(), &cred);
     cr_assert_geq(fd, 0, "accept_peer: %s", strerror(errno));
-    cr_assert_eq(cred.pid, pid, "SO_PEERCRED gives the client's pid %d, got %d", (int)pid,
-                 (int)cred.pid);
+    cr_assert_eq(cred.pid, t.client, "SO_PEERCRED gives the client's pid %d, got %d",
+                 (int)t.client, (int)cred.pid);
     cr_assert_eq(cred.uid, getuid());
     cr_assert_eq(cred.gid, getgid());
     cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC, "accept with SOCK_CLOEXEC");
     close(fd);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the client never saw end of file");
-    close(lfd);
-    unlink(path);
+    end_peer_test(&t, "the client never saw end of file");
 }
 
 /* $begin peercred_refuse */
 Test(peercred, wrong_uid_is_refused)
 {
-    char path[128];
-    sock_path(path, sizeof path, "deny.sock");
-    int lfd = test_listen(path, SOCK_STREAM);
-    pid_t pid = client_waiting_for_eof(path);
+    struct peer_test t;
+    start_peer_test(&t, "deny.sock");
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     struct ucred cred = {0};
     errno = 0;
-    int fd = accept_peer(lfd, getuid() + 1, &cred); /* only another user may come in */
+    int fd = accept_peer(t.lfd, getuid() + 1, &cred); /* only another user may come in */
     cr_assert_eq(fd, -1, "a client with the wrong uid was admitted");
     cr_assert_eq(errno, EACCES, "errno %s, expected EACCES", strerror(errno));
-    cr_assert_eq(cred.pid, pid, "*cred is filled even for a refused client");
+    cr_assert_eq(cred.pid, t.client, "*cred is filled even for a refused client");
     char leaked[256];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "the refused connection is still open: %s", leaked);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
-                 "the refused client must read end of file");
-    close(lfd);
-    unlink(path);
+    end_peer_test(&t, "the refused client must read end of file");
 }
 /* $end peercred_refuse */
 
 /* The shim makes the first blocking accept fail with EINTR: not an error. */
 Test(peercred, accept_retries_eintr)
 {
-    char path[128];
-    sock_path(path, sizeof path, "eintr.sock");
-    int lfd = test_listen(path, SOCK_STREAM);
-    pid_t pid = client_waiting_for_eof(path);
+    struct peer_test t;
+    start_peer_test(&t, "eintr.sock");
     ipct_fault_fail("accept accept4", 1, EINTR);
-    int fd = accept_peer(lfd, getuid(), NULL);
+    int fd = accept_peer(t.lfd, getuid(), NULL);
     int err = errno;
-    close(lfd);
-    unlink(path);
+    close(t.lfd);
+    unlink(t.path);
     cr_assert_geq(fd, 0,
                   "accept_peer failed (%s): the test made accept fail with EINTR, "
                   "retry it",
                   strerror(err));
     close(fd);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the client never saw end of file");
+    cr_assert_eq(ipct_wait_exit(t.client, 5000), 0, "the client never saw end of file");
 }
 
 Test(peercred, accept_errors_are_reported)
 {
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     cr_assert_geq(s, 0);
-    errno = 0;
-    cr_assert_eq(accept_peer(s, getuid(), NULL), -1, "the socket does not listen");
-    cr_assert_eq(errno, EINVAL, "errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, accept_peer(s, getuid(), NULL),
+                      "the socket does not listen");
     close(s);
-    errno = 0;
-    cr_assert_eq(accept_peer(s, getuid(), NULL), -1);
-    cr_assert_eq(errno, EBADF, "errno %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EBADF, accept_peer(s, getuid(), NULL), "must fail with EBADF");
 }
 
 /* ---- echo_server --------------------------------------------------------- */
@@ -797,6 +804,14 @@ static void stop_server(struct server *srv)
 }
 /* $end start_server */
 
+/* A client connected to the server (the test fails if it cannot connect). */
+static int connect_to_server(const struct server *srv)
+{
+    int fd = test_connect(srv->path);
+    cr_assert_geq(fd, 0, "connect: %s (did the server die?)", strerror(errno));
+    return fd;
+}
+
 /* Send msg, expect its uppercase echo within 5 s. 0 or -1 (children too). */
 static int roundtrip(int fd, const char *msg)
 {
@@ -815,8 +830,7 @@ Test(server, echoes_uppercase)
 {
     struct server srv;
     start_server(&srv);
-    int c = test_connect(srv.path);
-    cr_assert_geq(c, 0, "connect: %s (did the server die?)", strerror(errno));
+    int c = connect_to_server(&srv);
     cr_assert_eq(roundtrip(c, "hello, World 42"), 0, "no or wrong echo");
     close(c);
     stop_server(&srv);
@@ -827,10 +841,8 @@ Test(server, idle_client_does_not_block_others)
 {
     struct server srv;
     start_server(&srv);
-    int idle = test_connect(srv.path);
-    cr_assert_geq(idle, 0, "connect: %s", strerror(errno));
-    int busy = test_connect(srv.path);
-    cr_assert_geq(busy, 0, "connect: %s", strerror(errno));
+    int idle = connect_to_server(&srv);
+    int busy = connect_to_server(&srv);
     cr_assert_eq(roundtrip(busy, "abc"), 0,
                  "the server waits on the idle client: poll every fd instead");
     cr_assert_eq(roundtrip(idle, "late"), 0, "the idle client is served when it speaks");
@@ -879,8 +891,7 @@ Test(server, departed_client_does_not_kill_server)
 {
     struct server srv;
     start_server(&srv);
-    int gone = test_connect(srv.path);
-    cr_assert_geq(gone, 0, "connect: %s", strerror(errno));
+    int gone = connect_to_server(&srv);
     /* This client stops receiving, then sends: the server's echo meets a
        socket that receives nothing more (EPIPE, or SIGPIPE without
        MSG_NOSIGNAL), every time, whatever the timing. */
@@ -891,8 +902,7 @@ Test(server, departed_client_does_not_kill_server)
     struct pollfd hup = {.fd = gone, .events = 0};
     poll(&hup, 1, 3000);
     close(gone);
-    int c = test_connect(srv.path);
-    cr_assert_geq(c, 0, "connect: %s", strerror(errno));
+    int c = connect_to_server(&srv);
     cr_assert_eq(roundtrip(c, "still there?"), 0,
                  "the server died or hangs after a client left (SIGPIPE?)");
     close(c);
@@ -912,8 +922,7 @@ Test(server, survives_eintr_and_short_sends)
     ipct_fault_short("send write sendto sendmsg writev", 2, 1);
     struct server srv;
     start_server(&srv);
-    int fd = test_connect(srv.path);
-    cr_assert_geq(fd, 0, "connect: %s", strerror(errno));
+    int fd = connect_to_server(&srv);
     const char *msgs[] = {"interrupted", "cut short", "and still every byte comes back"};
     for (int i = 0; i < 3; i++)
         cr_assert_eq(roundtrip(fd, msgs[i]), 0,
@@ -928,8 +937,7 @@ Test(server, stop_closes_clients)
 {
     struct server srv;
     start_server(&srv);
-    int c = test_connect(srv.path);
-    cr_assert_geq(c, 0, "connect: %s", strerror(errno));
+    int c = connect_to_server(&srv);
     cr_assert_eq(roundtrip(c, "x"), 0);
     stop_server(&srv);
     char buf[1];

@@ -10,10 +10,7 @@
 int tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port)
 {
     /* TODO(lab08): socket, SO_REUSEADDR, bind, listen, getsockname. */
-    (void)host;
-    (void)port;
-    (void)backlog;
-    (void)bound_port;
+    (void)host, (void)port, (void)backlog, (void)bound_port;
     errno = ENOSYS;
     return -1;
 }
@@ -21,9 +18,7 @@ int tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_por
 int tcp_connect(const char *host, uint16_t port, int timeout_ms)
 {
     /* TODO(lab08): non-blocking connect, poll for POLLOUT, then SO_ERROR. */
-    (void)host;
-    (void)port;
-    (void)timeout_ms;
+    (void)host, (void)port, (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -31,9 +26,7 @@ int tcp_connect(const char *host, uint16_t port, int timeout_ms)
 ssize_t send_all(int fd, const void *buf, size_t len)
 {
     /* TODO(lab08): loop on send(..., MSG_NOSIGNAL) until every byte is out. */
-    (void)fd;
-    (void)buf;
-    (void)len;
+    (void)fd, (void)buf, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -41,9 +34,7 @@ ssize_t send_all(int fd, const void *buf, size_t len)
 ssize_t recv_all(int fd, void *buf, size_t len)
 {
     /* TODO(lab08): loop on recv until len bytes or end of stream. */
-    (void)fd;
-    (void)buf;
-    (void)len;
+    (void)fd, (void)buf, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -51,9 +42,7 @@ ssize_t recv_all(int fd, void *buf, size_t len)
 int frame_send(int fd, const void *msg, uint32_t len)
 {
     /* TODO(lab08): htonl(len), then the payload, both with send_all. */
-    (void)fd;
-    (void)msg;
-    (void)len;
+    (void)fd, (void)msg, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -61,9 +50,7 @@ int frame_send(int fd, const void *msg, uint32_t len)
 ssize_t frame_recv(int fd, void *buf, size_t cap)
 {
     /* TODO(lab08): 4 header bytes (ntohl), then exactly len payload bytes. */
-    (void)fd;
-    (void)buf;
-    (void)cap;
+    (void)fd, (void)buf, (void)cap;
     errno = ENOSYS;
     return -1;
 }
@@ -71,11 +58,7 @@ ssize_t frame_recv(int fd, void *buf, size_t cap)
 ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t cap)
 {
     /* TODO(lab08): send, shutdown(SHUT_WR), then read until EOF. */
-    (void)fd;
-    (void)req;
-    (void)len;
-    (void)reply;
-    (void)cap;
+    (void)fd, (void)req, (void)len, (void)reply, (void)cap;
     errno = ENOSYS;
     return -1;
 }
@@ -91,8 +74,7 @@ int serve_upper_once(int listen_fd)
 int serve_threaded(int listen_fd, int stop_fd)
 {
     /* TODO(lab08): poll listen_fd + stop_fd; one pthread per client; join all. */
-    (void)listen_fd;
-    (void)stop_fd;
+    (void)listen_fd, (void)stop_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -100,8 +82,7 @@ int serve_threaded(int listen_fd, int stop_fd)
 int serve_poll(int listen_fd, int stop_fd)
 {
     /* TODO(lab08): poll over every fd; a buffer per client for partial frames. */
-    (void)listen_fd;
-    (void)stop_fd;
+    (void)listen_fd, (void)stop_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -109,9 +90,7 @@ int serve_poll(int listen_fd, int stop_fd)
 int sock_timeouts(int fd, int rcv_ms, int snd_ms)
 {
     /* TODO(lab08): SO_RCVTIMEO and SO_SNDTIMEO, each a struct timeval. */
-    (void)fd;
-    (void)rcv_ms;
-    (void)snd_ms;
+    (void)fd, (void)rcv_ms, (void)snd_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -119,9 +98,7 @@ int sock_timeouts(int fd, int rcv_ms, int snd_ms)
 int udp_bind(const char *host, uint16_t port, uint16_t *bound_port)
 {
     /* TODO(lab08): socket(SOCK_DGRAM), bind (no SO_REUSEADDR), getsockname. */
-    (void)host;
-    (void)port;
-    (void)bound_port;
+    (void)host, (void)port, (void)bound_port;
     errno = ENOSYS;
     return -1;
 }
@@ -129,8 +106,7 @@ int udp_bind(const char *host, uint16_t port, uint16_t *bound_port)
 long udp_serve(int fd, int stop_fd)
 {
     /* TODO(lab08): poll fd + stop_fd; recvmsg, check MSG_TRUNC, sendto the sender. */
-    (void)fd;
-    (void)stop_fd;
+    (void)fd, (void)stop_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -139,13 +115,8 @@ ssize_t udp_request(const char *host, uint16_t port, const void *req, size_t len
                     void *reply, size_t cap, int timeout_ms)
 {
     /* TODO(lab08): connect a UDP socket, send one datagram, recv with a timeout. */
-    (void)host;
-    (void)port;
-    (void)req;
-    (void)len;
-    (void)reply;
-    (void)cap;
-    (void)timeout_ms;
+    (void)host, (void)port, (void)req, (void)len, (void)reply, (void)cap,
+        (void)timeout_ms;
     errno = ENOSYS;
     return -1;
 }
@@ -153,9 +124,7 @@ ssize_t udp_request(const char *host, uint16_t port, const void *req, size_t len
 int tcp_listen6(uint16_t port, int backlog, uint16_t *bound_port)
 {
     /* TODO(lab08): AF_INET6, SO_REUSEADDR, IPV6_V6ONLY = 0, bind ::, listen. */
-    (void)port;
-    (void)backlog;
-    (void)bound_port;
+    (void)port, (void)backlog, (void)bound_port;
     errno = ENOSYS;
     return -1;
 }
@@ -163,10 +132,7 @@ int tcp_listen6(uint16_t port, int backlog, uint16_t *bound_port)
 int accept_from(int lfd, char *host, size_t hostlen, uint16_t *port)
 {
     /* TODO(lab08): accept4 into a sockaddr_storage, inet_ntop by its family. */
-    (void)lfd;
-    (void)host;
-    (void)hostlen;
-    (void)port;
+    (void)lfd, (void)host, (void)hostlen, (void)port;
     errno = ENOSYS;
     return -1;
 }

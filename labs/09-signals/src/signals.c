@@ -20,10 +20,7 @@ int sig_install(int sig, void (*fn)(int), int flags, struct sigaction *old)
 {
     /* TODO(lab09): fill a struct sigaction (handler, flags, empty mask), call sigaction.
      */
-    (void)sig;
-    (void)fn;
-    (void)flags;
-    (void)old;
+    (void)sig, (void)fn, (void)flags, (void)old;
     errno = ENOSYS;
     return -1;
 }
@@ -32,8 +29,7 @@ int run_service(const char *dir, int ready_fd)
 {
     /* TODO(lab09): block SIGTERM/SIGINT, install flag handlers, create the pid file
        and the socket, say ready, sigsuspend until the flag is set, clean up. */
-    (void)dir;
-    (void)ready_fd;
+    (void)dir, (void)ready_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -62,8 +58,7 @@ int reaper_uninstall(void)
 int wait_signal(int sig, int ready_fd)
 {
     /* TODO(lab09): block sig, install a flag handler, say ready, loop on sigsuspend. */
-    (void)sig;
-    (void)ready_fd;
+    (void)sig, (void)ready_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -71,9 +66,7 @@ int wait_signal(int sig, int ready_fd)
 int tally_signals(int sig, int n, struct tally *t)
 {
     /* TODO(lab09): SA_SIGINFO handler, block, sigqueue n times, unblock, restore. */
-    (void)sig;
-    (void)n;
-    (void)t;
+    (void)sig, (void)n, (void)t;
     errno = ENOSYS;
     return -1;
 }
@@ -81,8 +74,7 @@ int tally_signals(int sig, int n, struct tally *t)
 int signal_loop(int in_fd, int out_fd)
 {
     /* TODO(lab09): block the signals, signalfd, poll it with in_fd, copy and report. */
-    (void)in_fd;
-    (void)out_fd;
+    (void)in_fd, (void)out_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -91,9 +83,7 @@ int reload_service(const char *path, int in_fd, int out_fd)
 {
     /* TODO(lab09): load the first line, block SIGHUP/SIGTERM, install flag handlers,
        say ready, then loop: ppoll with them unblocked, reload when the flag is set. */
-    (void)path;
-    (void)in_fd;
-    (void)out_fd;
+    (void)path, (void)in_fd, (void)out_fd;
     errno = ENOSYS;
     return -1;
 }
@@ -102,11 +92,7 @@ int take_signals(const sigset_t *set, int ready_fd, int timeout_ms, struct sigre
                  int max)
 {
     /* TODO(lab09): block *set, say ready, then sigwaitinfo/sigtimedwait in a loop. */
-    (void)set;
-    (void)ready_fd;
-    (void)timeout_ms;
-    (void)out;
-    (void)max;
+    (void)set, (void)ready_fd, (void)timeout_ms, (void)out, (void)max;
     errno = ENOSYS;
     return -1;
 }

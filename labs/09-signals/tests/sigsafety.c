@@ -90,23 +90,32 @@ int sigsafety_lost_wakeups(void)
 }
 
 /*
- * Record an unsafe call if we are inside a handler (async-signal-safe itself).
- * Returns true if so: the wrapper then skips the real call, which could
- * deadlock on a lock the interrupted code holds, so the test fails fast.
+ * Record a call (name) made inside a handler, saying why it is wrong there
+ * (async-signal-safe itself). Returns true if so: the wrapper then skips the
+ * real call, which could deadlock on a lock the interrupted code holds, so
+ * the test fails fast. In a child, exits with SIGSAFETY_EXIT instead.
  */
-static bool unsafe(const char *name)
+static bool called_in_handler(const char *name, const char *why)
 {
     if (depth == 0)
         return false;
-    char msg[160] = "sigsafety: ";
+    char msg[256] = "sigsafety: ";
     strncat(msg, name, 40);
-    strncat(msg, "() called inside a signal handler: it is not async-signal-safe\n", 100);
+    strncat(msg, "() called inside a signal handler: ", 40);
+    strncat(msg, why, 120);
+    strcat(msg, "\n");
     (void)!write(STDERR_FILENO, msg, strlen(msg));
     if (getpid() != test_pid)
         _exit(SIGSAFETY_EXIT);
     violations++;
     last_unsafe = name;
     return true;
+}
+
+/* An unsafe call (name) inside a handler: see called_in_handler. */
+static bool unsafe(const char *name)
+{
+    return called_in_handler(name, "it is not async-signal-safe");
 }
 
 /* ---- handler trampoline -------------------------------------------------- */
@@ -170,10 +179,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 sighandler_t signal(int sig, sighandler_t handler)
 {
     /* glibc's signal() has BSD semantics: SA_RESTART, handler stays installed. */
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sa.sa_flags = SA_RESTART;
+    struct sigaction sa = {.sa_handler = handler, .sa_flags = SA_RESTART}, old;
     sigemptyset(&sa.sa_mask);
     if (sigaction(sig, &sa, &old) < 0)
         return SIG_ERR;
@@ -182,40 +188,40 @@ sighandler_t signal(int sig, sighandler_t handler)
 
 /* ---- stdio and exit: not async-signal-safe ------------------------------- */
 
-int vfprintf(FILE *f, const char *fmt, va_list ap)
+/* The printf family: libc's vfprintf unless called inside a handler (as name). */
+static int checked_vfprintf(const char *name, FILE *f, const char *fmt, va_list ap)
 {
     static int (*fn)(FILE *, const char *, va_list);
     REAL(fn, "vfprintf");
-    if (unsafe("vfprintf"))
+    if (unsafe(name))
         return 0;
     return fn(f, fmt, ap);
 }
 
+int vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+    return checked_vfprintf("vfprintf", f, fmt, ap);
+}
+
 int vprintf(const char *fmt, va_list ap)
 {
-    if (unsafe("vprintf"))
-        return 0;
-    return vfprintf(stdout, fmt, ap);
+    return checked_vfprintf("vprintf", stdout, fmt, ap);
 }
 
 int printf(const char *fmt, ...)
 {
-    if (unsafe("printf"))
-        return 0;
     va_list ap;
     va_start(ap, fmt);
-    int r = vfprintf(stdout, fmt, ap);
+    int r = checked_vfprintf("printf", stdout, fmt, ap);
     va_end(ap);
     return r;
 }
 
 int fprintf(FILE *f, const char *fmt, ...)
 {
-    if (unsafe("fprintf"))
-        return 0;
     va_list ap;
     va_start(ap, fmt);
-    int r = vfprintf(f, fmt, ap);
+    int r = checked_vfprintf("fprintf", f, fmt, ap);
     va_end(ap);
     return r;
 }
@@ -233,68 +239,30 @@ int dprintf(int fd, const char *fmt, ...)
     return r;
 }
 
-int puts(const char *s)
-{
-    static int (*fn)(const char *);
-    REAL(fn, "puts");
-    if (unsafe("puts"))
-        return 0;
-    return fn(s);
-}
+/*
+ * UNSAFE_OUTSIDE_HANDLERS(type, name, refused, (params), args...) defines
+ * libc's name as a wrapper: the real call, except inside a handler, where it
+ * records the unsafe call and returns refused (what a successful call would
+ * return) without making it.
+ */
+#define UNSAFE_OUTSIDE_HANDLERS(type, name, refused, params, ...)                        \
+    type name params                                                                     \
+    {                                                                                    \
+        static type(*fn_) params;                                                        \
+        REAL(fn_, #name);                                                                \
+        if (unsafe(#name))                                                               \
+            return refused;                                                              \
+        return fn_(__VA_ARGS__);                                                         \
+    }
 
-int fputs(const char *s, FILE *f)
-{
-    static int (*fn)(const char *, FILE *);
-    REAL(fn, "fputs");
-    if (unsafe("fputs"))
-        return 0;
-    return fn(s, f);
-}
-
-int fputc(int c, FILE *f)
-{
-    static int (*fn)(int, FILE *);
-    REAL(fn, "fputc");
-    if (unsafe("fputc"))
-        return c;
-    return fn(c, f);
-}
-
-int putc(int c, FILE *f)
-{
-    static int (*fn)(int, FILE *);
-    REAL(fn, "putc");
-    if (unsafe("putc"))
-        return c;
-    return fn(c, f);
-}
-
-int putchar(int c)
-{
-    static int (*fn)(int);
-    REAL(fn, "putchar");
-    if (unsafe("putchar"))
-        return c;
-    return fn(c);
-}
-
-size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
-{
-    static size_t (*fn)(const void *, size_t, size_t, FILE *);
-    REAL(fn, "fwrite");
-    if (unsafe("fwrite"))
-        return n;
-    return fn(p, size, n, f);
-}
-
-int fflush(FILE *f)
-{
-    static int (*fn)(FILE *);
-    REAL(fn, "fflush");
-    if (unsafe("fflush"))
-        return 0;
-    return fn(f);
-}
+UNSAFE_OUTSIDE_HANDLERS(int, puts, 0, (const char *s), s)
+UNSAFE_OUTSIDE_HANDLERS(int, fputs, 0, (const char *s, FILE *f), s, f)
+UNSAFE_OUTSIDE_HANDLERS(int, fputc, c, (int c, FILE *f), c, f)
+UNSAFE_OUTSIDE_HANDLERS(int, putc, c, (int c, FILE *f), c, f)
+UNSAFE_OUTSIDE_HANDLERS(int, putchar, c, (int c), c)
+UNSAFE_OUTSIDE_HANDLERS(size_t, fwrite, n,
+                        (const void *p, size_t size, size_t n, FILE *f), p, size, n, f)
+UNSAFE_OUTSIDE_HANDLERS(int, fflush, 0, (FILE * f), f)
 
 void perror(const char *s)
 {
@@ -323,56 +291,45 @@ void exit(int status)
  */
 static bool work_in_handler(const char *name)
 {
-    if (depth == 0)
-        return false;
-    char msg[200] = "sigsafety: ";
-    strncat(msg, name, 40);
-    strncat(msg,
-            "() called inside a signal handler: a handler only sets a flag, "
-            "the work belongs in the loop\n",
-            120);
-    (void)!write(STDERR_FILENO, msg, strlen(msg));
-    if (getpid() != test_pid)
-        _exit(SIGSAFETY_EXIT);
-    violations++;
-    last_unsafe = name;
-    return true;
+    return called_in_handler(name,
+                             "a handler only sets a flag, the work belongs in the loop");
 }
 
-int open(const char *path, int flags, ...)
+/* The mode argument open(2) and openat(2) take with O_CREAT or O_TMPFILE (else 0). */
+static mode_t creat_mode(int flags, va_list ap)
 {
-    static int (*fn)(const char *, int, ...);
-    REAL(fn, "open");
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    if (work_in_handler("open")) {
-        errno = EINTR;
-        return -1;
-    }
-    return fn(path, flags, mode);
+    return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int openat(int dirfd, const char *path, int flags, ...)
+/* open and openat: libc's openat (what open is too) unless inside a handler. */
+static int checked_openat(const char *name, int dirfd, const char *path, int flags,
+                          mode_t mode)
 {
     static int (*fn)(int, const char *, int, ...);
     REAL(fn, "openat");
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    if (work_in_handler("openat")) {
+    if (work_in_handler(name)) {
         errno = EINTR;
         return -1;
     }
     return fn(dirfd, path, flags, mode);
+}
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = creat_mode(flags, ap);
+    va_end(ap);
+    return checked_openat("open", AT_FDCWD, path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = creat_mode(flags, ap);
+    va_end(ap);
+    return checked_openat("openat", dirfd, path, flags, mode);
 }
 
 FILE *fopen(const char *path, const char *mode)
@@ -440,59 +397,33 @@ int pause(void)
     return -1;
 }
 
-int sigsuspend(const sigset_t *mask)
-{
-    static int (*fn)(const sigset_t *);
-    REAL(fn, "sigsuspend");
-    sigset_t saved;
-    if (!inject_pending(&saved))
-        return fn(mask);
-    int r = fn(mask);
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    errno = err;
-    return r;
-}
+/*
+ * INJECTING_WAIT(name, (params), args...) defines libc's name, an atomic
+ * wait for a signal, as a wrapper that makes the next injected signal
+ * pending (blocked, see inject_pending) just before the real wait starts,
+ * then restores the mask, keeping the wait's result and errno.
+ */
+#define INJECTING_WAIT(name, params, ...)                                                \
+    int name params                                                                      \
+    {                                                                                    \
+        static int(*fn_) params;                                                         \
+        REAL(fn_, #name);                                                                \
+        sigset_t saved_;                                                                 \
+        if (!inject_pending(&saved_))                                                    \
+            return fn_(__VA_ARGS__);                                                     \
+        int r_ = fn_(__VA_ARGS__);                                                       \
+        int err_ = errno;                                                                \
+        sigprocmask(SIG_SETMASK, &saved_, NULL);                                         \
+        errno = err_;                                                                    \
+        return r_;                                                                       \
+    }
 
-int sigwait(const sigset_t *set, int *sig)
-{
-    static int (*fn)(const sigset_t *, int *);
-    REAL(fn, "sigwait");
-    sigset_t saved;
-    if (!inject_pending(&saved))
-        return fn(set, sig);
-    int r = fn(set, sig);
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    return r;
-}
-
-int sigwaitinfo(const sigset_t *set, siginfo_t *info)
-{
-    static int (*fn)(const sigset_t *, siginfo_t *);
-    REAL(fn, "sigwaitinfo");
-    sigset_t saved;
-    if (!inject_pending(&saved))
-        return fn(set, info);
-    int r = fn(set, info);
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    errno = err;
-    return r;
-}
-
-int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout)
-{
-    static int (*fn)(const sigset_t *, siginfo_t *, const struct timespec *);
-    REAL(fn, "sigtimedwait");
-    sigset_t saved;
-    if (!inject_pending(&saved))
-        return fn(set, info, timeout);
-    int r = fn(set, info, timeout);
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-    errno = err;
-    return r;
-}
+INJECTING_WAIT(sigsuspend, (const sigset_t *mask), mask)
+INJECTING_WAIT(sigwait, (const sigset_t *set, int *sig), set, sig)
+INJECTING_WAIT(sigwaitinfo, (const sigset_t *set, siginfo_t *info), set, info)
+INJECTING_WAIT(sigtimedwait,
+               (const sigset_t *set, siginfo_t *info, const struct timespec *timeout),
+               set, info, timeout)
 
 /*
  * poll and ppoll: an event loop's waits. The injected signal is sent just

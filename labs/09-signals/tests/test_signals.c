@@ -161,85 +161,84 @@ Test(handlers, flags_and_mask_are_exact)
 }
 
 /*
- * Fork a child that waits until we block in read(rd), sends SIGUSR1, waits
- * for the handler's byte on hit_rd, then writes 'D' to wr (which wakes a
- * read that was restarted).
+ * A read that a signal interrupts: the test reads from the empty pipe p
+ * while a child waits until it sleeps there, sends SIGUSR1, waits for the
+ * handler's byte on pipe h, then writes 'D' into p (which wakes a read
+ * that was restarted).
  */
-static pid_t interrupt_read(int rd, int wr, int hit_rd, int hit_wr)
+struct interrupted_read {
+    int p[2], h[2];
+    pid_t child;
+};
+
+/* Install count_hit for SIGUSR1 with flags and fork the child that interrupts the read.
+ */
+static void interrupt_next_read(struct interrupted_read *t, int flags)
 {
+    cr_assert_eq(pipe2(t->p, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(t->h, O_CLOEXEC), 0);
+    hits = 0;
+    hit_fd = t->h[1];
+    cr_assert_eq(sig_install(SIGUSR1, count_hit, flags, NULL), 0);
     pid_t me = getpid();
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(hit_wr);
-        IPCT_CHILD_CHECK(wait_in_read(me, rd));
+    t->child = ipct_fork();
+    if (t->child == 0) {
+        close(t->h[1]);
+        IPCT_CHILD_CHECK(wait_in_read(me, t->p[0]));
         IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
         char c;
-        IPCT_CHILD_CHECK(ipct_readable_within(hit_rd, 5000));
-        IPCT_CHILD_CHECK(read(hit_rd, &c, 1) == 1);
-        IPCT_CHILD_CHECK(write(wr, "D", 1) == 1);
+        IPCT_CHILD_CHECK(ipct_readable_within(t->h[0], 5000));
+        IPCT_CHILD_CHECK(read(t->h[0], &c, 1) == 1);
+        IPCT_CHILD_CHECK(write(t->p[1], "D", 1) == 1);
         _exit(0);
     }
-    return pid;
+    close(t->p[1]);
+}
+
+/* The handler ran once and the child finished; close the pipes. */
+static void end_interrupted_read(struct interrupted_read *t)
+{
+    cr_assert_eq(hits, 1);
+    cr_assert_eq(ipct_wait_exit(t->child, 5000), 0);
+    close(t->p[0]);
+    close(t->h[0]);
+    close(t->h[1]);
 }
 
 /* $begin eintr_test */
 Test(handlers, interrupted_read_fails_with_eintr)
 {
-    int p[2], h[2];
-    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(h, O_CLOEXEC), 0);
-    hits = 0;
-    hit_fd = h[1];
-    cr_assert_eq(sig_install(SIGUSR1, count_hit, 0, NULL), 0); /* no SA_RESTART */
-    pid_t pid = interrupt_read(p[0], p[1], h[0], h[1]);
-    close(p[1]);
+    struct interrupted_read t;
+    interrupt_next_read(&t, 0); /* no SA_RESTART */
     char c;
-    ssize_t r = read(p[0], &c, 1); /* the child signals us while we sleep here */
+    ssize_t r = read(t.p[0], &c, 1); /* the child signals us while we sleep here */
     int err = errno;
     cr_assert_eq(r, -1, "without SA_RESTART the read must fail, it returned %zd", r);
     cr_assert_eq(err, EINTR, "errno %s, expected EINTR", strerror(err));
-    cr_assert_eq(hits, 1);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
-    close(p[0]);
-    close(h[0]);
-    close(h[1]);
+    end_interrupted_read(&t);
 }
 /* $end eintr_test */
 
 Test(handlers, sa_restart_resumes_read)
 {
-    int p[2], h[2];
-    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(h, O_CLOEXEC), 0);
-    hits = 0;
-    hit_fd = h[1];
-    cr_assert_eq(sig_install(SIGUSR1, count_hit, SA_RESTART, NULL), 0);
-    pid_t pid = interrupt_read(p[0], p[1], h[0], h[1]);
-    close(p[1]);
+    struct interrupted_read t;
+    interrupt_next_read(&t, SA_RESTART);
     char c = 0;
-    ssize_t r = read(p[0], &c, 1);
+    ssize_t r = read(t.p[0], &c, 1);
     cr_assert_eq(r, 1, "with SA_RESTART the read goes on after the handler (got %zd, %s)",
                  r, strerror(errno));
     cr_assert_eq(c, 'D');
-    cr_assert_eq(hits, 1);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
-    close(p[0]);
-    close(h[0]);
-    close(h[1]);
+    end_interrupted_read(&t);
 }
 
 Test(handlers, sigkill_and_sigstop_are_einval)
 {
     int sigs[] = {SIGKILL, SIGSTOP};
     for (int i = 0; i < 2; i++) {
-        errno = 0;
-        cr_assert_eq(sig_install(sigs[i], count_hit, 0, NULL), -1,
-                     "the action of signal %d can never be changed", sigs[i]);
-        cr_assert_eq(errno, EINVAL, "errno %s", strerror(errno));
-        errno = 0;
-        cr_assert_eq(sig_install(sigs[i], SIG_IGN, 0, NULL), -1,
-                     "signal %d cannot be ignored either", sigs[i]);
-        cr_assert_eq(errno, EINVAL);
+        IPCT_ASSERT_FAILS(EINVAL, sig_install(sigs[i], count_hit, 0, NULL),
+                          "the action of signal %d can never be changed", sigs[i]);
+        IPCT_ASSERT_FAILS(EINVAL, sig_install(sigs[i], SIG_IGN, 0, NULL),
+                          "signal %d cannot be ignored either", sigs[i]);
     }
 }
 
@@ -247,15 +246,12 @@ Test(handlers, bad_arguments_are_einval)
 {
     int bad[] = {0, -1, NSIG, NSIG + 10};
     for (int i = 0; i < 4; i++) {
-        errno = 0;
-        cr_assert_eq(sig_install(bad[i], count_hit, 0, NULL), -1, "signal %d", bad[i]);
-        cr_assert_eq(errno, EINVAL, "signal %d: errno %s", bad[i], strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, sig_install(bad[i], count_hit, 0, NULL), "signal %d",
+                          bad[i]);
     }
     cr_assert_eq(sig_install(SIGUSR1, other_hit, 0, NULL), 0);
-    errno = 0;
-    cr_assert_eq(sig_install(SIGUSR1, count_hit, SA_SIGINFO, NULL), -1,
-                 "SA_SIGINFO with a one-argument handler must be refused");
-    cr_assert_eq(errno, EINVAL);
+    IPCT_ASSERT_FAILS(EINVAL, sig_install(SIGUSR1, count_hit, SA_SIGINFO, NULL),
+                      "SA_SIGINFO with a one-argument handler must be refused");
     cr_assert_eq(handler_of(SIGUSR1), other_hit, "a refused call must change nothing");
 }
 
@@ -750,6 +746,18 @@ static void ready_pipe_that_fails(int p[2])
     ipct_fault_fail("write", 1, EPIPE);
 }
 
+/* Close the pipe p; fn's call (rc, errno err) must have failed with the write's EPIPE. */
+static void expect_ready_failure(int p[2], int rc, int err, const char *fn)
+{
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(rc, -1,
+                 "the ready byte's write failed with EPIPE (injected by the "
+                 "test): %s must fail",
+                 fn);
+    cr_assert_eq(err, EPIPE, "errno %s, expected the write's EPIPE", strerror(err));
+}
+
 Test(waiting, failure_restores_mask_and_action)
 {
     count_hits_of(SIGUSR1, -1);
@@ -759,13 +767,7 @@ Test(waiting, failure_restores_mask_and_action)
     ready_pipe_that_fails(p);
     errno = 0;
     int rc = wait_signal(SIGUSR1, p[1]);
-    int err = errno;
-    close(p[0]);
-    close(p[1]);
-    cr_assert_eq(rc, -1,
-                 "the ready byte's write failed with EPIPE (injected by the "
-                 "test): wait_signal must fail");
-    cr_assert_eq(err, EPIPE, "errno %s, expected the write's EPIPE", strerror(err));
+    expect_ready_failure(p, rc, errno, "wait_signal");
     sigset_t after = current_mask();
     cr_assert(same_mask(&before, &after),
               "after the failed write (EPIPE injected) the signal mask was not restored");
@@ -779,10 +781,8 @@ Test(waiting, uncatchable_is_einval)
 {
     int bad[] = {SIGKILL, SIGSTOP, 0, NSIG};
     for (int i = 0; i < 4; i++) {
-        errno = 0;
-        cr_assert_eq(wait_signal(bad[i], -1), -1, "signal %d cannot be waited for",
-                     bad[i]);
-        cr_assert_eq(errno, EINVAL, "signal %d: errno %s", bad[i], strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, wait_signal(bad[i], -1),
+                          "signal %d cannot be waited for", bad[i]);
     }
 }
 
@@ -853,9 +853,8 @@ Test(tally, bad_arguments_are_einval)
     } bad[] = {{SIGUSR1, 1, NULL}, {SIGUSR1, 0, &t}, {SIGUSR1, TALLY_MAX + 1, &t},
                {SIGKILL, 1, &t},   {SIGSTOP, 1, &t}, {0, 1, &t}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(tally_signals(bad[i].sig, bad[i].n, bad[i].t), -1, "case %zu", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, tally_signals(bad[i].sig, bad[i].n, bad[i].t),
+                          "case %zu", i);
     }
 }
 
@@ -1213,6 +1212,16 @@ static void svc_end(struct svc *s, int code)
     cr_assert_eq(got, code, "reload_service returned %d, expected %d reloads", got, code);
 }
 
+/* Replace the file with contents, send SIGHUP and expect the line ack (why: what it
+ * shows). */
+static void svc_reload(struct svc *s, const char *contents, const char *ack,
+                       const char *why)
+{
+    write_config(s->path, contents);
+    cr_assert_eq(kill(s->pid, SIGHUP), 0);
+    svc_expect(s, ack, why);
+}
+
 /* $begin sighup_test */
 Test(reload, sighup_rereads_config)
 {
@@ -1245,9 +1254,8 @@ Test(reload, survives_eintr_and_short_writes)
     start_service(&s, "hello\n", SVC_SOCKET_OUT);
     svc_expect(&s, "ready hello\n", "the ready line, written 1 byte at a time");
     svc_ask(&s, "hello\n");
-    write_config(s.path, "bonjour\n");
-    cr_assert_eq(kill(s.pid, SIGHUP), 0);
-    svc_expect(&s, "reload bonjour\n", "the reload line, written 1 byte at a time");
+    svc_reload(&s, "bonjour\n", "reload bonjour\n",
+               "the reload line, written 1 byte at a time");
     svc_ask(&s, "bonjour\n");
     svc_end(&s, 1);
     cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
@@ -1264,9 +1272,8 @@ Test(reload, every_reload_is_acknowledged)
         snprintf(file, sizeof file, "%s\nsecond line is ignored\n", texts[i]);
         snprintf(ack, sizeof ack, "reload %s\n", texts[i]);
         snprintf(answer, sizeof answer, "%s\n", texts[i]);
-        write_config(s.path, file);
-        cr_assert_eq(kill(s.pid, SIGHUP), 0);
-        svc_expect(&s, ack, "each SIGHUP re-reads the first line and acknowledges it");
+        svc_reload(&s, file, ack,
+                   "each SIGHUP re-reads the first line and acknowledges it");
         svc_ask(&s, answer);
     }
     svc_end(&s, 3); /* closes in_fd: end of file ends the service */
@@ -1284,17 +1291,12 @@ Test(reload, bad_config_keeps_old)
     char longer[CONFIG_MAX + 8];
     memset(longer, 'x', CONFIG_MAX);
     strcpy(longer + CONFIG_MAX, "\n");
-    write_config(s.path, longer);
-    cr_assert_eq(kill(s.pid, SIGHUP), 0);
-    svc_expect(&s, "reload failed\n", "a line of CONFIG_MAX bytes is too long");
+    svc_reload(&s, longer, "reload failed\n", "a line of CONFIG_MAX bytes is too long");
     svc_ask(&s, "good\n");
-    write_config(s.path, "\nsecond\n");
-    cr_assert_eq(kill(s.pid, SIGHUP), 0);
-    svc_expect(&s, "reload failed\n", "an empty first line is a failed reload");
+    svc_reload(&s, "\nsecond\n", "reload failed\n",
+               "an empty first line is a failed reload");
     svc_ask(&s, "good\n");
-    write_config(s.path, "better\n");
-    cr_assert_eq(kill(s.pid, SIGHUP), 0);
-    svc_expect(&s, "reload better\n", "a good file loads again");
+    svc_reload(&s, "better\n", "reload better\n", "a good file loads again");
     svc_ask(&s, "better\n");
     cr_assert_eq(kill(s.pid, SIGTERM), 0);
     svc_end(&s, 1); /* only one reload loaded */
@@ -1554,13 +1556,9 @@ Test(syncwait, nothing_in_time_is_eagain)
     sigset_t set = set_of(SIGUSR1, SIGUSR2);
     struct sigrecord rec[2];
     sigset_t before = current_mask();
-    errno = 0;
-    cr_assert_eq(take_signals(&set, -1, 0, rec, 2), -1, "nothing came: -1");
-    cr_assert_eq(errno, EAGAIN, "errno %s, expected EAGAIN (sigtimedwait's)",
-                 strerror(errno));
-    errno = 0;
-    cr_assert_eq(take_signals(&set, -1, 30, rec, 2), -1, "nothing came in 30 ms: -1");
-    cr_assert_eq(errno, EAGAIN, "errno %s, expected EAGAIN", strerror(errno));
+    IPCT_ASSERT_FAILS(EAGAIN, take_signals(&set, -1, 0, rec, 2), "nothing came: -1");
+    IPCT_ASSERT_FAILS(EAGAIN, take_signals(&set, -1, 30, rec, 2),
+                      "nothing came in 30 ms: -1");
     sigset_t after = current_mask();
     cr_assert(same_mask(&before, &after), "the mask must be restored after a timeout");
 }
@@ -1649,13 +1647,7 @@ Test(syncwait, failure_restores_mask)
     struct sigrecord rec[1];
     errno = 0;
     int rc = take_signals(&set, p[1], -1, rec, 1);
-    int err = errno;
-    close(p[0]);
-    close(p[1]);
-    cr_assert_eq(rc, -1,
-                 "the ready byte's write failed with EPIPE (injected by the "
-                 "test): take_signals must fail");
-    cr_assert_eq(err, EPIPE, "errno %s, expected the write's EPIPE", strerror(err));
+    expect_ready_failure(p, rc, errno, "take_signals");
     sigset_t after = current_mask();
     cr_assert(same_mask(&before, &after),
               "after the failed write (EPIPE injected) the mask is not as before: "
@@ -1676,10 +1668,8 @@ Test(syncwait, bad_arguments_are_einval)
                {&usr1, rec, -1}, {&kill_, rec, 1}, {&stop, rec, 1}};
     sigset_t before = current_mask();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        errno = 0;
-        cr_assert_eq(take_signals(bad[i].set, -1, 0, bad[i].out, bad[i].max), -1,
-                     "case %zu", i);
-        cr_assert_eq(errno, EINVAL, "case %zu: errno %s", i, strerror(errno));
+        IPCT_ASSERT_FAILS(EINVAL, take_signals(bad[i].set, -1, 0, bad[i].out, bad[i].max),
+                          "case %zu", i);
     }
     sigset_t after = current_mask();
     cr_assert(same_mask(&before, &after), "a refused call must change nothing");

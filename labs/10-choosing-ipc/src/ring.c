@@ -35,17 +35,14 @@ struct spin_ring {
 size_t spin_ring_bytes(uint32_t slots, uint32_t slot_size)
 {
     /* TODO(lab10): 0 for a bad geometry, else header + slots * aligned slot. */
-    (void)slots;
-    (void)slot_size;
+    (void)slots, (void)slot_size;
     return 0;
 }
 
 int spin_ring_init(struct spin_ring *r, uint32_t slots, uint32_t slot_size)
 {
     /* TODO(lab10): check r, alignment, geometry (EINVAL), then set the header. */
-    (void)r;
-    (void)slots;
-    (void)slot_size;
+    (void)r, (void)slots, (void)slot_size;
     errno = ENOSYS;
     return -1;
 }
@@ -53,9 +50,7 @@ int spin_ring_init(struct spin_ring *r, uint32_t slots, uint32_t slot_size)
 int spin_ring_try_push(struct spin_ring *r, const void *msg, uint32_t len)
 {
     /* TODO(lab10): EMSGSIZE, EAGAIN when full, copy, then a release store of head + 1. */
-    (void)r;
-    (void)msg;
-    (void)len;
+    (void)r, (void)msg, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -63,9 +58,7 @@ int spin_ring_try_push(struct spin_ring *r, const void *msg, uint32_t len)
 ssize_t spin_ring_try_pop(struct spin_ring *r, void *buf, uint32_t cap)
 {
     /* TODO(lab10): EAGAIN if empty (acquire head), EMSGSIZE, copy, release tail. */
-    (void)r;
-    (void)buf;
-    (void)cap;
+    (void)r, (void)buf, (void)cap;
     errno = ENOSYS;
     return -1;
 }
@@ -73,9 +66,7 @@ ssize_t spin_ring_try_pop(struct spin_ring *r, void *buf, uint32_t cap)
 int spin_ring_push(struct spin_ring *r, const void *msg, uint32_t len)
 {
     /* TODO(lab10): retry try_push on EAGAIN: a CPU pause, now and then sched_yield. */
-    (void)r;
-    (void)msg;
-    (void)len;
+    (void)r, (void)msg, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -83,9 +74,7 @@ int spin_ring_push(struct spin_ring *r, const void *msg, uint32_t len)
 ssize_t spin_ring_pop(struct spin_ring *r, void *buf, uint32_t cap)
 {
     /* TODO(lab10): retry try_pop while EAGAIN, as spin_ring_push does. */
-    (void)r;
-    (void)buf;
-    (void)cap;
+    (void)r, (void)buf, (void)cap;
     errno = ENOSYS;
     return -1;
 }
@@ -105,17 +94,14 @@ struct block_ring {
 size_t block_ring_bytes(uint32_t slots, uint32_t slot_size)
 {
     /* TODO(lab10): as spin_ring_bytes, with room for what the sleepers wait on. */
-    (void)slots;
-    (void)slot_size;
+    (void)slots, (void)slot_size;
     return 0;
 }
 
 int block_ring_init(struct block_ring *r, uint32_t slots, uint32_t slot_size)
 {
     /* TODO(lab10): as spin_ring_init, then futex words or sem_init(pshared 1). */
-    (void)r;
-    (void)slots;
-    (void)slot_size;
+    (void)r, (void)slots, (void)slot_size;
     errno = ENOSYS;
     return -1;
 }
@@ -123,9 +109,7 @@ int block_ring_init(struct block_ring *r, uint32_t slots, uint32_t slot_size)
 int block_ring_push(struct block_ring *r, const void *msg, uint32_t len)
 {
     /* TODO(lab10): EMSGSIZE, sleep while full, copy, wake a sleeping consumer. */
-    (void)r;
-    (void)msg;
-    (void)len;
+    (void)r, (void)msg, (void)len;
     errno = ENOSYS;
     return -1;
 }
@@ -133,9 +117,7 @@ int block_ring_push(struct block_ring *r, const void *msg, uint32_t len)
 ssize_t block_ring_pop(struct block_ring *r, void *buf, uint32_t cap)
 {
     /* TODO(lab10): sleep while empty, EMSGSIZE keeps it, copy, wake the producer. */
-    (void)r;
-    (void)buf;
-    (void)cap;
+    (void)r, (void)buf, (void)cap;
     errno = ENOSYS;
     return -1;
 }

@@ -24,42 +24,52 @@ struct ring_api {
     int (*init)(void *r, uint32_t slots, uint32_t slot_size);
     int (*push)(void *r, const void *msg, uint32_t len); /* never waits on these tests */
     ssize_t (*pop)(void *r, void *buf, uint32_t cap);
+    int (*wait_push)(void *r, const void *msg, uint32_t len); /* waits for room */
+    ssize_t (*wait_pop)(void *r, void *buf, uint32_t cap);    /* waits for a message */
     int (*destroy)(void *r); /* NULL: nothing to destroy */
 };
 
-/*
- * RING_ADAPTERS(ring, push, pop) defines ring_init_v, ring_push_v and ring_pop_v: the
- * ring's init, push and pop taking the ring as void *, so that one struct ring_api
- * can hold either ring's functions without calling through a mismatched pointer type.
- */
-#define RING_ADAPTERS(ring, push, pop)                                                   \
-    static int ring##_init_v(void *r, uint32_t s, uint32_t z)                            \
+/* RING_FN(type, name, fn, (params), (args)): name calls fn, the ring as void *. */
+#define RING_FN(type, name, fn, params, args)                                            \
+    static type name params                                                              \
     {                                                                                    \
-        return ring##_init(r, s, z);                                                     \
-    }                                                                                    \
-    static int ring##_push_v(void *r, const void *m, uint32_t len)                       \
-    {                                                                                    \
-        return push(r, m, len);                                                          \
-    }                                                                                    \
-    static ssize_t ring##_pop_v(void *r, void *b, uint32_t cap)                          \
-    {                                                                                    \
-        return pop(r, b, cap);                                                           \
+        return fn args;                                                                  \
     }
 
-RING_ADAPTERS(spin_ring, spin_ring_try_push, spin_ring_try_pop)
-RING_ADAPTERS(block_ring, block_ring_push, block_ring_pop)
+/*
+ * RING_ADAPTERS(ring, push, pop, wait_push, wait_pop) defines ring_init_v,
+ * ring_push_v, ring_pop_v, ring_wait_push_v and ring_wait_pop_v: the ring's
+ * functions taking the ring as void *, so that one struct ring_api can hold
+ * either ring's functions without calling through a mismatched pointer type.
+ */
+#define RING_ADAPTERS(ring, push, pop, wait_push, wait_pop)                              \
+    RING_FN(int, ring##_init_v, ring##_init, (void *r, uint32_t s, uint32_t z),          \
+            (r, s, z))                                                                   \
+    RING_FN(int, ring##_push_v, push, (void *r, const void *m, uint32_t len),            \
+            (r, m, len))                                                                 \
+    RING_FN(ssize_t, ring##_pop_v, pop, (void *r, void *b, uint32_t cap), (r, b, cap))   \
+    RING_FN(int, ring##_wait_push_v, wait_push, (void *r, const void *m, uint32_t len),  \
+            (r, m, len))                                                                 \
+    RING_FN(ssize_t, ring##_wait_pop_v, wait_pop, (void *r, void *b, uint32_t cap),      \
+            (r, b, cap))
+
+RING_ADAPTERS(spin_ring, spin_ring_try_push, spin_ring_try_pop, spin_ring_push,
+              spin_ring_pop)
+RING_ADAPTERS(block_ring, block_ring_push, block_ring_pop, block_ring_push,
+              block_ring_pop)
 
 static int block_destroy_v(void *r)
 {
     return block_ring_destroy(r);
 }
 
-static const struct ring_api spin_api = {"spin_ring",      spin_ring_bytes,
-                                         spin_ring_init_v, spin_ring_push_v,
-                                         spin_ring_pop_v,  NULL};
-static const struct ring_api block_api = {"block_ring",      block_ring_bytes,
-                                          block_ring_init_v, block_ring_push_v,
-                                          block_ring_pop_v,  block_destroy_v};
+/* name, bytes, init, push, pop, wait_push, wait_pop, destroy */
+static const struct ring_api spin_api = {
+    "spin_ring",     spin_ring_bytes,       spin_ring_init_v,     spin_ring_push_v,
+    spin_ring_pop_v, spin_ring_wait_push_v, spin_ring_wait_pop_v, NULL};
+static const struct ring_api block_api = {
+    "block_ring",     block_ring_bytes,       block_ring_init_v,     block_ring_push_v,
+    block_ring_pop_v, block_ring_wait_push_v, block_ring_wait_pop_v, block_destroy_v};
 
 /* A new ring of this geometry in shared memory; *bytes is its size (for munmap). */
 static void *new_ring(const struct ring_api *api, uint32_t slots, uint32_t slot_size,
@@ -123,6 +133,15 @@ static void rejects_bad_geometry(const struct ring_api *api)
     munmap(mem, good + 64);
 }
 
+/* Fill msg[0..len) with seed's pattern and push it: it must fit (what: said if not). */
+static void push_pattern(const struct ring_api *api, void *r, unsigned char *msg,
+                         uint32_t len, uint64_t seed, const char *what)
+{
+    ph_fill(msg, len, seed);
+    cr_assert_eq(api->push(r, msg, len), 0, "%s: %s (push of %u bytes): %s", api->name,
+                 what, len, strerror(errno));
+}
+
 /* Push then pop rounds of messages of different lengths and contents. */
 static void pops_in_push_order(const struct ring_api *api)
 {
@@ -134,9 +153,7 @@ static void pops_in_push_order(const struct ring_api *api)
         int n = 1 + round % 5;
         for (int i = 0; i < n; i++, seq++) {
             uint32_t len = 64 - (uint32_t)(seq % 9);
-            ph_fill(msg, len, seq);
-            cr_assert_eq(api->push(r, msg, len), 0, "%s push of message %llu: %s",
-                         api->name, (unsigned long long)seq, strerror(errno));
+            push_pattern(api, r, msg, len, seq, "every message up to slot_size fits");
         }
         for (int i = 0; i < n; i++, next++) {
             uint32_t len = 64 - (uint32_t)(next % 9);
@@ -164,9 +181,7 @@ static void oversize_push_is_emsgsize(const struct ring_api *api)
         IPCT_ASSERT_FAILS(EMSGSIZE, api->push(r, msg, bad[i]),
                           "%s: push of %u bytes into 64-byte slots", api->name, bad[i]);
     }
-    ph_fill(msg, 64, 2);
-    cr_assert_eq(api->push(r, msg, 64), 0, "%s: a message of exactly slot_size fits: %s",
-                 api->name, strerror(errno));
+    push_pattern(api, r, msg, 64, 2, "a message of exactly slot_size fits");
     cr_assert_eq(api->pop(r, buf, sizeof buf), 64,
                  "%s: the rejected pushes must leave nothing in the ring", api->name);
     cr_assert_eq(ph_mismatch(buf, 64, 2), -1);
@@ -178,8 +193,7 @@ static void short_buffer_keeps_message(const struct ring_api *api)
     size_t bytes;
     void *r = new_ring(api, 4, 64, &bytes);
     unsigned char msg[40], buf[64];
-    ph_fill(msg, sizeof msg, 3);
-    cr_assert_eq(api->push(r, msg, 40), 0, "%s push: %s", api->name, strerror(errno));
+    push_pattern(api, r, msg, sizeof msg, 3, "40 bytes fit in 64-byte slots");
     uint32_t caps[] = {39, 1, 0};
     for (size_t i = 0; i < 3; i++) {
         memset(buf, 0xaa, sizeof buf);
@@ -225,11 +239,14 @@ static void flow_fill(unsigned char *m, uint64_t i, uint32_t len)
 /*
  * flow - a producer child pushes n messages, a consumer child pops them and
  * checks order, lengths, contents and the sum of the sequence numbers.
- * waiting: spin_ring_push/pop (else try_push/try_pop in a loop) for the spin
- * ring; the block ring always waits.
+ * waiting: api's waiting push and pop, else its try_push/try_pop again and
+ * again while they fail with EAGAIN.
  */
-static void flow(bool block, void *r, uint32_t slot_size, uint64_t n, bool waiting)
+static void flow(const struct ring_api *api, void *r, uint32_t slot_size, uint64_t n,
+                 bool waiting)
 {
+    int (*push)(void *, const void *, uint32_t) = waiting ? api->wait_push : api->push;
+    ssize_t (*pop)(void *, void *, uint32_t) = waiting ? api->wait_pop : api->pop;
     struct flow *f = ph_shared(sizeof *f);
     pid_t prod = ipct_fork();
     if (prod == 0) {
@@ -239,13 +256,9 @@ static void flow(bool block, void *r, uint32_t slot_size, uint64_t n, bool waiti
             uint32_t len = flow_len(i, slot_size);
             flow_fill(m, i, len);
             int rc;
-            if (block)
-                rc = block_ring_push(r, m, len);
-            else if (waiting)
-                rc = spin_ring_push(r, m, len);
-            else
-                while ((rc = spin_ring_try_push(r, m, len)) < 0 && errno == EAGAIN)
-                    ;
+            do
+                rc = push(r, m, len);
+            while (rc < 0 && errno == EAGAIN && !waiting); /* full: try again */
             IPCT_CHILD_CHECK(rc == 0);
         }
         free(m);
@@ -257,13 +270,9 @@ static void flow(bool block, void *r, uint32_t slot_size, uint64_t n, bool waiti
         IPCT_CHILD_CHECK(b != NULL && want != NULL);
         for (uint64_t i = 0; i < n; i++) {
             ssize_t got;
-            if (block)
-                got = block_ring_pop(r, b, slot_size);
-            else if (waiting)
-                got = spin_ring_pop(r, b, slot_size);
-            else
-                while ((got = spin_ring_try_pop(r, b, slot_size)) < 0 && errno == EAGAIN)
-                    ;
+            do
+                got = pop(r, b, slot_size);
+            while (got < 0 && errno == EAGAIN && !waiting); /* empty: try again */
             uint32_t len = flow_len(i, slot_size);
             uint64_t seq;
             if (got < 0) {
@@ -312,8 +321,7 @@ static void flow_through_new_ring(const struct ring_api *api, uint32_t slots,
 {
     size_t bytes;
     void *r = new_ring(api, slots, slot_size, &bytes);
-    flow(api == &block_api, r, slot_size, ipct_under_valgrind() ? n_valgrind : n,
-         waiting);
+    flow(api, r, slot_size, ipct_under_valgrind() ? n_valgrind : n, waiting);
     free_ring(api, r, bytes);
 }
 

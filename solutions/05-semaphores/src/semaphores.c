@@ -132,12 +132,15 @@ int sysv_open_set(key_t key, int nsems, const unsigned short *init, int timeout_
 /*  Exercise 2: sysv_lock, sysv_unlock, sysv_lock_pair                   */
 /* ===================================================================== */
 
-/* One semop of `delta` on num with SEM_UNDO; timeout as in sysv_lock. */
-static int sysv_op(int semid, unsigned short num, short delta, int timeout_ms)
+/*
+ * semop(2) of the one operation *op on semid, resuming after signal handlers.
+ * timeout_ms: -1 waits as long as it takes, 0 never waits (IPC_NOWAIT:
+ * EAGAIN), > 0 waits at most that long (semtimedop: EAGAIN when it passes).
+ */
+static int semop_within(int semid, struct sembuf *op, int timeout_ms)
 {
-    struct sembuf op = {.sem_num = num, .sem_op = delta, .sem_flg = SEM_UNDO};
     if (timeout_ms == 0)
-        op.sem_flg |= IPC_NOWAIT;
+        op->sem_flg |= IPC_NOWAIT;
     long long deadline = now_ms() + timeout_ms;
     for (;;) {
         int r;
@@ -147,9 +150,9 @@ static int sysv_op(int semid, unsigned short num, short delta, int timeout_ms)
                 left = 0;
             struct timespec ts = {.tv_sec = left / 1000,
                                   .tv_nsec = (long)(left % 1000) * 1000000L};
-            r = semtimedop(semid, &op, 1, &ts);
+            r = semtimedop(semid, op, 1, &ts);
         } else {
-            r = semop(semid, &op, 1);
+            r = semop(semid, op, 1);
         }
         if (r == 0)
             return 0;
@@ -157,6 +160,13 @@ static int sysv_op(int semid, unsigned short num, short delta, int timeout_ms)
             return -1;
         /* semop is never restarted after a handler (even with SA_RESTART). */
     }
+}
+
+/* One semop of `delta` on num with SEM_UNDO; timeout as in sysv_lock. */
+static int sysv_op(int semid, unsigned short num, short delta, int timeout_ms)
+{
+    struct sembuf op = {.sem_num = num, .sem_op = delta, .sem_flg = SEM_UNDO};
+    return semop_within(semid, &op, timeout_ms);
 }
 
 int sysv_lock(int semid, unsigned short num, int timeout_ms)
@@ -233,6 +243,14 @@ int named_remove(const char *name, sem_t *sem)
         return -1;
     }
     return 0;
+}
+
+/* sem_post(2) that keeps errno, for cleanup paths. */
+static void sem_post_keep_errno(sem_t *sem)
+{
+    int saved = errno;
+    sem_post(sem);
+    errno = saved;
 }
 
 /* sem_wait that resumes after signal handlers. */
@@ -381,9 +399,7 @@ int bbuf_put(struct bbuf *b, long item)
     if (sem_wait_retry(&b->empty) < 0)
         return -1;
     if (sem_wait_retry(&b->mutex) < 0) {
-        int err = errno;
-        sem_post(&b->empty);
-        errno = err;
+        sem_post_keep_errno(&b->empty); /* give the slot back */
         return -1;
     }
     b->items[b->tail] = item;
@@ -425,9 +441,7 @@ int bbuf_get(struct bbuf *b, long *item, int timeout_ms)
     if (wait_full(b, timeout_ms) < 0)
         return -1;
     if (sem_wait_retry(&b->mutex) < 0) {
-        int err = errno;
-        sem_post(&b->full);
-        errno = err;
+        sem_post_keep_errno(&b->full); /* give the item back */
         return -1;
     }
     *item = b->items[b->head];
@@ -542,26 +556,8 @@ int pc_get(struct pc *pc, long *item, int timeout_ms)
     }
     /* Wait for an item; no SEM_UNDO: the count belongs to the buffer. */
     struct sembuf take = {.sem_num = PC_FULL, .sem_op = -1, .sem_flg = 0};
-    if (timeout_ms == 0)
-        take.sem_flg = IPC_NOWAIT;
-    long long deadline = now_ms() + timeout_ms;
-    for (;;) {
-        int r;
-        if (timeout_ms > 0) {
-            long long left = deadline - now_ms();
-            if (left < 0)
-                left = 0;
-            struct timespec ts = {.tv_sec = left / 1000,
-                                  .tv_nsec = (long)(left % 1000) * 1000000L};
-            r = semtimedop(pc->semid, &take, 1, &ts);
-        } else {
-            r = semop(pc->semid, &take, 1);
-        }
-        if (r == 0)
-            break;
-        if (errno != EINTR)
-            return -1;
-    }
+    if (semop_within(pc->semid, &take, timeout_ms) < 0)
+        return -1;
     if (pc_op(pc->semid, PC_MUTEX, -1, SEM_UNDO) < 0)
         return -1;
     struct pc_shared *s = pc->shared;

@@ -119,17 +119,28 @@ static int socket_file_is_stale(const struct sockaddr_un *addr, socklen_t addrle
     return err == ECONNREFUSED ? 1 : 0;
 }
 
-int us_listen(const char *path, int type, int backlog)
+/*
+ * A new socket of type (SOCK_STREAM or SOCK_SEQPACKET, else EINVAL) for
+ * the address of path, which make_addr writes into *addr and *addrlen.
+ * Returns its fd (close-on-exec), or -1 with errno set.
+ */
+static int unix_socket(const char *path, int type, struct sockaddr_un *addr,
+                       socklen_t *addrlen)
 {
-    struct sockaddr_un addr;
-    socklen_t addrlen;
-    if (make_addr(path, &addr, &addrlen) < 0)
+    if (make_addr(path, addr, addrlen) < 0)
         return -1;
     if (type != SOCK_STREAM && type != SOCK_SEQPACKET) {
         errno = EINVAL;
         return -1;
     }
-    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    return socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+}
+
+int us_listen(const char *path, int type, int backlog)
+{
+    struct sockaddr_un addr;
+    socklen_t addrlen;
+    int fd = unix_socket(path, type, &addr, &addrlen);
     if (fd < 0)
         return -1;
     if (bind(fd, (struct sockaddr *)&addr, addrlen) < 0) {
@@ -162,13 +173,7 @@ int us_connect(const char *path, int type)
 {
     struct sockaddr_un addr;
     socklen_t addrlen;
-    if (make_addr(path, &addr, &addrlen) < 0)
-        return -1;
-    if (type != SOCK_STREAM && type != SOCK_SEQPACKET) {
-        errno = EINVAL;
-        return -1;
-    }
-    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    int fd = unix_socket(path, type, &addr, &addrlen);
     if (fd < 0)
         return -1;
     if (connect(fd, (struct sockaddr *)&addr, addrlen) < 0)
@@ -185,6 +190,50 @@ union fd_control {
     struct cmsghdr align;
 };
 
+/* A message of the one buffer iov, with the control buffer control[0..size). */
+static struct msghdr one_buffer_msg(struct iovec *iov, void *control, size_t size)
+{
+    return (struct msghdr){
+        .msg_iov = iov,
+        .msg_iovlen = 1,
+        .msg_control = control,
+        .msg_controllen = size,
+    };
+}
+
+/*
+ * Make msg's first control message: level SOL_SOCKET, type, carrying the
+ * len bytes at data. Its control buffer is zeroed and has room for them.
+ */
+static void put_control(struct msghdr *msg, int type, const void *data, size_t len)
+{
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = type;
+    cmsg->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(cmsg), data, len);
+}
+
+/* sendmsg(2), retrying on EINTR. */
+static ssize_t sendmsg_retry(int sock, const struct msghdr *msg, int flags)
+{
+    ssize_t w;
+    do
+        w = sendmsg(sock, msg, flags);
+    while (w < 0 && errno == EINTR);
+    return w;
+}
+
+/* recvmsg(2), retrying on EINTR. */
+static ssize_t recvmsg_retry(int sock, struct msghdr *msg, int flags)
+{
+    ssize_t r;
+    do
+        r = recvmsg(sock, msg, flags);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
 ssize_t send_fds(int sock, const int *fds, size_t nfds, const void *data, size_t len)
 {
     if (fds == NULL || nfds == 0 || nfds > US_MAX_FDS || data == NULL || len == 0) {
@@ -194,22 +243,9 @@ ssize_t send_fds(int sock, const int *fds, size_t nfds, const void *data, size_t
     union fd_control control;
     memset(&control, 0, sizeof control);
     struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = CMSG_SPACE(sizeof(int) * nfds),
-    };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-    memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
-    ssize_t w;
-    do
-        w = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (w < 0 && errno == EINTR);
-    return w;
+    struct msghdr msg = one_buffer_msg(&iov, control.buf, CMSG_SPACE(sizeof(int) * nfds));
+    put_control(&msg, SCM_RIGHTS, fds, sizeof(int) * nfds);
+    return sendmsg_retry(sock, &msg, MSG_NOSIGNAL);
 }
 
 ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_t *nfds)
@@ -221,16 +257,8 @@ ssize_t recv_fds(int sock, void *buf, size_t len, int *fds, size_t maxfds, size_
     *nfds = 0;
     union fd_control control;
     struct iovec iov = {.iov_base = buf, .iov_len = len};
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = sizeof control.buf,
-    };
-    ssize_t r;
-    do
-        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (r < 0 && errno == EINTR);
+    struct msghdr msg = one_buffer_msg(&iov, control.buf, sizeof control.buf);
+    ssize_t r = recvmsg_retry(sock, &msg, MSG_CMSG_CLOEXEC);
     if (r < 0)
         return -1;
     /* Collect every descriptor first: on failure all of them must be closed. */
@@ -296,22 +324,10 @@ ssize_t send_creds(int sock, const void *data, size_t len, const struct ucred *c
     union cred_control control;
     memset(&control, 0, sizeof control);
     struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = sizeof control.buf,
-    };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_CREDENTIALS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-    memcpy(CMSG_DATA(cmsg), claim, sizeof *claim);
-    ssize_t w;
-    do /* the kernel checks the claim here: EPERM if it is not ours to make */
-        w = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (w < 0 && errno == EINTR);
-    return w;
+    struct msghdr msg = one_buffer_msg(&iov, control.buf, sizeof control.buf);
+    put_control(&msg, SCM_CREDENTIALS, claim, sizeof *claim);
+    /* The kernel checks the claim here: EPERM if it is not ours to make. */
+    return sendmsg_retry(sock, &msg, MSG_NOSIGNAL);
 }
 
 ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred)
@@ -326,16 +342,8 @@ ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred)
         return -1;
     union cred_control control;
     struct iovec iov = {.iov_base = buf, .iov_len = len};
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = sizeof control.buf,
-    };
-    ssize_t r;
-    do
-        r = recvmsg(sock, &msg, 0);
-    while (r < 0 && errno == EINTR);
+    struct msghdr msg = one_buffer_msg(&iov, control.buf, sizeof control.buf);
+    ssize_t r = recvmsg_retry(sock, &msg, 0);
     if (r < 0)
         return -1;
     *cred = (struct ucred){.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
@@ -352,14 +360,12 @@ static int echo_upper(int fd, char *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         buf[i] = (char)toupper((unsigned char)buf[i]);
-    size_t off = 0;
-    while (off < n) {
+    for (size_t off = 0; off < n;) {
         ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
+        if (w < 0 && errno != EINTR)
             return -1;
-        off += (size_t)w;
+        if (w > 0)
+            off += (size_t)w; /* a short send: send the rest */
     }
     return 0;
 }

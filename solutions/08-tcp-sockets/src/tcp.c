@@ -37,6 +37,39 @@ static void close_keep_errno(int fd)
     errno = saved;
 }
 
+/*
+ * The port fd is bound to, in host order, in *port (what port 0 became at
+ * bind). 0, or -1 with errno set by getsockname.
+ */
+static int bound_port_of(int fd, uint16_t *port)
+{
+    struct sockaddr_storage got; /* either family */
+    socklen_t len = sizeof got;
+    if (getsockname(fd, (struct sockaddr *)&got, &len) < 0)
+        return -1;
+    if (got.ss_family == AF_INET6)
+        *port = ntohs(((const struct sockaddr_in6 *)&got)->sin6_port);
+    else
+        *port = ntohs(((const struct sockaddr_in *)&got)->sin_port);
+    return 0;
+}
+
+/*
+ * Bind fd to addr (len bytes), listen with backlog and, if bound_port is not
+ * NULL, store the port bound (see bound_port_of). Returns fd, or -1 with errno
+ * set. Takes over fd: closes it on failure.
+ */
+static int bind_and_listen(int fd, const struct sockaddr *addr, socklen_t len,
+                           int backlog, uint16_t *bound_port)
+{
+    if (bind(fd, addr, len) < 0 || listen(fd, backlog) < 0 ||
+        (bound_port != NULL && bound_port_of(fd, bound_port) < 0)) {
+        close_keep_errno(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port)
 {
     struct sockaddr_in addr;
@@ -50,18 +83,8 @@ int tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_por
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
         goto fail;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        goto fail;
-    if (listen(fd, backlog) < 0)
-        goto fail;
-    if (bound_port != NULL) {
-        struct sockaddr_in got;
-        socklen_t len = sizeof got;
-        if (getsockname(fd, (struct sockaddr *)&got, &len) < 0)
-            goto fail;
-        *bound_port = ntohs(got.sin_port);
-    }
-    return fd;
+    return bind_and_listen(fd, (struct sockaddr *)&addr, sizeof addr, backlog,
+                           bound_port);
 fail:
     close_keep_errno(fd);
     return -1;
@@ -297,22 +320,20 @@ static struct client_thread *reap_done(struct client_thread *list)
     return list;
 }
 
-/* Wait until listen_fd has a client (1) or stop_fd fired (0); -1 on error. */
-static int wait_accept_or_stop(int listen_fd, int stop_fd)
+/*
+ * Wait until fd has something for us (1: a client to accept, a datagram, or
+ * an error to collect) or stop_fd fired (0, first); -1 on error.
+ */
+static int wait_input_or_stop(int fd, int stop_fd)
 {
     struct pollfd p[2] = {{.fd = stop_fd, .events = POLLIN},
-                          {.fd = listen_fd, .events = POLLIN}};
-    for (;;) {
-        int r = poll(p, 2, -1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (p[0].revents != 0)
-            return 0;
-        if (p[1].revents & POLLIN)
-            return 1;
-    }
+                          {.fd = fd, .events = POLLIN}};
+    int r;
+    while ((r = poll(p, 2, -1)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return -1;
+    return p[0].revents != 0 ? 0 : 1;
 }
 
 int serve_threaded(int listen_fd, int stop_fd)
@@ -321,7 +342,7 @@ int serve_threaded(int listen_fd, int stop_fd)
     int rc = 0;
     for (;;) {
         clients = reap_done(clients);
-        int ready = wait_accept_or_stop(listen_fd, stop_fd);
+        int ready = wait_input_or_stop(listen_fd, stop_fd);
         if (ready <= 0) {
             rc = ready;
             break;
@@ -506,13 +527,8 @@ int udp_bind(const char *host, uint16_t port, uint16_t *bound_port)
     /* No SO_REUSEADDR: on UDP it would let another socket share the port. */
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
         goto fail;
-    if (bound_port != NULL) {
-        struct sockaddr_in got;
-        socklen_t len = sizeof got;
-        if (getsockname(fd, (struct sockaddr *)&got, &len) < 0)
-            goto fail;
-        *bound_port = ntohs(got.sin_port);
-    }
+    if (bound_port != NULL && bound_port_of(fd, bound_port) < 0)
+        goto fail;
     return fd;
 fail:
     close_keep_errno(fd);
@@ -522,18 +538,10 @@ fail:
 long udp_serve(int fd, int stop_fd)
 {
     long answered = 0;
-    struct pollfd p[2] = {{.fd = stop_fd, .events = POLLIN},
-                          {.fd = fd, .events = POLLIN}};
     for (;;) {
-        int r = poll(p, 2, -1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (p[0].revents != 0)
-            return answered;
-        if (p[1].revents == 0)
-            continue;
+        int ready = wait_input_or_stop(fd, stop_fd);
+        if (ready <= 0)
+            return ready < 0 ? -1 : answered;
         char buf[UDP_MSG_MAX];
         struct sockaddr_storage from;
         struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
@@ -620,17 +628,8 @@ int tcp_listen6(uint16_t port, int backlog, uint16_t *bound_port)
         goto fail;
     struct sockaddr_in6 addr = {
         .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any};
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-        goto fail;
-    if (listen(fd, backlog) < 0)
-        goto fail;
-    if (bound_port != NULL) {
-        socklen_t len = sizeof addr;
-        if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
-            goto fail;
-        *bound_port = ntohs(addr.sin6_port);
-    }
-    return fd;
+    return bind_and_listen(fd, (struct sockaddr *)&addr, sizeof addr, backlog,
+                           bound_port);
 fail:
     close_keep_errno(fd);
     return -1;

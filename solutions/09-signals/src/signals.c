@@ -21,6 +21,32 @@ static void close_keep_errno(int fd)
     errno = saved;
 }
 
+/* sigprocmask(SIG_SETMASK, mask) that keeps errno, for cleanup paths. */
+static void set_mask_keep_errno(const sigset_t *mask)
+{
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    errno = saved;
+}
+
+/* sigaction(sig, act) that keeps errno, for cleanup paths. */
+static void set_action_keep_errno(int sig, const struct sigaction *act)
+{
+    int saved = errno;
+    sigaction(sig, act, NULL);
+    errno = saved;
+}
+
+/* read(2), retrying on EINTR. */
+static ssize_t read_retry(int fd, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = read(fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
 /* Write one byte, retrying on EINTR. */
 static int write_byte(int fd, char c)
 {
@@ -216,16 +242,10 @@ int wait_signal(int sig, int ready_fd)
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     return 0;
 
-fail_action : {
-    int err = errno;
-    sigaction(sig, &old_action, NULL);
-    errno = err;
-}
-fail_mask : {
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    errno = err;
-}
+fail_action:
+    set_action_keep_errno(sig, &old_action);
+fail_mask:
+    set_mask_keep_errno(&old_mask);
     return -1;
 }
 
@@ -281,19 +301,12 @@ int tally_signals(int sig, int n, struct tally *t)
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     return t->deliveries;
 
-fail_action : {
-    int err = errno;
+fail_action:
     /* Discard what is still pending before the old action comes back. */
-    struct sigaction ign = {.sa_handler = SIG_IGN};
-    sigaction(sig, &ign, NULL);
-    sigaction(sig, &old_action, NULL);
-    errno = err;
-}
-fail_mask : {
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    errno = err;
-}
+    set_action_keep_errno(sig, &(struct sigaction){.sa_handler = SIG_IGN});
+    set_action_keep_errno(sig, &old_action);
+fail_mask:
+    set_mask_keep_errno(&old_mask);
     return -1;
 }
 
@@ -338,10 +351,7 @@ int signal_loop(int in_fd, int out_fd)
             goto fail;
         if (pfd[0].revents & POLLIN) {
             struct signalfd_siginfo si;
-            ssize_t n = read(sfd, &si, sizeof si);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n != (ssize_t)sizeof si)
+            if (read_retry(sfd, &si, sizeof si) != (ssize_t)sizeof si)
                 goto fail;
             if (si.ssi_signo == SIGTERM)
                 break;
@@ -355,14 +365,10 @@ int signal_loop(int in_fd, int out_fd)
         }
         if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[4096];
-            ssize_t n = read(in_fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                goto fail;
+            ssize_t n = read_retry(in_fd, buf, sizeof buf);
             if (n == 0)
-                break;
-            if (write_all(out_fd, buf, (size_t)n) < 0)
+                break; /* end of file: the data is all passed on */
+            if (n < 0 || write_all(out_fd, buf, (size_t)n) < 0)
                 goto fail;
         }
     }
@@ -372,11 +378,8 @@ int signal_loop(int in_fd, int out_fd)
 
 fail:
     close_keep_errno(sfd);
-fail_mask : {
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    errno = err;
-}
+fail_mask:
+    set_mask_keep_errno(&old_mask);
     return -1;
 }
 
@@ -410,9 +413,7 @@ static int load_config(const char *path, char *text)
     if (fd < 0)
         return -1;
     while (got < sizeof buf) {
-        ssize_t n = read(fd, buf + got, sizeof buf - got);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = read_retry(fd, buf + got, sizeof buf - got);
         if (n < 0) {
             close_keep_errno(fd);
             return -1;
@@ -488,9 +489,7 @@ int reload_service(const char *path, int in_fd, int out_fd)
             goto fail;
         }
         char req[256];
-        ssize_t n = read(in_fd, req, sizeof req);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = read_retry(in_fd, req, sizeof req);
         if (n < 0)
             goto fail;
         if (n == 0)
@@ -511,15 +510,12 @@ int reload_service(const char *path, int in_fd, int out_fd)
     sigaction(SIGTERM, &old_term, NULL);
     return reloads;
 
-fail : {
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+fail:
+    set_mask_keep_errno(&old_mask);
     if (have_hup)
-        sigaction(SIGHUP, &old_hup, NULL);
+        set_action_keep_errno(SIGHUP, &old_hup);
     if (have_term)
-        sigaction(SIGTERM, &old_term, NULL);
-    errno = err;
-}
+        set_action_keep_errno(SIGTERM, &old_term);
     return -1;
 }
 /* $end reload_service */
@@ -563,11 +559,8 @@ int take_signals(const sigset_t *set, int ready_fd, int timeout_ms, struct sigre
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     return taken;
 
-fail : {
-    int err = errno;
-    sigprocmask(SIG_SETMASK, &old_mask, NULL);
-    errno = err;
-}
+fail:
+    set_mask_keep_errno(&old_mask);
     return -1;
 }
 /* $end take_signals */

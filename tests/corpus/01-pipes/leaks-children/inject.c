@@ -2,14 +2,10 @@
 #include <unistd.h>
 static void corpus_hostile(void)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (fork() == 0) {
-            setsid();
-            for (;;)
-                pause();
-        }
-        for (;;)
+    if (fork() == 0) {
+        if (fork() == 0)
+            setsid(); /* the grandchild: a session of its own */
+        for (;;)      /* both pause forever */
             pause();
     }
 }
