@@ -1591,7 +1591,12 @@ Test(rpc, server_failure_cleans_up)
                  strerror(errno));
 }
 
-/* rpc_serve in this process (its fds stay visible): a request, then RPC_SHUTDOWN. */
+/*
+ * rpc_serve in this process, where its fds stay visible: a request whose
+ * client is gone (no reply FIFO: skipped), one answered (the test holds the
+ * reply FIFO open with O_RDWR, so the server's open does not wait), then
+ * RPC_SHUTDOWN, all in the FIFO before the call.
+ */
 Test(rpc, server_closes_its_fds)
 {
     char path[256];
@@ -1599,10 +1604,14 @@ Test(rpc, server_closes_its_fds)
     make_fifo(path);
     int keep = open(path, O_RDWR | O_CLOEXEC);
     cr_assert_geq(keep, 0);
-    /* A request whose client is gone (no reply FIFO): skipped, then shutdown. */
-    struct rpc_request req[2] = {{.op = RPC_SQUARE, .pid = 1, .value = 2},
+    struct rpc_request req[3] = {{.op = RPC_SQUARE, .pid = 1, .value = 2},
+                                 {.op = RPC_SQUARE, .pid = getpid(), .value = 9},
                                  {.op = RPC_SHUTDOWN, .pid = getpid()}};
     fifo_path(req[0].reply_path, sizeof req[0].reply_path, "gone");
+    fifo_path(req[1].reply_path, sizeof req[1].reply_path, "here");
+    make_fifo(req[1].reply_path);
+    int rfd = open(req[1].reply_path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
     cr_assert_eq(write(keep, req, sizeof req), (ssize_t)sizeof req);
     int saved = close_stdin(); /* the server FIFO's fd is 0 */
     struct ipct_fdset before;
@@ -1612,12 +1621,19 @@ Test(rpc, server_closes_its_fds)
     char desc[256];
     int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
     restore_stdin(saved);
+    struct rpc_reply rep = {0};
+    bool answered = ipct_readable_within(rfd, 0) &&
+                    read(rfd, &rep, sizeof rep) == (ssize_t)sizeof rep;
+    close(rfd);
     close(keep);
+    unlink(req[1].reply_path);
     unlink(path);
-    cr_assert_eq(r, 0,
-                 "no request could be answered: expected 0, got %ld (%s), with stdin "
-                 "closed (the FIFO's fd is 0)",
+    cr_assert_eq(r, 1,
+                 "one of the two requests could be answered: expected 1, got %ld (%s), "
+                 "with stdin closed (the server FIFO's fd is 0)",
                  r, strerror(err));
+    cr_assert(answered && rep.pid == getpid() && rep.result == 81,
+              "the answer to 9 * 9 is missing or wrong");
     cr_assert_eq(leaked, 0, "fd left open by rpc_serve: %s", desc);
 }
 
