@@ -1445,7 +1445,10 @@ static pid_t fake_server(int keep, const void *reply, size_t len, bool wrong_pid
     if (pid == 0) {
         struct rpc_request req;
         IPCT_CHILD_CHECK(read(keep, &req, sizeof req) == (ssize_t)sizeof req);
-        struct rpc_reply rep = {.pid = req.pid + (wrong_pid ? 1 : 0), .result = 1};
+        struct rpc_reply rep;
+        memset(&rep, 0, sizeof rep); /* no uninitialised padding on the wire */
+        rep.pid = req.pid + (wrong_pid ? 1 : 0);
+        rep.result = 1;
         int fd = open(req.reply_path, O_WRONLY | O_CLOEXEC);
         IPCT_CHILD_CHECK(fd >= 0);
         if (len > 0)
