@@ -19,7 +19,10 @@
  *
  * Returns the child's exit status, that is (*value + delta) & 0xff, which is
  * all a child can tell its parent this way. Returns -1 with errno set if
- * value is NULL (EINVAL), or fork(2) or waitpid(2) fails; EINTR is retried.
+ * value is NULL (EINVAL), if the child was killed by a signal instead of
+ * exiting (ECHILD: it has no exit status), or if fork(2) or waitpid(2) fails
+ * (their errno: EAGAIN at the process limit, ECHILD when SIGCHLD is ignored
+ * and the kernel reaped the child itself); EINTR is retried.
  */
 int fork_isolation(int *value, int delta);
 
@@ -34,7 +37,9 @@ int fork_isolation(int *value, int delta);
  * has the same mask and dispositions after the call as before.
  *
  * Returns the raw wait status (decode it with WIFEXITED and friends), or -1
- * with errno set: EINVAL if argv or argv[0] is NULL, or fork's errno.
+ * with errno set: EINVAL if argv or argv[0] is NULL, otherwise the errno of
+ * fork(2) or waitpid(2) (ECHILD when SIGCHLD is ignored: the kernel reaped
+ * the child itself and there is no status to return).
  */
 int run_and_wait(char *const argv[]);
 

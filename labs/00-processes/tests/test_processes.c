@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +44,30 @@ static void wait_until_zombie(pid_t pid)
 static void interrupt_first_wait(void)
 {
     ipct_fault_fail("wait waitpid waitid wait3 wait4", 1, EINTR);
+}
+
+/* The first fork of the student's code fails with EAGAIN, as at the process limit. */
+static void fail_fork(int nth)
+{
+    ipct_fault_fail("fork", nth, EAGAIN);
+}
+
+/*
+ * Set SIGCHLD's disposition (SIG_IGN or SIG_DFL). Ignored, the kernel reaps
+ * children itself: waitpid waits for the child, then fails with ECHILD.
+ */
+static void sigchld_to(void (*disposition)(int))
+{
+    struct sigaction sa = {.sa_handler = disposition};
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGCHLD, &sa, NULL), 0, "sigaction: %s", strerror(errno));
+}
+
+/* No core file from a child the test makes crash (the limit is inherited). */
+static void no_core_files(void)
+{
+    struct rlimit none = {0, 0};
+    cr_assert_eq(setrlimit(RLIMIT_CORE, &none), 0, "setrlimit: %s", strerror(errno));
 }
 
 /* ---- fork_isolation ---------------------------------------------------- */
@@ -94,6 +120,51 @@ Test(isolation, retries_waitpid_on_eintr)
                  child_view, strerror(errno));
     cr_assert_eq(ipct_faults_count(), 1, "fork_isolation never waited for its child");
     cr_assert_eq(ipct_children_left(), 0, "the child was not reaped after the EINTR");
+}
+
+Test(isolation, fork_and_wait_errors_reported)
+{
+    int value = 5;
+    fail_fork(1);
+    errno = 0;
+    int r = fork_isolation(&value, 1);
+    cr_assert_eq(r, -1,
+                 "fork failed with EAGAIN (injected by the test), yet fork_isolation "
+                 "returned %d: return -1 when fork fails",
+                 r);
+    cr_assert_eq(errno, EAGAIN, "fork failed with EAGAIN, errno is %s", strerror(errno));
+    ipct_fault_clear();
+
+    sigchld_to(SIG_IGN); /* the kernel reaps the child: waitpid fails with ECHILD */
+    errno = 0;
+    r = fork_isolation(&value, 1);
+    int err = errno;
+    sigchld_to(SIG_DFL);
+    cr_assert_eq(r, -1,
+                 "with SIGCHLD ignored waitpid fails with ECHILD, yet fork_isolation "
+                 "returned %d: return -1 when waitpid fails",
+                 r);
+    cr_assert_eq(err, ECHILD, "waitpid failed with ECHILD, errno is %s", strerror(err));
+    cr_assert_eq(value, 5);
+    cr_assert_eq(ipct_children_left(), 0);
+}
+
+Test(isolation, killed_child_is_echild)
+{
+    /* *value is read-only: the child's write crashes it (SIGSEGV), it never exits. */
+    no_core_files();
+    int *value = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(value, MAP_FAILED, "mmap: %s", strerror(errno));
+    errno = 0;
+    int r = fork_isolation(value, 1);
+    int err = errno;
+    munmap(value, 4096);
+    cr_assert_eq(r, -1,
+                 "the child was killed by SIGSEGV before it could exit, yet "
+                 "fork_isolation returned %d: a killed child has no exit status",
+                 r);
+    cr_assert_eq(err, ECHILD, "a killed child is ECHILD, errno is %s", strerror(err));
+    cr_assert_eq(ipct_children_left(), 0, "the killed child was not reaped");
 }
 
 /* ---- run_and_wait ------------------------------------------------------ */
@@ -173,6 +244,32 @@ Test(run_and_wait, retries_on_eintr)
               "expected the child's exit status 7, got wait status %#x", status);
     cr_assert_eq(ipct_faults_count(), 1, "run_and_wait never waited for its child");
     cr_assert_eq(ipct_children_left(), 0, "the child was not reaped after the EINTR");
+}
+
+Test(run_and_wait, fork_and_wait_errors_reported)
+{
+    char *argv[] = {"true", NULL};
+    fail_fork(1);
+    errno = 0;
+    int r = run_and_wait(argv);
+    cr_assert_eq(r, -1,
+                 "fork failed with EAGAIN (injected by the test), yet run_and_wait "
+                 "returned %d: return -1 when fork fails",
+                 r);
+    cr_assert_eq(errno, EAGAIN, "fork failed with EAGAIN, errno is %s", strerror(errno));
+    ipct_fault_clear();
+
+    sigchld_to(SIG_IGN); /* the kernel reaps the child: waitpid fails with ECHILD */
+    errno = 0;
+    r = run_and_wait(argv);
+    int err = errno;
+    sigchld_to(SIG_DFL);
+    cr_assert_eq(r, -1,
+                 "with SIGCHLD ignored waitpid fails with ECHILD, yet run_and_wait "
+                 "returned %#x: return -1 when waitpid fails",
+                 r);
+    cr_assert_eq(err, ECHILD, "waitpid failed with ECHILD, errno is %s", strerror(err));
+    cr_assert_eq(ipct_children_left(), 0);
 }
 
 /* A field of this process's /proc/self/status that is a hex word (SigBlk,
@@ -318,6 +415,15 @@ Test(describe_status, small_buffer_is_erange)
     cr_assert_eq(describe_status(0, buf, sizeof buf), -1);
     cr_assert_eq(errno, ERANGE, "errno should be ERANGE, got %s", strerror(errno));
     cr_assert_str_eq(buf, "keepme", "the buffer must be untouched on ERANGE");
+    /* One byte short: the text fits, its NUL does not. */
+    char near[sizeof "exited with status 0"];
+    memset(near, '#', sizeof near);
+    errno = 0;
+    cr_assert_eq(describe_status(0, near, sizeof near - 1), -1,
+                 "len %zu has no room for the NUL after the %zu characters",
+                 sizeof near - 1, sizeof near - 1);
+    cr_assert_eq(errno, ERANGE, "errno should be ERANGE, got %s", strerror(errno));
+    cr_assert_eq(near[sizeof near - 1], '#', "a byte past len was written");
 }
 
 Test(describe_status, exact_fit_is_accepted)
@@ -325,6 +431,17 @@ Test(describe_status, exact_fit_is_accepted)
     char buf[sizeof "exited with status 0"];
     cr_assert_eq(describe_status(0, buf, sizeof buf), (int)sizeof buf - 1);
     cr_assert_str_eq(buf, "exited with status 0");
+}
+
+Test(describe_status, unknown_status_is_einval)
+{
+    /* Low byte 0xff: not an exit, a signal, a stop, nor "continued" (0xffff). */
+    char buf[64] = "keepme";
+    errno = 0;
+    int r = describe_status(0x12ff, buf, sizeof buf);
+    cr_assert_eq(r, -1, "status 0x12ff matches none of the forms, got %d (\"%s\")", r,
+                 buf);
+    cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
 }
 
 Test(describe_status, null_buffer_is_einval)
@@ -374,7 +491,9 @@ Test(reap_finished, never_blocks_on_running_child)
         _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
     }
     close(gate[0]);
-    /* If reap_finished blocks here, the test times out. */
+    /* If reap_finished blocks here, the test times out. errno is EINTR, left by
+     * an earlier interrupted call: it says nothing about waitpid's 0. */
+    errno = EINTR;
     cr_assert_eq(reap_finished(NULL, NULL, 0), 0, "a running child is not finished");
     close(gate[1]);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the running child was reaped early");
@@ -496,10 +615,92 @@ Test(parallel_sum, retries_eintr)
 
 Test(parallel_sum, assembles_short_reads)
 {
+    /* The slices' sums alternate in sign: every byte of each long differs from
+     * the one before, so a byte left unread shows. */
+    long values[1000], want = 0;
+    for (int i = 0; i < 1000; i++) {
+        values[i] = (i / 250) % 2 ? -(i + 1) * 1000003L : (i + 1) * 1000003L;
+        want += values[i];
+    }
     ipct_fault_short("read readv", 1, 1);
-    assert_sum_of_1_to(
-        1000, 4,
-        "every read returned at most 1 byte (cut by the test: a partial sum "
-        "may arrive in pieces, read until you have all of it)");
+    long sum = 0;
+    int r = parallel_sum(values, 1000, 4, &sum);
+    const char *fault = "every read returned at most 1 byte (cut by the test: a partial "
+                        "sum may arrive in pieces, read until you have all of it)";
+    cr_assert_eq(r, 0, "parallel_sum failed (%s) when %s", strerror(errno), fault);
+    cr_assert_eq(sum, want, "the sum is %ld, expected %ld, when %s", sum, want, fault);
+    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped when %s", fault);
     cr_assert_gt(ipct_faults_count(), 0, "parallel_sum never read a partial sum");
+}
+
+Test(parallel_sum, failed_start_cleans_up)
+{
+    long values[64];
+    for (int i = 0; i < 64; i++)
+        values[i] = i;
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    char leaked[512];
+    /* The third fork fails (EAGAIN, as at the process limit): two workers run. */
+    fail_fork(3);
+    long sum = 0;
+    errno = 0;
+    int r = parallel_sum(values, 64, 4, &sum);
+    int err = errno;
+    cr_assert_eq(r, -1,
+                 "the 3rd fork failed with EAGAIN (injected by the test), yet "
+                 "parallel_sum returned %d",
+                 r);
+    cr_assert_eq(err, EAGAIN, "fork failed with EAGAIN, errno is %s", strerror(err));
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "pipe ends left open after the 3rd fork failed: %s", leaked);
+    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped after a fork failed");
+    ipct_fault_clear();
+    /* The second pipe fails (EMFILE, as when the process is out of fds). */
+    ipct_fault_fail("pipe pipe2", 2, EMFILE);
+    errno = 0;
+    r = parallel_sum(values, 64, 4, &sum);
+    err = errno;
+    cr_assert_eq(r, -1,
+                 "the 2nd pipe failed with EMFILE (injected by the test), yet "
+                 "parallel_sum returned %d",
+                 r);
+    cr_assert_eq(err, EMFILE, "pipe failed with EMFILE, errno is %s", strerror(err));
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "pipe ends left open after the 2nd pipe failed: %s", leaked);
+    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped after a pipe failed");
+}
+
+Test(parallel_sum, crashed_child_is_eio)
+{
+    /* The last 8 values lie on a page children do not get (MADV_DONTFORK):
+     * the worker summing them crashes (SIGSEGV) before it sends anything. */
+    no_core_files();
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *map =
+        mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(map, MAP_FAILED, "mmap: %s", strerror(errno));
+    cr_assert_eq(madvise(map + page, page, MADV_DONTFORK), 0, "madvise: %s",
+                 strerror(errno));
+    long *values = (long *)(map + page) - 8;
+    for (int i = 0; i < 16; i++)
+        values[i] = i + 1;
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    /* The first read is interrupted too: errno is EINTR when the end of file comes. */
+    ipct_fault_fail("read readv", 1, EINTR);
+    long sum = 0;
+    errno = 0;
+    int r = parallel_sum(values, 16, 2, &sum);
+    int err = errno;
+    munmap(map, 2 * page);
+    cr_assert_eq(r, -1,
+                 "a worker crashed before it sent its sum (its pipe ended at once), "
+                 "yet parallel_sum returned %d (sum %ld)",
+                 r, sum);
+    cr_assert_eq(err, EIO, "a dead worker is EIO, errno is %s", strerror(err));
+    char leaked[512];
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "pipe ends left open after a worker crashed: %s", leaked);
+    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped after one crashed");
 }

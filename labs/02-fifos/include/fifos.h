@@ -99,7 +99,10 @@ ssize_t fifo_read_session(const char *path, void *buf, size_t cap);
  * the kernel never interleaves with other writers' lines.
  * With wait true, the open waits for a logger to open the FIFO; with wait
  * false, a missing logger is an error (ENXIO) instead of a hang.
- * The FIFO is opened, written once and closed: no fd is left open.
+ * The FIFO is opened, written once and closed: no fd is left open. An
+ * interrupted write (EINTR) is retried. SIGPIPE is blocked around the write
+ * only: the caller's signal mask is the same after the call, a SIGPIPE the
+ * write raised is consumed, and one that was pending before stays pending.
  *
  * Returns 0, or -1 with errno set: EINVAL if path or line is NULL or line
  * is not one line, EMSGSIZE if it is longer than LOG_LINE_MAX, ENXIO if wait
@@ -117,7 +120,8 @@ int log_write(const char *path, const char *line, bool wait);
  * itself, it never sees end of file when the last writer leaves, so writers
  * may come and go at any time, and a non-blocking writer never gets ENXIO
  * while the service runs. Reads may return several lines or a part of one:
- * every line is copied whole to out_fd (write_all), never split and never
+ * every line is copied whole to out_fd (write_all: a write that moves fewer
+ * bytes or is interrupted by EINTR is continued), never split and never
  * merged with another. It stops at the line LOG_SHUTDOWN (not copied), and
  * unlinks path before returning. out_fd stays open (the caller owns it).
  *

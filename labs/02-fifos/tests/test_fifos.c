@@ -135,6 +135,25 @@ static void stop_child(pid_t pid)
     ipct_wait(pid, &status, 5000);
 }
 
+/*
+ * fd 0 is an fd like any other: a caller that closed its stdin (a daemon)
+ * gets 0 from its next open. close_stdin() frees it for the student's code
+ * and returns the saved stdin for restore_stdin().
+ */
+static int close_stdin(void)
+{
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    cr_assert_geq(saved, 0, "dup of stdin: %s", strerror(errno));
+    close(0);
+    return saved;
+}
+
+static void restore_stdin(int saved)
+{
+    cr_assert_eq(dup2(saved, 0), 0, "dup2 to stdin: %s", strerror(errno));
+    close(saved);
+}
+
 /* A child's answer: the function's return value and errno, through a pipe. */
 struct answer {
     long ret;
@@ -370,13 +389,25 @@ Test(open, blocking_open_retries_eintr)
 {
     char path[256];
     int rfd = fifo_with_reader(path, sizeof path, "eintr");
+    /* stdin is closed: the retried open gets fd 0, errno still says EINTR. */
+    int saved = close_stdin();
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
     ipct_fault_fail("open", 1, EINTR);
     int wfd = fifo_open(path, O_WRONLY, true);
-    cr_assert_geq(wfd, 0,
-                  "fifo_open(O_WRONLY, true) failed (%s): the test made the first "
-                  "blocking open fail with EINTR, which must be retried",
-                  strerror(errno));
-    close(wfd);
+    int err = errno;
+    if (wfd >= 0)
+        close(wfd);
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
+    cr_assert_eq(
+        wfd, 0,
+        "fifo_open(O_WRONLY, true) returned %d (%s): the test made the first "
+        "blocking open fail with EINTR, which must be retried, and closed stdin, "
+        "so the retry gets fd 0, a valid fd",
+        wfd, wfd < 0 ? strerror(err) : "not 0");
+    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
     close(rfd);
     unlink(path);
 }
@@ -418,18 +449,37 @@ Test(session, closes_its_fd)
     char path[256], buf[64];
     fifo_path(path, sizeof path, "sfd");
     make_fifo(path);
+    pid_t pid = spawn_writer(path, "abc");
+    int saved = close_stdin(); /* the session's fd is 0: still an fd to close */
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
-    pid_t pid = spawn_writer(path, "abc");
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
     if (n < 0)
         stop_child(pid);
-    cr_assert_eq(n, 3, "got %zd (%s)", n, strerror(errno));
+    cr_assert_eq(n, 3, "got %zd (%s), with stdin closed (the FIFO's fd is 0)", n,
+                 strerror(err));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
-    char desc[256];
-    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
-                 desc);
+    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
     unlink(path);
+}
+
+Test(session, open_errors_are_returned)
+{
+    char path[256], buf[16];
+    fifo_path(path, sizeof path, "nosession");
+    errno = 0;
+    ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    cr_assert_eq(n, -1, "no FIFO at the path: expected -1, got %zd", n);
+    cr_assert_eq(errno, ENOENT, "errno should be ENOENT (from open), got %s",
+                 strerror(errno));
+    errno = 0;
+    cr_assert_eq(fifo_read_session(NULL, buf, sizeof buf), -1);
+    cr_assert_eq(errno, EINVAL, "NULL path: errno should be EINVAL, got %s",
+                 strerror(errno));
 }
 
 Test(session, reopens_for_next_session)
@@ -586,13 +636,17 @@ Test(log_write, sends_one_line)
 {
     char path[256], buf[64] = {0};
     int rfd = fifo_with_reader(path, sizeof path, "lw");
+    int saved = close_stdin(); /* the FIFO's fd is 0 */
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     int r = log_write(path, "started\n", false);
-    cr_assert_eq(r, 0, "log_write failed: %s", strerror(errno));
+    int err = errno;
     char desc[256];
-    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
-                 desc);
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
+    cr_assert_eq(r, 0, "log_write failed (%s), with stdin closed (the FIFO's fd is 0)",
+                 strerror(err));
+    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
     cr_assert_eq(read(rfd, buf, sizeof buf), 8);
     cr_assert_str_eq(buf, "started\n");
     close(rfd);
@@ -709,20 +763,115 @@ Test(log_write, vanished_logger_is_epipe)
 {
     char path[256];
     int rfd = fifo_with_reader(path, sizeof path, "epipe");
+    int saved = close_stdin(); /* the FIFO's fd is 0: close it on failure too */
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     ipct_fault_fail("write writev", 1, EPIPE);
     errno = 0;
     int r = log_write(path, "nobody reads this\n", false);
     int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
     cr_assert_eq(r, -1, "the test made the write fail with EPIPE: log_write must fail");
     cr_assert_eq(err, EPIPE, "the write failed with EPIPE, log_write reported %s",
                  strerror(err));
-    char desc[256];
-    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
+    cr_assert_eq(leaked, 0, "fd left open (stdin was closed, so the FIFO's fd was 0): %s",
                  desc);
     close(rfd);
     unlink(path);
+}
+
+/* Fill the FIFO that wfd writes to until not one more byte fits (wfd: O_NONBLOCK). */
+static void fill_fifo(int wfd)
+{
+    static const char block[4096];
+    while (write(wfd, block, sizeof block) > 0)
+        ;
+    while (write(wfd, block, 1) > 0)
+        ;
+    cr_assert_eq(errno, EAGAIN, "filling the FIFO: %s", strerror(errno));
+}
+
+/* What the child of blocked_write_gets_epipe saw. */
+struct epipe_report {
+    int ret, err;
+    bool mask_kept;    /* the signal mask after log_write is the one before */
+    bool pipe_pending; /* SIGPIPE is pending after log_write */
+    bool usr2_pending; /* the SIGUSR2 pending before is still pending */
+};
+
+/*
+ * The logger is there when log_write opens the FIFO, but its FIFO is full,
+ * so the write blocks; then the logger leaves: the write fails with EPIPE
+ * and the kernel sends SIGPIPE, whose default action kills. The caller
+ * blocks SIGUSR2 and has one pending: it must stay blocked and pending. The
+ * first write is interrupted as well (EINTR, injected): it is retried.
+ */
+Test(log_write, blocked_write_gets_epipe)
+{
+    char path[256];
+    int rfd = fifo_with_reader(path, sizeof path, "bepipe");
+    int wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert_geq(wfd, 0, "open '%s' for writing: %s", path, strerror(errno));
+    fill_fifo(wfd);
+    close(wfd);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    ipct_fault_fail("write writev", 1, EINTR);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        close(rfd); /* the test's reader is the logger's only one */
+        sigset_t usr2, before, after, pending;
+        sigemptyset(&usr2);
+        sigaddset(&usr2, SIGUSR2);
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0);
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, NULL, &before) == 0);
+        raise(SIGUSR2);
+        struct epipe_report rep = {0};
+        rep.ret = log_write(path, "too late\n", false);
+        rep.err = errno;
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, NULL, &after) == 0);
+        IPCT_CHILD_CHECK(sigpending(&pending) == 0);
+        rep.mask_kept = true;
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sigismember(&before, sig) != sigismember(&after, sig))
+                rep.mask_kept = false;
+        rep.pipe_pending = sigismember(&pending, SIGPIPE) == 1;
+        rep.usr2_pending = sigismember(&pending, SIGUSR2) == 1;
+        IPCT_CHILD_CHECK(write(ans[1], &rep, sizeof rep) == (ssize_t)sizeof rep);
+        _exit(0);
+    }
+    close(ans[1]);
+    ipct_fault_clear();
+    bool blocked = blocked_in(pid, SYS_write, 5000);
+    close(rfd); /* the logger leaves: the blocked write fails with EPIPE */
+    struct epipe_report rep;
+    bool got = ipct_readable_within(ans[0], 5000) &&
+               read(ans[0], &rep, sizeof rep) == (ssize_t)sizeof rep;
+    close(ans[0]);
+    int status = 0;
+    cr_assert_eq(ipct_wait(pid, &status, 5000), 0);
+    unlink(path);
+    cr_assert_not(WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE,
+                  "the caller was killed by SIGPIPE: block it around the write, and "
+                  "consume the one the write raised before unblocking");
+    cr_assert_not(WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR2,
+                  "the caller was killed by the SIGUSR2 it had blocked: add SIGPIPE to "
+                  "the mask (SIG_BLOCK), never replace the mask");
+    cr_assert(got, "the caller died (status %#x) before log_write returned", status);
+    cr_assert(blocked,
+              "log_write returned %d (%s) before its write blocked on the full FIFO: "
+              "the test made the first write fail with EINTR, which must be retried",
+              rep.ret, strerror(rep.err));
+    cr_assert_eq(rep.ret, -1, "the logger left during the write: log_write must fail");
+    cr_assert_eq(rep.err, EPIPE, "the write failed with EPIPE, log_write reported %s",
+                 strerror(rep.err));
+    cr_assert(rep.mask_kept, "log_write changed the caller's signal mask");
+    cr_assert_not(rep.pipe_pending, "the SIGPIPE of the failed write is left pending: "
+                                    "consume it (sigtimedwait) before unblocking");
+    cr_assert(rep.usr2_pending, "the caller's pending SIGUSR2 was lost");
 }
 
 /* ---- log_serve --------------------------------------------------------- */
@@ -936,6 +1085,7 @@ Test(log_serve, completes_short_writes)
 {
     int sv[2];
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    ipct_fault_fail("write writev send", 1, EINTR);
     ipct_fault_short("write writev send", 2, 1);
     struct logger lg;
     start_logger_to(&lg, true, sv[1]);
@@ -948,8 +1098,10 @@ Test(log_serve, completes_short_writes)
         wantlen += len;
     }
     long n = stop_logger(&lg);
-    cr_assert_eq(n, 6, "6 lines were sent, log_serve counted %ld (%s)", n,
-                 n < 0 ? strerror(errno) : "no error");
+    cr_assert_eq(n, 6,
+                 "6 lines were sent, log_serve counted %ld (%s): the first write to "
+                 "out_fd was interrupted (EINTR), every second one cut to 1 byte",
+                 n, n < 0 ? strerror(errno) : "no error");
     static char got[sizeof want + 1];
     size_t gotlen = 0;
     ssize_t r;
@@ -958,8 +1110,116 @@ Test(log_serve, completes_short_writes)
     close(sv[0]);
     cr_assert(gotlen == wantlen && memcmp(got, want, wantlen) == 0,
               "out_fd received %zu bytes of %zu, or different ones: a write that "
-              "moves fewer bytes than asked must be continued with the rest",
+              "moves fewer bytes than asked must be continued with the rest, one "
+              "interrupted (EINTR) retried",
               gotlen, wantlen);
+}
+
+/*
+ * log_serve fails in this process: a write to out_fd fails with ENOSPC (the
+ * disk is full; injected), or path is a regular file. The line waits in the
+ * FIFO, which the test holds open with O_RDWR.
+ */
+Test(log_serve, failure_cleans_up)
+{
+    char path[256], out[256];
+    fifo_path(path, sizeof path, "lfail");
+    make_fifo(path);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0, "open '%s': %s", path, strerror(errno));
+    cr_assert_eq(write(keep, "lost\n", 5), 5);
+    fifo_path(out, sizeof out, "lfail.txt");
+    int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(ofd, 0);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    ipct_fault_fail("write writev", 1, ENOSPC);
+    errno = 0;
+    long r = log_serve(path, ofd);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    struct stat st;
+    bool left = lstat(path, &st) == 0;
+    close(ofd);
+    close(keep);
+    unlink(out);
+    unlink(path);
+    cr_assert_eq(r, -1,
+                 "writing the line to out_fd failed with ENOSPC (injected), yet "
+                 "log_serve returned %ld",
+                 r);
+    cr_assert_eq(err, ENOSPC, "the write failed with ENOSPC, errno is %s", strerror(err));
+    cr_assert_eq(leaked, 0, "fd left open after the failure: %s", desc);
+    cr_assert_not(left, "the FIFO was not unlinked after the failure");
+
+    /* Opening the FIFO fails (EMFILE: out of fds; injected): unlinked as well. */
+    make_fifo(path);
+    ipct_fault_clear();
+    ipct_fault_fail("open", 1, EMFILE);
+    errno = 0;
+    r = log_serve(path, 0); /* out_fd 0 is an fd like any other: not EINVAL */
+    err = errno;
+    left = lstat(path, &st) == 0;
+    unlink(path);
+    ipct_fault_clear();
+    cr_assert_eq(r, -1,
+                 "opening the FIFO failed with EMFILE (injected), yet log_serve "
+                 "returned %ld",
+                 r);
+    cr_assert_eq(err, EMFILE, "the open failed with EMFILE, errno is %s", strerror(err));
+    cr_assert_not(left, "the FIFO was not unlinked after its open failed");
+
+    /* Something that is not a FIFO at path: EEXIST, and the file is left alone. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    errno = 0;
+    r = log_serve(path, 1);
+    err = errno;
+    left = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+    unlink(path);
+    cr_assert_eq(r, -1, "a regular file is at the path: log_serve must fail, got %ld", r);
+    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
+    cr_assert(left, "the regular file at the path was removed or changed");
+}
+
+/*
+ * log_serve runs in this process, where a forgotten fd stays visible: the
+ * test holds the FIFO open with O_RDWR and has put two lines and the
+ * shutdown line in it before the call.
+ */
+Test(log_serve, closes_its_fd)
+{
+    char path[256], out[256];
+    fifo_path(path, sizeof path, "lfd");
+    make_fifo(path);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0, "open '%s': %s", path, strerror(errno));
+    const char *text = "one\ntwo\n" LOG_SHUTDOWN;
+    cr_assert_eq(write(keep, text, strlen(text)), (ssize_t)strlen(text));
+    fifo_path(out, sizeof out, "lfd.txt");
+    int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cr_assert_geq(ofd, 0);
+    int saved = close_stdin(); /* the FIFO's fd is 0 */
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    long r = log_serve(path, ofd);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
+    bool out_open = ipct_fd_is_open(ofd);
+    close(ofd);
+    close(keep);
+    unlink(out);
+    unlink(path);
+    cr_assert_eq(r, 2,
+                 "2 lines then the shutdown line: expected 2, got %ld (%s), with stdin "
+                 "closed (the FIFO's fd is 0)",
+                 r, strerror(err));
+    cr_assert_eq(leaked, 0, "fd left open by log_serve: %s", desc);
+    cr_assert(out_open, "out_fd was closed: it belongs to the caller");
 }
 
 Test(log_serve, unlinks_fifo_on_shutdown)
@@ -1055,6 +1315,7 @@ Test(rpc, reply_fifo_is_removed)
     start_server(&sv);
     char reply[256];
     fifo_path(reply, sizeof reply, "reply");
+    int saved = close_stdin(); /* the FIFOs' fds are 0 */
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     long result = 0;
@@ -1062,10 +1323,12 @@ Test(rpc, reply_fifo_is_removed)
     int err = errno;
     char desc[256];
     int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
     struct stat st;
     bool exists = lstat(reply, &st) == 0;
     stop_server(&sv);
-    cr_assert_eq(r, 0, "rpc_call failed: %s", strerror(err));
+    cr_assert_eq(r, 0, "rpc_call failed (%s), with stdin closed (the FIFOs' fds are 0)",
+                 strerror(err));
     cr_assert_not(exists, "the reply FIFO was not unlinked");
     cr_assert_eq(leaked, 0, "fd left open: %s", desc);
 }
@@ -1140,6 +1403,16 @@ Test(rpc, existing_reply_path_is_eexist)
     cr_assert_eq(rpc_call(path, NULL, 2, &result), -1);
     cr_assert_eq(errno, EINVAL, "NULL reply_path: errno should be EINVAL, got %s",
                  strerror(errno));
+    /* RPC_PATH_MAX characters leave no room for the NUL in the request. */
+    char toolong[RPC_PATH_MAX + 1];
+    memset(toolong, 'r', RPC_PATH_MAX);
+    toolong[RPC_PATH_MAX] = '\0';
+    errno = 0;
+    cr_assert_eq(rpc_call(path, toolong, 2, &result), -1);
+    cr_assert_eq(errno, EINVAL,
+                 "a reply_path of RPC_PATH_MAX characters does not fit the request with "
+                 "its NUL: errno should be EINVAL, got %s",
+                 strerror(errno));
 }
 
 Test(rpc, server_skips_a_vanished_client)
@@ -1159,6 +1432,212 @@ Test(rpc, server_skips_a_vanished_client)
                  strerror(err));
     cr_assert_eq(result, 49);
     cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
+}
+
+/*
+ * A fake server (a child of the test) reads a request from the server FIFO,
+ * which the test holds open, and answers with reply: a short one, or one
+ * addressed to another pid.
+ */
+static pid_t fake_server(int keep, const void *reply, size_t len, bool wrong_pid)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct rpc_request req;
+        IPCT_CHILD_CHECK(read(keep, &req, sizeof req) == (ssize_t)sizeof req);
+        struct rpc_reply rep;
+        memset(&rep, 0, sizeof rep); /* no uninitialised padding on the wire */
+        rep.pid = req.pid + (wrong_pid ? 1 : 0);
+        rep.result = 1;
+        int fd = open(req.reply_path, O_WRONLY | O_CLOEXEC);
+        IPCT_CHILD_CHECK(fd >= 0);
+        if (len > 0)
+            IPCT_CHILD_CHECK(write(fd, reply != NULL ? reply : (const void *)&rep, len) ==
+                             (ssize_t)len);
+        close(fd);
+        _exit(0);
+    }
+    return pid;
+}
+
+Test(rpc, bad_reply_is_eio)
+{
+    char path[256], reply[256];
+    fifo_path(path, sizeof path, "fake");
+    fifo_path(reply, sizeof reply, "reply");
+    make_fifo(path);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    const char *whats[] = {"a reply of 4 bytes, then end of file",
+                           "no reply at all, only end of file",
+                           "a whole reply addressed to another pid"};
+    for (int round = 0; round < 3; round++) {
+        const char *what = whats[round];
+        pid_t srv = round == 0 ? fake_server(keep, "half", 4, false)
+                    : round == 1
+                        ? fake_server(keep, "", 0, false)
+                        : fake_server(keep, NULL, sizeof(struct rpc_reply), true);
+        long result = -7;
+        errno = 0;
+        int r = rpc_call(path, reply, 3, &result);
+        int err = errno;
+        if (r != -1 || err != EIO)
+            stop_child(srv);
+        else
+            cr_assert_eq(ipct_wait_exit(srv, 5000), 0, "the fake server failed");
+        cr_assert_eq(r, -1, "the server sent %s, yet rpc_call returned %d (result %ld)",
+                     what, r, result);
+        cr_assert_eq(err, EIO, "the server sent %s: errno should be EIO, got %s", what,
+                     strerror(err));
+        struct stat st;
+        cr_assert_neq(lstat(reply, &st), 0, "the reply FIFO was left behind after %s",
+                      what);
+        char desc[256];
+        cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0,
+                     "fd left open after %s: %s", what, desc);
+    }
+    close(keep);
+    unlink(path);
+}
+
+/*
+ * The request cannot be sent: the write to the server FIFO fails with EPIPE
+ * (the server left after the open; injected). The test holds the server FIFO
+ * open, so the open itself succeeds.
+ */
+Test(rpc, failed_request_cleans_up)
+{
+    char path[256], reply[256];
+    fifo_path(path, sizeof path, "reqfail");
+    fifo_path(reply, sizeof reply, "reply");
+    make_fifo(path);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    ipct_fault_fail("write writev", 1, EPIPE);
+    long result = -7;
+    errno = 0;
+    int r = rpc_call(path, reply, 3, &result);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    struct stat st;
+    bool left = lstat(reply, &st) == 0;
+    close(keep);
+    unlink(path);
+    unlink(reply);
+    cr_assert_eq(r, -1,
+                 "the request's write failed with EPIPE (injected), yet rpc_call "
+                 "returned %d",
+                 r);
+    cr_assert_eq(err, EPIPE, "the write failed with EPIPE, errno is %s", strerror(err));
+    cr_assert_eq(leaked, 0, "fd left open after the failed write: %s", desc);
+    cr_assert_not(left, "the reply FIFO was left behind after the failed write");
+}
+
+/*
+ * rpc_serve fails in this process: opening a client's reply FIFO fails with
+ * EMFILE (out of fds; injected on the server's second open, the first being
+ * its own FIFO's). The request waits in the FIFO, which the test holds open.
+ */
+Test(rpc, server_failure_cleans_up)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "sfail");
+    make_fifo(path);
+    struct rpc_request req = {.op = RPC_SQUARE, .pid = getpid(), .value = 4};
+    fifo_path(req.reply_path, sizeof req.reply_path, "reply");
+    make_fifo(req.reply_path);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0);
+    cr_assert_eq(write(keep, &req, sizeof req), (ssize_t)sizeof req);
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    ipct_fault_fail("open", 2, EMFILE);
+    errno = 0;
+    long r = rpc_serve(path);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    struct stat st;
+    bool left = lstat(path, &st) == 0;
+    close(keep);
+    unlink(path);
+    unlink(req.reply_path);
+    cr_assert_eq(r, -1,
+                 "opening the reply FIFO failed with EMFILE (injected), yet "
+                 "rpc_serve returned %ld",
+                 r);
+    cr_assert_eq(err, EMFILE, "the open failed with EMFILE, errno is %s", strerror(err));
+    cr_assert_eq(leaked, 0, "fd left open after the failure: %s", desc);
+    cr_assert_not(left, "the server FIFO was not unlinked after the failure");
+
+    /* A regular file at path (EEXIST: left alone), and no path at all (EINVAL). */
+    ipct_fault_clear();
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    errno = 0;
+    r = rpc_serve(path);
+    err = errno;
+    left = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+    unlink(path);
+    cr_assert_eq(r, -1, "a regular file is at the path: rpc_serve must fail, got %ld", r);
+    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
+    cr_assert(left, "the regular file at the path was removed or changed");
+    errno = 0;
+    cr_assert_eq(rpc_serve(NULL), -1);
+    cr_assert_eq(errno, EINVAL, "NULL path: errno should be EINVAL, got %s",
+                 strerror(errno));
+}
+
+/*
+ * rpc_serve in this process, where its fds stay visible: a request whose
+ * client is gone (no reply FIFO: skipped), one answered (the test holds the
+ * reply FIFO open with O_RDWR, so the server's open does not wait), then
+ * RPC_SHUTDOWN, all in the FIFO before the call.
+ */
+Test(rpc, server_closes_its_fds)
+{
+    char path[256];
+    fifo_path(path, sizeof path, "sfd");
+    make_fifo(path);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0);
+    struct rpc_request req[3] = {{.op = RPC_SQUARE, .pid = 1, .value = 2},
+                                 {.op = RPC_SQUARE, .pid = getpid(), .value = 9},
+                                 {.op = RPC_SHUTDOWN, .pid = getpid()}};
+    fifo_path(req[0].reply_path, sizeof req[0].reply_path, "gone");
+    fifo_path(req[1].reply_path, sizeof req[1].reply_path, "here");
+    make_fifo(req[1].reply_path);
+    int rfd = open(req[1].reply_path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(rfd, 0);
+    cr_assert_eq(write(keep, req, sizeof req), (ssize_t)sizeof req);
+    int saved = close_stdin(); /* the server FIFO's fd is 0 */
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    long r = rpc_serve(path);
+    int err = errno;
+    char desc[256];
+    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    restore_stdin(saved);
+    struct rpc_reply rep = {0};
+    bool answered = ipct_readable_within(rfd, 0) &&
+                    read(rfd, &rep, sizeof rep) == (ssize_t)sizeof rep;
+    close(rfd);
+    close(keep);
+    unlink(req[1].reply_path);
+    unlink(path);
+    cr_assert_eq(r, 1,
+                 "one of the two requests could be answered: expected 1, got %ld (%s), "
+                 "with stdin closed (the server FIFO's fd is 0)",
+                 r, strerror(err));
+    cr_assert(answered && rep.pid == getpid() && rep.result == 81,
+              "the answer to 9 * 9 is missing or wrong");
+    cr_assert_eq(leaked, 0, "fd left open by rpc_serve: %s", desc);
 }
 
 Test(rpc, server_unlinks_on_shutdown)
