@@ -7,10 +7,7 @@
 . "$(dirname "$0")/lib/common.sh"
 test_begin stress
 cd "$ROOT" || exit 2
-make -s ipclab >/dev/null || {
-    fail build "make ipclab failed"
-    test_done
-}
+need_ipclab
 IPC="$ROOT/build/ipclab"
 LAB=09
 SLUG=09-signals

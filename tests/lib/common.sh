@@ -51,6 +51,14 @@ fail() {
 
 skip() { echo "SKIP $T_WORD $1${2:+: $2}"; }
 
+# need_ipclab: build the course's ipclab (build/ipclab), or fail and end the script.
+need_ipclab() {
+    make -s -C "$T_ROOT" ipclab >/dev/null || {
+        fail build "make ipclab failed"
+        test_done
+    }
+}
+
 check() {
     local name=$1 why=$2
     shift 2
