@@ -138,7 +138,8 @@ int sysv_send(int id, long type, const void *data, size_t len, bool nowait);
  * Returns the number of data bytes stored, or -1 with errno set: EINVAL for
  * other flags or buf NULL while cap > 0; ENOMSG if IPC_NOWAIT is given and
  * no message matches; E2BIG; EIDRM if the queue is removed while waiting;
- * otherwise msgrcv's errno.
+ * ENOMEM if no buffer of cap bytes can be had; otherwise msgrcv's errno.
+ * A message without data is received as 0 bytes, a success.
  */
 ssize_t sysv_recv(int id, long msgtyp, void *buf, size_t cap, long *type, int flags);
 
