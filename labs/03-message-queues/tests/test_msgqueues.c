@@ -1323,6 +1323,32 @@ Test(rr, server_skips_unknown_op)
     cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
 }
 
+/* Messages typed RR_SERVER_TYPE that are no struct rr_request (longer,
+ * shorter, empty) are skipped: a malformed message never stops the server. */
+Test(rr, server_survives_odd_sizes)
+{
+    int id = raw_queue();
+    struct raw_msg m;
+    memset(&m, 0, sizeof m);
+    m.mtype = RR_SERVER_TYPE;
+    cr_assert_eq(msgsnd(id, &m, 64, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    cr_assert_eq(msgsnd(id, &m, 4, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    cr_assert_eq(msgsnd(id, &m, 0, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    int ans, err;
+    pid_t pid = start_rr(id, &ans);
+    /* The odd messages are all taken before the server sleeps in msgrcv again. */
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000) && raw_stat(id).msg_qnum == 0;
+    long result = 0;
+    int r = waiting ? rr_call(id, 6, &result) : -1;
+    long served = stop_rr(id, pid, ans, &err);
+    cr_assert(waiting,
+              "rr_serve stopped at a message of 64, 4 or 0 bytes: skip what is no "
+              "request (receive with MSG_NOERROR, check the size, 0 is no error)");
+    cr_assert_eq(r, 0, "rr_call failed");
+    cr_assert_eq(result, 36);
+    cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
+}
+
 Test(rr, serve_ends_with_eidrm_on_removal)
 {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -1360,6 +1386,68 @@ Test(rr, call_errors)
     cr_assert_eq(errno, EINVAL, "NULL result: errno should be EINVAL, got %s",
                  strerror(errno));
     cr_assert_eq(raw_stat(live).msg_qnum, 0, "nothing may be sent when result is NULL");
+}
+
+/* Put a message typed with this process's pid in the queue: rr_call takes
+ * it as its reply at once. */
+static void fake_reply(int id, const void *body, size_t len)
+{
+    struct raw_msg m = {.mtype = (long)getpid()};
+    memcpy(m.mtext, body, len);
+    cr_assert_eq(msgsnd(id, &m, len, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+}
+
+/* A reply of the wrong size (an empty one too) or for another value is EIO. */
+Test(rr, call_checks_the_reply)
+{
+    int id = raw_queue();
+    long result = 1234;
+    struct rr_reply other = {.value = 99, .result = 99 * 99};
+    fake_reply(id, &other, sizeof other);
+    IPCT_ASSERT_FAILS(EIO, rr_call(id, 3, &result),
+                      "the reply is for value 99, not 3: rr_call must fail");
+    fake_reply(id, "", 0);
+    IPCT_ASSERT_FAILS(
+        EIO, rr_call(id, 3, &result),
+        "an empty reply (0 bytes, a success of msgrcv) is no struct rr_reply");
+    long half = 9;
+    fake_reply(id, &half, sizeof half);
+    IPCT_ASSERT_FAILS(EIO, rr_call(id, 3, &result),
+                      "a reply of %zu bytes is no struct rr_reply", sizeof half);
+    cr_assert_eq(result, 1234, "*result must be left alone on failure");
+}
+
+Test(rr, call_ends_with_eidrm_on_removal)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        long result = 0;
+        long r[2];
+        r[0] = rr_call(id, 3, &result); /* no server: it waits for a reply */
+        r[1] = errno;
+        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(ans[1]);
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    msgctl(id, IPC_RMID, NULL);
+    long r[2] = {-2, 0};
+    bool got =
+        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
+    close(ans[0]);
+    if (!got)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(waiting, "rr_call did not wait in msgrcv for its reply");
+    cr_assert(got, "rr_call did not return when its queue was removed");
+    cr_assert_eq(r[0], -1, "the queue was removed while rr_call waited: it must fail");
+    cr_assert_eq(r[1], EIDRM, "errno should be EIDRM, got %s", strerror((int)r[1]));
 }
 
 /* ---- 7. peek (MSG_COPY) ------------------------------------------------- */
