@@ -292,8 +292,9 @@ int rr_call(int id, long value, long *result);
  * rr_serve - the server: receive only mtype RR_SERVER_TYPE messages on id,
  * answer each RR_SQUARE with mtype = the request's pid, skip unknown ops,
  * stop at RR_SHUTDOWN. A message that is no struct rr_request (shorter or
- * longer) never stops it: it is skipped. It does not remove the queue (its
- * creator does).
+ * longer) never stops it: it is skipped, and so is a request whose pid is
+ * below 2 (no reply can be typed for it: mtype 1 is RR_SERVER_TYPE's, and
+ * an mtype must be > 0). It does not remove the queue (its creator does).
  *
  * Returns the number of requests answered, or -1 with errno set: EIDRM if
  * the queue is removed under it, otherwise the errno of msgrcv/msgsnd.

@@ -1324,7 +1324,8 @@ Test(rr, server_skips_unknown_op)
 }
 
 /* Messages typed RR_SERVER_TYPE that are no struct rr_request (longer,
- * shorter, empty) are skipped: a malformed message never stops the server. */
+ * shorter, empty), and requests from pid 0 or 1 (a reply typed 1 would be
+ * a request), are skipped: a malformed message never stops the server. */
 Test(rr, server_survives_odd_sizes)
 {
     int id = raw_queue();
@@ -1334,6 +1335,14 @@ Test(rr, server_survives_odd_sizes)
     cr_assert_eq(msgsnd(id, &m, 64, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
     cr_assert_eq(msgsnd(id, &m, 4, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
     cr_assert_eq(msgsnd(id, &m, 0, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    /* Requests no reply can be typed for: mtype 1 is the server's, 0 none. */
+    struct {
+        long mtype;
+        struct rr_request req;
+    } bad = {.mtype = RR_SERVER_TYPE, .req = {.op = RR_SQUARE, .value = 5}};
+    for (bad.req.pid = 0; bad.req.pid <= 1; bad.req.pid++)
+        cr_assert_eq(msgsnd(id, &bad, sizeof bad.req, IPC_NOWAIT), 0, "msgsnd: %s",
+                     strerror(errno));
     int ans, err;
     pid_t pid = start_rr(id, &ans);
     /* The odd messages are all taken before the server sleeps in msgrcv again. */
@@ -1342,11 +1351,15 @@ Test(rr, server_survives_odd_sizes)
     int r = waiting ? rr_call(id, 6, &result) : -1;
     long served = stop_rr(id, pid, ans, &err);
     cr_assert(waiting,
-              "rr_serve stopped at a message of 64, 4 or 0 bytes: skip what is no "
-              "request (receive with MSG_NOERROR, check the size, 0 is no error)");
+              "rr_serve stopped at a message of 64, 4 or 0 bytes or a request from "
+              "pid 0: skip what is no request (receive with MSG_NOERROR, check the "
+              "size, 0 is no error, check the pid)");
     cr_assert_eq(r, 0, "rr_call failed");
     cr_assert_eq(result, 36);
-    cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
+    cr_assert_eq(served, 1,
+                 "one request could be answered, got %ld: a request from pid 1 gets no "
+                 "reply (mtype 1 is RR_SERVER_TYPE, the server would read it back)",
+                 served);
 }
 
 Test(rr, serve_ends_with_eidrm_on_removal)
