@@ -1362,6 +1362,49 @@ Test(rr, server_survives_odd_sizes)
                  served);
 }
 
+/*
+ * The reply may fail to go out (EIDRM: the queue was removed while msgsnd
+ * waited for room). The shim makes the server's first msgsnd fail so:
+ * rr_serve returns -1 with that errno, it does not carry on.
+ */
+Test(rr, serve_reports_a_failed_reply)
+{
+    int id = raw_queue();
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        ipct_fault_fail("msgsnd", 1, EIDRM);
+        long r[2];
+        r[0] = rr_serve(id);
+        r[1] = errno;
+        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(ans[1]);
+    struct {
+        long mtype;
+        struct rr_request req;
+    } m = {.mtype = RR_SERVER_TYPE,
+           .req = {.op = RR_SQUARE, .pid = getpid(), .value = 4}};
+    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0, "msgsnd: %s", strerror(errno));
+    long r[2] = {-2, 0};
+    bool got =
+        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
+    close(ans[0]);
+    if (!got)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(got, "rr_serve went on serving after its reply failed (EIDRM, injected by "
+                   "the test)");
+    cr_assert_eq(r[0], -1,
+                 "the reply could not be sent: rr_serve must return -1, not %ld", r[0]);
+    cr_assert_eq(r[1], EIDRM, "errno should be msgsnd's EIDRM, got %s",
+                 strerror((int)r[1]));
+}
+
 Test(rr, serve_ends_with_eidrm_on_removal)
 {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
