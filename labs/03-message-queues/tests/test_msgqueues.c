@@ -2209,6 +2209,24 @@ Test(watch, hands_over_messages_already_waiting)
 }
 
 /* $begin drain_all */
+/* A message of 0 bytes is a message: fn gets it (len 0), and the drain
+ * goes on past it. */
+Test(watch, hands_over_empty_messages)
+{
+    mqd_t q = raw_mq(mq_name("wempty"), 4, 16);
+    cr_assert_eq(mq_send(q, "", 0, 5), 0);
+    cr_assert_eq(mq_send(q, "after", 5, 1), 0);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    expect_seen("", 5);
+    expect_seen("after", 1);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
 Test(watch, drains_every_message_per_notification)
 {
     mqd_t q = raw_mq(mq_name("wdrain"), 4, 16);
