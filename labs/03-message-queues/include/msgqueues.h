@@ -138,7 +138,8 @@ int sysv_send(int id, long type, const void *data, size_t len, bool nowait);
  * Returns the number of data bytes stored, or -1 with errno set: EINVAL for
  * other flags or buf NULL while cap > 0; ENOMSG if IPC_NOWAIT is given and
  * no message matches; E2BIG; EIDRM if the queue is removed while waiting;
- * otherwise msgrcv's errno.
+ * ENOMEM if no buffer of cap bytes can be had; otherwise msgrcv's errno.
+ * A message without data is received as 0 bytes, a success.
  */
 ssize_t sysv_recv(int id, long msgtyp, void *buf, size_t cap, long *type, int flags);
 
@@ -290,7 +291,10 @@ int rr_call(int id, long value, long *result);
 /*
  * rr_serve - the server: receive only mtype RR_SERVER_TYPE messages on id,
  * answer each RR_SQUARE with mtype = the request's pid, skip unknown ops,
- * stop at RR_SHUTDOWN. It does not remove the queue (its creator does).
+ * stop at RR_SHUTDOWN. A message that is no struct rr_request (shorter or
+ * longer) never stops it: it is skipped, and so is a request whose pid is
+ * below 2 (no reply can be typed for it: mtype 1 is RR_SERVER_TYPE's, and
+ * an mtype must be > 0). It does not remove the queue (its creator does).
  *
  * Returns the number of requests answered, or -1 with errno set: EIDRM if
  * the queue is removed under it, otherwise the errno of msgrcv/msgsnd.

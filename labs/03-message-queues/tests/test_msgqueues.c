@@ -22,6 +22,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -511,6 +512,60 @@ Test(sysv_msg, send_and_recv_retry_eintr)
     cr_assert_eq(type, 4);
 }
 
+/*
+ * A message may carry no data at all: msgrcv then returns 0, a success.
+ * After an EINTR (injected by the shim) the retry takes the empty message,
+ * and errno still says EINTR: only -1 is a failure, so the loop must stop.
+ */
+Test(sysv_msg, empty_message_after_eintr)
+{
+    int id = raw_queue();
+    struct raw_msg m = {.mtype = 1};
+    cr_assert_eq(msgsnd(id, &m, 0, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    raw_send(id, 2, "x");
+    ipct_fault_fail("msgrcv", 1, EINTR);
+    char buf[8];
+    long type = 0;
+    ssize_t n = sysv_recv(id, 0, buf, sizeof buf, &type, 0);
+    cr_assert_eq(n, 0,
+                 "the first message has no data: sysv_recv must return 0, got %zd (%s, "
+                 "type %ld); only -1 is an error (the test made msgrcv fail with EINTR "
+                 "first, and errno keeps EINTR after the retry succeeds)",
+                 n, n < 0 ? strerror(errno) : "no error", type);
+    cr_assert_eq(type, 1);
+    cr_assert_eq(raw_stat(id).msg_qnum, 1, "only the empty message may be taken");
+}
+
+/*
+ * No process can hold a buffer of 2^62 bytes: such a send or receive fails
+ * (EINVAL or ENOMEM for the send, ENOMEM or ENOMSG for a receive on an empty
+ * queue) and never reports success. data and buf are small: a call that
+ * fails as it must never touches them past their end.
+ */
+Test(sysv_msg, impossible_sizes_fail)
+{
+    int id = raw_queue();
+    char buf[8] = "data";
+    size_t huge = (size_t)1 << 62;
+    errno = 0;
+    int r = sysv_send(id, 1, buf, huge, true);
+    int err = errno;
+    cr_assert_eq(r, -1, "a message of 2^62 bytes cannot be sent: sysv_send returned %d",
+                 r);
+    cr_assert(err == EINVAL || err == ENOMEM, "errno should be EINVAL or ENOMEM, got %s",
+              strerror(err));
+    errno = 0;
+    ssize_t n = sysv_recv(id, 0, buf, huge, NULL, IPC_NOWAIT);
+    err = errno;
+    cr_assert_eq(n, -1,
+                 "the queue is empty and no buffer of 2^62 bytes can be made: sysv_recv "
+                 "returned %zd",
+                 n);
+    cr_assert(err == ENOMEM || err == ENOMSG, "errno should be ENOMEM or ENOMSG, got %s",
+              strerror(err));
+    cr_assert_eq(raw_stat(id).msg_qnum, 0);
+}
+
 /* ---- 3. posix ---------------------------------------------------------- */
 
 Test(posix, create_sets_attributes)
@@ -578,6 +633,56 @@ Test(posix, limits_past_proc_are_einval)
     cr_assert_neq(q, (mqd_t)-1, "maxmsg = msg_max (%ld) is allowed: %s", msg_max,
                   strerror(errno));
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* The limits are inclusive: 1, msg_max, msgsize_max and a name of NAME_MAX
+ * characters are all allowed. */
+Test(posix, limits_are_inclusive)
+{
+    long msg_max = proc_limit("/proc/sys/fs/mqueue/msg_max");
+    long msgsize_max = proc_limit("/proc/sys/fs/mqueue/msgsize_max");
+    struct {
+        long maxmsg, msgsize;
+    } ok[] = {{1, 1}, {msg_max, 1}, {1, msgsize_max}};
+    for (int i = 0; i < 3; i++) {
+        const char *name = mq_name("edge");
+        mqd_t q = track_mqd(pq_create(name, ok[i].maxmsg, ok[i].msgsize));
+        cr_assert_neq(
+            q, (mqd_t)-1,
+            "maxmsg %ld, msgsize %ld is within the limits (1 .. %ld, 1 .. %ld): "
+            "%s",
+            ok[i].maxmsg, ok[i].msgsize, msg_max, msgsize_max, strerror(errno));
+        struct mq_attr attr;
+        cr_assert_eq(mq_getattr(q, &attr), 0);
+        cr_assert_eq(attr.mq_maxmsg, ok[i].maxmsg);
+        cr_assert_eq(attr.mq_msgsize, ok[i].msgsize);
+    }
+    /* A unique name padded to NAME_MAX characters after the '/'. */
+    char *name = mq_names[n_names];
+    mq_name("long");
+    size_t len = strlen(name);
+    cr_assert_lt(len, sizeof mq_names[0]);
+    char longname[NAME_MAX + 2];
+    memcpy(longname, name, len);
+    memset(longname + len, 'n', NAME_MAX + 1 - len);
+    longname[NAME_MAX + 1] = '\0';
+    mqd_t q = track_mqd(pq_create(longname, 2, 16));
+    if (q != (mqd_t)-1)
+        mq_unlink(longname);
+    cr_assert_neq(q, (mqd_t)-1,
+                  "a name of NAME_MAX (%d) characters after the '/' is "
+                  "allowed: %s",
+                  NAME_MAX, strerror(errno));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(posix, bad_arguments)
+{
+    IPCT_ASSERT_FAILS(EINVAL, pq_remove(NULL), "pq_remove(NULL) must fail");
+    IPCT_ASSERT_FAILS(EBADF, pq_set_nonblock((mqd_t)-1, true),
+                      "-1 is no queue descriptor: pq_set_nonblock must fail");
+    IPCT_ASSERT_FAILS(EBADF, pq_set_nonblock((mqd_t)-1, false),
+                      "-1 is no queue descriptor: pq_set_nonblock must fail");
 }
 
 Test(posix, remove_unlinks_the_name)
@@ -738,6 +843,34 @@ Test(posix, send_and_receive_retry_eintr)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
+/*
+ * An empty message (no data) is received as 0 bytes, a success. The shim
+ * makes the first receive of each call fail with EINTR first: errno still
+ * says EINTR after the retry succeeds, and only -1 is a failure.
+ */
+Test(posix, empty_message_after_eintr)
+{
+    mqd_t q = raw_mq(mq_name("empty"), 4, 16);
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "mq_receive mq_timedreceive", .nth = 1, .every = 2, .error = EINTR});
+    char buf[16];
+    for (int timeout = -1; timeout <= 5000; timeout += 5001) {
+        cr_assert_eq(mq_send(q, "", 0, 5), 0, "mq_send: %s", strerror(errno));
+        cr_assert_eq(mq_send(q, "x", 1, 1), 0, "mq_send: %s", strerror(errno));
+        unsigned prio = 0;
+        ssize_t n = pq_receive(q, buf, sizeof buf, &prio, timeout);
+        cr_assert_eq(
+            n, 0,
+            "pq_receive(timeout %d): the first message is empty, expected 0, got "
+            "%zd (%s, priority %u); only -1 is an error (the test made the "
+            "receive fail with EINTR first)",
+            timeout, n, n < 0 ? strerror(errno) : "no error", prio);
+        cr_assert_eq(prio, 5);
+        cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 1, "the other message stays");
+    }
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
 /* ---- 4. notify --------------------------------------------------------- */
 
 /* Block SIGUSR1 so that a notification waits, pending, for sigtimedwait. */
@@ -872,6 +1005,59 @@ Test(notify, consume_times_out)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
+Test(notify, consume_errors)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("cerr"), 4, 16);
+    cr_assert_eq(mq_send(q, "w", 1, 0), 0);
+    IPCT_ASSERT_FAILS(EINVAL, pq_consume_notified(q, SIGUSR1, 0, 100),
+                      "count 0 must be refused");
+    IPCT_ASSERT_FAILS(EINVAL, pq_consume_notified(q, 0, 1, 100),
+                      "signo 0 must be refused");
+    IPCT_ASSERT_FAILS(EBADF, pq_consume_notified((mqd_t)-1, SIGUSR1, 1, 100),
+                      "-1 is no queue descriptor");
+    struct mq_attr attr;
+    cr_assert_eq(mq_getattr(q, &attr), 0);
+    cr_assert_eq(attr.mq_curmsgs, 1, "a refused call must not take messages");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+Test(notify, consume_counts_empty_messages)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("cempty"), 4, 16);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mq_send(q, "", 0, 0), 0);
+    errno = EAGAIN; /* what an earlier call may have left: the drain must not read it */
+    long n = pq_consume_notified(q, SIGUSR1, 3, 2000);
+    cr_assert_eq(n, 3,
+                 "3 empty messages (0 bytes each) wait: expected 3, got %ld (%s); a "
+                 "receive of 0 bytes is a message, only -1 ends the drain",
+                 n, n < 0 ? strerror(errno) : "no error");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/*
+ * The shim makes the wait for the notification fail with EINTR (a signal
+ * handler ran): that is no timeout and no error, the wait goes on.
+ */
+Test(notify, consume_retries_eintr)
+{
+    block_usr1();
+    mqd_t q = raw_mq(mq_name("cintr"), 4, 16);
+    ipct_fault_fail("sigtimedwait sigwaitinfo", 1, EINTR);
+    errno = 0;
+    long n = pq_consume_notified(q, SIGUSR1, 1, 100);
+    int err = errno;
+    cr_assert_eq(ipct_faults_count(), 1, "the call never waited for the signal");
+    cr_assert_eq(n, -1, "nothing ever arrives");
+    cr_assert_eq(err, ETIMEDOUT,
+                 "errno should be ETIMEDOUT, got %s: the test made the wait fail with "
+                 "EINTR, wait again",
+                 strerror(err));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
 /* ---- 5. jobq ----------------------------------------------------------- */
 
 static struct job mkjob(int prio, const char *name)
@@ -949,10 +1135,13 @@ Test(jobq, posix_pop_follows_msgsize)
     struct job j = mkjob(2, "wide");
     cr_assert_eq(jobq_posix_push(q, &j), 0, "%s", strerror(errno));
     struct job out;
+    memset(&out, 0xaa, sizeof out); /* every byte must come from the job */
     cr_assert_eq(jobq_posix_pop(q, &out), 0,
                  "mq_msgsize is 256: the receive buffer must be that big (%s)",
                  strerror(errno));
     cr_assert_str_eq(out.name, "wide");
+    cr_assert_eq(memcmp(&out, &j, sizeof j), 0,
+                 "the whole struct job must be copied out");
     struct mq_attr nb = {.mq_flags = O_NONBLOCK};
     cr_assert_eq(mq_setattr(q, &nb, NULL), 0);
     errno = 0;
@@ -977,6 +1166,28 @@ Test(jobq, bad_priority_is_einval)
         cr_assert_eq(errno, EINVAL);
     }
     cr_assert_eq(raw_stat(id).msg_qnum, 0);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* A message that is not one struct job (here: an empty one) is EIO, a NULL
+ * job EINVAL, a bad descriptor EBADF. */
+Test(jobq, errors)
+{
+    int id = raw_queue();
+    mqd_t q = raw_mq(mq_name("jsize"), 4, sizeof(struct job));
+    struct job j = mkjob(1, "x");
+    IPCT_ASSERT_FAILS(EINVAL, jobq_sysv_push(id, NULL), "jobq_sysv_push(NULL)");
+    IPCT_ASSERT_FAILS(EINVAL, jobq_posix_push(q, NULL), "jobq_posix_push(NULL)");
+    IPCT_ASSERT_FAILS(EINVAL, jobq_sysv_pop(id, NULL, true), "jobq_sysv_pop(NULL)");
+    IPCT_ASSERT_FAILS(EINVAL, jobq_posix_pop(q, NULL), "jobq_posix_pop(NULL)");
+    IPCT_ASSERT_FAILS(EBADF, jobq_posix_pop((mqd_t)-1, &j), "-1 is no queue descriptor");
+    struct raw_msg m = {.mtype = 1};
+    cr_assert_eq(msgsnd(id, &m, 0, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EIO, jobq_sysv_pop(id, &j, true),
+                      "an empty message is no struct job: jobq_sysv_pop must fail");
+    cr_assert_eq(mq_send(q, "", 0, 1), 0, "mq_send: %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EIO, jobq_posix_pop(q, &j),
+                      "an empty message is no struct job: jobq_posix_pop must fail");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
@@ -1112,6 +1323,88 @@ Test(rr, server_skips_unknown_op)
     cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
 }
 
+/* Messages typed RR_SERVER_TYPE that are no struct rr_request (longer,
+ * shorter, empty), and requests from pid 0 or 1 (a reply typed 1 would be
+ * a request), are skipped: a malformed message never stops the server. */
+Test(rr, server_survives_odd_sizes)
+{
+    int id = raw_queue();
+    struct raw_msg m;
+    memset(&m, 0, sizeof m);
+    m.mtype = RR_SERVER_TYPE;
+    cr_assert_eq(msgsnd(id, &m, 64, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    cr_assert_eq(msgsnd(id, &m, 4, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    cr_assert_eq(msgsnd(id, &m, 0, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+    /* Requests no reply can be typed for: mtype 1 is the server's, 0 none. */
+    struct {
+        long mtype;
+        struct rr_request req;
+    } bad = {.mtype = RR_SERVER_TYPE, .req = {.op = RR_SQUARE, .value = 5}};
+    for (bad.req.pid = 0; bad.req.pid <= 1; bad.req.pid++)
+        cr_assert_eq(msgsnd(id, &bad, sizeof bad.req, IPC_NOWAIT), 0, "msgsnd: %s",
+                     strerror(errno));
+    int ans, err;
+    pid_t pid = start_rr(id, &ans);
+    /* The odd messages are all taken before the server sleeps in msgrcv again. */
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000) && raw_stat(id).msg_qnum == 0;
+    long result = 0;
+    int r = waiting ? rr_call(id, 6, &result) : -1;
+    long served = stop_rr(id, pid, ans, &err);
+    cr_assert(waiting,
+              "rr_serve stopped at a message of 64, 4 or 0 bytes or a request from "
+              "pid 0: skip what is no request (receive with MSG_NOERROR, check the "
+              "size, 0 is no error, check the pid)");
+    cr_assert_eq(r, 0, "rr_call failed");
+    cr_assert_eq(result, 36);
+    cr_assert_eq(served, 1,
+                 "one request could be answered, got %ld: a request from pid 1 gets no "
+                 "reply (mtype 1 is RR_SERVER_TYPE, the server would read it back)",
+                 served);
+}
+
+/*
+ * The reply may fail to go out (EIDRM: the queue was removed while msgsnd
+ * waited for room). The shim makes the server's first msgsnd fail so:
+ * rr_serve returns -1 with that errno, it does not carry on.
+ */
+Test(rr, serve_reports_a_failed_reply)
+{
+    int id = raw_queue();
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        ipct_fault_fail("msgsnd", 1, EIDRM);
+        long r[2];
+        r[0] = rr_serve(id);
+        r[1] = errno;
+        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(ans[1]);
+    struct {
+        long mtype;
+        struct rr_request req;
+    } m = {.mtype = RR_SERVER_TYPE,
+           .req = {.op = RR_SQUARE, .pid = getpid(), .value = 4}};
+    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0, "msgsnd: %s", strerror(errno));
+    long r[2] = {-2, 0};
+    bool got =
+        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
+    close(ans[0]);
+    if (!got)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(got, "rr_serve went on serving after its reply failed (EIDRM, injected by "
+                   "the test)");
+    cr_assert_eq(r[0], -1,
+                 "the reply could not be sent: rr_serve must return -1, not %ld", r[0]);
+    cr_assert_eq(r[1], EIDRM, "errno should be msgsnd's EIDRM, got %s",
+                 strerror((int)r[1]));
+}
+
 Test(rr, serve_ends_with_eidrm_on_removal)
 {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -1149,6 +1442,68 @@ Test(rr, call_errors)
     cr_assert_eq(errno, EINVAL, "NULL result: errno should be EINVAL, got %s",
                  strerror(errno));
     cr_assert_eq(raw_stat(live).msg_qnum, 0, "nothing may be sent when result is NULL");
+}
+
+/* Put a message typed with this process's pid in the queue: rr_call takes
+ * it as its reply at once. */
+static void fake_reply(int id, const void *body, size_t len)
+{
+    struct raw_msg m = {.mtype = (long)getpid()};
+    memcpy(m.mtext, body, len);
+    cr_assert_eq(msgsnd(id, &m, len, IPC_NOWAIT), 0, "msgsnd: %s", strerror(errno));
+}
+
+/* A reply of the wrong size (an empty one too) or for another value is EIO. */
+Test(rr, call_checks_the_reply)
+{
+    int id = raw_queue();
+    long result = 1234;
+    struct rr_reply other = {.value = 99, .result = 99 * 99};
+    fake_reply(id, &other, sizeof other);
+    IPCT_ASSERT_FAILS(EIO, rr_call(id, 3, &result),
+                      "the reply is for value 99, not 3: rr_call must fail");
+    fake_reply(id, "", 0);
+    IPCT_ASSERT_FAILS(
+        EIO, rr_call(id, 3, &result),
+        "an empty reply (0 bytes, a success of msgrcv) is no struct rr_reply");
+    long half = 9;
+    fake_reply(id, &half, sizeof half);
+    IPCT_ASSERT_FAILS(EIO, rr_call(id, 3, &result),
+                      "a reply of %zu bytes is no struct rr_reply", sizeof half);
+    cr_assert_eq(result, 1234, "*result must be left alone on failure");
+}
+
+Test(rr, call_ends_with_eidrm_on_removal)
+{
+    int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    cr_assert_geq(id, 0);
+    int ans[2];
+    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(ans[0]);
+        long result = 0;
+        long r[2];
+        r[0] = rr_call(id, 3, &result); /* no server: it waits for a reply */
+        r[1] = errno;
+        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        _exit(0);
+    }
+    close(ans[1]);
+    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    msgctl(id, IPC_RMID, NULL);
+    long r[2] = {-2, 0};
+    bool got =
+        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
+    close(ans[0]);
+    if (!got)
+        stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(waiting, "rr_call did not wait in msgrcv for its reply");
+    cr_assert(got, "rr_call did not return when its queue was removed");
+    cr_assert_eq(r[0], -1, "the queue was removed while rr_call waited: it must fail");
+    cr_assert_eq(r[1], EIDRM, "errno should be EIDRM, got %s", strerror((int)r[1]));
 }
 
 /* ---- 7. peek (MSG_COPY) ------------------------------------------------- */
@@ -1412,6 +1767,44 @@ Test(peek, enosys_without_kernel_support)
     struct msqid_ds ds = raw_stat(id);
     cr_assert_eq(ds.msg_qnum, 2, "the queue must be left as it was");
     cr_assert_eq(ds.msg_lrpid, 0, "no message may be received");
+}
+
+/*
+ * With every descriptor the process may have in use (RLIMIT_NOFILE), the
+ * /proc limits cannot be opened: sysv_peek and pq_create fail with that
+ * errno (EMFILE) instead of guessing a limit or reporting an empty list.
+ */
+Test(peek, unreadable_limits_are_an_error)
+{
+    int id = raw_queue();
+    raw_send(id, 5, "kept");
+    const char *name = mq_name("nofd");
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(lowest, 0, "open /dev/null: %s", strerror(errno));
+    close(lowest);
+    struct rlimit old;
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit tight = {(rlim_t)lowest, old.rlim_max};
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &tight), 0, "setrlimit: %s", strerror(errno));
+    struct sysv_peek_entry e[4];
+    errno = 0;
+    ssize_t n = sysv_peek(id, e, 4);
+    int peek_err = errno;
+    errno = 0;
+    mqd_t q = track_mqd(pq_create(name, 2, 16));
+    int create_err = errno;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0, "setrlimit: %s", strerror(errno));
+    cr_assert_eq(n, -1,
+                 "no descriptor was left to read /proc/sys/kernel/msgmax: sysv_peek must "
+                 "fail, got %zd",
+                 n);
+    cr_assert_eq(peek_err, EMFILE, "errno should be EMFILE (from fopen), got %s",
+                 strerror(peek_err));
+    cr_assert_eq(q, (mqd_t)-1, "no descriptor was left: pq_create must fail");
+    cr_assert_eq(create_err, EMFILE, "errno should be EMFILE, got %s",
+                 strerror(create_err));
+    cr_assert_eq(raw_stat(id).msg_qnum, 1);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
 /* ---- 8. timed_send (mq_timedsend) --------------------------------------- */
@@ -1816,6 +2209,24 @@ Test(watch, hands_over_messages_already_waiting)
 }
 
 /* $begin drain_all */
+/* A message of 0 bytes is a message: fn gets it (len 0), and the drain
+ * goes on past it. */
+Test(watch, hands_over_empty_messages)
+{
+    mqd_t q = raw_mq(mq_name("wempty"), 4, 16);
+    cr_assert_eq(mq_send(q, "", 0, 5), 0);
+    cr_assert_eq(mq_send(q, "after", 5, 1), 0);
+    struct sink s;
+    make_sink(&s, false);
+    struct pq_watch *w = pq_watch_start(q, record_message, &s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    expect_seen("", 5);
+    expect_seen("after", 1);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink(&s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
 Test(watch, drains_every_message_per_notification)
 {
     mqd_t q = raw_mq(mq_name("wdrain"), 4, 16);

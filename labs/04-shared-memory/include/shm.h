@@ -191,9 +191,11 @@ int shared_anon_free(void *p, size_t size);
  * every child (retrying on EINTR).
  *
  * counter must live in memory shared across fork. Returns 0 when every child
- * exited with status 0, or -1 with errno set: EINVAL if counter is NULL or
- * nprocs is 0; EIO if a child failed; otherwise fork's errno (children
- * already started are still waited for).
+ * exited with status 0, or -1 with errno set: EINVAL if counter is NULL,
+ * nprocs is 0 or more than 64 (one call's children, not a fork bomb), and
+ * then no child is forked; EIO if a child failed (did not exit with status
+ * 0); otherwise fork's errno (children already started are still waited
+ * for).
  */
 int count_with_children(atomic_long *counter, unsigned nprocs, unsigned long iters);
 

@@ -7,13 +7,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +276,93 @@ Test(sysv, existing_smaller_segment_is_einval)
     cr_assert_eq(shmget(key, 0, 0), id, "a segment this call did not create must stay");
 }
 
+/*
+ * From now on system call nr fails with err in this process, as the kernel
+ * may make it fail (a seccomp filter, no privilege needed after
+ * PR_SET_NO_NEW_PRIVS). A filter cannot be taken back: only a forked child
+ * calls this. Returns false where the architecture is not known here.
+ */
+static bool fail_syscall(long nr, int err)
+{
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    const unsigned arch = AUDIT_ARCH_RISCV64;
+#else
+    (void)nr;
+    (void)err;
+    return false;
+#endif
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+/*
+ * shmat may fail after shmget (ENOMEM: no room in the address space). A
+ * child where every shmat fails so attaches a new key, then an existing
+ * segment: the first must be removed again, the second must stay.
+ */
+Test(sysv, failed_attach_removes_only_its_segment)
+{
+    key_t fresh = ipct_key(), taken = ipct_key();
+    int old = shmget(taken, 4096, IPC_CREAT | IPC_EXCL | 0600);
+    cr_assert_geq(old, 0, "shmget: %s", strerror(errno));
+    remember_sysv(old);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        if (!fail_syscall(SYS_shmat, ENOMEM))
+            _exit(2);
+        int id = -1;
+        errno = 0;
+        IPCT_CHILD_CHECK(sysv_attach(fresh, 4096, &id) == NULL && errno == ENOMEM);
+        errno = 0;
+        IPCT_CHILD_CHECK(sysv_attach(taken, 4096, &id) == NULL && errno == ENOMEM);
+        _exit(0);
+    }
+    int code = ipct_wait_exit(pid, 5000);
+    int left = shmget(fresh, 0, 0);
+    remember_sysv(left);
+    if (code == 2)
+        cr_skip_test("cannot make shmat fail on this architecture");
+    cr_assert_eq(code, 0,
+                 "with shmat failing (ENOMEM) sysv_attach must return NULL and keep "
+                 "shmat's errno");
+    cr_assert_eq(left, -1,
+                 "shmat failed on a segment sysv_attach created: remove it again "
+                 "(IPC_RMID) before returning NULL");
+    cr_assert_eq(shmget(taken, 0, 0), old,
+                 "shmat failed on a segment that existed before the call: it is not "
+                 "yours to remove (create with IPC_EXCL to know which it is)");
+}
+
+Test(sysv, release_reports_destroy_failure)
+{
+    int id = -1, gone = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    cr_assert_geq(gone, 0, "shmget: %s", strerror(errno));
+    cr_assert_eq(shmctl(gone, IPC_RMID, NULL), 0);
+    char *p = sysv_attach(IPC_PRIVATE, 4096, &id);
+    cr_assert_not_null(p, "sysv_attach: %s", strerror(errno));
+    remember_sysv(id);
+    /* p is attached, so shmdt works; gone is no segment, so IPC_RMID fails. */
+    IPCT_ASSERT_FAILS(EINVAL, sysv_release(p, gone, true),
+                      "sysv_release must report that IPC_RMID failed (the id is no "
+                      "segment), not return 0");
+    cr_assert_not(ipct_is_mapped(p), "p must be detached first all the same");
+    cr_assert_eq(stat_nattch(id, NULL), 0);
+}
+
 /* ---- Exercise 2: pshm -------------------------------------------------- */
 
 Test(pshm, create_makes_dev_shm_object)
@@ -412,6 +506,60 @@ Test(pshm, unlinked_name_is_gone_mapping_stays)
     munmap(p, 4096);
 }
 
+/*
+ * A process may run with descriptor 0 closed (a daemon does): shm_open then
+ * returns 0, a descriptor like any other, not a failure.
+ */
+Test(pshm, descriptor_zero_is_a_descriptor)
+{
+    const char *name = new_shm_name("fd0");
+    size_t size = 0;
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    cr_assert(saved >= 0 || errno == EBADF, "dup of fd 0: %s", strerror(errno));
+    close(0);
+    char *p = pshm_create(name, 4096);
+    int create_err = errno;
+    bool zero_free = !ipct_fd_is_open(0);
+    char *q = p != NULL ? pshm_open(name, &size) : NULL;
+    int open_err = errno;
+    bool still_free = !ipct_fd_is_open(0);
+    if (saved >= 0) {
+        dup2(saved, 0);
+        close(saved);
+    }
+    cr_assert_not_null(p,
+                       "with fd 0 closed, shm_open returns 0, a valid descriptor: "
+                       "pshm_create failed (%s)",
+                       strerror(create_err));
+    cr_assert(zero_free, "pshm_create left its descriptor (0) open");
+    cr_assert_not_null(q,
+                       "with fd 0 closed, shm_open returns 0, a valid descriptor: "
+                       "pshm_open failed (%s)",
+                       strerror(open_err));
+    cr_assert(still_free, "pshm_open left its descriptor (0) open");
+    cr_assert_eq(size, 4096);
+    strcpy(p, "through fd 0");
+    cr_assert_str_eq(q, "through fd 0");
+    munmap(p, 4096);
+    munmap(q, size);
+}
+
+Test(pshm, open_empty_object_is_einval)
+{
+    const char *name = new_shm_name("empty");
+    size_t size = 99;
+    struct ipct_fdset before;
+    char desc[256];
+    int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0, "shm_open: %s", strerror(errno));
+    close(fd); /* size 0: nothing to map */
+    ipct_fd_snapshot(&before);
+    IPCT_ASSERT_FAILS(EINVAL, pshm_open(name, &size) == NULL ? -1 : 0,
+                      "an empty object has nothing to map: pshm_open must fail");
+    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0,
+                 "the descriptor leaked on failure: %s", desc);
+}
+
 /* ---- Exercise 3: anon --------------------------------------------------- */
 
 Test(anon, shared_after_fork)
@@ -497,6 +645,65 @@ Test(anon, wait_retries_after_eintr)
     cr_assert_eq(ipct_faults_count(), 2, "the parent never waited for its children");
     cr_assert_eq(ipct_children_left(), 0,
                  "children left unreaped after the EINTR (injected by the test)");
+}
+
+Test(anon, at_most_64_children)
+{
+    atomic_long *c = test_shared(sizeof *c);
+    cr_assert_eq(count_with_children(c, 64, 1), 0,
+                 "64 children are allowed: count_with_children failed (%s)",
+                 strerror(errno));
+    cr_assert_eq(atomic_load(c), 64, "expected 64, got %ld", atomic_load(c));
+    cr_assert_eq(ipct_children_left(), 0, "every child must be waited for");
+    IPCT_ASSERT_FAILS(EINVAL, count_with_children(c, 65, 1),
+                      "more than 64 children must be refused");
+    cr_assert_eq(ipct_children_left(), 0, "no child may be forked on EINVAL");
+    cr_assert_eq(atomic_load(c), 64, "a refused call must not count");
+    munmap(c, sizeof *c);
+}
+
+/*
+ * fork may fail (EAGAIN: the process limit). The shim makes the third fork
+ * fail: the two children already started are still waited for, and the
+ * call reports fork's errno.
+ */
+Test(anon, fork_failure_is_reported)
+{
+    atomic_long *c = test_shared(sizeof *c);
+    ipct_fault_fail("fork", 3, EAGAIN);
+    errno = 0;
+    int r = count_with_children(c, 4, 100);
+    int err = errno;
+    long got = atomic_load(c);
+    munmap(c, sizeof *c);
+    cr_assert_eq(r, -1,
+                 "the third fork failed (EAGAIN, injected by the test): "
+                 "count_with_children must return -1, not %d",
+                 r);
+    cr_assert_eq(err, EAGAIN, "errno should be fork's EAGAIN, got %s", strerror(err));
+    cr_assert_eq(ipct_children_left(), 0,
+                 "the two children started before the failed fork must be waited for");
+    cr_assert_eq(got, 200,
+                 "the two children started must have counted: expected 200, "
+                 "got %ld",
+                 got);
+}
+
+/*
+ * A child that does not exit with status 0 is a failure (EIO): here the
+ * counter is read-only, so each child's first add kills it with SIGSEGV.
+ */
+Test(anon, failed_child_is_eio)
+{
+    atomic_long *c = mmap(NULL, sizeof *c, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(c, MAP_FAILED, "mmap: %s", strerror(errno));
+    errno = 0;
+    int r = count_with_children(c, 2, 10);
+    int err = errno;
+    munmap(c, sizeof *c);
+    cr_assert_eq(r, -1, "the children died of SIGSEGV: count_with_children must fail");
+    cr_assert_eq(err, EIO, "errno should be EIO, got %s", strerror(err));
+    cr_assert_eq(ipct_children_left(), 0, "every child must be waited for");
 }
 
 Test(anon, private_counter_stays_zero)
@@ -815,6 +1022,42 @@ Test(otable, full_is_enospc)
         cr_assert_eq(otable_lookup(mem, name, &v), 0, "%s lost", name);
         cr_assert_eq(v, i);
     }
+}
+
+/* The bounds are inclusive: a table of OTABLE_FIRST bytes is empty and full,
+ * an entry that fills the rest exactly fits, a name longer than the region
+ * never does. */
+Test(otable, exact_fit_and_long_names)
+{
+    static uint64_t mem[64]; /* 512 bytes */
+    char name[600];
+    int64_t v = 0;
+    cr_assert_eq(otable_init(mem, OTABLE_FIRST), 0,
+                 "a region of exactly OTABLE_FIRST bytes is an empty table: %s",
+                 strerror(errno));
+    IPCT_ASSERT_FAILS(ENOSPC, otable_insert(mem, "a", 1),
+                      "a table of OTABLE_FIRST bytes has no room for an entry");
+    size_t size = OTABLE_FIRST + otable_entry_bytes(5);
+    memset(mem, 0xff, sizeof mem); /* shared memory may hold anything before init */
+    cr_assert_eq(otable_init(mem, size), 0, "otable_init: %s", strerror(errno));
+    cr_assert_eq(otable_insert(mem, "exact", 5), 0,
+                 "an entry that fills the free space exactly must fit: %s",
+                 strerror(errno));
+    cr_assert_eq(otable_lookup(mem, "exact", &v), 0);
+    cr_assert_eq(v, 5);
+    const struct otable_entry *e = otable_at(mem, ((const struct otable_hdr *)mem)->head);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->nlen, 5);
+    cr_assert_eq(e->name[5], '\0', "an entry's name is nlen bytes and a NUL");
+    cr_assert_eq(otable_init(mem, sizeof mem), 0);
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    IPCT_ASSERT_FAILS(ENOSPC, otable_insert(mem, name, 1),
+                      "a name of %zu characters cannot fit in %zu bytes", sizeof name - 1,
+                      sizeof mem);
+    const struct otable_hdr *h = (const void *)mem;
+    cr_assert_eq(h->count, 0, "a refused insert must not change the table");
+    cr_assert_eq(h->used, OTABLE_FIRST, "a refused insert must not change the table");
 }
 
 Test(otable, bad_arguments_are_einval)
