@@ -813,6 +813,25 @@ Test(reclock, wait_blocks_until_release)
     close(fd);
 }
 
+/* A signal may interrupt the wait (F_SETLKW fails with EINTR): the contract
+ * says lock_range retries, so the lock is held when it returns 0. The shim
+ * makes the first waiting fcntl of the student's code fail so. */
+Test(reclock, wait_retries_eintr)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "eintr", 100, 'a');
+    ipct_fault_fail("fcntl", 1, EINTR);
+    cr_assert_eq(lock_range(fd, F_WRLCK, 0, 0, true), 0,
+                 "lock_range(..., wait) must retry the F_SETLKW a signal interrupted: %s",
+                 strerror(errno));
+    cr_assert_gt(
+        ipct_faults_count(), 0,
+        "lock_range(..., wait) must wait with F_SETLKW (the test saw no such call)");
+    cr_assert_eq(child_can_lock(path, LOCK_KIND_POSIX, F_WRLCK), 1,
+                 "lock_range returned 0, and another process can still lock the file");
+    close(fd);
+}
+
 Test(reclock, bad_arguments)
 {
     char path[256];
