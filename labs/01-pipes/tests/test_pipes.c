@@ -548,7 +548,8 @@ Test(capacity, shrink_below_data_is_ebusy)
  */
 Test(capacity, fcntl_failure_is_reported)
 {
-    for (int nth = 1; nth <= 8; nth++) {
+    int nth;
+    for (nth = 1; nth <= 8; nth++) {
         int fds[2];
         make_pipe(fds);
         int hits = ipct_faults_count();
@@ -566,6 +567,8 @@ Test(capacity, fcntl_failure_is_reported)
         cr_assert_eq(err, EINVAL, "fcntl #%d failed with EINVAL, errno is %s", nth,
                      strerror(err));
     }
+    cr_assert_gt(nth, 1,
+                 "fill_pipe made no fcntl call: F_GETFL, then F_SETFL with O_NONBLOCK");
 }
 
 /* In a child: drop CAP_SYS_RESOURCE from the effective set (root or not). */
@@ -888,6 +891,7 @@ struct fault_case {
 static void run_faulted(const char *fn, job_fn job, const void *arg,
                         const struct fault_case *cases, size_t n)
 {
+    size_t hit = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fault_case *c = &cases[i];
         char when[128];
@@ -901,6 +905,7 @@ static void run_faulted(const char *fn, job_fn job, const void *arg,
         ipct_fault_clear();
         if (ipct_faults_count() == hits)
             continue;
+        hit++;
         cr_assert_eq(o.rc, -1, "%s: %s returned %ld, expected -1", when, fn, o.rc);
         cr_assert_eq(o.err, c->error, "%s: errno is %s, expected %s", when,
                      strerrorname_np(o.err), strerrorname_np(c->error));
@@ -915,6 +920,8 @@ static void run_faulted(const char *fn, job_fn job, const void *arg,
         cr_assert(o.other, "%s: %s reaped a child it did not start", when, fn);
         assert_closed_once(fn, when);
     }
+    cr_assert_gt(hit, 0,
+                 "%s made none of the calls its contract names (pipe2, fork, ...)", fn);
 }
 
 /* ===================================================================== */
@@ -1095,7 +1102,8 @@ Test(capture, leaves_no_fds_or_children)
  * wait. capture_output returns -1 with that errno, closes what it opened
  * (once each) and reaps the child it started.
  */
-Test(capture, failed_calls_are_cleaned_up)
+/* One run per case: under valgrind that takes longer than the suite allows. */
+Test(capture, failed_calls_are_cleaned_up, .timeout = 60)
 {
     static const struct fault_case cases[] = {
         {"pipe pipe2", 1, EMFILE, false, false},
@@ -1282,7 +1290,8 @@ Test(filter, leaves_no_fds_or_children)
  * errno, closes its four pipe ends (once each), reaps the program and puts
  * the caller's SIGPIPE disposition back.
  */
-Test(filter, failed_calls_are_cleaned_up)
+/* One run per case: under valgrind that takes longer than the suite allows. */
+Test(filter, failed_calls_are_cleaned_up, .timeout = 60)
 {
     static const struct fault_case cases[] = {
         {"sigaction", 1, EINVAL, false, false},
@@ -1300,7 +1309,9 @@ Test(filter, failed_calls_are_cleaned_up)
     static char in[100000];
     memset(in, 'f', sizeof in);
     char *argv[] = {"cat", NULL};
-    struct filter_job j = {argv, in, sizeof in, sizeof in, on_sigpipe};
+    /* More than the pipe holds, except under valgrind (a slow copy loop). */
+    size_t len = ipct_under_valgrind() ? 20000 : sizeof in;
+    struct filter_job j = {argv, in, len, len, on_sigpipe};
     run_faulted("filter_through", filter_job, &j, cases, sizeof cases / sizeof cases[0]);
     /* The output ends before the input is sent: the input end is closed after the
        loop, then the wait fails. */
@@ -1308,6 +1319,7 @@ Test(filter, failed_calls_are_cleaned_up)
         {"wait waitpid waitid wait4", 1, ECHILD, true, false}};
     char *closes_output[] = {"sh", "-c", "exec >&-; cat >/dev/null", NULL};
     j.argv = closes_output;
+    j.inlen = sizeof in; /* more than the pipe holds: input is unsent when output ends */
     run_faulted("filter_through", filter_job, &j, wait_fails, 1);
 }
 
@@ -1642,7 +1654,8 @@ Test(pipeline, waits_only_for_its_own_children)
  * wait. run_pipeline returns -1 with that errno, closes every pipe end (once
  * each), reaps the stages already started and no other child of the caller.
  */
-Test(pipeline, failed_calls_are_cleaned_up)
+/* One run per case: under valgrind that takes longer than the suite allows. */
+Test(pipeline, failed_calls_are_cleaned_up, .timeout = 60)
 {
     static const struct fault_case cases[] = {
         {"pipe pipe2", 1, EMFILE, false, false},
