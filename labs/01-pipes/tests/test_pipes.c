@@ -891,6 +891,9 @@ struct fault_case {
 static void run_faulted(const char *fn, job_fn job, const void *arg,
                         const struct fault_case *cases, size_t n)
 {
+    struct outcome plain = run_job(fn, job, arg); /* first: it works with no fault */
+    cr_assert_neq(plain.rc, -1, "%s failed with no fault injected: %s", fn,
+                  strerror(plain.err));
     size_t hit = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fault_case *c = &cases[i];
