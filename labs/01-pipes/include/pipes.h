@@ -116,10 +116,12 @@ ssize_t write_record(int fd, const void *rec, size_t len);
  * SIGPIPE because of a small buffer. Then it waits for the child (retrying
  * on EINTR) and stores the raw wait status in *status.
  *
- * Every pipe end is closed and the child reaped before returning, on success
- * and on failure. Returns the number of bytes stored in buf (without the
- * NUL), or -1 with errno set: EINVAL if argv, argv[0], buf or status is NULL
- * or cap is 0, otherwise the errno of pipe2/fork/read/waitpid.
+ * Every pipe end is closed (exactly once: a second close(2) of the same
+ * number could close an fd another thread has just opened) and the child
+ * reaped before returning, on success and on failure. Returns the number of
+ * bytes stored in buf (without the NUL), or -1 with errno set: EINVAL if
+ * argv, argv[0], buf or status is NULL or cap is 0, otherwise the errno of
+ * the pipe2/fork/read/waitpid that failed.
  */
 ssize_t capture_output(char *const argv[], char *buf, size_t cap, int *status);
 
@@ -140,12 +142,18 @@ ssize_t capture_output(char *const argv[], char *buf, size_t cap, int *status);
  * rest is dropped: the resulting EPIPE is not an error, and the caller must
  * not be killed by SIGPIPE (its disposition is changed for the duration of
  * the call and restored before returning). EINTR is retried everywhere.
+ * The program starts as the caller would start it: it holds the pipes only
+ * as its fds 0 and 1 (both are created O_CLOEXEC), and its SIGPIPE
+ * disposition is the caller's (put back in the child before exec: an
+ * ignored signal stays ignored across exec).
  *
  * When out is NULL, outcap must be 0. The raw wait status goes to *status.
- * Every pipe end is closed and the child reaped before returning. Returns the
- * number of bytes stored in out, or -1 with errno set: EINVAL if argv,
- * argv[0] or status is NULL, in is NULL while inlen > 0, or out is NULL while
- * outcap > 0; otherwise the errno of the failing call.
+ * Every pipe end is closed (exactly once) and the child reaped before
+ * returning, and the SIGPIPE disposition restored, on success and on failure.
+ * Returns the number of bytes stored in out, or -1 with errno set: EINVAL if
+ * argv, argv[0] or status is NULL, in is NULL while inlen > 0, or out is NULL
+ * while outcap > 0; otherwise the errno of the failing call (sigaction,
+ * pipe2, fork, fcntl, poll, read, write other than EPIPE, waitpid).
  */
 ssize_t filter_through(char *const argv[], const void *in, size_t inlen, void *out,
                        size_t outcap, int *status);
@@ -166,12 +174,14 @@ ssize_t filter_through(char *const argv[], const void *in, size_t inlen, void *o
  * out_fd belong to the caller and stay open in the caller; the children
  * close their inherited copies once they are on fd 0 and 1.
  *
- * Every child is waited for (retrying on EINTR): no zombie is left. Returns
- * the last command's raw wait status (the status a shell reports for the
- * pipeline), or -1 with errno set: EINVAL if cmds is NULL, n is 0, or any
- * cmds[i] or cmds[i][0] is NULL (checked before anything starts); otherwise
- * the errno of the pipe2(2) or fork(2) that failed, after every pipe end is
- * closed and the children already started are reaped.
+ * Every child is waited for, by its pid (retrying on EINTR): no zombie is
+ * left, and no other child of the caller is reaped. Returns the last
+ * command's raw wait status (the status a shell reports for the pipeline), or
+ * -1 with errno set: EINVAL if cmds is NULL, n is 0, or any cmds[i] or
+ * cmds[i][0] is NULL (checked before anything starts); otherwise the errno
+ * of the pipe2(2) or fork(2) that failed, after every pipe end is closed
+ * (exactly once) and the children already started are reaped, or of the
+ * waitpid(2) that failed.
  */
 int run_pipeline(char *const *cmds[], size_t n, int in_fd, int out_fd);
 

@@ -541,6 +541,36 @@ Test(capacity, shrink_below_data_is_ebusy)
     cr_assert_eq(fit, 8 * 4096, "shrinking to exactly the data held is allowed");
 }
 
+/*
+ * Every fcntl(2) fill_pipe makes fails in turn (the shim injects EINVAL into
+ * the 1st, then the 2nd, ...): whichever it is, fill_pipe must report it as
+ * -1 with fcntl's errno, never as a count of bytes.
+ */
+Test(capacity, fcntl_failure_is_reported)
+{
+    int nth;
+    for (nth = 1; nth <= 8; nth++) {
+        int fds[2];
+        make_pipe(fds);
+        int hits = ipct_faults_count();
+        ipct_fault_fail("fcntl", nth, EINVAL);
+        errno = 0;
+        ssize_t n = fill_pipe(fds[1]);
+        int err = errno;
+        ipct_fault_clear();
+        close(fds[0]);
+        close(fds[1]);
+        if (ipct_faults_count() == hits)
+            break; /* fill_pipe makes fewer than nth fcntl calls: all were tried */
+        cr_assert_eq(n, -1, "fcntl #%d failed with EINVAL, yet fill_pipe returned %zd",
+                     nth, n);
+        cr_assert_eq(err, EINVAL, "fcntl #%d failed with EINVAL, errno is %s", nth,
+                     strerror(err));
+    }
+    cr_assert_gt(nth, 1,
+                 "fill_pipe made no fcntl call: F_GETFL, then F_SETFL with O_NONBLOCK");
+}
+
 /* In a child: drop CAP_SYS_RESOURCE from the effective set (root or not). */
 static bool drop_cap_sys_resource(void)
 {
@@ -753,6 +783,9 @@ typedef void (*job_fn)(const void *arg, struct outcome *o, char *out, size_t cap
 
 static char job_out[JOB_OUT_MAX + 1];
 
+/* Set while a test makes the wait fail: the job reaps what it could not. */
+static bool job_reaps_leftovers;
+
 /* assert_left_nothing - the job's call to fn left no fd open and no child unreaped. */
 static void assert_left_nothing(const struct outcome *o, const char *fn)
 {
@@ -760,10 +793,23 @@ static void assert_left_nothing(const struct outcome *o, const char *fn)
     cr_assert_eq(o->children, 0, "children left unreaped by %s (zombies)", fn);
 }
 
+/* assert_closed_once - no close(2) of the function under test hit a closed fd. */
+static void assert_closed_once(const char *fn, const char *when)
+{
+    size_t from = 0;
+    const struct ipct_call *c;
+    while ((c = ipct_calls_next("close", 0, &from)) != NULL)
+        cr_assert(c->ret != -1 || c->err != EBADF,
+                  "%s: %s closed fd %ld, which was not open: closed twice? (a second "
+                  "close can close an fd another thread just opened)",
+                  when, fn, c->arg[0]);
+}
+
 static struct outcome run_job(const char *what, job_fn fn, const void *arg)
 {
     int report[2];
     make_pipe(report);
+    ipct_calls_record(); /* the job's close calls: each fd closed once */
     pid_t pid = ipct_fork();
     if (pid == 0) {
         setpgid(0, 0); /* its own group: a timeout kills the programs it started */
@@ -780,6 +826,11 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
             ssize_t n = write(report[1], job_out + off, o.outlen - off);
             IPCT_CHILD_CHECK(n > 0);
             off += (size_t)n;
+        }
+        if (job_reaps_leftovers) { /* the test's own fault left a child: not a leak */
+            close(report[1]);
+            while (wait(NULL) > 0 || errno == EINTR)
+                ;
         }
         _exit(0);
     }
@@ -803,6 +854,7 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
     cr_assert_geq(n, (ssize_t)sizeof(struct outcome),
                   "the process calling %s exited (code %d) before it returned", what,
                   WEXITSTATUS(status));
+    assert_closed_once(what, "after the call");
     struct outcome o;
     memcpy(&o, raw, sizeof o);
     cr_assert_eq((size_t)n, sizeof o + o.outlen);
@@ -816,6 +868,63 @@ static void assert_exit(int status, int code, const char *what)
     cr_assert(WIFEXITED(status), "%s: status %#x is not a normal exit", what, status);
     cr_assert_eq(WEXITSTATUS(status), code, "%s: exit status %d, expected %d", what,
                  WEXITSTATUS(status), code);
+}
+
+/*
+ * The calls that ended in the error paths: one call the shim makes fail. A
+ * function that fails must say so (-1 and that errno) and still clean up:
+ * every fd it made closed, each exactly once, and every child reaped.
+ */
+struct fault_case {
+    const char *calls; /* the shim's names for the call */
+    int nth;           /* its nth call in the process calling the function */
+    int error;         /* fails with this errno */
+    bool keeps_child;  /* the failing call is the wait: the child cannot be reaped */
+    bool keeps_extra;  /* the failing call is what the job's extra check needs */
+};
+
+/*
+ * run_faulted - run the job once per case with that case's failure injected
+ * (in the process calling fn and the children it forks). A case whose call
+ * fn never makes is skipped: another correct solution may not make it.
+ */
+static void run_faulted(const char *fn, job_fn job, const void *arg,
+                        const struct fault_case *cases, size_t n)
+{
+    struct outcome plain = run_job(fn, job, arg); /* first: it works with no fault */
+    cr_assert_neq(plain.rc, -1, "%s failed with no fault injected: %s", fn,
+                  strerror(plain.err));
+    size_t hit = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct fault_case *c = &cases[i];
+        char when[128];
+        snprintf(when, sizeof when, "when %s #%d failed with %s", c->calls, c->nth,
+                 strerrorname_np(c->error));
+        int hits = ipct_faults_count();
+        ipct_fault_fail(c->calls, c->nth, c->error);
+        job_reaps_leftovers = c->keeps_child;
+        struct outcome o = run_job(fn, job, arg);
+        job_reaps_leftovers = false;
+        ipct_fault_clear();
+        if (ipct_faults_count() == hits)
+            continue;
+        hit++;
+        cr_assert_eq(o.rc, -1, "%s: %s returned %ld, expected -1", when, fn, o.rc);
+        cr_assert_eq(o.err, c->error, "%s: errno is %s, expected %s", when,
+                     strerrorname_np(o.err), strerrorname_np(c->error));
+        cr_assert_eq(o.leaked, 0, "%s: fds left open by %s: %s", when, fn, o.leaks);
+        cr_assert(c->keeps_child || o.children == 0,
+                  "%s: %s left %d children unreaped (wait for the ones it started)", when,
+                  fn, o.children);
+        cr_assert(c->keeps_extra || o.extra, "%s: %s", when,
+                  strcmp(fn, "filter_through") == 0
+                      ? "the caller's SIGPIPE disposition was not restored"
+                      : "the caller's in_fd or out_fd was closed");
+        cr_assert(o.other, "%s: %s reaped a child it did not start", when, fn);
+        assert_closed_once(fn, when);
+    }
+    cr_assert_gt(hit, 0,
+                 "%s made none of the calls its contract names (pipe2, fork, ...)", fn);
 }
 
 /* ===================================================================== */
@@ -926,14 +1035,16 @@ Test(capture, missing_program_exits_127)
 static char *list_fds[] = {"sh", "-c", "ls -l /proc/$$/fd", NULL};
 /* $end fd_listing */
 
-/* How many lines of an `ls -l /proc/PID/fd` listing point at fd 1's target. */
-static int copies_of_stdout(const char *listing)
+/* How many lines of an `ls -l /proc/PID/fd` listing point at fd's target. */
+static int copies_of_fd(const char *listing, int fd)
 {
-    const char *one = strstr(listing, " 1 -> ");
+    char name[16];
+    snprintf(name, sizeof name, " %d -> ", fd);
+    const char *one = strstr(listing, name);
     if (one == NULL)
         return -1;
-    char target[64];
-    if (sscanf(one + 6, "%63s", target) != 1)
+    char target[512];
+    if (sscanf(one + strlen(name), "%511s", target) != 1)
         return -1;
     int copies = 0;
     for (const char *p = listing; (p = strstr(p, target)) != NULL; p += strlen(target))
@@ -945,7 +1056,7 @@ Test(capture, program_holds_only_its_stdout)
 {
     struct outcome o = capture(list_fds, 4096);
     assert_exit(o.status, 0, "ls");
-    int copies = copies_of_stdout(job_out);
+    int copies = copies_of_fd(job_out, 1);
     cr_assert_eq(copies, 1,
                  "the program holds %d fds on the capture pipe (only fd 1 should):\n%s",
                  copies, job_out);
@@ -987,6 +1098,25 @@ Test(capture, leaves_no_fds_or_children)
     char *argv[] = {"echo", "x", NULL};
     struct outcome o = capture(argv, 64);
     assert_left_nothing(&o, "capture_output");
+}
+
+/*
+ * The shim makes one call fail per run: pipe2, fork, the first read, the
+ * wait. capture_output returns -1 with that errno, closes what it opened
+ * (once each) and reaps the child it started.
+ */
+/* One run per case: under valgrind that takes longer than the suite allows. */
+Test(capture, failed_calls_are_cleaned_up, .timeout = 60)
+{
+    static const struct fault_case cases[] = {
+        {"pipe pipe2", 1, EMFILE, false, false},
+        {"fork", 1, EAGAIN, false, false},
+        {"read readv", 1, EIO, false, false},
+        {"wait waitpid waitid wait4", 1, ECHILD, true, false},
+    };
+    char *argv[] = {"echo", "x", NULL};
+    struct capture_job j = {argv, 64};
+    run_faulted("capture_output", capture_job, &j, cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(capture, bad_arguments_are_einval)
@@ -1158,6 +1288,85 @@ Test(filter, leaves_no_fds_or_children)
     assert_left_nothing(&o, "filter_through");
 }
 
+/*
+ * The shim makes one call fail per run. filter_through returns -1 with that
+ * errno, closes its four pipe ends (once each), reaps the program and puts
+ * the caller's SIGPIPE disposition back.
+ */
+/* One run per case: under valgrind that takes longer than the suite allows. */
+Test(filter, failed_calls_are_cleaned_up, .timeout = 60)
+{
+    static const struct fault_case cases[] = {
+        {"sigaction", 1, EINVAL, false, false},
+        {"pipe pipe2", 1, EMFILE, false, false},
+        {"pipe pipe2", 2, EMFILE, false, false},
+        {"fork", 1, EAGAIN, false, false},
+        {"fcntl", 1, EINVAL, false, false},
+        {"poll ppoll select epoll_wait", 1, ENOMEM, false, false},
+        {"read readv", 1, EIO, false, false},
+        {"write writev", 1, EIO, false, false},
+        {"wait waitpid waitid wait4", 1, ECHILD, true, false},
+        /* The restore itself fails: the disposition cannot be what it was. */
+        {"sigaction", 2, EINVAL, false, true},
+    };
+    static char in[100000];
+    memset(in, 'f', sizeof in);
+    char *argv[] = {"cat", NULL};
+    /* More than the pipe holds, except under valgrind (a slow copy loop). */
+    size_t len = ipct_under_valgrind() ? 20000 : sizeof in;
+    struct filter_job j = {argv, in, len, len, on_sigpipe};
+    run_faulted("filter_through", filter_job, &j, cases, sizeof cases / sizeof cases[0]);
+    /* The output ends before the input is sent: the input end is closed after the
+       loop, then the wait fails. */
+    static const struct fault_case wait_fails[] = {
+        {"wait waitpid waitid wait4", 1, ECHILD, true, false}};
+    char *closes_output[] = {"sh", "-c", "exec >&-; cat >/dev/null", NULL};
+    j.argv = closes_output;
+    j.inlen = sizeof in; /* more than the pipe holds: input is unsent when output ends */
+    run_faulted("filter_through", filter_job, &j, wait_fails, 1);
+}
+
+/*
+ * The program closes its stdout first and reads its stdin to the end: the
+ * output loop ends while input is still unsent. Whatever is done with the
+ * rest (sent or dropped), the program must get end of file on its stdin.
+ */
+Test(filter, output_closed_before_input_is_sent)
+{
+    static char in[1 << 20];
+    memset(in, 'c', sizeof in);
+    char *argv[] = {"sh", "-c", "exec >&-; cat >/dev/null", NULL};
+    struct outcome o = filter(argv, in, sizeof in, 16);
+    cr_assert_eq(o.rc, 0);
+    assert_exit(o.status, 0, "the program (did its stdin ever reach end of file?)");
+    assert_left_nothing(&o, "filter_through");
+}
+
+/*
+ * The program is started as the caller would start it: the two pipes only
+ * as its fds 0 and 1 (both O_CLOEXEC), and SIGPIPE as the caller had it, not
+ * ignored because filter_through ignores it for itself.
+ */
+Test(filter, program_gets_clean_fds_and_sigpipe)
+{
+    char *argv[] = {"sh", "-c", "ls -l /proc/$$/fd; grep SigIgn /proc/$$/status", NULL};
+    struct outcome o = filter(argv, NULL, 0, 8192);
+    assert_exit(o.status, 0, "the program");
+    int in = copies_of_fd(job_out, 0), out = copies_of_fd(job_out, 1);
+    cr_assert_eq(in, 1,
+                 "the program holds %d fds on its stdin pipe (only fd 0 should):\n%s", in,
+                 job_out);
+    cr_assert_eq(out, 1,
+                 "the program holds %d fds on its stdout pipe (only fd 1 should):\n%s",
+                 out, job_out);
+    const char *ign = strstr(job_out, "SigIgn:");
+    cr_assert_not_null(ign, "no SigIgn line:\n%s", job_out);
+    unsigned long long mask = strtoull(ign + 7, NULL, 16);
+    cr_assert_eq(mask & (1ULL << (SIGPIPE - 1)), 0,
+                 "the program runs with SIGPIPE ignored, the caller had it at SIG_DFL: "
+                 "restore the disposition in the child before exec");
+}
+
 Test(filter, bad_arguments_are_einval)
 {
     char *argv[] = {"cat", NULL}, *empty[] = {NULL};
@@ -1189,13 +1398,15 @@ struct pipeline_job {
     const char *in_path; /* the first command's stdin */
     const char *out_path;
     bool other_child; /* start an unrelated child first; it must not be reaped */
+    bool inherited;   /* open in_fd and out_fd without O_CLOEXEC */
 };
 
 static void pipeline_job(const void *arg, struct outcome *o, char *out, size_t cap)
 {
     const struct pipeline_job *j = arg;
-    int in = open(j->in_path, O_RDONLY | O_CLOEXEC);
-    int fd = open(j->out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int cloexec = j->inherited ? 0 : O_CLOEXEC;
+    int in = open(j->in_path, O_RDONLY | cloexec);
+    int fd = open(j->out_path, O_RDWR | O_CREAT | O_TRUNC | cloexec, 0600);
     IPCT_CHILD_CHECK(in >= 0 && fd >= 0);
     pid_t other = -1;
     if (j->other_child) {
@@ -1225,18 +1436,26 @@ static void pipeline_job(const void *arg, struct outcome *o, char *out, size_t c
     close(fd);
 }
 
-/* Run the pipeline on input and store its outcome; the output is in job_out. */
-static struct outcome pipeline_with(char *const *const cmds[], size_t n, const char *in,
-                                    size_t inlen, bool other_child)
+/* Write the pipeline's input file; its path and the output file's go to j. */
+static void pipeline_files(struct pipeline_job *j, const char *in, size_t inlen)
 {
-    char in_path[512], out_path[512];
+    static char in_path[512], out_path[512];
     ipct_path(in_path, sizeof in_path, "in");
     ipct_path(out_path, sizeof out_path, "out");
     int fd = open(in_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, in, inlen), (ssize_t)inlen);
     close(fd);
-    struct pipeline_job j = {cmds, n, in_path, out_path, other_child};
+    j->in_path = in_path;
+    j->out_path = out_path;
+}
+
+/* Run the pipeline on input and store its outcome; the output is in job_out. */
+static struct outcome pipeline_with(char *const *const cmds[], size_t n, const char *in,
+                                    size_t inlen, bool other_child)
+{
+    struct pipeline_job j = {cmds, n, NULL, NULL, other_child, false};
+    pipeline_files(&j, in, inlen);
     struct outcome o = run_job("run_pipeline", pipeline_job, &j);
     cr_assert_neq(o.rc, -1, "run_pipeline failed: %s", strerror(o.err));
     cr_assert(o.extra, "run_pipeline closed the caller's in_fd or out_fd");
@@ -1285,7 +1504,7 @@ TestSuite(pipeline, .timeout = 10);
 Test(pipeline, single_command_matches_sh)
 {
     char *tr[] = {"tr", "a-z", "A-Z", NULL};
-    char *const *cmds[] = {tr};
+    char *const *cmds[] = {tr, NULL}; /* n says how many: cmds[1] is not looked at */
     same_as_sh("tr a-z A-Z", cmds, 1, words, strlen(words));
 }
 
@@ -1431,6 +1650,113 @@ Test(pipeline, waits_only_for_its_own_children)
     assert_exit(o.status, 0, "cat | cat");
     cr_assert_eq(o.children, 0, "children left unreaped");
     cr_assert_str_eq(job_out, words);
+}
+
+/*
+ * The shim makes one call fail per run: a pipe2 or a fork at each stage, a
+ * wait. run_pipeline returns -1 with that errno, closes every pipe end (once
+ * each), reaps the stages already started and no other child of the caller.
+ */
+/* One run per case: under valgrind that takes longer than the suite allows. */
+Test(pipeline, failed_calls_are_cleaned_up, .timeout = 60)
+{
+    static const struct fault_case cases[] = {
+        {"pipe pipe2", 1, EMFILE, false, false},
+        {"pipe pipe2", 2, EMFILE, false, false},
+        {"fork", 1, EAGAIN, false, false},
+        {"fork", 2, EAGAIN, false, false},
+        {"fork", 3, EAGAIN, false, false},
+        {"wait waitpid waitid wait4", 1, ECHILD, true, false},
+        {"wait waitpid waitid wait4", 3, ECHILD, true, false},
+    };
+    char *cat[] = {"cat", NULL};
+    char *const *cmds[] = {cat, cat, cat};
+    struct pipeline_job j = {cmds, 3, NULL, NULL, true, false};
+    pipeline_files(&j, words, strlen(words));
+    run_faulted("run_pipeline", pipeline_job, &j, cases, sizeof cases / sizeof cases[0]);
+}
+
+/*
+ * in_fd and out_fd are the caller's, and they may lack O_CLOEXEC: each
+ * command holds its input and output only as fds 0 and 1, so a command
+ * that closes its stdout is really done writing.
+ */
+Test(pipeline, commands_hold_only_fds_0_and_1)
+{
+    char *list[] = {"sh", "-c", "ls -l /proc/$$/fd", NULL};
+    char *const *cmds[] = {list};
+    struct pipeline_job j = {cmds, 1, NULL, NULL, false, true};
+    pipeline_files(&j, "", 0);
+    struct outcome o = run_job("run_pipeline", pipeline_job, &j);
+    cr_assert_neq(o.rc, -1, "run_pipeline failed: %s", strerror(o.err));
+    assert_exit(o.status, 0, "the command");
+    int in = copies_of_fd(job_out, 0), out = copies_of_fd(job_out, 1);
+    cr_assert_eq(in, 1,
+                 "the command holds %d fds on in_fd's file (only fd 0 should):\n%s", in,
+                 job_out);
+    cr_assert_eq(out, 1,
+                 "the command holds %d fds on out_fd's file (only fd 1 should):\n%s", out,
+                 job_out);
+}
+
+/*
+ * in_fd or out_fd may be one of the caller's standard fds: a command's
+ * output may go where errors go (out_fd 2), its input come from fd 2. Only
+ * the caller's copies above fd 2 are closed in the children: stderr stays.
+ */
+static void std_fds_job(const void *arg, struct outcome *o, char *out, size_t cap)
+{
+    const struct pipeline_job *j = arg;
+    char *list[] = {"sh", "-c", "ls -l /proc/$$/fd", NULL};
+    char *const *cmds[] = {list};
+    int saved = dup(STDERR_FILENO);
+    int in = open(j->in_path, O_RDONLY | O_CLOEXEC);
+    int fd = open(j->out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    IPCT_CHILD_CHECK(saved >= 0 && in >= 0 && fd >= 0);
+    /* out_fd 2: the listing goes to fd 1 = fd 2 = the output file */
+    IPCT_CHILD_CHECK(dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+    errno = 0;
+    o->rc = run_pipeline(cmds, 1, in, STDERR_FILENO);
+    o->err = errno;
+    IPCT_CHILD_CHECK(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+    ssize_t n = pread(fd, out, cap / 2, 0);
+    size_t first = n > 0 ? (size_t)n : 0;
+    out[first++] = '\0';
+    /* in_fd 2: fd 0 = fd 2 = the input file, the listing goes to the output file */
+    IPCT_CHILD_CHECK(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 &&
+                     dup2(in, STDERR_FILENO) == STDERR_FILENO);
+    long rc = run_pipeline(cmds, 1, STDERR_FILENO, fd);
+    IPCT_CHILD_CHECK(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
+    if (o->rc != -1 && rc == -1) {
+        o->rc = -1;
+        o->err = errno;
+    }
+    o->status = rc == -1 ? (int)o->rc : (int)(o->rc | rc);
+    n = pread(fd, out + first, cap / 2 - 1, 0);
+    o->outlen = first + (n > 0 ? (size_t)n : 0);
+    close(saved);
+    close(in);
+    close(fd);
+}
+
+Test(pipeline, stderr_stays_with_std_fds_as_ends)
+{
+    struct pipeline_job j = {NULL, 1, NULL, NULL, false, false};
+    pipeline_files(&j, "", 0);
+    struct outcome o = run_job("run_pipeline", std_fds_job, &j);
+    cr_assert_neq(o.rc, -1, "run_pipeline failed: %s", strerror(o.err));
+    assert_exit(o.status, 0, "the command");
+    const char *second = job_out + strlen(job_out) + 1;
+    int to_out = copies_of_fd(job_out, 1);
+    cr_assert_eq(to_out, 2,
+                 "out_fd 2: the command should hold the output on fds 1 and 2 (stderr "
+                 "stays), it holds %d:\n%s",
+                 to_out, job_out);
+    int to_in = copies_of_fd(second, 0);
+    cr_assert_eq(to_in, 2,
+                 "in_fd 2: the command should hold the input on fds 0 and 2 (stderr "
+                 "stays), it holds %d:\n%s",
+                 to_in, second);
 }
 
 Test(pipeline, bad_arguments_are_einval)

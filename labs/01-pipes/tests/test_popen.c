@@ -1,5 +1,6 @@
 /* test_popen.c - Criterion tests for lab 01's popen exercise (popen_capture, popen_feed).
  */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "pipes.h"
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,6 +129,54 @@ Test(popen, stream_is_cloexec)
               flags);
 }
 
+/* SIGUSR1 handler installed without SA_RESTART: a blocked read or write fails with EINTR.
+ */
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen++;
+}
+
+static void catch_usr1_without_restart(struct sigaction *old)
+{
+    struct sigaction sa = {.sa_handler = on_usr1};
+    sigemptyset(&sa.sa_mask);
+    usr1_seen = 0;
+    cr_assert_eq(sigaction(SIGUSR1, &sa, old), 0);
+}
+
+/*
+ * A shell snippet that sends SIGUSR1 to its parent (the test) N times, each
+ * time once the parent sleeps in the kernel's pipe_read or pipe_write (its
+ * /proc wchan; anon_pipe_read on newer kernels): then the read or write it is
+ * blocked in fails with EINTR, or returns what it moved so far. It gives up
+ * (exit 9) if the parent waits for it instead, or is gone. Arguments: N, then
+ * "read" or "write".
+ */
+#define INTERRUPT_PARENT                                                                 \
+    "i=0; while [ $i -lt %d ]; do while :; do "                                          \
+    "w=$(cat /proc/$PPID/wchan) || exit 9; "                                             \
+    "case $w in *pipe_%s*) break ;; *wait*) exit 9 ;; esac; done; "                      \
+    "kill -USR1 $PPID; i=$((i + 1)); done; "
+
+Test(popen, capture_retries_eintr)
+{
+    struct sigaction old;
+    catch_usr1_without_restart(&old);
+    char cmd[512], buf[64];
+    snprintf(cmd, sizeof cmd, INTERRUPT_PARENT "echo done", 1, "read");
+    int code = -1;
+    ssize_t n = capture_clean(cmd, buf, sizeof buf, &code);
+    sigaction(SIGUSR1, &old, NULL);
+    cr_assert_eq(usr1_seen, 1, "the signal did not arrive");
+    cr_assert_eq(
+        n, 5, "a read interrupted by a signal (EINTR) ended the capture: %zd bytes", n);
+    cr_assert_str_eq(buf, "done\n");
+    cr_assert_eq(code, 0);
+}
+
 Test(popen, bad_arguments_are_einval)
 {
     char buf[8];
@@ -210,6 +260,91 @@ Test(popen, feed_to_quitter_is_not_fatal)
                  "EPIPE is not an error: the command exited 0");
     cr_assert_eq(feed_clean("head -c 10 >/dev/null", data, sizeof data), 0,
                  "a command that reads a little and exits 0 is a success");
+}
+
+/*
+ * The command does not read until it has interrupted us twice while we were
+ * blocked writing 1 MiB into its full pipe: the first signal cuts fwrite's
+ * write short (64 KiB moved), the second meets the next write before it has
+ * moved anything: EINTR.
+ */
+Test(popen, feed_retries_eintr)
+{
+    static char data[1 << 20];
+    memset(data, 'i', sizeof data);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, INTERRUPT_PARENT "cat >/dev/null; exit 4", 2, "write");
+    struct sigaction old;
+    catch_usr1_without_restart(&old);
+    int code = feed_clean(cmd, data, sizeof data);
+    sigaction(SIGUSR1, &old, NULL);
+    cr_assert_eq(usr1_seen, 2, "the signals did not arrive (%d)", (int)usr1_seen);
+    cr_assert_eq(code, 4, "the command's status is 4, got %d", code);
+}
+
+/*
+ * popen_capture and popen_feed report the failures they meet as -1 with the
+ * errno: popen's when no fd is left (RLIMIT_NOFILE at the lowest free fd:
+ * its pipe2 fails with EMFILE), pclose's when SIGCHLD is ignored (the shell
+ * is reaped by the kernel, so pclose's wait fails with ECHILD), and
+ * sigaction's (the shim makes it fail). SIGPIPE's action is kept on every path.
+ */
+Test(popen, failed_calls_are_reported)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        char buf[16];
+        int code;
+        struct sigaction before, after;
+        sigaction(SIGPIPE, NULL, &before);
+
+        struct rlimit old, none;
+        IPCT_CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+        int lowest = dup(STDERR_FILENO); /* the lowest free fd */
+        IPCT_CHILD_CHECK(lowest >= 0 && close(lowest) == 0);
+        none = old;
+        none.rlim_cur = (rlim_t)lowest;
+        IPCT_CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &none) == 0);
+        errno = 0;
+        ssize_t got = popen_capture("echo x", buf, sizeof buf, &code);
+        int err = errno;
+        errno = 0;
+        int fed = popen_feed("cat >/dev/null", "x", 1);
+        int feed_err = errno;
+        IPCT_CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+        IPCT_CHILD_CHECK(got == -1 && err == EMFILE); /* popen_capture: popen failed */
+        IPCT_CHILD_CHECK(fed == -1 && feed_err == EMFILE); /* popen_feed: popen failed */
+        sigaction(SIGPIPE, NULL, &after);
+        IPCT_CHILD_CHECK(after.sa_handler == before.sa_handler); /* restored */
+
+        struct sigaction ign = {.sa_handler = SIG_IGN}, dfl;
+        sigemptyset(&ign.sa_mask);
+        IPCT_CHILD_CHECK(sigaction(SIGCHLD, &ign, &dfl) == 0);
+        errno = 0;
+        got = popen_capture("echo x", buf, sizeof buf, &code);
+        err = errno;
+        errno = 0;
+        fed = popen_feed("cat >/dev/null", "x", 1);
+        feed_err = errno;
+        IPCT_CHILD_CHECK(sigaction(SIGCHLD, &dfl, NULL) == 0);
+        IPCT_CHILD_CHECK(got == -1 && err == ECHILD); /* popen_capture: pclose failed */
+        IPCT_CHILD_CHECK(fed == -1 && feed_err == ECHILD); /* popen_feed: pclose failed */
+
+        ipct_fault_fail("sigaction", 1, EINVAL);
+        errno = 0;
+        fed = popen_feed("cat >/dev/null", "x", 1);
+        feed_err = errno;
+        ipct_fault_clear();
+        IPCT_CHILD_CHECK(fed == -1 &&
+                         feed_err == EINVAL); /* popen_feed: sigaction failed */
+        _exit(0);
+    }
+    int code = ipct_wait_exit(pid, 8000);
+    cr_assert_eq(
+        code, 0,
+        "a failing popen (EMFILE), pclose (ECHILD) or sigaction (EINVAL) must make "
+        "popen_capture and popen_feed return -1 with that errno (see the line "
+        "above), and popen_feed keep SIGPIPE's action");
 }
 
 Test(popen, feed_bad_arguments_are_einval)
