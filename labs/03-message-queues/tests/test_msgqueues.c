@@ -2208,7 +2208,6 @@ Test(watch, hands_over_messages_already_waiting)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
-/* $begin drain_all */
 /* A message of 0 bytes is a message: fn gets it (len 0), and the drain
  * goes on past it. */
 Test(watch, hands_over_empty_messages)
@@ -2227,6 +2226,7 @@ Test(watch, hands_over_empty_messages)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
+/* $begin drain_all */
 Test(watch, drains_every_message_per_notification)
 {
     mqd_t q = raw_mq(mq_name("wdrain"), 4, 16);
