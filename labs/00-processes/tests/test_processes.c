@@ -122,31 +122,47 @@ Test(isolation, retries_waitpid_on_eintr)
     cr_assert_eq(ipct_children_left(), 0, "the child was not reaped after the EINTR");
 }
 
-Test(isolation, fork_and_wait_errors_reported)
+/*
+ * fork_and_wait_errors - call(arg), the function named name, twice: once with
+ * fork failing (EAGAIN, injected), once with SIGCHLD ignored (the kernel reaps
+ * the child, so waitpid fails with ECHILD). Both must return -1 with that
+ * errno, and leave no child behind.
+ */
+static void fork_and_wait_errors(const char *name, int (*call)(void *arg), void *arg)
 {
-    int value = 5;
     fail_fork(1);
     errno = 0;
-    int r = fork_isolation(&value, 1);
+    int r = call(arg);
     cr_assert_eq(r, -1,
-                 "fork failed with EAGAIN (injected by the test), yet fork_isolation "
+                 "fork failed with EAGAIN (injected by the test), yet %s "
                  "returned %d: return -1 when fork fails",
-                 r);
+                 name, r);
     cr_assert_eq(errno, EAGAIN, "fork failed with EAGAIN, errno is %s", strerror(errno));
     ipct_fault_clear();
 
     sigchld_to(SIG_IGN); /* the kernel reaps the child: waitpid fails with ECHILD */
     errno = 0;
-    r = fork_isolation(&value, 1);
+    r = call(arg);
     int err = errno;
     sigchld_to(SIG_DFL);
     cr_assert_eq(r, -1,
-                 "with SIGCHLD ignored waitpid fails with ECHILD, yet fork_isolation "
-                 "returned %d: return -1 when waitpid fails",
-                 r);
+                 "with SIGCHLD ignored waitpid fails with ECHILD, yet %s "
+                 "returned %#x: return -1 when waitpid fails",
+                 name, r);
     cr_assert_eq(err, ECHILD, "waitpid failed with ECHILD, errno is %s", strerror(err));
-    cr_assert_eq(value, 5);
     cr_assert_eq(ipct_children_left(), 0);
+}
+
+static int isolate_add_one(void *value)
+{
+    return fork_isolation(value, 1);
+}
+
+Test(isolation, fork_and_wait_errors_reported)
+{
+    int value = 5;
+    fork_and_wait_errors("fork_isolation", isolate_add_one, &value);
+    cr_assert_eq(value, 5);
 }
 
 Test(isolation, killed_child_is_echild)
@@ -251,30 +267,16 @@ Test(run_and_wait, retries_on_eintr)
     cr_assert_eq(ipct_children_left(), 0, "the child was not reaped after the EINTR");
 }
 
+static int run_true(void *unused)
+{
+    (void)unused;
+    char *argv[] = {"true", NULL};
+    return run_and_wait(argv);
+}
+
 Test(run_and_wait, fork_and_wait_errors_reported)
 {
-    char *argv[] = {"true", NULL};
-    fail_fork(1);
-    errno = 0;
-    int r = run_and_wait(argv);
-    cr_assert_eq(r, -1,
-                 "fork failed with EAGAIN (injected by the test), yet run_and_wait "
-                 "returned %d: return -1 when fork fails",
-                 r);
-    cr_assert_eq(errno, EAGAIN, "fork failed with EAGAIN, errno is %s", strerror(errno));
-    ipct_fault_clear();
-
-    sigchld_to(SIG_IGN); /* the kernel reaps the child: waitpid fails with ECHILD */
-    errno = 0;
-    r = run_and_wait(argv);
-    int err = errno;
-    sigchld_to(SIG_DFL);
-    cr_assert_eq(r, -1,
-                 "with SIGCHLD ignored waitpid fails with ECHILD, yet run_and_wait "
-                 "returned %#x: return -1 when waitpid fails",
-                 r);
-    cr_assert_eq(err, ECHILD, "waitpid failed with ECHILD, errno is %s", strerror(err));
-    cr_assert_eq(ipct_children_left(), 0);
+    fork_and_wait_errors("run_and_wait", run_true, NULL);
 }
 
 /* A field of this process's /proc/self/status that is a hex word (SigBlk,
