@@ -129,14 +129,23 @@ Test(popen, stream_is_cloexec)
               flags);
 }
 
-/* SIGUSR1 handler installed without SA_RESTART: a blocked read or write fails with EINTR.
+/*
+ * SIGUSR1 handler installed without SA_RESTART: a blocked read or write fails
+ * with EINTR. Each time it runs it writes a line into usr1_note, a pipe the
+ * interrupting shell reads: the shell goes on only once the handler has run,
+ * so the read it interrupted has already failed (had the shell written first,
+ * the woken read could have found data and returned it instead).
  */
 static volatile sig_atomic_t usr1_seen;
+static int usr1_note[2] = {-1, -1};
 
 static void on_usr1(int sig)
 {
     (void)sig;
     usr1_seen++;
+    int saved = errno;
+    (void)!write(usr1_note[1], "\n", 1);
+    errno = saved;
 }
 
 static void catch_usr1_without_restart(struct sigaction *old)
@@ -144,32 +153,42 @@ static void catch_usr1_without_restart(struct sigaction *old)
     struct sigaction sa = {.sa_handler = on_usr1};
     sigemptyset(&sa.sa_mask);
     usr1_seen = 0;
+    cr_assert_eq(pipe2(usr1_note, O_CLOEXEC), 0);
     cr_assert_eq(sigaction(SIGUSR1, &sa, old), 0);
+}
+
+static void release_usr1(const struct sigaction *old)
+{
+    sigaction(SIGUSR1, old, NULL);
+    close(usr1_note[0]);
+    close(usr1_note[1]);
+    usr1_note[0] = usr1_note[1] = -1;
 }
 
 /*
  * A shell snippet that sends SIGUSR1 to its parent (the test) N times, each
  * time once the parent sleeps in the kernel's pipe_read or pipe_write (its
- * /proc wchan; anon_pipe_read on newer kernels): then the read or write it is
- * blocked in fails with EINTR, or returns what it moved so far. It gives up
- * (exit 9) if the parent waits for it instead, or is gone. Arguments: N, then
- * "read" or "write".
+ * /proc wchan; anon_pipe_read on newer kernels), and then waits for the
+ * handler's line on usr1_note: the read or write it was blocked in has failed
+ * with EINTR, or returned what it moved so far. It gives up (exit 9) if the
+ * parent waits for it instead, or is gone. Arguments: N, "read" or "write",
+ * then usr1_note[0].
  */
 #define INTERRUPT_PARENT                                                                 \
     "i=0; while [ $i -lt %d ]; do while :; do "                                          \
     "w=$(cat /proc/$PPID/wchan) || exit 9; "                                             \
     "case $w in *pipe_%s*) break ;; *wait*) exit 9 ;; esac; done; "                      \
-    "kill -USR1 $PPID; i=$((i + 1)); done; "
+    "kill -USR1 $PPID; read -r _ </proc/$PPID/fd/%d || exit 9; i=$((i + 1)); done; "
 
 Test(popen, capture_retries_eintr)
 {
     struct sigaction old;
     catch_usr1_without_restart(&old);
     char cmd[512], buf[64];
-    snprintf(cmd, sizeof cmd, INTERRUPT_PARENT "echo done", 1, "read");
+    snprintf(cmd, sizeof cmd, INTERRUPT_PARENT "echo done", 1, "read", usr1_note[0]);
     int code = -1;
     ssize_t n = capture_clean(cmd, buf, sizeof buf, &code);
-    sigaction(SIGUSR1, &old, NULL);
+    release_usr1(&old);
     cr_assert_eq(usr1_seen, 1, "the signal did not arrive");
     cr_assert_eq(
         n, 5, "a read interrupted by a signal (EINTR) ended the capture: %zd bytes", n);
@@ -272,12 +291,13 @@ Test(popen, feed_retries_eintr)
 {
     static char data[1 << 20];
     memset(data, 'i', sizeof data);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, INTERRUPT_PARENT "cat >/dev/null; exit 4", 2, "write");
     struct sigaction old;
     catch_usr1_without_restart(&old);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, INTERRUPT_PARENT "cat >/dev/null; exit 4", 2, "write",
+             usr1_note[0]);
     int code = feed_clean(cmd, data, sizeof data);
-    sigaction(SIGUSR1, &old, NULL);
+    release_usr1(&old);
     cr_assert_eq(usr1_seen, 2, "the signals did not arrive (%d)", (int)usr1_seen);
     cr_assert_eq(code, 4, "the command's status is 4, got %d", code);
 }
