@@ -66,6 +66,8 @@ host_clean() {
     elif [ -n "$dirs" ]; then
         fail "$name host-clean" "files left in the work area: $dirs"
         rm -rf "${TMPDIR:?}"/*
+    elif grep -qF " $TMPDIR/" /proc/self/mountinfo; then
+        fail "$name host-clean" "a mount left in the host's table: $(grep -F " $TMPDIR/" /proc/self/mountinfo | head -1)"
     else
         pass "$name host-clean"
     fi
@@ -303,8 +305,8 @@ run_case() {
     mkdir -p "$TMPDIR"
     chmod 755 "$TMPDIR"
     local build=ok tgt=any others=any score=any deduction="" message="" hang=0
-    # shellcheck disable=SC2034 # destructive, memcg: read from expect, used by the caller's loop
-    local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0 memcg=0
+    # shellcheck disable=SC2034 # destructive, memcg, workfs: read from expect, used by the caller's loop
+    local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0 memcg=0 workfs=0
     local target_test="" also_check=0 not_message="" sandbox=1 audit=review trace_page=""
     local memory_mb=""
     # shellcheck disable=SC1090
@@ -479,6 +481,10 @@ else
     memcg_on=0
     jq -r '.isolation.note' "$OUT/corpus/sandbox-check/out/report.json" 2>/dev/null |
         grep -q 'bounded to' && memcg_on=1
+    # ... and those about the work folder's caps, its tmpfs (engine/workfs.h).
+    workfs_on=0
+    jq -r '.isolation.note' "$OUT/corpus/sandbox-check/out/report.json" 2>/dev/null |
+        grep -q 'work folder a tmpfs' && workfs_on=1
     export -f run_case host_clean leftover_procs ipc_snapshot pass fail course_sums same_verdicts
     export OUT ROOT IPCLAB CORPUS corpus_lab num target studentf TMPDIR
     exec 3>&1 # SKIP lines go around the pipe of case names
@@ -494,6 +500,10 @@ else
         fi
         if grep -qx 'memcg=1' "$dir/expect" && [ $memcg_on = 0 ]; then
             skip "corpus/$c" "the grade has no memory cgroup here (not root, or none to extend)" >&3
+            continue
+        fi
+        if grep -qx 'workfs=1' "$dir/expect" && [ $workfs_on = 0 ]; then
+            skip "corpus/$c" "the work folder is not a tmpfs here (the grader is not root)" >&3
             continue
         fi
         echo "$c"

@@ -167,6 +167,35 @@ fail:;
     return NULL;
 }
 
+char *fs_read_fd_text(int fd, size_t max)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return NULL;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > max) {
+        errno = EFBIG;
+        return NULL;
+    }
+    size_t size = (size_t)st.st_size, len = 0;
+    char *buf = malloc(size + 1);
+    if (buf == NULL)
+        return NULL;
+    while (len < size) {
+        ssize_t n = pread(fd, buf + len, size - len, (off_t)len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shorter than it was: what is there */
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
 /* write_all - write len bytes to fd, retrying short writes and EINTR. 0 or -1/errno. */
 static int write_all(int fd, const char *data, size_t len)
 {

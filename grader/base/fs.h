@@ -27,6 +27,14 @@ int fs_mkdir_p(const char *dir);
 char *fs_read_text(const char *path, size_t max);
 
 /*
+ * fs_read_fd_text - read what an fd holds from offset 0 (a memfd another
+ * process wrote: its size is fixed by then) into a malloc'd, NUL-terminated
+ * buffer (caller frees). More than max bytes: NULL with errno EFBIG. The
+ * fd's own offset is left alone. NULL with errno set on failure.
+ */
+char *fs_read_fd_text(int fd, size_t max);
+
+/*
  * fs_fopen_untrusted - fopen(path, "r") with fs_read_text's refusals: for
  * reading a file the sandbox could have replaced line by line (a regular
  * file is read to its end and stops). NULL with errno set on failure.

@@ -1,9 +1,11 @@
 /* grade.c - `ipclab grade`: grade one submission of one lab, end to end (`grade NN`: this
  * checkout). */
 #include "cli/cli.h"
+#include "base/fs.h"
 #include "base/term.h"
 #include "class/progress_bar.h"
 #include "engine/course.h"
+#include "engine/build_pass.h"
 #include "engine/cleanup.h"
 #include "engine/grade.h"
 #include "engine/native.h"
@@ -21,7 +23,6 @@
 #include "engine/trace_failures.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -67,16 +68,11 @@ static void usage(FILE *out)
  */
 static bool record_progress;
 
-/* nftw callback: remove one entry (children before parents). */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* Make WORK and its subdirectories, owned by nobody when we are root. */
-static int make_work(struct grade *g)
+/*
+ * Make WORK, on its capped tmpfs where the grader may mount one (unless it
+ * is to be kept), and its subdirectories, owned by nobody when we are root.
+ */
+static int make_work(struct grade *g, bool keep)
 {
     const char *base = getenv("TMPDIR");
     if (base == NULL || base[0] != '/')
@@ -84,13 +80,14 @@ static int make_work(struct grade *g)
     snprintf(g->work, sizeof g->work, "%s/ipclab-grade-XXXXXX", base);
     if (mkdtemp(g->work) == NULL)
         return -1;
+    workfs_mount(&g->wfs, g->work, g->pol.work_mb, g->pol.work_inodes, keep);
     /* sealed/ stays the grader's: what only the grader writes (memcheck's
      * logs), read-only in every sandbox too. */
     const char *subs[] = {"", "/src", "/build", "/native", "/tmp", "/sealed"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         char p[4200];
         snprintf(p, sizeof p, "%s%s", g->work, subs[i]);
-        if (i > 0 && mkdir(p, 0755) < 0)
+        if (i > 0 && mkdir(p, 0755) < 0 && !(errno == EEXIST && g->wfs.on))
             return -1;
         if (chmod(p, 0755) < 0)
             return -1;
@@ -264,8 +261,11 @@ int cmd_grade(int argc, char **argv)
         g.progress_arg = &disp;
     }
     proc_install_signals();
-    if (make_work(&g) < 0) {
+    if (make_work(&g, keep) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
+        workfs_unmount(&g.wfs);
+        if (g.work[0] != '\0' && strstr(g.work, "XXXXXX") == NULL)
+            fs_rm_rf(g.work);
         grade_free(&g);
         return 2;
     }
@@ -273,7 +273,7 @@ int cmd_grade(int argc, char **argv)
     memcg_create(&g.mem, g.pol.memory_mb); /* its note says what holds */
     if (g.sb.on)
         snprintf(g.sb.note + strlen(g.sb.note), sizeof g.sb.note - strlen(g.sb.note),
-                 "; %s", g.mem.note);
+                 "; %s; %s", g.mem.note, g.wfs.note);
     char src[4200];
     snprintf(src, sizeof src, "%s/src", g.work);
     if (submission_collect(&g.m, sub, src, &g.missing_files) < 0) {
@@ -336,8 +336,10 @@ int cmd_grade(int argc, char **argv)
         report_term(&g, stdout, term_colour_wanted(stdout), verbose);
     if (keep)
         fprintf(stderr, "ipclab: work directory kept: %s\n", g.work);
-    else
-        nftw(g.work, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+    else {
+        workfs_unmount(&g.wfs); /* its files go with it */
+        fs_rm_rf(g.work);
+    }
     grade_free(&g);
     return status;
 }

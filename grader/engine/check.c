@@ -5,6 +5,8 @@
 #include "engine/collect.h"
 #include "engine/course.h"
 #include "engine/native.h"
+#include "engine/native_report.h"
+#include "engine/pass_common.h"
 #include "engine/passes.h"
 #include "engine/sandbox.h"
 #include "engine/timeouts.h"
@@ -12,6 +14,7 @@
 #include <ipc_objects.h> /* labs/support: shared with the tests' probe */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -107,23 +110,31 @@ static void take_output(const char *work, char **acc)
     *acc = next;
 }
 
+/* One parallel run of the native pass. */
+struct lane {
+    char work[2048]; /* its work directory; "" when it was not launched */
+    pid_t pid;       /* its process until reaped, then 0 */
+    int report;      /* its watchdog's report channel (native_report.h), or -1 */
+};
+
 /*
- * collect_lane - read the results of lane s (work directory work) into g:
- * the tests owner[] gives it, its runner note and, when output is not NULL,
- * its runner output; then remove the work directory. Nothing if work is "".
+ * collect_lane - read the results of lane l (number s) into g: the tests
+ * owner[] gives it, its runner note and, when output is not NULL, its
+ * runner output; then remove its work directory. Nothing if it never ran.
  */
-static void collect_lane(struct grade *g, const char *work, const int *owner, int s,
+static void collect_lane(struct grade *g, struct lane *l, const int *owner, int s,
                          char **output)
 {
-    if (work[0] == '\0')
+    if (l->work[0] == '\0')
         return;
     struct grade gk;
-    collect_run(&gk, g, work);
+    collect_run(&gk, g, l->work, native_report_read(l->report));
+    l->report = -1;
     take_results(g, &gk, owner, s);
     if (output != NULL)
-        take_output(work, output);
+        take_output(l->work, output);
     collect_run_free(&gk);
-    fs_rm_rf(work);
+    fs_rm_rf(l->work);
 }
 
 /* reap - wait for *pid (retrying on EINTR) unless it is 0; then set it to 0. */
@@ -135,23 +146,26 @@ static void reap(pid_t *pid)
 }
 
 /*
- * launch - start lane s: its work directory (works[s], "" on failure, with
- * a message) and a child running the native pass on the tests of filter
- * ("@(a|b"; this closes it), in the sandbox sb when sb->on. Sets pids[s]
- * (0 when it could not start).
+ * launch - start lane l: its work directory ("" on failure, with a message),
+ * its report channel and a child running the native pass on the tests of
+ * filter ("@(a|b"; this closes it), in the sandbox sb when sb->on. Sets
+ * l->pid (0 when it could not start).
  */
-static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
-                   const char *filter, char *const native_args[],
-                   const struct sandbox_info *sb, const char *const *wrap)
+static void launch(struct lane *l, const char *bin, const char *filter,
+                   char *const native_args[], const struct sandbox_info *sb,
+                   const char *const *wrap)
 {
-    works[s][0] = '\0';
-    pids[s] = 0;
+    l->work[0] = '\0';
+    l->pid = 0;
+    l->report = -1;
     if (filter == NULL)
         return;
     char *f = xasprintf("%s)", filter);
-    if (check_make_lane(works[s], sizeof works[s], NULL, bin, f, wrap) < 0) {
+    if (check_make_lane(l->work, sizeof l->work, NULL, bin, f, wrap) < 0 ||
+        (l->report = native_report_open()) < 0) {
         fprintf(stderr, "ipclab: cannot make a work directory: %s\n", strerror(errno));
-        works[s][0] = '\0';
+        fs_rm_rf(l->work);
+        l->work[0] = '\0';
         free(f);
         return;
     }
@@ -159,10 +173,15 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
+        /* The watchdog's report channel, kept across the exec of bubblewrap. */
+        char env[64];
+        if (fcntl(l->report, F_SETFD, 0) < 0 ||
+            putenv(strdup(native_report_env(env, sizeof env, l->report))) != 0)
+            _exit(2);
         char self[PATH_MAX] = "ipclab";
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         self[n > 0 ? n : 6] = '\0';
-        char *argv[] = {self,           "grade",        "--inner-native", works[s],
+        char *argv[] = {self,           "grade",        "--inner-native", l->work,
                         native_args[0], native_args[1], native_args[2],   NULL};
         /* In the grader's sandbox when it works here: the lane's runner is PID 1
          * of fresh IPC and PID namespaces, which take whatever a test leaves. */
@@ -178,7 +197,7 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
                           (bindir[rl] == '/' || bindir[rl] == '\0');
             const char *ro[] = {inside || slash == NULL ? NULL : bindir, NULL};
             struct sandbox_opts so = {ro, true, NULL, NULL};
-            char **full = sandbox_argv(sb, works[s], &so, argv);
+            char **full = sandbox_argv(sb, l->work, &so, argv);
             if (full != NULL)
                 execvp(full[0], full);
             fprintf(stderr, "ipclab: cannot start bubblewrap: %s\n", strerror(errno));
@@ -186,7 +205,7 @@ static void launch(char works[][2048], pid_t *pids, size_t s, const char *bin,
         }
         _exit(native_inner(6, argv + 1));
     }
-    pids[s] = pid > 0 ? pid : 0;
+    l->pid = pid > 0 ? pid : 0;
 }
 
 #define MAX_SEEN 256
@@ -342,8 +361,9 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
             free(filters[s]);
             filters[s] = f;
         }
-    char works[MAX_LANES + 1][2048] = {{0}}; /* a lane never launched has "" */
-    pid_t pids[MAX_LANES + 1] = {0};
+    static struct lane lanes[MAX_LANES + 1]; /* a lane never launched has work "" */
+    for (size_t s = 0; s <= MAX_LANES; s++)
+        lanes[s] = (struct lane){.report = -1};
     char timeout[32], wall[32];
     double budget = 20;
     for (size_t i = 0; i < g->m.ntests; i++)
@@ -360,24 +380,24 @@ size_t check_run_tests(struct grade *g, const char *bin, const char *glob,
         setenv("IPCLAB_GRADE_ID", pass_grade_id(), 1);
         ipc_seen_now(&before);
     }
-    launch(works, pids, first, bin, filters[first], native_args, &g->sb, NULL);
+    launch(&lanes[first], bin, filters[first], native_args, &g->sb, NULL);
     for (size_t s = 0; s < k; s++)
-        launch(works, pids, s, bin, filters[s], native_args, &g->sb, NULL);
+        launch(&lanes[s], bin, filters[s], native_args, &g->sb, NULL);
     if (filters[first] != NULL) { /* their verdict now, while the others run */
-        reap(&pids[first]);
-        collect_lane(g, works[first], owner, (int)first, output);
+        reap(&lanes[first].pid);
+        collect_lane(g, &lanes[first], owner, (int)first, output);
         if (early->report != NULL)
             early->report(g, early->arg);
     }
     if (filters[perf] != NULL) { /* the perf tests, once every other lane is done */
         for (size_t s = 0; s < k; s++)
-            reap(&pids[s]);
-        launch(works, pids, perf, bin, filters[perf], native_args, &g->sb, NULL);
+            reap(&lanes[s].pid);
+        launch(&lanes[perf], bin, filters[perf], native_args, &g->sb, NULL);
     }
     for (size_t s = 0; s <= first; s++)
-        reap(&pids[s]);
+        reap(&lanes[s].pid);
     for (size_t s = 0; s <= perf; s++)
-        collect_lane(g, works[s], owner, (int)s, output);
+        collect_lane(g, &lanes[s], owner, (int)s, output);
     for (size_t s = 0; s <= first; s++)
         free(filters[s]);
     free(table);
@@ -413,26 +433,24 @@ int check_trace_test(struct grade *g, const char *bin, const char *test,
     snprintf(wall, sizeof wall, "%g", g->m.tests[idx].timeout + 20);
     char *table = timeouts_table(&g->m);
     char *native_args[] = {timeout, wall, table};
-    char works[1][2048] = {{0}};
-    pid_t pid = 0;
+    struct lane lane;
     char *filter = xasprintf("@(%s", test);
     check_sandbox(&g->sb);
-    launch(works, &pid, 0, bin, filter, native_args, &g->sb,
-           trace_strace_args(TRACE_LOG));
+    launch(&lane, bin, filter, native_args, &g->sb, trace_strace_args(TRACE_LOG));
     free(filter);
     free(table);
-    if (works[0][0] == '\0')
+    if (lane.work[0] == '\0')
         return -1;
-    reap(&pid);
+    reap(&lane.pid);
     /* What the sandbox leaves is hostile: no link, no FIFO, a bounded size. */
     char path[2200];
-    snprintf(path, sizeof path, "%s/" TRACE_LOG, works[0]);
+    snprintf(path, sizeof path, "%s/" TRACE_LOG, lane.work);
     char *log = fs_read_text(path, TRACE_LOG_MAX);
     int saved = errno;
     int *owner = xcalloc(g->m.ntests, sizeof *owner);
     for (size_t i = 0; i < g->m.ntests; i++)
         owner[i] = i == idx ? 0 : -1;
-    collect_lane(g, works[0], owner, 0, NULL);
+    collect_lane(g, &lane, owner, 0, NULL);
     free(owner);
     pass_cleanup_host(g);
     if (log == NULL) {

@@ -1,7 +1,7 @@
 /* cleanup.c - after a run without a sandbox: the processes and IPC objects it left,
  * removed. */
 #include "engine/cleanup.h"
-#include "engine/passes.h"
+#include "engine/pass_common.h"
 
 #include <dirent.h>
 #include <stdbool.h>

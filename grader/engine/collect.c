@@ -68,24 +68,14 @@ static char *failure_text(json_t *t)
 #define MAX_RESULTS_BYTES (16u << 20)
 #define MAX_PROBE_BYTES   (64u << 20)
 
-/* Parse the JSON file at path, read as hostile input; NULL if it cannot be. */
-static json_t *load_untrusted_json(const char *path)
-{
-    char *text = fs_read_text(path, MAX_RESULTS_BYTES);
-    json_t *doc = text != NULL ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    return doc;
-}
-
 static void apply_end(struct grade *g, struct test_result *r, json_t *rec);
 
 /*
  * Read results.json (the runner's report). Returns true when it is sealed
  * (labs/support/seal.h): its tests then carry their probe end records.
  */
-static bool read_results(struct grade *g, const char *path)
+static bool read_results(struct grade *g, json_t *doc)
 {
-    json_t *doc = load_untrusted_json(path);
     bool sealed = json_is_true(json_object_get(doc, "sealed"));
     json_t *tests = json_object_get(doc, "tests");
     size_t i;
@@ -123,7 +113,6 @@ static bool read_results(struct grade *g, const char *path)
         } else if (r->verdict == V_TIMEOUT)
             r->message = xasprintf("the test did not finish within %g s", r->mt->timeout);
     }
-    json_decref(doc);
     return sealed;
 }
 
@@ -253,11 +242,10 @@ static void startup_note(struct grade *g, json_t *startup, const char *status)
     }
 }
 
-/* Read watch.json: hangs and the grader's own watchdog kills. */
-static void read_watch(struct grade *g, const char *path)
+/* Read the watch data: hangs and the grader's own watchdog kills. */
+static void read_watch(struct grade *g, json_t *doc)
 {
-    json_t *doc = load_untrusted_json(path);
-    if (doc == NULL) {
+    if (!json_is_object(doc)) {
         g->runner_note = xasprintf("the test run was stopped before it reported "
                                    "(time or resource limit)");
         return;
@@ -332,22 +320,20 @@ static void read_watch(struct grade *g, const char *path)
         free(g->runner_note);
         g->runner_note = note;
     }
-    json_decref(doc);
 }
 
-void collect_native(struct grade *g)
+void collect_native(struct grade *g, json_t *report)
 {
     char path[8192];
-    snprintf(path, sizeof path, "%s/native/results.json", g->work);
-    if (!read_results(g, path)) {
+    if (!read_results(g, json_object_get(report, "results"))) {
         snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
         read_probe(g, path);
     }
     bool have_probe = false;
     for (size_t i = 0; i < g->m.ntests; i++)
         have_probe = have_probe || g->tests[i].probed;
-    snprintf(path, sizeof path, "%s/native/watch.json", g->work);
-    read_watch(g, path);
+    read_watch(g, json_object_get(report, "watch"));
+    json_decref(report);
     for (size_t i = 0; i < g->m.ntests; i++) {
         struct test_result *r = &g->tests[i];
         if (r->verdict == V_NOT_RUN && r->message == NULL)
@@ -362,13 +348,14 @@ void collect_native(struct grade *g)
     }
 }
 
-void collect_run(struct grade *run, const struct grade *g, const char *dir)
+void collect_run(struct grade *run, const struct grade *g, const char *dir,
+                 json_t *report)
 {
     memset(run, 0, sizeof *run);
     run->m = g->m; /* shared, not owned */
     snprintf(run->work, sizeof run->work, "%.4000s", dir);
     grade_init(run);
-    collect_native(run);
+    collect_native(run, report);
 }
 
 void collect_run_free(struct grade *run)

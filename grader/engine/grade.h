@@ -8,6 +8,7 @@
 #include "engine/audit_object.h"
 #include "engine/manifest.h"
 #include "engine/memcg.h"
+#include "engine/workfs.h"
 #include "engine/policy.h"
 
 #include <jansson.h>
@@ -67,7 +68,7 @@ struct deduction {
 /* Sandbox state of the run, for the report. */
 struct sandbox_info {
     bool on;          /* bubblewrap sandbox used */
-    char note[256];   /* why it is off, or what it is */
+    char note[640];   /* why it is off, or what it is */
     bool uid_dropped; /* tests ran as an unprivileged uid */
 };
 
@@ -118,7 +119,8 @@ struct grade {
     int valgrind_shards;
     bool valgrind_skipped; /* --no-valgrind */
     struct sandbox_info sb;
-    struct memcg mem; /* the bound on the memory of everything the grade runs */
+    struct memcg mem;  /* the bound on the memory of everything the grade runs */
+    struct workfs wfs; /* the work folder's capped mounts */
     grade_progress_fn *progress; /* NULL: no display (grade-all, check) */
     void *progress_arg;
     struct grade_progress prog; /* what progress is shown (passes.c keeps it) */

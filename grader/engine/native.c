@@ -1,5 +1,6 @@
 /* native.c - the native pass inside the sandbox: watchdog and why-it-hung capture. */
 #include "engine/native.h"
+#include "engine/native_report.h"
 #include "hang/hang.h"
 #include "hang/procfs.h"
 #include "base/fs.h"
@@ -66,7 +67,7 @@ struct watch {
  * Seconds a runner may linger after writing its report. Criterion's runner
  * has been seen to hang on its way out after the report was complete; all
  * the verdicts are in the report by then, so waiting for the whole-run
- * limit would only cost minutes and lose watch.json.
+ * limit would only cost minutes and lose the watch data.
  */
 #define LINGER_AFTER_REPORT 10.0
 
@@ -419,24 +420,6 @@ static void kill_everyone(const struct watch *w)
     }
 }
 
-/* Copy the runner's report from the channel to path (a new file). */
-static int copy_report(int channel, const char *path)
-{
-    unlink(path); /* whatever the tests left there: a link, a FIFO */
-    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (out < 0)
-        return -1;
-    char buf[65536];
-    off_t at = 0;
-    ssize_t n;
-    while (at < MAX_REPORT_BYTES && (n = pread(channel, buf, sizeof buf, at)) > 0) {
-        if (write(out, buf, (size_t)n) != n)
-            break;
-        at += n;
-    }
-    return close(out);
-}
-
 /* proc_wait_all tick: explain tests near their timeout, kill overdue ones. */
 static void tick(void *arg)
 {
@@ -535,14 +518,18 @@ int native_inner(int argc, char **argv)
         return 2;
     }
     const char *work = argv[2];
+    int report = native_report_take(); /* before anything else can inherit it */
+    if (report < 0) {
+        fprintf(stderr, "ipclab: the native pass has no report channel (%s)\n",
+                NATIVE_REPORT_ENV);
+        return 2;
+    }
     double timeout = atof(argv[3]), wall = atof(argv[4]);
-    char bin[4096], results_path[4096], probe[4096], tmp[4200], outp[4200], watchp[4200];
+    char bin[4096], probe[4096], tmp[4200], outp[4200];
     snprintf(bin, sizeof bin, "%s/build/run-tests", work);
-    snprintf(results_path, sizeof results_path, "%s/native/results.json", work);
     snprintf(probe, sizeof probe, "%s/native/probe.jsonl", work);
     snprintf(tmp, sizeof tmp, "TMPDIR=%s/tmp", work);
     snprintf(outp, sizeof outp, "%s/native/runner.out", work);
-    snprintf(watchp, sizeof watchp, "%s/native/watch.json", work);
     char probe_env[4200];
     snprintf(probe_env, sizeof probe_env, "IPCLAB_PROBE_FILE=%s", probe);
     /* The runner reports on a memfd only it holds (fd 3), and forks each
@@ -682,13 +669,12 @@ int native_inner(int argc, char **argv)
     json_decref(w.started);
     /* Nothing of the run may outlive it and rewrite what is written next. */
     kill_everyone(&w);
-    int rc = 0;
-    if (reported(&w) && copy_report(channel, results_path) < 0)
-        rc = 2;
-    unlink(watchp);
-    if (json_dump_file(doc, watchp, JSON_INDENT(1)) != 0)
-        rc = 2;
-    json_decref(doc);
+    json_t *results = NULL;
+    if (reported(&w)) {
+        char *text = fs_read_fd_text(channel, MAX_REPORT_BYTES);
+        results = text != NULL ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+    }
     close(channel);
-    return rc;
+    return native_report_write(report, results, doc) < 0 ? 2 : 0;
 }

@@ -6,9 +6,10 @@
  * native_inner - `ipclab grade --inner-native WORK TIMEOUT WALL [TABLE]`, started by
  * the grader inside the sandbox. Runs WORK/build/run-tests --jobs 1 with
  * IPCLAB_FORK_RUNNER=1 (a forked child per test), its report on a memfd
- * (IPCLAB_RESULTS_FD=3, labs/support/seal.h) that it copies to
- * WORK/native/results.json once every other process of the sandbox is
- * dead, and IPCLAB_PROBE_FILE=WORK/native/probe.jsonl, its output in
+ * (IPCLAB_RESULTS_FD=3, labs/support/seal.h) that it hands to the grader,
+ * with its own watch data, on the report channel the grader passed it
+ * (native_report.h) once every other process of the sandbox is dead, and
+ * IPCLAB_PROBE_FILE=WORK/native/probe.jsonl, its output in
  * WORK/native/runner.out (capped), for at most WALL seconds. It follows the
  * probe's start records to know which worker runs which test; when a test
  * has run 90% of its own timeout (TABLE: "suite/test SECONDS" lines, see
@@ -22,7 +23,7 @@
  * every process outside the runner's tree (charged to the test before). If
  * the runner dies without reporting (kill(-1, SIGKILL) in a test), the test
  * that was running is blamed and the tests run again without it.
- * Writes WORK/native/watch.json:
+ * Its watch data:
  *   {"hangs": {"suite/test": {"summary": s, "details": s}},
  *    "killed": ["suite/test", ...],
  *    "orphans": {"suite/test": {"count": N, "desc": "pid state, ..."}},

@@ -1,11 +1,13 @@
-/* passes.c - runs the build, the native pass and the valgrind shards in sandboxes. */
+/* passes.c - runs the native pass and the valgrind shards in sandboxes. */
 #include "engine/passes.h"
+#include "engine/pass_common.h"
 #include "base/fs.h"
 #include "engine/audit.h"
 #include "engine/build_cache.h"
 #include "engine/class_lock.h"
 #include "engine/collect.h"
 #include "engine/course.h"
+#include "engine/native_report.h"
 #include "base/proc.h"
 #include "engine/sandbox.h"
 #include "engine/vglog.h"
@@ -32,94 +34,6 @@
 
 #define MAX_SHARDS 16
 
-const char *pass_grade_id(void)
-{
-    static char id[64];
-    if (id[0] == '\0') {
-        unsigned r = 0;
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            if (read(fd, &r, sizeof r) != sizeof r)
-                r = (unsigned)now_seconds();
-            close(fd);
-        }
-        snprintf(id, sizeof id, "%ld-%08x", (long)getpid(), r);
-    }
-    return id;
-}
-
-/* The environment every sandboxed command gets (static strings, rebuilt per call). */
-static char **base_env(const struct grade *g, const char *extra1, const char *extra2)
-{
-    static char tmp[4200], root[4200], id[128], e1[4200], e2[4200];
-    static char *env[16];
-    snprintf(tmp, sizeof tmp, "TMPDIR=%s/tmp", g->work);
-    snprintf(root, sizeof root, "IPCLAB_ROOT=%s", course_root());
-    snprintf(id, sizeof id, "IPCLAB_GRADE_ID=%s", pass_grade_id());
-    int k = 0;
-    env[k++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-    env[k++] = "LC_ALL=C";
-    env[k++] = "HOME=/nonexistent";
-    env[k++] = tmp;
-    env[k++] = root;
-    env[k++] = id;
-    if (extra1 != NULL) {
-        snprintf(e1, sizeof e1, "%s", extra1);
-        env[k++] = e1;
-    }
-    if (extra2 != NULL) {
-        snprintf(e2, sizeof e2, "%s", extra2);
-        env[k++] = e2;
-    }
-    env[k] = NULL;
-    return env;
-}
-
-/* Start argv in the sandbox with opts; on failure record an infrastructure error. */
-static int start(struct grade *g, struct proc *p, const char *label, char *const argv[],
-                 struct proc_opts *o, const struct sandbox_opts *so)
-{
-    char **full = sandbox_argv(&g->sb, g->work, so, argv);
-    o->uid = grade_uid();
-    o->cgroup_procs = g->mem.on ? g->mem.procs : NULL;
-    if (o->cwd == NULL)
-        o->cwd = g->work;
-    int rc = full != NULL ? proc_start(p, label, full, o) : -1;
-    if (rc < 0 && g->infra_error == NULL)
-        g->infra_error = xasprintf("cannot start the %s: %s", label, strerror(errno));
-    free(full);
-    return rc;
-}
-
-/* Remove every occurrence of prefix from s, in place. */
-static void strip_all(char *s, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    char *hit;
-    while (n > 0 && (hit = strstr(s, prefix)) != NULL)
-        memmove(hit, hit + n, strlen(hit + n) + 1);
-}
-
-/* The lab's test sources (real path), which no sandbox needs to see. */
-static const char *lab_tests_dir(const struct grade *g)
-{
-    static char dir[PATH_MAX];
-    char path[PATH_MAX + 8];
-    snprintf(path, sizeof path, "%.4000s/tests", g->lab_dir);
-    if (realpath(path, dir) == NULL)
-        snprintf(dir, sizeof dir, "%.4000s/tests", g->lab_dir);
-    return dir;
-}
-
-/* show_progress - tell g's display (if any) where the run is now. */
-static void show_progress(struct grade *g, const char *phase)
-{
-    if (phase != NULL)
-        g->prog.phase = phase;
-    if (g->progress != NULL)
-        g->progress(g, &g->prog, g->progress_arg);
-}
-
 /*
  * tests_finished - how many tests the native pass has finished: the probe's
  * end records in WORK/native/probe.jsonl (one a test, see probe.h).
@@ -130,92 +44,6 @@ static size_t tests_finished(const struct grade *g)
     snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
     size_t n = fs_count_in_file(path, "\"event\":\"end\"", 4u << 20);
     return n < g->prog.tests_total ? n : g->prog.tests_total;
-}
-
-void pass_build(struct grade *g)
-{
-    char src[4200], build[4200];
-    snprintf(src, sizeof src, "SRC_DIR=%s/src", g->work);
-    snprintf(build, sizeof build, "BUILD_DIR=%s/build", g->work);
-    /* With the tests and support code compiled outside (build_cache.h), the
-     * sandbox builds only the student's files and never sees the tests'
-     * sources (a lab may have hidden tests). */
-    double t0 = now_seconds();
-    show_progress(g, "build");
-    char bdir[4200];
-    snprintf(bdir, sizeof bdir, "%s/build", g->work);
-    bool prebuilt = build_cache_seed(g->lab_dir, g->m.slug, bdir) == 0;
-    const char *hidden[] = {lab_tests_dir(g), NULL};
-    struct sandbox_opts so = {NULL, false, prebuilt ? hidden : NULL, NULL};
-    char *argv[] = {"make",
-                    "-s",
-                    "--no-print-directory",
-                    "-C",
-                    g->lab_dir,
-                    "all",
-                    src,
-                    build,
-                    "WERROR=1",
-                    prebuilt ? "PREBUILT_TESTS=1" : NULL,
-                    NULL};
-    struct proc_opts o = {.env = base_env(g, NULL, NULL),
-                          .lim = {.cpu_seconds = 300,
-                                  .as_mb = 4096,
-                                  .fsize_mb = 256,
-                                  .nproc = 256,
-                                  .nofile = 1024},
-                          .wall_seconds = 180,
-                          .out_cap = 32 * 1024};
-    struct proc p;
-    int lock = manifest_has_perf(&g->m) ? class_lock(CLASS_LOCK_SHARED)
-                                        : -1; /* see class_lock.h */
-    if (start(g, &p, "build", argv, &o, &so) < 0) {
-        class_unlock(lock);
-        return;
-    }
-    proc_wait_all(&p, 1, NULL, NULL);
-    class_unlock(lock);
-    g->build_seconds = now_seconds() - t0;
-    g->build_ok = !p.killed && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0;
-    char *clean = text_clean(p.out); /* compilers echo source bytes as they are */
-    free(p.out);
-    p.out = clean;
-    /* Show "pipes.c:12:3: error" rather than the private work directory's path. */
-    char prefix[4300];
-    snprintf(prefix, sizeof prefix, "%s/src/", g->work);
-    strip_all(p.out, prefix);
-    snprintf(prefix, sizeof prefix, "%s/", g->work);
-    strip_all(p.out, prefix);
-    if (p.killed)
-        g->build_log =
-            xasprintf("%s\n(the build was stopped after %g s)", p.out, o.wall_seconds);
-    else
-        g->build_log = xasprintf("%s%s", p.out,
-                                 p.total > p.len ? "\n(compiler output truncated)" : "");
-    proc_free(&p);
-}
-
-void pass_audit(struct grade *g)
-{
-    show_progress(g, "audit");
-    char bdir[4200];
-    snprintf(bdir, sizeof bdir, "%s/build", g->work);
-    if (audit_build(&g->m, bdir, bdir, &g->audit) < 0) {
-        g->infra_error =
-            xasprintf("the submission audit could not run: %s", strerror(errno));
-        return;
-    }
-    /* Name the student's files as they know them, not by the private work directory. */
-    char prefix[4300];
-    snprintf(prefix, sizeof prefix, "%s/src/", g->work);
-    for (size_t i = 0; i < g->audit.n; i++)
-        strip_all(g->audit.f[i].what, prefix);
-    if (!audit_refused(&g->audit))
-        return;
-    if (g->pol.audit == AUDIT_REVIEW)
-        g->audit_flagged = true;
-    else
-        g->audit_refused = true;
 }
 
 /* Seconds a pass of n tests may take (each test up to its timeout), capped. */
@@ -245,7 +73,7 @@ static char *self_path(void)
  * timeout, the whole run up to budget seconds.
  */
 static int native_start(struct grade *g, struct proc *p, const char *lane, double budget,
-                        const char *extra_env)
+                        const char *extra_env, int *report)
 {
     static char timeout[32], wall[32], ro_build[4200], ro_src[4200], ro_sealed[4200];
     static char *table;
@@ -255,14 +83,25 @@ static int native_start(struct grade *g, struct proc *p, const char *lane, doubl
     snprintf(wall, sizeof wall, "%g", budget - 5);
     char *argv[] = {self_path(), "grade", "--inner-native", (char *)lane, timeout, wall,
                     table,       NULL};
-    struct proc_opts o = {.env = base_env(g, extra_env, NULL),
-                          .lim = {.cpu_seconds = (long)budget,
-                                  .as_mb = 2048,
-                                  .fsize_mb = 64,
-                                  .nproc = 256,
-                                  .nofile = 1024},
-                          .wall_seconds = budget,
-                          .out_cap = 16 * 1024};
+    char report_env[64];
+    *report = native_report_open(); /* the watchdog's report: fd 3 (native_report.h) */
+    if (*report < 0) {
+        if (g->infra_error == NULL)
+            g->infra_error = xasprintf("cannot make the native pass's report channel: %s",
+                                       strerror(errno));
+        return -1;
+    }
+    struct proc_opts o = {
+        .env =
+            pass_env(g, extra_env, native_report_env(report_env, sizeof report_env, 3)),
+        .pass_fd = *report,
+        .lim = {.cpu_seconds = (long)budget,
+                .as_mb = 2048,
+                .fsize_mb = 64,
+                .nproc = 256,
+                .nofile = 1024},
+        .wall_seconds = budget,
+        .out_cap = 16 * 1024};
     /* The tests must not touch the binary or sources the valgrind pass uses,
      * nor the memcheck logs the grader writes meanwhile. */
     snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
@@ -271,21 +110,28 @@ static int native_start(struct grade *g, struct proc *p, const char *lane, doubl
     const char *ro[] = {ro_build, ro_src, ro_sealed, NULL};
     static const char *hidden[2], *scratch[2];
     static char tmp[4200];
-    hidden[0] = lab_tests_dir(g);
+    hidden[0] = pass_lab_tests_dir(g);
     snprintf(tmp, sizeof tmp, "%s/tmp", lane); /* the tests' TMPDIR: capped */
     scratch[0] = tmp;
     struct sandbox_opts so = {ro, true, hidden, scratch};
-    return start(g, p, "native test run", argv, &o, &so);
+    if (pass_start(g, p, "native test run", argv, &o, &so) < 0) {
+        close(*report);
+        *report = -1;
+        return -1;
+    }
+    return 0;
 }
 
 /* pass_run_lane - see passes.h. */
 int pass_run_lane(struct grade *g, const char *lane, double seconds,
-                  const char *extra_env)
+                  const char *extra_env, json_t **report)
 {
     struct proc p;
+    int fd = -1;
+    *report = NULL;
     char *before =
         g->infra_error; /* one more run that cannot start is no grading error */
-    if (native_start(g, &p, lane, pass_budget(g, 1, seconds), extra_env) < 0) {
+    if (native_start(g, &p, lane, pass_budget(g, 1, seconds), extra_env, &fd) < 0) {
         if (g->infra_error != before)
             free(g->infra_error);
         g->infra_error = before;
@@ -293,11 +139,13 @@ int pass_run_lane(struct grade *g, const char *lane, double seconds,
     }
     proc_wait_all(&p, 1, NULL, NULL);
     proc_free(&p);
+    *report = native_report_read(fd);
     return 0;
 }
 
-/* After the native pass ended: note how it ended, collect its results. */
-static void native_finish(struct grade *g, struct proc *p)
+/* After the native pass ended: note how it ended, collect its results (report: its
+ * channel, closed here). */
+static void native_finish(struct grade *g, struct proc *p, int report)
 {
     if (p->killed || !WIFEXITED(p->status) || WEXITSTATUS(p->status) != 0) {
         char st[64];
@@ -310,7 +158,7 @@ static void native_finish(struct grade *g, struct proc *p)
         free(clean);
     }
     proc_free(p);
-    collect_native(g);
+    collect_native(g, native_report_read(report));
 }
 
 /* A test to shard: its index and an estimated cost under valgrind. */
@@ -362,7 +210,7 @@ static void progress_tick(struct prog_tick *t)
             n += vgsink_finished(&t->run->sinks[s]);
         g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
     }
-    show_progress(g, NULL);
+    pass_show_progress(g, NULL);
 }
 
 /* proc_wait_all's tick while memcheck shards run. */
@@ -457,7 +305,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         argv[a++] = bin;
         argv[a++] = filt;
         argv[a] = NULL;
-        char **env = base_env(g, results, memcheck_runner());
+        char **env = pass_env(g, results, memcheck_runner());
         int k = 0;
         while (env[k] != NULL)
             k++;
@@ -485,13 +333,13 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
         snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
         const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
-        const char *hidden[] = {lab_tests_dir(g), NULL};
+        const char *hidden[] = {pass_lab_tests_dir(g), NULL};
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
         const char *scratch[] = {tmp, own, NULL};
         struct sandbox_opts so = {ro, false, hidden, scratch};
         if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
-            start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
+            pass_start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
             close(sink->send_fd); /* valgrind has it now */
             sink->send_fd = -1;
             run->n++;
@@ -594,11 +442,12 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     g->native_began = unix_seconds();
     g->prog.tests_total = g->m.ntests;
     g->prog.tests_began = t0;
-    show_progress(g, "tests");
+    pass_show_progress(g, "tests");
     double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
     for (size_t i = 0; i < g->m.ntests; i++)
         each += g->m.tests[i].timeout + 3;
-    if (native_start(g, &native, g->work, pass_budget(g, 1, each), NULL) < 0) {
+    int report = -1;
+    if (native_start(g, &native, g->work, pass_budget(g, 1, each), NULL, &report) < 0) {
         class_unlock(lock);
         free(want);
         return;
@@ -621,7 +470,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     proc_wait_all(&native, 1, spec_tick, &sc);
     speculate = speculate && sc.started;
     g->native_seconds = now_seconds() - t0;
-    native_finish(g, &native);
+    native_finish(g, &native, report);
     g->prog.tests_done = g->prog.tests_total;
     g->native_ended = unix_seconds();
     class_unlock(lock);

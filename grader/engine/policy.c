@@ -45,6 +45,8 @@ void policy_defaults(struct policy *p)
     p->deduct_on_failed_tests = false;
     p->max_wall_seconds = 600;
     p->memory_mb = 3072;
+    p->work_mb = 1024;
+    p->work_inodes = 65536;
     p->audit = AUDIT_REFUSE;
     snprintf(p->source, sizeof p->source, "built-in defaults");
 }
@@ -100,6 +102,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
         } else if (strcmp(name, "memory_mb") == 0) {
             ok = parse_number(value, &d) && (d == 0 || (d >= 256 && d <= 1 << 20));
             p->memory_mb = (long)d;
+        } else if (strcmp(name, "work_mb") == 0) {
+            ok = parse_number(value, &d) && (d == 0 || (d >= 64 && d <= 1 << 20));
+            p->work_mb = (long)d;
+        } else if (strcmp(name, "work_inodes") == 0) {
+            ok = parse_number(value, &d) && d >= 1024 && d <= 1 << 30;
+            p->work_inodes = (long)d;
         }
     } else if (strcmp(section, "audit") == 0) {
         if (strcmp(name, "action") == 0) {

@@ -34,6 +34,8 @@ struct policy {
     bool deduct_on_failed_tests;  /* also count leaks of tests that failed */
     int max_wall_seconds;         /* hard limit for one whole pass */
     long memory_mb;          /* bound on all a grade runs (engine/memcg.h); 0: none */
+    long work_mb;            /* the work folder's tmpfs (engine/workfs.h); 0: none */
+    long work_inodes;        /* ... and its file count */
     enum audit_action audit; /* [audit] action = refuse | review */
     int stress_runs;         /* [stress] runs: stressed reruns of the stress tests */
     bool stress_fails_test;  /* [stress] fails_test: such a failure earns 0 points */

@@ -66,10 +66,11 @@ static void seed_cpus(unsigned long long seed, const cpu_set_t *allowed, cpu_set
 /*
  * One stressed run of the native pass in dir (pass_run_lane: the grade's own
  * sandbox, limits and uid), with seed, on the CPUs the seed picks; each test
- * up to its own timeout, seconds in all. 0, or -1 if it did not run.
+ * up to its own timeout, seconds in all; *report its watchdog's report. 0, or -1
+ * if it did not run.
  */
 static int stress_run(struct grade *g, const char *dir, unsigned long long seed,
-                      double seconds)
+                      double seconds, json_t **report)
 {
     char env_seed[64];
     snprintf(env_seed, sizeof env_seed, "IPCLAB_STRESS_SEED=%llu", seed);
@@ -79,18 +80,18 @@ static int stress_run(struct grade *g, const char *dir, unsigned long long seed,
         seed_cpus(seed, &allowed, &set);
         sched_setaffinity(0, sizeof set, &set);
     }
-    int rc = pass_run_lane(g, dir, seconds, env_seed);
+    int rc = pass_run_lane(g, dir, seconds, env_seed, report);
     if (pinned)
         sched_setaffinity(0, sizeof allowed, &allowed);
     return rc;
 }
 
-/* Count run's verdicts (in dir) into g's stress tests (selected[i]). */
-static void tally(struct grade *g, const char *dir, const bool *selected,
+/* Count run's verdicts (in dir, its report taken) into g's stress tests (selected[i]). */
+static void tally(struct grade *g, const char *dir, json_t *report, const bool *selected,
                   unsigned long long seed)
 {
     struct grade run;
-    collect_run(&run, g, dir);
+    collect_run(&run, g, dir, report);
     for (size_t i = 0; i < g->m.ntests; i++) {
         if (!selected[i])
             continue;
@@ -137,10 +138,11 @@ void pass_stress(struct grade *g)
         base %= 1000000;
         for (int k = 0; k < g->pol.stress_runs && !proc_interrupted(); k++) {
             unsigned long long seed = (unsigned long long)base + (unsigned long long)k;
+            json_t *report = NULL;
             if (make_stress_work(g, dir, filter) < 0 ||
-                stress_run(g, dir, seed, each) < 0)
+                stress_run(g, dir, seed, each, &report) < 0)
                 break;
-            tally(g, dir, selected, seed);
+            tally(g, dir, report, selected, seed);
         }
         fs_rm_rf(dir);
     }

@@ -81,8 +81,10 @@ static int trace_test(struct grade *g, size_t i, const char *html)
                         trace_strace_args(LANE_LOG)) < 0 ||
         lane_chown(lane) < 0)
         return -1;
-    if (pass_run_lane(g, lane, g->m.tests[i].timeout + 3, NULL) < 0)
+    json_t *report = NULL; /* the verdict is the grade's: only the trace is wanted */
+    if (pass_run_lane(g, lane, g->m.tests[i].timeout + 3, NULL, &report) < 0)
         return -1;
+    json_decref(report);
     /* The sandbox is gone; what it left is hostile: no link, no FIFO, bounded. */
     snprintf(path, sizeof path, "%s/" LANE_LOG, lane);
     char *text = fs_read_text(path, LANE_LOG_MAX);

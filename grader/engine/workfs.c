@@ -1,0 +1,80 @@
+/* workfs.c - the grade's work folder on capped tmpfs mounts (workfs.h). */
+#include "engine/workfs.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* WORK/sealed holds at most the memcheck logs of 16 shards of 64 MiB (vgsink.c). */
+#define SEALED_OPTS "size=1088m,nr_inodes=70000,mode=0755"
+
+/*
+ * Move this process into a mount namespace of its own, once, with nothing
+ * propagating back to the host: what it mounts later is seen only by it and
+ * its children, and goes when the last of them ends. 0 or -1 (errno).
+ * unshare(CLONE_NEWNS) wants a process with one thread: call it early.
+ */
+static int own_mount_namespace(void)
+{
+    static bool done;
+    if (done)
+        return 0;
+    if (unshare(CLONE_NEWNS) < 0)
+        return -1;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -1;
+    done = true;
+    return 0;
+}
+
+int workfs_mount(struct workfs *w, const char *work, long mb, long inodes, bool keep)
+{
+    *w = (struct workfs){.on = false};
+    snprintf(w->work, sizeof w->work, "%s", work);
+    snprintf(w->sealed, sizeof w->sealed, "%s/sealed", work);
+    if (mb <= 0 || keep) {
+        snprintf(w->note, sizeof w->note, "work folder on the host's disk%s",
+                 keep ? " (kept: --keep-work)" : " (policy work_mb = 0)");
+        return -1;
+    }
+    if (geteuid() != 0) {
+        snprintf(w->note, sizeof w->note,
+                 "work folder on the host's disk, not capped (the grader is not root)");
+        return -1;
+    }
+    char opts[128];
+    snprintf(opts, sizeof opts, "size=%ldm,nr_inodes=%ld,mode=0755", mb, inodes);
+    if (own_mount_namespace() < 0 ||
+        mount("ipclab-work", work, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+        goto fail;
+    if (mkdir(w->sealed, 0755) < 0 ||
+        mount("ipclab-sealed", w->sealed, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              SEALED_OPTS) < 0) {
+        int e = errno;
+        umount2(work, MNT_DETACH);
+        errno = e;
+        goto fail;
+    }
+    w->on = true;
+    snprintf(w->note, sizeof w->note, "work folder a tmpfs of %ld MiB and %ld files", mb,
+             inodes);
+    return 0;
+fail:
+    snprintf(w->note, sizeof w->note,
+             "work folder on the host's disk, not capped (cannot mount a tmpfs: %s)",
+             strerror(errno));
+    return -1;
+}
+
+void workfs_unmount(struct workfs *w)
+{
+    if (!w->on)
+        return;
+    umount2(w->sealed, MNT_DETACH);
+    umount2(w->work, MNT_DETACH);
+    w->on = false;
+}

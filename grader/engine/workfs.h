@@ -1,0 +1,41 @@
+/* workfs.h - the grade's work folder on capped tmpfs mounts, where the grader may. */
+#ifndef IPCLAB_WORKFS_H
+#define IPCLAB_WORKFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+/*
+ * The sandbox writes into the work folder (its build, the native pass's
+ * files, the stress and trace lanes), which otherwise lies on the host's
+ * disk with no bound but the file size limit per file. As root the grader
+ * mounts a tmpfs there with a size and an inode count (policy work_mb,
+ * work_inodes), and a second tmpfs at WORK/sealed, which only the grader
+ * writes (memcheck's logs): a sandbox that fills its own folder cannot stop
+ * those logs being written. Both live in a mount namespace of the grader's
+ * own (made once per process, private), so they vanish with the grader
+ * however it ends; the host's mount table never sees them. Their pages are
+ * charged to the memory cgroup of whoever wrote them (memcg.h).
+ *
+ * Not root, or with --keep-work (a kept folder must outlive the grader),
+ * the folder stays on the host's disk and the note says so.
+ */
+struct workfs {
+    bool on;               /* both tmpfs are mounted */
+    char work[PATH_MAX];   /* the work folder */
+    char sealed[PATH_MAX]; /* WORK/sealed */
+    char note[200];        /* what holds, for the report's isolation line */
+};
+
+/*
+ * workfs_mount - mount the capped tmpfs on the empty folder work (mb MiB,
+ * inodes files) and the grader's own tmpfs on WORK/sealed (made here).
+ * mb <= 0 or keep: none. Returns 0 with w->on, or -1 with w->note saying
+ * why not; either way the grade goes on, on the host's disk.
+ */
+int workfs_mount(struct workfs *w, const char *work, long mb, long inodes, bool keep);
+
+/* workfs_unmount - detach both mounts (their files go with them). Safe when off. */
+void workfs_unmount(struct workfs *w);
+
+#endif
