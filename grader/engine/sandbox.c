@@ -128,18 +128,25 @@ static const char *const *extra_hidden(size_t *n)
     return list;
 }
 
+/* The folders one command line hides, to be made read-only at its end. */
+struct hidden_list {
+    const char *path[64];
+    size_t n;
+};
+
 /* Append "--size HIDDEN_BYTES --tmpfs path" to out at k when path is an
  * existing folder (bwrap mounts on it, it cannot create it in a read-only
- * host); returns the new k. */
-static size_t hide(char **out, size_t k, const char *path)
+ * host), and note it in h; returns the new k. */
+static size_t hide(char **out, size_t k, const char *path, struct hidden_list *h)
 {
     struct stat st;
-    if (path == NULL || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (path == NULL || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || h->n == 64)
         return k;
     out[k++] = "--size";
     out[k++] = HIDDEN_BYTES;
     out[k++] = "--tmpfs";
     out[k++] = (char *)path;
+    h->path[h->n++] = path;
     return k;
 }
 
@@ -159,24 +166,25 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         nscratch++;
     const char *const *extra = extra_hidden(&nextra);
     char **out =
-        calloc(nopts + nargs + 3 * nro + 4 * (nextra + nhidden + nscratch + 16) + 16,
+        calloc(nopts + nargs + 3 * nro + 6 * (nextra + nhidden + nscratch + 16) + 16,
                sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
+    struct hidden_list h = {.n = 0};
     if (si->on) {
         for (size_t i = 0; i < nopts; i++)
             out[k++] = (char *)bwrap_opts[i];
         for (size_t i = 0; hidden_host[i] != NULL; i++)
-            k = hide(out, k, hidden_host[i]);
+            k = hide(out, k, hidden_host[i], &h);
         /* A course checked out under /tmp or a home stays visible (read-only). */
         out[k++] = "--ro-bind";
         out[k++] = (char *)course_root();
         out[k++] = (char *)course_root();
         for (size_t i = 0; hidden_in_course[i] != NULL; i++)
-            k = hide(out, k, course_path(hidden_in_course[i]));
+            k = hide(out, k, course_path(hidden_in_course[i]), &h);
         for (size_t i = 0; i < nextra; i++)
-            k = hide(out, k, extra[i]);
+            k = hide(out, k, extra[i], &h);
         /* ... and so do its labs when they are a link to a tree under /tmp. */
         const char *labs = course_labs_target();
         if (labs != NULL) {
@@ -185,7 +193,7 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
             out[k++] = (char *)labs;
         }
         for (size_t i = 0; i < nhidden; i++)
-            k = hide(out, k, o->hidden[i]);
+            k = hide(out, k, o->hidden[i], &h);
         out[k++] = "--bind";
         out[k++] = (char *)work;
         out[k++] = (char *)work;
@@ -199,6 +207,13 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
             out[k++] = TMPFS_BYTES;
             out[k++] = "--tmpfs";
             out[k++] = (char *)o->scratch[i];
+        }
+        /* Last, once every mount inside them is made: an empty tmpfs that
+         * hides a folder must not be a place to write (its size would not
+         * bound its files' count). */
+        for (size_t i = 0; i < h.n; i++) {
+            out[k++] = "--remount-ro";
+            out[k++] = (char *)h.path[i];
         }
         if (o != NULL && o->as_pid_1)
             out[k++] = "--as-pid-1";

@@ -1,10 +1,13 @@
 /* Harmless: proves the tests run unprivileged with the course read-only and
  * a minimal view: no reference solutions, history, broken variants, the
  * lab's test sources, the grader's build cache (its lock files), host
- * services (/run) or homes; no nested user namespace; every writable tmpfs
- * capped at 512 MiB. Any failure crashes the target test (the expect file
+ * services (/run) or homes, and the empty folders that hide them read-only
+ * (a file count their size would not bound); no nested user namespace;
+ * every writable tmpfs capped at 512 MiB. Any failure crashes the target test (the expect file
  * wants it passed) after naming what it saw on stderr. */
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +48,14 @@ static void corpus_hostile(void)
                             "/root",
                             CORPUS_LABDIR "/tests",
                             CORPUS_COURSE "/build/grade-cache"};
-    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+        char made[4200];
+        snprintf(made, sizeof made, "%s/corpus-made", hidden[i]);
         if (corpus_has_entries(hidden[i]))
             corpus_not_isolated("visible", hidden[i]);
+        if (mkdir(made, 0700) == 0 || (errno != EROFS && errno != ENOENT))
+            corpus_not_isolated("writable (or not read-only)", hidden[i]);
+    }
     if (unshare(CLONE_NEWUSER) == 0)
         corpus_not_isolated("allowed", "a nested user namespace");
     const char *tmpfs[] = {"/tmp", "/dev/shm", "/var/tmp"};
