@@ -118,6 +118,11 @@ static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t 
     limit(RLIMIT_CORE, 0, 1);
     struct rlimit zero = {0, 0};
     setrlimit(RLIMIT_CORE, &zero);
+    /* POSIX message queues: the bytes all queues of the uid may hold, at the
+     * kernel's default whatever the grader inherited (the uid's queues live
+     * in a mqueue mount that has no size of its own). */
+    struct rlimit mq = {819200, 819200};
+    setrlimit(RLIMIT_MSGQUEUE, &mq);
     if (o->cgroup_procs != NULL) { /* engine/memcg.h: while still root */
         int fd = open(o->cgroup_procs, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0\n", 2) != 2) {

@@ -270,7 +270,8 @@ int cmd_grade(int argc, char **argv)
         return 2;
     }
     sandbox_probe(&g.sb, g.work, sandbox);
-    memcg_create(&g.mem, g.pol.memory_mb); /* its note says what holds */
+    g.sb.capped = g.wfs.on ? &g.wfs : NULL; /* each run's /tmp, /dev/shm ... from it */
+    memcg_create(&g.mem, g.pol.memory_mb);  /* its note says what holds */
     if (g.sb.on)
         snprintf(g.sb.note + strlen(g.sb.note), sizeof g.sb.note - strlen(g.sb.note),
                  "; %s; %s", g.mem.note, g.wfs.note);

@@ -70,6 +70,8 @@ struct sandbox_info {
     bool on;          /* bubblewrap sandbox used */
     char note[640];   /* why it is off, or what it is */
     bool uid_dropped; /* tests ran as an unprivileged uid */
+    struct workfs
+        *capped; /* as root: each run's writable mounts from it (workfs_scratch) */
 };
 
 /* A whole grading run. */

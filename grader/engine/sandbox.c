@@ -33,23 +33,14 @@ static const char *const bwrap_opts[] = {"bwrap",
                                          "--disable-userns",
                                          "--dev",
                                          "/dev",
-                                         "--size",
-                                         TMPFS_BYTES,
-                                         "--tmpfs",
-                                         "/dev/shm",
                                          "--mqueue",
                                          "/dev/mqueue",
                                          "--proc",
                                          "/proc",
-                                         "--size",
-                                         TMPFS_BYTES,
-                                         "--tmpfs",
-                                         "/tmp",
-                                         "--size",
-                                         TMPFS_BYTES,
-                                         "--tmpfs",
-                                         "/var/tmp",
                                          NULL};
+
+/* The sandbox's own writable folders, each a fresh tmpfs (see writable). */
+static const char *const private_tmp[] = {"/dev/shm", "/tmp", "/var/tmp", NULL};
 
 /*
  * Host folders the sandbox sees empty (each an empty tmpfs of HIDDEN_BYTES):
@@ -150,6 +141,27 @@ static size_t hide(char **out, size_t k, const char *path, struct hidden_list *h
     return k;
 }
 
+/*
+ * Append a fresh writable tmpfs on dest to out at k: one of si->capped's
+ * (a size and a file count) bound there, else bubblewrap's own (a size
+ * only). Returns the new k.
+ */
+static size_t writable(char **out, size_t k, const struct sandbox_info *si,
+                       const char *dest)
+{
+    const char *host = workfs_scratch(si->capped);
+    if (host != NULL) {
+        out[k++] = "--bind";
+        out[k++] = (char *)host;
+    } else {
+        out[k++] = "--size";
+        out[k++] = TMPFS_BYTES;
+        out[k++] = "--tmpfs";
+    }
+    out[k++] = (char *)dest;
+    return k;
+}
+
 char **sandbox_argv(const struct sandbox_info *si, const char *work,
                     const struct sandbox_opts *o, char *const argv[])
 {
@@ -166,7 +178,7 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         nscratch++;
     const char *const *extra = extra_hidden(&nextra);
     char **out =
-        calloc(nopts + nargs + 3 * nro + 6 * (nextra + nhidden + nscratch + 16) + 16,
+        calloc(nopts + nargs + 3 * nro + 6 * (nextra + nhidden + nscratch + 24) + 16,
                sizeof *out);
     if (out == NULL)
         return NULL;
@@ -175,6 +187,8 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
     if (si->on) {
         for (size_t i = 0; i < nopts; i++)
             out[k++] = (char *)bwrap_opts[i];
+        for (size_t i = 0; private_tmp[i] != NULL; i++)
+            k = writable(out, k, si, private_tmp[i]);
         for (size_t i = 0; hidden_host[i] != NULL; i++)
             k = hide(out, k, hidden_host[i], &h);
         /* A course checked out under /tmp or a home stays visible (read-only). */
@@ -202,12 +216,10 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
             out[k++] = (char *)o->ro[i];
             out[k++] = (char *)o->ro[i];
         }
-        for (size_t i = 0; i < nscratch; i++) {
-            out[k++] = "--size";
-            out[k++] = TMPFS_BYTES;
-            out[k++] = "--tmpfs";
-            out[k++] = (char *)o->scratch[i];
-        }
+        for (size_t i = 0; i < nscratch; i++)
+            k = writable(out, k, si, o->scratch[i]);
+        if (si->capped != NULL && si->capped->on) /* no run sees another's mounts */
+            k = hide(out, k, si->capped->holder, &h);
         /* Last, once every mount inside them is made: an empty tmpfs that
          * hides a folder must not be a place to write (its size would not
          * bound its files' count). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -59,9 +60,19 @@ int workfs_mount(struct workfs *w, const char *work, long mb, long inodes, bool 
         errno = e;
         goto fail;
     }
+    snprintf(w->holder, sizeof w->holder, "%s/scratch", w->sealed);
+    if (mkdir(w->holder, 0755) < 0) { /* bubblewrap, unprivileged, reads it */
+        int e = errno;
+        umount2(w->sealed, MNT_DETACH);
+        umount2(work, MNT_DETACH);
+        errno = e;
+        goto fail;
+    }
     w->on = true;
-    snprintf(w->note, sizeof w->note, "work folder a tmpfs of %ld MiB and %ld files", mb,
-             inodes);
+    snprintf(w->note, sizeof w->note,
+             "work folder a tmpfs of %ld MiB and %ld files; /tmp, /var/tmp and /dev/shm "
+             "of %d MiB and %d files each",
+             mb, inodes, WORKFS_SCRATCH_MB, WORKFS_SCRATCH_INODES);
     return 0;
 fail:
     snprintf(w->note, sizeof w->note,
@@ -70,8 +81,42 @@ fail:
     return -1;
 }
 
+const char *workfs_scratch(struct workfs *w)
+{
+    if (w == NULL || !w->on) {
+        errno = ENODEV;
+        return NULL;
+    }
+    char **more = realloc(w->scratch, (w->nscratch + 1) * sizeof *more);
+    if (more == NULL)
+        return NULL;
+    w->scratch = more;
+    char *path = NULL, opts[96];
+    if (asprintf(&path, "%s/%zu", w->holder, w->nscratch) < 0)
+        return NULL;
+    snprintf(opts, sizeof opts, "size=%dm,nr_inodes=%d,mode=1777", WORKFS_SCRATCH_MB,
+             WORKFS_SCRATCH_INODES);
+    if (mkdir(path, 0755) < 0 ||
+        mount("ipclab-scratch", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+        int e = errno;
+        rmdir(path);
+        free(path);
+        errno = e;
+        return NULL;
+    }
+    w->scratch[w->nscratch++] = path;
+    return path;
+}
+
 void workfs_unmount(struct workfs *w)
 {
+    for (size_t i = 0; i < w->nscratch; i++) {
+        umount2(w->scratch[i], MNT_DETACH);
+        free(w->scratch[i]);
+    }
+    free(w->scratch);
+    w->scratch = NULL;
+    w->nscratch = 0;
     if (!w->on)
         return;
     umount2(w->sealed, MNT_DETACH);

@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * The sandbox writes into the work folder (its build, the native pass's
@@ -21,10 +22,13 @@
  * the folder stays on the host's disk and the note says so.
  */
 struct workfs {
-    bool on;               /* both tmpfs are mounted */
-    char work[PATH_MAX];   /* the work folder */
-    char sealed[PATH_MAX]; /* WORK/sealed */
-    char note[200];        /* what holds, for the report's isolation line */
+    bool on;                    /* both tmpfs are mounted */
+    char work[PATH_MAX];        /* the work folder */
+    char sealed[PATH_MAX];      /* WORK/sealed */
+    char note[200];             /* what holds, for the report's isolation line */
+    char holder[PATH_MAX + 16]; /* WORK/sealed/scratch: where workfs_scratch mounts */
+    char **scratch;             /* the mounts workfs_scratch made (paths, owned) */
+    size_t nscratch;
 };
 
 /*
@@ -35,7 +39,23 @@ struct workfs {
  */
 int workfs_mount(struct workfs *w, const char *work, long mb, long inodes, bool keep);
 
-/* workfs_unmount - detach both mounts (their files go with them). Safe when off. */
+/* Each writable mount of a sandbox that workfs_scratch gives: its size and file count. */
+#define WORKFS_SCRATCH_MB     512
+#define WORKFS_SCRATCH_INODES 32768
+
+/*
+ * workfs_scratch - a fresh tmpfs of WORKFS_SCRATCH_MB MiB and
+ * WORKFS_SCRATCH_INODES files (mode 1777) under w->holder, for one writable
+ * mount of one sandbox (/tmp, /var/tmp, /dev/shm, a scratch folder), which
+ * the sandbox binds in place of bubblewrap's own tmpfs (bubblewrap cannot
+ * cap a tmpfs's file count). Every sandbox hides w->holder, so no run sees
+ * another's. Its files stay until workfs_unmount. Returns its path (owned
+ * by w), or NULL (w off, or it cannot be made: errno) when the caller must
+ * fall back to bubblewrap's tmpfs.
+ */
+const char *workfs_scratch(struct workfs *w);
+
+/* workfs_unmount - detach every mount (their files go with them). Safe when off. */
 void workfs_unmount(struct workfs *w);
 
 #endif
