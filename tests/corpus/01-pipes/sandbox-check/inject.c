@@ -3,8 +3,8 @@
  * lab's test sources, the grader's build cache (its lock files), host
  * services (/run) or homes, and the empty folders that hide them read-only
  * (a file count their size would not bound); no nested user namespace;
- * every writable tmpfs capped at 512 MiB. Any failure crashes the target test (the expect file
- * wants it passed) after naming what it saw on stderr. */
+ * every writable tmpfs capped at 512 MiB. Any failure crashes the target test (the expect
+ * file wants it passed) after naming what it saw on stderr. */
 #include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
