@@ -124,6 +124,36 @@ int ipct_wait(pid_t pid, int *status, int timeout_ms);
 int ipct_wait_exit(pid_t pid, int timeout_ms);
 
 /*
+ * Processes seen from outside.
+ */
+
+/*
+ * ipct_child_running - true while child pid exists and has not exited (a
+ * zombie counts as ended). Does not reap it (waitid with WNOWAIT).
+ */
+bool ipct_child_running(pid_t pid);
+
+/*
+ * ipct_blocked_in - wait until child pid sleeps inside system call nr (a
+ * SYS_* number), for at most timeout_ms. Returns false if pid ends first or
+ * the time passes. How a test sees "the open is waiting for a writer"
+ * without guessing with sleep().
+ */
+bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms);
+
+/*
+ * ipct_pause_ms - sleep ms milliseconds: the pace of a loop that polls for
+ * a condition with a deadline, never a synchronisation by itself.
+ */
+void ipct_pause_ms(int ms);
+
+/*
+ * ipct_stop_child - kill child pid (SIGKILL) if it still runs, and reap it:
+ * for a test's failure paths.
+ */
+void ipct_stop_child(pid_t pid);
+
+/*
  * ipct_run - run argv[0] (searched in PATH) with stdin fed from in/inlen,
  * stdout captured into out (at most outcap-1 bytes, NUL-terminated) and the
  * wait status in *status. The whole exchange is limited to timeout_ms.
@@ -167,6 +197,18 @@ bool ipct_is_mapped(const void *addr);
 
 /* True when the test binary runs under valgrind (shrink iteration counts). */
 bool ipct_under_valgrind(void);
+
+/*
+ * ipct_seccomp - from now on, system calls fail in the calling process as the
+ * kernel may make them fail: a seccomp filter (no privilege needed after
+ * PR_SET_NO_NEW_PRIVS). The filter allows every call of another
+ * architecture, loads the call's number (seccomp_data.nr) and runs rules[0..n)
+ * (at most 32 BPF statements, each path ending in a SECCOMP_RET_* return).
+ * A filter cannot be taken back: only a forked child calls this. Returns
+ * false where the architecture is not known here or the filter was refused.
+ */
+struct sock_filter;
+bool ipct_seccomp(const struct sock_filter *rules, size_t n);
 
 /*
  * IPCT_ASSERT_FAILS(err, call, fmt, ...) - in the test's own process: call (an

@@ -49,63 +49,6 @@ static int fifo_with_reader(char *path, size_t len, const char *tag)
     return rfd;
 }
 
-static void pause_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* True while pid exists and has not exited (a zombie counts as ended). */
-static bool child_running(pid_t pid)
-{
-    siginfo_t info = {0};
-    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
-        return false;
-    return info.si_pid == 0;
-}
-
-/* $begin blocked_in */
-/*
- * blocked_in - wait until process pid sleeps inside system call nr.
- *
- * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
- * number of the call it is blocked in). Returns false if pid ends first or
- * timeout_ms passes. This is how a test sees "the open is waiting for a
- * writer" without guessing with sleep().
- */
-static bool blocked_in(pid_t pid, long nr, int timeout_ms)
-{
-    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
-        if (!child_running(pid))
-            return false;
-        char path[64], buf[256];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        char state = '?';
-        if (f != NULL) {
-            if (fgets(buf, sizeof buf, f) != NULL) {
-                const char *p = strrchr(buf, ')');
-                if (p != NULL && p[1] == ' ')
-                    state = p[2];
-            }
-            fclose(f);
-        }
-        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-        f = fopen(path, "r");
-        long cur = -2;
-        if (f != NULL) {
-            if (fscanf(f, "%ld", &cur) != 1)
-                cur = -2;
-            fclose(f);
-        }
-        if (state == 'S' && cur == nr)
-            return true;
-        pause_ms(1);
-    }
-    return false;
-}
-/* $end blocked_in */
-
 /*
  * Open path for writing once a process (the server child pid) reads it:
  * non-blocking attempts while pid runs, so a server that failed at once
@@ -120,19 +63,11 @@ static int writer_when_ready(const char *path, pid_t pid, int timeout_ms)
             fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
             return fd;
         }
-        if ((errno != ENXIO && errno != ENOENT) || !child_running(pid))
+        if ((errno != ENXIO && errno != ENOENT) || !ipct_child_running(pid))
             return -1;
-        pause_ms(1);
+        ipct_pause_ms(1);
     }
     return -1;
-}
-
-/* Kill (if still running) and reap a child; used on the failure paths. */
-static void stop_child(pid_t pid)
-{
-    int status;
-    kill(pid, SIGKILL);
-    ipct_wait(pid, &status, 5000);
 }
 
 /*
@@ -335,9 +270,9 @@ Test(open, reader_waits_for_writer)
         _exit(0);
     }
     close(ans[1]);
-    bool waited = blocked_in(pid, SYS_openat, 5000);
+    bool waited = ipct_blocked_in(pid, SYS_openat, 5000);
     if (!waited) {
-        stop_child(pid);
+        ipct_stop_child(pid);
         close(ans[0]);
         cr_assert_fail("the reader did not wait in open(2) for a writer");
     }
@@ -437,7 +372,7 @@ Test(session, returns_what_was_written)
     pid_t pid = spawn_writer(path, "hello fifo");
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 10, "expected 10 bytes, got %zd (%s)", n, strerror(errno));
     cr_assert_eq(memcmp(buf, "hello fifo", 10), 0);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
@@ -459,7 +394,7 @@ Test(session, closes_its_fd)
     int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
     restore_stdin(saved);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 3, "got %zd (%s), with stdin closed (the FIFO's fd is 0)", n,
                  strerror(err));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
@@ -494,7 +429,7 @@ Test(session, reopens_for_next_session)
         pid_t pid = spawn_writer(path, texts[i]);
         ssize_t n = fifo_read_session(path, buf, sizeof buf);
         if (n < 0)
-            stop_child(pid);
+            ipct_stop_child(pid);
         cr_assert_eq(n, (ssize_t)strlen(texts[i]), "session %d: got %zd (%s)", i, n,
                      strerror(errno));
         cr_assert_str_eq(buf, texts[i]);
@@ -514,7 +449,7 @@ Test(session, extra_bytes_are_drained)
     pid_t pid = spawn_writer(path, big); /* fails if the reader stops early */
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 4, "cap is 4: expected 4 bytes, got %zd (%s)", n, strerror(errno));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
                  "the writer failed: read to EOF, discarding bytes past cap");
@@ -539,7 +474,7 @@ Test(session, survives_eintr_and_short_reads)
     pid_t pid = spawn_writer(path, "interrupted, then cut short");
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 27,
                  "expected 27 bytes, got %zd (%s): a read that fails with EINTR or "
                  "returns fewer bytes is not the end of the session",
@@ -574,8 +509,8 @@ Test(session, waits_for_first_writer)
     make_fifo(path);
     int ans;
     pid_t pid = spawn_session(path, &ans);
-    if (!blocked_in(pid, SYS_openat, 5000)) {
-        stop_child(pid);
+    if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
+        ipct_stop_child(pid);
         close(ans);
         cr_assert_fail("the session did not wait in open(2) for its first writer");
     }
@@ -600,7 +535,7 @@ Test(session, eof_only_after_last_writer)
     pid_t pid = spawn_session(path, &ans);
     int w1 = writer_when_ready(path, pid, 5000);
     if (w1 < 0) {
-        stop_child(pid);
+        ipct_stop_child(pid);
         close(ans);
         cr_assert_fail("the session never opened the FIFO for reading");
     }
@@ -613,9 +548,9 @@ Test(session, eof_only_after_last_writer)
     for (long end = ipct_now_ms() + 5000; queued > 0 && ipct_now_ms() < end;) {
         cr_assert_eq(ioctl(w2, FIONREAD, &queued), 0);
         if (queued > 0)
-            pause_ms(1);
+            ipct_pause_ms(1);
     }
-    bool still_reading = blocked_in(pid, SYS_read, 5000);
+    bool still_reading = ipct_blocked_in(pid, SYS_read, 5000);
     if (still_reading)
         cr_assert_eq(write(w2, "two", 3), 3);
     close(w2);
@@ -685,8 +620,8 @@ Test(log_write, waits_for_logger)
         _exit(0);
     }
     close(ans[1]);
-    if (!blocked_in(pid, SYS_openat, 5000)) {
-        stop_child(pid);
+    if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
+        ipct_stop_child(pid);
         close(ans[0]);
         cr_assert_fail("log_write(wait=true) did not wait in open(2) for the logger");
     }
@@ -845,7 +780,7 @@ Test(log_write, blocked_write_gets_epipe)
     }
     close(ans[1]);
     ipct_fault_clear();
-    bool blocked = blocked_in(pid, SYS_write, 5000);
+    bool blocked = ipct_blocked_in(pid, SYS_write, 5000);
     close(rfd); /* the logger leaves: the blocked write fails with EPIPE */
     struct epipe_report rep;
     bool got = ipct_readable_within(ans[0], 5000) &&
@@ -904,7 +839,7 @@ static void start_logger_to(struct logger *lg, bool precreate, int out)
     lg->ans = ans[0];
     lg->ctl = writer_when_ready(lg->path, lg->pid, 5000);
     if (lg->ctl < 0) {
-        stop_child(lg->pid);
+        ipct_stop_child(lg->pid);
         close(lg->ans);
         cr_assert_fail("log_serve never opened its FIFO for reading");
     }
@@ -929,7 +864,7 @@ static long stop_logger(struct logger *lg)
     close(lg->ans);
     close(lg->ctl);
     if (!got)
-        stop_child(lg->pid);
+        ipct_stop_child(lg->pid);
     else
         cr_assert_eq(ipct_wait_exit(lg->pid, 5000), 0);
     cr_assert(got, "log_serve did not stop at the shutdown line");
@@ -1003,11 +938,11 @@ Test(log_serve, survives_writers_leaving)
     }
     close(lg.ctl); /* no writer at all is left but the service itself */
     /* The service must still be waiting for lines, not gone after an EOF. */
-    bool alive = blocked_in(lg.pid, SYS_read, 5000);
+    bool alive = ipct_blocked_in(lg.pid, SYS_read, 5000);
     lg.ctl = alive ? open(lg.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     int err = alive ? errno : EPIPE;
     if (lg.ctl < 0) {
-        stop_child(lg.pid);
+        ipct_stop_child(lg.pid);
         close(lg.ans);
         cr_assert_fail("after every writer left, opening a writer failed: %s",
                        strerror(err));
@@ -1271,7 +1206,7 @@ static void start_server(struct server *sv)
     sv->ans = ans[0];
     sv->ctl = writer_when_ready(sv->path, sv->pid, 5000);
     if (sv->ctl < 0) {
-        stop_child(sv->pid);
+        ipct_stop_child(sv->pid);
         close(sv->ans);
         cr_assert_fail("rpc_serve never opened its FIFO for reading");
     }
@@ -1286,7 +1221,7 @@ static long stop_server(struct server *sv)
     close(sv->ans);
     close(sv->ctl);
     if (!got)
-        stop_child(sv->pid);
+        ipct_stop_child(sv->pid);
     else
         cr_assert_eq(ipct_wait_exit(sv->pid, 5000), 0);
     cr_assert(got, "rpc_serve did not stop at RPC_SHUTDOWN");
@@ -1484,7 +1419,7 @@ Test(rpc, bad_reply_is_eio)
         int r = rpc_call(path, reply, 3, &result);
         int err = errno;
         if (r != -1 || err != EIO)
-            stop_child(srv);
+            ipct_stop_child(srv);
         else
             cr_assert_eq(ipct_wait_exit(srv, 5000), 0, "the fake server failed");
         cr_assert_eq(r, -1, "the server sent %s, yet rpc_call returned %d (result %ld)",

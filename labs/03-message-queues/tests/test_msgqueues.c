@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -126,60 +125,6 @@ static long proc_limit(const char *path)
     cr_assert_eq(fscanf(f, "%ld", &v), 1);
     fclose(f);
     return v;
-}
-
-static void pause_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static bool child_running(pid_t pid)
-{
-    siginfo_t info = {0};
-    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
-        return false;
-    return info.si_pid == 0;
-}
-
-/* Wait until pid sleeps in system call nr (see lab 02's blocked_in). */
-static bool blocked_in(pid_t pid, long nr, int timeout_ms)
-{
-    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
-        if (!child_running(pid))
-            return false;
-        char path[64], buf[256];
-        char state = '?';
-        long cur = -2;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            if (fgets(buf, sizeof buf, f) != NULL) {
-                const char *p = strrchr(buf, ')');
-                if (p != NULL && p[1] == ' ')
-                    state = p[2];
-            }
-            fclose(f);
-        }
-        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-        f = fopen(path, "r");
-        if (f != NULL) {
-            if (fscanf(f, "%ld", &cur) != 1)
-                cur = -2;
-            fclose(f);
-        }
-        if (state == 'S' && cur == nr)
-            return true;
-        pause_ms(1);
-    }
-    return false;
-}
-
-static void stop_child(pid_t pid)
-{
-    int status;
-    kill(pid, SIGKILL);
-    ipct_wait(pid, &status, 5000);
 }
 
 /* ---- 1. sysv_queue ----------------------------------------------------- */
@@ -300,10 +245,10 @@ Test(sysv_queue, remove_wakes_blocked_receiver)
         ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, 0);
         _exit(n < 0 && errno == EIDRM ? 0 : 1);
     }
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     int r = waiting ? sysv_remove(id) : -1;
     if (r != 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert(waiting, "the receiver never blocked in msgrcv");
     cr_assert_eq(r, 0, "sysv_remove failed: %s", strerror(errno));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the blocked receiver did not get EIDRM");
@@ -974,7 +919,7 @@ Test(notify, consume_gets_every_burst)
             do {
                 IPCT_CHILD_CHECK(mq_getattr(q, &attr) == 0);
                 if (attr.mq_curmsgs > 0)
-                    pause_ms(1);
+                    ipct_pause_ms(1);
             } while (attr.mq_curmsgs > 0 && ipct_now_ms() < end);
             IPCT_CHILD_CHECK(attr.mq_curmsgs == 0);
         }
@@ -983,7 +928,7 @@ Test(notify, consume_gets_every_burst)
     long n = pq_consume_notified(q, SIGUSR1, 12, 5000);
     int err = errno;
     if (n != 12)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the producer failed");
     cr_assert_eq(n, 12, "expected 12 messages in 4 bursts, got %ld (%s)", n,
@@ -1201,9 +1146,9 @@ Test(jobq, sysv_pop_waits_for_a_job)
         IPCT_CHILD_CHECK(strcmp(j.name, "late") == 0);
         _exit(0);
     }
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     if (!waiting)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert(waiting, "pop without nowait must block in msgrcv");
     struct job j = mkjob(4, "late");
     cr_assert_eq(jobq_sysv_push(id, &j), 0);
@@ -1246,7 +1191,7 @@ static long stop_rr(int id, pid_t pid, int ans, int *err)
     bool got = ipct_readable_within(ans, 8000) && read(ans, r, sizeof r) == sizeof r;
     close(ans);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "rr_serve did not stop at RR_SHUTDOWN");
@@ -1346,7 +1291,7 @@ Test(rr, server_survives_odd_sizes)
     int ans, err;
     pid_t pid = start_rr(id, &ans);
     /* The odd messages are all taken before the server sleeps in msgrcv again. */
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000) && raw_stat(id).msg_qnum == 0;
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000) && raw_stat(id).msg_qnum == 0;
     long result = 0;
     int r = waiting ? rr_call(id, 6, &result) : -1;
     long served = stop_rr(id, pid, ans, &err);
@@ -1394,7 +1339,7 @@ Test(rr, serve_reports_a_failed_reply)
         ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
     close(ans[0]);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "rr_serve went on serving after its reply failed (EIDRM, injected by "
@@ -1411,13 +1356,13 @@ Test(rr, serve_ends_with_eidrm_on_removal)
     cr_assert_geq(id, 0);
     int ans;
     pid_t pid = start_rr(id, &ans);
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     msgctl(id, IPC_RMID, NULL);
     long r[2] = {-2, 0};
     bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
     close(ans);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(waiting, "rr_serve did not wait in msgrcv for requests");
@@ -1490,14 +1435,14 @@ Test(rr, call_ends_with_eidrm_on_removal)
         _exit(0);
     }
     close(ans[1]);
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     msgctl(id, IPC_RMID, NULL);
     long r[2] = {-2, 0};
     bool got =
         ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
     close(ans[0]);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(waiting, "rr_call did not wait in msgrcv for its reply");
@@ -1698,20 +1643,7 @@ Test(peek, errors)
  */
 static bool hide_msg_copy(void)
 {
-#if defined(__x86_64__)
-    const unsigned arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-    const unsigned arch = AUDIT_ARCH_AARCH64;
-#elif defined(__riscv) && __riscv_xlen == 64
-    const unsigned arch = AUDIT_ARCH_RISCV64;
-#else
-    return false;
-#endif
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    const struct sock_filter rules[] = {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_msgrcv, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         /* msgrcv(id, buf, size, msgtyp, msgflg): msgflg is args[4] */
@@ -1720,9 +1652,7 @@ static bool hide_msg_copy(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+    return ipct_seccomp(rules, sizeof rules / sizeof rules[0]);
 }
 
 Test(peek, enosys_without_kernel_support)
@@ -1895,9 +1825,9 @@ static void expect_wait_for_room(mqd_t q, int timeout_ms)
         IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 3, timeout_ms) == 0);
         _exit(0);
     }
-    bool waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_mq_timedsend, 5000);
     if (!waiting)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert(waiting, "with timeout %d ms the send must wait in mq_timedsend for room",
               timeout_ms);
     char buf[16] = {0};
@@ -1972,7 +1902,7 @@ Test(timed_send, retries_after_eintr)
         IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 0, 8000) == 0);
         _exit(0);
     }
-    if (!blocked_in(pid, SYS_mq_timedsend, 5000)) {
+    if (!ipct_blocked_in(pid, SYS_mq_timedsend, 5000)) {
         int code = ipct_wait_exit(pid, 5000);
         cr_assert_fail("the send did not wait for room after the EINTR the test injected "
                        "(child exit %d): retry mq_timedsend with the same deadline",
@@ -2359,7 +2289,7 @@ Test(watch, stop_waits_for_fn)
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_stop, &st), 0);
     /* Let pq_watch_stop run until it returns or sleeps, waiting for fn. */
-    for (long end = ipct_now_ms() + 5000; ipct_now_ms() < end; pause_ms(1)) {
+    for (long end = ipct_now_ms() + 5000; ipct_now_ms() < end; ipct_pause_ms(1)) {
         pid_t tid = atomic_load(&st.tid);
         if (atomic_load(&st.returned) || (tid != 0 && thread_sleeps(tid)))
             break;
