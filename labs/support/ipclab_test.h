@@ -124,6 +124,17 @@ int ipct_wait(pid_t pid, int *status, int timeout_ms);
 int ipct_wait_exit(pid_t pid, int timeout_ms);
 
 /*
+ * ipct_fork_all - n peers at once (a load test's clients or writers): fork n
+ * children with ipct_fork(); child i runs body(i, arg), which checks with
+ * IPCT_CHILD_CHECK (never cr_assert), then leaves with _exit(0). Waits for
+ * every child, at most timeout_ms each, and returns how many did not exit
+ * with status 0 (a failed check, a signal or a timeout: each is logged).
+ * n is at most IPCT_MAX_PEERS.
+ */
+#define IPCT_MAX_PEERS 64
+int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_ms);
+
+/*
  * Processes seen from outside.
  */
 

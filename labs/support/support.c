@@ -239,6 +239,25 @@ int ipct_wait_exit(pid_t pid, int timeout_ms)
     return WEXITSTATUS(status);
 }
 
+int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_ms)
+{
+    cr_assert(n >= 0 && n <= IPCT_MAX_PEERS, "ipct_fork_all: %d peers, at most %d", n,
+              IPCT_MAX_PEERS);
+    pid_t pids[IPCT_MAX_PEERS];
+    for (int i = 0; i < n; i++) {
+        pids[i] = ipct_fork();
+        if (pids[i] == 0) {
+            body(i, arg);
+            _exit(0);
+        }
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        if (ipct_wait_exit(pids[i], timeout_ms) != 0)
+            bad++;
+    return bad;
+}
+
 bool ipct_child_running(pid_t pid)
 {
     siginfo_t info = {0};

@@ -965,26 +965,32 @@ static size_t make_line(char *buf, int w, int seq)
     return len;
 }
 
+/* What each writer of many_writers_no_torn_lines writes, and where. */
+struct writer_load {
+    const char *path; /* the service FIFO */
+    int per;          /* lines per writer */
+};
+
+/* Writer w (a child): per lines from make_line, each with one log_write. */
+static void write_lines(int w, void *arg)
+{
+    const struct writer_load *load = arg;
+    static char line[PIPE_BUF + 1];
+    for (int s = 0; s < load->per; s++) {
+        make_line(line, w, s);
+        IPCT_CHILD_CHECK(log_write(load->path, line, false) == 0);
+    }
+}
+
 Test(log_serve, many_writers_no_torn_lines, .timeout = 30)
 {
     struct logger lg;
     start_logger(&lg, true);
     int writers = ipct_under_valgrind() ? 3 : 8;
     int per = ipct_under_valgrind() ? 8 : 60;
-    pid_t pids[8];
-    for (int w = 0; w < writers; w++) {
-        pids[w] = ipct_fork();
-        if (pids[w] == 0) {
-            static char line[PIPE_BUF + 1];
-            for (int s = 0; s < per; s++) {
-                make_line(line, w, s);
-                IPCT_CHILD_CHECK(log_write(lg.path, line, false) == 0);
-            }
-            _exit(0);
-        }
-    }
-    for (int w = 0; w < writers; w++)
-        cr_assert_eq(ipct_wait_exit(pids[w], 20000), 0, "writer %d failed", w);
+    struct writer_load load = {lg.path, per};
+    int failed = ipct_fork_all(writers, write_lines, &load, 20000);
+    cr_assert_eq(failed, 0, "%d of %d writers failed", failed, writers);
     long n = stop_logger(&lg);
     cr_assert_eq(n, (long)writers * per, "expected %d lines, log_serve counted %ld",
                  writers * per, n);
@@ -1268,31 +1274,35 @@ Test(rpc, reply_fifo_is_removed)
     cr_assert_eq(leaked, 0, "fd left open: %s", desc);
 }
 
+/* What each client of clients_get_their_own_answers asks, and whom. */
+struct client_load {
+    const char *path; /* the server's FIFO */
+    int calls;        /* calls per client */
+};
+
+/* Client c (a child): calls squares of values no other client sends, on its own reply
+ * FIFO. */
+static void rpc_client(int c, void *arg)
+{
+    const struct client_load *load = arg;
+    char reply[256], tag[32];
+    snprintf(tag, sizeof tag, "reply%d", c);
+    fifo_path(reply, sizeof reply, tag);
+    for (int i = 0; i < load->calls; i++) {
+        long v = 1000L * (c + 1) + i, result = -1;
+        IPCT_CHILD_CHECK(rpc_call(load->path, reply, v, &result) == 0);
+        IPCT_CHILD_CHECK(result == v * v);
+    }
+}
+
 Test(rpc, clients_get_their_own_answers, .timeout = 30)
 {
     struct server sv;
     start_server(&sv);
     int clients = ipct_under_valgrind() ? 3 : 6;
-    int calls = ipct_under_valgrind() ? 4 : 40;
-    pid_t pids[6];
-    for (int c = 0; c < clients; c++) {
-        pids[c] = ipct_fork();
-        if (pids[c] == 0) {
-            char reply[256], tag[32];
-            snprintf(tag, sizeof tag, "reply%d", c);
-            fifo_path(reply, sizeof reply, tag);
-            for (int i = 0; i < calls; i++) {
-                long v = 1000L * (c + 1) + i, result = -1;
-                IPCT_CHILD_CHECK(rpc_call(sv.path, reply, v, &result) == 0);
-                IPCT_CHILD_CHECK(result == v * v);
-            }
-            _exit(0);
-        }
-    }
-    int bad = 0;
-    for (int c = 0; c < clients; c++)
-        if (ipct_wait_exit(pids[c], 25000) != 0)
-            bad++;
+    struct client_load load = {sv.path, ipct_under_valgrind() ? 4 : 40};
+    int bad = ipct_fork_all(clients, rpc_client, &load, 25000);
+    int calls = load.calls;
     long served = stop_server(&sv);
     cr_assert_eq(bad, 0, "%d clients got an error or someone else's answer", bad);
     cr_assert_eq(served, (long)clients * calls, "expected %d answers, got %ld",

@@ -1215,29 +1215,32 @@ Test(rr, one_call_gets_the_square)
     cr_assert_eq(raw_stat(id).msg_qnum, 0, "messages were left in the queue");
 }
 
+/* What each client of clients_get_their_own_answers asks, and on which queue. */
+struct client_load {
+    int id;    /* the server's queue */
+    int calls; /* calls per client */
+};
+
+/* Client c (a child): calls squares of values no other client sends. */
+static void rr_client(int c, void *arg)
+{
+    const struct client_load *load = arg;
+    for (int i = 0; i < load->calls; i++) {
+        long v = 1000L * (c + 1) + i, result = -1;
+        IPCT_CHILD_CHECK(rr_call(load->id, v, &result) == 0);
+        IPCT_CHILD_CHECK(result == v * v);
+    }
+}
+
 Test(rr, clients_get_their_own_answers, .timeout = 30)
 {
     int id = raw_queue();
     int ans, err;
     pid_t pid = start_rr(id, &ans);
     int clients = ipct_under_valgrind() ? 3 : 6;
-    int calls = ipct_under_valgrind() ? 5 : 50;
-    pid_t pids[6];
-    for (int c = 0; c < clients; c++) {
-        pids[c] = ipct_fork();
-        if (pids[c] == 0) {
-            for (int i = 0; i < calls; i++) {
-                long v = 1000L * (c + 1) + i, result = -1;
-                IPCT_CHILD_CHECK(rr_call(id, v, &result) == 0);
-                IPCT_CHILD_CHECK(result == v * v);
-            }
-            _exit(0);
-        }
-    }
-    int bad = 0;
-    for (int c = 0; c < clients; c++)
-        if (ipct_wait_exit(pids[c], 25000) != 0)
-            bad++;
+    struct client_load load = {id, ipct_under_valgrind() ? 5 : 50};
+    int bad = ipct_fork_all(clients, rr_client, &load, 25000);
+    int calls = load.calls;
     long served = stop_rr(id, pid, ans, &err);
     cr_assert_eq(bad, 0, "%d clients got an error or someone else's answer", bad);
     cr_assert_eq(served, (long)clients * calls, "expected %d answers, got %ld",
