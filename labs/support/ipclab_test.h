@@ -124,6 +124,22 @@ int ipct_wait(pid_t pid, int *status, int timeout_ms);
 int ipct_wait_exit(pid_t pid, int timeout_ms);
 
 /*
+ * ipct_fork_answering - fork a peer (ipct_fork) joined to the test by an
+ * answer pipe (O_CLOEXEC), the child's way to report a result. Returns the
+ * child's pid in the parent and 0 in the child; *ans is the pipe's read end
+ * in the parent and its write end in the child (each closes the other end).
+ */
+pid_t ipct_fork_answering(int *ans);
+
+/*
+ * ipct_fork_held - fork a child (ipct_fork) that keeps running, neither
+ * finished nor a zombie, until the test closes *release (the write end of a
+ * pipe, O_CLOEXEC); the child then exits 0 (1 if it read data instead of end
+ * of file). Returns the child's pid.
+ */
+pid_t ipct_fork_held(int *release);
+
+/*
  * ipct_fork_all - n peers at once (a load test's clients or writers): fork n
  * children with ipct_fork(); child i runs body(i, arg), which checks with
  * IPCT_CHILD_CHECK (never cr_assert), then leaves with _exit(0). Waits for

@@ -239,6 +239,31 @@ int ipct_wait_exit(pid_t pid, int timeout_ms)
     return WEXITSTATUS(status);
 }
 
+pid_t ipct_fork_answering(int *ans)
+{
+    int fds[2];
+    cr_assert_eq(pipe2(fds, O_CLOEXEC), 0, "pipe2: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    close(fds[pid == 0 ? 0 : 1]);
+    *ans = fds[pid == 0 ? 1 : 0];
+    return pid;
+}
+
+pid_t ipct_fork_held(int *release)
+{
+    int gate[2];
+    cr_assert_eq(pipe2(gate, O_CLOEXEC), 0, "pipe2: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(gate[1]);
+        char c;
+        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
+    }
+    close(gate[0]);
+    *release = gate[1];
+    return pid;
+}
+
 int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_ms)
 {
     cr_assert(n >= 0 && n <= IPCT_MAX_PEERS, "ipct_fork_all: %d peers, at most %d", n,

@@ -258,22 +258,19 @@ Test(open, reader_waits_for_writer)
     char path[256];
     fifo_path(path, sizeof path, "rdv");
     make_fifo(path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         int fd = fifo_open(path, O_RDONLY, true);
         char buf[16] = {0};
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
-        send_answer(ans[1], fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
+        send_answer(ans, fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
         _exit(0);
     }
-    close(ans[1]);
     bool waited = ipct_blocked_in(pid, SYS_openat, 5000);
     if (!waited) {
         ipct_stop_child(pid);
-        close(ans[0]);
+        close(ans);
         cr_assert_fail("the reader did not wait in open(2) for a writer");
     }
     int wfd = open(path, O_WRONLY | O_CLOEXEC);
@@ -281,8 +278,8 @@ Test(open, reader_waits_for_writer)
     cr_assert_eq(write(wfd, "hi", 2), 2);
     close(wfd);
     struct answer a;
-    bool got = get_answer(ans[0], &a, 5000);
-    close(ans[0]);
+    bool got = get_answer(ans, &a, 5000);
+    close(ans);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "the reader sent no answer");
     cr_assert_eq(a.ret, 2, "the reader got %ld (%s)", a.ret, strerror(a.err));
@@ -487,18 +484,15 @@ Test(session, survives_eintr_and_short_reads)
 /* Run fifo_read_session in a child that sends its answer through a pipe. */
 static pid_t spawn_session(const char *path, int *ans_fd)
 {
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         char buf[64];
         ssize_t n = fifo_read_session(path, buf, sizeof buf);
-        send_answer(ans[1], n, buf, n > 0 ? (size_t)n : 0);
+        send_answer(ans, n, buf, n > 0 ? (size_t)n : 0);
         _exit(0);
     }
-    close(ans[1]);
-    *ans_fd = ans[0];
+    *ans_fd = ans;
     return pid;
 }
 
@@ -610,19 +604,16 @@ Test(log_write, waits_for_logger)
     char path[256];
     fifo_path(path, sizeof path, "wlog");
     make_fifo(path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         int r = log_write(path, "patient\n", true);
-        send_answer(ans[1], r, NULL, 0);
+        send_answer(ans, r, NULL, 0);
         _exit(0);
     }
-    close(ans[1]);
     if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
         ipct_stop_child(pid);
-        close(ans[0]);
+        close(ans);
         cr_assert_fail("log_write(wait=true) did not wait in open(2) for the logger");
     }
     int rfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -631,8 +622,8 @@ Test(log_write, waits_for_logger)
     ssize_t n = ipct_drain(rfd, buf, sizeof buf - 1, 5000);
     close(rfd);
     struct answer a;
-    bool got = get_answer(ans[0], &a, 5000);
-    close(ans[0]);
+    bool got = get_answer(ans, &a, 5000);
+    close(ans);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got && a.ret == 0, "log_write failed");
     cr_assert_eq(n, 8);
@@ -751,12 +742,10 @@ Test(log_write, blocked_write_gets_epipe)
     cr_assert_geq(wfd, 0, "open '%s' for writing: %s", path, strerror(errno));
     fill_fifo(wfd);
     close(wfd);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    int ans;
     ipct_fault_fail("write writev", 1, EINTR);
-    pid_t pid = ipct_fork();
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         close(rfd); /* the test's reader is the logger's only one */
         sigset_t usr2, before, after, pending;
         sigemptyset(&usr2);
@@ -775,17 +764,16 @@ Test(log_write, blocked_write_gets_epipe)
                 rep.mask_kept = false;
         rep.pipe_pending = sigismember(&pending, SIGPIPE) == 1;
         rep.usr2_pending = sigismember(&pending, SIGUSR2) == 1;
-        IPCT_CHILD_CHECK(write(ans[1], &rep, sizeof rep) == (ssize_t)sizeof rep);
+        IPCT_CHILD_CHECK(write(ans, &rep, sizeof rep) == (ssize_t)sizeof rep);
         _exit(0);
     }
-    close(ans[1]);
     ipct_fault_clear();
     bool blocked = ipct_blocked_in(pid, SYS_write, 5000);
     close(rfd); /* the logger leaves: the blocked write fails with EPIPE */
     struct epipe_report rep;
-    bool got = ipct_readable_within(ans[0], 5000) &&
-               read(ans[0], &rep, sizeof rep) == (ssize_t)sizeof rep;
-    close(ans[0]);
+    bool got = ipct_readable_within(ans, 5000) &&
+               read(ans, &rep, sizeof rep) == (ssize_t)sizeof rep;
+    close(ans);
     int status = 0;
     cr_assert_eq(ipct_wait(pid, &status, 5000), 0);
     unlink(path);
@@ -825,18 +813,15 @@ static void start_logger_to(struct logger *lg, bool precreate, int out)
     fifo_path(lg->path, sizeof lg->path, "logger");
     if (precreate)
         make_fifo(lg->path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    lg->pid = ipct_fork();
+    int ans;
+    lg->pid = ipct_fork_answering(&ans);
     if (lg->pid == 0) {
-        close(ans[0]);
         long r = log_serve(lg->path, out);
-        send_answer(ans[1], r, NULL, 0);
+        send_answer(ans, r, NULL, 0);
         _exit(0);
     }
     close(out);
-    close(ans[1]);
-    lg->ans = ans[0];
+    lg->ans = ans;
     lg->ctl = writer_when_ready(lg->path, lg->pid, 5000);
     if (lg->ctl < 0) {
         ipct_stop_child(lg->pid);
@@ -1199,17 +1184,14 @@ static void start_server(struct server *sv)
 {
     fifo_path(sv->path, sizeof sv->path, "srv");
     make_fifo(sv->path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    sv->pid = ipct_fork();
+    int ans;
+    sv->pid = ipct_fork_answering(&ans);
     if (sv->pid == 0) {
-        close(ans[0]);
         long r = rpc_serve(sv->path);
-        send_answer(ans[1], r, NULL, 0);
+        send_answer(ans, r, NULL, 0);
         _exit(0);
     }
-    close(ans[1]);
-    sv->ans = ans[0];
+    sv->ans = ans;
     sv->ctl = writer_when_ready(sv->path, sv->pid, 5000);
     if (sv->ctl < 0) {
         ipct_stop_child(sv->pid);

@@ -1159,19 +1159,16 @@ Test(jobq, sysv_pop_waits_for_a_job)
 
 static pid_t start_rr(int id, int *ans_fd)
 {
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         long r[2];
         r[0] = rr_serve(id);
         r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(ans[1]);
-    *ans_fd = ans[0];
+    *ans_fd = ans;
     return pid;
 }
 
@@ -1318,19 +1315,16 @@ Test(rr, server_survives_odd_sizes)
 Test(rr, serve_reports_a_failed_reply)
 {
     int id = raw_queue();
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         ipct_fault_fail("msgsnd", 1, EIDRM);
         long r[2];
         r[0] = rr_serve(id);
         r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(ans[1]);
     struct {
         long mtype;
         struct rr_request req;
@@ -1338,9 +1332,8 @@ Test(rr, serve_reports_a_failed_reply)
            .req = {.op = RR_SQUARE, .pid = getpid(), .value = 4}};
     cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0, "msgsnd: %s", strerror(errno));
     long r[2] = {-2, 0};
-    bool got =
-        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
-    close(ans[0]);
+    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
+    close(ans);
     if (!got)
         ipct_stop_child(pid);
     else
@@ -1425,25 +1418,21 @@ Test(rr, call_ends_with_eidrm_on_removal)
 {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     cr_assert_geq(id, 0);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         long result = 0;
         long r[2];
         r[0] = rr_call(id, 3, &result); /* no server: it waits for a reply */
         r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(ans[1]);
     bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     msgctl(id, IPC_RMID, NULL);
     long r[2] = {-2, 0};
-    bool got =
-        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
-    close(ans[0]);
+    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
+    close(ans);
     if (!got)
         ipct_stop_child(pid);
     else
@@ -1667,12 +1656,10 @@ Test(peek, enosys_without_kernel_support)
         return;
     ssize_t n = sysv_peek(id, NULL, 0);
     cr_assert_eq(n, 2, "2 messages wait, got %zd (%s)", n, n < 0 ? strerror(errno) : "");
-    int answer[2];
-    cr_assert_eq(pipe2(answer, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int answer;
+    pid_t pid = ipct_fork_answering(&answer);
     if (pid == 0) {
         /* A child: a seccomp filter cannot be taken back. */
-        close(answer[0]);
         int r[2] = {-2, 0};
         if (hide_msg_copy()) {
             struct sysv_peek_entry e[4];
@@ -1680,14 +1667,13 @@ Test(peek, enosys_without_kernel_support)
             r[0] = (int)sysv_peek(id, e, 4);
             r[1] = errno;
         }
-        IPCT_CHILD_CHECK(write(answer[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(answer, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(answer[1]);
     int r[2] = {-3, 0};
-    bool got = ipct_readable_within(answer[0], 5000) &&
-               read(answer[0], r, sizeof r) == (ssize_t)sizeof r;
-    close(answer[0]);
+    bool got = ipct_readable_within(answer, 5000) &&
+               read(answer, r, sizeof r) == (ssize_t)sizeof r;
+    close(answer);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "the child did not answer");
     if (r[0] == -2)
