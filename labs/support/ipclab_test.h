@@ -124,6 +124,63 @@ int ipct_wait(pid_t pid, int *status, int timeout_ms);
 int ipct_wait_exit(pid_t pid, int timeout_ms);
 
 /*
+ * ipct_fork_answering - fork a peer (ipct_fork) joined to the test by an
+ * answer pipe (O_CLOEXEC), the child's way to report a result. Returns the
+ * child's pid in the parent and 0 in the child; *ans is the pipe's read end
+ * in the parent and its write end in the child (each closes the other end).
+ */
+pid_t ipct_fork_answering(int *ans);
+
+/*
+ * ipct_fork_held - fork a child (ipct_fork) that keeps running, neither
+ * finished nor a zombie, until the test closes *release (the write end of a
+ * pipe, O_CLOEXEC); the child then exits 0 (1 if it read data instead of end
+ * of file). Returns the child's pid.
+ */
+pid_t ipct_fork_held(int *release);
+
+/*
+ * ipct_fork_all - n peers at once (a load test's clients or writers): fork n
+ * children with ipct_fork(); child i runs body(i, arg), which checks with
+ * IPCT_CHILD_CHECK (never cr_assert), then leaves with _exit(0). Waits for
+ * every child, at most timeout_ms each, and returns how many did not exit
+ * with status 0 (a failed check, a signal or a timeout: each is logged).
+ * n is at most IPCT_MAX_PEERS.
+ */
+#define IPCT_MAX_PEERS 64
+int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_ms);
+
+/*
+ * Processes seen from outside.
+ */
+
+/*
+ * ipct_child_running - true while child pid exists and has not exited (a
+ * zombie counts as ended). Does not reap it (waitid with WNOWAIT).
+ */
+bool ipct_child_running(pid_t pid);
+
+/*
+ * ipct_blocked_in - wait until child pid sleeps inside system call nr (a
+ * SYS_* number), for at most timeout_ms. Returns false if pid ends first or
+ * the time passes. How a test sees "the open is waiting for a writer"
+ * without guessing with sleep().
+ */
+bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms);
+
+/*
+ * ipct_pause_ms - sleep ms milliseconds: the pace of a loop that polls for
+ * a condition with a deadline, never a synchronisation by itself.
+ */
+void ipct_pause_ms(int ms);
+
+/*
+ * ipct_stop_child - kill child pid (SIGKILL) if it still runs, and reap it:
+ * for a test's failure paths.
+ */
+void ipct_stop_child(pid_t pid);
+
+/*
  * ipct_run - run argv[0] (searched in PATH) with stdin fed from in/inlen,
  * stdout captured into out (at most outcap-1 bytes, NUL-terminated) and the
  * wait status in *status. The whole exchange is limited to timeout_ms.
@@ -167,6 +224,18 @@ bool ipct_is_mapped(const void *addr);
 
 /* True when the test binary runs under valgrind (shrink iteration counts). */
 bool ipct_under_valgrind(void);
+
+/*
+ * ipct_seccomp - from now on, system calls fail in the calling process as the
+ * kernel may make them fail: a seccomp filter (no privilege needed after
+ * PR_SET_NO_NEW_PRIVS). The filter allows every call of another
+ * architecture, loads the call's number (seccomp_data.nr) and runs rules[0..n)
+ * (at most 32 BPF statements, each path ending in a SECCOMP_RET_* return).
+ * A filter cannot be taken back: only a forked child calls this. Returns
+ * false where the architecture is not known here or the filter was refused.
+ */
+struct sock_filter;
+bool ipct_seccomp(const struct sock_filter *rules, size_t n);
 
 /*
  * IPCT_ASSERT_FAILS(err, call, fmt, ...) - in the test's own process: call (an

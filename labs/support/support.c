@@ -7,8 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +239,113 @@ int ipct_wait_exit(pid_t pid, int timeout_ms)
     return WEXITSTATUS(status);
 }
 
+pid_t ipct_fork_answering(int *ans)
+{
+    int fds[2];
+    cr_assert_eq(pipe2(fds, O_CLOEXEC), 0, "pipe2: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    close(fds[pid == 0 ? 0 : 1]);
+    *ans = fds[pid == 0 ? 1 : 0];
+    return pid;
+}
+
+pid_t ipct_fork_held(int *release)
+{
+    int gate[2];
+    cr_assert_eq(pipe2(gate, O_CLOEXEC), 0, "pipe2: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(gate[1]);
+        char c;
+        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
+    }
+    close(gate[0]);
+    *release = gate[1];
+    return pid;
+}
+
+int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_ms)
+{
+    cr_assert(n >= 0 && n <= IPCT_MAX_PEERS, "ipct_fork_all: %d peers, at most %d", n,
+              IPCT_MAX_PEERS);
+    pid_t pids[IPCT_MAX_PEERS];
+    for (int i = 0; i < n; i++) {
+        pids[i] = ipct_fork();
+        if (pids[i] == 0) {
+            body(i, arg);
+            _exit(0);
+        }
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        if (ipct_wait_exit(pids[i], timeout_ms) != 0)
+            bad++;
+    return bad;
+}
+
+bool ipct_child_running(pid_t pid)
+{
+    siginfo_t info = {0};
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+        return false;
+    return info.si_pid == 0;
+}
+
+void ipct_pause_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* $begin blocked_in */
+/*
+ * ipct_blocked_in - wait until process pid sleeps inside system call nr.
+ *
+ * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
+ * number of the call it is blocked in). Returns false if pid ends first or
+ * timeout_ms passes. This is how a test sees "the open is waiting for a
+ * writer" without guessing with sleep().
+ */
+bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms)
+{
+    for (long long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
+        if (!ipct_child_running(pid))
+            return false;
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        char state = '?';
+        if (f != NULL) {
+            if (fgets(buf, sizeof buf, f) != NULL) {
+                const char *p = strrchr(buf, ')');
+                if (p != NULL && p[1] == ' ')
+                    state = p[2];
+            }
+            fclose(f);
+        }
+        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+        f = fopen(path, "r");
+        long cur = -2;
+        if (f != NULL) {
+            if (fscanf(f, "%ld", &cur) != 1)
+                cur = -2;
+            fclose(f);
+        }
+        if (state == 'S' && cur == nr)
+            return true;
+        ipct_pause_ms(1);
+    }
+    return false;
+}
+/* $end blocked_in */
+
+void ipct_stop_child(pid_t pid)
+{
+    int status;
+    kill(pid, SIGKILL);
+    ipct_wait(pid, &status, 5000);
+}
+
 bool ipct_readable_within(int fd, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -361,6 +472,33 @@ ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,
 bool ipct_under_valgrind(void)
 {
     return RUNNING_ON_VALGRIND != 0;
+}
+
+bool ipct_seccomp(const struct sock_filter *rules, size_t n)
+{
+#if defined(__x86_64__)
+    const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const unsigned arch = AUDIT_ARCH_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+    const unsigned arch = AUDIT_ARCH_RISCV64;
+#else
+    (void)rules;
+    (void)n;
+    return false;
+#endif
+    struct sock_filter f[4 + 32] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    };
+    if (n == 0 || n > 32)
+        return false;
+    memcpy(f + 4, rules, n * sizeof *rules);
+    struct sock_fprog prog = {(unsigned short)(4 + n), f};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
 }
 
 /* The children's messages (probe.h): a used-bytes counter, then the text. */

@@ -489,20 +489,13 @@ Test(reap_finished, reaps_every_zombie)
 
 Test(reap_finished, never_blocks_on_running_child)
 {
-    int gate[2];
-    cr_assert_eq(pipe(gate), 0);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(gate[1]);
-        char c;
-        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
-    }
-    close(gate[0]);
+    int release;
+    pid_t pid = ipct_fork_held(&release);
     /* If reap_finished blocks here, the test times out. errno is EINTR, left by
      * an earlier interrupted call: it says nothing about waitpid's 0. */
     errno = EINTR;
     cr_assert_eq(reap_finished(NULL, NULL, 0), 0, "a running child is not finished");
-    close(gate[1]);
+    close(release);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the running child was reaped early");
 }
 
@@ -640,42 +633,46 @@ Test(parallel_sum, assembles_short_reads)
     cr_assert_gt(ipct_faults_count(), 0, "parallel_sum never read a partial sum");
 }
 
+/*
+ * parallel_sum over values[0..64) with 4 workers, while the fault the caller
+ * armed makes `what` (a call, "fork" or "pipe") fail with err (errname) at
+ * the nth attempt: it must return -1 with errno err, after closing every pipe
+ * end it made and reaping every worker it started. Clears the fault after.
+ */
+static void assert_failed_start_cleans_up(const long *values, const char *nth,
+                                          const char *what, int err, const char *errname)
+{
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    char leaked[512];
+    long sum = 0;
+    errno = 0;
+    int r = parallel_sum(values, 64, 4, &sum);
+    int got = errno;
+    cr_assert_eq(
+        r, -1,
+        "the %s %s failed with %s (injected by the test), yet parallel_sum returned %d",
+        nth, what, errname, r);
+    cr_assert_eq(got, err, "%s failed with %s, errno is %s", what, errname,
+                 strerror(got));
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "pipe ends left open after the %s %s failed: %s", nth, what, leaked);
+    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped after a %s failed",
+                 what);
+    ipct_fault_clear();
+}
+
 Test(parallel_sum, failed_start_cleans_up)
 {
     long values[64];
     for (int i = 0; i < 64; i++)
         values[i] = i;
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
-    char leaked[512];
     /* The third fork fails (EAGAIN, as at the process limit): two workers run. */
     fail_fork(3);
-    long sum = 0;
-    errno = 0;
-    int r = parallel_sum(values, 64, 4, &sum);
-    int err = errno;
-    cr_assert_eq(r, -1,
-                 "the 3rd fork failed with EAGAIN (injected by the test), yet "
-                 "parallel_sum returned %d",
-                 r);
-    cr_assert_eq(err, EAGAIN, "fork failed with EAGAIN, errno is %s", strerror(err));
-    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
-                 "pipe ends left open after the 3rd fork failed: %s", leaked);
-    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped after a fork failed");
-    ipct_fault_clear();
+    assert_failed_start_cleans_up(values, "3rd", "fork", EAGAIN, "EAGAIN");
     /* The second pipe fails (EMFILE, as when the process is out of fds). */
     ipct_fault_fail("pipe pipe2", 2, EMFILE);
-    errno = 0;
-    r = parallel_sum(values, 64, 4, &sum);
-    err = errno;
-    cr_assert_eq(r, -1,
-                 "the 2nd pipe failed with EMFILE (injected by the test), yet "
-                 "parallel_sum returned %d",
-                 r);
-    cr_assert_eq(err, EMFILE, "pipe failed with EMFILE, errno is %s", strerror(err));
-    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
-                 "pipe ends left open after the 2nd pipe failed: %s", leaked);
-    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped after a pipe failed");
+    assert_failed_start_cleans_up(values, "2nd", "pipe", EMFILE, "EMFILE");
 }
 
 Test(parallel_sum, crashed_child_is_eio)

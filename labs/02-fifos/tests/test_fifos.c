@@ -49,63 +49,6 @@ static int fifo_with_reader(char *path, size_t len, const char *tag)
     return rfd;
 }
 
-static void pause_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* True while pid exists and has not exited (a zombie counts as ended). */
-static bool child_running(pid_t pid)
-{
-    siginfo_t info = {0};
-    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
-        return false;
-    return info.si_pid == 0;
-}
-
-/* $begin blocked_in */
-/*
- * blocked_in - wait until process pid sleeps inside system call nr.
- *
- * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
- * number of the call it is blocked in). Returns false if pid ends first or
- * timeout_ms passes. This is how a test sees "the open is waiting for a
- * writer" without guessing with sleep().
- */
-static bool blocked_in(pid_t pid, long nr, int timeout_ms)
-{
-    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
-        if (!child_running(pid))
-            return false;
-        char path[64], buf[256];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        char state = '?';
-        if (f != NULL) {
-            if (fgets(buf, sizeof buf, f) != NULL) {
-                const char *p = strrchr(buf, ')');
-                if (p != NULL && p[1] == ' ')
-                    state = p[2];
-            }
-            fclose(f);
-        }
-        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-        f = fopen(path, "r");
-        long cur = -2;
-        if (f != NULL) {
-            if (fscanf(f, "%ld", &cur) != 1)
-                cur = -2;
-            fclose(f);
-        }
-        if (state == 'S' && cur == nr)
-            return true;
-        pause_ms(1);
-    }
-    return false;
-}
-/* $end blocked_in */
-
 /*
  * Open path for writing once a process (the server child pid) reads it:
  * non-blocking attempts while pid runs, so a server that failed at once
@@ -120,19 +63,11 @@ static int writer_when_ready(const char *path, pid_t pid, int timeout_ms)
             fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
             return fd;
         }
-        if ((errno != ENXIO && errno != ENOENT) || !child_running(pid))
+        if ((errno != ENXIO && errno != ENOENT) || !ipct_child_running(pid))
             return -1;
-        pause_ms(1);
+        ipct_pause_ms(1);
     }
     return -1;
-}
-
-/* Kill (if still running) and reap a child; used on the failure paths. */
-static void stop_child(pid_t pid)
-{
-    int status;
-    kill(pid, SIGKILL);
-    ipct_wait(pid, &status, 5000);
 }
 
 /*
@@ -323,22 +258,19 @@ Test(open, reader_waits_for_writer)
     char path[256];
     fifo_path(path, sizeof path, "rdv");
     make_fifo(path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         int fd = fifo_open(path, O_RDONLY, true);
         char buf[16] = {0};
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
-        send_answer(ans[1], fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
+        send_answer(ans, fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
         _exit(0);
     }
-    close(ans[1]);
-    bool waited = blocked_in(pid, SYS_openat, 5000);
+    bool waited = ipct_blocked_in(pid, SYS_openat, 5000);
     if (!waited) {
-        stop_child(pid);
-        close(ans[0]);
+        ipct_stop_child(pid);
+        close(ans);
         cr_assert_fail("the reader did not wait in open(2) for a writer");
     }
     int wfd = open(path, O_WRONLY | O_CLOEXEC);
@@ -346,8 +278,8 @@ Test(open, reader_waits_for_writer)
     cr_assert_eq(write(wfd, "hi", 2), 2);
     close(wfd);
     struct answer a;
-    bool got = get_answer(ans[0], &a, 5000);
-    close(ans[0]);
+    bool got = get_answer(ans, &a, 5000);
+    close(ans);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "the reader sent no answer");
     cr_assert_eq(a.ret, 2, "the reader got %ld (%s)", a.ret, strerror(a.err));
@@ -437,7 +369,7 @@ Test(session, returns_what_was_written)
     pid_t pid = spawn_writer(path, "hello fifo");
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 10, "expected 10 bytes, got %zd (%s)", n, strerror(errno));
     cr_assert_eq(memcmp(buf, "hello fifo", 10), 0);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the writer failed");
@@ -459,7 +391,7 @@ Test(session, closes_its_fd)
     int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
     restore_stdin(saved);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 3, "got %zd (%s), with stdin closed (the FIFO's fd is 0)", n,
                  strerror(err));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
@@ -494,7 +426,7 @@ Test(session, reopens_for_next_session)
         pid_t pid = spawn_writer(path, texts[i]);
         ssize_t n = fifo_read_session(path, buf, sizeof buf);
         if (n < 0)
-            stop_child(pid);
+            ipct_stop_child(pid);
         cr_assert_eq(n, (ssize_t)strlen(texts[i]), "session %d: got %zd (%s)", i, n,
                      strerror(errno));
         cr_assert_str_eq(buf, texts[i]);
@@ -514,7 +446,7 @@ Test(session, extra_bytes_are_drained)
     pid_t pid = spawn_writer(path, big); /* fails if the reader stops early */
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 4, "cap is 4: expected 4 bytes, got %zd (%s)", n, strerror(errno));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
                  "the writer failed: read to EOF, discarding bytes past cap");
@@ -539,7 +471,7 @@ Test(session, survives_eintr_and_short_reads)
     pid_t pid = spawn_writer(path, "interrupted, then cut short");
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert_eq(n, 27,
                  "expected 27 bytes, got %zd (%s): a read that fails with EINTR or "
                  "returns fewer bytes is not the end of the session",
@@ -552,18 +484,15 @@ Test(session, survives_eintr_and_short_reads)
 /* Run fifo_read_session in a child that sends its answer through a pipe. */
 static pid_t spawn_session(const char *path, int *ans_fd)
 {
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         char buf[64];
         ssize_t n = fifo_read_session(path, buf, sizeof buf);
-        send_answer(ans[1], n, buf, n > 0 ? (size_t)n : 0);
+        send_answer(ans, n, buf, n > 0 ? (size_t)n : 0);
         _exit(0);
     }
-    close(ans[1]);
-    *ans_fd = ans[0];
+    *ans_fd = ans;
     return pid;
 }
 
@@ -574,8 +503,8 @@ Test(session, waits_for_first_writer)
     make_fifo(path);
     int ans;
     pid_t pid = spawn_session(path, &ans);
-    if (!blocked_in(pid, SYS_openat, 5000)) {
-        stop_child(pid);
+    if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
+        ipct_stop_child(pid);
         close(ans);
         cr_assert_fail("the session did not wait in open(2) for its first writer");
     }
@@ -600,7 +529,7 @@ Test(session, eof_only_after_last_writer)
     pid_t pid = spawn_session(path, &ans);
     int w1 = writer_when_ready(path, pid, 5000);
     if (w1 < 0) {
-        stop_child(pid);
+        ipct_stop_child(pid);
         close(ans);
         cr_assert_fail("the session never opened the FIFO for reading");
     }
@@ -613,9 +542,9 @@ Test(session, eof_only_after_last_writer)
     for (long end = ipct_now_ms() + 5000; queued > 0 && ipct_now_ms() < end;) {
         cr_assert_eq(ioctl(w2, FIONREAD, &queued), 0);
         if (queued > 0)
-            pause_ms(1);
+            ipct_pause_ms(1);
     }
-    bool still_reading = blocked_in(pid, SYS_read, 5000);
+    bool still_reading = ipct_blocked_in(pid, SYS_read, 5000);
     if (still_reading)
         cr_assert_eq(write(w2, "two", 3), 3);
     close(w2);
@@ -675,19 +604,16 @@ Test(log_write, waits_for_logger)
     char path[256];
     fifo_path(path, sizeof path, "wlog");
     make_fifo(path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         int r = log_write(path, "patient\n", true);
-        send_answer(ans[1], r, NULL, 0);
+        send_answer(ans, r, NULL, 0);
         _exit(0);
     }
-    close(ans[1]);
-    if (!blocked_in(pid, SYS_openat, 5000)) {
-        stop_child(pid);
-        close(ans[0]);
+    if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
+        ipct_stop_child(pid);
+        close(ans);
         cr_assert_fail("log_write(wait=true) did not wait in open(2) for the logger");
     }
     int rfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -696,8 +622,8 @@ Test(log_write, waits_for_logger)
     ssize_t n = ipct_drain(rfd, buf, sizeof buf - 1, 5000);
     close(rfd);
     struct answer a;
-    bool got = get_answer(ans[0], &a, 5000);
-    close(ans[0]);
+    bool got = get_answer(ans, &a, 5000);
+    close(ans);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got && a.ret == 0, "log_write failed");
     cr_assert_eq(n, 8);
@@ -816,12 +742,10 @@ Test(log_write, blocked_write_gets_epipe)
     cr_assert_geq(wfd, 0, "open '%s' for writing: %s", path, strerror(errno));
     fill_fifo(wfd);
     close(wfd);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
+    int ans;
     ipct_fault_fail("write writev", 1, EINTR);
-    pid_t pid = ipct_fork();
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         close(rfd); /* the test's reader is the logger's only one */
         sigset_t usr2, before, after, pending;
         sigemptyset(&usr2);
@@ -840,17 +764,16 @@ Test(log_write, blocked_write_gets_epipe)
                 rep.mask_kept = false;
         rep.pipe_pending = sigismember(&pending, SIGPIPE) == 1;
         rep.usr2_pending = sigismember(&pending, SIGUSR2) == 1;
-        IPCT_CHILD_CHECK(write(ans[1], &rep, sizeof rep) == (ssize_t)sizeof rep);
+        IPCT_CHILD_CHECK(write(ans, &rep, sizeof rep) == (ssize_t)sizeof rep);
         _exit(0);
     }
-    close(ans[1]);
     ipct_fault_clear();
-    bool blocked = blocked_in(pid, SYS_write, 5000);
+    bool blocked = ipct_blocked_in(pid, SYS_write, 5000);
     close(rfd); /* the logger leaves: the blocked write fails with EPIPE */
     struct epipe_report rep;
-    bool got = ipct_readable_within(ans[0], 5000) &&
-               read(ans[0], &rep, sizeof rep) == (ssize_t)sizeof rep;
-    close(ans[0]);
+    bool got = ipct_readable_within(ans, 5000) &&
+               read(ans, &rep, sizeof rep) == (ssize_t)sizeof rep;
+    close(ans);
     int status = 0;
     cr_assert_eq(ipct_wait(pid, &status, 5000), 0);
     unlink(path);
@@ -890,21 +813,18 @@ static void start_logger_to(struct logger *lg, bool precreate, int out)
     fifo_path(lg->path, sizeof lg->path, "logger");
     if (precreate)
         make_fifo(lg->path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    lg->pid = ipct_fork();
+    int ans;
+    lg->pid = ipct_fork_answering(&ans);
     if (lg->pid == 0) {
-        close(ans[0]);
         long r = log_serve(lg->path, out);
-        send_answer(ans[1], r, NULL, 0);
+        send_answer(ans, r, NULL, 0);
         _exit(0);
     }
     close(out);
-    close(ans[1]);
-    lg->ans = ans[0];
+    lg->ans = ans;
     lg->ctl = writer_when_ready(lg->path, lg->pid, 5000);
     if (lg->ctl < 0) {
-        stop_child(lg->pid);
+        ipct_stop_child(lg->pid);
         close(lg->ans);
         cr_assert_fail("log_serve never opened its FIFO for reading");
     }
@@ -929,7 +849,7 @@ static long stop_logger(struct logger *lg)
     close(lg->ans);
     close(lg->ctl);
     if (!got)
-        stop_child(lg->pid);
+        ipct_stop_child(lg->pid);
     else
         cr_assert_eq(ipct_wait_exit(lg->pid, 5000), 0);
     cr_assert(got, "log_serve did not stop at the shutdown line");
@@ -1003,11 +923,11 @@ Test(log_serve, survives_writers_leaving)
     }
     close(lg.ctl); /* no writer at all is left but the service itself */
     /* The service must still be waiting for lines, not gone after an EOF. */
-    bool alive = blocked_in(lg.pid, SYS_read, 5000);
+    bool alive = ipct_blocked_in(lg.pid, SYS_read, 5000);
     lg.ctl = alive ? open(lg.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     int err = alive ? errno : EPIPE;
     if (lg.ctl < 0) {
-        stop_child(lg.pid);
+        ipct_stop_child(lg.pid);
         close(lg.ans);
         cr_assert_fail("after every writer left, opening a writer failed: %s",
                        strerror(err));
@@ -1030,26 +950,32 @@ static size_t make_line(char *buf, int w, int seq)
     return len;
 }
 
+/* What each writer of many_writers_no_torn_lines writes, and where. */
+struct writer_load {
+    const char *path; /* the service FIFO */
+    int per;          /* lines per writer */
+};
+
+/* Writer w (a child): per lines from make_line, each with one log_write. */
+static void write_lines(int w, void *arg)
+{
+    const struct writer_load *load = arg;
+    static char line[PIPE_BUF + 1];
+    for (int s = 0; s < load->per; s++) {
+        make_line(line, w, s);
+        IPCT_CHILD_CHECK(log_write(load->path, line, false) == 0);
+    }
+}
+
 Test(log_serve, many_writers_no_torn_lines, .timeout = 30)
 {
     struct logger lg;
     start_logger(&lg, true);
     int writers = ipct_under_valgrind() ? 3 : 8;
     int per = ipct_under_valgrind() ? 8 : 60;
-    pid_t pids[8];
-    for (int w = 0; w < writers; w++) {
-        pids[w] = ipct_fork();
-        if (pids[w] == 0) {
-            static char line[PIPE_BUF + 1];
-            for (int s = 0; s < per; s++) {
-                make_line(line, w, s);
-                IPCT_CHILD_CHECK(log_write(lg.path, line, false) == 0);
-            }
-            _exit(0);
-        }
-    }
-    for (int w = 0; w < writers; w++)
-        cr_assert_eq(ipct_wait_exit(pids[w], 20000), 0, "writer %d failed", w);
+    struct writer_load load = {lg.path, per};
+    int failed = ipct_fork_all(writers, write_lines, &load, 20000);
+    cr_assert_eq(failed, 0, "%d of %d writers failed", failed, writers);
     long n = stop_logger(&lg);
     cr_assert_eq(n, (long)writers * per, "expected %d lines, log_serve counted %ld",
                  writers * per, n);
@@ -1258,20 +1184,17 @@ static void start_server(struct server *sv)
 {
     fifo_path(sv->path, sizeof sv->path, "srv");
     make_fifo(sv->path);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    sv->pid = ipct_fork();
+    int ans;
+    sv->pid = ipct_fork_answering(&ans);
     if (sv->pid == 0) {
-        close(ans[0]);
         long r = rpc_serve(sv->path);
-        send_answer(ans[1], r, NULL, 0);
+        send_answer(ans, r, NULL, 0);
         _exit(0);
     }
-    close(ans[1]);
-    sv->ans = ans[0];
+    sv->ans = ans;
     sv->ctl = writer_when_ready(sv->path, sv->pid, 5000);
     if (sv->ctl < 0) {
-        stop_child(sv->pid);
+        ipct_stop_child(sv->pid);
         close(sv->ans);
         cr_assert_fail("rpc_serve never opened its FIFO for reading");
     }
@@ -1286,7 +1209,7 @@ static long stop_server(struct server *sv)
     close(sv->ans);
     close(sv->ctl);
     if (!got)
-        stop_child(sv->pid);
+        ipct_stop_child(sv->pid);
     else
         cr_assert_eq(ipct_wait_exit(sv->pid, 5000), 0);
     cr_assert(got, "rpc_serve did not stop at RPC_SHUTDOWN");
@@ -1333,31 +1256,35 @@ Test(rpc, reply_fifo_is_removed)
     cr_assert_eq(leaked, 0, "fd left open: %s", desc);
 }
 
+/* What each client of clients_get_their_own_answers asks, and whom. */
+struct client_load {
+    const char *path; /* the server's FIFO */
+    int calls;        /* calls per client */
+};
+
+/* Client c (a child): calls squares of values no other client sends, on its own reply
+ * FIFO. */
+static void rpc_client(int c, void *arg)
+{
+    const struct client_load *load = arg;
+    char reply[256], tag[32];
+    snprintf(tag, sizeof tag, "reply%d", c);
+    fifo_path(reply, sizeof reply, tag);
+    for (int i = 0; i < load->calls; i++) {
+        long v = 1000L * (c + 1) + i, result = -1;
+        IPCT_CHILD_CHECK(rpc_call(load->path, reply, v, &result) == 0);
+        IPCT_CHILD_CHECK(result == v * v);
+    }
+}
+
 Test(rpc, clients_get_their_own_answers, .timeout = 30)
 {
     struct server sv;
     start_server(&sv);
     int clients = ipct_under_valgrind() ? 3 : 6;
-    int calls = ipct_under_valgrind() ? 4 : 40;
-    pid_t pids[6];
-    for (int c = 0; c < clients; c++) {
-        pids[c] = ipct_fork();
-        if (pids[c] == 0) {
-            char reply[256], tag[32];
-            snprintf(tag, sizeof tag, "reply%d", c);
-            fifo_path(reply, sizeof reply, tag);
-            for (int i = 0; i < calls; i++) {
-                long v = 1000L * (c + 1) + i, result = -1;
-                IPCT_CHILD_CHECK(rpc_call(sv.path, reply, v, &result) == 0);
-                IPCT_CHILD_CHECK(result == v * v);
-            }
-            _exit(0);
-        }
-    }
-    int bad = 0;
-    for (int c = 0; c < clients; c++)
-        if (ipct_wait_exit(pids[c], 25000) != 0)
-            bad++;
+    struct client_load load = {sv.path, ipct_under_valgrind() ? 4 : 40};
+    int bad = ipct_fork_all(clients, rpc_client, &load, 25000);
+    int calls = load.calls;
     long served = stop_server(&sv);
     cr_assert_eq(bad, 0, "%d clients got an error or someone else's answer", bad);
     cr_assert_eq(served, (long)clients * calls, "expected %d answers, got %ld",
@@ -1484,7 +1411,7 @@ Test(rpc, bad_reply_is_eio)
         int r = rpc_call(path, reply, 3, &result);
         int err = errno;
         if (r != -1 || err != EIO)
-            stop_child(srv);
+            ipct_stop_child(srv);
         else
             cr_assert_eq(ipct_wait_exit(srv, 5000), 0, "the fake server failed");
         cr_assert_eq(r, -1, "the server sent %s, yet rpc_call returned %d (result %ld)",

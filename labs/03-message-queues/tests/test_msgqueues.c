@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -126,60 +125,6 @@ static long proc_limit(const char *path)
     cr_assert_eq(fscanf(f, "%ld", &v), 1);
     fclose(f);
     return v;
-}
-
-static void pause_ms(int ms)
-{
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static bool child_running(pid_t pid)
-{
-    siginfo_t info = {0};
-    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
-        return false;
-    return info.si_pid == 0;
-}
-
-/* Wait until pid sleeps in system call nr (see lab 02's blocked_in). */
-static bool blocked_in(pid_t pid, long nr, int timeout_ms)
-{
-    for (long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
-        if (!child_running(pid))
-            return false;
-        char path[64], buf[256];
-        char state = '?';
-        long cur = -2;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            if (fgets(buf, sizeof buf, f) != NULL) {
-                const char *p = strrchr(buf, ')');
-                if (p != NULL && p[1] == ' ')
-                    state = p[2];
-            }
-            fclose(f);
-        }
-        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-        f = fopen(path, "r");
-        if (f != NULL) {
-            if (fscanf(f, "%ld", &cur) != 1)
-                cur = -2;
-            fclose(f);
-        }
-        if (state == 'S' && cur == nr)
-            return true;
-        pause_ms(1);
-    }
-    return false;
-}
-
-static void stop_child(pid_t pid)
-{
-    int status;
-    kill(pid, SIGKILL);
-    ipct_wait(pid, &status, 5000);
 }
 
 /* ---- 1. sysv_queue ----------------------------------------------------- */
@@ -300,10 +245,10 @@ Test(sysv_queue, remove_wakes_blocked_receiver)
         ssize_t n = msgrcv(id, &m, sizeof m.mtext, 0, 0);
         _exit(n < 0 && errno == EIDRM ? 0 : 1);
     }
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     int r = waiting ? sysv_remove(id) : -1;
     if (r != 0)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert(waiting, "the receiver never blocked in msgrcv");
     cr_assert_eq(r, 0, "sysv_remove failed: %s", strerror(errno));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the blocked receiver did not get EIDRM");
@@ -974,7 +919,7 @@ Test(notify, consume_gets_every_burst)
             do {
                 IPCT_CHILD_CHECK(mq_getattr(q, &attr) == 0);
                 if (attr.mq_curmsgs > 0)
-                    pause_ms(1);
+                    ipct_pause_ms(1);
             } while (attr.mq_curmsgs > 0 && ipct_now_ms() < end);
             IPCT_CHILD_CHECK(attr.mq_curmsgs == 0);
         }
@@ -983,7 +928,7 @@ Test(notify, consume_gets_every_burst)
     long n = pq_consume_notified(q, SIGUSR1, 12, 5000);
     int err = errno;
     if (n != 12)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the producer failed");
     cr_assert_eq(n, 12, "expected 12 messages in 4 bursts, got %ld (%s)", n,
@@ -1201,9 +1146,9 @@ Test(jobq, sysv_pop_waits_for_a_job)
         IPCT_CHILD_CHECK(strcmp(j.name, "late") == 0);
         _exit(0);
     }
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     if (!waiting)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert(waiting, "pop without nowait must block in msgrcv");
     struct job j = mkjob(4, "late");
     cr_assert_eq(jobq_sysv_push(id, &j), 0);
@@ -1214,19 +1159,16 @@ Test(jobq, sysv_pop_waits_for_a_job)
 
 static pid_t start_rr(int id, int *ans_fd)
 {
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         long r[2];
         r[0] = rr_serve(id);
         r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(ans[1]);
-    *ans_fd = ans[0];
+    *ans_fd = ans;
     return pid;
 }
 
@@ -1246,7 +1188,7 @@ static long stop_rr(int id, pid_t pid, int ans, int *err)
     bool got = ipct_readable_within(ans, 8000) && read(ans, r, sizeof r) == sizeof r;
     close(ans);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "rr_serve did not stop at RR_SHUTDOWN");
@@ -1270,29 +1212,32 @@ Test(rr, one_call_gets_the_square)
     cr_assert_eq(raw_stat(id).msg_qnum, 0, "messages were left in the queue");
 }
 
+/* What each client of clients_get_their_own_answers asks, and on which queue. */
+struct client_load {
+    int id;    /* the server's queue */
+    int calls; /* calls per client */
+};
+
+/* Client c (a child): calls squares of values no other client sends. */
+static void rr_client(int c, void *arg)
+{
+    const struct client_load *load = arg;
+    for (int i = 0; i < load->calls; i++) {
+        long v = 1000L * (c + 1) + i, result = -1;
+        IPCT_CHILD_CHECK(rr_call(load->id, v, &result) == 0);
+        IPCT_CHILD_CHECK(result == v * v);
+    }
+}
+
 Test(rr, clients_get_their_own_answers, .timeout = 30)
 {
     int id = raw_queue();
     int ans, err;
     pid_t pid = start_rr(id, &ans);
     int clients = ipct_under_valgrind() ? 3 : 6;
-    int calls = ipct_under_valgrind() ? 5 : 50;
-    pid_t pids[6];
-    for (int c = 0; c < clients; c++) {
-        pids[c] = ipct_fork();
-        if (pids[c] == 0) {
-            for (int i = 0; i < calls; i++) {
-                long v = 1000L * (c + 1) + i, result = -1;
-                IPCT_CHILD_CHECK(rr_call(id, v, &result) == 0);
-                IPCT_CHILD_CHECK(result == v * v);
-            }
-            _exit(0);
-        }
-    }
-    int bad = 0;
-    for (int c = 0; c < clients; c++)
-        if (ipct_wait_exit(pids[c], 25000) != 0)
-            bad++;
+    struct client_load load = {id, ipct_under_valgrind() ? 5 : 50};
+    int bad = ipct_fork_all(clients, rr_client, &load, 25000);
+    int calls = load.calls;
     long served = stop_rr(id, pid, ans, &err);
     cr_assert_eq(bad, 0, "%d clients got an error or someone else's answer", bad);
     cr_assert_eq(served, (long)clients * calls, "expected %d answers, got %ld",
@@ -1346,7 +1291,7 @@ Test(rr, server_survives_odd_sizes)
     int ans, err;
     pid_t pid = start_rr(id, &ans);
     /* The odd messages are all taken before the server sleeps in msgrcv again. */
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000) && raw_stat(id).msg_qnum == 0;
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000) && raw_stat(id).msg_qnum == 0;
     long result = 0;
     int r = waiting ? rr_call(id, 6, &result) : -1;
     long served = stop_rr(id, pid, ans, &err);
@@ -1370,19 +1315,16 @@ Test(rr, server_survives_odd_sizes)
 Test(rr, serve_reports_a_failed_reply)
 {
     int id = raw_queue();
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         ipct_fault_fail("msgsnd", 1, EIDRM);
         long r[2];
         r[0] = rr_serve(id);
         r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(ans[1]);
     struct {
         long mtype;
         struct rr_request req;
@@ -1390,11 +1332,10 @@ Test(rr, serve_reports_a_failed_reply)
            .req = {.op = RR_SQUARE, .pid = getpid(), .value = 4}};
     cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0, "msgsnd: %s", strerror(errno));
     long r[2] = {-2, 0};
-    bool got =
-        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
-    close(ans[0]);
+    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
+    close(ans);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "rr_serve went on serving after its reply failed (EIDRM, injected by "
@@ -1411,13 +1352,13 @@ Test(rr, serve_ends_with_eidrm_on_removal)
     cr_assert_geq(id, 0);
     int ans;
     pid_t pid = start_rr(id, &ans);
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     msgctl(id, IPC_RMID, NULL);
     long r[2] = {-2, 0};
     bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
     close(ans);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(waiting, "rr_serve did not wait in msgrcv for requests");
@@ -1477,27 +1418,23 @@ Test(rr, call_ends_with_eidrm_on_removal)
 {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     cr_assert_geq(id, 0);
-    int ans[2];
-    cr_assert_eq(pipe2(ans, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
-        close(ans[0]);
         long result = 0;
         long r[2];
         r[0] = rr_call(id, 3, &result); /* no server: it waits for a reply */
         r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(ans[1]);
-    bool waiting = blocked_in(pid, SYS_msgrcv, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
     msgctl(id, IPC_RMID, NULL);
     long r[2] = {-2, 0};
-    bool got =
-        ipct_readable_within(ans[0], 5000) && read(ans[0], r, sizeof r) == sizeof r;
-    close(ans[0]);
+    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
+    close(ans);
     if (!got)
-        stop_child(pid);
+        ipct_stop_child(pid);
     else
         cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(waiting, "rr_call did not wait in msgrcv for its reply");
@@ -1698,20 +1635,7 @@ Test(peek, errors)
  */
 static bool hide_msg_copy(void)
 {
-#if defined(__x86_64__)
-    const unsigned arch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-    const unsigned arch = AUDIT_ARCH_AARCH64;
-#elif defined(__riscv) && __riscv_xlen == 64
-    const unsigned arch = AUDIT_ARCH_RISCV64;
-#else
-    return false;
-#endif
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    const struct sock_filter rules[] = {
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_msgrcv, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         /* msgrcv(id, buf, size, msgtyp, msgflg): msgflg is args[4] */
@@ -1720,9 +1644,7 @@ static bool hide_msg_copy(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-           prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+    return ipct_seccomp(rules, sizeof rules / sizeof rules[0]);
 }
 
 Test(peek, enosys_without_kernel_support)
@@ -1734,12 +1656,10 @@ Test(peek, enosys_without_kernel_support)
         return;
     ssize_t n = sysv_peek(id, NULL, 0);
     cr_assert_eq(n, 2, "2 messages wait, got %zd (%s)", n, n < 0 ? strerror(errno) : "");
-    int answer[2];
-    cr_assert_eq(pipe2(answer, O_CLOEXEC), 0);
-    pid_t pid = ipct_fork();
+    int answer;
+    pid_t pid = ipct_fork_answering(&answer);
     if (pid == 0) {
         /* A child: a seccomp filter cannot be taken back. */
-        close(answer[0]);
         int r[2] = {-2, 0};
         if (hide_msg_copy()) {
             struct sysv_peek_entry e[4];
@@ -1747,14 +1667,13 @@ Test(peek, enosys_without_kernel_support)
             r[0] = (int)sysv_peek(id, e, 4);
             r[1] = errno;
         }
-        IPCT_CHILD_CHECK(write(answer[1], r, sizeof r) == (ssize_t)sizeof r);
+        IPCT_CHILD_CHECK(write(answer, r, sizeof r) == (ssize_t)sizeof r);
         _exit(0);
     }
-    close(answer[1]);
     int r[2] = {-3, 0};
-    bool got = ipct_readable_within(answer[0], 5000) &&
-               read(answer[0], r, sizeof r) == (ssize_t)sizeof r;
-    close(answer[0]);
+    bool got = ipct_readable_within(answer, 5000) &&
+               read(answer, r, sizeof r) == (ssize_t)sizeof r;
+    close(answer);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
     cr_assert(got, "the child did not answer");
     if (r[0] == -2)
@@ -1895,9 +1814,9 @@ static void expect_wait_for_room(mqd_t q, int timeout_ms)
         IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 3, timeout_ms) == 0);
         _exit(0);
     }
-    bool waiting = blocked_in(pid, SYS_mq_timedsend, 5000);
+    bool waiting = ipct_blocked_in(pid, SYS_mq_timedsend, 5000);
     if (!waiting)
-        stop_child(pid);
+        ipct_stop_child(pid);
     cr_assert(waiting, "with timeout %d ms the send must wait in mq_timedsend for room",
               timeout_ms);
     char buf[16] = {0};
@@ -1972,7 +1891,7 @@ Test(timed_send, retries_after_eintr)
         IPCT_CHILD_CHECK(pq_send_timed(q, "late", 4, 0, 8000) == 0);
         _exit(0);
     }
-    if (!blocked_in(pid, SYS_mq_timedsend, 5000)) {
+    if (!ipct_blocked_in(pid, SYS_mq_timedsend, 5000)) {
         int code = ipct_wait_exit(pid, 5000);
         cr_assert_fail("the send did not wait for room after the EINTR the test injected "
                        "(child exit %d): retry mq_timedsend with the same deadline",
@@ -2359,7 +2278,7 @@ Test(watch, stop_waits_for_fn)
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_stop, &st), 0);
     /* Let pq_watch_stop run until it returns or sleeps, waiting for fn. */
-    for (long end = ipct_now_ms() + 5000; ipct_now_ms() < end; pause_ms(1)) {
+    for (long end = ipct_now_ms() + 5000; ipct_now_ms() < end; ipct_pause_ms(1)) {
         pid_t tid = atomic_load(&st.tid);
         if (atomic_load(&st.returned) || (tid != 0 && thread_sleeps(tid)))
             break;

@@ -22,6 +22,31 @@ static void close_keep_errno(int fd)
     errno = saved;
 }
 
+/*
+ * A FIFO server's orderly end: close its fd, then remove its FIFO at path.
+ * Returns served (what the server counted), or -1 with errno set; the FIFO
+ * is removed even if close fails.
+ */
+static long server_end(int fd, const char *path, long served)
+{
+    if (close(fd) < 0) {
+        unlink(path);
+        return -1;
+    }
+    if (unlink(path) < 0)
+        return -1;
+    return served;
+}
+
+/* A FIFO server's failure path: close fd and remove the FIFO, keeping errno. */
+static void server_abandon(int fd, const char *path)
+{
+    close_keep_errno(fd);
+    int saved = errno;
+    unlink(path);
+    errno = saved;
+}
+
 /* Write all len bytes, retrying short writes and EINTR. */
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -264,20 +289,9 @@ long log_serve(const char *path, int out_fd)
         }
     }
 done:
-    if (close(fd) < 0) {
-        unlink(path);
-        return -1;
-    }
-    if (unlink(path) < 0)
-        return -1;
-    return lines;
+    return server_end(fd, path, lines);
 fail:
-    close_keep_errno(fd);
-    {
-        int saved = errno;
-        unlink(path);
-        errno = saved;
-    }
+    server_abandon(fd, path);
     return -1;
 }
 
@@ -386,19 +400,8 @@ long rpc_serve(const char *path)
             goto fail;
         }
     }
-    if (close(fd) < 0) {
-        unlink(path);
-        return -1;
-    }
-    if (unlink(path) < 0)
-        return -1;
-    return answered;
+    return server_end(fd, path, answered);
 fail:
-    close_keep_errno(fd);
-    {
-        int saved = errno;
-        unlink(path);
-        errno = saved;
-    }
+    server_abandon(fd, path);
     return -1;
 }

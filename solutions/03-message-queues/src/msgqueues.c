@@ -24,6 +24,27 @@ struct sysv_msg {
     char mtext[];
 };
 
+/* free(p) keeping errno: a failure path reports the call that failed. */
+static void free_keep_errno(void *p)
+{
+    int saved = errno;
+    free(p);
+    errno = saved;
+}
+
+/*
+ * A buffer for one message of queue q: mq_msgsize bytes, the least
+ * mq_receive accepts, its size in *size. Returns NULL with errno set.
+ */
+static char *alloc_msg_buffer(mqd_t q, size_t *size)
+{
+    struct mq_attr attr;
+    if (mq_getattr(q, &attr) < 0)
+        return NULL;
+    *size = (size_t)attr.mq_msgsize;
+    return malloc(*size);
+}
+
 /* Read one number from a /proc file such as /proc/sys/fs/mqueue/msg_max. */
 static int read_limit(const char *path, long *out)
 {
@@ -143,12 +164,9 @@ ssize_t sysv_recv(int id, long msgtyp, void *buf, size_t cap, long *type, int fl
         *type = m->mtype;
     free(m);
     return n;
-fail : {
-    int saved = errno;
-    free(m);
-    errno = saved;
+fail:
+    free_keep_errno(m);
     return -1;
-}
 }
 
 ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max)
@@ -181,12 +199,9 @@ ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max)
     }
     free(m);
     return count;
-fail : {
-    int saved = errno;
-    free(m);
-    errno = saved;
+fail:
+    free_keep_errno(m);
     return -1;
-}
 }
 
 /* True if name is "/x..." with no other '/' and at most NAME_MAX chars after it. */
@@ -298,10 +313,8 @@ long pq_consume_notified(mqd_t q, int signo, long count, int timeout_ms)
         errno = EINVAL;
         return -1;
     }
-    struct mq_attr attr;
-    if (mq_getattr(q, &attr) < 0)
-        return -1;
-    char *buf = malloc((size_t)attr.mq_msgsize);
+    size_t size;
+    char *buf = alloc_msg_buffer(q, &size);
     if (buf == NULL)
         return -1;
     sigset_t set;
@@ -314,7 +327,7 @@ long pq_consume_notified(mqd_t q, int signo, long count, int timeout_ms)
         if (pq_notify_signal(q, signo) < 0)
             goto fail;
         for (;;) {
-            ssize_t n = pq_receive(q, buf, (size_t)attr.mq_msgsize, NULL, 0);
+            ssize_t n = pq_receive(q, buf, size, NULL, 0);
             if (n < 0) {
                 if (errno == ETIMEDOUT || errno == EAGAIN)
                     break;
@@ -395,14 +408,11 @@ int jobq_posix_pop(mqd_t q, struct job *j)
         errno = EINVAL;
         return -1;
     }
-    /* mq_receive insists on a buffer of at least mq_msgsize bytes. */
-    struct mq_attr attr;
-    if (mq_getattr(q, &attr) < 0)
-        return -1;
-    char *buf = malloc((size_t)attr.mq_msgsize);
+    size_t size;
+    char *buf = alloc_msg_buffer(q, &size);
     if (buf == NULL)
         return -1;
-    ssize_t n = pq_receive(q, buf, (size_t)attr.mq_msgsize, NULL, -1);
+    ssize_t n = pq_receive(q, buf, size, NULL, -1);
     if (n < 0)
         goto fail;
     if ((size_t)n != sizeof *j) {
@@ -412,12 +422,9 @@ int jobq_posix_pop(mqd_t q, struct job *j)
     memcpy(j, buf, sizeof *j);
     free(buf);
     return 0;
-fail : {
-    int saved = errno;
-    free(buf);
-    errno = saved;
+fail:
+    free_keep_errno(buf);
     return -1;
-}
 }
 
 int rr_call(int id, long value, long *result)
