@@ -254,3 +254,26 @@ Test(bbuf, bad_arguments)
     IPCT_ASSERT_FAILS(EINVAL, bbuf_get(NULL, &item, 0), "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, bbuf_destroy(NULL), "must fail with EINVAL");
 }
+
+/* BBUF_MAX_SLOTS is a valid capacity: the mapping holds every slot. */
+Test(bbuf, holds_max_slots)
+{
+    struct bbuf *b = bbuf_create(BBUF_MAX_SLOTS);
+    cr_assert_not_null(b, "bbuf_create(BBUF_MAX_SLOTS) failed (%s): it is a valid size",
+                       strerror(errno));
+    int ok = 1;
+    for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok; i++)
+        ok = bbuf_put(b, i) == 0;
+    long bad = -1;
+    for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok && bad < 0; i++) {
+        long item = -1;
+        ok = bbuf_get(b, &item, 0) == 0;
+        if (ok && item != i)
+            bad = i;
+    }
+    int err = errno;
+    bbuf_destroy(b);
+    cr_assert(ok, "filling and emptying %u slots failed: %s", BBUF_MAX_SLOTS,
+              strerror(err));
+    cr_assert_eq(bad, -1, "slot %ld came back wrong", bad);
+}
