@@ -1737,6 +1737,38 @@ Test(recstore, failures_are_reported)
     cr_assert_eq(rs_close(&s), 0);
 }
 
+/*
+ * With 252-byte records a new store is exactly one page (RS_DATA + 16 * 252 =
+ * 4096), so record 16, once another process has appended it, starts right
+ * where this process's mapping ends: rs_get must map the file again for it.
+ */
+Test(recstore, reads_record_just_past_its_mapping)
+{
+    char path[256], rec[252], out[252];
+    struct rs s;
+    ipct_path(path, sizeof path, "page");
+    cr_assert_eq(rs_open(path, sizeof rec, &s), 0, "rs_open: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct rs mine;
+        IPCT_CHILD_CHECK(rs_open(path, sizeof rec, &mine) == 0);
+        for (int i = 0; i <= RS_INITIAL; i++) {
+            memset(rec, 'a' + i, sizeof rec);
+            IPCT_CHILD_CHECK(rs_append(&mine, rec) == i);
+        }
+        IPCT_CHILD_CHECK(rs_close(&mine) == 0);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the appending child failed");
+    memset(out, 0, sizeof out);
+    int r = rs_get(&s, RS_INITIAL, out);
+    int err = errno;
+    memset(rec, 'a' + RS_INITIAL, sizeof rec);
+    cr_assert_eq(r, 0, "rs_get of record %d: %s", RS_INITIAL, strerror(err));
+    cr_assert(memcmp(out, rec, sizeof rec) == 0, "record %d came back wrong", RS_INITIAL);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
 /* The counter's lock covers its last byte too: a holder of byte 7 makes it wait. */
 Test(counter, waits_for_a_holder_of_its_last_byte)
 {
