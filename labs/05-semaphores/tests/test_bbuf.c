@@ -261,6 +261,7 @@ Test(bbuf, holds_max_slots)
     struct bbuf *b = bbuf_create(BBUF_MAX_SLOTS);
     cr_assert_not_null(b, "bbuf_create(BBUF_MAX_SLOTS) failed (%s): it is a valid size",
                        strerror(errno));
+    bool last_mapped = ipct_is_mapped((const char *)&b->items[BBUF_MAX_SLOTS] - 1);
     int ok = 1;
     for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok; i++)
         ok = bbuf_put(b, i) == 0;
@@ -273,6 +274,9 @@ Test(bbuf, holds_max_slots)
     }
     int err = errno;
     bbuf_destroy(b);
+    cr_assert(last_mapped,
+              "the last slot's bytes lie past the mapping: map sizeof(struct bbuf) + "
+              "slots * sizeof(long) bytes");
     cr_assert(ok, "filling and emptying %u slots failed: %s", BBUF_MAX_SLOTS,
               strerror(err));
     cr_assert_eq(bad, -1, "slot %ld came back wrong", bad);

@@ -171,9 +171,21 @@ static bool called(const char *name, pid_t pid)
     return false;
 }
 
+/* How many successful calls named name process pid made. */
+static int successes(const char *name, pid_t pid)
+{
+    size_t from = 0;
+    const struct ipct_call *c;
+    int n = 0;
+    while ((c = ipct_calls_next(name, pid, &from)) != NULL)
+        n += c->ret == 0;
+    return n;
+}
+
 /*
  * Call check: a process that exits closes its semaphores anyway, so only the
- * calls show whether each worker and the parent close theirs (the contract
+ * calls show whether each worker and the parent close theirs, and whether each
+ * worker really took the lock for every increment (the contract
  * asks for it: code that runs on after the work would keep the mapping).
  */
 Test(named, count_up_closes_everywhere)
@@ -199,6 +211,14 @@ Test(named, count_up_closes_everywhere)
                   "worker %ld never called sem_close before _exit: each worker closes "
                   "the semaphore it opened. The calls: %s",
                   c->ret, calls);
+        int waits = successes("sem_wait", (pid_t)c->ret) +
+                    successes("sem_timedwait", (pid_t)c->ret) +
+                    successes("sem_trywait", (pid_t)c->ret);
+        cr_assert_geq(waits, 10,
+                      "worker %ld took the semaphore %d times for its 10 increments: "
+                      "every increment happens between a sem_wait and a sem_post. The "
+                      "calls: %s",
+                      c->ret, waits, calls);
     }
     cr_assert_eq(workers, 3, "expected 3 workers forked, saw %d: %s", workers, calls);
     cr_assert(called("sem_close", getpid()),

@@ -317,6 +317,12 @@ Test(pc, holds_max_slots)
                  "pc_open(key, BBUF_MAX_SLOTS, timeout 0) failed (%s): both are valid "
                  "for a new buffer",
                  strerror(err));
+    struct shmid_ds ds;
+    cr_assert_eq(shmctl(pc.shmid, IPC_STAT, &ds), 0);
+    size_t need = sizeof(struct pc_shared) + BBUF_MAX_SLOTS * sizeof(long);
+    cr_assert_geq(ds.shm_segsz, need,
+                  "the segment has %zu bytes, %zu are needed for %u items of a long",
+                  (size_t)ds.shm_segsz, need, BBUF_MAX_SLOTS);
     int ok = 1;
     for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok; i++)
         ok = pc_put(&pc, i) == 0;
