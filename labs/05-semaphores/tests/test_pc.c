@@ -301,6 +301,13 @@ Test(pc, bad_arguments)
     IPCT_ASSERT_FAILS(EINVAL, pc_open(&pc, IPC_PRIVATE, 4, 100), "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, pc_open(&pc, key, 0, 100), "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, pc_close(NULL), "must fail with EINVAL");
+    long item;
+    IPCT_ASSERT_FAILS(EINVAL, pc_put(NULL, 1), "pc_put(NULL, 1) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, pc_get(NULL, &item, 0),
+                      "pc_get(NULL, &item, 0) must fail with EINVAL");
+    cr_assert_eq(pc_open(&pc, key, 4, 1000), 0, "pc_open: %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, pc_get(&pc, NULL, 0), "pc_get(pc, NULL, 0): EINVAL");
+    cr_assert_eq(pc_close(&pc), 0);
     remove_key(key);
 }
 
