@@ -161,7 +161,11 @@ int sysv_unlock(int semid, unsigned short num);
  */
 int sysv_lock_pair(int semid, unsigned short a, unsigned short b);
 
-/* sysv_unlock_pair - release both locks of a pair. 0, or -1 with errno. */
+/*
+ * sysv_unlock_pair - release both locks of a pair (both releases are tried).
+ * Returns 0, or -1 with errno set: EINVAL if a == b, or the errno of a
+ * sysv_unlock that failed.
+ */
 int sysv_unlock_pair(int semid, unsigned short a, unsigned short b);
 
 /* ---- Exercise 3: POSIX named semaphores ---- */
@@ -197,7 +201,8 @@ int named_remove(const char *name, sem_t *sem);
  * it by name itself (sem_open without O_CREAT), so the processes meet
  * through the name only; each closes it before _exit. The parent waits for
  * every child it started, and closes and unlinks the name before returning,
- * on success and on failure.
+ * on success and on failure. A wait interrupted by a signal (EINTR) is
+ * resumed; if a fork fails, the workers already started are still waited for.
  *
  * Returns 0, or -1 with errno set: EINVAL if name or counter is NULL or
  * workers is 0; EEXIST if the name exists; EIO if a child failed;
@@ -269,7 +274,9 @@ int bbuf_get(struct bbuf *b, long *item, int timeout_ms);
  *
  * Returns 0 and fills *pc, or -1 with errno set: EINVAL if pc is NULL, key
  * is IPC_PRIVATE, slots is 0 or above BBUF_MAX_SLOTS, or timeout_ms < 0;
- * ETIMEDOUT from sysv_open_set; or the errno of semget/shmget/shmat.
+ * ETIMEDOUT from sysv_open_set; or the errno of semget/shmget/shmat (EINVAL
+ * if the existing segment is too small for `slots`). A failed pc_open holds
+ * nothing and counts no user: PC_MUTEX is released, PC_USERS unchanged.
  */
 int pc_open(struct pc *pc, key_t key, unsigned slots, int timeout_ms);
 
@@ -278,8 +285,11 @@ int pc_open(struct pc *pc, key_t key, unsigned slots, int timeout_ms);
  * pc_get - take the oldest item (timeout_ms as in sysv_lock: < 0 forever,
  *          0 no wait, > 0 at most that long; EAGAIN when no item came).
  *
- * Only PC_MUTEX is taken with SEM_UNDO. PC_EMPTY and PC_FULL count items,
- * not owners: undoing a dead producer's posts would lose its items.
+ * Only PC_MUTEX is taken with SEM_UNDO (and given back with SEM_UNDO, so a
+ * process that exits leaves it as it found it). PC_EMPTY and PC_FULL count
+ * items, not owners: undoing a dead producer's posts would lose its items.
+ * A wait interrupted by a signal (EINTR) is resumed, in pc_open and pc_close
+ * too.
  * Return 0, or -1 with errno set (EINVAL for NULL arguments, semop's errno).
  */
 int pc_put(struct pc *pc, long item);

@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -253,4 +254,46 @@ Test(bbuf, bad_arguments)
     long item;
     IPCT_ASSERT_FAILS(EINVAL, bbuf_get(NULL, &item, 0), "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, bbuf_destroy(NULL), "must fail with EINVAL");
+}
+
+/* The end of the /proc/self/maps range holding addr, 0 if none does. An
+ * anonymous MAP_SHARED mapping is never merged with its neighbours. */
+static unsigned long mapping_end(const void *addr)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert_not_null(f);
+    unsigned long lo, hi, end = 0, a = (unsigned long)addr;
+    char line[512];
+    while (end == 0 && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
+            end = hi;
+    fclose(f);
+    return end;
+}
+
+/* BBUF_MAX_SLOTS is a valid capacity: the mapping holds every slot. */
+Test(bbuf, holds_max_slots)
+{
+    struct bbuf *b = bbuf_create(BBUF_MAX_SLOTS);
+    cr_assert_not_null(b, "bbuf_create(BBUF_MAX_SLOTS) failed (%s): it is a valid size",
+                       strerror(errno));
+    bool last_mapped = mapping_end(b) >= (unsigned long)&b->items[BBUF_MAX_SLOTS];
+    int ok = 1;
+    for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok; i++)
+        ok = bbuf_put(b, i) == 0;
+    long bad = -1;
+    for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok && bad < 0; i++) {
+        long item = -1;
+        ok = bbuf_get(b, &item, 0) == 0;
+        if (ok && item != i)
+            bad = i;
+    }
+    int err = errno;
+    bbuf_destroy(b);
+    cr_assert(last_mapped,
+              "the last slot's bytes lie past the mapping: map sizeof(struct bbuf) + "
+              "slots * sizeof(long) bytes");
+    cr_assert(ok, "filling and emptying %u slots failed: %s", BBUF_MAX_SLOTS,
+              strerror(err));
+    cr_assert_eq(bad, -1, "slot %ld came back wrong", bad);
 }

@@ -571,3 +571,26 @@ Test(ledger, holder_inherits_waiter_priority)
                  during, waiter_prio);
 }
 /* $end ledger_inherit */
+
+/* An initial balance of 0, and the largest whose total still fits a long, are valid. */
+Test(ledger, create_accepts_limits)
+{
+    struct ledger *zero = ledger_create(0);
+    int zero_err = errno;
+    long most = LONG_MAX / LEDGER_ACCOUNTS;
+    struct ledger *big = ledger_create(most);
+    int big_err = errno;
+    long zero_total = zero ? zero->total : -1, big_total = big ? big->total : -1;
+    if (zero)
+        ledger_destroy(zero);
+    if (big)
+        ledger_destroy(big);
+    cr_assert_not_null(zero, "ledger_create(0) failed (%s): 0 is a valid balance",
+                       strerror(zero_err));
+    cr_assert_not_null(big,
+                       "ledger_create(LONG_MAX / LEDGER_ACCOUNTS) failed (%s): its total "
+                       "still fits in a long",
+                       strerror(big_err));
+    cr_assert_eq(zero_total, 0);
+    cr_assert_eq(big_total, most * LEDGER_ACCOUNTS);
+}

@@ -85,6 +85,23 @@ Test(named, value_too_large_is_einval)
     cr_assert_eq(errno, EINVAL);
 }
 
+/* SEM_VALUE_MAX itself is a valid value: only larger ones are EINVAL. */
+Test(named, value_max_is_accepted)
+{
+    char name[64];
+    new_sem_name(name, sizeof name, "sem");
+    sem_t *sem = named_create(name, SEM_VALUE_MAX);
+    int err = errno;
+    cr_assert_neq(sem, SEM_FAILED, "named_create(name, SEM_VALUE_MAX) failed (%s)",
+                  strerror(err));
+    int value = -1;
+    sem_getvalue(sem, &value);
+    sem_close(sem);
+    sem_unlink(name);
+    cr_assert_eq(value, SEM_VALUE_MAX);
+    IPCT_ASSERT_FAILS(EINVAL, named_remove(NULL, NULL), "a NULL name: EINVAL");
+}
+
 Test(named, remove_closes_and_unlinks)
 {
     char name[64];
@@ -154,9 +171,21 @@ static bool called(const char *name, pid_t pid)
     return false;
 }
 
+/* How many successful calls named name process pid made. */
+static int successes(const char *name, pid_t pid)
+{
+    size_t from = 0;
+    const struct ipct_call *c;
+    int n = 0;
+    while ((c = ipct_calls_next(name, pid, &from)) != NULL)
+        n += c->ret == 0;
+    return n;
+}
+
 /*
  * Call check: a process that exits closes its semaphores anyway, so only the
- * calls show whether each worker and the parent close theirs (the contract
+ * calls show whether each worker and the parent close theirs, and whether each
+ * worker really took the lock for every increment (the contract
  * asks for it: code that runs on after the work would keep the mapping).
  */
 Test(named, count_up_closes_everywhere)
@@ -182,6 +211,14 @@ Test(named, count_up_closes_everywhere)
                   "worker %ld never called sem_close before _exit: each worker closes "
                   "the semaphore it opened. The calls: %s",
                   c->ret, calls);
+        int waits = successes("sem_wait", (pid_t)c->ret) +
+                    successes("sem_timedwait", (pid_t)c->ret) +
+                    successes("sem_trywait", (pid_t)c->ret);
+        cr_assert_geq(waits, 10,
+                      "worker %ld took the semaphore %d times for its 10 increments: "
+                      "every increment happens between a sem_wait and a sem_post. The "
+                      "calls: %s",
+                      c->ret, waits, calls);
     }
     cr_assert_eq(workers, 3, "expected 3 workers forked, saw %d: %s", workers, calls);
     cr_assert(called("sem_close", getpid()),
@@ -223,4 +260,60 @@ Test(named, count_up_bad_arguments)
                       "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, named_count_up(name, NULL, 1, 1), "must fail with EINVAL");
     cr_assert(!in_dev_shm(name), "nothing may be created for bad arguments");
+}
+
+/*
+ * fork can fail (EAGAIN at the process limit): the shim makes the second fork
+ * fail. named_count_up fails with fork's errno, yet waits for the worker it
+ * did start and unlinks the name.
+ */
+Test(named, count_up_fork_failure_cleans_up)
+{
+    char name[64];
+    new_sem_name(name, sizeof name, "count");
+    long *counter = shared_area(sizeof *counter);
+    ipct_fault_fail("fork", 2, EAGAIN);
+    errno = 0;
+    int r = named_count_up(name, counter, 3, 10);
+    int err = errno;
+    ipct_fault_clear();
+    int children = ipct_children_left();
+    shared_area_free(counter, sizeof *counter);
+    bool left = in_dev_shm(name);
+    cr_assert_eq(r, -1, "the second fork failed (EAGAIN injected by the test): fail");
+    cr_assert_eq(err, EAGAIN, "errno should be fork's EAGAIN, got %s", strerror(err));
+    cr_assert_eq(children, 0,
+                 "%d worker(s) not waited for: wait for every child started before the "
+                 "fork failed",
+                 children);
+    cr_assert(!left, "/dev/shm/sem.%s is left behind after the failure", name + 1);
+}
+
+/*
+ * A signal handler can interrupt the parent's wait for its workers: the shim
+ * makes every other wait call (wait, waitpid, waitid, wait3, wait4) fail with
+ * EINTR, the first included. The wait must be resumed.
+ */
+Test(named, count_up_waits_resume_after_eintr)
+{
+    char name[64];
+    new_sem_name(name, sizeof name, "count");
+    long *counter = shared_area(sizeof *counter);
+    ipct_fault_add(&(struct ipct_fault){.calls = "wait waitpid waitid wait3 wait4",
+                                        .nth = 1,
+                                        .every = 2,
+                                        .error = EINTR});
+    int r = named_count_up(name, counter, 3, 10);
+    int err = errno;
+    ipct_fault_clear();
+    long total = *counter;
+    shared_area_free(counter, sizeof *counter);
+    cr_assert_eq(r, 0,
+                 "named_count_up failed (%s) when its wait for a worker was interrupted "
+                 "by a signal (EINTR injected by the test): wait again",
+                 strerror(err));
+    cr_assert_eq(total, 30, "counter is %ld, expected 30", total);
+    cr_assert_eq(ipct_children_left(), 0, "workers were not reaped");
+    cr_assert_geq(ipct_faults_count(), 1, "no wait was interrupted: %s",
+                  ipct_faults_injected());
 }

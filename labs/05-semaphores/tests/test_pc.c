@@ -1,4 +1,5 @@
 /* test_pc.c - lab 05 tests: the source notes' producer/consumer, fixed (exercise 5). */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "sem_helpers.h"
 #include "semaphores.h"
@@ -300,5 +301,203 @@ Test(pc, bad_arguments)
     IPCT_ASSERT_FAILS(EINVAL, pc_open(&pc, IPC_PRIVATE, 4, 100), "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, pc_open(&pc, key, 0, 100), "must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, pc_close(NULL), "must fail with EINVAL");
+    long item;
+    IPCT_ASSERT_FAILS(EINVAL, pc_put(NULL, 1), "pc_put(NULL, 1) must fail with EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, pc_get(NULL, &item, 0),
+                      "pc_get(NULL, &item, 0) must fail with EINVAL");
+    cr_assert_eq(pc_open(&pc, key, 4, 1000), 0, "pc_open: %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EINVAL, pc_get(&pc, NULL, 0), "pc_get(pc, NULL, 0): EINVAL");
+    cr_assert_eq(pc_close(&pc), 0);
     remove_key(key);
+}
+
+/* BBUF_MAX_SLOTS is a valid capacity and 0 a valid timeout: the segment holds every slot.
+ */
+Test(pc, holds_max_slots)
+{
+    key_t key = fresh_key();
+    struct pc pc;
+    int r = pc_open(&pc, key, BBUF_MAX_SLOTS, 0);
+    int err = errno;
+    track_key(key);
+    cr_assert_eq(r, 0,
+                 "pc_open(key, BBUF_MAX_SLOTS, timeout 0) failed (%s): both are valid "
+                 "for a new buffer",
+                 strerror(err));
+    struct shmid_ds ds;
+    cr_assert_eq(shmctl(pc.shmid, IPC_STAT, &ds), 0);
+    size_t need = sizeof(struct pc_shared) + BBUF_MAX_SLOTS * sizeof(long);
+    cr_assert_geq(ds.shm_segsz, need,
+                  "the segment has %zu bytes, %zu are needed for %u items of a long",
+                  (size_t)ds.shm_segsz, need, BBUF_MAX_SLOTS);
+    int ok = 1;
+    for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok; i++)
+        ok = pc_put(&pc, i) == 0;
+    long bad = -1;
+    for (long i = 0; i < (long)BBUF_MAX_SLOTS && ok && bad < 0; i++) {
+        long item = -1;
+        ok = pc_get(&pc, &item, 0) == 0;
+        if (ok && item != i)
+            bad = i;
+    }
+    err = errno;
+    pc_close(&pc);
+    remove_key(key);
+    cr_assert(ok, "filling and emptying %u slots failed: %s", BBUF_MAX_SLOTS,
+              strerror(err));
+    cr_assert_eq(bad, -1, "slot %ld came back wrong", bad);
+}
+
+/* Attachments of segment shmid (shm_nattch), -1 if IPC_STAT fails. */
+static long nattch(int shmid)
+{
+    struct shmid_ds ds;
+    return shmctl(shmid, IPC_STAT, &ds) == 0 ? (long)ds.shm_nattch : -1;
+}
+
+/*
+ * A process that opens the buffer, uses it, closes it and exits leaves every
+ * count as it found it: PC_MUTEX taken and given back with SEM_UNDO both times
+ * (the exit's undo then has nothing to do), PC_USERS back down, the segment
+ * detached by pc_close itself.
+ */
+Test(pc, finished_user_leaves_counts_balanced)
+{
+    key_t key = fresh_key();
+    struct pc pc;
+    cr_assert_eq(pc_open(&pc, key, 4, 1000), 0, "pc_open: %s", strerror(errno));
+    int semid = pc.semid, shmid = pc.shmid;
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        long before = nattch(shmid);
+        struct pc mine;
+        long item = 0;
+        IPCT_CHILD_CHECK(pc_open(&mine, key, 4, 5000) == 0);
+        IPCT_CHILD_CHECK(pc_put(&mine, 1) == 0 && pc_put(&mine, 2) == 0);
+        IPCT_CHILD_CHECK(pc_put(&mine, 3) == 0);
+        IPCT_CHILD_CHECK(pc_get(&mine, &item, 0) == 0 && item == 1);
+        IPCT_CHILD_CHECK(pc_close(&mine) == 0);
+        IPCT_CHILD_CHECK(nattch(shmid) == before); /* pc_close detached */
+        _exit(0);
+    }
+    int code = ipct_wait_exit(pid, 5000);
+    int mutex = semval(semid, PC_MUTEX), users = semval(semid, PC_USERS);
+    long a = 0, b = 0;
+    int got = pc_get(&pc, &a, 0) == 0 && pc_get(&pc, &b, 0) == 0;
+    pc_close(&pc);
+    remove_key(key);
+    cr_assert_eq(code, 0, "the child's open, puts, get and close failed (exit %d)", code);
+    cr_assert_eq(mutex, 1,
+                 "PC_MUTEX is %d after a process used the buffer, closed it and exited: "
+                 "take it and give it back with SEM_UNDO, always both",
+                 mutex);
+    cr_assert_eq(users, 1,
+                 "PC_USERS is %d after the second user closed and exited: pc_close takes "
+                 "its unit away with SEM_UNDO, balancing pc_open's",
+                 users);
+    cr_assert(got && a == 2 && b == 3, "the items left were not 2 and 3");
+}
+
+/*
+ * A set removed under a user (IPC_RMID by someone else) makes every semop
+ * fail: pc_put, pc_get and pc_close report it (EINVAL or EIDRM) instead of
+ * using the buffer unguarded, and pc_close still detaches the segment.
+ */
+Test(pc, removed_set_fails)
+{
+    key_t key = fresh_key();
+    struct pc pc;
+    cr_assert_eq(pc_open(&pc, key, 4, 1000), 0, "pc_open: %s", strerror(errno));
+    track_key(key);
+    int shmid = pc.shmid;
+    cr_assert_eq(pc_put(&pc, 5), 0, "pc_put: %s", strerror(errno));
+    cr_assert_eq(semctl(pc.semid, 0, IPC_RMID), 0);
+    errno = 0;
+    int put = pc_put(&pc, 6);
+    int put_err = errno;
+    long item;
+    errno = 0;
+    int get = pc_get(&pc, &item, 0);
+    int get_err = errno;
+    errno = 0;
+    int closed = pc_close(&pc);
+    int close_err = errno;
+    long attached = nattch(shmid);
+    remove_key(key);
+    cr_assert(put == -1 && (put_err == EINVAL || put_err == EIDRM),
+              "pc_put on a removed set: -1 with semop's EINVAL or EIDRM, got %d (%s)",
+              put, strerror(put_err));
+    cr_assert(get == -1 && (get_err == EINVAL || get_err == EIDRM),
+              "pc_get on a removed set: -1 with semop's EINVAL or EIDRM, got %d (%s)",
+              get, strerror(get_err));
+    cr_assert(closed == -1 && (close_err == EINVAL || close_err == EIDRM),
+              "pc_close on a removed set: -1 with semop's EINVAL or EIDRM, got %d (%s)",
+              closed, strerror(close_err));
+    cr_assert_eq(attached, 0, "pc_close must detach the segment even when it fails");
+}
+
+/*
+ * A second opener asking for more slots than the existing segment has: shmget
+ * fails with EINVAL. The failed open holds nothing: PC_MUTEX is free again and
+ * PC_USERS still counts the first user only.
+ */
+Test(pc, too_small_segment_fails_cleanly)
+{
+    key_t key = fresh_key();
+    struct pc first, second;
+    cr_assert_eq(pc_open(&first, key, 4, 1000), 0, "pc_open: %s", strerror(errno));
+    track_key(key);
+    int semid = first.semid, shmid = first.shmid;
+    errno = 0;
+    int r = pc_open(&second, key, 64, 1000);
+    int err = errno;
+    int mutex = semval(semid, PC_MUTEX), users = semval(semid, PC_USERS);
+    int put = pc_put(&first, 9);
+    int closed = pc_close(&first);
+    bool removed = !sem_set_exists(semid) && !shm_seg_exists(shmid);
+    remove_key(key);
+    cr_assert_eq(r, -1, "the segment has 4 slots, 64 were asked for: shmget fails");
+    cr_assert_eq(err, EINVAL, "pass shmget's EINVAL on, got %s", strerror(err));
+    cr_assert_eq(mutex, 1, "PC_MUTEX is %d after the failed open: release it", mutex);
+    cr_assert_eq(users, 1, "PC_USERS is %d: a failed open must not count as a user",
+                 users);
+    cr_assert_eq(put, 0, "the first user cannot put any more");
+    cr_assert(closed == 0 && removed, "the only user's close must remove both objects");
+}
+
+/*
+ * The kernel interrupts a semop when a handler runs and never restarts it: the
+ * shim makes every other semop and semtimedop of the student's code fail with
+ * EINTR, the first included, from pc_open to pc_close. Every wait resumes.
+ */
+Test(pc, waits_resume_after_eintr)
+{
+    key_t key = fresh_key();
+    track_key(key);
+    struct pc pc;
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "semop semtimedop", .nth = 1, .every = 2, .error = EINTR});
+    int opened = pc_open(&pc, key, 4, 1000);
+    int err = errno;
+    int put = -1, get1 = -1, get2 = -1, closed = -1;
+    long first = 0, second = 0;
+    if (opened == 0) {
+        put = pc_put(&pc, 41) == 0 && pc_put(&pc, 42) == 0 ? 0 : -1;
+        get1 = pc_get(&pc, &first, -1);
+        get2 = pc_get(&pc, &second, 5000);
+        err = errno;
+        closed = pc_close(&pc);
+        if (closed < 0)
+            err = errno;
+    }
+    ipct_fault_clear();
+    remove_key(key);
+    cr_assert(opened == 0 && put == 0 && get1 == 0 && get2 == 0 && closed == 0,
+              "open %d, puts %d, gets %d %d, close %d: a semop interrupted by a signal "
+              "(EINTR injected by the test) failed (%s): retry it",
+              opened, put, get1, get2, closed, strerror(err));
+    cr_assert(first == 41 && second == 42, "got %ld and %ld, expected 41 and 42", first,
+              second);
+    cr_assert_geq(ipct_faults_count(), 4, "only %d waits were interrupted: %s",
+                  ipct_faults_count(), ipct_faults_injected());
 }

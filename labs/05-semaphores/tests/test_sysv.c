@@ -7,6 +7,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -195,6 +197,76 @@ Test(open_set, bad_arguments_are_einval)
                       "init NULL: must fail");
     IPCT_ASSERT_FAILS(EINVAL, sysv_open_set(IPC_PRIVATE, 1, init, -1),
                       "must fail with EINVAL");
+}
+
+/* SEMMSL, the most semaphores one set may have (first field of /proc/sys/kernel/sem). */
+static int semmsl(void)
+{
+    int v = -1;
+    FILE *f = fopen("/proc/sys/kernel/sem", "r");
+    cr_assert_not_null(f, "/proc/sys/kernel/sem: %s", strerror(errno));
+    int n = fscanf(f, "%d", &v);
+    fclose(f);
+    cr_assert(n == 1 && v > 0, "cannot read SEMMSL");
+    return v;
+}
+
+/*
+ * The kernel refuses a value above SEMVMX (32767) in SETALL with ERANGE, and a
+ * set larger than SEMMSL in semget with EINVAL: the call fails with that errno,
+ * and a set it created and could not initialise is not left behind.
+ */
+Test(open_set, kernel_errors_leave_nothing)
+{
+    key_t key = fresh_key();
+    const unsigned short init[2] = {1, 40000};
+    errno = 0;
+    int r = sysv_open_set(key, 2, init, 200);
+    int err = errno;
+    int left = semget(key, 0, 0);
+    if (r >= 0)
+        track_set(r);
+    if (left >= 0)
+        track_set(left);
+    cr_assert_eq(r, -1, "a value of 40000 (above SEMVMX, 32767) cannot be set: fail");
+    cr_assert_eq(err, ERANGE, "semctl(SETALL) fails with ERANGE: pass it on, got %s",
+                 strerror(err));
+    cr_assert_lt(left, 0,
+                 "the set this call created is still there although initialising it "
+                 "failed: remove it (IPC_RMID) before returning -1");
+    int too_many = semmsl() + 1;
+    unsigned short *many = calloc((size_t)too_many, sizeof *many);
+    cr_assert_not_null(many);
+    key = fresh_key();
+    errno = 0;
+    r = sysv_open_set(key, too_many, many, 200);
+    err = errno;
+    free(many);
+    left = semget(key, 0, 0);
+    if (r >= 0)
+        track_set(r);
+    if (left >= 0)
+        track_set(left);
+    cr_assert_eq(r, -1, "%d semaphores (SEMMSL + 1) in one set: semget refuses, fail",
+                 too_many);
+    cr_assert_eq(err, EINVAL, "semget's EINVAL must be passed on, got %s", strerror(err));
+    cr_assert_lt(left, 0, "no set may be left for a failed call");
+}
+
+/* One semaphore and a timeout of 0 are valid: only nsems < 1 and timeout_ms < 0 are not.
+ */
+Test(open_set, smallest_arguments_work)
+{
+    const unsigned short init[1] = {3};
+    int semid = sysv_open_set(fresh_key(), 1, init, 0);
+    int err = errno;
+    if (semid >= 0)
+        track_set(semid);
+    cr_assert_geq(semid, 0,
+                  "sysv_open_set(key, nsems 1, init, timeout_ms 0) failed (%s): a set of "
+                  "one semaphore and a zero timeout are valid",
+                  strerror(err));
+    cr_assert_eq(semval(semid, 0), 3);
 }
 
 /* ---- exercise 2: sysv_lock / sysv_unlock ------------------------------- */
@@ -436,4 +508,45 @@ Test(lock_order, same_semaphore_is_einval)
     cr_assert_eq(r, -1, "a pair of one semaphore would wait for itself");
     cr_assert_eq(err, EINVAL, "errno should be EINVAL, got %s", strerror(err));
     cr_assert_eq(v, 1, "nothing may stay taken after EINVAL");
+}
+
+/*
+ * A pair whose second lock fails gives the first back; unlocking a pair reports
+ * the failure of either release; a pair of one semaphore is EINVAL both ways.
+ */
+Test(lock_order, failed_pair_holds_nothing)
+{
+    int semid = test_set(2, 1);
+    errno = 0;
+    int r = sysv_lock_pair(semid, 5, 0); /* 0 first, then 5: not in the set */
+    int err = errno;
+    int v0 = semval(semid, 0);
+    errno = 0;
+    int bad = sysv_lock_pair(-1, 0, 1);
+    int bad_err = errno;
+    cr_assert_eq(sysv_lock(semid, 0, 0), 0, "sysv_lock: %s", strerror(errno));
+    errno = 0;
+    int u = sysv_unlock_pair(semid, 5, 0);
+    int u_err = errno;
+    errno = 0;
+    int same = sysv_unlock_pair(semid, 1, 1);
+    int same_err = errno;
+    rm_set(semid);
+    cr_assert(r == -1 && err == EFBIG,
+              "sysv_lock_pair(0 and 5) of a 2-semaphore set: -1 with EFBIG, got %d (%s)",
+              r, strerror(err));
+    cr_assert_eq(v0, 1,
+                 "semaphore 0 is still taken (value %d) after the pair failed: give the "
+                 "first lock back when the second cannot be taken",
+                 v0);
+    cr_assert(bad == -1 && bad_err == EINVAL,
+              "sysv_lock_pair on a bad id: -1 with EINVAL, got %d (%s)", bad,
+              strerror(bad_err));
+    cr_assert(u == -1 && u_err == EFBIG,
+              "sysv_unlock_pair(0 and 5): releasing 5 fails, so -1 with EFBIG, got %d "
+              "(%s)",
+              u, strerror(u_err));
+    cr_assert(same == -1 && same_err == EINVAL,
+              "sysv_unlock_pair(1, 1) is not a pair: -1 with EINVAL, got %d (%s)", same,
+              strerror(same_err));
 }

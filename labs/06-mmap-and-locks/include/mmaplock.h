@@ -100,6 +100,12 @@ int mf_grow(int fd, void **addr, size_t *len, size_t newlen);
 /* ---- Exercise 2: a record store shared by processes ------------------ */
 
 /*
+ * Every record-store call below that takes the header lock releases it
+ * before returning, on success and on failure, and resumes a lock wait that
+ * a signal interrupts (fcntl F_SETLKW failing with EINTR).
+ */
+
+/*
  * rs_open - open (creating it if needed, mode 0600) the record store at
  * path with records of rec_size bytes, and map it MAP_SHARED into rs.
  *
@@ -195,8 +201,11 @@ pid_t lock_holder(int fd, short type, off_t start, off_t len);
  * other offsets stay free. Bytes past end of file count as zero (a short
  * read, not an error).
  *
+ * The lock is released before returning, on success and on failure.
+ *
  * Returns the new value, or -1 with errno set: EINVAL if off is negative;
- * otherwise the errno of fcntl/pread/pwrite. (A counter that becomes -1 is
+ * otherwise the errno of fcntl/pread/pwrite (EBADF for an fd not open for
+ * reading and writing). (A counter that becomes -1 is
  * told apart by errno being set to 0 before the call.)
  */
 int64_t counter_file_add(int fd, off_t off, int64_t delta);

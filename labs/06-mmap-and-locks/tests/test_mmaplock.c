@@ -844,6 +844,8 @@ Test(reclock, bad_arguments)
                       "F_GETLK asks about F_RDLCK or F_WRLCK");
     IPCT_ASSERT_FAILS(EBADF, lock_range(-1, F_WRLCK, 0, 0, false),
                       "lock_range(-1, F_WRLCK, 0, 0, false) must fail with EBADF");
+    IPCT_ASSERT_FAILS(EBADF, lock_holder(-1, F_WRLCK, 0, 0),
+                      "lock_holder(-1, F_WRLCK, 0, 0) must fail with fcntl's EBADF");
     close(fd);
     fd = open(path, O_RDONLY);
     IPCT_ASSERT_FAILS(EBADF, lock_range(fd, F_WRLCK, 0, 0, false),
@@ -1501,4 +1503,308 @@ Test(pidfile, bad_arguments)
     ipct_path(path, sizeof path, "missing-dir/app.pid");
     IPCT_ASSERT_FAILS(ENOENT, pidfile_lock(path),
                       "open's errno: pidfile_lock(path) must fail with ENOENT");
+}
+
+/* ---- Error paths and lock hygiene (#20: mutants the tests above missed) ---- */
+
+/* mf_grow on an fd not open for writing: ftruncate fails, and so does the call. */
+Test(mapfile, grow_failure_keeps_mapping)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "growro", 2 * PAGE, 'a');
+    size_t len = 2 * PAGE;
+    void *map = mf_map(fd, len, true);
+    cr_assert_not_null(map, "mf_map: %s", strerror(errno));
+    void *before = map;
+    int ro = open(path, O_RDONLY);
+    cr_assert_geq(ro, 0);
+    errno = 0;
+    int r = mf_grow(ro, &map, &len, 4 * PAGE);
+    int err = errno;
+    close(ro);
+    off_t size = file_size(fd);
+    cr_assert_eq(r, -1, "ftruncate on a read-only fd fails: mf_grow must return -1");
+    cr_assert(err == EINVAL || err == EBADF, "pass ftruncate's errno on, got %s",
+              strerror(err));
+    cr_assert(map == before && len == 2 * PAGE, "a failed call leaves the mapping alone");
+    cr_assert_eq(size, 2 * PAGE);
+    munmap(map, len);
+    close(fd);
+}
+
+/*
+ * header_is_free - can another open file description write-lock [0, RS_DATA) of
+ * path right now? An OFD lock conflicts with every POSIX lock, the calling
+ * process's own included, so this sees a header lock the store forgot.
+ */
+static bool header_is_free(const char *path)
+{
+    int fd = open(path, O_RDWR);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    bool free_now = raw_lock(fd, LOCK_KIND_OFD, F_WRLCK, 0, RS_DATA) == 0;
+    close(fd); /* the last fd of the description: its OFD lock goes with it */
+    return free_now;
+}
+
+/* How many mappings of path this process has (lines of /proc/self/maps naming it). */
+static int mappings_of(const char *path)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int n = 0;
+    size_t len = strlen(path);
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t l = strlen(line);
+        n += l >= len && strcmp(line + l - len, path) == 0;
+    }
+    fclose(f);
+    return n;
+}
+
+/*
+ * Every record-store call releases the header lock before it returns, on
+ * success and on failure, and a failed rs_open leaves no mapping behind.
+ */
+Test(recstore, calls_release_header_lock)
+{
+    char path[256];
+    struct rs s, other;
+    struct rec r = make_rec(1, 1), out;
+    new_store(path, sizeof path, &s);
+    cr_assert(header_is_free(path), "rs_open returned holding the header lock");
+    cr_assert_eq(rs_append(&s, &r), 0, "rs_append: %s", strerror(errno));
+    cr_assert(header_is_free(path), "rs_append returned holding the header lock");
+    cr_assert_eq(rs_get(&s, 0, &out), 0, "rs_get: %s", strerror(errno));
+    cr_assert(header_is_free(path), "rs_get returned holding the header lock");
+    IPCT_ASSERT_FAILS(ERANGE, rs_get(&s, 5, &out), "record 5 of 1: ERANGE");
+    cr_assert(header_is_free(path), "a failed rs_get returned holding the header lock");
+    cr_assert_eq(rs_count(&s), 1);
+    cr_assert(header_is_free(path), "rs_count returned holding the header lock");
+    int maps = mappings_of(path);
+    IPCT_ASSERT_FAILS(EINVAL, rs_open(path, sizeof r + 8, &other),
+                      "the store was made with another record size");
+    cr_assert_eq(mappings_of(path), maps,
+                 "a failed rs_open left the file mapped: munmap before returning -1");
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/* In a child: rs_open path (s NULL) or rs_append to *s (inherited from the test).
+ * One byte on *done_fd when the call has returned successfully. */
+static pid_t store_writer(const char *path, struct rs *s, int *done_fd)
+{
+    int done[2];
+    make_pipe(done);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(done[0]);
+        struct rs mine;
+        struct rec r = make_rec(9, 0);
+        if (s == NULL)
+            IPCT_CHILD_CHECK(rs_open(path, sizeof r, &mine) == 0);
+        else
+            IPCT_CHILD_CHECK(rs_append(s, &r) >= 0);
+        IPCT_CHILD_CHECK(write(done[1], "!", 1) == 1);
+        _exit(0);
+    }
+    close(done[1]);
+    *done_fd = done[0];
+    return pid;
+}
+
+/*
+ * rs_open and rs_append take a WRITE lock on the header: while another process
+ * holds a read lock there (a reader in rs_get or rs_count), they wait.
+ */
+Test(recstore, writers_wait_for_readers)
+{
+    char path[256];
+    struct rs s;
+    new_store(path, sizeof path, &s);
+    for (int k = 0; k < 2; k++) {
+        struct holder h = hold_lock(path, LOCK_KIND_POSIX, F_RDLCK, 0, RS_DATA);
+        int done;
+        pid_t pid = store_writer(path, k == 0 ? NULL : &s, &done);
+        bool early = got_byte(done, 300);
+        release_holder(h);
+        bool finished = early || got_byte(done, 5000);
+        int code = ipct_wait_exit(pid, 5000);
+        close(done);
+        cr_assert_not(
+            early,
+            "%s went on while another process held a read lock on [0, RS_DATA): "
+            "it must take a write lock (F_WRLCK) and wait",
+            k == 0 ? "rs_open" : "rs_append");
+        cr_assert(finished && code == 0, "%s failed after the reader let go (exit %d)",
+                  k == 0 ? "rs_open" : "rs_append", code);
+    }
+    cr_assert_eq(rs_count(&s), 1);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/*
+ * A signal can interrupt fcntl(F_SETLKW) while it waits for the header: the
+ * shim makes every other blocking fcntl of the student's code fail with EINTR,
+ * the first included. Every record-store call must resume the wait.
+ */
+Test(recstore, lock_waits_resume_after_eintr)
+{
+    char path[256];
+    struct rs s;
+    struct rec out;
+    ipct_path(path, sizeof path, "store");
+    ipct_fault_add(
+        &(struct ipct_fault){.calls = "fcntl", .nth = 1, .every = 2, .error = EINTR});
+    int opened = rs_open(path, sizeof(struct rec), &s);
+    int err = errno;
+    int64_t a0 = -1, a1 = -1, n = -1;
+    int got = -1;
+    if (opened == 0) {
+        struct rec r0 = make_rec(1, 0), r1 = make_rec(1, 1);
+        a0 = rs_append(&s, &r0);
+        a1 = rs_append(&s, &r1);
+        got = rs_get(&s, 1, &out);
+        n = rs_count(&s);
+        err = errno;
+    }
+    ipct_fault_clear();
+    cr_assert(opened == 0 && a0 == 0 && a1 == 1 && got == 0 && n == 2,
+              "open %d, appends %lld %lld, get %d, count %lld: a lock wait interrupted "
+              "by a signal (EINTR injected by the test) failed (%s): retry it",
+              opened, (long long)a0, (long long)a1, got, (long long)n, strerror(err));
+    cr_assert_geq(ipct_faults_count(), 1, "no lock wait was interrupted: %s",
+                  ipct_faults_injected());
+    check_rec(&s, 1, 1, 1);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+Test(recstore, bad_arguments)
+{
+    char path[256];
+    struct rs s;
+    struct rec r = make_rec(1, 1), out;
+    new_store(path, sizeof path, &s);
+    IPCT_ASSERT_FAILS(EINVAL, rs_append(NULL, &r), "rs_append(NULL, rec): EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_append(&s, NULL), "rs_append(rs, NULL): EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_get(NULL, 0, &out), "rs_get(NULL, ...): EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_get(&s, 0, NULL), "rs_get(rs, 0, NULL): EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_count(NULL), "rs_count(NULL): EINVAL");
+    IPCT_ASSERT_FAILS(EINVAL, rs_sync(NULL), "rs_sync(NULL): EINVAL");
+    cr_assert_eq(rs_count(&s), 0, "a refused append must add nothing");
+    cr_assert_eq(rs_close(&s), 0);
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s.nodir/store", path);
+    IPCT_ASSERT_FAILS(ENOENT, rs_open(missing, sizeof r, &s),
+                      "a path in a missing directory: open's ENOENT");
+}
+
+/*
+ * The kernel can refuse a lock (ENOLCK: the lock table is full) or the room to
+ * grow (ENOSPC): the shim injects both. Each call reports the error, changes
+ * nothing, and still releases the header lock.
+ */
+Test(recstore, failures_are_reported)
+{
+    char path[256];
+    struct rs s;
+    struct rec r = make_rec(1, 0), out;
+    new_store(path, sizeof path, &s);
+    ipct_fault_fail("fcntl", 1, ENOLCK);
+    IPCT_ASSERT_FAILS(ENOLCK, rs_append(&s, &r), "fcntl failed with ENOLCK: report it");
+    ipct_fault_clear();
+    ipct_fault_fail("fcntl", 1, ENOLCK);
+    IPCT_ASSERT_FAILS(ENOLCK, rs_get(&s, 0, &out), "fcntl failed with ENOLCK: report it");
+    ipct_fault_clear();
+    ipct_fault_fail("fcntl", 1, ENOLCK);
+    IPCT_ASSERT_FAILS(ENOLCK, rs_count(&s), "fcntl failed with ENOLCK: report it");
+    ipct_fault_clear();
+    append_recs(&s, 1, RS_INITIAL); /* full: the next append grows the file */
+    ipct_fault_fail("ftruncate", 1, ENOSPC);
+    struct rec more = make_rec(2, 0);
+    errno = 0;
+    int64_t grown = rs_append(&s, &more);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert(grown == -1 && err == ENOSPC,
+              "ftruncate failed with ENOSPC (injected by the test): rs_append must "
+              "return -1 with it, got %lld (%s)",
+              (long long)grown, strerror(err));
+    cr_assert(header_is_free(path), "the failed rs_append kept the header lock");
+    cr_assert_eq(rs_count(&s), RS_INITIAL, "a failed append must add nothing");
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/*
+ * With 252-byte records a new store is exactly one page (RS_DATA + 16 * 252 =
+ * 4096), so record 16, once another process has appended it, starts right
+ * where this process's mapping ends: rs_get must map the file again for it.
+ */
+Test(recstore, reads_record_just_past_its_mapping)
+{
+    char path[256], rec[252], out[252];
+    struct rs s;
+    ipct_path(path, sizeof path, "page");
+    cr_assert_eq(rs_open(path, sizeof rec, &s), 0, "rs_open: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        struct rs mine;
+        IPCT_CHILD_CHECK(rs_open(path, sizeof rec, &mine) == 0);
+        for (int i = 0; i <= RS_INITIAL; i++) {
+            memset(rec, 'a' + i, sizeof rec);
+            IPCT_CHILD_CHECK(rs_append(&mine, rec) == i);
+        }
+        IPCT_CHILD_CHECK(rs_close(&mine) == 0);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the appending child failed");
+    memset(out, 0, sizeof out);
+    int r = rs_get(&s, RS_INITIAL, out);
+    int err = errno;
+    memset(rec, 'a' + RS_INITIAL, sizeof rec);
+    cr_assert_eq(r, 0, "rs_get of record %d: %s", RS_INITIAL, strerror(err));
+    cr_assert(memcmp(out, rec, sizeof rec) == 0, "record %d came back wrong", RS_INITIAL);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/* The counter's lock covers its last byte too: a holder of byte 7 makes it wait. */
+Test(counter, waits_for_a_holder_of_its_last_byte)
+{
+    add_beside_holder("last", 7, true,
+                      "another process holds bytes 7..14: the counter's lock [0, 8) "
+                      "includes byte 7, so the add must wait");
+}
+
+/*
+ * The counter's lock is released whole, after success and after a failure
+ * (pread on a write-only fd fails with EBADF, which is reported).
+ */
+Test(counter, releases_all_its_bytes)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "free", 0, 0);
+    cr_assert_eq(counter_file_add(fd, 8, 5), 5, "counter_file_add: %s", strerror(errno));
+    int probe = open(path, O_RDWR);
+    cr_assert_geq(probe, 0);
+    bool free_after_add = raw_lock(probe, LOCK_KIND_OFD, F_WRLCK, 8, 8) == 0;
+    close(probe);
+    int wo = open(path, O_WRONLY);
+    cr_assert_geq(wo, 0);
+    errno = 0;
+    int64_t r = counter_file_add(wo, 8, 1);
+    int err = errno;
+    probe = open(path, O_RDWR);
+    cr_assert_geq(probe, 0);
+    bool free_after_failure = raw_lock(probe, LOCK_KIND_OFD, F_WRLCK, 8, 8) == 0;
+    close(probe);
+    close(wo);
+    close(fd);
+    cr_assert(free_after_add, "bytes 8..15 are still locked after counter_file_add");
+    cr_assert(r == -1 && err == EBADF,
+              "pread on a write-only fd fails with EBADF: return -1 with it, got %lld "
+              "(%s)",
+              (long long)r, strerror(err));
+    cr_assert(free_after_failure, "bytes 8..15 are still locked after a failed add");
 }
