@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -121,6 +122,31 @@ static long wait_count(long (*counter)(void), long want)
         ppoll(NULL, 0, &tick, &none); /* handlers run here */
     }
     return counter();
+}
+
+/* Block SIGUSR2 with one pending (counted by count_hit): a signal the caller blocked. */
+static sigset_t hold_usr2(void)
+{
+    count_hits_of(SIGUSR2, -1);
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
+    cr_assert_eq(raise(SIGUSR2), 0);
+    return old;
+}
+
+/* After fn returned: SIGUSR2 was never let in and is still pending. Puts back old. */
+static void expect_usr2_held(sigset_t old, const char *fn)
+{
+    sigset_t pending;
+    sigpending(&pending);
+    int during = hits;
+    sigprocmask(SIG_SETMASK, &old, NULL); /* SIGUSR2 reaches count_hit here */
+    cr_assert_eq(
+        during, 0,
+        "SIGUSR2, blocked by the caller and pending, was delivered during %s: add "
+        "your signals to the caller's mask (SIG_BLOCK), never replace it",
+        fn);
+    cr_assert(sigismember(&pending, SIGUSR2), "SIGUSR2 is no longer pending after %s",
+              fn);
 }
 
 /* ---- sig_install --------------------------------------------------------- */
@@ -455,6 +481,210 @@ Test(shutdown, missing_dir_fails_cleanly)
                  "expected -1/ENOENT with mask and handlers restored");
 }
 
+/* What spawn_checked_service's child found wrong once run_service returned. */
+enum svc_wrong {
+    SVC_OK,
+    SVC_RESULT,  /* not the return value and errno expected */
+    SVC_FD,      /* a descriptor run_service opened is still open */
+    SVC_MASK,    /* the signal mask is not the caller's */
+    SVC_BLOCKED, /* SIGUSR2, blocked by the caller and pending, was let in */
+    SVC_ACTIONS, /* SIGTERM's or SIGINT's action is not the caller's */
+    SVC_NWRONG
+};
+
+static const char *const svc_wrong_text[SVC_NWRONG] = {
+    "",
+    "run_service did not return what the test expects (see the test's message)",
+    "run_service left a descriptor open (the pid file's or the socket's)",
+    "run_service did not restore the signal mask",
+    "SIGUSR2, blocked by the caller and pending, was delivered while run_service ran: "
+    "add SIGTERM and SIGINT to the caller's mask (SIG_BLOCK), never replace it",
+    "run_service did not put back the caller's SIGTERM and SIGINT actions",
+};
+
+/*
+ * spawn_checked_service - run run_service(dir, ready[1]) in a child that checks
+ * what the contract promises once it returns: 0 (want_errno 0) or -1 with
+ * errno want_errno, no descriptor left open, the mask and the SIGTERM and
+ * SIGINT actions the caller had. The child first closes its stdin, so fd 0 is
+ * the first descriptor run_service opens (a daemon often runs so: 0 is a fd
+ * like any other), and blocks SIGUSR2 with one pending (a signal the caller
+ * blocked stays blocked). fsize_zero: the pid file cannot be written
+ * (RLIMIT_FSIZE 0 while run_service runs: its write fails with EFBIG). The
+ * child exits with an enum svc_wrong; ready[0] is left to the test.
+ */
+static pid_t spawn_checked_service(const char *dir, int ready[2], int want_errno,
+                                   bool fsize_zero)
+{
+    pid_t pid = ipct_fork();
+    if (pid != 0) {
+        close(ready[1]);
+        return pid;
+    }
+    close(ready[0]);
+    close(STDIN_FILENO);
+    struct sigaction theirs = {.sa_handler = other_hit}, now;
+    sigemptyset(&theirs.sa_mask);
+    IPCT_CHILD_CHECK(sigaction(SIGTERM, &theirs, NULL) == 0);
+    IPCT_CHILD_CHECK(sigaction(SIGINT, &theirs, NULL) == 0);
+    hits = 0;
+    hit_fd = -1;
+    struct sigaction usr2 = {.sa_handler = count_hit};
+    sigemptyset(&usr2.sa_mask);
+    IPCT_CHILD_CHECK(sigaction(SIGUSR2, &usr2, NULL) == 0);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &block, NULL) == 0);
+    IPCT_CHILD_CHECK(raise(SIGUSR2) == 0);
+    struct rlimit limit, zero;
+    IPCT_CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &limit) == 0);
+    zero = (struct rlimit){.rlim_cur = 0, .rlim_max = limit.rlim_max};
+    if (fsize_zero) /* a write past the limit raises SIGXFSZ, then fails with EFBIG */
+        IPCT_CHILD_CHECK(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+    sigset_t before = current_mask();
+    struct ipct_fdset fds;
+    ipct_fd_snapshot(&fds);
+
+    if (fsize_zero) /* only around the call: valgrind writes its log after it */
+        IPCT_CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &zero) == 0);
+    errno = 0;
+    int rc = run_service(dir, ready[1]);
+    int err = errno;
+    IPCT_CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+
+    if (want_errno == 0 ? rc != 0 : rc != -1 || err != want_errno) {
+        fprintf(stderr, "run_service returned %d (errno %s), expected %d (errno %s)\n",
+                rc, strerror(err), want_errno ? -1 : 0, strerror(want_errno));
+        _exit(SVC_RESULT);
+    }
+    close(ready[1]);
+    if (ipct_fds_leaked(&fds, NULL, 0) != 0)
+        _exit(SVC_FD);
+    sigset_t after = current_mask(), pending;
+    if (!same_mask(&before, &after))
+        _exit(SVC_MASK);
+    sigpending(&pending);
+    if (hits != 0 || !sigismember(&pending, SIGUSR2))
+        _exit(SVC_BLOCKED);
+    IPCT_CHILD_CHECK(sigaction(SIGTERM, NULL, &now) == 0);
+    if (now.sa_handler != other_hit)
+        _exit(SVC_ACTIONS);
+    IPCT_CHILD_CHECK(sigaction(SIGINT, NULL, &now) == 0);
+    if (now.sa_handler != other_hit)
+        _exit(SVC_ACTIONS);
+    _exit(SVC_OK);
+}
+
+/* The checked service's child must end (within 5 s) having found nothing wrong. */
+static void expect_checked_exit(pid_t pid, const char *what)
+{
+    int status;
+    cr_assert_eq(ipct_wait(pid, &status, 5000), 0,
+                 "%s: the service did not stop within 5 s", what);
+    cr_assert(!WIFSIGNALED(status), "%s: the service was killed by signal %d", what,
+              WTERMSIG(status));
+    int code = WEXITSTATUS(status);
+    cr_assert_neq(code, SIGSAFETY_EXIT,
+                  "%s: a handler called a function that is not async-signal-safe", what);
+    cr_assert_eq(code, SVC_OK, "%s: %s", what,
+                 code < SVC_NWRONG ? svc_wrong_text[code]
+                                   : "a check in the child failed");
+}
+
+/* run_service in the checked child must fail (want_errno), never say ready. */
+static void expect_checked_failure(pid_t pid, int ready_rd, int want_errno,
+                                   const char *what)
+{
+    char c;
+    cr_assert(ipct_readable_within(ready_rd, 5000),
+              "%s: run_service neither failed nor started", what);
+    ssize_t n = read(ready_rd, &c, 1);
+    close(ready_rd);
+    if (n == 1) {
+        kill(pid, SIGKILL);
+        ipct_wait(pid, NULL, 5000);
+        cr_assert_fail(
+            "%s: run_service started (wrote its ready byte): it must fail with %s", what,
+            strerror(want_errno));
+    }
+    expect_checked_exit(pid, what);
+}
+
+Test(shutdown, restores_everything_it_changed)
+{
+    int ready[2];
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid_t pid = spawn_checked_service(ipct_tmpdir(), ready, 0, false);
+    expect_ready(ready[0]);
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    expect_checked_exit(pid, "after SIGTERM (the child's stdin closed, SIGUSR2 pending)");
+    cr_assert(!exists("service.pid") && !exists("service.sock"), "files left behind");
+}
+
+Test(shutdown, failure_undoes_everything)
+{
+    /* The ready byte's write fails: everything is made by then. */
+    int ready[2];
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    ipct_fault_fail("write", 1, EPIPE);
+    pid_t pid = spawn_checked_service(ipct_tmpdir(), ready, EPIPE, false);
+    ipct_fault_clear();
+    expect_checked_failure(pid, ready[0], EPIPE,
+                           "the ready byte's write failed (EPIPE injected by the test)");
+    cr_assert(!exists("service.pid"), "service.pid is left behind after a failure");
+    cr_assert(!exists("service.sock"), "service.sock is left behind after a failure");
+
+    /* The pid file cannot be written: only it exists by then, open. */
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid = spawn_checked_service(ipct_tmpdir(), ready, EFBIG, true);
+    expect_checked_failure(pid, ready[0], EFBIG,
+                           "the pid file's write failed (EFBIG: RLIMIT_FSIZE is 0)");
+    cr_assert(!exists("service.pid"), "service.pid is left behind after a failure");
+    cr_assert(!exists("service.sock"), "service.sock is left behind after a failure");
+}
+
+/* Make a directory in the test's own whose path is exactly len bytes long, into path. */
+static void dir_of_length(char *path, size_t cap, size_t len)
+{
+    size_t base = strlen(ipct_tmpdir());
+    cr_assert_lt(base + 2, len, "the test's directory %s is too long for this test",
+                 ipct_tmpdir());
+    cr_assert_lt(len, cap);
+    snprintf(path, cap, "%s/", ipct_tmpdir());
+    memset(path + base + 1, 'd', len - base - 1);
+    path[len] = '\0';
+    cr_assert_eq(mkdir(path, 0700), 0, "mkdir %s: %s", path, strerror(errno));
+}
+
+Test(shutdown, socket_path_limit)
+{
+    /* sun_path holds 108 bytes with the NUL: "DIR/service.sock" of 107 fits. */
+    const size_t fits =
+        sizeof((struct sockaddr_un *)0)->sun_path - 1 - strlen("/service.sock");
+    char dir[256], file[300];
+    dir_of_length(dir, sizeof dir, fits);
+    int ready[2];
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid_t pid = spawn_checked_service(dir, ready, 0, false);
+    expect_ready(ready[0]);
+    snprintf(file, sizeof file, "%s/service.sock", dir);
+    struct stat st;
+    cr_assert(lstat(file, &st) == 0 && S_ISSOCK(st.st_mode),
+              "a service.sock path of 107 bytes fits in sun_path: no socket at %s", file);
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    expect_checked_exit(pid, "after SIGTERM");
+    cr_assert_eq(rmdir(dir), 0, "files left behind in %s", dir);
+
+    /* One byte longer cannot be bound: ENAMETOOLONG, and nothing is made. */
+    dir_of_length(dir, sizeof dir, fits + 1);
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid = spawn_checked_service(dir, ready, ENAMETOOLONG, false);
+    expect_checked_failure(pid, ready[0], ENAMETOOLONG,
+                           "DIR/service.sock is 108 bytes: too long for sun_path");
+    cr_assert_eq(rmdir(dir), 0, "files left behind in %s", dir);
+}
+
 /* ---- reaper -------------------------------------------------------------- */
 
 /* Fork n children that exit together when *gate closes; they stay zombies
@@ -571,6 +801,18 @@ Test(reaper, handler_is_async_signal_safe)
                  "the SIGCHLD handler called %s(), which is not async-signal-safe",
                  sigsafety_last());
     cr_assert_eq(reaper_uninstall(), 0);
+}
+
+Test(reaper, flags_are_restart_and_nocldstop)
+{
+    cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
+    struct sigaction cur;
+    cr_assert_eq(sigaction(SIGCHLD, NULL, &cur), 0);
+    cr_assert_eq(reaper_uninstall(), 0);
+    cr_assert(cur.sa_flags & SA_RESTART, "the SIGCHLD handler needs SA_RESTART");
+    cr_assert(
+        cur.sa_flags & SA_NOCLDSTOP,
+        "the SIGCHLD handler needs SA_NOCLDSTOP: a stopped child is not a child to reap");
 }
 
 Test(reaper, uninstall_restores_previous)
@@ -738,6 +980,42 @@ Test(waiting, mask_and_action_restored)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+Test(waiting, caller_blocked_signal_stays_blocked)
+{
+    sigsafety_reset();
+    sigset_t old = hold_usr2();
+    sigsafety_inject(SIGUSR1, 0);
+    cr_assert_eq(wait_signal(SIGUSR1, -1), 0, "wait_signal: %s", strerror(errno));
+    expect_usr2_held(old, "wait_signal");
+}
+
+Test(waiting, ready_write_eintr_is_retried)
+{
+    int r[2];
+    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
+    pid_t me = getpid();
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(r[1]);
+        char c;
+        IPCT_CHILD_CHECK(ipct_readable_within(r[0], 5000));
+        IPCT_CHILD_CHECK(read(r[0], &c, 1) == 1);
+        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
+        _exit(0);
+    }
+    close(r[0]);
+    ipct_fault_fail("write", 1, EINTR);
+    errno = 0;
+    int rc = wait_signal(SIGUSR1, r[1]);
+    int err = errno;
+    close(r[1]);
+    cr_assert_eq(rc, 0,
+                 "the ready byte's write failed with EINTR (injected by the test): a "
+                 "signal interrupted it, write it again; wait_signal returned %d (%s)",
+                 rc, strerror(err));
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the peer never got the ready byte");
+}
+
 /* A pipe whose write end's first write by the student's code fails with EPIPE
  * (injected: as if the reader had gone), for the ready byte; [0] then [1]. */
 static void ready_pipe_that_fails(int p[2])
@@ -842,6 +1120,14 @@ Test(tally, action_and_mask_restored)
     sigpending(&pending);
     cr_assert(!sigismember(&pending, SIGUSR2), "a copy is still pending");
     sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(tally, caller_blocked_signal_stays_blocked)
+{
+    sigset_t old = hold_usr2();
+    struct tally t;
+    cr_assert_eq(tally_signals(SIGRTMIN, 3, &t), 3, "tally_signals: %s", strerror(errno));
+    expect_usr2_held(old, "tally_signals");
 }
 
 Test(tally, bad_arguments_are_einval)
