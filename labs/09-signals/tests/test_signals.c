@@ -1125,9 +1125,50 @@ Test(tally, action_and_mask_restored)
 Test(tally, caller_blocked_signal_stays_blocked)
 {
     sigset_t old = hold_usr2();
+    sigset_t rt =
+        mask_one(SIG_BLOCK, SIGRTMIN); /* sig itself, blocked by the caller too */
+    sigset_t before = current_mask();
     struct tally t;
     cr_assert_eq(tally_signals(SIGRTMIN, 3, &t), 3, "tally_signals: %s", strerror(errno));
+    sigset_t after = current_mask();
+    sigprocmask(SIG_SETMASK, &rt, NULL);
+    cr_assert(same_mask(&before, &after),
+              "the signal mask was not restored (sig was blocked by the caller)");
     expect_usr2_held(old, "tally_signals");
+}
+
+Test(tally, queue_limit_is_eagain)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        int sig = SIGRTMIN + 3;
+        hits = 0;
+        hit_fd = -1;
+        struct sigaction mine = {.sa_handler = count_hit}, now;
+        sigemptyset(&mine.sa_mask);
+        IPCT_CHILD_CHECK(sigaction(sig, &mine, NULL) == 0);
+        /* Far fewer queued signals than TALLY_MAX: a sigqueue fails with EAGAIN. */
+        struct rlimit few = {.rlim_cur = 4, .rlim_max = 4};
+        IPCT_CHILD_CHECK(setrlimit(RLIMIT_SIGPENDING, &few) == 0);
+        sigset_t before = current_mask();
+        struct tally t;
+        errno = 0;
+        int rc = tally_signals(sig, TALLY_MAX, &t);
+        IPCT_CHILD_CHECK(rc == -1 && errno == EAGAIN);
+        sigset_t after = current_mask(), pending;
+        IPCT_CHILD_CHECK(same_mask(&before, &after));
+        IPCT_CHILD_CHECK(sigaction(sig, NULL, &now) == 0 && now.sa_handler == count_hit);
+        sigpending(&pending);
+        IPCT_CHILD_CHECK(!sigismember(&pending, sig));
+        IPCT_CHILD_CHECK(hits == 0); /* no queued copy reached the previous handler */
+        _exit(0);
+    }
+    cr_assert_eq(
+        ipct_wait_exit(pid, 5000), 0,
+        "with RLIMIT_SIGPENDING at 4, tally_signals(SIGRTMIN + 3, %d) must fail with "
+        "EAGAIN, mask and action restored, no copy left pending or delivered to the "
+        "previous handler (the child's check above says which)",
+        TALLY_MAX);
 }
 
 Test(tally, bad_arguments_are_einval)
@@ -1310,6 +1351,7 @@ Test(loop, survives_eintr_and_short_writes)
 {
     ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
     ipct_fault_short("write send", 1, 1);
     struct loop l;
     start_loop_on(&l, true);
@@ -1318,7 +1360,7 @@ Test(loop, survives_eintr_and_short_writes)
     cr_assert_eq(sigqueue(l.pid, SIGUSR1, (union sigval){.sival_int = 42}), 0);
     expect_out(&l, "USR1 42\n");
     expect_end(&l, 1);
-    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+    cr_assert_geq(ipct_faults_count(), 4, "faults injected: %s", ipct_faults_injected());
 }
 
 /* ---- reload_service ------------------------------------------------------ */
@@ -1535,6 +1577,7 @@ Test(reload, survives_eintr_and_short_writes)
 {
     ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
     ipct_fault_short("write send", 1, 1);
     struct svc s;
     start_service(&s, "hello\n", SVC_SOCKET_OUT);
@@ -1544,7 +1587,7 @@ Test(reload, survives_eintr_and_short_writes)
                "the reload line, written 1 byte at a time");
     svc_ask(&s, "bonjour\n");
     svc_end(&s, 1);
-    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+    cr_assert_geq(ipct_faults_count(), 4, "faults injected: %s", ipct_faults_injected());
 }
 
 Test(reload, every_reload_is_acknowledged)
