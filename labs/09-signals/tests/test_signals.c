@@ -1206,7 +1206,9 @@ struct loop {
 /* $begin start_loop */
 /* Run signal_loop in a child that starts with the signals already blocked,
    so a signal sent at any time waits for the signalfd instead of killing it.
-   The child exits with the loop's result (200+ if a check after it failed). */
+   The child's stdin is closed (fd 0 is free for the signalfd) and it keeps a
+   SIGWINCH of its own blocked and pending, which must stay so. The child
+   exits with the loop's result (200+ if a check after it failed). */
 static void start_loop_on(struct loop *l, bool socket_out)
 {
     int in[2], out[2];
@@ -1225,15 +1227,24 @@ static void start_loop_on(struct loop *l, bool socket_out)
     if (l->pid == 0) {
         close(in[1]);
         close(out[0]);
+        close(STDIN_FILENO);
+        sigset_t winch;
+        sigemptyset(&winch);
+        sigaddset(&winch, SIGWINCH);
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &winch, NULL) == 0);
+        IPCT_CHILD_CHECK(raise(SIGWINCH) == 0); /* ignored by default if let in */
         struct ipct_fdset fds;
         ipct_fd_snapshot(&fds);
         sigset_t before = current_mask();
         int n = signal_loop(in[0], out[1]);
-        sigset_t after = current_mask();
+        sigset_t after = current_mask(), pending;
         if (!same_mask(&before, &after))
             _exit(201);
         if (ipct_fds_leaked(&fds, NULL, 0) != 0)
             _exit(202);
+        sigpending(&pending);
+        if (!sigismember(&pending, SIGWINCH))
+            _exit(203);
         _exit(n < 0 ? 255 : n);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -1268,6 +1279,10 @@ static void expect_end(struct loop *l, int code)
     close(l->out);
     cr_assert_neq(got, 201, "signal_loop did not restore the signal mask");
     cr_assert_neq(got, 202, "signal_loop left an fd open (the signalfd?)");
+    cr_assert_neq(got, 203,
+                  "SIGWINCH, blocked by the caller and pending, was let in during "
+                  "signal_loop: block with SIG_BLOCK (added to the caller's mask), never "
+                  "replace the mask");
     cr_assert_eq(got, code, "signal_loop returned %d, expected %d", got, code);
 }
 
@@ -1361,6 +1376,24 @@ Test(loop, survives_eintr_and_short_writes)
     expect_out(&l, "USR1 42\n");
     expect_end(&l, 1);
     cr_assert_geq(ipct_faults_count(), 4, "faults injected: %s", ipct_faults_injected());
+}
+
+Test(loop, write_failure_is_an_error)
+{
+    ipct_fault_fail("write send", 1, EPIPE); /* as if out_fd's reader had gone */
+    struct loop l;
+    start_loop(&l);
+    cr_assert_eq(write(l.in, "hello", 5), 5);
+    close(l.in);
+    int got = ipct_wait_exit(l.pid, 5000);
+    close(l.out);
+    cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
+    cr_assert_neq(got, 202, "after the failed write an fd was left open (the signalfd?)");
+    cr_assert_eq(
+        got, 255,
+        "the write to out_fd failed with EPIPE (injected by the test): signal_loop "
+        "must return -1, it returned %d",
+        got);
 }
 
 /* ---- reload_service ------------------------------------------------------ */
