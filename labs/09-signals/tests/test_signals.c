@@ -1446,9 +1446,11 @@ enum svc_start {
 /* $begin start_service */
 /*
  * Run reload_service in a child with the configuration text. The child
- * checks, after it returns, that the mask, the SIGHUP and SIGTERM actions
- * and the fds are as before, and that no wakeup was lost; it exits with
- * the service's result (201..205 for those checks, 255 for -1).
+ * runs with its stdin closed (fd 0 is free) and a SIGWINCH of its own
+ * blocked and pending. It checks, after it returns, that the mask, the
+ * SIGHUP and SIGTERM actions and the fds are as before, that no wakeup was
+ * lost and that SIGWINCH is still pending; it exits with the service's
+ * result (201..206 for those checks, 255 for -1).
  */
 static void start_service(struct svc *s, const char *text, enum svc_start how)
 {
@@ -1464,6 +1466,10 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
     if (s->pid == 0) {
         close(in[1]);
         close(out[0]);
+        close(STDIN_FILENO); /* fd 0 is free: open may return it */
+        sigset_t winch = set_of(SIGWINCH, 0);
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &winch, NULL) == 0);
+        IPCT_CHILD_CHECK(raise(SIGWINCH) == 0); /* the caller's: must stay pending */
         sigsafety_reset();
         if (how == SVC_OWN_ACTIONS) {
             struct sigaction mine = {.sa_handler = count_hit};
@@ -1509,6 +1515,10 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
             _exit(202);
         if (hup0.sa_handler != hup1.sa_handler || term0.sa_handler != term1.sa_handler)
             _exit(205);
+        sigset_t pending;
+        sigpending(&pending);
+        if (!sigismember(&pending, SIGWINCH))
+            _exit(206);
         _exit(n < 0 ? 255 : n);
     }
     close(in[0]);
@@ -1569,6 +1579,11 @@ static void svc_end(struct svc *s, int code)
     cr_assert_neq(got, 203, "a SIGHUP that came just before the loop slept was lost");
     cr_assert_neq(got, 204, "the loop must wait in poll or ppoll");
     cr_assert_neq(got, 205, "the previous SIGHUP/SIGTERM actions are not back");
+    cr_assert_neq(
+        got, 206,
+        "SIGWINCH, blocked by the caller and pending, was let in during "
+        "reload_service: block with SIG_BLOCK (added to the caller's mask), never "
+        "replace the mask");
     cr_assert_neq(got, 255, "reload_service failed");
     cr_assert_eq(got, code, "reload_service returned %d, expected %d reloads", got, code);
 }
@@ -1855,6 +1870,19 @@ Test(syncwait, pending_signal_is_taken)
     sigpending(&pending);
     cr_assert(!sigismember(&pending, SIGUSR1), "the signal is still pending: take it");
     sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, caller_blocked_stays_blocked)
+{
+    sigset_t old = hold_usr2();
+    sigset_t usr2_only = mask_one(SIG_BLOCK, SIGUSR1);
+    cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* pending before the call */
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    cr_assert_eq(take_signals(&set, -1, 0, rec, 1), 1, "take_signals: %s",
+                 strerror(errno));
+    sigprocmask(SIG_SETMASK, &usr2_only, NULL);
+    expect_usr2_held(old, "take_signals");
 }
 
 Test(syncwait, no_handler_runs)
