@@ -1378,6 +1378,33 @@ Test(loop, survives_eintr_and_short_writes)
     cr_assert_geq(ipct_faults_count(), 4, "faults injected: %s", ipct_faults_injected());
 }
 
+Test(loop, restores_unblocked_mask)
+{
+    /* The caller blocks none of the three: they must be unblocked again after. */
+    int in[2], out[2];
+    cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    close(in[1]); /* end of file at once: the loop returns 0 */
+    sigset_t three, old;
+    sigemptyset(&three);
+    sigaddset(&three, SIGUSR1);
+    sigaddset(&three, SIGUSR2);
+    sigaddset(&three, SIGTERM);
+    cr_assert_eq(sigprocmask(SIG_UNBLOCK, &three, &old), 0);
+    sigset_t before = current_mask();
+    int n = signal_loop(in[0], out[1]);
+    sigset_t after = current_mask();
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(in[0]);
+    close(out[0]);
+    close(out[1]);
+    cr_assert_eq(n, 0, "signal_loop: %s", strerror(errno));
+    cr_assert(
+        same_mask(&before, &after),
+        "SIGUSR1, SIGUSR2 and SIGTERM were unblocked before signal_loop and are not "
+        "after it: restore the previous mask");
+}
+
 Test(loop, write_failure_is_an_error)
 {
     ipct_fault_fail("write send", 1, EPIPE); /* as if out_fd's reader had gone */
@@ -1778,6 +1805,39 @@ Test(reload, handler_only_sets_flag)
     cr_assert_str_eq(line, "reload quiet\n");
 }
 
+Test(reload, longest_line_loads)
+{
+    char text[CONFIG_MAX + 8], want[CONFIG_MAX + 16];
+    memset(text, 'z', CONFIG_MAX - 1); /* CONFIG_MAX - 1 bytes: the longest allowed */
+    strcpy(text + CONFIG_MAX - 1, "\n");
+    struct svc s;
+    start_service(&s, text, SVC_PLAIN);
+    snprintf(want, sizeof want, "ready %s", text);
+    svc_expect(&s, want, "a first line of CONFIG_MAX - 1 bytes loads");
+    svc_ask(&s, text);
+    cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    svc_end(&s, 0);
+}
+
+Test(reload, write_failure_is_an_error)
+{
+    ipct_fault_fail("write send", 1,
+                    EPIPE); /* the ready line: as if out_fd's reader had gone */
+    struct svc s;
+    start_service(&s, "hello\n", SVC_PLAIN);
+    close(s.in);
+    int got = ipct_wait_exit(s.pid, 5000);
+    close(s.out);
+    cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
+    cr_assert_neq(got, 202, "after the failed write an fd was left open");
+    cr_assert_neq(got, 205, "after the failed write the previous actions are not back");
+    cr_assert_neq(got, 206, "a signal the caller blocked was let in");
+    cr_assert_eq(got, 255,
+                 "the write to out_fd failed with EPIPE (injected by the test): "
+                 "reload_service must return -1, it returned %d",
+                 got);
+}
+
 Test(reload, bad_first_config_fails)
 {
     char path[256];
@@ -1786,18 +1846,23 @@ Test(reload, bad_first_config_fails)
     memset(longer, 'y', CONFIG_MAX);
     strcpy(longer + CONFIG_MAX, "\n");
     struct {
-        const char *contents; /* NULL: no file */
+        const char *contents; /* NULL: no file; "/": a directory (read fails, EISDIR) */
         int err;
-    } cases[] = {{NULL, ENOENT}, {"", EINVAL}, {"\nx\n", EINVAL}, {longer, EINVAL}};
+    } cases[] = {
+        {NULL, ENOENT}, {"", EINVAL}, {"\nx\n", EINVAL}, {longer, EINVAL}, {"/", EISDIR}};
     void (*hup_before)(int) = handler_of(SIGHUP);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unlink(path);
-        if (cases[i].contents != NULL)
+        if (cases[i].contents != NULL && strcmp(cases[i].contents, "/") == 0)
+            cr_assert_eq(mkdir(path, 0700), 0);
+        else if (cases[i].contents != NULL)
             write_config(path, cases[i].contents);
         int in[2], out[2];
         cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
         cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
         close(in[1]); /* a service that wrongly starts ends at once */
+        struct ipct_fdset fds;
+        ipct_fd_snapshot(&fds);
         sigset_t before = current_mask();
         errno = 0;
         int rc = reload_service(path, in[0], out[1]);
@@ -1805,9 +1870,15 @@ Test(reload, bad_first_config_fails)
         sigset_t after = current_mask();
         close(in[0]);
         close(out[1]);
+        char leaked[256] = "";
+        int left = ipct_fds_leaked(&fds, leaked, sizeof leaked);
+        if (cases[i].contents != NULL && strcmp(cases[i].contents, "/") == 0)
+            rmdir(path);
         cr_assert_eq(rc, -1, "case %zu: a bad first configuration is an error", i);
         cr_assert_eq(err, cases[i].err, "case %zu: errno %s, expected %s", i,
                      strerror(err), strerror(cases[i].err));
+        cr_assert_eq(left, 0, "case %zu: an fd was left open (%s): close the file", i,
+                     leaked);
         char junk[CONFIG_MAX + 16];
         cr_assert_eq(ipct_drain(out[0], junk, sizeof junk, 1000), 0,
                      "case %zu: nothing may be written after a failed start", i);
