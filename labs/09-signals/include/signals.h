@@ -101,8 +101,9 @@ int reaper_uninstall(void);
  * until the flag is set: other handled signals that wake sigsuspend do not
  * end the wait. A write of the byte that a signal interrupts (EINTR) is
  * written again. sig is added to the caller's mask (SIG_BLOCK): a signal the
- * caller blocked stays blocked, and pending, throughout. Finally restores the previous action of sig and the
- * previous signal mask, on success and on failure (a failed write too).
+ * caller blocked stays blocked, and pending, throughout. Finally restores
+ * the previous action of sig and the previous signal mask, on success and
+ * on failure (a failed write too).
  *
  * Returns 0, or -1 with errno set: EINVAL if sig cannot be caught (SIGKILL,
  * SIGSTOP, or not a valid signal number); otherwise the errno of
