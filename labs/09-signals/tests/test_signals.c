@@ -1414,6 +1414,7 @@ Test(loop, write_failure_is_an_error)
     close(l.in);
     int got = ipct_wait_exit(l.pid, 5000);
     close(l.out);
+    cr_assert_geq(ipct_faults_count(), 1, "signal_loop never wrote to out_fd");
     cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
     cr_assert_neq(got, 202, "after the failed write an fd was left open (the signalfd?)");
     cr_assert_eq(
@@ -1828,6 +1829,7 @@ Test(reload, write_failure_is_an_error)
     close(s.in);
     int got = ipct_wait_exit(s.pid, 5000);
     close(s.out);
+    cr_assert_geq(ipct_faults_count(), 1, "reload_service never wrote its ready line");
     cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
     cr_assert_neq(got, 202, "after the failed write an fd was left open");
     cr_assert_neq(got, 205, "after the failed write the previous actions are not back");
