@@ -49,7 +49,7 @@ int sig_install(int sig, void (*fn)(int), int flags, struct sigaction *old);
  *
  * Creates in dir: "service.pid" (its pid in decimal, then '\n') and a
  * listening Unix stream socket "service.sock". Then writes one byte to
- * ready_fd (which stays the caller's) and waits until SIGTERM or SIGINT
+ * ready_fd (which stays the caller's; EINTR retried) and waits until SIGTERM or SIGINT
  * arrives. Then it removes both files, closes everything it opened,
  * restores the signal mask and the handlers it changed, and returns 0.
  *
@@ -57,15 +57,25 @@ int sig_install(int sig, void (*fn)(int), int flags, struct sigaction *old);
  * caller) when run_service starts, or arrive at any moment later. The
  * handlers only set a volatile sig_atomic_t flag; all the work is done in
  * normal code. Returns 0 after a clean shutdown, or -1 with errno set if
- * something could not be created (what was created is removed first).
+ * something could not be created or the ready byte could not be written
+ * (what was created is removed, what was opened closed, and the actions and
+ * the mask restored first). "DIR/service.sock" must fit in sun_path (107
+ * bytes and the NUL): a longer one fails with ENAMETOOLONG.
+ *
+ * Like every function of this lab, it adds signals to the caller's mask
+ * (SIG_BLOCK) and never lets in one the caller blocked: such a signal stays
+ * pending until the caller unblocks it. Any free descriptor may be the one
+ * open(2) or socket(2) returns, 0 too (a daemon often runs with its stdin
+ * closed).
  */
 int run_service(const char *dir, int ready_fd);
 
 /*
  * reaper_install - reap every child the moment it ends, from a SIGCHLD handler.
  *
- * Installs a SIGCHLD handler with SA_RESTART (system calls the handler
- * interrupts go on) and SA_NOCLDSTOP (stopped children are not reported).
+ * Installs a SIGCHLD handler with sa_flags SA_RESTART (system calls the
+ * handler interrupts go on) and SA_NOCLDSTOP (stopped children are not
+ * reported).
  * The handler calls waitpid(-1, &status, WNOHANG) in a loop until it
  * returns 0 or -1, because several children that end together raise
  * SIGCHLD only once; it counts each reaped child, and saves and restores
@@ -89,8 +99,11 @@ int reaper_uninstall(void);
  * flag, then, if ready_fd >= 0, writes one byte to it (a peer may send sig
  * from then on), and waits in sigsuspend(2) with a mask that lets sig in,
  * until the flag is set: other handled signals that wake sigsuspend do not
- * end the wait. Finally restores the previous action of sig and the
- * previous signal mask, on success and on failure (a failed write too).
+ * end the wait. A write of the byte that a signal interrupts (EINTR) is
+ * written again. sig is added to the caller's mask (SIG_BLOCK): a signal the
+ * caller blocked stays blocked, and pending, throughout. Finally restores
+ * the previous action of sig and the previous signal mask, on success and
+ * on failure (a failed write too).
  *
  * Returns 0, or -1 with errno set: EINVAL if sig cannot be caught (SIGKILL,
  * SIGSTOP, or not a valid signal number); otherwise the errno of
@@ -176,7 +189,7 @@ int reload_service(const char *path, int in_fd, int out_fd);
  *
  * Blocks the signals of *set (sigprocmask), so that they can only be
  * pending, writes one byte to ready_fd if it is >= 0 (a peer may send from
- * then on), then takes them one at a time with sigwaitinfo(2) (timeout_ms
+ * then on; EINTR retried), then takes them one at a time with sigwaitinfo(2) (timeout_ms
  * < 0) or sigtimedwait(2) (timeout_ms >= 0: wait at most that long for
  * each), recording each in out[0], out[1], ... in the order taken. A signal
  * taken so is never delivered to a handler: no handler runs, and no action

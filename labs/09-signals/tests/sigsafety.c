@@ -120,14 +120,23 @@ static bool unsafe(const char *name)
 
 /* ---- handler trampoline -------------------------------------------------- */
 
+/*
+ * A handler installed without SA_SIGINFO is called with sig alone, so that
+ * one that reads a siginfo_t anyway (its flags forgot SA_SIGINFO) finds
+ * none: x86-64's kernel passes one in any case, and would hide the bug.
+ */
 static void trampoline(int sig, siginfo_t *info, void *ctx)
 {
     const struct sigaction *a = &user_act[sig];
     depth++;
-    if (a->sa_flags & SA_SIGINFO)
+    if (a->sa_flags & SA_SIGINFO) {
         a->sa_sigaction(sig, info, ctx);
-    else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN)
-        a->sa_handler(sig);
+    } else if (a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN) {
+        static siginfo_t none; /* zeroes: no sender, no code, no value */
+        void (*three)(int, siginfo_t *, void *) =
+            (void (*)(int, siginfo_t *, void *))(void (*)(void))a->sa_handler;
+        three(sig, &none, NULL);
+    }
     depth--;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -121,6 +122,31 @@ static long wait_count(long (*counter)(void), long want)
         ppoll(NULL, 0, &tick, &none); /* handlers run here */
     }
     return counter();
+}
+
+/* Block SIGUSR2 with one pending (counted by count_hit): a signal the caller blocked. */
+static sigset_t hold_usr2(void)
+{
+    count_hits_of(SIGUSR2, -1);
+    sigset_t old = mask_one(SIG_BLOCK, SIGUSR2);
+    cr_assert_eq(raise(SIGUSR2), 0);
+    return old;
+}
+
+/* After fn returned: SIGUSR2 was never let in and is still pending. Puts back old. */
+static void expect_usr2_held(sigset_t old, const char *fn)
+{
+    sigset_t pending;
+    sigpending(&pending);
+    int during = hits;
+    sigprocmask(SIG_SETMASK, &old, NULL); /* SIGUSR2 reaches count_hit here */
+    cr_assert_eq(
+        during, 0,
+        "SIGUSR2, blocked by the caller and pending, was delivered during %s: add "
+        "your signals to the caller's mask (SIG_BLOCK), never replace it",
+        fn);
+    cr_assert(sigismember(&pending, SIGUSR2), "SIGUSR2 is no longer pending after %s",
+              fn);
 }
 
 /* ---- sig_install --------------------------------------------------------- */
@@ -455,6 +481,210 @@ Test(shutdown, missing_dir_fails_cleanly)
                  "expected -1/ENOENT with mask and handlers restored");
 }
 
+/* What spawn_checked_service's child found wrong once run_service returned. */
+enum svc_wrong {
+    SVC_OK,
+    SVC_RESULT,  /* not the return value and errno expected */
+    SVC_FD,      /* a descriptor run_service opened is still open */
+    SVC_MASK,    /* the signal mask is not the caller's */
+    SVC_BLOCKED, /* SIGUSR2, blocked by the caller and pending, was let in */
+    SVC_ACTIONS, /* SIGTERM's or SIGINT's action is not the caller's */
+    SVC_NWRONG
+};
+
+static const char *const svc_wrong_text[SVC_NWRONG] = {
+    "",
+    "run_service did not return what the test expects (see the test's message)",
+    "run_service left a descriptor open (the pid file's or the socket's)",
+    "run_service did not restore the signal mask",
+    "SIGUSR2, blocked by the caller and pending, was delivered while run_service ran: "
+    "add SIGTERM and SIGINT to the caller's mask (SIG_BLOCK), never replace it",
+    "run_service did not put back the caller's SIGTERM and SIGINT actions",
+};
+
+/*
+ * spawn_checked_service - run run_service(dir, ready[1]) in a child that checks
+ * what the contract promises once it returns: 0 (want_errno 0) or -1 with
+ * errno want_errno, no descriptor left open, the mask and the SIGTERM and
+ * SIGINT actions the caller had. The child first closes its stdin, so fd 0 is
+ * the first descriptor run_service opens (a daemon often runs so: 0 is a fd
+ * like any other), and blocks SIGUSR2 with one pending (a signal the caller
+ * blocked stays blocked). fsize_zero: the pid file cannot be written
+ * (RLIMIT_FSIZE 0 while run_service runs: its write fails with EFBIG). The
+ * child exits with an enum svc_wrong; ready[0] is left to the test.
+ */
+static pid_t spawn_checked_service(const char *dir, int ready[2], int want_errno,
+                                   bool fsize_zero)
+{
+    pid_t pid = ipct_fork();
+    if (pid != 0) {
+        close(ready[1]);
+        return pid;
+    }
+    close(ready[0]);
+    close(STDIN_FILENO);
+    struct sigaction theirs = {.sa_handler = other_hit}, now;
+    sigemptyset(&theirs.sa_mask);
+    IPCT_CHILD_CHECK(sigaction(SIGTERM, &theirs, NULL) == 0);
+    IPCT_CHILD_CHECK(sigaction(SIGINT, &theirs, NULL) == 0);
+    hits = 0;
+    hit_fd = -1;
+    struct sigaction usr2 = {.sa_handler = count_hit};
+    sigemptyset(&usr2.sa_mask);
+    IPCT_CHILD_CHECK(sigaction(SIGUSR2, &usr2, NULL) == 0);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &block, NULL) == 0);
+    IPCT_CHILD_CHECK(raise(SIGUSR2) == 0);
+    struct rlimit limit, zero;
+    IPCT_CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &limit) == 0);
+    zero = (struct rlimit){.rlim_cur = 0, .rlim_max = limit.rlim_max};
+    if (fsize_zero) /* a write past the limit raises SIGXFSZ, then fails with EFBIG */
+        IPCT_CHILD_CHECK(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+    sigset_t before = current_mask();
+    struct ipct_fdset fds;
+    ipct_fd_snapshot(&fds);
+
+    if (fsize_zero) /* only around the call: valgrind writes its log after it */
+        IPCT_CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &zero) == 0);
+    errno = 0;
+    int rc = run_service(dir, ready[1]);
+    int err = errno;
+    IPCT_CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+
+    if (want_errno == 0 ? rc != 0 : rc != -1 || err != want_errno) {
+        fprintf(stderr, "run_service returned %d (errno %s), expected %d (errno %s)\n",
+                rc, strerror(err), want_errno ? -1 : 0, strerror(want_errno));
+        _exit(SVC_RESULT);
+    }
+    close(ready[1]);
+    if (ipct_fds_leaked(&fds, NULL, 0) != 0)
+        _exit(SVC_FD);
+    sigset_t after = current_mask(), pending;
+    if (!same_mask(&before, &after))
+        _exit(SVC_MASK);
+    sigpending(&pending);
+    if (hits != 0 || !sigismember(&pending, SIGUSR2))
+        _exit(SVC_BLOCKED);
+    IPCT_CHILD_CHECK(sigaction(SIGTERM, NULL, &now) == 0);
+    if (now.sa_handler != other_hit)
+        _exit(SVC_ACTIONS);
+    IPCT_CHILD_CHECK(sigaction(SIGINT, NULL, &now) == 0);
+    if (now.sa_handler != other_hit)
+        _exit(SVC_ACTIONS);
+    _exit(SVC_OK);
+}
+
+/* The checked service's child must end (within 5 s) having found nothing wrong. */
+static void expect_checked_exit(pid_t pid, const char *what)
+{
+    int status;
+    cr_assert_eq(ipct_wait(pid, &status, 5000), 0,
+                 "%s: the service did not stop within 5 s", what);
+    cr_assert(!WIFSIGNALED(status), "%s: the service was killed by signal %d", what,
+              WTERMSIG(status));
+    int code = WEXITSTATUS(status);
+    cr_assert_neq(code, SIGSAFETY_EXIT,
+                  "%s: a handler called a function that is not async-signal-safe", what);
+    cr_assert_eq(code, SVC_OK, "%s: %s", what,
+                 code < SVC_NWRONG ? svc_wrong_text[code]
+                                   : "a check in the child failed");
+}
+
+/* run_service in the checked child must fail (want_errno), never say ready. */
+static void expect_checked_failure(pid_t pid, int ready_rd, int want_errno,
+                                   const char *what)
+{
+    char c;
+    cr_assert(ipct_readable_within(ready_rd, 5000),
+              "%s: run_service neither failed nor started", what);
+    ssize_t n = read(ready_rd, &c, 1);
+    close(ready_rd);
+    if (n == 1) {
+        kill(pid, SIGKILL);
+        ipct_wait(pid, NULL, 5000);
+        cr_assert_fail(
+            "%s: run_service started (wrote its ready byte): it must fail with %s", what,
+            strerror(want_errno));
+    }
+    expect_checked_exit(pid, what);
+}
+
+Test(shutdown, restores_everything_it_changed)
+{
+    int ready[2];
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid_t pid = spawn_checked_service(ipct_tmpdir(), ready, 0, false);
+    expect_ready(ready[0]);
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    expect_checked_exit(pid, "after SIGTERM (the child's stdin closed, SIGUSR2 pending)");
+    cr_assert(!exists("service.pid") && !exists("service.sock"), "files left behind");
+}
+
+Test(shutdown, failure_undoes_everything)
+{
+    /* The ready byte's write fails: everything is made by then. */
+    int ready[2];
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    ipct_fault_fail("write", 1, EPIPE);
+    pid_t pid = spawn_checked_service(ipct_tmpdir(), ready, EPIPE, false);
+    ipct_fault_clear();
+    expect_checked_failure(pid, ready[0], EPIPE,
+                           "the ready byte's write failed (EPIPE injected by the test)");
+    cr_assert(!exists("service.pid"), "service.pid is left behind after a failure");
+    cr_assert(!exists("service.sock"), "service.sock is left behind after a failure");
+
+    /* The pid file cannot be written: only it exists by then, open. */
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid = spawn_checked_service(ipct_tmpdir(), ready, EFBIG, true);
+    expect_checked_failure(pid, ready[0], EFBIG,
+                           "the pid file's write failed (EFBIG: RLIMIT_FSIZE is 0)");
+    cr_assert(!exists("service.pid"), "service.pid is left behind after a failure");
+    cr_assert(!exists("service.sock"), "service.sock is left behind after a failure");
+}
+
+/* Make a directory in the test's own whose path is exactly len bytes long, into path. */
+static void dir_of_length(char *path, size_t cap, size_t len)
+{
+    size_t base = strlen(ipct_tmpdir());
+    cr_assert_lt(base + 2, len, "the test's directory %s is too long for this test",
+                 ipct_tmpdir());
+    cr_assert_lt(len, cap);
+    snprintf(path, cap, "%s/", ipct_tmpdir());
+    memset(path + base + 1, 'd', len - base - 1);
+    path[len] = '\0';
+    cr_assert_eq(mkdir(path, 0700), 0, "mkdir %s: %s", path, strerror(errno));
+}
+
+Test(shutdown, socket_path_limit)
+{
+    /* sun_path holds 108 bytes with the NUL: "DIR/service.sock" of 107 fits. */
+    const size_t fits =
+        sizeof((struct sockaddr_un *)0)->sun_path - 1 - strlen("/service.sock");
+    char dir[256], file[300];
+    dir_of_length(dir, sizeof dir, fits);
+    int ready[2];
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid_t pid = spawn_checked_service(dir, ready, 0, false);
+    expect_ready(ready[0]);
+    snprintf(file, sizeof file, "%s/service.sock", dir);
+    struct stat st;
+    cr_assert(lstat(file, &st) == 0 && S_ISSOCK(st.st_mode),
+              "a service.sock path of 107 bytes fits in sun_path: no socket at %s", file);
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    expect_checked_exit(pid, "after SIGTERM");
+    cr_assert_eq(rmdir(dir), 0, "files left behind in %s", dir);
+
+    /* One byte longer cannot be bound: ENAMETOOLONG, and nothing is made. */
+    dir_of_length(dir, sizeof dir, fits + 1);
+    cr_assert_eq(pipe2(ready, O_CLOEXEC), 0);
+    pid = spawn_checked_service(dir, ready, ENAMETOOLONG, false);
+    expect_checked_failure(pid, ready[0], ENAMETOOLONG,
+                           "DIR/service.sock is 108 bytes: too long for sun_path");
+    cr_assert_eq(rmdir(dir), 0, "files left behind in %s", dir);
+}
+
 /* ---- reaper -------------------------------------------------------------- */
 
 /* Fork n children that exit together when *gate closes; they stay zombies
@@ -571,6 +801,18 @@ Test(reaper, handler_is_async_signal_safe)
                  "the SIGCHLD handler called %s(), which is not async-signal-safe",
                  sigsafety_last());
     cr_assert_eq(reaper_uninstall(), 0);
+}
+
+Test(reaper, flags_are_restart_and_nocldstop)
+{
+    cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
+    struct sigaction cur;
+    cr_assert_eq(sigaction(SIGCHLD, NULL, &cur), 0);
+    cr_assert_eq(reaper_uninstall(), 0);
+    cr_assert(cur.sa_flags & SA_RESTART, "the SIGCHLD handler needs SA_RESTART");
+    cr_assert(
+        cur.sa_flags & SA_NOCLDSTOP,
+        "the SIGCHLD handler needs SA_NOCLDSTOP: a stopped child is not a child to reap");
 }
 
 Test(reaper, uninstall_restores_previous)
@@ -738,6 +980,42 @@ Test(waiting, mask_and_action_restored)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+Test(waiting, caller_blocked_signal_stays_blocked)
+{
+    sigsafety_reset();
+    sigset_t old = hold_usr2();
+    sigsafety_inject(SIGUSR1, 0);
+    cr_assert_eq(wait_signal(SIGUSR1, -1), 0, "wait_signal: %s", strerror(errno));
+    expect_usr2_held(old, "wait_signal");
+}
+
+Test(waiting, ready_write_eintr_is_retried)
+{
+    int r[2];
+    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
+    pid_t me = getpid();
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(r[1]);
+        char c;
+        IPCT_CHILD_CHECK(ipct_readable_within(r[0], 5000));
+        IPCT_CHILD_CHECK(read(r[0], &c, 1) == 1);
+        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
+        _exit(0);
+    }
+    close(r[0]);
+    ipct_fault_fail("write", 1, EINTR);
+    errno = 0;
+    int rc = wait_signal(SIGUSR1, r[1]);
+    int err = errno;
+    close(r[1]);
+    cr_assert_eq(rc, 0,
+                 "the ready byte's write failed with EINTR (injected by the test): a "
+                 "signal interrupted it, write it again; wait_signal returned %d (%s)",
+                 rc, strerror(err));
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the peer never got the ready byte");
+}
+
 /* A pipe whose write end's first write by the student's code fails with EPIPE
  * (injected: as if the reader had gone), for the ready byte; [0] then [1]. */
 static void ready_pipe_that_fails(int p[2])
@@ -844,6 +1122,55 @@ Test(tally, action_and_mask_restored)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+Test(tally, caller_blocked_signal_stays_blocked)
+{
+    sigset_t old = hold_usr2();
+    sigset_t rt =
+        mask_one(SIG_BLOCK, SIGRTMIN); /* sig itself, blocked by the caller too */
+    sigset_t before = current_mask();
+    struct tally t;
+    cr_assert_eq(tally_signals(SIGRTMIN, 3, &t), 3, "tally_signals: %s", strerror(errno));
+    sigset_t after = current_mask();
+    sigprocmask(SIG_SETMASK, &rt, NULL);
+    cr_assert(same_mask(&before, &after),
+              "the signal mask was not restored (sig was blocked by the caller)");
+    expect_usr2_held(old, "tally_signals");
+}
+
+Test(tally, queue_limit_is_eagain)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        int sig = SIGRTMIN + 3;
+        hits = 0;
+        hit_fd = -1;
+        struct sigaction mine = {.sa_handler = count_hit}, now;
+        sigemptyset(&mine.sa_mask);
+        IPCT_CHILD_CHECK(sigaction(sig, &mine, NULL) == 0);
+        /* Far fewer queued signals than TALLY_MAX: a sigqueue fails with EAGAIN. */
+        struct rlimit few = {.rlim_cur = 4, .rlim_max = 4};
+        IPCT_CHILD_CHECK(setrlimit(RLIMIT_SIGPENDING, &few) == 0);
+        sigset_t before = current_mask();
+        struct tally t;
+        errno = 0;
+        int rc = tally_signals(sig, TALLY_MAX, &t);
+        IPCT_CHILD_CHECK(rc == -1 && errno == EAGAIN);
+        sigset_t after = current_mask(), pending;
+        IPCT_CHILD_CHECK(same_mask(&before, &after));
+        IPCT_CHILD_CHECK(sigaction(sig, NULL, &now) == 0 && now.sa_handler == count_hit);
+        sigpending(&pending);
+        IPCT_CHILD_CHECK(!sigismember(&pending, sig));
+        IPCT_CHILD_CHECK(hits == 0); /* no queued copy reached the previous handler */
+        _exit(0);
+    }
+    cr_assert_eq(
+        ipct_wait_exit(pid, 5000), 0,
+        "with RLIMIT_SIGPENDING at 4, tally_signals(SIGRTMIN + 3, %d) must fail with "
+        "EAGAIN, mask and action restored, no copy left pending or delivered to the "
+        "previous handler (the child's check above says which)",
+        TALLY_MAX);
+}
+
 Test(tally, bad_arguments_are_einval)
 {
     struct tally t;
@@ -879,7 +1206,9 @@ struct loop {
 /* $begin start_loop */
 /* Run signal_loop in a child that starts with the signals already blocked,
    so a signal sent at any time waits for the signalfd instead of killing it.
-   The child exits with the loop's result (200+ if a check after it failed). */
+   The child's stdin is closed (fd 0 is free for the signalfd) and it keeps a
+   SIGWINCH of its own blocked and pending, which must stay so. The child
+   exits with the loop's result (200+ if a check after it failed). */
 static void start_loop_on(struct loop *l, bool socket_out)
 {
     int in[2], out[2];
@@ -898,15 +1227,24 @@ static void start_loop_on(struct loop *l, bool socket_out)
     if (l->pid == 0) {
         close(in[1]);
         close(out[0]);
+        close(STDIN_FILENO);
+        sigset_t winch;
+        sigemptyset(&winch);
+        sigaddset(&winch, SIGWINCH);
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &winch, NULL) == 0);
+        IPCT_CHILD_CHECK(raise(SIGWINCH) == 0); /* ignored by default if let in */
         struct ipct_fdset fds;
         ipct_fd_snapshot(&fds);
         sigset_t before = current_mask();
         int n = signal_loop(in[0], out[1]);
-        sigset_t after = current_mask();
+        sigset_t after = current_mask(), pending;
         if (!same_mask(&before, &after))
             _exit(201);
         if (ipct_fds_leaked(&fds, NULL, 0) != 0)
             _exit(202);
+        sigpending(&pending);
+        if (!sigismember(&pending, SIGWINCH))
+            _exit(203);
         _exit(n < 0 ? 255 : n);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -941,6 +1279,10 @@ static void expect_end(struct loop *l, int code)
     close(l->out);
     cr_assert_neq(got, 201, "signal_loop did not restore the signal mask");
     cr_assert_neq(got, 202, "signal_loop left an fd open (the signalfd?)");
+    cr_assert_neq(got, 203,
+                  "SIGWINCH, blocked by the caller and pending, was let in during "
+                  "signal_loop: block with SIG_BLOCK (added to the caller's mask), never "
+                  "replace the mask");
     cr_assert_eq(got, code, "signal_loop returned %d, expected %d", got, code);
 }
 
@@ -1024,6 +1366,7 @@ Test(loop, survives_eintr_and_short_writes)
 {
     ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
     ipct_fault_short("write send", 1, 1);
     struct loop l;
     start_loop_on(&l, true);
@@ -1032,7 +1375,53 @@ Test(loop, survives_eintr_and_short_writes)
     cr_assert_eq(sigqueue(l.pid, SIGUSR1, (union sigval){.sival_int = 42}), 0);
     expect_out(&l, "USR1 42\n");
     expect_end(&l, 1);
-    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+    cr_assert_geq(ipct_faults_count(), 4, "faults injected: %s", ipct_faults_injected());
+}
+
+Test(loop, restores_unblocked_mask)
+{
+    /* The caller blocks none of the three: they must be unblocked again after. */
+    int in[2], out[2];
+    cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+    close(in[1]); /* end of file at once: the loop returns 0 */
+    sigset_t three, old;
+    sigemptyset(&three);
+    sigaddset(&three, SIGUSR1);
+    sigaddset(&three, SIGUSR2);
+    sigaddset(&three, SIGTERM);
+    cr_assert_eq(sigprocmask(SIG_UNBLOCK, &three, &old), 0);
+    sigset_t before = current_mask();
+    int n = signal_loop(in[0], out[1]);
+    sigset_t after = current_mask();
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(in[0]);
+    close(out[0]);
+    close(out[1]);
+    cr_assert_eq(n, 0, "signal_loop: %s", strerror(errno));
+    cr_assert(
+        same_mask(&before, &after),
+        "SIGUSR1, SIGUSR2 and SIGTERM were unblocked before signal_loop and are not "
+        "after it: restore the previous mask");
+}
+
+Test(loop, write_failure_is_an_error)
+{
+    ipct_fault_fail("write send", 1, EPIPE); /* as if out_fd's reader had gone */
+    struct loop l;
+    start_loop(&l);
+    cr_assert_eq(write(l.in, "hello", 5), 5);
+    close(l.in);
+    int got = ipct_wait_exit(l.pid, 5000);
+    close(l.out);
+    cr_assert_geq(ipct_faults_count(), 1, "signal_loop never wrote to out_fd");
+    cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
+    cr_assert_neq(got, 202, "after the failed write an fd was left open (the signalfd?)");
+    cr_assert_eq(
+        got, 255,
+        "the write to out_fd failed with EPIPE (injected by the test): signal_loop "
+        "must return -1, it returned %d",
+        got);
 }
 
 /* ---- reload_service ------------------------------------------------------ */
@@ -1085,9 +1474,11 @@ enum svc_start {
 /* $begin start_service */
 /*
  * Run reload_service in a child with the configuration text. The child
- * checks, after it returns, that the mask, the SIGHUP and SIGTERM actions
- * and the fds are as before, and that no wakeup was lost; it exits with
- * the service's result (201..205 for those checks, 255 for -1).
+ * runs with its stdin closed (fd 0 is free) and a SIGWINCH of its own
+ * blocked and pending. It checks, after it returns, that the mask, the
+ * SIGHUP and SIGTERM actions and the fds are as before, that no wakeup was
+ * lost and that SIGWINCH is still pending; it exits with the service's
+ * result (201..206 for those checks, 255 for -1).
  */
 static void start_service(struct svc *s, const char *text, enum svc_start how)
 {
@@ -1103,6 +1494,10 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
     if (s->pid == 0) {
         close(in[1]);
         close(out[0]);
+        close(STDIN_FILENO); /* fd 0 is free: open may return it */
+        sigset_t winch = set_of(SIGWINCH, 0);
+        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &winch, NULL) == 0);
+        IPCT_CHILD_CHECK(raise(SIGWINCH) == 0); /* the caller's: must stay pending */
         sigsafety_reset();
         if (how == SVC_OWN_ACTIONS) {
             struct sigaction mine = {.sa_handler = count_hit};
@@ -1148,6 +1543,10 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
             _exit(202);
         if (hup0.sa_handler != hup1.sa_handler || term0.sa_handler != term1.sa_handler)
             _exit(205);
+        sigset_t pending;
+        sigpending(&pending);
+        if (!sigismember(&pending, SIGWINCH))
+            _exit(206);
         _exit(n < 0 ? 255 : n);
     }
     close(in[0]);
@@ -1208,6 +1607,11 @@ static void svc_end(struct svc *s, int code)
     cr_assert_neq(got, 203, "a SIGHUP that came just before the loop slept was lost");
     cr_assert_neq(got, 204, "the loop must wait in poll or ppoll");
     cr_assert_neq(got, 205, "the previous SIGHUP/SIGTERM actions are not back");
+    cr_assert_neq(
+        got, 206,
+        "SIGWINCH, blocked by the caller and pending, was let in during "
+        "reload_service: block with SIG_BLOCK (added to the caller's mask), never "
+        "replace the mask");
     cr_assert_neq(got, 255, "reload_service failed");
     cr_assert_eq(got, code, "reload_service returned %d, expected %d reloads", got, code);
 }
@@ -1249,6 +1653,7 @@ Test(reload, survives_eintr_and_short_writes)
 {
     ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
     ipct_fault_short("write send", 1, 1);
     struct svc s;
     start_service(&s, "hello\n", SVC_SOCKET_OUT);
@@ -1258,7 +1663,7 @@ Test(reload, survives_eintr_and_short_writes)
                "the reload line, written 1 byte at a time");
     svc_ask(&s, "bonjour\n");
     svc_end(&s, 1);
-    cr_assert_geq(ipct_faults_count(), 3, "faults injected: %s", ipct_faults_injected());
+    cr_assert_geq(ipct_faults_count(), 4, "faults injected: %s", ipct_faults_injected());
 }
 
 Test(reload, every_reload_is_acknowledged)
@@ -1401,6 +1806,40 @@ Test(reload, handler_only_sets_flag)
     cr_assert_str_eq(line, "reload quiet\n");
 }
 
+Test(reload, longest_line_loads)
+{
+    char text[CONFIG_MAX + 8], want[CONFIG_MAX + 16];
+    memset(text, 'z', CONFIG_MAX - 1); /* CONFIG_MAX - 1 bytes: the longest allowed */
+    strcpy(text + CONFIG_MAX - 1, "\n");
+    struct svc s;
+    start_service(&s, text, SVC_PLAIN);
+    snprintf(want, sizeof want, "ready %s", text);
+    svc_expect(&s, want, "a first line of CONFIG_MAX - 1 bytes loads");
+    svc_ask(&s, text);
+    cr_assert_eq(kill(s.pid, SIGTERM), 0);
+    svc_end(&s, 0);
+}
+
+Test(reload, write_failure_is_an_error)
+{
+    ipct_fault_fail("write send", 1,
+                    EPIPE); /* the ready line: as if out_fd's reader had gone */
+    struct svc s;
+    start_service(&s, "hello\n", SVC_PLAIN);
+    close(s.in);
+    int got = ipct_wait_exit(s.pid, 5000);
+    close(s.out);
+    cr_assert_geq(ipct_faults_count(), 1, "reload_service never wrote its ready line");
+    cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
+    cr_assert_neq(got, 202, "after the failed write an fd was left open");
+    cr_assert_neq(got, 205, "after the failed write the previous actions are not back");
+    cr_assert_neq(got, 206, "a signal the caller blocked was let in");
+    cr_assert_eq(got, 255,
+                 "the write to out_fd failed with EPIPE (injected by the test): "
+                 "reload_service must return -1, it returned %d",
+                 got);
+}
+
 Test(reload, bad_first_config_fails)
 {
     char path[256];
@@ -1409,18 +1848,23 @@ Test(reload, bad_first_config_fails)
     memset(longer, 'y', CONFIG_MAX);
     strcpy(longer + CONFIG_MAX, "\n");
     struct {
-        const char *contents; /* NULL: no file */
+        const char *contents; /* NULL: no file; "/": a directory (read fails, EISDIR) */
         int err;
-    } cases[] = {{NULL, ENOENT}, {"", EINVAL}, {"\nx\n", EINVAL}, {longer, EINVAL}};
+    } cases[] = {
+        {NULL, ENOENT}, {"", EINVAL}, {"\nx\n", EINVAL}, {longer, EINVAL}, {"/", EISDIR}};
     void (*hup_before)(int) = handler_of(SIGHUP);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unlink(path);
-        if (cases[i].contents != NULL)
+        if (cases[i].contents != NULL && strcmp(cases[i].contents, "/") == 0)
+            cr_assert_eq(mkdir(path, 0700), 0);
+        else if (cases[i].contents != NULL)
             write_config(path, cases[i].contents);
         int in[2], out[2];
         cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
         cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
         close(in[1]); /* a service that wrongly starts ends at once */
+        struct ipct_fdset fds;
+        ipct_fd_snapshot(&fds);
         sigset_t before = current_mask();
         errno = 0;
         int rc = reload_service(path, in[0], out[1]);
@@ -1428,9 +1872,15 @@ Test(reload, bad_first_config_fails)
         sigset_t after = current_mask();
         close(in[0]);
         close(out[1]);
+        char leaked[256] = "";
+        int left = ipct_fds_leaked(&fds, leaked, sizeof leaked);
+        if (cases[i].contents != NULL && strcmp(cases[i].contents, "/") == 0)
+            rmdir(path);
         cr_assert_eq(rc, -1, "case %zu: a bad first configuration is an error", i);
         cr_assert_eq(err, cases[i].err, "case %zu: errno %s, expected %s", i,
                      strerror(err), strerror(cases[i].err));
+        cr_assert_eq(left, 0, "case %zu: an fd was left open (%s): close the file", i,
+                     leaked);
         char junk[CONFIG_MAX + 16];
         cr_assert_eq(ipct_drain(out[0], junk, sizeof junk, 1000), 0,
                      "case %zu: nothing may be written after a failed start", i);
@@ -1493,6 +1943,19 @@ Test(syncwait, pending_signal_is_taken)
     sigpending(&pending);
     cr_assert(!sigismember(&pending, SIGUSR1), "the signal is still pending: take it");
     sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+Test(syncwait, caller_blocked_stays_blocked)
+{
+    sigset_t old = hold_usr2();
+    sigset_t usr2_only = mask_one(SIG_BLOCK, SIGUSR1);
+    cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* pending before the call */
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    cr_assert_eq(take_signals(&set, -1, 0, rec, 1), 1, "take_signals: %s",
+                 strerror(errno));
+    sigprocmask(SIG_SETMASK, &usr2_only, NULL);
+    expect_usr2_held(old, "take_signals");
 }
 
 Test(syncwait, no_handler_runs)
