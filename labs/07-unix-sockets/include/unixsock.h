@@ -169,10 +169,11 @@ ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred);
  * A-Z, in order; clients are independent: one that sends nothing, or leaves,
  * never holds up the others. Up to US_MAX_CLIENTS are served at once; a
  * client beyond that is accepted and closed at once. A client that closes
- * (or resets) its connection is closed and forgotten. Replies are sent with
- * MSG_NOSIGNAL (a client gone away must not kill the server); a send that
- * moves only part of a reply is continued with the rest, and EINTR from
- * poll, accept or recv is not an error (nothing was lost: try again).
+ * (or resets) its connection, or that a reply cannot reach (send fails,
+ * EPIPE), is closed and forgotten. Replies are sent with MSG_NOSIGNAL (a
+ * client gone away must not kill the server); a send that moves only part
+ * of a reply is continued with the rest, and EINTR from poll, accept, recv
+ * or send is not an error (nothing was lost: try again).
  *
  * The server runs until stop_fd (a pipe's read end, not closed here)
  * becomes readable or reaches end of file; it then closes every client
