@@ -1,4 +1,5 @@
 /* test_basics.c - lab 08 tests: listen, connect, send/recv, framing. */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "tcp.h"
 #include "tcp_helpers.h"
@@ -87,6 +88,50 @@ Test(listen, negative_backlog_is_einval)
                       "tcp_listen(\"127.0.0.1\", 0, -1, NULL) must fail with EINVAL");
 }
 
+Test(listen, backlog_zero_is_allowed)
+{
+    /* Only a negative backlog is EINVAL: 0 is a valid (minimal) accept queue. */
+    int fd = tcp_listen("127.0.0.1", 0, 0, NULL);
+    cr_assert_geq(fd, 0, "tcp_listen with backlog 0: %s", strerror(errno));
+    close(fd);
+}
+
+/* call fails with err when the shim fails faulted's nth call with err, leaving no fd. */
+#define FAILS_CLEANLY(call, faulted, nth, err)                                           \
+    do {                                                                                 \
+        struct ipct_fdset before_;                                                       \
+        ipct_fd_snapshot(&before_);                                                      \
+        ipct_fault_clear();                                                              \
+        ipct_fault_fail(faulted, nth, err);                                              \
+        errno = 0;                                                                       \
+        long r_ = (long)(call);                                                          \
+        int err_ = errno;                                                                \
+        ipct_fault_clear();                                                              \
+        if (r_ >= 0)                                                                     \
+            close((int)r_);                                                              \
+        char leaked_[256];                                                               \
+        int n_ = ipct_fds_leaked(&before_, leaked_, sizeof leaked_);                     \
+        cr_assert_eq(r_, -1,                                                             \
+                     "%s: %s #%d failed with %s (injected), yet it returned %ld", #call, \
+                     faulted, nth, #err, r_);                                            \
+        cr_assert_eq(err_, err, "%s: %s #%d failed with %s (injected), errno is %s",     \
+                     #call, faulted, nth, #err, strerror(err_));                         \
+        cr_assert_eq(n_, 0, "%s: after %s failed, still open: %s", #call, faulted,       \
+                     leaked_);                                                           \
+    } while (0)
+
+/*
+ * Every call tcp_listen makes can fail (the shim makes it: out of fds, out
+ * of memory): its errno comes back, and the socket is closed.
+ */
+Test(listen, failures_close_the_socket)
+{
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "socket", 1, EMFILE);
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "setsockopt", 1, ENOMEM);
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "bind", 1, EADDRINUSE);
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "listen", 1, EADDRINUSE);
+}
+
 Test(listen, port_in_use_is_eaddrinuse)
 {
     uint16_t port;
@@ -173,7 +218,7 @@ Test(connect, full_backlog_times_out)
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     long long start = ipct_now_ms();
-    errno = 0;
+    errno = EINTR; /* left by an earlier call: poll returning 0 (timeout) did not fail */
     cr_assert_eq(tcp_connect("127.0.0.1", port, 300), -1, "the accept queue is full");
     long long elapsed = ipct_now_ms() - start;
     cr_assert_eq(errno, ETIMEDOUT, "errno %s, expected ETIMEDOUT", strerror(errno));
@@ -193,6 +238,33 @@ Test(connect, bad_arguments_are_einval)
                       "tcp_connect(NULL, 80, 100) must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, tcp_connect("127.0.0.1", 80, -5),
                       "tcp_connect(\"127.0.0.1\", 80, -5) must fail with EINVAL");
+    /* Timeout 0 is allowed (do not wait at all): connected at once, or ETIMEDOUT. */
+    uint16_t port;
+    int l = th_listener(4, &port);
+    errno = 0;
+    int fd = tcp_connect("127.0.0.1", port, 0);
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    close(l);
+    cr_assert(fd >= 0 || err == ETIMEDOUT,
+              "timeout_ms 0 is not negative: connect or time out at once, got %s",
+              strerror(err));
+}
+
+/*
+ * Every call tcp_connect makes can fail (the shim makes it): its errno comes
+ * back and the socket is closed.
+ */
+Test(connect, failures_close_the_socket)
+{
+    uint16_t port;
+    int l = th_listener(8, &port);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "socket", 1, EMFILE);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "connect", 1, ENETUNREACH);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "fcntl", 1, EBADF);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "fcntl", 2, EBADF);
+    close(l);
 }
 
 /* ---- send_all / recv_all ----------------------------------------------------- */
