@@ -102,8 +102,10 @@ ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t c
  * (toupper on each byte), then close the client's socket.
  *
  * At most UPPER_MAX bytes are accepted; a client that sends more gets
- * nothing back and the call fails with EMSGSIZE. Does not close listen_fd.
- * Returns 0, or -1 with errno set.
+ * nothing back and the call fails with EMSGSIZE. A call a signal interrupts
+ * (accept, recv, send failing with EINTR) is retried, and a short receive
+ * or send is continued. Does not close listen_fd. Returns 0, or -1 with
+ * errno set.
  */
 #define UPPER_MAX 65536
 int serve_upper_once(int listen_fd);
