@@ -379,18 +379,7 @@ Test(listener, stale_file_is_replaced)
     char path[128];
     sock_path(path, sizeof path, "stale.sock");
     make_stale(path); /* a server bound here, then died without unlink */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
     int lfd = must_listen(path, SOCK_STREAM, "a stale socket file must be replaced");
-    close(lfd);
-    char leaked[256];
-    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
-                 "besides the listening socket (closed by the test), still open: %s "
-                 "(close the socket that probed the stale file)",
-                 leaked);
-    unlink(path);
-    make_stale(path);
-    lfd = must_listen(path, SOCK_STREAM, "a stale socket file must be replaced");
     int c = must_connect(path, SOCK_STREAM, "nobody listens at the new socket");
     close(c);
     close(lfd);
@@ -553,16 +542,26 @@ Test(listener, failures_leave_nothing_behind)
     ipct_fault_fail("socket", 2, EMFILE);
     listen_fails_cleanly(path, EMFILE,
                          "the stale probe's socket failed with EMFILE (injected)");
-    unlink(path);
 
+    /* Replacing the stale file succeeds: the listening socket is the only new fd. */
     struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    int lfd = must_listen(path, SOCK_STREAM, "a stale socket file must be replaced");
+    close(lfd);
+    unlink(path);
+    char leaked[256];
+    cr_assert_eq(
+        ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+        "besides the listening socket, us_listen left open: %s (close the socket "
+        "that probed the stale file)",
+        leaked);
+
     ipct_fd_snapshot(&before);
     IPCT_ASSERT_FAILS(ENOENT, us_connect(path, SOCK_STREAM), "no file there: must fail");
     ipct_fault_fail("socket", 1, EMFILE);
     IPCT_ASSERT_FAILS(EMFILE, us_connect(path, SOCK_STREAM),
                       "socket failed with EMFILE (injected): must fail");
     ipct_fault_clear();
-    char leaked[256];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "a failed us_connect left open: %s", leaked);
 }
