@@ -96,30 +96,6 @@ Test(listen, backlog_zero_is_allowed)
     close(fd);
 }
 
-/* call fails with err when the shim fails faulted's nth call with err, leaving no fd. */
-#define FAILS_CLEANLY(call, faulted, nth, err)                                           \
-    do {                                                                                 \
-        struct ipct_fdset before_;                                                       \
-        ipct_fd_snapshot(&before_);                                                      \
-        ipct_fault_clear();                                                              \
-        ipct_fault_fail(faulted, nth, err);                                              \
-        errno = 0;                                                                       \
-        long r_ = (long)(call);                                                          \
-        int err_ = errno;                                                                \
-        ipct_fault_clear();                                                              \
-        if (r_ >= 0)                                                                     \
-            close((int)r_);                                                              \
-        char leaked_[256];                                                               \
-        int n_ = ipct_fds_leaked(&before_, leaked_, sizeof leaked_);                     \
-        cr_assert_eq(r_, -1,                                                             \
-                     "%s: %s #%d failed with %s (injected), yet it returned %ld", #call, \
-                     faulted, nth, #err, r_);                                            \
-        cr_assert_eq(err_, err, "%s: %s #%d failed with %s (injected), errno is %s",     \
-                     #call, faulted, nth, #err, strerror(err_));                         \
-        cr_assert_eq(n_, 0, "%s: after %s failed, still open: %s", #call, faulted,       \
-                     leaked_);                                                           \
-    } while (0)
-
 /*
  * Every call tcp_listen makes can fail (the shim makes it: out of fds, out
  * of memory): its errno comes back, and the socket is closed.
@@ -250,6 +226,22 @@ Test(connect, bad_arguments_are_einval)
     cr_assert(fd >= 0 || err == ETIMEDOUT,
               "timeout_ms 0 is not negative: connect or time out at once, got %s",
               strerror(err));
+}
+
+/* The shim makes the poll that waits for the connection fail with EINTR: it is resumed.
+ */
+Test(connect, poll_eintr_is_resumed)
+{
+    uint16_t port;
+    int l = th_listener(4, &port);
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    int fd = tcp_connect("127.0.0.1", port, 5000);
+    int err = errno;
+    ipct_fault_clear();
+    close(l);
+    cr_assert_geq(fd, 0, "poll failed with EINTR (injected): wait again (%s)",
+                  strerror(err));
+    close(fd);
 }
 
 /*
