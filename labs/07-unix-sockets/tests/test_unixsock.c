@@ -533,6 +533,14 @@ Test(listener, failures_leave_nothing_behind)
     listen_fails_cleanly(path, EMFILE, "socket failed with EMFILE (injected)");
     ipct_fault_fail("listen", 1, EADDRINUSE);
     listen_fails_cleanly(path, EADDRINUSE, "listen failed with EADDRINUSE (injected)");
+    /* A relative path is a file system path too, whatever its characters. */
+    char cwd[256];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    cr_assert_eq(chdir(ipct_tmpdir()), 0);
+    ipct_fault_fail("listen", 1, EADDRINUSE);
+    listen_fails_cleanly("s@fail.sock", EADDRINUSE,
+                         "listen failed with EADDRINUSE (injected) for 's@fail.sock'");
+    cr_assert_eq(chdir(cwd), 0);
 
     int live = must_listen(path, SOCK_STREAM, "us_listen");
     listen_fails_cleanly(path, EADDRINUSE, "a live server holds the path");
