@@ -52,8 +52,9 @@ int count_reads(int type, const char *const msgs[], size_t n, size_t rbuf, size_
  * type is SOCK_STREAM or SOCK_SEQPACKET; the socket is made with
  * SOCK_CLOEXEC. Returns the listening fd (the caller closes it and unlinks
  * a file system path), or -1 with errno set: EINVAL if path is NULL, empty
- * or just "@", or type is wrong; ENAMETOOLONG if the path or name does not
- * fit in sun_path (108 bytes, counting the NUL of a file system path);
+ * or just "@", or type is wrong (checked before any socket is made);
+ * ENAMETOOLONG if the path or name does not fit in sun_path (108 bytes,
+ * counting the NUL of a file system path);
  * EADDRINUSE as above; otherwise the errno of socket/bind/listen. On
  * failure nothing is left open and no file is created.
  */

@@ -540,6 +540,11 @@ Test(listener, failures_leave_nothing_behind)
     ipct_fault_fail("listen", 1, EADDRINUSE);
     listen_fails_cleanly("s@fail.sock", EADDRINUSE,
                          "listen failed with EADDRINUSE (injected) for 's@fail.sock'");
+    make_stale("s@fail.sock");
+    int rel = must_listen("s@fail.sock", SOCK_STREAM,
+                          "a stale 's@fail.sock' (a relative path) must be replaced");
+    close(rel);
+    unlink("s@fail.sock");
     cr_assert_eq(chdir(cwd), 0);
 
     int live = must_listen(path, SOCK_STREAM, "us_listen");
@@ -579,6 +584,7 @@ Test(listener, bad_arguments_are_einval)
     char path[128];
     sock_path(path, sizeof path, "bad.sock");
     const char *paths[] = {NULL, "", "@"};
+    ipct_calls_record();
     for (size_t i = 0; i < 3; i++) {
         IPCT_ASSERT_FAILS(EINVAL, us_listen(paths[i], SOCK_STREAM, 4),
                           "case %zu: must fail", i);
@@ -587,6 +593,11 @@ Test(listener, bad_arguments_are_einval)
     }
     IPCT_ASSERT_FAILS(EINVAL, us_listen(path, SOCK_DGRAM, 4),
                       "a datagram socket cannot listen");
+    size_t at = 0;
+    char calls[512];
+    cr_assert_null(ipct_calls_next("socket", 0, &at),
+                   "bad arguments are checked before any socket is made: %s",
+                   ipct_calls_describe(calls, sizeof calls));
     cr_assert_eq(access(path, F_OK), -1, "a failed us_listen left a file");
 }
 
