@@ -373,6 +373,26 @@ Test(transfer, recv_all_stops_at_end_of_stream)
     close(s);
 }
 
+/* A send or recv that fails (the shim makes it fail) ends send_all / recv_all with its
+ * errno. */
+Test(transfer, errors_are_returned)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    cr_assert_eq(write(c, "abc", 3), 3);
+    ipct_fault_fail("recv read recvfrom recvmsg", 1, ECONNRESET);
+    char buf[8];
+    IPCT_ASSERT_FAILS(ECONNRESET, recv_all(s, buf, sizeof buf),
+                      "recv failed with ECONNRESET (injected): recv_all must fail");
+    ipct_fault_clear();
+    ipct_fault_fail("send write sendto sendmsg", 1, ENOBUFS);
+    IPCT_ASSERT_FAILS(ENOBUFS, send_all(s, "xyz", 3),
+                      "send failed with ENOBUFS (injected): send_all must fail");
+    ipct_fault_clear();
+    close(c);
+    close(s);
+}
+
 Test(transfer, closed_peer_is_epipe_not_sigpipe)
 {
     signal(SIGPIPE, SIG_DFL); /* the default action would kill this test */
