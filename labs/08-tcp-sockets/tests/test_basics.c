@@ -388,6 +388,27 @@ Test(transfer, errors_are_returned)
     ipct_fault_fail("send write sendto sendmsg", 1, ENOBUFS);
     IPCT_ASSERT_FAILS(ENOBUFS, send_all(s, "xyz", 3),
                       "send failed with ENOBUFS (injected): send_all must fail");
+    /* The frame functions pass those errors on, for the header and for the payload. */
+    for (int nth = 1; nth <= 2; nth++) {
+        ipct_fault_clear();
+        ipct_fault_fail("send write sendto sendmsg", nth, ENOBUFS);
+        IPCT_ASSERT_FAILS(ENOBUFS, frame_send(s, "xyz", 3),
+                          "send #%d failed with ENOBUFS (injected): frame_send must fail",
+                          nth);
+    }
+    ipct_fault_clear();
+    close(c);
+    close(s);
+    th_tcp_pair(&c, &s); /* a fresh stream: only whole frames in it */
+    th_frame_send(c, "abc", 3);
+    th_frame_send(c, "abc", 3);
+    for (int nth = 1; nth <= 2; nth++) {
+        ipct_fault_clear();
+        ipct_fault_fail("recv read recvfrom recvmsg", nth, ECONNRESET);
+        IPCT_ASSERT_FAILS(
+            ECONNRESET, frame_recv(s, buf, sizeof buf),
+            "recv #%d failed with ECONNRESET (injected): frame_recv must fail", nth);
+    }
     ipct_fault_clear();
     close(c);
     close(s);
