@@ -116,6 +116,40 @@ Test(halfclose, reply_of_exactly_cap_fits)
     cr_assert_eq(ipct_wait_exit(server, 5000), 0);
 }
 
+/*
+ * request_reply passes on the error of each call it makes (the shim makes
+ * send, shutdown, the reply's recv, then the recv that looks past cap fail).
+ */
+Test(halfclose, errors_are_returned)
+{
+    struct {
+        const char *calls;
+        int nth, err;
+    } faults[] = {{"send write sendto sendmsg", 1, ENOBUFS},
+                  {"shutdown", 1, ENOTCONN},
+                  {"recv read recvfrom recvmsg", 1, ECONNRESET},
+                  {"recv read recvfrom recvmsg", 2, ECONNRESET}};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        int c, s;
+        th_tcp_pair(&c, &s);
+        cr_assert_eq(write(s, "abcd", 4), 4); /* a reply of exactly cap bytes waits */
+        ipct_fault_fail(faults[i].calls, faults[i].nth, faults[i].err);
+        char reply[4];
+        errno = 0;
+        ssize_t n = request_reply(c, "x", 1, reply, sizeof reply);
+        int err = errno;
+        ipct_fault_clear();
+        close(c);
+        close(s);
+        cr_assert_eq(n, -1,
+                     "%s #%d failed with %s (injected), request_reply returned %zd",
+                     faults[i].calls, faults[i].nth, strerror(faults[i].err), n);
+        cr_assert_eq(err, faults[i].err, "%s #%d failed with %s (injected), errno is %s",
+                     faults[i].calls, faults[i].nth, strerror(faults[i].err),
+                     strerror(err));
+    }
+}
+
 /* Run serve_upper_once(listener) in a child; its exit code is 0 on success,
    1 + errno on failure (so the test can check the errno), 200 if it
    succeeded but left an fd open. */
@@ -209,6 +243,41 @@ Test(halfclose, upper_server_survives_faults)
         "retried and short transfers are continued",
         UPPER_MAX);
     cr_assert_eq(ipct_wait_exit(server, 5000), 0, "serve_upper_once failed under faults");
+}
+
+/*
+ * serve_upper_once passes on the error of accept, recv and send (the shim
+ * makes them fail in the server's process): it returns -1 with that errno,
+ * and a client it did accept reads end of file.
+ */
+Test(halfclose, upper_server_errors_are_returned)
+{
+    struct {
+        const char *calls;
+        int err;
+    } faults[] = {{"accept accept4", EMFILE},
+                  {"recv read recvfrom recvmsg", ECONNRESET},
+                  {"send write sendto sendmsg", EPIPE}};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        ipct_fault_fail(faults[i].calls, 1, faults[i].err);
+        pid_t server;
+        int fd = connect_to_server(start_upper_server, &server);
+        ipct_fault_clear();
+        /* The server may already have failed and gone: these may fail too. */
+        (void)ipct_send_all(fd, "abc", 3);
+        (void)shutdown(fd, SHUT_WR);
+        char c;
+        cr_assert(ipct_readable_within(fd, 5000), "%s failed: the client saw no end",
+                  faults[i].calls);
+        cr_assert_leq(read(fd, &c, 1), 0, "%s failed (injected), yet an answer came",
+                      faults[i].calls);
+        close(fd);
+        int code = ipct_wait_exit(server, 5000);
+        cr_assert_eq(code, 1 + faults[i].err,
+                     "%s failed with %s (injected): serve_upper_once must return -1 with "
+                     "that errno (child exit %d, expected %d)",
+                     faults[i].calls, strerror(faults[i].err), code, 1 + faults[i].err);
+    }
 }
 
 Test(halfclose, upper_server_refuses_too_much)
