@@ -542,6 +542,7 @@ static void failing_poll_is_reported(server_fn fn)
     struct server s = start_server(fn);
     ipct_fault_clear();
     int code = stop_server(&s);
+    cr_assert_geq(ipct_faults_count(), 1, "the server never called poll (exit %d)", code);
     cr_assert_eq(code, 1,
                  "poll failed with ENOMEM (injected): the server must return -1, and "
                  "it exited %d (0: it returned 0, 2: it left fds open)",
