@@ -569,7 +569,7 @@ Test(framing, close_mid_frame_is_eproto)
 {
     const unsigned char cut_payload[] = {0, 0, 0, 10, 'a', 'b', 'c'};
     const unsigned char cut_header[] = {0, 0};
-    const unsigned char one_short[] = {0, 0, 0}; /* 3 of the 4 header bytes */
+    const unsigned char one_short[] = {0xff, 0xff, 0xff}; /* 3 of the 4 header bytes */
     const unsigned char *cases[] = {cut_payload, cut_header, one_short};
     const size_t lens[] = {sizeof cut_payload, sizeof cut_header, sizeof one_short};
     for (int i = 0; i < 3; i++) {
