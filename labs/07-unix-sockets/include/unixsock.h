@@ -52,8 +52,9 @@ int count_reads(int type, const char *const msgs[], size_t n, size_t rbuf, size_
  * type is SOCK_STREAM or SOCK_SEQPACKET; the socket is made with
  * SOCK_CLOEXEC. Returns the listening fd (the caller closes it and unlinks
  * a file system path), or -1 with errno set: EINVAL if path is NULL, empty
- * or just "@", or type is wrong; ENAMETOOLONG if the path or name does not
- * fit in sun_path (108 bytes, counting the NUL of a file system path);
+ * or just "@", or type is wrong (checked before any socket is made);
+ * ENAMETOOLONG if the path or name does not fit in sun_path (108 bytes,
+ * counting the NUL of a file system path);
  * EADDRINUSE as above; otherwise the errno of socket/bind/listen. On
  * failure nothing is left open and no file is created.
  */
@@ -169,10 +170,11 @@ ssize_t recv_creds(int sock, void *buf, size_t len, struct ucred *cred);
  * A-Z, in order; clients are independent: one that sends nothing, or leaves,
  * never holds up the others. Up to US_MAX_CLIENTS are served at once; a
  * client beyond that is accepted and closed at once. A client that closes
- * (or resets) its connection is closed and forgotten. Replies are sent with
- * MSG_NOSIGNAL (a client gone away must not kill the server); a send that
- * moves only part of a reply is continued with the rest, and EINTR from
- * poll, accept or recv is not an error (nothing was lost: try again).
+ * (or resets) its connection, or that a reply cannot reach (send fails,
+ * EPIPE), is closed and forgotten. Replies are sent with MSG_NOSIGNAL (a
+ * client gone away must not kill the server); a send that moves only part
+ * of a reply is continued with the rest, and EINTR from poll, accept, recv
+ * or send is not an error (nothing was lost: try again).
  *
  * The server runs until stop_fd (a pipe's read end, not closed here)
  * becomes readable or reaches end of file; it then closes every client

@@ -216,6 +216,7 @@ Test(passcred, end_of_file_reads_zero)
     close(sv[0]);
     char buf[8];
     struct ucred cred = {.pid = -1};
+    errno = EINTR; /* left by an earlier call: recvmsg returning 0 did not fail */
     cr_assert_eq(recv_creds(sv[1], buf, sizeof buf, &cred), 0, "end of file is 0 (%s)",
                  strerror(errno));
     cr_assert_eq(cred.pid, 0, "no sender at end of file: pid 0, got %d", (int)cred.pid);
@@ -336,6 +337,30 @@ Test(passcred, send_and_recv_retry_eintr)
                  n, n < 0 ? strerror(errno) : "no error");
     cr_assert_eq(c.pid, getpid(), "the credentials name pid %d, the sender is %d",
                  (int)c.pid, (int)getpid());
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/*
+ * A peer that has gone is EPIPE from send_creds (MSG_NOSIGNAL: without it
+ * SIGPIPE kills the test), and a recvmsg that fails (the shim makes it fail
+ * with ECONNRESET, as a reset connection does) is returned as it is.
+ */
+Test(passcred, errors_are_reported)
+{
+    int sv[2];
+    pair(SOCK_STREAM, sv);
+    close(sv[1]);
+    IPCT_ASSERT_FAILS(EPIPE, send_creds(sv[0], "x", 1, NULL),
+                      "the receiver has closed its socket: must fail");
+    close(sv[0]);
+    pair(SOCK_STREAM, sv);
+    cr_assert_eq(send(sv[0], "y", 1, 0), 1);
+    ipct_fault_fail("recvmsg recv recvfrom read readv", 1, ECONNRESET);
+    char buf[4];
+    struct ucred cred;
+    IPCT_ASSERT_FAILS(ECONNRESET, recv_creds(sv[1], buf, sizeof buf, &cred),
+                      "recvmsg failed with ECONNRESET (injected): must fail");
     close(sv[0]);
     close(sv[1]);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -178,9 +179,47 @@ Test(boundaries, empty_datagram_is_a_message)
 Test(boundaries, reads_past_max_are_counted)
 {
     static const char *const msgs[] = {"abcdef"};
-    size_t sizes[1] = {0};
+    size_t sizes[2] = {0, 12345}; /* sizes[1] is past max: it must stay untouched */
     cr_assert_eq(count_reads(SOCK_STREAM, msgs, 1, 2, sizes, 1), 3);
     cr_assert_eq(sizes[0], 2);
+    cr_assert_eq(sizes[1], 12345, "sizes[k] is written only for k < max (max 1 here)");
+}
+
+Test(boundaries, eight_messages_are_allowed)
+{
+    static const char *const eight[] = {"a", "bb", "ccc", "d", "ee", "fff", "g", "hh"};
+    size_t sizes[8] = {0};
+    int reads = count_reads(SOCK_SEQPACKET, eight, 8, 64, sizes, 8);
+    cr_assert_eq(reads, 8,
+                 "8 messages is the limit, not past it: expected 8 reads, got %d (%s)",
+                 reads, reads < 0 ? strerror(errno) : "ok");
+    for (size_t i = 0; i < 8; i++)
+        cr_assert_eq(sizes[i], strlen(eight[i]), "read %zu: %zu bytes, expected %zu", i,
+                     sizes[i], strlen(eight[i]));
+}
+
+/*
+ * errno is only meaningful after a call that failed: a successful send or
+ * recv leaves whatever an earlier call put there (here EINTR or EAGAIN,
+ * set before the call). An empty datagram is a send and a recv that return
+ * 0 without failing: neither may be taken for an interrupted or empty read.
+ */
+Test(boundaries, stale_errno_is_ignored)
+{
+    static const char *const msgs[] = {"", "x"};
+    const int stale[] = {EINTR, EAGAIN};
+    for (size_t i = 0; i < 2; i++) {
+        size_t sizes[8] = {9, 9};
+        errno = stale[i];
+        int reads = count_reads(SOCK_DGRAM, msgs, 2, 16, sizes, 8);
+        cr_assert_eq(
+            reads, 2,
+            "errno was %s before the call (from an earlier one): an empty datagram "
+            "was still sent and read, 2 reads expected, got %d",
+            strerror(stale[i]), reads);
+        cr_assert(sizes[0] == 0 && sizes[1] == 1, "sizes %zu %zu, expected 0 1", sizes[0],
+                  sizes[1]);
+    }
 }
 
 Test(boundaries, bad_arguments_are_einval)
@@ -208,10 +247,55 @@ Test(boundaries, closes_both_sockets)
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     size_t sizes[8];
+    ipct_calls_record();
     cr_assert_eq(count_reads(SOCK_SEQPACKET, three, 3, 4096, sizes, 8), 3);
     char leaked[512];
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0, "left open: %s",
                  leaked);
+    /* Close-on-exec from the start: another thread's exec cannot inherit them. */
+    size_t i = 0;
+    const struct ipct_call *c = ipct_calls_next("socketpair", getpid(), &i);
+    char calls[512];
+    cr_assert_not_null(c, "count_reads must make its sockets with socketpair(2): %s",
+                       ipct_calls_describe(calls, sizeof calls));
+    cr_assert(c->arg[1] & SOCK_CLOEXEC, "make the pair with type | SOCK_CLOEXEC: %s",
+              ipct_calls_describe(calls, sizeof calls));
+}
+
+/*
+ * The shim makes socketpair, then a send, then a recv fail (out of fds,
+ * out of buffer memory: errors a kernel can give). Each failure is
+ * returned (-1 and that errno) and leaves no socket open.
+ */
+Test(boundaries, failures_close_both_sockets)
+{
+    size_t sizes[8];
+    struct {
+        const char *call;
+        int err;
+    } faults[] = {{"socketpair", EMFILE},
+                  {"send sendto sendmsg write", ENOBUFS},
+                  {"recv recvfrom recvmsg read", ENOMEM}};
+    cr_assert_eq(count_reads(SOCK_DGRAM, three, 3, 16, sizes, 8), 3,
+                 "count_reads fails with no fault injected: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        struct ipct_fdset before;
+        ipct_fd_snapshot(&before);
+        ipct_fault_clear();
+        ipct_fault_fail(faults[i].call, 1, faults[i].err);
+        errno = 0;
+        int r = count_reads(SOCK_DGRAM, three, 3, 16, sizes, 8);
+        int err = errno;
+        ipct_fault_clear();
+        char leaked[512];
+        int nleaked = ipct_fds_leaked(&before, leaked, sizeof leaked);
+        cr_assert_eq(r, -1, "%s failed with %s (injected), yet count_reads returned %d",
+                     faults[i].call, strerror(faults[i].err), r);
+        cr_assert_eq(err, faults[i].err, "%s failed with %s (injected), errno is %s",
+                     faults[i].call, strerror(faults[i].err), strerror(err));
+        cr_assert_eq(nleaked, 0, "after %s failed, still open: %s", faults[i].call,
+                     leaked);
+    }
 }
 
 /* ---- us_listen / us_connect ---------------------------------------------- */
@@ -367,6 +451,19 @@ Test(listener, longest_path_fits)
     close(c);
     close(lfd);
     cr_assert_eq(unlink(path), 0, "the socket was not bound at the full path");
+
+    /* An abstract name has no NUL to store: '@' + 107 name bytes fill sun_path
+       (its leading NUL + 107 bytes) exactly. */
+    char at[110];
+    ipct_name(at, sizeof at, "@", "longest");
+    size_t len = strlen(at);
+    cr_assert_lt(len, 108, "test bug: name too long");
+    memset(at + len, 'q', 108 - len);
+    at[108] = '\0';
+    lfd = must_listen(at, SOCK_STREAM, "an abstract name of 107 bytes fits in sun_path");
+    c = must_connect(at, SOCK_STREAM, "us_connect to the 107-byte abstract name");
+    close(c);
+    close(lfd);
 }
 
 Test(listener, abstract_name_leaves_no_file)
@@ -401,11 +498,93 @@ Test(listener, connect_errors)
     unlink(path);
 }
 
+/* us_listen(path) fails with err (what: the cause), leaving no fd open and no file. */
+static void listen_fails_cleanly(const char *path, int err, const char *what)
+{
+    struct stat st;
+    bool existed = lstat(path, &st) == 0;
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    errno = 0;
+    int fd = us_listen(path, SOCK_STREAM, 4);
+    int got = errno;
+    char leaked[256];
+    int nleaked = ipct_fds_leaked(&before, leaked, sizeof leaked);
+    bool exists = lstat(path, &st) == 0;
+    ipct_fault_clear();
+    cr_assert_eq(fd, -1, "%s, yet us_listen returned %d", what, fd);
+    cr_assert_eq(got, err, "%s: errno %s, expected %s", what, strerror(got),
+                 strerror(err));
+    cr_assert_eq(nleaked, 0, "%s: still open: %s", what, leaked);
+    if (!existed)
+        cr_assert_not(exists, "%s: a socket file was left at '%s'", what, path);
+}
+
+/*
+ * Every failure of us_listen and us_connect closes what they opened and
+ * leaves no socket file. The shim makes socket, the stale probe's socket or
+ * listen fail (errors the kernel documents for them).
+ */
+Test(listener, failures_leave_nothing_behind)
+{
+    char path[128];
+    sock_path(path, sizeof path, "fail.sock");
+    ipct_fault_fail("socket", 1, EMFILE);
+    listen_fails_cleanly(path, EMFILE, "socket failed with EMFILE (injected)");
+    ipct_fault_fail("listen", 1, EADDRINUSE);
+    listen_fails_cleanly(path, EADDRINUSE, "listen failed with EADDRINUSE (injected)");
+    /* A relative path is a file system path too, whatever its characters. */
+    char cwd[256];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    cr_assert_eq(chdir(ipct_tmpdir()), 0);
+    ipct_fault_fail("listen", 1, EADDRINUSE);
+    listen_fails_cleanly("s@fail.sock", EADDRINUSE,
+                         "listen failed with EADDRINUSE (injected) for 's@fail.sock'");
+    make_stale("s@fail.sock");
+    int rel = must_listen("s@fail.sock", SOCK_STREAM,
+                          "a stale 's@fail.sock' (a relative path) must be replaced");
+    close(rel);
+    unlink("s@fail.sock");
+    cr_assert_eq(chdir(cwd), 0);
+
+    int live = must_listen(path, SOCK_STREAM, "us_listen");
+    listen_fails_cleanly(path, EADDRINUSE, "a live server holds the path");
+    close(live);
+    cr_assert_eq(stat(path, &(struct stat){0}), 0, "the live server's file was removed");
+    /* Now stale: the probe's socket fails (out of fds): no fd left, file kept. */
+    ipct_fault_fail("socket", 2, EMFILE);
+    listen_fails_cleanly(path, EMFILE,
+                         "the stale probe's socket failed with EMFILE (injected)");
+
+    /* Replacing the stale file succeeds: the listening socket is the only new fd. */
+    struct ipct_fdset before;
+    ipct_fd_snapshot(&before);
+    int lfd = must_listen(path, SOCK_STREAM, "a stale socket file must be replaced");
+    close(lfd);
+    unlink(path);
+    char leaked[256];
+    cr_assert_eq(
+        ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+        "besides the listening socket, us_listen left open: %s (close the socket "
+        "that probed the stale file)",
+        leaked);
+
+    ipct_fd_snapshot(&before);
+    IPCT_ASSERT_FAILS(ENOENT, us_connect(path, SOCK_STREAM), "no file there: must fail");
+    ipct_fault_fail("socket", 1, EMFILE);
+    IPCT_ASSERT_FAILS(EMFILE, us_connect(path, SOCK_STREAM),
+                      "socket failed with EMFILE (injected): must fail");
+    ipct_fault_clear();
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "a failed us_connect left open: %s", leaked);
+}
+
 Test(listener, bad_arguments_are_einval)
 {
     char path[128];
     sock_path(path, sizeof path, "bad.sock");
     const char *paths[] = {NULL, "", "@"};
+    ipct_calls_record();
     for (size_t i = 0; i < 3; i++) {
         IPCT_ASSERT_FAILS(EINVAL, us_listen(paths[i], SOCK_STREAM, 4),
                           "case %zu: must fail", i);
@@ -414,6 +593,11 @@ Test(listener, bad_arguments_are_einval)
     }
     IPCT_ASSERT_FAILS(EINVAL, us_listen(path, SOCK_DGRAM, 4),
                       "a datagram socket cannot listen");
+    size_t at = 0;
+    char calls[512];
+    cr_assert_null(ipct_calls_next("socket", 0, &at),
+                   "bad arguments are checked before any socket is made: %s",
+                   ipct_calls_describe(calls, sizeof calls));
     cr_assert_eq(access(path, F_OK), -1, "a failed us_listen left a file");
 }
 
@@ -544,6 +728,7 @@ Test(fdpass, message_without_fds)
                  "recv_fds: %s", strerror(errno));
     cr_assert_eq(nfds, 0, "no fds came: *nfds must be 0");
     close(sv[0]);
+    errno = EINTR; /* left by an earlier call: recvmsg returning 0 did not fail */
     cr_assert_eq(recv_fds(sv[1], buf, sizeof buf, fds, US_MAX_FDS, &nfds), 0,
                  "end of file is 0");
     cr_assert_eq(nfds, 0);
@@ -622,6 +807,36 @@ Test(fdpass, too_many_fds_is_emsgsize)
     close_pair(sv);
 }
 
+/* US_MAX_FDS descriptors in one message: the most send_fds takes and recv_fds has room
+ * for. */
+Test(fdpass, most_fds_fit)
+{
+    int sv[2];
+    stream_pair(sv);
+    int out[US_MAX_FDS];
+    for (int i = 0; i < US_MAX_FDS; i++)
+        out[i] = i % 3; /* stdin, stdout, stderr over and over: any open fds will do */
+    ssize_t n = send_fds(sv[0], out, US_MAX_FDS, "M", 1);
+    cr_assert_eq(n, 1, "send_fds with %d fds (US_MAX_FDS is allowed): %s", US_MAX_FDS,
+                 n < 0 ? strerror(errno) : "wrong count");
+    int fds[US_MAX_FDS];
+    size_t nfds = 0;
+    char tag = 0;
+    n = recv_fds(sv[1], &tag, 1, fds, US_MAX_FDS, &nfds);
+    cr_assert_eq(n, 1, "recv_fds with room for exactly %d fds: %s", US_MAX_FDS,
+                 n < 0 ? strerror(errno) : "wrong count");
+    cr_assert_eq(nfds, US_MAX_FDS, "%d fds sent, %zu arrived", US_MAX_FDS, nfds);
+    for (size_t i = 0; i < nfds; i++) {
+        struct stat a, b;
+        cr_assert_eq(fstat(fds[i], &a), 0, "fd %zu did not arrive open", i);
+        cr_assert_eq(fstat(out[i], &b), 0);
+        cr_assert(a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+                  "fd %zu is not the file sent in position %zu", i, i);
+        close(fds[i]);
+    }
+    close_pair(sv);
+}
+
 Test(fdpass, closed_fd_is_ebadf)
 {
     int sv[2];
@@ -632,6 +847,11 @@ Test(fdpass, closed_fd_is_ebadf)
     close(p[1]);
     IPCT_ASSERT_FAILS(EBADF, send_fds(sv[0], &p[0], 1, "x", 1), "must fail with EBADF");
     close_pair(sv);
+    int fds[US_MAX_FDS];
+    size_t nfds = 0;
+    char buf[4];
+    IPCT_ASSERT_FAILS(EBADF, recv_fds(sv[1], buf, sizeof buf, fds, US_MAX_FDS, &nfds),
+                      "recv_fds on a closed socket: recvmsg's EBADF must be returned");
 }
 
 Test(fdpass, bad_arguments_are_einval)
@@ -785,7 +1005,16 @@ static void start_server(struct server *srv)
     srv->pid = ipct_fork();
     if (srv->pid == 0) {
         close(stop[1]);
+        struct ipct_fdset before;
+        ipct_fd_snapshot(&before);
         int rc = echo_server(lfd, stop[0]);
+        /* Every client connection is closed by then: the ones that left too. */
+        char leaked[256];
+        if (ipct_fds_leaked(&before, leaked, sizeof leaked) != 0) {
+            fprintf(stderr, "echo_server returned with client fds still open: %s\n",
+                    leaked);
+            _exit(2);
+        }
         close(lfd);
         close(stop[0]);
         _exit(rc == 0 ? 0 : 1);
@@ -799,7 +1028,9 @@ static void start_server(struct server *srv)
 static void stop_server(struct server *srv)
 {
     close(srv->stop);
-    cr_assert_eq(ipct_wait_exit(srv->pid, 5000), 0, "echo_server did not stop cleanly");
+    int status = ipct_wait_exit(srv->pid, 5000);
+    cr_assert_neq(status, 2, "echo_server returned with client connections still open");
+    cr_assert_eq(status, 0, "echo_server did not stop cleanly");
     unlink(srv->path);
 }
 /* $end start_server */
@@ -900,8 +1131,11 @@ Test(server, departed_client_does_not_kill_server)
     /* POLLHUP once the server has dropped this client, or died: either way
        it has tried to echo before the next client checks on it. */
     struct pollfd hup = {.fd = gone, .events = 0};
-    poll(&hup, 1, 3000);
+    int r = poll(&hup, 1, 3000);
     close(gone);
+    cr_assert(r == 1 && (hup.revents & POLLHUP),
+              "a client the server's reply cannot reach (EPIPE) must be closed and "
+              "forgotten, or the server died");
     int c = connect_to_server(&srv);
     cr_assert_eq(roundtrip(c, "still there?"), 0,
                  "the server died or hangs after a client left (SIGPIPE?)");
@@ -919,17 +1153,50 @@ Test(server, survives_eintr_and_short_sends)
     ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     ipct_fault_fail("accept accept4", 1, EINTR);
     ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    ipct_fault_fail("send write sendto sendmsg writev", 1, EINTR);
     ipct_fault_short("send write sendto sendmsg writev", 2, 1);
     struct server srv;
     start_server(&srv);
     int fd = connect_to_server(&srv);
     const char *msgs[] = {"interrupted", "cut short", "and still every byte comes back"};
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(roundtrip(fd, msgs[i]), 0,
-                     "message %d ('%s') did not come back whole: EINTR from poll, accept "
-                     "or recv is not an error, and a short send must be continued",
-                     i, msgs[i]);
+        cr_assert_eq(
+            roundtrip(fd, msgs[i]), 0,
+            "message %d ('%s') did not come back whole: EINTR from poll, accept, "
+            "recv or send is not an error, and a short send must be continued",
+            i, msgs[i]);
     close(fd);
+    stop_server(&srv);
+}
+
+/*
+ * US_MAX_CLIENTS clients are served at once; one more is accepted and closed
+ * at once (it reads end of file), and the others are still served.
+ */
+Test(server, refuses_clients_beyond_max, .timeout = 30)
+{
+    struct server srv;
+    start_server(&srv);
+    int c[US_MAX_CLIENTS];
+    for (int i = 0; i < US_MAX_CLIENTS; i++) {
+        c[i] = connect_to_server(&srv);
+        char msg[32];
+        snprintf(msg, sizeof msg, "client %d", i);
+        cr_assert_eq(roundtrip(c[i], msg), 0, "client %d of %d was not served", i + 1,
+                     US_MAX_CLIENTS);
+    }
+    int extra = connect_to_server(&srv);
+    char buf[1];
+    bool eof = ipct_readable_within(extra, 5000) && read(extra, buf, 1) == 0;
+    close(extra);
+    cr_assert(eof, "client %d (past US_MAX_CLIENTS) must be accepted and closed at once",
+              US_MAX_CLIENTS + 1);
+    cr_assert_eq(roundtrip(c[0], "still served"), 0,
+                 "the first client is no longer served after one too many came");
+    cr_assert_eq(roundtrip(c[US_MAX_CLIENTS - 1], "me too"), 0,
+                 "the last client admitted is no longer served after one too many came");
+    for (int i = 0; i < US_MAX_CLIENTS; i++)
+        close(c[i]);
     stop_server(&srv);
 }
 

@@ -30,7 +30,8 @@ int tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_por
  * tcp_connect - connect to host:port, giving up after timeout_ms.
  *
  * The connect is started non-blocking, awaited with poll(2) for at most
- * timeout_ms milliseconds, and its result read with SO_ERROR. On success the
+ * timeout_ms milliseconds (a poll a signal interrupts, EINTR, is resumed),
+ * and its result read with SO_ERROR. On success the
  * socket is switched back to blocking mode and returned (close-on-exec; the
  * caller closes it).
  *
@@ -102,8 +103,10 @@ ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t c
  * (toupper on each byte), then close the client's socket.
  *
  * At most UPPER_MAX bytes are accepted; a client that sends more gets
- * nothing back and the call fails with EMSGSIZE. Does not close listen_fd.
- * Returns 0, or -1 with errno set.
+ * nothing back and the call fails with EMSGSIZE. A call a signal interrupts
+ * (accept, recv, send failing with EINTR) is retried, and a short receive
+ * or send is continued. Does not close listen_fd. Returns 0, or -1 with
+ * errno set.
  */
 #define UPPER_MAX 65536
 int serve_upper_once(int listen_fd);
@@ -212,7 +215,8 @@ long udp_serve(int fd, int stop_fd);
  * bytes, 0 allowed) as ONE datagram, then waits at most timeout_ms for one
  * reply datagram, stored in reply (capacity cap). Never resends: on the
  * local machine a datagram to a listening socket with room in its queue is
- * not lost. The socket is closed before returning.
+ * not lost. A send or receive a signal interrupts (EINTR) is retried. The
+ * socket is closed before returning.
  *
  * Returns the reply's length, or -1 with errno set: EINVAL if host is NULL
  * or not a dotted quad, req is NULL while len > 0, reply is NULL while

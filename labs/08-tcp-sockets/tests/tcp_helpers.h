@@ -38,4 +38,32 @@ size_t th_trickle_join(struct th_trickle *t);
 /* Upper-case copy of src into dst (len bytes). */
 void th_upcase(char *dst, const char *src, size_t len);
 
+/*
+ * FAILS_CLEANLY - in a Criterion test (ipclab_shim.h and ipclab_test.h
+ * included): call, with the shim failing faulted's nth call with err, must
+ * return -1 with errno err and leave no fd open.
+ */
+#define FAILS_CLEANLY(call, faulted, nth, err)                                           \
+    do {                                                                                 \
+        struct ipct_fdset before_;                                                       \
+        ipct_fd_snapshot(&before_);                                                      \
+        ipct_fault_clear();                                                              \
+        ipct_fault_fail(faulted, nth, err);                                              \
+        errno = 0;                                                                       \
+        long r_ = (long)(call);                                                          \
+        int err_ = errno;                                                                \
+        ipct_fault_clear();                                                              \
+        if (r_ >= 0)                                                                     \
+            close((int)r_);                                                              \
+        char leaked_[256];                                                               \
+        int n_ = ipct_fds_leaked(&before_, leaked_, sizeof leaked_);                     \
+        cr_assert_eq(r_, -1,                                                             \
+                     "%s: %s #%d failed with %s (injected), yet it returned %ld", #call, \
+                     faulted, nth, #err, r_);                                            \
+        cr_assert_eq(err_, err, "%s: %s #%d failed with %s (injected), errno is %s",     \
+                     #call, faulted, nth, #err, strerror(err_));                         \
+        cr_assert_eq(n_, 0, "%s: after %s failed, still open: %s", #call, faulted,       \
+                     leaked_);                                                           \
+    } while (0)
+
 #endif /* IPCLAB_TCP_HELPERS_H */

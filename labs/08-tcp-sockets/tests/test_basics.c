@@ -1,4 +1,5 @@
 /* test_basics.c - lab 08 tests: listen, connect, send/recv, framing. */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "tcp.h"
 #include "tcp_helpers.h"
@@ -87,6 +88,26 @@ Test(listen, negative_backlog_is_einval)
                       "tcp_listen(\"127.0.0.1\", 0, -1, NULL) must fail with EINVAL");
 }
 
+Test(listen, backlog_zero_is_allowed)
+{
+    /* Only a negative backlog is EINVAL: 0 is a valid (minimal) accept queue. */
+    int fd = tcp_listen("127.0.0.1", 0, 0, NULL);
+    cr_assert_geq(fd, 0, "tcp_listen with backlog 0: %s", strerror(errno));
+    close(fd);
+}
+
+/*
+ * Every call tcp_listen makes can fail (the shim makes it: out of fds, out
+ * of memory): its errno comes back, and the socket is closed.
+ */
+Test(listen, failures_close_the_socket)
+{
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "socket", 1, EMFILE);
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "setsockopt", 1, ENOMEM);
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "bind", 1, EADDRINUSE);
+    FAILS_CLEANLY(tcp_listen("127.0.0.1", 0, 1, NULL), "listen", 1, EADDRINUSE);
+}
+
 Test(listen, port_in_use_is_eaddrinuse)
 {
     uint16_t port;
@@ -172,6 +193,9 @@ Test(connect, full_backlog_times_out)
     cr_assert_geq(first, 0);
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
+    /* The first poll is interrupted (the shim): the wait is resumed, and the
+       poll that then times out returns 0 with errno still EINTR: no failure. */
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     long long start = ipct_now_ms();
     errno = 0;
     cr_assert_eq(tcp_connect("127.0.0.1", port, 300), -1, "the accept queue is full");
@@ -193,6 +217,49 @@ Test(connect, bad_arguments_are_einval)
                       "tcp_connect(NULL, 80, 100) must fail with EINVAL");
     IPCT_ASSERT_FAILS(EINVAL, tcp_connect("127.0.0.1", 80, -5),
                       "tcp_connect(\"127.0.0.1\", 80, -5) must fail with EINVAL");
+    /* Timeout 0 is allowed (do not wait at all): connected at once, or ETIMEDOUT. */
+    uint16_t port;
+    int l = th_listener(4, &port);
+    errno = 0;
+    int fd = tcp_connect("127.0.0.1", port, 0);
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    close(l);
+    cr_assert(fd >= 0 || err == ETIMEDOUT,
+              "timeout_ms 0 is not negative: connect or time out at once, got %s",
+              strerror(err));
+}
+
+/* The shim makes the poll that waits for the connection fail with EINTR: it is resumed.
+ */
+Test(connect, poll_eintr_is_resumed)
+{
+    uint16_t port;
+    int l = th_listener(4, &port);
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    int fd = tcp_connect("127.0.0.1", port, 5000);
+    int err = errno;
+    ipct_fault_clear();
+    close(l);
+    cr_assert_geq(fd, 0, "poll failed with EINTR (injected): wait again (%s)",
+                  strerror(err));
+    close(fd);
+}
+
+/*
+ * Every call tcp_connect makes can fail (the shim makes it): its errno comes
+ * back and the socket is closed.
+ */
+Test(connect, failures_close_the_socket)
+{
+    uint16_t port;
+    int l = th_listener(8, &port);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "socket", 1, EMFILE);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "connect", 1, ENETUNREACH);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "fcntl", 1, EBADF);
+    FAILS_CLEANLY(tcp_connect("127.0.0.1", port, 5000), "fcntl", 2, EBADF);
+    close(l);
 }
 
 /* ---- send_all / recv_all ----------------------------------------------------- */
@@ -304,7 +371,49 @@ Test(transfer, recv_all_stops_at_end_of_stream)
     char buf[10];
     cr_assert_eq(recv_all(s, buf, 10), 3, "the peer sent 3 bytes and closed");
     cr_assert_eq(memcmp(buf, "abc", 3), 0);
+    errno = EINTR; /* left by an earlier call: recv returning 0 did not fail */
     cr_assert_eq(recv_all(s, buf, 10), 0, "end of stream reads as 0");
+    close(s);
+}
+
+/* A send or recv that fails (the shim makes it fail) ends send_all / recv_all with its
+ * errno. */
+Test(transfer, errors_are_returned)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    cr_assert_eq(write(c, "abc", 3), 3);
+    ipct_fault_fail("recv read recvfrom recvmsg", 1, ECONNRESET);
+    char buf[8];
+    IPCT_ASSERT_FAILS(ECONNRESET, recv_all(s, buf, sizeof buf),
+                      "recv failed with ECONNRESET (injected): recv_all must fail");
+    ipct_fault_clear();
+    ipct_fault_fail("send write sendto sendmsg", 1, ENOBUFS);
+    IPCT_ASSERT_FAILS(ENOBUFS, send_all(s, "xyz", 3),
+                      "send failed with ENOBUFS (injected): send_all must fail");
+    /* The frame functions pass those errors on, for the header and for the payload. */
+    for (int nth = 1; nth <= 2; nth++) {
+        ipct_fault_clear();
+        ipct_fault_fail("send write sendto sendmsg", nth, ENOBUFS);
+        IPCT_ASSERT_FAILS(ENOBUFS, frame_send(s, "xyz", 3),
+                          "send #%d failed with ENOBUFS (injected): frame_send must fail",
+                          nth);
+    }
+    ipct_fault_clear();
+    close(c);
+    close(s);
+    th_tcp_pair(&c, &s); /* a fresh stream: only whole frames in it */
+    th_frame_send(c, "abc", 3);
+    th_frame_send(c, "abc", 3);
+    for (int nth = 1; nth <= 2; nth++) {
+        ipct_fault_clear();
+        ipct_fault_fail("recv read recvfrom recvmsg", nth, ECONNRESET);
+        IPCT_ASSERT_FAILS(
+            ECONNRESET, frame_recv(s, buf, sizeof buf),
+            "recv #%d failed with ECONNRESET (injected): frame_recv must fail", nth);
+    }
+    ipct_fault_clear();
+    close(c);
     close(s);
 }
 
@@ -407,6 +516,31 @@ Test(framing, two_frames_in_one_segment)
     close(s);
 }
 
+/* A frame of FRAME_MAX bytes is allowed, into a buffer of exactly that size. */
+Test(framing, largest_frame_round_trip)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    static char out[FRAME_MAX], in[FRAME_MAX];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (char)(i % 251);
+    pid_t sender = ipct_fork();
+    if (sender == 0) {
+        close(s);
+        IPCT_CHILD_CHECK(frame_send(c, out, FRAME_MAX) == 0);
+        _exit(0);
+    }
+    close(c);
+    ssize_t n = frame_recv(s, in, sizeof in);
+    cr_assert_eq(n, (ssize_t)FRAME_MAX,
+                 "a FRAME_MAX frame into a FRAME_MAX buffer: got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "wrong length");
+    cr_assert_eq(memcmp(in, out, FRAME_MAX), 0, "the payload differs");
+    cr_assert_eq(ipct_wait_exit(sender, 5000), 0,
+                 "frame_send of FRAME_MAX bytes failed (only more is EMSGSIZE)");
+    close(s);
+}
+
 Test(framing, oversized_frame_is_emsgsize)
 {
     const unsigned char header[] = {0, 0, 0, 100};
@@ -435,9 +569,10 @@ Test(framing, close_mid_frame_is_eproto)
 {
     const unsigned char cut_payload[] = {0, 0, 0, 10, 'a', 'b', 'c'};
     const unsigned char cut_header[] = {0, 0};
-    const unsigned char *cases[] = {cut_payload, cut_header};
-    const size_t lens[] = {sizeof cut_payload, sizeof cut_header};
-    for (int i = 0; i < 2; i++) {
+    const unsigned char one_short[] = {0xff, 0xff, 0xff}; /* 3 of the 4 header bytes */
+    const unsigned char *cases[] = {cut_payload, cut_header, one_short};
+    const size_t lens[] = {sizeof cut_payload, sizeof cut_header, sizeof one_short};
+    for (int i = 0; i < 3; i++) {
         int c, s;
         pair_with_sent(&c, &s, cases[i], lens[i]);
         close(c);

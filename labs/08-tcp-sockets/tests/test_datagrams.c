@@ -1,4 +1,5 @@
 /* test_datagrams.c - lab 08 tests: SO_RCVTIMEO/SO_SNDTIMEO, UDP, IPv6 dual stack. */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "tcp.h"
 #include "tcp_helpers.h"
@@ -230,6 +231,7 @@ Test(udpserve, bind_errors)
     cr_assert_eq(errno, EADDRINUSE, "errno %s, expected EADDRINUSE", strerror(errno));
     cr_assert_eq(ipct_fds_leaked(&before, NULL, 0), 0, "the socket must be closed");
     close(holder);
+    FAILS_CLEANLY(udp_bind("127.0.0.1", 0, NULL), "socket", 1, EMFILE);
 }
 
 /* A udp_serve running in a child, and how to reach and stop it. */
@@ -349,6 +351,66 @@ Test(udpserve, empty_datagram_gets_reply)
     cr_assert_eq(reply_from(&srv, c, buf, sizeof buf), 1,
                  "the server must keep serving after an empty datagram");
     cr_assert_eq(stop_udp_server_and_client(&srv, c), 2);
+}
+
+/*
+ * Under the faults a kernel may cause (the shim, in the server's process):
+ * the first poll and the first reply's send fail with EINTR. An empty
+ * datagram, a 1-byte one and one of exactly UDP_MSG_MAX bytes (the largest
+ * answered) all get their reply, each exactly once.
+ */
+Test(udpserve, survives_eintr_and_largest)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("sendto sendmsg send write", 1, EINTR);
+    struct userver srv;
+    int c = start_udp_server_and_client(&srv);
+    ipct_fault_clear();
+    static char big[UDP_MSG_MAX], got[UDP_MSG_MAX + 1];
+    memset(big, 'm', sizeof big);
+    dgram_to(c, srv.port, "", 0);
+    dgram_to(c, srv.port, "x", 1);
+    dgram_to(c, srv.port, big, sizeof big);
+    const ssize_t want[] = {0, 1, UDP_MSG_MAX};
+    for (int i = 0; i < 3; i++) {
+        ssize_t n = reply_from(&srv, c, got, sizeof got);
+        cr_assert_eq(n, want[i],
+                     "reply %d: %zd bytes, expected %zd (EINTR is retried once, an empty "
+                     "reply is sent once, and UDP_MSG_MAX bytes are answered)",
+                     i, n, want[i]);
+    }
+    cr_assert_eq(got[UDP_MSG_MAX - 1], 'M');
+    cr_assert_eq(stop_udp_server_and_client(&srv, c), 3);
+}
+
+/*
+ * udp_serve's own poll, then its receive, fail (the shim makes them fail
+ * with ENOMEM): it returns -1 with that errno.
+ */
+Test(udpserve, failures_are_reported)
+{
+    const char *calls[] = {"poll ppoll select epoll_wait", "recvmsg recvfrom recv read"};
+    for (int i = 0; i < 2; i++) {
+        ipct_fault_fail(calls[i], 1, ENOMEM);
+        struct userver srv;
+        int c = start_udp_server_and_client(&srv);
+        ipct_fault_clear();
+        dgram_to(c, srv.port, "q", 1);
+        long out[2] = {-2, 0};
+        cr_assert(ipct_readable_within(srv.result, 5000),
+                  "%s failed with ENOMEM (injected): udp_serve must return -1", calls[i]);
+        cr_assert_eq(read(srv.result, out, sizeof out), (ssize_t)sizeof out,
+                     "udp_serve's process died before it returned");
+        cr_assert_eq(out[0], -1,
+                     "%s failed with ENOMEM (injected), udp_serve returned %ld", calls[i],
+                     out[0]);
+        cr_assert_eq(out[1], ENOMEM, "%s failed with ENOMEM (injected), errno is %s",
+                     calls[i], strerror((int)out[1]));
+        close(srv.result);
+        close(srv.stop);
+        close(c);
+        cr_assert_eq(ipct_wait_exit(srv.pid, 5000), 0);
+    }
 }
 
 Test(udpserve, replies_go_to_each_sender)
@@ -530,6 +592,51 @@ Test(udprequest, empty_request_and_reply)
     cr_assert_eq(n, 0,
                  "an empty datagram is a request, its empty answer a reply: %zd (%s)", n,
                  strerror(errno));
+    end_peer(peer, stop);
+}
+
+/*
+ * The shim makes udp_request's first send and first receive fail with EINTR
+ * (a signal arrived): both are retried. errno holding EINTR from an earlier
+ * call does not turn an empty request or reply into a retry either.
+ */
+Test(udprequest, survives_eintr)
+{
+    uint16_t port;
+    int stop;
+    pid_t peer = start_peer(PEER_UPPER, 2, &port, &stop);
+    ipct_fault_fail("send sendto sendmsg write", 1, EINTR);
+    ipct_fault_fail("recv recvfrom recvmsg read", 1, EINTR);
+    char reply[16];
+    ssize_t n = udp_request("127.0.0.1", port, "ping", 4, reply, sizeof reply, 5000);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert_eq(n, 4, "udp_request under EINTR: %zd (%s)", n,
+                 n < 0 ? strerror(err) : "ok");
+    cr_assert_eq(memcmp(reply, "PING", 4), 0);
+    errno = EINTR;
+    n = udp_request("127.0.0.1", port, NULL, 0, NULL, 0, 5000);
+    cr_assert_eq(n, 0, "an empty request and reply, with errno EINTR before: %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "ok");
+    end_peer(peer, stop);
+}
+
+/* Each call udp_request makes can fail (the shim makes it): -1, its errno, nothing open.
+ */
+Test(udprequest, failures_close_the_socket)
+{
+    uint16_t port;
+    int stop;
+    pid_t peer = start_peer(PEER_SILENT, 0, &port, &stop); /* no request reaches it */
+    char reply[4];
+    FAILS_CLEANLY(udp_request("127.0.0.1", port, "q", 1, reply, sizeof reply, 500),
+                  "socket", 1, EMFILE);
+    FAILS_CLEANLY(udp_request("127.0.0.1", port, "q", 1, reply, sizeof reply, 500),
+                  "connect", 1, ENETUNREACH);
+    FAILS_CLEANLY(udp_request("127.0.0.1", port, "q", 1, reply, sizeof reply, 500),
+                  "setsockopt", 1, ENOMEM);
+    FAILS_CLEANLY(udp_request("127.0.0.1", port, "q", 1, reply, sizeof reply, 500),
+                  "send sendto sendmsg write", 1, ENOBUFS);
     end_peer(peer, stop);
 }
 
@@ -811,6 +918,36 @@ Test(ipv6, listener_claims_the_ipv4_port)
     close(l4);
 }
 
+/*
+ * Backlog 0 is allowed; SO_REUSEADDR is set (the call log shows it); each
+ * call tcp_listen6 makes can fail (the shim makes it: EAFNOSUPPORT is what a
+ * kernel without IPv6 says): -1, that errno, nothing left open.
+ */
+Test(ipv6, listener_setup_and_failures)
+{
+    if (ipv6_level() == IPV6_NONE) {
+        expect_no_ipv6();
+        return;
+    }
+    ipct_calls_record();
+    int l = tcp_listen6(0, 0, NULL);
+    cr_assert_geq(l, 0, "tcp_listen6 with backlog 0 (only < 0 is EINVAL): %s",
+                  strerror(errno));
+    close(l);
+    bool reuse = false;
+    size_t i = 0;
+    const struct ipct_call *c;
+    while ((c = ipct_calls_next("setsockopt", getpid(), &i)) != NULL)
+        reuse = reuse || (c->arg[1] == SOL_SOCKET && c->arg[2] == SO_REUSEADDR);
+    char calls[512];
+    cr_assert(reuse, "tcp_listen6 must set SO_REUSEADDR, as tcp_listen does: %s",
+              ipct_calls_describe(calls, sizeof calls));
+    FAILS_CLEANLY(tcp_listen6(0, 1, NULL), "socket", 1, EAFNOSUPPORT);
+    FAILS_CLEANLY(tcp_listen6(0, 1, NULL), "setsockopt", 1, ENOMEM);
+    FAILS_CLEANLY(tcp_listen6(0, 1, NULL), "setsockopt", 2, ENOMEM);
+    FAILS_CLEANLY(tcp_listen6(0, 1, NULL), "listen", 1, EADDRINUSE);
+}
+
 Test(ipv6, listener_bad_backlog_is_einval)
 {
     IPCT_ASSERT_FAILS(EINVAL, tcp_listen6(0, -1, NULL),
@@ -930,4 +1067,24 @@ Test(ipv6, accept_from_bad_arguments)
     IPCT_ASSERT_FAILS(EINVAL, accept_from(s, host, sizeof host, NULL),
                       "the socket does not listen");
     close(s);
+}
+
+/* The shim makes accept_from's first accept fail with EINTR: it is retried. */
+Test(ipv6, accept_from_retries_eintr)
+{
+    uint16_t port, cport = 0;
+    int c;
+    int l = listener_with_client(4, &port, &c);
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    char host[64];
+    int s = accept_from(l, host, sizeof host, &cport);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert_geq(s, 0, "accept failed with EINTR (injected): retry it (%s)",
+                  strerror(err));
+    cr_assert_str_eq(host, "127.0.0.1");
+    cr_assert_eq(cport, local_port(c), "the client's port, in host order");
+    close(s);
+    close(c);
+    close(l);
 }

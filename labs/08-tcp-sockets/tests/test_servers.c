@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,55 @@ Test(halfclose, reply_too_long_is_emsgsize)
     cr_assert_eq(ipct_wait_exit(server, 5000), 0);
 }
 
+/* The reply is exactly cap bytes: it fits (end of stream comes right after it). */
+Test(halfclose, reply_of_exactly_cap_fits)
+{
+    pid_t server;
+    int fd = connect_to_server(start_counting_server, &server);
+    char reply[12]; /* "got 13 bytes" */
+    errno = EINTR;  /* left by an earlier call: a recv returning 0 did not fail */
+    ssize_t n = request_reply(fd, "hello, server", 13, reply, sizeof reply);
+    cr_assert_eq(n, 12, "a 12-byte reply into 12 bytes: got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "wrong length");
+    cr_assert_eq(memcmp(reply, "got 13 bytes", 12), 0);
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+}
+
+/*
+ * request_reply passes on the error of each call it makes (the shim makes
+ * send, shutdown, the reply's recv, then the recv that looks past cap fail).
+ */
+Test(halfclose, errors_are_returned)
+{
+    struct {
+        const char *calls;
+        int nth, err;
+    } faults[] = {{"send write sendto sendmsg", 1, ENOBUFS},
+                  {"shutdown", 1, ENOTCONN},
+                  {"recv read recvfrom recvmsg", 1, ECONNRESET},
+                  {"recv read recvfrom recvmsg", 2, ECONNRESET}};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        int c, s;
+        th_tcp_pair(&c, &s);
+        cr_assert_eq(write(s, "abcd", 4), 4); /* a reply of exactly cap bytes waits */
+        ipct_fault_fail(faults[i].calls, faults[i].nth, faults[i].err);
+        char reply[4];
+        errno = 0;
+        ssize_t n = request_reply(c, "x", 1, reply, sizeof reply);
+        int err = errno;
+        ipct_fault_clear();
+        close(c);
+        close(s);
+        cr_assert_eq(n, -1,
+                     "%s #%d failed with %s (injected), request_reply returned %zd",
+                     faults[i].calls, faults[i].nth, strerror(faults[i].err), n);
+        cr_assert_eq(err, faults[i].err, "%s #%d failed with %s (injected), errno is %s",
+                     faults[i].calls, faults[i].nth, strerror(faults[i].err),
+                     strerror(err));
+    }
+}
+
 /* Run serve_upper_once(listener) in a child; its exit code is 0 on success,
    1 + errno on failure (so the test can check the errno), 200 if it
    succeeded but left an fd open. */
@@ -150,6 +200,86 @@ Test(halfclose, upper_server_talks_to_socat)
     cr_assert_geq(n, 0, "socat did not finish: %s", strerror(errno));
     cr_assert_str_eq(out, "HELLO FROM SOCAT\nSECOND LINE\n");
     cr_assert_eq(ipct_wait_exit(server, 5000), 0, "serve_upper_once failed");
+}
+
+/*
+ * UPPER_MAX bytes (the most serve_upper_once takes) under the faults a
+ * kernel may cause, injected by the shim in the server's process: its first
+ * accept, receive and send fail with EINTR, and every second receive and
+ * send moves one byte. The whole answer must still come back.
+ */
+Test(halfclose, upper_server_survives_faults)
+{
+    ipct_fault_fail("accept accept4", 1, EINTR);
+    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    ipct_fault_fail("send write sendto sendmsg writev", 1, EINTR);
+    ipct_fault_short("recv read recvfrom", 2, 1);
+    ipct_fault_short("send write sendto", 2, 1);
+    pid_t server;
+    int fd = connect_to_server(start_upper_server, &server);
+    ipct_fault_clear(); /* the server has the plan (the test's calls are not wrapped) */
+    /* Static: the writer child leaves with nothing to free. */
+    static char big[UPPER_MAX], back[UPPER_MAX];
+    for (size_t i = 0; i < UPPER_MAX; i++)
+        big[i] = (char)('a' + i % 26);
+    pid_t writer = ipct_fork();
+    if (writer == 0) { /* the request fills the socket buffers: send it from a child */
+        IPCT_CHILD_CHECK(ipct_send_all(fd, big, UPPER_MAX) == 0);
+        IPCT_CHILD_CHECK(shutdown(fd, SHUT_WR) == 0);
+        _exit(0);
+    }
+    int rc = ipct_read_exact(fd, back, UPPER_MAX, 8000);
+    bool same = rc == 0;
+    for (size_t i = 0; same && i < UPPER_MAX; i++)
+        same = back[i] == (char)('A' + i % 26);
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(writer, 5000), 0, "the test's writer failed");
+    cr_assert(
+        same,
+        "the %d-byte answer is missing or wrong: UPPER_MAX bytes are allowed, EINTR is "
+        "retried and short transfers are continued",
+        UPPER_MAX);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0, "serve_upper_once failed under faults");
+}
+
+/*
+ * serve_upper_once passes on the error of accept, recv and send (the shim
+ * makes them fail in the server's process): it returns -1 with that errno,
+ * and a client it did accept reads end of file.
+ */
+Test(halfclose, upper_server_errors_are_returned)
+{
+    struct {
+        const char *calls;
+        int err;
+    } faults[] = {{"accept accept4", EMFILE},
+                  {"recv read recvfrom recvmsg", ECONNRESET},
+                  {"send write sendto sendmsg", EPIPE}};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        ipct_fault_fail(faults[i].calls, 1, faults[i].err);
+        pid_t server;
+        if (i == 0) { /* accept fails at once: the server is gone before any client */
+            uint16_t port;
+            server = spawn_server(start_upper_server, &port);
+        } else {
+            int fd = connect_to_server(start_upper_server, &server);
+            /* The server may already have failed and gone: these may fail too. */
+            (void)ipct_send_all(fd, "abc", 3);
+            (void)shutdown(fd, SHUT_WR);
+            char c;
+            cr_assert(ipct_readable_within(fd, 5000), "%s failed: the client saw no end",
+                      faults[i].calls);
+            cr_assert_leq(read(fd, &c, 1), 0, "%s failed (injected), yet an answer came",
+                          faults[i].calls);
+            close(fd);
+        }
+        ipct_fault_clear();
+        int code = ipct_wait_exit(server, 5000);
+        cr_assert_eq(code, 1 + faults[i].err,
+                     "%s failed with %s (injected): serve_upper_once must return -1 with "
+                     "that errno (child exit %d, expected %d)",
+                     faults[i].calls, strerror(faults[i].err), code, 1 + faults[i].err);
+    }
 }
 
 Test(halfclose, upper_server_refuses_too_much)
@@ -358,6 +488,7 @@ static void survives_faults(server_fn fn)
     ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
     ipct_fault_fail("accept accept4", 1, EINTR);
     ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    ipct_fault_fail("send write sendto sendmsg writev", 1, EINTR);
     ipct_fault_short("send write sendto", 2, 1);
     ipct_fault_short("recv read recvfrom", 2, 1);
     struct server s = start_server(fn);
@@ -380,6 +511,44 @@ static void survives_faults(server_fn fn)
     cr_assert_eq(stop_server(&s), 0,
                  "the server did not stop cleanly (exit 1: it failed, "
                  "2: it left fds open)");
+}
+
+/* A frame of exactly SERVE_FRAME_MAX bytes is served (only a longer one is dropped). */
+static void largest_frame_is_echoed(server_fn fn)
+{
+    struct server s = start_server(fn);
+    int fd = th_connect(s.port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    static char msg[SERVE_FRAME_MAX], got[SERVE_FRAME_MAX];
+    memset(msg, 'w', sizeof msg);
+    cr_assert_eq(th_frame_send(fd, msg, SERVE_FRAME_MAX), 0);
+    struct timeval limit = {.tv_sec = 5};
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
+    ssize_t n = th_frame_recv(fd, got, sizeof got);
+    cr_assert_eq(n, SERVE_FRAME_MAX, "a frame of SERVE_FRAME_MAX bytes got %zd back (%s)",
+                 n, n < 0 ? strerror(errno) : "wrong length");
+    cr_assert_eq(got[0], 'W');
+    cr_assert_eq(got[SERVE_FRAME_MAX - 1], 'W');
+    close(fd);
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+/*
+ * The server's own poll fails (the shim makes its first one fail with
+ * ENOMEM, before any client came): the server itself failed, so it returns
+ * -1 (the child exits 1), with nothing left open.
+ */
+static void failing_poll_is_reported(server_fn fn)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, ENOMEM);
+    struct server s = start_server(fn);
+    ipct_fault_clear();
+    int code = stop_server(&s);
+    cr_assert_geq(ipct_faults_count(), 1, "the server never called poll (exit %d)", code);
+    cr_assert_eq(code, 1,
+                 "poll failed with ENOMEM (injected): the server must return -1, and "
+                 "it exited %d (0: it returned 0, 2: it left fds open)",
+                 code);
 }
 
 Test(threaded, serves_one_client)
@@ -431,4 +600,21 @@ Test(polled, empty_frame_is_echoed)
 Test(polled, survives_eintr_and_short_transfers)
 {
     survives_faults(serve_poll);
+}
+
+Test(threaded, largest_frame_is_echoed)
+{
+    largest_frame_is_echoed(serve_threaded);
+}
+Test(threaded, failing_poll_is_reported)
+{
+    failing_poll_is_reported(serve_threaded);
+}
+Test(polled, largest_frame_is_echoed)
+{
+    largest_frame_is_echoed(serve_poll);
+}
+Test(polled, failing_poll_is_reported)
+{
+    failing_poll_is_reported(serve_poll);
 }
