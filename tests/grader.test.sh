@@ -231,7 +231,9 @@ fi
 
 # --- signals: SIGTERM and SIGINT stop a grade at once and leave nothing ----------
 # A grade of lab 01's solution is stopped once its native pass has started
-# a test (a start record in its work folder: no fixed wait): it must end
+# a test (a start record in its work folder, seen through /proc/PID/root: as
+# root the folder is a tmpfs in the grader's own mount namespace; no fixed
+# wait): it must end
 # within 10 s, with exit 2 and "interrupted", and leave no process, IPC
 # object or work folder.
 if want signals; then
@@ -242,7 +244,7 @@ if want signals; then
         gpid=$!
         started=""
         for _ in $(seq 600); do # at most 60 s for the build and the first test
-            started=$(find "$TMPDIR" -path '*/native/probe.jsonl' -size +0 2>/dev/null | head -1)
+            started=$(find "/proc/$gpid/root$TMPDIR" -path '*/native/probe.jsonl' -size +0 2>/dev/null | head -1)
             [ -n "$started" ] && break
             kill -0 "$gpid" 2>/dev/null || break
             sleep 0.1
