@@ -287,11 +287,13 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
     snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
     run->t0 = now_seconds();
     for (int s = 0; s < shards; s++) {
-        /* The shard's own files in vg-TAG-K; its logs come over a socket
+        /* The shard's own files in a fresh tmpfs on sealed/own-TAG-K: made
+         * where no sandbox can write, so tests that fill the work folder
+         * cannot keep memcheck from starting; its logs come over a socket
          * (vgsink.h) and go to sealed/vg-TAG-K, which no sandbox can write. */
         char *dir = run->dirs[run->n], own[4300];
         snprintf(dir, sizeof run->dirs[0], "%s/sealed/vg-%c%d", g->work, tag, s);
-        snprintf(own, sizeof own, "%s/vg-%c%d", g->work, tag, s);
+        snprintf(own, sizeof own, "%s/sealed/own-%c%d", g->work, tag, s);
         char results[4400];
         snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
         char *filt = xasprintf("--filter=@(%s)", filter[s]);
