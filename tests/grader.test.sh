@@ -310,7 +310,7 @@ run_case() {
     # shellcheck disable=SC2034 # destructive, memcg, workfs: read from expect, used by the caller's loop
     local max_seconds=120 valgrind=0 target_all=0 isolation=0 destructive=0 memcg=0 workfs=0
     local target_test="" also_check=0 not_message="" sandbox=1 audit=review trace_page=""
-    local memory_mb=""
+    local memory_mb="" stress_runs=""
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z_]+=' "$dir/expect" | sed -E "s/^target=/tgt=/; s/=(.*)/='\1'/")
     [ -n "$target_test" ] && target=$target_test
@@ -338,8 +338,11 @@ run_case() {
     # hook.c defines a harness symbol, which the audit refuses: a case tests
     # what its code does at run time under `[audit] action = review`, unless
     # its expect says audit=refuse (a forgery the audit must stop).
-    if [ -n "$memory_mb" ]; then # the grade's memory bound, for this case only
-        sed -E "s/^memory_mb *=.*/memory_mb = $memory_mb/" "$OUT/policy-review.ini" >"$sub/policy.ini"
+    if [ -n "$memory_mb$stress_runs" ]; then # the grade's memory bound, stress runs: this case only
+        local edits=()
+        [ -n "$memory_mb" ] && edits+=(-e "s/^memory_mb *=.*/memory_mb = $memory_mb/")
+        [ -n "$stress_runs" ] && edits+=(-e "s/^runs *=.*/runs = $stress_runs/")
+        sed -E "${edits[@]}" "$OUT/policy-review.ini" >"$sub/policy.ini"
         opts+=(--policy "$sub/policy.ini")
     elif [ "$audit" != refuse ]; then
         opts+=(--policy "$OUT/policy-review.ini")
@@ -384,8 +387,10 @@ run_case() {
         esac
         jq -e "$want" "$r" >/dev/null ||
             why="$why; score $(jq -r '"\(.score)/\(.max_score)"' "$r"), expected $score (deductions: $(jq -r '[.deductions[] | "\(.category) \(.test): \(.evidence)"] | join("; ")' "$r" | cut -c1-400))"
-        [ -n "$deduction" ] && ! jq -e --arg d "$deduction" 'any(.deductions[]; .category == $d)' "$r" >/dev/null &&
-            why="$why; no '$deduction' deduction"
+        for d in $deduction; do
+            jq -e --arg d "$d" 'any(.deductions[]; .category == $d)' "$r" >/dev/null ||
+                why="$why; no '$d' deduction"
+        done
         [ -n "$message" ] && ! jq -c . "$r" | grep -qE "$message" && why="$why; no message matching '$message'"
         [ -n "$not_message" ] && jq -c . "$r" | grep -qE "$not_message" && why="$why; a message matches '$not_message'"
         [ "$hang" = 1 ] && ! jq -e --arg t "$target" '.tests[] | select(.name == $t) | .hang | type == "string"' "$r" >/dev/null &&

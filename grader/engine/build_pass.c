@@ -34,7 +34,7 @@ void pass_build(struct grade *g)
     snprintf(bdir, sizeof bdir, "%s/build", g->work);
     bool prebuilt = build_cache_seed(g->lab_dir, g->m.slug, bdir) == 0;
     const char *hidden[] = {pass_lab_tests_dir(g), NULL};
-    struct sandbox_opts so = {NULL, false, prebuilt ? hidden : NULL, NULL};
+    struct sandbox_opts so = {NULL, false, prebuilt ? hidden : NULL, NULL, NULL};
     char *argv[] = {"make",
                     "-s",
                     "--no-print-directory",

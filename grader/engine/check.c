@@ -196,7 +196,7 @@ static void launch(struct lane *l, const char *bin, const char *filter,
             bool inside = strncmp(bindir, course_root(), rl) == 0 &&
                           (bindir[rl] == '/' || bindir[rl] == '\0');
             const char *ro[] = {inside || slash == NULL ? NULL : bindir, NULL};
-            struct sandbox_opts so = {ro, true, NULL, NULL};
+            struct sandbox_opts so = {ro, true, NULL, NULL, NULL};
             char **full = sandbox_argv(sb, l->work, &so, argv);
             if (full != NULL)
                 execvp(full[0], full);

@@ -108,12 +108,16 @@ static int native_start(struct grade *g, struct proc *p, const char *lane, doubl
     snprintf(ro_src, sizeof ro_src, "%s/src", g->work);
     snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
     const char *ro[] = {ro_build, ro_src, ro_sealed, NULL};
-    static const char *hidden[2], *scratch[2];
-    static char tmp[4200];
+    static const char *hidden[2], *scratch[2], *rw[2];
+    static char tmp[4200], native[4200];
     hidden[0] = pass_lab_tests_dir(g);
     snprintf(tmp, sizeof tmp, "%s/tmp", lane); /* the tests' TMPDIR: capped */
     scratch[0] = tmp;
-    struct sandbox_opts so = {ro, true, hidden, scratch};
+    /* A lane of its own (workfs_lane) lies in WORK/sealed, read-only to the
+     * sandbox: its runner writes its native/ folder (probe, output, trace). */
+    snprintf(native, sizeof native, "%s/native", lane);
+    rw[0] = strcmp(lane, g->work) != 0 ? native : NULL;
+    struct sandbox_opts so = {ro, true, hidden, scratch, rw};
     if (pass_start(g, p, "native test run", argv, &o, &so) < 0) {
         close(*report);
         *report = -1;
@@ -131,14 +135,17 @@ int pass_run_lane(struct grade *g, const char *lane, double seconds,
     *report = NULL;
     char *before =
         g->infra_error; /* one more run that cannot start is no grading error */
+    size_t mounts = g->wfs.nscratch;
     if (native_start(g, &p, lane, pass_budget(g, 1, seconds), extra_env, &fd) < 0) {
         if (g->infra_error != before)
             free(g->infra_error);
         g->infra_error = before;
+        workfs_scratch_release(&g->wfs, mounts);
         return -1;
     }
     proc_wait_all(&p, 1, NULL, NULL);
     proc_free(&p);
+    workfs_scratch_release(&g->wfs, mounts); /* its /tmp, /dev/shm ...: the run is over */
     *report = native_report_read(fd);
     return 0;
 }
@@ -339,7 +346,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
         const char *scratch[] = {tmp, own, NULL};
-        struct sandbox_opts so = {ro, false, hidden, scratch};
+        struct sandbox_opts so = {ro, false, hidden, scratch, NULL};
         if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
             pass_start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
             close(sink->send_fd); /* valgrind has it now */

@@ -171,15 +171,17 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
         nargs++;
     while (o != NULL && o->ro != NULL && o->ro[nro] != NULL)
         nro++;
-    size_t nhidden = 0, nscratch = 0;
+    size_t nhidden = 0, nscratch = 0, nrw = 0;
     while (o != NULL && o->hidden != NULL && o->hidden[nhidden] != NULL)
         nhidden++;
+    while (o != NULL && o->rw != NULL && o->rw[nrw] != NULL)
+        nrw++;
     while (o != NULL && o->scratch != NULL && o->scratch[nscratch] != NULL)
         nscratch++;
     const char *const *extra = extra_hidden(&nextra);
-    char **out =
-        calloc(nopts + nargs + 3 * nro + 6 * (nextra + nhidden + nscratch + 24) + 16,
-               sizeof *out);
+    char **out = calloc(nopts + nargs + 3 * (nro + nrw) +
+                            6 * (nextra + nhidden + nscratch + 24) + 16,
+                        sizeof *out);
     if (out == NULL)
         return NULL;
     size_t k = 0;
@@ -215,6 +217,11 @@ char **sandbox_argv(const struct sandbox_info *si, const char *work,
             out[k++] = "--ro-bind";
             out[k++] = (char *)o->ro[i];
             out[k++] = (char *)o->ro[i];
+        }
+        for (size_t i = 0; i < nrw; i++) {
+            out[k++] = "--bind";
+            out[k++] = (char *)o->rw[i];
+            out[k++] = (char *)o->rw[i];
         }
         for (size_t i = 0; i < nscratch; i++)
             k = writable(out, k, si, o->scratch[i]);

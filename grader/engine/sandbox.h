@@ -20,6 +20,8 @@ struct sandbox_opts {
     const char *const *hidden;  /* NULL-terminated: more folders it sees empty */
     const char *const *scratch; /* NULL-terminated: folders under work it sees as
                                    a fresh tmpfs of 512 MiB (gone afterwards) */
+    const char *const *rw;      /* NULL-terminated: folders inside an ro one (a lane
+                                   under WORK/sealed) it may write again */
 };
 
 /*
@@ -27,8 +29,8 @@ struct sandbox_opts {
  * argv itself, copied, when off): new user, IPC (own mqueue mount), PID, UTS
  * and network (loopback only) namespaces, a private /dev/shm, /tmp and /proc
  * (each tmpfs at most 512 MiB), the host and the course read-only (even
- * under /tmp), work writable (except
- * o->ro) and the current directory. o may be NULL. Returns a malloc'd
+ * under /tmp), work writable (except o->ro, but o->rw inside them) and the
+ * current directory. o may be NULL. Returns a malloc'd
  * NULL-terminated array (strings not copied: free the array only, and keep
  * o's strings alive while it is used), or NULL when memory runs out.
  */

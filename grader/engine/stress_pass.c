@@ -21,18 +21,33 @@
 #include <unistd.h>
 
 /*
- * The stress work directory WORK/stress: native/ and tmp/ for one run, and
+ * The folder of one stress run: a fresh tmpfs of the grader's own
+ * (workfs_lane: WORK/sealed/lane-stress), so tests that filled the work
+ * folder cannot keep the stress runs, and their deductions, from happening;
+ * else (not root) WORK/stress. Writes its path to dir; returns true when it
+ * is a lane of its own (workfs_lane_drop it afterwards).
+ */
+static bool stress_folder(struct grade *g, char *dir, size_t len)
+{
+    if (workfs_lane(&g->wfs, "stress", dir, len) == 0)
+        return true;
+    snprintf(dir, len, "%.4000s/stress", g->work);
+    fs_rm_rf(dir);
+    return false;
+}
+
+/*
+ * Fill the stress folder dir: native/ and tmp/ for one run, and
  * build/run-tests, a script running the grade's test binary on the tests of
  * filter. Returns 0, or -1 with errno set.
  */
 static int make_stress_work(const struct grade *g, const char *dir, const char *filter)
 {
     char p[4400];
-    fs_rm_rf(dir);
     const char *subs[] = {"", "/native", "/tmp", "/build"};
     for (size_t i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%.4000s%s", dir, subs[i]);
-        if (mkdir(p, 0755) < 0 || grade_chown(p) < 0)
+        if ((mkdir(p, 0755) < 0 && !(i == 0 && errno == EEXIST)) || grade_chown(p) < 0)
             return -1;
     }
     snprintf(p, sizeof p, "%.4000s/build/run-tests", dir);
@@ -127,7 +142,6 @@ void pass_stress(struct grade *g)
         filter = f;
     }
     char dir[4200];
-    snprintf(dir, sizeof dir, "%.4000s/stress", g->work);
     if (filter != NULL) {
         char *f = xasprintf("%s)", filter);
         free(filter);
@@ -139,12 +153,26 @@ void pass_stress(struct grade *g)
         for (int k = 0; k < g->pol.stress_runs && !proc_interrupted(); k++) {
             unsigned long long seed = (unsigned long long)base + (unsigned long long)k;
             json_t *report = NULL;
-            if (make_stress_work(g, dir, filter) < 0 ||
-                stress_run(g, dir, seed, each, &report) < 0)
+            bool own = stress_folder(g, dir, sizeof dir);
+            bool ran = make_stress_work(g, dir, filter) == 0 &&
+                       stress_run(g, dir, seed, each, &report) == 0;
+            int why = errno;
+            if (ran)
+                tally(g, dir, report, selected, seed);
+            if (own)
+                workfs_lane_drop(dir);
+            else
+                fs_rm_rf(dir);
+            if (!ran) { /* said in the report: fewer runs than the policy asks */
+                char *note = xasprintf(
+                    "%s%srace stress: %d of %d run(s) could not start (%s)",
+                    g->runner_note ? g->runner_note : "", g->runner_note ? "; " : "",
+                    g->pol.stress_runs - k, g->pol.stress_runs, strerror(why));
+                free(g->runner_note);
+                g->runner_note = note;
                 break;
-            tally(g, dir, report, selected, seed);
+            }
         }
-        fs_rm_rf(dir);
     }
     free(filter);
     free(selected);

@@ -71,33 +71,45 @@ static int draw(const struct grade *g, const struct test_result *r, const char *
     return rc;
 }
 
-/* Trace test i once more in a lane under g->work and draw it; 0 or -1/errno. */
+/*
+ * Trace test i once more in a lane and draw it; 0 or -1/errno. The lane lies
+ * on a tmpfs of the grader's own (workfs_lane), where tests that filled the
+ * work folder cannot keep it from being made; else (not root) under g->work.
+ */
 static int trace_test(struct grade *g, size_t i, const char *html)
 {
     struct test_result *r = &g->tests[i];
-    char lane[2048], bin[4200], path[2200];
+    char parent[1024], lane[2048], bin[4200], path[2200];
+    bool own = workfs_lane(&g->wfs, "trace", parent, sizeof parent) == 0;
+    if (!own)
+        snprintf(parent, sizeof parent, "%.1000s", g->work);
     snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
-    if (check_make_lane(lane, sizeof lane, g->work, bin, r->mt->name,
-                        trace_strace_args(LANE_LOG)) < 0 ||
-        lane_chown(lane) < 0)
-        return -1;
     json_t *report = NULL; /* the verdict is the grade's: only the trace is wanted */
-    if (pass_run_lane(g, lane, g->m.tests[i].timeout + 3, NULL, &report) < 0)
-        return -1;
+    int rc = -1;
+    if (check_make_lane(lane, sizeof lane, parent, bin, r->mt->name,
+                        trace_strace_args(LANE_LOG)) < 0 ||
+        lane_chown(lane) < 0 ||
+        pass_run_lane(g, lane, g->m.tests[i].timeout + 3, NULL, &report) < 0)
+        goto done;
     json_decref(report);
     /* The sandbox is gone; what it left is hostile: no link, no FIFO, bounded. */
     snprintf(path, sizeof path, "%s/" LANE_LOG, lane);
     char *text = fs_read_text(path, LANE_LOG_MAX);
     if (text == NULL)
-        return -1;
+        goto done;
     snprintf(path, sizeof path, "%s/strace.copy", lane);
-    int rc = unlink(path) < 0 && errno != ENOENT
-                 ? -1
-                 : fs_write_atomic(path, text, strlen(text));
+    rc = unlink(path) < 0 && errno != ENOENT ? -1
+                                             : fs_write_atomic(path, text, strlen(text));
     free(text);
     if (rc == 0)
         rc = draw(g, r, path, html);
-    fs_rm_rf(lane);
+done:;
+    int e = errno;
+    if (own)
+        workfs_lane_drop(parent);
+    else
+        fs_rm_rf(lane);
+    errno = e;
     return rc;
 }
 

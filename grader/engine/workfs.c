@@ -108,6 +108,46 @@ const char *workfs_scratch(struct workfs *w)
     return path;
 }
 
+void workfs_scratch_release(struct workfs *w, size_t from)
+{
+    while (w->nscratch > from) {
+        char *path = w->scratch[--w->nscratch];
+        umount2(path, MNT_DETACH);
+        rmdir(path);
+        free(path);
+    }
+}
+
+int workfs_lane(struct workfs *w, const char *name, char *path, size_t len)
+{
+    if (w == NULL || !w->on) {
+        errno = ENODEV;
+        return -1;
+    }
+    char opts[96];
+    snprintf(opts, sizeof opts, "size=%dm,nr_inodes=%d,mode=0755", WORKFS_SCRATCH_MB,
+             WORKFS_SCRATCH_INODES);
+    if ((size_t)snprintf(path, len, "%s/lane-%s", w->sealed, name) >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    workfs_lane_drop(path); /* a lane an interrupted run left */
+    if (mkdir(path, 0755) < 0 ||
+        mount("ipclab-lane", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+        int e = errno;
+        rmdir(path);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+void workfs_lane_drop(const char *path)
+{
+    umount2(path, MNT_DETACH);
+    rmdir(path);
+}
+
 void workfs_unmount(struct workfs *w)
 {
     for (size_t i = 0; i < w->nscratch; i++) {

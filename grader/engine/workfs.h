@@ -55,6 +55,30 @@ int workfs_mount(struct workfs *w, const char *work, long mb, long inodes, bool 
  */
 const char *workfs_scratch(struct workfs *w);
 
+/*
+ * workfs_scratch_release - detach the scratch mounts made since the first
+ * `from` (workfs_scratch's count, w->nscratch, read before a run): one more
+ * run's /tmp, /dev/shm ... go as soon as its sandbox has ended, so many runs
+ * (race stress) do not add up. Safe when off.
+ */
+void workfs_scratch_release(struct workfs *w, size_t from);
+
+/*
+ * workfs_lane - a fresh tmpfs of WORKFS_SCRATCH_MB MiB and
+ * WORKFS_SCRATCH_INODES files (mode 0755, programs may run from it) at
+ * WORK/sealed/lane-NAME, for the folder of one more run of the tests (a
+ * race stress run, a trace): made where no sandbox writes, so tests that
+ * filled the work folder cannot keep it from being made. The sandbox sees
+ * WORK/sealed read-only: the run gets writable only what its caller binds
+ * (sandbox_opts.rw). Writes its path to path. Returns 0, or -1 with errno
+ * (w off: ENODEV) when the caller must make the lane in the work folder.
+ */
+int workfs_lane(struct workfs *w, const char *name, char *path, size_t len);
+
+/* workfs_lane_drop - detach the lane at path (its files go) and remove its mount point.
+ */
+void workfs_lane_drop(const char *path);
+
 /* workfs_unmount - detach every mount (their files go with them). Safe when off. */
 void workfs_unmount(struct workfs *w);
 

@@ -1,10 +1,13 @@
 /* At load, before any test, fills the folder the tests run in (the grade's
  * work folder) with 1.5 GiB of data and 80,000 files, more than its tmpfs
- * holds (policy work_mb, work_inodes); the target test then leaks a block.
- * Every test still passes (they write to their own TMPDIR), the native
- * results and memcheck's logs still reach the grader (the leak is deducted):
- * the runner's report travels on a memfd, the logs go to a tmpfs of the
- * grader's own. Nothing stays on the host's disk. */
+ * holds (policy work_mb, work_inodes); the target test then leaks a block,
+ * and fails whenever it runs under race stress (the case turns the stress
+ * pass on). Every test still passes natively (they write to their own
+ * TMPDIR), the native results and memcheck's logs still reach the grader (the
+ * leak is deducted): the runner's report travels on a memfd, the logs go to a
+ * tmpfs of the grader's own. The stress runs still happen and their failure
+ * is deducted: each runs in a lane on a tmpfs of the grader's own
+ * (workfs_lane). Nothing stays on the host's disk. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,8 @@ __attribute__((constructor)) static void corpus_fill_work(void)
 }
 static void corpus_hostile(void)
 {
+    if (getenv("IPCLAB_STRESS_SEED") != NULL)
+        _exit(3);                     /* a race that shows only under stress */
     volatile char *lost = malloc(64); /* definitely lost: memcheck must still see it */
     if (lost != NULL)
         lost[0] = 1;
