@@ -369,6 +369,11 @@ static void judge(const struct criterion_test *t, int status, bool timed_out,
     }
 }
 
+/* Criterion's current suite and test, found once by the runner (fork_runner):
+ * its header declares them const; the library's own are plain variables. */
+static const struct criterion_suite **current_suite;
+static const struct criterion_test **current_test;
+
 /* In the child: run one test as a Criterion worker would, then leave. */
 static void child_run(const struct criterion_suite *s, const struct criterion_test *t)
 {
@@ -401,16 +406,13 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
         close(atoi(results_fd));
     prctl(PR_SET_DUMPABLE, 1);
     in_fork_child = 1;
-    /* Criterion's header declares these const; the library's own are plain variables. */
-    const struct criterion_suite **suite = dlsym(RTLD_DEFAULT, "criterion_current_suite");
-    const struct criterion_test **test = dlsym(RTLD_DEFAULT, "criterion_current_test");
-    if (suite == NULL || test == NULL) {
+    if (current_suite == NULL || current_test == NULL) {
         fprintf(stderr,
                 "ipclab fork runner: Criterion's current test is not reachable\n");
         _exit(2);
     }
-    *suite = s;
-    *test = t;
+    *current_suite = s;
+    *current_test = t;
     VALGRIND_ENABLE_ERROR_REPORTING;
     t->test();
     fflush(NULL);
@@ -529,6 +531,10 @@ static int fork_runner(int argc, char *argv[])
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int tested = 0, passing = 0, failing = 0, crashing = 0;
+    current_suite = dlsym(RTLD_DEFAULT, "criterion_current_suite");
+    current_test = dlsym(RTLD_DEFAULT, "criterion_current_test");
+    if (RUNNING_ON_VALGRIND)
+        ipct_probe_warm_up(); /* every child inherits its translation (probe.h) */
     json_t *tests = json_array();
     struct criterion_suite_set *ss;
     FOREACH_SET(ss, set->suites)

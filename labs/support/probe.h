@@ -32,6 +32,15 @@ void ipct_probe_set_tmpdir(const char *path);
 int ipct_probe_count_children(char *desc, size_t len);
 
 /*
+ * ipct_probe_warm_up - do once, in the fork runner under valgrind, the
+ * probe's read-only work of a test (list IPC objects, fds and children,
+ * encode an end record and write it to /dev/null), recording nothing:
+ * memcheck then translates that code once, and every test child forked
+ * afterwards inherits the translation instead of making its own.
+ */
+void ipct_probe_warm_up(void);
+
+/*
  * Children's messages. IPCT_CHILD_CHECK runs in a forked child, which must
  * never cr_assert: the parent only sees an exit code ("the joiner failed
  * (exit 138)"). So the child also appends its message to a page shared with
