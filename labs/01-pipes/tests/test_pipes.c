@@ -123,6 +123,19 @@ static int catch_without_restart(int sig, void (*handler)(int))
 }
 /* $end eintr_handler */
 
+/*
+ * In a forked child that runs the function under test while the test signals
+ * it: close the test's ends (test_end, one end of the data pipe, and ack[0])
+ * and catch SIGUSR1 without SA_RESTART, each signal acknowledged on ack[1].
+ */
+static void child_catches_usr1(int test_end, const int ack[2])
+{
+    close(test_end);
+    close(ack[0]);
+    ack_fd = ack[1];
+    IPCT_CHILD_CHECK(catch_without_restart(SIGUSR1, ack_signal) == 0);
+}
+
 /* Send SIGUSR1 to pid and wait until its handler has run (it writes to ack). */
 static bool signal_and_wait_ack(pid_t pid, int ack)
 {
@@ -202,10 +215,7 @@ static void interrupted_writer(int signals)
     size_t len = 4 * (size_t)cap;
     pid_t pid = ipct_fork();
     if (pid == 0) {
-        close(data[0]);
-        close(ack[0]);
-        ack_fd = ack[1];
-        IPCT_CHILD_CHECK(catch_without_restart(SIGUSR1, ack_signal) == 0);
+        child_catches_usr1(data[0], ack);
         char *buf = malloc(len);
         IPCT_CHILD_CHECK(buf != NULL);
         fill_pattern(buf, len);
@@ -313,10 +323,7 @@ static void interrupted_reader(bool with_signals)
     fill_pattern(msg, sizeof msg);
     pid_t pid = ipct_fork();
     if (pid == 0) {
-        close(data[1]);
-        close(ack[0]);
-        ack_fd = ack[1];
-        IPCT_CHILD_CHECK(catch_without_restart(SIGUSR1, ack_signal) == 0);
+        child_catches_usr1(data[1], ack);
         char buf[sizeof msg];
         ssize_t n = read_all(data[0], buf, sizeof buf);
         if (n != (ssize_t)sizeof buf)
@@ -725,10 +732,7 @@ Test(record, retries_on_eintr)
     memset(rec, 'R', sizeof rec);
     pid_t pid = ipct_fork();
     if (pid == 0) {
-        close(data[0]);
-        close(ack[0]);
-        ack_fd = ack[1];
-        IPCT_CHILD_CHECK(catch_without_restart(SIGUSR1, ack_signal) == 0);
+        child_catches_usr1(data[0], ack);
         ssize_t n = write_record(data[1], rec, sizeof rec);
         if (n != (ssize_t)sizeof rec)
             dprintf(STDERR_FILENO, "write_record returned %zd (%s)\n", n,
@@ -882,6 +886,32 @@ struct fault_case {
     bool keeps_child;  /* the failing call is the wait: the child cannot be reaped */
     bool keeps_extra;  /* the failing call is what the job's extra check needs */
 };
+
+/* fault - the case in which the nth call named calls fails with error. */
+static struct fault_case fault(const char *calls, int nth, int error)
+{
+    return (struct fault_case){.calls = calls, .nth = nth, .error = error};
+}
+
+/* pipe_fault - the nth pipe2 fails with EMFILE: out of fds. */
+static struct fault_case pipe_fault(int nth)
+{
+    return fault("pipe pipe2", nth, EMFILE);
+}
+
+/* fork_fault - the nth fork fails with EAGAIN: out of processes. */
+static struct fault_case fork_fault(int nth)
+{
+    return fault("fork", nth, EAGAIN);
+}
+
+/* wait_fault - the nth wait fails with ECHILD: the child cannot be reaped. */
+static struct fault_case wait_fault(int nth)
+{
+    struct fault_case c = fault("wait waitpid waitid wait4", nth, ECHILD);
+    c.keeps_child = true;
+    return c;
+}
 
 /*
  * run_faulted - run the job once per case with that case's failure injected
@@ -1052,6 +1082,21 @@ static int copies_of_fd(const char *listing, int fd)
     return copies;
 }
 
+/*
+ * assert_only_fds_0_and_1 - in job_out, the `ls -l /proc/PID/fd` listing of
+ * who (a program the function started), its input (named input in the
+ * message) shows up only as fd 0 and its output (output) only as fd 1.
+ */
+static void assert_only_fds_0_and_1(const char *who, const char *input,
+                                    const char *output)
+{
+    int in = copies_of_fd(job_out, 0), out = copies_of_fd(job_out, 1);
+    cr_assert_eq(in, 1, "%s holds %d fds on %s (only fd 0 should):\n%s", who, in, input,
+                 job_out);
+    cr_assert_eq(out, 1, "%s holds %d fds on %s (only fd 1 should):\n%s", who, out,
+                 output, job_out);
+}
+
 Test(capture, program_holds_only_its_stdout)
 {
     struct outcome o = capture(list_fds, 4096);
@@ -1108,11 +1153,11 @@ Test(capture, leaves_no_fds_or_children)
 /* One run per case: under valgrind that takes longer than the suite allows. */
 Test(capture, failed_calls_are_cleaned_up, .timeout = 60)
 {
-    static const struct fault_case cases[] = {
-        {"pipe pipe2", 1, EMFILE, false, false},
-        {"fork", 1, EAGAIN, false, false},
-        {"read readv", 1, EIO, false, false},
-        {"wait waitpid waitid wait4", 1, ECHILD, true, false},
+    const struct fault_case cases[] = {
+        pipe_fault(1),
+        fork_fault(1),
+        fault("read readv", 1, EIO),
+        wait_fault(1),
     };
     char *argv[] = {"echo", "x", NULL};
     struct capture_job j = {argv, 64};
@@ -1192,18 +1237,27 @@ Test(filter, transforms_small_input)
     assert_exit(o.status, 0, "tr");
 }
 
-Test(filter, megabyte_each_way_does_not_deadlock)
+/*
+ * cat_pattern - filter len bytes of the test pattern through cat (room for
+ * one byte more in the output): all of them must come back unchanged, and
+ * cat exit 0.
+ */
+static void cat_pattern(size_t len)
 {
-    size_t len = 1 << 20; /* far more than both pipes hold together */
     char *in = malloc(len);
     cr_assert_not_null(in);
     fill_pattern(in, len);
     char *argv[] = {"cat", NULL};
     struct outcome o = filter(argv, in, len, len + 1);
     free(in);
-    cr_assert_eq(o.rc, (long)len, "got %ld bytes back", o.rc);
+    cr_assert_eq(o.rc, (long)len, "got %ld bytes back of %zu", o.rc, len);
     cr_assert_eq(pattern_mismatch(job_out, len), len, "the data came back changed");
     assert_exit(o.status, 0, "cat");
+}
+
+Test(filter, megabyte_each_way_does_not_deadlock)
+{
+    cat_pattern(1 << 20); /* far more than both pipes hold together */
 }
 
 /*
@@ -1217,16 +1271,7 @@ Test(filter, retries_eintr_in_poll_read_and_wait)
     ipct_fault_fail("read readv", 1, EINTR);
     ipct_fault_fail("wait waitpid waitid", 1, EINTR);
     ipct_fault_short("write", 2, 1);
-    size_t len = 200000; /* more than both pipes hold */
-    char *in = malloc(len);
-    cr_assert_not_null(in);
-    fill_pattern(in, len);
-    char *argv[] = {"cat", NULL};
-    struct outcome o = filter(argv, in, len, len + 1);
-    free(in);
-    cr_assert_eq(o.rc, (long)len, "got %ld bytes back of %zu", o.rc, len);
-    cr_assert_eq(pattern_mismatch(job_out, len), len, "the data came back changed");
-    assert_exit(o.status, 0, "cat");
+    cat_pattern(200000); /* more than both pipes hold */
 }
 
 Test(filter, program_that_stops_reading)
@@ -1296,16 +1341,16 @@ Test(filter, leaves_no_fds_or_children)
 /* One run per case: under valgrind that takes longer than the suite allows. */
 Test(filter, failed_calls_are_cleaned_up, .timeout = 60)
 {
-    static const struct fault_case cases[] = {
-        {"sigaction", 1, EINVAL, false, false},
-        {"pipe pipe2", 1, EMFILE, false, false},
-        {"pipe pipe2", 2, EMFILE, false, false},
-        {"fork", 1, EAGAIN, false, false},
-        {"fcntl", 1, EINVAL, false, false},
-        {"poll ppoll select epoll_wait", 1, ENOMEM, false, false},
-        {"read readv", 1, EIO, false, false},
-        {"write writev", 1, EIO, false, false},
-        {"wait waitpid waitid wait4", 1, ECHILD, true, false},
+    const struct fault_case cases[] = {
+        fault("sigaction", 1, EINVAL),
+        pipe_fault(1),
+        pipe_fault(2),
+        fork_fault(1),
+        fault("fcntl", 1, EINVAL),
+        fault("poll ppoll select epoll_wait", 1, ENOMEM),
+        fault("read readv", 1, EIO),
+        fault("write writev", 1, EIO),
+        wait_fault(1),
         /* The restore itself fails: the disposition cannot be what it was. */
         {"sigaction", 2, EINVAL, false, true},
     };
@@ -1318,8 +1363,7 @@ Test(filter, failed_calls_are_cleaned_up, .timeout = 60)
     run_faulted("filter_through", filter_job, &j, cases, sizeof cases / sizeof cases[0]);
     /* The output ends before the input is sent: the input end is closed after the
        loop, then the wait fails. */
-    static const struct fault_case wait_fails[] = {
-        {"wait waitpid waitid wait4", 1, ECHILD, true, false}};
+    const struct fault_case wait_fails[] = {wait_fault(1)};
     char *closes_output[] = {"sh", "-c", "exec >&-; cat >/dev/null", NULL};
     j.argv = closes_output;
     j.inlen = sizeof in; /* more than the pipe holds: input is unsent when output ends */
@@ -1352,13 +1396,7 @@ Test(filter, program_gets_clean_fds_and_sigpipe)
     char *argv[] = {"sh", "-c", "ls -l /proc/$$/fd; grep SigIgn /proc/$$/status", NULL};
     struct outcome o = filter(argv, NULL, 0, 8192);
     assert_exit(o.status, 0, "the program");
-    int in = copies_of_fd(job_out, 0), out = copies_of_fd(job_out, 1);
-    cr_assert_eq(in, 1,
-                 "the program holds %d fds on its stdin pipe (only fd 0 should):\n%s", in,
-                 job_out);
-    cr_assert_eq(out, 1,
-                 "the program holds %d fds on its stdout pipe (only fd 1 should):\n%s",
-                 out, job_out);
+    assert_only_fds_0_and_1("the program", "its stdin pipe", "its stdout pipe");
     const char *ign = strstr(job_out, "SigIgn:");
     cr_assert_not_null(ign, "no SigIgn line:\n%s", job_out);
     unsigned long long mask = strtoull(ign + 7, NULL, 16);
@@ -1546,9 +1584,10 @@ Test(pipeline, retries_eintr_while_waiting)
                                         .error = EINTR});
     char *split[] = {"tr", " ", "\\n", NULL};
     char *sort[] = {"sort", NULL};
-    char *count[] = {"uniq", "-c", NULL};
+    /* The last status is not 0, so a status lost to EINTR cannot pass for it. */
+    char *count[] = {"sh", "-c", "uniq -c; exit 3", NULL};
     char *const *cmds[] = {split, sort, count};
-    same_as_sh("tr ' ' '\\n' | sort | uniq -c", cmds, 3, words, strlen(words));
+    same_as_sh("tr ' ' '\\n' | sort | (uniq -c; exit 3)", cmds, 3, words, strlen(words));
 }
 
 Test(pipeline, last_status_is_returned)
@@ -1660,14 +1699,9 @@ Test(pipeline, waits_only_for_its_own_children)
 /* One run per case: under valgrind that takes longer than the suite allows. */
 Test(pipeline, failed_calls_are_cleaned_up, .timeout = 60)
 {
-    static const struct fault_case cases[] = {
-        {"pipe pipe2", 1, EMFILE, false, false},
-        {"pipe pipe2", 2, EMFILE, false, false},
-        {"fork", 1, EAGAIN, false, false},
-        {"fork", 2, EAGAIN, false, false},
-        {"fork", 3, EAGAIN, false, false},
-        {"wait waitpid waitid wait4", 1, ECHILD, true, false},
-        {"wait waitpid waitid wait4", 3, ECHILD, true, false},
+    const struct fault_case cases[] = {
+        pipe_fault(1), pipe_fault(2), fork_fault(1), fork_fault(2),
+        fork_fault(3), wait_fault(1), wait_fault(3),
     };
     char *cat[] = {"cat", NULL};
     char *const *cmds[] = {cat, cat, cat};
@@ -1690,13 +1724,7 @@ Test(pipeline, commands_hold_only_fds_0_and_1)
     struct outcome o = run_job("run_pipeline", pipeline_job, &j);
     cr_assert_neq(o.rc, -1, "run_pipeline failed: %s", strerror(o.err));
     assert_exit(o.status, 0, "the command");
-    int in = copies_of_fd(job_out, 0), out = copies_of_fd(job_out, 1);
-    cr_assert_eq(in, 1,
-                 "the command holds %d fds on in_fd's file (only fd 0 should):\n%s", in,
-                 job_out);
-    cr_assert_eq(out, 1,
-                 "the command holds %d fds on out_fd's file (only fd 1 should):\n%s", out,
-                 job_out);
+    assert_only_fds_0_and_1("the command", "in_fd's file", "out_fd's file");
 }
 
 /*

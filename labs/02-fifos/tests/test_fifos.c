@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,44 @@ static void make_fifo(const char *path)
     cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo '%s': %s", path, strerror(errno));
 }
 
+/* Make a fresh FIFO in the test's private directory: its path in buf. */
+static char *fresh_fifo(char *buf, size_t len, const char *tag)
+{
+    fifo_path(buf, len, tag);
+    make_fifo(buf);
+    return buf;
+}
+
 /* Make a fresh FIFO at path and open a non-blocking reader on it (returned). */
 static int fifo_with_reader(char *path, size_t len, const char *tag)
 {
-    fifo_path(path, len, tag);
-    make_fifo(path);
+    fresh_fifo(path, len, tag);
     int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     cr_assert_geq(rfd, 0, "open '%s' for reading: %s", path, strerror(errno));
     return rfd;
+}
+
+/*
+ * Make a fresh FIFO at path and hold it open with O_RDWR (returned): the
+ * function under test, run in this process, opens it without waiting for a
+ * partner, and what the test writes to it waits there to be read.
+ */
+static int held_fifo(char *path, size_t len, const char *tag)
+{
+    fresh_fifo(path, len, tag);
+    int keep = open(path, O_RDWR | O_CLOEXEC);
+    cr_assert_geq(keep, 0, "open '%s': %s", path, strerror(errno));
+    return keep;
+}
+
+/* Open path for writing (a reader is there or comes), write text, close. */
+static void write_fifo(const char *path, const char *text)
+{
+    int wfd = open(path, O_WRONLY | O_CLOEXEC);
+    cr_assert_geq(wfd, 0, "open '%s' for writing: %s", path, strerror(errno));
+    size_t len = strlen(text);
+    cr_assert_eq(write(wfd, text, len), (ssize_t)len);
+    close(wfd);
 }
 
 /*
@@ -89,6 +120,49 @@ static void restore_stdin(int saved)
     close(saved);
 }
 
+/*
+ * What a call under test left in this process: fds_before notes the open
+ * fds before it, fds_after, right after it, which fds it left open.
+ */
+struct fd_watch {
+    struct ipct_fdset before; /* the fds open before the call */
+    int err;                  /* errno as the call left it */
+    int leaked;               /* how many fds the call left open */
+    char desc[256];           /* which ones */
+};
+
+static void fds_before(struct fd_watch *fw)
+{
+    ipct_fd_snapshot(&fw->before);
+}
+
+/* Returns errno as the call left it (fds_after itself leaves errno alone). */
+static int fds_after(struct fd_watch *fw)
+{
+    fw->err = errno;
+    fw->leaked = ipct_fds_leaked(&fw->before, fw->desc, sizeof fw->desc);
+    errno = fw->err;
+    return fw->err;
+}
+
+/*
+ * The function under test, fn, failed because the test made one of its calls
+ * fail with error (what failed, for the messages): it must have returned r =
+ * -1 with that errno, left no fd open (fw: watched around the call) and no
+ * FIFO behind (left: fifo, named so in the message, is still there).
+ */
+static void assert_failed_cleanly(const char *fn, const char *what, int error, long r,
+                                  const struct fd_watch *fw, bool left, const char *fifo)
+{
+    const char *name = strerrorname_np(error);
+    cr_assert_eq(r, -1, "%s failed with %s (injected), yet %s returned %ld", what, name,
+                 fn, r);
+    cr_assert_eq(fw->err, error, "%s failed with %s, errno is %s", what, name,
+                 strerror(fw->err));
+    cr_assert_eq(fw->leaked, 0, "fd left open after %s failed: %s", what, fw->desc);
+    cr_assert_not(left, "%s was left behind after %s failed", fifo, what);
+}
+
 /* A child's answer: the function's return value and errno, through a pipe. */
 struct answer {
     long ret;
@@ -115,6 +189,107 @@ static bool get_answer(int fd, struct answer *a, int timeout_ms)
     return read(fd, a, sizeof *a) == (ssize_t)sizeof *a;
 }
 
+/*
+ * The answer of the child pid into *a, within 5 s; closes its answer pipe
+ * ans and asserts that the child exited 0. False if no answer came.
+ */
+static bool finish_child(pid_t pid, int ans, struct answer *a)
+{
+    bool got = get_answer(ans, a, 5000);
+    close(ans);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    return got;
+}
+
+/*
+ * The test cannot go on with the answering child pid: stop it, close its
+ * answer pipe ans, and fail with the message (a printf format and its values).
+ */
+static void give_up(pid_t pid, int ans, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void give_up(pid_t pid, int ans, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    ipct_stop_child(pid);
+    close(ans);
+    cr_assert_fail("%s", why);
+}
+
+/* An answering child's work: the function under test on path, its answer sent on ans. */
+typedef void answer_fn(const char *path, int ans);
+
+/* Run fn in a child that sends its answer through a pipe (read end in *ans_fd). */
+static pid_t spawn_answering(const char *path, answer_fn *fn, int *ans_fd)
+{
+    int ans;
+    pid_t pid = ipct_fork_answering(&ans);
+    if (pid == 0) {
+        fn(path, ans);
+        _exit(0);
+    }
+    *ans_fd = ans;
+    return pid;
+}
+
+/*
+ * Start reader on a fresh FIFO (tag) in an answering child. Once it sleeps in
+ * open(2), waiting for a writer (else stop it and fail with why), write text
+ * to the FIFO. The child's answer in *a (false if none came); it must exit 0.
+ * The FIFO is removed.
+ */
+static bool write_to_waiting_reader(const char *tag, answer_fn *reader, const char *text,
+                                    const char *why, struct answer *a)
+{
+    char path[256];
+    fresh_fifo(path, sizeof path, tag);
+    int ans;
+    pid_t pid = spawn_answering(path, reader, &ans);
+    if (!ipct_blocked_in(pid, SYS_openat, 5000))
+        give_up(pid, ans, "%s", why);
+    write_fifo(path, text);
+    bool got = finish_child(pid, ans, a);
+    unlink(path);
+    return got;
+}
+
+/*
+ * A service child (log_serve or rpc_serve, named fn) is running at path:
+ * return the test's own writer on its FIFO, once the service reads it, or
+ * stop the child and fail.
+ */
+static int service_writer(const char *path, pid_t pid, int ans, const char *fn)
+{
+    int ctl = writer_when_ready(path, pid, 5000);
+    if (ctl < 0)
+        give_up(pid, ans, "%s never opened its FIFO for reading", fn);
+    return ctl;
+}
+
+/*
+ * The shutdown request went out on ctl: wait (8 s) for the service child's
+ * answer, close ans and ctl, and reap the child (or stop it and fail with
+ * why). Returns what the service returned, with errno set to its errno.
+ */
+static long service_result(pid_t pid, int ans, int ctl, const char *why)
+{
+    struct answer a;
+    bool got = get_answer(ans, &a, 8000);
+    close(ans);
+    close(ctl);
+    if (!got)
+        ipct_stop_child(pid);
+    else
+        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    cr_assert(got, "%s", why);
+    errno = a.err;
+    return a.ret;
+}
+
 /* ---- fifo_create ------------------------------------------------------- */
 
 Test(create, creates_a_fifo)
@@ -134,8 +309,7 @@ Test(create, creates_a_fifo)
 Test(create, existing_fifo_returns_1)
 {
     char path[256];
-    fifo_path(path, sizeof path, "old");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "old");
     errno = 0;
     int r = fifo_create(path, 0600);
     cr_assert_eq(r, 1, "an existing FIFO is not an error: expected 1, got %d (%s)", r,
@@ -191,8 +365,7 @@ Test(create, missing_dir_is_enoent)
 Test(open, nb_reader_opens_without_writer)
 {
     char path[256];
-    fifo_path(path, sizeof path, "nbr");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "nbr");
     int fd = fifo_open(path, O_RDONLY, false);
     cr_assert_geq(fd, 0, "a non-blocking reader must open at once: %s", strerror(errno));
     char c;
@@ -201,21 +374,37 @@ Test(open, nb_reader_opens_without_writer)
     unlink(path);
 }
 
-Test(open, nb_writer_without_reader_enxio)
+/* A call of the function under test on path that must not wait for a reader. */
+typedef long nowait_fn(const char *path);
+
+/*
+ * fn on a fresh FIFO (tag) that no process reads must fail at once with
+ * ENXIO (else fail with why), leaving no fd open.
+ */
+static void expect_enxio(const char *tag, nowait_fn *fn, const char *why)
 {
     char path[256];
-    fifo_path(path, sizeof path, "nbw");
-    make_fifo(path);
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    fresh_fifo(path, sizeof path, tag);
+    struct fd_watch fw;
+    fds_before(&fw);
     errno = 0;
-    int fd = fifo_open(path, O_WRONLY, false);
-    cr_assert_eq(fd, -1, "no reader: a non-blocking writer open must fail");
-    cr_assert_eq(errno, ENXIO, "errno should be ENXIO, got %s", strerror(errno));
-    char desc[256];
-    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
-                 desc);
+    long r = fn(path);
+    int err = fds_after(&fw);
     unlink(path);
+    cr_assert_eq(r, -1, "%s", why);
+    cr_assert_eq(err, ENXIO, "errno should be ENXIO, got %s", strerror(err));
+    cr_assert_eq(fw.leaked, 0, "fd left open: %s", fw.desc);
+}
+
+static long open_writer_nowait(const char *path)
+{
+    return fifo_open(path, O_WRONLY, false);
+}
+
+Test(open, nb_writer_without_reader_enxio)
+{
+    expect_enxio("nbw", open_writer_nowait,
+                 "no reader: a non-blocking writer open must fail");
 }
 
 Test(open, nb_writer_with_reader_succeeds)
@@ -237,8 +426,7 @@ Test(open, nb_writer_with_reader_succeeds)
 Test(open, nb_fds_end_up_blocking)
 {
     char path[256];
-    fifo_path(path, sizeof path, "nbfl");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "nbfl");
     int rfd = fifo_open(path, O_RDONLY, false);
     cr_assert_geq(rfd, 0, "fifo_open(O_RDONLY, false): %s", strerror(errno));
     int wfd = fifo_open(path, O_WRONLY, false);
@@ -253,46 +441,31 @@ Test(open, nb_fds_end_up_blocking)
 }
 
 /* $begin rendezvous */
+/* A reader: a blocking fifo_open, then one read; the answer is what it read. */
+static void open_and_read(const char *path, int ans)
+{
+    int fd = fifo_open(path, O_RDONLY, true);
+    char buf[16] = {0};
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+    send_answer(ans, fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
+}
+
 Test(open, reader_waits_for_writer)
 {
-    char path[256];
-    fifo_path(path, sizeof path, "rdv");
-    make_fifo(path);
-    int ans;
-    pid_t pid = ipct_fork_answering(&ans);
-    if (pid == 0) {
-        int fd = fifo_open(path, O_RDONLY, true);
-        char buf[16] = {0};
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
-        send_answer(ans, fd < 0 ? -1 : (long)n, buf, n > 0 ? (size_t)n : 0);
-        _exit(0);
-    }
-    bool waited = ipct_blocked_in(pid, SYS_openat, 5000);
-    if (!waited) {
-        ipct_stop_child(pid);
-        close(ans);
-        cr_assert_fail("the reader did not wait in open(2) for a writer");
-    }
-    int wfd = open(path, O_WRONLY | O_CLOEXEC);
-    cr_assert_geq(wfd, 0);
-    cr_assert_eq(write(wfd, "hi", 2), 2);
-    close(wfd);
     struct answer a;
-    bool got = get_answer(ans, &a, 5000);
-    close(ans);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    bool got =
+        write_to_waiting_reader("rdv", open_and_read, "hi",
+                                "the reader did not wait in open(2) for a writer", &a);
     cr_assert(got, "the reader sent no answer");
     cr_assert_eq(a.ret, 2, "the reader got %ld (%s)", a.ret, strerror(a.err));
     cr_assert_eq(memcmp(a.data, "hi", 2), 0);
-    unlink(path);
 }
 /* $end rendezvous */
 
 Test(open, bad_access_is_einval)
 {
     char path[256];
-    fifo_path(path, sizeof path, "acc");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "acc");
     errno = 0;
     cr_assert_eq(fifo_open(path, O_RDWR, false), -1, "O_RDWR is not a valid access here");
     cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
@@ -323,15 +496,14 @@ Test(open, blocking_open_retries_eintr)
     int rfd = fifo_with_reader(path, sizeof path, "eintr");
     /* stdin is closed: the retried open gets fd 0, errno still says EINTR. */
     int saved = close_stdin();
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     ipct_fault_fail("open", 1, EINTR);
     int wfd = fifo_open(path, O_WRONLY, true);
     int err = errno;
     if (wfd >= 0)
         close(wfd);
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    fds_after(&fw);
     restore_stdin(saved);
     cr_assert_eq(
         wfd, 0,
@@ -339,7 +511,7 @@ Test(open, blocking_open_retries_eintr)
         "blocking open fail with EINTR, which must be retried, and closed stdin, "
         "so the retry gets fd 0, a valid fd",
         wfd, wfd < 0 ? strerror(err) : "not 0");
-    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
+    cr_assert_eq(fw.leaked, 0, "fd left open: %s", fw.desc);
     close(rfd);
     unlink(path);
 }
@@ -364,8 +536,7 @@ static pid_t spawn_writer(const char *path, const char *text)
 Test(session, returns_what_was_written)
 {
     char path[256], buf[64] = {0};
-    fifo_path(path, sizeof path, "ses");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "ses");
     pid_t pid = spawn_writer(path, "hello fifo");
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
     if (n < 0)
@@ -379,23 +550,20 @@ Test(session, returns_what_was_written)
 Test(session, closes_its_fd)
 {
     char path[256], buf[64];
-    fifo_path(path, sizeof path, "sfd");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "sfd");
     pid_t pid = spawn_writer(path, "abc");
     int saved = close_stdin(); /* the session's fd is 0: still an fd to close */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     ssize_t n = fifo_read_session(path, buf, sizeof buf);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    int err = fds_after(&fw);
     restore_stdin(saved);
     if (n < 0)
         ipct_stop_child(pid);
     cr_assert_eq(n, 3, "got %zd (%s), with stdin closed (the FIFO's fd is 0)", n,
                  strerror(err));
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
-    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
+    cr_assert_eq(fw.leaked, 0, "fd left open: %s", fw.desc);
     unlink(path);
 }
 
@@ -418,8 +586,7 @@ Test(session, reopens_for_next_session)
 {
     /* A reopen-on-EOF server: one session per writer, one after the other. */
     char path[256];
-    fifo_path(path, sizeof path, "reo");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "reo");
     const char *texts[] = {"first", "second", "third"};
     for (int i = 0; i < 3; i++) {
         char buf[32] = {0};
@@ -438,8 +605,7 @@ Test(session, reopens_for_next_session)
 Test(session, extra_bytes_are_drained)
 {
     char path[256], buf[4];
-    fifo_path(path, sizeof path, "cap");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "cap");
     static char big[100000]; /* more than the pipe holds: the writer must wait */
     memset(big, 'z', sizeof big - 1);
     big[sizeof big - 1] = '\0';
@@ -464,8 +630,7 @@ Test(session, extra_bytes_are_drained)
 Test(session, survives_eintr_and_short_reads)
 {
     char path[256], buf[64] = {0};
-    fifo_path(path, sizeof path, "sfault");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "sfault");
     ipct_fault_fail("read readv", 1, EINTR);
     ipct_fault_short("read readv", 2, 1);
     pid_t pid = spawn_writer(path, "interrupted, then cut short");
@@ -481,58 +646,32 @@ Test(session, survives_eintr_and_short_reads)
     unlink(path);
 }
 
-/* Run fifo_read_session in a child that sends its answer through a pipe. */
-static pid_t spawn_session(const char *path, int *ans_fd)
+/* A reader: fifo_read_session; the answer is what the session read. */
+static void read_session(const char *path, int ans)
 {
-    int ans;
-    pid_t pid = ipct_fork_answering(&ans);
-    if (pid == 0) {
-        char buf[64];
-        ssize_t n = fifo_read_session(path, buf, sizeof buf);
-        send_answer(ans, n, buf, n > 0 ? (size_t)n : 0);
-        _exit(0);
-    }
-    *ans_fd = ans;
-    return pid;
+    char buf[64];
+    ssize_t n = fifo_read_session(path, buf, sizeof buf);
+    send_answer(ans, n, buf, n > 0 ? (size_t)n : 0);
 }
 
 Test(session, waits_for_first_writer)
 {
-    char path[256];
-    fifo_path(path, sizeof path, "wfw");
-    make_fifo(path);
-    int ans;
-    pid_t pid = spawn_session(path, &ans);
-    if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
-        ipct_stop_child(pid);
-        close(ans);
-        cr_assert_fail("the session did not wait in open(2) for its first writer");
-    }
-    int wfd = open(path, O_WRONLY | O_CLOEXEC);
-    cr_assert_geq(wfd, 0);
-    cr_assert_eq(write(wfd, "late", 4), 4);
-    close(wfd);
     struct answer a;
-    bool got = get_answer(ans, &a, 5000);
-    close(ans);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    bool got = write_to_waiting_reader(
+        "wfw", read_session, "late",
+        "the session did not wait in open(2) for its first writer", &a);
     cr_assert(got && a.ret == 4, "expected the 4 bytes of the late writer");
-    unlink(path);
 }
 
 Test(session, eof_only_after_last_writer)
 {
     char path[256];
-    fifo_path(path, sizeof path, "eof");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "eof");
     int ans;
-    pid_t pid = spawn_session(path, &ans);
+    pid_t pid = spawn_answering(path, read_session, &ans);
     int w1 = writer_when_ready(path, pid, 5000);
-    if (w1 < 0) {
-        ipct_stop_child(pid);
-        close(ans);
-        cr_assert_fail("the session never opened the FIFO for reading");
-    }
+    if (w1 < 0)
+        give_up(pid, ans, "the session never opened the FIFO for reading");
     int w2 = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     cr_assert_geq(w2, 0);
     cr_assert_eq(write(w1, "one,", 4), 4);
@@ -549,9 +688,7 @@ Test(session, eof_only_after_last_writer)
         cr_assert_eq(write(w2, "two", 3), 3);
     close(w2);
     struct answer a;
-    bool got = get_answer(ans, &a, 5000);
-    close(ans);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    bool got = finish_child(pid, ans, &a);
     cr_assert(still_reading, "the session ended while a writer still had the FIFO open");
     cr_assert(got && a.ret == 7, "expected \"one,two\" (7 bytes), got %ld",
               got ? a.ret : -1);
@@ -566,65 +703,53 @@ Test(log_write, sends_one_line)
     char path[256], buf[64] = {0};
     int rfd = fifo_with_reader(path, sizeof path, "lw");
     int saved = close_stdin(); /* the FIFO's fd is 0 */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     int r = log_write(path, "started\n", false);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    int err = fds_after(&fw);
     restore_stdin(saved);
     cr_assert_eq(r, 0, "log_write failed (%s), with stdin closed (the FIFO's fd is 0)",
                  strerror(err));
-    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
+    cr_assert_eq(fw.leaked, 0, "fd left open: %s", fw.desc);
     cr_assert_eq(read(rfd, buf, sizeof buf), 8);
     cr_assert_str_eq(buf, "started\n");
     close(rfd);
     unlink(path);
 }
 
+static long log_nowait(const char *path)
+{
+    return log_write(path, "anyone?\n", false);
+}
+
 Test(log_write, no_logger_is_enxio)
 {
-    char path[256];
-    fifo_path(path, sizeof path, "nolog");
-    make_fifo(path);
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
-    errno = 0;
-    cr_assert_eq(log_write(path, "anyone?\n", false), -1,
+    expect_enxio("nolog", log_nowait,
                  "no logger: log_write(wait=false) must fail, not hang or succeed");
-    cr_assert_eq(errno, ENXIO, "errno should be ENXIO, got %s", strerror(errno));
-    char desc[256];
-    cr_assert_eq(ipct_fds_leaked(&before, desc, sizeof desc), 0, "fd left open: %s",
-                 desc);
-    unlink(path);
+}
+
+/* A writer that waits for its logger: the answer is what log_write returned. */
+static void write_patiently(const char *path, int ans)
+{
+    int r = log_write(path, "patient\n", true);
+    send_answer(ans, r, NULL, 0);
 }
 
 Test(log_write, waits_for_logger)
 {
     char path[256];
-    fifo_path(path, sizeof path, "wlog");
-    make_fifo(path);
+    fresh_fifo(path, sizeof path, "wlog");
     int ans;
-    pid_t pid = ipct_fork_answering(&ans);
-    if (pid == 0) {
-        int r = log_write(path, "patient\n", true);
-        send_answer(ans, r, NULL, 0);
-        _exit(0);
-    }
-    if (!ipct_blocked_in(pid, SYS_openat, 5000)) {
-        ipct_stop_child(pid);
-        close(ans);
-        cr_assert_fail("log_write(wait=true) did not wait in open(2) for the logger");
-    }
+    pid_t pid = spawn_answering(path, write_patiently, &ans);
+    if (!ipct_blocked_in(pid, SYS_openat, 5000))
+        give_up(pid, ans, "log_write(wait=true) did not wait in open(2) for the logger");
     int rfd = open(path, O_RDONLY | O_CLOEXEC);
     cr_assert_geq(rfd, 0);
     char buf[64] = {0};
     ssize_t n = ipct_drain(rfd, buf, sizeof buf - 1, 5000);
     close(rfd);
     struct answer a;
-    bool got = get_answer(ans, &a, 5000);
-    close(ans);
-    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    bool got = finish_child(pid, ans, &a);
     cr_assert(got && a.ret == 0, "log_write failed");
     cr_assert_eq(n, 8);
     cr_assert_str_eq(buf, "patient\n");
@@ -690,20 +815,18 @@ Test(log_write, vanished_logger_is_epipe)
     char path[256];
     int rfd = fifo_with_reader(path, sizeof path, "epipe");
     int saved = close_stdin(); /* the FIFO's fd is 0: close it on failure too */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     ipct_fault_fail("write writev", 1, EPIPE);
     errno = 0;
     int r = log_write(path, "nobody reads this\n", false);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    int err = fds_after(&fw);
     restore_stdin(saved);
     cr_assert_eq(r, -1, "the test made the write fail with EPIPE: log_write must fail");
     cr_assert_eq(err, EPIPE, "the write failed with EPIPE, log_write reported %s",
                  strerror(err));
-    cr_assert_eq(leaked, 0, "fd left open (stdin was closed, so the FIFO's fd was 0): %s",
-                 desc);
+    cr_assert_eq(fw.leaked, 0,
+                 "fd left open (stdin was closed, so the FIFO's fd was 0): %s", fw.desc);
     close(rfd);
     unlink(path);
 }
@@ -822,12 +945,7 @@ static void start_logger_to(struct logger *lg, bool precreate, int out)
     }
     close(out);
     lg->ans = ans;
-    lg->ctl = writer_when_ready(lg->path, lg->pid, 5000);
-    if (lg->ctl < 0) {
-        ipct_stop_child(lg->pid);
-        close(lg->ans);
-        cr_assert_fail("log_serve never opened its FIFO for reading");
-    }
+    lg->ctl = service_writer(lg->path, lg->pid, ans, "log_serve");
 }
 
 /* Run log_serve in a child, copying to the file lg->out. */
@@ -844,17 +962,8 @@ static long stop_logger(struct logger *lg)
 {
     size_t len = strlen(LOG_SHUTDOWN);
     cr_assert_eq(write(lg->ctl, LOG_SHUTDOWN, len), (ssize_t)len);
-    struct answer a;
-    bool got = get_answer(lg->ans, &a, 8000);
-    close(lg->ans);
-    close(lg->ctl);
-    if (!got)
-        ipct_stop_child(lg->pid);
-    else
-        cr_assert_eq(ipct_wait_exit(lg->pid, 5000), 0);
-    cr_assert(got, "log_serve did not stop at the shutdown line");
-    errno = a.err;
-    return a.ret;
+    return service_result(lg->pid, lg->ans, lg->ctl,
+                          "log_serve did not stop at the shutdown line");
 }
 
 static char *read_log(const struct logger *lg, size_t *len)
@@ -926,12 +1035,9 @@ Test(log_serve, survives_writers_leaving)
     bool alive = ipct_blocked_in(lg.pid, SYS_read, 5000);
     lg.ctl = alive ? open(lg.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     int err = alive ? errno : EPIPE;
-    if (lg.ctl < 0) {
-        ipct_stop_child(lg.pid);
-        close(lg.ans);
-        cr_assert_fail("after every writer left, opening a writer failed: %s",
-                       strerror(err));
-    }
+    if (lg.ctl < 0)
+        give_up(lg.pid, lg.ans, "after every writer left, opening a writer failed: %s",
+                strerror(err));
     long n = stop_logger(&lg);
     cr_assert_eq(n, 5, "expected 5 lines, got %ld", n);
 }
@@ -1041,6 +1147,35 @@ Test(log_serve, completes_short_writes)
               gotlen, wantlen);
 }
 
+/* A service under test, run in this process on the FIFO at path. */
+typedef long service_fn(const char *path);
+
+/*
+ * With a regular file (not a FIFO) at path, the service fn (named name)
+ * must fail with EEXIST and leave the file as it was. The file is removed.
+ */
+static void expect_file_left_alone(const char *path, service_fn *fn, const char *name)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0, "create '%s': %s", path, strerror(errno));
+    close(fd);
+    errno = 0;
+    long r = fn(path);
+    int err = errno;
+    struct stat st;
+    bool left = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+    unlink(path);
+    cr_assert_eq(r, -1, "a regular file is at the path: %s must fail, got %ld", name, r);
+    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
+    cr_assert(left, "the regular file at the path was removed or changed");
+}
+
+/* log_serve copying to stdout (fd 1). */
+static long serve_log_to_stdout(const char *path)
+{
+    return log_serve(path, 1);
+}
+
 /*
  * log_serve fails in this process: a write to out_fd fails with ENOSPC (the
  * disk is full; injected), or path is a regular file. The line waits in the
@@ -1049,35 +1184,25 @@ Test(log_serve, completes_short_writes)
 Test(log_serve, failure_cleans_up)
 {
     char path[256], out[256];
-    fifo_path(path, sizeof path, "lfail");
-    make_fifo(path);
-    int keep = open(path, O_RDWR | O_CLOEXEC);
-    cr_assert_geq(keep, 0, "open '%s': %s", path, strerror(errno));
+    int keep = held_fifo(path, sizeof path, "lfail");
     cr_assert_eq(write(keep, "lost\n", 5), 5);
     fifo_path(out, sizeof out, "lfail.txt");
     int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     cr_assert_geq(ofd, 0);
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     ipct_fault_fail("write writev", 1, ENOSPC);
     errno = 0;
     long r = log_serve(path, ofd);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    fds_after(&fw);
     struct stat st;
     bool left = lstat(path, &st) == 0;
     close(ofd);
     close(keep);
     unlink(out);
     unlink(path);
-    cr_assert_eq(r, -1,
-                 "writing the line to out_fd failed with ENOSPC (injected), yet "
-                 "log_serve returned %ld",
-                 r);
-    cr_assert_eq(err, ENOSPC, "the write failed with ENOSPC, errno is %s", strerror(err));
-    cr_assert_eq(leaked, 0, "fd left open after the failure: %s", desc);
-    cr_assert_not(left, "the FIFO was not unlinked after the failure");
+    assert_failed_cleanly("log_serve", "writing the line to out_fd", ENOSPC, r, &fw, left,
+                          "the FIFO");
 
     /* Opening the FIFO fails (EMFILE: out of fds; injected): unlinked as well. */
     make_fifo(path);
@@ -1085,7 +1210,7 @@ Test(log_serve, failure_cleans_up)
     ipct_fault_fail("open", 1, EMFILE);
     errno = 0;
     r = log_serve(path, 0); /* out_fd 0 is an fd like any other: not EINVAL */
-    err = errno;
+    int err = errno;
     left = lstat(path, &st) == 0;
     unlink(path);
     ipct_fault_clear();
@@ -1097,17 +1222,7 @@ Test(log_serve, failure_cleans_up)
     cr_assert_not(left, "the FIFO was not unlinked after its open failed");
 
     /* Something that is not a FIFO at path: EEXIST, and the file is left alone. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0);
-    close(fd);
-    errno = 0;
-    r = log_serve(path, 1);
-    err = errno;
-    left = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-    unlink(path);
-    cr_assert_eq(r, -1, "a regular file is at the path: log_serve must fail, got %ld", r);
-    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
-    cr_assert(left, "the regular file at the path was removed or changed");
+    expect_file_left_alone(path, serve_log_to_stdout, "log_serve");
 }
 
 /*
@@ -1118,22 +1233,17 @@ Test(log_serve, failure_cleans_up)
 Test(log_serve, closes_its_fd)
 {
     char path[256], out[256];
-    fifo_path(path, sizeof path, "lfd");
-    make_fifo(path);
-    int keep = open(path, O_RDWR | O_CLOEXEC);
-    cr_assert_geq(keep, 0, "open '%s': %s", path, strerror(errno));
+    int keep = held_fifo(path, sizeof path, "lfd");
     const char *text = "one\ntwo\n" LOG_SHUTDOWN;
     cr_assert_eq(write(keep, text, strlen(text)), (ssize_t)strlen(text));
     fifo_path(out, sizeof out, "lfd.txt");
     int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     cr_assert_geq(ofd, 0);
     int saved = close_stdin(); /* the FIFO's fd is 0 */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     long r = log_serve(path, ofd);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    int err = fds_after(&fw);
     restore_stdin(saved);
     bool out_open = ipct_fd_is_open(ofd);
     close(ofd);
@@ -1144,7 +1254,7 @@ Test(log_serve, closes_its_fd)
                  "2 lines then the shutdown line: expected 2, got %ld (%s), with stdin "
                  "closed (the FIFO's fd is 0)",
                  r, strerror(err));
-    cr_assert_eq(leaked, 0, "fd left open by log_serve: %s", desc);
+    cr_assert_eq(fw.leaked, 0, "fd left open by log_serve: %s", fw.desc);
     cr_assert(out_open, "out_fd was closed: it belongs to the caller");
 }
 
@@ -1182,8 +1292,7 @@ struct server {
 
 static void start_server(struct server *sv)
 {
-    fifo_path(sv->path, sizeof sv->path, "srv");
-    make_fifo(sv->path);
+    fresh_fifo(sv->path, sizeof sv->path, "srv");
     int ans;
     sv->pid = ipct_fork_answering(&ans);
     if (sv->pid == 0) {
@@ -1192,39 +1301,31 @@ static void start_server(struct server *sv)
         _exit(0);
     }
     sv->ans = ans;
-    sv->ctl = writer_when_ready(sv->path, sv->pid, 5000);
-    if (sv->ctl < 0) {
-        ipct_stop_child(sv->pid);
-        close(sv->ans);
-        cr_assert_fail("rpc_serve never opened its FIFO for reading");
-    }
+    sv->ctl = service_writer(sv->path, sv->pid, ans, "rpc_serve");
+}
+
+/* rpc_call(sv's FIFO, value) with a fresh reply path; the result in *result. */
+static int call_server(const struct server *sv, long value, long *result)
+{
+    char reply[256];
+    fifo_path(reply, sizeof reply, "reply");
+    return rpc_call(sv->path, reply, value, result);
 }
 
 static long stop_server(struct server *sv)
 {
     struct rpc_request req = {.op = RPC_SHUTDOWN, .pid = getpid()};
     cr_assert_eq(write(sv->ctl, &req, sizeof req), (ssize_t)sizeof req);
-    struct answer a;
-    bool got = get_answer(sv->ans, &a, 8000);
-    close(sv->ans);
-    close(sv->ctl);
-    if (!got)
-        ipct_stop_child(sv->pid);
-    else
-        cr_assert_eq(ipct_wait_exit(sv->pid, 5000), 0);
-    cr_assert(got, "rpc_serve did not stop at RPC_SHUTDOWN");
-    errno = a.err;
-    return a.ret;
+    return service_result(sv->pid, sv->ans, sv->ctl,
+                          "rpc_serve did not stop at RPC_SHUTDOWN");
 }
 
 Test(rpc, one_call_gets_the_square)
 {
     struct server sv;
     start_server(&sv);
-    char reply[256];
-    fifo_path(reply, sizeof reply, "reply");
     long result = 0;
-    int r = rpc_call(sv.path, reply, 12, &result);
+    int r = call_server(&sv, 12, &result);
     int err = errno;
     long served = stop_server(&sv);
     cr_assert_eq(r, 0, "rpc_call failed: %s", strerror(err));
@@ -1239,13 +1340,11 @@ Test(rpc, reply_fifo_is_removed)
     char reply[256];
     fifo_path(reply, sizeof reply, "reply");
     int saved = close_stdin(); /* the FIFOs' fds are 0 */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     long result = 0;
     int r = rpc_call(sv.path, reply, 3, &result);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    int err = fds_after(&fw);
     restore_stdin(saved);
     struct stat st;
     bool exists = lstat(reply, &st) == 0;
@@ -1253,7 +1352,7 @@ Test(rpc, reply_fifo_is_removed)
     cr_assert_eq(r, 0, "rpc_call failed (%s), with stdin closed (the FIFOs' fds are 0)",
                  strerror(err));
     cr_assert_not(exists, "the reply FIFO was not unlinked");
-    cr_assert_eq(leaked, 0, "fd left open: %s", desc);
+    cr_assert_eq(fw.leaked, 0, "fd left open: %s", fw.desc);
 }
 
 /* What each client of clients_get_their_own_answers asks, and whom. */
@@ -1349,16 +1448,27 @@ Test(rpc, server_skips_a_vanished_client)
     struct rpc_request ghost = {.op = RPC_SQUARE, .pid = 1, .value = 5};
     fifo_path(ghost.reply_path, sizeof ghost.reply_path, "ghost");
     cr_assert_eq(write(sv.ctl, &ghost, sizeof ghost), (ssize_t)sizeof ghost);
-    char reply[256];
-    fifo_path(reply, sizeof reply, "reply");
     long result = 0;
-    int r = rpc_call(sv.path, reply, 7, &result);
+    int r = call_server(&sv, 7, &result);
     int err = errno;
     long served = stop_server(&sv);
     cr_assert_eq(r, 0, "the server stopped serving after a vanished client: %s",
                  strerror(err));
     cr_assert_eq(result, 49);
     cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
+}
+
+/*
+ * The test stands in for the server: a fresh server FIFO at path (tag), held
+ * open by the test (returned: rpc_call's open does not wait, its request
+ * waits there), and a fresh reply path in reply (rpc_call makes that FIFO).
+ * Both buffers hold len bytes.
+ */
+static int held_server(char *path, char *reply, size_t len, const char *tag)
+{
+    int keep = held_fifo(path, len, tag);
+    fifo_path(reply, len, "reply");
+    return keep;
 }
 
 /*
@@ -1390,11 +1500,7 @@ static pid_t fake_server(int keep, const void *reply, size_t len, bool wrong_pid
 Test(rpc, bad_reply_is_eio)
 {
     char path[256], reply[256];
-    fifo_path(path, sizeof path, "fake");
-    fifo_path(reply, sizeof reply, "reply");
-    make_fifo(path);
-    int keep = open(path, O_RDWR | O_CLOEXEC);
-    cr_assert_geq(keep, 0);
+    int keep = held_server(path, reply, sizeof path, "fake");
     struct ipct_fdset before;
     ipct_fd_snapshot(&before);
     const char *whats[] = {"a reply of 4 bytes, then end of file",
@@ -1437,32 +1543,21 @@ Test(rpc, bad_reply_is_eio)
 Test(rpc, failed_request_cleans_up)
 {
     char path[256], reply[256];
-    fifo_path(path, sizeof path, "reqfail");
-    fifo_path(reply, sizeof reply, "reply");
-    make_fifo(path);
-    int keep = open(path, O_RDWR | O_CLOEXEC);
-    cr_assert_geq(keep, 0);
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    int keep = held_server(path, reply, sizeof path, "reqfail");
+    struct fd_watch fw;
+    fds_before(&fw);
     ipct_fault_fail("write writev", 1, EPIPE);
     long result = -7;
     errno = 0;
     int r = rpc_call(path, reply, 3, &result);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    fds_after(&fw);
     struct stat st;
     bool left = lstat(reply, &st) == 0;
     close(keep);
     unlink(path);
     unlink(reply);
-    cr_assert_eq(r, -1,
-                 "the request's write failed with EPIPE (injected), yet rpc_call "
-                 "returned %d",
-                 r);
-    cr_assert_eq(err, EPIPE, "the write failed with EPIPE, errno is %s", strerror(err));
-    cr_assert_eq(leaked, 0, "fd left open after the failed write: %s", desc);
-    cr_assert_not(left, "the reply FIFO was left behind after the failed write");
+    assert_failed_cleanly("rpc_call", "the request's write", EPIPE, r, &fw, left,
+                          "the reply FIFO");
 }
 
 /*
@@ -1473,48 +1568,27 @@ Test(rpc, failed_request_cleans_up)
 Test(rpc, server_failure_cleans_up)
 {
     char path[256];
-    fifo_path(path, sizeof path, "sfail");
-    make_fifo(path);
+    int keep = held_fifo(path, sizeof path, "sfail");
     struct rpc_request req = {.op = RPC_SQUARE, .pid = getpid(), .value = 4};
-    fifo_path(req.reply_path, sizeof req.reply_path, "reply");
-    make_fifo(req.reply_path);
-    int keep = open(path, O_RDWR | O_CLOEXEC);
-    cr_assert_geq(keep, 0);
+    fresh_fifo(req.reply_path, sizeof req.reply_path, "reply");
     cr_assert_eq(write(keep, &req, sizeof req), (ssize_t)sizeof req);
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     ipct_fault_fail("open", 2, EMFILE);
     errno = 0;
     long r = rpc_serve(path);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    fds_after(&fw);
     struct stat st;
     bool left = lstat(path, &st) == 0;
     close(keep);
     unlink(path);
     unlink(req.reply_path);
-    cr_assert_eq(r, -1,
-                 "opening the reply FIFO failed with EMFILE (injected), yet "
-                 "rpc_serve returned %ld",
-                 r);
-    cr_assert_eq(err, EMFILE, "the open failed with EMFILE, errno is %s", strerror(err));
-    cr_assert_eq(leaked, 0, "fd left open after the failure: %s", desc);
-    cr_assert_not(left, "the server FIFO was not unlinked after the failure");
+    assert_failed_cleanly("rpc_serve", "opening the reply FIFO", EMFILE, r, &fw, left,
+                          "the server FIFO");
 
     /* A regular file at path (EEXIST: left alone), and no path at all (EINVAL). */
     ipct_fault_clear();
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    cr_assert_geq(fd, 0);
-    close(fd);
-    errno = 0;
-    r = rpc_serve(path);
-    err = errno;
-    left = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-    unlink(path);
-    cr_assert_eq(r, -1, "a regular file is at the path: rpc_serve must fail, got %ld", r);
-    cr_assert_eq(err, EEXIST, "errno should be EEXIST, got %s", strerror(err));
-    cr_assert(left, "the regular file at the path was removed or changed");
+    expect_file_left_alone(path, rpc_serve, "rpc_serve");
     errno = 0;
     cr_assert_eq(rpc_serve(NULL), -1);
     cr_assert_eq(errno, EINVAL, "NULL path: errno should be EINVAL, got %s",
@@ -1530,10 +1604,7 @@ Test(rpc, server_failure_cleans_up)
 Test(rpc, server_closes_its_fds)
 {
     char path[256];
-    fifo_path(path, sizeof path, "sfd");
-    make_fifo(path);
-    int keep = open(path, O_RDWR | O_CLOEXEC);
-    cr_assert_geq(keep, 0);
+    int keep = held_fifo(path, sizeof path, "sfd");
     struct rpc_request req[3] = {{.op = RPC_SQUARE, .pid = 1, .value = 2},
                                  {.op = RPC_SQUARE, .pid = getpid(), .value = 9},
                                  {.op = RPC_SHUTDOWN, .pid = getpid()}};
@@ -1544,12 +1615,10 @@ Test(rpc, server_closes_its_fds)
     cr_assert_geq(rfd, 0);
     cr_assert_eq(write(keep, req, sizeof req), (ssize_t)sizeof req);
     int saved = close_stdin(); /* the server FIFO's fd is 0 */
-    struct ipct_fdset before;
-    ipct_fd_snapshot(&before);
+    struct fd_watch fw;
+    fds_before(&fw);
     long r = rpc_serve(path);
-    int err = errno;
-    char desc[256];
-    int leaked = ipct_fds_leaked(&before, desc, sizeof desc);
+    int err = fds_after(&fw);
     restore_stdin(saved);
     struct rpc_reply rep = {0};
     bool answered = ipct_readable_within(rfd, 0) &&
@@ -1564,7 +1633,7 @@ Test(rpc, server_closes_its_fds)
                  r, strerror(err));
     cr_assert(answered && rep.pid == getpid() && rep.result == 81,
               "the answer to 9 * 9 is missing or wrong");
-    cr_assert_eq(leaked, 0, "fd left open by rpc_serve: %s", desc);
+    cr_assert_eq(fw.leaked, 0, "fd left open by rpc_serve: %s", fw.desc);
 }
 
 Test(rpc, server_unlinks_on_shutdown)

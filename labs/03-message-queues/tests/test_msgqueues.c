@@ -818,6 +818,14 @@ Test(posix, empty_message_after_eintr)
 
 /* ---- 4. notify --------------------------------------------------------- */
 
+/* Put n copies of text (priority 0) in q, which has room for them. */
+static void send_copies(mqd_t q, const char *text, int n)
+{
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(mq_send(q, text, strlen(text), 0), 0, "mq_send: %s",
+                     strerror(errno));
+}
+
 /* Block SIGUSR1 so that a notification waits, pending, for sigtimedwait. */
 static void block_usr1(void)
 {
@@ -825,6 +833,16 @@ static void block_usr1(void)
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     cr_assert_eq(sigprocmask(SIG_BLOCK, &set, NULL), 0);
+}
+
+/*
+ * A fresh queue of maxmsg messages of 16 bytes for a notification test, with
+ * SIGUSR1 blocked (block_usr1) so that a notification waits for sigtimedwait.
+ */
+static mqd_t notify_queue(const char *tag, long maxmsg)
+{
+    block_usr1();
+    return raw_mq(mq_name(tag), maxmsg, 16);
 }
 
 /* Take a pending SIGUSR1 within timeout_ms; false if none came. */
@@ -843,8 +861,7 @@ static bool got_usr1(int timeout_ms, siginfo_t *info)
 
 Test(notify, signal_on_arrival)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("ntf"), 4, 16);
+    mqd_t q = notify_queue("ntf", 4);
     cr_assert_eq(pq_notify_signal(q, SIGUSR1), 0, "pq_notify_signal failed: %s",
                  strerror(errno));
     cr_assert_eq(mq_send(q, "ping", 4, 0), 0);
@@ -893,10 +910,8 @@ Test(notify, one_shot_needs_reregistration)
 
 Test(notify, consume_takes_waiting_messages)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("wait"), 4, 16);
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(mq_send(q, "w", 1, 0), 0);
+    mqd_t q = notify_queue("wait", 4);
+    send_copies(q, "w", 3);
     /* Messages already queued never cause a notification: drain first. */
     long n = pq_consume_notified(q, SIGUSR1, 3, 2000);
     cr_assert_eq(n, 3, "expected the 3 waiting messages, got %ld (%s)", n,
@@ -906,8 +921,7 @@ Test(notify, consume_takes_waiting_messages)
 
 Test(notify, consume_gets_every_burst)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("burst"), 8, 16);
+    mqd_t q = notify_queue("burst", 8);
     pid_t pid = ipct_fork();
     if (pid == 0) {
         for (int burst = 0; burst < 4; burst++) {
@@ -938,8 +952,7 @@ Test(notify, consume_gets_every_burst)
 
 Test(notify, consume_times_out)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("quiet"), 4, 16);
+    mqd_t q = notify_queue("quiet", 4);
     errno = 0;
     cr_assert_eq(pq_consume_notified(q, SIGUSR1, 1, 100), -1, "nothing ever arrives");
     cr_assert_eq(errno, ETIMEDOUT, "errno should be ETIMEDOUT, got %s", strerror(errno));
@@ -952,8 +965,7 @@ Test(notify, consume_times_out)
 
 Test(notify, consume_errors)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("cerr"), 4, 16);
+    mqd_t q = notify_queue("cerr", 4);
     cr_assert_eq(mq_send(q, "w", 1, 0), 0);
     IPCT_ASSERT_FAILS(EINVAL, pq_consume_notified(q, SIGUSR1, 0, 100),
                       "count 0 must be refused");
@@ -969,10 +981,8 @@ Test(notify, consume_errors)
 
 Test(notify, consume_counts_empty_messages)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("cempty"), 4, 16);
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(mq_send(q, "", 0, 0), 0);
+    mqd_t q = notify_queue("cempty", 4);
+    send_copies(q, "", 3);
     errno = EAGAIN; /* what an earlier call may have left: the drain must not read it */
     long n = pq_consume_notified(q, SIGUSR1, 3, 2000);
     cr_assert_eq(n, 3,
@@ -988,8 +998,7 @@ Test(notify, consume_counts_empty_messages)
  */
 Test(notify, consume_retries_eintr)
 {
-    block_usr1();
-    mqd_t q = raw_mq(mq_name("cintr"), 4, 16);
+    mqd_t q = notify_queue("cintr", 4);
     ipct_fault_fail("sigtimedwait sigwaitinfo", 1, EINTR);
     errno = 0;
     long n = pq_consume_notified(q, SIGUSR1, 1, 100);
@@ -1021,20 +1030,31 @@ static const struct {
 } jobs[] = {
     {5, "backup"}, {1, "page-oncall"}, {9, "reindex"}, {1, "restart-db"}, {3, "email"}};
 
+/*
+ * Push the five jobs, in table order, to the System V queue id (or, with id
+ * -1, to the POSIX queue q), then pop five: their names must come in want's
+ * order (rule says which order that is, for the message).
+ */
+static void expect_job_order(int id, mqd_t q, const char *rule, const char *const want[5])
+{
+    for (int i = 0; i < 5; i++) {
+        struct job j = mkjob(jobs[i].prio, jobs[i].name);
+        int r = id >= 0 ? jobq_sysv_push(id, &j) : jobq_posix_push(q, &j);
+        cr_assert_eq(r, 0, "push: %s", strerror(errno));
+    }
+    for (int i = 0; i < 5; i++) {
+        struct job j;
+        int r = id >= 0 ? jobq_sysv_pop(id, &j, true) : jobq_posix_pop(q, &j);
+        cr_assert_eq(r, 0, "pop %d: %s", i, strerror(errno));
+        cr_assert_str_eq(j.name, want[i], "%s, got %s at %d", rule, j.name, i);
+    }
+}
+
 Test(jobq, sysv_lowest_type_first)
 {
     int id = raw_queue();
-    for (int i = 0; i < 5; i++) {
-        struct job j = mkjob(jobs[i].prio, jobs[i].name);
-        cr_assert_eq(jobq_sysv_push(id, &j), 0, "push: %s", strerror(errno));
-    }
     const char *want[] = {"page-oncall", "restart-db", "email", "backup", "reindex"};
-    for (int i = 0; i < 5; i++) {
-        struct job j;
-        cr_assert_eq(jobq_sysv_pop(id, &j, true), 0, "pop %d: %s", i, strerror(errno));
-        cr_assert_str_eq(j.name, want[i], "System V: lowest type first, got %s at %d",
-                         j.name, i);
-    }
+    expect_job_order(id, (mqd_t)-1, "System V: lowest type first", want);
     struct job j;
     errno = 0;
     cr_assert_eq(jobq_sysv_pop(id, &j, true), -1);
@@ -1045,17 +1065,8 @@ Test(jobq, sysv_lowest_type_first)
 Test(jobq, posix_highest_prio_first)
 {
     mqd_t q = raw_mq(mq_name("jobs"), 8, sizeof(struct job));
-    for (int i = 0; i < 5; i++) {
-        struct job j = mkjob(jobs[i].prio, jobs[i].name);
-        cr_assert_eq(jobq_posix_push(q, &j), 0, "push: %s", strerror(errno));
-    }
     const char *want[] = {"reindex", "backup", "email", "page-oncall", "restart-db"};
-    for (int i = 0; i < 5; i++) {
-        struct job j;
-        cr_assert_eq(jobq_posix_pop(q, &j), 0, "pop %d: %s", i, strerror(errno));
-        cr_assert_str_eq(j.name, want[i], "POSIX: highest priority first, got %s at %d",
-                         j.name, i);
-    }
+    expect_job_order(-1, q, "POSIX: highest priority first", want);
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
@@ -1157,17 +1168,61 @@ Test(jobq, sysv_pop_waits_for_a_job)
 
 /* ---- 6. rr ------------------------------------------------------------- */
 
+/*
+ * In an answering child: send ret, what the function under test returned,
+ * and errno as that call left it (the call is the argument: nothing runs in
+ * between) to the test through ans, then end the child.
+ */
+static _Noreturn void answer_and_exit(int ans, long ret)
+{
+    long r[2] = {ret, errno};
+    IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
+    _exit(0);
+}
+
+/*
+ * The answering child pid's answer (its function's return value and errno)
+ * into r, within timeout_ms. Closes ans and reaps the child, or stops it if
+ * it sent nothing (then r stays as it was). True if the answer came.
+ */
+static bool child_answer(pid_t pid, int ans, int timeout_ms, long r[2])
+{
+    long got_r[2];
+    bool got = ipct_readable_within(ans, timeout_ms) &&
+               read(ans, got_r, sizeof got_r) == (ssize_t)sizeof got_r;
+    close(ans);
+    if (!got) {
+        ipct_stop_child(pid);
+        return false;
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    r[0] = got_r[0];
+    r[1] = got_r[1];
+    return true;
+}
+
+/* Put a request (op, from pid, argument value) in the server's queue id. */
+static void send_request(int id, int op, pid_t pid, long value)
+{
+    struct {
+        long mtype;
+        struct rr_request req;
+    } m;
+    memset(&m, 0, sizeof m); /* no uninitialised padding on the wire */
+    m.mtype = RR_SERVER_TYPE;
+    m.req.op = op;
+    m.req.pid = pid;
+    m.req.value = value;
+    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0, "msgsnd: %s", strerror(errno));
+}
+
+/* Run rr_serve(id) in an answering child (its answer pipe in *ans_fd). */
 static pid_t start_rr(int id, int *ans_fd)
 {
     int ans;
     pid_t pid = ipct_fork_answering(&ans);
-    if (pid == 0) {
-        long r[2];
-        r[0] = rr_serve(id);
-        r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
-        _exit(0);
-    }
+    if (pid == 0)
+        answer_and_exit(ans, rr_serve(id));
     *ans_fd = ans;
     return pid;
 }
@@ -1175,37 +1230,36 @@ static pid_t start_rr(int id, int *ans_fd)
 /* Stop the server with RR_SHUTDOWN and return what rr_serve returned. */
 static long stop_rr(int id, pid_t pid, int ans, int *err)
 {
-    struct {
-        long mtype;
-        struct rr_request req;
-    } m;
-    memset(&m, 0, sizeof m);
-    m.mtype = RR_SERVER_TYPE;
-    m.req.op = RR_SHUTDOWN;
-    m.req.pid = getpid();
-    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0);
+    send_request(id, RR_SHUTDOWN, getpid(), 0);
     long r[2] = {-2, 0};
-    bool got = ipct_readable_within(ans, 8000) && read(ans, r, sizeof r) == sizeof r;
-    close(ans);
-    if (!got)
-        ipct_stop_child(pid);
-    else
-        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    bool got = child_answer(pid, ans, 8000, r);
     cr_assert(got, "rr_serve did not stop at RR_SHUTDOWN");
     *err = (int)r[1];
     return r[0];
 }
 
+/*
+ * One rr_call(id, value) to an rr_serve child, which is then stopped: the
+ * call must succeed (its result in *result). Returns what rr_serve returned,
+ * its errno in *err.
+ */
+static long one_served_call(int id, long value, long *result, int *err)
+{
+    int ans;
+    pid_t pid = start_rr(id, &ans);
+    int r = rr_call(id, value, result);
+    int cerr = errno;
+    long served = stop_rr(id, pid, ans, err);
+    cr_assert_eq(r, 0, "rr_call failed: %s", strerror(cerr));
+    return served;
+}
+
 Test(rr, one_call_gets_the_square)
 {
     int id = raw_queue();
-    int ans, err;
-    pid_t pid = start_rr(id, &ans);
     long result = 0;
-    int r = rr_call(id, 12, &result);
-    int cerr = errno;
-    long served = stop_rr(id, pid, ans, &err);
-    cr_assert_eq(r, 0, "rr_call failed: %s", strerror(cerr));
+    int err;
+    long served = one_served_call(id, 12, &result, &err);
     cr_assert_eq(result, 144);
     cr_assert_eq(served, 1, "rr_serve should count 1 answer, got %ld (%s)", served,
                  strerror(err));
@@ -1248,22 +1302,10 @@ Test(rr, clients_get_their_own_answers, .timeout = 30)
 Test(rr, server_skips_unknown_op)
 {
     int id = raw_queue();
-    int ans, err;
-    struct {
-        long mtype;
-        struct rr_request req;
-    } m;
-    memset(&m, 0, sizeof m);
-    m.mtype = RR_SERVER_TYPE;
-    m.req.op = 99;
-    m.req.pid = getpid();
-    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0);
-    pid_t pid = start_rr(id, &ans);
+    send_request(id, 99, getpid(), 0);
     long result = 0;
-    int r = rr_call(id, 5, &result);
-    int cerr = errno;
-    long served = stop_rr(id, pid, ans, &err);
-    cr_assert_eq(r, 0, "rr_call failed: %s", strerror(cerr));
+    int err;
+    long served = one_served_call(id, 5, &result, &err);
     cr_assert_eq(result, 25, "got %ld: was the reply to the unknown op taken?", result);
     cr_assert_eq(served, 1, "only one request was answered, got %ld", served);
 }
@@ -1319,25 +1361,11 @@ Test(rr, serve_reports_a_failed_reply)
     pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
         ipct_fault_fail("msgsnd", 1, EIDRM);
-        long r[2];
-        r[0] = rr_serve(id);
-        r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
-        _exit(0);
+        answer_and_exit(ans, rr_serve(id));
     }
-    struct {
-        long mtype;
-        struct rr_request req;
-    } m = {.mtype = RR_SERVER_TYPE,
-           .req = {.op = RR_SQUARE, .pid = getpid(), .value = 4}};
-    cr_assert_eq(msgsnd(id, &m, sizeof m.req, 0), 0, "msgsnd: %s", strerror(errno));
+    send_request(id, RR_SQUARE, getpid(), 4);
     long r[2] = {-2, 0};
-    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
-    close(ans);
-    if (!got)
-        ipct_stop_child(pid);
-    else
-        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
+    bool got = child_answer(pid, ans, 5000, r);
     cr_assert(got, "rr_serve went on serving after its reply failed (EIDRM, injected by "
                    "the test)");
     cr_assert_eq(r[0], -1,
@@ -1346,25 +1374,32 @@ Test(rr, serve_reports_a_failed_reply)
                  strerror((int)r[1]));
 }
 
+/*
+ * Once the answering child pid, which runs fn on queue id, sleeps in msgrcv
+ * (waiting for what), remove the queue: fn must return -1 with EIDRM.
+ */
+static void expect_eidrm_on_removal(int id, pid_t pid, int ans, const char *fn,
+                                    const char *what)
+{
+    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
+    msgctl(id, IPC_RMID, NULL);
+    long r[2] = {-2, 0};
+    bool got = child_answer(pid, ans, 5000, r);
+    cr_assert(waiting, "%s did not wait in msgrcv for %s", fn, what);
+    cr_assert(got, "%s did not return when its queue was removed", fn);
+    cr_assert_eq(r[0], -1,
+                 "the queue was removed while %s waited: it must fail, not return %ld",
+                 fn, r[0]);
+    cr_assert_eq(r[1], EIDRM, "errno should be EIDRM, got %s", strerror((int)r[1]));
+}
+
 Test(rr, serve_ends_with_eidrm_on_removal)
 {
     int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     cr_assert_geq(id, 0);
     int ans;
     pid_t pid = start_rr(id, &ans);
-    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
-    msgctl(id, IPC_RMID, NULL);
-    long r[2] = {-2, 0};
-    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
-    close(ans);
-    if (!got)
-        ipct_stop_child(pid);
-    else
-        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
-    cr_assert(waiting, "rr_serve did not wait in msgrcv for requests");
-    cr_assert(got, "rr_serve did not return when its queue was removed");
-    cr_assert_eq(r[0], -1);
-    cr_assert_eq(r[1], EIDRM, "errno should be EIDRM, got %s", strerror((int)r[1]));
+    expect_eidrm_on_removal(id, pid, ans, "rr_serve", "requests");
 }
 
 Test(rr, call_errors)
@@ -1422,25 +1457,9 @@ Test(rr, call_ends_with_eidrm_on_removal)
     pid_t pid = ipct_fork_answering(&ans);
     if (pid == 0) {
         long result = 0;
-        long r[2];
-        r[0] = rr_call(id, 3, &result); /* no server: it waits for a reply */
-        r[1] = errno;
-        IPCT_CHILD_CHECK(write(ans, r, sizeof r) == (ssize_t)sizeof r);
-        _exit(0);
+        answer_and_exit(ans, rr_call(id, 3, &result)); /* no server: it waits */
     }
-    bool waiting = ipct_blocked_in(pid, SYS_msgrcv, 5000);
-    msgctl(id, IPC_RMID, NULL);
-    long r[2] = {-2, 0};
-    bool got = ipct_readable_within(ans, 5000) && read(ans, r, sizeof r) == sizeof r;
-    close(ans);
-    if (!got)
-        ipct_stop_child(pid);
-    else
-        cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
-    cr_assert(waiting, "rr_call did not wait in msgrcv for its reply");
-    cr_assert(got, "rr_call did not return when its queue was removed");
-    cr_assert_eq(r[0], -1, "the queue was removed while rr_call waited: it must fail");
-    cr_assert_eq(r[1], EIDRM, "errno should be EIDRM, got %s", strerror((int)r[1]));
+    expect_eidrm_on_removal(id, pid, ans, "rr_call", "its reply");
 }
 
 /* ---- 7. peek (MSG_COPY) ------------------------------------------------- */
@@ -2041,13 +2060,50 @@ static void open_gate(void)
     cr_assert_eq(write(gate_out, "g", 1), 1);
 }
 
+/* Start a watch on q whose fn records into s, made here (gated: see make_sink). */
+static struct pq_watch *watch_into(mqd_t q, struct sink *s, bool gated)
+{
+    make_sink(s, gated);
+    struct pq_watch *w = pq_watch_start(q, record_message, s);
+    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    return w;
+}
+
+/*
+ * Send a (priority pa), then b (pb, not pa) to q, and only then start a
+ * watch into s: fn must get both with no new message, the higher priority
+ * first. Returns the running watch.
+ */
+static struct pq_watch *watch_waiting(mqd_t q, struct sink *s, const char *a, unsigned pa,
+                                      const char *b, unsigned pb)
+{
+    cr_assert_eq(mq_send(q, a, strlen(a), pa), 0);
+    cr_assert_eq(mq_send(q, b, strlen(b), pb), 0);
+    struct pq_watch *w = watch_into(q, s, false);
+    expect_seen(pa > pb ? a : b, pa > pb ? pa : pb);
+    expect_seen(pa > pb ? b : a, pa > pb ? pb : pa);
+    return w;
+}
+
+/* Close the sink s and the test's queues, whose watches are all stopped. */
+static void close_sink_and_queues(struct sink *s)
+{
+    close_sink(s);
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* Stop the watch w (it must succeed), close its sink s and the test's queues. */
+static void end_watch(struct pq_watch *w, struct sink *s)
+{
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
+    close_sink_and_queues(s);
+}
+
 Test(watch, runs_fn_in_a_new_thread)
 {
     mqd_t q = raw_mq(mq_name("wnew"), 4, 16);
     struct sink s;
-    make_sink(&s, false);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    struct pq_watch *w = watch_into(q, &s, false);
     cr_assert_eq(mq_send(q, "hello", 5, 4), 0);
     struct seen r;
     bool got = ipct_readable_within(sink_in, 5000) &&
@@ -2092,9 +2148,7 @@ Test(watch, registers_again_after_each_message)
 {
     mqd_t q = raw_mq(mq_name("wagain"), 4, 16);
     struct sink s;
-    make_sink(&s, false);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    struct pq_watch *w = watch_into(q, &s, false);
     int threads = thread_count(); /* with whatever helper the watch started */
     const char *text[] = {"one", "two", "three", "four", "five"};
     for (int i = 0; i < 5; i++) {
@@ -2104,27 +2158,17 @@ Test(watch, registers_again_after_each_message)
          * registration (a running drain would just take it). */
         wait_notification_thread_gone(threads);
     }
-    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
-    close_sink(&s);
-    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+    end_watch(w, &s);
 }
 
 Test(watch, hands_over_messages_already_waiting)
 {
     mqd_t q = raw_mq(mq_name("wwait"), 4, 16);
-    cr_assert_eq(mq_send(q, "early", 5, 2), 0);
-    cr_assert_eq(mq_send(q, "bird", 4, 7), 0);
     struct sink s;
-    make_sink(&s, false);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
-    expect_seen("bird", 7); /* the higher priority first */
-    expect_seen("early", 2);
+    struct pq_watch *w = watch_waiting(q, &s, "early", 2, "bird", 7);
     cr_assert_eq(mq_send(q, "late", 4, 0), 0);
     expect_seen("late", 0);
-    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
-    close_sink(&s);
-    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+    end_watch(w, &s);
 }
 
 /* A message of 0 bytes is a message: fn gets it (len 0), and the drain
@@ -2132,17 +2176,9 @@ Test(watch, hands_over_messages_already_waiting)
 Test(watch, hands_over_empty_messages)
 {
     mqd_t q = raw_mq(mq_name("wempty"), 4, 16);
-    cr_assert_eq(mq_send(q, "", 0, 5), 0);
-    cr_assert_eq(mq_send(q, "after", 5, 1), 0);
     struct sink s;
-    make_sink(&s, false);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
-    expect_seen("", 5);
-    expect_seen("after", 1);
-    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
-    close_sink(&s);
-    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+    struct pq_watch *w = watch_waiting(q, &s, "", 5, "after", 1);
+    end_watch(w, &s);
 }
 
 /* $begin drain_all */
@@ -2173,9 +2209,7 @@ Test(watch, second_registration_is_ebusy)
 {
     mqd_t q = raw_mq(mq_name("wbusy"), 4, 16);
     struct sink s;
-    make_sink(&s, false);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    struct pq_watch *w = watch_into(q, &s, false);
     errno = 0;
     struct pq_watch *w2 = pq_watch_start(q, record_message, &s);
     int err = errno;
@@ -2198,17 +2232,14 @@ Test(watch, second_registration_is_ebusy)
     mq_notify(q, NULL);
     cr_assert_null(w2, "a registration is in place: pq_watch_start must fail");
     cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
-    close_sink(&s);
-    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+    close_sink_and_queues(&s);
 }
 
 Test(watch, stop_cancels_the_registration)
 {
     mqd_t q = raw_mq(mq_name("wstop"), 4, 16);
     struct sink s;
-    make_sink(&s, false);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    struct pq_watch *w = watch_into(q, &s, false);
     cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
     struct sigevent none = {.sigev_notify = SIGEV_NONE};
     errno = 0;
@@ -2223,8 +2254,7 @@ Test(watch, stop_cancels_the_registration)
     cr_assert_not_null(w, "a new watch after the stop: %s", strerror(errno));
     expect_seen("after", 0);
     cr_assert_eq(pq_watch_stop(w), 0);
-    close_sink(&s);
-    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+    close_sink_and_queues(&s);
 }
 
 /* pq_watch_stop, run in a thread of its own. */
@@ -2269,9 +2299,7 @@ Test(watch, stop_waits_for_fn)
 {
     mqd_t q = raw_mq(mq_name("wwaitfn"), 4, 16);
     struct sink s;
-    make_sink(&s, true);
-    struct pq_watch *w = pq_watch_start(q, record_message, &s);
-    cr_assert_not_null(w, "pq_watch_start failed: %s", strerror(errno));
+    struct pq_watch *w = watch_into(q, &s, true);
     cr_assert_eq(mq_send(q, "busy", 4, 0), 0);
     expect_seen("busy", 0); /* fn now waits at the gate */
     struct stopper st = {.w = w, .s = &s};
