@@ -77,6 +77,10 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  *        removes the kernel objects (SysV queue, semaphores); in side B, or
  *        in a child that never attached, it removes nothing. c is freed and
  *        must not be used again.
+ *
+ * Every descriptor number is valid, 0 included: a process may run with
+ * stdin closed, and then open's first descriptor is 0. The channel must
+ * work, and close release it, as with any other number.
  */
 struct ipc_ops {
     const char *name; /* "pipe", "unix-stream", ... as in enum ipc_kind */
@@ -173,7 +177,9 @@ size_t spin_ring_bytes(uint32_t slots, uint32_t slot_size);
 
 /*
  * spin_ring_init - make the memory at r (spin_ring_bytes(slots, slot_size)
- * bytes, 64-byte aligned) an empty ring.
+ * bytes, 64-byte aligned) an empty ring. The ring lives in those bytes and
+ * no more: neither init nor any later call writes outside them, whatever
+ * the messages' lengths (the caller may keep its own data right after).
  *
  * Returns 0, or -1 with errno = EINVAL if r is NULL or misaligned, slots is
  * not a power of two between 2 and 2^20, or slot_size is not between 1 and

@@ -213,6 +213,64 @@ static void short_buffer_keeps_message(const struct ring_api *api)
     free_ring(api, r, bytes);
 }
 
+/*
+ * The ring lives in the bytes its _bytes function asked for, and in no more:
+ * the caller may keep its own data right after them. A full-size message in
+ * every slot, three times round, over slot sizes that fill whole cache lines
+ * with or without a small per-slot header, must leave the 128 bytes after
+ * the ring as they were (a size function a byte short of the layout, or a
+ * slot that writes past its stride, spills there).
+ */
+static void stays_within_its_bytes(const struct ring_api *api)
+{
+    static const uint32_t sizes[] = {1, 56, 60, 64, 120, 1016, 4088, 4096};
+    enum { SLOTS = 4, AFTER = 128 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint32_t size = sizes[i];
+        size_t n = api->bytes(SLOTS, size);
+        cr_assert_gt(n, 0, "%s_bytes(%u, %u) returned 0 for a valid geometry", api->name,
+                     SLOTS, size);
+        unsigned char *mem = ph_shared(n + AFTER);
+        unsigned char *msg = malloc(size), *buf = malloc(size);
+        cr_assert(msg != NULL && buf != NULL);
+        memset(mem + n, 0x5a, AFTER);
+        cr_assert_eq(api->init(mem, SLOTS, size), 0, "%s_init(r, %u, %u): %s", api->name,
+                     SLOTS, size, strerror(errno));
+        uint64_t seq = 0;
+        for (int round = 0; round < 3; round++) {
+            for (int k = 0; k < SLOTS; k++)
+                push_pattern(api, mem, msg, size, seq + (uint64_t)k,
+                             "a full ring of full-size messages");
+            for (int k = 0; k < SLOTS; k++, seq++) {
+                cr_assert_eq(api->pop(mem, buf, size), (ssize_t)size,
+                             "%s: pop %llu of %u-byte messages", api->name,
+                             (unsigned long long)seq, size);
+                cr_assert_eq(ph_mismatch(buf, size, seq), -1,
+                             "%s: message %llu of %u bytes came back changed", api->name,
+                             (unsigned long long)seq, size);
+            }
+            for (size_t j = 0; j < AFTER; j++)
+                cr_assert_eq(mem[n + j], 0x5a,
+                             "%s: slots of %u bytes: the ring wrote byte %zu after the "
+                             "%zu bytes %s_bytes(%u, %u) asked for",
+                             api->name, size, j, n, api->name, SLOTS, size);
+        }
+        free_ring(api, mem, n + AFTER);
+        free(msg);
+        free(buf);
+    }
+}
+
+Test(spin, stays_within_its_bytes)
+{
+    stays_within_its_bytes(&spin_api);
+}
+
+Test(block, stays_within_its_bytes)
+{
+    stays_within_its_bytes(&block_api);
+}
+
 /* ---- two processes through one ring ---------------------------------------------------
  */
 

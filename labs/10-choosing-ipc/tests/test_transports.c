@@ -283,6 +283,30 @@ Test(transport, open_close_leaves_no_fd)
     }
 }
 
+/*
+ * Descriptor 0 is a descriptor like any other: a program may run with stdin
+ * closed, and then the first descriptor open makes is 0. Every mechanism
+ * must still move messages both ways, and close must still release it (a
+ * check like fd > 0 leaks it, fd <= 0 takes it for a failure).
+ */
+Test(transport, descriptor_zero_is_a_descriptor)
+{
+    cr_assert_eq(close(0), 0, "the test could not close its stdin: %s", strerror(errno));
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        struct ipct_fdset before;
+        char leaked[256];
+        cr_assert(!ipct_fd_is_open(0), "%s: descriptor 0 is open before open was called",
+                  ops->name);
+        ipct_fd_snapshot(&before);
+        exchange(ops, 64, 4, 4);
+        cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                     "%s: with stdin closed, open's first descriptor is 0; close must "
+                     "release it like any other: %s",
+                     ops->name, leaked);
+    }
+}
+
 /* ---- limits of the message queues
  * ------------------------------------------------------ */
 
