@@ -76,7 +76,8 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  *        In the process that opened c (side A, attached yet or not) it also
  *        removes the kernel objects (SysV queue, semaphores); in side B, or
  *        in a child that never attached, it removes nothing. c is freed and
- *        must not be used again.
+ *        must not be used again. It closes each descriptor once (a second
+ *        close of a number may close what another thread just opened).
  *
  * Every descriptor number is valid, 0 included: a process may run with
  * stdin closed, and then open's first descriptor is 0. The channel must

@@ -307,6 +307,29 @@ Test(transport, descriptor_zero_is_a_descriptor)
     }
 }
 
+/*
+ * Each descriptor is closed once: a second close of the same number fails
+ * with EBADF here, and in a program with threads it closes whatever
+ * descriptor another thread was just given that number. The shim logs every
+ * close of both sides (and of a channel closed before it was attached).
+ */
+Test(transport, closes_each_descriptor_once)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        ipct_calls_record();
+        exchange(ops, 64, 2, 2);
+        ops->close(open_chan(ops, 64));
+        size_t from = 0;
+        const struct ipct_call *call;
+        while ((call = ipct_calls_next("close", 0, &from)) != NULL)
+            cr_assert(call->ret != -1 || call->err != EBADF,
+                      "%s: close(%ld) in process %d failed with EBADF: that descriptor "
+                      "was not open (closed twice?)",
+                      ops->name, call->arg[0], (int)call->pid);
+    }
+}
+
 /* ---- limits of the message queues
  * ------------------------------------------------------ */
 
