@@ -72,7 +72,8 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  * recv   receives one message of msg_size bytes from the other side into
  *        buf, blocking while the link is empty; EPIPE if the peer has gone
  *        (end of file) where the mechanism can tell.
- * close  releases what this process holds (descriptors, mappings, memory).
+ * close  releases what this process holds (descriptors, mappings, memory),
+ *        attached or not: no MAP_SHARED mapping of the channel stays.
  *        In the process that opened c (side A, attached yet or not) it also
  *        removes the kernel objects (SysV queue, semaphores); in side B, or
  *        in a child that never attached, it removes nothing. c is freed and

@@ -330,6 +330,45 @@ Test(transport, closes_each_descriptor_once)
     }
 }
 
+/* The shared mappings of this process ("rw-s" in /proc/self/maps), counted. */
+static int shared_mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    cr_assert_not_null(f, "/proc/self/maps: %s", strerror(errno));
+    char line[512], perms[8];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%*s %7s", perms) == 1 && perms[3] == 's')
+            n++;
+    fclose(f);
+    return n;
+}
+
+/*
+ * close releases the mappings too: a channel built on shared memory (its
+ * MAP_SHARED pages show as "s" in /proc/self/maps) leaves none behind in
+ * either process, whether attached or not.
+ */
+Test(transport, close_unmaps_shared_memory)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        for (int col = 0; col < NCOLS; col++) {
+            int before = shared_mappings();
+            struct ipc_chan *c = open_chan(ops, col_msg_size[col]);
+            ops->close(c);
+            c = open_chan(ops, col_msg_size[col]);
+            cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(c, SIDE_A): %s",
+                         ops->name, strerror(errno));
+            ops->close(c);
+            cr_assert_eq(shared_mappings(), before,
+                         "%s at %zu B: %d shared mappings before open, %d after close: "
+                         "close must munmap what open mapped",
+                         ops->name, col_msg_size[col], before, shared_mappings());
+        }
+    }
+}
+
 /* ---- limits of the message queues
  * ------------------------------------------------------ */
 
