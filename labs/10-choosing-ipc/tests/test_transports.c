@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +524,45 @@ Test(transport, recv_after_peer_exit_is_epipe)
         cr_assert_eq(code, 0,
                      "%s: recv after the peer exited must fail with EPIPE (exit code %d)",
                      ops->name, code);
+    }
+}
+
+/*
+ * A socket's send to a peer that has gone fails with EPIPE (MSG_NOSIGNAL),
+ * never with SIGPIPE, which would kill the sender: SIGPIPE is at its default
+ * here, so a send without MSG_NOSIGNAL ends this test with the signal. Side
+ * B closes and exits before A attaches; A sends until a send fails (TCP may
+ * take one send to learn of the reset, and may report it as ECONNRESET).
+ */
+Test(transport, send_after_peer_exit_is_epipe)
+{
+    static const enum ipc_kind kinds[] = {IPC_UNIX_STREAM, IPC_UNIX_SEQPACKET, IPC_TCP};
+    cr_assert_neq(signal(SIGPIPE, SIG_DFL), SIG_ERR);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const struct ipc_ops *ops = ops_of(kinds[i]);
+        struct ipc_chan *c = open_chan(ops, 4096);
+        pid_t b = ipct_fork();
+        if (b == 0) {
+            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
+            ops->close(c);
+            _exit(0);
+        }
+        cr_assert_eq(ipct_wait_exit(b, 5000), 0, "%s: side B could not attach and close",
+                     ops->name);
+        cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(SIDE_A): %s", ops->name,
+                     strerror(errno));
+        static unsigned char msg[4096];
+        int rc = 0, sent = 0;
+        while (sent < 1000 && (rc = ops->send(c, msg)) == 0)
+            sent++;
+        int err = errno;
+        cr_assert_eq(rc, -1, "%s: 1000 sends to a peer that has gone all succeeded",
+                     ops->name);
+        cr_assert(err == EPIPE || (kinds[i] == IPC_TCP && err == ECONNRESET),
+                  "%s: send to a peer that has gone failed with %s after %d messages: "
+                  "expected EPIPE",
+                  ops->name, strerror(err), sent);
+        ops->close(c);
     }
 }
 
