@@ -242,7 +242,8 @@ int block_ring_push(struct block_ring *r, const void *msg, uint32_t len);
 /*
  * block_ring_pop - take the oldest message into buf, sleeping while the
  * ring is empty. Returns its length, or -1 with errno = EMSGSIZE if cap is
- * too small (the message stays in the ring).
+ * too small (the message stays in the ring). Every message taken, one of 0
+ * bytes too, frees its slot and wakes a producer waiting for one.
  */
 ssize_t block_ring_pop(struct block_ring *r, void *buf, uint32_t cap);
 

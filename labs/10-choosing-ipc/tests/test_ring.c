@@ -807,6 +807,48 @@ Test(block, idle_producer_sleeps_when_full)
     free_ring(&block_api, r, bytes);
 }
 
+/*
+ * A message of length 0 is a message like any other: popping one frees its
+ * slot, so it must wake a producer asleep on a ring full of them.
+ */
+Test(block, empty_message_pop_wakes_producer)
+{
+    size_t bytes;
+    struct block_ring *r = new_ring(&block_api, 2, 16, &bytes);
+    int full[2];
+    cr_assert_eq(pipe(full), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(full[0]);
+        for (int i = 0; i < 3; i++) {
+            if (i == 2) /* the ring is full: the third push waits for a free slot */
+                IPCT_CHILD_CHECK(write(full[1], "f", 1) == 1);
+            IPCT_CHILD_CHECK(block_ring_push(r, "", 0) == 0);
+        }
+        _exit(0);
+    }
+    close(full[1]);
+    if (!got_byte(full[0], 3000)) {
+        kill(pid, SIGKILL);
+        cr_assert_fail(
+            "pushing 2 empty messages into an empty 2-slot ring must not wait");
+    }
+    require_asleep(pid, "producer waiting on a ring full of empty messages");
+    char buf[16];
+    cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop of an empty message: %s",
+                 strerror(errno));
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_neq(code, -1,
+                  "popping an empty message did not wake the producer waiting on the "
+                  "full ring: a pop of length 0 frees a slot too");
+    cr_assert_eq(code, 0, "the producer failed (exit %d)", code);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop %d: %s", i,
+                     strerror(errno));
+    close(full[0]);
+    free_ring(&block_api, r, bytes);
+}
+
 Test(block, hundred_thousand_messages_in_order)
 {
     flow_through_new_ring(&block_api, 4, 64, 100000, 1000, true);
