@@ -26,7 +26,10 @@ running everything: a mutant survives only when every test of both steps
 passed and the grader found no deduction; a killed mutant names the test that
 killed it first (not every test it would fail). In a lab with speed gates
 (lab 10: 349 mutants, ~20 s of gates each) this is what makes a run take an
-hour instead of most of a day.
+hour instead of most of a day. In a lab with speed gates, a mutant's gates and
+the grader's native pass take the grader's class lock alone (class_lock.h,
+IPCLAB_CLASS_LOCK); builds and quick steps share it, so several jobs never run
+beside a gate.
 
 A survivor that no test CAN tell apart (an equivalent mutant) is marked in the
 lab's lab.ini, `[mutants]` section, one line each: `ID = reason`. Marked
