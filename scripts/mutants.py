@@ -24,9 +24,10 @@ quick one; and each step's runner is stopped (its whole process group) at the
 first test it reports failed, crashed or timed out. Exactly as strict as
 running everything: a mutant survives only when every test of both steps
 passed and the grader found no deduction; a killed mutant names the test that
-killed it first (not every test it would fail). In a lab with speed gates
-(lab 10: 349 mutants, ~20 s of gates each) this is what makes a run take an
-hour instead of most of a day. In a lab with speed gates, a mutant's gates and
+killed it first (not every test it would fail). A killed mutant then costs its
+build and its tests up to the first failure, and only a survivor of the quick
+tests pays for the speed gates (lab 10: ~20 s of gates, which every one of its
+349 mutants used to run). In a lab with speed gates, a mutant's gates and
 the grader's native pass take the grader's class lock alone (class_lock.h,
 IPCLAB_CLASS_LOCK); builds and quick steps share it, so several jobs never run
 beside a gate.
