@@ -17,6 +17,21 @@ deductions (`ipclab grade --no-valgrind`; valgrind too with --memcheck). A
 failing test or a deduction kills the mutant; a mutant that passes both
 survives: no test tells it from the reference.
 
+One failure is enough to kill, so a mutant's tests run in two steps and stop
+early: first the quick tests, then the slow ones (`ipclab manifest --perf` and
+`--no-valgrind`: speed gates, load tests) only for a mutant that passed every
+quick one; and each step's runner is stopped (its whole process group) at the
+first test it reports failed, crashed or timed out. Exactly as strict as
+running everything: a mutant survives only when every test of both steps
+passed and the grader found no deduction; a killed mutant names the test that
+killed it first (not every test it would fail). A killed mutant then costs its
+build and its tests up to the first failure, and only a survivor of the quick
+tests pays for the speed gates (lab 10: ~20 s of gates, which every one of its
+349 mutants used to run). In a lab with speed gates, a mutant's gates and
+the grader's native pass take the grader's class lock alone (class_lock.h,
+IPCLAB_CLASS_LOCK); builds and quick steps share it, so several jobs never run
+beside a gate.
+
 A survivor that no test CAN tell apart (an equivalent mutant) is marked in the
 lab's lab.ini, `[mutants]` section, one line each: `ID = reason`. Marked
 mutants are not run and not counted; a mark that matches no mutant is stale.
@@ -34,16 +49,20 @@ reference does not pass, an error running a mutant).
 import argparse
 import bisect
 import concurrent.futures
+import contextlib
 import difflib
+import fcntl
 import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IPCLAB = os.path.join(ROOT, "build", "ipclab")
@@ -313,6 +332,64 @@ def run(cmd, timeout, env=None, cwd=None, log=None):
             out.close()
 
 
+# A line the fork runner prints when a test has not passed: "[FAIL] suite::name (0.01s)".
+NOT_PASSED_RX = re.compile(r"^\[(FAIL|CRASH|TIMEOUT)\] (\S+?)::(\S+) \(")
+
+
+def kill_group(pid):
+    """SIGKILL the process group pid leads, if anything is left of it."""
+    try:
+        os.killpg(pid, 9)
+    except ProcessLookupError:
+        pass
+
+
+def run_until_failure(cmd, timeout, env, log):
+    """Run the test runner cmd in its own session, its output copied to log, and stop
+    it (the whole group) at the first test it reports as not passed: one failure
+    kills a mutant, and the tests after it cannot change that. Returns (exit status,
+    or None when killed at the timeout; the first failure as "suite/name (status)",
+    or None). A process the tests leaked that still holds the output does not keep
+    this waiting: once the runner has ended, what is left to read is read, no more."""
+    with open(log, "wb") as out:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True)
+        fd = p.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        pending, first, rc = b"", None, None
+        try:
+            while True:
+                ended = p.poll() is not None
+                ready, _, _ = select.select([fd], [], [], 0 if ended else 0.2)
+                chunk = os.read(fd, 65536) if ready else b""
+                out.write(chunk)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    m = NOT_PASSED_RX.match(line.decode(errors="replace"))
+                    if m and first is None:
+                        first = "%s/%s (%s)" % (m.group(2), m.group(3), {
+                            "FAIL": "failed", "CRASH": "crashed", "TIMEOUT": "timeout"}[m.group(1)])
+                if first is not None:
+                    kill_group(p.pid)
+                    break
+                if (ended and not chunk) or (ready and not chunk):
+                    break
+                if time.monotonic() > deadline:
+                    kill_group(p.pid)
+                    p.wait()
+                    return None, None
+        finally:
+            p.stdout.close()
+            rc = p.wait()
+        return rc, first
+
+
+def alternatives(names):
+    """An extended glob (fnmatch FNM_EXTMATCH, as the fork runner's --filter) of exactly names."""
+    return "(" + "|".join(re.sub(r"([][*?()|!@+\\])", r"\\\1", n) for n in names) + ")"
+
+
 class Lab:
     """The lab under test and how to build, test and grade a copy of its student files."""
 
@@ -329,6 +406,16 @@ class Lab:
             mid, _, reason = line.partition("\t")
             self.marks[mid] = reason
         self.base = os.path.join(work, "base")
+        # Two steps: the quick tests first, then the slow ones (speed gates, the tests
+        # valgrind would not run) only for a mutant that passed every quick one.
+        slow = set(self.manifest("--perf").split()) | set(self.manifest("--no-valgrind").split())
+        order = list(self.timeouts)
+        self.steps = [step for step in ([n for n in order if n not in slow],
+                                        [n for n in order if n in slow]) if step]
+        # Speed gates measure every CPU: in a lab with them, a mutant's gates (and
+        # the grader's native pass, class_lock.h) run alone, all else shares.
+        self.perf = set(self.manifest("--perf").split())
+        self.lock = os.path.join(work, "class.lock") if self.perf else None
 
     def manifest(self, what):
         r = subprocess.run([IPCLAB, "manifest", what, self.dir], capture_output=True, text=True)
@@ -338,6 +425,8 @@ class Lab:
 
     def env(self, d):
         e = dict(os.environ, TMPDIR=os.path.join(d, "tmp"), IPCLAB=IPCLAB)
+        if self.lock:
+            e["IPCLAB_CLASS_LOCK"] = self.lock  # the grader's gates alone too
         os.makedirs(e["TMPDIR"], exist_ok=True)
         return e
 
@@ -348,18 +437,40 @@ class Lab:
             os.makedirs(b, exist_ok=True)
             for part in ("tests", "support"):
                 subprocess.run(["cp", "-pr", os.path.join(self.base, "build", part), b], check=True)
-        return run(["make", "-s", "-C", self.dir, "all", "WERROR=1", "SRC_DIR=" + src, "BUILD_DIR=" + b],
-                   600, env=self.env(d), log=os.path.join(d, "build.log")) == 0
+        with self.locked(alone=False):
+            return run(["make", "-s", "-C", self.dir, "all", "WERROR=1", "SRC_DIR=" + src,
+                        "BUILD_DIR=" + b], 600, env=self.env(d), log=os.path.join(d, "build.log")) == 0
 
-    def test(self, d):
-        """Run the tests in the fork runner: (names of the tests that did not pass, or a reason)."""
+    @contextlib.contextmanager
+    def locked(self, alone):
+        """Hold the lab's class lock (the grader's, class_lock.c: a turnstile, then a
+        shared or exclusive flock) while the body runs; nothing in a lab without gates."""
+        if not self.lock:
+            yield
+            return
+        with open(self.lock + ".turnstile", "a") as gate, open(self.lock, "a") as fh:
+            fcntl.flock(gate, fcntl.LOCK_EX)
+            fcntl.flock(fh, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+            fcntl.flock(gate, fcntl.LOCK_UN)
+            yield
+
+    def test(self, d, names):
+        """Run the tests names (a step of the run) in the fork runner, stopped at the
+        first that does not pass: (names of the tests that did not pass, or a reason)."""
         results = os.path.join(d, "results.json")
+        if os.path.exists(results):
+            os.unlink(results)
         env = self.env(d)
         env.update(IPCLAB_FORK_RUNNER="1", IPCLAB_RESULTS_FILE=results)
         env.pop("IPCLAB_RESULTS_FD", None)
-        budget = sum(self.timeouts.values()) + 60  # the runner enforces each test's own
-        rc = run([ISOLATE, os.path.join(d, "build", "run-tests")], budget, env=env,
-                 log=os.path.join(d, "tests.log"))
+        budget = sum(self.timeouts[n] for n in names) + 60  # the runner enforces each test's own
+        cmd = [ISOLATE, os.path.join(d, "build", "run-tests")]
+        if set(names) != set(self.timeouts):
+            cmd.append("--filter=@" + alternatives(names))
+        with self.locked(alone=bool(self.perf & set(names))):
+            rc, first = run_until_failure(cmd, budget, env, os.path.join(d, "tests.log"))
+        if first:
+            return [first]
         try:
             with open(results) as fh:
                 tests = json.load(fh)["tests"]
@@ -367,6 +478,10 @@ class Lab:
             return ["the test run ended without results (%s)" %
                     ("killed after %g s" % budget if rc is None else "exit status %s" % rc)]
         failed = ["%s (%s)" % (t["name"], t["status"]) for t in tests if t["status"] != "passed"]
+        ran = {t["name"] for t in tests}
+        if not failed and ran != set(names):
+            failed = ["the test runner ran %d of the %d tests of this step" % (len(ran & set(names)),
+                                                                               len(names))]
         if not failed and rc != 0:
             failed = ["the test runner exited with status %s" % rc]
         return failed
@@ -399,9 +514,10 @@ class Lab:
         """Run src (a directory of student files) like a mutant: ('killed'|'survived'|..., why)."""
         if not self.build(d, src):
             return "no-build", first_error(os.path.join(d, "build.log"))
-        failed = self.test(d)
-        if failed:
-            return "killed", "tests: " + ", ".join(failed[:3]) + (" ..." if len(failed) > 3 else "")
+        for names in self.steps:
+            failed = self.test(d, names)
+            if failed:
+                return "killed", "tests: " + ", ".join(failed[:3]) + (" ..." if len(failed) > 3 else "")
         rc, why = self.grade(d, src)
         if rc is None:
             return "killed", "grader: " + ", ".join(why[:3])
@@ -438,7 +554,7 @@ def main():
     ap = argparse.ArgumentParser(
         prog="scripts/mutants.sh", description="Mutation check of a lab's tests (see the header).")
     ap.add_argument("lab", help="01, 01-pipes or a lab directory")
-    ap.add_argument("--jobs", type=int, help="mutants at a time (default: the CPUs; 1 in a lab with speed gates)")
+    ap.add_argument("--jobs", type=int, help="mutants at a time (default: the CPUs; speed gates run alone all the same)")
     ap.add_argument("--only", default="", help="operators, comma-separated (" + ", ".join(OPERATORS) + ")")
     ap.add_argument("--function", default="", help="only mutants in these functions (comma-separated)")
     ap.add_argument("--mutant", action="append", default=[], metavar="ID", help="only this mutant (repeatable)")
@@ -478,8 +594,8 @@ def main():
         return 0
 
     if a.jobs is None:
-        # Speed gates (perf tests) measure both CPUs: a second mutant beside them would kill by noise.
-        a.jobs = 1 if lab.manifest("--perf").strip() else len(os.sched_getaffinity(0))
+        # Speed gates run alone whatever the jobs (Lab.locked), the rest side by side.
+        a.jobs = len(os.sched_getaffinity(0))
     todo = [m for m in chosen if m.id not in lab.marks]
     print("mutants: %s, %d mutants of %s (%d marked equivalent), %d jobs%s" % (
         lab.slug, len(chosen), os.path.relpath(solution, ROOT), len(chosen) - len(todo), a.jobs,

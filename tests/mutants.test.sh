@@ -5,7 +5,8 @@
 # A fixture: lab 00's reference with two sites added to fork_isolation, run with
 # --solution on three chosen mutants (--mutant ID, about 30 s):
 #   list-stable      --list gives the same mutants, ids and order twice
-#   killed           `return -1` -> `return 0` of the NULL check: a test fails, killed
+#   killed           `return -1` -> `return 0` of the NULL check: a test fails, killed,
+#                    and the run stopped there (the first failing test alone is named)
 #   survivor         the same change on a branch no test reaches: a survivor, shown
 #                    as a diff with its file:line and id; the rate 1/2 is below the
 #                    goal, so the exit status is 1
@@ -67,7 +68,7 @@ nice "$MUTANTS" 00 --solution "$W/sol" --jobs 2 \
 status=$?
 out=$(cat "$W/run")
 check killed "the NULL check's error path was not killed by a test: $out" \
-    grep -qE "^\[[0-9]/3\] killed +processes.c:$l_killed error-success.*tests: isolation/null_value_is_einval" "$W/run"
+    grep -qE "^\[[0-9]/3\] killed +processes.c:$l_killed error-success: .* +\(tests: isolation/null_value_is_einval \(failed\)\)$" "$W/run"
 if grep -qE "^\[[0-9]/3\] survived +processes.c:$l_survivor " "$W/run" &&
     grep -qF "processes.c:$l_survivor error-success in fork_isolation()  id $survivor" "$W/run" &&
     grep -qxF -- "+        return 0;" "$W/run" && [ "$status" -eq 1 ]; then

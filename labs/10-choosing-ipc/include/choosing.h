@@ -72,11 +72,17 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  * recv   receives one message of msg_size bytes from the other side into
  *        buf, blocking while the link is empty; EPIPE if the peer has gone
  *        (end of file) where the mechanism can tell.
- * close  releases what this process holds (descriptors, mappings, memory).
+ * close  releases what this process holds (descriptors, mappings, memory),
+ *        attached or not: no MAP_SHARED mapping of the channel stays.
  *        In the process that opened c (side A, attached yet or not) it also
  *        removes the kernel objects (SysV queue, semaphores); in side B, or
  *        in a child that never attached, it removes nothing. c is freed and
- *        must not be used again.
+ *        must not be used again. It closes each descriptor once (a second
+ *        close of a number may close what another thread just opened).
+ *
+ * Every descriptor number is valid, 0 included: a process may run with
+ * stdin closed, and then open's first descriptor is 0. The channel must
+ * work, and close release it, as with any other number.
  */
 struct ipc_ops {
     const char *name; /* "pipe", "unix-stream", ... as in enum ipc_kind */
@@ -173,7 +179,9 @@ size_t spin_ring_bytes(uint32_t slots, uint32_t slot_size);
 
 /*
  * spin_ring_init - make the memory at r (spin_ring_bytes(slots, slot_size)
- * bytes, 64-byte aligned) an empty ring.
+ * bytes, 64-byte aligned) an empty ring. The ring lives in those bytes and
+ * no more: neither init nor any later call writes outside them, whatever
+ * the messages' lengths (the caller may keep its own data right after).
  *
  * Returns 0, or -1 with errno = EINVAL if r is NULL or misaligned, slots is
  * not a power of two between 2 and 2^20, or slot_size is not between 1 and
@@ -234,7 +242,8 @@ int block_ring_push(struct block_ring *r, const void *msg, uint32_t len);
 /*
  * block_ring_pop - take the oldest message into buf, sleeping while the
  * ring is empty. Returns its length, or -1 with errno = EMSGSIZE if cap is
- * too small (the message stays in the ring).
+ * too small (the message stays in the ring). Every message taken, one of 0
+ * bytes too, frees its slot and wakes a producer waiting for one.
  */
 ssize_t block_ring_pop(struct block_ring *r, void *buf, uint32_t cap);
 

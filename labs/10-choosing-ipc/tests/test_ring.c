@@ -213,6 +213,64 @@ static void short_buffer_keeps_message(const struct ring_api *api)
     free_ring(api, r, bytes);
 }
 
+/*
+ * The ring lives in the bytes its _bytes function asked for, and in no more:
+ * the caller may keep its own data right after them. A full-size message in
+ * every slot, three times round, over slot sizes that fill whole cache lines
+ * with or without a small per-slot header, must leave the 128 bytes after
+ * the ring as they were (a size function a byte short of the layout, or a
+ * slot that writes past its stride, spills there).
+ */
+static void stays_within_its_bytes(const struct ring_api *api)
+{
+    static const uint32_t sizes[] = {1, 56, 60, 64, 120, 1016, 4088, 4096};
+    enum { SLOTS = 4, AFTER = 128 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint32_t size = sizes[i];
+        size_t n = api->bytes(SLOTS, size);
+        cr_assert_gt(n, 0, "%s_bytes(%u, %u) returned 0 for a valid geometry", api->name,
+                     SLOTS, size);
+        unsigned char *mem = ph_shared(n + AFTER);
+        unsigned char *msg = malloc(size), *buf = malloc(size);
+        cr_assert(msg != NULL && buf != NULL);
+        memset(mem + n, 0x5a, AFTER);
+        cr_assert_eq(api->init(mem, SLOTS, size), 0, "%s_init(r, %u, %u): %s", api->name,
+                     SLOTS, size, strerror(errno));
+        uint64_t seq = 0;
+        for (int round = 0; round < 3; round++) {
+            for (int k = 0; k < SLOTS; k++)
+                push_pattern(api, mem, msg, size, seq + (uint64_t)k,
+                             "a full ring of full-size messages");
+            for (int k = 0; k < SLOTS; k++, seq++) {
+                cr_assert_eq(api->pop(mem, buf, size), (ssize_t)size,
+                             "%s: pop %llu of %u-byte messages", api->name,
+                             (unsigned long long)seq, size);
+                cr_assert_eq(ph_mismatch(buf, size, seq), -1,
+                             "%s: message %llu of %u bytes came back changed", api->name,
+                             (unsigned long long)seq, size);
+            }
+            for (size_t j = 0; j < AFTER; j++)
+                cr_assert_eq(mem[n + j], 0x5a,
+                             "%s: slots of %u bytes: the ring wrote byte %zu after the "
+                             "%zu bytes %s_bytes(%u, %u) asked for",
+                             api->name, size, j, n, api->name, SLOTS, size);
+        }
+        free_ring(api, mem, n + AFTER);
+        free(msg);
+        free(buf);
+    }
+}
+
+Test(spin, stays_within_its_bytes)
+{
+    stays_within_its_bytes(&spin_api);
+}
+
+Test(block, stays_within_its_bytes)
+{
+    stays_within_its_bytes(&block_api);
+}
+
 /* ---- two processes through one ring ---------------------------------------------------
  */
 
@@ -745,6 +803,48 @@ Test(block, idle_producer_sleeps_when_full)
         cr_assert_eq(v, i, "message %llu came back as %llu", (unsigned long long)i,
                      (unsigned long long)v);
     }
+    close(full[0]);
+    free_ring(&block_api, r, bytes);
+}
+
+/*
+ * A message of length 0 is a message like any other: popping one frees its
+ * slot, so it must wake a producer asleep on a ring full of them.
+ */
+Test(block, empty_message_pop_wakes_producer)
+{
+    size_t bytes;
+    struct block_ring *r = new_ring(&block_api, 2, 16, &bytes);
+    int full[2];
+    cr_assert_eq(pipe(full), 0);
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(full[0]);
+        for (int i = 0; i < 3; i++) {
+            if (i == 2) /* the ring is full: the third push waits for a free slot */
+                IPCT_CHILD_CHECK(write(full[1], "f", 1) == 1);
+            IPCT_CHILD_CHECK(block_ring_push(r, "", 0) == 0);
+        }
+        _exit(0);
+    }
+    close(full[1]);
+    if (!got_byte(full[0], 3000)) {
+        kill(pid, SIGKILL);
+        cr_assert_fail(
+            "pushing 2 empty messages into an empty 2-slot ring must not wait");
+    }
+    require_asleep(pid, "producer waiting on a ring full of empty messages");
+    char buf[16];
+    cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop of an empty message: %s",
+                 strerror(errno));
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_neq(code, -1,
+                  "popping an empty message did not wake the producer waiting on the "
+                  "full ring: a pop of length 0 frees a slot too");
+    cr_assert_eq(code, 0, "the producer failed (exit %d)", code);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop %d: %s", i,
+                     strerror(errno));
     close(full[0]);
     free_ring(&block_api, r, bytes);
 }

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,92 @@ Test(transport, open_close_leaves_no_fd)
     }
 }
 
+/*
+ * Descriptor 0 is a descriptor like any other: a program may run with stdin
+ * closed, and then the first descriptor open makes is 0. Every mechanism
+ * must still move messages both ways, and close must still release it (a
+ * check like fd > 0 leaks it, fd <= 0 takes it for a failure).
+ */
+Test(transport, descriptor_zero_is_a_descriptor)
+{
+    cr_assert_eq(close(0), 0, "the test could not close its stdin: %s", strerror(errno));
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        struct ipct_fdset before;
+        char leaked[256];
+        cr_assert(!ipct_fd_is_open(0), "%s: descriptor 0 is open before open was called",
+                  ops->name);
+        ipct_fd_snapshot(&before);
+        exchange(ops, 64, 4, 4);
+        cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                     "%s: with stdin closed, open's first descriptor is 0; close must "
+                     "release it like any other: %s",
+                     ops->name, leaked);
+    }
+}
+
+/*
+ * Each descriptor is closed once: a second close of the same number fails
+ * with EBADF here, and in a program with threads it closes whatever
+ * descriptor another thread was just given that number. The shim logs every
+ * close of both sides (and of a channel closed before it was attached).
+ */
+Test(transport, closes_each_descriptor_once)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        ipct_calls_record();
+        exchange(ops, 64, 2, 2);
+        ops->close(open_chan(ops, 64));
+        size_t from = 0;
+        const struct ipct_call *call;
+        while ((call = ipct_calls_next("close", 0, &from)) != NULL)
+            cr_assert(call->ret != -1 || call->err != EBADF,
+                      "%s: close(%ld) in process %d failed with EBADF: that descriptor "
+                      "was not open (closed twice?)",
+                      ops->name, call->arg[0], (int)call->pid);
+    }
+}
+
+/* The shared mappings of this process ("rw-s" in /proc/self/maps), counted. */
+static int shared_mappings(void)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    cr_assert_not_null(f, "/proc/self/maps: %s", strerror(errno));
+    char line[512], perms[8];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "%*s %7s", perms) == 1 && perms[3] == 's')
+            n++;
+    fclose(f);
+    return n;
+}
+
+/*
+ * close releases the mappings too: a channel built on shared memory (its
+ * MAP_SHARED pages show as "s" in /proc/self/maps) leaves none behind in
+ * either process, whether attached or not.
+ */
+Test(transport, close_unmaps_shared_memory)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        for (int col = 0; col < NCOLS; col++) {
+            int before = shared_mappings();
+            struct ipc_chan *c = open_chan(ops, col_msg_size[col]);
+            ops->close(c);
+            c = open_chan(ops, col_msg_size[col]);
+            cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(c, SIDE_A): %s",
+                         ops->name, strerror(errno));
+            ops->close(c);
+            cr_assert_eq(shared_mappings(), before,
+                         "%s at %zu B: %d shared mappings before open, %d after close: "
+                         "close must munmap what open mapped",
+                         ops->name, col_msg_size[col], before, shared_mappings());
+        }
+    }
+}
+
 /* ---- limits of the message queues
  * ------------------------------------------------------ */
 
@@ -437,6 +524,45 @@ Test(transport, recv_after_peer_exit_is_epipe)
         cr_assert_eq(code, 0,
                      "%s: recv after the peer exited must fail with EPIPE (exit code %d)",
                      ops->name, code);
+    }
+}
+
+/*
+ * A socket's send to a peer that has gone fails with EPIPE (MSG_NOSIGNAL),
+ * never with SIGPIPE, which would kill the sender: SIGPIPE is at its default
+ * here, so a send without MSG_NOSIGNAL ends this test with the signal. Side
+ * B closes and exits before A attaches; A sends until a send fails (TCP may
+ * take one send to learn of the reset, and may report it as ECONNRESET).
+ */
+Test(transport, send_after_peer_exit_is_epipe)
+{
+    static const enum ipc_kind kinds[] = {IPC_UNIX_STREAM, IPC_UNIX_SEQPACKET, IPC_TCP};
+    cr_assert_neq(signal(SIGPIPE, SIG_DFL), SIG_ERR);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const struct ipc_ops *ops = ops_of(kinds[i]);
+        struct ipc_chan *c = open_chan(ops, 4096);
+        pid_t b = ipct_fork();
+        if (b == 0) {
+            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
+            ops->close(c);
+            _exit(0);
+        }
+        cr_assert_eq(ipct_wait_exit(b, 5000), 0, "%s: side B could not attach and close",
+                     ops->name);
+        cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(SIDE_A): %s", ops->name,
+                     strerror(errno));
+        static unsigned char msg[4096];
+        int rc = 0, sent = 0;
+        while (sent < 1000 && (rc = ops->send(c, msg)) == 0)
+            sent++;
+        int err = errno;
+        cr_assert_eq(rc, -1, "%s: 1000 sends to a peer that has gone all succeeded",
+                     ops->name);
+        cr_assert(err == EPIPE || (kinds[i] == IPC_TCP && err == ECONNRESET),
+                  "%s: send to a peer that has gone failed with %s after %d messages: "
+                  "expected EPIPE",
+                  ops->name, strerror(err), sent);
+        ops->close(c);
     }
 }
 
