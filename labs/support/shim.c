@@ -299,7 +299,7 @@ static int shim_enter(struct shim_call *c)
         char text[300], fd[64] = "", who[64] = "";
         if (getpid() != shared->test_pid)
             snprintf(who, sizeof who, " in child %d", (int)getpid());
-        if (c->block == B_FD || c->block == B_MQ || c->cut != C_NONE)
+        if (c->fd >= 0) /* a call on an fd (or a queue) names it */
             snprintf(fd, sizeof fd, "fd %d", c->fd);
         if (r->error != 0) {
             snprintf(text, sizeof text, "%s #%d%s%s%s%s failed with %s",
