@@ -176,12 +176,12 @@ void ipct_call_rules_check(void);
  * With IPCLAB_STRESS_SEED=S in the environment (`ipclab check NN --stress N`
  * sets it), the synchronisation calls of the student's code (reads and writes,
  * semaphores, queues, locks (fcntl, flock, lockf), mutexes and condition
- * variables, futex, poll, fork, pthread_create and pthread_join, wait, kill ...) are preceded and followed by seeded pseudo-random
- * yields and short sleeps, drawn per process from S, the test's name and the
- * process's place in the fork tree, and per thread. Racy code that passes by
- * luck meets the interleavings it did not plan for; the same S replays the same
- * decisions. A correct solution passes whatever S is: the delays only change
- * when things happen, never what the calls do.
+ * variables, futex, poll, fork, pthread_create and pthread_join, wait, kill ...) are
+ * preceded and followed by seeded pseudo-random yields and short sleeps, drawn per
+ * process from S, the test's name and the process's place in the fork tree, and per
+ * thread. Racy code that passes by luck meets the interleavings it did not plan for; the
+ * same S replays the same decisions. A correct solution passes whatever S is: the delays
+ * only change when things happen, never what the calls do.
  */
 
 /*
