@@ -3,8 +3,10 @@
 # section, labs/support/ipclab_shim.h): the manifest refuses a name the shim
 # cannot see, the rules reach the test binary, a call made only in a child
 # counts, a rule broken fails its test with a message naming the call, and
-# lab 10's "posix-mq" transport made of pipes fails.
-# Usage: tests/calls.test.sh   (about 30 s: a copy of lab 00, and lab 10 built twice)
+# lab 10's "posix-mq" transport made of pipes fails; and the shim's later wrappers
+# (lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join) inject,
+# log, and are gone after exec (tests/calls/shimlab, a tiny lab of its own).
+# Usage: tests/calls.test.sh   (about 45 s: a copy of lab 00, the shim lab, lab 10 built twice)
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 test_begin calls
@@ -77,6 +79,45 @@ for runner in exec fork; do
         fail "rules-$runner" "$(tail -30 <<<"$out")"
     fi
 done
+
+# --- the later wrappers, one by one (tests/calls/shimlab) -----------------------------
+# lockf, mremap, nanosleep, clock_nanosleep, pthread_create and pthread_join: each
+# fails as planned (with its errnos, EINTR only where it can wait, a sleep's rest in
+# *rem, error numbers returned), is logged with its arguments, and is gone in a
+# program the student's code execs. One test must fail: a rule on pthread_join.
+cp -r tests/calls/shimlab "$TMP/course/labs/99-shim"
+SHIMLAB="$TMP/course/labs/99-shim"
+if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -o "$TMP/exec_helper" \
+    tests/calls/exec_helper.c >"$TMP/helper.log" 2>&1; then
+    fail build-helper "$(tail -5 "$TMP/helper.log")"
+fi
+for shim in 1 0; do
+    make -s -C "$SHIMLAB" all WERROR=1 SHIM=$shim IPCLAB="$IPC" BUILD_DIR="$TMP/shim$shim" \
+        >"$TMP/shim$shim.log" 2>&1 || fail "build-shimlab-$shim" "$(tail -5 "$TMP/shim$shim.log")"
+done
+for runner in exec fork; do
+    env_runner=()
+    [ $runner = fork ] && env_runner=(IPCLAB_FORK_RUNNER=1)
+    out=$(env "${env_runner[@]}" SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 \
+        "$ROOT/tests/lib/isolate.sh" "$TMP/shim1/run-tests" 2>&1)
+    if grep -q 'Tested: 13 | Passing: 12 | Failing: 1 | Crashing: 0' <<<"$out" &&
+        grep -q 'FAIL.*thread::join_rule_refused' <<<"$out" &&
+        grep -q "'pthread_join' is logged, never failed" <<<"$out"; then
+        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create and pthread_join fail as planned, are logged, and are gone after exec; a rule on pthread_join is refused"
+    else
+        fail "later-wrappers-$runner" "$(grep -E '^\[(FAIL|----)|Synthesis' <<<"$out" | tail -30)"
+    fi
+done
+# Without the shim the same tests fail (only the one that expects no fault passes):
+# they prove the wrappers, not libc.
+out=$(SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 "$ROOT/tests/lib/isolate.sh" \
+    "$TMP/shim0/run-tests" 2>&1)
+if grep -q 'Tested: 13 | Passing: 1 | Failing: 12' <<<"$out" &&
+    ! grep -q 'FAIL.*sleep::zero_or_bad_not_interrupted' <<<"$out"; then
+    pass "without the shim (SHIM=0) every wrapper's test fails"
+else
+    fail later-wrappers-noshim "$(grep -E '^\[(PASS|FAIL)|Synthesis' <<<"$out" | tail -20)"
+fi
 
 # --- lab 10: a "posix-mq" transport made of pipes ------------------------------------
 build10() { # NAME SRC_DIR

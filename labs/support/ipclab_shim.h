@@ -39,9 +39,15 @@
  * that could not suffer it do not count and are never touched:
  *
  * - an error (error != 0): the call fails with -1 and that errno without
- *   reaching the kernel. EINTR hits only calls that may block: not on a
- *   regular file, an O_NONBLOCK fd or queue, with MSG_DONTWAIT, IPC_NOWAIT,
- *   WNOHANG, a zero poll timeout, or a try call.
+ *   reaching the kernel (pthread_create and clock_nanosleep, which return an
+ *   error number, return it instead and leave errno alone). EINTR hits only
+ *   calls that may block: not on a regular file, an O_NONBLOCK fd or queue,
+ *   with MSG_DONTWAIT, IPC_NOWAIT, WNOHANG, a zero poll or sleep timeout, a
+ *   lockf other than F_LOCK, or a try call. An EINTR injected into a
+ *   relative nanosleep/clock_nanosleep arrives halfway, as a signal would:
+ *   the first half of the request is slept for real and the remaining time
+ *   is stored in *rem. pthread_join and pthread_sigmask are logged, never
+ *   failed (ipct_fault_add refuses them: no kernel makes them fail).
  * - a short transfer (error 0, max_bytes > 0): read/write/send/recv of more
  *   than max_bytes on a stream (a pipe or FIFO, a SOCK_STREAM socket) moves
  *   at most max_bytes. A write to a pipe of at most PIPE_BUF bytes is atomic
@@ -101,7 +107,10 @@ struct ipct_call {
     pid_t pid;                          /* the process that made it */
     long arg[6];                        /* the arguments, as integers (pointers too) */
     long ret;                           /* what it returned (a pointer as an integer) */
-    int err;                            /* errno after it, when ret was -1 */
+    int err;                            /* errno after it, when ret was -1; the
+                                           error number pthread_create,
+                                           pthread_join, pthread_sigmask and
+                                           clock_nanosleep returned */
     bool injected;                      /* the result was a fault of the test's plan */
     size_t datalen;                     /* bytes of data[] that were copied */
     unsigned char data[IPCT_CALL_DATA]; /* the address of bind/connect/sendto,
@@ -166,13 +175,13 @@ void ipct_call_rules_check(void);
  *
  * With IPCLAB_STRESS_SEED=S in the environment (`ipclab check NN --stress N`
  * sets it), the synchronisation calls of the student's code (reads and writes,
- * semaphores, queues, locks, mutexes and condition variables, futex, poll,
- * fork, wait, kill ...) are preceded and followed by seeded pseudo-random
- * yields and short sleeps, drawn per process from S, the test's name and the
- * process's place in the fork tree, and per thread. Racy code that passes by
- * luck meets the interleavings it did not plan for; the same S replays the same
- * decisions. A correct solution passes whatever S is: the delays only change
- * when things happen, never what the calls do.
+ * semaphores, queues, locks (fcntl, flock, lockf), mutexes and condition
+ * variables, futex, poll, fork, pthread_create and pthread_join, wait, kill ...) are
+ * preceded and followed by seeded pseudo-random yields and short sleeps, drawn per
+ * process from S, the test's name and the process's place in the fork tree, and per
+ * thread. Racy code that passes by luck meets the interleavings it did not plan for; the
+ * same S replays the same decisions. A correct solution passes whatever S is: the delays
+ * only change when things happen, never what the calls do.
  */
 
 /*

@@ -63,6 +63,13 @@ struct shim_call {
     bool injected;    /* the call failed by the plan, never reached libc */
 };
 
+/* Calls that return an error number (0 on success), not -1 and errno. */
+static bool returns_errnum(enum shim_id id)
+{
+    return id == ID_pthread_create || id == ID_pthread_join || id == ID_clock_nanosleep ||
+           id == ID_pthread_sigmask;
+}
+
 #define MAX_RULES 16
 
 /* A rule in force (struct ipct_fault, its call names as a bit set). */
@@ -154,6 +161,11 @@ void ipct_fault_add(const struct ipct_fault *f)
             if (id < 0)
                 cr_assert_fail("ipct_fault_add: the shim does not wrap '%.*s'", (int)len,
                                p);
+            if (id == ID_pthread_join || id == ID_pthread_sigmask)
+                cr_assert_fail(
+                    "ipct_fault_add: '%.*s' is logged, never failed (no kernel "
+                    "makes it fail on valid arguments)",
+                    (int)len, p);
             r->mask[id / 64] |= UINT64_C(1) << (id % 64);
         }
         p += len + strspn(p + len, " ");
@@ -287,7 +299,7 @@ static int shim_enter(struct shim_call *c)
         char text[300], fd[64] = "", who[64] = "";
         if (getpid() != shared->test_pid)
             snprintf(who, sizeof who, " in child %d", (int)getpid());
-        if (c->block == B_FD || c->block == B_MQ || c->cut != C_NONE)
+        if (c->fd >= 0) /* a call on an fd (or a queue) names it */
             snprintf(fd, sizeof fd, "fd %d", c->fd);
         if (r->error != 0) {
             snprintf(text, sizeof text, "%s #%d%s%s%s%s failed with %s",
@@ -295,7 +307,7 @@ static int shim_enter(struct shim_call *c)
                      strerrorname_np(r->error));
             note_fault(text);
             c->injected = true;
-            log_call(c, -1, r->error);
+            log_call(c, returns_errnum(c->id) ? r->error : -1, r->error);
             errno = r->error;
             return -1;
         }
@@ -363,8 +375,8 @@ char *ipct_calls_describe(char *buf, size_t len)
                          c->name ? c->name : "?", arg_text(c->arg[0], a[0], sizeof a[0]),
                          arg_text(c->arg[1], a[1], sizeof a[1]),
                          arg_text(c->arg[2], a[2], sizeof a[2]),
-                         arg_text(c->ret, r, sizeof r), c->ret == -1 ? " " : "",
-                         c->ret == -1 ? strerrorname_np(c->err) : "");
+                         arg_text(c->ret, r, sizeof r), c->err != 0 ? " " : "",
+                         c->err != 0 ? strerrorname_np(c->err) : "");
         if (w < 0 || (size_t)w >= len - at) {
             snprintf(buf + len - 4, 4, "...");
             break;
@@ -385,7 +397,7 @@ static void log_call(const struct shim_call *c, long ret, int err)
     e->pid = getpid();
     memcpy(e->arg, c->arg, sizeof e->arg);
     e->ret = ret;
-    e->err = ret == -1 ? err : 0;
+    e->err = returns_errnum(c->id) ? (int)ret : ret == -1 ? err : 0;
     e->injected = c->injected;
     e->datalen = 0;
     if (c->data != NULL) {
@@ -1102,6 +1114,36 @@ int ipclab_shim_flock(int fd, int op)
     SHIM_RUN(int, c, flock(fd, op));
 }
 
+/* lockf(3): only F_LOCK waits for the lock (and so may be interrupted). */
+int ipclab_shim_lockf(int fd, int cmd, off_t len)
+{
+    if (!SHIM_ON())
+        return lockf(fd, cmd, len);
+    struct shim_call c = {
+        ID_lockf, fd, 0,    cmd == F_LOCK ? B_ALWAYS : B_NEVER, C_NONE, {fd, cmd, L(len)},
+        NULL,     0,  false};
+    SHIM_RUN(int, c, lockf(fd, cmd, len));
+}
+
+void *ipclab_shim_mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
+{
+    /* As glibc's own mremap: the new address is passed only with MREMAP_FIXED. */
+    void *want = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    if (!SHIM_ON())
+        return mremap(old, oldlen, newlen, flags, want);
+    struct shim_call c = {
+        ID_mremap, -1,     0,
+        B_NEVER,   C_NONE, {L(old), L(oldlen), L(newlen), flags, L(want)},
+        NULL,      0,      false};
+    SHIM_RUN(void *, c, mremap(old, oldlen, newlen, flags, want));
+}
+
 pid_t ipclab_shim_fork(void)
 {
     if (!SHIM_ON())
@@ -1274,6 +1316,141 @@ int ipclab_shim_sigtimedwait(const sigset_t *set, siginfo_t *info,
     SHIM_RUN(int, c, sigtimedwait(set, info, t));
 }
 
+/* A sleep that can really wait: a valid, non-zero request (NULL or a bad one fails
+ * with EFAULT or EINVAL before any wait, a zero one returns at once). */
+static enum block sleep_block(const struct timespec *t)
+{
+    return t == NULL || t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000L ||
+                   zero_ts(t)
+               ? B_NEVER
+               : B_ALWAYS;
+}
+
+/*
+ * An injected EINTR in a relative sleep: as when a signal arrives halfway, the
+ * first half of req is slept for real and *rem (if not NULL) gets the rest, so
+ * a caller that sleeps again for *rem wakes when it asked, and one that starts
+ * over with req sleeps longer, as the call log shows.
+ */
+static void sleep_interrupted(clockid_t clk, const struct timespec *req,
+                              struct timespec *rem)
+{
+    struct timespec half = {req->tv_sec / 2,
+                            ((req->tv_sec % 2) * 1000000000L + req->tv_nsec) / 2};
+    struct timespec left = {req->tv_sec - half.tv_sec, req->tv_nsec - half.tv_nsec};
+    struct timespec cut = {0, 0};
+    if (left.tv_nsec < 0) {
+        left.tv_sec--;
+        left.tv_nsec += 1000000000L;
+    }
+    /* A real signal may cut the first half short too: what it left is added. */
+    if (clock_nanosleep(clk, 0, &half, &cut) == EINTR) {
+        left.tv_sec += cut.tv_sec;
+        left.tv_nsec += cut.tv_nsec;
+        if (left.tv_nsec >= 1000000000L) {
+            left.tv_sec++;
+            left.tv_nsec -= 1000000000L;
+        }
+    }
+    if (rem != NULL)
+        *rem = left;
+}
+
+int ipclab_shim_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+    if (!SHIM_ON())
+        return nanosleep(req, rem);
+    struct shim_call c = {ID_nanosleep,
+                          -1,
+                          0,
+                          sleep_block(req),
+                          C_NONE,
+                          {L(req), L(rem)},
+                          req,
+                          req != NULL ? sizeof *req : 0,
+                          false};
+    if (shim_enter(&c) < 0) {
+        int err = errno;
+        if (err == EINTR)
+            sleep_interrupted(CLOCK_MONOTONIC, req, rem);
+        errno = err;
+        return -1;
+    }
+    int r = nanosleep(req, rem);
+    shim_leave(&c, r);
+    return r;
+}
+
+/* clock_nanosleep returns an error number; an absolute sleep is cut at once (its
+ * retry with the same deadline is right, and it has no remaining time). */
+int ipclab_shim_clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
+                                struct timespec *rem)
+{
+    if (!SHIM_ON())
+        return clock_nanosleep(clk, flags, req, rem);
+    bool abs = (flags & TIMER_ABSTIME) != 0;
+    struct shim_call c = {ID_clock_nanosleep,
+                          -1,
+                          0,
+                          abs && req != NULL ? B_ALWAYS : sleep_block(req),
+                          C_NONE,
+                          {clk, flags, L(req), L(rem)},
+                          req,
+                          req != NULL ? sizeof *req : 0,
+                          false};
+    int saved = errno;
+    if (shim_enter(&c) < 0) {
+        int err = errno;
+        if (err == EINTR && !abs)
+            sleep_interrupted(clk, req, rem);
+        errno = saved;
+        return err;
+    }
+    int r = clock_nanosleep(clk, flags, req, rem);
+    shim_leave(&c, r);
+    return r;
+}
+
+/* Threads: pthread_create can fail (EAGAIN: no resources for one more thread);
+ * pthread_join of a joinable thread cannot, so it is logged and stressed only
+ * (ipct_fault_add refuses it). Both return an error number, errno untouched. */
+int ipclab_shim_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                               void *(*fn)(void *), void *arg)
+{
+    if (!SHIM_ON())
+        return pthread_create(t, attr, fn, arg);
+    struct shim_call c = {ID_pthread_create,
+                          -1,
+                          0,
+                          B_NEVER,
+                          C_NONE,
+                          {L(t), L(attr), L(fn), L(arg)},
+                          NULL,
+                          0,
+                          false};
+    int saved = errno;
+    if (shim_enter(&c) < 0) {
+        int err = errno;
+        errno = saved;
+        return err;
+    }
+    int r = pthread_create(t, attr, fn, arg);
+    shim_leave(&c, r);
+    return r;
+}
+
+int ipclab_shim_pthread_join(pthread_t t, void **ret)
+{
+    if (!SHIM_ON())
+        return pthread_join(t, ret);
+    struct shim_call c = {ID_pthread_join, -1,   0, B_NEVER, C_NONE,
+                          {L(t), L(ret)},  NULL, 0, false};
+    shim_enter(&c); /* no rule can name it: it only notes, counts and stresses */
+    int r = pthread_join(t, ret);
+    shim_leave(&c, r);
+    return r;
+}
+
 /* ---- race stress (IPCLAB_STRESS_SEED) ----------------------------------------------
  *
  * With IPCLAB_STRESS_SEED=S in the environment, ipct_stress_begin (called by the
@@ -1331,6 +1508,7 @@ static const enum shim_id stress_ids[] = {ID_read,
                                           ID_semop,
                                           ID_semtimedop,
                                           ID_flock,
+                                          ID_lockf,
                                           ID_fcntl,
                                           ID_fork,
                                           ID_wait,
@@ -1343,7 +1521,9 @@ static const enum shim_id stress_ids[] = {ID_read,
                                           ID_sigtimedwait,
                                           ID_execve,
                                           ID_execv,
-                                          ID_execvp};
+                                          ID_execvp,
+                                          ID_pthread_create,
+                                          ID_pthread_join};
 
 static uint64_t stress_ids_mask[(NCALLS + 63) / 64];
 static uint64_t stress_seed;         /* S itself, for ipct_stress_seed */
@@ -1497,7 +1677,6 @@ extern __typeof__(pthread_cond_wait) ipclab_shim_pthread_cond_wait;
 extern __typeof__(pthread_cond_timedwait) ipclab_shim_pthread_cond_timedwait;
 extern __typeof__(pthread_cond_signal) ipclab_shim_pthread_cond_signal;
 extern __typeof__(pthread_cond_broadcast) ipclab_shim_pthread_cond_broadcast;
-extern __typeof__(pthread_join) ipclab_shim_pthread_join;
 extern __typeof__(syscall) ipclab_shim_syscall;
 
 int ipclab_shim_pthread_mutex_lock(pthread_mutex_t *m)
@@ -1534,11 +1713,6 @@ int ipclab_shim_pthread_cond_signal(pthread_cond_t *c)
 int ipclab_shim_pthread_cond_broadcast(pthread_cond_t *c)
 {
     STRESSED(pthread_cond_broadcast(c));
-}
-
-int ipclab_shim_pthread_join(pthread_t t, void **ret)
-{
-    STRESSED(pthread_join(t, ret));
 }
 
 /* syscall(2) as glibc reads it (six words); a futex call is a stress point. */

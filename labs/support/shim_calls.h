@@ -22,7 +22,8 @@
     X(sem_post) X(semop) X(semtimedop) X(mmap) X(munmap) X(msync) X(flock) X(fork)       \
     X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
     X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)       \
-    X(wait3) X(wait4) X(sem_close) X(sem_unlink)
+    X(wait3) X(wait4) X(sem_close) X(sem_unlink)                                         \
+    X(lockf) X(mremap) X(nanosleep) X(clock_nanosleep) X(pthread_create) X(pthread_join)
 /* clang-format on */
 
 #endif /* IPCLAB_SHIM_CALLS_H */

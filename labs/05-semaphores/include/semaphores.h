@@ -111,8 +111,11 @@ struct ledger {
  * 0600). The creator sets every value from init[0..nsems) and then performs
  * one semop(2) that leaves the values unchanged, which sets sem_otime. A
  * caller that gets EEXIST opens the set and waits (IPC_STAT, short sleeps)
- * until sem_otime != 0; it never sets any value itself. A set found removed
- * while waiting is looked up again. key IPC_PRIVATE always makes a new set.
+ * until sem_otime != 0; it never sets any value itself. A signal that
+ * interrupts one of those sleeps (EINTR) ends neither the wait nor its
+ * deadline: sleep again (errno means something only after a call returned
+ * -1). A set found removed while waiting is looked up again. key IPC_PRIVATE
+ * always makes a new set.
  *
  * Returns the set's id. Returns -1 with errno set: EINVAL if nsems < 1, init
  * is NULL or timeout_ms < 0, or if the existing set has fewer than nsems

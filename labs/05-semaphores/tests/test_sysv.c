@@ -119,6 +119,35 @@ Test(open_set, waits_for_uninitialised_set)
 }
 /* $end uninitialised */
 
+/*
+ * A signal may cut one of the joiner's sleeps short (nanosleep fails with EINTR,
+ * the rest of the sleep in *rem): the shim interrupts the first sleep. The wait
+ * goes on and still ends with ETIMEDOUT once timeout_ms have passed. A sleep
+ * loop that tests errno after a sleep that succeeded (errno is still EINTR)
+ * never ends: this test then times out.
+ */
+Test(open_set, interrupted_sleep_still_times_out)
+{
+    key_t key = fresh_key();
+    int semid = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
+    cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
+    track_set(semid);
+    const unsigned short init[1] = {1};
+    ipct_fault_fail("nanosleep clock_nanosleep poll ppoll select", 1, EINTR);
+    long long start = mono_ms();
+    errno = 0;
+    int r = sysv_open_set(key, 1, init, 200);
+    int err = errno;
+    long long elapsed = mono_ms() - start;
+    ipct_fault_clear();
+    cr_assert_eq(r, -1, "a set whose sem_otime is 0 is not ready: wait, then ETIMEDOUT");
+    cr_assert_eq(err, ETIMEDOUT,
+                 "errno should be ETIMEDOUT, got %s (a signal interrupted a sleep: %s; "
+                 "sleep again, the wait is not over)",
+                 strerror(err), ipct_faults_injected());
+    cr_assert_geq(elapsed, 150, "gave up after %lld ms instead of 200", elapsed);
+}
+
 Test(open_set, joiner_returns_once_initialised)
 {
     key_t key = fresh_key();

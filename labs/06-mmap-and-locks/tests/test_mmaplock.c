@@ -1808,3 +1808,99 @@ Test(counter, releases_all_its_bytes)
               (long long)r, strerror(err));
     cr_assert(free_after_failure, "bytes 8..15 are still locked after a failed add");
 }
+
+/* ---- Faults of mremap and lockf (#20: the shim wraps them now) ---- */
+
+/*
+ * The kernel may have no room for the larger mapping (mremap fails with
+ * ENOMEM): the shim injects it into the first mremap (or mmap, for a solution
+ * that maps anew). mf_grow reports it and leaves the old mapping valid.
+ */
+Test(mapfile, grow_remap_failure_keeps_mapping)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "nomem", 2 * PAGE, 'a');
+    size_t len = 2 * PAGE;
+    char *map = mf_map(fd, len, true);
+    cr_assert_not_null(map, "mf_map: %s", strerror(errno));
+    void *addr = map;
+    ipct_fault_fail("mremap mmap", 1, ENOMEM);
+    errno = 0;
+    int r = mf_grow(fd, &addr, &len, 4 * PAGE);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert(r == -1 && err == ENOMEM,
+              "mremap failed with ENOMEM (injected by the test): mf_grow must return -1 "
+              "with it, got %d (%s)",
+              r, strerror(err));
+    cr_assert(addr == map && len == 2 * PAGE,
+              "a failed mf_grow must leave *addr and *len alone");
+    cr_assert_eq(map[PAGE], 'a', "the old mapping must still be valid");
+    munmap(map, 2 * PAGE);
+    close(fd);
+}
+
+/*
+ * rs_append on a full store grows the file, then maps it again: when that
+ * remap fails (ENOMEM, injected), the append reports it, adds nothing and
+ * releases the header lock; the next append remaps and works.
+ */
+Test(recstore, remap_failure_is_reported)
+{
+    char path[256];
+    struct rs s;
+    new_store(path, sizeof path, &s);
+    append_recs(&s, 1, RS_INITIAL); /* full: the next append grows the file */
+    struct rec more = make_rec(2, 0);
+    ipct_fault_fail("mremap mmap", 1, ENOMEM);
+    errno = 0;
+    int64_t grown = rs_append(&s, &more);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert(
+        grown == -1 && err == ENOMEM,
+        "mremap failed with ENOMEM (injected by the test): rs_append must return -1 "
+        "with it, got %lld (%s)",
+        (long long)grown, strerror(err));
+    cr_assert(header_is_free(path), "the failed rs_append kept the header lock");
+    cr_assert_eq(rs_count(&s), RS_INITIAL, "a failed append must add nothing");
+    cr_assert_eq(rs_append(&s, &more), RS_INITIAL,
+                 "the next rs_append must map the grown file and work: %s",
+                 strerror(errno));
+    check_rec(&s, RS_INITIAL, 2, 0);
+    cr_assert_eq(rs_close(&s), 0);
+}
+
+/*
+ * A signal may interrupt lockf(F_LOCK) while it waits (EINTR): the shim makes
+ * the first waiting lockf (or fcntl F_SETLKW) fail so. lockf_region resumes the
+ * wait, and returns once the lock is held, with the offset put back. A loop
+ * that tests errno after a lockf that succeeded never ends (errno is still
+ * EINTR): this test then times out.
+ */
+Test(lockf, lock_wait_resumes_after_eintr)
+{
+    char path[256];
+    int fd = new_file(path, sizeof path, "eintr", 100, 'a');
+    int probe = open_probe(path);
+    cr_assert_eq(lseek(fd, 7, SEEK_SET), 7);
+    ipct_fault_fail("lockf fcntl", 1, EINTR);
+    errno = 0;
+    int r = lockf_region(fd, F_LOCK, 20, 10);
+    int err = errno;
+    ipct_fault_clear();
+    off_t after = offset_of(fd);
+    struct flock fl = probe_lock(probe, F_RDLCK, 0, 0);
+    close(probe);
+    close(fd);
+    cr_assert_eq(r, 0,
+                 "lockf(F_LOCK) was interrupted by a signal (EINTR injected by the test: "
+                 "%s): lockf_region must wait again, got %d (%s)",
+                 ipct_faults_injected(), r, strerror(err));
+    cr_assert_gt(
+        ipct_faults_count(), 0,
+        "F_LOCK must wait for the lock (lockf F_LOCK; the test saw no such call)");
+    cr_assert(fl.l_type == F_WRLCK && fl.l_start == 20 && fl.l_len == 10,
+              "after the retry another open of the file must see [20, +10) locked");
+    cr_assert_eq(after, 7, "the file offset moved from 7 to %lld", (long long)after);
+}

@@ -1,0 +1,31 @@
+/* shimcalls.h - one call of each later shim wrapper, made from a "student" object. */
+#ifndef SHIMCALLS_H
+#define SHIMCALLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* sc_lockf - lockf(fd, cmd, len): its result, errno as lockf leaves it. */
+int sc_lockf(int fd, int cmd, off_t len);
+
+/* sc_mremap - mremap(old, oldlen, newlen, MREMAP_MAYMOVE): its result. */
+void *sc_mremap(void *old, size_t oldlen, size_t newlen);
+
+/* sc_nanosleep - nanosleep(req, rem) once (no retry): its result. */
+int sc_nanosleep(const struct timespec *req, struct timespec *rem);
+
+/* sc_clock_nanosleep - clock_nanosleep(CLOCK_MONOTONIC, flags, req, rem) once:
+ * its result (0 or an error number). */
+int sc_clock_nanosleep(int flags, const struct timespec *req, struct timespec *rem);
+
+/* sc_thread - start a thread that stores 1 in *value, and join it: 0, or the
+ * error number pthread_create or pthread_join returned (nothing started). */
+int sc_thread(int *value);
+
+/* sc_exec - fork, execv(path, {path, NULL}) in the child, wait: the child's
+ * exit status (WEXITSTATUS; 127 when execv failed), or -1 if fork or waitpid
+ * failed. */
+int sc_exec(const char *path);
+
+#endif /* SHIMCALLS_H */

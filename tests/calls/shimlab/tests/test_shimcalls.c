@@ -1,0 +1,294 @@
+/* test_shimcalls.c - the shim's later wrappers, proven one by one: a fault injected,
+ * the call recorded with its arguments, and nothing of the plan left after exec. */
+#include "shimcalls.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ipclab_shim.h>
+#include <ipclab_test.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+TestSuite(lockf, .timeout = 10);
+TestSuite(mremap, .timeout = 10);
+TestSuite(sleep, .timeout = 10);
+TestSuite(thread, .timeout = 10);
+TestSuite(exec, .timeout = 20);
+
+/* A new file of 100 bytes in the test's directory, open read-write. */
+static int new_file(void)
+{
+    char path[256];
+    int fd =
+        open(ipct_path(path, sizeof path, "locked"), O_RDWR | O_CREAT | O_EXCL, 0600);
+    cr_assert_geq(fd, 0, "open: %s", strerror(errno));
+    cr_assert_eq(ftruncate(fd, 100), 0);
+    return fd;
+}
+
+/* ---- lockf ------------------------------------------------------------------------ */
+
+Test(lockf, fails_as_planned)
+{
+    const int errs[] = {EAGAIN, EACCES, EDEADLK, ENOLCK};
+    int fd = new_file();
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        ipct_fault_clear();
+        ipct_fault_fail("lockf", 2, errs[i]);
+        cr_assert_eq(sc_lockf(fd, F_TLOCK, 10), 0, "lockf #1 is not planned to fail");
+        errno = 0;
+        cr_assert_eq(sc_lockf(fd, F_TLOCK, 10), -1, "lockf #2 did not fail with %s",
+                     strerrorname_np(errs[i]));
+        cr_assert_eq(errno, errs[i], "lockf #2: errno %s, planned %s",
+                     strerrorname_np(errno), strerrorname_np(errs[i]));
+        cr_assert_eq(sc_lockf(fd, F_ULOCK, 10), 0, "the plan failed one call only");
+    }
+    cr_assert_eq(ipct_faults_count(), 4);
+    cr_assert(strstr(ipct_faults_injected(), "lockf #2 (fd ") != NULL &&
+                  strstr(ipct_faults_injected(), "failed with ENOLCK") != NULL,
+              "%s", ipct_faults_injected());
+    close(fd);
+}
+
+Test(lockf, eintr_only_when_waiting)
+{
+    int fd = new_file();
+    ipct_fault_fail("lockf", 1, EINTR);
+    /* F_TLOCK, F_TEST and F_ULOCK never wait: they are not counted. */
+    cr_assert_eq(sc_lockf(fd, F_TLOCK, 0), 0);
+    cr_assert_eq(sc_lockf(fd, F_TEST, 0), 0);
+    cr_assert_eq(sc_lockf(fd, F_ULOCK, 0), 0);
+    cr_assert_eq(ipct_faults_count(), 0, "%s", ipct_faults_injected());
+    errno = 0;
+    cr_assert_eq(sc_lockf(fd, F_LOCK, 0), -1, "the first F_LOCK was planned to fail");
+    cr_assert_eq(errno, EINTR, "errno %s", strerrorname_np(errno));
+    cr_assert_eq(sc_lockf(fd, F_LOCK, 0), 0, "a second F_LOCK: %s", strerror(errno));
+    cr_assert(strstr(ipct_faults_injected(), "lockf #4") != NULL, "%s",
+              ipct_faults_injected());
+    close(fd);
+}
+
+Test(lockf, recorded)
+{
+    int fd = new_file();
+    ipct_calls_record();
+    cr_assert_eq(sc_lockf(fd, F_TLOCK, 30), 0);
+    ipct_fault_fail("lockf", 1, EDEADLK);
+    cr_assert_eq(sc_lockf(fd, F_LOCK, 0), -1);
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("lockf", getpid(), &at);
+    cr_assert(c != NULL && c->arg[0] == fd && c->arg[1] == F_TLOCK && c->arg[2] == 30 &&
+                  c->ret == 0 && !c->injected,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+    c = ipct_calls_next("lockf", 0, &at);
+    cr_assert(c != NULL && c->arg[1] == F_LOCK && c->ret == -1 && c->err == EDEADLK &&
+                  c->injected,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+    close(fd);
+}
+
+/* ---- mremap ----------------------------------------------------------------------- */
+
+Test(mremap, enomem_keeps_mapping)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *p =
+        mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    p[0] = 'x';
+    ipct_fault_fail("mremap", 1, ENOMEM);
+    errno = 0;
+    cr_assert_eq(sc_mremap(p, page, 2 * page), MAP_FAILED, "mremap was planned to fail");
+    cr_assert_eq(errno, ENOMEM, "errno %s", strerrorname_np(errno));
+    cr_assert_eq(p[0], 'x', "a failed mremap leaves the mapping as it was");
+    char *q = sc_mremap(p, page, 2 * page);
+    cr_assert_neq(q, MAP_FAILED, "the second mremap: %s", strerror(errno));
+    q[page] = 'y';
+    cr_assert(strstr(ipct_faults_injected(), "mremap #1 failed with ENOMEM") != NULL,
+              "%s", ipct_faults_injected());
+    munmap(q, 2 * page);
+}
+
+Test(mremap, recorded)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *p =
+        mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    ipct_calls_record();
+    void *q = sc_mremap(p, page, 3 * page);
+    cr_assert_neq(q, MAP_FAILED);
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("mremap", 0, &at);
+    cr_assert(c != NULL && c->arg[0] == (long)p && c->arg[1] == (long)page &&
+                  c->arg[2] == (long)(3 * page) && c->arg[3] == MREMAP_MAYMOVE &&
+                  c->ret == (long)q,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+    munmap(q, 3 * page);
+}
+
+/* ---- nanosleep and clock_nanosleep ------------------------------------------------ */
+
+Test(sleep, eintr_halfway_with_rest)
+{
+    struct timespec req = {0, 30000000}, rem = {-1, -1};
+    ipct_fault_fail("nanosleep", 1, EINTR);
+    long long t0 = ipct_now_ms();
+    errno = 0;
+    cr_assert_eq(sc_nanosleep(&req, &rem), -1, "nanosleep was planned to be interrupted");
+    long long slept = ipct_now_ms() - t0;
+    cr_assert_eq(errno, EINTR, "errno %s", strerrorname_np(errno));
+    cr_assert(rem.tv_sec == 0 && rem.tv_nsec == 15000000,
+              "*rem is %lld.%09ld s: half of the 30 ms asked remains",
+              (long long)rem.tv_sec, rem.tv_nsec);
+    /* The other half was slept for real (a floor, never a ceiling). */
+    cr_assert_geq(slept, 14, "an interrupted 30 ms sleep returned after %lld ms", slept);
+    cr_assert_eq(sc_nanosleep(&rem, NULL), 0, "the rest of the sleep: %s",
+                 strerror(errno));
+    /* An odd request: the halves still add up. */
+    struct timespec left;
+    ipct_fault_fail("nanosleep", 1, EINTR);
+    struct timespec tiny = {0, 3};
+    cr_assert_eq(sc_nanosleep(&tiny, &left), -1);
+    cr_assert(left.tv_sec == 0 && left.tv_nsec == 2, "3 ns halved: %ld ns left",
+              left.tv_nsec);
+}
+
+Test(sleep, zero_or_bad_not_interrupted)
+{
+    ipct_fault_fail("nanosleep clock_nanosleep", 1, EINTR);
+    struct timespec zero = {0, 0}, bad = {0, 1000000000L};
+    cr_assert_eq(sc_nanosleep(&zero, NULL), 0, "a zero sleep never waits");
+    errno = 0;
+    cr_assert_eq(sc_nanosleep(&bad, NULL), -1);
+    cr_assert_eq(errno, EINVAL, "a bad request fails before any wait: %s",
+                 strerrorname_np(errno));
+    cr_assert_eq(sc_clock_nanosleep(0, &zero, NULL), 0);
+    cr_assert_eq(ipct_faults_count(), 0, "%s", ipct_faults_injected());
+}
+
+Test(sleep, clock_eintr_is_returned)
+{
+    struct timespec req = {0, 20000000}, rem = {-1, -1};
+    ipct_fault_fail("clock_nanosleep", 1, EINTR);
+    errno = 1234;
+    cr_assert_eq(sc_clock_nanosleep(0, &req, &rem), EINTR,
+                 "clock_nanosleep returns its error number");
+    cr_assert_eq(errno, 1234,
+                 "clock_nanosleep leaves errno alone, even when interrupted");
+    cr_assert(rem.tv_sec == 0 && rem.tv_nsec == 10000000, "*rem is %ld ns", rem.tv_nsec);
+    /* An absolute sleep is interrupted at once, and has no remaining time. */
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    at.tv_sec += 5;
+    ipct_fault_fail("clock_nanosleep", 1, EINTR);
+    struct timespec untouched = {-1, -1};
+    long long t0 = ipct_now_ms();
+    cr_assert_eq(sc_clock_nanosleep(TIMER_ABSTIME, &at, &untouched), EINTR);
+    cr_assert_lt(ipct_now_ms() - t0, 4000,
+                 "an interrupted absolute sleep waited its deadline");
+    cr_assert_eq(untouched.tv_sec, -1, "an absolute sleep stores no remaining time");
+    cr_assert_eq(ipct_faults_count(), 2, "%s", ipct_faults_injected());
+}
+
+Test(sleep, recorded)
+{
+    struct timespec req = {0, 1000000}, rem;
+    ipct_calls_record();
+    cr_assert_eq(sc_nanosleep(&req, &rem), 0);
+    cr_assert_eq(sc_clock_nanosleep(0, &req, NULL), 0);
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("nanosleep", 0, &at);
+    struct timespec seen;
+    cr_assert(c != NULL && c->arg[0] == (long)&req && c->arg[1] == (long)&rem &&
+                  c->ret == 0 && c->datalen == sizeof seen,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+    memcpy(&seen, c->data, sizeof seen);
+    cr_assert(seen.tv_sec == 0 && seen.tv_nsec == 1000000, "the request is kept");
+    c = ipct_calls_next("clock_nanosleep", 0, &at);
+    cr_assert(c != NULL && c->arg[0] == CLOCK_MONOTONIC && c->arg[1] == 0 &&
+                  c->arg[2] == (long)&req && c->ret == 0 && c->err == 0,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+}
+
+/* ---- pthread_create and pthread_join ---------------------------------------------- */
+
+Test(thread, create_eagain)
+{
+    int value = 0;
+    ipct_fault_fail("pthread_create", 1, EAGAIN);
+    errno = 1234;
+    cr_assert_eq(sc_thread(&value), EAGAIN, "pthread_create returns its error number");
+    cr_assert_eq(errno, 1234, "pthread_create leaves errno alone");
+    cr_assert_eq(value, 0, "no thread ran");
+    cr_assert_eq(sc_thread(&value), 0,
+                 "the second pthread_create was not planned to fail");
+    cr_assert_eq(value, 1);
+    cr_assert(strstr(ipct_faults_injected(), "pthread_create #1 failed with EAGAIN") !=
+                  NULL,
+              "%s", ipct_faults_injected());
+}
+
+Test(thread, recorded)
+{
+    int value = 0;
+    ipct_calls_record();
+    ipct_fault_fail("pthread_create", 2, EAGAIN);
+    cr_assert_eq(sc_thread(&value), 0);
+    cr_assert_eq(sc_thread(&value), EAGAIN);
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("pthread_create", 0, &at);
+    cr_assert(c != NULL && c->arg[1] == 0 && c->arg[2] != 0 &&
+                  c->arg[3] == (long)&value && c->ret == 0 && c->err == 0,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+    const struct ipct_call *j = ipct_calls_next("pthread_join", 0, &at);
+    cr_assert(j != NULL && j->arg[0] != 0 && j->arg[1] == 0 && j->ret == 0,
+              "the join of the thread started: %s",
+              ipct_calls_describe((char[512]){0}, 512));
+    c = ipct_calls_next("pthread_create", 0, &at);
+    cr_assert(c != NULL && c->injected && c->ret == EAGAIN && c->err == EAGAIN, "log: %s",
+              ipct_calls_describe((char[512]){0}, 512));
+    cr_assert_null(ipct_calls_next("pthread_join", 0, &at), "nothing to join");
+}
+
+/* Expected to FAIL (calls.test.sh checks its message): no kernel fails a join. */
+Test(thread, join_rule_refused)
+{
+    ipct_fault_fail("pthread_join", 1, EINVAL);
+}
+
+/* ---- after exec ------------------------------------------------------------------- */
+
+/* Every later wrapper's first call planned to fail, then a program without the
+ * shim makes those calls in a child the student's code exec'd: none fails, none
+ * is logged (the log has the execv and the wait only). */
+Test(exec, plan_gone_after_exec)
+{
+    const char *helper = getenv("SHIMTEST_HELPER");
+    cr_assert(helper != NULL, "SHIMTEST_HELPER names the program to exec");
+    ipct_fault_fail("lockf nanosleep clock_nanosleep", 1, EINTR);
+    ipct_fault_fail("lockf", 1, ENOLCK);
+    ipct_fault_fail("mremap", 1, ENOMEM);
+    ipct_fault_fail("pthread_create", 1, EAGAIN);
+    ipct_calls_record();
+    int st = sc_exec(helper);
+    cr_assert_eq(st, 0, "the exec'd helper exited %d: a call failed there (%s)", st,
+                 ipct_faults_injected());
+    cr_assert_eq(ipct_faults_count(), 0, "%s", ipct_faults_injected());
+    size_t at = 0;
+    cr_assert_not_null(ipct_calls_next("execv", 0, &at), "the child's execv is logged");
+    const char *later[] = {"lockf",           "mremap",         "nanosleep",
+                           "clock_nanosleep", "pthread_create", "pthread_join"};
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+        at = 0;
+        cr_assert_null(ipct_calls_next(later[i], 0, &at), "%s is logged after exec: %s",
+                       later[i], ipct_calls_describe((char[512]){0}, 512));
+    }
+    /* The plan still holds in this process: the wrappers are here, not there. */
+    int value = 0;
+    cr_assert_eq(sc_thread(&value), EAGAIN);
+}
