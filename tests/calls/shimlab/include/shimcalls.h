@@ -19,6 +19,10 @@ int sc_nanosleep(const struct timespec *req, struct timespec *rem);
  * its result (0 or an error number). */
 int sc_clock_nanosleep(int flags, const struct timespec *req, struct timespec *rem);
 
+/* sc_block_usr1 - block SIGUSR1 in this thread with pthread_sigmask, then
+ * restore the mask: 0, or the error number pthread_sigmask returned. */
+int sc_block_usr1(void);
+
 /* sc_thread - start a thread that stores 1 in *value, and join it: 0, or the
  * error number pthread_create or pthread_join returned (nothing started). */
 int sc_thread(int *value);

@@ -2,6 +2,7 @@
 #include "shimcalls.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,15 @@ int sc_thread(int *value)
     if (err != 0)
         return err;
     return pthread_join(t, NULL);
+}
+
+int sc_block_usr1(void)
+{
+    sigset_t usr1, old;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    int err = pthread_sigmask(SIG_BLOCK, &usr1, &old);
+    return err != 0 ? err : pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int sc_exec(const char *path)
