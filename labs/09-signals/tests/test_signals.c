@@ -903,8 +903,7 @@ Test(reaper, handler_waits_with_wnohang)
     cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
     pid_t ended[3];
     make_zombies(3, ended);
-    ipct_fault_add(&(struct ipct_fault){
-        .calls = "wait waitpid waitid wait3 wait4", .every = 1, .error = EINTR});
+    ipct_fault_wait_eintr(1, 0); /* every blocking wait */
     ipct_calls_record();
     sigprocmask(SIG_SETMASK, &old, NULL); /* the handler runs once, here */
     ipct_fault_clear();
@@ -1241,6 +1240,7 @@ struct loop {
     int out; /* we read here: the loop's out_fd */
 };
 
+/* $begin start_loop */
 /* Block (how = SIG_BLOCK) or unblock signal_loop's three signals, SIGUSR1,
  * SIGUSR2 and SIGTERM; returns the previous mask. */
 static sigset_t mask_loop_signals(int how)
@@ -1251,7 +1251,6 @@ static sigset_t mask_loop_signals(int how)
     return old;
 }
 
-/* $begin start_loop */
 /* Run signal_loop in a child that starts with the signals already blocked,
    so a signal sent at any time waits for the signalfd instead of killing it.
    The child's stdin is closed (fd 0 is free for the signalfd) and it keeps a
