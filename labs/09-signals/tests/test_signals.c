@@ -890,15 +890,8 @@ static bool wait_call(const struct ipct_call *call, long *options)
  */
 Test(reaper, handler_waits_with_wnohang)
 {
-    int gate[2];
-    cr_assert_eq(pipe2(gate, O_CLOEXEC), 0);
-    pid_t running = ipct_fork();
-    if (running == 0) {
-        close(gate[1]);
-        char c;
-        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
-    }
-    close(gate[0]);
+    int release;
+    ipct_fork_held(&release); /* the child that still runs */
     sigset_t old = mask_one(SIG_BLOCK, SIGCHLD);
     cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
     pid_t ended[3];
@@ -933,7 +926,7 @@ Test(reaper, handler_waits_with_wnohang)
                  last, calls);
     cr_assert_eq(reaper_count(), 3, "3 children ended, the handler counted %ld",
                  reaper_count());
-    close(gate[1]); /* the last child ends: the handler reaps it too */
+    close(release); /* the last child ends: the handler reaps it too */
     cr_assert_eq(wait_count(reaper_count, 4), 4, "the running child was not reaped");
     cr_assert_eq(reaper_uninstall(), 0);
 }
