@@ -196,6 +196,20 @@ char *fs_read_fd_text(int fd, size_t max)
     return buf;
 }
 
+int fs_write_fd_text(int fd, const char *data, size_t len)
+{
+    if (ftruncate(fd, 0) < 0)
+        return -1;
+    for (size_t at = 0; at < len;) {
+        ssize_t n = pwrite(fd, data + at, len - at, (off_t)at);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n > 0) /* n < 0 here: interrupted before writing, so try again */
+            at += (size_t)n;
+    }
+    return 0;
+}
+
 /* write_all - write len bytes to fd, retrying short writes and EINTR. 0 or -1/errno. */
 static int write_all(int fd, const char *data, size_t len)
 {

@@ -35,6 +35,14 @@ char *fs_read_text(const char *path, size_t max);
 char *fs_read_fd_text(int fd, size_t max);
 
 /*
+ * fs_write_fd_text - replace what an fd holds (a memfd that another process
+ * reads with fs_read_fd_text) with len bytes of data: truncated, then written
+ * from offset 0, retrying short writes and EINTR. The fd's own offset is left
+ * alone. Returns 0, or -1 with errno set.
+ */
+int fs_write_fd_text(int fd, const char *data, size_t len);
+
+/*
  * fs_fopen_untrusted - fopen(path, "r") with fs_read_text's refusals: for
  * reading a file the sandbox could have replaced line by line (a regular
  * file is read to its end and stops). NULL with errno set on failure.

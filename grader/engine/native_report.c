@@ -38,21 +38,6 @@ int native_report_take(void)
     return (int)fd;
 }
 
-/* Write len bytes at offset 0 of fd, retrying short writes and EINTR; 0 or -1/errno. */
-static int put_all(int fd, const char *buf, size_t len)
-{
-    size_t at = 0;
-    while (at < len) {
-        ssize_t n = pwrite(fd, buf + at, len - at, (off_t)at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        at += (size_t)n;
-    }
-    return 0;
-}
-
 int native_report_write(int fd, json_t *results, json_t *watch)
 {
     json_t *doc = json_pack("{s:o, s:o}", "results", results ? results : json_null(),
@@ -63,8 +48,10 @@ int native_report_write(int fd, json_t *results, json_t *watch)
         errno = ENOMEM;
         return -1;
     }
-    int rc = ftruncate(fd, 0) == 0 && put_all(fd, text, strlen(text)) == 0 ? 0 : -1;
+    int rc = fs_write_fd_text(fd, text, strlen(text));
+    int saved = errno;
     free(text);
+    errno = saved;
     return rc;
 }
 

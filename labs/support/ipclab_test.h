@@ -151,6 +151,30 @@ pid_t ipct_fork_held(int *release);
 int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_ms);
 
 /*
+ * Waits for children that a signal interrupts (a fault plan, ipclab_shim.h).
+ */
+
+/* The calls that wait for a child, as a fault plan names them. */
+#define IPCT_WAIT_CALLS "wait waitpid waitid wait3 wait4"
+
+/*
+ * ipct_fault_wait_eintr - from now on (in this process and the children it
+ * forks) the student's blocking waits for a child fail with EINTR, as when a
+ * signal handler runs: the first, then every every-th (0: the first only),
+ * at most times in all (0: no limit). The children are still there to be
+ * waited for. ipct_fault_clear() ends it.
+ */
+void ipct_fault_wait_eintr(int every, int times);
+
+/*
+ * ipct_expect_wait_retried - after the student's fn (its name, for the
+ * messages) returned rc with errno err under ipct_fault_wait_eintr: fails
+ * the test unless rc is 0, at least min_hits of its waits were interrupted
+ * (it did wait for its children, blocking) and no child is left to reap.
+ */
+void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits);
+
+/*
  * Processes seen from outside.
  */
 

@@ -1,4 +1,5 @@
 /* support.c - unique names, temp dirs, fd and child checks, peers for lab tests. */
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "probe.h"
 
@@ -281,6 +282,29 @@ int ipct_fork_all(int n, void (*body)(int i, void *arg), void *arg, int timeout_
         if (ipct_wait_exit(pids[i], timeout_ms) != 0)
             bad++;
     return bad;
+}
+
+void ipct_fault_wait_eintr(int every, int times)
+{
+    ipct_fault_add(&(struct ipct_fault){.calls = IPCT_WAIT_CALLS,
+                                        .nth = 1,
+                                        .every = every,
+                                        .times = times,
+                                        .error = EINTR});
+}
+
+void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits)
+{
+    cr_assert_eq(rc, 0,
+                 "%s failed (%s) when its wait for a child was interrupted by a signal "
+                 "(EINTR injected by the test): wait again",
+                 fn, strerror(err));
+    cr_assert_geq(ipct_faults_count(), min_hits,
+                  "%s did not wait for its children as expected: %d of its waits "
+                  "interrupted, at least %d expected (%s)",
+                  fn, ipct_faults_count(), min_hits, ipct_faults_injected());
+    cr_assert_eq(ipct_children_left(), 0,
+                 "%s left children unreaped after the EINTR (injected by the test)", fn);
 }
 
 bool ipct_child_running(pid_t pid)

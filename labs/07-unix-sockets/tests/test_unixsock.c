@@ -114,24 +114,27 @@ Test(boundaries, stream_merges_messages)
     cr_assert_eq(sizes[0], 11, "all 11 bytes come in one read, got %zu", sizes[0]);
 }
 
-Test(boundaries, seqpacket_keeps_boundaries)
+/* count_reads of the three messages on a socket of type must take one read per
+ * unit ("message", "datagram"): 3 reads, of 3, 3 and 5 bytes. */
+static void expect_one_read_each(int type, const char *unit)
 {
     size_t sizes[8] = {0};
-    int reads = count_reads(SOCK_SEQPACKET, three, 3, 4096, sizes, 8);
-    cr_assert_eq(reads, 3, "one read per message: expected 3, got %d", reads);
+    int reads = count_reads(type, three, 3, 4096, sizes, 8);
+    cr_assert_eq(reads, 3, "one read per %s: expected 3, got %d", unit, reads);
     cr_assert(sizes[0] == 3 && sizes[1] == 3 && sizes[2] == 5,
               "sizes %zu %zu %zu, expected 3 3 5", sizes[0], sizes[1], sizes[2]);
 }
-/* $end boundaries_side_by_side */
+
+Test(boundaries, seqpacket_keeps_boundaries)
+{
+    expect_one_read_each(SOCK_SEQPACKET, "message");
+}
 
 Test(boundaries, dgram_keeps_boundaries)
 {
-    size_t sizes[8] = {0};
-    int reads = count_reads(SOCK_DGRAM, three, 3, 4096, sizes, 8);
-    cr_assert_eq(reads, 3, "one read per datagram: expected 3, got %d", reads);
-    cr_assert(sizes[0] == 3 && sizes[1] == 3 && sizes[2] == 5,
-              "sizes %zu %zu %zu, expected 3 3 5", sizes[0], sizes[1], sizes[2]);
+    expect_one_read_each(SOCK_DGRAM, "datagram");
 }
+/* $end boundaries_side_by_side */
 
 static const char *const long_short[] = {"abcdefghij", "xy"};
 

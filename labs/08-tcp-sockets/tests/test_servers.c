@@ -76,6 +76,13 @@ static int connect_to_server(pid_t (*start)(int listener), pid_t *server)
     return fd;
 }
 
+/* Close the test's client fd: the counting server (its pid) must then end with exit 0. */
+static void end_counting_exchange(int fd, pid_t server)
+{
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+}
+
 Test(halfclose, request_reply_half_closes)
 {
     pid_t server;
@@ -86,8 +93,7 @@ Test(halfclose, request_reply_half_closes)
     reply[n] = '\0';
     cr_assert_str_eq(reply, "got 13 bytes",
                      "the server must see EOF: shutdown(fd, SHUT_WR) after sending");
-    close(fd);
-    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+    end_counting_exchange(fd, server);
 }
 
 Test(halfclose, reply_too_long_is_emsgsize)
@@ -97,8 +103,7 @@ Test(halfclose, reply_too_long_is_emsgsize)
     char reply[4];
     IPCT_ASSERT_FAILS(EMSGSIZE, request_reply(fd, "abc", 3, reply, sizeof reply),
                       "\"got 3 bytes\" does not fit in 4 bytes");
-    close(fd);
-    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+    end_counting_exchange(fd, server);
 }
 
 /* The reply is exactly cap bytes: it fits (end of stream comes right after it). */
@@ -112,8 +117,7 @@ Test(halfclose, reply_of_exactly_cap_fits)
     cr_assert_eq(n, 12, "a 12-byte reply into 12 bytes: got %zd (%s)", n,
                  n < 0 ? strerror(errno) : "wrong length");
     cr_assert_eq(memcmp(reply, "got 13 bytes", 12), 0);
-    close(fd);
-    cr_assert_eq(ipct_wait_exit(server, 5000), 0);
+    end_counting_exchange(fd, server);
 }
 
 /*

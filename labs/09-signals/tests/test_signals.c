@@ -79,12 +79,36 @@ static bool wait_in_read(pid_t pid, int fd)
     return false;
 }
 
+/* The set {a} or {a, b} (b 0: just a). */
+static sigset_t set_of(int a, int b)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, a);
+    if (b != 0)
+        sigaddset(&set, b);
+    return set;
+}
+
+/* In a forked child (no cr_assert): catch sig with handler, no flags; false if not. */
+static bool child_catch(int sig, void (*handler)(int))
+{
+    struct sigaction sa = {.sa_handler = handler};
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, NULL) == 0;
+}
+
+/* In a forked child (no cr_assert): add sig to the blocked mask; false if not. */
+static bool child_block(int sig)
+{
+    sigset_t one = set_of(sig, 0);
+    return sigprocmask(SIG_BLOCK, &one, NULL) == 0;
+}
+
 /* Block (how = SIG_BLOCK) or unblock one signal; returns the previous mask. */
 static sigset_t mask_one(int how, int sig)
 {
-    sigset_t one, old;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
+    sigset_t one = set_of(sig, 0), old;
     cr_assert_eq(sigprocmask(how, &one, &old), 0);
     return old;
 }
@@ -124,6 +148,19 @@ static long wait_count(long (*counter)(void), long want)
     return counter();
 }
 
+/*
+ * Close in (the child's input: it reads end of file), wait up to 5 s for
+ * child pid, then close out (its output). Returns ipct_wait_exit's result:
+ * the exit code, or -1 if it was killed or did not end in time.
+ */
+static int end_input_and_wait(pid_t pid, int in, int out)
+{
+    close(in);
+    int got = ipct_wait_exit(pid, 5000);
+    close(out);
+    return got;
+}
+
 /* Block SIGUSR2 with one pending (counted by count_hit): a signal the caller blocked. */
 static sigset_t hold_usr2(void)
 {
@@ -147,6 +184,20 @@ static void expect_usr2_held(sigset_t old, const char *fn)
         fn);
     cr_assert(sigismember(&pending, SIGUSR2), "SIGUSR2 is no longer pending after %s",
               fn);
+}
+
+/*
+ * Arm the faults a kernel may cause in a loop over a stream socket: the first
+ * poll-family call and the first read fail with EINTR, so does the second
+ * write, and every write then moves at most 1 byte. The processes forked
+ * after it (the loop's) inherit the plan; it injects at least 4 faults.
+ */
+static void fault_eintr_and_short_writes(void)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    ipct_fault_fail("read", 1, EINTR);
+    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
+    ipct_fault_short("write send", 1, 1);
 }
 
 /* ---- sig_install --------------------------------------------------------- */
@@ -308,10 +359,7 @@ static pid_t spawn_service_with(int *ready, bool term_pending)
     if (pid == 0) {
         close(r[0]);
         if (term_pending) {
-            sigset_t term;
-            sigemptyset(&term);
-            sigaddset(&term, SIGTERM);
-            IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &term, NULL) == 0);
+            IPCT_CHILD_CHECK(child_block(SIGTERM));
             IPCT_CHILD_CHECK(kill(getpid(), SIGTERM) == 0);
         }
         int rc = run_service(ipct_tmpdir(), r[1]);
@@ -422,15 +470,11 @@ Test(shutdown, mask_and_handlers_restored)
     pid_t pid = ipct_fork();
     if (pid == 0) {
         close(r[0]);
-        struct sigaction mine = {.sa_handler = count_hit}, now;
-        sigemptyset(&mine.sa_mask);
-        IPCT_CHILD_CHECK(sigaction(SIGTERM, &mine, NULL) == 0);
-        sigset_t usr2;
-        sigemptyset(&usr2);
-        sigaddset(&usr2, SIGUSR2);
-        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0);
+        IPCT_CHILD_CHECK(child_catch(SIGTERM, count_hit));
+        IPCT_CHILD_CHECK(child_block(SIGUSR2));
         sigset_t before = current_mask();
         IPCT_CHILD_CHECK(run_service(ipct_tmpdir(), r[1]) == 0);
+        struct sigaction now;
         IPCT_CHILD_CHECK(sigaction(SIGTERM, NULL, &now) == 0);
         IPCT_CHILD_CHECK(now.sa_handler == count_hit); /* our handler is back */
         sigset_t after = current_mask();
@@ -523,19 +567,12 @@ static pid_t spawn_checked_service(const char *dir, int ready[2], int want_errno
     }
     close(ready[0]);
     close(STDIN_FILENO);
-    struct sigaction theirs = {.sa_handler = other_hit}, now;
-    sigemptyset(&theirs.sa_mask);
-    IPCT_CHILD_CHECK(sigaction(SIGTERM, &theirs, NULL) == 0);
-    IPCT_CHILD_CHECK(sigaction(SIGINT, &theirs, NULL) == 0);
+    IPCT_CHILD_CHECK(child_catch(SIGTERM, other_hit));
+    IPCT_CHILD_CHECK(child_catch(SIGINT, other_hit));
     hits = 0;
     hit_fd = -1;
-    struct sigaction usr2 = {.sa_handler = count_hit};
-    sigemptyset(&usr2.sa_mask);
-    IPCT_CHILD_CHECK(sigaction(SIGUSR2, &usr2, NULL) == 0);
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGUSR2);
-    IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &block, NULL) == 0);
+    IPCT_CHILD_CHECK(child_catch(SIGUSR2, count_hit));
+    IPCT_CHILD_CHECK(child_block(SIGUSR2));
     IPCT_CHILD_CHECK(raise(SIGUSR2) == 0);
     struct rlimit limit, zero;
     IPCT_CHILD_CHECK(getrlimit(RLIMIT_FSIZE, &limit) == 0);
@@ -567,6 +604,7 @@ static pid_t spawn_checked_service(const char *dir, int ready[2], int want_errno
     sigpending(&pending);
     if (hits != 0 || !sigismember(&pending, SIGUSR2))
         _exit(SVC_BLOCKED);
+    struct sigaction now;
     IPCT_CHILD_CHECK(sigaction(SIGTERM, NULL, &now) == 0);
     if (now.sa_handler != other_hit)
         _exit(SVC_ACTIONS);
@@ -852,21 +890,13 @@ static bool wait_call(const struct ipct_call *call, long *options)
  */
 Test(reaper, handler_waits_with_wnohang)
 {
-    int gate[2];
-    cr_assert_eq(pipe2(gate, O_CLOEXEC), 0);
-    pid_t running = ipct_fork();
-    if (running == 0) {
-        close(gate[1]);
-        char c;
-        _exit(read(gate[0], &c, 1) == 0 ? 0 : 1);
-    }
-    close(gate[0]);
+    int release;
+    ipct_fork_held(&release); /* the child that still runs */
     sigset_t old = mask_one(SIG_BLOCK, SIGCHLD);
     cr_assert_eq(reaper_install(), 0, "reaper_install: %s", strerror(errno));
     pid_t ended[3];
     make_zombies(3, ended);
-    ipct_fault_add(&(struct ipct_fault){
-        .calls = "wait waitpid waitid wait3 wait4", .every = 1, .error = EINTR});
+    ipct_fault_wait_eintr(1, 0); /* every blocking wait */
     ipct_calls_record();
     sigprocmask(SIG_SETMASK, &old, NULL); /* the handler runs once, here */
     ipct_fault_clear();
@@ -896,7 +926,7 @@ Test(reaper, handler_waits_with_wnohang)
                  last, calls);
     cr_assert_eq(reaper_count(), 3, "3 children ended, the handler counted %ld",
                  reaper_count());
-    close(gate[1]); /* the last child ends: the handler reaps it too */
+    close(release); /* the last child ends: the handler reaps it too */
     cr_assert_eq(wait_count(reaper_count, 4), 4, "the running child was not reaped");
     cr_assert_eq(reaper_uninstall(), 0);
 }
@@ -904,6 +934,28 @@ Test(reaper, handler_waits_with_wnohang)
 /* ---- wait_signal --------------------------------------------------------- */
 
 TestSuite(waiting, .timeout = 10);
+
+/*
+ * Make the ready pipe r and fork a peer that waits for wait_signal's ready
+ * byte on r[0], then sends the test SIGUSR1 and exits 0. The test keeps r[1]
+ * (the ready_fd to pass) and closes it; returns the peer's pid.
+ */
+static pid_t fork_usr1_on_ready(int r[2])
+{
+    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
+    pid_t me = getpid();
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        close(r[1]);
+        char c;
+        IPCT_CHILD_CHECK(ipct_readable_within(r[0], 5000));
+        IPCT_CHILD_CHECK(read(r[0], &c, 1) == 1);
+        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
+        _exit(0);
+    }
+    close(r[0]);
+    return pid;
+}
 
 Test(waiting, pending_signal_is_not_lost)
 {
@@ -923,18 +975,7 @@ Test(waiting, pending_signal_is_not_lost)
 Test(waiting, peer_signals_after_ready)
 {
     int r[2];
-    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
-    pid_t me = getpid();
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(r[1]);
-        char c;
-        IPCT_CHILD_CHECK(ipct_readable_within(r[0], 5000));
-        IPCT_CHILD_CHECK(read(r[0], &c, 1) == 1);
-        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
-        _exit(0);
-    }
-    close(r[0]);
+    pid_t pid = fork_usr1_on_ready(r);
     cr_assert_eq(wait_signal(SIGUSR1, r[1]), 0, "wait_signal: %s", strerror(errno));
     close(r[1]);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
@@ -992,18 +1033,7 @@ Test(waiting, caller_blocked_signal_stays_blocked)
 Test(waiting, ready_write_eintr_is_retried)
 {
     int r[2];
-    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
-    pid_t me = getpid();
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(r[1]);
-        char c;
-        IPCT_CHILD_CHECK(ipct_readable_within(r[0], 5000));
-        IPCT_CHILD_CHECK(read(r[0], &c, 1) == 1);
-        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
-        _exit(0);
-    }
-    close(r[0]);
+    pid_t pid = fork_usr1_on_ready(r);
     ipct_fault_fail("write", 1, EINTR);
     errno = 0;
     int rc = wait_signal(SIGUSR1, r[1]);
@@ -1204,6 +1234,16 @@ struct loop {
 };
 
 /* $begin start_loop */
+/* Block (how = SIG_BLOCK) or unblock signal_loop's three signals, SIGUSR1,
+ * SIGUSR2 and SIGTERM; returns the previous mask. */
+static sigset_t mask_loop_signals(int how)
+{
+    sigset_t three = set_of(SIGUSR1, SIGUSR2), old;
+    sigaddset(&three, SIGTERM);
+    cr_assert_eq(sigprocmask(how, &three, &old), 0);
+    return old;
+}
+
 /* Run signal_loop in a child that starts with the signals already blocked,
    so a signal sent at any time waits for the signalfd instead of killing it.
    The child's stdin is closed (fd 0 is free for the signalfd) and it keeps a
@@ -1217,21 +1257,13 @@ static void start_loop_on(struct loop *l, bool socket_out)
         cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
     else
         cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGUSR2);
-    sigaddset(&set, SIGTERM);
-    cr_assert_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+    sigset_t old = mask_loop_signals(SIG_BLOCK);
     l->pid = ipct_fork();
     if (l->pid == 0) {
         close(in[1]);
         close(out[0]);
         close(STDIN_FILENO);
-        sigset_t winch;
-        sigemptyset(&winch);
-        sigaddset(&winch, SIGWINCH);
-        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &winch, NULL) == 0);
+        IPCT_CHILD_CHECK(child_block(SIGWINCH));
         IPCT_CHILD_CHECK(raise(SIGWINCH) == 0); /* ignored by default if let in */
         struct ipct_fdset fds;
         ipct_fd_snapshot(&fds);
@@ -1274,9 +1306,7 @@ static void expect_out(struct loop *l, const char *text)
 /* Close our ends and require the loop's exit status. */
 static void expect_end(struct loop *l, int code)
 {
-    close(l->in);
-    int got = ipct_wait_exit(l->pid, 5000);
-    close(l->out);
+    int got = end_input_and_wait(l->pid, l->in, l->out);
     cr_assert_neq(got, 201, "signal_loop did not restore the signal mask");
     cr_assert_neq(got, 202, "signal_loop left an fd open (the signalfd?)");
     cr_assert_neq(got, 203,
@@ -1364,10 +1394,7 @@ Test(loop, mask_restored_and_fds_closed)
  */
 Test(loop, survives_eintr_and_short_writes)
 {
-    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
-    ipct_fault_fail("read", 1, EINTR);
-    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
-    ipct_fault_short("write send", 1, 1);
+    fault_eintr_and_short_writes();
     struct loop l;
     start_loop_on(&l, true);
     cr_assert_eq(write(l.in, "hello", 5), 5);
@@ -1385,12 +1412,7 @@ Test(loop, restores_unblocked_mask)
     cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
     cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
     close(in[1]); /* end of file at once: the loop returns 0 */
-    sigset_t three, old;
-    sigemptyset(&three);
-    sigaddset(&three, SIGUSR1);
-    sigaddset(&three, SIGUSR2);
-    sigaddset(&three, SIGTERM);
-    cr_assert_eq(sigprocmask(SIG_UNBLOCK, &three, &old), 0);
+    sigset_t old = mask_loop_signals(SIG_UNBLOCK);
     sigset_t before = current_mask();
     int n = signal_loop(in[0], out[1]);
     sigset_t after = current_mask();
@@ -1411,9 +1433,7 @@ Test(loop, write_failure_is_an_error)
     struct loop l;
     start_loop(&l);
     cr_assert_eq(write(l.in, "hello", 5), 5);
-    close(l.in);
-    int got = ipct_wait_exit(l.pid, 5000);
-    close(l.out);
+    int got = end_input_and_wait(l.pid, l.in, l.out);
     cr_assert_geq(ipct_faults_count(), 1, "signal_loop never wrote to out_fd");
     cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
     cr_assert_neq(got, 202, "after the failed write an fd was left open (the signalfd?)");
@@ -1427,17 +1447,6 @@ Test(loop, write_failure_is_an_error)
 /* ---- reload_service ------------------------------------------------------ */
 
 TestSuite(reload, .timeout = 10);
-
-/* The set {a} or {a, b} (b 0: just a). */
-static sigset_t set_of(int a, int b)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, a);
-    if (b != 0)
-        sigaddset(&set, b);
-    return set;
-}
 
 struct svc {
     pid_t pid;
@@ -1495,16 +1504,12 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
         close(in[1]);
         close(out[0]);
         close(STDIN_FILENO); /* fd 0 is free: open may return it */
-        sigset_t winch = set_of(SIGWINCH, 0);
-        IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &winch, NULL) == 0);
+        IPCT_CHILD_CHECK(child_block(SIGWINCH));
         IPCT_CHILD_CHECK(raise(SIGWINCH) == 0); /* the caller's: must stay pending */
         sigsafety_reset();
         if (how == SVC_OWN_ACTIONS) {
-            struct sigaction mine = {.sa_handler = count_hit};
-            sigemptyset(&mine.sa_mask);
-            IPCT_CHILD_CHECK(sigaction(SIGHUP, &mine, NULL) == 0);
-            sigset_t usr2 = set_of(SIGUSR2, 0);
-            IPCT_CHILD_CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0);
+            IPCT_CHILD_CHECK(child_catch(SIGHUP, count_hit));
+            IPCT_CHILD_CHECK(child_block(SIGUSR2));
         }
         if (how == SVC_EARLY_HUP || how == SVC_EARLY_TERM) {
             sigset_t both = set_of(SIGHUP, SIGTERM);
@@ -1651,10 +1656,7 @@ Test(reload, sighup_rereads_config)
  */
 Test(reload, survives_eintr_and_short_writes)
 {
-    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
-    ipct_fault_fail("read", 1, EINTR);
-    ipct_fault_fail("write send", 2, EINTR); /* before the cut: it counts every write */
-    ipct_fault_short("write send", 1, 1);
+    fault_eintr_and_short_writes();
     struct svc s;
     start_service(&s, "hello\n", SVC_SOCKET_OUT);
     svc_expect(&s, "ready hello\n", "the ready line, written 1 byte at a time");
@@ -1826,9 +1828,7 @@ Test(reload, write_failure_is_an_error)
                     EPIPE); /* the ready line: as if out_fd's reader had gone */
     struct svc s;
     start_service(&s, "hello\n", SVC_PLAIN);
-    close(s.in);
-    int got = ipct_wait_exit(s.pid, 5000);
-    close(s.out);
+    int got = end_input_and_wait(s.pid, s.in, s.out);
     cr_assert_geq(ipct_faults_count(), 1, "reload_service never wrote its ready line");
     cr_assert_neq(got, 201, "after the failed write the signal mask was not restored");
     cr_assert_neq(got, 202, "after the failed write an fd was left open");
@@ -1927,14 +1927,25 @@ Test(syncwait, takes_sigqueue_values_and_sender)
 }
 /* $end take_test */
 
-Test(syncwait, pending_signal_is_taken)
+/*
+ * Block SIGUSR1 and send it to ourselves, so it is pending before the call,
+ * then take it: take_signals({SIGUSR1}, no ready fd, timeout 0) must return
+ * 1 record, in *rec. Returns the mask from before SIGUSR1 was blocked.
+ */
+static sigset_t take_pending_usr1(struct sigrecord *rec)
 {
     sigset_t old = mask_one(SIG_BLOCK, SIGUSR1);
     cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* pending before the call */
     sigset_t set = set_of(SIGUSR1, 0);
-    struct sigrecord rec[1];
     cr_assert_eq(take_signals(&set, -1, 0, rec, 1), 1, "take_signals: %s",
                  strerror(errno));
+    return old;
+}
+
+Test(syncwait, pending_signal_is_taken)
+{
+    struct sigrecord rec[1];
+    sigset_t old = take_pending_usr1(rec);
     cr_assert_eq(rec[0].signo, SIGUSR1);
     cr_assert_eq(rec[0].code, SI_USER, "si_code after kill is SI_USER");
     cr_assert_eq(rec[0].pid, getpid());
@@ -1948,12 +1959,8 @@ Test(syncwait, pending_signal_is_taken)
 Test(syncwait, caller_blocked_stays_blocked)
 {
     sigset_t old = hold_usr2();
-    sigset_t usr2_only = mask_one(SIG_BLOCK, SIGUSR1);
-    cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* pending before the call */
-    sigset_t set = set_of(SIGUSR1, 0);
     struct sigrecord rec[1];
-    cr_assert_eq(take_signals(&set, -1, 0, rec, 1), 1, "take_signals: %s",
-                 strerror(errno));
+    sigset_t usr2_only = take_pending_usr1(rec);
     sigprocmask(SIG_SETMASK, &usr2_only, NULL);
     expect_usr2_held(old, "take_signals");
 }
