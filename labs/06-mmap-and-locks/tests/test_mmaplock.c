@@ -1507,29 +1507,44 @@ Test(pidfile, bad_arguments)
 
 /* ---- Error paths and lock hygiene (#20: mutants the tests above missed) ---- */
 
+/* A new file of 2 pages of 'a', mapped whole and writable by mf_map. */
+struct two_pages {
+    char path[256];
+    int fd;
+    void *map;
+    size_t len; /* 2 * PAGE */
+};
+
+/* two_page_mapping - make m's file (named after tag) and its mapping. */
+static void two_page_mapping(struct two_pages *m, const char *tag)
+{
+    m->fd = new_file(m->path, sizeof m->path, tag, 2 * PAGE, 'a');
+    m->len = 2 * PAGE;
+    m->map = mf_map(m->fd, m->len, true);
+    cr_assert_not_null(m->map, "mf_map: %s", strerror(errno));
+}
+
 /* mf_grow on an fd not open for writing: ftruncate fails, and so does the call. */
 Test(mapfile, grow_failure_keeps_mapping)
 {
-    char path[256];
-    int fd = new_file(path, sizeof path, "growro", 2 * PAGE, 'a');
-    size_t len = 2 * PAGE;
-    void *map = mf_map(fd, len, true);
-    cr_assert_not_null(map, "mf_map: %s", strerror(errno));
-    void *before = map;
-    int ro = open(path, O_RDONLY);
+    struct two_pages m;
+    two_page_mapping(&m, "growro");
+    void *before = m.map;
+    int ro = open(m.path, O_RDONLY);
     cr_assert_geq(ro, 0);
     errno = 0;
-    int r = mf_grow(ro, &map, &len, 4 * PAGE);
+    int r = mf_grow(ro, &m.map, &m.len, 4 * PAGE);
     int err = errno;
     close(ro);
-    off_t size = file_size(fd);
+    off_t size = file_size(m.fd);
     cr_assert_eq(r, -1, "ftruncate on a read-only fd fails: mf_grow must return -1");
     cr_assert(err == EINVAL || err == EBADF, "pass ftruncate's errno on, got %s",
               strerror(err));
-    cr_assert(map == before && len == 2 * PAGE, "a failed call leaves the mapping alone");
+    cr_assert(m.map == before && m.len == 2 * PAGE,
+              "a failed call leaves the mapping alone");
     cr_assert_eq(size, 2 * PAGE);
-    munmap(map, len);
-    close(fd);
+    munmap(m.map, m.len);
+    close(m.fd);
 }
 
 /*
@@ -1818,26 +1833,23 @@ Test(counter, releases_all_its_bytes)
  */
 Test(mapfile, grow_remap_failure_keeps_mapping)
 {
-    char path[256];
-    int fd = new_file(path, sizeof path, "nomem", 2 * PAGE, 'a');
-    size_t len = 2 * PAGE;
-    char *map = mf_map(fd, len, true);
-    cr_assert_not_null(map, "mf_map: %s", strerror(errno));
-    void *addr = map;
+    struct two_pages m;
+    two_page_mapping(&m, "nomem");
+    char *old = m.map;
     ipct_fault_fail("mremap mmap", 1, ENOMEM);
     errno = 0;
-    int r = mf_grow(fd, &addr, &len, 4 * PAGE);
+    int r = mf_grow(m.fd, &m.map, &m.len, 4 * PAGE);
     int err = errno;
     ipct_fault_clear();
     cr_assert(r == -1 && err == ENOMEM,
               "mremap failed with ENOMEM (injected by the test): mf_grow must return -1 "
               "with it, got %d (%s)",
               r, strerror(err));
-    cr_assert(addr == map && len == 2 * PAGE,
+    cr_assert(m.map == old && m.len == 2 * PAGE,
               "a failed mf_grow must leave *addr and *len alone");
-    cr_assert_eq(map[PAGE], 'a', "the old mapping must still be valid");
-    munmap(map, 2 * PAGE);
-    close(fd);
+    cr_assert_eq(old[PAGE], 'a', "the old mapping must still be valid");
+    munmap(old, 2 * PAGE);
+    close(m.fd);
 }
 
 /*

@@ -705,15 +705,22 @@ static pid_t fork_consumer(struct block_ring *r, const char *want, size_t len)
     return pid;
 }
 
+/* expect_woken - pid, asleep on the ring, must now wake and exit 0 within 5 s
+ * (still_waiting: what it means when it does not; failed: when it exits non-zero). */
+static void expect_woken(pid_t pid, const char *still_waiting, const char *failed)
+{
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_neq(code, -1, "%s", still_waiting);
+    cr_assert_eq(code, 0, "%s (exit %d)", failed, code);
+}
+
 /* push_to_consumer - push the len bytes of msg: the consumer pid must then take
  * them and exit 0 within 5 s (still_waiting: what it means when it does not). */
 static void push_to_consumer(struct block_ring *r, pid_t pid, const char *msg, size_t len,
                              const char *still_waiting)
 {
     cr_assert_eq(block_ring_push(r, msg, (uint32_t)len), 0, "push: %s", strerror(errno));
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1, "%s", still_waiting);
-    cr_assert_eq(code, 0, "the consumer got the wrong message (exit %d)", code);
+    expect_woken(pid, still_waiting, "the consumer got the wrong message");
 }
 
 Test(block, pop_waits_for_push)
@@ -769,41 +776,55 @@ Test(block, idle_consumer_sleeps)
 }
 /* $end idle_consumer_sleeps */
 
-Test(block, idle_producer_sleeps_when_full)
+/*
+ * producer_asleep_on_full - fork a producer that pushes slots + 1 messages of
+ * len bytes into the empty ring r (message i: the first len bytes of the
+ * uint64_t i), the last of which must wait for a free slot; return its pid
+ * once it sleeps there (what: for the message when it does not).
+ */
+static pid_t producer_asleep_on_full(struct block_ring *r, uint64_t slots, size_t len,
+                                     const char *what)
 {
-    size_t bytes;
-    struct block_ring *r = new_ring(&block_api, 4, 16, &bytes);
     int full[2];
     cr_assert_eq(pipe(full), 0);
     pid_t pid = ipct_fork();
     if (pid == 0) {
         close(full[0]);
-        for (uint64_t i = 0; i < 4; i++)
-            IPCT_CHILD_CHECK(block_ring_push(r, &i, 8) == 0);
-        IPCT_CHILD_CHECK(write(full[1], "f", 1) == 1);
-        uint64_t last = 4;
-        IPCT_CHILD_CHECK(block_ring_push(r, &last, 8) == 0); /* waits for a free slot */
+        for (uint64_t i = 0; i <= slots; i++) {
+            if (i == slots) /* the ring is full: this push waits for a free slot */
+                IPCT_CHILD_CHECK(write(full[1], "f", 1) == 1);
+            IPCT_CHILD_CHECK(block_ring_push(r, &i, len) == 0);
+        }
         _exit(0);
     }
     close(full[1]);
-    if (!got_byte(full[0], 3000)) {
+    bool filled = got_byte(full[0], 3000);
+    close(full[0]);
+    if (!filled) {
         kill(pid, SIGKILL);
-        cr_assert_fail("pushing 4 messages into an empty 4-slot ring must not wait: "
-                       "every slot holds a message");
+        cr_assert_fail("pushing %llu messages of %zu bytes into an empty %llu-slot ring "
+                       "must not wait: every slot holds a message",
+                       (unsigned long long)slots, len, (unsigned long long)slots);
     }
-    require_asleep(pid, "producer waiting on a full ring");
+    require_asleep(pid, what);
+    return pid;
+}
+
+Test(block, idle_producer_sleeps_when_full)
+{
+    size_t bytes;
+    struct block_ring *r = new_ring(&block_api, 4, 16, &bytes);
+    pid_t pid = producer_asleep_on_full(r, 4, 8, "producer waiting on a full ring");
     uint64_t v = 99;
     cr_assert_eq(block_ring_pop(r, &v, sizeof v), 8, "pop: %s", strerror(errno));
     cr_assert_eq(v, 0);
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1, "a pop did not wake the producer waiting on a full ring");
-    cr_assert_eq(code, 0, "the producer failed (exit %d)", code);
+    expect_woken(pid, "a pop did not wake the producer waiting on a full ring",
+                 "the producer failed");
     for (uint64_t i = 1; i <= 4; i++) {
         cr_assert_eq(block_ring_pop(r, &v, sizeof v), 8);
         cr_assert_eq(v, i, "message %llu came back as %llu", (unsigned long long)i,
                      (unsigned long long)v);
     }
-    close(full[0]);
     free_ring(&block_api, r, bytes);
 }
 
@@ -815,37 +836,18 @@ Test(block, empty_message_pop_wakes_producer)
 {
     size_t bytes;
     struct block_ring *r = new_ring(&block_api, 2, 16, &bytes);
-    int full[2];
-    cr_assert_eq(pipe(full), 0);
-    pid_t pid = ipct_fork();
-    if (pid == 0) {
-        close(full[0]);
-        for (int i = 0; i < 3; i++) {
-            if (i == 2) /* the ring is full: the third push waits for a free slot */
-                IPCT_CHILD_CHECK(write(full[1], "f", 1) == 1);
-            IPCT_CHILD_CHECK(block_ring_push(r, "", 0) == 0);
-        }
-        _exit(0);
-    }
-    close(full[1]);
-    if (!got_byte(full[0], 3000)) {
-        kill(pid, SIGKILL);
-        cr_assert_fail(
-            "pushing 2 empty messages into an empty 2-slot ring must not wait");
-    }
-    require_asleep(pid, "producer waiting on a ring full of empty messages");
+    pid_t pid = producer_asleep_on_full(
+        r, 2, 0, "producer waiting on a ring full of empty messages");
     char buf[16];
     cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop of an empty message: %s",
                  strerror(errno));
-    int code = ipct_wait_exit(pid, 5000);
-    cr_assert_neq(code, -1,
-                  "popping an empty message did not wake the producer waiting on the "
-                  "full ring: a pop of length 0 frees a slot too");
-    cr_assert_eq(code, 0, "the producer failed (exit %d)", code);
+    expect_woken(pid,
+                 "popping an empty message did not wake the producer waiting on the "
+                 "full ring: a pop of length 0 frees a slot too",
+                 "the producer failed");
     for (int i = 0; i < 2; i++)
         cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop %d: %s", i,
                      strerror(errno));
-    close(full[0]);
     free_ring(&block_api, r, bytes);
 }
 

@@ -475,6 +475,20 @@ Test(transport, posix_mq_leaves_no_name)
 static const enum ipc_kind eof_kinds[] = {IPC_PIPE, IPC_UNIX_STREAM, IPC_UNIX_SEQPACKET,
                                           IPC_TCP};
 
+/* peer_attaches_and_leaves - side B of c attaches, closes and exits, in a child
+ * waited for here (it must exit 0). */
+static void peer_attaches_and_leaves(const struct ipc_ops *ops, struct ipc_chan *c)
+{
+    pid_t b = ipct_fork();
+    if (b == 0) {
+        IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
+        ops->close(c);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(b, 5000), 0, "%s: side B could not attach and close",
+                 ops->name);
+}
+
 /*
  * fork_recv_at_eof - a child that attaches c as side and calls recv once, where the
  * peer is gone or going: it exits 0 when recv failed with EPIPE, 10 when it returned
@@ -500,15 +514,7 @@ Test(transport, recv_after_peer_exit_is_epipe)
     for (size_t i = 0; i < sizeof eof_kinds / sizeof eof_kinds[0]; i++) {
         const struct ipc_ops *ops = ops_of(eof_kinds[i]);
         struct ipc_chan *c = open_chan(ops, 64);
-        /* Side B attaches, closes and leaves. */
-        pid_t b = ipct_fork();
-        if (b == 0) {
-            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
-            ops->close(c);
-            _exit(0);
-        }
-        cr_assert_eq(ipct_wait_exit(b, 5000), 0, "%s: side B failed to attach",
-                     ops->name);
+        peer_attaches_and_leaves(ops, c);
         /* Side A receives in a child, so a recv that never returns cannot hang the test;
          * this process closes its copy (a close before attach) so only A holds the link.
          */
@@ -541,14 +547,7 @@ Test(transport, send_after_peer_exit_is_epipe)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         const struct ipc_ops *ops = ops_of(kinds[i]);
         struct ipc_chan *c = open_chan(ops, 4096);
-        pid_t b = ipct_fork();
-        if (b == 0) {
-            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
-            ops->close(c);
-            _exit(0);
-        }
-        cr_assert_eq(ipct_wait_exit(b, 5000), 0, "%s: side B could not attach and close",
-                     ops->name);
+        peer_attaches_and_leaves(ops, c);
         cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(SIDE_A): %s", ops->name,
                      strerror(errno));
         static unsigned char msg[4096];
