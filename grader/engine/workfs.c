@@ -81,6 +81,26 @@ fail:
     return -1;
 }
 
+/*
+ * Make the folder path and mount on it a fresh tmpfs of WORKFS_SCRATCH_MB MiB
+ * and WORKFS_SCRATCH_INODES files, of root mode mode, named source in the
+ * mount table. 0, or -1 with errno (the folder removed again).
+ */
+static int mount_capped(const char *path, const char *source, int mode)
+{
+    char opts[96];
+    snprintf(opts, sizeof opts, "size=%dm,nr_inodes=%d,mode=%04o", WORKFS_SCRATCH_MB,
+             WORKFS_SCRATCH_INODES, (unsigned)mode);
+    if (mkdir(path, 0755) < 0 ||
+        mount(source, path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+        int e = errno;
+        rmdir(path);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 const char *workfs_scratch(struct workfs *w)
 {
     if (w == NULL || !w->on) {
@@ -91,17 +111,11 @@ const char *workfs_scratch(struct workfs *w)
     if (more == NULL)
         return NULL;
     w->scratch = more;
-    char *path = NULL, opts[96];
+    char *path = NULL;
     if (asprintf(&path, "%s/%zu", w->holder, w->nscratch) < 0)
         return NULL;
-    snprintf(opts, sizeof opts, "size=%dm,nr_inodes=%d,mode=1777", WORKFS_SCRATCH_MB,
-             WORKFS_SCRATCH_INODES);
-    if (mkdir(path, 0755) < 0 ||
-        mount("ipclab-scratch", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
-        int e = errno;
-        rmdir(path);
+    if (mount_capped(path, "ipclab-scratch", 01777) < 0) {
         free(path);
-        errno = e;
         return NULL;
     }
     w->scratch[w->nscratch++] = path;
@@ -124,22 +138,12 @@ int workfs_lane(struct workfs *w, const char *name, char *path, size_t len)
         errno = ENODEV;
         return -1;
     }
-    char opts[96];
-    snprintf(opts, sizeof opts, "size=%dm,nr_inodes=%d,mode=0755", WORKFS_SCRATCH_MB,
-             WORKFS_SCRATCH_INODES);
     if ((size_t)snprintf(path, len, "%s/lane-%s", w->sealed, name) >= len) {
         errno = ENAMETOOLONG;
         return -1;
     }
     workfs_lane_drop(path); /* a lane an interrupted run left */
-    if (mkdir(path, 0755) < 0 ||
-        mount("ipclab-lane", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
-        int e = errno;
-        rmdir(path);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    return mount_capped(path, "ipclab-lane", 0755);
 }
 
 void workfs_lane_drop(const char *path)
