@@ -246,6 +246,18 @@ int ipct_read_exact(int fd, void *buf, size_t len, int timeout_ms);
 /* ipct_is_mapped - true if addr lies in one of the ranges /proc/self/maps lists. */
 bool ipct_is_mapped(const void *addr);
 
+/*
+ * ipct_scratch - len zeroed bytes for the rest of this test's process (fails
+ * the test when there is no memory). For a buffer too big for the stack (a
+ * frame over 2 MB is taken for a stack switch by valgrind, which then reports
+ * every access in it), use this rather than a static array: memcheck's leak
+ * check, which runs at the
+ * exit of every process a test starts, scans the test binary's whole .bss;
+ * these pages are mapped only in the test that asked (and its children). Not
+ * heap memory: never freed, never a leak; it goes with the process.
+ */
+void *ipct_scratch(size_t len);
+
 /* True when the test binary runs under valgrind (shrink iteration counts). */
 bool ipct_under_valgrind(void);
 

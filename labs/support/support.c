@@ -493,6 +493,13 @@ ssize_t ipct_run(char *const argv[], const void *in, size_t inlen, char *out,
     return got;
 }
 
+void *ipct_scratch(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(p != MAP_FAILED, "ipct_scratch: %zu bytes: %s", len, strerror(errno));
+    return p;
+}
+
 bool ipct_under_valgrind(void)
 {
     return RUNNING_ON_VALGRIND != 0;

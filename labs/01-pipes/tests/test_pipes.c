@@ -653,7 +653,7 @@ Test(record, many_writers_never_tear_lines)
     int count[8] = {0}, torn = 0, letter = -1;
     size_t len = 0;
     bool eof = false;
-    static char buf[65536];
+    char buf[65536];
     while (ipct_readable_within(data[0], DEADLINE_MS)) {
         ssize_t n = read(data[0], buf, sizeof buf);
         if (n <= 0) {
@@ -695,7 +695,7 @@ Test(record, over_pipe_buf_is_emsgsize)
 {
     int fds[2];
     make_pipe(fds);
-    static char rec[PIPE_BUF + 1];
+    char rec[PIPE_BUF + 1];
     memset(rec, 'r', sizeof rec);
     errno = 0;
     ssize_t r = write_record(fds[1], rec, PIPE_BUF + 1);
@@ -785,7 +785,8 @@ struct outcome {
 
 typedef void (*job_fn)(const void *arg, struct outcome *o, char *out, size_t cap);
 
-static char job_out[JOB_OUT_MAX + 1];
+/* The last job's output, JOB_OUT_MAX + 1 bytes (ipct_scratch: made by run_job). */
+static char *job_out;
 
 /* Set while a test makes the wait fail: the job reaps what it could not. */
 static bool job_reaps_leftovers;
@@ -811,6 +812,12 @@ static void assert_closed_once(const char *fn, const char *when)
 
 static struct outcome run_job(const char *what, job_fn fn, const void *arg)
 {
+    static char *raw; /* the report: struct outcome, then the output */
+    const size_t raw_len = sizeof(struct outcome) + JOB_OUT_MAX;
+    if (job_out == NULL) {
+        job_out = ipct_scratch(JOB_OUT_MAX + 1);
+        raw = ipct_scratch(raw_len);
+    }
     int report[2];
     make_pipe(report);
     ipct_calls_record(); /* the job's close calls: each fd closed once */
@@ -840,8 +847,7 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
     }
     setpgid(pid, pid); /* whichever of us runs first */
     close(report[1]);
-    static char raw[sizeof(struct outcome) + JOB_OUT_MAX];
-    ssize_t n = ipct_drain(report[0], raw, sizeof raw, DEADLINE_MS);
+    ssize_t n = ipct_drain(report[0], raw, raw_len, DEADLINE_MS);
     close(report[0]);
     int status;
     if (n < 0) {
@@ -1291,7 +1297,7 @@ Test(filter, program_that_stops_reading)
 Test(filter, sigpipe_disposition_is_restored)
 {
     char *argv[] = {"true", NULL};
-    static char in[200000];
+    char in[200000] = {0};
     struct filter_job j = {argv, in, sizeof in, 0, on_sigpipe};
     struct outcome o = run_job("filter_through", filter_job, &j);
     cr_assert_eq(o.rc, 0, "filter_through: %s", strerror(o.err));
@@ -1308,7 +1314,7 @@ Test(filter, empty_input_means_eof)
 
 Test(filter, output_past_outcap_is_drained)
 {
-    static char in[300000];
+    char in[300000];
     memset(in, 'q', sizeof in);
     char *argv[] = {"cat", NULL};
     struct outcome o = filter(argv, in, sizeof in, 10);
@@ -1354,7 +1360,7 @@ Test(filter, failed_calls_are_cleaned_up, .timeout = 60)
         /* The restore itself fails: the disposition cannot be what it was. */
         {"sigaction", 2, EINVAL, false, true},
     };
-    static char in[100000];
+    char in[100000];
     memset(in, 'f', sizeof in);
     char *argv[] = {"cat", NULL};
     /* More than the pipe holds, except under valgrind (a slow copy loop). */
@@ -1377,7 +1383,7 @@ Test(filter, failed_calls_are_cleaned_up, .timeout = 60)
  */
 Test(filter, output_closed_before_input_is_sent)
 {
-    static char in[1 << 20];
+    char in[1 << 20];
     memset(in, 'c', sizeof in);
     char *argv[] = {"sh", "-c", "exec >&-; cat >/dev/null", NULL};
     struct outcome o = filter(argv, in, sizeof in, 16);
@@ -1514,7 +1520,7 @@ static struct outcome pipeline(char *const *const cmds[], size_t n, const char *
 static void same_as_sh(const char *script, char *const *const cmds[], size_t n,
                        const char *in, size_t inlen)
 {
-    static char want[JOB_OUT_MAX];
+    char want[JOB_OUT_MAX];
     char *sh[] = {"sh", "-c", (char *)script, NULL};
     int want_status;
     ssize_t want_len =

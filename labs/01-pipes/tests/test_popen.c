@@ -82,7 +82,7 @@ Test(popen, missing_command_is_127)
 
 Test(popen, reads_more_than_pipe_capacity)
 {
-    static char buf[300001];
+    char buf[300001];
     int code = -1;
     ssize_t n =
         capture_clean("head -c 300000 /dev/zero | tr '\\0' x", buf, sizeof buf, &code);
@@ -243,7 +243,7 @@ static int feed_clean(const char *cmd, const void *data, size_t len)
 /* $begin popen_feed_test */
 Test(popen, feed_reaches_stdin)
 {
-    static char data[200000], back[200001];
+    char data[200000], back[200001];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (char)('a' + i % 26);
     char path[256], cmd[320];
@@ -270,7 +270,7 @@ Test(popen, feed_status_is_decoded)
 Test(popen, feed_to_quitter_is_not_fatal)
 {
     /* The command reads nothing and exits: our writes meet EPIPE (or SIGPIPE). */
-    static char data[1 << 20];
+    char data[1 << 20];
     memset(data, 'q', sizeof data);
     cr_assert_eq(
         feed_clean("exit 3", data, sizeof data), 3,
@@ -289,7 +289,7 @@ Test(popen, feed_to_quitter_is_not_fatal)
  */
 Test(popen, feed_retries_eintr)
 {
-    static char data[1 << 20];
+    char data[1 << 20];
     memset(data, 'i', sizeof data);
     struct sigaction old;
     catch_usr1_without_restart(&old);

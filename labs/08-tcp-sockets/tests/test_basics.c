@@ -456,7 +456,7 @@ Test(framing, round_trip_of_many_sizes)
 {
     int c, s;
     th_tcp_pair(&c, &s);
-    static char out[65536], in[65536];
+    char out[65536], in[65536];
     for (size_t i = 0; i < sizeof out; i++)
         out[i] = (char)(i % 253);
     const uint32_t sizes[] = {0, 1, 5, 1000, 65536};
@@ -521,8 +521,8 @@ Test(framing, largest_frame_round_trip)
 {
     int c, s;
     th_tcp_pair(&c, &s);
-    static char out[FRAME_MAX], in[FRAME_MAX];
-    for (size_t i = 0; i < sizeof out; i++)
+    char *out = ipct_scratch(FRAME_MAX), *in = ipct_scratch(FRAME_MAX);
+    for (size_t i = 0; i < FRAME_MAX; i++)
         out[i] = (char)(i % 251);
     pid_t sender = ipct_fork();
     if (sender == 0) {
@@ -531,7 +531,7 @@ Test(framing, largest_frame_round_trip)
         _exit(0);
     }
     close(c);
-    ssize_t n = frame_recv(s, in, sizeof in);
+    ssize_t n = frame_recv(s, in, FRAME_MAX);
     cr_assert_eq(n, (ssize_t)FRAME_MAX,
                  "a FRAME_MAX frame into a FRAME_MAX buffer: got %zd (%s)", n,
                  n < 0 ? strerror(errno) : "wrong length");

@@ -123,7 +123,7 @@ Test(timeouts, send_fails_with_eagain)
     cr_assert_eq(fcntl(c, F_GETFL) & O_NONBLOCK, 0,
                  "the socket must stay blocking: the timeout does the work");
     /* Nobody reads s: the buffers fill, then a send waits 100 ms and gives up. */
-    static char chunk[65536];
+    char chunk[65536] = {0};
     ssize_t r = 0;
     int i;
     for (i = 0; i < 4096 && r >= 0; i++)
@@ -366,7 +366,7 @@ Test(udpserve, survives_eintr_and_largest)
     struct userver srv;
     int c = start_udp_server_and_client(&srv);
     ipct_fault_clear();
-    static char big[UDP_MSG_MAX], got[UDP_MSG_MAX + 1];
+    char big[UDP_MSG_MAX], got[UDP_MSG_MAX + 1];
     memset(big, 'm', sizeof big);
     dgram_to(c, srv.port, "", 0);
     dgram_to(c, srv.port, "x", 1);
@@ -441,7 +441,7 @@ Test(udpserve, oversized_datagram_is_dropped)
 {
     struct userver srv;
     int c = start_udp_server_and_client(&srv);
-    static char big[UDP_MSG_MAX + 1], buf[UDP_MSG_MAX + 64];
+    char big[UDP_MSG_MAX + 1], buf[UDP_MSG_MAX + 64];
     memset(big, 'q', sizeof big);
     dgram_to(c, srv.port, big, UDP_MSG_MAX);     /* fits exactly: answered */
     dgram_to(c, srv.port, big, UDP_MSG_MAX + 1); /* one byte too long: dropped */

@@ -222,8 +222,8 @@ Test(halfclose, upper_server_survives_faults)
     pid_t server;
     int fd = connect_to_server(start_upper_server, &server);
     ipct_fault_clear(); /* the server has the plan (the test's calls are not wrapped) */
-    /* Static: the writer child leaves with nothing to free. */
-    static char big[UPPER_MAX], back[UPPER_MAX];
+    char big[UPPER_MAX],
+        back[UPPER_MAX]; /* on the stack: the writer child frees nothing */
     for (size_t i = 0; i < UPPER_MAX; i++)
         big[i] = (char)('a' + i % 26);
     pid_t writer = ipct_fork();
@@ -523,7 +523,7 @@ static void largest_frame_is_echoed(server_fn fn)
     struct server s = start_server(fn);
     int fd = th_connect(s.port);
     cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
-    static char msg[SERVE_FRAME_MAX], got[SERVE_FRAME_MAX];
+    char msg[SERVE_FRAME_MAX], got[SERVE_FRAME_MAX];
     memset(msg, 'w', sizeof msg);
     cr_assert_eq(th_frame_send(fd, msg, SERVE_FRAME_MAX), 0);
     struct timeval limit = {.tv_sec = 5};
