@@ -80,12 +80,19 @@ Test(popen, missing_command_is_127)
                  code);
 }
 
+/* capture_of_bytes - capture_clean of a command writing len bytes c, into buf[cap]. */
+static ssize_t capture_of_bytes(size_t len, char c, char *buf, size_t cap, int *code)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "head -c %zu /dev/zero | tr '\\0' %c", len, c);
+    return capture_clean(cmd, buf, cap, code);
+}
+
 Test(popen, reads_more_than_pipe_capacity)
 {
     char buf[300001];
     int code = -1;
-    ssize_t n =
-        capture_clean("head -c 300000 /dev/zero | tr '\\0' x", buf, sizeof buf, &code);
+    ssize_t n = capture_of_bytes(300000, 'x', buf, sizeof buf, &code);
     cr_assert_eq(n, 300000, "captured %zd of 300000 bytes", n);
     cr_assert_eq(buf[0], 'x');
     cr_assert_eq(buf[299999], 'x');
@@ -96,8 +103,7 @@ Test(popen, small_buffer_truncates_but_drains)
 {
     char buf[16];
     int code = -1;
-    ssize_t n =
-        capture_clean("head -c 200000 /dev/zero | tr '\\0' y", buf, sizeof buf, &code);
+    ssize_t n = capture_of_bytes(200000, 'y', buf, sizeof buf, &code);
     cr_assert_eq(n, 15, "cap 16 keeps 15 bytes and a NUL, got %zd", n);
     cr_assert_str_eq(buf, "yyyyyyyyyyyyyyy");
     cr_assert_eq(
