@@ -58,7 +58,8 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  *        IPC_MAX_MSG, else EINVAL) and stores the new channel in *out.
  *        Named kernel objects (POSIX queue names) are unlinked before open
  *        returns: nothing can be left behind by a crash. Nothing may be left
- *        open or allocated when open fails.
+ *        open or allocated when open fails, whichever of its calls failed; it
+ *        then fails with that call's errno.
  * attach tells the channel which side this process is (EINVAL for any
  *        other value) and closes the descriptors this side never uses, so
  *        that a peer's death shows as EOF or EPIPE where the mechanism can.

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,37 @@ Test(transport, closes_each_descriptor_once)
     }
 }
 
+/* The SysV message queues of this process's IPC namespace (/proc/sysvipc/msg), counted. */
+static int sysv_queues(void)
+{
+    FILE *f = fopen("/proc/sysvipc/msg", "re");
+    cr_assert_not_null(f, "/proc/sysvipc/msg: %s", strerror(errno));
+    char line[512];
+    int n = -1; /* the first line is the column names */
+    while (fgets(line, sizeof line, f) != NULL)
+        n++;
+    fclose(f);
+    return n;
+}
+
+/*
+ * A SysV queue id is any number msgget returns, 0 included: the first queue
+ * of a new IPC namespace has id 0. The test moves to a namespace of its own
+ * (a user namespace makes that possible without privileges), so the channel's
+ * queue is 0: it must work, and side A's close must remove it (a check like
+ * id > 0 leaks it, id <= 0 takes it for a failure).
+ */
+Test(transport, sysv_msg_id_zero_is_a_queue)
+{
+    if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0 && unshare(CLONE_NEWIPC) < 0)
+        cr_skip_test("no IPC namespace of its own here (unshare: %s)", strerror(errno));
+    cr_assert_eq(sysv_queues(), 0, "a new IPC namespace has no SysV queue");
+    exchange(ops_of(IPC_SYSV_MSG), 64, 4, 4);
+    cr_assert_eq(sysv_queues(), 0,
+                 "sysv-msg: the queue (id 0, the first of this IPC namespace) is still "
+                 "there after side A's close: every id msgget returns is valid, 0 too");
+}
+
 /* The shared mappings of this process ("rw-s" in /proc/self/maps), counted. */
 static int shared_mappings(void)
 {
@@ -367,6 +399,75 @@ Test(transport, close_unmaps_shared_memory)
                          "close must munmap what open mapped",
                          ops->name, col_msg_size[col], before, shared_mappings());
         }
+    }
+}
+
+/* ---- an open that fails half-way ---------------------------------------------------
+ */
+
+/* The calls an open may make that the test makes fail, each with an error it can give. */
+static const struct {
+    const char *calls;
+    int err;
+} open_steps[] = {
+    {"pipe pipe2 socketpair socket accept accept4 mq_open", EMFILE},
+    {"bind listen", EADDRINUSE},
+    {"connect", ECONNREFUSED},
+    {"setsockopt", ENOMEM},
+    {"mmap", ENOMEM},
+};
+
+/*
+ * open_fails_cleanly - ops->open(64) with the nth call of `calls` failing with err. When
+ * the fault hit and open failed: it failed with err, and no descriptor or shared mapping
+ * is left (memory left allocated shows under valgrind). When open succeeded (the fault never hit, or hit a call it may do
+ * without), it stored a channel, which is closed. Returns whether the fault hit.
+ */
+static bool open_fails_cleanly(const struct ipc_ops *ops, const char *calls, int nth,
+                               int err)
+{
+    struct ipct_fdset before;
+    char leaked[256];
+    struct ipc_chan *c = NULL;
+    ipct_fault_fail(calls, nth, err); /* first: the shim maps its record at the first rule */
+    int hits = ipct_faults_count(), maps = shared_mappings();
+    ipct_fd_snapshot(&before);
+    int rc = ops->open(&c, 64);
+    int saved = errno;
+    ipct_fault_clear();
+    bool hit = ipct_faults_count() > hits;
+    if (rc == 0) {
+        cr_assert_not_null(c, "%s: open returned 0 but stored no channel (%s)", ops->name,
+                           hit ? ipct_faults_injected() : "no fault injected");
+        ops->close(c);
+        return hit;
+    }
+    cr_assert(hit, "%s: open failed (%s) although no call of it failed", ops->name,
+              strerror(saved));
+    cr_assert_eq(saved, err, "%s: open must fail with the errno of the call that failed "
+                 "(%s), not %s", ops->name, strerror(err), strerror(saved));
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "%s: a failed open leaves nothing open: %s", ops->name, leaked);
+    cr_assert_eq(shared_mappings(), maps, "%s: a failed open leaves no shared mapping",
+                 ops->name);
+    return true;
+}
+
+/*
+ * Nothing may be left open or allocated when open fails, at whatever step it
+ * fails: the test makes each call an open makes fail in turn (the 1st pipe2,
+ * then the 2nd, ...), as a process out of descriptors or memory would see it.
+ */
+Test(transport, failed_open_leaves_nothing)
+{
+    for (int k = 0; k < IPC_NKINDS; k++) {
+        const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
+        ops->close(open_chan(ops, 64)); /* anything open allocates once is allocated */
+        for (size_t s = 0; s < sizeof open_steps / sizeof open_steps[0]; s++)
+            for (int nth = 1; nth <= 4 && open_fails_cleanly(ops, open_steps[s].calls,
+                                                              nth, open_steps[s].err);
+                 nth++)
+                ;
     }
 }
 
