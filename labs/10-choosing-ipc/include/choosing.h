@@ -73,6 +73,8 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  * recv   receives one message of msg_size bytes from the other side into
  *        buf, blocking while the link is empty; EPIPE if the peer has gone
  *        (end of file) where the mechanism can tell.
+ *        A call send or recv makes that fails with another error than EINTR
+ *        ends it: -1 with that call's errno.
  * close  releases what this process holds (descriptors, mappings, memory),
  *        attached or not: no MAP_SHARED mapping of the channel stays.
  *        In the process that opened c (side A, attached yet or not) it also

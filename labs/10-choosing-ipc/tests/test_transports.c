@@ -332,7 +332,7 @@ Test(transport, closes_each_descriptor_once)
     }
 }
 
-/* The SysV message queues of this process's IPC namespace (/proc/sysvipc/msg), counted. */
+/* The SysV message queues of this process's IPC namespace, counted. */
 static int sysv_queues(void)
 {
     FILE *f = fopen("/proc/sysvipc/msg", "re");
@@ -420,8 +420,9 @@ static const struct {
 /*
  * open_fails_cleanly - ops->open(64) with the nth call of `calls` failing with err. When
  * the fault hit and open failed: it failed with err, and no descriptor or shared mapping
- * is left (memory left allocated shows under valgrind). When open succeeded (the fault never hit, or hit a call it may do
- * without), it stored a channel, which is closed. Returns whether the fault hit.
+ * is left (memory left allocated shows under valgrind). When open succeeded (the fault
+ * never hit, or hit a call it may do without), it stored a channel, which is closed.
+ * Returns whether the fault hit.
  */
 static bool open_fails_cleanly(const struct ipc_ops *ops, const char *calls, int nth,
                                int err)
@@ -429,7 +430,8 @@ static bool open_fails_cleanly(const struct ipc_ops *ops, const char *calls, int
     struct ipct_fdset before;
     char leaked[256];
     struct ipc_chan *c = NULL;
-    ipct_fault_fail(calls, nth, err); /* first: the shim maps its record at the first rule */
+    /* The rule first: the shim maps its record (a shared mapping) at the first one. */
+    ipct_fault_fail(calls, nth, err);
     int hits = ipct_faults_count(), maps = shared_mappings();
     ipct_fd_snapshot(&before);
     int rc = ops->open(&c, 64);
@@ -444,13 +446,23 @@ static bool open_fails_cleanly(const struct ipc_ops *ops, const char *calls, int
     }
     cr_assert(hit, "%s: open failed (%s) although no call of it failed", ops->name,
               strerror(saved));
-    cr_assert_eq(saved, err, "%s: open must fail with the errno of the call that failed "
-                 "(%s), not %s", ops->name, strerror(err), strerror(saved));
+    cr_assert_eq(saved, err,
+                 "%s: open must fail with the errno of the call that failed "
+                 "(%s), not %s",
+                 ops->name, strerror(err), strerror(saved));
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "%s: a failed open leaves nothing open: %s", ops->name, leaked);
     cr_assert_eq(shared_mappings(), maps, "%s: a failed open leaves no shared mapping",
                  ops->name);
     return true;
+}
+
+/* open with the 1st call of calls failing, then the 2nd, ..., until one is never made. */
+static void each_call_fails(const struct ipc_ops *ops, const char *calls, int err)
+{
+    for (int nth = 1; nth <= 4; nth++)
+        if (!open_fails_cleanly(ops, calls, nth, err))
+            return;
 }
 
 /*
@@ -464,10 +476,71 @@ Test(transport, failed_open_leaves_nothing)
         const struct ipc_ops *ops = ops_of((enum ipc_kind)k);
         ops->close(open_chan(ops, 64)); /* anything open allocates once is allocated */
         for (size_t s = 0; s < sizeof open_steps / sizeof open_steps[0]; s++)
-            for (int nth = 1; nth <= 4 && open_fails_cleanly(ops, open_steps[s].calls,
-                                                              nth, open_steps[s].err);
-                 nth++)
-                ;
+            each_call_fails(ops, open_steps[s].calls, open_steps[s].err);
+    }
+}
+
+/* ---- a send or recv whose call fails ------------------------------------------------
+ */
+
+/* Per mechanism: the calls its recv and send may make, and an error the kernel may give.
+ */
+static const struct {
+    enum ipc_kind kind;
+    const char *recv_calls, *send_calls;
+    int err;
+} call_errors[] = {
+    {IPC_PIPE, "read readv", "write writev", EIO},
+    {IPC_UNIX_STREAM, "read readv recv recvfrom recvmsg",
+     "write writev send sendto sendmsg", ECONNRESET},
+    {IPC_UNIX_SEQPACKET, "read readv recv recvfrom recvmsg",
+     "write writev send sendto sendmsg", ECONNRESET},
+    {IPC_TCP, "read readv recv recvfrom recvmsg", "write writev send sendto sendmsg",
+     ECONNRESET},
+    {IPC_POSIX_MQ, "mq_receive mq_timedreceive", "mq_send mq_timedsend", EBADF},
+    {IPC_SYSV_MSG, "msgrcv", "msgsnd", EIDRM},
+    {IPC_SHM_SEM, "sem_wait sem_timedwait semop semtimedop",
+     "sem_wait sem_timedwait semop semtimedop", EINVAL},
+};
+
+/* ops->send (is_send) or ops->recv on side A of c with the first call of calls failing
+ * with err: it must fail with err. */
+static void op_fails_with(const struct ipc_ops *ops, struct ipc_chan *c, bool is_send,
+                          const char *calls, int err)
+{
+    const char *what = is_send ? "send" : "recv";
+    unsigned char buf[64] = {0};
+    int hits = ipct_faults_count();
+    ipct_fault_fail(calls, 1, err);
+    errno = 0;
+    int rc = is_send ? ops->send(c, buf) : ops->recv(c, buf);
+    int saved = errno;
+    ipct_fault_clear();
+    cr_assert_gt(ipct_faults_count(), hits,
+                 "%s: %s made none of the calls the test fails (%s)", ops->name, what,
+                 calls);
+    cr_assert_eq(rc, -1, "%s: %s returned %d although its call failed with %s", ops->name,
+                 what, rc, strerror(err));
+    cr_assert_eq(saved, err, "%s: %s must fail with the errno of its call (%s), not %s",
+                 ops->name, what, strerror(err), strerror(saved));
+}
+
+/*
+ * A call that fails with an error other than EINTR ends send and recv with
+ * -1 and that errno: a link the kernel reports broken (a reset connection, a
+ * removed queue) is never a message sent or received. Side A alone, no peer:
+ * the failed call is the first one, and it never reaches the kernel.
+ */
+Test(transport, failed_call_fails_send_and_recv)
+{
+    for (size_t i = 0; i < sizeof call_errors / sizeof call_errors[0]; i++) {
+        const struct ipc_ops *ops = ops_of(call_errors[i].kind);
+        struct ipc_chan *c = open_chan(ops, 64);
+        cr_assert_eq(ops->attach(c, SIDE_A), 0, "%s: attach(c, SIDE_A): %s", ops->name,
+                     strerror(errno));
+        op_fails_with(ops, c, false, call_errors[i].recv_calls, call_errors[i].err);
+        op_fails_with(ops, c, true, call_errors[i].send_calls, call_errors[i].err);
+        ops->close(c);
     }
 }
 
