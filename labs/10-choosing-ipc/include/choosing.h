@@ -283,7 +283,8 @@ int block_ring_destroy(struct block_ring *r);
  * failure (EPIPE after the peer gave up) never hides the first one. In
  * every case the channel is closed in this process, the child has ended
  * (side A may kill it: many mechanisms cannot tell a receiver that its
- * sender is gone) and been reaped, before it returns.
+ * sender is gone) and been reaped, before it returns. A call of the
+ * harness that a signal interrupts (EINTR) is retried, in both processes.
  */
 int bench_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count,
                      struct bench_result *out);
