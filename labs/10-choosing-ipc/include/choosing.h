@@ -58,7 +58,8 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  *        IPC_MAX_MSG, else EINVAL) and stores the new channel in *out.
  *        Named kernel objects (POSIX queue names) are unlinked before open
  *        returns: nothing can be left behind by a crash. Nothing may be left
- *        open or allocated when open fails.
+ *        open or allocated when open fails, whichever of its calls failed; it
+ *        then fails with that call's errno.
  * attach tells the channel which side this process is (EINVAL for any
  *        other value) and closes the descriptors this side never uses, so
  *        that a peer's death shows as EOF or EPIPE where the mechanism can.
@@ -72,6 +73,8 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  * recv   receives one message of msg_size bytes from the other side into
  *        buf, blocking while the link is empty; EPIPE if the peer has gone
  *        (end of file) where the mechanism can tell.
+ *        A call send or recv makes that fails with another error than EINTR
+ *        ends it: -1 with that call's errno.
  * close  releases what this process holds (descriptors, mappings, memory),
  *        attached or not: no MAP_SHARED mapping of the channel stays.
  *        In the process that opened c (side A, attached yet or not) it also
@@ -280,7 +283,8 @@ int block_ring_destroy(struct block_ring *r);
  * failure (EPIPE after the peer gave up) never hides the first one. In
  * every case the channel is closed in this process, the child has ended
  * (side A may kill it: many mechanisms cannot tell a receiver that its
- * sender is gone) and been reaped, before it returns.
+ * sender is gone) and been reaped, before it returns. A call of the
+ * harness that a signal interrupts (EINTR) is retried, in both processes.
  */
 int bench_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count,
                      struct bench_result *out);

@@ -1,6 +1,7 @@
 /* test_bench.c - lab 10 exercise 4: the benchmark harness, driven through fake
  * transports. */
 #include "choosing.h"
+#include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "perf_helpers.h"
 
@@ -277,6 +278,27 @@ Test(bench, latency_echoes_through_side_b)
     cr_assert_eq(fk->echo_bad, 0,
                  "side B must send back exactly the message it received");
     cr_assert_str_eq(res.name, "fake");
+}
+
+/*
+ * A signal may interrupt any blocking call of the harness itself: the wait
+ * for side B's report (poll, read), B's write of it, the waitpid that reaps
+ * B. Each is retried on EINTR. The test makes the first of each fail so, in
+ * both processes (the plan is set before the harness forks), over the tests'
+ * own pipe transport, whose calls the plan does not see.
+ */
+Test(bench, harness_retries_eintr)
+{
+    static const char *const calls[] = {"poll ppoll select epoll_wait", "read readv",
+                                        "write writev",
+                                        "waitpid wait wait3 wait4 waitid"};
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        ipct_fault_fail(calls[i], 1, EINTR);
+    struct bench_result res;
+    timed_pipe_bench(bench_throughput, "bench_throughput", 64, 100, &res);
+    cr_assert_eq(res.messages, 100, "messages %zu after interrupted calls, expected 100",
+                 res.messages);
+    cr_assert_eq(ipct_children_left(), 0, "the child must be reaped, EINTR or not");
 }
 
 /* ---- errors ----------------------------------------------------------------------- */
