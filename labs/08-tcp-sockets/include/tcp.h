@@ -90,7 +90,8 @@ ssize_t frame_recv(int fd, void *buf, size_t cap);
  * Sends the len bytes of req, then half-closes the connection with
  * shutdown(SHUT_WR) so the server reads end-of-file, then reads the reply
  * until the server closes its side. At most cap bytes are stored in reply;
- * a longer reply is an error. Does not close fd.
+ * a longer reply is an error. An empty request (len 0) or reply is allowed.
+ * A send or recv a signal interrupts (EINTR) is retried. Does not close fd.
  *
  * Returns the length of the reply, or -1 with errno set: EMSGSIZE if the
  * reply does not fit in cap, or the errno of send/shutdown/recv.
@@ -103,7 +104,8 @@ ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t c
  * (toupper on each byte), then close the client's socket.
  *
  * At most UPPER_MAX bytes are accepted; a client that sends more gets
- * nothing back and the call fails with EMSGSIZE. A call a signal interrupts
+ * nothing back and the call fails with EMSGSIZE. An empty request (EOF at
+ * once) gets an empty answer, and the call returns 0. A call a signal interrupts
  * (accept, recv, send failing with EINTR) is retried, and a short receive
  * or send is continued. Does not close listen_fd. Returns 0, or -1 with
  * errno set.

@@ -154,6 +154,53 @@ Test(halfclose, errors_are_returned)
     }
 }
 
+/* Nothing to send and nothing back: an empty exchange is a reply of 0 bytes. */
+Test(halfclose, empty_request_and_reply)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    cr_assert_eq(shutdown(s, SHUT_WR), 0); /* the server answers nothing */
+    char reply[4];
+    errno = EINTR; /* left by an earlier call: sending 0 bytes or reading 0 did not fail */
+    ssize_t n = request_reply(c, "", 0, reply, sizeof reply);
+    cr_assert_eq(n, 0, "an empty request, an empty reply: got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "wrong length");
+    char byte;
+    cr_assert(ipct_readable_within(s, 5000), "the server never saw EOF");
+    cr_assert_eq(read(s, &byte, 1), 0, "the server must see EOF, nothing else");
+    close(c);
+    close(s);
+}
+
+/*
+ * Every other send and recv of request_reply fails with EINTR (each call it
+ * makes is interrupted once): the exchange still succeeds, including the
+ * recv that looks past a reply of exactly cap bytes.
+ */
+Test(halfclose, survives_eintr)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    cr_assert_eq(write(s, "abcd", 4), 4); /* a reply of exactly cap bytes, then EOF */
+    cr_assert_eq(shutdown(s, SHUT_WR), 0);
+    ipct_fault_add(&(struct ipct_fault){.calls = "recv read recvfrom recvmsg",
+                                        .nth = 1, .every = 2, .error = EINTR});
+    ipct_fault_add(&(struct ipct_fault){.calls = "send write sendto sendmsg",
+                                        .nth = 1, .every = 2, .error = EINTR});
+    char reply[4];
+    ssize_t n = request_reply(c, "xyz", 3, reply, sizeof reply);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert_eq(n, 4, "EINTR must be retried: got %zd (%s)", n,
+                 n < 0 ? strerror(err) : "wrong length");
+    cr_assert_eq(memcmp(reply, "abcd", 4), 0);
+    char req[4];
+    cr_assert_eq(ipct_read_exact(s, req, 3, 5000), 0, "the request was not sent whole");
+    cr_assert_eq(memcmp(req, "xyz", 3), 0);
+    close(c);
+    close(s);
+}
+
 /* Run serve_upper_once(listener) in a child; its exit code is 0 on success,
    1 + errno on failure (so the test can check the errno), 200 if it
    succeeded but left an fd open. */
@@ -302,6 +349,21 @@ Test(halfclose, upper_server_refuses_too_much)
     close(fd);
     cr_assert_eq(ipct_wait_exit(server, 5000), 1 + EMSGSIZE,
                  "serve_upper_once should fail with EMSGSIZE");
+}
+
+/* A client that half-closes at once sent an empty request: its answer is empty too. */
+Test(halfclose, upper_server_empty_request)
+{
+    pid_t server;
+    int fd = connect_to_server(start_upper_server, &server);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    char c;
+    cr_assert(ipct_readable_within(fd, 5000), "no end after the half-close");
+    cr_assert_eq(read(fd, &c, 1), 0, "an empty request gets an empty answer");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0,
+                 "serve_upper_once must return 0 for an empty request "
+                 "(exit 200: it left the client socket open)");
 }
 
 /* ---- servers: shared scenarios ------------------------------------------------ */
