@@ -107,8 +107,8 @@ ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t c
  * nothing back and the call fails with EMSGSIZE. An empty request (EOF at
  * once) gets an empty answer, and the call returns 0. A call a signal interrupts
  * (accept, recv, send failing with EINTR) is retried, and a short receive
- * or send is continued. Does not close listen_fd. Returns 0, or -1 with
- * errno set.
+ * or send is continued. The client's socket is close-on-exec. Does not
+ * close listen_fd. Returns 0, or -1 with errno set.
  */
 #define UPPER_MAX 65536
 int serve_upper_once(int listen_fd);
@@ -120,7 +120,9 @@ int serve_upper_once(int listen_fd);
  * (frame_send); for every frame the server sends back one frame with the
  * same bytes in upper case. A client may send several frames before reading
  * the replies, may send byte by byte, and may close at any time. A frame
- * longer than SERVE_FRAME_MAX bytes makes the server drop that client.
+ * longer than SERVE_FRAME_MAX bytes, or a reply whose send fails, makes the
+ * server drop that client at once: its connection ends then, not when another
+ * client comes. Every client socket is close-on-exec.
  *
  * Both serve until stop_fd (the read end of a pipe) becomes readable or hits
  * EOF, then stop accepting, finish or drop their clients, close every client
@@ -134,8 +136,10 @@ int serve_upper_once(int listen_fd);
 /*
  * serve_threaded - one thread per client (pthread_create); the thread
  * serves frames until its client closes. The main thread waits in poll on
- * listen_fd and stop_fd. Before returning, every client thread is told to
- * finish (shut its socket down) and joined.
+ * listen_fd and stop_fd. A client it cannot start a thread for
+ * (pthread_create fails) is dropped, and the others served. Every client
+ * thread is joined: one whose client is gone while the server runs, and
+ * before returning every other, told to finish (its socket shut down).
  */
 int serve_threaded(int listen_fd, int stop_fd);
 
