@@ -120,9 +120,10 @@ int serve_upper_once(int listen_fd);
  * (frame_send); for every frame the server sends back one frame with the
  * same bytes in upper case. A client may send several frames before reading
  * the replies, may send byte by byte, and may close at any time. A frame
- * longer than SERVE_FRAME_MAX bytes, or a reply whose send fails, makes the
- * server drop that client at once: its connection ends then, not when another
- * client comes. Every client socket is close-on-exec.
+ * longer than SERVE_FRAME_MAX bytes, a reply whose send fails, or the
+ * client's end of stream (it closed or half-closed) makes the server drop
+ * that client at once: its connection ends then, not when another client
+ * comes. Every client socket is close-on-exec.
  *
  * Both serve until stop_fd (the read end of a pipe) becomes readable or hits
  * EOF, then stop accepting, finish or drop their clients, close every client

@@ -711,6 +711,32 @@ static void drops_client_whose_send_fails(server_fn fn)
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
 }
 
+/*
+ * A client that half-closes after its reply is dropped: it reads the end of
+ * its connection. The server's first recv was interrupted (EINTR), so errno
+ * still says EINTR when the recv that meets the end returns 0.
+ */
+static void drops_client_at_its_eof(server_fn fn)
+{
+    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    struct server s = start_server(fn);
+    ipct_fault_clear(); /* the server has the plan */
+    int fd = th_connect(s.port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(th_frame_send(fd, "bye", 3), 0);
+    char got[8];
+    cr_assert(ipct_readable_within(fd, 8000), "no reply");
+    cr_assert_eq(th_frame_recv(fd, got, sizeof got), 3);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    cr_assert(ipct_readable_within(fd, 8000),
+              "the client half-closed: recv returning 0 is its end (whatever errno "
+              "holds), so drop it");
+    char c;
+    cr_assert_leq(read(fd, &c, 1), 0, "expected the server to end that connection");
+    close(fd);
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
 /* Call check: every client socket the server accepts is close-on-exec. */
 static void clients_are_cloexec(server_fn fn)
 {
@@ -867,4 +893,8 @@ Test(threaded, drops_client_whose_send_fails)
 Test(polled, drops_client_whose_send_fails)
 {
     drops_client_whose_send_fails(serve_poll);
+}
+Test(polled, drops_client_at_its_eof)
+{
+    drops_client_at_its_eof(serve_poll);
 }
