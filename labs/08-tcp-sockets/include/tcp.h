@@ -223,7 +223,7 @@ long udp_serve(int fd, int stop_fd);
  * reply datagram, stored in reply (capacity cap). Never resends: on the
  * local machine a datagram to a listening socket with room in its queue is
  * not lost. A send or receive a signal interrupts (EINTR) is retried. The
- * socket is closed before returning.
+ * socket is close-on-exec, and closed before returning.
  *
  * Returns the reply's length, or -1 with errno set: EINVAL if host is NULL
  * or not a dotted quad, req is NULL while len > 0, reply is NULL while
