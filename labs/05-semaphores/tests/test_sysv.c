@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -188,6 +189,35 @@ Test(open_set, joiner_returns_once_initialised)
                  "sem_otime is set, with the creator's values",
                  code);
     cr_assert_eq(v1, 6);
+}
+
+/*
+ * The set a joiner waits on is removed (its creator gave up): the joiner looks
+ * the key up again, finds nothing, and creates and initialises the set itself.
+ */
+Test(open_set, joiner_recreates_a_removed_set)
+{
+    key_t key = fresh_key();
+    track_key(key);
+    int semid = semget(key, 2, IPC_CREAT | IPC_EXCL | 0600);
+    cr_assert_geq(semid, 0, "semget: %s", strerror(errno));
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        const unsigned short init[2] = {4, 5};
+        int id = sysv_open_set(key, 2, init, 8000);
+        IPCT_CHILD_CHECK(id >= 0 && id != semid);
+        IPCT_CHILD_CHECK(semval(id, 0) == 4 && semval(id, 1) == 5);
+        _exit(0);
+    }
+    /* Remove the set while the joiner sleeps between two looks at sem_otime
+       (a joiner that sleeps another way finds it removed before it looks). */
+    (void)ipct_blocked_in(pid, SYS_clock_nanosleep, 2000);
+    rm_set(semid);
+    int code = ipct_wait_exit(pid, 9000);
+    cr_assert_eq(code, 0,
+                 "the joiner failed (exit %d): a set removed while it waits is looked "
+                 "up again, and created with its init values when it is gone",
+                 code);
 }
 
 Test(open_set, private_key_always_creates)

@@ -90,7 +90,8 @@ ssize_t frame_recv(int fd, void *buf, size_t cap);
  * Sends the len bytes of req, then half-closes the connection with
  * shutdown(SHUT_WR) so the server reads end-of-file, then reads the reply
  * until the server closes its side. At most cap bytes are stored in reply;
- * a longer reply is an error. Does not close fd.
+ * a longer reply is an error. An empty request (len 0) or reply is allowed.
+ * A send or recv a signal interrupts (EINTR) is retried. Does not close fd.
  *
  * Returns the length of the reply, or -1 with errno set: EMSGSIZE if the
  * reply does not fit in cap, or the errno of send/shutdown/recv.
@@ -103,10 +104,11 @@ ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t c
  * (toupper on each byte), then close the client's socket.
  *
  * At most UPPER_MAX bytes are accepted; a client that sends more gets
- * nothing back and the call fails with EMSGSIZE. A call a signal interrupts
+ * nothing back and the call fails with EMSGSIZE. An empty request (EOF at
+ * once) gets an empty answer, and the call returns 0. A call a signal interrupts
  * (accept, recv, send failing with EINTR) is retried, and a short receive
- * or send is continued. Does not close listen_fd. Returns 0, or -1 with
- * errno set.
+ * or send is continued. The client's socket is close-on-exec. Does not
+ * close listen_fd. Returns 0, or -1 with errno set.
  */
 #define UPPER_MAX 65536
 int serve_upper_once(int listen_fd);
@@ -118,7 +120,10 @@ int serve_upper_once(int listen_fd);
  * (frame_send); for every frame the server sends back one frame with the
  * same bytes in upper case. A client may send several frames before reading
  * the replies, may send byte by byte, and may close at any time. A frame
- * longer than SERVE_FRAME_MAX bytes makes the server drop that client.
+ * longer than SERVE_FRAME_MAX bytes, a reply whose send fails, or the
+ * client's end of stream (it closed or half-closed) makes the server drop
+ * that client at once: its connection ends then, not when another client
+ * comes. Every client socket is close-on-exec.
  *
  * Both serve until stop_fd (the read end of a pipe) becomes readable or hits
  * EOF, then stop accepting, finish or drop their clients, close every client
@@ -132,8 +137,10 @@ int serve_upper_once(int listen_fd);
 /*
  * serve_threaded - one thread per client (pthread_create); the thread
  * serves frames until its client closes. The main thread waits in poll on
- * listen_fd and stop_fd. Before returning, every client thread is told to
- * finish (shut its socket down) and joined.
+ * listen_fd and stop_fd. A client it cannot start a thread for
+ * (pthread_create fails) is dropped, and the others served. Every client
+ * thread is joined: one whose client is gone while the server runs, and
+ * before returning every other, told to finish (its socket shut down).
  */
 int serve_threaded(int listen_fd, int stop_fd);
 
@@ -216,7 +223,7 @@ long udp_serve(int fd, int stop_fd);
  * reply datagram, stored in reply (capacity cap). Never resends: on the
  * local machine a datagram to a listening socket with room in its queue is
  * not lost. A send or receive a signal interrupts (EINTR) is retried. The
- * socket is closed before returning.
+ * socket is close-on-exec, and closed before returning.
  *
  * Returns the reply's length, or -1 with errno set: EINVAL if host is NULL
  * or not a dotted quad, req is NULL while len > 0, reply is NULL while

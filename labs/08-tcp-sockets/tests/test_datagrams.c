@@ -582,6 +582,32 @@ Test(udprequest, round_trip)
     end_peer(peer, stop);
 }
 
+/*
+ * Call check: udp_request's socket lives only inside the call, so only the
+ * calls show whether a program another thread execs meanwhile inherits it.
+ */
+Test(udprequest, socket_is_cloexec)
+{
+    uint16_t port;
+    int stop;
+    pid_t peer = start_peer(PEER_UPPER, 1, &port, &stop);
+    ipct_calls_record();
+    char reply[16];
+    ssize_t n = udp_request("127.0.0.1", port, "hi", 2, reply, sizeof reply, 5000);
+    end_peer(peer, stop);
+    cr_assert_eq(n, 2, "udp_request: %zd (%s)", n, n < 0 ? strerror(errno) : "ok");
+    size_t from = 0;
+    const struct ipct_call *made = ipct_calls_next("socket", getpid(), &from);
+    cr_assert_not_null(made, "udp_request made no socket");
+    bool cloexec = (made->arg[1] & SOCK_CLOEXEC) != 0;
+    const struct ipct_call *f;
+    while (!cloexec && (f = ipct_calls_next("fcntl", getpid(), &from)) != NULL)
+        cloexec = f->arg[0] == made->ret && f->arg[1] == F_SETFD &&
+                  (f->arg[2] & FD_CLOEXEC) && f->ret == 0;
+    cr_assert(cloexec, "the socket must be close-on-exec: socket(AF_INET, SOCK_DGRAM | "
+                       "SOCK_CLOEXEC, 0)");
+}
+
 Test(udprequest, empty_request_and_reply)
 {
     uint16_t port;

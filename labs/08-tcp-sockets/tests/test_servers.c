@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -152,6 +153,53 @@ Test(halfclose, errors_are_returned)
                      faults[i].calls, faults[i].nth, strerror(faults[i].err),
                      strerror(err));
     }
+}
+
+/* Nothing to send and nothing back: an empty exchange is a reply of 0 bytes. */
+Test(halfclose, empty_request_and_reply)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    cr_assert_eq(shutdown(s, SHUT_WR), 0); /* the server answers nothing */
+    char reply[4];
+    errno = EINTR; /* an earlier call's: a 0-byte send or recv does not fail */
+    ssize_t n = request_reply(c, "", 0, reply, sizeof reply);
+    cr_assert_eq(n, 0, "an empty request, an empty reply: got %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "wrong length");
+    char byte;
+    cr_assert(ipct_readable_within(s, 5000), "the server never saw EOF");
+    cr_assert_eq(read(s, &byte, 1), 0, "the server must see EOF, nothing else");
+    close(c);
+    close(s);
+}
+
+/*
+ * Every other send and recv of request_reply fails with EINTR (each call it
+ * makes is interrupted once): the exchange still succeeds, including the
+ * recv that looks past a reply of exactly cap bytes.
+ */
+Test(halfclose, survives_eintr)
+{
+    int c, s;
+    th_tcp_pair(&c, &s);
+    cr_assert_eq(write(s, "abcd", 4), 4); /* a reply of exactly cap bytes, then EOF */
+    cr_assert_eq(shutdown(s, SHUT_WR), 0);
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "recv read recvfrom recvmsg", .nth = 1, .every = 2, .error = EINTR});
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "send write sendto sendmsg", .nth = 1, .every = 2, .error = EINTR});
+    char reply[4];
+    ssize_t n = request_reply(c, "xyz", 3, reply, sizeof reply);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert_eq(n, 4, "EINTR must be retried: got %zd (%s)", n,
+                 n < 0 ? strerror(err) : "wrong length");
+    cr_assert_eq(memcmp(reply, "abcd", 4), 0);
+    char req[4];
+    cr_assert_eq(ipct_read_exact(s, req, 3, 5000), 0, "the request was not sent whole");
+    cr_assert_eq(memcmp(req, "xyz", 3), 0);
+    close(c);
+    close(s);
 }
 
 /* Run serve_upper_once(listener) in a child; its exit code is 0 on success,
@@ -302,6 +350,76 @@ Test(halfclose, upper_server_refuses_too_much)
     close(fd);
     cr_assert_eq(ipct_wait_exit(server, 5000), 1 + EMSGSIZE,
                  "serve_upper_once should fail with EMSGSIZE");
+}
+
+/* A client that half-closes at once sent an empty request: its answer is empty too. */
+Test(halfclose, upper_server_empty_request)
+{
+    pid_t server;
+    int fd = connect_to_server(start_upper_server, &server);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    char c;
+    cr_assert(ipct_readable_within(fd, 5000), "no end after the half-close");
+    cr_assert_eq(read(fd, &c, 1), 0, "an empty request gets an empty answer");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0,
+                 "serve_upper_once must return 0 for an empty request "
+                 "(exit 200: it left the client socket open)");
+}
+
+/*
+ * Whether every socket process pid accepted was close-on-exec from the start
+ * (accept4 with SOCK_CLOEXEC) or made so by fcntl(F_SETFD) before its close;
+ * *accepted: how many it accepted.
+ */
+static bool accepts_cloexec(pid_t pid, int *accepted)
+{
+    long pending[64]; /* accepted fds not close-on-exec yet */
+    size_t npending = 0;
+    bool ok = true;
+    *accepted = 0;
+    const struct ipct_call *c;
+    for (size_t i = 0; (c = ipct_calls_get(i)) != NULL; i++) {
+        if (c->name == NULL || c->pid != pid || c->ret < 0)
+            continue;
+        bool is_accept4 = strcmp(c->name, "accept4") == 0;
+        if (is_accept4 || strcmp(c->name, "accept") == 0) {
+            ++*accepted;
+            if (!(is_accept4 && (c->arg[3] & SOCK_CLOEXEC)) && npending < 64)
+                pending[npending++] = c->ret;
+            continue;
+        }
+        bool sets = strcmp(c->name, "fcntl") == 0 && c->arg[1] == F_SETFD &&
+                    (c->arg[2] & FD_CLOEXEC);
+        bool closes = strcmp(c->name, "close") == 0;
+        for (size_t k = 0; (sets || closes) && k < npending; k++)
+            if (pending[k] == c->arg[0]) {
+                ok = ok && sets; /* closed before it was made close-on-exec */
+                pending[k] = pending[--npending];
+                break;
+            }
+    }
+    return ok && npending == 0;
+}
+
+/*
+ * Call check: the client's socket lives only inside serve_upper_once, so only
+ * the calls show whether a program another thread execs meanwhile inherits it.
+ */
+Test(halfclose, upper_server_client_is_cloexec)
+{
+    ipct_calls_record();
+    pid_t server;
+    int fd = connect_to_server(start_upper_server, &server);
+    cr_assert_eq(ipct_send_all(fd, "abc", 3), 0);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    char reply[3];
+    cr_assert_eq(ipct_read_exact(fd, reply, 3, 5000), 0, "short answer");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0, "serve_upper_once failed");
+    int accepted;
+    cr_assert(accepts_cloexec(server, &accepted) && accepted == 1,
+              "the client's socket must be close-on-exec: accept4 with SOCK_CLOEXEC");
 }
 
 /* ---- servers: shared scenarios ------------------------------------------------ */
@@ -558,6 +676,140 @@ static void failing_poll_is_reported(server_fn fn)
                  code);
 }
 
+/*
+ * A lone client that announces a too-long frame is dropped at once: it sees
+ * its connection end while no other client comes to wake the server.
+ */
+static void drops_lone_bad_client(server_fn fn)
+{
+    struct server s = start_server(fn);
+    int huge = th_connect(s.port);
+    cr_assert_geq(huge, 0, "the server is gone: %s", strerror(errno));
+    const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
+    cr_assert_eq(ipct_send_all(huge, big_header, 4), 0);
+    cr_assert(ipct_readable_within(huge, 8000),
+              "a dropped client's connection must end at once, not when another "
+              "client comes");
+    char c;
+    cr_assert_leq(read(huge, &c, 1), 0, "expected the server to end that connection");
+    close(huge);
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+/* A reply's send fails (injected ECONNRESET): that client is dropped, others served. */
+static void drops_client_whose_send_fails(server_fn fn)
+{
+    ipct_fault_fail("send write sendto sendmsg writev", 1, ECONNRESET);
+    struct server s = start_server(fn);
+    ipct_fault_clear(); /* the server has the plan */
+    int fd = th_connect(s.port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(th_frame_send(fd, "hi", 2), 0);
+    cr_assert(ipct_readable_within(fd, 8000),
+              "the reply's send failed with ECONNRESET (injected): drop that client");
+    char c;
+    cr_assert_leq(read(fd, &c, 1), 0, "expected the server to end that connection");
+    close(fd);
+    cr_assert_eq(client_session(s.port, 2, 1), 0, "the other clients are still served");
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+/*
+ * A client that half-closes after its reply is dropped: it reads the end of
+ * its connection. The server's first recv was interrupted (EINTR), so errno
+ * still says EINTR when the recv that meets the end returns 0.
+ */
+static void drops_client_at_its_eof(server_fn fn)
+{
+    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
+    struct server s = start_server(fn);
+    ipct_fault_clear(); /* the server has the plan */
+    int fd = th_connect(s.port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(th_frame_send(fd, "bye", 3), 0);
+    char got[8];
+    cr_assert(ipct_readable_within(fd, 8000), "no reply");
+    cr_assert_eq(th_frame_recv(fd, got, sizeof got), 3);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    cr_assert(ipct_readable_within(fd, 8000),
+              "the client half-closed: recv returning 0 is its end (whatever errno "
+              "holds), so drop it");
+    char c;
+    cr_assert_leq(read(fd, &c, 1), 0, "expected the server to end that connection");
+    close(fd);
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+/* Call check: every client socket the server accepts is close-on-exec. */
+static void clients_are_cloexec(server_fn fn)
+{
+    ipct_calls_record();
+    struct server s = start_server(fn);
+    cr_assert_eq(client_session(s.port, 1, 1), 0, "wrong or missing replies");
+    cr_assert_eq(client_session(s.port, 2, 1), 0, "wrong or missing replies");
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+    int accepted;
+    cr_assert(accepts_cloexec(s.pid, &accepted) && accepted == 2,
+              "every client socket must be close-on-exec (accept4 with SOCK_CLOEXEC): "
+              "a program another thread execs would inherit it");
+}
+
+/* How many threads process pid created, and how many it joined (successful calls). */
+static void count_threads(pid_t pid, int *created, int *joined)
+{
+    *created = *joined = 0;
+    size_t from = 0;
+    const struct ipct_call *c;
+    while ((c = ipct_calls_next("pthread_create", pid, &from)) != NULL)
+        *created += c->ret == 0;
+    from = 0;
+    while ((c = ipct_calls_next("pthread_join", pid, &from)) != NULL)
+        *joined += c->ret == 0;
+}
+
+/*
+ * Call check: every thread the server starts is joined, the one of a client
+ * that left while the server ran as well as the one still serving at the stop.
+ */
+Test(threaded, joins_every_thread)
+{
+    ipct_calls_record();
+    struct server s = start_server(serve_threaded);
+    cr_assert_eq(client_session(s.port, 1, 1), 0, "wrong or missing replies");
+    int open_client = th_connect(s.port);
+    cr_assert_geq(open_client, 0, "the server is gone: %s", strerror(errno));
+    cr_assert_eq(th_frame_send(open_client, "hi", 2), 0);
+    char got[8];
+    cr_assert(ipct_readable_within(open_client, 8000), "no reply");
+    cr_assert_eq(th_frame_recv(open_client, got, sizeof got), 2);
+    cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+    close(open_client);
+    int created, joined;
+    count_threads(s.pid, &created, &joined);
+    cr_assert_geq(created, 2, "one thread per client: %d threads for 2 clients", created);
+    cr_assert_eq(joined, created, "%d client threads created, %d joined: join each one",
+                 created, joined);
+}
+
+/* pthread_create fails for the first client: that client is dropped, the next served. */
+Test(threaded, failed_thread_drops_the_client)
+{
+    ipct_fault_fail("pthread_create", 1, EAGAIN);
+    struct server s = start_server(serve_threaded);
+    ipct_fault_clear(); /* the server has the plan */
+    int first = th_connect(s.port);
+    cr_assert_geq(first, 0, "the server is gone: %s", strerror(errno));
+    cr_assert(ipct_readable_within(first, 8000),
+              "pthread_create failed (injected): close that client's socket");
+    char c;
+    cr_assert_leq(read(first, &c, 1), 0, "expected the server to end that connection");
+    close(first);
+    cr_assert_eq(client_session(s.port, 2, 2), 0, "the next client must be served");
+    cr_assert_eq(stop_server(&s), 0,
+                 "the server did not stop cleanly (exit 1: it failed, "
+                 "2: it left fds open)");
+}
+
 Test(threaded, serves_one_client)
 {
     serves_one_client(serve_threaded);
@@ -624,4 +876,28 @@ Test(polled, largest_frame_is_echoed)
 Test(polled, failing_poll_is_reported)
 {
     failing_poll_is_reported(serve_poll);
+}
+Test(threaded, drops_lone_bad_client)
+{
+    drops_lone_bad_client(serve_threaded);
+}
+Test(threaded, clients_are_cloexec)
+{
+    clients_are_cloexec(serve_threaded);
+}
+Test(polled, clients_are_cloexec)
+{
+    clients_are_cloexec(serve_poll);
+}
+Test(threaded, drops_client_whose_send_fails)
+{
+    drops_client_whose_send_fails(serve_threaded);
+}
+Test(polled, drops_client_whose_send_fails)
+{
+    drops_client_whose_send_fails(serve_poll);
+}
+Test(polled, drops_client_at_its_eof)
+{
+    drops_client_at_its_eof(serve_poll);
 }
