@@ -469,6 +469,24 @@ static int stop_server(struct server *s)
     return ipct_wait_exit(s->pid, 10000);
 }
 
+/* client_of - a client connected to s (asserted): its fd. */
+static int client_of(const struct server *s)
+{
+    int fd = th_connect(s->port);
+    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    return fd;
+}
+
+/* expect_dropped - the server ends fd's connection within 8 s (else: why), then fd is
+ * closed. */
+static void expect_dropped(int fd, const char *why)
+{
+    cr_assert(ipct_readable_within(fd, 8000), "%s", why);
+    char c;
+    cr_assert_leq(read(fd, &c, 1), 0, "expected the server to end that connection");
+    close(fd);
+}
+
 /* One exchange as a client: send frames, check the upper-case replies. */
 static int client_session(uint16_t port, int id, int frames)
 {
@@ -515,8 +533,7 @@ static void serves_concurrent_clients(server_fn fn)
     int go[2];
     cr_assert_eq(pipe(go), 0);
 
-    int staller = th_connect(s.port);
-    cr_assert_geq(staller, 0, "the server is gone: %s", strerror(errno));
+    int staller = client_of(&s);
     const unsigned char half[] = {0, 0, 0, 8, 's', 'l'};
     cr_assert_eq(ipct_send_all(staller, half, sizeof half), 0);
 
@@ -549,8 +566,7 @@ static void serves_concurrent_clients(server_fn fn)
 static void stops_and_closes_clients(server_fn fn)
 {
     struct server s = start_server(fn);
-    int idle = th_connect(s.port);
-    cr_assert_geq(idle, 0, "the server is gone: %s", strerror(errno));
+    int idle = client_of(&s);
     cr_assert_eq(client_session(s.port, 1, 1), 0);
     close(s.stop_w);
     s.stop_w = -1;
@@ -566,8 +582,7 @@ static void drops_bad_clients_only(server_fn fn)
 {
     struct server s = start_server(fn);
     /* One client announces a frame that is too long, one vanishes mid-frame. */
-    int huge = th_connect(s.port);
-    cr_assert_geq(huge, 0, "the server is gone: %s", strerror(errno));
+    int huge = client_of(&s);
     const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
     cr_assert_eq(ipct_send_all(huge, big_header, 4), 0);
     int quitter = th_connect(s.port);
@@ -586,8 +601,7 @@ static void drops_bad_clients_only(server_fn fn)
 static void empty_frames_are_echoed(server_fn fn)
 {
     struct server s = start_server(fn);
-    int fd = th_connect(s.port);
-    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    int fd = client_of(&s);
     cr_assert_eq(th_frame_send(fd, "", 0), 0);
     cr_assert_eq(th_frame_send(fd, "ok", 2), 0);
     char buf[8];
@@ -617,8 +631,7 @@ static void survives_faults(server_fn fn)
     ipct_fault_short("send write sendto", 2, 1);
     ipct_fault_short("recv read recvfrom", 2, 1);
     struct server s = start_server(fn);
-    int fd = th_connect(s.port);
-    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    int fd = client_of(&s);
     struct timeval limit = {.tv_sec = 5};
     cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
     for (int f = 0; f < 6; f++) {
@@ -642,8 +655,7 @@ static void survives_faults(server_fn fn)
 static void largest_frame_is_echoed(server_fn fn)
 {
     struct server s = start_server(fn);
-    int fd = th_connect(s.port);
-    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    int fd = client_of(&s);
     char msg[SERVE_FRAME_MAX], got[SERVE_FRAME_MAX];
     memset(msg, 'w', sizeof msg);
     cr_assert_eq(th_frame_send(fd, msg, SERVE_FRAME_MAX), 0);
@@ -683,16 +695,11 @@ static void failing_poll_is_reported(server_fn fn)
 static void drops_lone_bad_client(server_fn fn)
 {
     struct server s = start_server(fn);
-    int huge = th_connect(s.port);
-    cr_assert_geq(huge, 0, "the server is gone: %s", strerror(errno));
+    int huge = client_of(&s);
     const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
     cr_assert_eq(ipct_send_all(huge, big_header, 4), 0);
-    cr_assert(ipct_readable_within(huge, 8000),
-              "a dropped client's connection must end at once, not when another "
-              "client comes");
-    char c;
-    cr_assert_leq(read(huge, &c, 1), 0, "expected the server to end that connection");
-    close(huge);
+    expect_dropped(huge, "a dropped client's connection must end at once, not when "
+                         "another client comes");
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
 }
 
@@ -702,14 +709,10 @@ static void drops_client_whose_send_fails(server_fn fn)
     ipct_fault_fail("send write sendto sendmsg writev", 1, ECONNRESET);
     struct server s = start_server(fn);
     ipct_fault_clear(); /* the server has the plan */
-    int fd = th_connect(s.port);
-    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    int fd = client_of(&s);
     cr_assert_eq(th_frame_send(fd, "hi", 2), 0);
-    cr_assert(ipct_readable_within(fd, 8000),
-              "the reply's send failed with ECONNRESET (injected): drop that client");
-    char c;
-    cr_assert_leq(read(fd, &c, 1), 0, "expected the server to end that connection");
-    close(fd);
+    expect_dropped(fd, "the reply's send failed with ECONNRESET (injected): drop that "
+                       "client");
     cr_assert_eq(client_session(s.port, 2, 1), 0, "the other clients are still served");
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
 }
@@ -724,19 +727,14 @@ static void drops_client_at_its_eof(server_fn fn)
     ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
     struct server s = start_server(fn);
     ipct_fault_clear(); /* the server has the plan */
-    int fd = th_connect(s.port);
-    cr_assert_geq(fd, 0, "the server is gone: %s", strerror(errno));
+    int fd = client_of(&s);
     cr_assert_eq(th_frame_send(fd, "bye", 3), 0);
     char got[8];
     cr_assert(ipct_readable_within(fd, 8000), "no reply");
     cr_assert_eq(th_frame_recv(fd, got, sizeof got), 3);
     cr_assert_eq(shutdown(fd, SHUT_WR), 0);
-    cr_assert(ipct_readable_within(fd, 8000),
-              "the client half-closed: recv returning 0 is its end (whatever errno "
-              "holds), so drop it");
-    char c;
-    cr_assert_leq(read(fd, &c, 1), 0, "expected the server to end that connection");
-    close(fd);
+    expect_dropped(fd, "the client half-closed: recv returning 0 is its end (whatever "
+                       "errno holds), so drop it");
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
 }
 
@@ -776,8 +774,7 @@ Test(threaded, joins_every_thread)
     ipct_calls_record();
     struct server s = start_server(serve_threaded);
     cr_assert_eq(client_session(s.port, 1, 1), 0, "wrong or missing replies");
-    int open_client = th_connect(s.port);
-    cr_assert_geq(open_client, 0, "the server is gone: %s", strerror(errno));
+    int open_client = client_of(&s);
     cr_assert_eq(th_frame_send(open_client, "hi", 2), 0);
     char got[8];
     cr_assert(ipct_readable_within(open_client, 8000), "no reply");
@@ -797,13 +794,8 @@ Test(threaded, failed_thread_drops_the_client)
     ipct_fault_fail("pthread_create", 1, EAGAIN);
     struct server s = start_server(serve_threaded);
     ipct_fault_clear(); /* the server has the plan */
-    int first = th_connect(s.port);
-    cr_assert_geq(first, 0, "the server is gone: %s", strerror(errno));
-    cr_assert(ipct_readable_within(first, 8000),
-              "pthread_create failed (injected): close that client's socket");
-    char c;
-    cr_assert_leq(read(first, &c, 1), 0, "expected the server to end that connection");
-    close(first);
+    int first = client_of(&s);
+    expect_dropped(first, "pthread_create failed (injected): close that client's socket");
     cr_assert_eq(client_session(s.port, 2, 2), 0, "the next client must be served");
     cr_assert_eq(stop_server(&s), 0,
                  "the server did not stop cleanly (exit 1: it failed, "
