@@ -469,6 +469,16 @@ static int stop_server(struct server *s)
     return ipct_wait_exit(s->pid, 10000);
 }
 
+/* start_faulted_server - start_server(fn) with the first of calls failing with err: the
+ * plan is the server's alone (cleared in the test once the server has it). */
+static struct server start_faulted_server(server_fn fn, const char *calls, int err)
+{
+    ipct_fault_fail(calls, 1, err);
+    struct server s = start_server(fn);
+    ipct_fault_clear();
+    return s;
+}
+
 /* client_of - a client connected to s (asserted): its fd. */
 static int client_of(const struct server *s)
 {
@@ -677,9 +687,7 @@ static void largest_frame_is_echoed(server_fn fn)
  */
 static void failing_poll_is_reported(server_fn fn)
 {
-    ipct_fault_fail("poll ppoll select epoll_wait", 1, ENOMEM);
-    struct server s = start_server(fn);
-    ipct_fault_clear();
+    struct server s = start_faulted_server(fn, "poll ppoll select epoll_wait", ENOMEM);
     int code = stop_server(&s);
     cr_assert_geq(ipct_faults_count(), 1, "the server never called poll (exit %d)", code);
     cr_assert_eq(code, 1,
@@ -706,9 +714,8 @@ static void drops_lone_bad_client(server_fn fn)
 /* A reply's send fails (injected ECONNRESET): that client is dropped, others served. */
 static void drops_client_whose_send_fails(server_fn fn)
 {
-    ipct_fault_fail("send write sendto sendmsg writev", 1, ECONNRESET);
-    struct server s = start_server(fn);
-    ipct_fault_clear(); /* the server has the plan */
+    struct server s =
+        start_faulted_server(fn, "send write sendto sendmsg writev", ECONNRESET);
     int fd = client_of(&s);
     cr_assert_eq(th_frame_send(fd, "hi", 2), 0);
     expect_dropped(fd, "the reply's send failed with ECONNRESET (injected): drop that "
@@ -724,9 +731,7 @@ static void drops_client_whose_send_fails(server_fn fn)
  */
 static void drops_client_at_its_eof(server_fn fn)
 {
-    ipct_fault_fail("recv read recvfrom recvmsg readv", 1, EINTR);
-    struct server s = start_server(fn);
-    ipct_fault_clear(); /* the server has the plan */
+    struct server s = start_faulted_server(fn, "recv read recvfrom recvmsg readv", EINTR);
     int fd = client_of(&s);
     cr_assert_eq(th_frame_send(fd, "bye", 3), 0);
     char got[8];
@@ -791,9 +796,7 @@ Test(threaded, joins_every_thread)
 /* pthread_create fails for the first client: that client is dropped, the next served. */
 Test(threaded, failed_thread_drops_the_client)
 {
-    ipct_fault_fail("pthread_create", 1, EAGAIN);
-    struct server s = start_server(serve_threaded);
-    ipct_fault_clear(); /* the server has the plan */
+    struct server s = start_faulted_server(serve_threaded, "pthread_create", EAGAIN);
     int first = client_of(&s);
     expect_dropped(first, "pthread_create failed (injected): close that client's socket");
     cr_assert_eq(client_session(s.port, 2, 2), 0, "the next client must be served");
