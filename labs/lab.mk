@@ -49,8 +49,9 @@ ifeq ($(origin STUDENT_SRCS),undefined)
 ifneq ($(NEEDS_FILES),)
 STUDENT_SRCS := $(if $(IPCLAB),$(shell $(IPCLAB) manifest --student-files $(LAB_DIR)))
 ifeq ($(strip $(STUDENT_SRCS)),)
-$(error cannot read student_files from $(LAB_DIR)/lab.ini: build the course's ipclab command \
-first (`make` at the course root); IPCLAB=$(or $(IPCLAB),not found))
+$(error cannot read student_files from $(LAB_DIR)/lab.ini: fix the manifest error printed \
+above, or if there is none, build the course's ipclab command first (`make` at the course \
+root); IPCLAB=$(or $(IPCLAB),not found))
 endif
 endif
 endif

@@ -26,6 +26,7 @@
 #include <sys/msg.h>
 #include <sys/select.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,11 +122,13 @@ static void shared_setup(void)
 }
 
 static atomic_int stress_on; /* race stress in force (see its section, at the end) */
+static atomic_long clock_nsec = -1; /* the clock plan: tv_nsec the next read returns */
+static clockid_t clock_id;          /* ... on this clock */
 
 static void update_on(void)
 {
     atomic_store(&shim_on, atomic_load(&nrules) > 0 || recording || watching ||
-                               atomic_load(&stress_on));
+                               atomic_load(&stress_on) || atomic_load(&clock_nsec) >= 0);
 }
 
 /* ---- fault plans ------------------------------------------------------------------ */
@@ -184,6 +187,19 @@ void ipct_fault_add(const struct ipct_fault *f)
 void ipct_fault_clear(void)
 {
     atomic_store(&nrules, 0);
+    atomic_store(&clock_nsec, -1);
+    update_on();
+}
+
+void ipct_clock_at_nsec(clockid_t clk, long nsec)
+{
+    if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
+        cr_assert_fail("ipct_clock_at_nsec: only CLOCK_REALTIME and CLOCK_MONOTONIC");
+    if (nsec >= 1000000000L)
+        cr_assert_fail("ipct_clock_at_nsec: %ld ns is not below a second", nsec);
+    shared_setup();
+    clock_id = clk;
+    atomic_store(&clock_nsec, nsec < 0 ? -1 : nsec);
     update_on();
 }
 
@@ -895,6 +911,15 @@ int ipclab_shim_epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     SHIM_RUN(int, c, epoll_wait(ep, ev, max, timeout));
 }
 
+int ipclab_shim_msgget(key_t key, int flags)
+{
+    if (!SHIM_ON())
+        return msgget(key, flags);
+    struct shim_call c = {ID_msgget,    -1,   0, B_NEVER, C_NONE,
+                          {key, flags}, NULL, 0, false};
+    SHIM_RUN(int, c, msgget(key, flags));
+}
+
 int ipclab_shim_msgsnd(int id, const void *msg, size_t n, int flags)
 {
     if (!SHIM_ON())
@@ -1041,6 +1066,15 @@ int ipclab_shim_sem_unlink(const char *name)
     SHIM_RUN(int, c, sem_unlink(name));
 }
 
+int ipclab_shim_semget(key_t key, int nsems, int flags)
+{
+    if (!SHIM_ON())
+        return semget(key, nsems, flags);
+    struct shim_call c = {ID_semget,           -1,   0, B_NEVER, C_NONE,
+                          {key, nsems, flags}, NULL, 0, false};
+    SHIM_RUN(int, c, semget(key, nsems, flags));
+}
+
 /* A semop with IPC_NOWAIT on every operation never blocks. */
 static enum block semop_block(const struct sembuf *ops, size_t n)
 {
@@ -1084,6 +1118,24 @@ void *ipclab_shim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_
                           B_NEVER, C_NONE, {L(addr), L(len), prot, flags, fd, L(off)},
                           NULL,    0,      false};
     SHIM_RUN(void *, c, mmap(addr, len, prot, flags, fd, off));
+}
+
+int ipclab_shim_shmget(key_t key, size_t size, int flags)
+{
+    if (!SHIM_ON())
+        return shmget(key, size, flags);
+    struct shim_call c = {ID_shmget, -1, 0,    B_NEVER, C_NONE, {key, L(size), flags},
+                          NULL,      0,  false};
+    SHIM_RUN(int, c, shmget(key, size, flags));
+}
+
+void *ipclab_shim_shmat(int id, const void *addr, int flags)
+{
+    if (!SHIM_ON())
+        return shmat(id, addr, flags);
+    struct shim_call c = {ID_shmat, -1, 0,    B_NEVER, C_NONE, {id, L(addr), flags},
+                          NULL,     0,  false};
+    SHIM_RUN(void *, c, shmat(id, addr, flags));
 }
 
 int ipclab_shim_munmap(void *addr, size_t len)
@@ -1408,6 +1460,47 @@ int ipclab_shim_clock_nanosleep(clockid_t clk, int flags, const struct timespec 
         return err;
     }
     int r = clock_nanosleep(clk, flags, req, rem);
+    shim_leave(&c, r);
+    return r;
+}
+
+/*
+ * The clock read the test planned (ipct_clock_at_nsec): wait until clk
+ * next shows exactly the planned nanoseconds past a whole second (at most a
+ * second away), then return that instant. It is already past when the call
+ * returns, by microseconds, so a deadline built from it is a real one.
+ */
+static int clock_planned(clockid_t clk, struct timespec *ts, long want)
+{
+    struct timespec now;
+    if (clock_gettime(clk, &now) < 0)
+        return -1;
+    struct timespec at = {now.tv_sec + (now.tv_nsec > want), want};
+    while (clock_nanosleep(clk, TIMER_ABSTIME, &at, NULL) == EINTR)
+        continue;
+    *ts = at;
+    char text[160];
+    snprintf(text, sizeof text,
+             "clock_gettime #%d%s returned a time %ld ns past a whole second, a "
+             "moment the test chose",
+             atomic_load(&ordinal[ID_clock_gettime]),
+             getpid() != shared->test_pid ? " in a child" : "", want);
+    note_fault(text);
+    return 0;
+}
+
+int ipclab_shim_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    if (!SHIM_ON())
+        return clock_gettime(clk, ts);
+    struct shim_call c = {ID_clock_gettime, -1,   0, B_NEVER, C_NONE,
+                          {clk, L(ts)},     NULL, 0, false};
+    if (shim_enter(&c) < 0)
+        return -1;
+    long want = clk == clock_id ? atomic_exchange(&clock_nsec, -1) : -1;
+    if (want >= 0)
+        update_on();
+    int r = want >= 0 ? clock_planned(clk, ts, want) : clock_gettime(clk, ts);
     shim_leave(&c, r);
     return r;
 }

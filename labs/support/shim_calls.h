@@ -23,7 +23,8 @@
     X(wait) X(waitpid) X(waitid) X(execve) X(execv) X(execvp) X(kill) X(sigaction)       \
     X(sigprocmask) X(pthread_sigmask) X(sigsuspend) X(sigwaitinfo) X(sigtimedwait)       \
     X(wait3) X(wait4) X(sem_close) X(sem_unlink)                                         \
-    X(lockf) X(mremap) X(nanosleep) X(clock_nanosleep) X(pthread_create) X(pthread_join)
+    X(lockf) X(mremap) X(nanosleep) X(clock_nanosleep) X(pthread_create) X(pthread_join) \
+    X(msgget) X(semget) X(shmget) X(shmat) X(clock_gettime)
 /* clang-format on */
 
 #endif /* IPCLAB_SHIM_CALLS_H */

@@ -188,7 +188,8 @@ int pq_send(mqd_t q, const void *data, size_t len, unsigned prio);
  *
  * timeout_ms < 0 waits as long as it takes (mq_receive); timeout_ms >= 0
  * waits at most that long (mq_timedreceive, whose deadline is an absolute
- * CLOCK_REALTIME time). A non-blocking descriptor never waits. The message's
+ * CLOCK_REALTIME time: now + timeout_ms, with tv_nsec carried into tv_sec as
+ * in pq_send_timed). A non-blocking descriptor never waits. The message's
  * priority goes to *prio if prio is not NULL. EINTR is retried.
  *
  * Returns the message length, or -1 with errno set: EMSGSIZE if cap is
@@ -341,10 +342,13 @@ ssize_t sysv_peek(int id, struct sysv_peek_entry *out, size_t max);
  * mq_timedsend(3) takes its deadline as an absolute CLOCK_REALTIME time, so
  * the function turns timeout_ms into now + timeout_ms, with tv_nsec carried
  * into tv_sec to stay within 0 .. 999999999 (the call rejects any other
- * tv_nsec with EINVAL, even when the queue has room). timeout_ms < 0 waits
- * as long as it takes (like pq_send); 0 does not wait at all. A
- * non-blocking descriptor never waits. EINTR (a signal handler ran) is
- * retried with the same deadline, so signals never stretch the wait.
+ * tv_nsec, 1000000000 included, with EINVAL, even when the queue has room).
+ * The tests read "now" through the function's own clock_gettime, at
+ * moments they choose (such as a tv_nsec that makes the sum exactly a
+ * second). timeout_ms < 0 waits as long as it takes (like pq_send); 0 does
+ * not wait at all. A non-blocking descriptor never waits. EINTR (a signal
+ * handler ran) is retried with the same deadline, so signals never stretch
+ * the wait.
  *
  * Returns 0, or -1 with errno set: ETIMEDOUT if the queue was still full at
  * the deadline; EAGAIN if it is full and the descriptor non-blocking;

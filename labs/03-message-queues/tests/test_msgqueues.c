@@ -726,6 +726,30 @@ Test(posix, timed_receive_times_out)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
+/*
+ * A deadline of exactly a whole second. The test's clock plan (shim,
+ * ipct_clock_at_nsec) makes the function's clock_gettime(CLOCK_REALTIME)
+ * return 900000000 ns past a second: now + 100 ms has tv_nsec 1000000000,
+ * which must be carried into tv_sec. Left there, mq_timedreceive rejects it
+ * with EINVAL at once instead of waiting out the timeout.
+ */
+Test(posix, timed_receive_whole_second)
+{
+    mqd_t q = raw_mq(mq_name("whole"), 2, 16);
+    char buf[16];
+    ipct_clock_at_nsec(CLOCK_REALTIME, 900000000L);
+    errno = 0;
+    ssize_t n = pq_receive(q, buf, sizeof buf, NULL, 100);
+    int err = errno;
+    ipct_fault_clear();
+    cr_assert_eq(n, -1, "an empty queue: the receive must time out");
+    cr_assert_eq(err, ETIMEDOUT,
+                 "errno should be ETIMEDOUT, got %s (EINVAL: a tv_nsec of exactly "
+                 "1000000000 must be carried into tv_sec too)",
+                 strerror(err));
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
 Test(posix, nonblock_empty_is_eagain)
 {
     mqd_t q = raw_mq(mq_name("nb"), 2, 16);
@@ -1894,6 +1918,32 @@ Test(timed_send, deadline_carries_nanoseconds)
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 /* $end carry */
+
+/*
+ * The same carry when the sum is exactly a whole second: the test's clock plan
+ * (shim, ipct_clock_at_nsec) makes the function's clock_gettime(CLOCK_REALTIME)
+ * return a time whose tv_nsec plus the timeout's nanoseconds is 1000000000.
+ * Only a carry taken when tv_nsec >= 1000000000 leaves a valid timespec.
+ */
+Test(timed_send, deadline_of_a_whole_second)
+{
+    mqd_t q = raw_mq(mq_name("whole"), 2, 16);
+    const int timeouts[] = {999, 2500};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        ipct_clock_at_nsec(CLOCK_REALTIME, 1000000000L - (timeouts[i] % 1000) * 1000000L);
+        errno = 0;
+        int r = pq_send_timed(q, "w", 1, 0, timeouts[i]);
+        int err = errno;
+        ipct_fault_clear();
+        cr_assert_eq(r, 0,
+                     "pq_send_timed(timeout %d ms) on a queue with room failed: %s "
+                     "(EINVAL: a tv_nsec of exactly 1000000000 must be carried too)",
+                     timeouts[i], strerror(err));
+        char buf[16];
+        cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 1);
+    }
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
 
 /*
  * The shim makes the first mq_timedsend fail with EINTR, as a signal handler

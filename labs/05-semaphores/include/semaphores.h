@@ -252,7 +252,11 @@ int bbuf_put(struct bbuf *b, long item);
  *
  * timeout_ms < 0 waits as long as needed (sem_wait), 0 does not wait
  * (sem_trywait), > 0 waits at most that long (sem_timedwait, whose deadline
- * is absolute, on CLOCK_REALTIME). EINTR is retried with the same deadline.
+ * is absolute, on CLOCK_REALTIME: now + timeout_ms, with tv_nsec carried into
+ * tv_sec to stay within 0 .. 999999999; sem_timedwait rejects any other
+ * tv_nsec, 1000000000 included, with EINVAL). The tests read "now" through
+ * the function's own clock_gettime, at moments they choose. EINTR is retried
+ * with the same deadline.
  *
  * Returns 0, or -1 with errno set: EAGAIN (timeout_ms == 0) or ETIMEDOUT
  * (timeout_ms > 0) when no item came, EINVAL if b or item is NULL.

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 TestSuite(bbuf, .timeout = 20, .fini = cleanup_tracked);
@@ -84,6 +85,30 @@ Test(bbuf, empty_timedwait_is_etimedout)
     cr_assert_lt(elapsed, 5000, "took %lld ms for a 250 ms timeout", elapsed);
 }
 /* $end timedwait */
+
+/*
+ * A deadline of exactly a whole second. The test's clock plan (shim,
+ * ipct_clock_at_nsec) makes bbuf_get's clock_gettime(CLOCK_REALTIME) return
+ * 900000000 ns past a second: now + 100 ms has tv_nsec 1000000000, which must
+ * be carried into tv_sec. Left there, sem_timedwait fails with EINVAL at once.
+ */
+Test(bbuf, deadline_of_a_whole_second)
+{
+    struct bbuf *b = bbuf_create(2);
+    cr_assert_not_null(b, "bbuf_create: %s", strerror(errno));
+    long item;
+    ipct_clock_at_nsec(CLOCK_REALTIME, 900000000L);
+    errno = 0;
+    int r = bbuf_get(b, &item, 100);
+    int err = errno;
+    ipct_fault_clear();
+    bbuf_destroy(b);
+    cr_assert_eq(r, -1, "an empty buffer has nothing to give");
+    cr_assert_eq(err, ETIMEDOUT,
+                 "errno should be ETIMEDOUT, got %s (EINVAL: a tv_nsec of exactly "
+                 "1000000000 must be carried into tv_sec too)",
+                 strerror(err));
+}
 
 Test(bbuf, put_waits_while_full)
 {

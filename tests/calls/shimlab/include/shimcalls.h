@@ -32,4 +32,16 @@ int sc_thread(int *value);
  * failed. */
 int sc_exec(const char *path);
 
+/* sc_clock - clock_gettime(clk, ts): its result. */
+int sc_clock(clockid_t clk, struct timespec *ts);
+
+/* sc_msgget, sc_semget, sc_shmget - a new private queue, set of one semaphore,
+ * or segment of one page: the id, or -1 with errno as the call left it. */
+int sc_msgget(void);
+int sc_semget(void);
+int sc_shmget(void);
+
+/* sc_shmat - shmat(id, NULL, 0): its result. */
+void *sc_shmat(int id);
+
 #endif /* SHIMCALLS_H */

@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,4 +69,29 @@ int sc_exec(const char *path)
     if (waitpid(pid, &status, 0) < 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int sc_clock(clockid_t clk, struct timespec *ts)
+{
+    return clock_gettime(clk, ts);
+}
+
+int sc_msgget(void)
+{
+    return msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+}
+
+int sc_semget(void)
+{
+    return semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+}
+
+int sc_shmget(void)
+{
+    return shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+}
+
+void *sc_shmat(int id)
+{
+    return shmat(id, NULL, 0);
 }

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 TestSuite(lockf, .timeout = 10);
@@ -18,6 +21,8 @@ TestSuite(mremap, .timeout = 10);
 TestSuite(sleep, .timeout = 10);
 TestSuite(thread, .timeout = 10);
 TestSuite(exec, .timeout = 20);
+TestSuite(clock, .timeout = 10);
+TestSuite(sysv, .timeout = 10);
 
 /* A new file of 100 bytes in the test's directory, open read-write. */
 static int new_file(void)
@@ -266,6 +271,85 @@ Test(thread, sigmask_meets_require)
 Test(thread, join_rule_refused)
 {
     ipct_fault_fail("pthread_join", 1, EINVAL);
+}
+
+/* ---- clock_gettime ---------------------------------------------------------------- */
+
+/* A planned read returns the chosen nanoseconds, a moment already past; the read
+ * after it, another clock, and a plan dropped by ipct_fault_clear are untouched. */
+Test(clock, at_planned_nsec)
+{
+    for (int i = 1; i <= 2; i++) {
+        ipct_clock_at_nsec(CLOCK_REALTIME, 900000000L);
+        struct timespec planned, before, after;
+        clock_gettime(CLOCK_REALTIME, &before);
+        cr_assert_eq(sc_clock(CLOCK_REALTIME, &planned), 0);
+        clock_gettime(CLOCK_REALTIME, &after);
+        cr_assert_eq(planned.tv_nsec, 900000000L,
+                     "read #%d: tv_nsec %ld, planned 900000000", i, planned.tv_nsec);
+        long long b = before.tv_sec * 1000000000LL + before.tv_nsec;
+        long long p = planned.tv_sec * 1000000000LL + planned.tv_nsec;
+        long long a = after.tv_sec * 1000000000LL + after.tv_nsec;
+        cr_assert(b <= p && p <= a && p - b <= 1000000000LL,
+                  "read #%d: the planned time is the next such moment, already past "
+                  "(before %lld, planned %lld, after %lld)",
+                  i, b, p, a);
+    }
+    cr_assert_eq(ipct_faults_count(), 2, "%s", ipct_faults_injected());
+    cr_assert(strstr(ipct_faults_injected(),
+                     "clock_gettime #2 returned a time 900000000 ns past a whole "
+                     "second") != NULL,
+              "%s", ipct_faults_injected());
+    struct timespec t;
+    cr_assert_eq(sc_clock(CLOCK_REALTIME, &t), 0);
+    ipct_clock_at_nsec(CLOCK_REALTIME, 900000000L);
+    cr_assert_eq(sc_clock(CLOCK_MONOTONIC, &t), 0);
+    ipct_fault_clear();
+    cr_assert_eq(sc_clock(CLOCK_REALTIME, &t), 0);
+    cr_assert_eq(ipct_faults_count(), 2, "only the next read of the planned clock: %s",
+                 ipct_faults_injected());
+}
+
+/* ---- msgget, semget, shmget and shmat ---------------------------------------------- */
+
+/* Each fails once as planned, with its errno, and works the next time. */
+Test(sysv, fails_as_planned)
+{
+    ipct_fault_fail("msgget", 1, ENOSPC);
+    ipct_fault_fail("semget", 1, ENOSPC);
+    ipct_fault_fail("shmget", 1, ENOMEM);
+    ipct_fault_fail("shmat", 1, EACCES);
+    errno = 0;
+    cr_assert(sc_msgget() == -1 && errno == ENOSPC, "msgget: %s", strerrorname_np(errno));
+    errno = 0;
+    cr_assert(sc_semget() == -1 && errno == ENOSPC, "semget: %s", strerrorname_np(errno));
+    errno = 0;
+    cr_assert(sc_shmget() == -1 && errno == ENOMEM, "shmget: %s", strerrorname_np(errno));
+    int q = sc_msgget(), s = sc_semget(), m = sc_shmget();
+    cr_assert(q >= 0 && s >= 0 && m >= 0, "the second calls were not planned to fail");
+    errno = 0;
+    cr_assert(sc_shmat(m) == (void *)-1 && errno == EACCES, "shmat: %s",
+              strerrorname_np(errno));
+    void *at = sc_shmat(m);
+    cr_assert_neq(at, (void *)-1, "the second shmat: %s", strerror(errno));
+    shmdt(at);
+    msgctl(q, IPC_RMID, NULL);
+    semctl(s, 0, IPC_RMID);
+    shmctl(m, IPC_RMID, NULL);
+    cr_assert_eq(ipct_faults_count(), 4, "%s", ipct_faults_injected());
+}
+
+Test(sysv, recorded)
+{
+    ipct_calls_record();
+    int q = sc_msgget();
+    cr_assert_geq(q, 0, "msgget: %s", strerror(errno));
+    msgctl(q, IPC_RMID, NULL);
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("msgget", 0, &at);
+    cr_assert(c != NULL && c->arg[0] == IPC_PRIVATE && c->arg[1] == (IPC_CREAT | 0600) &&
+                  c->ret == q,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
 }
 
 /* ---- after exec ------------------------------------------------------------------- */
