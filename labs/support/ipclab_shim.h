@@ -99,15 +99,16 @@ int ipct_faults_count(void);
 /*
  * ipct_clock_at_nsec - a clock plan: the next clock_gettime(clk) of the
  * student's code (in this process; a child forked while the plan is unused
- * gets a copy of it) first waits until clk next shows exactly nsec nanoseconds past a whole
- * second (at most a second away), then returns that instant. A deadline now +
- * timeout is then built from a tv_nsec the test chose: with nsec = 1e9 - the
- * timeout's nanoseconds, the sum is exactly a whole second, and only a carry
- * that treats tv_nsec == 1000000000 as too big gives a valid timespec. The
- * time is real (the call returns microseconds after it), so the deadline is
- * one. Later reads are not planned. clk: CLOCK_REALTIME or CLOCK_MONOTONIC;
- * nsec < 0 (or ipct_fault_clear) drops a plan not yet used. The planned read
- * is recorded as a hit.
+ * gets a copy of it) first waits until clk next shows exactly nsec
+ * nanoseconds past a whole second (at most a second away), then returns that
+ * instant. A deadline now + timeout is then built from a tv_nsec the test
+ * chose: with nsec = 1e9 - the timeout's nanoseconds, the sum is exactly a
+ * whole second, and only a carry that treats tv_nsec == 1000000000 as too
+ * big gives a valid timespec. The time is real (the call returns
+ * microseconds after it), so the deadline is one. Later reads are not
+ * planned. clk: CLOCK_REALTIME or CLOCK_MONOTONIC; nsec < 0 (or
+ * ipct_fault_clear) drops a plan not yet used. The planned read is recorded
+ * as a hit.
  */
 void ipct_clock_at_nsec(clockid_t clk, long nsec);
 
