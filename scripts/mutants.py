@@ -32,6 +32,11 @@ the grader's native pass take the grader's class lock alone (class_lock.h,
 IPCLAB_CLASS_LOCK); builds and quick steps share it, so several jobs never run
 beside a gate.
 
+A test the reference skips on this machine (it lacks what the test needs:
+two CPUs, user namespaces) is left out for every mutant, in the tests and in
+the grader's verdict; a test a mutant makes skip while the reference passed
+it kills the mutant, as the grader gives a skipped test no points.
+
 A survivor that no test CAN tell apart (an equivalent mutant) is marked in the
 lab's lab.ini, `[mutants]` section, one line each: `ID = reason`. Marked
 mutants are not run and not counted; a mark that matches no mutant is stale.
@@ -406,6 +411,7 @@ class Lab:
             mid, _, reason = line.partition("\t")
             self.marks[mid] = reason
         self.base = os.path.join(work, "base")
+        self.ref_skipped = set()  # tests the reference skips here: left out for every mutant
         # Two steps: the quick tests first, then the slow ones (speed gates, the tests
         # valgrind would not run) only for a mutant that passed every quick one.
         slow = set(self.manifest("--perf").split()) | set(self.manifest("--no-valgrind").split())
@@ -477,7 +483,11 @@ class Lab:
         except (OSError, ValueError, KeyError):
             return ["the test run ended without results (%s)" %
                     ("killed after %g s" % budget if rc is None else "exit status %s" % rc)]
-        failed = ["%s (%s)" % (t["name"], t["status"]) for t in tests if t["status"] != "passed"]
+        if d == self.base:  # the reference: what it skips, this machine cannot test
+            self.ref_skipped |= {t["name"] for t in tests if t["status"] == "skipped"}
+        failed = ["%s (%s)" % (t["name"], t["status"]) for t in tests
+                  if t["status"] != "passed" and not (t["status"] == "skipped" and
+                                                      t["name"] in self.ref_skipped)]
         ran = {t["name"] for t in tests}
         if not failed and ran != set(names):
             failed = ["the test runner ran %d of the %d tests of this step" % (len(ran & set(names)),
@@ -502,12 +512,15 @@ class Lab:
             with open(rep) as fh:
                 r = json.load(fh)
             why += ["%s (%s)" % (t["name"], t["verdict"]) for t in r.get("tests", [])
-                    if t.get("verdict") != "passed"]
+                    if t.get("verdict") != "passed" and
+                    not (t.get("verdict") == "skipped" and t["name"] in self.ref_skipped)]
             why += ["deduction: %s%s" % (x.get("title", x.get("category")),
                                          " in " + x["test"] if x.get("test") else "")
                     for x in r.get("deductions", [])]
         except (OSError, ValueError):
-            pass
+            return None, ["the grader gave less than full marks (no readable report)"]
+        if not why and all(t.get("verdict") in ("passed", "skipped") for t in r.get("tests", [])):
+            return 0, []  # only the reference's own skips cost points
         return None, why or ["the grader gave less than full marks"]
 
     def check(self, d, src):

@@ -15,6 +15,8 @@
 #   equivalent       a copy of the lab whose lab.ini marks the survivor equivalent:
 #                    it is listed as equivalent, out of the rate, never run
 #   stale            a mark that matches no mutant is reported stale (exit status 1)
+#   skipped-by-*     a test the reference skips is left out; a skip only a mutant
+#                    makes kills it
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin mutants
@@ -104,6 +106,64 @@ if grep -qF "processes.c/fork_isolation/eintr/00000000 = fixture: matches nothin
     pass stale
 else
     fail stale "the stale mark is not reported, or exit status $status (want 1): $out"
+fi
+
+# Skips, in a copy of the lab with two more tests: one the reference skips on
+# every machine (left out for every mutant: the survivor still survives, not
+# killed by the skip), one that skips only when fork_isolation returns 0 for the
+# fixture's delta (the survivor makes it skip: a skip the reference does not
+# make costs the grade its points, so it kills).
+# The grader sees no /tmp of the host, so the course copy lives under build/.
+mkdir -p "$ROOT/build/test"
+TMPDIR="$ROOT/build/test" test_tmpdir K mutants-skiplab
+mkdir -p "$K/labs/00-processes/tests"
+S="$K/labs/00-processes"
+ln -s "$ROOT/labs/lab.mk" "$K/labs/lab.mk"
+ln -s "$ROOT/labs/support" "$K/labs/support"
+ln -s "$ROOT/labs/allowed-calls.txt" "$K/labs/allowed-calls.txt"
+ln -s "$ROOT/grader" "$K/grader" # lab.mk finds the ipclab command through these
+ln -s "$ROOT/build" "$K/build"
+for part in include src; do ln -s "$LAB/$part" "$S/$part"; done
+ln -s "$LAB/tests/test_processes.c" "$S/tests/test_processes.c"
+printf 'TEST_SRCS    = test_processes.c test_fixture.c\ninclude ../lab.mk\n' >"$S/Makefile"
+cat >"$S/tests/test_fixture.c" <<'EOF_C'
+/* test_fixture.c - mutants.test.sh's skips. */
+#include "processes.h"
+
+#include <criterion/criterion.h>
+
+TestSuite(fixture, .timeout = 10);
+
+Test(fixture, skipped_here)
+{
+    cr_skip_test("fixture: this machine lacks what the test needs");
+}
+
+Test(fixture, skips_on_success)
+{
+    int v = 1;
+    if (fork_isolation(&v, -123456789) == 0)
+        cr_skip_test("fixture: the delta no test passes succeeded");
+}
+EOF_C
+{
+    cat "$LAB/lab.ini"
+    printf '\n[test fixture/skipped_here]\npoints = 1\nhint = fixture\n'
+    printf '\n[test fixture/skips_on_success]\npoints = 1\nhint = fixture\n'
+} >"$S/lab.ini"
+"$MUTANTS" "$S" --solution "$W/sol" --mutant "$killed" >"$W/skip-ref" 2>&1
+status=$?
+if [ "$status" -eq 0 ] && grep -qE "^\[1/1\] killed +processes.c:$l_killed .*isolation/null_value_is_einval" "$W/skip-ref" &&
+    grep -q "^kill rate: 1/1 = 100.0%" "$W/skip-ref"; then
+    pass "skipped-by-reference (a test the reference skips is left out: the reference passes, a mutant is judged by the rest)"
+else
+    fail skipped-by-reference "exit status $status (want 0): $(cat "$W/skip-ref")"
+fi
+"$MUTANTS" "$S" --solution "$W/sol" --mutant "$survivor" >"$W/skip-mut" 2>&1
+if grep -qE "^\[1/1\] killed +processes.c:$l_survivor .*\(tests: fixture/skips_on_success \(skipped\)\)" "$W/skip-mut"; then
+    pass "skipped-by-mutant (a skip only the mutant makes kills it)"
+else
+    fail skipped-by-mutant "$(cat "$W/skip-mut")"
 fi
 
 test_done
