@@ -5,7 +5,7 @@
 # counts, a rule broken fails its test with a message naming the call, and
 # lab 10's "posix-mq" transport made of pipes fails; and the shim's later wrappers
 # (lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget,
-# semget, shmget, shmat; clock_gettime's clock plan) inject, log, and are gone after exec (tests/calls/shimlab, a tiny lab of its own).
+# semget, shmget, shmat, malloc, calloc, realloc; clock_gettime's clock plan) inject, log, and are gone after exec (tests/calls/shimlab, a tiny lab of its own).
 # Usage: tests/calls.test.sh   (about 45 s: a copy of lab 00, the shim lab, lab 10 built twice)
 # shellcheck source=tests/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -82,7 +82,7 @@ done
 
 # --- the later wrappers, one by one (tests/calls/shimlab) -----------------------------
 # lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget,
-# semget, shmget and shmat: each
+# semget, shmget, shmat, malloc, calloc and realloc: each
 # fails as planned (with its errnos, EINTR only where it can wait, a sleep's rest in
 # *rem, error numbers returned), is logged with its arguments, and is gone in a
 # program the student's code execs. One test must fail: a rule on pthread_join.
@@ -101,10 +101,10 @@ for runner in exec fork; do
     [ $runner = fork ] && env_runner=(IPCLAB_FORK_RUNNER=1)
     out=$(env "${env_runner[@]}" SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 \
         "$ROOT/tests/lib/isolate.sh" "$TMP/shim1/run-tests" 2>&1)
-    if grep -q 'Tested: 17 | Passing: 16 | Failing: 1 | Crashing: 0' <<<"$out" &&
+    if grep -q 'Tested: 18 | Passing: 17 | Failing: 1 | Crashing: 0' <<<"$out" &&
         grep -q 'FAIL.*thread::join_rule_refused' <<<"$out" &&
         grep -q "'pthread_join' is logged, never failed" <<<"$out"; then
-        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget, semget, shmget and shmat fail as planned, clock_gettime keeps its plan, are logged, and are gone after exec; a rule on pthread_join is refused; require = pthread_sigmask is met by a call"
+        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget, semget, shmget, shmat, malloc, calloc and realloc fail as planned, clock_gettime keeps its plan, are logged, and are gone after exec; a rule on pthread_join is refused; require = pthread_sigmask is met by a call"
     else
         fail "later-wrappers-$runner" "$(grep -E '^\[(FAIL|----)|Synthesis' <<<"$out" | tail -30)"
     fi
@@ -113,7 +113,7 @@ done
 # they prove the wrappers, not libc.
 out=$(SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 "$ROOT/tests/lib/isolate.sh" \
     "$TMP/shim0/run-tests" 2>&1)
-if grep -q 'Tested: 17 | Passing: 1 | Failing: 16' <<<"$out" &&
+if grep -q 'Tested: 18 | Passing: 1 | Failing: 17' <<<"$out" &&
     ! grep -q 'FAIL.*sleep::zero_or_bad_not_interrupted' <<<"$out"; then
     pass "without the shim (SHIM=0) every wrapper's test fails"
 else

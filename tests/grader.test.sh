@@ -515,6 +515,16 @@ else
         fi
         echo "$c"
     done | xargs -r -P "$JOBS" -I{} bash -c 'run_case "$1"' _ {} | tee "$OUT/corpus.log"
+    # The leak's stack names the student's malloc, not the shim between them.
+    leak_json="$OUT/corpus/leaks-memory/out/report.json"
+    if [ -f "$leak_json" ]; then
+        first_leak=$(jq -r '[.tests[].valgrind.first_leak // empty][0]' "$leak_json")
+        if grep -q 'malloc' <<<"$first_leak" && ! grep -q 'ipclab_shim_' <<<"$first_leak"; then
+            pass "corpus/leaks-memory evidence has no shim frame"
+        else
+            fail "corpus/leaks-memory evidence" "$first_leak"
+        fi
+    fi
     # Other labs' cases (LAB/CASE): those a lab's own rules need.
     # shellcheck disable=SC2016 # $1 is bash -c's own argument
     for dir in "$ROOT"/tests/corpus/*/*/; do

@@ -124,7 +124,8 @@ struct ipct_call {
     pid_t pid;                          /* the process that made it */
     long arg[6];                        /* the arguments, as integers (pointers too) */
     long ret;                           /* what it returned (a pointer as an integer) */
-    int err;                            /* errno after it, when ret was -1; the
+    int err;                            /* errno after it, when ret was -1 (NULL for
+                                           malloc, calloc, realloc); the
                                            error number pthread_create,
                                            pthread_join, pthread_sigmask and
                                            clock_nanosleep returned */

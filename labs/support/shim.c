@@ -71,6 +71,12 @@ static bool returns_errnum(enum shim_id id)
            id == ID_pthread_sigmask;
 }
 
+/* Calls that fail by returning NULL (errno set), not -1. */
+static bool returns_null(enum shim_id id)
+{
+    return id == ID_malloc || id == ID_calloc || id == ID_realloc;
+}
+
 #define MAX_RULES 16
 
 /* A rule in force (struct ipct_fault, its call names as a bit set). */
@@ -323,7 +329,11 @@ static int shim_enter(struct shim_call *c)
                      strerrorname_np(r->error));
             note_fault(text);
             c->injected = true;
-            log_call(c, returns_errnum(c->id) ? r->error : -1, r->error);
+            log_call(c,
+                     returns_errnum(c->id) ? r->error
+                     : returns_null(c->id) ? 0
+                                           : -1,
+                     r->error);
             errno = r->error;
             return -1;
         }
@@ -413,7 +423,9 @@ static void log_call(const struct shim_call *c, long ret, int err)
     e->pid = getpid();
     memcpy(e->arg, c->arg, sizeof e->arg);
     e->ret = ret;
-    e->err = returns_errnum(c->id) ? (int)ret : ret == -1 ? err : 0;
+    e->err = returns_errnum(c->id)                   ? (int)ret
+             : ret == (returns_null(c->id) ? 0 : -1) ? err
+                                                     : 0;
     e->injected = c->injected;
     e->datalen = 0;
     if (c->data != NULL) {
@@ -1461,6 +1473,46 @@ int ipclab_shim_clock_nanosleep(clockid_t clk, int flags, const struct timespec 
     }
     int r = clock_nanosleep(clk, flags, req, rem);
     shim_leave(&c, r);
+    return r;
+}
+
+/* Memory: a planned failure returns NULL with errno ENOMEM (what the C library
+ * gives when the kernel refuses more); realloc's block is then left as it was. */
+void *ipclab_shim_malloc(size_t n)
+{
+    if (!SHIM_ON())
+        return malloc(n);
+    struct shim_call c = {ID_malloc, -1, 0, B_NEVER, C_NONE, {L(n)}, NULL, 0, false};
+    if (shim_enter(&c) < 0)
+        return NULL;
+    void *r = malloc(n);
+    shim_leave(&c, L(r));
+    return r;
+}
+
+void *ipclab_shim_calloc(size_t k, size_t n)
+{
+    if (!SHIM_ON())
+        return calloc(k, n);
+    struct shim_call c = {ID_calloc,    -1,   0, B_NEVER, C_NONE,
+                          {L(k), L(n)}, NULL, 0, false};
+    if (shim_enter(&c) < 0)
+        return NULL;
+    void *r = calloc(k, n);
+    shim_leave(&c, L(r));
+    return r;
+}
+
+void *ipclab_shim_realloc(void *p, size_t n)
+{
+    if (!SHIM_ON())
+        return realloc(p, n);
+    struct shim_call c = {ID_realloc,   -1,   0, B_NEVER, C_NONE,
+                          {L(p), L(n)}, NULL, 0, false};
+    if (shim_enter(&c) < 0)
+        return NULL;
+    void *r = realloc(p, n);
+    shim_leave(&c, L(r));
     return r;
 }
 

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -94,4 +95,19 @@ int sc_shmget(void)
 void *sc_shmat(int id)
 {
     return shmat(id, NULL, 0);
+}
+
+void *sc_malloc(size_t n)
+{
+    return malloc(n);
+}
+
+void *sc_calloc(size_t k, size_t n)
+{
+    return calloc(k, n);
+}
+
+void *sc_realloc(void *p, size_t n)
+{
+    return realloc(p, n);
 }

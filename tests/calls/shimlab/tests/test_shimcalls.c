@@ -23,6 +23,7 @@ TestSuite(thread, .timeout = 10);
 TestSuite(exec, .timeout = 20);
 TestSuite(clock, .timeout = 10);
 TestSuite(sysv, .timeout = 10);
+TestSuite(memory, .timeout = 10);
 
 /* A new file of 100 bytes in the test's directory, open read-write. */
 static int new_file(void)
@@ -349,6 +350,42 @@ Test(sysv, recorded)
     const struct ipct_call *c = ipct_calls_next("msgget", 0, &at);
     cr_assert(c != NULL && c->arg[0] == IPC_PRIVATE && c->arg[1] == (IPC_CREAT | 0600) &&
                   c->ret == q,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+}
+
+/* ---- malloc, calloc and realloc ---------------------------------------------------- */
+
+/* The second call of each fails with ENOMEM; a failed realloc leaves the block as it
+ * was; the failures are logged as NULL with ENOMEM. */
+Test(memory, fails_as_planned)
+{
+    ipct_calls_record();
+    ipct_fault_fail("malloc", 2, ENOMEM);
+    ipct_fault_fail("calloc", 2, ENOMEM);
+    ipct_fault_fail("realloc", 2, ENOMEM);
+    char *a = sc_malloc(8), *b = sc_calloc(2, 4);
+    cr_assert(a != NULL && b != NULL, "the first calls were not planned to fail");
+    errno = 0;
+    cr_assert(sc_malloc(8) == NULL && errno == ENOMEM, "malloc #2: %s",
+              strerrorname_np(errno));
+    errno = 0;
+    cr_assert(sc_calloc(2, 4) == NULL && errno == ENOMEM, "calloc #2: %s",
+              strerrorname_np(errno));
+    strcpy(a, "kept");
+    a = sc_realloc(a, 16);
+    cr_assert_not_null(a, "realloc #1 was not planned to fail");
+    errno = 0;
+    cr_assert(sc_realloc(a, 32) == NULL && errno == ENOMEM, "realloc #2: %s",
+              strerrorname_np(errno));
+    cr_assert_str_eq(a, "kept", "a failed realloc leaves the block as it was");
+    free(a);
+    free(b);
+    cr_assert_eq(ipct_faults_count(), 3, "%s", ipct_faults_injected());
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("malloc", 0, &at);
+    c = ipct_calls_next("malloc", 0, &at);
+    cr_assert(c != NULL && c->injected && c->ret == 0 && c->err == ENOMEM &&
+                  c->arg[0] == 8,
               "log: %s", ipct_calls_describe((char[512]){0}, 512));
 }
 
