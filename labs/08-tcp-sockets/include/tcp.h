@@ -131,7 +131,10 @@ int serve_upper_once(int listen_fd);
  * They never close listen_fd or stop_fd. Many clients are served at once: a
  * slow client never delays the others. A call a signal interrupts (poll,
  * accept, recv, send failing with EINTR) is retried, and a short send or
- * receive is continued: neither drops a client or stops the server.
+ * receive is continued: neither drops a client or stops the server. When
+ * memory runs out (malloc, calloc or realloc fails), a client the server
+ * cannot allocate for is dropped, or the server fails (-1) if it cannot go
+ * on: a client's socket is never left open with nobody serving it.
  */
 
 /*

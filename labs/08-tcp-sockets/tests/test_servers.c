@@ -743,6 +743,43 @@ static void drops_client_at_its_eof(server_fn fn)
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
 }
 
+/* survives_no_memory's check with every call of calls failing with ENOMEM. */
+static void no_memory_for(server_fn fn, const char *calls)
+{
+    ipct_fault_add(&(struct ipct_fault){.calls = calls, .every = 1, .error = ENOMEM});
+    struct server s = start_server(fn);
+    ipct_fault_clear(); /* the server has the plan */
+    int fd = th_connect(s.port);
+    if (fd >= 0) { /* else refused: the server failed, and is gone */
+        (void)th_frame_send(fd, "hi", 2); /* the server may be gone: this may fail */
+        cr_assert(ipct_readable_within(fd, 8000),
+                  "no memory for a client (%s failed with ENOMEM, injected): the "
+                  "client got neither a reply nor the end of its connection: drop it "
+                  "(close its socket)",
+                  calls);
+        close(fd);
+    }
+    int code = stop_server(&s);
+    cr_assert(code == 0 || code == 1,
+              "with no memory (%s failed with ENOMEM, injected) the server may fail "
+              "(-1) or drop the client, but it exited %d (2: it left fds open)",
+              calls, code);
+}
+
+/*
+ * Without memory: every malloc, calloc and realloc of the server fails with ENOMEM
+ * (the shim), then every malloc alone (so a server that grows its tables with realloc
+ * gets as far as a client's own malloc). A server that needs memory before it serves
+ * anyone fails at once (-1); one that needs it per client drops that client (closes
+ * its socket) and serves on; one that needs none answers. Whichever it is, a client
+ * is never left hanging, and nothing is left open.
+ */
+static void survives_no_memory(server_fn fn)
+{
+    no_memory_for(fn, "malloc calloc realloc");
+    no_memory_for(fn, "malloc");
+}
+
 /* Call check: every client socket the server accepts is close-on-exec. */
 static void clients_are_cloexec(server_fn fn)
 {
@@ -891,6 +928,14 @@ Test(threaded, drops_client_whose_send_fails)
 Test(polled, drops_client_whose_send_fails)
 {
     drops_client_whose_send_fails(serve_poll);
+}
+Test(threaded, survives_no_memory)
+{
+    survives_no_memory(serve_threaded);
+}
+Test(polled, survives_no_memory)
+{
+    survives_no_memory(serve_poll);
 }
 Test(polled, drops_client_at_its_eof)
 {
