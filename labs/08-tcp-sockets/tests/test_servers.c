@@ -746,9 +746,11 @@ static void drops_client_at_its_eof(server_fn fn)
 /* survives_no_memory's check with every call of calls failing with ENOMEM. */
 static void no_memory_for(server_fn fn, const char *calls)
 {
+    int hits = ipct_faults_count();
     ipct_fault_add(&(struct ipct_fault){.calls = calls, .every = 1, .error = ENOMEM});
     struct server s = start_server(fn);
     ipct_fault_clear(); /* the server has the plan */
+    bool answered = false;
     int fd = th_connect(s.port);
     if (fd >= 0) { /* else refused: the server failed, and is gone */
         (void)th_frame_send(fd, "hi", 2); /* the server may be gone: this may fail */
@@ -757,13 +759,20 @@ static void no_memory_for(server_fn fn, const char *calls)
                   "client got neither a reply nor the end of its connection: drop it "
                   "(close its socket)",
                   calls);
+        char got[8];
+        answered = th_frame_recv(fd, got, sizeof got) == 2 && memcmp(got, "HI", 2) == 0;
         close(fd);
     }
     int code = stop_server(&s);
+    bool refused = ipct_faults_count() > hits;
     cr_assert(code == 0 || code == 1,
               "with no memory (%s failed with ENOMEM, injected) the server may fail "
               "(-1) or drop the client, but it exited %d (2: it left fds open)",
               calls, code);
+    cr_assert(refused || (answered && code == 0),
+              "no %s failed, so the client must be served and the server stop with "
+              "0; it %s and exited %d",
+              calls, answered ? "was answered" : "got no answer", code);
 }
 
 /*
