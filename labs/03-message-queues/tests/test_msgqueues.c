@@ -707,6 +707,15 @@ static long ms_since(const struct timespec *t0)
     return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* expect_timed_out - a timed call that saw nothing arrive returned n with errno err:
+ * they must be -1 and ETIMEDOUT (why follows the errno in the failure message). */
+static void expect_timed_out(long n, int err, const char *why)
+{
+    cr_assert_eq(n, -1, "nothing arrives: the call must time out");
+    cr_assert_eq(err, ETIMEDOUT, "errno should be ETIMEDOUT, got %s%s", strerror(err),
+                 why);
+}
+
 Test(posix, timed_receive_times_out)
 {
     mqd_t q = raw_mq(mq_name("timed"), 2, 16);
@@ -742,11 +751,9 @@ Test(posix, timed_receive_whole_second)
     ssize_t n = pq_receive(q, buf, sizeof buf, NULL, 100);
     int err = errno;
     ipct_fault_clear();
-    cr_assert_eq(n, -1, "an empty queue: the receive must time out");
-    cr_assert_eq(err, ETIMEDOUT,
-                 "errno should be ETIMEDOUT, got %s (EINVAL: a tv_nsec of exactly "
-                 "1000000000 must be carried into tv_sec too)",
-                 strerror(err));
+    expect_timed_out(n, err,
+                     " (EINVAL: a tv_nsec of exactly 1000000000 must be carried into "
+                     "tv_sec too)");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
@@ -1028,11 +1035,7 @@ Test(notify, consume_retries_eintr)
     long n = pq_consume_notified(q, SIGUSR1, 1, 100);
     int err = errno;
     cr_assert_eq(ipct_faults_count(), 1, "the call never waited for the signal");
-    cr_assert_eq(n, -1, "nothing ever arrives");
-    cr_assert_eq(err, ETIMEDOUT,
-                 "errno should be ETIMEDOUT, got %s: the test made the wait fail with "
-                 "EINTR, wait again",
-                 strerror(err));
+    expect_timed_out(n, err, ": the test made the wait fail with EINTR, wait again");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 

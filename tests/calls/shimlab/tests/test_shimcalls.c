@@ -21,9 +21,6 @@ TestSuite(mremap, .timeout = 10);
 TestSuite(sleep, .timeout = 10);
 TestSuite(thread, .timeout = 10);
 TestSuite(exec, .timeout = 20);
-TestSuite(clock, .timeout = 10);
-TestSuite(sysv, .timeout = 10);
-TestSuite(memory, .timeout = 10);
 
 /* A new file of 100 bytes in the test's directory, open read-write. */
 static int new_file(void)
@@ -276,6 +273,8 @@ Test(thread, join_rule_refused)
 
 /* ---- clock_gettime ---------------------------------------------------------------- */
 
+TestSuite(clock, .timeout = 10);
+
 /* A planned read returns the chosen nanoseconds, a moment already past; the read
  * after it, another clock, and a plan dropped by ipct_fault_clear are untouched. */
 Test(clock, at_planned_nsec)
@@ -312,6 +311,8 @@ Test(clock, at_planned_nsec)
 }
 
 /* ---- msgget, semget, shmget and shmat ---------------------------------------------- */
+
+TestSuite(sysv, .timeout = 10);
 
 /* Each fails once as planned, with its errno, and works the next time. */
 Test(sysv, fails_as_planned)
@@ -354,6 +355,8 @@ Test(sysv, recorded)
 }
 
 /* ---- malloc, calloc and realloc ---------------------------------------------------- */
+
+TestSuite(memory, .timeout = 10);
 
 /* The second call of each fails with ENOMEM; a failed realloc leaves the block as it
  * was; the failures are logged as NULL with ENOMEM. */
