@@ -45,6 +45,17 @@ refused() {
 }
 refused printf "a name the shim cannot see (printf)" printf
 refused "mq_send||pipe" "an empty alternative (a||b)" "|"
+# A line longer than inih reads at once (199 characters) is named, not "syntax error".
+cp "$TMP/lab.ini.orig" "$LAB/lab.ini"
+add_rule run_and_wait/true_exits_zero hint "$(printf 'word %.0s' {1..50})"
+long_at=$(awk 'length > 199 { print NR; exit }' "$LAB/lab.ini")
+out=$("$IPC" manifest --student-files "$LAB" 2>&1)
+st=$?
+if [ $st = 2 ] && grep -qF "lab.ini:$long_at: the line is 257 characters long, and inih reads at most 199" <<<"$out"; then
+    pass "a lab.ini line too long for inih is a manifest error naming the line (exit 2)"
+else
+    fail "manifest: long line" "exit $st, line ${long_at:-none}: $out"
+fi
 
 # --- rules in a build: kept, broken, and seen in a child -----------------------------
 cp "$TMP/lab.ini.orig" "$LAB/lab.ini"

@@ -345,3 +345,28 @@ size_t fs_count_in_file(const char *path, const char *needle, size_t cap)
     free(buf);
     return count;
 }
+
+int fs_first_long_line(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    int line = 1, found = 0;
+    size_t n = 0;
+    for (int c; found == 0 && (c = getc(f)) != EOF;) {
+        if (c != '\n') {
+            n++;
+            continue;
+        }
+        if (n > max)
+            found = line;
+        else
+            line++, n = 0;
+    }
+    if (found == 0 && n > max)
+        found = line;
+    fclose(f);
+    if (found != 0)
+        *len = n;
+    return found;
+}

@@ -97,4 +97,11 @@ bool fs_is_file(const char *path);
  */
 size_t fs_count_in_file(const char *path, const char *needle, size_t cap);
 
+/*
+ * fs_first_long_line - the number (from 1) of the first line of the text file
+ * path longer than max characters (its newline not counted), with its length
+ * in *len; 0 if there is none or the file cannot be read.
+ */
+int fs_first_long_line(const char *path, size_t max, size_t *len);
+
 #endif /* IPCLAB_FS_H */

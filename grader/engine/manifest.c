@@ -1,6 +1,7 @@
 /* manifest.c - lab.ini parsing with inih; strict, so typos fail loudly. */
 #include "engine/manifest.h"
 #include "base/err.h"
+#include "engine/ini_error.h"
 #include <shim_calls.h> /* labs/support: the calls the shim wraps, shared with it */
 
 #include <ctype.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Parser state passed to the inih callback. */
 struct parse_ctx {
@@ -332,6 +334,8 @@ int manifest_load(const char *lab_dir, struct manifest *m)
     char path[4096];
     snprintf(path, sizeof path, "%s/lab.ini", lab_dir);
     struct parse_ctx ctx = {.m = m, .path = path};
+    if (access(path, R_OK) == 0 && ini_lines_fit("manifest", path) < 0)
+        return -1;
     int rc = ini_parse(path, (ini_handler)on_entry, &ctx);
     if (rc < 0) {
         fprintf(stderr, "manifest: cannot read '%s': %s\n", path, strerror(errno));

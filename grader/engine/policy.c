@@ -1,6 +1,7 @@
 /* policy.c - reads the score policy (grader/policy.ini) with inih. */
 #include "engine/policy.h"
 #include "engine/course.h"
+#include "engine/ini_error.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -148,6 +149,8 @@ int policy_load(struct policy *p, const char *path)
         path = def;
     }
     struct policy_ctx c = {p, path, 0};
+    if (access(path, R_OK) == 0 && ini_lines_fit("policy", path) < 0)
+        return -1;
     int rc = ini_parse(path, on_key, &c);
     if (rc < 0) {
         fprintf(stderr, "policy: cannot read '%s'\n", path);
