@@ -261,7 +261,8 @@ int block_ring_destroy(struct block_ring *r);
 /*
  * Every benchmark message carries its sequence number (0, 1, 2, ...) as a
  * uint64_t in its first 8 bytes and again in its last 8 bytes, so the
- * receiver can tell a lost, repeated, reordered or torn message; the rest of
+ * receiver can tell a lost, repeated, reordered or torn message (a stamp
+ * that differs from the number in any bit is wrong); the rest of
  * the message is left as it is. Benchmarks need msg_size >= BENCH_MIN_MSG.
  */
 #define BENCH_MIN_MSG 16u
@@ -272,13 +273,15 @@ int block_ring_destroy(struct block_ring *r);
  *
  * Opens a channel with ops, forks, and pins the two sides to different
  * CPUs (the first two of this process's affinity mask; unpinned when there
- * is only one), restoring this process's mask before returning. Both sides
- * are ready before the clock starts; the clock stops when B has received
- * the last message. B checks every message's two sequence numbers.
+ * is only one: both sides then run on that CPU), restoring this process's
+ * mask before returning. Both sides are ready before the clock starts; the
+ * clock stops when B has received the last message. B checks every
+ * message's two sequence numbers.
  *
  * Returns 0 and fills *out, or -1 with errno = EINVAL (NULL argument,
  * count 0, msg_size outside BENCH_MIN_MSG..IPC_MAX_MSG), EPROTO (a message
- * arrived with a wrong sequence number), or the errno of the call that
+ * arrived with a wrong sequence number), EPIPE (side B ended without
+ * reporting how its part went: it crashed), or the errno of the call that
  * failed first, on either side: an error caused by the other side's
  * failure (EPIPE after the peer gave up) never hides the first one. In
  * every case the channel is closed in this process, the child has ended

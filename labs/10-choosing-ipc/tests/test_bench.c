@@ -26,11 +26,14 @@ TestSuite(bench, .timeout = 30);
  */
 enum fake_mode {
     FAKE_OK,
-    FAKE_SKIP,       /* side A's message number `at` is not sent (lost) */
-    FAKE_REPEAT,     /* ... sent twice */
-    FAKE_TEAR,       /* ... sent with its last 8 bytes changed */
-    FAKE_SEND_FAILS, /* side A's sends fail with ENOSPC from number `at` on */
-    FAKE_OPEN_FAILS, /* open fails with EMFILE */
+    FAKE_SKIP,           /* side A's message number `at` is not sent (lost) */
+    FAKE_REPEAT,         /* ... sent twice */
+    FAKE_TEAR,           /* ... sent with its last 8 bytes changed */
+    FAKE_TEAR_FIRST_TOP, /* ... sent with the top bit of its first stamp flipped */
+    FAKE_TEAR_LAST_TOP,  /* ... of its last stamp */
+    FAKE_SEND_FAILS,     /* side A's sends fail with ENOSPC from number `at` on */
+    FAKE_B_DIES,         /* side B's process ends (a crash) on receiving number `at` */
+    FAKE_OPEN_FAILS,     /* open fails with EMFILE */
 };
 
 struct fake_log {
@@ -96,6 +99,18 @@ static int fake_attach(struct ipc_chan *ch, enum ipc_side side)
     return 0;
 }
 
+/* A copy of msg (in c->scratch) with the top bit of its first or last stamp flipped. */
+static const unsigned char *top_bit_torn(struct fake_chan *c, const void *msg)
+{
+    size_t at = fk->mode == FAKE_TEAR_FIRST_TOP ? 0 : c->msg_size - 8;
+    uint64_t w;
+    memcpy(c->scratch, msg, c->msg_size);
+    memcpy(&w, c->scratch + at, 8);
+    w ^= UINT64_C(1) << 63;
+    memcpy(c->scratch + at, &w, 8);
+    return c->scratch;
+}
+
 static int fake_send(struct ipc_chan *ch, const void *msg)
 {
     struct fake_chan *c = (struct fake_chan *)ch;
@@ -127,6 +142,9 @@ static int fake_send(struct ipc_chan *ch, const void *msg)
             memcpy(c->scratch + c->msg_size - 8, &w, 8);
             return p->send(c->inner, c->scratch);
         }
+        case FAKE_TEAR_FIRST_TOP:
+        case FAKE_TEAR_LAST_TOP:
+            return p->send(c->inner, top_bit_torn(c, msg));
         default:
             break;
         }
@@ -147,6 +165,8 @@ static int fake_recv(struct ipc_chan *ch, void *buf)
     struct fake_chan *c = (struct fake_chan *)ch;
     int rc = ph_pipe_ops()->recv(c->inner, buf);
     if (c->side == SIDE_B) {
+        if (fk->mode == FAKE_B_DIES && atomic_load(&fk->b_recvs) == fk->at)
+            _exit(70); /* no report, no clean-up: as a crash would */
         atomic_fetch_add(&fk->b_recvs, 1);
         if (sched_getaffinity(0, sizeof fk->b_mask, &fk->b_mask) == 0)
             atomic_store(&fk->b_mask_set, 1);
@@ -345,9 +365,33 @@ Test(bench, torn_message_is_eproto)
     fails_cleanly(FAKE_TEAR, 5, EPROTO, "message 5's last 8 bytes are wrong");
 }
 
+/*
+ * A stamp is the whole uint64_t: a stamp that differs from the sequence
+ * number in its top bit alone (which numbers this small never set) is
+ * wrong too. A check that compares fewer than 8 bytes misses it.
+ */
+Test(bench, torn_top_bit_is_eproto)
+{
+    fails_cleanly(FAKE_TEAR_FIRST_TOP, 5, EPROTO,
+                  "message 5's first stamp differs in its top bit");
+    fails_cleanly(FAKE_TEAR_LAST_TOP, 5, EPROTO,
+                  "message 5's last stamp differs in its top bit");
+}
+
 Test(bench, failing_send_errno_is_returned)
 {
     fails_cleanly(FAKE_SEND_FAILS, 10, ENOSPC, "send fails with ENOSPC");
+}
+
+/*
+ * Side B ends without a word after side A has sent everything: A's wait for
+ * B's report sees end of file, and the run fails with EPIPE (not success, and
+ * not some stale errno).
+ */
+Test(bench, silent_peer_death_is_epipe)
+{
+    fails_cleanly(FAKE_B_DIES, 99, EPIPE,
+                  "side B dies, without a report, on the last message");
 }
 
 Test(bench, failing_open_errno_is_returned)
@@ -430,6 +474,36 @@ Test(bench, sides_run_on_different_cpus)
     cr_assert((a == cpu[0] && b == cpu[1]) || (a == cpu[1] && b == cpu[0]),
               "sides on CPUs %d and %d: use the first two of the mask (%d and %d)", a, b,
               cpu[0], cpu[1]);
+}
+
+/*
+ * With one CPU in the caller's mask nobody is pinned: both sides run on that
+ * CPU, whichever it is (the test picks the mask's second CPU when it has
+ * two, so that "CPU 0" is not the right answer by chance).
+ */
+Test(bench, one_cpu_mask_is_kept)
+{
+    int cpu[2];
+    int only = ph_cpus(cpu) >= 2 ? cpu[1] : cpu[0];
+    cpu_set_t before, one;
+    cr_assert_eq(sched_getaffinity(0, sizeof before, &before), 0);
+    CPU_ZERO(&one);
+    CPU_SET(only, &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0, "taskset to CPU %d", only);
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    int rc = bench_throughput(&fake_ops, 64, 100, &res), err = errno;
+    sched_setaffinity(0, sizeof before, &before);
+    cr_assert_eq(rc, 0, "bench_throughput on one CPU: %s", strerror(err));
+    cr_assert(fk->a_mask_set && fk->b_mask_set);
+    cr_assert(CPU_EQUAL(&fk->a_mask, &one),
+              "the caller may run on CPU %d only, but side A sent while allowed on %d "
+              "CPU(s), not that one: with one CPU in the mask, pin nobody",
+              only, CPU_COUNT(&fk->a_mask));
+    cr_assert(CPU_EQUAL(&fk->b_mask, &one),
+              "the caller may run on CPU %d only, but side B received while allowed on "
+              "%d CPU(s), not that one: with one CPU in the mask, pin nobody",
+              only, CPU_COUNT(&fk->b_mask));
 }
 
 Test(bench, affinity_is_restored)
