@@ -386,12 +386,20 @@ Test(bench, failing_send_errno_is_returned)
 /*
  * Side B ends without a word after side A has sent everything: A's wait for
  * B's report sees end of file, and the run fails with EPIPE (not success, and
- * not some stale errno).
+ * not some stale errno). Then again with that read of A's interrupted once
+ * first (its second read: the first takes B's "ready"): the retry sees end
+ * of file, with errno still EINTR from the interrupted try.
  */
 Test(bench, silent_peer_death_is_epipe)
 {
     fails_cleanly(FAKE_B_DIES, 99, EPIPE,
                   "side B dies, without a report, on the last message");
+    ipct_fault_fail("read readv", 2, EINTR);
+    fails_cleanly(FAKE_B_DIES, 99, EPIPE,
+                  "side B dies, without a report, on the last message, and side A's read "
+                  "of the report was interrupted (EINTR) once first");
+    cr_assert_geq(ipct_faults_count(), 1, "side A never read its report from B");
+    ipct_fault_clear();
 }
 
 Test(bench, failing_open_errno_is_returned)
