@@ -447,6 +447,25 @@ Test(bench, bad_arguments_are_einval)
     cr_assert_eq(ipct_children_left(), 0);
 }
 
+/* The limits themselves are valid sizes: BENCH_MIN_MSG (two stamps, nothing between)
+ * and IPC_MAX_MSG, for both benchmarks. */
+Test(bench, size_limits_are_valid)
+{
+    static const size_t sizes[] = {BENCH_MIN_MSG, IPC_MAX_MSG};
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(bench_throughput(&fake_ops, sizes[i], 10, &res), 0,
+                     "bench_throughput of %zu-byte messages: %s", sizes[i],
+                     strerror(errno));
+        cr_assert_eq(res.msg_size, sizes[i]);
+        cr_assert_eq(bench_latency(&fake_ops, sizes[i], 10, &res), 0,
+                     "bench_latency of %zu-byte messages: %s", sizes[i], strerror(errno));
+        cr_assert_eq(res.msg_size, sizes[i]);
+    }
+    cr_assert_eq(ipct_children_left(), 0);
+}
+
 /* ---- CPUs ---------------------------------------------------------------------------
  */
 
