@@ -288,6 +288,8 @@ int block_ring_destroy(struct block_ring *r);
  * (side A may kill it: many mechanisms cannot tell a receiver that its
  * sender is gone) and been reaped, before it returns. A call of the
  * harness that a signal interrupts (EINTR) is retried, in both processes.
+ * SIGPIPE is ignored while it runs, and its action (default or not) given
+ * back before it returns.
  */
 int bench_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count,
                      struct bench_result *out);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ enum fake_mode {
     FAKE_TEAR_LAST_TOP,  /* ... of its last stamp */
     FAKE_SEND_FAILS,     /* side A's sends fail with ENOSPC from number `at` on */
     FAKE_B_DIES,         /* side B's process ends (a crash) on receiving number `at` */
+    FAKE_SIGPIPE,        /* side A's send number `at` raises SIGPIPE, fails with EPIPE */
     FAKE_OPEN_FAILS,     /* open fails with EMFILE */
 };
 
@@ -111,6 +113,21 @@ static const unsigned char *top_bit_torn(struct fake_chan *c, const void *msg)
     return c->scratch;
 }
 
+/*
+ * What a write to a pipe whose reader has gone does to the writer: SIGPIPE,
+ * delivered at once (the tests' pipe blocks SIGPIPE while it is open, so it
+ * is unblocked around the raise).
+ */
+static void raise_sigpipe(void)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_UNBLOCK, &pipe_set, &old);
+    raise(SIGPIPE);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static int fake_send(struct ipc_chan *ch, const void *msg)
 {
     struct fake_chan *c = (struct fake_chan *)ch;
@@ -125,6 +142,14 @@ static int fake_send(struct ipc_chan *ch, const void *msg)
     atomic_fetch_add(&fk->a_sends, 1);
     if (sched_getaffinity(0, sizeof fk->a_mask, &fk->a_mask) == 0)
         atomic_store(&fk->a_mask_set, 1);
+    if (n == fk->at && fk->mode == FAKE_SIGPIPE) {
+        raise_sigpipe();
+        errno = EPIPE;
+        return -1;
+    }
+    bool top_tear = fk->mode == FAKE_TEAR_FIRST_TOP || fk->mode == FAKE_TEAR_LAST_TOP;
+    if (n == fk->at && top_tear)
+        return p->send(c->inner, top_bit_torn(c, msg));
     /* $begin fake_misbehaves */
     if (n == fk->at) {
         switch (fk->mode) {
@@ -142,9 +167,6 @@ static int fake_send(struct ipc_chan *ch, const void *msg)
             memcpy(c->scratch + c->msg_size - 8, &w, 8);
             return p->send(c->inner, c->scratch);
         }
-        case FAKE_TEAR_FIRST_TOP:
-        case FAKE_TEAR_LAST_TOP:
-            return p->send(c->inner, top_bit_torn(c, msg));
         default:
             break;
         }
@@ -400,6 +422,44 @@ Test(bench, silent_peer_death_is_epipe)
                   "of the report was interrupted (EINTR) once first");
     cr_assert_geq(ipct_faults_count(), 1, "side A never read its report from B");
     ipct_fault_clear();
+}
+
+static void sigpipe_handler(int sig)
+{
+    (void)sig;
+}
+
+/*
+ * SIGPIPE is ignored while a benchmark runs, and given back as the caller
+ * had it. Side A's send of message 5 does what a write to a pipe whose
+ * reader has gone does: it raises SIGPIPE, which must not end the caller
+ * (left at its default action, the first time round), and fails with EPIPE.
+ * Afterwards SIGPIPE's action is the caller's again (the default, then a
+ * handler of the test's).
+ */
+Test(bench, sigpipe_ignored_then_restored)
+{
+    static void (*const actions[])(int) = {SIG_DFL, sigpipe_handler};
+    for (size_t i = 0; i < 2; i++) {
+        struct sigaction sa = {.sa_handler = actions[i]}, now;
+        sigemptyset(&sa.sa_mask);
+        cr_assert_eq(sigaction(SIGPIPE, &sa, NULL), 0);
+        struct bench_result res;
+        fake_setup(FAKE_SIGPIPE, 5);
+        errno = 0;
+        int rc = bench_throughput(&fake_ops, 64, 100, &res), err = errno;
+        cr_assert_eq(rc, -1,
+                     "side A's send failed with EPIPE: bench_throughput must fail");
+        cr_assert_eq(err, EPIPE,
+                     "side A's send failed with EPIPE: errno %s, expected EPIPE",
+                     strerror(err));
+        cr_assert_eq(ipct_children_left(), 0, "the child must be reaped");
+        cr_assert_eq(sigaction(SIGPIPE, NULL, &now), 0);
+        cr_assert(now.sa_handler == actions[i],
+                  "after bench_throughput SIGPIPE's action is not the caller's (%s): "
+                  "save it when you ignore SIGPIPE, and put it back before returning",
+                  i == 0 ? "the default" : "a handler");
+    }
 }
 
 Test(bench, failing_open_errno_is_returned)
