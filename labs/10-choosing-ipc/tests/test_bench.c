@@ -462,6 +462,43 @@ Test(bench, sigpipe_ignored_then_restored)
     }
 }
 
+/*
+ * setup_call_fails - make the first call of the harness named in calls fail
+ * with err: bench_throughput must then fail with err, cleanly. A harness
+ * that makes no such call (the fault never hits) is not judged here.
+ */
+static void setup_call_fails(const char *calls, int err)
+{
+    struct ipct_fdset before;
+    char leaked[256];
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    ipct_fd_snapshot(&before);
+    int hits = ipct_faults_count();
+    ipct_fault_fail(calls, 1, err);
+    errno = 0;
+    int rc = bench_throughput(&fake_ops, 64, 10, &res), got = errno;
+    bool hit = ipct_faults_count() > hits;
+    ipct_fault_clear();
+    if (hit) {
+        cr_assert_eq(rc, -1, "%s failed (%s): bench_throughput must fail", calls,
+                     strerror(err));
+        cr_assert_eq(got, err, "%s failed with %s: errno %s, expected that one", calls,
+                     strerror(err), strerror(got));
+    }
+    cr_assert_eq(ipct_children_left(), 0, "%s failed: no child may be left", calls);
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "%s failed: descriptors left open: %s", calls, leaked);
+}
+
+/* A call that sets the run up fails: sigaction, the report pipe, fork. */
+Test(bench, failing_setup_call_is_returned)
+{
+    setup_call_fails("sigaction", EINVAL);
+    setup_call_fails("pipe pipe2", EMFILE);
+    setup_call_fails("fork", EAGAIN);
+}
+
 Test(bench, failing_open_errno_is_returned)
 {
     fails_cleanly(FAKE_OPEN_FAILS, 0, EMFILE, "open fails with EMFILE");
