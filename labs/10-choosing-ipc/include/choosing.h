@@ -281,9 +281,11 @@ int block_ring_destroy(struct block_ring *r);
  * Returns 0 and fills *out, or -1 with errno = EINVAL (NULL argument,
  * count 0, msg_size outside BENCH_MIN_MSG..IPC_MAX_MSG), EPROTO (a message
  * arrived with a wrong sequence number), EPIPE (side B ended without
- * reporting how its part went: it crashed), or the errno of the call that
- * failed first, on either side: an error caused by the other side's
- * failure (EPIPE after the peer gave up) never hides the first one. In
+ * reporting how its part went: it crashed), ETIMEDOUT (side B still waits
+ * for a lost message: side A gives up at most 20 s after its last send), or
+ * the errno of the call that failed first, on either side: an error caused
+ * by the other side's failure (EPIPE after the peer gave up) never hides
+ * the first one. In
  * every case the channel is closed in this process, the child has ended
  * (side A may kill it: many mechanisms cannot tell a receiver that its
  * sender is gone) and been reaped, before it returns. A call of the

@@ -400,6 +400,21 @@ Test(bench, torn_top_bit_is_eproto)
                   "message 5's last stamp differs in its top bit");
 }
 
+/*
+ * The last message is lost: side B waits for it for ever and never reports.
+ * Side A must give up waiting (the header allows it at most 20 s) and fail
+ * with ETIMEDOUT, cleanly; its wait for B's report is interrupted (EINTR)
+ * once on the way, which must not turn it into a wait without an end.
+ */
+Test(bench, silent_peer_is_etimedout)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 2, EINTR);
+    fails_cleanly(FAKE_SKIP, 99, ETIMEDOUT,
+                  "the last message is lost, so side B never reports (and side A's wait "
+                  "for its report was interrupted once)");
+    ipct_fault_clear();
+}
+
 Test(bench, failing_send_errno_is_returned)
 {
     fails_cleanly(FAKE_SEND_FAILS, 10, ENOSPC, "send fails with ENOSPC");
