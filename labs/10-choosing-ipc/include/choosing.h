@@ -285,10 +285,11 @@ int block_ring_destroy(struct block_ring *r);
  * for a lost message: side A gives up at most 20 s after its last send), or
  * the errno of the call that failed first, on either side: an error caused
  * by the other side's failure (EPIPE after the peer gave up) never hides
- * the first one. In
- * every case the channel is closed in this process, the child has ended
- * (side A may kill it: many mechanisms cannot tell a receiver that its
- * sender is gone) and been reaped, before it returns. A call of the
+ * the first one. In every case the channel and every descriptor the
+ * harness opened (0 too, when stdin was closed) are closed in this
+ * process, the child has ended (side A may kill it: many mechanisms cannot
+ * tell a receiver that its sender is gone) and been reaped, before it
+ * returns. A call of the
  * harness that a signal interrupts (EINTR) is retried, in both processes.
  * SIGPIPE is ignored while it runs, and its action (default or not) given
  * back before it returns.

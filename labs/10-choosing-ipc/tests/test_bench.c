@@ -559,6 +559,33 @@ Test(bench, bad_arguments_are_einval)
     cr_assert_eq(ipct_children_left(), 0);
 }
 
+/*
+ * With stdin closed, the first descriptor the harness opens is 0: a valid
+ * one, which it must close like any other (fd >= 0 is open, not fd > 0).
+ */
+Test(bench, descriptor_zero_is_a_descriptor)
+{
+    int saved = dup(0); /* -1 if the runner closed stdin already */
+    close(0);
+    struct ipct_fdset before;
+    char leaked[256];
+    struct bench_result res;
+    ipct_fd_snapshot(&before);
+    fake_setup(FAKE_OK, -1);
+    int rc = bench_throughput(&fake_ops, 64, 100, &res), err = errno;
+    int left = ipct_fds_leaked(&before, leaked, sizeof leaked);
+    if (saved >= 0) {
+        dup2(saved, 0);
+        close(saved);
+    }
+    cr_assert_eq(rc, 0, "bench_throughput with stdin closed: %s", strerror(err));
+    cr_assert_eq(left, 0,
+                 "with stdin closed, descriptors left open: %s (0 is a descriptor too: "
+                 "close every fd >= 0)",
+                 leaked);
+    cr_assert_eq(ipct_children_left(), 0);
+}
+
 /* The limits themselves are valid sizes: BENCH_MIN_MSG (two stamps, nothing between)
  * and IPC_MAX_MSG, for both benchmarks. */
 Test(bench, size_limits_are_valid)
