@@ -418,6 +418,12 @@ Test(bench, silent_peer_is_etimedout)
 Test(bench, failing_send_errno_is_returned)
 {
     fails_cleanly(FAKE_SEND_FAILS, 10, ENOSPC, "send fails with ENOSPC");
+    /* The latency run's error path too (it has round-trip times to free). */
+    struct bench_result res;
+    fake_setup(FAKE_SEND_FAILS, 10);
+    IPCT_ASSERT_FAILS(ENOSPC, bench_latency(&fake_ops, 64, 100, &res),
+                      "bench_latency must fail when send fails with ENOSPC");
+    cr_assert_eq(ipct_children_left(), 0, "bench_latency: the child must be reaped");
 }
 
 /*
