@@ -226,8 +226,10 @@ ssize_t spin_ring_pop(struct spin_ring *r, void *buf, uint32_t cap);
  * A block_ring is a spin_ring's sibling that puts a waiting side to sleep
  * (futex(2) or process-shared POSIX semaphores) instead of burning a CPU:
  * a consumer waiting on an empty ring, or a producer on a full one, uses no
- * CPU time until the other side makes progress. Geometry rules and errno
- * values are those of the spin_ring.
+ * CPU time until the other side makes progress. A side is woken only when
+ * it sleeps: while neither side is asleep (a side that slept and was woken
+ * is awake again), push and pop make no wake-up system call. Geometry rules
+ * and errno values are those of the spin_ring.
  */
 struct block_ring;
 
