@@ -226,8 +226,10 @@ ssize_t spin_ring_pop(struct spin_ring *r, void *buf, uint32_t cap);
  * A block_ring is a spin_ring's sibling that puts a waiting side to sleep
  * (futex(2) or process-shared POSIX semaphores) instead of burning a CPU:
  * a consumer waiting on an empty ring, or a producer on a full one, uses no
- * CPU time until the other side makes progress. Geometry rules and errno
- * values are those of the spin_ring.
+ * CPU time until the other side makes progress. A side is woken only when
+ * it sleeps: while neither side is asleep (a side that slept and was woken
+ * is awake again), push and pop make no wake-up system call. Geometry rules
+ * and errno values are those of the spin_ring.
  */
 struct block_ring;
 
@@ -261,7 +263,8 @@ int block_ring_destroy(struct block_ring *r);
 /*
  * Every benchmark message carries its sequence number (0, 1, 2, ...) as a
  * uint64_t in its first 8 bytes and again in its last 8 bytes, so the
- * receiver can tell a lost, repeated, reordered or torn message; the rest of
+ * receiver can tell a lost, repeated, reordered or torn message (a stamp
+ * that differs from the number in any bit is wrong); the rest of
  * the message is left as it is. Benchmarks need msg_size >= BENCH_MIN_MSG.
  */
 #define BENCH_MIN_MSG 16u
@@ -272,19 +275,26 @@ int block_ring_destroy(struct block_ring *r);
  *
  * Opens a channel with ops, forks, and pins the two sides to different
  * CPUs (the first two of this process's affinity mask; unpinned when there
- * is only one), restoring this process's mask before returning. Both sides
- * are ready before the clock starts; the clock stops when B has received
- * the last message. B checks every message's two sequence numbers.
+ * is only one: both sides then run on that CPU), restoring this process's
+ * mask before returning. Both sides are ready before the clock starts; the
+ * clock stops when B has received the last message. B checks every
+ * message's two sequence numbers.
  *
  * Returns 0 and fills *out, or -1 with errno = EINVAL (NULL argument,
  * count 0, msg_size outside BENCH_MIN_MSG..IPC_MAX_MSG), EPROTO (a message
- * arrived with a wrong sequence number), or the errno of the call that
- * failed first, on either side: an error caused by the other side's
- * failure (EPIPE after the peer gave up) never hides the first one. In
- * every case the channel is closed in this process, the child has ended
- * (side A may kill it: many mechanisms cannot tell a receiver that its
- * sender is gone) and been reaped, before it returns. A call of the
+ * arrived with a wrong sequence number), EPIPE (side B ended without
+ * reporting how its part went: it crashed), ETIMEDOUT (side B still waits
+ * for a lost message: side A gives up at most 20 s after its last send), or
+ * the errno of the call that failed first, on either side: an error caused
+ * by the other side's failure (EPIPE after the peer gave up) never hides
+ * the first one. In every case the channel and every descriptor the
+ * harness opened (0 too, when stdin was closed) are closed in this
+ * process, the child has ended (side A may kill it: many mechanisms cannot
+ * tell a receiver that its sender is gone) and been reaped, before it
+ * returns. A call of the
  * harness that a signal interrupts (EINTR) is retried, in both processes.
+ * SIGPIPE is ignored while it runs, and its action (default or not) given
+ * back before it returns.
  */
 int bench_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count,
                      struct bench_result *out);

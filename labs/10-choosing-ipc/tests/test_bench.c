@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,15 @@ TestSuite(bench, .timeout = 30);
  */
 enum fake_mode {
     FAKE_OK,
-    FAKE_SKIP,       /* side A's message number `at` is not sent (lost) */
-    FAKE_REPEAT,     /* ... sent twice */
-    FAKE_TEAR,       /* ... sent with its last 8 bytes changed */
-    FAKE_SEND_FAILS, /* side A's sends fail with ENOSPC from number `at` on */
-    FAKE_OPEN_FAILS, /* open fails with EMFILE */
+    FAKE_SKIP,           /* side A's message number `at` is not sent (lost) */
+    FAKE_REPEAT,         /* ... sent twice */
+    FAKE_TEAR,           /* ... sent with its last 8 bytes changed */
+    FAKE_TEAR_FIRST_TOP, /* ... sent with the top bit of its first stamp flipped */
+    FAKE_TEAR_LAST_TOP,  /* ... of its last stamp */
+    FAKE_SEND_FAILS,     /* side A's sends fail with ENOSPC from number `at` on */
+    FAKE_B_DIES,         /* side B's process ends (a crash) on receiving number `at` */
+    FAKE_SIGPIPE,        /* side A's send number `at` raises SIGPIPE, fails with EPIPE */
+    FAKE_OPEN_FAILS,     /* open fails with EMFILE */
 };
 
 struct fake_log {
@@ -96,6 +101,33 @@ static int fake_attach(struct ipc_chan *ch, enum ipc_side side)
     return 0;
 }
 
+/* A copy of msg (in c->scratch) with the top bit of its first or last stamp flipped. */
+static const unsigned char *top_bit_torn(struct fake_chan *c, const void *msg)
+{
+    size_t at = fk->mode == FAKE_TEAR_FIRST_TOP ? 0 : c->msg_size - 8;
+    uint64_t w;
+    memcpy(c->scratch, msg, c->msg_size);
+    memcpy(&w, c->scratch + at, 8);
+    w ^= UINT64_C(1) << 63;
+    memcpy(c->scratch + at, &w, 8);
+    return c->scratch;
+}
+
+/*
+ * What a write to a pipe whose reader has gone does to the writer: SIGPIPE,
+ * delivered at once (the tests' pipe blocks SIGPIPE while it is open, so it
+ * is unblocked around the raise).
+ */
+static void raise_sigpipe(void)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_UNBLOCK, &pipe_set, &old);
+    raise(SIGPIPE);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static int fake_send(struct ipc_chan *ch, const void *msg)
 {
     struct fake_chan *c = (struct fake_chan *)ch;
@@ -110,6 +142,14 @@ static int fake_send(struct ipc_chan *ch, const void *msg)
     atomic_fetch_add(&fk->a_sends, 1);
     if (sched_getaffinity(0, sizeof fk->a_mask, &fk->a_mask) == 0)
         atomic_store(&fk->a_mask_set, 1);
+    if (n == fk->at && fk->mode == FAKE_SIGPIPE) {
+        raise_sigpipe();
+        errno = EPIPE;
+        return -1;
+    }
+    bool top_tear = fk->mode == FAKE_TEAR_FIRST_TOP || fk->mode == FAKE_TEAR_LAST_TOP;
+    if (n == fk->at && top_tear)
+        return p->send(c->inner, top_bit_torn(c, msg));
     /* $begin fake_misbehaves */
     if (n == fk->at) {
         switch (fk->mode) {
@@ -147,6 +187,8 @@ static int fake_recv(struct ipc_chan *ch, void *buf)
     struct fake_chan *c = (struct fake_chan *)ch;
     int rc = ph_pipe_ops()->recv(c->inner, buf);
     if (c->side == SIDE_B) {
+        if (fk->mode == FAKE_B_DIES && atomic_load(&fk->b_recvs) == fk->at)
+            _exit(70); /* no report, no clean-up: as a crash would */
         atomic_fetch_add(&fk->b_recvs, 1);
         if (sched_getaffinity(0, sizeof fk->b_mask, &fk->b_mask) == 0)
             atomic_store(&fk->b_mask_set, 1);
@@ -345,9 +387,140 @@ Test(bench, torn_message_is_eproto)
     fails_cleanly(FAKE_TEAR, 5, EPROTO, "message 5's last 8 bytes are wrong");
 }
 
+/*
+ * A stamp is the whole uint64_t: a stamp that differs from the sequence
+ * number in its top bit alone (which numbers this small never set) is
+ * wrong too. A check that compares fewer than 8 bytes misses it.
+ */
+Test(bench, torn_top_bit_is_eproto)
+{
+    fails_cleanly(FAKE_TEAR_FIRST_TOP, 5, EPROTO,
+                  "message 5's first stamp differs in its top bit");
+    fails_cleanly(FAKE_TEAR_LAST_TOP, 5, EPROTO,
+                  "message 5's last stamp differs in its top bit");
+}
+
+/*
+ * The last message is lost: side B waits for it for ever and never reports.
+ * Side A must give up waiting (the header allows it at most 20 s) and fail
+ * with ETIMEDOUT, cleanly; its wait for B's report is interrupted (EINTR)
+ * once on the way, which must not turn it into a wait without an end.
+ */
+Test(bench, silent_peer_is_etimedout)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 2, EINTR);
+    fails_cleanly(FAKE_SKIP, 99, ETIMEDOUT,
+                  "the last message is lost, so side B never reports (and side A's wait "
+                  "for its report was interrupted once)");
+    ipct_fault_clear();
+}
+
 Test(bench, failing_send_errno_is_returned)
 {
     fails_cleanly(FAKE_SEND_FAILS, 10, ENOSPC, "send fails with ENOSPC");
+    /* The latency run's error path too (it has round-trip times to free). */
+    struct bench_result res;
+    fake_setup(FAKE_SEND_FAILS, 10);
+    IPCT_ASSERT_FAILS(ENOSPC, bench_latency(&fake_ops, 64, 100, &res),
+                      "bench_latency must fail when send fails with ENOSPC");
+    cr_assert_eq(ipct_children_left(), 0, "bench_latency: the child must be reaped");
+}
+
+/*
+ * Side B ends without a word after side A has sent everything: A's wait for
+ * B's report sees end of file, and the run fails with EPIPE (not success, and
+ * not some stale errno). Then again with that read of A's interrupted once
+ * first (its second read: the first takes B's "ready"): the retry sees end
+ * of file, with errno still EINTR from the interrupted try.
+ */
+Test(bench, silent_peer_death_is_epipe)
+{
+    fails_cleanly(FAKE_B_DIES, 99, EPIPE,
+                  "side B dies, without a report, on the last message");
+    ipct_fault_fail("read readv", 2, EINTR);
+    fails_cleanly(FAKE_B_DIES, 99, EPIPE,
+                  "side B dies, without a report, on the last message, and side A's read "
+                  "of the report was interrupted (EINTR) once first");
+    cr_assert_geq(ipct_faults_count(), 1, "side A never read its report from B");
+    ipct_fault_clear();
+}
+
+static void sigpipe_handler(int sig)
+{
+    (void)sig;
+}
+
+/*
+ * SIGPIPE is ignored while a benchmark runs, and given back as the caller
+ * had it. Side A's send of message 5 does what a write to a pipe whose
+ * reader has gone does: it raises SIGPIPE, which must not end the caller
+ * (left at its default action, the first time round), and fails with EPIPE.
+ * Afterwards SIGPIPE's action is the caller's again (the default, then a
+ * handler of the test's).
+ */
+Test(bench, sigpipe_ignored_then_restored)
+{
+    static void (*const actions[])(int) = {SIG_DFL, sigpipe_handler};
+    for (size_t i = 0; i < 2; i++) {
+        struct sigaction sa = {.sa_handler = actions[i]}, now;
+        sigemptyset(&sa.sa_mask);
+        cr_assert_eq(sigaction(SIGPIPE, &sa, NULL), 0);
+        struct bench_result res;
+        fake_setup(FAKE_SIGPIPE, 5);
+        errno = 0;
+        int rc = bench_throughput(&fake_ops, 64, 100, &res), err = errno;
+        cr_assert_eq(rc, -1,
+                     "side A's send failed with EPIPE: bench_throughput must fail");
+        cr_assert_eq(err, EPIPE,
+                     "side A's send failed with EPIPE: errno %s, expected EPIPE",
+                     strerror(err));
+        cr_assert_eq(ipct_children_left(), 0, "the child must be reaped");
+        cr_assert_eq(sigaction(SIGPIPE, NULL, &now), 0);
+        cr_assert(now.sa_handler == actions[i],
+                  "after bench_throughput SIGPIPE's action is not the caller's (%s): "
+                  "save it when you ignore SIGPIPE, and put it back before returning",
+                  i == 0 ? "the default" : "a handler");
+    }
+}
+
+/*
+ * setup_call_fails - make the first call of the harness named in calls fail
+ * with err: bench_throughput must then fail with err, cleanly. A harness
+ * that makes no such call (the fault never hits) is not judged on it,
+ * unless every harness must make it (required).
+ */
+static void setup_call_fails(const char *calls, int err, bool required)
+{
+    struct ipct_fdset before;
+    char leaked[256];
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    ipct_fd_snapshot(&before);
+    int hits = ipct_faults_count();
+    ipct_fault_fail(calls, 1, err);
+    errno = 0;
+    int rc = bench_throughput(&fake_ops, 64, 10, &res), got = errno;
+    bool hit = ipct_faults_count() > hits;
+    ipct_fault_clear();
+    cr_assert(hit || !required, "bench_throughput made no %s call", calls);
+    if (hit) {
+        cr_assert_eq(rc, -1, "%s failed (%s): bench_throughput must fail", calls,
+                     strerror(err));
+        cr_assert_eq(got, err, "%s failed with %s: errno %s, expected that one", calls,
+                     strerror(err), strerror(got));
+    }
+    cr_assert_eq(ipct_children_left(), 0, "%s failed: no child may be left", calls);
+    cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
+                 "%s failed: descriptors left open: %s", calls, leaked);
+}
+
+/* A call that sets the run up fails: sigaction, the report pipe, fork (which
+ * every harness calls: side B is a forked child). */
+Test(bench, failing_setup_call_is_returned)
+{
+    setup_call_fails("sigaction", EINVAL, false);
+    setup_call_fails("pipe pipe2", EMFILE, false);
+    setup_call_fails("fork", EAGAIN, true);
 }
 
 Test(bench, failing_open_errno_is_returned)
@@ -395,6 +568,52 @@ Test(bench, bad_arguments_are_einval)
     cr_assert_eq(ipct_children_left(), 0);
 }
 
+/*
+ * With stdin closed, the first descriptor the harness opens is 0: a valid
+ * one, which it must close like any other (fd >= 0 is open, not fd > 0).
+ */
+Test(bench, descriptor_zero_is_a_descriptor)
+{
+    int saved = dup(0); /* -1 if the runner closed stdin already */
+    close(0);
+    struct ipct_fdset before;
+    char leaked[256];
+    struct bench_result res;
+    ipct_fd_snapshot(&before);
+    fake_setup(FAKE_OK, -1);
+    int rc = bench_throughput(&fake_ops, 64, 100, &res), err = errno;
+    int left = ipct_fds_leaked(&before, leaked, sizeof leaked);
+    if (saved >= 0) {
+        dup2(saved, 0);
+        close(saved);
+    }
+    cr_assert_eq(rc, 0, "bench_throughput with stdin closed: %s", strerror(err));
+    cr_assert_eq(left, 0,
+                 "with stdin closed, descriptors left open: %s (0 is a descriptor too: "
+                 "close every fd >= 0)",
+                 leaked);
+    cr_assert_eq(ipct_children_left(), 0);
+}
+
+/* The limits themselves are valid sizes: BENCH_MIN_MSG (two stamps, nothing between)
+ * and IPC_MAX_MSG, for both benchmarks. */
+Test(bench, size_limits_are_valid)
+{
+    static const size_t sizes[] = {BENCH_MIN_MSG, IPC_MAX_MSG};
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(bench_throughput(&fake_ops, sizes[i], 10, &res), 0,
+                     "bench_throughput of %zu-byte messages: %s", sizes[i],
+                     strerror(errno));
+        cr_assert_eq(res.msg_size, sizes[i]);
+        cr_assert_eq(bench_latency(&fake_ops, sizes[i], 10, &res), 0,
+                     "bench_latency of %zu-byte messages: %s", sizes[i], strerror(errno));
+        cr_assert_eq(res.msg_size, sizes[i]);
+    }
+    cr_assert_eq(ipct_children_left(), 0);
+}
+
 /* ---- CPUs ---------------------------------------------------------------------------
  */
 
@@ -430,6 +649,36 @@ Test(bench, sides_run_on_different_cpus)
     cr_assert((a == cpu[0] && b == cpu[1]) || (a == cpu[1] && b == cpu[0]),
               "sides on CPUs %d and %d: use the first two of the mask (%d and %d)", a, b,
               cpu[0], cpu[1]);
+}
+
+/*
+ * With one CPU in the caller's mask nobody is pinned: both sides run on that
+ * CPU, whichever it is (the test picks the mask's second CPU when it has
+ * two, so that "CPU 0" is not the right answer by chance).
+ */
+Test(bench, one_cpu_mask_is_kept)
+{
+    int cpu[2];
+    int only = ph_cpus(cpu) >= 2 ? cpu[1] : cpu[0];
+    cpu_set_t before, one;
+    cr_assert_eq(sched_getaffinity(0, sizeof before, &before), 0);
+    CPU_ZERO(&one);
+    CPU_SET(only, &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0, "taskset to CPU %d", only);
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    int rc = bench_throughput(&fake_ops, 64, 100, &res), err = errno;
+    sched_setaffinity(0, sizeof before, &before);
+    cr_assert_eq(rc, 0, "bench_throughput on one CPU: %s", strerror(err));
+    cr_assert(fk->a_mask_set && fk->b_mask_set);
+    cr_assert(CPU_EQUAL(&fk->a_mask, &one),
+              "the caller may run on CPU %d only, but side A sent while allowed on %d "
+              "CPU(s), not that one: with one CPU in the mask, pin nobody",
+              only, CPU_COUNT(&fk->a_mask));
+    cr_assert(CPU_EQUAL(&fk->b_mask, &one),
+              "the caller may run on CPU %d only, but side B received while allowed on "
+              "%d CPU(s), not that one: with one CPU in the mask, pin nobody",
+              only, CPU_COUNT(&fk->b_mask));
 }
 
 Test(bench, affinity_is_restored)

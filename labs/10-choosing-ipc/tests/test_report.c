@@ -314,8 +314,8 @@ Test(report, print_has_rows_winners_and_tree)
     struct lines l = print_table(rows, n);
     size_t from = check_table(&l, rows, n, &rows[0], winners);
     char *tree = tree_text(&l, from);
-    const char *topics[] = {"shared memory", "pipe", "message queue", "socket"};
-    for (int i = 0; i < 4; i++)
+    const char *topics[] = {"shared memory", "pipe", "message queue", "socket", "FIFO"};
+    for (int i = 0; i < 5; i++)
         cr_assert_not_null(strcasestr(tree, topics[i]),
                            "the decision tree should mention \"%s\":\n%s", topics[i],
                            tree);
@@ -339,6 +339,25 @@ Test(report, print_without_pipe_has_no_ratios)
     struct lines l = print_table(rows, 2);
     check_table(&l, rows, 2, NULL, winners);
     free_lines(&l);
+}
+
+/*
+ * A write to out that fails is an error of report_print's: /dev/full takes
+ * nothing (ENOSPC), whether the stream writes at once or when it is flushed.
+ */
+Test(report, print_write_error_is_returned)
+{
+    FILE *f = fopen("/dev/full", "we");
+    cr_assert_not_null(f, "fopen /dev/full: %s", strerror(errno));
+    errno = 0;
+    int rc = report_print(f, table, NTABLE), err = errno;
+    fclose(f);
+    cr_assert_eq(rc, -1,
+                 "report_print to /dev/full returned %d: a failed write to out is an "
+                 "error (check ferror, or fflush, before returning)",
+                 rc);
+    cr_assert_eq(err, ENOSPC, "report_print to /dev/full: errno %s, expected ENOSPC",
+                 strerror(err));
 }
 
 Test(report, print_bad_arguments_are_einval)

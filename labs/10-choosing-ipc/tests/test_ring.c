@@ -5,11 +5,16 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -848,6 +853,82 @@ Test(block, empty_message_pop_wakes_producer)
     for (int i = 0; i < 2; i++)
         cr_assert_eq(block_ring_pop(r, buf, sizeof buf), 0, "pop %d: %s", i,
                      strerror(errno));
+    free_ring(&block_api, r, bytes);
+}
+
+/* FUTEX_WAKE calls this process made since wakes_counted (SIGSYS, below). */
+static volatile sig_atomic_t futex_wakes;
+
+static void count_futex_wake(int sig)
+{
+    (void)sig;
+    futex_wakes++;
+}
+
+/*
+ * From now on, every futex(FUTEX_WAKE) of this process is not made but
+ * counted in futex_wakes (a seccomp filter traps it: SIGSYS). For a forked
+ * child only: the filter cannot be taken back. False where it cannot be set.
+ */
+static bool wakes_counted(void)
+{
+    const struct sock_filter rules[] = {
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* futex(uaddr, op, ...): op is args[1], the command in its low bits */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, FUTEX_CMD_MASK),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAKE, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sigaction sa = {.sa_handler = count_futex_wake};
+    sigemptyset(&sa.sa_mask);
+    futex_wakes = 0;
+    return sigaction(SIGSYS, &sa, NULL) == 0 &&
+           ipct_seccomp(rules, sizeof rules / sizeof rules[0]);
+}
+
+/*
+ * A side that has slept and been woken is awake: its peer must stop waking
+ * it. The consumer child sleeps on the empty ring and a push wakes it; then,
+ * with nobody asleep, 1000 pushes and pops in one process must make no
+ * FUTEX_WAKE (a "waiters" flag left set costs a system call per message).
+ */
+Test(block, woken_side_is_not_woken_again)
+{
+    if (ipct_under_valgrind())
+        cr_skip_test("seccomp traps would reach valgrind's own futex calls");
+    size_t bytes;
+    struct block_ring *r = new_ring(&block_api, 4, 64, &bytes);
+    pid_t pid = fork_consumer(r, "wake!", 5);
+    require_asleep(pid, "consumer waiting on an empty ring");
+    push_to_consumer(r, pid, "wake!", 5, "a push did not wake the sleeping consumer");
+    struct flow *f = ph_shared(sizeof *f);
+    pid = ipct_fork();
+    if (pid == 0) {
+        if (!wakes_counted())
+            _exit(77);
+        char buf[64];
+        for (int i = 0; i < 1000; i++)
+            if (block_ring_push(r, "tick", 4) != 0 ||
+                block_ring_pop(r, buf, sizeof buf) != 4)
+                _exit(2);
+        f->received = (uint64_t)futex_wakes;
+        _exit(0);
+    }
+    int code = ipct_wait_exit(pid, 10000);
+    if (code == 77)
+        cr_skip_test("no seccomp filter here: the wakes cannot be counted");
+    cr_assert_eq(code, 0,
+                 "1000 pushes and pops on a ring nobody waits on failed (exit %d)", code);
+    cr_assert_eq(
+        f->received, 0,
+        "1000 pushes and pops with nobody asleep made %llu FUTEX_WAKE calls: the "
+        "side that slept is awake again, clear its \"asleep\" flag (or count) "
+        "when it wakes",
+        (unsigned long long)f->received);
+    munmap(f, sizeof *f);
     free_ring(&block_api, r, bytes);
 }
 
