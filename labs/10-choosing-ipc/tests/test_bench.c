@@ -483,13 +483,17 @@ Test(bench, sigpipe_ignored_then_restored)
     }
 }
 
+/* A benchmark of the harness: bench_throughput or bench_latency. */
+typedef int (*bench_fn)(const struct ipc_ops *, size_t, size_t, struct bench_result *);
+
 /*
- * setup_call_fails - make the first call of the harness named in calls fail
- * with err: bench_throughput must then fail with err, cleanly. A harness
- * that makes no such call (the fault never hits) is not judged on it,
- * unless every harness must make it (required).
+ * setup_call_fails_at - make the nth call of the harness named in calls fail
+ * with err: fn (over the fake channel) must then fail with err, cleanly. A
+ * harness that makes no such call (the fault never hits) is not judged on
+ * it, unless every harness must make it (required). Returns whether it hit.
  */
-static void setup_call_fails(const char *calls, int err, bool required)
+static bool setup_call_fails_at(bench_fn fn, const char *calls, int nth, int err,
+                                bool required)
 {
     struct ipct_fdset before;
     char leaked[256];
@@ -497,21 +501,28 @@ static void setup_call_fails(const char *calls, int err, bool required)
     fake_setup(FAKE_OK, -1);
     ipct_fd_snapshot(&before);
     int hits = ipct_faults_count();
-    ipct_fault_fail(calls, 1, err);
+    ipct_fault_fail(calls, nth, err);
     errno = 0;
-    int rc = bench_throughput(&fake_ops, 64, 10, &res), got = errno;
+    int rc = fn(&fake_ops, 64, 10, &res), got = errno;
     bool hit = ipct_faults_count() > hits;
     ipct_fault_clear();
-    cr_assert(hit || !required, "bench_throughput made no %s call", calls);
+    cr_assert(hit || !required, "the harness made no %s call", calls);
     if (hit) {
-        cr_assert_eq(rc, -1, "%s failed (%s): bench_throughput must fail", calls,
+        cr_assert_eq(rc, -1, "%s #%d failed (%s): the harness must fail", calls, nth,
                      strerror(err));
-        cr_assert_eq(got, err, "%s failed with %s: errno %s, expected that one", calls,
-                     strerror(err), strerror(got));
+        cr_assert_eq(got, err, "%s #%d failed with %s: errno %s, expected that one",
+                     calls, nth, strerror(err), strerror(got));
     }
     cr_assert_eq(ipct_children_left(), 0, "%s failed: no child may be left", calls);
     cr_assert_eq(ipct_fds_leaked(&before, leaked, sizeof leaked), 0,
                  "%s failed: descriptors left open: %s", calls, leaked);
+    return hit;
+}
+
+/* setup_call_fails_at bench_throughput, the first call of calls failing. */
+static void setup_call_fails(const char *calls, int err, bool required)
+{
+    setup_call_fails_at(bench_throughput, calls, 1, err, required);
 }
 
 /* A call that sets the run up fails: sigaction, the report pipe, fork (which
@@ -521,6 +532,25 @@ Test(bench, failing_setup_call_is_returned)
     setup_call_fails("sigaction", EINVAL, false);
     setup_call_fails("pipe pipe2", EMFILE, false);
     setup_call_fails("fork", EAGAIN, true);
+}
+
+/*
+ * Memory runs out: the 1st, then the 2nd, ... allocation of the harness
+ * (malloc, calloc, realloc, in either process) fails with ENOMEM, until one
+ * is never made. Each run must fail with ENOMEM and leave nothing behind (a
+ * leak shows under valgrind); with memory, the same run succeeds.
+ */
+Test(bench, failed_allocation_is_enomem)
+{
+    for (int nth = 1; nth <= 4; nth++)
+        if (!setup_call_fails_at(bench_latency, "malloc calloc realloc", nth, ENOMEM,
+                                 false))
+            break;
+    struct bench_result res;
+    fake_setup(FAKE_OK, -1);
+    cr_assert_eq(bench_latency(&fake_ops, 64, 10, &res), 0,
+                 "with memory, bench_latency(fake, 64, 10) must succeed: %s",
+                 strerror(errno));
 }
 
 Test(bench, failing_open_errno_is_returned)
@@ -535,8 +565,6 @@ Test(bench, failing_open_errno_is_returned)
 
 Test(bench, bad_arguments_are_einval)
 {
-    typedef int (*bench_fn)(const struct ipc_ops *, size_t, size_t,
-                            struct bench_result *);
     static const struct {
         bench_fn fn;
         const char *name;
