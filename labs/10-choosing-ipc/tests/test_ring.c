@@ -8,8 +8,9 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
-#include <stddef.h>
+#include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,9 +320,8 @@ static void flow(const struct ring_api *api, void *r, uint32_t slot_size, uint64
             uint32_t len = flow_len(i, slot_size);
             flow_fill(m, i, len);
             int rc;
-            do
-                rc = push(r, m, len);
-            while (rc < 0 && errno == EAGAIN && !waiting); /* full: try again */
+            while ((rc = push(r, m, len)) < 0 && errno == EAGAIN && !waiting)
+                sched_yield(); /* full: let the consumer run (one CPU), try again */
             IPCT_CHILD_CHECK(rc == 0);
         }
         free(m);
@@ -333,9 +333,8 @@ static void flow(const struct ring_api *api, void *r, uint32_t slot_size, uint64
         IPCT_CHILD_CHECK(b != NULL && want != NULL);
         for (uint64_t i = 0; i < n; i++) {
             ssize_t got;
-            do
-                got = pop(r, b, slot_size);
-            while (got < 0 && errno == EAGAIN && !waiting); /* empty: try again */
+            while ((got = pop(r, b, slot_size)) < 0 && errno == EAGAIN && !waiting)
+                sched_yield(); /* empty: let the producer run (one CPU), try again */
             uint32_t len = flow_len(i, slot_size);
             uint64_t seq;
             if (got < 0) {
