@@ -21,7 +21,7 @@
  * link holds at most a few hundred KiB, which any mechanism moves in
  * milliseconds: a receiver still silent after this lost a message.
  */
-#define REPORT_GRACE_MS 10000
+#define REPORT_GRACE_MS 3000
 
 /* What side B tells side A through the report pipe, at most twice: ready, then done. */
 struct peer_report {
