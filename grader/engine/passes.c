@@ -233,11 +233,27 @@ static bool vg_allowed(const struct test_result *r)
 }
 
 /*
+ * vg_cost - a test's estimated seconds under memcheck: its start-up there
+ * (start_up), plus, once the native pass has measured it, ~50x the CPU time
+ * it used and 1x the rest of its native time (waiting: a timeout, a sleep, a
+ * peer). Both figures are the test's own report, so a submission can skew
+ * only how its own memcheck shards are balanced.
+ */
+static double vg_cost(const struct test_result *r, double start_up)
+{
+    double cpu = r->time; /* no CPU figure (no end record): all of it is work */
+    if (r->probed && r->cpu >= 0 && r->cpu < r->time)
+        cpu = r->cpu;
+    double waited = r->time > cpu ? r->time - cpu : 0;
+    return start_up + 50 * cpu + waited;
+}
+
+/*
  * Start at most jobs valgrind shards over the tests for which want[i] is
- * true, balanced by estimated cost (its start-up under memcheck, about 0.05 s
- * in a forked child and 0.9 s in an exec'd worker, plus ~50x its native
- * time, when known). Logs come over each shard's channel (vgsink.h) into
- * WORK/sealed/vg-TAG-K/. Returns the number of shards started.
+ * true, balanced by estimated cost (vg_cost: start-up under memcheck, about
+ * 0.05 s in a forked child and 0.9 s in an exec'd worker, plus the test's
+ * native work and waiting, when known). Logs come over each shard's channel
+ * (vgsink.h) into WORK/sealed/vg-TAG-K/. Returns the number of shards started.
  */
 static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
                     struct vg_run *run)
@@ -248,7 +264,7 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
     struct job *js = calloc(g->m.ntests + 1, sizeof *js);
     for (size_t i = 0; js != NULL && i < g->m.ntests; i++)
         if (want[i])
-            js[n++] = (struct job){i, start_up + 50 * g->tests[i].time};
+            js[n++] = (struct job){i, vg_cost(&g->tests[i], start_up)};
     if (n == 0) {
         free(js);
         return 0;
