@@ -173,11 +173,11 @@ void ipct_probe_warm_up(void)
     if (fds.count > 0)
         ipct_fd_target(fds.fds[0], target, sizeof target);
     ipct_probe_count_children(children, sizeof children);
-    json_t *record = json_pack(
-        "{s:s, s:s, s:i, s:[{s:i, s:s}], s:i, s:s, s:[{s:s, s:s}], s:f}", "event", "end",
-        "test", "warm/up", "pid", (int)getpid(), "fds", "fd", 0, "target", target,
-        "children", 0, "children_desc", children, "ipc", "kind", "fifo", "name", "/", "cpu",
-        cpu_seconds());
+    json_t *record =
+        json_pack("{s:s, s:s, s:i, s:[{s:i, s:s}], s:i, s:s, s:[{s:s, s:s}], s:f}",
+                  "event", "end", "test", "warm/up", "pid", (int)getpid(), "fds", "fd", 0,
+                  "target", target, "children", 0, "children_desc", children, "ipc",
+                  "kind", "fifo", "name", "/", "cpu", cpu_seconds());
     char *text = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null >= 0 && text != NULL)
@@ -429,11 +429,11 @@ void __wrap_criterion_internal_test_teardown(void)
 
     char name[512];
     snprintf(name, sizeof name, "%s/%s", t->category, t->name);
-    json_t *record = json_pack(
-        "{s:s, s:s, s:i, s:o, s:i, s:s, s:o, s:f}", "event", "end", "test", name, "pid",
-        (int)getpid(), "fds", fd_leaks ? fd_leaks : json_array(), "children",
-        nchildren < 0 ? 0 : nchildren, "children_desc", children, "ipc", ipc, "cpu",
-        cpu_seconds() - cpu_at_setup);
+    json_t *record =
+        json_pack("{s:s, s:s, s:i, s:o, s:i, s:s, s:o, s:f}", "event", "end", "test",
+                  name, "pid", (int)getpid(), "fds", fd_leaks ? fd_leaks : json_array(),
+                  "children", nchildren < 0 ? 0 : nchildren, "children_desc", children,
+                  "ipc", ipc, "cpu", cpu_seconds() - cpu_at_setup);
     fd_leaks = NULL;
     if (record != NULL) {
         write_record(record);

@@ -20,7 +20,8 @@
  *    "children_desc":"pid state comm, ...","ipc":[{"kind","name"}],"cpu":S}
  * (kinds: sysv-msg, sysv-shm, sysv-sem, posix-shm, posix-sem, posix-mq, fifo,
  * socket; cpu: the CPU seconds of the test and the children it reaped, which
- * the grader uses only to balance its memcheck shards), then kills and reaps leftover children and removes the tmpdir.
+ * the grader uses only to balance its memcheck shards), then kills and reaps leftover
+ * children and removes the tmpdir.
  */
 
 /* ipct_probe_set_tmpdir - tell the probe which directory to scan and remove. */
