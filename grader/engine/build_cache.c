@@ -62,9 +62,17 @@ int build_cache_seed(const char *lab_dir, const char *slug, const char *build_di
         goto done;
     snprintf(src, sizeof src, "SRC_DIR=%s/src", lab_dir);
     snprintf(bd, sizeof bd, "BUILD_DIR=%s", cache);
-    char *argv[] = {
-        "make",     "-s", "--no-print-directory", "-C", (char *)lab_dir, "all", src, bd,
-        "WERROR=1", NULL};
+    char *argv[] = {"make",
+                    "-s",
+                    "--no-print-directory",
+                    "-C",
+                    (char *)lab_dir,
+                    "all",
+                    (char *)course_make_jobs(),
+                    src,
+                    bd,
+                    "WERROR=1",
+                    NULL};
     struct proc_opts o = {.wall_seconds = 300, .out_cap = 8192};
     struct proc p;
     if (proc_start(&p, "build cache", argv, &o) < 0)

@@ -3,6 +3,7 @@
 #include "engine/audit.h"
 #include "engine/build_cache.h"
 #include "engine/class_lock.h"
+#include "engine/course.h"
 #include "engine/pass_common.h"
 
 #include <errno.h>
@@ -41,6 +42,8 @@ void pass_build(struct grade *g)
                     "-C",
                     g->lab_dir,
                     "all",
+                    (char *)course_make_jobs(),
+                    "--output-sync=target",
                     src,
                     build,
                     "WERROR=1",

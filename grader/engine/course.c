@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,15 @@ const char *course_root(void)
     /* .../ROOT/build/ipclab -> .../ROOT */
     snprintf(root, sizeof root, "%s", dirname(dirname(exe)));
     return root;
+}
+
+const char *course_make_jobs(void)
+{
+    static char arg[32];
+    cpu_set_t allowed;
+    int n = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed) : 1;
+    snprintf(arg, sizeof arg, "-j%d", n > 0 ? n : 1);
+    return arg;
 }
 
 int resolve_lab(const char *spec, char *out, size_t len)

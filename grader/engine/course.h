@@ -32,4 +32,10 @@ void course_free_list(char **list, size_t n);
  */
 int course_skeleton_to(const char *slug, const char *file, const char *dst);
 
+/*
+ * course_make_jobs - make's "-jN" for a build of lab code: N is the number
+ * of CPUs this process may run on (at least 1). A static string.
+ */
+const char *course_make_jobs(void);
+
 #endif /* IPCLAB_COURSE_H */

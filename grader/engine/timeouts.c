@@ -37,9 +37,16 @@ static char *lister_output(const struct manifest *m)
         return NULL;
     }
     snprintf(bd, sizeof bd, "BUILD_DIR=%s", cache);
-    char *argv[] = {"make", "-s",       "--no-print-directory",
-                    "-C",   m->dir,     "timeouts",
-                    bd,     "WERROR=1", NULL};
+    char *argv[] = {"make",
+                    "-s",
+                    "--no-print-directory",
+                    (char *)course_make_jobs(),
+                    "-C",
+                    m->dir,
+                    "timeouts",
+                    bd,
+                    "WERROR=1",
+                    NULL};
     struct proc_opts o = {.wall_seconds = 300, .out_cap = 256 * 1024};
     struct proc p;
     char *out = NULL;
