@@ -573,7 +573,7 @@ def main():
     ap.add_argument("--mutant", action="append", default=[], metavar="ID", help="only this mutant (repeatable)")
     ap.add_argument("--list", action="store_true", help="list the mutants and their ids, run nothing")
     ap.add_argument("--memcheck", action="store_true", help="the grader's valgrind pass counts too (slow)")
-    ap.add_argument("--goal", type=float, default=GOAL, help="kill rate to reach, %% (default %g)" % GOAL)
+    ap.add_argument("--goal", type=float, default=GOAL, help="kill rate to reach, in percent (default: %(default)g)")
     ap.add_argument("--solution", help="the reference's student files (default solutions/NN-name/src)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (its path is printed)")
     a = ap.parse_args()

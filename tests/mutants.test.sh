@@ -4,6 +4,7 @@
 #
 # A fixture: lab 00's reference with two sites added to fork_isolation, run with
 # --solution on three chosen mutants (--mutant ID, about 30 s):
+#   help             --help prints the usage (argparse formats every help text)
 #   list-stable      --list gives the same mutants, ids and order twice
 #   killed           `return -1` -> `return 0` of the NULL check: a test fails, killed,
 #                    and the run stopped there (the first failing test alone is named)
@@ -47,6 +48,12 @@ line_of() { grep -n -F -- "$1" "$W/sol/processes.c" | head -1 | cut -d: -f1; }
 l_killed=$(($(line_of "errno = EINVAL;") + 1))
 l_survivor=$(($(line_of "errno = ERANGE;") + 1))
 l_nobuild=$(line_of "case WNOHANG:")
+
+if python3 "$ROOT/scripts/mutants.py" --help >"$W/help" 2>&1 && grep -q -- "--goal" "$W/help"; then
+    pass help
+else
+    fail help "mutants.py --help: $(tail -3 "$W/help")"
+fi
 
 "$MUTANTS" 00 --solution "$W/sol" --function fork_isolation --list >"$W/list1" 2>&1
 "$MUTANTS" 00 --solution "$W/sol" --function fork_isolation --list >"$W/list2" 2>&1
