@@ -11,8 +11,12 @@
 # other process competes with the two pinned sides. Exits 1 if a run failed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 cd "$ROOT" || exit 2
 RUNS=${1:-30}
+usage_count RUNS "$RUNS"
 SRC=${2:-$ROOT/solutions/10-choosing-ipc/src}
 OUT="$ROOT/build/bench/gates"
 mkdir -p "$OUT"

@@ -14,6 +14,9 @@
 # less than 2x), printed as "ceiling".
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 LAB=${1:-00}
 COPIES=${COPIES:-40}
 REPS=${REPS:-3}
@@ -22,8 +25,7 @@ OPTS=(--grade-opt=--no-valgrind)
 W="$ROOT/build/bench/grade-all"
 
 make -s -C "$ROOT" ipclab
-LAB_DIR=$(find "$ROOT/labs" -mindepth 1 -maxdepth 1 -name "$LAB-*" | sort | head -n 1)
-SLUG=$(basename "$LAB_DIR")
+SLUG=$(usage_lab "$LAB") || exit 2
 rm -rf "$W"
 mkdir -p "$W/subs" "$W/root/build"
 # A private course root: our own copy of ipclab and build cache, so a

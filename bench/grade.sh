@@ -13,9 +13,13 @@
 # memcheck pass's seconds per test it covered (the goal is at most 0.15).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 cd "$ROOT" || exit 2
 LAB=${1:-01}
 RUNS=${2:-5}
+usage_count RUNS "$RUNS"
 IPCLAB="$ROOT/build/ipclab"
 OUT="$ROOT/build/bench"
 make -s ipclab >/dev/null || exit 2

@@ -15,9 +15,13 @@
 # Exits 1 if a run failed, 2 on a usage or build error.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 cd "$ROOT" || exit 2
 LAB=${1:-01}
 RUNS=${2:-15}
+usage_count RUNS "$RUNS"
 dirs=(labs/"$LAB"-*/)
 DIR=${dirs[0]}
 [ -d "$DIR" ] || { echo "shim-cost: no lab $LAB" >&2; exit 2; }

@@ -15,9 +15,14 @@
 # exits 1 if any run failed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 cd "$ROOT" || exit 2
 RUNS=${1:-50}
 COPIES=${2:-1}
+usage_count RUNS "$RUNS"
+usage_count COPIES "$COPIES"
 shift $(($# > 2 ? 2 : $#))
 LABS=("$@")
 [ ${#LABS[@]} -eq 0 ] &&

@@ -15,9 +15,13 @@
 # Runs are interleaved so that machine load hits each kind alike.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 LAB=${1:-01}
 N=${2:-5}
-SLUG=$(basename "$(ls -d "$ROOT"/labs/"$LAB"-*)")
+usage_count N "$N"
+SLUG=$(usage_lab "$LAB") || exit 2
 W=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-bench.XXXXXX")
 SESSION="ipclab-bench-$$"
 trap 'tmux kill-session -t "$SESSION" 2>/dev/null; chmod -R u+w "$W"; rm -rf "$W"' EXIT

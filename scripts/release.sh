@@ -19,6 +19,9 @@
 # leaks out), else from the directory as it is.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/lib/usage.sh
+. "$ROOT/scripts/lib/usage.sh"
+usage_check "$0" "$@"
 DEST=${1:?usage: scripts/release.sh DEST [course|self-study]}
 EDITION=${2:-course}
 case "$EDITION" in
