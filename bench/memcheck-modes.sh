@@ -67,11 +67,6 @@ findings() {
 
 status=0
 declare -A secs=([exec]=0 [fork]=0)
-case "${1:-}" in -h | --help)
-    sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
-    exit 0
-    ;;
-esac
 [ $# -gt 0 ] || set -- solutions variants cases
 # (A set it does not know ends the run here, before anything is graded.)
 submissions "$@" >/dev/null || exit 2
