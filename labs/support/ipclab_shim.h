@@ -212,6 +212,17 @@ void ipct_stress_begin(const char *test, double timeout);
 /* ipct_stress_active - whether stress is on in this test; *seed (if not NULL) gets S. */
 bool ipct_stress_active(unsigned long long *seed);
 
+/*
+ * ipct_heap_blocks - how many blocks the student's code has allocated in this
+ * process (malloc, calloc, realloc) and not freed yet (free, realloc): compare
+ * it before and after a call to see that the call frees what it allocates.
+ * -1 when there were over 6000 at once (the count is lost for the process).
+ * A forked child counts its copy. Memory libc allocates for the student's
+ * code (strdup, getline, stdio) is not counted, and a block the tests free
+ * themselves stays counted.
+ */
+long ipct_heap_blocks(void);
+
 /* ipct_shim_known - true if name is a call the shim wraps. */
 bool ipct_shim_known(const char *name);
 

@@ -2,6 +2,7 @@
  * log and seeded race stress. */
 #include "ipclab_shim.h"
 #include "shim_calls.h"
+#include "shim_heap.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -1478,14 +1479,23 @@ int ipclab_shim_clock_nanosleep(clockid_t clk, int flags, const struct timespec 
 
 /* Memory: a planned failure returns NULL with errno ENOMEM (what the C library
  * gives when the kernel refuses more); realloc's block is then left as it was. */
+/* Keep the count of the student's blocks (shim_heap.c): r came from one of its
+ * allocations (NULL: none). */
+static void *kept(void *r)
+{
+    if (r != NULL)
+        shim_heap_add((uintptr_t)r);
+    return r;
+}
+
 void *ipclab_shim_malloc(size_t n)
 {
     if (!SHIM_ON())
-        return malloc(n);
+        return kept(malloc(n));
     struct shim_call c = {ID_malloc, -1, 0, B_NEVER, C_NONE, {L(n)}, NULL, 0, false};
     if (shim_enter(&c) < 0)
         return NULL;
-    void *r = malloc(n);
+    void *r = kept(malloc(n));
     shim_leave(&c, L(r));
     return r;
 }
@@ -1493,27 +1503,47 @@ void *ipclab_shim_malloc(size_t n)
 void *ipclab_shim_calloc(size_t k, size_t n)
 {
     if (!SHIM_ON())
-        return calloc(k, n);
+        return kept(calloc(k, n));
     struct shim_call c = {ID_calloc,    -1,   0, B_NEVER, C_NONE,
                           {L(k), L(n)}, NULL, 0, false};
     if (shim_enter(&c) < 0)
         return NULL;
-    void *r = calloc(k, n);
+    void *r = kept(calloc(k, n));
     shim_leave(&c, L(r));
     return r;
+}
+
+/* realloc, and the count: a moved block is the old one freed and a new one; so is
+ * realloc(p, 0), which frees p and returns NULL. A failed realloc leaves p as it was. */
+static void *realloc_kept(void *p, size_t n)
+{
+    bool was_kept = shim_heap_remove((uintptr_t)p); /* before: p is not used after */
+    void *r = realloc(p, n);
+    if (r == NULL && n != 0 && was_kept)
+        shim_heap_add((uintptr_t)p); /* it failed: p is still the student's */
+    return kept(r);
 }
 
 void *ipclab_shim_realloc(void *p, size_t n)
 {
     if (!SHIM_ON())
-        return realloc(p, n);
+        return realloc_kept(p, n);
     struct shim_call c = {ID_realloc,   -1,   0, B_NEVER, C_NONE,
                           {L(p), L(n)}, NULL, 0, false};
     if (shim_enter(&c) < 0)
         return NULL;
-    void *r = realloc(p, n);
+    void *r = realloc_kept(p, n);
     shim_leave(&c, L(r));
     return r;
+}
+
+/* free is renamed only for the count (ipct_heap_blocks): it is not logged, has no
+ * plans, and is not in SHIM_CALLS. */
+void ipclab_shim_free(void *p);
+void ipclab_shim_free(void *p)
+{
+    shim_heap_remove((uintptr_t)p);
+    free(p);
 }
 
 /*

@@ -44,9 +44,11 @@ int sc_shmget(void);
 /* sc_shmat - shmat(id, NULL, 0): its result. */
 void *sc_shmat(int id);
 
-/* sc_malloc, sc_calloc, sc_realloc - the C library's, called from a student object. */
+/* sc_malloc, sc_calloc, sc_realloc, sc_free - the C library's, called from a student
+ * object. */
 void *sc_malloc(size_t n);
 void *sc_calloc(size_t k, size_t n);
 void *sc_realloc(void *p, size_t n);
+void sc_free(void *p);
 
 #endif /* SHIMCALLS_H */

@@ -111,3 +111,8 @@ void *sc_realloc(void *p, size_t n)
 {
     return realloc(p, n);
 }
+
+void sc_free(void *p)
+{
+    free(p);
+}

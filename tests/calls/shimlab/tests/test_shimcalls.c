@@ -14,6 +14,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 TestSuite(lockf, .timeout = 10);
@@ -390,6 +391,51 @@ Test(memory, fails_as_planned)
     cr_assert(c != NULL && c->injected && c->ret == 0 && c->err == ENOMEM &&
                   c->arg[0] == 8,
               "log: %s", ipct_calls_describe((char[512]){0}, 512));
+}
+
+/* The count of blocks the student's code holds follows malloc, calloc, realloc (a
+ * moved block, realloc of NULL, realloc to 0) and free, through a thousand blocks
+ * freed in a shuffled order, and a forked child counts its own copy. */
+Test(memory, blocks_counted)
+{
+    long base = ipct_heap_blocks();
+    cr_assert_geq(base, 0, "the count is lost at the start");
+    char *a = sc_malloc(8), *b = sc_calloc(1, 8);
+    cr_assert(a != NULL && b != NULL);
+    cr_assert_eq(ipct_heap_blocks(), base + 2, "after malloc and calloc");
+    a = sc_realloc(a, 1 << 20); /* large enough to move */
+    cr_assert_not_null(a);
+    cr_assert_eq(ipct_heap_blocks(), base + 2, "realloc moves a block, it adds none");
+    sc_free(a);
+    sc_free(b);
+    cr_assert_eq(ipct_heap_blocks(), base, "after both are freed");
+    char *c = sc_realloc(NULL, 8);
+    cr_assert_eq(ipct_heap_blocks(), base + 1, "realloc(NULL, n) allocates");
+    cr_assert_null(sc_realloc(c, 0));
+    cr_assert_eq(ipct_heap_blocks(), base, "realloc(p, 0) frees");
+    static void *many[1000];
+    for (int i = 0; i < 1000; i++)
+        many[i] = sc_malloc(16);
+    cr_assert_eq(ipct_heap_blocks(), base + 1000);
+    for (int i = 0; i < 1000; i++) { /* i * 7 mod 1000 visits each once, shuffled */
+        sc_free(many[i * 7 % 1000]);
+        cr_assert_eq(ipct_heap_blocks(), base + 999 - i, "after %d frees", i + 1);
+    }
+    void *kept = sc_malloc(8);
+    pid_t pid = fork();
+    if (pid == 0) {
+        void *mine = sc_malloc(8);
+        bool ok = ipct_heap_blocks() == base + 2;
+        sc_free(mine);
+        sc_free(kept);
+        _exit(ok && ipct_heap_blocks() == base ? 0 : 1);
+    }
+    cr_assert_gt(pid, 0, "fork: %s", strerror(errno));
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's count was wrong");
+    cr_assert_eq(ipct_heap_blocks(), base + 1, "the child's frees are its own");
+    sc_free(kept);
 }
 
 /* ---- after exec ------------------------------------------------------------------- */
