@@ -76,7 +76,9 @@ struct ipc_chan; /* each transport defines its own (in src/transports.c) */
  *        A call send or recv makes that fails with another error than EINTR
  *        ends it: -1 with that call's errno.
  * close  releases what this process holds (descriptors, mappings, memory),
- *        attached or not: no MAP_SHARED mapping of the channel stays.
+ *        attached or not: no MAP_SHARED mapping of the channel stays, and
+ *        every block open allocated (malloc, calloc, realloc) is freed (the
+ *        tests count the blocks your code holds before open and after close).
  *        In the process that opened c (side A, attached yet or not) it also
  *        removes the kernel objects (SysV queue, semaphores); in side B, or
  *        in a child that never attached, it removes nothing. c is freed and
@@ -289,12 +291,13 @@ int block_ring_destroy(struct block_ring *r);
  * by the other side's failure (EPIPE after the peer gave up) never hides
  * the first one. In every case the channel and every descriptor the
  * harness opened (0 too, when stdin was closed) are closed in this
- * process, the child has ended (side A may kill it: many mechanisms cannot
- * tell a receiver that its sender is gone) and been reaped, before it
- * returns. A call of the
- * harness that a signal interrupts (EINTR) is retried, in both processes.
- * SIGPIPE is ignored while it runs, and its action (default or not) given
- * back before it returns.
+ * process, every block it allocated in this process is freed (the tests
+ * count the blocks your code holds), and the child has ended (side A may
+ * kill it: many mechanisms cannot tell a receiver that its sender is gone)
+ * and been reaped, before it returns. A call of the harness that a signal
+ * interrupts (EINTR) is retried, in both processes. SIGPIPE is ignored
+ * while it runs, and its action (default or not) given back before it
+ * returns.
  */
 int bench_throughput(const struct ipc_ops *ops, size_t msg_size, size_t count,
                      struct bench_result *out);
