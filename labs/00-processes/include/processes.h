@@ -83,8 +83,9 @@ int reap_finished(pid_t *pids, int *statuses, size_t max);
  * read returns what is there), so the parent reads until it has the whole
  * long; a read or waitpid interrupted by a signal (EINTR) is retried.
  *
- * Every child is reaped and every pipe end closed before returning, on
- * success and on failure. Returns 0, or -1 with errno set: EINVAL if workers
+ * Every child is reaped, every pipe end closed and every block it
+ * allocated freed before returning, on success and on failure (the tests
+ * count the blocks your code holds). Returns 0, or -1 with errno set: EINVAL if workers
  * is 0, result is NULL, or values is NULL while n > 0; EIO if a child died or
  * its pipe ended before a whole long; otherwise the errno of pipe(2)/fork(2).
  */

@@ -587,6 +587,33 @@ Test(parallel_sum, leaves_no_fds_or_children)
     cr_assert_eq(ipct_children_left(), 0, "workers left unreaped");
 }
 
+/*
+ * The arrays parallel_sum allocates (pids, read ends) are freed before it
+ * returns, whether it succeeded or a fork failed half-way: the blocks your
+ * code holds (ipct_heap_blocks) are as many after the call as before.
+ */
+Test(parallel_sum, frees_what_it_allocates)
+{
+    long values[64], sum = 0;
+    for (int i = 0; i < 64; i++)
+        values[i] = i;
+    long before = ipct_heap_blocks();
+    cr_assert_eq(parallel_sum(values, 64, 6, &sum), 0, "parallel_sum: %s",
+                 strerror(errno));
+    cr_assert_eq(ipct_heap_blocks(), before,
+                 "parallel_sum returned 0 with %ld block(s) it allocated not freed",
+                 ipct_heap_blocks() - before);
+    ipct_fault_fail("fork", 3, EAGAIN);
+    cr_assert_eq(parallel_sum(values, 64, 6, &sum), -1,
+                 "parallel_sum must fail when its third fork fails (EAGAIN)");
+    ipct_fault_clear();
+    cr_assert_eq(ipct_heap_blocks(), before,
+                 "parallel_sum failed (its third fork, by the test) with %ld block(s) it "
+                 "allocated not freed",
+                 ipct_heap_blocks() - before);
+    cr_assert_eq(ipct_children_left(), 0, "workers left unreaped");
+}
+
 /* 1..n summed by parallel_sum with workers children, checked against n(n+1)/2. */
 static void assert_sum_of_1_to(size_t n, unsigned workers, const char *fault)
 {
