@@ -1,4 +1,11 @@
-/* msgqueues.h - lab 03: System V and POSIX message queues. */
+/*
+ * msgqueues.h - lab 03: System V and POSIX message queues.
+ *
+ * Memory: a function that allocates a buffer (a struct with its mtype, room
+ * for a POSIX message) frees it before it returns, on success and on
+ * failure; pq_watch_stop frees what pq_watch_start allocated. The tests
+ * count the heap blocks your code holds before and after a call.
+ */
 #ifndef IPCLAB_MSGQUEUES_H
 #define IPCLAB_MSGQUEUES_H
 

@@ -2391,3 +2391,77 @@ Test(watch, errors)
     cr_assert_eq(errno, EINVAL, "errno should be EINVAL, got %s", strerror(errno));
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
+
+/* ---- memory: each call frees what it allocates -------------------------------------
+ */
+
+/* Every block your code allocated since before (ipct_heap_blocks) is freed again. */
+static void expect_blocks_freed(long before, const char *what)
+{
+    long now = ipct_heap_blocks();
+    if (before >= 0 && now >= 0)
+        cr_assert_eq(now, before,
+                     "%s: %ld block(s) your code allocated (malloc, calloc, realloc) "
+                     "are not freed",
+                     what, now - before);
+}
+
+/* sysv_send, sysv_recv and sysv_peek free the message buffer each allocates. */
+Test(sysv_msg, calls_free_their_buffers)
+{
+    int id = raw_queue();
+    long before = ipct_heap_blocks();
+    cr_assert_eq(sysv_send(id, 5, "abc", 3, false), 0, "sysv_send: %s", strerror(errno));
+    expect_blocks_freed(before, "sysv_send returned");
+    char buf[16];
+    long type;
+    cr_assert_eq(sysv_recv(id, 0, buf, sizeof buf, &type, 0), 3, "sysv_recv: %s",
+                 strerror(errno));
+    expect_blocks_freed(before, "sysv_recv returned");
+    IPCT_ASSERT_FAILS(ENOMSG, sysv_recv(id, 0, buf, sizeof buf, &type, IPC_NOWAIT),
+                      "sysv_recv of an empty queue with IPC_NOWAIT");
+    expect_blocks_freed(before, "sysv_recv failed (ENOMSG)");
+    raw_send(id, 2, "x");
+    struct sysv_peek_entry e[2];
+    (void)sysv_peek(id, e, 2); /* ENOSYS without the kernel's MSG_COPY: freed alike */
+    expect_blocks_freed(before, "sysv_peek returned");
+}
+
+/* pq_consume_notified frees the buffer it receives into. */
+Test(notify, consume_frees_its_buffer)
+{
+    mqd_t q = notify_queue("cfree", 4);
+    send_copies(q, "m", 2);
+    long before = ipct_heap_blocks();
+    long n = pq_consume_notified(q, SIGUSR1, 2, 2000);
+    cr_assert_eq(n, 2, "expected the 2 waiting messages, got %ld (%s)", n,
+                 strerror(errno));
+    expect_blocks_freed(before, "pq_consume_notified returned");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* jobq_posix_pop frees the buffer it receives into, on success and on failure. */
+Test(jobq, posix_pop_frees_its_buffer)
+{
+    mqd_t q = raw_mq(mq_name("jfree"), 4, sizeof(struct job));
+    struct job j = mkjob(3, "frees");
+    cr_assert_eq(jobq_posix_push(q, &j), 0, "jobq_posix_push: %s", strerror(errno));
+    long before = ipct_heap_blocks();
+    cr_assert_eq(jobq_posix_pop(q, &j), 0, "jobq_posix_pop: %s", strerror(errno));
+    expect_blocks_freed(before, "jobq_posix_pop returned a job");
+    cr_assert_eq(mq_send(q, "", 0, 1), 0, "mq_send: %s", strerror(errno));
+    IPCT_ASSERT_FAILS(EIO, jobq_posix_pop(q, &j), "an empty message is no struct job");
+    expect_blocks_freed(before, "jobq_posix_pop failed (EIO)");
+    cleanup(); /* close the descriptors: the probe counts fds before .fini */
+}
+
+/* pq_watch_stop frees what pq_watch_start allocated (the watch, its buffer). */
+Test(watch, stop_frees_the_watch)
+{
+    mqd_t q = raw_mq(mq_name("wfree"), 4, 16);
+    struct sink s;
+    long before = ipct_heap_blocks();
+    struct pq_watch *w = watch_into(q, &s, false);
+    end_watch(w, &s);
+    expect_blocks_freed(before, "pq_watch_start then pq_watch_stop");
+}
