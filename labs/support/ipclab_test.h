@@ -175,6 +175,14 @@ void ipct_fault_wait_eintr(int every, int times);
 void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits);
 
 /*
+ * ipct_expect_heap_back - fail the test unless the blocks the student's code
+ * holds (ipct_heap_blocks, ipclab_shim.h) are as many as before (a count
+ * taken before the call): "WHAT: N block(s) your code allocated (malloc,
+ * calloc, realloc) are not freed". Nothing when a count was lost (-1).
+ */
+void ipct_expect_heap_back(long before, const char *what);
+
+/*
  * Processes seen from outside.
  */
 

@@ -232,18 +232,6 @@ static void fake_setup(enum fake_mode mode, long at)
 
 /* ---- results ----------------------------------------------------------------------- */
 
-/* What the harness allocated (ipct_heap_blocks: malloc, calloc, realloc) is freed by the
- * time it returns, whether it succeeded or not (-1: the count was lost). */
-static void expect_blocks_freed(long before, const char *what)
-{
-    long now = ipct_heap_blocks();
-    if (before >= 0 && now >= 0)
-        cr_assert_eq(now, before,
-                     "%s returned with %ld block(s) your code allocated (malloc, calloc, "
-                     "realloc) not freed",
-                     what, now - before);
-}
-
 /*
  * timed_pipe_bench - run bench (bench_throughput or bench_latency, named what) over a
  * pipe with msg_size and count into *res, poisoned first (0xff bytes) so a field it
@@ -261,7 +249,7 @@ static double timed_pipe_bench(int (*bench)(const struct ipc_ops *, size_t, size
     int rc = bench(ph_pipe_ops(), msg_size, count, res);
     wall = ph_now() - wall;
     cr_assert_eq(rc, 0, "%s(pipe, %zu, %zu): %s", what, msg_size, count, strerror(errno));
-    expect_blocks_freed(blocks, what);
+    ipct_expect_heap_back(blocks, what);
     return wall;
 }
 
@@ -438,7 +426,7 @@ Test(bench, failing_send_errno_is_returned)
     long blocks = ipct_heap_blocks();
     IPCT_ASSERT_FAILS(ENOSPC, bench_latency(&fake_ops, 64, 100, &res),
                       "bench_latency must fail when send fails with ENOSPC");
-    expect_blocks_freed(blocks, "bench_latency, failing,");
+    ipct_expect_heap_back(blocks, "bench_latency failed");
     cr_assert_eq(ipct_children_left(), 0, "bench_latency: the child must be reaped");
 }
 
