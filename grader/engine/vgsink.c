@@ -80,10 +80,15 @@ static void keep(struct vgsink *s, pid_t sender, const char *buf, size_t n)
     s->total += n;
 }
 
-/* Read every datagram waiting (or one, when block). Returns how many. */
+/*
+ * Read every datagram waiting, after waiting at most timeout_ms for the first.
+ * Returns how many. The buffer is this call's own: every shard's sink has a
+ * reader thread, and a buffer they shared would hand one shard's lines to the
+ * sender another shard just read.
+ */
 static int drain(struct vgsink *s, int timeout_ms)
 {
-    static char buf[65536];
+    char buf[65536];
     int got = 0;
     for (;;) {
         struct pollfd pfd = {s->recv_fd, POLLIN, 0};
