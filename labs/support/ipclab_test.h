@@ -175,12 +175,22 @@ void ipct_fault_wait_eintr(int every, int times);
 void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits);
 
 /*
- * ipct_expect_heap_back - fail the test unless the blocks the student's code
- * holds (ipct_heap_blocks, ipclab_shim.h) are as many as before (a count
- * taken before the call): "WHAT: N block(s) your code allocated (malloc,
- * calloc, realloc) are not freed". Nothing when a count was lost (-1).
+ * IPCT_EXPECT_HEAP_BACK(before, what) - fail the test, at the line that uses
+ * it, unless the blocks the student's code holds (ipct_heap_blocks,
+ * ipclab_shim.h) are as many as before (a count taken before the call):
+ * "WHAT: N block(s) your code allocated (malloc, calloc, realloc) are not
+ * freed". Nothing when a count was lost (-1). It expands to Criterion's
+ * assert: the test file includes <criterion/criterion.h> and ipclab_shim.h.
  */
-void ipct_expect_heap_back(long before, const char *what);
+#define IPCT_EXPECT_HEAP_BACK(before, what)                                              \
+    do {                                                                                 \
+        long ipct_was_ = (before), ipct_now_ = ipct_heap_blocks();                       \
+        if (ipct_was_ >= 0 && ipct_now_ >= 0)                                            \
+            cr_assert_eq(ipct_now_, ipct_was_,                                           \
+                         "%s: %ld block(s) your code allocated (malloc, calloc, "        \
+                         "realloc) are not freed",                                       \
+                         (what), ipct_now_ - ipct_was_);                                 \
+    } while (0)
 
 /*
  * Processes seen from outside.

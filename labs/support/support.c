@@ -307,16 +307,6 @@ void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits)
                  "%s left children unreaped after the EINTR (injected by the test)", fn);
 }
 
-void ipct_expect_heap_back(long before, const char *what)
-{
-    long now = ipct_heap_blocks();
-    if (before >= 0 && now >= 0)
-        cr_assert_eq(now, before,
-                     "%s: %ld block(s) your code allocated (malloc, calloc, realloc) are "
-                     "not freed",
-                     what, now - before);
-}
-
 bool ipct_child_running(pid_t pid)
 {
     siginfo_t info = {0};

@@ -2401,19 +2401,19 @@ Test(sysv_msg, calls_free_their_buffers)
     int id = raw_queue();
     long before = ipct_heap_blocks();
     cr_assert_eq(sysv_send(id, 5, "abc", 3, false), 0, "sysv_send: %s", strerror(errno));
-    ipct_expect_heap_back(before, "sysv_send returned");
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_send returned");
     char buf[16];
     long type;
     cr_assert_eq(sysv_recv(id, 0, buf, sizeof buf, &type, 0), 3, "sysv_recv: %s",
                  strerror(errno));
-    ipct_expect_heap_back(before, "sysv_recv returned");
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_recv returned");
     IPCT_ASSERT_FAILS(ENOMSG, sysv_recv(id, 0, buf, sizeof buf, &type, IPC_NOWAIT),
                       "sysv_recv of an empty queue with IPC_NOWAIT");
-    ipct_expect_heap_back(before, "sysv_recv failed (ENOMSG)");
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_recv failed (ENOMSG)");
     raw_send(id, 2, "x");
     struct sysv_peek_entry e[2];
     (void)sysv_peek(id, e, 2); /* ENOSYS without the kernel's MSG_COPY: freed alike */
-    ipct_expect_heap_back(before, "sysv_peek returned");
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_peek returned");
 }
 
 /* pq_consume_notified frees the buffer it receives into. */
@@ -2425,7 +2425,7 @@ Test(notify, consume_frees_its_buffer)
     long n = pq_consume_notified(q, SIGUSR1, 2, 2000);
     cr_assert_eq(n, 2, "expected the 2 waiting messages, got %ld (%s)", n,
                  strerror(errno));
-    ipct_expect_heap_back(before, "pq_consume_notified returned");
+    IPCT_EXPECT_HEAP_BACK(before, "pq_consume_notified returned");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
@@ -2437,10 +2437,10 @@ Test(jobq, posix_pop_frees_its_buffer)
     cr_assert_eq(jobq_posix_push(q, &j), 0, "jobq_posix_push: %s", strerror(errno));
     long before = ipct_heap_blocks();
     cr_assert_eq(jobq_posix_pop(q, &j), 0, "jobq_posix_pop: %s", strerror(errno));
-    ipct_expect_heap_back(before, "jobq_posix_pop returned a job");
+    IPCT_EXPECT_HEAP_BACK(before, "jobq_posix_pop returned a job");
     cr_assert_eq(mq_send(q, "", 0, 1), 0, "mq_send: %s", strerror(errno));
     IPCT_ASSERT_FAILS(EIO, jobq_posix_pop(q, &j), "an empty message is no struct job");
-    ipct_expect_heap_back(before, "jobq_posix_pop failed (EIO)");
+    IPCT_EXPECT_HEAP_BACK(before, "jobq_posix_pop failed (EIO)");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
@@ -2452,5 +2452,5 @@ Test(watch, stop_frees_the_watch)
     long before = ipct_heap_blocks();
     struct pq_watch *w = watch_into(q, &s, false);
     end_watch(w, &s);
-    ipct_expect_heap_back(before, "pq_watch_start then pq_watch_stop");
+    IPCT_EXPECT_HEAP_BACK(before, "pq_watch_start then pq_watch_stop");
 }

@@ -1,5 +1,11 @@
-/* semaphores.h - lab 05: SysV and POSIX semaphores, bounded buffers, lock ordering,
- * robust process-shared mutexes. */
+/*
+ * semaphores.h - lab 05: SysV and POSIX semaphores, bounded buffers, lock ordering,
+ * robust process-shared mutexes.
+ *
+ * Memory: a function that allocates (a values array for SETALL, an array of
+ * pids) frees it before it returns, on success and on failure. The tests
+ * count the heap blocks your code holds before and after a call.
+ */
 #ifndef IPCLAB_SEMAPHORES_H
 #define IPCLAB_SEMAPHORES_H
 

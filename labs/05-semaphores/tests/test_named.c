@@ -289,6 +289,27 @@ Test(named, count_up_fork_failure_cleans_up)
     cr_assert(!left, "/dev/shm/sem.%s is left behind after the failure", name + 1);
 }
 
+/* The array of worker pids is freed, on success and when a fork fails. */
+Test(named, count_up_frees_what_it_allocates)
+{
+    char name[64];
+    new_sem_name(name, sizeof name, "count");
+    long *counter = shared_area(sizeof *counter);
+    long before = ipct_heap_blocks();
+    int r = named_count_up(name, counter, 3, 5);
+    int err = errno;
+    cr_assert_eq(r, 0, "named_count_up: %s", strerror(err));
+    IPCT_EXPECT_HEAP_BACK(before, "named_count_up returned 0");
+    new_sem_name(name, sizeof name, "count");
+    ipct_fault_fail("fork", 3, EAGAIN);
+    r = named_count_up(name, counter, 3, 5);
+    ipct_fault_clear();
+    shared_area_free(counter, sizeof *counter);
+    cr_assert_eq(r, -1, "the third fork failed (EAGAIN injected by the test): fail");
+    IPCT_EXPECT_HEAP_BACK(before, "named_count_up failed (its third fork)");
+    cr_assert_eq(ipct_children_left(), 0, "workers were not reaped");
+}
+
 /*
  * A signal handler can interrupt the parent's wait for its workers: the shim
  * makes every other wait call (wait, waitpid, waitid, wait3, wait4) fail with

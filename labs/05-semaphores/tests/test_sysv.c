@@ -328,6 +328,35 @@ Test(open_set, smallest_arguments_work)
     cr_assert_eq(semval(semid, 0), 3);
 }
 
+/* The values array a creator builds for SETALL is freed, on success and when
+ * setting the values fails; a joiner's call frees what it allocates too. */
+Test(open_set, frees_what_it_allocates)
+{
+    const unsigned short init[3] = {2, 0, 5};
+    key_t key = fresh_key();
+    long before = ipct_heap_blocks();
+    int semid = sysv_open_set(key, 3, init, 1000);
+    int err = errno;
+    if (semid >= 0)
+        track_set(semid);
+    cr_assert_geq(semid, 0, "sysv_open_set: %s", strerror(err));
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_open_set created and initialised a set");
+    int again = sysv_open_set(key, 3, init, 1000);
+    err = errno;
+    cr_assert_eq(again, semid, "opening the set again: %s", strerror(err));
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_open_set opened an existing set");
+    const unsigned short bad[2] = {1, 40000};
+    key = fresh_key();
+    int r = sysv_open_set(key, 2, bad, 200);
+    int left = semget(key, 0, 0);
+    if (r >= 0)
+        track_set(r);
+    if (left >= 0)
+        track_set(left);
+    cr_assert_eq(r, -1, "a value of 40000 (above SEMVMX) cannot be set: fail");
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_open_set failed to set the values (ERANGE)");
+}
+
 /* ---- exercise 2: sysv_lock / sysv_unlock ------------------------------- */
 
 Test(sysv_lock, lock_then_unlock)

@@ -249,7 +249,7 @@ static double timed_pipe_bench(int (*bench)(const struct ipc_ops *, size_t, size
     int rc = bench(ph_pipe_ops(), msg_size, count, res);
     wall = ph_now() - wall;
     cr_assert_eq(rc, 0, "%s(pipe, %zu, %zu): %s", what, msg_size, count, strerror(errno));
-    ipct_expect_heap_back(blocks, what);
+    IPCT_EXPECT_HEAP_BACK(blocks, what);
     return wall;
 }
 
@@ -426,7 +426,7 @@ Test(bench, failing_send_errno_is_returned)
     long blocks = ipct_heap_blocks();
     IPCT_ASSERT_FAILS(ENOSPC, bench_latency(&fake_ops, 64, 100, &res),
                       "bench_latency must fail when send fails with ENOSPC");
-    ipct_expect_heap_back(blocks, "bench_latency failed");
+    IPCT_EXPECT_HEAP_BACK(blocks, "bench_latency failed");
     cr_assert_eq(ipct_children_left(), 0, "bench_latency: the child must be reaped");
 }
 

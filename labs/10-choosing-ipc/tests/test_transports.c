@@ -417,7 +417,7 @@ static void expect_blocks_freed(const struct ipc_ops *ops, long before, const ch
 {
     char label[128];
     snprintf(label, sizeof label, "%s: %s", ops->name, what);
-    ipct_expect_heap_back(before, label);
+    IPCT_EXPECT_HEAP_BACK(before, label);
 }
 
 /*
