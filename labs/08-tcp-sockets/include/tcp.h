@@ -108,7 +108,8 @@ ssize_t request_reply(int fd, const void *req, size_t len, void *reply, size_t c
  * once) gets an empty answer, and the call returns 0. A call a signal interrupts
  * (accept, recv, send failing with EINTR) is retried, and a short receive
  * or send is continued. The client's socket is close-on-exec. Does not
- * close listen_fd. Returns 0, or -1 with errno set.
+ * close listen_fd. Memory it allocates (a request buffer) is freed before
+ * it returns, on success and on failure. Returns 0, or -1 with errno set.
  */
 #define UPPER_MAX 65536
 int serve_upper_once(int listen_fd);
@@ -134,7 +135,10 @@ int serve_upper_once(int listen_fd);
  * receive is continued: neither drops a client or stops the server. When
  * memory runs out (malloc, calloc or realloc fails), a client the server
  * cannot allocate for is dropped, or the server fails (-1) if it cannot go
- * on: a client's socket is never left open with nobody serving it.
+ * on: a client's socket is never left open with nobody serving it. What the
+ * server allocates for a client is freed once that client is gone (a
+ * finished thread joined, a dropped client), and everything else before
+ * it returns: the tests count the heap blocks your code holds when it has.
  */
 
 /*

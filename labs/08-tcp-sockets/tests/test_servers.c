@@ -220,6 +220,57 @@ static pid_t start_upper_server(int listener)
     return pid;
 }
 
+/* kept_heap_blocks - how many more heap blocks the student's code holds than
+ * `before` (ipct_heap_blocks); 0 when a count was lost. */
+static long kept_heap_blocks(long before)
+{
+    long now = ipct_heap_blocks();
+    return before >= 0 && now >= 0 ? now - before : 0;
+}
+
+/* Run serve_upper_once(listener) in a child that counts the heap: it exits
+   3 if the call returned holding blocks it allocated, else 0 on success and
+   1 on failure. */
+static pid_t start_counted_upper_server(int listener)
+{
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        long before = ipct_heap_blocks();
+        int rc = serve_upper_once(listener);
+        _exit(kept_heap_blocks(before) != 0 ? 3 : rc == 0 ? 0 : 1);
+    }
+    return pid;
+}
+
+/* The request buffer serve_upper_once allocates is freed on success and when
+ * the request is too long (EMSGSIZE). */
+Test(halfclose, upper_server_frees_its_buffer)
+{
+    pid_t server;
+    int fd = connect_to_server(start_counted_upper_server, &server);
+    cr_assert_eq(ipct_send_all(fd, "abc", 3), 0);
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+    char reply[8];
+    cr_assert(ipct_readable_within(fd, 5000), "no answer after the half-close");
+    cr_assert_eq(ipct_read_exact(fd, reply, 3, -1), 0, "short answer");
+    close(fd);
+    cr_assert_eq(ipct_wait_exit(server, 5000), 0,
+                 "serve_upper_once answered, then returned holding heap blocks it "
+                 "allocated (exit 3) or failed (exit 1)");
+    fd = connect_to_server(start_counted_upper_server, &server);
+    char *big = calloc(UPPER_MAX + 1, 1);
+    cr_assert_not_null(big);
+    cr_assert_eq(ipct_send_all(fd, big, UPPER_MAX + 1), 0);
+    free(big);
+    shutdown(fd, SHUT_WR);
+    cr_assert(ipct_readable_within(fd, 5000), "no end after an oversized request");
+    close(fd);
+    cr_assert_eq(
+        ipct_wait_exit(server, 5000), 1,
+        "serve_upper_once refused a request of UPPER_MAX + 1 bytes: it must fail "
+        "(exit 1) and free its buffer first (exit 3: it kept heap blocks)");
+}
+
 Test(halfclose, upper_server_answers_at_eof)
 {
     pid_t server;
@@ -434,8 +485,10 @@ struct server {
     int stop_w; /* closing it tells the server to stop */
 };
 
-/* Start fn in a child; the child exits 0 if fn returned 0 and left no fd open. */
-static struct server start_server(server_fn fn)
+/* Start fn in a child; the child exits 0 if fn returned 0 and left no fd
+ * open (1: it failed, 2: it left fds open), and with count_heap, 3 if it
+ * returned 0 holding heap blocks it allocated. */
+static struct server server_child(server_fn fn, bool count_heap)
 {
     struct server s;
     int stop[2];
@@ -447,12 +500,16 @@ static struct server start_server(server_fn fn)
         close(stop[1]);
         struct ipct_fdset before;
         ipct_fd_snapshot(&before);
+        long heap = ipct_heap_blocks();
         int rc = fn(s.listener, stop[0]);
         char leaked[256];
         int nleaked = ipct_fds_leaked(&before, leaked, sizeof leaked);
         if (nleaked > 0)
             dprintf(2, "server left fds open: %s\n", leaked);
-        _exit(rc != 0 ? 1 : nleaked > 0 ? 2 : 0);
+        long kept = count_heap ? kept_heap_blocks(heap) : 0;
+        if (kept != 0)
+            dprintf(2, "server returned holding %ld heap block(s) it allocated\n", kept);
+        _exit(rc != 0 ? 1 : nleaked > 0 ? 2 : kept != 0 ? 3 : 0);
     }
     /* Only the server holds the listener: if it dies, connects are refused
        at once instead of waiting in a queue nobody accepts from. */
@@ -460,6 +517,12 @@ static struct server start_server(server_fn fn)
     close(s.listener);
     s.listener = -1;
     return s;
+}
+
+/* Start fn in a child; the child exits 0 if fn returned 0 and left no fd open. */
+static struct server start_server(server_fn fn)
+{
+    return server_child(fn, false);
 }
 
 /* Stop the server and return its exit code (0: clean stop). */
@@ -606,6 +669,42 @@ static void drops_bad_clients_only(server_fn fn)
     close(huge);
     cr_assert_eq(client_session(s.port, 2, 3), 0, "a good client must still be served");
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
+}
+
+/*
+ * What a server allocates for a client is freed once the client is gone and
+ * the rest before it returns: clients that finish one after another while it
+ * runs (a threaded server joins each finished thread when it next accepts),
+ * one it drops for a frame that is too long, and one still connected at the
+ * stop. With first_thread_fails, pthread_create fails for the first client
+ * (injected), which is dropped. The server's child counts the heap blocks
+ * the student's code holds before and after the call.
+ */
+static void frees_what_it_allocates(server_fn fn, bool first_thread_fails)
+{
+    if (first_thread_fails)
+        ipct_fault_fail("pthread_create", 1, EAGAIN);
+    struct server s = server_child(fn, true);
+    ipct_fault_clear();
+    if (first_thread_fails)
+        expect_dropped(client_of(&s),
+                       "pthread_create failed (injected): drop that client");
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(client_session(s.port, i, 2), 0,
+                     "client %d: wrong or missing replies", i);
+    int huge = client_of(&s);
+    const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
+    cr_assert_eq(ipct_send_all(huge, big_header, 4), 0);
+    expect_dropped(huge, "a frame longer than SERVE_FRAME_MAX: drop that client");
+    cr_assert_eq(client_session(s.port, 5, 1), 0, "wrong or missing replies");
+    int idle = client_of(&s);
+    cr_assert_eq(client_session(s.port, 6, 1), 0, "wrong or missing replies");
+    int code = stop_server(&s);
+    close(idle);
+    cr_assert_eq(code, 0,
+                 "the server did not stop cleanly (exit 1: it failed, 2: it left fds "
+                 "open, 3: it returned holding heap blocks it allocated: free a client's "
+                 "memory once it is gone, and the rest before returning)");
 }
 
 static void empty_frames_are_echoed(server_fn fn)
@@ -949,4 +1048,12 @@ Test(polled, survives_no_memory)
 Test(polled, drops_client_at_its_eof)
 {
     drops_client_at_its_eof(serve_poll);
+}
+Test(threaded, frees_what_it_allocates)
+{
+    frees_what_it_allocates(serve_threaded, true);
+}
+Test(polled, frees_what_it_allocates)
+{
+    frees_what_it_allocates(serve_poll, false);
 }
