@@ -2414,6 +2414,11 @@ Test(sysv_msg, calls_free_their_buffers)
     struct sysv_peek_entry e[2];
     (void)sysv_peek(id, e, 2); /* ENOSYS without the kernel's MSG_COPY: freed alike */
     IPCT_EXPECT_HEAP_BACK(before, "sysv_peek returned");
+    ipct_fault_fail("msgrcv", 1, EIDRM); /* the queue vanishes under the first copy */
+    ssize_t n = sysv_peek(id, e, 2);
+    ipct_fault_clear();
+    cr_assert_eq(n, -1, "msgrcv failed with EIDRM (injected): sysv_peek must fail");
+    IPCT_EXPECT_HEAP_BACK(before, "sysv_peek failed (msgrcv's EIDRM, injected)");
 }
 
 /* pq_consume_notified frees the buffer it receives into. */
@@ -2426,6 +2431,10 @@ Test(notify, consume_frees_its_buffer)
     cr_assert_eq(n, 2, "expected the 2 waiting messages, got %ld (%s)", n,
                  strerror(errno));
     IPCT_EXPECT_HEAP_BACK(before, "pq_consume_notified returned");
+    send_copies(q, "m", 1);
+    IPCT_ASSERT_FAILS(ETIMEDOUT, pq_consume_notified(q, SIGUSR1, 2, 50),
+                      "one message of the 2 asked for, no notification in 50 ms: fail");
+    IPCT_EXPECT_HEAP_BACK(before, "pq_consume_notified failed (ETIMEDOUT)");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
 
@@ -2451,6 +2460,35 @@ Test(watch, stop_frees_the_watch)
     struct sink s;
     long before = ipct_heap_blocks();
     struct pq_watch *w = watch_into(q, &s, false);
-    end_watch(w, &s);
+    cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop failed: %s", strerror(errno));
     IPCT_EXPECT_HEAP_BACK(before, "pq_watch_start then pq_watch_stop");
+    /* A registration of the test's own: the watch cannot start (EBUSY). */
+    struct sigevent none = {.sigev_notify = SIGEV_NONE};
+    cr_assert_eq(mq_notify(q, &none), 0, "mq_notify: %s", strerror(errno));
+    w = pq_watch_start(q, record_message, &s);
+    int err = errno;
+    if (w != NULL)
+        pq_watch_stop(w);
+    mq_notify(q, NULL);
+    cr_assert_null(w, "a registration is in place: pq_watch_start must fail");
+    cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
+    IPCT_EXPECT_HEAP_BACK(before, "pq_watch_start failed (EBUSY)");
+    /* Memory runs out at its 1st, 2nd, ... allocation. */
+    for (int k = 1; k <= 4; k++) {
+        ipct_fault_fail("malloc calloc realloc", k, ENOMEM);
+        w = pq_watch_start(q, record_message, &s);
+        err = errno;
+        ipct_fault_clear();
+        if (w != NULL)
+            cr_assert_eq(pq_watch_stop(w), 0, "pq_watch_stop: %s", strerror(errno));
+        else
+            cr_assert_eq(err, ENOMEM,
+                         "allocation %d failed (injected): errno should be "
+                         "ENOMEM, got %s",
+                         k, strerror(err));
+        IPCT_EXPECT_HEAP_BACK(before, w != NULL
+                                          ? "pq_watch_start then pq_watch_stop"
+                                          : "pq_watch_start failed (ENOMEM, injected)");
+    }
+    close_sink_and_queues(&s);
 }
