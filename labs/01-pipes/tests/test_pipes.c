@@ -772,13 +772,14 @@ Test(record, retries_on_eintr)
 #define JOB_OUT_MAX (1100 * 1024)
 
 struct outcome {
-    long rc;         /* what the function returned */
-    int err;         /* errno right after it returned */
-    int status;      /* the wait status it reported */
-    int leaked;      /* fds open after the call that were not open before */
-    int children;    /* children (running or zombie) left after the call */
-    int extra;       /* job-specific check, 1 = fine */
-    int other;       /* pipeline: an unrelated child was left alone, 1 = fine */
+    long rc;        /* what the function returned */
+    int err;        /* errno right after it returned */
+    int status;     /* the wait status it reported */
+    int leaked;     /* fds open after the call that were not open before */
+    int children;   /* children (running or zombie) left after the call */
+    int extra;      /* job-specific check, 1 = fine */
+    int other;      /* pipeline: an unrelated child was left alone, 1 = fine */
+    long heap_kept; /* heap blocks the call allocated and still held (ipct_heap_blocks) */
     char leaks[256]; /* which fds leaked */
     size_t outlen;   /* bytes of output following this header */
 };
@@ -828,7 +829,10 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
         struct ipct_fdset before;
         ipct_fd_snapshot(&before);
         struct outcome o = {.extra = 1, .other = 1};
+        long heap = ipct_heap_blocks();
         fn(arg, &o, job_out, JOB_OUT_MAX);
+        long heap_now = ipct_heap_blocks();
+        o.heap_kept = heap >= 0 && heap_now >= 0 ? heap_now - heap : 0;
         o.leaked = ipct_fds_leaked(&before, o.leaks, sizeof o.leaks);
         o.children = ipct_children_left();
         IPCT_CHILD_CHECK(write(report[1], &o, sizeof o) == (ssize_t)sizeof o);
@@ -1714,6 +1718,31 @@ Test(pipeline, failed_calls_are_cleaned_up, .timeout = 60)
     struct pipeline_job j = {cmds, 3, NULL, NULL, true, false};
     pipeline_files(&j, words, strlen(words));
     run_faulted("run_pipeline", pipeline_job, &j, cases, sizeof cases / sizeof cases[0]);
+}
+
+/* run_pipeline frees what it allocates, on success and when its second fork fails. */
+Test(pipeline, frees_what_it_allocates)
+{
+    char *cat[] = {"cat", NULL};
+    char *const *cmds[] = {cat, cat, cat};
+    struct pipeline_job j = {cmds, 3, NULL, NULL, false, false};
+    pipeline_files(&j, words, strlen(words));
+    struct outcome o = run_job("run_pipeline", pipeline_job, &j);
+    cr_assert_neq(o.rc, -1, "run_pipeline failed: %s", strerror(o.err));
+    cr_assert_eq(o.heap_kept, 0,
+                 "run_pipeline returned with %ld block(s) it allocated (malloc, calloc, "
+                 "realloc) not freed",
+                 o.heap_kept);
+    ipct_fault_fail("fork", 2, EAGAIN);
+    o = run_job("run_pipeline", pipeline_job, &j);
+    ipct_fault_clear();
+    cr_assert_eq(o.rc, -1,
+                 "the second fork failed (EAGAIN, injected): run_pipeline must "
+                 "fail");
+    cr_assert_eq(o.heap_kept, 0,
+                 "run_pipeline failed (its second fork, injected) with %ld block(s) it "
+                 "allocated (malloc, calloc, realloc) not freed",
+                 o.heap_kept);
 }
 
 /*
