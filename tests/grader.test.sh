@@ -1,7 +1,8 @@
 #!/bin/bash
 # grader.test.sh - the grading engine's own tests (run by tests/run-all.sh).
 #
-#   solutions/<lab>   full marks, zero deductions, for every lab present
+#   solutions/<lab>   full marks, zero deductions and no runner note (such as
+#                     "memcheck did not finish"), for every lab present
 #   skeleton/<lab>    score 0, within 30 s
 #   outputs           results.json fields and types (jq), JUnit XML well-formed
 #                     (xmllint), the CSV row matches its header
@@ -91,11 +92,12 @@ for lab in $labs; do
     if [ ! -s "$OUT/sol-$lab.json" ]; then
         fail "solutions/$lab" "no report (exit $rc): $(tail -3 "$OUT/sol-$lab.log")"
     elif jq -e '.score == .max_score and (.deductions | length) == 0 and
-                ([.tests[] | select(.verdict != "passed")] | length) == 0' \
+                ([.tests[] | select(.verdict != "passed")] | length) == 0 and
+                .runner_note == null' \
         "$OUT/sol-$lab.json" >/dev/null && [ $rc -eq 0 ]; then
         pass "solutions/$lab ($(jq -r '"\(.score)/\(.max_score) in \(.timing.total | floor) s"' "$OUT/sol-$lab.json"))"
     else
-        fail "solutions/$lab" "exit $rc, $(jq -c '{score, max_score, not_passed: [.tests[] | select(.verdict != "passed") | "\(.name) \(.verdict)"], deductions: [.deductions[] | "\(.category) \(.test): \(.evidence)"]}' "$OUT/sol-$lab.json" | cut -c1-600)"
+        fail "solutions/$lab" "exit $rc, $(jq -c '{score, max_score, not_passed: [.tests[] | select(.verdict != "passed") | "\(.name) \(.verdict)"], deductions: [.deductions[] | "\(.category) \(.test): \(.evidence)"], runner_note}' "$OUT/sol-$lab.json" | cut -c1-600)"
     fi
     host_clean "solutions/$lab" "$before"
 done
