@@ -1028,6 +1028,16 @@ ssize_t ipclab_shim_mq_timedreceive(mqd_t q, char *msg, size_t n, unsigned *prio
     SHIM_RUN(ssize_t, c, mq_timedreceive(q, msg, n, prio, at));
 }
 
+/* mq_notify never blocks: it registers (or with sev NULL cancels) and returns. */
+int ipclab_shim_mq_notify(mqd_t q, const struct sigevent *sev)
+{
+    if (!SHIM_ON())
+        return mq_notify(q, sev);
+    struct shim_call c = {ID_mq_notify, q,    0, B_NEVER, C_NONE,
+                          {q, L(sev)},  NULL, 0, false};
+    SHIM_RUN(int, c, mq_notify(q, sev));
+}
+
 int ipclab_shim_sem_wait(sem_t *s)
 {
     if (!SHIM_ON())

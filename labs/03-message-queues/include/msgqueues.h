@@ -4,7 +4,9 @@
  * Memory: a function that allocates a buffer (a struct with its mtype, room
  * for a POSIX message) frees it before it returns, on success and on
  * failure; pq_watch_stop frees what pq_watch_start allocated. The tests
- * count the heap blocks your code holds before and after a call.
+ * count the heap blocks your code holds before and after a call. A function
+ * that cannot allocate what it needs fails with ENOMEM before it touches
+ * the queue: no message is sent, taken or lost.
  */
 #ifndef IPCLAB_MSGQUEUES_H
 #define IPCLAB_MSGQUEUES_H

@@ -2310,6 +2310,38 @@ Test(watch, stop_cancels_the_registration)
     close_sink_and_queues(&s);
 }
 
+/*
+ * Another process registers on q between a notification and the watch's
+ * re-registration: the test makes the watch's next mq_notify fail with EBUSY
+ * (injected), waits until that call was made, then pq_watch_stop must
+ * report EBUSY.
+ */
+Test(watch, lost_registration_is_reported)
+{
+    mqd_t q = raw_mq(mq_name("wlost"), 4, 16);
+    struct sink s;
+    struct pq_watch *w = watch_into(q, &s, false);
+    int hits = ipct_faults_count();
+    ipct_fault_fail("mq_notify", 1, EBUSY);
+    cr_assert_eq(mq_send(q, "first", 5, 0), 0);
+    long long deadline = ipct_now_ms() + 5000;
+    while (ipct_faults_count() == hits && ipct_now_ms() < deadline)
+        ipct_pause_ms(1);
+    bool hit = ipct_faults_count() > hits;
+    ipct_fault_clear();
+    errno = 0;
+    int r = pq_watch_stop(w);
+    int err = errno;
+    close_sink_and_queues(&s);
+    cr_assert(hit, "after a notification the watch never registered again (mq_notify)");
+    cr_assert_eq(
+        r, -1,
+        "the watch's re-registration failed with EBUSY (injected): pq_watch_stop "
+        "must report it, got %d",
+        r);
+    cr_assert_eq(err, EBUSY, "errno should be EBUSY, got %s", strerror(err));
+}
+
 /* pq_watch_stop, run in a thread of its own. */
 struct stopper {
     struct pq_watch *w;
@@ -2419,6 +2451,52 @@ Test(sysv_msg, calls_free_their_buffers)
     ipct_fault_clear();
     cr_assert_eq(n, -1, "msgrcv failed with EIDRM (injected): sysv_peek must fail");
     IPCT_EXPECT_HEAP_BACK(before, "sysv_peek failed (msgrcv's EIDRM, injected)");
+}
+
+/*
+ * With no memory (every malloc, calloc and realloc of the student's code
+ * fails with ENOMEM, injected), each call either does its work without the
+ * heap or fails with ENOMEM and leaves the queue as it was.
+ */
+Test(sysv_msg, no_memory_is_enomem)
+{
+    int id = raw_queue();
+    raw_send(id, 4, "kept");
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "malloc calloc realloc", .every = 1, .error = ENOMEM});
+    errno = 0;
+    int sent = sysv_send(id, 5, "abc", 3, false);
+    int send_err = errno;
+    struct sysv_peek_entry e[4];
+    errno = 0;
+    ssize_t peeked = sysv_peek(id, e, 4);
+    int peek_err = errno;
+    char buf[16];
+    long type = 0;
+    errno = 0;
+    ssize_t got = sysv_recv(id, 4, buf, sizeof buf, &type, IPC_NOWAIT);
+    int recv_err = errno;
+    ipct_fault_clear();
+    long queued = (long)raw_stat(id).msg_qnum;
+    cr_assert(sent == 0 || (sent == -1 && send_err == ENOMEM),
+              "sysv_send with no memory: 0, or -1 with ENOMEM; got %d (%s)", sent,
+              strerror(send_err));
+    long want_peek = sent == 0 ? 2 : 1;
+    cr_assert(peeked == want_peek || (peeked == -1 && peek_err == ENOMEM) ||
+                  (peeked == -1 && peek_err == ENOSYS),
+              "sysv_peek with no memory: %ld (the messages queued), or -1 with ENOMEM; "
+              "got %zd (%s)",
+              want_peek, peeked, strerror(peek_err));
+    cr_assert(
+        got == 4 || (got == -1 && recv_err == ENOMEM),
+        "sysv_recv with no memory: 4 (the message), or -1 with ENOMEM; got %zd (%s)", got,
+        strerror(recv_err));
+    long want_queued = (sent == 0 ? 2 : 1) - (got == 4 ? 1 : 0);
+    cr_assert_eq(
+        queued, want_queued,
+        "%ld message(s) queued, expected %ld: a call that failed with ENOMEM must "
+        "leave the queue as it was",
+        queued, want_queued);
 }
 
 /* pq_consume_notified frees the buffer it receives into. */
