@@ -175,21 +175,25 @@ void ipct_fault_wait_eintr(int every, int times);
 void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits);
 
 /*
+ * ipct_heap_kept - how many more heap blocks the student's code holds now
+ * (ipct_heap_blocks, ipclab_shim.h) than `before`, a count taken before a
+ * call; 0 when either count was lost (-1).
+ */
+long ipct_heap_kept(long before);
+
+/*
  * IPCT_EXPECT_HEAP_BACK(before, what) - fail the test, at the line that uses
- * it, unless the blocks the student's code holds (ipct_heap_blocks,
- * ipclab_shim.h) are as many as before (a count taken before the call):
- * "WHAT: N block(s) your code allocated (malloc, calloc, realloc) are not
- * freed". Nothing when a count was lost (-1). It expands to Criterion's
- * assert: the test file includes <criterion/criterion.h> and ipclab_shim.h.
+ * it, unless ipct_heap_kept(before) is 0: "WHAT: N block(s) your code
+ * allocated (malloc, calloc, realloc) are not freed". It expands to
+ * Criterion's assert: the test file includes <criterion/criterion.h>.
  */
 #define IPCT_EXPECT_HEAP_BACK(before, what)                                              \
     do {                                                                                 \
-        long ipct_was_ = (before), ipct_now_ = ipct_heap_blocks();                       \
-        if (ipct_was_ >= 0 && ipct_now_ >= 0)                                            \
-            cr_assert_eq(ipct_now_, ipct_was_,                                           \
-                         "%s: %ld block(s) your code allocated (malloc, calloc, "        \
-                         "realloc) are not freed",                                       \
-                         (what), ipct_now_ - ipct_was_);                                 \
+        long ipct_kept_ = ipct_heap_kept(before);                                        \
+        cr_assert_eq(ipct_kept_, 0,                                                      \
+                     "%s: %ld block(s) your code allocated (malloc, calloc, realloc) "   \
+                     "are not freed",                                                    \
+                     (what), ipct_kept_);                                                \
     } while (0)
 
 /*

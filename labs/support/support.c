@@ -307,6 +307,12 @@ void ipct_expect_wait_retried(const char *fn, int rc, int err, int min_hits)
                  "%s left children unreaped after the EINTR (injected by the test)", fn);
 }
 
+long ipct_heap_kept(long before)
+{
+    long now = ipct_heap_blocks();
+    return before >= 0 && now >= 0 ? now - before : 0;
+}
+
 bool ipct_child_running(pid_t pid)
 {
     siginfo_t info = {0};

@@ -1,4 +1,5 @@
 # usage.sh - the help and argument checks the course's scripts share (sourced).
+# shellcheck shell=bash
 #
 # usage_check SCRIPT [ARG...]: -h or --help among the arguments prints
 # SCRIPT's header comment (its lines after the #! line, up to the first line

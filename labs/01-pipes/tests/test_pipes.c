@@ -831,8 +831,7 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
         struct outcome o = {.extra = 1, .other = 1};
         long heap = ipct_heap_blocks();
         fn(arg, &o, job_out, JOB_OUT_MAX);
-        long heap_now = ipct_heap_blocks();
-        o.heap_kept = heap >= 0 && heap_now >= 0 ? heap_now - heap : 0;
+        o.heap_kept = ipct_heap_kept(heap);
         o.leaked = ipct_fds_leaked(&before, o.leaks, sizeof o.leaks);
         o.children = ipct_children_left();
         IPCT_CHILD_CHECK(write(report[1], &o, sizeof o) == (ssize_t)sizeof o);

@@ -220,14 +220,6 @@ static pid_t start_upper_server(int listener)
     return pid;
 }
 
-/* kept_heap_blocks - how many more heap blocks the student's code holds than
- * `before` (ipct_heap_blocks); 0 when a count was lost. */
-static long kept_heap_blocks(long before)
-{
-    long now = ipct_heap_blocks();
-    return before >= 0 && now >= 0 ? now - before : 0;
-}
-
 /* Run serve_upper_once(listener) in a child that counts the heap: it exits
    3 if the call returned holding blocks it allocated, else 0 on success and
    1 on failure. */
@@ -237,7 +229,7 @@ static pid_t start_counted_upper_server(int listener)
     if (pid == 0) {
         long before = ipct_heap_blocks();
         int rc = serve_upper_once(listener);
-        _exit(kept_heap_blocks(before) != 0 ? 3 : rc == 0 ? 0 : 1);
+        _exit(ipct_heap_kept(before) != 0 ? 3 : rc == 0 ? 0 : 1);
     }
     return pid;
 }
@@ -506,7 +498,7 @@ static struct server server_child(server_fn fn, bool count_heap)
         int nleaked = ipct_fds_leaked(&before, leaked, sizeof leaked);
         if (nleaked > 0)
             dprintf(2, "server left fds open: %s\n", leaked);
-        long kept = count_heap ? kept_heap_blocks(heap) : 0;
+        long kept = count_heap ? ipct_heap_kept(heap) : 0;
         if (kept != 0)
             dprintf(2, "server returned holding %ld heap block(s) it allocated\n", kept);
         _exit(rc != 0 ? 1 : nleaked > 0 ? 2 : kept != 0 ? 3 : 0);
