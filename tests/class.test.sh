@@ -291,15 +291,19 @@ else
     fail gradescope-build "$(tail -3 "$W/gradescope.log")"
 fi
 
-# --- 7. a speed-gated lab: each native pass runs alone --------------------------
-# Its gates measure both CPUs, so grade-all -j2 must never run two students'
-# native passes (or anything else) at once: their windows may not overlap.
+# --- 7. a speed-gated lab: each student's speed gates run alone ---------------
+# The gates measure both CPUs, so while one student's run of them lasts,
+# nothing else of the class may run: not another student's gates or tests
+# (grade-all -j2; each grade then runs its memcheck with --jobs 1, after its
+# native pass, and its gates inside that pass). The windows come from each
+# full.json's timing; the grader's own test covers the gates run after
+# memcheck (grader.test.sh, solutions).
 GATED=""
 for d in "$ROOT"/labs/[0-9][0-9]-*/; do
     [ -n "$("$IPCLAB" manifest --perf "$d" 2>/dev/null)" ] && GATED=$(basename "$d") && break
 done
 if [ -z "$GATED" ]; then
-    skip gated-native-passes-alone "no lab has speed gates"
+    skip gated-gates-alone "no lab has speed gates"
 else
     GMAX=$("$IPCLAB" manifest --points "${GATED%%-*}" | awk '{s += $2} END {print s}')
     for s in g1 g2 g3; do
@@ -307,13 +311,21 @@ else
     done
     "$IPCLAB" grade-all --lab "${GATED%%-*}" "$W/gated" --out "$W/gated-out" -j2 \
         --grade-opt=--no-valgrind >"$W/gated.log" 2>&1
-    windows=$(jq -r '.timing | "\(.native_began) \(.native_ended)"' \
-        "$W"/gated-out/students/*/full.json 2>/dev/null | sort -g)
-    overlap=$(echo "$windows" | awk 'NR > 1 && $1 < end { print "overlap" } { end = $2 }')
+    # One line a student: native began, memcheck ended, gates began, gates ended.
+    windows=$(jq -r '.timing | "\(.native_began) \(.valgrind_ended) \(.gates_began) \(.gates_ended)"' \
+        "$W"/gated-out/students/*/full.json 2>/dev/null)
+    # Wrong: gates before that grade's memcheck ended, or a student's gates
+    # overlapping another's gates or native-and-memcheck span.
+    clash=$(echo "$windows" | awk '{ nb[NR] = $1; ve[NR] = $2; gb[NR] = $3; ge[NR] = $4 }
+        END { for (a = 1; a <= NR; a++) {
+                  if (gb[a] <= 0 || gb[a] < ve[a]) print "no gates window for " a
+                  for (b = 1; b <= NR; b++) if (a != b) {
+                      if (gb[a] < ge[b] && gb[b] < ge[a] && a < b) print "gates " a " and " b
+                      if (gb[a] < ve[b] && nb[b] < ge[a]) print "gates " a " and tests of " b } } }')
     gscores=$(jq -r '.score' "$W"/gated-out/students/*/results.json 2>/dev/null | paste -sd' ')
-    check gated-native-passes-alone "lab $GATED -j2: native windows $windows, \
-scores $gscores (want 3 x $GMAX, no overlap)" \
-        test "$(echo "$windows" | wc -l)" -eq 3 -a -z "$overlap" -a "$gscores" = "$GMAX $GMAX $GMAX"
+    check gated-gates-alone "lab $GATED -j2: windows $(echo "$windows" | paste -sd';'), \
+scores $gscores (want 3 x $GMAX; clashes: $clash)" \
+        test "$(echo "$windows" | wc -l)" -eq 3 -a -z "$clash" -a "$gscores" = "$GMAX $GMAX $GMAX"
 fi
 
 # --- 8. --trace-failures: each student's failed tests drawn in their folder ------

@@ -3,6 +3,8 @@
 #
 #   solutions/<lab>   full marks, zero deductions and no runner note (such as
 #                     "memcheck did not finish"), for every lab present
+#   gates-after-memcheck/<lab>  a lab with speed gates, graded with memcheck on
+#                     two CPUs or more: the gates ran alone after memcheck, passed
 #   skeleton/<lab>    score 0, within 30 s
 #   outputs           results.json fields and types (jq), JUnit XML well-formed
 #                     (xmllint), the CSV row matches its header
@@ -100,6 +102,21 @@ for lab in $labs; do
         fail "solutions/$lab" "exit $rc, $(jq -c '{score, max_score, not_passed: [.tests[] | select(.verdict != "passed") | "\(.name) \(.verdict)"], deductions: [.deductions[] | "\(.category) \(.test): \(.evidence)"], runner_note}' "$OUT/sol-$lab.json" | cut -c1-600)"
     fi
     host_clean "solutions/$lab" "$before"
+    # A gated lab graded with memcheck on two CPUs or more: its gates ran
+    # alone, after memcheck ended (passes.h), and their verdicts are the grade's.
+    if [ -n "$("$IPCLAB" manifest --perf "$num")" ] && [ "$(nproc)" -gt 1 ] &&
+        jq -e '.timing.valgrind_skipped == false' "$OUT/sol-$lab.json" >/dev/null 2>&1; then
+        gates=$("$IPCLAB" manifest --perf "$num" | paste -sd'|')
+        if jq -e --arg g "^($gates)\$" '.timing.gates_began >= .timing.valgrind_ended and
+                .timing.valgrind_ended > .timing.native_began and
+                .timing.gates_ended > .timing.gates_began and
+                ([.tests[] | select(.name | test($g)) | select(.verdict == "passed" and .probed)]
+                 | length) == ($g | split("|") | length)' "$OUT/sol-$lab.json" >/dev/null; then
+            pass "gates-after-memcheck/$lab"
+        else
+            fail "gates-after-memcheck/$lab" "$(jq -c '.timing' "$OUT/sol-$lab.json")"
+        fi
+    fi
 done
 
 # --- skeletons: 0, quickly ---------------------------------------------------

@@ -7,6 +7,7 @@
 #include "engine/course.h"
 #include "engine/build_pass.h"
 #include "engine/cleanup.h"
+#include "engine/gates_pass.h"
 #include "engine/grade.h"
 #include "engine/native.h"
 #include "engine/passes.h"
@@ -294,6 +295,8 @@ int cmd_grade(int argc, char **argv)
     }
     if (g.build_ok && !g.audit_refused && g.infra_error == NULL && !proc_interrupted()) {
         pass_tests(&g, (int)jobs, valgrind);
+        if (g.gates_pending && g.infra_error == NULL && !proc_interrupted())
+            pass_gates(&g); /* the speed gates, alone, after memcheck */
         if (g.infra_error == NULL && !proc_interrupted())
             pass_stress(&g); /* policy.ini [stress] runs: off by default */
     }

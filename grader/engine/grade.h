@@ -119,6 +119,9 @@ struct grade {
     double seconds; /* wall time of the whole run */
     double build_seconds, native_seconds, valgrind_seconds;
     double native_began, native_ended; /* the native pass, in Unix time (seconds) */
+    double valgrind_ended;           /* memcheck's last shard done (Unix time; 0: none) */
+    double gates_began, gates_ended; /* the perf tests' run alone (Unix time; 0: none) */
+    bool gates_pending;              /* pass_tests left the perf tests to pass_gates */
     int valgrind_shards;
     bool valgrind_skipped; /* --no-valgrind */
     struct sandbox_info sb;

@@ -423,3 +423,17 @@ bool manifest_has_perf(const struct manifest *m)
             return true;
     return false;
 }
+
+char *manifest_perf_names(const struct manifest *m)
+{
+    char *names = NULL;
+    for (size_t i = 0; i < m->ntests; i++) {
+        if (!(m->tests[i].options & OPT_PERF))
+            continue;
+        char *n =
+            xasprintf("%s%s%s", names ? names : "", names ? "|" : "", m->tests[i].name);
+        free(names);
+        names = n;
+    }
+    return names;
+}

@@ -90,4 +90,7 @@ double manifest_max_points(const struct manifest *m);
 /* manifest_has_perf - does some test carry the perf option (a speed gate)? */
 bool manifest_has_perf(const struct manifest *m);
 
+/* manifest_perf_names - the perf tests' names joined by '|' (malloc'd), NULL if none. */
+char *manifest_perf_names(const struct manifest *m);
+
 #endif /* IPCLAB_MANIFEST_H */

@@ -511,6 +511,18 @@ static char *exclude_filter(json_t *skip)
     return f;
 }
 
+/* The tests $NATIVE_SKIP_ENV names ("a|b|c", the grader's) as keys of a new object. */
+static json_t *skipped_tests(void)
+{
+    json_t *skip = json_object();
+    char *list = getenv(NATIVE_SKIP_ENV) ? strdup(getenv(NATIVE_SKIP_ENV)) : NULL;
+    for (char *save = NULL, *name = list ? strtok_r(list, "|", &save) : NULL;
+         name != NULL; name = strtok_r(NULL, "|", &save))
+        json_object_set_new(skip, name, json_null());
+    free(list);
+    return skip;
+}
+
 int native_inner(int argc, char **argv)
 {
     if (argc != 5 && argc != 6) {
@@ -593,8 +605,12 @@ int native_inner(int argc, char **argv)
      * loses its own verdict, not everyone else's: the tests are run again
      * without it, at most 4 times.
      */
+    json_t *skip = skipped_tests(); /* the grader runs these elsewhere */
     for (int round = 0; round < 5; round++) {
-        char *filter = json_object_size(killers) > 0 ? exclude_filter(killers) : NULL;
+        json_t *left_out = json_deep_copy(skip);
+        json_object_update(left_out, killers);
+        char *filter = json_object_size(left_out) > 0 ? exclude_filter(left_out) : NULL;
+        json_decref(left_out);
         /* No --full-stats: it sends every passing assertion to the runner,
          * which makes a test asserting in a loop 50 times slower. Failed
          * assertions are reported either way. */
@@ -649,6 +665,7 @@ int native_inner(int argc, char **argv)
             break;
         json_object_set_new(killers, culprit, json_string(status));
     }
+    json_decref(skip);
     if (out != NULL)
         fclose(out);
     json_t *doc = json_pack("{s:o, s:o, s:o, s:o, s:s, s:b, s:b, s:I}", "hangs", w.hangs,

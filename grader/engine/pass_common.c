@@ -1,5 +1,6 @@
 /* pass_common.c - what every sandboxed pass of a grade shares (pass_common.h). */
 #include "engine/pass_common.h"
+#include "base/fs.h"
 #include "engine/course.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *pass_grade_id(void)
@@ -87,4 +89,34 @@ void pass_show_progress(struct grade *g, const char *phase)
         g->prog.phase = phase;
     if (g->progress != NULL)
         g->progress(g, &g->prog, g->progress_arg);
+}
+
+bool pass_lane_folder(struct grade *g, const char *name, char *dir, size_t len)
+{
+    if (workfs_lane(&g->wfs, name, dir, len) == 0)
+        return true;
+    snprintf(dir, len, "%.4000s/%s", g->work, name);
+    fs_rm_rf(dir);
+    return false;
+}
+
+int pass_lane_work(const struct grade *g, const char *dir, const char *filter)
+{
+    char p[4400];
+    const char *subs[] = {"", "/native", "/tmp", "/build"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%.4000s%s", dir, subs[i]);
+        if ((mkdir(p, 0755) < 0 && !(i == 0 && errno == EEXIST)) || grade_chown(p) < 0)
+            return -1;
+    }
+    snprintf(p, sizeof p, "%.4000s/build/run-tests", dir);
+    FILE *f = fopen(p, "we");
+    if (f == NULL)
+        return -1;
+    /* Test names are [A-Za-z0-9_/]: nothing in the filter needs quoting. */
+    fprintf(f, "#!/bin/sh\nexec '%s/build/run-tests' '--filter=%s' \"$@\"\n", g->work,
+            filter);
+    if (fclose(f) != 0 || chmod(p, 0755) != 0)
+        return -1;
+    return 0;
 }

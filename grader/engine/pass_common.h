@@ -28,6 +28,22 @@ int pass_start(struct grade *g, struct proc *p, const char *label, char *const a
  */
 const char *pass_lab_tests_dir(const struct grade *g);
 
+/*
+ * pass_lane_folder - a fresh folder for one more native run called name: a
+ * tmpfs of the grader's own (workfs_lane: WORK/sealed/lane-NAME), so tests
+ * that filled the work folder cannot keep the run from happening; else (not
+ * root) WORK/NAME, emptied. Writes its path to dir; returns true when it is a
+ * lane of its own (workfs_lane_drop it afterwards, else fs_rm_rf it).
+ */
+bool pass_lane_folder(struct grade *g, const char *name, char *dir, size_t len);
+
+/*
+ * pass_lane_work - fill the lane folder dir: native/ and tmp/ for one run, and
+ * build/run-tests, a script running the grade's test binary on the tests of
+ * filter (a Criterion --filter pattern). Returns 0, or -1 with errno set.
+ */
+int pass_lane_work(const struct grade *g, const char *dir, const char *filter);
+
 /* pass_show_progress - tell g's display (if any) where the run is now (phase NULL: same).
  */
 void pass_show_progress(struct grade *g, const char *phase);

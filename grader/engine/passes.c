@@ -7,6 +7,7 @@
 #include "engine/class_lock.h"
 #include "engine/collect.h"
 #include "engine/course.h"
+#include "engine/native.h"
 #include "engine/native_report.h"
 #include "base/proc.h"
 #include "engine/sandbox.h"
@@ -459,20 +460,38 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     if (want == NULL)
         return;
     struct proc native;
-    /* A speed-gated lab's native pass runs alone in a class (class_lock.h);
-     * its memcheck pass shares the machine with the other grades. */
+    /*
+     * A speed-gated lab's gates must not share the CPUs with memcheck, nor, in
+     * a class, with other grades (class_lock.h). When memcheck overlaps the
+     * native pass (valgrind, jobs > 1), that pass leaves the gates out and
+     * they run alone once memcheck is done (gates_pass.h); else the whole
+     * native pass runs alone. Everything else shares the machine.
+     */
     bool gated = manifest_has_perf(&g->m);
-    int lock = gated ? class_lock(CLASS_LOCK_ALONE) : -1;
+    bool split = gated && valgrind && jobs > 1;
+    int lock = gated ? class_lock(split ? CLASS_LOCK_SHARED : CLASS_LOCK_ALONE) : -1;
+    char *skip = NULL; /* NATIVE_SKIP_ENV=the gates, when split */
+    if (split) {
+        char *names = manifest_perf_names(&g->m);
+        skip = xasprintf("%s=%s", NATIVE_SKIP_ENV, names);
+        free(names);
+    }
     double t0 = now_seconds();
     g->native_began = unix_seconds();
-    g->prog.tests_total = g->m.ntests;
     g->prog.tests_began = t0;
-    pass_show_progress(g, "tests");
+    g->prog.tests_total = 0;
     double each = 0; /* every test up to its own timeout, plus 3 s of start and kill */
     for (size_t i = 0; i < g->m.ntests; i++)
-        each += g->m.tests[i].timeout + 3;
+        if (!split || !(g->m.tests[i].options & OPT_PERF)) {
+            each += g->m.tests[i].timeout + 3;
+            g->prog.tests_total++;
+        }
+    pass_show_progress(g, "tests");
     int report = -1;
-    if (native_start(g, &native, g->work, pass_budget(g, 1, each), NULL, &report) < 0) {
+    int started =
+        native_start(g, &native, g->work, pass_budget(g, 1, each), skip, &report);
+    free(skip);
+    if (started < 0) {
         class_unlock(lock);
         free(want);
         return;
@@ -488,8 +507,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         want[i] = valgrind && vg_allowed(&g->tests[i]);
     struct spec_ctx sc = {
         g, jobs, want, &spec, t0 + SPECULATE_AFTER, false, {g, &spec, true, 0}};
-    /* Speed gates must not share their CPUs with memcheck. */
-    bool speculate = valgrind && jobs > 1 && !gated;
+    bool speculate = valgrind && jobs > 1; /* with no gate in this pass (above) */
     if (!speculate)
         sc.started = true; /* the tick only shows the progress */
     proc_wait_all(&native, 1, spec_tick, &sc);
@@ -498,15 +516,24 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     native_finish(g, &native, report);
     g->prog.tests_done = g->prog.tests_total;
     g->native_ended = unix_seconds();
-    class_unlock(lock);
+    if (gated && !split) { /* the gates ran in it, alone */
+        g->gates_began = g->native_began;
+        g->gates_ended = g->native_ended;
+    }
+    if (!split) {
+        class_unlock(lock);
+        lock = -1;
+    }
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
+        class_unlock(lock);
         if (spec.n > 0)
             vg_finish(g, &spec, true);
         g->valgrind_skipped = !valgrind;
         free(want);
         return;
     }
-    lock = gated ? class_lock(CLASS_LOCK_SHARED) : -1; /* no speculation ran if gated */
+    if (!split) /* then no speculation ran */
+        lock = gated ? class_lock(CLASS_LOCK_SHARED) : -1;
     bool all_passed = speculate;
     for (size_t i = 0; i < g->m.ntests; i++)
         if (vg_allowed(&g->tests[i]) && g->tests[i].verdict != V_PASSED)
@@ -536,6 +563,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     }
     g->prog.vg_done = g->prog.vg_total;
     g->valgrind_seconds = now_seconds() - vt0;
+    g->valgrind_ended = unix_seconds();
     class_unlock(lock);
     /* Memory data belongs to the tests that passed natively: the speculative
      * shards may have finished others, and a grade must not depend on how
@@ -566,4 +594,5 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         free(missing);
     }
     free(want);
+    g->gates_pending = split;
 }

@@ -8,8 +8,9 @@
  * pass_tests - the two test passes, overlapped on jobs CPUs. The native pass
  * (`ipclab grade --inner-native`, see native.h) runs the tests one at a time
  * in its sandbox: verdicts, probe data, hangs, watchdog kills. Meanwhile
- * (jobs > 1, and no perf test to disturb) memcheck runs the tests it may
- * (not no-valgrind or perf ones) in jobs shards, each in its own sandbox.
+ * (jobs > 1) memcheck runs the tests it may (not no-valgrind or perf ones)
+ * in jobs shards, each in its own sandbox; a lab's perf tests are then left
+ * out of the native pass (g->gates_pending), for pass_gates to run alone.
  * If every such test passed natively the shards just finish; otherwise they
  * are stopped, the tests they completed are kept and the passed tests still
  * missing run again. With jobs = 1, memcheck runs after the native pass,

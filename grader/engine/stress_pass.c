@@ -5,6 +5,7 @@
 #include "base/proc.h"
 #include "engine/collect.h"
 #include "engine/course.h"
+#include "engine/pass_common.h"
 #include "engine/passes.h"
 #include "engine/sandbox.h"
 #include "engine/timeouts.h"
@@ -19,48 +20,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/*
- * The folder of one stress run: a fresh tmpfs of the grader's own
- * (workfs_lane: WORK/sealed/lane-stress), so tests that filled the work
- * folder cannot keep the stress runs, and their deductions, from happening;
- * else (not root) WORK/stress. Writes its path to dir; returns true when it
- * is a lane of its own (workfs_lane_drop it afterwards).
- */
-static bool stress_folder(struct grade *g, char *dir, size_t len)
-{
-    if (workfs_lane(&g->wfs, "stress", dir, len) == 0)
-        return true;
-    snprintf(dir, len, "%.4000s/stress", g->work);
-    fs_rm_rf(dir);
-    return false;
-}
-
-/*
- * Fill the stress folder dir: native/ and tmp/ for one run, and
- * build/run-tests, a script running the grade's test binary on the tests of
- * filter. Returns 0, or -1 with errno set.
- */
-static int make_stress_work(const struct grade *g, const char *dir, const char *filter)
-{
-    char p[4400];
-    const char *subs[] = {"", "/native", "/tmp", "/build"};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%.4000s%s", dir, subs[i]);
-        if ((mkdir(p, 0755) < 0 && !(i == 0 && errno == EEXIST)) || grade_chown(p) < 0)
-            return -1;
-    }
-    snprintf(p, sizeof p, "%.4000s/build/run-tests", dir);
-    FILE *f = fopen(p, "we");
-    if (f == NULL)
-        return -1;
-    /* Test names are [A-Za-z0-9_/]: nothing in the filter needs quoting. */
-    fprintf(f, "#!/bin/sh\nexec '%s/build/run-tests' '--filter=%s' \"$@\"\n", g->work,
-            filter);
-    if (fclose(f) != 0 || chmod(p, 0755) != 0)
-        return -1;
-    return 0;
-}
 
 /* The CPUs of a run with seed: an even seed one of allowed, an odd one all. */
 static void seed_cpus(unsigned long long seed, const cpu_set_t *allowed, cpu_set_t *set)
@@ -153,8 +112,8 @@ void pass_stress(struct grade *g)
         for (int k = 0; k < g->pol.stress_runs && !proc_interrupted(); k++) {
             unsigned long long seed = (unsigned long long)base + (unsigned long long)k;
             json_t *report = NULL;
-            bool own = stress_folder(g, dir, sizeof dir);
-            bool ran = make_stress_work(g, dir, filter) == 0 &&
+            bool own = pass_lane_folder(g, "stress", dir, sizeof dir);
+            bool ran = pass_lane_work(g, dir, filter) == 0 &&
                        stress_run(g, dir, seed, each, &report) == 0;
             int why = errno;
             if (ran)

@@ -18,7 +18,10 @@
  *   "runner_note": null | "...",
  *   "timing": {"total": s, "build": s, "native": s, "valgrind": s,
  *              "valgrind_shards": N, "valgrind_skipped": bool,
- *              "native_began": unix s, "native_ended": unix s},
+ *              "native_began": unix s, "native_ended": unix s,
+ *              "valgrind_ended": unix s (0: no memcheck),
+ *              "gates_began": unix s, "gates_ended": unix s (the speed gates'
+ *              run alone: the native pass when it held them; 0: no gates)},
  *   "tests": [{"name": "suite/test", "points": 4, "earned": 4,
  *              "verdict": "passed|failed|crashed|timeout|skipped|not run",
  *              "signal": N, "exit_code": N, "time": s, "hidden": bool,
@@ -131,13 +134,15 @@ json_t *report_json_build(const struct grade *g)
                         json_pack("{s:b, s:s, s:b}", "on", g->sb.on, "note", g->sb.note,
                                   "uid_dropped", g->sb.uid_dropped));
     json_object_set_new(doc, "runner_note", str_or_null(g->runner_note));
-    json_object_set_new(doc, "timing",
-                        json_pack("{s:f, s:f, s:f, s:f, s:i, s:b, s:f, s:f}", "total",
-                                  g->seconds, "build", g->build_seconds, "native",
-                                  g->native_seconds, "valgrind", g->valgrind_seconds,
-                                  "valgrind_shards", g->valgrind_shards,
-                                  "valgrind_skipped", g->valgrind_skipped, "native_began",
-                                  g->native_began, "native_ended", g->native_ended));
+    json_object_set_new(
+        doc, "timing",
+        json_pack("{s:f, s:f, s:f, s:f, s:i, s:b, s:f, s:f, s:f, s:f, s:f}", "total",
+                  g->seconds, "build", g->build_seconds, "native", g->native_seconds,
+                  "valgrind", g->valgrind_seconds, "valgrind_shards", g->valgrind_shards,
+                  "valgrind_skipped", g->valgrind_skipped, "native_began",
+                  g->native_began, "native_ended", g->native_ended, "valgrind_ended",
+                  g->valgrind_ended, "gates_began", g->gates_began, "gates_ended",
+                  g->gates_ended));
     json_object_set_new(doc, "tests", tests);
     json_object_set_new(doc, "deductions", deds);
     json_t *findings = json_array();
