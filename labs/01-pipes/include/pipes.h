@@ -181,7 +181,8 @@ ssize_t filter_through(char *const argv[], const void *in, size_t inlen, void *o
  * cmds[i][0] is NULL (checked before anything starts); otherwise the errno
  * of the pipe2(2) or fork(2) that failed, after every pipe end is closed
  * (exactly once) and the children already started are reaped, or of the
- * waitpid(2) that failed. Memory it allocates (an array of pids, say) is
+ * waitpid(2) that failed; ENOMEM if memory it needs cannot be allocated,
+ * after the same clean-up. Memory it allocates (an array of pids, say) is
  * freed before it returns, on success and on failure.
  */
 int run_pipeline(char *const *cmds[], size_t n, int in_fd, int out_fd);

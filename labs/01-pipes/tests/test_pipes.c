@@ -1745,6 +1745,34 @@ Test(pipeline, frees_what_it_allocates)
 }
 
 /*
+ * With no memory (every malloc, calloc and realloc of the student's code
+ * fails), run_pipeline either runs the pipeline without the heap or fails
+ * with ENOMEM; either way it leaves no fd open and no child unreaped.
+ */
+Test(pipeline, no_memory_is_enomem)
+{
+    char *cat[] = {"cat", NULL};
+    char *const *cmds[] = {cat, cat, cat};
+    struct pipeline_job j = {cmds, 3, NULL, NULL, false, false};
+    pipeline_files(&j, words, strlen(words));
+    ipct_fault_add(&(struct ipct_fault){
+        .calls = "malloc calloc realloc", .every = 1, .error = ENOMEM});
+    struct outcome o = run_job("run_pipeline", pipeline_job, &j);
+    ipct_fault_clear();
+    cr_assert(o.rc != -1 || o.err == ENOMEM,
+              "run_pipeline with no memory returned -1 with %s: the error must be ENOMEM",
+              strerror(o.err));
+    assert_left_nothing(&o, "run_pipeline");
+    if (o.rc == -1)
+        return;
+    assert_exit(o.status, 0, "the last cat");
+    cr_assert(o.outlen == strlen(words) && memcmp(job_out, words, o.outlen) == 0,
+              "run_pipeline with no memory returned %ld, as if the pipeline ran, but its "
+              "output is %zu byte(s), not the %zu of its input: fail with ENOMEM instead",
+              o.rc, o.outlen, strlen(words));
+}
+
+/*
  * in_fd and out_fd are the caller's, and they may lack O_CLOEXEC: each
  * command holds its input and output only as fds 0 and 1, so a command
  * that closes its stdout is really done writing.
