@@ -93,7 +93,7 @@ done
 
 # --- the later wrappers, one by one (tests/calls/shimlab) -----------------------------
 # lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget,
-# semget, shmget, shmat, malloc, calloc and realloc: each
+# semget, shmget, shmat, malloc, calloc, realloc, fread, fwrite and fflush: each
 # fails as planned (with its errnos, EINTR only where it can wait, a sleep's rest in
 # *rem, error numbers returned), is logged with its arguments, and is gone in a
 # program the student's code execs. One test must fail: a rule on pthread_join.
@@ -112,10 +112,10 @@ for runner in exec fork; do
     [ $runner = fork ] && env_runner=(IPCLAB_FORK_RUNNER=1)
     out=$(env "${env_runner[@]}" SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 \
         "$ROOT/tests/lib/isolate.sh" "$TMP/shim1/run-tests" 2>&1)
-    if grep -q 'Tested: 19 | Passing: 18 | Failing: 1 | Crashing: 0' <<<"$out" &&
+    if grep -q 'Tested: 20 | Passing: 19 | Failing: 1 | Crashing: 0' <<<"$out" &&
         grep -q 'FAIL.*thread::join_rule_refused' <<<"$out" &&
         grep -q "'pthread_join' is logged, never failed" <<<"$out"; then
-        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget, semget, shmget, shmat, malloc, calloc and realloc fail as planned, clock_gettime keeps its plan, the blocks the student holds are counted, are logged, and are gone after exec; a rule on pthread_join is refused; require = pthread_sigmask is met by a call"
+        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget, semget, shmget, shmat, malloc, calloc, realloc, fread, fwrite and fflush fail as planned, clock_gettime keeps its plan, the blocks the student holds are counted, are logged, and are gone after exec; a rule on pthread_join is refused; require = pthread_sigmask is met by a call"
     else
         fail "later-wrappers-$runner" "$(grep -E '^\[(FAIL|----)|Synthesis' <<<"$out" | tail -30)"
     fi
@@ -124,7 +124,7 @@ done
 # they prove the wrappers, not libc.
 out=$(SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 "$ROOT/tests/lib/isolate.sh" \
     "$TMP/shim0/run-tests" 2>&1)
-if grep -q 'Tested: 19 | Passing: 1 | Failing: 18' <<<"$out" &&
+if grep -q 'Tested: 20 | Passing: 1 | Failing: 19' <<<"$out" &&
     ! grep -q 'FAIL.*sleep::zero_or_bad_not_interrupted' <<<"$out"; then
     pass "without the shim (SHIM=0) every wrapper's test fails"
 else

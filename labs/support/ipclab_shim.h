@@ -47,7 +47,11 @@
  *   relative nanosleep/clock_nanosleep arrives halfway, as a signal would:
  *   the first half of the request is slept for real and the remaining time
  *   is stored in *rem. pthread_join and pthread_sigmask are logged, never
- *   failed (ipct_fault_add refuses them: no kernel makes them fail).
+ *   failed (ipct_fault_add refuses them: no kernel makes them fail). The
+ *   student's own fread, fwrite and fflush fail as if the read(2) or
+ *   write(2) under them had: 0 items (fflush: EOF), errno set, and the
+ *   stream's error indicator set (ferror); EINTR only on a stream whose fd
+ *   may block.
  * - a short transfer (error 0, max_bytes > 0): read/write/send/recv of more
  *   than max_bytes on a stream (a pipe or FIFO, a SOCK_STREAM socket) moves
  *   at most max_bytes. A write to a pipe of at most PIPE_BUF bytes is atomic

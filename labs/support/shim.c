@@ -72,10 +72,11 @@ static bool returns_errnum(enum shim_id id)
            id == ID_pthread_sigmask;
 }
 
-/* Calls that fail by returning NULL (errno set), not -1. */
+/* Calls that fail by returning NULL or 0 items (errno set), not -1. */
 static bool returns_null(enum shim_id id)
 {
-    return id == ID_malloc || id == ID_calloc || id == ID_realloc;
+    return id == ID_malloc || id == ID_calloc || id == ID_realloc || id == ID_fread ||
+           id == ID_fwrite;
 }
 
 #define MAX_RULES 16
@@ -586,6 +587,76 @@ ssize_t ipclab_shim_writev(int fd, const struct iovec *iov, int n)
     struct shim_call c = {ID_writev,       fd,   0, B_FD, C_NONE,
                           {fd, L(iov), n}, NULL, 0, false};
     SHIM_RUN(ssize_t, c, writev(fd, iov, n));
+}
+
+/*
+ * The stdio transfers: a planned failure never reaches libc and fails as a
+ * failed read(2) or write(2) underneath would: fread and fwrite move 0 items,
+ * fflush returns EOF, errno is the plan's and the stream's error indicator is
+ * set (ferror). They may block (EINTR) when the stream's fd may. Never cut.
+ */
+static void stdio_failed(FILE *f)
+{
+    if (f != NULL)
+        f->_flags |= _IO_ERR_SEEN; /* glibc's ferror bit (bits/types/struct_FILE.h) */
+}
+
+/* Log a stdio transfer's result r: 0 items with no error (end of file) logs no errno. */
+static void stdio_leave(const struct shim_call *c, FILE *f, long r)
+{
+    int err = errno;
+    if (r == 0 && f != NULL && !ferror(f))
+        errno = 0;
+    shim_leave(c, r);
+    errno = err;
+}
+
+size_t ipclab_shim_fread(void *p, size_t size, size_t n, FILE *f)
+{
+    if (!SHIM_ON())
+        return fread(p, size, n, f);
+    int fd = fileno(f); /* f is never NULL here: fread and fwrite demand one */
+    struct shim_call c = {ID_fread, fd, 0,    B_FD, C_NONE, {L(p), L(size), L(n), L(f)},
+                          NULL,     0,  false};
+    if (shim_enter(&c) < 0) {
+        stdio_failed(f);
+        return 0;
+    }
+    size_t r = fread(p, size, n, f);
+    stdio_leave(&c, f, L(r));
+    return r;
+}
+
+size_t ipclab_shim_fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    if (!SHIM_ON())
+        return fwrite(p, size, n, f);
+    int fd = fileno(f); /* f is never NULL here: fread and fwrite demand one */
+    struct shim_call c = {ID_fwrite, fd, 0,    B_FD, C_NONE, {L(p), L(size), L(n), L(f)},
+                          NULL,      0,  false};
+    if (shim_enter(&c) < 0) {
+        stdio_failed(f);
+        return 0;
+    }
+    size_t r = fwrite(p, size, n, f);
+    stdio_leave(&c, f, L(r));
+    return r;
+}
+
+int ipclab_shim_fflush(FILE *f)
+{
+    if (!SHIM_ON())
+        return fflush(f);
+    int fd = f != NULL ? fileno(f) : -1;
+    struct shim_call c = {ID_fflush, fd, 0,    f != NULL ? B_FD : B_NEVER, C_NONE, {L(f)},
+                          NULL,      0,  false};
+    if (shim_enter(&c) < 0) {
+        stdio_failed(f);
+        return EOF;
+    }
+    int r = fflush(f);
+    shim_leave(&c, r);
+    return r;
 }
 
 ssize_t ipclab_shim_pread(int fd, void *buf, size_t n, off_t off)

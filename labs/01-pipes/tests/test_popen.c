@@ -373,6 +373,64 @@ Test(popen, failed_calls_are_reported)
         "above), and popen_feed keep SIGPIPE's action");
 }
 
+/*
+ * One call of popen_capture (feed NULL) or popen_feed under the fault
+ * "the first NAME fails with err": when the fault hit, it must return -1 with
+ * err, else `want`; either way with no fd left open, the shell reaped and
+ * SIGPIPE's action kept.
+ */
+static void stream_fault(const char *name, int err, const char *cmd, const char *feed,
+                         long want)
+{
+    struct ipct_fdset before;
+    char leaks[512] = "", buf[64];
+    struct sigaction pipe_before, pipe_after;
+    sigaction(SIGPIPE, NULL, &pipe_before);
+    ipct_fd_snapshot(&before);
+    int hits = ipct_faults_count(), code = -1;
+    ipct_fault_fail(name, 1, err);
+    errno = 0;
+    long got = feed == NULL ? (long)popen_capture(cmd, buf, sizeof buf, &code)
+                            : (long)popen_feed(cmd, feed, strlen(feed));
+    int got_err = errno;
+    ipct_fault_clear();
+    const char *fn = feed == NULL ? "popen_capture" : "popen_feed";
+    if (ipct_faults_count() > hits && err != EINTR)
+        cr_assert(got == -1 && got_err == err,
+                  "%s: its %s failed with %s (injected), so it must return -1 with that "
+                  "errno; got %ld (%s)",
+                  fn, name, strerrorname_np(err), got, strerror(got_err));
+    else
+        cr_assert_eq(got, want, "%s(\"%s\") returned %ld (%s), expected %ld", fn, cmd,
+                     got, strerror(got_err), want);
+    cr_assert_eq(
+        ipct_fds_leaked(&before, leaks, sizeof leaks), 0,
+        "%s left fds open after its %s failed (the stream was not pclose'd?): %s", fn,
+        name, leaks);
+    cr_assert_eq(ipct_children_left(), 0,
+                 "%s left the shell unreaped after its %s failed: pclose reaps it", fn,
+                 name);
+    sigaction(SIGPIPE, NULL, &pipe_after);
+    cr_assert_eq(pipe_after.sa_handler, pipe_before.sa_handler,
+                 "%s must restore SIGPIPE's disposition", fn);
+}
+
+/*
+ * A read or write on popen's stream that fails (EIO, injected into the
+ * student's fread, fwrite or fflush) is reported as -1 with that errno, with
+ * the stream closed and the shell reaped; an EINTR from fflush is retried.
+ * Code that does not make the planned call (fputs instead of fwrite, say) is
+ * not touched by the fault, and must simply succeed.
+ */
+Test(popen, stream_failures_are_reported)
+{
+    stream_fault("fread", EIO, "echo x", NULL, 2);
+    stream_fault("fwrite", EIO, "cat >/dev/null; exit 3", "hello", 3);
+    stream_fault("fflush", EIO, "cat >/dev/null; exit 3", "hello", 3);
+    /* The command exits 3 only if every byte reached it. */
+    stream_fault("fflush", EINTR, "[ \"$(cat)\" = hello ] && exit 3; exit 4", "hello", 3);
+}
+
 Test(popen, feed_bad_arguments_are_einval)
 {
     IPCT_ASSERT_FAILS(EINVAL, popen_feed(NULL, "x", 1),

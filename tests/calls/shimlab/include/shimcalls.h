@@ -3,6 +3,7 @@
 #define SHIMCALLS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -50,5 +51,10 @@ void *sc_malloc(size_t n);
 void *sc_calloc(size_t k, size_t n);
 void *sc_realloc(void *p, size_t n);
 void sc_free(void *p);
+
+/* sc_fread, sc_fwrite, sc_fflush - the C library's, called from a student object. */
+size_t sc_fread(void *p, size_t size, size_t n, FILE *f);
+size_t sc_fwrite(const void *p, size_t size, size_t n, FILE *f);
+int sc_fflush(FILE *f);
 
 #endif /* SHIMCALLS_H */

@@ -116,3 +116,18 @@ void sc_free(void *p)
 {
     free(p);
 }
+
+size_t sc_fread(void *p, size_t size, size_t n, FILE *f)
+{
+    return fread(p, size, n, f);
+}
+
+size_t sc_fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    return fwrite(p, size, n, f);
+}
+
+int sc_fflush(FILE *f)
+{
+    return fflush(f);
+}

@@ -393,6 +393,58 @@ Test(memory, fails_as_planned)
               "log: %s", ipct_calls_describe((char[512]){0}, 512));
 }
 
+TestSuite(stdio, .timeout = 10);
+
+/* fread, fwrite and fflush fail as the read(2) or write(2) under them would: 0 items
+ * (fflush: EOF), errno, the stream's error indicator; EINTR only on a stream that may
+ * block (a pipe, not a regular file); the data of a failed fflush stays buffered. */
+Test(stdio, fails_as_planned)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    FILE *w = fdopen(p[1], "w"), *r = fdopen(p[0], "r");
+    cr_assert(w != NULL && r != NULL);
+    ipct_calls_record();
+    ipct_fault_fail("fwrite", 1, EIO);
+    errno = 0;
+    cr_assert(sc_fwrite("ab", 1, 2, w) == 0 && errno == EIO && ferror(w),
+              "fwrite #1: 0 items, EIO, ferror; errno %s", strerrorname_np(errno));
+    clearerr(w);
+    cr_assert_eq(sc_fwrite("ab", 1, 2, w), 2, "fwrite #2 was not planned to fail");
+    ipct_fault_fail("fflush", 1, EINTR);
+    errno = 0;
+    cr_assert(sc_fflush(w) == EOF && errno == EINTR && ferror(w), "fflush #1: %s",
+              strerrorname_np(errno));
+    clearerr(w);
+    cr_assert_eq(sc_fflush(w), 0, "fflush #2 was not planned to fail");
+    ipct_fault_fail("fread", 1, EIO);
+    char buf[4] = "";
+    errno = 0;
+    cr_assert(sc_fread(buf, 1, 2, r) == 0 && errno == EIO && ferror(r), "fread #1: %s",
+              strerrorname_np(errno));
+    clearerr(r);
+    cr_assert(sc_fread(buf, 1, 2, r) == 2 && memcmp(buf, "ab", 2) == 0,
+              "the data of the failed fflush was kept and flushed by the next");
+    ipct_fault_clear();
+    FILE *file = tmpfile();
+    cr_assert_not_null(file);
+    ipct_fault_fail("fflush", 1, EINTR);
+    cr_assert(sc_fwrite("x", 1, 1, file) == 1 && sc_fflush(file) == 0,
+              "EINTR hit a regular file's fflush: it cannot block");
+    ipct_fault_clear();
+    fclose(file);
+    cr_assert_eq(ipct_faults_count(), 3, "%s", ipct_faults_injected());
+    size_t at = 0;
+    const struct ipct_call *c = ipct_calls_next("fwrite", 0, &at);
+    cr_assert(c != NULL && c->injected && c->ret == 0 && c->err == EIO && c->arg[2] == 2,
+              "log: %s", ipct_calls_describe((char[512]){0}, 512));
+    c = ipct_calls_next("fwrite", 0, &at);
+    cr_assert(c != NULL && !c->injected && c->ret == 2 && c->err == 0, "log: %s",
+              ipct_calls_describe((char[512]){0}, 512));
+    fclose(w);
+    fclose(r);
+}
+
 /* The count of blocks the student's code holds follows malloc, calloc, realloc (a
  * moved block, realloc of NULL, realloc to 0) and free, through a thousand blocks
  * freed in a shuffled order, and a forked child counts its own copy. */
