@@ -2,6 +2,7 @@
 #ifndef IPCLAB_PROBE_H
 #define IPCLAB_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -41,6 +42,14 @@ int ipct_probe_count_children(char *desc, size_t len);
  * afterwards inherits the translation instead of making its own.
  */
 void ipct_probe_warm_up(void);
+
+/*
+ * ipct_probe_quiet - while on, the probe around a test prints no valgrind
+ * marker and writes its records to the seal page only (never to
+ * $IPCLAB_PROBE_FILE): for the fork runner's warm-up test, which runs in
+ * the runner itself and is no test of the lab.
+ */
+void ipct_probe_quiet(bool on);
 
 /*
  * Children's messages. IPCT_CHILD_CHECK runs in a forked child, which must
