@@ -430,8 +430,8 @@ static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
  * Memcheck starts this long after the native pass: a submission whose tests
  * all fail at once is done natively by then and never pays for it. Later
  * failures stop the shards (below): they cost CPU, never the grade's time,
- * while every passing submission gains the delay (a second made 11 labs 8 s
- * slower).
+ * while every passing submission gains the delay (make grade-solutions: 85.9 s
+ * with 1 s, 83.7 and 80.8 s with 0.25 s).
  */
 #define SPECULATE_AFTER 0.25
 
