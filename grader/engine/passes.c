@@ -535,7 +535,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         free(want);
         return;
     }
-    if (!split) /* then no speculation ran */
+    if (!split) /* a gated lab's memcheck shares the class (split: held already) */
         lock = gated ? class_lock(CLASS_LOCK_SHARED) : -1;
     bool all_passed = speculate;
     for (size_t i = 0; i < g->m.ntests; i++)
