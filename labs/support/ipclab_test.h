@@ -215,6 +215,15 @@ bool ipct_child_running(pid_t pid);
 bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms);
 
 /*
+ * ipct_all_asleep - wait until every thread of child pid sleeps (state 'S',
+ * seen three times in a row 1 ms apart), for at most timeout_ms. Returns
+ * false if pid ends first or the time passes (a server that polls with no
+ * wait never sleeps). How a test sees "the server is idle, waiting for
+ * input" before it provokes something only a wake-up would notice.
+ */
+bool ipct_all_asleep(pid_t pid, int timeout_ms);
+
+/*
  * ipct_pause_ms - sleep ms milliseconds: the pace of a loop that polls for
  * a condition with a deadline, never a synchronisation by itself.
  */

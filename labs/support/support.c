@@ -369,6 +369,58 @@ bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms)
 }
 /* $end blocked_in */
 
+/* stat_state - the state letter of the /proc stat file at path ('?' if unreadable). */
+static char stat_state(const char *path)
+{
+    char buf[256], state = '?';
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return state;
+    if (fgets(buf, sizeof buf, f) != NULL) {
+        const char *p = strrchr(buf, ')');
+        if (p != NULL && p[1] == ' ')
+            state = p[2];
+    }
+    fclose(f);
+    return state;
+}
+
+/* all_threads_sleep - true if every thread of pid is in state 'S' now. */
+static bool all_threads_sleep(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    bool asleep = true;
+    int seen = 0;
+    for (struct dirent *e; asleep && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char stat[96];
+        snprintf(stat, sizeof stat, "/proc/%d/task/%.16s/stat", (int)pid, e->d_name);
+        asleep = stat_state(stat) == 'S';
+        seen++;
+    }
+    closedir(d);
+    return asleep && seen > 0;
+}
+
+bool ipct_all_asleep(pid_t pid, int timeout_ms)
+{
+    int in_a_row = 0;
+    for (long long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
+        if (!ipct_child_running(pid))
+            return false;
+        in_a_row = all_threads_sleep(pid) ? in_a_row + 1 : 0;
+        if (in_a_row == 3)
+            return true;
+        ipct_pause_ms(1);
+    }
+    return false;
+}
+
 void ipct_stop_child(pid_t pid)
 {
     int status;

@@ -795,6 +795,13 @@ static void drops_lone_bad_client(server_fn fn)
 {
     struct server s = start_server(fn);
     int huge = client_of(&s);
+    cr_assert_eq(th_frame_send(huge, "hi", 2), 0);
+    char got[8];
+    cr_assert(ipct_readable_within(huge, 8000), "no reply");
+    cr_assert_eq(th_frame_recv(huge, got, sizeof got), 2);
+    /* The server is idle now (unless it never sleeps): a drop that waits for
+       its next wake-up would not come. */
+    (void)ipct_all_asleep(s.pid, 2000);
     const unsigned char big_header[] = {0, 0, 0x20, 0}; /* 8192 > SERVE_FRAME_MAX */
     cr_assert_eq(ipct_send_all(huge, big_header, 4), 0);
     expect_dropped(huge, "a dropped client's connection must end at once, not when "
