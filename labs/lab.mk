@@ -80,7 +80,11 @@ HEADERS      := $(wildcard $(LAB_DIR)/include/*.h $(SUPPORT)/*.h)
 
 # Test runner options: CRITERION_FLAGS="--filter=pipe/*" narrows a run.
 CRITERION_FLAGS ?=
-VALGRIND := valgrind $(foreach a,$(shell grep -v -E '^[[:space:]]*(\#|$$)' $(SUPPORT)/valgrind.args),'$(a)') \
+# (valgrind.args: lines starting with -- are options, NAME=value lines the
+# environment of the tests)
+VG_LINES := $(shell grep -v -E '^[[:space:]]*(\#|$$)' $(SUPPORT)/valgrind.args)
+VALGRIND := env $(foreach v,$(filter-out --%,$(VG_LINES)),'$(v)') \
+            valgrind $(foreach a,$(filter --%,$(VG_LINES)),'$(a)') \
             --suppressions=$(SUPPORT)/valgrind.supp --log-file=$(BUILD_DIR)/vg/%p.log
 
 .PHONY: all check valgrind list timeouts clean flags $(TOOLS)

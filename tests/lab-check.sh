@@ -215,9 +215,12 @@ else
     novg=$("$IPCLAB" manifest --no-valgrind "$LAB_DIR" | paste -sd'|')
     filter=()
     [ -n "$novg" ] && filter=(--filter="!(${novg})")
-    mapfile -t vg_args < <(grep -v -E '^[[:space:]]*(#|$)' "$ROOT/labs/support/valgrind.args")
+    # Lines starting with -- are options; NAME=value lines, the tests' environment.
+    mapfile -t vg_args < <(grep -E '^[[:space:]]*--' "$ROOT/labs/support/valgrind.args")
+    mapfile -t vg_env < <(grep -E '^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*=' \
+        "$ROOT/labs/support/valgrind.args")
     # The tests run in children forked from one memcheck'd runner (forkrun.c).
-    IPCLAB_FORK_RUNNER=1 timeout -k 5 900 "$ISOLATE" valgrind "${vg_args[@]}" \
+    IPCLAB_FORK_RUNNER=1 timeout -k 5 900 "$ISOLATE" env "${vg_env[@]}" valgrind "${vg_args[@]}" \
         --suppressions="$ROOT/labs/support/valgrind.supp" --log-file="$vg/%p.log" \
         "$WORK/solution/run-tests" "${filter[@]}" >"$WORK/valgrind.run.log" 2>&1
     bad=$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly|possibly) lost: [1-9]' \

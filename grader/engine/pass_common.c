@@ -32,7 +32,7 @@ const char *pass_grade_id(void)
 char **pass_env(const struct grade *g, const char *extra1, const char *extra2)
 {
     static char tmp[4200], root[4200], id[128], e1[4200], e2[4200];
-    static char *env[16];
+    static char *env[PASS_ENV_MAX + 1];
     snprintf(tmp, sizeof tmp, "TMPDIR=%s/tmp", g->work);
     snprintf(root, sizeof root, "IPCLAB_ROOT=%s", course_root());
     snprintf(id, sizeof id, "IPCLAB_GRADE_ID=%s", pass_grade_id());

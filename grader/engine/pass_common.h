@@ -16,6 +16,9 @@ const char *pass_grade_id(void);
  */
 char **pass_env(const struct grade *g, const char *extra1, const char *extra2);
 
+/* The most variables pass_env returns. */
+#define PASS_ENV_MAX 8
+
 /*
  * pass_start - start argv as label in g's sandbox (so) with opts, as the
  * grade's uid and in its memory cgroup; on failure record an infrastructure

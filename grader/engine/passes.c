@@ -294,9 +294,9 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         free(filter[best]);
         filter[best] = f;
     }
-    char **opts;
-    int nopts = vg_options(&opts);
-    if (nopts < 0) {
+    char **opts, **vars;
+    int nopts = vg_options(&opts), nvars = vg_environment(&vars);
+    if (nopts < 0 || nvars < 0) {
         if (g->infra_error == NULL)
             g->infra_error =
                 xasprintf("cannot read labs/support/valgrind.args: %s", strerror(errno));
@@ -331,11 +331,13 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         argv[a++] = bin;
         argv[a++] = filt;
         argv[a] = NULL;
-        char **env = pass_env(g, results, memcheck_runner());
+        char *env[PASS_ENV_MAX + VG_MAX_OPTIONS + 2];
         int k = 0;
-        while (env[k] != NULL)
-            k++;
+        for (char **e = pass_env(g, results, memcheck_runner()); *e != NULL; e++)
+            env[k++] = *e;
         env[k++] = "IPCLAB_VG_LOG_FD=3"; /* the test binary closes it (forkrun.c) */
+        for (int i = 0; i < nvars; i++)
+            env[k++] = vars[i];
         env[k] = NULL;
         struct vgsink *sink = &run->sinks[run->n];
         if (mkdir(dir, 0755) < 0 || vgsink_open(sink) < 0) {
