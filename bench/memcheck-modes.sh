@@ -11,6 +11,9 @@
 # first error and leak, and every deduction (category, test, points).
 # Prints one line per submission (SAME or DIFF with the differences) and the
 # total valgrind seconds of each mode; exits 1 if any submission differs.
+# AGAINST=REV compares instead the grader of git revision REV (built in a
+# worktree under build/bench/) with this tree's, both forking: a change to
+# the memcheck options or the runner must find the same things.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/usage.sh
@@ -20,6 +23,19 @@ cd "$ROOT" || exit 2
 IPCLAB="$ROOT/build/ipclab"
 OUT="$ROOT/build/bench/memcheck-modes"
 make -s ipclab >/dev/null || exit 2
+
+# The two sides compared: their names, ipclab commands and memcheck runners.
+A=exec B=fork
+declare -A cmd=([exec]="$IPCLAB" [fork]="$IPCLAB") runner=([exec]=exec [fork]=fork)
+if [ -n "${AGAINST:-}" ]; then
+    rev=$(git rev-parse --short "$AGAINST^{commit}") || exit 2
+    tree="$ROOT/build/bench/against-$rev"
+    [ -d "$tree" ] || git worktree add -q --detach "$tree" "$rev" || exit 2
+    make -s -C "$tree" ipclab >/dev/null || exit 2
+    A=$rev B=this
+    cmd=([$A]="$tree/build/ipclab" [this]="$IPCLAB")
+    runner=([$A]=fork [this]=fork)
+fi
 
 # The memory and fd bugs among the broken variants.
 memory_variants() {
@@ -66,7 +82,7 @@ findings() {
 }
 
 status=0
-declare -A secs=([exec]=0 [fork]=0)
+declare -A secs=([$A]=0 [$B]=0)
 [ $# -gt 0 ] || set -- solutions variants cases
 # (A set it does not know ends the run here, before anything is graded.)
 submissions "$@" >/dev/null || exit 2
@@ -80,27 +96,27 @@ for s in "${subs[@]}"; do
         echo "SKIP $tag: could not make the submission"
         continue
     }
-    for mode in exec fork; do
-        IPCLAB_MEMCHECK_WORKERS=$mode "$IPCLAB" grade --lab "${lab%%-*}" \
+    for mode in "$A" "$B"; do
+        IPCLAB_MEMCHECK_WORKERS=${runner[$mode]} "${cmd[$mode]}" grade --lab "${lab%%-*}" \
             --submission "$OUT/$tag/src" -q --jobs 2 --report-json "$OUT/$tag/$mode.json" \
             >"$OUT/$tag/$mode.log" 2>&1
         findings "$OUT/$tag/$mode.json" >"$OUT/$tag/$mode.findings"
         secs[$mode]=$(jq -r --arg t "${secs[$mode]}" '.timing.valgrind + ($t | tonumber)' \
             "$OUT/$tag/$mode.json")
     done
-    if [ ! -s "$OUT/$tag/exec.findings" ]; then
-        echo "FAIL $tag: no report (see $OUT/$tag/exec.log)"
+    if [ ! -s "$OUT/$tag/$A.findings" ] || [ ! -s "$OUT/$tag/$B.findings" ]; then
+        echo "FAIL $tag: no report (see $OUT/$tag/$A.log, $B.log)"
         status=1
-    elif diff -q "$OUT/$tag/exec.findings" "$OUT/$tag/fork.findings" >/dev/null; then
+    elif diff -q "$OUT/$tag/$A.findings" "$OUT/$tag/$B.findings" >/dev/null; then
         printf 'SAME %-50s %s\n' "$tag" "$(grep -c -E 'errors=[1-9]|lost=[1-9]' \
-            "$OUT/$tag/fork.findings") tests with findings, $(grep -c '^deduction' \
-            "$OUT/$tag/fork.findings") deductions"
+            "$OUT/$tag/$B.findings") tests with findings, $(grep -c '^deduction' \
+            "$OUT/$tag/$B.findings") deductions"
     else
-        echo "DIFF $tag (exec < > fork):"
-        diff "$OUT/$tag/exec.findings" "$OUT/$tag/fork.findings" | grep '^[<>]' | sed 's/^/    /'
+        echo "DIFF $tag ($A < > $B):"
+        diff "$OUT/$tag/$A.findings" "$OUT/$tag/$B.findings" | grep '^[<>]' | sed 's/^/    /'
         status=1
     fi
 done
-printf 'valgrind seconds, summed over %d submissions: exec %.1f, fork %.1f\n' \
-    "${#subs[@]}" "${secs[exec]}" "${secs[fork]}"
+printf 'valgrind seconds, summed over %d submissions: %s %.1f, %s %.1f\n' \
+    "${#subs[@]}" "$A" "${secs[$A]}" "$B" "${secs[$B]}"
 exit $status
