@@ -2,15 +2,19 @@
 # shim-cost.sh - what the shim (labs/support/shim.c) costs a native run of a lab.
 # Usage: bench/shim-cost.sh [LAB] [RUNS]   (default: lab 01, 15 runs of each build)
 #
-# Builds the lab's tests on the reference solution twice, with the shim (as
-# make check and the grader do) and without it (SHIM=0: the student's objects
+# Builds the lab's tests on the reference solution twice, with the shim with
+# no plan in force (SHIM=idle: the student's calls go through the wrappers as
+# in make check and the grader, but a test's fault plan, call log or planned
+# clock is never turned on) and without it (SHIM=0: the student's objects
 # call libc directly), then runs the two binaries alternately, RUNS times
 # each, one test at a time (--jobs 1, less noise than parallel workers), and
 # prints the median wall and CPU (user + sys, children included) seconds of
 # each and their ratio, shim / no shim: the goal is under 1.02. Both run the
 # tests that pass without the shim: the others inject faults or check calls,
 # which fail at once without it (or wait for a timeout), so their time would
-# measure the failure, not the shim. Alternating
+# measure the failure, not the shim. (A plan's own effect, such as a test
+# that waits for the clock's planned nanoseconds, is the test's time, not
+# the shim's cost: SHIM=idle leaves it out.) Alternating
 # runs in one session share the machine's load, so the ratio means something
 # even on a busy machine where absolute times do not. A second figure is the
 # wrapper's own cost per call with no plan in force: a million 1-byte writes
@@ -31,7 +35,7 @@ DIR=${dirs[0]}
 SLUG=$(basename "$DIR")
 OUT="$ROOT/build/bench/shim-cost/$SLUG"
 mkdir -p "$OUT"
-for mode in 1 0; do
+for mode in idle 0; do
     make -s -C "$DIR" all WERROR=1 SHIM=$mode SRC_DIR="$ROOT/solutions/$SLUG/src" \
         BUILD_DIR="$OUT/shim$mode" >/dev/null || exit 2
 done
@@ -54,7 +58,7 @@ run() {
 }
 : >"$OUT/t1"; : >"$OUT/t0"
 for _ in $(seq "$RUNS"); do
-    run 1 >>"$OUT/t1"
+    run idle >>"$OUT/t1"
     run 0 >>"$OUT/t0"
 done
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -84,7 +88,7 @@ int main(void)
     return 0;
 }
 C
-S="$OUT/shim1"
+S="$OUT/shimidle"
 cc -O1 -c -o "$OUT/calls.o" "$OUT/calls.c" || exit 2
 objcopy --redefine-syms="$S/support/shim.map" "$OUT/calls.o" "$OUT/calls-shim.o" || exit 2
 cc -o "$OUT/calls-direct" "$OUT/calls.o" || exit 2

@@ -17,6 +17,8 @@
 #   WERROR=1   turn warnings into errors (CI and the grader set it)
 #   SAN=1      build with AddressSanitizer and UBSan (not for valgrind)
 #   SHIM=0     link the student's objects without the shim (for measurements)
+#   SHIM=idle  link them through the shim, but never put a plan in force: the
+#              shim's bare cost (bench/shim-cost.sh; never for grading)
 #
 # Targets: all (the test binary), check (run the tests, in private IPC
 # namespaces where possible), valgrind (run them
@@ -154,7 +156,7 @@ $(BUILD_DIR)/tests/%.o: $(LAB_DIR)/tests/%.c $(HEADERS)
 
 $(BUILD_DIR)/support/%.o: $(SUPPORT)/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(if $(filter idle,$(SHIM)),-DIPCLAB_SHIM_IDLE) -c -o $@ $<
 
 # The tests' call rules (lab.ini require/forbid, support/ipclab_shim.h): a
 # table compiled into the test binary, so every way of running the tests

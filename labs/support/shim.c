@@ -133,10 +133,15 @@ static atomic_int stress_on; /* race stress in force (see its section, at the en
 static atomic_long clock_nsec = -1; /* the clock plan: tv_nsec the next read returns */
 static clockid_t clock_id;          /* ... on this clock */
 
+/* update_on - shim_on follows the plans; never on in a SHIM=idle build (labs/lab.mk). */
 static void update_on(void)
 {
+#ifdef IPCLAB_SHIM_IDLE
+    atomic_store(&shim_on, 0);
+#else
     atomic_store(&shim_on, atomic_load(&nrules) > 0 || recording || watching ||
                                atomic_load(&stress_on) || atomic_load(&clock_nsec) >= 0);
+#endif
 }
 
 /* ---- fault plans ------------------------------------------------------------------ */
