@@ -328,47 +328,6 @@ void ipct_pause_ms(int ms)
 }
 
 /* $begin blocked_in */
-/*
- * ipct_blocked_in - wait until process pid sleeps inside system call nr.
- *
- * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
- * number of the call it is blocked in). Returns false if pid ends first or
- * timeout_ms passes. This is how a test sees "the open is waiting for a
- * writer" without guessing with sleep().
- */
-bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms)
-{
-    for (long long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
-        if (!ipct_child_running(pid))
-            return false;
-        char path[64], buf[256];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        char state = '?';
-        if (f != NULL) {
-            if (fgets(buf, sizeof buf, f) != NULL) {
-                const char *p = strrchr(buf, ')');
-                if (p != NULL && p[1] == ' ')
-                    state = p[2];
-            }
-            fclose(f);
-        }
-        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-        f = fopen(path, "r");
-        long cur = -2;
-        if (f != NULL) {
-            if (fscanf(f, "%ld", &cur) != 1)
-                cur = -2;
-            fclose(f);
-        }
-        if (state == 'S' && cur == nr)
-            return true;
-        ipct_pause_ms(1);
-    }
-    return false;
-}
-/* $end blocked_in */
-
 /* stat_state - the state letter of the /proc stat file at path ('?' if unreadable). */
 static char stat_state(const char *path)
 {
@@ -384,6 +343,38 @@ static char stat_state(const char *path)
     fclose(f);
     return state;
 }
+
+/*
+ * ipct_blocked_in - wait until process pid sleeps inside system call nr.
+ *
+ * Reads /proc/PID/stat (state 'S') and /proc/PID/syscall (first field: the
+ * number of the call it is blocked in). Returns false if pid ends first or
+ * timeout_ms passes. This is how a test sees "the open is waiting for a
+ * writer" without guessing with sleep().
+ */
+bool ipct_blocked_in(pid_t pid, long nr, int timeout_ms)
+{
+    for (long long end = ipct_now_ms() + timeout_ms; ipct_now_ms() < end;) {
+        if (!ipct_child_running(pid))
+            return false;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        char state = stat_state(path);
+        snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+        FILE *f = fopen(path, "r");
+        long cur = -2;
+        if (f != NULL) {
+            if (fscanf(f, "%ld", &cur) != 1)
+                cur = -2;
+            fclose(f);
+        }
+        if (state == 'S' && cur == nr)
+            return true;
+        ipct_pause_ms(1);
+    }
+    return false;
+}
+/* $end blocked_in */
 
 /* all_threads_sleep - true if every thread of pid is in state 'S' now. */
 static bool all_threads_sleep(pid_t pid)
