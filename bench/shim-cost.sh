@@ -92,7 +92,7 @@ S="$OUT/shimidle"
 cc -O1 -c -o "$OUT/calls.o" "$OUT/calls.c" || exit 2
 objcopy --redefine-syms="$S/support/shim.map" "$OUT/calls.o" "$OUT/calls-shim.o" || exit 2
 cc -o "$OUT/calls-direct" "$OUT/calls.o" || exit 2
-cc -pthread -o "$OUT/calls-shim" "$OUT/calls-shim.o" "$S/support/shim.o" "$S/support/shim_heap.o" "$S/tests/call_rules.o" -lcriterion -lrt || exit 2
+cc -pthread -o "$OUT/calls-shim" "$OUT/calls-shim.o" "$S/support/shim.o" "$S/support/shim_heap.o" "$S/support/shim_locks.o" "$S/tests/call_rules.o" -lcriterion -lrt || exit 2
 : >"$OUT/n1"; : >"$OUT/n0"
 for _ in 1 2 3 4 5 6 7; do
     "$OUT/calls-shim" >>"$OUT/n1"; "$OUT/calls-direct" >>"$OUT/n0"

@@ -72,7 +72,8 @@ WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
 LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
-SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c shim.c shim_heap.c
+SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c shim.c shim_heap.c \
+                shim_locks.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
 SHIMMED_OBJS := $(addprefix $(BUILD_DIR)/shimmed/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o) call_rules.o)

@@ -96,7 +96,8 @@ done
 # semget, shmget, shmat, malloc, calloc, realloc, fread, fwrite and fflush: each
 # fails as planned (with its errnos, EINTR only where it can wait, a sleep's rest in
 # *rem, error numbers returned), is logged with its arguments, and is gone in a
-# program the student's code execs. One test must fail: a rule on pthread_join.
+# program the student's code execs. Two tests must fail: a rule on pthread_join, and
+# a mutex unlocked by a thread that does not hold it (shim_locks.c).
 cp -r tests/calls/shimlab "$TMP/course/labs/99-shim"
 SHIMLAB="$TMP/course/labs/99-shim"
 if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -o "$TMP/exec_helper" \
@@ -112,19 +113,22 @@ for runner in exec fork; do
     [ $runner = fork ] && env_runner=(IPCLAB_FORK_RUNNER=1)
     out=$(env "${env_runner[@]}" SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 \
         "$ROOT/tests/lib/isolate.sh" "$TMP/shim1/run-tests" 2>&1)
-    if grep -q 'Tested: 20 | Passing: 19 | Failing: 1 | Crashing: 0' <<<"$out" &&
+    if grep -q 'Tested: 22 | Passing: 20 | Failing: 2 | Crashing: 0' <<<"$out" &&
         grep -q 'FAIL.*thread::join_rule_refused' <<<"$out" &&
+        grep -q 'FAIL.*locks::unheld_unlock_fails' <<<"$out" &&
+        grep -q 'called pthread_mutex_unlock(0x[0-9a-f]*) on a mutex it does not hold (no thread held it)' <<<"$out" &&
         grep -q "'pthread_join' is logged, never failed" <<<"$out"; then
-        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget, semget, shmget, shmat, malloc, calloc, realloc, fread, fwrite and fflush fail as planned, clock_gettime keeps its plan, the blocks the student holds are counted, are logged, and are gone after exec; a rule on pthread_join is refused; require = pthread_sigmask is met by a call"
+        pass "$runner runner: lockf, mremap, nanosleep, clock_nanosleep, pthread_create, pthread_join, msgget, semget, shmget, shmat, malloc, calloc, realloc, fread, fwrite and fflush fail as planned, clock_gettime keeps its plan, the blocks the student holds are counted, are logged, and are gone after exec; a rule on pthread_join is refused; require = pthread_sigmask is met by a call; a mutex unlocked by a thread that does not hold it fails its test, and correct lock calls (atfork's idiom, error-checking and recursive mutexes) do not"
     else
         fail "later-wrappers-$runner" "$(grep -E '^\[(FAIL|----)|Synthesis' <<<"$out" | tail -30)"
     fi
 done
-# Without the shim the same tests fail (only the one that expects no fault passes):
+# Without the shim the same tests fail (only the two that expect no fault and no
+# lock misuse pass):
 # they prove the wrappers, not libc.
 out=$(SHIMTEST_HELPER="$TMP/exec_helper" timeout 120 "$ROOT/tests/lib/isolate.sh" \
     "$TMP/shim0/run-tests" 2>&1)
-if grep -q 'Tested: 20 | Passing: 1 | Failing: 19' <<<"$out" &&
+if grep -q 'Tested: 22 | Passing: 2 | Failing: 20' <<<"$out" &&
     ! grep -q 'FAIL.*sleep::zero_or_bad_not_interrupted' <<<"$out"; then
     pass "without the shim (SHIM=0) every wrapper's test fails"
 else

@@ -193,6 +193,30 @@ void ipct_call_rules_begin(const char *test);
  * names the call and the lab.ini key. */
 void ipct_call_rules_check(void);
 /*
+ * Lock checks.
+ *
+ * Every pthread_mutex_unlock, pthread_cond_wait and pthread_cond_timedwait
+ * of the student's code first checks that the calling thread holds the
+ * mutex (shim_locks.c reads the holder glibc records). A default, normal or
+ * adaptive mutex unlocked by a thread that does not hold it is undefined
+ * behaviour that glibc lets pass: it frees the lock, even one another thread
+ * holds. So a missing pthread_mutex_lock shows at the unlock, every run,
+ * not only when a race happens to bite. (Error-checking, recursive and
+ * robust mutexes refuse such an unlock with EPERM themselves, and are not
+ * checked.) The thread that forked a child holds, in the child, the mutexes
+ * it held at fork(2) (pthread_atfork's usual lock-all, unlock-in-both).
+ */
+
+/* ipct_locks_check - the probe calls it when the test's body returns (in the
+ * test process): a mutex call of the test process's threads on a mutex the
+ * caller did not hold fails the test, naming the call, the thread and the
+ * holder. */
+void ipct_locks_check(void);
+
+/* ipct_locks_misused - how many such calls this process's threads have made so far. */
+int ipct_locks_misused(void);
+
+/*
  * Race stress.
  *
  * With IPCLAB_STRESS_SEED=S in the environment (`ipclab check NN --stress N`

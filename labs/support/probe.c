@@ -378,12 +378,14 @@ void __wrap_criterion_internal_test_setup(void)
 
 static void (*test_body)(void); /* the test's own function, for run_body */
 
-/* The test's body, then its call rules: a rule broken fails the test like an
- * assertion of the body (Criterion's abort point is still the body's). */
+/* The test's body, then its call rules and lock checks: a rule broken fails
+ * the test like an assertion of the body (Criterion's abort point is still the body's).
+ */
 static void run_body(void)
 {
     test_body();
     ipct_call_rules_check();
+    ipct_locks_check(); /* a mutex unlocked by a thread that does not hold it */
 }
 
 void __wrap_criterion_internal_test_main(void (*fn)(void))

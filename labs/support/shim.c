@@ -3,6 +3,7 @@
 #include "ipclab_shim.h"
 #include "shim_calls.h"
 #include "shim_heap.h"
+#include "shim_locks.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -1919,7 +1920,8 @@ bool ipct_stress_active(unsigned long long *seed)
 
 /*
  * The calls only stress wraps (threads' locks and condition variables, the futex
- * system call): no fault plan or log, a stress point before and after.
+ * system call): no fault plan or log, a stress point before and after. An
+ * unlock and a wait first check that the caller holds the mutex (shim_locks.c).
  */
 #define STRESS_ON() atomic_load_explicit(&stress_on, memory_order_relaxed)
 #define STRESSED(call)                                                                   \
@@ -1953,17 +1955,20 @@ int ipclab_shim_pthread_mutex_trylock(pthread_mutex_t *m)
 
 int ipclab_shim_pthread_mutex_unlock(pthread_mutex_t *m)
 {
+    shim_lock_must_hold(m, "pthread_mutex_unlock");
     STRESSED(pthread_mutex_unlock(m));
 }
 
 int ipclab_shim_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+    shim_lock_must_hold(m, "pthread_cond_wait");
     STRESSED(pthread_cond_wait(c, m));
 }
 
 int ipclab_shim_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                        const struct timespec *at)
 {
+    shim_lock_must_hold(m, "pthread_cond_timedwait");
     STRESSED(pthread_cond_timedwait(c, m, at));
 }
 

@@ -390,7 +390,10 @@ struct pq_watch;
  * queue when pq_watch_start is called never cause a notification: they are
  * handed to fn too. fn is never run by two threads at once, it gets the
  * messages in the order mq_receive returns them, and it must not call
- * pq_watch_stop.
+ * pq_watch_stop. Every pthread_mutex_unlock and pthread_cond_wait of your
+ * code must be made by the thread that holds the mutex: the tests check
+ * each call (unlocking a mutex you do not hold is undefined behaviour, and
+ * glibc lets it pass).
  *
  * q stays the caller's: it must be open for reading and stay open until
  * pq_watch_stop has returned; the watch never closes it. A queue has at

@@ -2,6 +2,7 @@
 #ifndef SHIMCALLS_H
 #define SHIMCALLS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -56,5 +57,12 @@ void sc_free(void *p);
 size_t sc_fread(void *p, size_t size, size_t n, FILE *f);
 size_t sc_fwrite(const void *p, size_t size, size_t n, FILE *f);
 int sc_fflush(FILE *f);
+
+/* sc_lock, sc_unlock - pthread_mutex_lock(m), pthread_mutex_unlock(m): their result. */
+int sc_lock(pthread_mutex_t *m);
+int sc_unlock(pthread_mutex_t *m);
+
+/* sc_cond_timedwait - pthread_cond_timedwait(c, m, at) once: its result. */
+int sc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *at);
 
 #endif /* SHIMCALLS_H */

@@ -131,3 +131,18 @@ int sc_fflush(FILE *f)
 {
     return fflush(f);
 }
+
+int sc_lock(pthread_mutex_t *m)
+{
+    return pthread_mutex_lock(m);
+}
+
+int sc_unlock(pthread_mutex_t *m)
+{
+    return pthread_mutex_unlock(m);
+}
+
+int sc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *at)
+{
+    return pthread_cond_timedwait(c, m, at);
+}

@@ -22,6 +22,7 @@ TestSuite(mremap, .timeout = 10);
 TestSuite(sleep, .timeout = 10);
 TestSuite(thread, .timeout = 10);
 TestSuite(exec, .timeout = 20);
+TestSuite(locks, .timeout = 10);
 
 /* A new file of 100 bytes in the test's directory, open read-write. */
 static int new_file(void)
@@ -520,4 +521,68 @@ Test(exec, plan_gone_after_exec)
     /* The plan still holds in this process: the wrappers are here, not there. */
     int value = 0;
     cr_assert_eq(sc_thread(&value), EAGAIN);
+}
+
+/* ---- lock checks (shim_locks.c) --------------------------------------------------- */
+
+/* The other thread of held_calls_pass: locks and unlocks a mutex of its own. */
+static void *own_pair(void *m)
+{
+    return (void *)(long)(sc_lock(m) | sc_unlock(m));
+}
+
+/* Every correct use passes unflagged: pairs (static and dynamic mutexes, in two
+ * threads), a condition wait with the mutex held, an error-checking mutex's EPERM
+ * (glibc's own check), a recursive mutex, and pthread_atfork's idiom (a mutex the
+ * forking thread holds is unlocked in the child). */
+Test(locks, held_calls_pass)
+{
+    static pthread_mutex_t fixed = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_t m, checked, recursive;
+    pthread_mutexattr_t a;
+    cr_assert_eq(pthread_mutex_init(&m, NULL), 0);
+    cr_assert_eq(sc_lock(&fixed) | sc_unlock(&fixed) | sc_lock(&m) | sc_unlock(&m), 0);
+
+    pthread_t t;
+    void *r;
+    cr_assert_eq(pthread_create(&t, NULL, own_pair, &m), 0);
+    cr_assert_eq(pthread_join(t, &r), 0);
+    cr_assert_null(r);
+
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec past = {0, 0}; /* 1970: the wait times out at once */
+    cr_assert_eq(sc_lock(&m), 0);
+    cr_assert_eq(sc_cond_timedwait(&c, &m, &past), ETIMEDOUT);
+    cr_assert_eq(sc_unlock(&m), 0);
+
+    cr_assert_eq(pthread_mutexattr_init(&a), 0);
+    cr_assert_eq(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK), 0);
+    cr_assert_eq(pthread_mutex_init(&checked, &a), 0);
+    cr_assert_eq(sc_unlock(&checked), EPERM, "an error-checking mutex refuses it");
+    cr_assert_eq(pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE), 0);
+    cr_assert_eq(pthread_mutex_init(&recursive, &a), 0);
+    cr_assert_eq(sc_lock(&recursive) | sc_lock(&recursive), 0);
+    cr_assert_eq(sc_unlock(&recursive) | sc_unlock(&recursive), 0);
+    pthread_mutexattr_destroy(&a);
+
+    cr_assert_eq(sc_lock(&m), 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(sc_unlock(&m) == 0 && ipct_locks_misused() == 0 ? 0 : 1);
+    cr_assert_eq(sc_unlock(&m), 0);
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "the child's unlock of the mutex its forking thread held was flagged");
+    cr_assert_eq(ipct_locks_misused(), 0);
+    pthread_mutex_destroy(&checked);
+    pthread_mutex_destroy(&recursive);
+    pthread_mutex_destroy(&m);
+}
+
+/* A normal mutex unlocked by a thread that never locked it: counted at the call, and
+ * the probe fails the test when its body returns ("... does not hold ..."). */
+Test(locks, unheld_unlock_fails)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    cr_assert_eq(sc_unlock(&m), 0, "glibc lets it pass");
+    cr_assert_eq(ipct_locks_misused(), 1, "the unlock was not noticed");
 }
