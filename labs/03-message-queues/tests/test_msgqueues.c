@@ -1972,6 +1972,9 @@ Test(timed_send, retries_after_eintr)
     char buf[16];
     cr_assert_eq(mq_receive(q, buf, sizeof buf, NULL), 4);
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0, "the retried send did not succeed");
+    cr_assert_gt(ipct_faults_count(), 0,
+                 "the send waited for room without the EINTR the test planned for its "
+                 "first blocking mq_timedsend or mq_send: did it block in another call?");
     cr_assert_eq(mq_count(q), 1, "the retried message must be in the queue");
     cleanup(); /* close the descriptors: the probe counts fds before .fini */
 }
