@@ -591,10 +591,14 @@ static void serves_one_client(server_fn fn)
 static void serves_concurrent_clients(server_fn fn)
 {
     enum { CLIENTS = 24 };
-    /* Under memcheck (errors and leaks, not the verdict) 8 show the same code
-       paths: each client process costs 0.1 s there. */
+    /* Under memcheck (errors and leaks, not the verdict) 8 client processes
+       (each costs 0.1 s there), and as many idle connections as clients left
+       out: the server still holds 25 at once, so its tables grow past 16. */
     const int clients = ipct_under_valgrind() ? 8 : CLIENTS;
     struct server s = start_server(fn);
+    int idle[CLIENTS];
+    for (int i = clients; i < CLIENTS; i++)
+        idle[i] = client_of(&s);
     int go[2];
     cr_assert_eq(pipe(go), 0);
 
@@ -625,6 +629,8 @@ static void serves_concurrent_clients(server_fn fn)
     cr_assert_eq(th_frame_recv(staller, got, sizeof got), 8);
     cr_assert_eq(memcmp(got, "SLOWPOKE", 8), 0);
     close(staller);
+    for (int i = clients; i < CLIENTS; i++)
+        close(idle[i]);
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
 }
 
@@ -914,20 +920,42 @@ static void count_threads(pid_t pid, int *created, int *joined)
         *joined += c->ret == 0;
 }
 
+/* Whether process pid's log shows a pthread_join that worked, within timeout_ms. */
+static bool joined_within(pid_t pid, int timeout_ms)
+{
+    for (long long end = ipct_now_ms() + timeout_ms;; ipct_pause_ms(1)) {
+        size_t from = 0;
+        const struct ipct_call *c;
+        while ((c = ipct_calls_next("pthread_join", pid, &from)) != NULL)
+            if (c->ret == 0)
+                return true;
+        if (ipct_now_ms() >= end)
+            return false;
+    }
+}
+
 /*
  * Call check: every thread the server starts is joined, the one of a client
  * that left while the server ran as well as the one still serving at the stop.
+ * The first client's thread has ended (every thread of the server sleeps)
+ * when the second client connects and is served: by then, or within 5 s, the
+ * server must have joined the first thread, while it still runs.
  */
 Test(threaded, joins_every_thread)
 {
     ipct_calls_record();
     struct server s = start_server(serve_threaded);
     cr_assert_eq(client_session(s.port, 1, 1), 0, "wrong or missing replies");
+    ipct_all_asleep(s.pid, 2000); /* the first client's thread has ended */
     int open_client = client_of(&s);
     cr_assert_eq(th_frame_send(open_client, "hi", 2), 0);
     char got[8];
     cr_assert(ipct_readable_within(open_client, 8000), "no reply");
     cr_assert_eq(th_frame_recv(open_client, got, sizeof got), 2);
+    cr_assert(joined_within(s.pid, 5000),
+              "the thread of a client that left was not joined while the server ran "
+              "(another client came and was served, and 5 s passed): join a client's "
+              "thread once its client is gone, not only at the stop");
     cr_assert_eq(stop_server(&s), 0, "the server did not stop cleanly");
     close(open_client);
     int created, joined;
