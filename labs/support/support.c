@@ -12,6 +12,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +80,11 @@ key_t ipct_key(void)
     if (key == -1)
         cr_assert_fail("ftok('%s'): %s", path, strerror(errno));
     return key;
+}
+
+bool ipct_new_ipc_namespace(void)
+{
+    return unshare(CLONE_NEWUSER | CLONE_NEWIPC) == 0 || unshare(CLONE_NEWIPC) == 0;
 }
 
 void ipct_fd_snapshot(struct ipct_fdset *set)

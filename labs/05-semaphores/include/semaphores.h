@@ -123,7 +123,8 @@ struct ledger {
  * -1). A set found removed while waiting is looked up again. key IPC_PRIVATE
  * always makes a new set.
  *
- * Returns the set's id. Returns -1 with errno set: EINVAL if nsems < 1, init
+ * Returns the set's id (0 is an id like any other: the first set of an IPC
+ * namespace gets it). Returns -1 with errno set: EINVAL if nsems < 1, init
  * is NULL or timeout_ms < 0, or if the existing set has fewer than nsems
  * semaphores; ETIMEDOUT if an existing set was still not initialised after
  * timeout_ms milliseconds; otherwise semget's or semctl's errno. A set this

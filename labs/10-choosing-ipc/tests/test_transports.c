@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,7 +362,7 @@ static int sysv_queues(void)
  */
 Test(transport, sysv_msg_id_zero_is_a_queue)
 {
-    bool own = unshare(CLONE_NEWUSER | CLONE_NEWIPC) == 0 || unshare(CLONE_NEWIPC) == 0;
+    bool own = ipct_new_ipc_namespace();
     cr_assert(!own || sysv_queues() == 0, "a new IPC namespace has no SysV queue");
     exchange(ops_of(IPC_SYSV_MSG), 64, 4, 4);
     if (own)
