@@ -46,7 +46,9 @@
  *   lockf other than F_LOCK, or a try call. An EINTR injected into a
  *   relative nanosleep/clock_nanosleep arrives halfway, as a signal would:
  *   the first half of the request is slept for real and the remaining time
- *   is stored in *rem. pthread_join and pthread_sigmask are logged, never
+ *   is stored in *rem. A close the plan fails still frees the descriptor,
+ *   as Linux's close(2) does whatever it reports. pthread_join and
+ *   pthread_sigmask are logged, never
  *   failed (ipct_fault_add refuses them: no kernel makes them fail). The
  *   student's own fread, fwrite and fflush fail as if the read(2) or
  *   write(2) under them had: 0 items (fflush: EOF), errno set, and the

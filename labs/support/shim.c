@@ -777,12 +777,22 @@ int ipclab_shim_open(const char *path, int flags, ...)
     SHIM_RUN(int, c, open(path, flags, mode));
 }
 
+/* A failure the plan injects still frees fd: Linux's close(2) releases the
+ * descriptor whatever it then reports, so code must never close it again. */
 int ipclab_shim_close(int fd)
 {
     if (!SHIM_ON())
         return close(fd);
     struct shim_call c = {ID_close, fd, 0, B_NEVER, C_NONE, {fd}, NULL, 0, false};
-    SHIM_RUN(int, c, close(fd));
+    if (shim_enter(&c) < 0) {
+        int err = errno;
+        (void)close(fd);
+        errno = err;
+        return -1;
+    }
+    int r = close(fd);
+    shim_leave(&c, r);
+    return r;
 }
 
 int ipclab_shim_dup(int fd)
@@ -853,6 +863,14 @@ int ipclab_shim_mkfifo(const char *path, mode_t mode)
     struct shim_call c = {ID_mkfifo,       -1,   0, B_NEVER, C_NONE,
                           {L(path), mode}, NULL, 0, false};
     SHIM_RUN(int, c, mkfifo(path, mode));
+}
+
+int ipclab_shim_unlink(const char *path)
+{
+    if (!SHIM_ON())
+        return unlink(path);
+    struct shim_call c = {ID_unlink, -1, 0, B_NEVER, C_NONE, {L(path)}, NULL, 0, false};
+    SHIM_RUN(int, c, unlink(path));
 }
 
 int ipclab_shim_socket(int domain, int type, int proto)

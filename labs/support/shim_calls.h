@@ -26,7 +26,7 @@
     X(wait3) X(wait4) X(sem_close) X(sem_unlink)                                         \
     X(lockf) X(mremap) X(nanosleep) X(clock_nanosleep) X(pthread_create) X(pthread_join) \
     X(msgget) X(semget) X(shmget) X(shmat) X(clock_gettime) X(malloc) X(calloc)         \
-    X(realloc) X(mq_notify) X(fread) X(fwrite) X(fflush)
+    X(realloc) X(mq_notify) X(fread) X(fwrite) X(fflush) X(unlink)
 /* clang-format on */
 
 #endif /* IPCLAB_SHIM_CALLS_H */

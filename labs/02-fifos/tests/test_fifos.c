@@ -1226,6 +1226,61 @@ Test(log_serve, failure_cleans_up)
 }
 
 /*
+ * One log_serve of a line and the shutdown line, in this process, with the
+ * first `call` of its code failing with EIO (injected). Returns what it
+ * returned, its errno in *err, whether the FIFO is still there in *left, and
+ * whether the fault hit in *hit. The FIFO is removed.
+ */
+static long serve_with_failing(const char *call, int *err, bool *left, bool *hit)
+{
+    char path[256];
+    int keep = held_fifo(path, sizeof path, "lend");
+    const char *text = "one\n" LOG_SHUTDOWN;
+    cr_assert_eq(write(keep, text, strlen(text)), (ssize_t)strlen(text));
+    int out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    cr_assert_geq(out, 0);
+    int hits = ipct_faults_count();
+    ipct_fault_fail(call, 1, EIO);
+    errno = 0;
+    long r = log_serve(path, out);
+    *err = errno;
+    ipct_fault_clear();
+    *hit = ipct_faults_count() > hits;
+    struct stat st;
+    *left = lstat(path, &st) == 0;
+    close(out);
+    close(keep);
+    unlink(path);
+    return r;
+}
+
+/*
+ * The service's last steps can fail too: closing the FIFO's fd (EIO; Linux
+ * frees the fd all the same) or unlinking the FIFO (EIO). Either is a failed
+ * call: log_serve returns -1 with its errno, and after a failed close the
+ * FIFO is still unlinked.
+ */
+Test(log_serve, failed_end_is_reported)
+{
+    int err;
+    bool left, hit;
+    long r = serve_with_failing("close", &err, &left, &hit);
+    cr_assert(hit, "log_serve never closed the FIFO's fd (the test failed its close)");
+    cr_assert(r == -1 && err == EIO,
+              "closing the FIFO's fd failed with EIO (injected), yet log_serve returned "
+              "%ld (%s): a failed call makes it -1 with that errno",
+              r, strerror(err));
+    cr_assert_not(left, "the FIFO was not unlinked after its close failed");
+
+    r = serve_with_failing("unlink", &err, &left, &hit);
+    cr_assert(hit, "log_serve never unlinked the FIFO (the test failed its unlink)");
+    cr_assert(r == -1 && err == EIO,
+              "unlinking the FIFO failed with EIO (injected), yet log_serve returned "
+              "%ld (%s): a failed call makes it -1 with that errno",
+              r, strerror(err));
+}
+
+/*
  * log_serve runs in this process, where a forgotten fd stays visible: the
  * test holds the FIFO open with O_RDWR and has put two lines and the
  * shutdown line in it before the call.
