@@ -52,8 +52,11 @@ key_t ipct_key(void);
  * check like id > 0 mistakes for a failure). Unprivileged through a new user
  * namespace where the kernel allows one, else with CAP_SYS_ADMIN. Returns
  * false, changing nothing, where neither works (the grader's sandbox): a
- * test then goes on in the namespace it has. Call it before the test forks
- * or starts threads.
+ * test then goes on in the namespace it has. Call it in a child the test
+ * forked (ipct_fork): a process with threads (the test process has the
+ * probe's watchdog) cannot enter a new user namespace. Make files (ipct_key)
+ * before: in a new user namespace the process's user is unmapped, and may
+ * create none.
  */
 bool ipct_new_ipc_namespace(void);
 

@@ -44,26 +44,28 @@ Test(pc, open_sets_up_both_objects)
 
 /*
  * The set and the segment of a buffer may both have id 0 (the first of their
- * kind in a new IPC namespace, where the test moves when it can): pc_open
- * must take them as any other.
+ * kind in a new IPC namespace, where a child of the test moves when it can):
+ * pc_open must take them as any other.
  */
 Test(pc, id_zero_works)
 {
-    bool own = ipct_new_ipc_namespace();
     key_t key = fresh_key();
-    struct pc pc;
-    cr_assert_eq(pc_open(&pc, key, 3, 1000), 0,
-                 "pc_open failed (%s): every id semget or shmget returns is valid, 0 too",
-                 strerror(errno));
-    if (own)
-        cr_assert(pc.semid == 0 && pc.shmid == 0,
-                  "in a new IPC namespace the set and the segment are ids 0 (got %d, %d)",
-                  pc.semid, pc.shmid);
-    long got = 0;
-    int ok = pc_put(&pc, 42) == 0 && pc_get(&pc, &got, 0) == 0;
-    cr_assert_eq(pc_close(&pc), 0, "pc_close: %s", strerror(errno));
-    remove_key(key);
-    cr_assert(ok && got == 42, "an item did not go through the buffer");
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        bool own = ipct_new_ipc_namespace();
+        struct pc pc;
+        IPCT_CHILD_CHECK(pc_open(&pc, key, 3, 1000) == 0);
+        IPCT_CHILD_CHECK(!own || (pc.semid == 0 && pc.shmid == 0));
+        long got = 0;
+        IPCT_CHILD_CHECK(pc_put(&pc, 42) == 0 && pc_get(&pc, &got, 0) == 0 && got == 42);
+        IPCT_CHILD_CHECK(pc_close(&pc) == 0);
+        remove_key(key);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "in a new IPC namespace the set and the segment are ids 0: pc_open "
+                 "must work with them (see the line above): every id semget or shmget "
+                 "returns is valid, 0 too");
 }
 
 Test(pc, fifo_order)

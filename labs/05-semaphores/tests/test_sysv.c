@@ -222,29 +222,30 @@ Test(open_set, joiner_recreates_a_removed_set)
 
 /*
  * A SysV id is any number semget returns, 0 included: the first set of a new
- * IPC namespace has id 0. Where it can, the test moves to a namespace of its
- * own, so the set it creates is 0: sysv_open_set must return it, and a second
- * open of the key must find it (a check like semid > 0 takes it for a
- * failure). Elsewhere the set gets whatever id the namespace gives.
+ * IPC namespace has id 0. A child of the test moves to a namespace of its own
+ * where it can, so the set it creates is 0: sysv_open_set must return it, and
+ * a second open of the key must find it (a check like semid > 0 takes it for
+ * a failure). Elsewhere the set gets whatever id the namespace gives.
  */
 Test(open_set, id_zero_is_a_set)
 {
-    bool own = ipct_new_ipc_namespace();
     key_t key = ipct_key();
-    const unsigned short init[2] = {1, 3};
-    int id = sysv_open_set(key, 2, init, 1000);
-    cr_assert_geq(id, 0, "sysv_open_set of a new key failed: %s", strerror(errno));
-    if (own)
-        cr_assert_eq(id, 0, "the first set of a new IPC namespace has id 0, not %d", id);
-    int again = sysv_open_set(key, 2, init, 1000);
-    int again_err = errno;
-    int value = semctl(id, 1, GETVAL);
-    semctl(id, 0, IPC_RMID);
-    cr_assert_eq(again, id,
-                 "a second sysv_open_set of the key must return the set the first made "
-                 "(id %d), not %d (%s): every id semget returns is valid, 0 too",
-                 id, again, strerror(again_err));
-    cr_assert_eq(value, 3, "the set's values were changed");
+    pid_t pid = ipct_fork();
+    if (pid == 0) {
+        bool own = ipct_new_ipc_namespace();
+        const unsigned short init[2] = {1, 3};
+        int id = sysv_open_set(key, 2, init, 1000);
+        IPCT_CHILD_CHECK(id >= 0 && (!own || id == 0));
+        int again = sysv_open_set(key, 2, init, 1000);
+        IPCT_CHILD_CHECK(again == id);
+        IPCT_CHILD_CHECK(semctl(id, 1, GETVAL) == 3);
+        semctl(id, 0, IPC_RMID);
+        _exit(0);
+    }
+    cr_assert_eq(ipct_wait_exit(pid, 5000), 0,
+                 "in a new IPC namespace the first set is id 0: sysv_open_set must "
+                 "return it, and a second sysv_open_set of the key must return it too "
+                 "(see the line above): every id semget returns is valid, 0 too");
 }
 
 Test(open_set, private_key_always_creates)
