@@ -981,6 +981,51 @@ Test(waiting, peer_signals_after_ready)
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
 }
 
+/* Move fd onto descriptor 0 (the test's stdin, saved in *saved): 0 is an fd like any
+ * other, and a check like ready_fd > 0 skips it. */
+static void onto_fd_zero(int fd, int *saved)
+{
+    *saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    cr_assert_eq(dup2(fd, 0), 0, "dup2: %s", strerror(errno));
+    close(fd);
+}
+
+/* Put the test's stdin back on descriptor 0. */
+static void restore_fd_zero(int saved)
+{
+    if (saved >= 0) {
+        dup2(saved, 0);
+        close(saved);
+    } else {
+        close(0);
+    }
+}
+
+Test(waiting, ready_fd_zero_is_written)
+{
+    int r[2], saved;
+    cr_assert_eq(pipe2(r, O_CLOEXEC), 0);
+    pid_t me = getpid();
+    pid_t pid = ipct_fork();
+    if (pid == 0) { /* sends SIGUSR1 in any case, so that wait_signal returns */
+        close(r[1]);
+        char c;
+        bool ready = ipct_readable_within(r[0], 3000) && read(r[0], &c, 1) == 1;
+        IPCT_CHILD_CHECK(kill(me, SIGUSR1) == 0);
+        _exit(ready ? 0 : 1);
+    }
+    close(r[0]);
+    onto_fd_zero(r[1], &saved);
+    int rc = wait_signal(SIGUSR1, 0);
+    int err = errno;
+    restore_fd_zero(saved);
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_eq(rc, 0, "wait_signal: %s", strerror(err));
+    cr_assert_eq(code, 0,
+                 "ready_fd 0 is a descriptor (>= 0): wait_signal must write its byte "
+                 "there, or the peer never sends");
+}
+
 /* $begin lost_wakeup */
 Test(waiting, signal_before_sleep_is_not_lost)
 {
@@ -1126,6 +1171,9 @@ Test(tally, sender_and_code_are_recorded)
     cr_assert_eq(t.last_code, SI_QUEUE, "sigqueue sets si_code to SI_QUEUE, got %d",
                  t.last_code);
     cr_assert_eq(t.values[2], 3);
+    cr_assert_eq(tally_signals(SIGRTMIN + 1, 1, &t), 1,
+                 "n = 1: one signal, one delivery");
+    cr_assert_eq(t.values[0], 1);
 }
 
 Test(tally, queues_up_to_tally_max)
@@ -1926,6 +1974,24 @@ Test(syncwait, takes_sigqueue_values_and_sender)
     cr_assert_eq(ipct_wait_exit(pid, 5000), 0);
 }
 /* $end take_test */
+
+/* ready_fd may be descriptor 0: take_signals writes its byte there too. */
+Test(syncwait, ready_fd_zero_is_written)
+{
+    int r[2], saved;
+    pid_t pid = fork_usr1_on_ready(r);
+    onto_fd_zero(r[1], &saved);
+    sigset_t set = set_of(SIGUSR1, 0);
+    struct sigrecord rec[1];
+    int n = take_signals(&set, 0, 5000, rec, 1);
+    int err = errno;
+    restore_fd_zero(saved);
+    int code = ipct_wait_exit(pid, 5000);
+    cr_assert_eq(code, 0,
+                 "ready_fd 0 is a descriptor (>= 0): take_signals must write its byte "
+                 "there, or the peer never sends");
+    cr_assert_eq(n, 1, "take_signals: %d (%s)", n, strerror(err));
+}
 
 /*
  * Block SIGUSR1 and send it to ourselves, so it is pending before the call,
