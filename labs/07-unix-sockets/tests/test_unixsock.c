@@ -1173,6 +1173,31 @@ Test(server, survives_eintr_and_short_sends)
 }
 
 /*
+ * A client's end of file is end of file even when errno still says EINTR
+ * from an earlier call (the shim interrupts the server's first poll; calls
+ * that succeed leave errno as it was): recv returning 0 means the client
+ * closed, and the server must close its connection (the client, which only
+ * shut down its sending side, then reads end of file).
+ */
+Test(server, eof_after_eintr_closes_client)
+{
+    ipct_fault_fail("poll ppoll select epoll_wait", 1, EINTR);
+    struct server srv;
+    start_server(&srv);
+    int fd = connect_to_server(&srv);
+    cr_assert_eq(roundtrip(fd, "hello"), 0, "no echo");
+    cr_assert_eq(shutdown(fd, SHUT_WR), 0, "shutdown: %s", strerror(errno));
+    char c;
+    bool eof = ipct_readable_within(fd, 5000) && read(fd, &c, 1) == 0;
+    close(fd);
+    cr_assert(eof,
+              "the client shut down its side (the server's recv returned 0), yet its "
+              "connection was not closed within 5 s: recv returning 0 is end of file, "
+              "whatever errno says (look at errno only after a call returned -1)");
+    stop_server(&srv);
+}
+
+/*
  * US_MAX_CLIENTS clients are served at once; one more is accepted and closed
  * at once (it reads end of file), and the others are still served.
  */
