@@ -23,6 +23,7 @@ static volatile sig_atomic_t violations;  /* unsafe calls inside handlers */
 static const char *volatile last_unsafe;  /* name of the last one */
 static struct sigaction user_act[NSIG];   /* actions as the code under test set them */
 static volatile sig_atomic_t inject_q[2]; /* signals to send at the next waits */
+static volatile sig_atomic_t inject_skip; /* waits to let pass before the first */
 static volatile sig_atomic_t injected;
 static volatile sig_atomic_t lost_wakeups;
 
@@ -59,6 +60,7 @@ void sigsafety_reset(void)
     violations = 0;
     last_unsafe = "";
     inject_q[0] = inject_q[1] = 0;
+    inject_skip = 0;
     injected = 0;
     lost_wakeups = 0;
 }
@@ -77,6 +79,13 @@ void sigsafety_inject(int sig1, int sig2)
 {
     inject_q[0] = sig1;
     inject_q[1] = sig2;
+}
+
+void sigsafety_inject_later(int waits, int sig)
+{
+    inject_skip = waits;
+    inject_q[0] = sig;
+    inject_q[1] = 0;
 }
 
 int sigsafety_injected(void)
@@ -354,9 +363,13 @@ FILE *fopen(const char *path, const char *mode)
 
 /* ---- waits: inject a signal at the moment the code starts to wait -------- */
 
-/* Take the next queued injection (0 if none). */
+/* Take the next queued injection (0 if none, or if this wait is one to let pass). */
 static int next_injection(void)
 {
+    if (inject_skip > 0 && (inject_q[0] != 0 || inject_q[1] != 0)) {
+        inject_skip--;
+        return 0;
+    }
     for (int i = 0; i < 2; i++) {
         int sig = inject_q[i];
         if (sig != 0) {
@@ -436,13 +449,14 @@ INJECTING_WAIT(sigtimedwait,
 
 /*
  * poll and ppoll: an event loop's waits. The injected signal is sent just
- * before the real call: with a mask given to ppoll, atomically (blocked
- * around kill, let in by ppoll's mask, as sigsuspend above); otherwise
- * under the current mask, delivered at once if unblocked, exactly as a
- * signal landing between a flag test and poll(). A wait that can see it
- * (ppoll's EINTR, a self-pipe or a signalfd) returns at once; one that
- * cannot sleeps at most 2 s, counts a lost wakeup and fails with EINTR, so
- * the code under test goes on and the test reports the loss.
+ * before the real call, under the mask the code under test has then:
+ * pending if it blocked the signal (ppoll's mask lets it in), delivered at
+ * once if not, exactly as a signal landing between a flag test and the
+ * wait. A wait that can see it (ppoll's EINTR, a self-pipe or a signalfd)
+ * returns at once; one that cannot (the flag was tested, then set by the
+ * handler, and the wait sleeps) sleeps at most 2 s, counts a lost wakeup
+ * and fails with EINTR, so the code under test goes on and the test reports
+ * the loss.
  */
 static int bounded_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
                         const sigset_t *sigmask)
@@ -452,18 +466,11 @@ static int bounded_poll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
     int sig = next_injection();
     if (sig == 0)
         return fn(fds, n, ts, sigmask);
-    sigset_t one, saved;
-    sigemptyset(&one);
-    sigaddset(&one, sig);
-    if (sigmask != NULL)
-        sigprocmask(SIG_BLOCK, &one, &saved);
     kill(getpid(), sig);
     struct timespec bound = {.tv_sec = 2};
     bool bounded = ts == NULL || ts->tv_sec >= bound.tv_sec;
     int r = fn(fds, n, bounded ? &bound : ts, sigmask);
     int err = errno;
-    if (sigmask != NULL)
-        sigprocmask(SIG_SETMASK, &saved, NULL);
     if (r == 0 && bounded) {
         lost_wakeups++;
         r = -1;

@@ -38,6 +38,9 @@ const char *sigsafety_last(void); /* name of the last unsafe function, or "" */
  * count a lost wakeup.
  */
 void sigsafety_inject(int sig1, int sig2);
+/* sigsafety_inject_later - the same for sig alone, at the wait after the next `waits`
+ * ones (a loop's later sleep, after it has served something). */
+void sigsafety_inject_later(int waits, int sig);
 int sigsafety_injected(void);     /* injections done since the last reset */
 int sigsafety_lost_wakeups(void); /* pause() calls that slept through an injection */
 

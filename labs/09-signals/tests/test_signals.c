@@ -1526,6 +1526,7 @@ enum svc_start {
     SVC_TERM_AT_EOF, /* in_fd is at end of file and SIGTERM comes as the loop first
                         waits: both ready at once, the signal may stay pending */
     SVC_SOCKET_OUT,  /* out_fd is a stream socket (a write to it may be cut short) */
+    SVC_LATE_TERM,   /* SIGTERM arrives as the loop starts its second wait */
 };
 
 /* $begin start_service */
@@ -1572,6 +1573,8 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
         sigaction(SIGTERM, NULL, &term0);
         if (how == SVC_INJECT_HUP)
             sigsafety_inject(SIGHUP, 0);
+        if (how == SVC_LATE_TERM)
+            sigsafety_inject_later(1, SIGTERM);
         if (how == SVC_TERM_AT_EOF) {
             int eof[2];
             IPCT_CHILD_CHECK(pipe2(eof, O_CLOEXEC) == 0);
@@ -1587,7 +1590,7 @@ static void start_service(struct svc *s, const char *text, enum svc_start how)
         sigaction(SIGTERM, NULL, &term1);
         if (sigsafety_lost_wakeups() != 0)
             _exit(203);
-        if ((how == SVC_INJECT_HUP || how == SVC_TERM_AT_EOF) &&
+        if ((how == SVC_INJECT_HUP || how == SVC_TERM_AT_EOF || how == SVC_LATE_TERM) &&
             sigsafety_injected() != 1)
             _exit(204);
         if (!same_mask(&before, &after))
@@ -1829,6 +1832,35 @@ Test(reload, sighup_before_sleep_is_not_lost)
     svc_end(&s, 1); /* the child reports a poll that slept through it (203) */
 }
 /* $end hup_before_sleep */
+
+/*
+ * The same race later: after the service has answered a request, SIGTERM
+ * arrives just as the loop starts its next wait. A loop that lets signals in
+ * at its safe point must block them again before it tests its flags, or the
+ * handler runs between the test and the wait, and the wait sleeps through it.
+ * in_fd stays open: only the signal can end the service.
+ */
+Test(reload, late_sigterm_is_not_lost)
+{
+    struct svc s;
+    start_service(&s, "late\n", SVC_LATE_TERM);
+    svc_expect(&s, "ready late\n", "ready first");
+    svc_ask(&s, "late\n");
+    int in = s.in;
+    s.in = -1; /* closed after the service ended: end of file must not end it */
+    int status;
+    bool ended = ipct_wait(s.pid, &status, 5000) == 0;
+    if (ended)
+        s.pid = 0;
+    close(in);
+    cr_assert(ended, "the service did not end after SIGTERM");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 203,
+              "a SIGTERM that came just before the loop slept again (after a request) "
+              "was lost: block the signals again at once after letting them in");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the service must end cleanly after SIGTERM (status 0x%x)", status);
+    close(s.out);
+}
 
 Test(reload, mask_and_handlers_restored)
 {
