@@ -169,7 +169,10 @@ int signal_loop(int in_fd, int out_fd);
  * the caller's mask: SIGHUP or SIGTERM may already be pending (the caller
  * blocked them) when it starts, or arrive at any moment, also just before
  * the loop goes to sleep (keep them blocked outside ppoll, or have poll
- * watch a self-pipe or a signalfd).
+ * watch a self-pipe or a signalfd). A stream of requests never holds a
+ * signal off: one that arrives while requests keep coming is acted on all
+ * the same (ppoll that finds in_fd ready returns without letting a blocked
+ * signal in: let them in for a moment at a safe point of the loop).
  *
  * When it stops, the previous actions of SIGHUP and SIGTERM and the
  * previous mask are back and every fd it opened is closed; in_fd and out_fd

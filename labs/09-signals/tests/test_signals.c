@@ -1862,6 +1862,78 @@ Test(reload, late_sigterm_is_not_lost)
     close(s.out);
 }
 
+/* Write requests to the non-blocking fd until its pipe is full. */
+static void top_up_requests(int fd)
+{
+    char many[4096];
+    memset(many, '?', sizeof many);
+    while (write(fd, many, sizeof many) > 0)
+        ;
+}
+
+/*
+ * Read what the service wrote (fd non-blocking) for up to ms milliseconds;
+ * returns whether the line want went by. *tail keeps the end of the last read,
+ * so a line cut between two reads is found too.
+ */
+static bool line_went_by(int fd, const char *want, char tail[32], int ms)
+{
+    char buf[8192 + 32];
+    size_t keep = strlen(tail);
+    memcpy(buf, tail, keep);
+    if (!ipct_readable_within(fd, ms))
+        return false;
+    ssize_t n = read(fd, buf + keep, sizeof buf - keep - 1);
+    if (n <= 0)
+        return false;
+    size_t len = keep + (size_t)n;
+    buf[len] = '\0';
+    bool found = strstr(buf, want) != NULL;
+    size_t t = len < 31 ? len : 31;
+    memcpy(tail, buf + len - t, t);
+    tail[t] = '\0';
+    return found;
+}
+
+/*
+ * A SIGHUP while requests keep coming: the test keeps in_fd's pipe full, so
+ * the loop always finds a request waiting, and reads the answers as they
+ * come. The reload must still happen, within 5 s. (ppoll that finds an fd
+ * ready returns without letting a blocked signal in.)
+ */
+Test(reload, sighup_amid_busy_requests)
+{
+    struct svc s;
+    start_service(&s, "busy\n", SVC_PLAIN);
+    svc_expect(&s, "ready busy\n", "ready first");
+    cr_assert_eq(fcntl(s.in, F_SETFL, O_NONBLOCK), 0);
+    cr_assert_eq(fcntl(s.out, F_SETFL, O_NONBLOCK), 0);
+    write_config(s.path, "calm\n");
+    top_up_requests(s.in);
+    cr_assert_eq(kill(s.pid, SIGHUP), 0);
+    char tail[32] = "";
+    bool reloaded = false;
+    for (long long end = ipct_now_ms() + 5000; !reloaded && ipct_now_ms() < end;) {
+        reloaded = line_went_by(s.out, "reload calm\n", tail, 100);
+        top_up_requests(s.in);
+    }
+    /* Stop the stream: the service answers what is left, then ends at end of file. */
+    close(s.in);
+    s.in = -1;
+    for (long long end = ipct_now_ms() + 10000; ipct_now_ms() < end;) {
+        char buf[8192];
+        if (!ipct_readable_within(s.out, 1000))
+            continue;
+        if (read(s.out, buf, sizeof buf) == 0)
+            break;
+    }
+    cr_assert(reloaded,
+              "a SIGHUP sent while requests kept coming was not acted on within 5 s: "
+              "let the signals in at a safe point of the loop, since ppoll returns "
+              "without delivering them while in_fd is ready");
+    svc_end(&s, 1);
+}
+
 Test(reload, mask_and_handlers_restored)
 {
     struct svc s;
