@@ -924,11 +924,10 @@ static void count_threads(pid_t pid, int *created, int *joined)
 static bool joined_within(pid_t pid, int timeout_ms)
 {
     for (long long end = ipct_now_ms() + timeout_ms;; ipct_pause_ms(1)) {
-        size_t from = 0;
-        const struct ipct_call *c;
-        while ((c = ipct_calls_next("pthread_join", pid, &from)) != NULL)
-            if (c->ret == 0)
-                return true;
+        int created, joined;
+        count_threads(pid, &created, &joined);
+        if (joined > 0)
+            return true;
         if (ipct_now_ms() >= end)
             return false;
     }
