@@ -349,8 +349,10 @@ def kill_group(pid):
         pass
 
 
-def run_until_failure(cmd, timeout, env, log):
-    """Run the test runner cmd in its own session, its output copied to log, and stop
+def run_until_failure(cmd, timeout, env, log, cwd):
+    """Run the test runner cmd in its own session in the folder cwd (what a mutant
+    leaves there, a socket bound to a relative path say, stays out of the
+    checkout), its output copied to log, and stop
     it (the whole group) at the first test it reports as not passed: one failure
     kills a mutant, and the tests after it cannot change that. Returns (exit status,
     or None when killed at the timeout; the first failure as "suite/name (status)",
@@ -358,7 +360,7 @@ def run_until_failure(cmd, timeout, env, log):
     this waiting: once the runner has ended, what is left to read is read, no more."""
     with open(log, "wb") as out:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                             start_new_session=True)
+                             cwd=cwd, start_new_session=True)
         fd = p.stdout.fileno()
         deadline = time.monotonic() + timeout
         pending, first, rc = b"", None, None
@@ -473,8 +475,11 @@ class Lab:
         cmd = [ISOLATE, os.path.join(d, "build", "run-tests")]
         if set(names) != set(self.timeouts):
             cmd.append("--filter=@" + alternatives(names))
+        cwd = os.path.join(d, "cwd")
+        shutil.rmtree(cwd, ignore_errors=True)
+        os.makedirs(cwd)
         with self.locked(alone=bool(self.perf & set(names))):
-            rc, first = run_until_failure(cmd, budget, env, os.path.join(d, "tests.log"))
+            rc, first = run_until_failure(cmd, budget, env, os.path.join(d, "tests.log"), cwd)
         if first:
             return [first]
         try:
