@@ -2,6 +2,9 @@
 # memcheck-modes.sh - the memcheck pass's findings with the tests in forked
 # children (forkrun.c, the default) against Criterion's exec'd workers
 # (IPCLAB_MEMCHECK_WORKERS=exec): the same submissions graded both ways.
+# Since memcheck's logs come over a socket on fd 3 (grader/engine/vgsink.h),
+# the exec side has no data (no exec'd worker writes a log there): use
+# AGAINST=REV, below, which compares two graders that both fork.
 # Usage: bench/memcheck-modes.sh [SET...]
 #   SET: solutions (every lab's reference), variants (the broken variants
 #   named like a memory or fd bug), cases (bench/memcheck-cases: memory
