@@ -55,6 +55,51 @@ static uint64_t seed_of(int dir, size_t k, size_t msg_size)
 }
 
 /*
+ * side_b - in a forked child: attach c as side B, receive n messages and check
+ * them byte for byte, send m replies, close, and _exit: 0, or a code with
+ * what went wrong in rep->text.
+ */
+static _Noreturn void side_b(const struct ipc_ops *ops, struct ipc_chan *c,
+                             size_t msg_size, size_t n, size_t m,
+                             struct side_b_report *rep)
+{
+    unsigned char *buf = malloc(msg_size);
+    int code = 0;
+    IPCT_CHILD_CHECK(buf != NULL);
+    if (ops->attach(c, SIDE_B) < 0) {
+        snprintf(rep->text, sizeof rep->text, "attach(c, SIDE_B): %s", strerror(errno));
+        _exit(2);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (ops->recv(c, buf) < 0) {
+            snprintf(rep->text, sizeof rep->text, "recv of message %zu of %zu: %s", k, n,
+                     strerror(errno));
+            _exit(3);
+        }
+        long bad = ph_mismatch(buf, msg_size, seed_of(0, k, msg_size));
+        if (bad >= 0 && code == 0) {
+            /* Keep receiving: side A must not block on a full link. */
+            snprintf(rep->text, sizeof rep->text,
+                     "message %zu of %zu arrived wrong from byte %ld on (lost, "
+                     "reordered or torn piece?)",
+                     k, n, bad);
+            code = 4;
+        }
+    }
+    for (size_t k = 0; k < m; k++) {
+        ph_fill(buf, msg_size, seed_of(1, k, msg_size));
+        if (ops->send(c, buf) < 0) {
+            snprintf(rep->text, sizeof rep->text, "send of reply %zu of %zu: %s", k, m,
+                     strerror(errno));
+            _exit(5);
+        }
+    }
+    ops->close(c);
+    free(buf);
+    _exit(code);
+}
+
+/*
  * exchange_on - fork on the open channel c (of msg_size); A sends n messages that
  * B checks byte for byte, then B sends m that A checks; both close.
  */
@@ -64,43 +109,8 @@ static void exchange_on(const struct ipc_ops *ops, struct ipc_chan *c, size_t ms
     struct side_b_report *rep = ph_shared(sizeof *rep);
 
     pid_t pid = ipct_fork();
-    if (pid == 0) {
-        unsigned char *buf = malloc(msg_size);
-        int code = 0;
-        IPCT_CHILD_CHECK(buf != NULL);
-        if (ops->attach(c, SIDE_B) < 0) {
-            snprintf(rep->text, sizeof rep->text, "attach(c, SIDE_B): %s",
-                     strerror(errno));
-            _exit(2);
-        }
-        for (size_t k = 0; k < n; k++) {
-            if (ops->recv(c, buf) < 0) {
-                snprintf(rep->text, sizeof rep->text, "recv of message %zu of %zu: %s", k,
-                         n, strerror(errno));
-                _exit(3);
-            }
-            long bad = ph_mismatch(buf, msg_size, seed_of(0, k, msg_size));
-            if (bad >= 0 && code == 0) {
-                /* Keep receiving: side A must not block on a full link. */
-                snprintf(rep->text, sizeof rep->text,
-                         "message %zu of %zu arrived wrong from byte %ld on (lost, "
-                         "reordered or torn piece?)",
-                         k, n, bad);
-                code = 4;
-            }
-        }
-        for (size_t k = 0; k < m; k++) {
-            ph_fill(buf, msg_size, seed_of(1, k, msg_size));
-            if (ops->send(c, buf) < 0) {
-                snprintf(rep->text, sizeof rep->text, "send of reply %zu of %zu: %s", k,
-                         m, strerror(errno));
-                _exit(5);
-            }
-        }
-        ops->close(c);
-        free(buf);
-        _exit(code);
-    }
+    if (pid == 0)
+        side_b(ops, c, msg_size, n, m, rep);
 
     unsigned char *buf = malloc(msg_size);
     cr_assert_not_null(buf);
@@ -388,20 +398,10 @@ Test(transport, sysv_msg_id_zero_is_a_queue)
         struct ipc_chan *c = NULL;
         IPCT_CHILD_CHECK(ops->open(&c, SIZE) == 0 && c != NULL);
         unsigned char buf[SIZE];
+        struct side_b_report rep = {""}; /* B's own copy: its exit code tells */
         pid_t b = ipct_fork();
-        if (b == 0) { /* side B: N messages in, N replies out */
-            IPCT_CHILD_CHECK(ops->attach(c, SIDE_B) == 0);
-            for (size_t k = 0; k < N; k++) {
-                IPCT_CHILD_CHECK(ops->recv(c, buf) == 0);
-                IPCT_CHILD_CHECK(ph_mismatch(buf, SIZE, seed_of(0, k, SIZE)) == -1);
-            }
-            for (size_t k = 0; k < N; k++) {
-                ph_fill(buf, SIZE, seed_of(1, k, SIZE));
-                IPCT_CHILD_CHECK(ops->send(c, buf) == 0);
-            }
-            ops->close(c);
-            _exit(0);
-        }
+        if (b == 0)
+            side_b(ops, c, SIZE, N, N, &rep);
         IPCT_CHILD_CHECK(ops->attach(c, SIDE_A) == 0);
         for (size_t k = 0; k < N; k++) {
             ph_fill(buf, SIZE, seed_of(0, k, SIZE));
