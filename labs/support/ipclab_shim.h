@@ -152,15 +152,23 @@ void ipct_calls_record(void);
 /* ipct_calls_count - the calls logged so far (the kept ones). */
 size_t ipct_calls_count(void);
 
-/* ipct_calls_get - the i-th call logged (0 first), or NULL past the end. */
-const struct ipct_call *ipct_calls_get(size_t i);
+/*
+ * ipct_calls_get - the i-th call logged (0 first), copied into *out: returns
+ * out, or NULL past the end. A copy, because the log itself keeps every
+ * argument and result disguised: it is memory that memcheck's leak check
+ * scans, and a block the student's code lost while calls were logged must
+ * not look reachable through its address there.
+ */
+const struct ipct_call *ipct_calls_get(size_t i, struct ipct_call *out);
 
 /*
  * ipct_calls_next - the first logged call named name at index *from or
- * later (in any process when pid is 0, else made by pid), or NULL. On a hit
- * *from is set past it, so a loop walks every match.
+ * later (in any process when pid is 0, else made by pid), copied into *out
+ * (as ipct_calls_get): returns out, or NULL. On a hit *from is set past it,
+ * so a loop walks every match.
  */
-const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *from);
+const struct ipct_call *ipct_calls_next(const char *name, pid_t pid, size_t *from,
+                                        struct ipct_call *out);
 
 /*
  * ipct_calls_describe - a readable list of the logged calls, "bind(5, ...)

@@ -21,9 +21,8 @@
 #define HEAP_MAX                                                                         \
     (HEAP_SLOTS * 3 / 4) /* past this many live blocks, the count is lost                \
                           */
-#define HIDE ((uintptr_t)0xa5a5a5a5a5a5a5a5u)
 
-static uintptr_t slots[HEAP_SLOTS]; /* 0: empty, else address ^ HIDE */
+static uintptr_t slots[HEAP_SLOTS]; /* 0: empty, else address ^ SHIM_HIDE */
 static long live;                   /* blocks kept */
 static bool lost;                   /* more than HEAP_MAX at once: the count is unknown */
 static atomic_flag busy = ATOMIC_FLAG_INIT;
@@ -64,7 +63,7 @@ static size_t find(uintptr_t key)
 void shim_heap_add(uintptr_t addr)
 {
     pthread_once(&fork_hooks, install_fork_hooks);
-    uintptr_t key = addr ^ HIDE;
+    uintptr_t key = addr ^ SHIM_HIDE;
     lock();
     size_t i = find(key);
     if (slots[i] == 0 && !lost) {
@@ -82,7 +81,7 @@ bool shim_heap_remove(uintptr_t addr)
 {
     if (addr == 0)
         return false;
-    uintptr_t key = addr ^ HIDE;
+    uintptr_t key = addr ^ SHIM_HIDE;
     lock();
     size_t i = find(key);
     bool was = slots[i] == key;

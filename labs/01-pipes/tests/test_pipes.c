@@ -786,7 +786,8 @@ struct outcome {
 
 typedef void (*job_fn)(const void *arg, struct outcome *o, char *out, size_t cap);
 
-/* The last job's output, JOB_OUT_MAX + 1 bytes (ipct_scratch: made by run_job). */
+/* The last job's output, JOB_OUT_MAX + 1 bytes: in run_job's report, after its
+ * header. */
 static char *job_out;
 
 /* Set while a test makes the wait fail: the job reaps what it could not. */
@@ -803,8 +804,9 @@ static void assert_left_nothing(const struct outcome *o, const char *fn)
 static void assert_closed_once(const char *fn, const char *when)
 {
     size_t from = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
-    while ((c = ipct_calls_next("close", 0, &from)) != NULL)
+    while ((c = ipct_calls_next("close", 0, &from, &copy)) != NULL)
         cr_assert(c->ret != -1 || c->err != EBADF,
                   "%s: %s closed fd %ld, which was not open: closed twice? (a second "
                   "close can close an fd another thread just opened)",
@@ -815,9 +817,11 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
 {
     static char *raw; /* the report: struct outcome, then the output */
     const size_t raw_len = sizeof(struct outcome) + JOB_OUT_MAX;
-    if (job_out == NULL) {
-        job_out = ipct_scratch(JOB_OUT_MAX + 1);
-        raw = ipct_scratch(raw_len);
+    if (raw == NULL) {
+        /* One buffer, not two: the output arrives where job_out points (memcheck's
+         * leak check reads all of it at the exit of every process of the test). */
+        raw = ipct_scratch(raw_len + 1);
+        job_out = raw + sizeof(struct outcome);
     }
     int report[2];
     make_pipe(report);
@@ -871,7 +875,6 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
     struct outcome o;
     memcpy(&o, raw, sizeof o);
     cr_assert_eq((size_t)n, sizeof o + o.outlen);
-    memcpy(job_out, raw + sizeof o, o.outlen);
     job_out[o.outlen] = '\0';
     return o;
 }

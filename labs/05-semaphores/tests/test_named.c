@@ -164,8 +164,9 @@ Test(named, count_up_unlinks_the_name)
 static bool called(const char *name, pid_t pid)
 {
     size_t from = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
-    while ((c = ipct_calls_next(name, pid, &from)) != NULL)
+    while ((c = ipct_calls_next(name, pid, &from, &copy)) != NULL)
         if (c->ret == 0)
             return true;
     return false;
@@ -175,9 +176,10 @@ static bool called(const char *name, pid_t pid)
 static int successes(const char *name, pid_t pid)
 {
     size_t from = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
     int n = 0;
-    while ((c = ipct_calls_next(name, pid, &from)) != NULL)
+    while ((c = ipct_calls_next(name, pid, &from, &copy)) != NULL)
         n += c->ret == 0;
     return n;
 }
@@ -201,9 +203,10 @@ Test(named, count_up_closes_everywhere)
     char calls[2048];
     ipct_calls_describe(calls, sizeof calls);
     size_t from = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
     int workers = 0;
-    while ((c = ipct_calls_next("fork", getpid(), &from)) != NULL) {
+    while ((c = ipct_calls_next("fork", getpid(), &from, &copy)) != NULL) {
         if (c->ret <= 0)
             continue;
         workers++;

@@ -233,8 +233,9 @@ static bool msynced(const void *addr, size_t len)
     for (uintptr_t page = from; page < to; page += PAGE) {
         bool covered = false;
         size_t i = 0;
+        struct ipct_call copy;
         const struct ipct_call *c;
-        while (!covered && (c = ipct_calls_next("msync", 0, &i)) != NULL)
+        while (!covered && (c = ipct_calls_next("msync", 0, &i, &copy)) != NULL)
             covered = c->ret == 0 && (c->arg[2] & MS_SYNC) &&
                       (uintptr_t)c->arg[0] <= page &&
                       (uintptr_t)c->arg[0] + (uintptr_t)c->arg[1] > page;

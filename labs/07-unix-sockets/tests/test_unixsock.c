@@ -257,7 +257,8 @@ Test(boundaries, closes_both_sockets)
                  leaked);
     /* Close-on-exec from the start: another thread's exec cannot inherit them. */
     size_t i = 0;
-    const struct ipct_call *c = ipct_calls_next("socketpair", getpid(), &i);
+    struct ipct_call copy;
+    const struct ipct_call *c = ipct_calls_next("socketpair", getpid(), &i, &copy);
     char calls[512];
     cr_assert_not_null(c, "count_reads must make its sockets with socketpair(2): %s",
                        ipct_calls_describe(calls, sizeof calls));
@@ -598,7 +599,8 @@ Test(listener, bad_arguments_are_einval)
                       "a datagram socket cannot listen");
     size_t at = 0;
     char calls[512];
-    cr_assert_null(ipct_calls_next("socket", 0, &at),
+    struct ipct_call copy;
+    cr_assert_null(ipct_calls_next("socket", 0, &at, &copy),
                    "bad arguments are checked before any socket is made: %s",
                    ipct_calls_describe(calls, sizeof calls));
     cr_assert_eq(access(path, F_OK), -1, "a failed us_listen left a file");
@@ -777,8 +779,9 @@ Test(fdpass, one_sendmsg_with_msg_nosignal)
     int sends = 0;
     bool nosignal = true;
     size_t i = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
-    while ((c = ipct_calls_next("sendmsg", getpid(), &i)) != NULL) {
+    while ((c = ipct_calls_next("sendmsg", getpid(), &i, &copy)) != NULL) {
         sends++;
         nosignal = nosignal && (c->arg[2] & MSG_NOSIGNAL) != 0;
     }

@@ -597,11 +597,12 @@ Test(udprequest, socket_is_cloexec)
     end_peer(peer, stop);
     cr_assert_eq(n, 2, "udp_request: %zd (%s)", n, n < 0 ? strerror(errno) : "ok");
     size_t from = 0;
-    const struct ipct_call *made = ipct_calls_next("socket", getpid(), &from);
+    struct ipct_call made_copy, f_copy;
+    const struct ipct_call *made = ipct_calls_next("socket", getpid(), &from, &made_copy);
     cr_assert_not_null(made, "udp_request made no socket");
     bool cloexec = (made->arg[1] & SOCK_CLOEXEC) != 0;
     const struct ipct_call *f;
-    while (!cloexec && (f = ipct_calls_next("fcntl", getpid(), &from)) != NULL)
+    while (!cloexec && (f = ipct_calls_next("fcntl", getpid(), &from, &f_copy)) != NULL)
         cloexec = f->arg[0] == made->ret && f->arg[1] == F_SETFD &&
                   (f->arg[2] & FD_CLOEXEC) && f->ret == 0;
     cr_assert(cloexec, "the socket must be close-on-exec: socket(AF_INET, SOCK_DGRAM | "
@@ -962,8 +963,9 @@ Test(ipv6, listener_setup_and_failures)
     close(l);
     bool reuse = false;
     size_t i = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
-    while ((c = ipct_calls_next("setsockopt", getpid(), &i)) != NULL)
+    while ((c = ipct_calls_next("setsockopt", getpid(), &i, &copy)) != NULL)
         reuse = reuse || (c->arg[1] == SOL_SOCKET && c->arg[2] == SO_REUSEADDR);
     char calls[512];
     cr_assert(reuse, "tcp_listen6 must set SO_REUSEADDR, as tcp_listen does: %s",

@@ -421,8 +421,9 @@ static bool accepts_cloexec(pid_t pid, int *accepted)
     size_t npending = 0;
     bool ok = true;
     *accepted = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
-    for (size_t i = 0; (c = ipct_calls_get(i)) != NULL; i++) {
+    for (size_t i = 0; (c = ipct_calls_get(i, &copy)) != NULL; i++) {
         if (c->name == NULL || c->pid != pid || c->ret < 0)
             continue;
         bool is_accept4 = strcmp(c->name, "accept4") == 0;
@@ -912,11 +913,12 @@ static void count_threads(pid_t pid, int *created, int *joined)
 {
     *created = *joined = 0;
     size_t from = 0;
+    struct ipct_call copy;
     const struct ipct_call *c;
-    while ((c = ipct_calls_next("pthread_create", pid, &from)) != NULL)
+    while ((c = ipct_calls_next("pthread_create", pid, &from, &copy)) != NULL)
         *created += c->ret == 0;
     from = 0;
-    while ((c = ipct_calls_next("pthread_join", pid, &from)) != NULL)
+    while ((c = ipct_calls_next("pthread_join", pid, &from, &copy)) != NULL)
         *joined += c->ret == 0;
 }
 

@@ -905,7 +905,8 @@ Test(reaper, handler_waits_with_wnohang)
     size_t waits = 0;
     long options = 0, last = -2;
     for (size_t i = 0; i < ipct_calls_count(); i++) {
-        const struct ipct_call *c = ipct_calls_get(i);
+        struct ipct_call copy;
+        const struct ipct_call *c = ipct_calls_get(i, &copy);
         if (!wait_call(c, &options))
             continue;
         waits++;

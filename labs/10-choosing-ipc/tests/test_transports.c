@@ -352,8 +352,9 @@ Test(transport, closes_each_descriptor_once)
         exchange(ops, 64, 2, 2);
         ops->close(open_chan(ops, 64));
         size_t from = 0;
+        struct ipct_call copy;
         const struct ipct_call *call;
-        while ((call = ipct_calls_next("close", 0, &from)) != NULL)
+        while ((call = ipct_calls_next("close", 0, &from, &copy)) != NULL)
             cr_assert(call->ret != -1 || call->err != EBADF,
                       "%s: close(%ld) in process %d failed with EBADF: that descriptor "
                       "was not open (closed twice?)",

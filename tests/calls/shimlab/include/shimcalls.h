@@ -53,6 +53,10 @@ void *sc_calloc(size_t k, size_t n);
 void *sc_realloc(void *p, size_t n);
 void sc_free(void *p);
 
+/* sc_lose - malloc n bytes, write them to fd, and lose the block (a leak
+ * memcheck must call "definitely lost"). Returns write's result. */
+ssize_t sc_lose(int fd, size_t n);
+
 /* sc_fread, sc_fwrite, sc_fflush - the C library's, called from a student object. */
 size_t sc_fread(void *p, size_t size, size_t n, FILE *f);
 size_t sc_fwrite(const void *p, size_t size, size_t n, FILE *f);

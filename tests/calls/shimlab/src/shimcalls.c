@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -115,6 +116,15 @@ void *sc_realloc(void *p, size_t n)
 void sc_free(void *p)
 {
     free(p);
+}
+
+ssize_t sc_lose(int fd, size_t n)
+{
+    char *p = malloc(n);
+    if (p == NULL)
+        return -1;
+    memset(p, 'x', n);
+    return write(fd, p, n);
 }
 
 size_t sc_fread(void *p, size_t size, size_t n, FILE *f)
