@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -850,6 +851,9 @@ static struct outcome run_job(const char *what, job_fn fn, const void *arg)
             while (wait(NULL) > 0 || errno == EINTR)
                 ;
         }
+        /* The output is sent: without the buffer, memcheck's leak check at this
+         * exit has 1.1 MB less to read (it holds text, never a pointer). */
+        munmap(raw, raw_len + 1);
         _exit(0);
     }
     setpgid(pid, pid); /* whichever of us runs first */
