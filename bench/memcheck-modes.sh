@@ -1,11 +1,9 @@
 #!/bin/bash
-# memcheck-modes.sh - the memcheck pass's findings with the tests in forked
-# children (forkrun.c, the default) against Criterion's exec'd workers
-# (IPCLAB_MEMCHECK_WORKERS=exec): the same submissions graded both ways.
-# Since memcheck's logs come over a socket on fd 3 (grader/engine/vgsink.h),
-# the exec side has no data (no exec'd worker writes a log there): use
-# AGAINST=REV, below, which compares two graders that both fork.
-# Usage: bench/memcheck-modes.sh [SET...]
+# memcheck-modes.sh - the memcheck pass's findings of this tree's grader
+# against those of git revision REV's (built in a worktree under build/bench/):
+# the same submissions graded both ways. A change to the memcheck options, the
+# runner (labs/support/forkrun.c) or the shards must find the same things.
+# Usage: AGAINST=REV bench/memcheck-modes.sh [SET...]
 #   SET: solutions (every lab's reference), variants (the broken variants
 #   named like a memory or fd bug), cases (bench/memcheck-cases: memory
 #   errors and leaks made on purpose), or LAB/VARIANT. Default: all three.
@@ -13,10 +11,7 @@
 # error count, definitely lost bytes and blocks and the first line of the
 # first error and leak, and every deduction (category, test, points).
 # Prints one line per submission (SAME or DIFF with the differences) and the
-# total valgrind seconds of each mode; exits 1 if any submission differs.
-# AGAINST=REV compares instead the grader of git revision REV (built in a
-# worktree under build/bench/) with this tree's, both forking: a change to
-# the memcheck options or the runner must find the same things.
+# total valgrind seconds of each side; exits 1 if any submission differs.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lib/usage.sh
@@ -27,18 +22,17 @@ IPCLAB="$ROOT/build/ipclab"
 OUT="$ROOT/build/bench/memcheck-modes"
 make -s ipclab >/dev/null || exit 2
 
-# The two sides compared: their names, ipclab commands and memcheck runners.
-A=exec B=fork
-declare -A cmd=([exec]="$IPCLAB" [fork]="$IPCLAB") runner=([exec]=exec [fork]=fork)
-if [ -n "${AGAINST:-}" ]; then
-    rev=$(git rev-parse --short "$AGAINST^{commit}") || exit 2
-    tree="$ROOT/build/bench/against-$rev"
-    [ -d "$tree" ] || git worktree add -q --detach "$tree" "$rev" || exit 2
-    make -s -C "$tree" ipclab >/dev/null || exit 2
-    A=$rev B=this
-    cmd=([$A]="$tree/build/ipclab" [this]="$IPCLAB")
-    runner=([$A]=fork [this]=fork)
+# The two sides compared: their names and ipclab commands.
+if [ -z "${AGAINST:-}" ]; then
+    echo "memcheck-modes: say which revision to compare with: AGAINST=REV $0 [SET...]" >&2
+    exit 2
 fi
+rev=$(git rev-parse --short "$AGAINST^{commit}") || exit 2
+tree="$ROOT/build/bench/against-$rev"
+[ -d "$tree" ] || git worktree add -q --detach "$tree" "$rev" || exit 2
+make -s -C "$tree" ipclab >/dev/null || exit 2
+A=$rev B=this
+declare -A cmd=([$A]="$tree/build/ipclab" [this]="$IPCLAB")
 
 # The memory and fd bugs among the broken variants.
 memory_variants() {
@@ -100,7 +94,7 @@ for s in "${subs[@]}"; do
         continue
     }
     for mode in "$A" "$B"; do
-        IPCLAB_MEMCHECK_WORKERS=${runner[$mode]} "${cmd[$mode]}" grade --lab "${lab%%-*}" \
+        "${cmd[$mode]}" grade --lab "${lab%%-*}" \
             --submission "$OUT/$tag/src" -q --jobs 2 --report-json "$OUT/$tag/$mode.json" \
             >"$OUT/$tag/$mode.log" 2>&1
         findings "$OUT/$tag/$mode.json" >"$OUT/$tag/$mode.findings"

@@ -169,19 +169,6 @@ static void native_finish(struct grade *g, struct proc *p, int report)
     collect_native(g, native_report_read(report));
 }
 
-/* A test to shard: its index and an estimated cost under valgrind. */
-struct job {
-    size_t test;
-    double cost;
-};
-
-/* Sort by decreasing cost (longest first, for greedy balancing). */
-static int by_cost(const void *a, const void *b)
-{
-    double d = ((const struct job *)b)->cost - ((const struct job *)a)->cost;
-    return (d > 0) - (d < 0);
-}
-
 /* A set of valgrind shards running at once. */
 struct vg_run {
     int n;                           /* shards started */
@@ -234,43 +221,46 @@ static bool vg_allowed(const struct test_result *r)
 }
 
 /*
- * vg_cost - a test's estimated seconds under memcheck: its start-up there
- * (start_up), plus, once the native pass has measured it, ~50x the CPU time
- * it used and 1x the rest of its native time (waiting: a timeout, a sleep, a
- * peer). Both figures are the test's own report, so a submission can skew
- * only how its own memcheck shards are balanced.
+ * claim_table - a memfd of one zero byte per test for the shards of one run
+ * to claim their tests from (labs/support/forkrun.c), or -1.
  */
-static double vg_cost(const struct test_result *r, double start_up)
+static int claim_table(size_t n)
 {
-    double cpu = r->time; /* no CPU figure (no end record): all of it is work */
-    if (r->probed && r->cpu >= 0 && r->cpu < r->time)
-        cpu = r->cpu;
-    double waited = r->time > cpu ? r->time - cpu : 0;
-    return start_up + 50 * cpu + waited;
+    int fd = memfd_create("ipclab-claims", MFD_CLOEXEC);
+    if (fd >= 0 && ftruncate(fd, (off_t)n) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 /*
  * Start at most jobs valgrind shards over the tests for which want[i] is
- * true, balanced by estimated cost (vg_cost: start-up under memcheck, about
- * 0.05 s in a forked child and 0.9 s in an exec'd worker, plus the test's
- * native work and waiting, when known). Logs come over each shard's channel
- * (vgsink.h) into WORK/sealed/vg-TAG-K/. Returns the number of shards started.
+ * true. Every shard is given all of them and a claim table (claim_table):
+ * a shard's runner takes the next test no other has taken, so the shards
+ * end together whatever each test costs, and each test runs once. Logs come
+ * over each shard's channel (vgsink.h) into WORK/sealed/vg-TAG-K/. Returns
+ * the number of shards started.
  */
 static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
                     struct vg_run *run)
 {
     memset(run, 0, sizeof *run);
     size_t n = 0;
-    double start_up = strcmp(memcheck_runner(), "IPCLAB_FORK_RUNNER=1") == 0 ? 0.05 : 0.9;
-    struct job *js = calloc(g->m.ntests + 1, sizeof *js);
-    for (size_t i = 0; js != NULL && i < g->m.ntests; i++)
-        if (want[i])
-            js[n++] = (struct job){i, vg_cost(&g->tests[i], start_up)};
-    if (n == 0) {
-        free(js);
-        return 0;
+    double limit = 0; /* any shard may run them all: each up to its timeout */
+    char *filter = NULL;
+    for (size_t i = 0; i < g->m.ntests; i++) {
+        if (!want[i])
+            continue;
+        char *f = xasprintf("%s%s%s", filter ? filter : "", filter ? "|" : "",
+                            g->tests[i].mt->name);
+        free(filter);
+        filter = f;
+        limit += g->m.tests[i].timeout + 5;
+        n++;
     }
-    qsort(js, n, sizeof *js, by_cost);
+    if (n == 0)
+        return 0;
     if (tag == 's') { /* the first memcheck run: it covers every test it may */
         g->prog.vg_total = n;
         g->prog.vg_began = now_seconds();
@@ -278,21 +268,13 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
     int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
     if ((size_t)shards > n)
         shards = (int)n;
-    double load[MAX_SHARDS] = {0}, limits[MAX_SHARDS] = {0};
-    char *filter[MAX_SHARDS] = {0};
-    size_t count[MAX_SHARDS] = {0};
-    for (size_t k = 0; k < n; k++) {
-        int best = 0;
-        for (int s = 1; s < shards; s++)
-            if (load[s] < load[best])
-                best = s;
-        load[best] += js[k].cost;
-        limits[best] += g->m.tests[js[k].test].timeout + 5;
-        count[best]++;
-        char *f = xasprintf("%s%s%s", filter[best] ? filter[best] : "",
-                            filter[best] ? "|" : "", g->tests[js[k].test].mt->name);
-        free(filter[best]);
-        filter[best] = f;
+    int claims = shards > 1 ? claim_table(n) : -1;
+    if (shards > 1 && claims < 0) {
+        if (g->infra_error == NULL)
+            g->infra_error =
+                xasprintf("cannot make memcheck's claim table: %s", strerror(errno));
+        free(filter);
+        return 0;
     }
     char **opts, **vars;
     int nopts = vg_options(&opts), nvars = vg_environment(&vars);
@@ -300,9 +282,9 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         if (g->infra_error == NULL)
             g->infra_error =
                 xasprintf("cannot read labs/support/valgrind.args: %s", strerror(errno));
-        for (int s = 0; s < shards; s++)
-            free(filter[s]);
-        free(js);
+        free(filter);
+        if (claims >= 0)
+            close(claims);
         return 0;
     }
     char supp[4200], bin[4200];
@@ -310,6 +292,8 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
              course_root());
     snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
     run->t0 = now_seconds();
+    char *filt = xasprintf("--filter=@(%s)", filter);
+    free(filter);
     for (int s = 0; s < shards; s++) {
         /* The shard's own files in a fresh tmpfs on sealed/own-TAG-K: made
          * where no sandbox can write, so tests that fill the work folder
@@ -320,7 +304,6 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         snprintf(own, sizeof own, "%s/sealed/own-%c%d", g->work, tag, s);
         char results[4400];
         snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
-        char *filt = xasprintf("--filter=@(%s)", filter[s]);
         char *argv[VG_MAX_OPTIONS + 6];
         int a = 0;
         argv[a++] = "valgrind";
@@ -331,11 +314,13 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         argv[a++] = bin;
         argv[a++] = filt;
         argv[a] = NULL;
-        char *env[PASS_ENV_MAX + VG_MAX_OPTIONS + 2];
+        char *env[PASS_ENV_MAX + VG_MAX_OPTIONS + 3];
         int k = 0;
-        for (char **e = pass_env(g, results, memcheck_runner()); *e != NULL; e++)
+        for (char **e = pass_env(g, results, "IPCLAB_FORK_RUNNER=1"); *e != NULL; e++)
             env[k++] = *e;
         env[k++] = "IPCLAB_VG_LOG_FD=3"; /* the test binary closes it (forkrun.c) */
+        if (claims >= 0)
+            env[k++] = "IPCLAB_CLAIM_FD=4"; /* the runner maps it, then closes it */
         for (int i = 0; i < nvars; i++)
             env[k++] = vars[i];
         env[k] = NULL;
@@ -344,17 +329,16 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
             if (g->infra_error == NULL)
                 g->infra_error = xasprintf("cannot set up memcheck's log channel: %s",
                                            strerror(errno));
-            free(filt);
-            free(filter[s]);
             continue;
         }
         struct proc_opts o = {.env = env,
                               .pass_fd = sink->send_fd,
+                              .pass_fd2 = claims,
                               .lim = {.cpu_seconds = g->pol.max_wall_seconds,
                                       .fsize_mb = 64,
                                       .nproc = 256,
                                       .nofile = 1024},
-                              .wall_seconds = pass_budget(g, 1, limits[s]),
+                              .wall_seconds = pass_budget(g, 1, limit),
                               .out_cap = 16 * 1024};
         char ro_build[4200], ro_native[4200], ro_sealed[4200];
         snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
@@ -374,10 +358,10 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         } else {
             vgsink_close(sink, NULL);
         }
-        free(filt);
-        free(filter[s]);
     }
-    free(js);
+    free(filt);
+    if (claims >= 0)
+        close(claims); /* the shards have it */
     return run->n;
 }
 

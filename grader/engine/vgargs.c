@@ -80,11 +80,3 @@ int vg_environment(char ***vars)
     *vars = vg.vars;
     return vg.nvars;
 }
-
-/* memcheck_runner - see vgargs.h. */
-const char *memcheck_runner(void)
-{
-    const char *w = getenv("IPCLAB_MEMCHECK_WORKERS");
-    return w != NULL && strcmp(w, "exec") == 0 ? "IPCLAB_FORK_RUNNER=0"
-                                               : "IPCLAB_FORK_RUNNER=1";
-}

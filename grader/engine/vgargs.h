@@ -22,13 +22,4 @@ int vg_options(char ***opts);
  */
 int vg_environment(char ***vars);
 
-/*
- * memcheck_runner - the memcheck pass's runner mode, as the test binary's
- * environment sees it ("IPCLAB_FORK_RUNNER=1": tests in children forked
- * from one runner, labs/support/forkrun.c), unless the grader runs with
- * IPCLAB_MEMCHECK_WORKERS=exec, which keeps Criterion's exec'd workers (one
- * valgrind start per test; for comparing the two).
- */
-const char *memcheck_runner(void);
-
 #endif /* IPCLAB_VGARGS_H */

@@ -27,6 +27,12 @@
  * to the fd $IPCLAB_RESULTS_FD when the grader gives one (no child holds
  * it, and the runner is not dumpable, so no child can reopen it through
  * /proc), else to $IPCLAB_RESULTS_FILE.
+ *
+ * Runners that share the work (the grader's memcheck shards) are given the
+ * same tests and a claim table, the fd $IPCLAB_CLAIM_FD: one byte a selected
+ * test, in Criterion's order; a runner runs a test only if it is the first
+ * to set its byte. So every test runs once, and a runner that is free takes
+ * the next test whatever the tests cost. No test child has the table.
  */
 #include "ipclab_shim.h"
 #include "probe.h"
@@ -44,12 +50,14 @@
 #include <nanomsg/nn.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -374,6 +382,37 @@ static void judge(const struct criterion_test *t, int status, bool timed_out,
 static const struct criterion_suite **current_suite;
 static const struct criterion_test **current_test;
 
+static atomic_uchar *claims; /* the claim table (see the top), or NULL */
+static size_t nclaims;       /* its bytes */
+
+/* take_claims - map the claim table the fd $IPCLAB_CLAIM_FD holds, if any,
+ * and close the fd (no test child may have it). */
+static void take_claims(void)
+{
+    const char *env = getenv("IPCLAB_CLAIM_FD");
+    if (env == NULL)
+        return;
+    int fd = atoi(env);
+    struct stat st;
+    if (fd > 2 && fstat(fd, &st) == 0 && st.st_size > 0) {
+        void *p =
+            mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p != MAP_FAILED) {
+            claims = p;
+            nclaims = (size_t)st.st_size;
+        }
+    }
+    if (fd > 2)
+        close(fd);
+    unsetenv("IPCLAB_CLAIM_FD");
+}
+
+/* claimed - may this runner run the k-th selected test (no other took it)? */
+static bool claimed(size_t k)
+{
+    return claims == NULL || k >= nclaims || atomic_exchange(&claims[k], 1) == 0;
+}
+
 /* In the child: run one test as a Criterion worker would, then leave. */
 static void child_run(const struct criterion_suite *s, const struct criterion_test *t)
 {
@@ -405,6 +444,9 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
     if (results_fd != NULL)
         close(atoi(results_fd));
     prctl(PR_SET_DUMPABLE, 1);
+    if (claims != NULL) /* the runners' own */
+        munmap((void *)claims, nclaims);
+    claims = NULL;
     in_fork_child = 1;
     if (current_suite == NULL || current_test == NULL) {
         fprintf(stderr,
@@ -586,6 +628,7 @@ static int fork_runner(int argc, char *argv[])
         warm_up();
     }
     json_t *tests = json_array();
+    size_t selected = 0; /* tests selected so far: the claim table's index */
     struct criterion_suite_set *ss;
     FOREACH_SET(ss, set->suites)
     {
@@ -597,7 +640,8 @@ static int fork_runner(int argc, char *argv[])
             bool disabled = (t->data && t->data->disabled) ||
                             (ss->suite.data && ss->suite.data->disabled);
             if (disabled ||
-                (pattern != NULL && fnmatch(pattern, name, FNM_EXTMATCH) != 0))
+                (pattern != NULL && fnmatch(pattern, name, FNM_EXTMATCH) != 0) ||
+                !claimed(selected++))
                 continue;
             struct outcome o;
             run_one(&ss->suite, t, &o);
@@ -652,6 +696,7 @@ int main(int argc, char *argv[])
             fcntl(atoi(results_fd), F_SETFD, FD_CLOEXEC);
             prctl(PR_SET_DUMPABLE, 0);
         }
+        take_claims();
         return fork_runner(argc, argv);
     }
     struct criterion_test_set *tests = criterion_initialize();
