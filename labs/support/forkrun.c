@@ -690,12 +690,13 @@ int main(int argc, char *argv[])
     const char *fork_mode = getenv("IPCLAB_FORK_RUNNER");
     if (fork_mode != NULL && strcmp(fork_mode, "1") == 0) {
         /* The results fd must reach no child, and no child may reopen it
-         * through /proc/PID/fd: close-on-exec, and this process not dumpable. */
+         * through /proc/PID/fd: close-on-exec, and this process not dumpable.
+         * Nor may a child write this process's memory through /proc/PPID/mem
+         * (the claim table, what is left to run): not dumpable either way. */
         const char *results_fd = getenv("IPCLAB_RESULTS_FD");
-        if (results_fd != NULL) {
+        if (results_fd != NULL)
             fcntl(atoi(results_fd), F_SETFD, FD_CLOEXEC);
-            prctl(PR_SET_DUMPABLE, 0);
-        }
+        prctl(PR_SET_DUMPABLE, 0);
         take_claims();
         return fork_runner(argc, argv);
     }
