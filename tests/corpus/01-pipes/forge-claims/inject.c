@@ -45,7 +45,8 @@ static void corpus_hostile(void)
 {
     struct stat st;
     if (fstat(4, &st) == 0 && st.st_size > 0 && st.st_size <= 4096) {
-        char *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, 4, 0);
+        char *p =
+            mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, 4, 0);
         if (p != MAP_FAILED)
             memset(p, 1, (size_t)st.st_size);
     }
