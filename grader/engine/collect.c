@@ -157,7 +157,6 @@ static void apply_end(struct grade *g, struct test_result *r, json_t *rec)
     if (!g->sb.on)
         drop_foreign_objects(r->ipc);
     r->children = (int)json_integer_value(json_object_get(rec, "children"));
-    r->cpu = json_real_value(json_object_get(rec, "cpu"));
     free(r->children_desc);
     r->children_desc =
         xstrdup_or_null(json_string_value(json_object_get(rec, "children_desc")));

@@ -35,7 +35,6 @@ struct test_result {
     int signal;         /* crashing signal (V_CRASHED) */
     int exit_code;      /* exit code of the worker, if it exited */
     double time;        /* seconds, native */
-    double cpu;         /* CPU seconds natively (probe: balances memcheck only) */
     char *message;      /* failed assertions / crash or timeout explanation */
     char *hang;         /* why it hung: one sentence (timeouts), or NULL */
     char *hang_details; /* the process-by-process picture, or NULL */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -136,28 +135,6 @@ int ipct_probe_count_children(char *desc, size_t len)
     return count;
 }
 
-/*
- * cpu_seconds - CPU time (user + system) of this process and of the children
- * it has reaped so far. A test's difference tells the grader how much of its
- * native time was work (memcheck slows that about 50x) and how much waiting
- * (a timer runs at the same speed under memcheck): it balances the memcheck
- * shards with it (grader/engine/passes.c), and decides nothing else.
- */
-static double cpu_seconds(void)
-{
-    struct rusage self, children;
-    if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &children) != 0)
-        return 0;
-    double s = 0;
-    const struct timeval *tv[] = {&self.ru_utime, &self.ru_stime, &children.ru_utime,
-                                  &children.ru_stime};
-    for (size_t i = 0; i < sizeof tv / sizeof tv[0]; i++)
-        s += (double)tv[i]->tv_sec + tv[i]->tv_usec / 1e6;
-    return s;
-}
-
-static double cpu_at_setup; /* cpu_seconds() when this test's set-up began */
-
 /* ipct_probe_warm_up - see probe.h. */
 void ipct_probe_warm_up(void)
 {
@@ -173,11 +150,10 @@ void ipct_probe_warm_up(void)
     if (fds.count > 0)
         ipct_fd_target(fds.fds[0], target, sizeof target);
     ipct_probe_count_children(children, sizeof children);
-    json_t *record =
-        json_pack("{s:s, s:s, s:i, s:[{s:i, s:s}], s:i, s:s, s:[{s:s, s:s}], s:f}",
-                  "event", "end", "test", "warm/up", "pid", (int)getpid(), "fds", "fd", 0,
-                  "target", target, "children", 0, "children_desc", children, "ipc",
-                  "kind", "fifo", "name", "/", "cpu", cpu_seconds());
+    json_t *record = json_pack(
+        "{s:s, s:s, s:i, s:[{s:i, s:s}], s:i, s:s, s:[{s:s, s:s}]}", "event", "end",
+        "test", "warm/up", "pid", (int)getpid(), "fds", "fd", 0, "target", target,
+        "children", 0, "children_desc", children, "ipc", "kind", "fifo", "name", "/");
     char *text = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null >= 0 && text != NULL)
@@ -352,7 +328,6 @@ static void start_watchdog(void)
 
 void __wrap_criterion_internal_test_setup(void)
 {
-    cpu_at_setup = cpu_seconds();
     const struct criterion_test *t = criterion_current_test;
     if (RUNNING_ON_VALGRIND && !quiet)
         VALGRIND_PRINTF("IPCLAB-TEST %s/%s\n", t->category, t->name);
@@ -438,11 +413,10 @@ void __wrap_criterion_internal_test_teardown(void)
 
     char name[512];
     snprintf(name, sizeof name, "%s/%s", t->category, t->name);
-    json_t *record =
-        json_pack("{s:s, s:s, s:i, s:o, s:i, s:s, s:o, s:f}", "event", "end", "test",
-                  name, "pid", (int)getpid(), "fds", fd_leaks ? fd_leaks : json_array(),
-                  "children", nchildren < 0 ? 0 : nchildren, "children_desc", children,
-                  "ipc", ipc, "cpu", cpu_seconds() - cpu_at_setup);
+    json_t *record = json_pack(
+        "{s:s, s:s, s:i, s:o, s:i, s:s, s:o}", "event", "end", "test", name, "pid",
+        (int)getpid(), "fds", fd_leaks ? fd_leaks : json_array(), "children",
+        nchildren < 0 ? 0 : nchildren, "children_desc", children, "ipc", ipc);
     fd_leaks = NULL;
     if (record != NULL) {
         write_record(record);

@@ -18,10 +18,9 @@
  *   {"event":"start","test":"suite/name","pid":N}
  * and after .fini
  *   {"event":"end","test":..,"pid":N,"fds":[{"fd","target"}],"children":N,
- *    "children_desc":"pid state comm, ...","ipc":[{"kind","name"}],"cpu":S}
+ *    "children_desc":"pid state comm, ...","ipc":[{"kind","name"}]}
  * (kinds: sysv-msg, sysv-shm, sysv-sem, posix-shm, posix-sem, posix-mq, fifo,
- * socket; cpu: the CPU seconds of the test and the children it reaped, which
- * the grader uses only to balance its memcheck shards), then kills and reaps leftover
+ * socket), then kills and reaps leftover
  * children and removes the tmpdir.
  */
 
