@@ -390,8 +390,8 @@ static const struct ipct_call *unhide(const struct ipct_call *e, struct ipct_cal
 {
     *out = *e;
     for (size_t k = 0; k < sizeof out->arg / sizeof out->arg[0]; k++)
-        out->arg[k] = (long)((uintptr_t)e->arg[k] ^ SHIM_HIDE);
-    out->ret = (long)((uintptr_t)e->ret ^ SHIM_HIDE);
+        out->arg[k] = (long)shim_hide((uintptr_t)e->arg[k]);
+    out->ret = (long)shim_hide((uintptr_t)e->ret);
     return out;
 }
 
@@ -463,8 +463,8 @@ static void log_call(const struct shim_call *c, long ret, int err)
     VALGRIND_MAKE_MEM_UNDEFINED(e, sizeof *e); /* writable (see shared_setup) */
     e->pid = getpid();
     for (size_t k = 0; k < sizeof e->arg / sizeof e->arg[0]; k++) /* see unhide */
-        e->arg[k] = (long)((uintptr_t)c->arg[k] ^ SHIM_HIDE);
-    e->ret = (long)((uintptr_t)ret ^ SHIM_HIDE);
+        e->arg[k] = (long)shim_hide((uintptr_t)c->arg[k]);
+    e->ret = (long)shim_hide((uintptr_t)ret);
     e->err = returns_errnum(c->id)                   ? (int)ret
              : ret == (returns_null(c->id) ? 0 : -1) ? err
                                                      : 0;

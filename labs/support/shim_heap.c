@@ -63,7 +63,7 @@ static size_t find(uintptr_t key)
 void shim_heap_add(uintptr_t addr)
 {
     pthread_once(&fork_hooks, install_fork_hooks);
-    uintptr_t key = addr ^ SHIM_HIDE;
+    uintptr_t key = shim_hide(addr);
     lock();
     size_t i = find(key);
     if (slots[i] == 0 && !lost) {
@@ -81,7 +81,7 @@ bool shim_heap_remove(uintptr_t addr)
 {
     if (addr == 0)
         return false;
-    uintptr_t key = addr ^ SHIM_HIDE;
+    uintptr_t key = shim_hide(addr);
     lock();
     size_t i = find(key);
     bool was = slots[i] == key;
