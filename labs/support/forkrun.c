@@ -470,7 +470,7 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
  * a passing assertion). Every child forked afterwards inherits the
  * translation of that code, which each used to translate afresh (about 550
  * blocks, most of a small test's time under memcheck). No test of the lab:
- * the probe stays quiet (no marker, no record outside a scratch seal page).
+ * the probe stays quiet (no marker in the log).
  */
 static void warm_impl(void)
 {
@@ -623,10 +623,8 @@ static int fork_runner(int argc, char *argv[])
     int tested = 0, passing = 0, failing = 0, crashing = 0;
     current_suite = dlsym(RTLD_DEFAULT, "criterion_current_suite");
     current_test = dlsym(RTLD_DEFAULT, "criterion_current_test");
-    if (RUNNING_ON_VALGRIND) { /* every child inherits their translation */
-        ipct_probe_warm_up();  /* probe.h */
+    if (RUNNING_ON_VALGRIND) /* every child inherits its translation */
         warm_up();
-    }
     json_t *tests = json_array();
     size_t selected = 0; /* tests selected so far: the claim table's index */
     struct criterion_suite_set *ss;

@@ -21,7 +21,10 @@
  *    "children_desc":"pid state comm, ...","ipc":[{"kind","name"}]}
  * (kinds: sysv-msg, sysv-shm, sysv-sem, posix-shm, posix-sem, posix-mq, fifo,
  * socket), then kills and reaps leftover
- * children and removes the tmpdir.
+ * children and removes the tmpdir. Under valgrind it records nothing (no
+ * snapshot, no start or end record): memcheck's runs are read for their
+ * logs and verdicts only; it still marks the log, kills the children and
+ * removes the tmpdir.
  */
 
 /* ipct_probe_set_tmpdir - tell the probe which directory to scan and remove. */
@@ -34,19 +37,9 @@ void ipct_probe_set_tmpdir(const char *path);
 int ipct_probe_count_children(char *desc, size_t len);
 
 /*
- * ipct_probe_warm_up - do once, in the fork runner under valgrind, the
- * probe's read-only work of a test (list IPC objects, fds and children,
- * encode an end record and write it to /dev/null), recording nothing:
- * memcheck then translates that code once, and every test child forked
- * afterwards inherits the translation instead of making its own.
- */
-void ipct_probe_warm_up(void);
-
-/*
  * ipct_probe_quiet - while on, the probe around a test prints no valgrind
- * marker and writes its records to the seal page only (never to
- * $IPCLAB_PROBE_FILE): for the fork runner's warm-up test, which runs in
- * the runner itself and is no test of the lab.
+ * marker: for the fork runner's warm-up test, which runs in the runner
+ * itself and is no test of the lab.
  */
 void ipct_probe_quiet(bool on);
 
