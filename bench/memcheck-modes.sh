@@ -2,7 +2,7 @@
 # memcheck-modes.sh - the memcheck pass's findings of this tree's grader
 # against those of git revision REV's (built in a worktree under build/bench/):
 # the same submissions graded both ways. A change to the memcheck options, the
-# runner (labs/support/forkrun.c) or the shards must find the same things.
+# runners (labs/support/forkrun.c, runners.c) must find the same things.
 # Usage: AGAINST=REV bench/memcheck-modes.sh [SET...]
 #   SET: solutions (every lab's reference), variants (the broken variants
 #   named like a memory or fd bug), cases (bench/memcheck-cases: memory

@@ -19,6 +19,8 @@
 #   SHIM=0     link the student's objects without the shim (for measurements)
 #   SHIM=idle  link them through the shim, but never put a plan in force: the
 #              shim's bare cost (bench/shim-cost.sh; never for grading)
+#   VG_RUNNERS=N  `make valgrind` shares the tests among N runners (default:
+#              one a CPU)
 #
 # Targets: all (the test binary), check (run the tests, in private IPC
 # namespaces where possible), valgrind (run them
@@ -72,8 +74,8 @@ WRAPS   := -Wl,--wrap=criterion_internal_test_setup \
 LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
-SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c shim.c shim_heap.c \
-                shim_locks.c
+SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c runners.c shim.c \
+                shim_heap.c shim_locks.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
 SHIMMED_OBJS := $(addprefix $(BUILD_DIR)/shimmed/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o) call_rules.o)
@@ -178,12 +180,16 @@ check: $(TEST_BIN)
 	$(SUPPORT)/private-ipc.sh $(TEST_BIN) $(CRITERION_FLAGS)
 
 # Under memcheck the tests run in children forked from one runner (forkrun.c):
-# one valgrind start per run, not one per test. Then every log with a memory
-# error or a lost block is shown (support/vg-summary.sh); the target fails
-# when a test failed or memcheck found something.
+# one valgrind start per run, not one per test, and the runner forks one
+# more a CPU (VG_RUNNERS=N to choose), which share the tests (runners.h).
+# Then every log with a memory error or a lost block is shown
+# (support/vg-summary.sh); the target fails when a test failed or memcheck
+# found something.
+VG_RUNNERS ?= $(shell nproc 2>/dev/null || echo 1)
 valgrind: $(TEST_BIN)
 	@rm -rf $(BUILD_DIR)/vg && mkdir -p $(BUILD_DIR)/vg
-	@IPCLAB_FORK_RUNNER=1 $(VALGRIND) $(TEST_BIN) $(CRITERION_FLAGS); tests=$$?; \
+	@IPCLAB_FORK_RUNNER=1 IPCLAB_RUNNERS=$(VG_RUNNERS) $(VALGRIND) $(TEST_BIN) \
+	    $(CRITERION_FLAGS); tests=$$?; \
 	    $(SUPPORT)/vg-summary.sh $(BUILD_DIR)/vg; found=$$?; \
 	    [ $$tests = 0 ] && [ $$found = 0 ]
 

@@ -2,11 +2,11 @@
 # vgsink.test.sh - the grader's valgrind log sinks (grader/engine/vgsink.c) under load.
 # Usage: tests/vgsink.test.sh            (VGSINK_REPEAT=N runs each case N times, default 10)
 #
-# A grade's memcheck shards each have a sink with its own reader thread. This
+# Each memcheck run of a grade has a sink with its own reader thread. This
 # builds tests/vgsink/sinks.c with the sink and runs it: several sinks at once,
 # many processes writing to each, and every process's log must hold its own
-# lines and nothing else (a buffer the readers shared once handed one shard's
-# test marker to another shard's process, and memcheck then "did not finish"
+# lines and nothing else (a buffer the readers shared once handed one sink's
+# test marker to another sink's process, and memcheck then "did not finish"
 # a test that had run). Cases: 4 sinks x 16 writers, the same on one CPU, and
 # 1 sink x 1 writer. Ends with DONE.
 # shellcheck disable=SC2086 # $CFLAGS is a list of words

@@ -97,22 +97,15 @@ static void child(int wfd, char *const argv[], const struct proc_opts *o, pid_t 
         _exit(126);
     /* Nothing the grader (or whoever started it) holds open reaches the
      * command: every fd above 2 is closed, whatever its close-on-exec flag,
-     * except o->pass_fd, which becomes fd 3, and o->pass_fd2, fd 4. Each is
-     * first copied above both (so neither overwrites the other), then moved
-     * (dup2 leaves the new fd open across exec). */
-    const int pass[2] = {o->pass_fd, o->pass_fd2};
-    int moved[2] = {-1, -1};
-    for (int i = 0; i < 2; i++)
-        if (pass[i] > 2 && (moved[i] = fcntl(pass[i], F_DUPFD, 10)) < 0)
+     * except o->pass_fd, which becomes fd 3. */
+    int first = 3;
+    if (o->pass_fd > 2) {
+        if ((o->pass_fd != 3 && dup2(o->pass_fd, 3) < 0) || fcntl(3, F_SETFD, 0) < 0)
             _exit(126);
-    for (int i = 0; i < 2; i++) {
-        if (moved[i] < 0)
-            close(3 + i);
-        else if (dup2(moved[i], 3 + i) < 0)
-            _exit(126);
+        first = 4;
     }
-    if (close_range(5, ~0U, 0) < 0)
-        for (int fd = 5; fd < 65536; fd++)
+    if (close_range((unsigned)first, ~0U, 0) < 0)
+        for (int fd = first; fd < 65536; fd++)
             close(fd);
     if (o->cwd != NULL && chdir(o->cwd) < 0) {
         dprintf(2, "ipclab: chdir '%s': %s\n", o->cwd, strerror(errno));

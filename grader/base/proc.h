@@ -24,8 +24,7 @@ struct proc_opts {
     int uid;             /* > 0 and root: run as this uid and gid, no extra groups */
     double wall_seconds; /* killed (SIGKILL to its process group) after this */
     size_t out_cap;      /* bytes of stdout+stderr kept; the rest is read and dropped */
-    int pass_fd;  /* > 2: this fd reaches the command as fd 3 (every other is closed) */
-    int pass_fd2; /* > 2: this one as fd 4 */
+    int pass_fd; /* > 2: this fd reaches the command as fd 3 (every other is closed) */
     const char *cgroup_procs; /* a cgroup's cgroup.procs: joined before the uid drops */
 };
 

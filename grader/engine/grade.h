@@ -118,10 +118,10 @@ struct grade {
     double seconds; /* wall time of the whole run */
     double build_seconds, native_seconds, valgrind_seconds;
     double native_began, native_ended; /* the native pass, in Unix time (seconds) */
-    double valgrind_ended;           /* memcheck's last shard done (Unix time; 0: none) */
+    double valgrind_ended;             /* memcheck's last run done (Unix time; 0: none) */
     double gates_began, gates_ended; /* the perf tests' run alone (Unix time; 0: none) */
     bool gates_pending;              /* pass_tests left the perf tests to pass_gates */
-    int valgrind_shards;
+    int valgrind_runners;
     bool valgrind_skipped; /* --no-valgrind */
     struct sandbox_info sb;
     struct memcg mem;  /* the bound on the memory of everything the grade runs */

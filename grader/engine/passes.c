@@ -1,4 +1,4 @@
-/* passes.c - runs the native pass and the valgrind shards in sandboxes. */
+/* passes.c - runs the native pass and the memcheck runs in sandboxes. */
 #include "engine/passes.h"
 #include "engine/pass_common.h"
 #include "base/fs.h"
@@ -33,7 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_SHARDS 16
+#define MAX_RUNNERS 16 /* labs/support/runners.h: RUNNERS_MAX */
 
 /*
  * tests_finished - how many tests the native pass has finished: the probe's
@@ -169,12 +169,13 @@ static void native_finish(struct grade *g, struct proc *p, int report)
     collect_native(g, native_report_read(report));
 }
 
-/* A set of valgrind shards running at once. */
+/* One memcheck run: valgrind over the test binary, with one fork runner a CPU. */
 struct vg_run {
-    int n;                           /* shards started */
-    struct proc ps[MAX_SHARDS];      /* their processes (dense) */
-    char dirs[MAX_SHARDS][4200];     /* their log directories (under WORK/sealed) */
-    struct vgsink sinks[MAX_SHARDS]; /* their log channels */
+    bool started;
+    int runners;        /* the runners sharing its tests (labs/support/runners.h) */
+    struct proc p;      /* valgrind */
+    char dir[4200];     /* its log directory (under WORK/sealed) */
+    struct vgsink sink; /* its log channel */
     double t0;
     size_t base; /* memcheck tests finished before this run (for the progress) */
 };
@@ -182,7 +183,7 @@ struct vg_run {
 /* What a progress tick needs while a pass runs. */
 struct prog_tick {
     struct grade *g;
-    const struct vg_run *run; /* memcheck shards running (n == 0: none) */
+    const struct vg_run *run; /* the memcheck run (if started) */
     bool native;              /* the native pass is running */
     double last;              /* when it was last shown */
 };
@@ -199,16 +200,14 @@ static void progress_tick(struct prog_tick *t)
     t->last = now_seconds();
     if (t->native)
         g->prog.tests_done = tests_finished(g);
-    if (t->run != NULL && t->run->n > 0) {
-        size_t n = t->run->base;
-        for (int s = 0; s < t->run->n; s++)
-            n += vgsink_finished(&t->run->sinks[s]);
+    if (t->run != NULL && t->run->started) {
+        size_t n = t->run->base + vgsink_finished(&t->run->sink);
         g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
     }
     pass_show_progress(g, NULL);
 }
 
-/* proc_wait_all's tick while memcheck shards run. */
+/* proc_wait_all's tick while memcheck runs. */
 static void vg_tick(void *arg)
 {
     progress_tick(arg);
@@ -221,33 +220,19 @@ static bool vg_allowed(const struct test_result *r)
 }
 
 /*
- * claim_table - a memfd of one zero byte per test for the shards of one run
- * to claim their tests from (labs/support/forkrun.c), or -1.
+ * Start one memcheck run over the tests for which want[i] is true, with up
+ * to jobs fork runners sharing them (labs/support/runners.h): one valgrind
+ * start for all, each runner takes the next test no other has taken, so
+ * they end together whatever each test costs, and each test runs once.
+ * Logs come over the run's channel (vgsink.h) into WORK/sealed/vg-TAG/.
+ * Returns true if it started.
  */
-static int claim_table(size_t n)
-{
-    int fd = memfd_create("ipclab-claims", MFD_CLOEXEC);
-    if (fd >= 0 && ftruncate(fd, (off_t)n) < 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
-/*
- * Start at most jobs valgrind shards over the tests for which want[i] is
- * true. Every shard is given all of them and a claim table (claim_table):
- * a shard's runner takes the next test no other has taken, so the shards
- * end together whatever each test costs, and each test runs once. Logs come
- * over each shard's channel (vgsink.h) into WORK/sealed/vg-TAG-K/. Returns
- * the number of shards started.
- */
-static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
-                    struct vg_run *run)
+static bool vg_start(struct grade *g, int jobs, const bool *want, char tag,
+                     struct vg_run *run)
 {
     memset(run, 0, sizeof *run);
     size_t n = 0;
-    double limit = 0; /* any shard may run them all: each up to its timeout */
+    double limit = 0; /* any runner may run them all: each up to its timeout */
     char *filter = NULL;
     for (size_t i = 0; i < g->m.ntests; i++) {
         if (!want[i])
@@ -260,22 +245,14 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
         n++;
     }
     if (n == 0)
-        return 0;
+        return false;
     if (tag == 's') { /* the first memcheck run: it covers every test it may */
         g->prog.vg_total = n;
         g->prog.vg_began = now_seconds();
     }
-    int shards = jobs < 1 ? 1 : (jobs > MAX_SHARDS ? MAX_SHARDS : jobs);
-    if ((size_t)shards > n)
-        shards = (int)n;
-    int claims = shards > 1 ? claim_table(n) : -1;
-    if (shards > 1 && claims < 0) {
-        if (g->infra_error == NULL)
-            g->infra_error =
-                xasprintf("cannot make memcheck's claim table: %s", strerror(errno));
-        free(filter);
-        return 0;
-    }
+    int runners = jobs < 1 ? 1 : (jobs > MAX_RUNNERS ? MAX_RUNNERS : jobs);
+    if ((size_t)runners > n)
+        runners = (int)n;
     char **opts, **vars;
     int nopts = vg_options(&opts), nvars = vg_environment(&vars);
     if (nopts < 0 || nvars < 0) {
@@ -283,86 +260,80 @@ static int vg_start(struct grade *g, int jobs, const bool *want, char tag,
             g->infra_error =
                 xasprintf("cannot read labs/support/valgrind.args: %s", strerror(errno));
         free(filter);
-        if (claims >= 0)
-            close(claims);
-        return 0;
+        return false;
     }
     char supp[4200], bin[4200];
     snprintf(supp, sizeof supp, "--suppressions=%s/labs/support/valgrind.supp",
              course_root());
     snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
     run->t0 = now_seconds();
+    run->runners = runners;
     char *filt = xasprintf("--filter=@(%s)", filter);
     free(filter);
-    for (int s = 0; s < shards; s++) {
-        /* The shard's own files in a fresh tmpfs on sealed/own-TAG-K: made
-         * where no sandbox can write, so tests that fill the work folder
-         * cannot keep memcheck from starting; its logs come over a socket
-         * (vgsink.h) and go to sealed/vg-TAG-K, which no sandbox can write. */
-        char *dir = run->dirs[run->n], own[4300];
-        snprintf(dir, sizeof run->dirs[0], "%s/sealed/vg-%c%d", g->work, tag, s);
-        snprintf(own, sizeof own, "%s/sealed/own-%c%d", g->work, tag, s);
-        char results[4400];
-        snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
-        char *argv[VG_MAX_OPTIONS + 6];
-        int a = 0;
-        argv[a++] = "valgrind";
-        for (int i = 0; i < nopts; i++)
-            argv[a++] = opts[i];
-        argv[a++] = supp;
-        argv[a++] = "--log-fd=3";
-        argv[a++] = bin;
-        argv[a++] = filt;
-        argv[a] = NULL;
-        char *env[PASS_ENV_MAX + VG_MAX_OPTIONS + 3];
-        int k = 0;
-        for (char **e = pass_env(g, results, "IPCLAB_FORK_RUNNER=1"); *e != NULL; e++)
-            env[k++] = *e;
-        env[k++] = "IPCLAB_VG_LOG_FD=3"; /* the test binary closes it (forkrun.c) */
-        if (claims >= 0)
-            env[k++] = "IPCLAB_CLAIM_FD=4"; /* the runner maps it, then closes it */
-        for (int i = 0; i < nvars; i++)
-            env[k++] = vars[i];
-        env[k] = NULL;
-        struct vgsink *sink = &run->sinks[run->n];
-        if (mkdir(dir, 0755) < 0 || vgsink_open(sink) < 0) {
-            if (g->infra_error == NULL)
-                g->infra_error = xasprintf("cannot set up memcheck's log channel: %s",
-                                           strerror(errno));
-            continue;
-        }
-        struct proc_opts o = {.env = env,
-                              .pass_fd = sink->send_fd,
-                              .pass_fd2 = claims,
-                              .lim = {.cpu_seconds = g->pol.max_wall_seconds,
-                                      .fsize_mb = 64,
-                                      .nproc = 256,
-                                      .nofile = 1024},
-                              .wall_seconds = pass_budget(g, 1, limit),
-                              .out_cap = 16 * 1024};
-        char ro_build[4200], ro_native[4200], ro_sealed[4200];
-        snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
-        snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
-        snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
-        const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
-        const char *hidden[] = {pass_lab_tests_dir(g), NULL};
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
-        const char *scratch[] = {tmp, own, NULL};
-        struct sandbox_opts so = {ro, false, hidden, scratch, NULL};
-        if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
-            pass_start(g, &run->ps[run->n], "valgrind run", argv, &o, &so) == 0) {
-            close(sink->send_fd); /* valgrind has it now */
-            sink->send_fd = -1;
-            run->n++;
-        } else {
-            vgsink_close(sink, NULL);
-        }
+    /* The run's own files in a fresh tmpfs on sealed/own-TAG: made where no
+     * sandbox can write, so tests that fill the work folder cannot keep
+     * memcheck from starting; its logs come over a socket (vgsink.h) and go
+     * to sealed/vg-TAG, which no sandbox can write. */
+    char own[4300];
+    snprintf(run->dir, sizeof run->dir, "%s/sealed/vg-%c", g->work, tag);
+    snprintf(own, sizeof own, "%s/sealed/own-%c", g->work, tag);
+    char results[4400], nrunners[64];
+    snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
+    snprintf(nrunners, sizeof nrunners, "IPCLAB_RUNNERS=%d", runners);
+    char *argv[VG_MAX_OPTIONS + 6];
+    int a = 0;
+    argv[a++] = "valgrind";
+    for (int i = 0; i < nopts; i++)
+        argv[a++] = opts[i];
+    argv[a++] = supp;
+    argv[a++] = "--log-fd=3";
+    argv[a++] = bin;
+    argv[a++] = filt;
+    argv[a] = NULL;
+    char *env[PASS_ENV_MAX + VG_MAX_OPTIONS + 3];
+    int k = 0;
+    for (char **e = pass_env(g, results, "IPCLAB_FORK_RUNNER=1"); *e != NULL; e++)
+        env[k++] = *e;
+    env[k++] = "IPCLAB_VG_LOG_FD=3"; /* the test binary closes it (forkrun.c) */
+    env[k++] = nrunners;
+    for (int i = 0; i < nvars; i++)
+        env[k++] = vars[i];
+    env[k] = NULL;
+    if (mkdir(run->dir, 0755) < 0 || vgsink_open(&run->sink) < 0) {
+        if (g->infra_error == NULL)
+            g->infra_error =
+                xasprintf("cannot set up memcheck's log channel: %s", strerror(errno));
+        free(filt);
+        return false;
+    }
+    struct proc_opts o = {.env = env,
+                          .pass_fd = run->sink.send_fd,
+                          .lim = {.cpu_seconds = g->pol.max_wall_seconds,
+                                  .fsize_mb = 64,
+                                  .nproc = 256,
+                                  .nofile = 1024},
+                          .wall_seconds = pass_budget(g, 1, limit),
+                          .out_cap = 16 * 1024};
+    char ro_build[4200], ro_native[4200], ro_sealed[4200];
+    snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
+    snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
+    snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
+    const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
+    const char *hidden[] = {pass_lab_tests_dir(g), NULL};
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
+    const char *scratch[] = {tmp, own, NULL};
+    struct sandbox_opts so = {ro, false, hidden, scratch, NULL};
+    if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
+        pass_start(g, &run->p, "valgrind run", argv, &o, &so) == 0) {
+        close(run->sink.send_fd); /* valgrind has it now */
+        run->sink.send_fd = -1;
+        run->started = true;
+    } else {
+        vgsink_close(&run->sink, NULL);
     }
     free(filt);
-    if (claims >= 0)
-        close(claims); /* the shards have it */
-    return run->n;
+    return run->started;
 }
 
 /* vg_forget - drop what memcheck recorded for r (as if it never ran). */
@@ -378,50 +349,49 @@ static void vg_forget(struct test_result *r)
     r->vg_leak_text = NULL;
 }
 
-/* Wait for run's shards (or kill them first), then read their logs. */
+/* Wait for the run (or kill it first), then read its logs. */
 static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
 {
+    if (!run->started)
+        return;
     if (kill_first)
-        for (int s = 0; s < run->n; s++)
-            proc_kill(&run->ps[s]);
+        proc_kill(&run->p);
     struct prog_tick t = {g, run, false, 0};
-    proc_wait_all(run->ps, (size_t)run->n, kill_first ? NULL : vg_tick, &t);
-    g->valgrind_shards += run->n;
-    for (int s = 0; s < run->n; s++) {
-        struct proc *p = &run->ps[s];
-        const char *why = NULL;
-        if (kill_first)
-            why = NULL;
-        else if (p->killed)
-            why = "a valgrind shard hit its time limit (tests it had not finished "
-                  "have no memory data)";
-        if (vgsink_close(&run->sinks[s], run->dirs[s]) < 0 && !kill_first)
-            why = "the grader could not write valgrind's logs";
-        if (vglog_collect(g, run->dirs[s]) == 0 && !kill_first)
-            why = "valgrind wrote no logs";
-        if (why != NULL) {
-            char *out = text_clean(p->out);
-            char *note =
-                xasprintf("%s%s%s (%.200s)", g->runner_note ? g->runner_note : "",
-                          g->runner_note ? "; " : "", why, out ? out : "");
-            free(out);
-            free(g->runner_note);
-            g->runner_note = note;
-        }
-        proc_free(p);
+    proc_wait_all(&run->p, 1, kill_first ? NULL : vg_tick, &t);
+    if (run->runners > g->valgrind_runners)
+        g->valgrind_runners = run->runners;
+    const char *why = NULL;
+    if (kill_first)
+        why = NULL;
+    else if (run->p.killed)
+        why = "memcheck hit its time limit (tests it had not finished have no memory "
+              "data)";
+    if (vgsink_close(&run->sink, run->dir) < 0 && !kill_first)
+        why = "the grader could not write valgrind's logs";
+    if (vglog_collect(g, run->dir) == 0 && !kill_first)
+        why = "valgrind wrote no logs";
+    if (why != NULL) {
+        char *out = text_clean(run->p.out);
+        char *note = xasprintf("%s%s%s (%.200s)", g->runner_note ? g->runner_note : "",
+                               g->runner_note ? "; " : "", why, out ? out : "");
+        free(out);
+        free(g->runner_note);
+        g->runner_note = note;
     }
+    proc_free(&run->p);
+    run->started = false;
 }
 
 /*
  * Memcheck starts this long after the native pass: a submission whose tests
  * all fail at once is done natively by then and never pays for it. Later
- * failures stop the shards (below): they cost CPU, never the grade's time,
+ * failures stop the memcheck run (below): they cost CPU, never the grade's time,
  * while every passing submission gains the delay (make grade-solutions: 85.9 s
  * with 1 s, 83.7 and 80.8 s with 0.25 s).
  */
 #define SPECULATE_AFTER 0.25
 
-/* What spec_tick needs to start the speculative shards. */
+/* What spec_tick needs to start the speculative memcheck run. */
 struct spec_ctx {
     struct grade *g;
     int jobs;
@@ -488,7 +458,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     /*
      * Memcheck is the slow part: start it at once, on the other cores, for
      * every test it may run, instead of after the native pass. If some test
-     * then fails natively, the shards are stopped, the tests they finished
+     * then fails natively, that run is stopped, the tests it finished
      * are kept, and only the passed tests still missing are run again.
      */
     struct vg_run spec = {0};
@@ -515,8 +485,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     }
     if (!valgrind || g->infra_error != NULL || proc_interrupted()) {
         class_unlock(lock);
-        if (spec.n > 0)
-            vg_finish(g, &spec, true);
+        vg_finish(g, &spec, true);
         g->valgrind_skipped = !valgrind;
         free(want);
         return;
@@ -527,9 +496,8 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     for (size_t i = 0; i < g->m.ntests; i++)
         if (vg_allowed(&g->tests[i]) && g->tests[i].verdict != V_PASSED)
             all_passed = false;
-    double vt0 = spec.n > 0 ? spec.t0 : now_seconds();
-    if (spec.n > 0)
-        vg_finish(g, &spec, !all_passed);
+    double vt0 = spec.started ? spec.t0 : now_seconds();
+    vg_finish(g, &spec, !all_passed);
     if (!all_passed) {
         bool any = false;
         size_t kept = 0, total = 0; /* for the progress: memcheck covers the passed */
@@ -545,7 +513,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         if (g->prog.vg_began == 0)
             g->prog.vg_began = now_seconds();
         struct vg_run rest;
-        if (any && vg_start(g, jobs, want, 'r', &rest) > 0) {
+        if (any && vg_start(g, jobs, want, 'r', &rest)) {
             rest.base = kept;
             vg_finish(g, &rest, false);
         }
@@ -555,7 +523,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     g->valgrind_ended = unix_seconds();
     class_unlock(lock);
     /* Memory data belongs to the tests that passed natively: the speculative
-     * shards may have finished others, and a grade must not depend on how
+     * run may have finished others, and a grade must not depend on how
      * far they got. */
     for (size_t i = 0; i < g->m.ntests; i++)
         if (g->tests[i].verdict != V_PASSED)

@@ -1,4 +1,4 @@
-/* passes.h - the test stages of one grading run: native tests, valgrind shards. */
+/* passes.h - the test stages of one grading run: native tests, memcheck runs. */
 #ifndef IPCLAB_PASSES_H
 #define IPCLAB_PASSES_H
 
@@ -9,10 +9,11 @@
  * (`ipclab grade --inner-native`, see native.h) runs the tests one at a time
  * in its sandbox: verdicts, probe data, hangs, watchdog kills. Meanwhile
  * (jobs > 1) memcheck runs the tests it may (not no-valgrind or perf ones)
- * in jobs shards, each in its own sandbox; a lab's perf tests are then left
+ * in its own sandbox: one valgrind start, whose fork runners (jobs of them,
+ * labs/support/runners.h) share the tests; a lab's perf tests are then left
  * out of the native pass (g->gates_pending), for pass_gates to run alone.
- * If every such test passed natively the shards just finish; otherwise they
- * are stopped, the tests they completed are kept and the passed tests still
+ * If every such test passed natively that run just finishes; otherwise it
+ * is stopped, the tests it completed are kept and the passed tests still
  * missing run again. With jobs = 1, memcheck runs after the native pass,
  * on the passed tests only.
  * Logs are attributed to tests (vglog.h). valgrind = false: native only.

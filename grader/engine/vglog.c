@@ -203,7 +203,7 @@ int vglog_collect(struct grade *g, const char *dir)
             n++;
     }
     closedir(d);
-    /* Only tests whose worker ran to its end here count (a shard may be cut). */
+    /* Only tests whose worker ran to its end here count (a run may be cut). */
     bool *done = calloc(g->m.ntests + 1, sizeof *done);
     for (int i = 0; done != NULL && i < n; i++)
         for (size_t t = 0; procs[i].test[0] != '\0' && t < g->m.ntests; t++)

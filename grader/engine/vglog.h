@@ -12,7 +12,7 @@
  * add to g->tests[]: vg_ran, vg_errors, vg_leak_bytes/blocks (definitely
  * lost) and the first error and leak as evidence. Logs with no test (the
  * runner itself) are ignored, and so is every log of a test whose worker
- * did not run to its end (its shard was stopped). Returns the number of
+ * did not run to its end (its run was stopped). Returns the number of
  * logs read. A process in which valgrind itself aborted (an assertion of
  * its own: the code under test wrote valgrind's pipes) has one error, the
  * abort, since its real findings are lost.

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Caps: valgrind's logs of a shard are kilobytes; these only bound a flood. */
+/* Caps: valgrind's logs of a run are kilobytes; these only bound a flood. */
 #define PROC_MAX_BYTES  (8u << 20)
 #define TOTAL_MAX_BYTES (64u << 20)
 #define MAX_PROCS       4096
@@ -82,9 +82,9 @@ static void keep(struct vgsink *s, pid_t sender, const char *buf, size_t n)
 
 /*
  * Read every datagram waiting, after waiting at most timeout_ms for the first.
- * Returns how many. The buffer is this call's own: every shard's sink has a
- * reader thread, and a buffer they shared would hand one shard's lines to the
- * sender another shard just read.
+ * Returns how many. The buffer is this call's own: every sink has a reader
+ * thread, and a buffer they shared would hand one sink's lines to the sender
+ * another sink just read.
  */
 static int drain(struct vgsink *s, int timeout_ms)
 {

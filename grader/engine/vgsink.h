@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /*
- * One memcheck shard's log channel. valgrind gets the send end as
+ * One memcheck run's log channel. valgrind gets the send end as
  * `--log-fd=3` (proc_opts.pass_fd); the test binary's main closes fd 3 at
  * once ($IPCLAB_VG_LOG_FD), so only valgrind's own copy (an fd the client
  * may not use) stays, and a socket cannot be reopened through /proc. A
@@ -40,7 +40,7 @@ int vgsink_open(struct vgsink *s);
 size_t vgsink_finished(const struct vgsink *s);
 
 /*
- * vgsink_close - after the shard has ended: read what is left, stop the
+ * vgsink_close - after the run has ended: read what is left, stop the
  * reader, write each process's log as DIR/PID.log (PID as valgrind named
  * it), free everything. Returns the number of logs written, or -1.
  */

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* WORK/sealed holds at most the memcheck logs of 16 shards of 64 MiB (vgsink.c). */
+/* WORK/sealed holds the memcheck logs of a grade's runs, 64 MiB each at most
+ * (vgsink.c): room for 16. */
 #define SEALED_OPTS "size=1088m,nr_inodes=70000,mode=0755"
 
 /*

@@ -17,7 +17,7 @@
  *   "isolation": {"on": bool, "note": "...", "uid_dropped": bool},
  *   "runner_note": null | "...",
  *   "timing": {"total": s, "build": s, "native": s, "valgrind": s,
- *              "valgrind_shards": N, "valgrind_skipped": bool,
+ *              "valgrind_runners": N, "valgrind_skipped": bool,
  *              "native_began": unix s, "native_ended": unix s,
  *              "valgrind_ended": unix s (0: no memcheck),
  *              "gates_began": unix s, "gates_ended": unix s (the speed gates'
@@ -138,11 +138,11 @@ json_t *report_json_build(const struct grade *g)
         doc, "timing",
         json_pack("{s:f, s:f, s:f, s:f, s:i, s:b, s:f, s:f, s:f, s:f, s:f}", "total",
                   g->seconds, "build", g->build_seconds, "native", g->native_seconds,
-                  "valgrind", g->valgrind_seconds, "valgrind_shards", g->valgrind_shards,
-                  "valgrind_skipped", g->valgrind_skipped, "native_began",
-                  g->native_began, "native_ended", g->native_ended, "valgrind_ended",
-                  g->valgrind_ended, "gates_began", g->gates_began, "gates_ended",
-                  g->gates_ended));
+                  "valgrind", g->valgrind_seconds, "valgrind_runners",
+                  g->valgrind_runners, "valgrind_skipped", g->valgrind_skipped,
+                  "native_began", g->native_began, "native_ended", g->native_ended,
+                  "valgrind_ended", g->valgrind_ended, "gates_began", g->gates_began,
+                  "gates_ended", g->gates_ended));
     json_object_set_new(doc, "tests", tests);
     json_object_set_new(doc, "deductions", deds);
     json_t *findings = json_array();

@@ -187,7 +187,8 @@ void report_term(const struct grade *g, FILE *out, bool colour, bool verbose)
     fprintf(out, "\n%sScore: %s%g/%g%s", c.bold, col, g->score, g->max_score, c.off);
     if (g->deducted > 0)
         fprintf(out, "  (%g for tests, -%g deductions)", g->earned, g->deducted);
-    fprintf(out, "   %s[%.1f s: build %.1f, tests %.1f, valgrind %.1f on %d shard%s]%s\n",
+    fprintf(out,
+            "   %s[%.1f s: build %.1f, tests %.1f, valgrind %.1f on %d runner%s]%s\n",
             c.dim, g->seconds, g->build_seconds, g->native_seconds, g->valgrind_seconds,
-            g->valgrind_shards, g->valgrind_shards == 1 ? "" : "s", c.off);
+            g->valgrind_runners, g->valgrind_runners == 1 ? "" : "s", c.off);
 }

@@ -28,15 +28,14 @@
  * it, and the runner is not dumpable, so no child can reopen it through
  * /proc), else to $IPCLAB_RESULTS_FILE.
  *
- * Runners that share the work (the grader's memcheck shards) are given the
- * same tests and a claim table, the fd $IPCLAB_CLAIM_FD: one byte a selected
- * test, in Criterion's order; a runner runs a test only if it is the first
- * to set its byte. So every test runs once, and a runner that is free takes
- * the next test whatever the tests cost. No test child has the table.
+ * Several runners can share the tests of one run (runners.h): the grader's
+ * memcheck pass asks for one runner a CPU ($IPCLAB_RUNNERS), forked after
+ * the warm-up below, so that one memcheck start serves them all.
  */
 #include "ipclab_shim.h"
 #include "probe.h"
 #include "results.h"
+#include "runners.h"
 #include "seal.h"
 
 #include <criterion/criterion.h>
@@ -382,37 +381,6 @@ static void judge(const struct criterion_test *t, int status, bool timed_out,
 static const struct criterion_suite **current_suite;
 static const struct criterion_test **current_test;
 
-static atomic_uchar *claims; /* the claim table (see the top), or NULL */
-static size_t nclaims;       /* its bytes */
-
-/* take_claims - map the claim table the fd $IPCLAB_CLAIM_FD holds, if any,
- * and close the fd (no test child may have it). */
-static void take_claims(void)
-{
-    const char *env = getenv("IPCLAB_CLAIM_FD");
-    if (env == NULL)
-        return;
-    int fd = atoi(env);
-    struct stat st;
-    if (fd > 2 && fstat(fd, &st) == 0 && st.st_size > 0) {
-        void *p =
-            mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (p != MAP_FAILED) {
-            claims = p;
-            nclaims = (size_t)st.st_size;
-        }
-    }
-    if (fd > 2)
-        close(fd);
-    unsetenv("IPCLAB_CLAIM_FD");
-}
-
-/* claimed - may this runner run the k-th selected test (no other took it)? */
-static bool claimed(size_t k)
-{
-    return claims == NULL || k >= nclaims || atomic_exchange(&claims[k], 1) == 0;
-}
-
 /* In the child: run one test as a Criterion worker would, then leave. */
 static void child_run(const struct criterion_suite *s, const struct criterion_test *t)
 {
@@ -444,9 +412,7 @@ static void child_run(const struct criterion_suite *s, const struct criterion_te
     if (results_fd != NULL)
         close(atoi(results_fd));
     prctl(PR_SET_DUMPABLE, 1);
-    if (claims != NULL) /* the runners' own */
-        munmap((void *)claims, nclaims);
-    claims = NULL;
+    runners_close_in_child(); /* the runners' own */
     in_fork_child = 1;
     if (current_suite == NULL || current_test == NULL) {
         fprintf(stderr,
@@ -591,13 +557,14 @@ static void run_one(const struct criterion_suite *s, const struct criterion_test
         note_end(t, pid);
 }
 
-/* Append one test's outcome to the results document (same shape as results.c). */
-static void record(json_t *tests, const char *name, struct outcome *o)
+/* Append one test's outcome to the results document (same shape as results.c,
+ * and the number of the runner that ran it: runners.h). */
+static void record(json_t *tests, const char *name, struct outcome *o, int runner)
 {
-    json_t *t = json_pack("{s:s, s:s, s:i, s:i, s:f, s:s, s:o}", "name", name, "status",
-                          o->status, "signal", o->signal, "exit_code", o->exit_code,
-                          "time", o->seconds, "message", "", "failures",
-                          o->failures ? o->failures : json_array());
+    json_t *t = json_pack("{s:s, s:s, s:i, s:i, s:f, s:s, s:o, s:i}", "name", name,
+                          "status", o->status, "signal", o->signal, "exit_code",
+                          o->exit_code, "time", o->seconds, "message", "", "failures",
+                          o->failures ? o->failures : json_array(), "runner", runner);
     o->failures = NULL;
     if (t != NULL && o->end != NULL)
         json_object_set_new(t, "end", o->end);
@@ -620,11 +587,11 @@ static int fork_runner(int argc, char *argv[])
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
-    int tested = 0, passing = 0, failing = 0, crashing = 0;
     current_suite = dlsym(RTLD_DEFAULT, "criterion_current_suite");
     current_test = dlsym(RTLD_DEFAULT, "criterion_current_test");
     if (RUNNING_ON_VALGRIND) /* every child inherits its translation */
         warm_up();
+    int runner = runners_start(set->tests); /* 0: this one reports */
     json_t *tests = json_array();
     size_t selected = 0; /* tests selected so far: the claim table's index */
     struct criterion_suite_set *ss;
@@ -639,17 +606,10 @@ static int fork_runner(int argc, char *argv[])
                             (ss->suite.data && ss->suite.data->disabled);
             if (disabled ||
                 (pattern != NULL && fnmatch(pattern, name, FNM_EXTMATCH) != 0) ||
-                !claimed(selected++))
+                !runners_claim(selected++))
                 continue;
             struct outcome o;
             run_one(&ss->suite, t, &o);
-            tested++;
-            if (strcmp(o.status, "passed") == 0 || strcmp(o.status, "skipped") == 0)
-                passing++;
-            else if (strcmp(o.status, "failed") == 0)
-                failing++;
-            else
-                crashing++;
             printf("[%s] %s::%s (%.2fs)\n",
                    strcmp(o.status, "skipped") == 0   ? "SKIP"
                    : strcmp(o.status, "passed") == 0  ? "PASS"
@@ -658,17 +618,37 @@ static int fork_runner(int argc, char *argv[])
                                                       : "CRASH",
                    t->category, t->name, o.seconds);
             fflush(stdout);
-            record(tests, name, &o);
+            record(tests, name, &o, runner);
         }
     }
+    if (runner > 0) { /* a sibling: the first runner reports */
+        runners_send(tests);
+        json_decref(tests);
+        criterion_finalize(set);
+        return 0;
+    }
+    int lost = runners_gather(tests);
+    int passing = 0, failing = 0, crashing = 0;
+    size_t i;
+    json_t *one;
+    json_array_foreach(tests, i, one)
+    {
+        const char *st = json_string_value(json_object_get(one, "status"));
+        if (st != NULL && (strcmp(st, "passed") == 0 || strcmp(st, "skipped") == 0))
+            passing++;
+        else if (st != NULL && strcmp(st, "failed") == 0)
+            failing++;
+        else
+            crashing++;
+    }
     printf("[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Crashing: %d\n",
-           tested, passing, failing, crashing);
+           (int)json_array_size(tests), passing, failing, crashing);
     /* "sealed": verdicts and end records come from the shared pages. */
     json_t *doc = json_pack("{s:o, s:b}", "tests", tests, "sealed", 1);
     results_write(doc);
     json_decref(doc);
     criterion_finalize(set);
-    return failing + crashing > 0;
+    return failing + crashing + lost > 0;
 }
 
 /* main - Criterion's own main, or the fork runner under IPCLAB_FORK_RUNNER=1. */
@@ -695,7 +675,6 @@ int main(int argc, char *argv[])
         if (results_fd != NULL)
             fcntl(atoi(results_fd), F_SETFD, FD_CLOEXEC);
         prctl(PR_SET_DUMPABLE, 0);
-        take_claims();
         return fork_runner(argc, argv);
     }
     struct criterion_test_set *tests = criterion_initialize();

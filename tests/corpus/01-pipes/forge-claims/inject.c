@@ -1,10 +1,10 @@
 /*
- * Takes every memcheck test from the shards before they run it: the shards
- * share a claim table (a memfd, labs/support/forkrun.c), and a test that sets
- * all its bytes leaves every later test unrun under memcheck, so their memory
- * errors and leaks go unseen. Tried through fd 4 (where the runner got it),
- * through this process's own mappings, and through the runner's memory
- * (/proc/PPID/mem).
+ * Takes every memcheck test from the runners before they run it: they share
+ * a claim table (a memfd "ipclab-claims", labs/support/runners.c), and a test
+ * that sets all its bytes leaves every later test unrun under memcheck, so
+ * their memory errors and leaks go unseen. Tried through fd 4 (where the
+ * grader once passed it), through this process's own mappings, and through
+ * the runner's memory (/proc/PPID/mem).
  */
 #include <fcntl.h>
 #include <stdio.h>
