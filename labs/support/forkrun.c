@@ -574,6 +574,33 @@ static void record(json_t *tests, const char *name, struct outcome *o, int runne
     json_array_append_new(tests, t);
 }
 
+/* Is test t of suite s selected: enabled, and matching --filter's pattern? */
+static bool selected(const struct criterion_suite *s, const struct criterion_test *t,
+                     const char *pattern)
+{
+    if ((t->data && t->data->disabled) || (s->data && s->data->disabled))
+        return false;
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s", t->category, t->name);
+    return pattern == NULL || fnmatch(pattern, name, FNM_EXTMATCH) == 0;
+}
+
+/* How many tests of the set are selected. */
+static size_t count_selected(struct criterion_test_set *set, const char *pattern)
+{
+    size_t count = 0; /* (FOREACH_SET declares n) */
+    struct criterion_suite_set *ss;
+    FOREACH_SET(ss, set->suites)
+    {
+        struct criterion_test *t;
+        FOREACH_SET(t, ss->tests)
+        {
+            count += selected(&ss->suite, t, pattern);
+        }
+    }
+    return count;
+}
+
 /* Run every selected test in a forked child; print Criterion-like lines. */
 static int fork_runner(int argc, char *argv[])
 {
@@ -591,23 +618,19 @@ static int fork_runner(int argc, char *argv[])
     current_test = dlsym(RTLD_DEFAULT, "criterion_current_test");
     if (RUNNING_ON_VALGRIND) /* every child inherits its translation */
         warm_up();
-    int runner = runners_start(set->tests); /* 0: this one reports */
+    int runner = runners_start(count_selected(set, pattern)); /* 0: this one reports */
     json_t *tests = json_array();
-    size_t selected = 0; /* tests selected so far: the claim table's index */
+    size_t k = 0; /* tests selected so far: the claim table's index */
     struct criterion_suite_set *ss;
     FOREACH_SET(ss, set->suites)
     {
         struct criterion_test *t;
         FOREACH_SET(t, ss->tests)
         {
+            if (!selected(&ss->suite, t, pattern) || !runners_claim(k++))
+                continue;
             char name[512];
             snprintf(name, sizeof name, "%s/%s", t->category, t->name);
-            bool disabled = (t->data && t->data->disabled) ||
-                            (ss->suite.data && ss->suite.data->disabled);
-            if (disabled ||
-                (pattern != NULL && fnmatch(pattern, name, FNM_EXTMATCH) != 0) ||
-                !runners_claim(selected++))
-                continue;
             struct outcome o;
             run_one(&ss->suite, t, &o);
             printf("[%s] %s::%s (%.2fs)\n",

@@ -34,7 +34,9 @@ static int runners_wanted(void)
 int runners_start(size_t ntests)
 {
     int want = runners_wanted();
-    if (want < 2 || ntests < 2)
+    if ((size_t)want > ntests)
+        want = (int)ntests;
+    if (want < 2)
         return 0;
     /* A memfd, for its name in /proc/PID/maps (tests/corpus: forge-claims);
      * the fd goes at once, the runners keep the mapping. */

@@ -23,8 +23,8 @@
 #define RUNNERS_MAX 16
 
 /*
- * runners_start - fork the siblings $IPCLAB_RUNNERS asks for (a run of at
- * most ntests selected tests). Returns this process's runner number: 0 in
+ * runners_start - fork the siblings $IPCLAB_RUNNERS asks for, at most one a
+ * test of the run's ntests selected ones. Returns this process's runner number: 0 in
  * the first runner (the caller, which alone reports), 1.. in a sibling. A
  * sibling dies with the first runner. If the table cannot be made, or a
  * fork fails, fewer runners share the run.
