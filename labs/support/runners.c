@@ -7,13 +7,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define REPORT_MAX (64u << 20) /* the most a sibling's report may take */
 
 static atomic_uchar *claims; /* the claim table, or NULL (one runner) */
 static size_t nclaims;       /* its bytes */
@@ -100,60 +97,19 @@ void runners_close_in_child(void)
 
 void runners_send(const json_t *tests)
 {
-    char *text = json_dumps(tests, JSON_COMPACT);
-    size_t len = text != NULL ? strlen(text) : 0, off = 0;
-    while (off < len) {
-        ssize_t n = write(report_fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    free(text);
+    json_dumpfd(tests, report_fd, JSON_COMPACT);
     close(report_fd);
     report_fd = -1;
-}
-
-/* Read fd to its end (at most REPORT_MAX bytes); NULL if nothing came. */
-static char *read_all(int fd, size_t *len)
-{
-    size_t cap = 0;
-    char *buf = NULL;
-    *len = 0;
-    for (;;) {
-        if (*len + 65536 > cap) {
-            char *more = cap < REPORT_MAX ? realloc(buf, cap + 65536 * 4) : NULL;
-            if (more == NULL)
-                break;
-            buf = more;
-            cap += 65536 * 4;
-        }
-        ssize_t n = read(fd, buf + *len, cap - *len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        *len += (size_t)n;
-    }
-    if (*len == 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
 }
 
 int runners_gather(json_t *tests)
 {
     int lost = 0;
     for (int j = 0; j < nsiblings; j++) {
-        size_t len;
-        char *text = read_all(gather_fd[j], &len);
+        json_t *theirs = json_loadfd(gather_fd[j], 0, NULL); /* up to its end */
         close(gather_fd[j]);
         while (waitpid(sibling_pid[j], NULL, 0) < 0 && errno == EINTR)
             ;
-        json_t *theirs = text != NULL ? json_loadb(text, len, 0, NULL) : NULL;
-        free(text);
         if (!json_is_array(theirs)) {
             fprintf(stderr,
                     "ipclab fork runner: runner %d (pid %d) ended without its "
