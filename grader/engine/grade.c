@@ -48,6 +48,7 @@ void test_result_free(struct test_result *r)
     free(r->children_desc);
     free(r->vg_error_text);
     free(r->vg_leak_text);
+    free(r->vg_unchecked);
     free(r->trace);
     free(r->stress_message);
     json_decref(r->fds);

@@ -43,8 +43,10 @@ struct test_result {
     json_t *fds;        /* [{"fd","target"}] left open (owned) */
     int children;       /* child processes left behind */
     char *children_desc;
-    json_t *ipc; /* [{"kind","name"}] left behind (owned) */
-    bool vg_ran; /* ran under memcheck and its worker log was found */
+    json_t *ipc;        /* [{"kind","name"}] left behind (owned) */
+    bool vg_ran;        /* ran under memcheck and its worker log was found */
+    bool vg_started;    /* a memcheck run started it (its worker's log names it) */
+    char *vg_unchecked; /* why memcheck could not check it at all (memcheck_runs.h) */
     int vg_errors;
     long vg_leak_bytes, vg_leak_blocks; /* definitely lost */
     char *vg_error_text;                /* first error, a few lines */

@@ -71,6 +71,12 @@ int pass_start(struct grade *g, struct proc *p, const char *label, char *const a
     return rc;
 }
 
+double pass_budget(const struct grade *g, double seconds)
+{
+    double t = 20 + seconds;
+    return t < g->pol.max_wall_seconds ? t : g->pol.max_wall_seconds;
+}
+
 /* The lab's test sources (real path), which no sandbox needs to see. */
 const char *pass_lab_tests_dir(const struct grade *g)
 {

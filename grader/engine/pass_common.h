@@ -27,6 +27,10 @@ char **pass_env(const struct grade *g, const char *extra1, const char *extra2);
 int pass_start(struct grade *g, struct proc *p, const char *label, char *const argv[],
                struct proc_opts *o, const struct sandbox_opts *so);
 
+/* pass_budget - the wall seconds of a pass whose tests may take seconds in all:
+ * 20 more for its start and end, at most the policy's max_wall_seconds. */
+double pass_budget(const struct grade *g, double seconds);
+
 /* pass_lab_tests_dir - the lab's test sources (real path), which no sandbox needs to see.
  */
 const char *pass_lab_tests_dir(const struct grade *g);

@@ -11,9 +11,7 @@
 #include "engine/native_report.h"
 #include "base/proc.h"
 #include "engine/sandbox.h"
-#include "engine/vglog.h"
-#include "engine/vgargs.h"
-#include "engine/vgsink.h"
+#include "engine/memcheck_runs.h"
 #include "engine/timeouts.h"
 
 #include <dirent.h>
@@ -33,8 +31,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_RUNNERS 16 /* labs/support/runners.h: RUNNERS_MAX */
-
 /*
  * tests_finished - how many tests the native pass has finished: the probe's
  * end records in WORK/native/probe.jsonl (one a test, see probe.h).
@@ -45,13 +41,6 @@ static size_t tests_finished(const struct grade *g)
     snprintf(path, sizeof path, "%s/native/probe.jsonl", g->work);
     size_t n = fs_count_in_file(path, "\"event\":\"end\"", 4u << 20);
     return n < g->prog.tests_total ? n : g->prog.tests_total;
-}
-
-/* Seconds a pass of n tests may take (each test up to its timeout), capped. */
-static double pass_budget(const struct grade *g, size_t n, double per_test)
-{
-    double t = 20 + (double)n * per_test;
-    return t < g->pol.max_wall_seconds ? t : g->pol.max_wall_seconds;
 }
 
 /* This very binary, which runs inside the sandboxes (the host is visible read-only
@@ -137,7 +126,7 @@ int pass_run_lane(struct grade *g, const char *lane, double seconds,
     char *before =
         g->infra_error; /* one more run that cannot start is no grading error */
     size_t mounts = g->wfs.nscratch;
-    if (native_start(g, &p, lane, pass_budget(g, 1, seconds), extra_env, &fd) < 0) {
+    if (native_start(g, &p, lane, pass_budget(g, seconds), extra_env, &fd) < 0) {
         if (g->infra_error != before)
             free(g->infra_error);
         g->infra_error = before;
@@ -169,17 +158,6 @@ static void native_finish(struct grade *g, struct proc *p, int report)
     collect_native(g, native_report_read(report));
 }
 
-/* One memcheck run: valgrind over the test binary, with one fork runner a CPU. */
-struct vg_run {
-    bool started;
-    int runners;        /* the runners sharing its tests (labs/support/runners.h) */
-    struct proc p;      /* valgrind */
-    char dir[4200];     /* its log directory (under WORK/sealed) */
-    struct vgsink sink; /* its log channel */
-    double t0;
-    size_t base; /* memcheck tests finished before this run (for the progress) */
-};
-
 /* What a progress tick needs while a pass runs. */
 struct prog_tick {
     struct grade *g;
@@ -201,185 +179,10 @@ static void progress_tick(struct prog_tick *t)
     if (t->native)
         g->prog.tests_done = tests_finished(g);
     if (t->run != NULL && t->run->started) {
-        size_t n = t->run->base + vgsink_finished(&t->run->sink);
+        size_t n = vg_run_finished(t->run);
         g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
     }
     pass_show_progress(g, NULL);
-}
-
-/* proc_wait_all's tick while memcheck runs. */
-static void vg_tick(void *arg)
-{
-    progress_tick(arg);
-}
-
-/* May test i run under memcheck at all (manifest options)? */
-static bool vg_allowed(const struct test_result *r)
-{
-    return (r->mt->options & (OPT_NO_VALGRIND | OPT_PERF)) == 0;
-}
-
-/*
- * Start one memcheck run over the tests for which want[i] is true, with up
- * to jobs fork runners sharing them (labs/support/runners.h): one valgrind
- * start for all, each runner takes the next test no other has taken, so
- * they end together whatever each test costs, and each test runs once.
- * Logs come over the run's channel (vgsink.h) into WORK/sealed/vg-TAG/.
- * Returns true if it started.
- */
-static bool vg_start(struct grade *g, int jobs, const bool *want, char tag,
-                     struct vg_run *run)
-{
-    memset(run, 0, sizeof *run);
-    size_t n = 0;
-    double limit = 0; /* any runner may run them all: each up to its timeout */
-    char *filter = NULL;
-    for (size_t i = 0; i < g->m.ntests; i++) {
-        if (!want[i])
-            continue;
-        char *f = xasprintf("%s%s%s", filter ? filter : "", filter ? "|" : "",
-                            g->tests[i].mt->name);
-        free(filter);
-        filter = f;
-        limit += g->m.tests[i].timeout + 5;
-        n++;
-    }
-    if (n == 0)
-        return false;
-    if (tag == 's') { /* the first memcheck run: it covers every test it may */
-        g->prog.vg_total = n;
-        g->prog.vg_began = now_seconds();
-    }
-    int runners = jobs < 1 ? 1 : (jobs > MAX_RUNNERS ? MAX_RUNNERS : jobs);
-    if ((size_t)runners > n)
-        runners = (int)n;
-    char **opts, **vars;
-    int nopts = vg_options(&opts), nvars = vg_environment(&vars);
-    if (nopts < 0 || nvars < 0) {
-        if (g->infra_error == NULL)
-            g->infra_error =
-                xasprintf("cannot read labs/support/valgrind.args: %s", strerror(errno));
-        free(filter);
-        return false;
-    }
-    char supp[4200], bin[4200];
-    snprintf(supp, sizeof supp, "--suppressions=%s/labs/support/valgrind.supp",
-             course_root());
-    snprintf(bin, sizeof bin, "%s/build/run-tests", g->work);
-    run->t0 = now_seconds();
-    run->runners = runners;
-    char *filt = xasprintf("--filter=@(%s)", filter);
-    free(filter);
-    /* The run's own files in a fresh tmpfs on sealed/own-TAG: made where no
-     * sandbox can write, so tests that fill the work folder cannot keep
-     * memcheck from starting; its logs come over a socket (vgsink.h) and go
-     * to sealed/vg-TAG, which no sandbox can write. */
-    char own[4300];
-    snprintf(run->dir, sizeof run->dir, "%s/sealed/vg-%c", g->work, tag);
-    snprintf(own, sizeof own, "%s/sealed/own-%c", g->work, tag);
-    char results[4400], nrunners[64];
-    snprintf(results, sizeof results, "IPCLAB_RESULTS_FILE=%s/results.json", own);
-    snprintf(nrunners, sizeof nrunners, "IPCLAB_RUNNERS=%d", runners);
-    char *argv[VG_MAX_OPTIONS + 6];
-    int a = 0;
-    argv[a++] = "valgrind";
-    for (int i = 0; i < nopts; i++)
-        argv[a++] = opts[i];
-    argv[a++] = supp;
-    argv[a++] = "--log-fd=3";
-    argv[a++] = bin;
-    argv[a++] = filt;
-    argv[a] = NULL;
-    char *env[PASS_ENV_MAX + VG_MAX_OPTIONS + 3];
-    int k = 0;
-    for (char **e = pass_env(g, results, "IPCLAB_FORK_RUNNER=1"); *e != NULL; e++)
-        env[k++] = *e;
-    env[k++] = "IPCLAB_VG_LOG_FD=3"; /* the test binary closes it (forkrun.c) */
-    env[k++] = nrunners;
-    for (int i = 0; i < nvars; i++)
-        env[k++] = vars[i];
-    env[k] = NULL;
-    if (mkdir(run->dir, 0755) < 0 || vgsink_open(&run->sink) < 0) {
-        if (g->infra_error == NULL)
-            g->infra_error =
-                xasprintf("cannot set up memcheck's log channel: %s", strerror(errno));
-        free(filt);
-        return false;
-    }
-    struct proc_opts o = {.env = env,
-                          .pass_fd = run->sink.send_fd,
-                          .lim = {.cpu_seconds = g->pol.max_wall_seconds,
-                                  .fsize_mb = 64,
-                                  .nproc = 256,
-                                  .nofile = 1024},
-                          .wall_seconds = pass_budget(g, 1, limit),
-                          .out_cap = 16 * 1024};
-    char ro_build[4200], ro_native[4200], ro_sealed[4200];
-    snprintf(ro_build, sizeof ro_build, "%s/build", g->work);
-    snprintf(ro_native, sizeof ro_native, "%s/native", g->work);
-    snprintf(ro_sealed, sizeof ro_sealed, "%s/sealed", g->work);
-    const char *ro[] = {ro_build, ro_native, ro_sealed, NULL};
-    const char *hidden[] = {pass_lab_tests_dir(g), NULL};
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s/tmp", g->work); /* the tests' TMPDIR: capped */
-    const char *scratch[] = {tmp, own, NULL};
-    struct sandbox_opts so = {ro, false, hidden, scratch, NULL};
-    if (mkdir(own, 0755) == 0 && grade_chown(own) == 0 &&
-        pass_start(g, &run->p, "valgrind run", argv, &o, &so) == 0) {
-        close(run->sink.send_fd); /* valgrind has it now */
-        run->sink.send_fd = -1;
-        run->started = true;
-    } else {
-        vgsink_close(&run->sink, NULL);
-    }
-    free(filt);
-    return run->started;
-}
-
-/* vg_forget - drop what memcheck recorded for r (as if it never ran). */
-static void vg_forget(struct test_result *r)
-{
-    r->vg_ran = false;
-    r->vg_errors = 0;
-    r->vg_leak_bytes = 0;
-    r->vg_leak_blocks = 0;
-    free(r->vg_error_text);
-    r->vg_error_text = NULL;
-    free(r->vg_leak_text);
-    r->vg_leak_text = NULL;
-}
-
-/* Wait for the run (or kill it first), then read its logs. */
-static void vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
-{
-    if (!run->started)
-        return;
-    if (kill_first)
-        proc_kill(&run->p);
-    struct prog_tick t = {g, run, false, 0};
-    proc_wait_all(&run->p, 1, kill_first ? NULL : vg_tick, &t);
-    if (run->runners > g->valgrind_runners)
-        g->valgrind_runners = run->runners;
-    const char *why = NULL;
-    if (kill_first)
-        why = NULL;
-    else if (run->p.killed)
-        why = "memcheck hit its time limit (tests it had not finished have no memory "
-              "data)";
-    if (vgsink_close(&run->sink, run->dir) < 0 && !kill_first)
-        why = "the grader could not write valgrind's logs";
-    if (vglog_collect(g, run->dir) == 0 && !kill_first)
-        why = "valgrind wrote no logs";
-    if (why != NULL) {
-        char *out = text_clean(run->p.out);
-        char *note = xasprintf("%s%s%s (%.200s)", g->runner_note ? g->runner_note : "",
-                               g->runner_note ? "; " : "", why, out ? out : "");
-        free(out);
-        free(g->runner_note);
-        g->runner_note = note;
-    }
-    proc_free(&run->p);
-    run->started = false;
 }
 
 /*
@@ -410,7 +213,7 @@ static void spec_tick(void *arg)
     if (c->started || now_seconds() < c->at)
         return;
     c->started = true;
-    vg_start(c->g, c->jobs, c->want, 's', c->run);
+    vg_start(c->g, c->jobs, c->want, "s", c->run);
 }
 
 void pass_tests(struct grade *g, int jobs, bool valgrind)
@@ -447,8 +250,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         }
     pass_show_progress(g, "tests");
     int report = -1;
-    int started =
-        native_start(g, &native, g->work, pass_budget(g, 1, each), skip, &report);
+    int started = native_start(g, &native, g->work, pass_budget(g, each), skip, &report);
     free(skip);
     if (started < 0) {
         class_unlock(lock);
@@ -513,11 +315,12 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
         if (g->prog.vg_began == 0)
             g->prog.vg_began = now_seconds();
         struct vg_run rest;
-        if (any && vg_start(g, jobs, want, 'r', &rest)) {
+        if (any && vg_start(g, jobs, want, "r", &rest)) {
             rest.base = kept;
             vg_finish(g, &rest, false);
         }
     }
+    vg_settle(g, jobs);
     g->prog.vg_done = g->prog.vg_total;
     g->valgrind_seconds = now_seconds() - vt0;
     g->valgrind_ended = unix_seconds();
@@ -528,12 +331,13 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     for (size_t i = 0; i < g->m.ntests; i++)
         if (g->tests[i].verdict != V_PASSED)
             vg_forget(&g->tests[i]);
-    /* Say which passed tests memcheck could not finish (its timeout, a limit). */
+    /* Say which passed tests have no memory data and no charge (vg_settle:
+     * valgrind started none of them). */
     char *missing = NULL;
     size_t nmissing = 0;
     for (size_t i = 0; i < g->m.ntests; i++) {
         const struct test_result *r = &g->tests[i];
-        if (!vg_allowed(r) || r->verdict != V_PASSED || r->vg_ran)
+        if (!vg_allowed(r) || r->verdict != V_PASSED || r->vg_ran || r->vg_unchecked)
             continue;
         char *m =
             xasprintf("%s%s%s", missing ? missing : "", missing ? ", " : "", r->mt->name);
@@ -543,7 +347,7 @@ void pass_tests(struct grade *g, int jobs, bool valgrind)
     }
     if (missing != NULL) {
         char *note = xasprintf("%s%smemcheck did not finish %zu test(s), which have no "
-                               "memory data (too slow under valgrind?): %.300s",
+                               "memory data (valgrind ran none of them): %.300s",
                                g->runner_note ? g->runner_note : "",
                                g->runner_note ? "; " : "", nmissing, missing);
         free(g->runner_note);

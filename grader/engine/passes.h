@@ -15,7 +15,8 @@
  * If every such test passed natively that run just finishes; otherwise it
  * is stopped, the tests it completed are kept and the passed tests still
  * missing run again. With jobs = 1, memcheck runs after the native pass,
- * on the passed tests only.
+ * on the passed tests only. Then no passed test is left unchecked
+ * (memcheck_runs.h: vg_settle).
  * Logs are attributed to tests (vglog.h). valgrind = false: native only.
  */
 void pass_tests(struct grade *g, int jobs, bool valgrind);

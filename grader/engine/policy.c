@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 static const char *const keys[CAT_COUNT] = {"memory-errors", "leaks",       "fd-leaks",
-                                            "processes",     "ipc-objects", "stress"};
+                                            "processes",     "ipc-objects", "stress",
+                                            "unchecked"};
 static const char *const titles[CAT_COUNT] = {
     "memory errors (valgrind)", "memory leaks (valgrind)", "file descriptors left open",
-    "processes left behind",    "IPC objects left behind", "failed under race stress"};
+    "processes left behind",    "IPC objects left behind", "failed under race stress",
+    "not checked by memcheck"};
 
 const char *policy_key(enum policy_category c)
 {
@@ -40,6 +42,7 @@ void policy_defaults(struct policy *p)
     p->rules[CAT_PROCESSES] = (struct policy_rule){2, 6};
     p->rules[CAT_IPC_OBJECTS] = (struct policy_rule){1, 4};
     p->rules[CAT_STRESS] = (struct policy_rule){2, 6};
+    p->rules[CAT_UNCHECKED] = (struct policy_rule){2, 6};
     p->stress_runs = 0; /* off: the stress pass costs N native runs of those tests */
     p->stress_fails_test = false;
     p->memory_error_fails_test = false;

@@ -12,6 +12,7 @@ enum policy_category {
     CAT_PROCESSES,     /* child processes left behind (running or zombie) */
     CAT_IPC_OBJECTS,   /* IPC objects, FIFOs and socket files left behind */
     CAT_STRESS,        /* a stress-marked test failed under race stress ([stress] runs) */
+    CAT_UNCHECKED,     /* memcheck could not check a passed test (memcheck_runs.h) */
     CAT_COUNT
 };
 
@@ -43,7 +44,7 @@ struct policy {
 };
 
 /* policy_key - "memory-errors", "leaks", "fd-leaks", "processes", "ipc-objects",
- * "stress". */
+ * "stress", "unchecked". */
 const char *policy_key(enum policy_category c);
 
 /* policy_title - a human title: "memory errors", "file descriptors left open"... */

@@ -89,6 +89,11 @@ void score_compute(struct grade *g)
                    xasprintf("make -C labs/%s valgrind CRITERION_FLAGS=--filter='%s'",
                              lab, name));
         }
+        /* A passed test memcheck could not check (memcheck_runs.h: vg_settle). */
+        if (r->vg_unchecked != NULL && r->verdict == V_PASSED)
+            deduct(g, CAT_UNCHECKED, name, xasprintf("%s", r->vg_unchecked),
+                   xasprintf("make -C labs/%s valgrind CRITERION_FLAGS=--filter='%s'",
+                             lab, name));
         /* Race stress (stress_pass.c): a natively passing test that failed a run. */
         if (r->stress_failed > 0) {
             if (g->pol.stress_fails_test)

@@ -203,12 +203,15 @@ int vglog_collect(struct grade *g, const char *dir)
             n++;
     }
     closedir(d);
-    /* Only tests whose worker ran to its end here count (a run may be cut). */
+    /* Only tests whose worker ran to its end here count (a run may be cut);
+     * those whose worker began are started, finished or not. */
     bool *done = calloc(g->m.ntests + 1, sizeof *done);
     for (int i = 0; done != NULL && i < n; i++)
         for (size_t t = 0; procs[i].test[0] != '\0' && t < g->m.ntests; t++)
-            if (procs[i].complete && strcmp(g->tests[t].mt->name, procs[i].test) == 0)
-                done[t] = true;
+            if (strcmp(g->tests[t].mt->name, procs[i].test) == 0) {
+                g->tests[t].vg_started = true;
+                done[t] = done[t] || procs[i].complete;
+            }
     for (int i = 0; done != NULL && i < n; i++) {
         const char *test = owner(procs, n, i);
         for (size_t t = 0; test != NULL && t < g->m.ntests; t++) {
