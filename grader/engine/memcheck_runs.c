@@ -242,7 +242,10 @@ static void charge_alone(struct test_result *r, int status, bool time_limit)
 
 void vg_settle(struct grade *g, int jobs)
 {
-    double deadline = now_seconds() + g->pol.max_wall_seconds;
+    /* Memcheck as a whole (its first run on) gets max_wall_seconds for its
+     * reruns to start in: code that ends every run cannot stretch a grade. */
+    double began = g->prog.vg_began > 0 ? g->prog.vg_began : now_seconds();
+    double deadline = began + g->pol.max_wall_seconds;
     bool *want = calloc(g->m.ntests + 1, sizeof *want);
     for (int round = 1; want != NULL && g->infra_error == NULL && !proc_interrupted();
          round++) {
@@ -262,8 +265,9 @@ void vg_settle(struct grade *g, int jobs)
             for (size_t i = 0; i < g->m.ntests; i++)
                 if (unsettled(&g->tests[i]))
                     g->tests[i].vg_unchecked = xasprintf(
-                        "memcheck could not check it: the grade's time for memcheck's "
-                        "reruns (max_wall_seconds = %d s) ran out first",
+                        "memcheck could not check it: memcheck's time in this grade "
+                        "(the policy's max_wall_seconds, %d s) ran out before it could "
+                        "run the test again",
                         g->pol.max_wall_seconds);
             break;
         }

@@ -62,8 +62,8 @@ void vg_forget(struct test_result *r);
  * run never started run again together; a test that started and did not
  * finish runs again alone, and one that does not finish alone either is
  * charged (r->vg_unchecked says why: the `unchecked` deduction), as is
- * every test left when the policy's max_wall_seconds for these reruns is
- * spent. Runs that start no test at all (valgrind cannot run) charge
+ * every test left when max_wall_seconds (the policy's) have passed since
+ * memcheck's first run began. Runs that start no test at all (valgrind cannot run) charge
  * nothing: g->runner_note says which tests have no memory data.
  */
 void vg_settle(struct grade *g, int jobs);
