@@ -235,8 +235,9 @@ static void charge_alone(struct test_result *r, int status, bool time_limit)
     char end[96];
     r->vg_unchecked = xasprintf(
         "memcheck could not check it: it did not finish under valgrind among the other "
-        "tests, nor in a run of its own (which %s). A test is stopped at its timeout "
-        "(%g s), and code that kills its test runner ends the run",
+        "tests, nor in a run of its own (which %s). Under valgrind, where code runs "
+        "20 to 50 times slower, a test is still stopped at its timeout (%g s); code "
+        "that kills its test runner ends the run",
         run_end(status, time_limit, end, sizeof end), r->mt->timeout);
 }
 
