@@ -148,9 +148,10 @@ void vg_forget(struct test_result *r)
     r->vg_unchecked = NULL;
 }
 
-size_t vg_run_finished(const struct vg_run *run)
+size_t vg_run_finished(const struct grade *g, const struct vg_run *run)
 {
-    return run->started ? run->base + vgsink_finished(&run->sink) : run->base;
+    size_t n = run->started ? run->base + vgsink_finished(&run->sink) : run->base;
+    return n < g->prog.vg_total ? n : g->prog.vg_total;
 }
 
 /* proc_wait_all's tick while a run goes on: show its progress, a few times a second. */
@@ -161,8 +162,7 @@ static void vg_tick(void *arg)
     if (g->progress == NULL || now_seconds() - run->shown < 0.25)
         return;
     run->shown = now_seconds();
-    size_t n = vg_run_finished(run);
-    g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
+    g->prog.vg_done = vg_run_finished(g, run);
     pass_show_progress(g, NULL);
 }
 
@@ -183,14 +183,8 @@ int vg_finish(struct grade *g, struct vg_run *run, bool kill_first)
     if (vgsink_close(&run->sink, run->dir) < 0 && !kill_first)
         why = "the grader could not write valgrind's logs";
     /* A test the grader's kill cut short did nothing wrong: not "started". */
-    bool *started = kill_first ? calloc(g->m.ntests + 1, sizeof *started) : NULL;
-    for (size_t i = 0; started != NULL && i < g->m.ntests; i++)
-        started[i] = g->tests[i].vg_started;
-    if (vglog_collect(g, run->dir) == 0 && !kill_first)
+    if (vglog_collect(g, run->dir, !kill_first) == 0 && !kill_first)
         why = "valgrind wrote no logs";
-    for (size_t i = 0; started != NULL && i < g->m.ntests; i++)
-        g->tests[i].vg_started = started[i];
-    free(started);
     if (why != NULL) {
         char *out = text_clean(run->p.out);
         char *note = xasprintf("%s%s%s (%.200s)", g->runner_note ? g->runner_note : "",

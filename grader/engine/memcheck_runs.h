@@ -38,8 +38,9 @@ bool vg_allowed(const struct test_result *r);
 bool vg_start(struct grade *g, int jobs, const bool *want, const char *tag,
               struct vg_run *run);
 
-/* vg_run_finished - the memcheck tests finished so far: run->base plus the run's. */
-size_t vg_run_finished(const struct vg_run *run);
+/* vg_run_finished - the memcheck tests finished so far (run->base plus the run's),
+ * at most g->prog.vg_total. */
+size_t vg_run_finished(const struct grade *g, const struct vg_run *run);
 
 /*
  * vg_finish - wait for the run (kill it first if kill_first; else show its
@@ -63,8 +64,9 @@ void vg_forget(struct test_result *r);
  * finish runs again alone, and one that does not finish alone either is
  * charged (r->vg_unchecked says why: the `unchecked` deduction), as is
  * every test left when max_wall_seconds (the policy's) have passed since
- * memcheck's first run began. Runs that start no test at all (valgrind cannot run) charge
- * nothing: g->runner_note says which tests have no memory data.
+ * memcheck's first run began. Runs that start no test at all (valgrind
+ * cannot run) charge nothing: g->runner_note says which tests have no
+ * memory data.
  */
 void vg_settle(struct grade *g, int jobs);
 

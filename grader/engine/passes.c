@@ -178,10 +178,8 @@ static void progress_tick(struct prog_tick *t)
     t->last = now_seconds();
     if (t->native)
         g->prog.tests_done = tests_finished(g);
-    if (t->run != NULL && t->run->started) {
-        size_t n = vg_run_finished(t->run);
-        g->prog.vg_done = n < g->prog.vg_total ? n : g->prog.vg_total;
-    }
+    if (t->run != NULL && t->run->started)
+        g->prog.vg_done = vg_run_finished(g, t->run);
     pass_show_progress(g, NULL);
 }
 

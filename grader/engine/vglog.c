@@ -184,7 +184,7 @@ static const char *owner(struct vg_proc *procs, int n, int i)
     return NULL;
 }
 
-int vglog_collect(struct grade *g, const char *dir)
+int vglog_collect(struct grade *g, const char *dir, bool mark_started)
 {
     DIR *d = fs_opendir_untrusted(dir);
     if (d == NULL)
@@ -209,7 +209,7 @@ int vglog_collect(struct grade *g, const char *dir)
     for (int i = 0; done != NULL && i < n; i++)
         for (size_t t = 0; procs[i].test[0] != '\0' && t < g->m.ntests; t++)
             if (strcmp(g->tests[t].mt->name, procs[i].test) == 0) {
-                g->tests[t].vg_started = true;
+                g->tests[t].vg_started = g->tests[t].vg_started || mark_started;
                 done[t] = done[t] || procs[i].complete;
             }
     for (int i = 0; done != NULL && i < n; i++) {
