@@ -75,7 +75,7 @@ LDLIBS  := -lcriterion -ljansson -lrt -lm -ldl -pthread \
            $(if $(filter 1,$(SAN)),$(SANFLAGS))
 
 SUPPORT_SRCS := support.c probe.c results.c lazy_libgit2.c forkrun.c runners.c shim.c \
-                shim_heap.c shim_locks.c
+                shim_heap.c shim_locks.c tmpdirs.c
 STUDENT_OBJS := $(addprefix $(BUILD_DIR)/student/,$(STUDENT_SRCS:.c=.o))
 SHIMMED_OBJS := $(addprefix $(BUILD_DIR)/shimmed/,$(STUDENT_SRCS:.c=.o))
 TEST_OBJS    := $(addprefix $(BUILD_DIR)/tests/,$(TEST_SRCS:.c=.o) call_rules.o)
@@ -128,7 +128,8 @@ $(BUILD_DIR)/shimmed/%.o: $(BUILD_DIR)/student/%.o $(SHIM_MAP)
 # code runs to decide a timeout). A position-dependent executable, because
 # the dynamic loader refuses a PIE's unresolved calls.
 TIMEOUTS_BIN := $(BUILD_DIR)/list-timeouts
-$(TIMEOUTS_BIN): $(BUILD_DIR)/support/timeouts.o $(TEST_OBJS) $(BUILD_DIR)/support/support.o
+$(TIMEOUTS_BIN): $(BUILD_DIR)/support/timeouts.o $(TEST_OBJS) $(BUILD_DIR)/support/support.o \
+                 $(BUILD_DIR)/support/tmpdirs.o
 	$(CC) $(CFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all -o $@ $^ -pthread
 
 # A student file goes through assembly on its way to an object, and the

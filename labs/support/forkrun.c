@@ -37,6 +37,7 @@
 #include "results.h"
 #include "runners.h"
 #include "seal.h"
+#include "tmpdirs.h"
 
 #include <criterion/criterion.h>
 #include <criterion/internal/ordered-set.h>
@@ -651,6 +652,7 @@ static int fork_runner(int argc, char *argv[])
         return 0;
     }
     int lost = runners_gather(tests);
+    tmpdirs_end_run(); /* every runner has ended: what their tests left */
     int passing = 0, failing = 0, crashing = 0;
     size_t i;
     json_t *one;
@@ -688,6 +690,10 @@ int main(int argc, char *argv[])
         close(atoi(vg_log));
         unsetenv("IPCLAB_VG_LOG_FD");
     }
+    /* A boxfort worker (make check's runner exec's one a test) runs tests of
+     * the run its runner began: it keeps the run's tag. */
+    if (getenv("BXFI_MAP") == NULL)
+        tmpdirs_begin_run();
     const char *fork_mode = getenv("IPCLAB_FORK_RUNNER");
     if (fork_mode != NULL && strcmp(fork_mode, "1") == 0) {
         /* The results fd must reach no child, and no child may reopen it
@@ -704,6 +710,7 @@ int main(int argc, char *argv[])
     int result = 0;
     if (criterion_handle_args(argc, argv, true))
         result = !criterion_run_all_tests(tests);
+    tmpdirs_end_run(); /* every worker has ended: what crashed tests left */
     criterion_finalize(tests);
     return result;
 }

@@ -5,13 +5,13 @@
 #include "ipc_objects.h"
 #include "ipclab_test.h"
 #include "ipclab_shim.h"
+#include "tmpdirs.h"
 
 #include <criterion/criterion.h>
 #include <criterion/options.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -167,15 +167,6 @@ static void kill_children(void)
             break;
         p++;
     }
-}
-
-/* nftw callback: remove one entry (children before parents). */
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-                        struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
 }
 
 /* Append FIFOs and sockets found under dir to arr as {"kind", "path"}. */
@@ -419,7 +410,7 @@ void __wrap_criterion_internal_test_teardown(void)
         write_end_record(criterion_current_test);
     kill_children();
     if (probe_tmpdir[0] != '\0') {
-        nftw(probe_tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tmpdirs_remove(probe_tmpdir);
         probe_tmpdir[0] = '\0';
     }
 }

@@ -2,6 +2,7 @@
 #include "ipclab_shim.h"
 #include "ipclab_test.h"
 #include "probe.h"
+#include "tmpdirs.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -44,15 +45,12 @@ char *ipct_name(char *buf, size_t len, const char *prefix, const char *tag)
 const char *ipct_tmpdir(void)
 {
     if (tmpdir[0] == '\0') {
-        const char *base = getenv("TMPDIR");
-        if (base == NULL || base[0] == '\0')
-            base = "/tmp";
-        snprintf(tmpdir, sizeof tmpdir, "%s/ipclab-%ld-XXXXXX", base, (long)getpid());
-        if (mkdtemp(tmpdir) == NULL) {
+        char made[sizeof tmpdir];
+        if (!tmpdirs_make(made, sizeof made)) {
             int err = errno;
-            tmpdir[0] = '\0';
-            cr_assert_fail("mkdtemp under '%s': %s", base, strerror(err));
+            cr_assert_fail("mkdtemp '%s': %s", made, strerror(err));
         }
+        memcpy(tmpdir, made, sizeof tmpdir);
         ipct_probe_set_tmpdir(tmpdir);
     }
     return tmpdir;
