@@ -49,9 +49,12 @@ cpu=()
 pertest=()
 echo "lab $slug, $RUNS runs each, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$RUNS"); do
-    rm -rf "$OUT/vg" && mkdir -p "$OUT/vg"
+    # The bare run's $TMPDIR is its own: a worker Criterion kills at its
+    # timeout leaves its vgdb FIFOs (and its test's folder) there, not in /tmp.
+    rm -rf "$OUT/vg" "$OUT/tmp" && mkdir -p "$OUT/vg" "$OUT/tmp"
     t0=$(now)
-    valgrind --trace-children=yes --log-file="$OUT/vg/%p.log" "$OUT/$slug/run-tests" \
+    TMPDIR="$OUT/tmp" valgrind --trace-children=yes --log-file="$OUT/vg/%p.log" \
+        "$OUT/$slug/run-tests" \
         "${filter[@]}" >"$OUT/bare.log" 2>&1
     t1=$(now)
     c1=$(busy)
