@@ -652,7 +652,6 @@ static int fork_runner(int argc, char *argv[])
         return 0;
     }
     int lost = runners_gather(tests);
-    tmpdirs_end_run(); /* every runner has ended: what their tests left */
     int passing = 0, failing = 0, crashing = 0;
     size_t i;
     json_t *one;
@@ -672,6 +671,9 @@ static int fork_runner(int argc, char *argv[])
     json_t *doc = json_pack("{s:o, s:b}", "tests", tests, "sealed", 1);
     results_write(doc);
     json_decref(doc);
+    /* Every runner has ended: what their tests left, once the report is out
+     * (however much a test left, it cannot delay the report). */
+    tmpdirs_end_run();
     criterion_finalize(set);
     return failing + crashing + lost > 0;
 }
