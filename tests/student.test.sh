@@ -34,6 +34,8 @@
 #               watched, the broken file fails again, the fix shows the
 #               test that failed passing first, then the whole lab; Ctrl-C
 #               quits cleanly
+#   Ctrl-C      during check's tests: stopped, nothing recorded or left running;
+#               during its build: no compiler temporary left in TMPDIR
 #   namespaces  check runs tests in private namespaces (or names what they left);
 #               make check stops a test that blocks SIGPROF, in its own IPC namespace
 #   help        every command answers --help with status 0
@@ -42,8 +44,6 @@
 . "$(dirname "$0")/lib/common.sh" # sets ROOT, set -uo pipefail
 test_begin student
 SESSION="ipclab-student-$$"
-# shellcheck disable=SC2016 # expanded at exit
-test_at_exit 'tmux kill-session -t "$SESSION" 2>/dev/null'
 if [ "${STUDENT_KEEP:-0}" = 1 ]; then
     W=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-student.XXXXXX")
     chmod 755 "$W"
@@ -52,6 +52,9 @@ else
     test_tmpdir W ipclab-student # mode 755: the grader builds and runs as an unprivileged uid
 fi
 export NO_COLOR=1
+# tmux: a server of this run's own (its socket in W), not the user's, and gone at exit.
+tmux() { command tmux -S "$W/tmux.sock" "$@"; }
+test_at_exit 'tmux kill-server 2>/dev/null'
 # expect NAME STATUS WANT-STATUS OUTPUT REGEX...: status and every regex must match.
 expect() {
     local name=$1 got=$2 want=$3 out=$4
@@ -497,6 +500,33 @@ if wait_until 30 sh -c "pgrep -f '$runner' >/dev/null"; then
 else
     kill "$check_pid" 2>/dev/null
     fail check-ctrl-c "the test runner never started: $(cat "$W/interrupted.out")"
+fi
+cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
+
+# --- Ctrl-C during check's build ------------------------------------------------------
+# make and gcc get SIGTERM before SIGKILL, so they clean up: no compiler
+# temporary is left in TMPDIR (killed at once, gcc left its cc*.s there). A
+# function slow to compile keeps gcc busy until the Ctrl-C comes.
+awk 'BEGIN { print "int slow_to_compile(int v);\nint slow_to_compile(int v)\n{";
+             for (i = 0; i < 8000; i++) printf "    v = v * 31 + %d + (v >> 3);\n", i;
+             print "    return v;\n}" }' >>"$C/labs/$L/src/processes.c"
+CT="$W/ctrl-c-tmp"
+mkdir -p "$CT"
+(cd "$C" && TMPDIR="$CT" exec "$IPC" check 00 >"$W/interrupted-build.out" 2>&1) &
+check_pid=$!
+if wait_until 60 sh -c "ls '$CT' | grep -q '^cc'"; then
+    kill -INT "$check_pid"
+    wait "$check_pid"
+    rc=$?
+    if [ "$rc" = 130 ] && grep -q '^stopped' "$W/interrupted-build.out" &&
+        [ -z "$(ls -A "$CT")" ] && ! pgrep -f "[c]c1 .*$L" >/dev/null; then
+        pass "Ctrl-C during check's build: stopped, no compiler temporary left in TMPDIR"
+    else
+        fail check-build-ctrl-c "exit $rc; left in TMPDIR: $(ls -A "$CT"); $(cat "$W/interrupted-build.out")"
+    fi
+else
+    kill "$check_pid" 2>/dev/null
+    fail check-build-ctrl-c "gcc never made a temporary file: $(cat "$W/interrupted-build.out")"
 fi
 cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
 

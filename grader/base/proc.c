@@ -188,6 +188,7 @@ int proc_start(struct proc *p, const char *label, char *const argv[],
     p->fd = fds[0];
     p->start = mono();
     p->deadline = p->start + (opts->wall_seconds > 0 ? opts->wall_seconds : 3600);
+    p->grace = opts->stop_grace;
     fcntl(p->fd, F_SETFL, O_NONBLOCK);
     return 0;
 fail:
@@ -201,6 +202,18 @@ void proc_kill(struct proc *p)
     if (p->pid > 0) {
         kill(-p->pid, SIGKILL);
         kill(p->pid, SIGKILL);
+    }
+}
+
+/* Stop p at time now: SIGKILL, or first SIGTERM when it has a grace (proc.h). */
+static void stop(struct proc *p, double now)
+{
+    if (p->grace > 0 && p->termed_at == 0) {
+        kill(-p->pid, SIGTERM);
+        kill(p->pid, SIGTERM);
+        p->termed_at = now;
+    } else if (p->grace <= 0 || now - p->termed_at >= p->grace) {
+        proc_kill(p);
     }
 }
 
@@ -248,7 +261,7 @@ void proc_wait_all(struct proc *ps, size_t n, void (*tick)(void *arg), void *arg
                     kill(-r, SIGKILL); /* whatever it left in its group */
                 } else if (now > p->deadline || interrupted) {
                     p->killed = p->killed || !interrupted;
-                    proc_kill(p);
+                    stop(p, now);
                 }
             }
             if (p->fd >= 0 && p->pid == 0 && now - p->reaped_at > 0.5) {

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The seconds a build (make, gcc) gets to clean up after SIGTERM. */
+#define PROC_BUILD_GRACE 3.0
+
 /* Resource limits set (setrlimit) in the child before it execs; 0 = leave as is. */
 struct proc_limits {
     long cpu_seconds; /* RLIMIT_CPU, per process */
@@ -23,6 +26,11 @@ struct proc_opts {
     struct proc_limits lim;
     int uid;             /* > 0 and root: run as this uid and gid, no extra groups */
     double wall_seconds; /* killed (SIGKILL to its process group) after this */
+    double stop_grace;   /* > 0: a stop (deadline or interrupt) sends SIGTERM to the
+                            group first and SIGKILL only this many seconds later. For
+                            the course's own tools (PROC_BUILD_GRACE), never for code
+                            under test: make deletes its half-made target, gcc its
+                            temporary files in $TMPDIR */
     size_t out_cap;      /* bytes of stdout+stderr kept; the rest is read and dropped */
     int pass_fd; /* > 2: this fd reaches the command as fd 3 (every other is closed) */
     const char *cgroup_procs; /* a cgroup's cgroup.procs: joined before the uid drops */
@@ -37,8 +45,9 @@ struct proc {
     size_t len, cap;          /* bytes kept / kept at most */
     unsigned long long total; /* bytes it wrote in all */
     double start, deadline, reaped_at;
-    bool killed; /* the wall-clock watchdog killed it */
-    int status;  /* wait status once reaped */
+    double grace, termed_at; /* opts' stop_grace; when SIGTERM went (0: not yet) */
+    bool killed;             /* the wall-clock watchdog killed it */
+    int status;              /* wait status once reaped */
 };
 
 /*
@@ -55,7 +64,9 @@ int proc_start(struct proc *p, const char *label, char *const argv[],
 /*
  * proc_wait_all - drive ps[0..n) until every one has exited and its output
  * is drained: read output (keeping at most out_cap bytes each), reap, and
- * SIGKILL the process group of any that passes its deadline. tick (if not
+ * stop the process group of any that passes its deadline (SIGKILL, or
+ * SIGTERM then SIGKILL with a stop_grace); on SIGINT/SIGTERM/SIGHUP
+ * (proc_install_signals), every one is stopped the same way. tick (if not
  * NULL) is called about every 50 ms with arg. Output still arriving 0.5 s
  * after a child was reaped (a grandchild holds the pipe) is cut off.
  */

@@ -94,7 +94,8 @@ static int build(const char *lab_dir, bool asan, char **log)
     char *argv[] = {
         "make",     "-s", "--no-print-directory", "-C", (char *)lab_dir, "all",
         "WERROR=1", bdir, asan ? "SAN=1" : NULL,  NULL};
-    struct proc_opts o = {.wall_seconds = 300, .out_cap = 64 * 1024};
+    struct proc_opts o = {
+        .wall_seconds = 300, .stop_grace = PROC_BUILD_GRACE, .out_cap = 64 * 1024};
     struct proc p;
     if (proc_start(&p, "build", argv, &o) < 0) {
         *log = xasprintf("cannot run make: %s", strerror(errno));

@@ -86,7 +86,8 @@ static int build(const char *lab_dir, const char *src, const char *tmp, char *bi
     char *argv[] = {
         "make",     "-s", "--no-print-directory",    "-C", (char *)lab_dir, "all",
         "WERROR=1", bdir, src != NULL ? sdir : NULL, NULL};
-    struct proc_opts po = {.wall_seconds = 300, .out_cap = 4096};
+    struct proc_opts po = {
+        .wall_seconds = 300, .stop_grace = PROC_BUILD_GRACE, .out_cap = 4096};
     struct proc p;
     if (proc_start(&p, "build", argv, &po) < 0)
         return -1;

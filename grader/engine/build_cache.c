@@ -73,7 +73,8 @@ int build_cache_seed(const char *lab_dir, const char *slug, const char *build_di
                     bd,
                     "WERROR=1",
                     NULL};
-    struct proc_opts o = {.wall_seconds = 300, .out_cap = 8192};
+    struct proc_opts o = {
+        .wall_seconds = 300, .stop_grace = PROC_BUILD_GRACE, .out_cap = 8192};
     struct proc p;
     if (proc_start(&p, "build cache", argv, &o) < 0)
         goto done;

@@ -47,7 +47,8 @@ static char *lister_output(const struct manifest *m)
                     bd,
                     "WERROR=1",
                     NULL};
-    struct proc_opts o = {.wall_seconds = 300, .out_cap = 256 * 1024};
+    struct proc_opts o = {
+        .wall_seconds = 300, .stop_grace = PROC_BUILD_GRACE, .out_cap = 256 * 1024};
     struct proc p;
     char *out = NULL;
     if (proc_start(&p, "timeouts", argv, &o) == 0) {
