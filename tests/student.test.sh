@@ -23,7 +23,8 @@
 #               a unified diff when too narrow for both sides uncut; in tmux,
 #               the terminal's width and $PAGER
 #   submit      archive holds exactly the student files and MANIFEST; the
-#               grader warns when MANIFEST shows an edited test file
+#               grader warns when MANIFEST shows an edited test file; -o naming
+#               a student file is refused (the file untouched)
 #   grade NN    the grader's report for this checkout; on a terminal (tmux) its
 #               phases and a progress line, nothing of it in a pipe
 #   memcheck    check --memcheck shows a leak the tests cannot see, per test, with
@@ -407,6 +408,20 @@ if [ $st = 0 ] && [ "$list" = "MANIFEST labs/00-processes/src/processes.c " ] &&
     pass "submit: exactly the changed lab's student file and a MANIFEST of checksums"
 else
     fail "submit" "status $st; $out; $list"
+fi
+# -o naming a student file by mistake: refused, the file untouched (it was
+# truncated, and the archive held it empty); an earlier archive is replaced.
+before=$(md5sum <"$C/labs/$L/src/processes.c")
+out=$(cd "$C" && "$IPC" submit -o "labs/$L/src/processes.c" 2>&1)
+st=$?
+out2=$(cd "$C" && "$IPC" submit -o "$W/sub.tar.gz" 2>&1)
+st2=$?
+if [ $st = 1 ] && grep -q 'exists and is not an archive: not replaced' <<<"$out" &&
+    [ "$(md5sum <"$C/labs/$L/src/processes.c")" = "$before" ] && [ $st2 = 0 ] &&
+    tar -tzf "$W/sub.tar.gz" >/dev/null 2>&1 && [ -z "$(find "$C" "$W" -name '*.part')" ]; then
+    pass "submit -o a student file: refused, the file untouched; an earlier archive is replaced"
+else
+    fail submit-overwrite "status $st: $out; again: status $st2: $out2"
 fi
 mkdir -p "$W/unpacked" && tar -xzf "$W/sub.tar.gz" -C "$W/unpacked"
 out=$(timeout 300 "$ROOT/build/ipclab" grade --lab 00 --submission "$W/unpacked" --no-valgrind 2>&1)

@@ -23,7 +23,8 @@ static const char usage[] =
     "MANIFEST with the SHA-256 of each of them and of the lab's provided headers\n"
     "and tests, so the grader can warn when a provided file was edited (it always\n"
     "builds with the course's own). Default FILE: ipclab-submission.tar.gz at the\n"
-    "root of your checkout. Hand in that file.\n"
+    "root of your checkout. Hand in that file. An existing FILE is replaced\n"
+    "only when it is an archive (an earlier submission).\n"
     "\n"
     "Exit status: 0 when the archive was written, 1 otherwise, 2 on a usage error.\n";
 
@@ -49,7 +50,10 @@ static bool same_bytes(const char *a, const char *b)
 /* Does any student file of m differ from its skeleton? */
 static bool lab_changed(const struct manifest *m)
 {
-    char tmp[] = "/tmp/ipclab-skel-XXXXXX";
+    const char *base = getenv("TMPDIR");
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/ipclab-skel-XXXXXX",
+             base != NULL && *base ? base : "/tmp");
     int fd = mkstemp(tmp);
     if (fd < 0)
         return true;
@@ -155,6 +159,34 @@ static int add_manifest(struct archive *a, struct manifest *labs, size_t n)
     return rc;
 }
 
+/*
+ * may_replace - may the archive go to out? Yes when nothing is there or an
+ * earlier archive is (a regular file starting with gzip's magic bytes); any
+ * other file (a source file named by mistake, a symlink, a folder) is never
+ * replaced: false, after saying why.
+ */
+static bool may_replace(const char *out)
+{
+    struct stat st;
+    if (lstat(out, &st) < 0)
+        return errno == ENOENT;
+    unsigned char magic[2] = {0, 0};
+    FILE *f = S_ISREG(st.st_mode) ? fopen(out, "rbe") : NULL;
+    bool archive =
+        f != NULL && fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    if (f != NULL)
+        fclose(f);
+    if (!archive)
+        fprintf(stderr,
+                "ipclab: '%s' exists and is %s: not replaced (name a new file with -o, "
+                "or move that one away)\n",
+                out,
+                S_ISLNK(st.st_mode)   ? "a symbolic link"
+                : S_ISDIR(st.st_mode) ? "a folder"
+                                      : "not an archive");
+    return archive;
+}
+
 /* cmd_submit - `ipclab submit [-o FILE] [NN...]`: write the archive; 0 when written. */
 int cmd_submit(int argc, char **argv)
 {
@@ -200,12 +232,18 @@ int cmd_submit(int argc, char **argv)
             goto done;
         }
     }
-    struct archive *a = archive_write_new();
     status = 1;
+    if (!may_replace(out))
+        goto done;
+    /* Written beside out and renamed once complete: an earlier archive stays
+     * whole until the new one is. */
+    char part[4300];
+    snprintf(part, sizeof part, "%s.part", out);
+    struct archive *a = archive_write_new();
     if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_filename(a, out) != ARCHIVE_OK) {
-        fprintf(stderr, "ipclab: cannot write '%s': %s\n", out, archive_error_string(a));
+        archive_write_open_filename(a, part) != ARCHIVE_OK) {
+        fprintf(stderr, "ipclab: cannot write '%s': %s\n", part, archive_error_string(a));
         archive_write_free(a);
         goto done;
     }
@@ -218,11 +256,18 @@ int cmd_submit(int argc, char **argv)
                      labs[i].student_files[k]);
             rc = add_file(a, p, name);
         }
-    if (archive_write_close(a) != ARCHIVE_OK)
+    if (archive_write_close(a) != ARCHIVE_OK) {
+        fprintf(stderr, "ipclab: cannot write '%s': %s\n", part, archive_error_string(a));
         rc = -1;
+    }
     archive_write_free(a);
+    if (rc == 0 && rename(part, out) < 0) {
+        fprintf(stderr, "ipclab: cannot rename '%s' to '%s': %s\n", part, out,
+                strerror(errno));
+        rc = -1;
+    }
     if (rc < 0) {
-        unlink(out);
+        unlink(part);
         goto done;
     }
     fprintf(stdout, "wrote %s:\n", out);
