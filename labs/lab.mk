@@ -60,6 +60,13 @@ endif
 endif
 endif
 
+# Every file a rule makes is written as $@.part and renamed once complete: a
+# build killed midway (SIGKILL, a crash, a power cut) leaves no half-written
+# object or program for the next make to take as up to date (a truncated
+# NAME.s failed every later build with "open CFI at the end of file" until
+# `make clean`). A recipe that fails leaves nothing either (.DELETE_ON_ERROR).
+.DELETE_ON_ERROR:
+
 CC      ?= cc
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 COURSE_CFLAGS := $(shell grep -v '^\#' $(SUPPORT)/cflags)
@@ -101,12 +108,12 @@ $(TOOLS): %: $(BUILD_DIR)/tools/%
 
 $(BUILD_DIR)/tools/%: $(LAB_DIR)/tools/%.c $(STUDENT_OBJS) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(STUDENT_OBJS) -lrt -lm -pthread
+	$(CC) $(CFLAGS) -o $@.part $< $(STUDENT_OBJS) -lrt -lm -pthread && mv -f $@.part $@
 
 # SHIM=0 links the original objects instead (bench/shim-cost.sh measures the
 # difference; the tests that inject faults or check calls then prove nothing).
 $(TEST_BIN): $(if $(filter 0,$(SHIM)),$(STUDENT_OBJS),$(SHIMMED_OBJS)) $(TEST_OBJS) $(SUPPORT_OBJS)
-	$(CC) $(CFLAGS) $(WRAPS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(WRAPS) -o $@.part $^ $(LDLIBS) && mv -f $@.part $@
 
 # The shim (support/shim.c, ipclab_shim.h): the test binary links a copy of
 # each student object whose calls to the functions shim.c wraps are renamed
@@ -117,11 +124,13 @@ $(TEST_BIN): $(if $(filter 0,$(SHIM)),$(STUDENT_OBJS),$(SHIMMED_OBJS)) $(TEST_OB
 # grader's audit reads it, and the TOOLS link it.
 SHIM_MAP := $(BUILD_DIR)/support/shim.map
 $(SHIM_MAP): $(BUILD_DIR)/support/shim.o
-	nm --defined-only $< | sed -n 's/^[0-9a-f]* T ipclab_shim_\(.*\)$$/\1 ipclab_shim_\1/p' > $@
+	nm --defined-only $< > $@.nm
+	sed -n 's/^[0-9a-f]* T ipclab_shim_\(.*\)$$/\1 ipclab_shim_\1/p' $@.nm > $@.part
+	rm -f $@.nm && mv -f $@.part $@
 
 $(BUILD_DIR)/shimmed/%.o: $(BUILD_DIR)/student/%.o $(SHIM_MAP)
 	@mkdir -p $(@D)
-	objcopy --redefine-syms=$(SHIM_MAP) $< $@
+	objcopy --redefine-syms=$(SHIM_MAP) $< $@.part && mv -f $@.part $@
 
 # The timeout lister: the tests and support code without the student's
 # files, whose symbols stay unresolved (it never calls a test, so no student
@@ -130,7 +139,8 @@ $(BUILD_DIR)/shimmed/%.o: $(BUILD_DIR)/student/%.o $(SHIM_MAP)
 TIMEOUTS_BIN := $(BUILD_DIR)/list-timeouts
 $(TIMEOUTS_BIN): $(BUILD_DIR)/support/timeouts.o $(TEST_OBJS) $(BUILD_DIR)/support/support.o \
                  $(BUILD_DIR)/support/tmpdirs.o
-	$(CC) $(CFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all -o $@ $^ -pthread
+	$(CC) $(CFLAGS) -no-pie -Wl,--unresolved-symbols=ignore-all -o $@.part $^ -pthread
+	mv -f $@.part $@
 
 # A student file goes through assembly on its way to an object, and the
 # compiler lists every file it read: the grader's audit (grader/engine/audit.c)
@@ -140,11 +150,12 @@ $(TIMEOUTS_BIN): $(BUILD_DIR)/support/timeouts.o $(TEST_OBJS) $(BUILD_DIR)/suppo
 # is quiet: the -S pass has already said every warning once.)
 $(BUILD_DIR)/student/%.s: $(SRC_DIR)/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -S -MD -MF $(@:.s=.d) -o $@ $<
+	$(CC) $(CFLAGS) -S -MD -MF $(@:.s=.d) -MT $@ -o $@.part $<
 	$(CC) $(CFLAGS) -E -w -o $(@:.s=.i) $<
+	mv -f $@.part $@
 
 $(BUILD_DIR)/student/%.o: $(BUILD_DIR)/student/%.s
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@.part $< && mv -f $@.part $@
 
 # The assembly and the original objects are worth keeping (the audit reads
 # them): make deletes intermediate files otherwise.
@@ -156,21 +167,22 @@ $(BUILD_DIR)/student/%.o: $(BUILD_DIR)/student/%.s
 ifneq ($(PREBUILT_TESTS),1)
 $(BUILD_DIR)/tests/%.o: $(LAB_DIR)/tests/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@.part $< && mv -f $@.part $@
 
 $(BUILD_DIR)/support/%.o: $(SUPPORT)/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(if $(filter idle,$(SHIM)),-DIPCLAB_SHIM_IDLE) -c -o $@ $<
+	$(CC) $(CFLAGS) $(if $(filter idle,$(SHIM)),-DIPCLAB_SHIM_IDLE) -c -o $@.part $< && \
+	    mv -f $@.part $@
 
 # The tests' call rules (lab.ini require/forbid, support/ipclab_shim.h): a
 # table compiled into the test binary, so every way of running the tests
 # (make check, make valgrind, the grader) checks them.
 $(BUILD_DIR)/tests/call_rules.c: $(LAB_DIR)/lab.ini
 	@mkdir -p $(@D)
-	$(IPCLAB) manifest --call-rules $(LAB_DIR) > $@.tmp && mv $@.tmp $@
+	$(IPCLAB) manifest --call-rules $(LAB_DIR) > $@.part && mv -f $@.part $@
 
 $(BUILD_DIR)/tests/call_rules.o: $(BUILD_DIR)/tests/call_rules.c $(HEADERS)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@.part $< && mv -f $@.part $@
 endif
 
 # The tests run in private IPC, /dev/shm and mqueue namespaces where the
