@@ -26,7 +26,8 @@
 #               grader warns when MANIFEST shows an edited test file; -o naming
 #               a student file is refused (the file untouched)
 #   grade NN    the grader's report for this checkout; on a terminal (tmux) its
-#               phases and a progress line, nothing of it in a pipe
+#               phases and a progress line, nothing of it in a pipe; the
+#               checkout's file missing: not graded (not solutions/' copy)
 #   memcheck    check --memcheck shows a leak the tests cannot see, per test, with
 #               valgrind's lines and the deduction; status shows the last grade's
 #   child       a failure in a forked child shows the child's message; -v the
@@ -431,6 +432,25 @@ expect "grader warns when MANIFEST shows an edited provided test" $? 0 "$out" \
 # --- grade NN -------------------------------------------------------------------
 out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
 expect "grade 00: the grader's report for this checkout" $? 0 "$out" 'Lab 00' "Score: $NP/$NP"
+# The checkout's own file moved away: not graded, though solutions/ (in the
+# self-study tree) has one of that name (the grader searched on and gave the
+# reference full marks).
+mv "$C/labs/$L/src/processes.c" "$W/processes.moved"
+out=$(cd "$C" && timeout 300 "$IPC" grade 00 --no-valgrind 2>&1)
+expect "grade 00 without the checkout's file: not found, the reference in solutions/ not graded" \
+    $? 1 "$out" "not found under .*: processes\.c \(not in labs/$L/src/\)" "Score: 0/$NP"
+# check names the missing file (make blamed a missing processes.s) and its
+# advice works: reset puts the skeleton back.
+out=$(cd "$C" && "$IPC" check 00 2>&1)
+expect "check 00 without the file: names it and how to get it back" $? 1 "$out" \
+    "labs/$L/src/processes\.c is missing: put it back, or \`ipclab reset 00 processes\.c\`"
+out=$(cd "$C" && "$IPC" reset 00 processes.c --yes 2>&1)
+if cmp -s "$C/labs/$L/src/processes.c" "$C/.skeleton/$L/src/processes.c"; then
+    pass "the advice works: reset 00 processes.c puts the skeleton back"
+else
+    fail "reset after a missing file" "$out"
+fi
+mv "$W/processes.moved" "$C/labs/$L/src/processes.c"
 if grep -q -e 'ETA' -e $'\r' -e '^build ' <<<"$out"; then
     fail "grade: no progress when not on a terminal" "$out"
 else
@@ -521,10 +541,13 @@ cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
 # --- Ctrl-C during check's build ------------------------------------------------------
 # make and gcc get SIGTERM before SIGKILL, so they clean up: no compiler
 # temporary is left in TMPDIR (killed at once, gcc left its cc*.s there). A
-# function slow to compile keeps gcc busy until the Ctrl-C comes.
+# function slow to compile, in the test file (a test file compiles through a
+# temporary cc*.s in TMPDIR; the student's goes through build/student/NAME.s),
+# keeps gcc busy with its temporary until the Ctrl-C comes.
+cp "$C/labs/$L/tests/test_processes.c" "$W/test_processes.keep"
 awk 'BEGIN { print "int slow_to_compile(int v);\nint slow_to_compile(int v)\n{";
              for (i = 0; i < 8000; i++) printf "    v = v * 31 + %d + (v >> 3);\n", i;
-             print "    return v;\n}" }' >>"$C/labs/$L/src/processes.c"
+             print "    return v;\n}" }' >>"$C/labs/$L/tests/test_processes.c"
 CT="$W/ctrl-c-tmp"
 mkdir -p "$CT"
 (cd "$C" && TMPDIR="$CT" exec "$IPC" check 00 >"$W/interrupted-build.out" 2>&1) &
@@ -543,7 +566,7 @@ else
     kill "$check_pid" 2>/dev/null
     fail check-build-ctrl-c "gcc never made a temporary file: $(cat "$W/interrupted-build.out")"
 fi
-cp "$W/processes.keep" "$C/labs/$L/src/processes.c"
+cp "$W/test_processes.keep" "$C/labs/$L/tests/test_processes.c"
 
 # --- namespaces: check, and make check ---------------------------------------------
 # A copy of the course whose lab 00 has two more tests: one leaves a SysV

@@ -532,8 +532,14 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
     if (o->quiet)
         c = term_no_colours();
     FILE *out = stdout;
-    if (manifest_load(lab_dir, &g.m) < 0 || timeouts_load(&g.m) < 0)
+    char *log = NULL;
+    if (manifest_load(lab_dir, &g.m) < 0)
         return 2;
+    if (timeouts_load(&g.m) < 0) { /* it builds the tests: Ctrl-C may come there */
+        if (proc_interrupted())
+            goto stopped;
+        return 2;
+    }
     double t0 = now_seconds();
     bool tty = !o->quiet && isatty(1);
     if (tty) { /* at once, so a save in watch mode shows at once; erased below */
@@ -541,15 +547,20 @@ int check_lab(const char *lab_dir, const struct check_opts *o, struct check_resu
                 c.off);
         fflush(out);
     }
-    char *log = NULL;
-    int built = build(lab_dir, o->asan, &log);
+    const char *gone = course_missing_file(&g.m); /* make would blame a missing .s */
+    int built = gone != NULL ? -1 : build(lab_dir, o->asan, &log);
     if (tty && built < 0)
         fputs("\r\033[K", out);
     int status = 1;
     if (proc_interrupted())
         goto stopped;
     if (built < 0) {
-        if (!o->quiet) {
+        if (!o->quiet && gone != NULL) {
+            fprintf(out,
+                    "%slab %s: labs/%s/src/%s is missing%s: put it back, or `ipclab "
+                    "reset %s %s`\n",
+                    c.bold, g.m.id, g.m.slug, gone, c.off, g.m.id, gone);
+        } else if (!o->quiet) {
             fprintf(out,
                     "%slab %s (%s) does not compile%s (warnings are errors, as in the "
                     "grader):\n",

@@ -2,6 +2,7 @@
 #include "engine/course.h"
 #include "base/err.h"
 #include "base/fs.h"
+#include "engine/manifest.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -144,4 +145,16 @@ int course_skeleton_to(const char *slug, const char *file, const char *dst)
     if (waitpid(pid, &st, 0) < 0)
         return -1;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+const char *course_missing_file(const struct manifest *m)
+{
+    for (size_t i = 0; i < m->nstudent_files; i++) {
+        char path[4400];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/src/%s", m->dir, m->student_files[i]);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            return m->student_files[i];
+    }
+    return NULL;
 }

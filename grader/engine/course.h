@@ -33,6 +33,13 @@ void course_free_list(char **list, size_t n);
 int course_skeleton_to(const char *slug, const char *file, const char *dst);
 
 /*
+ * course_missing_file - the first of lab m's student files that is not a
+ * regular file in m->dir/src (deleted, moved away), or NULL when all are.
+ */
+struct manifest;
+const char *course_missing_file(const struct manifest *m);
+
+/*
  * course_make_jobs - make's "-jN" for a build of lab code: N is the number
  * of CPUs this process may run on (at least 1). A static string.
  */

@@ -69,28 +69,39 @@ int submission_collect(const struct manifest *m, const char *dir, const char *de
         *missing = xasprintf("cannot open '%s': %s", dir, strerror(errno));
         return -1;
     }
+    /* A checkout (or an archive of `ipclab submit`) holds the lab's folder:
+     * its files are there or nowhere. Searching on would grade another copy,
+     * the reference in solutions/ of a checkout that has one. */
+    char lab[PATH_MAX + 512];
+    snprintf(lab, sizeof lab, "%s/labs/%s", root, m->slug);
+    bool checkout = fs_is_dir(lab);
     for (size_t i = 0; i < m->nstudent_files; i++) {
         const char *f = m->student_files[i];
         char found[PATH_MAX + 512] = "", cand[PATH_MAX + 512];
         const char *fmts[] = {"%s/labs/%s/src/%s", "%s/%s/src/%s"};
-        for (size_t k = 0; k < 2 && found[0] == '\0'; k++) {
+        for (size_t k = 0; k < (checkout ? 1 : 2) && found[0] == '\0'; k++) {
             snprintf(cand, sizeof cand, fmts[k], root, m->slug, f);
             if (inside(root, cand))
                 snprintf(found, sizeof found, "%s", cand);
         }
         snprintf(cand, sizeof cand, "%s/src/%s", root, f);
-        if (found[0] == '\0' && inside(root, cand))
+        if (!checkout && found[0] == '\0' && inside(root, cand))
             snprintf(found, sizeof found, "%s", cand);
         snprintf(cand, sizeof cand, "%s/%s", root, f);
-        if (found[0] == '\0' && inside(root, cand))
+        if (!checkout && found[0] == '\0' && inside(root, cand))
             snprintf(found, sizeof found, "%s", cand);
         bool slug_hit = false;
-        if (found[0] == '\0')
+        if (!checkout && found[0] == '\0')
             search(root, root, f, m->slug, 0, found, sizeof found, &slug_hit);
         snprintf(cand, sizeof cand, "%s/%s", dest, f);
         if (found[0] == '\0' || fs_copy_file(found, cand, &limit) < 0) {
+            char why[600] = "";
+            if (found[0] != '\0')
+                snprintf(why, sizeof why, " (unreadable or over 1 MiB)");
+            else if (checkout)
+                snprintf(why, sizeof why, " (not in labs/%s/src/)", m->slug);
             char *n = xasprintf("%s%s%s%s", *missing ? *missing : "", *missing ? " " : "",
-                                f, found[0] ? " (unreadable or over 1 MiB)" : "");
+                                f, why);
             free(*missing);
             *missing = n;
         }

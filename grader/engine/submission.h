@@ -6,9 +6,10 @@
 
 /*
  * submission_collect - find each of m's student files under dir and copy it
- * into dest (which exists). A file F is looked for at dir/labs/SLUG/src/F,
- * dir/SLUG/src/F, dir/src/F and dir/F, then anywhere below dir (at most 5
- * levels, skipping build and hidden directories; a path naming the lab
+ * into dest (which exists). In a checkout (dir/labs/SLUG is a folder) a
+ * file F is taken from dir/labs/SLUG/src/F only. Elsewhere it is looked for
+ * at dir/SLUG/src/F, dir/src/F and dir/F, then anywhere below dir (at most
+ * 5 levels, skipping build and hidden directories; a path naming the lab
  * wins). Only regular files inside dir (after resolving symlinks) and at
  * most 1 MiB are taken. Returns 0 when every file was copied; otherwise -1
  * and *missing (malloc'd) lists the files not found, or says why.

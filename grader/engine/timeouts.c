@@ -55,7 +55,7 @@ static char *lister_output(const struct manifest *m)
         proc_wait_all(&p, 1, NULL, NULL);
         if (!p.killed && WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0)
             out = xasprintf("%s", p.out);
-        else
+        else if (!proc_interrupted()) /* stopped by Ctrl-C: the caller says so */
             fprintf(stderr,
                     "ipclab: lab %s: `make timeouts` failed, so no test has a time "
                     "limit:\n%s\n",
