@@ -1,5 +1,6 @@
 /* submit.c - `ipclab submit [NN...]`: a tar.gz of exactly the student files. */
 #include "cli/cli.h"
+#include "base/fs.h"
 #include "engine/provenance.h"
 #include "base/term.h"
 #include "engine/course.h"
@@ -235,16 +236,21 @@ int cmd_submit(int argc, char **argv)
     status = 1;
     if (!may_replace(out))
         goto done;
-    /* Written beside out and renamed once complete: an earlier archive stays
-     * whole until the new one is. */
-    char part[4300];
-    snprintf(part, sizeof part, "%s.part", out);
+    /* Made in memory, then put in place whole (fs_write_atomic): an earlier
+     * archive stays as it is until the new one is complete. */
+    char *bytes = NULL;
+    size_t nbytes = 0;
+    FILE *mem = open_memstream(&bytes, &nbytes);
     struct archive *a = archive_write_new();
-    if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+    if (mem == NULL || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_filename(a, part) != ARCHIVE_OK) {
-        fprintf(stderr, "ipclab: cannot write '%s': %s\n", part, archive_error_string(a));
+        archive_write_open_FILE(a, mem) != ARCHIVE_OK) {
+        fprintf(stderr, "ipclab: cannot make the archive: %s\n",
+                mem == NULL ? strerror(errno) : archive_error_string(a));
         archive_write_free(a);
+        if (mem != NULL)
+            fclose(mem);
+        free(bytes);
         goto done;
     }
     int rc = add_manifest(a, labs, nlabs);
@@ -257,19 +263,18 @@ int cmd_submit(int argc, char **argv)
             rc = add_file(a, p, name);
         }
     if (archive_write_close(a) != ARCHIVE_OK) {
-        fprintf(stderr, "ipclab: cannot write '%s': %s\n", part, archive_error_string(a));
+        fprintf(stderr, "ipclab: cannot make the archive: %s\n", archive_error_string(a));
         rc = -1;
     }
     archive_write_free(a);
-    if (rc == 0 && rename(part, out) < 0) {
-        fprintf(stderr, "ipclab: cannot rename '%s' to '%s': %s\n", part, out,
-                strerror(errno));
+    fclose(mem); /* bytes and nbytes now final */
+    if (rc == 0 && fs_write_atomic(out, bytes, nbytes) < 0) {
+        fprintf(stderr, "ipclab: cannot write '%s': %s\n", out, strerror(errno));
         rc = -1;
     }
-    if (rc < 0) {
-        unlink(part);
+    free(bytes);
+    if (rc < 0)
         goto done;
-    }
     fprintf(stdout, "wrote %s:\n", out);
     for (size_t i = 0; i < nlabs; i++)
         for (size_t k = 0; k < labs[i].nstudent_files; k++)
